@@ -1,0 +1,90 @@
+// Estimator benchmarks: one training estimate, a full parallelism search for
+// gpt3-175b on 1,024 devices, and one inference estimate. Goals (issue 2):
+// a single estimate <= 50 us; a search over >= 10,000 candidates <= 200 ms.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+
+#include "catalog/catalog.h"
+#include "perf/infer.h"
+#include "perf/train.h"
+
+namespace suanli {
+namespace {
+
+const Catalog& catalog() {
+  static const Catalog c = [] {
+    CatalogOptions o;
+    o.directories = Catalog::default_directories();
+    auto r = Catalog::load(o);
+    if (!r) {
+      std::fprintf(stderr, "catalog: %s\n", r.error().message.c_str());
+      std::abort();
+    }
+    return *r;
+  }();
+  return c;
+}
+
+TrainModel make_model(int devices) {
+  const Catalog& c = catalog();
+  const Accelerator& a = **c.accelerator("a100-sxm-80g");
+  TrainWorkload w;
+  w.model = **c.model("gpt3-175b");
+  w.seq = 2048;
+  w.global_batch = 1536;
+  auto dev = make_device_model(a, c.profile_for(a), Precision::kBf16);
+  return *TrainModel::create(w, *dev, devices);
+}
+
+void BM_TrainEstimateSingle(benchmark::State& state) {
+  const TrainModel m = make_model(1024);
+  Parallelism p;
+  p.tp = 8;
+  p.pp = 8;
+  p.dp = 16;
+  p.vpp = 2;
+  p.micro_batch = 1;
+  p.sequence_parallel = true;
+  for (auto _ : state) {
+    auto e = m.evaluate(p);
+    benchmark::DoNotOptimize(e);
+  }
+}
+BENCHMARK(BM_TrainEstimateSingle);
+
+void BM_TrainSearchGpt3On1024(benchmark::State& state) {
+  const TrainModel m = make_model(1024);
+  long long candidates = 0;
+  for (auto _ : state) {
+    auto r = search_train(m, ParallelismRequest{});
+    candidates = r ? r->candidates : 0;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["candidates"] = static_cast<double>(candidates);
+  state.counters["us_per_candidate"] = benchmark::Counter(
+      static_cast<double>(candidates) * state.iterations(),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_TrainSearchGpt3On1024)->Unit(benchmark::kMillisecond);
+
+void BM_InferEstimate(benchmark::State& state) {
+  const Catalog& c = catalog();
+  const Accelerator& a = **c.accelerator("h20");
+  InferWorkload w;
+  w.model = **c.model("llama3-70b");
+  w.input_len = 2048;
+  w.output_len = 512;
+  w.tpot_slo_s = 0.05;
+  for (auto _ : state) {
+    auto m = InferModel::create(w, a, c.profile_for(a), 8, InferLayout{8, 1, 1, 1});
+    auto e = m->evaluate();
+    benchmark::DoNotOptimize(e);
+  }
+}
+BENCHMARK(BM_InferEstimate)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace suanli
+
+BENCHMARK_MAIN();

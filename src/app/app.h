@@ -1,0 +1,62 @@
+// The CLI front end: parses arguments with CLI11 and calls the core library.
+// No business logic lives here. run_cli() is callable in-process (tests).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+
+namespace CLI {
+class App;
+}
+
+namespace suanli::app {
+
+// Exit codes: 0 success, 1 internal or I/O failure, 2 bad input.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadInput = 2;
+
+class Context {
+ public:
+  Context(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+  // Extra catalog directories from --catalog (added after the bundled data
+  // and SUANLI_CATALOG).
+  std::vector<std::filesystem::path>& catalog_dirs() { return catalog_dirs_; }
+
+  // Loads the catalog on first use.
+  Result<const Catalog*> catalog();
+
+  // The subcommand's action, set by its callback and run after parsing.
+  std::function<int()>& action() { return action_; }
+
+  // Prints "error: <message>" and returns the exit code for the error.
+  int report(const Error& error);
+
+ private:
+  std::ostream& out_;
+  std::ostream& err_;
+  std::vector<std::filesystem::path> catalog_dirs_;
+  std::optional<Catalog> catalog_;
+  std::function<int()> action_;
+};
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+// Each command lives in its own cmd_<name>.cpp and registers itself here.
+void register_catalog(CLI::App& app, Context& ctx);
+void register_classify(CLI::App& app, Context& ctx);
+void register_estimate(CLI::App& app, Context& ctx);
+void register_compare(CLI::App& app, Context& ctx);
+void register_validate(CLI::App& app, Context& ctx);
+
+}  // namespace suanli::app

@@ -1,0 +1,142 @@
+// `suanli catalog`: list accelerators and models with their sources.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "app/app.h"
+#include "util/table.h"
+
+namespace suanli::app {
+
+namespace {
+
+struct CatalogState {
+  std::string what = "accelerators";
+  std::string id;
+  bool json = false;
+};
+
+nlohmann::json figure_json(const std::optional<Figure>& f) {
+  if (!f) return nullptr;
+  nlohmann::json j{{"value", f->value},
+                   {"source", f->source},
+                   {"confidence", std::string(confidence_name(f->confidence))}};
+  if (f->low) j["low"] = *f->low;
+  if (f->high) j["high"] = *f->high;
+  if (!f->note.empty()) j["note"] = f->note;
+  return j;
+}
+
+nlohmann::json accel_json(const Accelerator& a) {
+  nlohmann::json rates = nlohmann::json::object();
+  for (auto p : kAllPrecisions) {
+    if (a.supports(p)) rates[std::string(precision_name(p))] = figure_json(a.rate(p));
+  }
+  return {{"id", a.id},
+          {"name", a.name},
+          {"vendor", a.vendor},
+          {"origin", a.origin},
+          {"released", a.released},
+          {"datacenter", a.datacenter},
+          {"efficiency_profile", a.efficiency_profile},
+          {"node_devices", a.node_devices},
+          {"memory_type", a.memory_type},
+          {"scaleup_link", a.scaleup_link},
+          {"dense_tflops", rates},
+          {"memory_gb", figure_json(a.memory_gb)},
+          {"memory_bw_gbps", figure_json(a.memory_bw_gbps)},
+          {"scaleup_bidir_gbps", figure_json(a.scaleup_bidir_gbps)},
+          {"scaleup_domain", figure_json(a.scaleup_domain)},
+          {"scaleout_gbps", figure_json(a.scaleout_gbps)},
+          {"tdp_w", figure_json(a.tdp_w)},
+          {"die_area_mm2", figure_json(a.die_area_mm2)},
+          {"price_usd", figure_json(a.price_usd)},
+          {"rental_usd_per_hour", figure_json(a.rental_usd_per_hour)},
+          {"china_status", std::string(china_status_name(a.china_status))},
+          {"china_status_note", a.china_status_note},
+          {"defined_at", a.defined_at},
+          {"notes", a.notes}};
+}
+
+std::string cell(const std::optional<Figure>& f, const char* fmt_spec = "{:g}") {
+  if (!f) return "—";
+  std::string s = fmt::format(fmt::runtime(fmt_spec), f->value);
+  if (f->unverified()) s += "?";
+  return s;
+}
+
+int run(Context& ctx, const CatalogState& s) {
+  auto cat = ctx.catalog();
+  if (!cat) return ctx.report(cat.error());
+  const Catalog& c = **cat;
+  if (s.what == "models") {
+    if (s.json) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& m : c.models()) {
+        const auto p = count_params(m);
+        arr.push_back({{"id", m.id}, {"name", m.name}, {"layers", m.layers}, {"hidden", m.hidden},
+                       {"heads", m.heads}, {"kv_heads", m.kv_heads}, {"ffn", m.ffn},
+                       {"vocab", m.vocab}, {"moe", m.is_moe()}, {"mla", m.mla.has_value()},
+                       {"params_b", p.total / 1e9}, {"active_params_b", p.active / 1e9},
+                       {"source", m.source}});
+      }
+      ctx.out() << arr.dump(2) << "\n";
+      return kExitOk;
+    }
+    TextTable t({"id", "name", "layers", "hidden", "heads/kv", "params", "active", "kind"});
+    t.set_right_aligned({2, 3, 5, 6});
+    for (const auto& m : c.models()) {
+      const auto p = count_params(m);
+      t.add_row({m.id, m.name, std::to_string(m.layers), std::to_string(m.hidden),
+                 fmt::format("{}/{}", m.heads, m.kv_heads), fmt::format("{:.1f}B", p.total / 1e9),
+                 fmt::format("{:.1f}B", p.active / 1e9),
+                 std::string(m.is_moe() ? "MoE" : "dense") + (m.mla ? "+MLA" : "")});
+    }
+    ctx.out() << t.render();
+    return kExitOk;
+  }
+  if (s.what == "show") {
+    if (s.id.empty()) return ctx.report({ErrorCode::kInvalidArgument, "catalog show needs an ID"});
+    auto a = c.accelerator(s.id);
+    if (!a) return ctx.report(a.error());
+    ctx.out() << accel_json(**a).dump(2) << "\n";
+    return kExitOk;
+  }
+  if (s.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& a : c.accelerators()) arr.push_back(accel_json(a));
+    ctx.out() << arr.dump(2) << "\n";
+    return kExitOk;
+  }
+  TextTable t({"id", "vendor", "origin", "BF16 TF", "FP8 TF", "mem GB", "mem GB/s", "scale-up",
+               "domain", "TDP W", "$/h", "China"});
+  t.set_right_aligned({3, 4, 5, 6, 7, 8, 9, 10});
+  for (const auto& a : c.accelerators()) {
+    const auto& bf = a.rate(Precision::kBf16) ? a.rate(Precision::kBf16) : a.rate(Precision::kFp16);
+    t.add_row({a.id, a.vendor, a.origin, cell(bf), cell(a.rate(Precision::kFp8)), cell(a.memory_gb),
+               cell(a.memory_bw_gbps), cell(a.scaleup_bidir_gbps), cell(a.scaleup_domain),
+               cell(a.tdp_w), cell(a.rental_usd_per_hour, "{:.2f}"),
+               std::string(china_status_name(a.china_status))});
+  }
+  ctx.out() << t.render()
+            << "? = estimate or placeholder (unverified); `suanli catalog show ID` gives every "
+               "figure's source\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_catalog(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<CatalogState>();
+  auto* cmd = app.add_subcommand(
+      "catalog", "List accelerators (default) or models, or show one accelerator with sources");
+  cmd->add_option("what", state->what, "accelerators | models | show")
+      ->check(CLI::IsMember({"accelerators", "models", "show"}));
+  cmd->add_option("id", state->id, "Accelerator ID for `show`");
+  cmd->add_flag("--json", state->json, "Print JSON");
+  cmd->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run(ctx, *state); }; });
+}
+
+}  // namespace suanli::app

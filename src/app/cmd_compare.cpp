@@ -1,0 +1,221 @@
+// `suanli compare train|infer`: one workload across several accelerators.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "app/app.h"
+#include "app/workload_options.h"
+#include "perf/compare.h"
+#include "perf/json.h"
+#include "util/strings.h"
+#include "util/table.h"
+
+namespace suanli::app {
+
+namespace {
+
+struct CompareState {
+  TrainFlags train;
+  InferFlags infer;
+  std::string accels;
+  std::optional<int> devices;
+  std::optional<double> budget;
+  bool json = false;
+};
+
+Result<CompareSizing> sizing(const CompareState& s) {
+  if (s.devices && s.budget) return fail(ErrorCode::kInvalidArgument, "give --devices or --budget-usd, not both");
+  if (!s.devices && !s.budget) return fail(ErrorCode::kInvalidArgument, "give --devices N or --budget-usd X");
+  return CompareSizing{s.devices, s.budget};
+}
+
+nlohmann::json base_json(const CompareRowBase& r) {
+  nlohmann::json j{{"accelerator", r.accelerator}, {"origin", r.origin},
+                   {"eccn_class", r.eccn_class},   {"china_status", r.china_status},
+                   {"devices", r.devices},         {"ok", r.ok},
+                   {"hourly_usd_per_device", r.hourly_usd},
+                   {"unverified_inputs", r.unverified}};
+  if (r.ok) {
+    j["relative_speed"] = r.relative_speed;
+    j["relative_cost_performance"] = r.relative_cost_performance;
+  } else {
+    j["error"] = r.error;
+  }
+  return j;
+}
+
+std::string ratio(double v) { return v > 0 ? fmt::format("{:.2f}×", v) : "—"; }
+std::string flag(const CompareRowBase& r) { return r.unverified.empty() ? "" : "?"; }
+
+int run_train(Context& ctx, const CompareState& s) {
+  auto cat = ctx.catalog();
+  if (!cat) return ctx.report(cat.error());
+  auto w = make_train_workload(**cat, s.train);
+  if (!w) return ctx.report(w.error());
+  auto sz = sizing(s);
+  if (!sz) return ctx.report(sz.error());
+  auto rows = compare_train(**cat, *w, split(s.accels, ','), *sz);
+  if (!rows) return ctx.report(rows.error());
+  if (s.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *rows) {
+      nlohmann::json j = base_json(r);
+      if (r.ok) {
+        const auto& e = r.estimate;
+        j["step_time_s"] = e.step_time_s;
+        j["tokens_per_s"] = e.tokens_per_s;
+        j["mfu"] = e.mfu;
+        j["memory_per_device_gb"] = e.memory.total / 1e9;
+        j["parallelism"] = parallelism_json(e.par);
+        if (w->tokens > 0) {
+          j["time_to_train_days"] = r.totals.time_to_train_days;
+          j["device_hours"] = r.totals.device_hours;
+          j["energy_mwh"] = r.totals.energy_mwh;
+          j["cost_usd"] = r.totals.cost_usd;
+        }
+      }
+      arr.push_back(j);
+    }
+    ctx.out() << nlohmann::json{{"workload", {{"model", w->model.id}, {"seq", w->seq},
+                                              {"global_batch", w->global_batch},
+                                              {"precision", std::string(precision_name(w->precision))},
+                                              {"tokens", w->tokens}}},
+                                {"baseline", rows->empty() ? "" : rows->front().accelerator},
+                                {"rows", arr}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  auto& out = ctx.out();
+  out << fmt::format("Training {} (seq {}, global batch {}, {}){}\n", w->model.id, w->seq,
+                     w->global_batch, precision_name(w->precision),
+                     w->tokens > 0 ? fmt::format(", {} tokens", human_count(w->tokens)) : "");
+  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp (vpp)", "step", "tokens/s", "speed",
+               "MFU", w->tokens > 0 ? "days" : "—", w->tokens > 0 ? "cost $" : "$/h", "cost-perf",
+               "3A090", "China"});
+  t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10});
+  for (const auto& r : *rows) {
+    if (!r.ok) {
+      t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
+                 "does not fit / unavailable", "", "", "", "", "", "", "", r.eccn_class,
+                 r.china_status});
+      continue;
+    }
+    const auto& e = r.estimate;
+    t.add_row({r.accelerator + flag(r), r.origin, std::to_string(r.devices),
+               fmt::format("{}·{}·{} ({})", e.par.tp, e.par.pp, e.par.dp, e.par.vpp),
+               human_seconds(e.step_time_s), human_count(e.tokens_per_s), ratio(r.relative_speed),
+               fmt::format("{:.1f}%", e.mfu * 100),
+               w->tokens > 0 ? fmt::format("{:.1f}", r.totals.time_to_train_days) : "",
+               w->tokens > 0 ? (r.totals.cost_usd > 0 ? human_count(r.totals.cost_usd) : "—")
+                             : fmt::format("{:.0f}", r.hourly_usd * r.devices),
+               ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
+  }
+  out << t.render();
+  for (const auto& r : *rows) {
+    if (!r.ok) out << fmt::format("  {}: {}\n", r.accelerator, r.error);
+  }
+  out << "speed and cost-perf are relative to the first accelerator; cost uses catalog rental "
+         "prices (estimates);\n? = some inputs are estimates or placeholders "
+         "(`suanli estimate train … --json` lists them)\n";
+  return kExitOk;
+}
+
+int run_infer(Context& ctx, const CompareState& s) {
+  auto cat = ctx.catalog();
+  if (!cat) return ctx.report(cat.error());
+  auto w = make_infer_workload(**cat, s.infer);
+  if (!w) return ctx.report(w.error());
+  auto sz = sizing(s);
+  if (!sz) return ctx.report(sz.error());
+  auto rows = compare_infer(**cat, *w, split(s.accels, ','), *sz);
+  if (!rows) return ctx.report(rows.error());
+  if (s.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *rows) {
+      nlohmann::json j = base_json(r);
+      if (r.ok) {
+        const auto& e = r.estimate;
+        j["tp"] = e.layout.tp;
+        j["ep"] = e.layout.ep;
+        j["batch"] = e.batch;
+        j["ttft_s"] = e.ttft_s;
+        j["tpot_s"] = e.tpot_s;
+        j["output_tokens_per_s"] = e.output_tokens_per_s;
+        j["output_tokens_per_s_per_device"] = e.output_tokens_per_s_per_device;
+        j["cost_per_million_output_tokens_usd"] = e.cost_per_million_output_tokens_usd;
+        j["bound"] = e.bound;
+      }
+      arr.push_back(j);
+    }
+    ctx.out() << nlohmann::json{{"workload", {{"model", w->model.id},
+                                              {"precision", std::string(precision_name(w->precision))},
+                                              {"input_len", w->input_len},
+                                              {"output_len", w->output_len}}},
+                                {"baseline", rows->empty() ? "" : rows->front().accelerator},
+                                {"rows", arr}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  auto& out = ctx.out();
+  out << fmt::format("Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
+                     precision_name(w->precision), w->input_len, w->output_len,
+                     w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+  TextTable t({"accelerator", "origin", "devices", "TP/EP", "batch", "TTFT", "TPOT", "out tok/s",
+               "per dev", "speed", "$/M out", "cost-perf", "3A090", "China"});
+  t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11});
+  for (const auto& r : *rows) {
+    if (!r.ok) {
+      t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
+                 "does not fit / unsupported", "", "", "", "", "", "", "", "", r.eccn_class,
+                 r.china_status});
+      continue;
+    }
+    const auto& e = r.estimate;
+    t.add_row({r.accelerator + flag(r), r.origin, std::to_string(r.devices),
+               fmt::format("{}/{}", e.layout.tp, e.layout.ep), std::to_string(e.batch),
+               human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_count(e.output_tokens_per_s),
+               human_count(e.output_tokens_per_s_per_device), ratio(r.relative_speed),
+               e.cost_per_million_output_tokens_usd > 0
+                   ? fmt::format("{:.2f}", e.cost_per_million_output_tokens_usd)
+                   : "—",
+               ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
+  }
+  out << t.render();
+  for (const auto& r : *rows) {
+    if (!r.ok) out << fmt::format("  {}: {}\n", r.accelerator, r.error);
+  }
+  out << "speed and cost-perf are relative to the first accelerator; $/M out uses catalog rental "
+         "prices (estimates);\n? = some inputs are estimates or placeholders\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_compare(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<CompareState>();
+  auto* cmp = app.add_subcommand(
+      "compare",
+      "One workload across several accelerators: throughput, relative speed, time-to-train or "
+      "tokens/s, cost and cost-performance, 3A090 class and origin");
+  cmp->require_subcommand(1);
+  auto* train = cmp->add_subcommand("train", "Compare training throughput and time-to-train");
+  add_train_flags(train, state->train, false);
+  auto* infer = cmp->add_subcommand("infer", "Compare inference throughput, latency and cost");
+  add_infer_flags(infer, state->infer, false);
+  for (auto* sub : {train, infer}) {
+    sub->add_option("--accels", state->accels, "Comma-separated accelerator IDs; the first is the baseline")
+        ->required();
+    sub->add_option("--devices", state->devices, "Devices per accelerator type");
+    sub->add_option("--budget-usd", state->budget,
+                    "Purchase budget: each type gets as many whole servers as it buys");
+    sub->add_flag("--json", state->json, "Print JSON");
+  }
+  train->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
+  infer->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
+}
+
+}  // namespace suanli::app

@@ -1,0 +1,203 @@
+// `suanli estimate train|infer`: one analytical estimate, parallelism
+// searched where the user left it open.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <memory>
+#include <ostream>
+
+#include "app/app.h"
+#include "app/workload_options.h"
+#include "perf/json.h"
+#include "util/strings.h"
+
+namespace suanli::app {
+
+namespace {
+
+struct EstimateState {
+  TrainFlags train;
+  InferFlags infer;
+  std::string accel;
+  int devices = 0;
+  bool json = false;
+};
+
+std::string pct(double v) { return fmt::format("{:.1f}%", v * 100); }
+
+void print_caveats(std::ostream& out, const DeviceModel& d) {
+  if (d.unverified.empty()) return;
+  out << fmt::format("Caveats      unverified inputs for {}: {}\n", d.accel->id,
+                     join(d.unverified, ", "));
+}
+
+int run_train(Context& ctx, const EstimateState& s) {
+  auto cat = ctx.catalog();
+  if (!cat) return ctx.report(cat.error());
+  auto accel = (*cat)->accelerator(s.accel);
+  if (!accel) return ctx.report(accel.error());
+  auto w = make_train_workload(**cat, s.train);
+  if (!w) return ctx.report(w.error());
+  auto dev = make_device_model(**accel, (*cat)->profile_for(**accel), w->precision);
+  if (!dev) return ctx.report(dev.error());
+  auto model = TrainModel::create(*w, *dev, s.devices);
+  if (!model) return ctx.report(model.error());
+  const ParallelismRequest req = make_parallelism_request(s.train);
+  auto found = search_train(*model, req);
+  if (!found) {
+    // A fully specified configuration that does not fit: show its memory.
+    const bool fixed = req.tp && req.pp && req.micro_batch && req.recompute && req.zero;
+    if (found.error().code == ErrorCode::kInfeasible && fixed && s.json) {
+      Parallelism p;
+      p.tp = *req.tp;
+      p.pp = *req.pp;
+      p.cp = req.cp.value_or(1);
+      p.dp = req.dp.value_or(s.devices / (p.tp * p.pp * p.cp));
+      p.ep = req.ep.value_or(1);
+      p.vpp = req.vpp.value_or(1);
+      p.micro_batch = *req.micro_batch;
+      p.recompute = *req.recompute;
+      p.sequence_parallel = req.sequence_parallel.value_or(false);
+      p.zero = *req.zero;
+      if (model->check(p)) {
+        auto j = train_json(model->evaluate(p), *model, {}, 1);
+        j["why_not"] = found.error().message;
+        ctx.out() << j.dump(2) << "\n";
+      }
+    }
+    return ctx.report(found.error());
+  }
+  const TrainEstimate& e = found->best;
+  if (s.json) {
+    ctx.out() << train_json(e, *model, found->searched, found->candidates).dump(2) << "\n";
+    return kExitOk;
+  }
+  auto& out = ctx.out();
+  const auto& p = e.par;
+  out << fmt::format("Training {} on {} × {} ({}), seq {}, global batch {} ({} tokens)\n",
+                     w->model.id, s.devices, (*accel)->id, precision_name(w->precision), w->seq,
+                     w->global_batch, human_count(static_cast<double>(w->global_batch) * w->seq));
+  out << fmt::format(
+      "Parallelism  tp {} · pp {} · dp {} · cp {} · ep {} · vpp {} · micro-batch {} ({} per step) "
+      "· recompute {} · SP {} · ZeRO-{}\n",
+      p.tp, p.pp, p.dp, p.cp, p.ep, p.vpp, p.micro_batch, e.micro_batches,
+      recompute_name(p.recompute), p.sequence_parallel ? "on" : "off", p.zero);
+  if (!found->searched.empty()) {
+    out << fmt::format("             searched {} over {} configurations ({} fit)\n",
+                       join(found->searched, ", "), found->candidates, found->feasible);
+  }
+  out << fmt::format("Step time    {}   {} tokens/s ({} per device)\n", human_seconds(e.step_time_s),
+                     human_count(e.tokens_per_s), human_count(e.tokens_per_s / s.devices));
+  out << fmt::format("MFU          {} of dense {} peak {:.1f} TFLOPS (HFU {}); {:.0f} model TFLOP/s per device\n",
+                     pct(e.mfu), e.mfu_peak == Precision::kFp8 ? "FP8" : "BF16", e.mfu_peak_tflops,
+                     pct(e.hfu), e.model_tflops_per_device);
+  const auto& m = e.memory;
+  out << fmt::format("Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, grads {:.1f}, "
+                     "optimizer {:.1f}, activations {:.1f}, logits {:.1f}) — {}\n",
+                     m.total / 1e9, m.usable / 1e9, m.weights / 1e9, m.grads / 1e9,
+                     m.optimizer / 1e9, m.activations / 1e9, m.logits / 1e9,
+                     e.fits ? "fits" : "DOES NOT FIT");
+  const auto& b = e.breakdown;
+  auto part = [&](const char* name, double v) {
+    return fmt::format("{} {} ({:.0f}%)", name, human_seconds(v), 100.0 * v / e.step_time_s);
+  };
+  out << "Step         " << part("compute", b.compute) << ", " << part("TP comm", b.tp_comm) << ", "
+      << part("bubble", b.bubble) << ", " << part("PP comm", b.pp_comm) << ",\n             "
+      << part("DP comm (exposed)", b.dp_comm) << ", " << part("EP comm", b.ep_comm) << ", "
+      << part("CP comm", b.cp_comm) << ", " << part("optimizer", b.optimizer) << "\n";
+  if (w->tokens > 0) {
+    const TrainTotals t = train_totals(e, *model);
+    out << fmt::format("To train     {} tokens: {:.1f} days, {} device-hours, {:.1f} MWh (PUE {}), ",
+                       human_count(w->tokens), t.time_to_train_days, human_count(t.device_hours),
+                       t.energy_mwh, w->pue);
+    if (t.cost_usd > 0) {
+      out << fmt::format("${} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
+                         model->device().hourly_usd,
+                         confidence_name((*accel)->rental_usd_per_hour->confidence));
+    } else {
+      out << "cost unknown (no rental price in the catalog)\n";
+    }
+  }
+  print_caveats(out, model->device());
+  return kExitOk;
+}
+
+int run_infer(Context& ctx, const EstimateState& s) {
+  auto cat = ctx.catalog();
+  if (!cat) return ctx.report(cat.error());
+  auto accel = (*cat)->accelerator(s.accel);
+  if (!accel) return ctx.report(accel.error());
+  auto w = make_infer_workload(**cat, s.infer);
+  if (!w) return ctx.report(w.error());
+  if (s.devices <= 0) return ctx.report({ErrorCode::kInvalidArgument, "--devices must be positive"});
+  const auto& profile = (*cat)->profile_for(**accel);
+  auto found = search_infer(*w, **accel, profile, s.devices, s.infer.tp, s.infer.ep);
+  if (!found) return ctx.report(found.error());
+  const InferEstimate& e = found->best;
+  // Rebuild the device model for the chosen layout (for the JSON's caveats).
+  auto model = InferModel::create(*w, **accel, profile, s.devices, e.layout);
+  if (!model) return ctx.report(model.error());
+  if (s.json) {
+    ctx.out() << infer_json(e, *w, model->device(), found->searched).dump(2) << "\n";
+    return kExitOk;
+  }
+  auto& out = ctx.out();
+  out << fmt::format("Serving {} on {} × {} ({} weights, {} compute), input {} / output {} tokens\n",
+                     w->model.id, s.devices, (*accel)->id, precision_name(w->precision),
+                     precision_name(model->device().compute_precision), w->input_len,
+                     w->output_len);
+  out << fmt::format("Layout       {} instance(s) of {} device(s): TP {}{}{}\n", e.layout.instances,
+                     e.layout.instance_devices, e.layout.tp,
+                     w->model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string(),
+                     found->searched.empty() ? ""
+                                             : fmt::format(" (searched {})", join(found->searched, ", ")));
+  out << fmt::format("Batch        {} sequences per instance (memory allows {}){}\n", e.batch,
+                     e.max_batch,
+                     w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+  out << fmt::format("Latency      TTFT {} · TPOT {} (decode step {} + prefill interference)\n",
+                     human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_seconds(e.decode_step_s));
+  out << fmt::format("Throughput   {} output tokens/s ({} per device), {} input tokens/s\n",
+                     human_count(e.output_tokens_per_s), human_count(e.output_tokens_per_s_per_device),
+                     human_count(e.input_tokens_per_s));
+  out << fmt::format("Decode       {}-bound: memory {} vs compute {} per step, comm {}\n", e.bound,
+                     human_seconds(e.decode_memory_s), human_seconds(e.decode_compute_s),
+                     human_seconds(e.decode_comm_s));
+  out << fmt::format("Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, KV cache {:.1f})\n",
+                     e.memory_per_device_gb, e.memory_usable_gb, e.weights_gb, e.kv_cache_gb);
+  if (e.cost_per_million_output_tokens_usd > 0) {
+    out << fmt::format("Cost         ${:.3f} per million output tokens at ${:.2f}/device-hour ({})\n",
+                       e.cost_per_million_output_tokens_usd, model->device().hourly_usd,
+                       confidence_name((*accel)->rental_usd_per_hour->confidence));
+  }
+  print_caveats(out, model->device());
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_estimate(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<EstimateState>();
+  auto* est = app.add_subcommand(
+      "estimate", "Analytical step time, throughput, MFU, memory and cost for one workload");
+  est->require_subcommand(1);
+  auto* train = est->add_subcommand(
+      "train",
+      "Training step time, tokens/s, MFU/HFU, memory and time-to-train. Parallelism flags left "
+      "out are searched; the fastest configuration that fits wins.");
+  add_train_flags(train, state->train, true);
+  train->add_option("--accel", state->accel, "Accelerator ID (see `suanli catalog`)")->required();
+  train->add_option("--devices", state->devices, "Number of devices")->required();
+  train->add_flag("--json", state->json, "Print one JSON object");
+  train->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
+
+  auto* infer = est->add_subcommand(
+      "infer",
+      "Inference TTFT, TPOT, tokens/s and cost per million tokens; batch limited by KV-cache "
+      "memory and by the TPOT SLO. TP/EP searched when omitted.");
+  add_infer_flags(infer, state->infer, true);
+  infer->add_option("--accel", state->accel, "Accelerator ID")->required();
+  infer->add_option("--devices", state->devices, "Number of devices")->required();
+  infer->add_flag("--json", state->json, "Print one JSON object");
+  infer->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
+}
+
+}  // namespace suanli::app

@@ -1,0 +1,183 @@
+#include "app/workload_options.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace suanli::app {
+
+void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
+  cmd->add_option("--model", f.model, "Catalog model ID (see `suanli catalog models`)");
+  cmd->add_option("--layers", f.layers, "Custom shape: transformer layers");
+  cmd->add_option("--hidden", f.hidden, "Custom shape: hidden size");
+  cmd->add_option("--heads", f.heads, "Custom shape: attention heads");
+  cmd->add_option("--kv-heads", f.kv_heads, "Custom shape: KV heads (GQA; default = heads)");
+  cmd->add_option("--ffn", f.ffn, "Custom shape: MLP intermediate size (default 4·hidden)");
+  cmd->add_option("--vocab", f.vocab, "Custom shape: vocabulary size");
+  cmd->add_option("--experts", f.experts, "Custom shape: routed experts (MoE)");
+  cmd->add_option("--top-k", f.top_k, "Custom shape: experts per token (MoE)");
+  cmd->add_option("--mlp", f.mlp, "Custom shape: swiglu or gelu")->check(CLI::IsMember({"swiglu", "gelu"}));
+  cmd->add_option("--seq", f.seq, "Sequence length (default: the model's pre-training length)");
+  cmd->add_option("--global-batch", f.global_batch,
+                  "Sequences per optimizer step (default: the model's published batch)");
+  cmd->add_option("--precision", f.precision, "GEMM precision: bf16 or fp8 (fp8 only on chips with FP8)")
+      ->check(CLI::IsMember({"bf16", "fp8"}));
+  cmd->add_option("--tokens", f.tokens,
+                  "Training tokens, for time-to-train, device-hours, energy and cost (e.g. 1e12)");
+  cmd->add_flag("--uneven-pipeline", f.uneven_pipeline,
+                "Allow pipeline stages that differ by one layer (balances the logits stage)");
+  if (!with_parallelism) return;
+  cmd->add_option("--tp", f.tp, "Tensor parallel size (searched when omitted)");
+  cmd->add_option("--pp", f.pp, "Pipeline parallel size (searched when omitted)");
+  cmd->add_option("--dp", f.dp, "Data parallel size (searched when omitted)");
+  cmd->add_option("--ep", f.ep, "Expert parallel size, MoE (searched when omitted)");
+  cmd->add_option("--cp", f.cp, "Context parallel size (searched when omitted)");
+  cmd->add_option("--vpp", f.vpp, "Interleaved pipeline chunks per device (searched when omitted)");
+  cmd->add_option("--micro-batch", f.micro_batch, "Sequences per micro-batch (searched when omitted)");
+  cmd->add_option("--recompute", f.recompute, "Activation recomputation: full, selective or none")
+      ->check(CLI::IsMember({"full", "selective", "none"}));
+  cmd->add_flag("--sequence-parallel", f.sequence_parallel,
+                "Use sequence parallelism with TP (searched when omitted)");
+  cmd->add_option("--zero", f.zero, "ZeRO stage 0..3 (1 = distributed optimizer; searched when omitted)");
+}
+
+void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
+  cmd->add_option("--model", f.model, "Catalog model ID")->required();
+  cmd->add_option("--precision", f.precision,
+                  "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8) or fp4")
+      ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4"}));
+  cmd->add_option("--input-len", f.input_len, "Prompt tokens per request")->required();
+  cmd->add_option("--output-len", f.output_len, "Generated tokens per request")->required();
+  cmd->add_option("--batch", f.batch, "Concurrent sequences per instance (default: largest that fits / meets the SLO)");
+  cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms, "Cap the batch so time per output token stays under this");
+  cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");
+  if (!with_layout) return;
+  cmd->add_option("--tp", f.tp, "Tensor parallel size per instance (searched when omitted)");
+  cmd->add_option("--ep", f.ep, "Expert parallel size = devices per instance, MoE (searched when omitted)");
+}
+
+Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFlags& f) {
+  TrainWorkload w;
+  if (!f.model.empty()) {
+    auto m = catalog.model(f.model);
+    if (!m) return std::unexpected(m.error());
+    w.model = **m;
+  } else {
+    if (f.layers <= 0 || f.hidden <= 0 || f.heads <= 0 || f.vocab <= 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "give --model ID, or a shape with positive --layers, --hidden, --heads and "
+                  "--vocab");
+    }
+    if (f.kv_heads < 0 || f.ffn < 0 || f.experts < 0 || f.top_k < 0) {
+      return fail(ErrorCode::kInvalidArgument, "shape sizes must not be negative");
+    }
+    if (f.hidden % f.heads != 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--hidden {} is not a multiple of --heads {}", f.hidden, f.heads));
+    }
+    if (f.kv_heads > 0 && f.heads % f.kv_heads != 0) {
+      return fail(ErrorCode::kInvalidArgument, "--heads must be a multiple of --kv-heads");
+    }
+    w.model = make_custom_model(f.layers, f.hidden, f.heads, f.kv_heads, f.ffn, f.vocab,
+                                f.mlp == "gelu" ? MlpKind::kGelu : MlpKind::kSwiglu);
+    if (f.experts > 0 || f.top_k > 0) {
+      if (f.experts <= 0 || f.top_k <= 0 || f.top_k > f.experts) {
+        return fail(ErrorCode::kInvalidArgument, "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
+      }
+      w.model.moe = MoeSpec{f.experts, f.top_k, 0, w.model.ffn, 0};
+    }
+  }
+  if (f.seq < 0) return fail(ErrorCode::kInvalidArgument, "--seq must be positive");
+  w.seq = f.seq > 0 ? f.seq : (w.model.default_seq > 0 ? w.model.default_seq : 2048);
+  if (f.global_batch < 0) return fail(ErrorCode::kInvalidArgument, "--global-batch must be positive");
+  if (f.global_batch > 0) {
+    w.global_batch = f.global_batch;
+  } else {
+    const double tokens = w.model.default_global_batch_tokens > 0
+                              ? static_cast<double>(w.model.default_global_batch_tokens)
+                              : 4194304.0;
+    const double seqs = tokens / w.seq;
+    w.global_batch = seqs >= 64 ? static_cast<long long>(std::llround(seqs / 64.0)) * 64
+                                : std::max<long long>(1, std::llround(seqs));
+  }
+  auto p = parse_precision(f.precision);
+  if (!p || (*p != Precision::kBf16 && *p != Precision::kFp8)) {
+    return fail(ErrorCode::kInvalidArgument, "--precision must be bf16 or fp8 for training");
+  }
+  w.precision = *p;
+  if (f.tokens < 0 || !std::isfinite(f.tokens)) {
+    return fail(ErrorCode::kInvalidArgument, "--tokens must be a non-negative number");
+  }
+  w.tokens = f.tokens;
+  w.uneven_pipeline = f.uneven_pipeline;
+  return w;
+}
+
+ParallelismRequest make_parallelism_request(const TrainFlags& f) {
+  ParallelismRequest r;
+  r.tp = f.tp;
+  r.pp = f.pp;
+  r.dp = f.dp;
+  r.ep = f.ep;
+  r.cp = f.cp;
+  r.vpp = f.vpp;
+  r.micro_batch = f.micro_batch;
+  r.zero = f.zero;
+  if (!f.recompute.empty()) r.recompute = parse_recompute(f.recompute);
+  if (f.sequence_parallel) r.sequence_parallel = true;
+  return r;
+}
+
+Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferFlags& f) {
+  InferWorkload w;
+  auto m = catalog.model(f.model);
+  if (!m) return std::unexpected(m.error());
+  w.model = **m;
+  auto p = parse_precision(f.precision);
+  if (!p) return fail(ErrorCode::kInvalidArgument, "--precision must be bf16, fp8, int8 or fp4");
+  w.precision = *p;
+  if (f.input_len <= 0 || f.output_len <= 0) {
+    return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
+  }
+  w.input_len = f.input_len;
+  w.output_len = f.output_len;
+  if (f.batch && *f.batch <= 0) return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
+  w.batch = f.batch;
+  auto ms = [](std::optional<double> v, const char* name) -> Result<std::optional<double>> {
+    if (!v) return std::optional<double>{};
+    if (!(*v > 0) || !std::isfinite(*v)) {
+      return fail(ErrorCode::kInvalidArgument, fmt::format("{} must be a positive number", name));
+    }
+    return std::optional<double>(*v / 1000.0);
+  };
+  auto tpot = ms(f.tpot_slo_ms, "--tpot-slo-ms");
+  if (!tpot) return std::unexpected(tpot.error());
+  auto ttft = ms(f.ttft_slo_ms, "--ttft-slo-ms");
+  if (!ttft) return std::unexpected(ttft.error());
+  w.tpot_slo_s = *tpot;
+  w.ttft_slo_s = *ttft;
+  if (w.batch && (w.tpot_slo_s || w.ttft_slo_s)) {
+    return fail(ErrorCode::kInvalidArgument, "give either --batch or an SLO, not both");
+  }
+  return w;
+}
+
+std::string human_count(double v) {
+  const double a = std::fabs(v);
+  if (a >= 1e9) return fmt::format("{:.2f}G", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
+  if (a >= 1e4) return fmt::format("{:.1f}k", v / 1e3);
+  if (a >= 100) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+std::string human_seconds(double s) {
+  if (s < 1e-3) return fmt::format("{:.1f} µs", s * 1e6);
+  if (s < 1) return fmt::format("{:.1f} ms", s * 1e3);
+  if (s < 120) return fmt::format("{:.2f} s", s);
+  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
+  if (s < 3 * 86400) return fmt::format("{:.1f} h", s / 3600);
+  return fmt::format("{:.1f} days", s / 86400);
+}
+
+}  // namespace suanli::app

@@ -1,0 +1,548 @@
+#include "catalog/catalog.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <map>
+
+#include "util/strings.h"
+#include "util/toml_reader.h"
+
+namespace suanli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What a file contributes to resolving its figures' sources.
+struct FileContext {
+  std::map<std::string, std::string> sources;  // key -> citation
+};
+
+// Defaults that an entry gives to its bare figures.
+struct EntryDefaults {
+  std::string source;
+  std::optional<Confidence> confidence;
+};
+
+Result<FileContext> read_sources(const TomlView& root) {
+  FileContext ctx;
+  auto sources = root.subtable("sources");
+  if (!sources) return std::unexpected(sources.error());
+  if (*sources) {
+    for (const auto& [k, node] : (*sources)->table()) {
+      auto text = (*sources)->string(k.str());
+      if (!text) return std::unexpected(text.error());
+      ctx.sources[std::string(k.str())] = **text;
+    }
+  }
+  return ctx;
+}
+
+Result<Figure> read_figure(const TomlView& parent, std::string_view key, const FileContext& file,
+                           const EntryDefaults& defaults) {
+  const toml::node* node = parent.table().get(key);
+  Figure f;
+  f.origin = parent.where(key);
+  std::string source = defaults.source;
+  std::optional<Confidence> confidence = defaults.confidence;
+  if (node->is_integer() || node->is_floating_point()) {
+    f.value = *node->value<double>();
+  } else if (const auto* t = node->as_table()) {
+    TomlView view(*t, parent.file(), fmt::format("{}.{}", parent.path(), key));
+    if (auto ok = view.check_keys({"value", "low", "high", "source", "confidence", "note"}); !ok) {
+      return std::unexpected(ok.error());
+    }
+    auto value = view.required_number("value");
+    if (!value) return std::unexpected(value.error());
+    f.value = *value;
+    auto low = view.number("low");
+    auto high = view.number("high");
+    auto src = view.string("source");
+    auto conf = view.string("confidence");
+    auto note = view.string("note");
+    if (!low) return std::unexpected(low.error());
+    if (!high) return std::unexpected(high.error());
+    if (!src) return std::unexpected(src.error());
+    if (!conf) return std::unexpected(conf.error());
+    if (!note) return std::unexpected(note.error());
+    f.low = *low;
+    f.high = *high;
+    if (*src) source = **src;
+    if (*conf) {
+      confidence = parse_confidence(**conf);
+      if (!confidence) {
+        return std::unexpected(view.error(
+            "confidence",
+            fmt::format("expected verified, secondary, estimate or placeholder, got '{}'", **conf)));
+      }
+    }
+    if (*note) f.note = **note;
+  } else {
+    return std::unexpected(parent.error(
+        key, "expected a number or { value = …, source = …, confidence = … }"));
+  }
+  if (!std::isfinite(f.value) || f.value <= 0) {
+    return std::unexpected(parent.error(key, fmt::format("expected a positive value, got {}", f.value)));
+  }
+  if ((f.low && *f.low > f.value) || (f.high && *f.high < f.value)) {
+    return std::unexpected(parent.error(key, "expected low <= value <= high"));
+  }
+  if (source.empty()) {
+    return std::unexpected(parent.error(
+        key, "figure has no source (give `source = …` on the figure or on its entry)"));
+  }
+  if (!confidence) {
+    return std::unexpected(parent.error(
+        key, "figure has no confidence (give `confidence = …` on the figure or on its entry)"));
+  }
+  f.confidence = *confidence;
+  if (auto it = file.sources.find(source); it != file.sources.end()) {
+    f.source_key = source;
+    f.source = it->second;
+  } else {
+    f.source = source;
+  }
+  return f;
+}
+
+// Reads an optional string key into `out` when present.
+Result<void> read_string(const TomlView& v, std::string_view key, std::string& out) {
+  auto s = v.string(key);
+  if (!s) return std::unexpected(s.error());
+  if (*s) out = **s;
+  return {};
+}
+
+Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
+  SUANLI_TRY(v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
+                           "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
+                           "source", "confidence", "notes", "dense_tflops", "figures",
+                           "availability"}));
+  if (a.defined_at.empty()) a.defined_at = v.where();
+  SUANLI_TRY(read_string(v, "name", a.name));
+  SUANLI_TRY(read_string(v, "vendor", a.vendor));
+  SUANLI_TRY(read_string(v, "origin", a.origin));
+  SUANLI_TRY(read_string(v, "released", a.released));
+  SUANLI_TRY(read_string(v, "efficiency_profile", a.efficiency_profile));
+  SUANLI_TRY(read_string(v, "memory_type", a.memory_type));
+  SUANLI_TRY(read_string(v, "scaleup_link", a.scaleup_link));
+  SUANLI_TRY(read_string(v, "notes", a.notes));
+  auto dc = v.boolean("datacenter");
+  if (!dc) return std::unexpected(dc.error());
+  if (*dc) a.datacenter = **dc;
+  auto nd = v.positive_integer("node_devices");
+  if (!nd) return std::unexpected(nd.error());
+  if (*nd) a.node_devices = static_cast<int>(**nd);
+
+  EntryDefaults defaults;
+  SUANLI_TRY(read_string(v, "source", defaults.source));
+  std::string conf;
+  SUANLI_TRY(read_string(v, "confidence", conf));
+  if (!conf.empty()) {
+    defaults.confidence = parse_confidence(conf);
+    if (!defaults.confidence) {
+      return std::unexpected(v.error(
+          "confidence", fmt::format("expected verified, secondary, estimate or placeholder, got '{}'",
+                                    conf)));
+    }
+  }
+
+  auto rates = v.subtable("dense_tflops");
+  if (!rates) return std::unexpected(rates.error());
+  if (*rates) {
+    for (const auto& [k, node] : (*rates)->table()) {
+      auto p = parse_precision(k.str());
+      if (!p) {
+        return std::unexpected((*rates)->error(
+            k.str(), "unknown precision (expected fp32, tf32, bf16, fp16, fp8, int8 or fp4)"));
+      }
+      auto f = read_figure(**rates, k.str(), file, defaults);
+      if (!f) return std::unexpected(f.error());
+      a.dense_tflops[static_cast<std::size_t>(*p)] = std::move(*f);
+    }
+  }
+
+  auto figures = v.subtable("figures");
+  if (!figures) return std::unexpected(figures.error());
+  if (*figures) {
+    const std::pair<std::string_view, std::optional<Figure> Accelerator::*> fields[] = {
+        {"memory_gb", &Accelerator::memory_gb},
+        {"memory_bw_gbps", &Accelerator::memory_bw_gbps},
+        {"scaleup_bidir_gbps", &Accelerator::scaleup_bidir_gbps},
+        {"scaleup_domain", &Accelerator::scaleup_domain},
+        {"scaleout_gbps", &Accelerator::scaleout_gbps},
+        {"tdp_w", &Accelerator::tdp_w},
+        {"die_area_mm2", &Accelerator::die_area_mm2},
+        {"price_usd", &Accelerator::price_usd},
+        {"rental_usd_per_hour", &Accelerator::rental_usd_per_hour},
+    };
+    for (const auto& [k, node] : (*figures)->table()) {
+      bool known = false;
+      for (const auto& [name, member] : fields) {
+        if (k.str() != name) continue;
+        known = true;
+        auto f = read_figure(**figures, name, file, defaults);
+        if (!f) return std::unexpected(f.error());
+        a.*member = std::move(*f);
+      }
+      if (!known) {
+        std::vector<std::string> names;
+        for (const auto& [name, member] : fields) names.emplace_back(name);
+        return std::unexpected((*figures)->error(
+            k.str(), fmt::format("unknown figure (expected one of: {})", join(names, ", "))));
+      }
+    }
+  }
+
+  auto avail = v.subtable("availability");
+  if (!avail) return std::unexpected(avail.error());
+  if (*avail) {
+    SUANLI_TRY((*avail)->check_keys({"china", "note", "source", "as_of"}));
+    auto china = (*avail)->string("china");
+    if (!china) return std::unexpected(china.error());
+    if (*china) {
+      auto s = parse_china_status(**china);
+      if (!s) {
+        return std::unexpected((*avail)->error(
+            "china", fmt::format("unknown status '{}' (expected domestic, available, "
+                                 "licence-granted, case-by-case, presumption-of-denial, "
+                                 "import-blocked, discouraged or not-offered)",
+                                 **china)));
+      }
+      a.china_status = *s;
+    }
+    SUANLI_TRY(read_string(**avail, "note", a.china_status_note));
+    std::string src;
+    SUANLI_TRY(read_string(**avail, "source", src));
+    if (!src.empty()) {
+      auto it = file.sources.find(src);
+      a.china_status_source = it == file.sources.end() ? src : it->second;
+    }
+  }
+  return {};
+}
+
+Result<void> check_accelerator(const Accelerator& a) {
+  auto missing = [&](std::string_view what) {
+    return fail(ErrorCode::kParse,
+                fmt::format("{}: accelerator '{}': missing {}", a.defined_at, a.id, what));
+  };
+  if (a.name.empty()) return missing("name");
+  if (a.vendor.empty()) return missing("vendor");
+  if (a.origin.empty()) return missing("origin");
+  if (!a.rate(Precision::kBf16) && !a.rate(Precision::kFp16) && !a.rate(Precision::kInt8)) {
+    return missing("dense_tflops (at least one of bf16, fp16, int8)");
+  }
+  if (!a.memory_gb) return missing("figures.memory_gb");
+  if (!a.memory_bw_gbps) return missing("figures.memory_bw_gbps");
+  return {};
+}
+
+Result<void> apply_model(const TomlView& v, ModelArch& m) {
+  SUANLI_TRY(v.check_keys({"id", "name", "source", "confidence", "layers", "hidden", "heads",
+                           "kv_heads", "head_dim", "ffn", "vocab", "mlp", "tied_embeddings",
+                           "max_seq", "default_seq", "default_global_batch_tokens", "params_b",
+                           "active_params_b", "moe", "mla", "notes"}));
+  if (m.defined_at.empty()) m.defined_at = v.where();
+  SUANLI_TRY(read_string(v, "name", m.name));
+  SUANLI_TRY(read_string(v, "source", m.source));
+  SUANLI_TRY(read_string(v, "confidence", m.confidence));
+  const std::pair<std::string_view, int ModelArch::*> ints[] = {
+      {"layers", &ModelArch::layers},   {"hidden", &ModelArch::hidden},
+      {"heads", &ModelArch::heads},     {"kv_heads", &ModelArch::kv_heads},
+      {"head_dim", &ModelArch::head_dim}, {"ffn", &ModelArch::ffn},
+      {"vocab", &ModelArch::vocab},     {"max_seq", &ModelArch::max_seq},
+      {"default_seq", &ModelArch::default_seq},
+  };
+  for (const auto& [k, member] : ints) {
+    auto x = v.positive_integer(k);
+    if (!x) return std::unexpected(x.error());
+    if (*x) m.*member = static_cast<int>(**x);
+  }
+  auto gbt = v.positive_integer("default_global_batch_tokens");
+  if (!gbt) return std::unexpected(gbt.error());
+  if (*gbt) m.default_global_batch_tokens = **gbt;
+  auto mlp = v.string("mlp");
+  if (!mlp) return std::unexpected(mlp.error());
+  if (*mlp) {
+    if (**mlp == "swiglu") m.mlp = MlpKind::kSwiglu;
+    else if (**mlp == "gelu") m.mlp = MlpKind::kGelu;
+    else return std::unexpected(v.error("mlp", fmt::format("expected swiglu or gelu, got '{}'", **mlp)));
+  }
+  auto tied = v.boolean("tied_embeddings");
+  if (!tied) return std::unexpected(tied.error());
+  if (*tied) m.tied_embeddings = **tied;
+  auto pb = v.number("params_b");
+  auto ab = v.number("active_params_b");
+  if (!pb) return std::unexpected(pb.error());
+  if (!ab) return std::unexpected(ab.error());
+  if (*pb) m.stated_params_b = **pb;
+  if (*ab) m.stated_active_b = **ab;
+
+  auto moe = v.subtable("moe");
+  if (!moe) return std::unexpected(moe.error());
+  if (*moe) {
+    SUANLI_TRY((*moe)->check_keys({"experts", "top_k", "shared_experts", "expert_ffn",
+                                   "first_dense_layers"}));
+    MoeSpec spec = m.moe.value_or(MoeSpec{});
+    const std::pair<std::string_view, int MoeSpec::*> fields[] = {
+        {"experts", &MoeSpec::experts},
+        {"top_k", &MoeSpec::top_k},
+        {"shared_experts", &MoeSpec::shared_experts},
+        {"expert_ffn", &MoeSpec::expert_ffn},
+        {"first_dense_layers", &MoeSpec::first_dense_layers},
+    };
+    for (const auto& [k, member] : fields) {
+      auto x = (*moe)->integer(k);
+      if (!x) return std::unexpected(x.error());
+      if (*x) {
+        if (**x < 0) return std::unexpected((*moe)->error(k, "expected a non-negative integer"));
+        spec.*member = static_cast<int>(**x);
+      }
+    }
+    m.moe = spec;
+  }
+  auto mla = v.subtable("mla");
+  if (!mla) return std::unexpected(mla.error());
+  if (*mla) {
+    SUANLI_TRY((*mla)->check_keys({"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+                                   "qk_rope_head_dim", "v_head_dim"}));
+    MlaSpec spec = m.mla.value_or(MlaSpec{});
+    const std::pair<std::string_view, int MlaSpec::*> fields[] = {
+        {"q_lora_rank", &MlaSpec::q_lora_rank},
+        {"kv_lora_rank", &MlaSpec::kv_lora_rank},
+        {"qk_nope_head_dim", &MlaSpec::qk_nope_head_dim},
+        {"qk_rope_head_dim", &MlaSpec::qk_rope_head_dim},
+        {"v_head_dim", &MlaSpec::v_head_dim},
+    };
+    for (const auto& [k, member] : fields) {
+      auto x = (*mla)->integer(k);
+      if (!x) return std::unexpected(x.error());
+      if (*x) spec.*member = static_cast<int>(**x);
+    }
+    m.mla = spec;
+  }
+  return {};
+}
+
+Result<void> check_model(ModelArch& m) {
+  auto bad = [&](std::string_view what) {
+    return fail(ErrorCode::kParse, fmt::format("{}: model '{}': {}", m.defined_at, m.id, what));
+  };
+  if (m.layers <= 0 || m.hidden <= 0 || m.heads <= 0 || m.vocab <= 0) {
+    return bad("layers, hidden, heads and vocab are required and must be positive");
+  }
+  if (m.kv_heads == 0) m.kv_heads = m.heads;
+  if (m.head_dim == 0) {
+    if (m.hidden % m.heads != 0) return bad("hidden is not a multiple of heads; give head_dim");
+    m.head_dim = m.hidden / m.heads;
+  }
+  if (m.heads % m.kv_heads != 0) return bad("heads must be a multiple of kv_heads");
+  if (m.ffn <= 0 && !m.is_moe()) m.ffn = 4 * m.hidden;
+  if (m.is_moe()) {
+    const auto& e = *m.moe;
+    if (e.top_k <= 0 || e.top_k > e.experts) return bad("moe.top_k must be in 1..experts");
+    if (e.expert_ffn <= 0) return bad("moe.expert_ffn is required");
+    if (e.first_dense_layers > 0 && m.ffn <= 0) return bad("dense layers need ffn");
+  }
+  if (m.default_seq == 0) m.default_seq = m.max_seq > 0 ? m.max_seq : 2048;
+  const auto p = count_params(m);
+  auto check = [&](double stated_b, double computed, std::string_view what) -> Result<void> {
+    if (stated_b <= 0) return {};
+    const double err = std::fabs(computed / 1e9 - stated_b) / stated_b;
+    if (err > 0.05) {
+      return bad(fmt::format("{} {:.1f}B stated but the architecture gives {:.2f}B ({:.1f}% off); "
+                             "check the shape",
+                             what, stated_b, computed / 1e9, err * 100));
+    }
+    return {};
+  };
+  SUANLI_TRY(check(m.stated_params_b, p.total, "params_b"));
+  SUANLI_TRY(check(m.stated_active_b, p.active, "active_params_b"));
+  return {};
+}
+
+Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
+  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
+                           "attention_peak_fraction", "memory_bw_fraction", "scaleup_bw_fraction",
+                           "scaleout_bw_fraction", "scaleup_latency_us", "scaleout_latency_us",
+                           "kernel_overhead_us", "dp_overlap_fraction", "tp_overlap_fraction",
+                           "memory_reserved_gb", "memory_usable_fraction",
+                           "decode_step_overhead_us", "notes"}));
+  if (e.defined_at.empty()) e.defined_at = v.where();
+  SUANLI_TRY(read_string(v, "source", e.source));
+  SUANLI_TRY(read_string(v, "confidence", e.confidence));
+  struct Field {
+    std::string_view key;
+    double EfficiencyProfile::*member;
+    double lo, hi;
+  };
+  const Field fields[] = {
+      {"gemm_peak_fraction", &EfficiencyProfile::gemm_peak_fraction, 0.01, 1.0},
+      {"gemm_half_flops", &EfficiencyProfile::gemm_half_flops, 0.0, 1e15},
+      {"attention_peak_fraction", &EfficiencyProfile::attention_peak_fraction, 0.01, 1.0},
+      {"memory_bw_fraction", &EfficiencyProfile::memory_bw_fraction, 0.01, 1.0},
+      {"scaleup_bw_fraction", &EfficiencyProfile::scaleup_bw_fraction, 0.01, 1.0},
+      {"scaleout_bw_fraction", &EfficiencyProfile::scaleout_bw_fraction, 0.01, 1.0},
+      {"scaleup_latency_us", &EfficiencyProfile::scaleup_latency_us, 0.0, 1e6},
+      {"scaleout_latency_us", &EfficiencyProfile::scaleout_latency_us, 0.0, 1e6},
+      {"kernel_overhead_us", &EfficiencyProfile::kernel_overhead_us, 0.0, 1e6},
+      {"dp_overlap_fraction", &EfficiencyProfile::dp_overlap_fraction, 0.0, 1.0},
+      {"tp_overlap_fraction", &EfficiencyProfile::tp_overlap_fraction, 0.0, 1.0},
+      {"memory_reserved_gb", &EfficiencyProfile::memory_reserved_gb, 0.0, 1e4},
+      {"memory_usable_fraction", &EfficiencyProfile::memory_usable_fraction, 0.01, 1.0},
+      {"decode_step_overhead_us", &EfficiencyProfile::decode_step_overhead_us, 0.0, 1e7},
+  };
+  for (const auto& f : fields) {
+    auto x = v.number(f.key);
+    if (!x) return std::unexpected(x.error());
+    if (!*x) continue;
+    if (**x < f.lo || **x > f.hi) {
+      return std::unexpected(v.error(f.key, fmt::format("expected a value in [{}, {}], got {}",
+                                                        f.lo, f.hi, **x)));
+    }
+    e.*(f.member) = **x;
+  }
+  return {};
+}
+
+std::vector<fs::path> toml_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Applies every [[array_key]] entry of a file to `items` (merging by id).
+template <class T, class Apply>
+Result<void> load_entries(const toml::table& root, const fs::path& path, std::string_view array_key,
+                          std::vector<T>& items, Apply apply) {
+  const toml::node* node = root.get(array_key);
+  if (!node) return {};
+  const std::string file = path.string();
+  const auto* arr = node->as_array();
+  if (!arr) {
+    TomlView rv(root, file, "");
+    return std::unexpected(rv.error(array_key, fmt::format("expected [[{}]] entries", array_key)));
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto* t = (*arr)[i].as_table();
+    if (!t) {
+      TomlView rv(root, file, "");
+      return std::unexpected(rv.error(array_key, "expected a table"));
+    }
+    TomlView view(*t, file, std::string(array_key));
+    auto id = view.required_string("id");
+    if (!id) return std::unexpected(id.error());
+    if (id->empty()) return std::unexpected(view.error("id", "expected a non-empty id"));
+    auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return x.id == *id; });
+    if (it == items.end()) {
+      items.emplace_back();
+      it = std::prev(items.end());
+      it->id = *id;
+    }
+    SUANLI_TRY(apply(view, *it));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<fs::path> Catalog::default_directories(const std::vector<fs::path>& extra) {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("SUANLI_DATA_DIR"); env && *env) {
+    dirs.emplace_back(env);
+  } else {
+    dirs.emplace_back(SUANLI_DEFAULT_DATA_DIR);
+  }
+  if (const char* env = std::getenv("SUANLI_CATALOG"); env && *env) {
+    for (const auto& part : split(env, ':')) {
+      if (!part.empty()) dirs.emplace_back(part);
+    }
+  }
+  for (const auto& d : extra) dirs.push_back(d);
+  return dirs;
+}
+
+Result<Catalog> Catalog::load(const CatalogOptions& options) {
+  Catalog cat;
+  cat.fallback_profile_.id = "default";
+  cat.fallback_profile_.source = "built-in defaults (src/catalog/efficiency.h)";
+  for (const auto& dir : options.directories) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      return fail(ErrorCode::kIo, fmt::format("{}: catalog directory not found", dir.string()));
+    }
+    std::vector<fs::path> files;
+    for (const char* sub : {"accelerators", "models", "efficiency"}) {
+      auto f = toml_files(dir / sub);
+      files.insert(files.end(), f.begin(), f.end());
+    }
+    auto top = toml_files(dir);
+    files.insert(files.end(), top.begin(), top.end());
+    for (const auto& path : files) {
+      auto root = parse_toml_file(path);
+      if (!root) return std::unexpected(root.error());
+      TomlView rv(*root, path.string(), "");
+      auto fctx = read_sources(rv);
+      if (!fctx) return std::unexpected(fctx.error());
+      SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile"}));
+      SUANLI_TRY(load_entries(*root, path, "accelerator", cat.accelerators_,
+                              [&](const TomlView& v, Accelerator& a) {
+                                return apply_accelerator(v, *fctx, a);
+                              }));
+      SUANLI_TRY(load_entries(*root, path, "model", cat.models_,
+                              [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
+      SUANLI_TRY(load_entries(*root, path, "profile", cat.profiles_,
+                              [&](const TomlView& v, EfficiencyProfile& e) {
+                                return apply_profile(v, e);
+                              }));
+    }
+  }
+  for (const auto& a : cat.accelerators_) SUANLI_TRY(check_accelerator(a));
+  for (auto& m : cat.models_) SUANLI_TRY(check_model(m));
+  return cat;
+}
+
+Result<const Accelerator*> Catalog::accelerator(std::string_view id) const {
+  for (const auto& a : accelerators_) {
+    if (a.id == id) return &a;
+  }
+  return fail(ErrorCode::kNotFound, unknown_id_message("accelerator", id, accelerator_ids()));
+}
+
+Result<const ModelArch*> Catalog::model(std::string_view id) const {
+  for (const auto& m : models_) {
+    if (m.id == id) return &m;
+  }
+  return fail(ErrorCode::kNotFound, unknown_id_message("model", id, model_ids()));
+}
+
+const EfficiencyProfile& Catalog::profile(std::string_view id) const {
+  for (const auto& p : profiles_) {
+    if (p.id == id) return p;
+  }
+  for (const auto& p : profiles_) {
+    if (p.id == "default") return p;
+  }
+  return fallback_profile_;
+}
+
+std::vector<std::string> Catalog::accelerator_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& a : accelerators_) ids.push_back(a.id);
+  return ids;
+}
+
+std::vector<std::string> Catalog::model_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& m : models_) ids.push_back(m.id);
+  return ids;
+}
+
+}  // namespace suanli

@@ -1,0 +1,58 @@
+// The catalog: accelerators, models and efficiency profiles loaded from TOML
+// data directories. Later directories override earlier ones entry by entry
+// and key by key, so a user file can change one price without copying a chip.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/accelerator.h"
+#include "catalog/efficiency.h"
+#include "catalog/model.h"
+#include "util/error.h"
+
+namespace suanli {
+
+struct CatalogOptions {
+  // Directories read in order; each may hold accelerators/, models/ and
+  // efficiency/ subfolders of *.toml files (or *.toml files directly).
+  std::vector<std::filesystem::path> directories;
+};
+
+class Catalog {
+ public:
+  static Result<Catalog> load(const CatalogOptions& options);
+
+  // Directories from the defaults: the bundled data directory (env
+  // SUANLI_DATA_DIR or the compiled-in source path) followed by the
+  // directories in env SUANLI_CATALOG (colon-separated) and `extra`.
+  static std::vector<std::filesystem::path> default_directories(
+      const std::vector<std::filesystem::path>& extra = {});
+
+  const std::vector<Accelerator>& accelerators() const { return accelerators_; }
+  const std::vector<ModelArch>& models() const { return models_; }
+  const std::vector<EfficiencyProfile>& profiles() const { return profiles_; }
+
+  // Lookups with a "did you mean" error for unknown IDs.
+  Result<const Accelerator*> accelerator(std::string_view id) const;
+  Result<const ModelArch*> model(std::string_view id) const;
+  // Falls back to the "default" profile when `id` is unknown.
+  const EfficiencyProfile& profile(std::string_view id) const;
+  const EfficiencyProfile& profile_for(const Accelerator& a) const {
+    return profile(a.efficiency_profile);
+  }
+
+  std::vector<std::string> accelerator_ids() const;
+  std::vector<std::string> model_ids() const;
+
+ private:
+  std::vector<Accelerator> accelerators_;
+  std::vector<ModelArch> models_;
+  std::vector<EfficiencyProfile> profiles_;
+  EfficiencyProfile fallback_profile_;
+};
+
+}  // namespace suanli

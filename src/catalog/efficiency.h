@@ -1,0 +1,43 @@
+// Per-accelerator efficiency calibration (data/efficiency/*.toml): how much
+// of each datasheet peak a real software stack achieves. The performance
+// model uses these instead of constants in code; users replace them with
+// their own measured tables.
+#pragma once
+
+#include <string>
+
+namespace suanli {
+
+struct EfficiencyProfile {
+  std::string id;
+  std::string source;
+  std::string confidence = "estimate";
+  // Achieved fraction of the dense peak for a large, well-shaped GEMM.
+  double gemm_peak_fraction = 0.70;
+  // GEMMs below this many FLOPs run at reduced efficiency (wave quantization
+  // and tail effects): eff = peak_frac * F / (F + gemm_half_flops).
+  double gemm_half_flops = 2.0e9;
+  // Achieved fraction of the dense peak in fused (flash) attention kernels.
+  double attention_peak_fraction = 0.50;
+  // Achieved fraction of memory bandwidth in streaming kernels.
+  double memory_bw_fraction = 0.80;
+  // Achieved bus bandwidth / nominal per-direction link bandwidth.
+  double scaleup_bw_fraction = 0.75;
+  double scaleout_bw_fraction = 0.80;
+  double scaleup_latency_us = 10.0;   // per collective step
+  double scaleout_latency_us = 20.0;
+  double kernel_overhead_us = 5.0;    // launch + tail per kernel
+  // Fraction of the last micro-batch's backward pass that hides the
+  // data-parallel gradient reduction.
+  double dp_overlap_fraction = 0.8;
+  // Fraction of tensor-parallel communication hidden behind compute.
+  double tp_overlap_fraction = 0.0;
+  // Memory held back from the model (runtime, allocator fragmentation).
+  double memory_reserved_gb = 4.0;
+  double memory_usable_fraction = 0.95;
+  // Fixed per-step cost of a decode iteration (scheduler, sampling, launch).
+  double decode_step_overhead_us = 200.0;
+  std::string defined_at;
+};
+
+}  // namespace suanli

@@ -1,0 +1,119 @@
+#include "perf/device.h"
+
+#include <cmath>
+#include <fmt/format.h>
+
+namespace suanli {
+
+namespace {
+void note_if_unverified(const std::optional<Figure>& f, const char* name,
+                        std::vector<std::string>& out) {
+  if (f && f->unverified()) {
+    out.push_back(fmt::format("{} ({})", name, confidence_name(f->confidence)));
+  }
+}
+}  // namespace
+
+Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProfile& e,
+                                      Precision compute) {
+  DeviceModel d;
+  d.accel = &a;
+  d.profile = &e;
+  d.compute_precision = compute;
+  const auto& rate = a.rate(compute);
+  if (!rate) {
+    std::string have;
+    for (auto p : kAllPrecisions) {
+      if (a.supports(p)) have += (have.empty() ? "" : ", ") + std::string(precision_name(p));
+    }
+    return fail(ErrorCode::kUnsupported,
+                fmt::format("{} has no {} rate (it supports: {}){}", a.id, precision_name(compute),
+                            have,
+                            compute == Precision::kFp8
+                                ? "; use --precision bf16 (training) or int8 (W8A8 inference)"
+                                : ""));
+  }
+  const auto& bf16 = a.rate(Precision::kBf16) ? a.rate(Precision::kBf16) : a.rate(Precision::kFp16);
+  if (!bf16) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} has no bf16 or fp16 rate; the MFU reference is undefined", a.id));
+  }
+  auto need = [&](const std::optional<Figure>& f, const char* name) -> Result<double> {
+    if (!f) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} has no {} in the catalog ({}); add it in a catalog file", a.id,
+                              name, a.defined_at));
+    }
+    return f->value;
+  };
+  auto mem = need(a.memory_gb, "figures.memory_gb");
+  auto bw = need(a.memory_bw_gbps, "figures.memory_bw_gbps");
+  if (!mem) return std::unexpected(mem.error());
+  if (!bw) return std::unexpected(bw.error());
+  d.peak_flops = rate->value * 1e12;
+  d.bf16_peak_flops = bf16->value * 1e12;
+  d.memory_total_bytes = *mem * 1e9;
+  d.memory_bytes = (*mem * e.memory_usable_fraction - e.memory_reserved_gb) * 1e9;
+  d.mem_bw = *bw * 1e9 * e.memory_bw_fraction;
+  // Missing link figures: a PCIe-class scale-up link and a 100 Gb/s NIC,
+  // reported as assumptions in `unverified`.
+  const double up = a.scaleup_bidir_gbps ? a.scaleup_bidir_gbps->value : 64.0;
+  const double out = a.scaleout_gbps ? a.scaleout_gbps->value : 12.5;
+  if (!a.scaleup_bidir_gbps) d.unverified.push_back("scaleup_bidir_gbps (missing; 64 GB/s assumed)");
+  if (!a.scaleout_gbps) d.unverified.push_back("scaleout_gbps (missing; 12.5 GB/s assumed)");
+  d.scaleup_bw = up / 2.0 * 1e9 * e.scaleup_bw_fraction;
+  d.scaleout_bw = out * 1e9 * e.scaleout_bw_fraction;
+  d.scaleup_latency = e.scaleup_latency_us * 1e-6;
+  d.scaleout_latency = e.scaleout_latency_us * 1e-6;
+  d.scaleup_domain = a.scaleup_domain ? static_cast<int>(a.scaleup_domain->value) : 1;
+  if (d.scaleup_domain < 1) d.scaleup_domain = 1;
+  d.gemm_eff = e.gemm_peak_fraction;
+  d.gemm_half_flops = e.gemm_half_flops;
+  d.attn_eff = e.attention_peak_fraction;
+  d.kernel_overhead = e.kernel_overhead_us * 1e-6;
+  d.dp_overlap = e.dp_overlap_fraction;
+  d.tp_overlap = e.tp_overlap_fraction;
+  d.decode_overhead = e.decode_step_overhead_us * 1e-6;
+  d.tdp_w = a.tdp_w ? a.tdp_w->value : 0;
+  d.hourly_usd = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;
+  note_if_unverified(rate, "dense rate", d.unverified);
+  note_if_unverified(a.memory_gb, "memory_gb", d.unverified);
+  note_if_unverified(a.memory_bw_gbps, "memory_bw_gbps", d.unverified);
+  note_if_unverified(a.scaleup_bidir_gbps, "scaleup_bidir_gbps", d.unverified);
+  note_if_unverified(a.scaleup_domain, "scaleup_domain", d.unverified);
+  note_if_unverified(a.scaleout_gbps, "scaleout_gbps", d.unverified);
+  if (e.confidence == "estimate" || e.confidence == "placeholder") {
+    d.unverified.push_back(fmt::format("efficiency profile '{}' ({})", e.id, e.confidence));
+  }
+  if (d.memory_bytes <= 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: usable memory is not positive after the profile's reserve", a.id));
+  }
+  return d;
+}
+
+namespace {
+// Latency steps: NCCL switches to tree / low-latency protocols for small
+// messages, so the latency term grows with log2(ranks), not with ranks.
+double log2_steps(int ranks) { return std::ceil(std::log2(static_cast<double>(ranks))); }
+}  // namespace
+
+double ring_allreduce_time(double bytes, int ranks, double bw, double lat) {
+  if (ranks <= 1) return 0.0;
+  const double k = ranks;
+  return 2.0 * (k - 1) / k * bytes / bw + 2.0 * log2_steps(ranks) * lat;
+}
+
+double ring_allgather_time(double bytes, int ranks, double bw, double lat) {
+  if (ranks <= 1) return 0.0;
+  const double k = ranks;
+  return (k - 1) / k * bytes / bw + log2_steps(ranks) * lat;
+}
+
+double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
+  if (ranks <= 1) return 0.0;
+  const double k = ranks;
+  return (k - 1) / k * bytes_per_rank / bw + lat * (1.0 + (k - 1) / 8.0);
+}
+
+}  // namespace suanli

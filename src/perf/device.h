@@ -1,0 +1,64 @@
+// A numeric view of one accelerator under one efficiency profile, in SI
+// units (FLOP/s, bytes, bytes/s, seconds). Built once per estimate or
+// search so the inner loops do arithmetic only.
+#pragma once
+
+#include <vector>
+
+#include "catalog/accelerator.h"
+#include "catalog/efficiency.h"
+#include "util/error.h"
+
+namespace suanli {
+
+struct DeviceModel {
+  const Accelerator* accel = nullptr;
+  const EfficiencyProfile* profile = nullptr;
+  Precision compute_precision = Precision::kBf16;
+  double peak_flops = 0;        // dense peak at the compute precision
+  double bf16_peak_flops = 0;   // dense BF16 (or FP16) peak, the MFU reference
+  double memory_bytes = 0;      // usable bytes for the model (after reserve)
+  double memory_total_bytes = 0;
+  double mem_bw = 0;            // achieved bytes/s
+  double scaleup_bw = 0;        // achieved bus bytes/s per direction
+  double scaleout_bw = 0;
+  double scaleup_latency = 0;   // seconds
+  double scaleout_latency = 0;
+  int scaleup_domain = 1;
+  double gemm_eff = 0.7;
+  double gemm_half_flops = 2e9;
+  double attn_eff = 0.5;
+  double kernel_overhead = 5e-6;
+  double dp_overlap = 0.8;
+  double tp_overlap = 0.0;
+  double decode_overhead = 2e-4;
+  double tdp_w = 0;
+  double hourly_usd = 0;        // rental per device-hour (0 if unknown)
+  // Figures behind this model that are estimates or placeholders
+  // (e.g. "memory_bw_gbps (placeholder)"), for the output's caveats.
+  std::vector<std::string> unverified;
+
+  // Time of a GEMM of `flops` touching `bytes`: roofline with a
+  // size-dependent efficiency, plus one kernel overhead.
+  double gemm_time(double flops, double bytes) const {
+    const double eff = gemm_eff * flops / (flops + gemm_half_flops);
+    const double tc = flops / (peak_flops * eff);
+    const double tm = bytes / mem_bw;
+    return (tc > tm ? tc : tm) + kernel_overhead;
+  }
+};
+
+// Fails with kUnsupported when the chip has no rate at `compute` (e.g. FP8
+// on an Ascend 910C) and with kInvalidArgument when a figure the model
+// needs is missing.
+Result<DeviceModel> make_device_model(const Accelerator& accel, const EfficiencyProfile& profile,
+                                      Precision compute);
+
+// Collective cost models (ring algorithms, NCCL-style bus bandwidth).
+// `bytes` is the full buffer size per rank; `bw` the achieved per-direction
+// link bandwidth; `lat` the per-step latency.
+double ring_allreduce_time(double bytes, int ranks, double bw, double lat);
+double ring_allgather_time(double bytes, int ranks, double bw, double lat);  // also reduce-scatter
+double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat);
+
+}  // namespace suanli

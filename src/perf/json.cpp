@@ -1,0 +1,134 @@
+#include "perf/json.h"
+
+namespace suanli {
+
+nlohmann::json parallelism_json(const Parallelism& p) {
+  return {{"tp", p.tp},
+          {"pp", p.pp},
+          {"dp", p.dp},
+          {"ep", p.ep},
+          {"cp", p.cp},
+          {"vpp", p.vpp},
+          {"micro_batch", p.micro_batch},
+          {"recompute", std::string(recompute_name(p.recompute))},
+          {"sequence_parallel", p.sequence_parallel},
+          {"zero", p.zero}};
+}
+
+namespace {
+nlohmann::json device_json(const DeviceModel& d) {
+  nlohmann::json j{{"accelerator", d.accel ? d.accel->id : ""},
+                   {"efficiency_profile", d.profile ? d.profile->id : ""},
+                   {"efficiency_profile_confidence", d.profile ? d.profile->confidence : ""},
+                   {"unverified_inputs", d.unverified}};
+  return j;
+}
+}  // namespace
+
+nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
+                          const std::vector<std::string>& searched, long long candidates) {
+  const auto& w = model.workload();
+  nlohmann::json par = parallelism_json(e.par);
+  par["global_batch"] = w.global_batch;
+  nlohmann::json j{
+      {"model", w.model.id},
+      {"devices", model.devices()},
+      {"seq", w.seq},
+      {"precision", std::string(precision_name(w.precision))},
+      {"step_time_s", e.step_time_s},
+      {"tokens_per_s", e.tokens_per_s},
+      {"tokens_per_s_per_device", e.tokens_per_s / model.devices()},
+      {"mfu", e.mfu},
+      {"hfu", e.hfu},
+      {"mfu_peak", std::string(precision_name(e.mfu_peak))},
+      {"mfu_peak_tflops", e.mfu_peak_tflops},
+      {"mfu_flops_definition",
+       "model FLOPs = 6 x active matmul parameters (incl. logits) per token + causal attention "
+       "6 x layers x seq x heads x (d_qk + d_v) / 2 per token; HFU adds full-recompute FLOPs"},
+      {"model_tflops_per_device", e.model_tflops_per_device},
+      {"model_flops_per_step", e.model_flops_per_step},
+      {"hardware_flops_per_step", e.hardware_flops_per_step},
+      {"micro_batches", e.micro_batches},
+      {"stage_layers", e.stage_layers},
+      {"memory_per_device_gb", e.memory.total / 1e9},
+      {"memory_usable_gb", e.memory.usable / 1e9},
+      {"memory",
+       {{"weights_gb", e.memory.weights / 1e9},
+        {"grads_gb", e.memory.grads / 1e9},
+        {"optimizer_gb", e.memory.optimizer / 1e9},
+        {"activations_gb", e.memory.activations / 1e9},
+        {"logits_gb", e.memory.logits / 1e9}}},
+      {"fits", e.fits},
+      {"parallelism", par},
+      {"searched", searched},
+      {"candidates_evaluated", candidates},
+      {"breakdown",
+       {{"compute", e.breakdown.compute},
+        {"tp_comm", e.breakdown.tp_comm},
+        {"cp_comm", e.breakdown.cp_comm},
+        {"pp_comm", e.breakdown.pp_comm},
+        {"bubble", e.breakdown.bubble},
+        {"dp_comm", e.breakdown.dp_comm},
+        {"ep_comm", e.breakdown.ep_comm},
+        {"optimizer", e.breakdown.optimizer}}},
+      {"device", device_json(model.device())},
+  };
+  if (!e.fits) {
+    j["why_not"] = "needs " + std::to_string(e.memory.total / 1e9) + " GB per device, " +
+                   std::to_string(e.memory.usable / 1e9) + " GB usable";
+  }
+  if (w.tokens > 0) {
+    const TrainTotals t = train_totals(e, model);
+    j["tokens"] = w.tokens;
+    j["time_to_train_days"] = t.time_to_train_days;
+    j["device_hours"] = t.device_hours;
+    j["energy_mwh"] = t.energy_mwh;
+    j["pue"] = w.pue;
+    j["cost_usd"] = t.cost_usd;
+    j["cost_basis"] = "device-hours x catalog rental_usd_per_hour";
+  }
+  return j;
+}
+
+nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const DeviceModel& dev,
+                          const std::vector<std::string>& searched) {
+  nlohmann::json j{
+      {"model", w.model.id},
+      {"precision", std::string(precision_name(w.precision))},
+      {"compute_precision", std::string(precision_name(dev.compute_precision))},
+      {"input_len", w.input_len},
+      {"output_len", w.output_len},
+      {"tp", e.layout.tp},
+      {"ep", e.layout.ep},
+      {"devices_per_instance", e.layout.instance_devices},
+      {"instances", e.layout.instances},
+      {"batch", e.batch},
+      {"max_batch", e.max_batch},
+      {"ttft_s", e.ttft_s},
+      {"tpot_s", e.tpot_s},
+      {"decode_step_s", e.decode_step_s},
+      {"prefill_s", e.prefill_s},
+      {"output_tokens_per_s", e.output_tokens_per_s},
+      {"output_tokens_per_s_per_device", e.output_tokens_per_s_per_device},
+      {"input_tokens_per_s", e.input_tokens_per_s},
+      {"kv_cache_gb", e.kv_cache_gb},
+      {"weights_gb", e.weights_gb},
+      {"memory_per_device_gb", e.memory_per_device_gb},
+      {"memory_usable_gb", e.memory_usable_gb},
+      {"fits", e.fits},
+      {"decode",
+       {{"memory_s", e.decode_memory_s},
+        {"compute_s", e.decode_compute_s},
+        {"comm_s", e.decode_comm_s},
+        {"bound", e.bound}}},
+      {"cost_per_million_output_tokens_usd", e.cost_per_million_output_tokens_usd},
+      {"searched", searched},
+      {"device", device_json(dev)},
+  };
+  if (w.tpot_slo_s) j["tpot_slo_s"] = *w.tpot_slo_s;
+  if (w.ttft_slo_s) j["ttft_slo_s"] = *w.ttft_slo_s;
+  if (!e.fits) j["why_not"] = e.why_not;
+  return j;
+}
+
+}  // namespace suanli

@@ -1,0 +1,680 @@
+#include "perf/train.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace suanli {
+
+std::string_view recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "selective";
+}
+
+std::optional<Recompute> parse_recompute(std::string_view text) {
+  if (text == "none") return Recompute::kNone;
+  if (text == "selective") return Recompute::kSelective;
+  if (text == "full") return Recompute::kFull;
+  return std::nullopt;
+}
+
+namespace {
+
+// Element-wise traffic per token per layer in the forward pass, in elements
+// read + written, for the hidden-size tensors: two norms (in+out), two
+// residual adds (2 in, 1 out), two bias/dropout epilogues. Backward moves
+// about twice as much.
+constexpr double kHiddenElementwise = 15.0;
+constexpr double kElementwiseKernelsFwd = 10.0;
+// Bytes per parameter (Megatron-style mixed precision with a distributed
+// optimizer): 16-bit weights, FP32 gradient accumulation, FP32 master
+// weights + Adam moments.
+constexpr double kWeightBytes = 2.0;
+constexpr double kGradBytes = 4.0;
+constexpr double kOptimizerBytes = 12.0;
+// Adam step traffic per parameter: read grad, master, m, v (16); write
+// master, m, v (12) and the 16-bit weight (2).
+constexpr double kOptimizerTraffic = 30.0;
+// Flash-attention backward does 2.5x the forward FLOPs (it recomputes the
+// scores).
+constexpr double kAttnBackwardFactor = 2.5;
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel& dev,
+                                      int devices) {
+  const ModelArch& m = w.model;
+  if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
+  if (w.seq <= 0) return fail(ErrorCode::kInvalidArgument, "--seq must be positive");
+  if (w.global_batch <= 0) {
+    return fail(ErrorCode::kInvalidArgument, "--global-batch must be positive");
+  }
+  if (m.layers <= 0 || m.hidden <= 0 || m.heads <= 0 || m.vocab <= 0) {
+    return fail(ErrorCode::kInvalidArgument, "layers, hidden, heads and vocab must be positive");
+  }
+  if (w.precision != Precision::kBf16 && w.precision != Precision::kFp8 &&
+      w.precision != Precision::kFp16) {
+    return fail(ErrorCode::kInvalidArgument, "training precision must be bf16 or fp8");
+  }
+  if (w.tokens < 0) return fail(ErrorCode::kInvalidArgument, "--tokens must not be negative");
+  TrainModel t;
+  t.w_ = w;
+  t.dev_ = dev;
+  t.devices_ = devices;
+  t.params_ = count_params(m);
+  const double h = m.hidden;
+  const double a = m.heads;
+  const double kv = m.kv_heads > 0 ? m.kv_heads : m.heads;
+  const double dh = m.head_dim > 0 ? m.head_dim : h / a;
+  double d_qk = dh;
+  double d_v = dh;
+  if (m.mla) {
+    const auto& s = *m.mla;
+    d_qk = s.qk_nope_head_dim + s.qk_rope_head_dim;
+    d_v = s.v_head_dim;
+    if (s.q_lora_rank > 0) {
+      t.attn_gemms_.push_back({h, static_cast<double>(s.q_lora_rank), false});
+      t.attn_gemms_.push_back({static_cast<double>(s.q_lora_rank), a * d_qk, true});
+    } else {
+      t.attn_gemms_.push_back({h, a * d_qk, true});
+    }
+    t.attn_gemms_.push_back({h, static_cast<double>(s.kv_lora_rank + s.qk_rope_head_dim), false});
+    t.attn_gemms_.push_back(
+        {static_cast<double>(s.kv_lora_rank), a * (s.qk_nope_head_dim + s.v_head_dim), true});
+    t.attn_gemms_.push_back({a * d_v, h, true});
+    t.kv_elems_per_token_ = a * (d_qk + d_v);
+    t.kv_split_ = m.heads;
+  } else {
+    t.attn_gemms_.push_back({h, (a + 2 * kv) * dh, true});
+    t.attn_gemms_.push_back({a * dh, h, true});
+    t.kv_elems_per_token_ = 2 * kv * dh;
+    t.kv_split_ = static_cast<int>(kv);
+  }
+  t.attn_core_dim_ = a * (d_qk + d_v);
+  const bool swiglu = m.mlp == MlpKind::kSwiglu;
+  if (m.ffn > 0) {
+    t.mlp_gemms_.push_back({h, (swiglu ? 2.0 : 1.0) * m.ffn, true});
+    t.mlp_gemms_.push_back({static_cast<double>(m.ffn), h, true});
+  }
+  double act_ffn = swiglu ? 3.0 * m.ffn : 2.0 * m.ffn;
+  if (m.is_moe()) {
+    const auto& e = *m.moe;
+    t.expert_gemms_.push_back({h, (swiglu ? 2.0 : 1.0) * e.expert_ffn, false});
+    t.expert_gemms_.push_back({static_cast<double>(e.expert_ffn), h, false});
+    t.dense_layers_ = e.first_dense_layers;
+    t.moe_layers_ = m.layers - e.first_dense_layers;
+    act_ffn = (swiglu ? 3.0 : 2.0) * e.expert_ffn * (e.top_k + e.shared_experts);
+  } else {
+    t.dense_layers_ = m.layers;
+  }
+  t.ffn_act_elems_ = act_ffn;
+  // Model FLOPs per token: 3 x forward (forward + backward), matmuls of the
+  // active parameters (input embedding excluded: it is a lookup) plus the
+  // logits, plus causal attention s * heads * (d_qk + d_v) per layer.
+  const double matmul_params = t.params_.active - static_cast<double>(m.vocab) * h *
+                                                      (m.tied_embeddings ? 0.0 : 1.0);
+  const double attn_fwd = static_cast<double>(w.seq) * t.attn_core_dim_ * m.layers;
+  t.model_flops_per_token_ = 3.0 * (2.0 * matmul_params + attn_fwd);
+  const double logits_params = static_cast<double>(m.vocab) * h;
+  t.recompute_flops_per_token_ = 2.0 * (matmul_params - logits_params) + attn_fwd;
+  return t;
+}
+
+Result<void> TrainModel::check(const Parallelism& p) const {
+  const ModelArch& m = w_.model;
+  auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 ||
+      p.micro_batch < 1) {
+    return bad("parallel sizes and --micro-batch must be positive");
+  }
+  if (p.zero < 0 || p.zero > 3) return bad(fmt::format("--zero must be 0..3, got {}", p.zero));
+  const long long product = 1LL * p.tp * p.pp * p.dp * p.cp;
+  if (product != devices_) {
+    return bad(fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp, p.dp,
+                           p.cp, product, devices_));
+  }
+  if (m.heads % p.tp != 0) {
+    return bad(fmt::format("TP {} does not divide the {} attention heads", p.tp, m.heads));
+  }
+  if (!m.mla && m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0) {
+    return bad(fmt::format("TP {} and the {} KV heads do not divide each other", p.tp, m.kv_heads));
+  }
+  if (p.pp > m.layers) {
+    return bad(fmt::format("PP {} exceeds the {} layers", p.pp, m.layers));
+  }
+  if (m.layers % p.pp != 0 && !w_.uneven_pipeline) {
+    return bad(fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
+                           "with --uneven-pipeline)",
+                           p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp));
+  }
+  if (p.vpp > 1) {
+    if (p.pp == 1) return bad("--vpp > 1 needs --pp > 1");
+    if ((m.layers / p.pp) % p.vpp != 0) {
+      return bad(fmt::format("VPP {} does not divide the {} layers per stage", p.vpp,
+                             m.layers / p.pp));
+    }
+  }
+  if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) {
+    return bad(fmt::format("global batch {} is not a multiple of dp·micro-batch = {}·{}",
+                           w_.global_batch, p.dp, p.micro_batch));
+  }
+  const long long mbs = w_.global_batch / (1LL * p.dp * p.micro_batch);
+  if (p.vpp > 1 && mbs % p.pp != 0) {
+    return bad(fmt::format("the interleaved schedule needs the {} micro-batches to be a multiple "
+                           "of PP {}",
+                           mbs, p.pp));
+  }
+  if (p.cp > 1 && w_.seq % (2 * p.cp) != 0) {
+    return bad(fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp,
+                           w_.seq));
+  }
+  if (p.ep > 1) {
+    if (!m.is_moe()) return bad("--ep > 1 needs an MoE model");
+    if (m.moe->experts % p.ep != 0) {
+      return bad(fmt::format("EP {} does not divide the {} experts", p.ep, m.moe->experts));
+    }
+    if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) {
+      return bad(fmt::format("EP {} must divide dp·cp·tp = {}", p.ep, p.dp * p.cp * p.tp));
+    }
+  }
+  if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
+    return bad("MoE layers with TP > 1 need --sequence-parallel");
+  }
+  if (p.sequence_parallel && p.tp == 1) {
+    // Harmless but meaningless; accepted.
+  }
+  return {};
+}
+
+int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
+                                 double* bottleneck) const {
+  const int l = w_.model.layers;
+  const int p = par.pp;
+  if (p == 1) {
+    *bottleneck = l * layer_time + logits_time;
+    return l;
+  }
+  if (!w_.uneven_pipeline || l % p != 0) {
+    if (!w_.uneven_pipeline) {
+      const int per = l / p;
+      *bottleneck = per * layer_time + logits_time;
+      return per;
+    }
+  }
+  // Uneven: the last stage takes k layers plus the logits; the other p-1
+  // stages share the rest as evenly as possible. Pick k minimising the
+  // slowest stage.
+  double best = 1e300;
+  int best_layers = ceil_div(l, p);
+  for (int k = 1; k <= ceil_div(l, p); ++k) {
+    const int rest = ceil_div(l - k, p - 1);
+    const double slow = std::max(k * layer_time + logits_time, rest * layer_time);
+    if (slow < best) {
+      best = slow;
+      best_layers = std::max(k, rest);
+    }
+  }
+  *bottleneck = best;
+  return best_layers;
+}
+
+TrainMemory TrainModel::memory(const Parallelism& par) const {
+  const ModelArch& m = w_.model;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double dpc = static_cast<double>(par.dp) * par.cp;
+  const int stage_layers = ceil_div(m.layers, par.pp);
+  // Fraction of layers of each kind on the loaded stage.
+  const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
+  const double moe_on_stage = std::ceil(stage_layers * moe_frac);
+  const double dense_on_stage = stage_layers - moe_on_stage;
+  double dense_params = stage_layers * params_.per_layer_attn / t +
+                        dense_on_stage * params_.per_dense_mlp / t +
+                        static_cast<double>(m.vocab) * h / t;  // embedding or output layer
+  double expert_params = 0;
+  if (m.is_moe()) {
+    const auto& e = *m.moe;
+    dense_params += moe_on_stage * (e.shared_experts * params_.per_expert / t + h * e.experts);
+    expert_params = moe_on_stage * (static_cast<double>(e.experts) / par.ep) * params_.per_expert;
+  }
+  if (par.pp == 1 && !m.tied_embeddings) dense_params += static_cast<double>(m.vocab) * h / t;
+  const double expert_dp = std::max(1.0, dpc * t / par.ep);
+  TrainMemory mem;
+  mem.weights = kWeightBytes * (par.zero >= 3 ? dense_params / dpc + expert_params / expert_dp
+                                              : dense_params + expert_params);
+  mem.grads = kGradBytes * (par.zero >= 2 ? dense_params / dpc + expert_params / expert_dp
+                                          : dense_params + expert_params);
+  mem.optimizer = kOptimizerBytes * (par.zero >= 1 ? dense_params / dpc + expert_params / expert_dp
+                                                   : dense_params + expert_params);
+  // Activations per layer per micro-batch (bytes), Korthikanti et al. 2022
+  // generalised to GQA/MLA/SwiGLU/MoE, with flash attention (no s^2 terms).
+  const double tokens = static_cast<double>(par.micro_batch) * w_.seq / par.cp;
+  const double sp = par.sequence_parallel ? t : 1.0;
+  double act_layer = 0;
+  if (par.recompute == Recompute::kFull) {
+    act_layer = tokens * 2.0 * h / sp;
+  } else {
+    // Hidden-size tensors: 2 norm inputs, 2 norm outputs, 2 dropout masks
+    // (1 byte) -> 10h bytes; TP-sharded: q,k,v, attention output, MLP
+    // intermediates.
+    double hidden_bytes = 10.0 * h;
+    double split_bytes = 2.0 * (attn_core_dim_ / 2.0 + kv_elems_per_token_) + 2.0 * attn_core_dim_ / 2.0;
+    // MLP intermediates: gelu input + fc2 input (4f bytes), or gate, up and
+    // activation output for SwiGLU (6f bytes); MoE: per routed token.
+    double ffn_bytes = 2.0 * ffn_act_elems_;
+    if (m.is_moe()) ffn_bytes += 2.0 * h * m.moe->top_k;  // dispatched copies
+    if (par.recompute == Recompute::kSelective) {
+      hidden_bytes -= 4.0 * h;  // norm outputs recomputed
+      ffn_bytes *= m.mlp == MlpKind::kSwiglu ? 2.0 / 3.0 : 0.5;  // activation output recomputed
+    }
+    const double expert_tp = m.is_moe() ? 1.0 : t;
+    act_layer = tokens * (hidden_bytes / sp + split_bytes / t + ffn_bytes / expert_tp /
+                                                                 (m.is_moe() ? sp : 1.0));
+  }
+  const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
+  // Logits and their FP32 softmax for one micro-batch, on the last stage.
+  const double logits = tokens * static_cast<double>(m.vocab) / t * (2.0 + 4.0);
+  const double one_mb = act_layer * stage_layers;
+  if (par.pp == 1) {
+    mem.activations = one_mb;
+    mem.logits = logits;
+  } else {
+    // 1F1B: the first stage holds min(m, pp) micro-batches in flight (more
+    // with interleaving); the last stage holds one plus the logits.
+    const double inflight = static_cast<double>(std::min<long long>(mbs, par.pp));
+    const double interleave = par.vpp > 1 ? 1.0 + (par.pp - 1.0) / (par.pp * par.vpp) : 1.0;
+    const double first = one_mb * inflight * interleave;
+    if (first >= one_mb + logits) {
+      mem.activations = first;
+    } else {
+      mem.activations = one_mb;
+      mem.logits = logits;
+    }
+  }
+  mem.total = mem.weights + mem.grads + mem.optimizer + mem.activations + mem.logits;
+  mem.usable = dev_.memory_bytes;
+  return mem;
+}
+
+TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
+  const ModelArch& m = w_.model;
+  const DeviceModel& d = dev_;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
+  const double sp = par.sequence_parallel ? t : 1.0;
+  const double in_bytes = w_.precision == Precision::kFp8 ? 1.0 : 2.0;
+
+  auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens) {
+    double total = 0;
+    for (const auto& g : gemms) {
+      const double nout = g.split ? g.n / t : g.n;
+      const double flops = 2.0 * tokens * g.k * nout;
+      const double bytes = in_bytes * (tokens * g.k + g.k * nout) + 2.0 * tokens * nout;
+      total += d.gemm_time(flops, bytes);
+    }
+    return total;
+  };
+
+  // ---- one layer, one micro-batch, forward ----
+  const double attn_gemm = gemm_set_time(attn_gemms_, n);
+  const double heads_local = static_cast<double>(m.heads) / t;
+  const double attn_flops = n * static_cast<double>(w_.seq) * heads_local *
+                            (attn_core_dim_ / m.heads);  // causal: s/2 keys, x2 FLOP/MAC
+  const double attn_core = attn_flops / (d.bf16_peak_flops * d.attn_eff) + d.kernel_overhead;
+  const double elem_bytes =
+      2.0 * (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
+  const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
+
+  // TP collectives: 2 per layer forward (all-reduce, or RS+AG with SP).
+  const bool tp_in_domain = par.tp <= d.scaleup_domain;
+  const double tp_bw = tp_in_domain ? d.scaleup_bw : d.scaleout_bw;
+  const double tp_lat = tp_in_domain ? d.scaleup_latency : d.scaleout_latency;
+  const double tp_coll = ring_allreduce_time(n * h * 2.0, par.tp, tp_bw, tp_lat) *
+                         (1.0 - d.tp_overlap);
+
+  // Dense MLP and MoE layers.
+  const double mlp_dense = gemm_set_time(mlp_gemms_, n);
+  double moe_fwd = 0;
+  double ep_fwd = 0;
+  if (m.is_moe()) {
+    const auto& e = *m.moe;
+    const double tok_dev = n / sp;  // tokens owned by this rank after SP
+    const double routed = tok_dev * e.top_k;
+    const double local_experts = static_cast<double>(e.experts) / par.ep;
+    const double per_expert_tokens = routed / local_experts;
+    for (const auto& g : expert_gemms_) {
+      const double flops_each = 2.0 * per_expert_tokens * g.k * g.n;
+      const double total_flops = flops_each * local_experts;
+      const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
+      const double bytes = in_bytes * local_experts * g.k * g.n +
+                           (in_bytes + 2.0) * routed * (g.k + g.n) / 2.0;
+      moe_fwd += std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) + d.kernel_overhead;
+    }
+    if (e.shared_experts > 0) {
+      for (const auto& g : expert_gemms_) {
+        const double nout = g.n * e.shared_experts / t;
+        const double flops = 2.0 * n * g.k * nout;
+        moe_fwd += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
+      }
+    }
+    // Router: a small GEMM plus top-k.
+    moe_fwd += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
+               d.kernel_overhead * 4;
+    const double span = static_cast<double>(par.ep) * par.tp * par.cp;
+    const bool ep_in_domain = span <= d.scaleup_domain;
+    const double ep_bw = ep_in_domain ? d.scaleup_bw : d.scaleout_bw;
+    const double ep_lat = ep_in_domain ? d.scaleup_latency : d.scaleout_latency;
+    ep_fwd = 2.0 * alltoall_time(routed * h * in_bytes, par.ep, ep_bw, ep_lat);
+  }
+
+  // Context parallelism: ring exchange of K/V, overlapped with attention.
+  double cp_fwd = 0;
+  if (par.cp > 1) {
+    const double kv_split = std::min<double>(t, kv_split_);
+    const double kv_bytes = n * kv_elems_per_token_ * 2.0 / kv_split;
+    const bool in_domain = par.tp * par.cp <= d.scaleup_domain;
+    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
+    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
+    const double comm = (par.cp - 1) * (kv_bytes / bw + lat);
+    cp_fwd = std::max(0.0, comm - attn_core);
+  }
+
+  const double compute_dense_fwd = attn_gemm + attn_core + elementwise + mlp_dense;
+  const double compute_moe_fwd = attn_gemm + attn_core + elementwise + moe_fwd;
+  auto layer_times = [&](double compute_fwd, double ep) {
+    // forward, backward (2x GEMMs, 2.5x attention, 2x element-wise), recompute
+    const double attn_part = attn_core;
+    const double bwd = 2.0 * (compute_fwd - attn_part) + kAttnBackwardFactor * attn_part;
+    double re = 0;
+    double re_comm = 0;
+    if (par.recompute == Recompute::kFull) {
+      re = compute_fwd;
+      re_comm = 2.0 * tp_coll + ep + cp_fwd;
+    } else if (par.recompute == Recompute::kSelective) {
+      re = 0.5 * elementwise;
+    }
+    struct Times {
+      double compute, tp, ep, cp, fwd, bwd;
+    };
+    return Times{compute_fwd + bwd + re,
+                 4.0 * tp_coll + (par.recompute == Recompute::kFull ? 2.0 * tp_coll : 0.0),
+                 3.0 * ep + (par.recompute == Recompute::kFull ? ep : 0.0),
+                 3.0 * cp_fwd + (par.recompute == Recompute::kFull ? cp_fwd : 0.0),
+                 compute_fwd + 2.0 * tp_coll + ep + cp_fwd,
+                 bwd + re + 2.0 * tp_coll + 2.0 * ep + 2.0 * cp_fwd + re_comm};
+  };
+  const auto dense_t = layer_times(compute_dense_fwd, 0.0);
+  const auto moe_t = layer_times(compute_moe_fwd, ep_fwd);
+  const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
+  auto mix = [&](double dense_v, double moe_v) { return (1 - moe_frac) * dense_v + moe_frac * moe_v; };
+  const double layer_compute = mix(dense_t.compute, moe_t.compute);
+  const double layer_tp = mix(dense_t.tp, moe_t.tp);
+  const double layer_ep = mix(dense_t.ep, moe_t.ep);
+  const double layer_cp = mix(dense_t.cp, moe_t.cp);
+  const double layer_total = layer_compute + layer_tp + layer_ep + layer_cp;
+  const double layer_fwd = mix(dense_t.fwd, moe_t.fwd);
+  const double layer_bwd = mix(dense_t.bwd, moe_t.bwd);
+
+  // Logits (last stage): GEMM forward + 2 backward, plus the softmax/loss.
+  const double vocab_local = static_cast<double>(m.vocab) / t;
+  const double logits_flops = 2.0 * n * h * vocab_local;
+  const double logits_fwd =
+      d.gemm_time(logits_flops, in_bytes * (n * h + h * vocab_local) + 2.0 * n * vocab_local) +
+      (n * vocab_local * 4.0 * 3.0) / d.mem_bw;
+  const double logits_time = 3.0 * logits_fwd;
+
+  double stage_time = 0;
+  const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
+  const double comm_share = layer_total > 0 ? stage_time / layer_total : 0;  // layer equivalents
+  (void)comm_share;
+
+  const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
+  const double mb = static_cast<double>(mbs);
+  const double bubble = (par.pp - 1.0) / par.vpp * stage_time;
+
+  // Pipeline point-to-point: activations forward and gradients backward at
+  // each of the vpp chunk boundaries per micro-batch.
+  double pp_comm = 0;
+  if (par.pp > 1) {
+    const double bytes = n * h * 2.0 / sp;
+    const bool in_domain = 1LL * par.tp * par.cp * par.dp * par.pp <= d.scaleup_domain;
+    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
+    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
+    pp_comm = mb * 2.0 * par.vpp * (bytes / bw + lat);
+  }
+
+  // Data parallelism: gradients reduce-scattered (FP32) and parameters
+  // all-gathered (16-bit) with the distributed optimizer, or all-reduced
+  // without it; partly hidden behind the last micro-batch.
+  const TrainMemory mem = memory(par);
+  const double dense_params_dev = mem.weights / kWeightBytes;  // approx. (zero<3)
+  const double dpc = static_cast<double>(par.dp) * par.cp;
+  double dp_comm = 0;
+  double optimizer = 0;
+  {
+    const int ranks = par.dp * par.cp;
+    const bool in_domain = 1LL * par.tp * ranks <= d.scaleup_domain;
+    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
+    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
+    const double params_dev = par.zero >= 3 ? dense_params_dev * dpc : dense_params_dev;
+    double rs = 0;
+    double ag = 0;
+    if (par.zero == 0) {
+      rs = ring_allreduce_time(params_dev * kGradBytes, ranks, bw, lat);
+    } else {
+      rs = ring_allgather_time(params_dev * kGradBytes, ranks, bw, lat);
+      ag = ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
+    }
+    const double stage_fwd = stage_layers * layer_fwd;
+    const double stage_bwd = stage_layers * layer_bwd;
+    dp_comm = std::max(0.0, rs - d.dp_overlap * stage_bwd) +
+              std::max(0.0, ag - d.dp_overlap * stage_fwd);
+    if (par.zero >= 3) {
+      // Parameters gathered for every micro-batch's forward and backward.
+      const double per_mb = 2.0 * ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
+      dp_comm += std::max(0.0, mb * per_mb - d.dp_overlap * mb * (stage_fwd + stage_bwd));
+    }
+    const double opt_params = par.zero >= 1 ? params_dev / dpc : params_dev;
+    optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
+  }
+
+  TrainEstimate e;
+  e.par = par;
+  e.micro_batches = static_cast<int>(mbs);
+  e.stage_layers = stage_layers;
+  const double stage_compute_share = layer_total > 0 ? layer_compute / layer_total : 1.0;
+  // Split the pipeline's busy time (m x stage time) into its causes in the
+  // proportions of one layer; logits count as compute.
+  const double busy = mb * stage_time;
+  const double logits_busy = mb * logits_time;
+  const double layer_busy = std::max(0.0, busy - logits_busy);
+  auto share = [&](double part) { return layer_total > 0 ? layer_busy * part / layer_total : 0.0; };
+  e.breakdown.compute = share(layer_compute) + logits_busy;
+  e.breakdown.tp_comm = share(layer_tp);
+  e.breakdown.ep_comm = share(layer_ep);
+  e.breakdown.cp_comm = share(layer_cp);
+  e.breakdown.pp_comm = pp_comm;
+  e.breakdown.bubble = bubble;
+  e.breakdown.dp_comm = dp_comm;
+  e.breakdown.optimizer = optimizer;
+  (void)stage_compute_share;
+  e.step_time_s = busy + bubble + pp_comm + dp_comm + optimizer;
+  const double tokens_step = static_cast<double>(w_.global_batch) * w_.seq;
+  e.tokens_per_s = tokens_step / e.step_time_s;
+  e.model_flops_per_step = tokens_step * model_flops_per_token_;
+  double hw_extra = 0;
+  if (par.recompute == Recompute::kFull) hw_extra = recompute_flops_per_token_;
+  e.hardware_flops_per_step = tokens_step * (model_flops_per_token_ + hw_extra);
+  const bool fp8 = w_.precision == Precision::kFp8;
+  e.mfu_peak = fp8 ? Precision::kFp8 : Precision::kBf16;
+  const double peak = fp8 ? d.peak_flops : d.bf16_peak_flops;
+  e.mfu_peak_tflops = peak / 1e12;
+  e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / devices_ / 1e12;
+  e.mfu = e.model_flops_per_step / (e.step_time_s * devices_ * peak);
+  e.hfu = e.hardware_flops_per_step / (e.step_time_s * devices_ * peak);
+  e.memory = mem;
+  e.fits = mem.total <= mem.usable;
+  return e;
+}
+
+namespace {
+
+std::vector<int> divisors(int n, int cap) {
+  std::vector<int> out;
+  for (int i = 1; i <= n && i <= cap; ++i) {
+    if (n % i == 0) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
+  const ModelArch& m = model.workload().model;
+  const int n = model.devices();
+  const DeviceModel& dev = model.device();
+  TrainSearchResult result;
+  auto note = [&](bool searched, const char* name) {
+    if (searched) result.searched.emplace_back(name);
+  };
+  note(!req.tp, "tp");
+  note(!req.pp, "pp");
+  note(!req.dp, "dp");
+  note(!req.cp, "cp");
+  note(!req.ep && m.is_moe(), "ep");
+  note(!req.vpp, "vpp");
+  note(!req.micro_batch, "micro_batch");
+  note(!req.recompute, "recompute");
+  note(!req.sequence_parallel, "sequence_parallel");
+  note(!req.zero, "zero");
+
+  const int tp_cap = std::max(1, std::min(dev.scaleup_domain, 64));
+  std::vector<int> tps = req.tp ? std::vector<int>{*req.tp} : divisors(n, tp_cap);
+  std::vector<int> cps;
+  if (req.cp) {
+    cps = {*req.cp};
+  } else {
+    for (int c = 1; c <= 64; c *= 2) {
+      if (c > 1 && model.workload().seq / c < 2048) break;
+      cps.push_back(c);
+    }
+  }
+  std::vector<int> pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
+  std::vector<int> mbs_opts = req.micro_batch ? std::vector<int>{*req.micro_batch}
+                                              : std::vector<int>{1, 2, 4, 8, 16};
+  std::vector<Recompute> recs = req.recompute
+                                    ? std::vector<Recompute>{*req.recompute}
+                                    : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective,
+                                                             Recompute::kFull};
+  std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero} : std::vector<int>{1, 0, 2, 3};
+
+  bool have_best = false;
+  bool have_closest = false;
+  TrainEstimate closest;
+  double closest_ratio = 1e300;
+  Error first_error{ErrorCode::kInvalidArgument, ""};
+  for (int tp : tps) {
+    for (int cp : cps) {
+      for (int pp : pps) {
+        const long long tpc = 1LL * tp * cp * pp;
+        if (tpc > n || n % tpc != 0) continue;
+        const int dp = static_cast<int>(n / tpc);
+        if (req.dp && *req.dp != dp) continue;
+        std::vector<int> eps{1};
+        if (m.is_moe()) {
+          eps = req.ep ? std::vector<int>{*req.ep} : divisors(m.moe->experts, m.moe->experts);
+        } else if (req.ep) {
+          eps = {*req.ep};
+        }
+        std::vector<int> vpps{1};
+        if (req.vpp) {
+          vpps = {*req.vpp};
+        } else if (pp > 1) {
+          vpps = divisors(std::max(1, m.layers / pp), 16);
+        }
+        std::vector<bool> sps;
+        if (req.sequence_parallel) sps = {*req.sequence_parallel};
+        else if (tp > 1) sps = {true, false};
+        else sps = {false};
+        for (int ep : eps) {
+          for (int vpp : vpps) {
+            for (int mb : mbs_opts) {
+              for (bool sp : sps) {
+                for (Recompute rc : recs) {
+                  for (int zero : zeros) {
+                    Parallelism par{tp, pp, dp, cp, ep, vpp, mb, rc, sp, zero};
+                    if (auto ok = model.check(par); !ok) {
+                      if (first_error.message.empty()) first_error = ok.error();
+                      continue;
+                    }
+                    ++result.candidates;
+                    const TrainMemory mem = model.memory(par);
+                    if (mem.total > mem.usable) {
+                      const double ratio = mem.total / mem.usable;
+                      if (ratio < closest_ratio) {
+                        closest_ratio = ratio;
+                        closest = model.evaluate(par);
+                        have_closest = true;
+                      }
+                      continue;
+                    }
+                    ++result.feasible;
+                    TrainEstimate est = model.evaluate(par);
+                    if (!have_best || est.step_time_s < result.best.step_time_s) {
+                      result.best = est;
+                      have_best = true;
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (!have_best) {
+    if (!have_closest) {
+      if (first_error.message.empty()) {
+        first_error.message = fmt::format(
+            "no parallel layout of {} devices matches the request (tp·pp·dp·cp must equal "
+            "--devices)",
+            n);
+      }
+      return std::unexpected(first_error);
+    }
+    const auto& p = closest.par;
+    return fail(ErrorCode::kInfeasible,
+                fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
+                            "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
+                            "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
+                            "activations {:.1f}) but {} offers {:.1f} GB usable",
+                            result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
+                            recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
+                            closest.memory.weights / 1e9, closest.memory.grads / 1e9,
+                            closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
+                            dev.accel ? dev.accel->id : "the device", closest.memory.usable / 1e9));
+  }
+  return result;
+}
+
+TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {
+  TrainTotals t;
+  const double tokens = model.workload().tokens;
+  if (tokens <= 0 || e.tokens_per_s <= 0) return t;
+  const double seconds = tokens / e.tokens_per_s;
+  t.time_to_train_days = seconds / 86400.0;
+  t.device_hours = seconds / 3600.0 * model.devices();
+  t.energy_mwh = t.device_hours * model.device().tdp_w * model.workload().pue / 1e6;
+  t.cost_usd = t.device_hours * model.device().hourly_usd;
+  return t;
+}
+
+}  // namespace suanli

@@ -1,0 +1,158 @@
+// Analytical training-step model (Megatron-LM / Korthikanti et al. 2022 /
+// ZeRO closed forms), with explicit per-cause breakdowns, and the
+// parallelism search. Pure functions: same input, same output.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "perf/device.h"
+#include "util/error.h"
+
+namespace suanli {
+
+enum class Recompute { kNone, kSelective, kFull };
+std::string_view recompute_name(Recompute r);
+std::optional<Recompute> parse_recompute(std::string_view text);
+
+struct Parallelism {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;
+  int vpp = 1;          // interleaved stages (model chunks) per device
+  int micro_batch = 1;  // sequences per micro-batch
+  Recompute recompute = Recompute::kSelective;
+  bool sequence_parallel = false;
+  int zero = 1;         // 0..3 (1 = distributed optimizer)
+};
+
+struct TrainWorkload {
+  ModelArch model;
+  int seq = 0;
+  long long global_batch = 0;  // sequences per optimizer step
+  Precision precision = Precision::kBf16;  // GEMM precision: bf16 or fp8
+  double tokens = 0;           // total training tokens (0: no time-to-train)
+  bool uneven_pipeline = false;  // stages may differ by a layer (balance logits)
+  double pue = 1.3;            // for energy
+};
+
+// Seconds per optimizer step, by cause; they add up to step_time_s.
+struct TrainBreakdown {
+  double compute = 0;    // GEMMs, attention, element-wise kernels (incl. recompute)
+  double tp_comm = 0;    // tensor-parallel all-reduce / RS+AG (exposed part)
+  double cp_comm = 0;    // context-parallel K/V exchange (exposed part)
+  double ep_comm = 0;    // MoE all-to-all
+  double pp_comm = 0;    // pipeline point-to-point
+  double bubble = 0;     // pipeline fill and drain
+  double dp_comm = 0;    // exposed data-parallel gradient / parameter traffic
+  double optimizer = 0;  // optimizer step
+};
+
+// Bytes per device on the most loaded pipeline stage.
+struct TrainMemory {
+  double weights = 0;
+  double grads = 0;
+  double optimizer = 0;
+  double activations = 0;
+  double logits = 0;
+  double total = 0;
+  double usable = 0;   // what the device offers after the profile's reserve
+};
+
+struct TrainEstimate {
+  Parallelism par;
+  int micro_batches = 0;       // per pipeline per step
+  int stage_layers = 0;        // layers on the most loaded stage
+  double step_time_s = 0;
+  double tokens_per_s = 0;
+  double model_flops_per_step = 0;
+  double hardware_flops_per_step = 0;
+  double model_tflops_per_device = 0;
+  double mfu = 0;
+  double hfu = 0;
+  Precision mfu_peak = Precision::kBf16;
+  double mfu_peak_tflops = 0;
+  TrainBreakdown breakdown;
+  TrainMemory memory;
+  bool fits = false;
+};
+
+// Precomputed, parallelism-independent quantities; build once, evaluate many.
+class TrainModel {
+ public:
+  static Result<TrainModel> create(const TrainWorkload& workload, const DeviceModel& device,
+                                   int devices);
+
+  // Checks a configuration against the model and device count; the error
+  // says which rule failed (TP must divide heads, …).
+  Result<void> check(const Parallelism& par) const;
+  // Evaluates a configuration that passed check(). Allocation-free.
+  TrainEstimate evaluate(const Parallelism& par) const;
+  // Memory only (cheap), for pruning.
+  TrainMemory memory(const Parallelism& par) const;
+
+  const TrainWorkload& workload() const { return w_; }
+  const DeviceModel& device() const { return dev_; }
+  int devices() const { return devices_; }
+  double model_flops_per_token() const { return model_flops_per_token_; }
+
+ private:
+  struct Gemm {
+    double k = 0;      // input features
+    double n = 0;      // output features
+    bool split = true; // sharded over tensor parallelism
+  };
+  int stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
+                       double* bottleneck) const;
+
+  TrainWorkload w_;
+  DeviceModel dev_;
+  int devices_ = 0;
+  ParamCount params_;
+  std::vector<Gemm> attn_gemms_;
+  std::vector<Gemm> mlp_gemms_;     // dense MLP
+  std::vector<Gemm> expert_gemms_;  // one expert
+  double attn_core_dim_ = 0;        // heads * (d_qk + d_v)
+  double kv_elems_per_token_ = 0;   // K and V elements per token per layer
+  int kv_split_ = 1;                // how many ways K/V heads can be split by TP
+  double ffn_act_elems_ = 0;        // element-wise MLP traffic per token (fwd)
+  int moe_layers_ = 0;
+  int dense_layers_ = 0;
+  double model_flops_per_token_ = 0;  // 3 x forward (matmul + causal attention)
+  double recompute_flops_per_token_ = 0;  // extra forward with full recompute
+};
+
+// Parallelism given on the command line; nullopt fields are searched.
+struct ParallelismRequest {
+  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero;
+  std::optional<Recompute> recompute;
+  std::optional<bool> sequence_parallel;
+};
+
+struct TrainSearchResult {
+  TrainEstimate best;
+  long long candidates = 0;  // configurations evaluated
+  long long feasible = 0;    // of which fit in memory
+  std::vector<std::string> searched;  // names of the fields that were searched
+};
+
+// Enumerates every configuration consistent with `request` and keeps the
+// fastest that fits. Fails with kInfeasible (naming the closest candidate
+// and its memory) when none fits, or with kInvalidArgument when the fixed
+// fields are inconsistent.
+Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& request);
+
+// Time-to-train, cost and energy for `tokens` training tokens.
+struct TrainTotals {
+  double time_to_train_days = 0;
+  double device_hours = 0;
+  double energy_mwh = 0;
+  double cost_usd = 0;  // device-hours x rental price (0 when unknown)
+};
+TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model);
+
+}  // namespace suanli

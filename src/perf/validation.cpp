@@ -1,0 +1,396 @@
+#include "perf/validation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "util/strings.h"
+#include "util/toml_reader.h"
+
+namespace suanli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<ModelArch> read_shape(const TomlView& v) {
+  SUANLI_TRY(v.check_keys({"layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp",
+                           "head_dim", "tied_embeddings"}));
+  auto get = [&](const char* k) -> Result<int> {
+    auto x = v.positive_integer(k);
+    if (!x) return std::unexpected(x.error());
+    return x->value_or(0);
+  };
+  auto layers = get("layers");
+  auto hidden = get("hidden");
+  auto heads = get("heads");
+  auto kv = get("kv_heads");
+  auto ffn = get("ffn");
+  auto vocab = get("vocab");
+  for (auto* r : {&layers, &hidden, &heads, &kv, &ffn, &vocab}) {
+    if (!*r) return std::unexpected(r->error());
+  }
+  if (*layers == 0 || *hidden == 0 || *heads == 0 || *vocab == 0) {
+    return std::unexpected(v.error("", "shape needs layers, hidden, heads and vocab"));
+  }
+  auto mlp = v.string("mlp");
+  if (!mlp) return std::unexpected(mlp.error());
+  MlpKind kind = MlpKind::kGelu;
+  if (*mlp) {
+    if (**mlp == "swiglu") kind = MlpKind::kSwiglu;
+    else if (**mlp != "gelu") return std::unexpected(v.error("mlp", "expected swiglu or gelu"));
+  }
+  ModelArch m = make_custom_model(*layers, *hidden, *heads, *kv, *ffn, *vocab, kind);
+  m.id = fmt::format("shape-l{}-h{}", *layers, *hidden);
+  auto hd = get("head_dim");
+  if (!hd) return std::unexpected(hd.error());
+  if (*hd > 0) m.head_dim = *hd;
+  return m;
+}
+
+Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
+                                     const std::map<std::string, std::string>& sources) {
+  SUANLI_TRY(v.check_keys({"id", "kind", "source", "locator", "confidence", "model", "shape",
+                           "seq", "accelerator", "devices", "tp", "pp", "dp", "cp", "ep", "vpp",
+                           "micro_batch", "global_batch", "recompute", "sequence_parallel", "zero",
+                           "precision", "uneven_pipeline", "metric", "value", "note", "mfu_peak",
+                           "input_len", "output_len", "batch", "tpot_slo_ms", "ttft_slo_ms", "counted",
+                           "reason"}));
+  Measurement m;
+  m.defined_at = v.where();
+  auto str = [&](const char* k, std::string& out, bool required) -> Result<void> {
+    if (required) {
+      auto s = v.required_string(k);
+      if (!s) return std::unexpected(s.error());
+      out = *s;
+      return {};
+    }
+    auto s = v.string(k);
+    if (!s) return std::unexpected(s.error());
+    out = s->value_or("");
+    return {};
+  };
+  SUANLI_TRY(str("id", m.id, true));
+  SUANLI_TRY(str("kind", m.kind, true));
+  if (m.kind != "train" && m.kind != "infer") {
+    return std::unexpected(v.error("kind", "expected train or infer"));
+  }
+  SUANLI_TRY(str("source", m.source, true));
+  if (auto it = sources.find(m.source); it != sources.end()) m.source = it->second;
+  SUANLI_TRY(str("locator", m.locator, false));
+  SUANLI_TRY(str("confidence", m.confidence, true));
+  SUANLI_TRY(str("note", m.note, false));
+  SUANLI_TRY(str("metric", m.metric, true));
+  auto counted = v.boolean("counted");
+  if (!counted) return std::unexpected(counted.error());
+  m.counted = counted->value_or(true);
+  SUANLI_TRY(str("reason", m.reason, false));
+  if (!m.counted && m.reason.empty()) {
+    return std::unexpected(v.error("reason", "a row with counted = false needs a reason"));
+  }
+  SUANLI_TRY(str("accelerator", m.accelerator, true));
+  auto acc = catalog.accelerator(m.accelerator);
+  if (!acc) return std::unexpected(v.error("accelerator", acc.error().message));
+  auto value = v.required_number("value");
+  if (!value) return std::unexpected(value.error());
+  if (!(*value > 0)) return std::unexpected(v.error("value", "expected a positive number"));
+  m.value = *value;
+  auto devices = v.positive_integer("devices");
+  if (!devices) return std::unexpected(devices.error());
+  if (!*devices) return std::unexpected(v.error("devices", "required key is missing"));
+  m.devices = static_cast<int>(**devices);
+
+  std::string model_id;
+  SUANLI_TRY(str("model", model_id, false));
+  auto shape = v.subtable("shape");
+  if (!shape) return std::unexpected(shape.error());
+  if (!model_id.empty()) {
+    auto mm = catalog.model(model_id);
+    if (!mm) return std::unexpected(v.error("model", mm.error().message));
+    m.model = **mm;
+  } else if (*shape) {
+    auto s = read_shape(**shape);
+    if (!s) return std::unexpected(s.error());
+    m.model = *s;
+  } else {
+    return std::unexpected(v.error("model", "give model = \"ID\" or an inline shape"));
+  }
+
+  auto opt_int = [&](const char* k, std::optional<int>& out) -> Result<void> {
+    auto x = v.positive_integer(k);
+    if (!x) return std::unexpected(x.error());
+    if (*x) out = static_cast<int>(**x);
+    return {};
+  };
+  std::string precision = "bf16";
+  SUANLI_TRY(str("precision", precision, false));
+  if (precision.empty()) precision = "bf16";
+  auto p = parse_precision(precision);
+  if (!p) return std::unexpected(v.error("precision", "expected bf16, fp8, int8 or fp4"));
+  m.precision = *p;
+
+  if (m.kind == "train") {
+    const char* metrics[] = {"megatron_tflops_per_device", "mfu_megatron", "mfu",
+                             "tflops_per_device", "tokens_per_s_per_device", "step_time_s",
+                             "device_hours_per_trillion_tokens"};
+    if (std::none_of(std::begin(metrics), std::end(metrics),
+                     [&](const char* x) { return m.metric == x; })) {
+      return std::unexpected(v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
+    }
+    auto seq = v.positive_integer("seq");
+    if (!seq) return std::unexpected(seq.error());
+    m.seq = seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
+    auto gb = v.positive_integer("global_batch");
+    if (!gb) return std::unexpected(gb.error());
+    m.global_batch = gb->value_or(0);
+    if (m.global_batch == 0) {
+      return std::unexpected(v.error("global_batch", "required for training rows"));
+    }
+    auto& r = m.parallelism;
+    SUANLI_TRY(opt_int("tp", r.tp));
+    SUANLI_TRY(opt_int("pp", r.pp));
+    SUANLI_TRY(opt_int("dp", r.dp));
+    SUANLI_TRY(opt_int("cp", r.cp));
+    SUANLI_TRY(opt_int("ep", r.ep));
+    SUANLI_TRY(opt_int("vpp", r.vpp));
+    SUANLI_TRY(opt_int("micro_batch", r.micro_batch));
+    auto zero = v.integer("zero");
+    if (!zero) return std::unexpected(zero.error());
+    if (*zero) {
+      if (**zero < 0 || **zero > 3) return std::unexpected(v.error("zero", "expected 0..3"));
+      r.zero = static_cast<int>(**zero);
+    }
+    std::string rc;
+    SUANLI_TRY(str("recompute", rc, false));
+    if (!rc.empty()) {
+      r.recompute = parse_recompute(rc);
+      if (!r.recompute) return std::unexpected(v.error("recompute", "expected full, selective or none"));
+    }
+    auto sp = v.boolean("sequence_parallel");
+    if (!sp) return std::unexpected(sp.error());
+    if (*sp) r.sequence_parallel = **sp;
+    auto un = v.boolean("uneven_pipeline");
+    if (!un) return std::unexpected(un.error());
+    m.uneven_pipeline = un->value_or(false);
+    std::string peak;
+    SUANLI_TRY(str("mfu_peak", peak, false));
+    if (!peak.empty() && peak != "fp8" && peak != "bf16") {
+      return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
+    }
+    m.mfu_peak_fp8 = peak == "fp8";
+  } else {
+    const char* metrics[] = {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
+                             "input_tokens_per_s_per_device"};
+    if (std::none_of(std::begin(metrics), std::end(metrics),
+                     [&](const char* x) { return m.metric == x; })) {
+      return std::unexpected(v.error("metric", fmt::format("unknown inference metric '{}'", m.metric)));
+    }
+    auto in = v.positive_integer("input_len");
+    auto out = v.positive_integer("output_len");
+    if (!in) return std::unexpected(in.error());
+    if (!out) return std::unexpected(out.error());
+    if (!*in || !*out) return std::unexpected(v.error("input_len", "input_len and output_len are required"));
+    m.input_len = static_cast<int>(**in);
+    m.output_len = static_cast<int>(**out);
+    SUANLI_TRY(opt_int("batch", m.batch));
+    SUANLI_TRY(opt_int("tp", m.tp));
+    SUANLI_TRY(opt_int("ep", m.ep));
+    auto tpot = v.number("tpot_slo_ms");
+    auto ttft = v.number("ttft_slo_ms");
+    if (!tpot) return std::unexpected(tpot.error());
+    if (!ttft) return std::unexpected(ttft.error());
+    m.tpot_slo_ms = *tpot;
+    m.ttft_slo_ms = *ttft;
+  }
+  return m;
+}
+
+double median_abs(std::vector<double> v) {
+  if (v.empty()) return 0;
+  for (auto& x : v) x = std::fabs(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+std::string describe(const Parallelism& p, const ParallelismRequest& r) {
+  auto mark = [](bool searched) { return searched ? "*" : ""; };
+  return fmt::format("tp{}{} pp{}{} dp{}{} cp{}{} ep{}{} vpp{}{} mb{}{} {}{} sp{}{} z{}{}", p.tp,
+                     mark(!r.tp), p.pp, mark(!r.pp), p.dp, mark(!r.dp), p.cp, mark(!r.cp), p.ep,
+                     mark(!r.ep), p.vpp, mark(!r.vpp), p.micro_batch, mark(!r.micro_batch),
+                     recompute_name(p.recompute), mark(!r.recompute), p.sequence_parallel ? 1 : 0,
+                     mark(!r.sequence_parallel), p.zero, mark(!r.zero));
+}
+
+}  // namespace
+
+Result<std::vector<Measurement>> load_measurements(const fs::path& dir, const Catalog& catalog) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return fail(ErrorCode::kIo, fmt::format("{}: validation directory not found", dir.string()));
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".toml") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Measurement> out;
+  for (const auto& f : files) {
+    auto root = parse_toml_file(f);
+    if (!root) return std::unexpected(root.error());
+    TomlView rv(*root, f.string(), "");
+    SUANLI_TRY(rv.check_keys({"sources", "measurement"}));
+    std::map<std::string, std::string> sources;
+    if (auto s = rv.subtable("sources"); !s) {
+      return std::unexpected(s.error());
+    } else if (*s) {
+      for (const auto& [k, node] : (*s)->table()) {
+        auto t = (*s)->string(k.str());
+        if (!t) return std::unexpected(t.error());
+        sources[std::string(k.str())] = t->value_or("");
+      }
+    }
+    const toml::node* arr_node = root->get("measurement");
+    if (!arr_node) continue;
+    const auto* arr = arr_node->as_array();
+    if (!arr) return std::unexpected(rv.error("measurement", "expected [[measurement]] entries"));
+    for (const auto& node : *arr) {
+      const auto* t = node.as_table();
+      if (!t) return std::unexpected(rv.error("measurement", "expected a table"));
+      auto m = read_measurement(TomlView(*t, f.string(), "measurement"), catalog, sources);
+      if (!m) return std::unexpected(m.error());
+      for (const auto& prev : out) {
+        if (prev.id == m->id) {
+          return fail(ErrorCode::kParse, fmt::format("{}: measurement id '{}' already defined at {}",
+                                                     m->defined_at, m->id, prev.defined_at));
+        }
+      }
+      out.push_back(std::move(*m));
+    }
+  }
+  return out;
+}
+
+Result<double> training_metric(const Measurement& m, const TrainEstimate& e, const TrainModel& model) {
+  const auto& w = model.workload();
+  const double B = static_cast<double>(w.global_batch);
+  const double s = w.seq;
+  const double l = w.model.layers;
+  const double h = w.model.hidden;
+  const double V = w.model.vocab;
+  const double n = model.devices();
+  const double t = e.step_time_s;
+  if (m.metric == "megatron_tflops_per_device") {
+    const double flops = 96.0 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+    return flops / t / n / 1e12;
+  }
+  if (m.metric == "mfu_megatron") {
+    const double flops = 72.0 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
+    return flops / t / n / model.device().bf16_peak_flops;
+  }
+  if (m.metric == "mfu") {
+    const double peak = m.mfu_peak_fp8 ? model.device().peak_flops : model.device().bf16_peak_flops;
+    return e.model_flops_per_step / t / n / peak;
+  }
+  if (m.metric == "tflops_per_device") return e.model_tflops_per_device;
+  if (m.metric == "tokens_per_s_per_device") return e.tokens_per_s / n;
+  if (m.metric == "step_time_s") return t;
+  if (m.metric == "device_hours_per_trillion_tokens") return 1e12 / e.tokens_per_s / 3600.0 * n;
+  return fail(ErrorCode::kInvalidArgument, fmt::format("unknown metric '{}'", m.metric));
+}
+
+ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows) {
+  ValidationSummary sum;
+  std::vector<double> train_err;
+  std::vector<double> infer_err;
+  for (const auto& m : rows) {
+    ValidationRow row;
+    row.m = &m;
+    auto acc = catalog.accelerator(m.accelerator);
+    if (!acc) {
+      row.error = acc.error().message;
+      sum.rows.push_back(row);
+      continue;
+    }
+    const auto& profile = catalog.profile_for(**acc);
+    if (m.kind == "train") {
+      TrainWorkload w;
+      w.model = m.model;
+      w.seq = m.seq;
+      w.global_batch = m.global_batch;
+      w.precision = m.precision;
+      w.uneven_pipeline = m.uneven_pipeline;
+      auto dev = make_device_model(**acc, profile, m.precision);
+      if (!dev) {
+        row.error = dev.error().message;
+        sum.rows.push_back(row);
+        continue;
+      }
+      auto model = TrainModel::create(w, *dev, m.devices);
+      if (!model) {
+        row.error = model.error().message;
+        sum.rows.push_back(row);
+        continue;
+      }
+      auto found = search_train(*model, m.parallelism);
+      if (!found) {
+        row.error = found.error().message;
+        sum.rows.push_back(row);
+        continue;
+      }
+      auto metric = training_metric(m, found->best, *model);
+      if (!metric) {
+        row.error = metric.error().message;
+        sum.rows.push_back(row);
+        continue;
+      }
+      row.ok = true;
+      row.predicted = *metric;
+      row.config = describe(found->best.par, m.parallelism);
+      row.rel_error = row.predicted / m.value - 1.0;
+      if (m.counted) train_err.push_back(row.rel_error);
+    } else {
+      InferWorkload w;
+      w.model = m.model;
+      w.precision = m.precision;
+      w.input_len = m.input_len;
+      w.output_len = m.output_len;
+      w.batch = m.batch;
+      if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
+      if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
+      auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);
+      if (!found) {
+        row.error = found.error().message;
+        sum.rows.push_back(row);
+        continue;
+      }
+      const auto& e = found->best;
+      double v = 0;
+      if (m.metric == "output_tokens_per_s_per_device") v = e.output_tokens_per_s_per_device;
+      else if (m.metric == "input_tokens_per_s_per_device") v = e.input_tokens_per_s / m.devices;
+      else if (m.metric == "tpot_ms") v = e.tpot_s * 1e3;
+      else v = e.ttft_s * 1e3;
+      row.ok = true;
+      row.predicted = v;
+      row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);
+      row.rel_error = v / m.value - 1.0;
+      if (m.counted) infer_err.push_back(row.rel_error);
+    }
+    sum.rows.push_back(row);
+  }
+  sum.train_rows = static_cast<int>(train_err.size());
+  sum.train_median_abs_error = median_abs(train_err);
+  sum.train_max_abs_error = max_abs(train_err);
+  sum.infer_rows = static_cast<int>(infer_err.size());
+  sum.infer_median_abs_error = median_abs(infer_err);
+  sum.infer_max_abs_error = max_abs(infer_err);
+  return sum;
+}
+
+}  // namespace suanli

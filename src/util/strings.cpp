@@ -1,0 +1,88 @@
+#include "util/strings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+
+namespace suanli {
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+int edit_distance(std::string_view a_in, std::string_view b_in) {
+  const std::string a = to_lower(a_in);
+  const std::string b = to_lower(b_in);
+  std::vector<int> prev(b.size() + 1);
+  std::vector<int> cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<int>(i);
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const int sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::vector<std::string> closest_matches(std::string_view query,
+                                         const std::vector<std::string>& candidates,
+                                         std::size_t limit) {
+  const std::string q = to_lower(query);
+  std::vector<std::pair<int, std::string>> scored;
+  for (const auto& c : candidates) {
+    const std::string lc = to_lower(c);
+    int d = edit_distance(q, lc);
+    if (!q.empty() && (lc.find(q) != std::string::npos || q.find(lc) != std::string::npos)) {
+      d = std::min(d, 1);
+    }
+    const int budget = std::max<int>(2, static_cast<int>(q.size()) / 3);
+    if (d <= budget) scored.emplace_back(d, c);
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (const auto& [d, c] : scored) {
+    if (out.size() >= limit) break;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string unknown_id_message(std::string_view kind, std::string_view query,
+                               const std::vector<std::string>& candidates) {
+  const auto close = closest_matches(query, candidates);
+  if (close.empty()) {
+    return fmt::format("unknown {} '{}' ({} known; list them with `suanli catalog`)", kind,
+                       query, candidates.size());
+  }
+  return fmt::format("unknown {} '{}' (did you mean: {}?)", kind, query, join(close, ", "));
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto pos = text.find(sep, start);
+    const auto end = pos == std::string_view::npos ? text.size() : pos;
+    out.emplace_back(text.substr(start, end - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+}  // namespace suanli

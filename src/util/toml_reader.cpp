@@ -1,0 +1,126 @@
+#include "util/toml_reader.h"
+
+#include <cmath>
+#include <fmt/format.h>
+
+namespace suanli {
+
+Result<toml::table> parse_toml_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return fail(ErrorCode::kIo, fmt::format("{}: no such file", path.string()));
+  }
+  try {
+    return toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", path.string(), begin.line,
+                                               begin.column, e.description()));
+  }
+}
+
+std::string TomlView::where(std::string_view key) const {
+  const toml::node* node = key.empty() ? nullptr : table_->get(key);
+  const auto& region = node ? node->source() : table_->source();
+  if (region.begin.line == 0) return file_;
+  return fmt::format("{}:{}", file_, region.begin.line);
+}
+
+Error TomlView::error(std::string_view key, std::string_view what) const {
+  std::string full = path_;
+  if (!key.empty()) full = full.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  return Error{ErrorCode::kParse, fmt::format("{}: {}: {}", where(key), full, what)};
+}
+
+Result<std::optional<std::string>> TomlView::string(std::string_view key) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return std::optional<std::string>{};
+  if (auto v = node->value<std::string>(); v && node->is_string()) return std::optional(*v);
+  return std::unexpected(error(key, "expected a string"));
+}
+
+Result<std::optional<double>> TomlView::number(std::string_view key) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return std::optional<double>{};
+  if (node->is_integer() || node->is_floating_point()) {
+    const double v = *node->value<double>();
+    if (!std::isfinite(v)) return std::unexpected(error(key, "expected a finite number"));
+    return std::optional(v);
+  }
+  return std::unexpected(error(key, "expected a number"));
+}
+
+Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return std::optional<long long>{};
+  if (node->is_integer()) return std::optional(*node->value<long long>());
+  if (node->is_floating_point()) {
+    const double v = *node->value<double>();
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) {
+      return std::optional(static_cast<long long>(v));
+    }
+  }
+  return std::unexpected(error(key, "expected an integer"));
+}
+
+Result<std::optional<bool>> TomlView::boolean(std::string_view key) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return std::optional<bool>{};
+  if (node->is_boolean()) return std::optional(*node->value<bool>());
+  return std::unexpected(error(key, "expected true or false"));
+}
+
+Result<std::optional<TomlView>> TomlView::subtable(std::string_view key) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return std::optional<TomlView>{};
+  if (const auto* t = node->as_table()) {
+    std::string sub = path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+    return std::optional(TomlView(*t, file_, std::move(sub)));
+  }
+  return std::unexpected(error(key, "expected a table"));
+}
+
+Result<std::string> TomlView::required_string(std::string_view key) const {
+  auto v = string(key);
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return std::unexpected(error(key, "required key is missing (expected a string)"));
+  return **v;
+}
+
+Result<double> TomlView::required_number(std::string_view key) const {
+  auto v = number(key);
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return std::unexpected(error(key, "required key is missing (expected a number)"));
+  return **v;
+}
+
+Result<long long> TomlView::required_integer(std::string_view key) const {
+  auto v = integer(key);
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return std::unexpected(error(key, "required key is missing (expected an integer)"));
+  return **v;
+}
+
+Result<std::optional<long long>> TomlView::positive_integer(std::string_view key) const {
+  auto v = integer(key);
+  if (!v) return std::unexpected(v.error());
+  if (*v && **v <= 0) {
+    return std::unexpected(error(key, fmt::format("expected a positive integer, got {}", **v)));
+  }
+  return *v;
+}
+
+Result<void> TomlView::check_keys(std::initializer_list<std::string_view> allowed) const {
+  for (const auto& [k, node] : *table_) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k.str() == a;
+    if (!ok) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return std::unexpected(error(k.str(), fmt::format("unknown key (expected one of: {})", list)));
+    }
+  }
+  return {};
+}
+
+}  // namespace suanli
