@@ -33,6 +33,7 @@ TrainModel make_model(int devices) {
   w.model = **c.model("gpt3-175b");
   w.seq = 2048;
   w.global_batch = 1536;
+  w.stack = c.default_stack();
   auto dev = make_device_model(a, c.profile_for(a), Precision::kBf16);
   return *TrainModel::create(w, *dev, devices);
 }

@@ -138,6 +138,7 @@ int run_infer(Context& ctx, const CompareState& s) {
       nlohmann::json j = base_json(r);
       if (r.ok) {
         const auto& e = r.estimate;
+        j["precision"] = std::string(precision_name(r.precision));
         j["tp"] = e.layout.tp;
         j["ep"] = e.layout.ep;
         j["batch"] = e.batch;
@@ -162,20 +163,23 @@ int run_infer(Context& ctx, const CompareState& s) {
   }
   auto& out = ctx.out();
   out << fmt::format("Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
-                     precision_name(w->precision), w->input_len, w->output_len,
+                     w->auto_precision ? "auto: fp8, else int8, else bf16"
+                                       : std::string(precision_name(w->precision)),
+                     w->input_len, w->output_len,
                      w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
-  TextTable t({"accelerator", "origin", "devices", "TP/EP", "batch", "TTFT", "TPOT", "out tok/s",
+  TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT", "out tok/s",
                "per dev", "speed", "$/M out", "cost-perf", "3A090", "China"});
-  t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11});
+  t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12});
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 "does not fit / unsupported", "", "", "", "", "", "", "", "", r.eccn_class,
-                 r.china_status});
+                 std::string(precision_name(r.precision)), "does not fit / unsupported", "", "",
+                 "", "", "", "", "", "", r.eccn_class, r.china_status});
       continue;
     }
     const auto& e = r.estimate;
     t.add_row({r.accelerator + flag(r), r.origin, std::to_string(r.devices),
+               std::string(precision_name(r.precision)),
                fmt::format("{}/{}", e.layout.tp, e.layout.ep), std::to_string(e.batch),
                human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_count(e.output_tokens_per_s),
                human_count(e.output_tokens_per_s_per_device), ratio(r.relative_speed),

@@ -24,6 +24,9 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
       ->check(CLI::IsMember({"bf16", "fp8"}));
   cmd->add_option("--tokens", f.tokens,
                   "Training tokens, for time-to-train, device-hours, energy and cost (e.g. 1e12)");
+  cmd->add_option("--stack", f.stack,
+                  "Training software stack (data/stacks: megatron-core (default), nemo, megascale, "
+                  "fsdp, mindspeed, megatron-2021, …): which features exist and what overlaps");
   cmd->add_flag("--uneven-pipeline", f.uneven_pipeline,
                 "Allow pipeline stages that differ by one layer (balances the logits stage)");
   if (!with_parallelism) return;
@@ -44,13 +47,19 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
 void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--model", f.model, "Catalog model ID")->required();
   cmd->add_option("--precision", f.precision,
-                  "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8) or fp4")
-      ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4"}));
+                  "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8), fp4, or auto "
+                  "(fp8 where the chip has it, else int8, else bf16)")
+      ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4", "auto"}));
+  cmd->add_option("--kv-precision", f.kv_precision, "KV-cache precision: bf16 (default), fp8 or int8")
+      ->check(CLI::IsMember({"bf16", "fp8", "int8"}));
   cmd->add_option("--input-len", f.input_len, "Prompt tokens per request")->required();
   cmd->add_option("--output-len", f.output_len, "Generated tokens per request")->required();
   cmd->add_option("--batch", f.batch, "Concurrent sequences per instance (default: largest that fits / meets the SLO)");
   cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms, "Cap the batch so time per output token stays under this");
   cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");
+  cmd->add_flag("--disaggregated", f.disaggregated,
+                "Prefill on separate instances: TPOT is the bare decode step and throughput "
+                "counts the decode devices only");
   if (!with_layout) return;
   cmd->add_option("--tp", f.tp, "Tensor parallel size per instance (searched when omitted)");
   cmd->add_option("--ep", f.ep, "Expert parallel size = devices per instance, MoE (searched when omitted)");
@@ -110,6 +119,13 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFla
   }
   w.tokens = f.tokens;
   w.uneven_pipeline = f.uneven_pipeline;
+  if (f.stack.empty()) {
+    w.stack = catalog.default_stack();
+  } else {
+    auto st = catalog.stack(f.stack);
+    if (!st) return std::unexpected(st.error());
+    w.stack = **st;
+  }
   return w;
 }
 
@@ -133,9 +149,18 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferFla
   auto m = catalog.model(f.model);
   if (!m) return std::unexpected(m.error());
   w.model = **m;
-  auto p = parse_precision(f.precision);
-  if (!p) return fail(ErrorCode::kInvalidArgument, "--precision must be bf16, fp8, int8 or fp4");
-  w.precision = *p;
+  if (f.precision == "auto") {
+    w.auto_precision = true;
+    w.precision = Precision::kFp8;
+  } else {
+    auto p = parse_precision(f.precision);
+    if (!p) {
+      return fail(ErrorCode::kInvalidArgument, "--precision must be bf16, fp8, int8, fp4 or auto");
+    }
+    w.precision = *p;
+  }
+  w.kv_precision = *parse_precision(f.kv_precision);
+  w.disaggregated = f.disaggregated;
   if (f.input_len <= 0 || f.output_len <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
   }

@@ -25,6 +25,7 @@ struct TrainFlags {
   std::string precision = "bf16";
   double tokens = 0;
   bool uneven_pipeline = false;
+  std::string stack;
   // Parallelism (unset: searched).
   std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero;
   std::string recompute;
@@ -34,12 +35,14 @@ struct TrainFlags {
 struct InferFlags {
   std::string model;
   std::string precision = "bf16";
+  std::string kv_precision = "bf16";
   int input_len = 0;
   int output_len = 0;
   std::optional<int> batch;
   std::optional<double> tpot_slo_ms;
   std::optional<double> ttft_slo_ms;
   std::optional<int> tp, ep;
+  bool disaggregated = false;
 };
 
 // `with_parallelism`: also add --tp/--pp/... (estimate); compare searches.

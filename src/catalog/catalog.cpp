@@ -242,7 +242,7 @@ Result<void> check_accelerator(const Accelerator& a) {
 Result<void> apply_model(const TomlView& v, ModelArch& m) {
   SUANLI_TRY(v.check_keys({"id", "name", "source", "confidence", "layers", "hidden", "heads",
                            "kv_heads", "head_dim", "ffn", "vocab", "mlp", "tied_embeddings",
-                           "max_seq", "default_seq", "default_global_batch_tokens", "params_b",
+                           "dropout", "max_seq", "default_seq", "default_global_batch_tokens", "params_b",
                            "active_params_b", "moe", "mla", "notes"}));
   if (m.defined_at.empty()) m.defined_at = v.where();
   SUANLI_TRY(read_string(v, "name", m.name));
@@ -273,6 +273,9 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto tied = v.boolean("tied_embeddings");
   if (!tied) return std::unexpected(tied.error());
   if (*tied) m.tied_embeddings = **tied;
+  auto dropout = v.boolean("dropout");
+  if (!dropout) return std::unexpected(dropout.error());
+  if (*dropout) m.dropout = **dropout;
   auto pb = v.number("params_b");
   auto ab = v.number("active_params_b");
   if (!pb) return std::unexpected(pb.error());
@@ -365,10 +368,9 @@ Result<void> check_model(ModelArch& m) {
 
 Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
   SUANLI_TRY(v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
-                           "attention_peak_fraction", "memory_bw_fraction", "scaleup_bw_fraction",
+                           "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction", "scaleup_bw_fraction",
                            "scaleout_bw_fraction", "scaleup_latency_us", "scaleout_latency_us",
-                           "kernel_overhead_us", "dp_overlap_fraction", "tp_overlap_fraction",
-                           "memory_reserved_gb", "memory_usable_fraction",
+                           "kernel_overhead_us", "memory_reserved_gb", "memory_usable_fraction",
                            "decode_step_overhead_us", "notes"}));
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
@@ -382,14 +384,13 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
       {"gemm_peak_fraction", &EfficiencyProfile::gemm_peak_fraction, 0.01, 1.0},
       {"gemm_half_flops", &EfficiencyProfile::gemm_half_flops, 0.0, 1e15},
       {"attention_peak_fraction", &EfficiencyProfile::attention_peak_fraction, 0.01, 1.0},
+      {"fp8_gemm_peak_fraction", &EfficiencyProfile::fp8_gemm_peak_fraction, 0.01, 1.0},
       {"memory_bw_fraction", &EfficiencyProfile::memory_bw_fraction, 0.01, 1.0},
       {"scaleup_bw_fraction", &EfficiencyProfile::scaleup_bw_fraction, 0.01, 1.0},
       {"scaleout_bw_fraction", &EfficiencyProfile::scaleout_bw_fraction, 0.01, 1.0},
       {"scaleup_latency_us", &EfficiencyProfile::scaleup_latency_us, 0.0, 1e6},
       {"scaleout_latency_us", &EfficiencyProfile::scaleout_latency_us, 0.0, 1e6},
       {"kernel_overhead_us", &EfficiencyProfile::kernel_overhead_us, 0.0, 1e6},
-      {"dp_overlap_fraction", &EfficiencyProfile::dp_overlap_fraction, 0.0, 1.0},
-      {"tp_overlap_fraction", &EfficiencyProfile::tp_overlap_fraction, 0.0, 1.0},
       {"memory_reserved_gb", &EfficiencyProfile::memory_reserved_gb, 0.0, 1e4},
       {"memory_usable_fraction", &EfficiencyProfile::memory_usable_fraction, 0.01, 1.0},
       {"decode_step_overhead_us", &EfficiencyProfile::decode_step_overhead_us, 0.0, 1e7},
@@ -403,6 +404,50 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
                                                         f.lo, f.hi, **x)));
     }
     e.*(f.member) = **x;
+  }
+  return {};
+}
+
+Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
+  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
+                           "selective_recompute", "context_parallel", "interleaved_pipeline",
+                           "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
+                           "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
+                           "notes"}));
+  if (st.defined_at.empty()) st.defined_at = v.where();
+  SUANLI_TRY(read_string(v, "source", st.source));
+  SUANLI_TRY(read_string(v, "confidence", st.confidence));
+  const std::pair<std::string_view, bool SoftwareStack::*> flags[] = {
+      {"flash_attention", &SoftwareStack::flash_attention},
+      {"sequence_parallel", &SoftwareStack::sequence_parallel},
+      {"selective_recompute", &SoftwareStack::selective_recompute},
+      {"context_parallel", &SoftwareStack::context_parallel},
+      {"interleaved_pipeline", &SoftwareStack::interleaved_pipeline},
+      {"distributed_optimizer", &SoftwareStack::distributed_optimizer},
+  };
+  for (const auto& [k, member] : flags) {
+    auto b = v.boolean(k);
+    if (!b) return std::unexpected(b.error());
+    if (*b) st.*member = **b;
+  }
+  const std::pair<std::string_view, double SoftwareStack::*> fracs[] = {
+      {"tp_overlap_fraction", &SoftwareStack::tp_overlap_fraction},
+      {"dp_overlap_fraction", &SoftwareStack::dp_overlap_fraction},
+      {"pp_overlap_fraction", &SoftwareStack::pp_overlap_fraction},
+      {"ep_overlap_fraction", &SoftwareStack::ep_overlap_fraction},
+  };
+  for (const auto& [k, member] : fracs) {
+    auto x = v.number(k);
+    if (!x) return std::unexpected(x.error());
+    if (!*x) continue;
+    if (**x < 0 || **x > 1) return std::unexpected(v.error(k, "expected a fraction in [0, 1]"));
+    st.*member = **x;
+  }
+  auto gb = v.number("grad_reduce_bytes");
+  if (!gb) return std::unexpected(gb.error());
+  if (*gb) {
+    if (**gb != 2 && **gb != 4) return std::unexpected(v.error("grad_reduce_bytes", "expected 2 or 4"));
+    st.grad_reduce_bytes = **gb;
   }
   return {};
 }
@@ -479,7 +524,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
       return fail(ErrorCode::kIo, fmt::format("{}: catalog directory not found", dir.string()));
     }
     std::vector<fs::path> files;
-    for (const char* sub : {"accelerators", "models", "efficiency"}) {
+    for (const char* sub : {"accelerators", "models", "efficiency", "stacks"}) {
       auto f = toml_files(dir / sub);
       files.insert(files.end(), f.begin(), f.end());
     }
@@ -491,7 +536,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
       TomlView rv(*root, path.string(), "");
       auto fctx = read_sources(rv);
       if (!fctx) return std::unexpected(fctx.error());
-      SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile"}));
+      SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile", "stack"}));
       SUANLI_TRY(load_entries(*root, path, "accelerator", cat.accelerators_,
                               [&](const TomlView& v, Accelerator& a) {
                                 return apply_accelerator(v, *fctx, a);
@@ -501,6 +546,10 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
       SUANLI_TRY(load_entries(*root, path, "profile", cat.profiles_,
                               [&](const TomlView& v, EfficiencyProfile& e) {
                                 return apply_profile(v, e);
+                              }));
+      SUANLI_TRY(load_entries(*root, path, "stack", cat.stacks_,
+                              [&](const TomlView& v, SoftwareStack& st) {
+                                return apply_stack(v, st);
                               }));
     }
   }
@@ -521,6 +570,21 @@ Result<const ModelArch*> Catalog::model(std::string_view id) const {
     if (m.id == id) return &m;
   }
   return fail(ErrorCode::kNotFound, unknown_id_message("model", id, model_ids()));
+}
+
+Result<const SoftwareStack*> Catalog::stack(std::string_view id) const {
+  for (const auto& s : stacks_) {
+    if (s.id == id) return &s;
+  }
+  if (id == fallback_stack_.id) return &fallback_stack_;
+  std::vector<std::string> ids;
+  for (const auto& s : stacks_) ids.push_back(s.id);
+  return fail(ErrorCode::kNotFound, unknown_id_message("software stack", id, ids));
+}
+
+const SoftwareStack& Catalog::default_stack() const {
+  auto s = stack(fallback_stack_.id);
+  return s ? **s : fallback_stack_;
 }
 
 const EfficiencyProfile& Catalog::profile(std::string_view id) const {

@@ -12,13 +12,14 @@
 #include "catalog/accelerator.h"
 #include "catalog/efficiency.h"
 #include "catalog/model.h"
+#include "catalog/stack.h"
 #include "util/error.h"
 
 namespace suanli {
 
 struct CatalogOptions {
-  // Directories read in order; each may hold accelerators/, models/ and
-  // efficiency/ subfolders of *.toml files (or *.toml files directly).
+  // Directories read in order; each may hold accelerators/, models/,
+  // efficiency/ and stacks/ subfolders of *.toml files (or *.toml files directly).
   std::vector<std::filesystem::path> directories;
 };
 
@@ -35,10 +36,14 @@ class Catalog {
   const std::vector<Accelerator>& accelerators() const { return accelerators_; }
   const std::vector<ModelArch>& models() const { return models_; }
   const std::vector<EfficiencyProfile>& profiles() const { return profiles_; }
+  const std::vector<SoftwareStack>& stacks() const { return stacks_; }
 
   // Lookups with a "did you mean" error for unknown IDs.
   Result<const Accelerator*> accelerator(std::string_view id) const;
   Result<const ModelArch*> model(std::string_view id) const;
+  Result<const SoftwareStack*> stack(std::string_view id) const;
+  // The stack estimates use unless told otherwise ("megatron-core").
+  const SoftwareStack& default_stack() const;
   // Falls back to the "default" profile when `id` is unknown.
   const EfficiencyProfile& profile(std::string_view id) const;
   const EfficiencyProfile& profile_for(const Accelerator& a) const {
@@ -52,7 +57,9 @@ class Catalog {
   std::vector<Accelerator> accelerators_;
   std::vector<ModelArch> models_;
   std::vector<EfficiencyProfile> profiles_;
+  std::vector<SoftwareStack> stacks_;
   EfficiencyProfile fallback_profile_;
+  SoftwareStack fallback_stack_;
 };
 
 }  // namespace suanli

@@ -17,6 +17,10 @@ struct EfficiencyProfile {
   // GEMMs below this many FLOPs run at reduced efficiency (wave quantization
   // and tail effects): eff = peak_frac * F / (F + gemm_half_flops).
   double gemm_half_flops = 2.0e9;
+  // FP8 GEMMs reach a lower fraction of their (doubled) peak than BF16:
+  // default 0.87 x gemm_peak_fraction (H100 cuBLAS: ~1,300 of 1,979 FP8 vs
+  // ~750 of 989 BF16 TFLOPS). 0 means "use the default ratio".
+  double fp8_gemm_peak_fraction = 0.0;
   // Achieved fraction of the dense peak in fused (flash) attention kernels.
   double attention_peak_fraction = 0.50;
   // Achieved fraction of memory bandwidth in streaming kernels.
@@ -27,11 +31,6 @@ struct EfficiencyProfile {
   double scaleup_latency_us = 10.0;   // per collective step
   double scaleout_latency_us = 20.0;
   double kernel_overhead_us = 5.0;    // launch + tail per kernel
-  // Fraction of the last micro-batch's backward pass that hides the
-  // data-parallel gradient reduction.
-  double dp_overlap_fraction = 0.8;
-  // Fraction of tensor-parallel communication hidden behind compute.
-  double tp_overlap_fraction = 0.0;
   // Memory held back from the model (runtime, allocator fragmentation).
   double memory_reserved_gb = 4.0;
   double memory_usable_fraction = 0.95;

@@ -39,6 +39,7 @@ struct ModelArch {
   int vocab = 0;
   MlpKind mlp = MlpKind::kSwiglu;
   bool tied_embeddings = false;
+  bool dropout = false;  // trained with dropout (GPT-3 era): masks are kept as activations
   int max_seq = 0;
   int default_seq = 0;
   long long default_global_batch_tokens = 0;

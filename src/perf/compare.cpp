@@ -126,6 +126,7 @@ Result<std::vector<InferCompareRow>> compare_infer(const Catalog& catalog, const
   for (const Accelerator* a : *accels) {
     InferCompareRow row;
     fill_base(row, *a);
+    row.precision = resolve_precision(w, *a);
     auto n = devices_for(*a, sizing);
     if (!n) {
       if (n.error().code == ErrorCode::kInvalidArgument && sizing.devices) return std::unexpected(n.error());

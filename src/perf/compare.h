@@ -42,6 +42,7 @@ struct TrainCompareRow : CompareRowBase {
 
 struct InferCompareRow : CompareRowBase {
   InferEstimate estimate;
+  Precision precision = Precision::kBf16;  // resolved for this chip
 };
 
 Result<int> devices_for(const Accelerator& a, const CompareSizing& sizing);

@@ -52,8 +52,10 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   if (!bw) return std::unexpected(bw.error());
   d.peak_flops = rate->value * 1e12;
   d.bf16_peak_flops = bf16->value * 1e12;
-  d.memory_total_bytes = *mem * 1e9;
-  d.memory_bytes = (*mem * e.memory_usable_fraction - e.memory_reserved_gb) * 1e9;
+  // Vendors' "80 GB" of HBM is 80 GiB (nvidia-smi shows 81,920 MiB).
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  d.memory_total_bytes = *mem * kGiB;
+  d.memory_bytes = *mem * kGiB * e.memory_usable_fraction - e.memory_reserved_gb * 1e9;
   d.mem_bw = *bw * 1e9 * e.memory_bw_fraction;
   // Missing link figures: a PCIe-class scale-up link and a 100 Gb/s NIC,
   // reported as assumptions in `unverified`.
@@ -68,11 +70,13 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.scaleup_domain = a.scaleup_domain ? static_cast<int>(a.scaleup_domain->value) : 1;
   if (d.scaleup_domain < 1) d.scaleup_domain = 1;
   d.gemm_eff = e.gemm_peak_fraction;
+  if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
+    d.gemm_eff = e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
+                                              : 0.87 * e.gemm_peak_fraction;
+  }
   d.gemm_half_flops = e.gemm_half_flops;
   d.attn_eff = e.attention_peak_fraction;
   d.kernel_overhead = e.kernel_overhead_us * 1e-6;
-  d.dp_overlap = e.dp_overlap_fraction;
-  d.tp_overlap = e.tp_overlap_fraction;
   d.decode_overhead = e.decode_step_overhead_us * 1e-6;
   d.tdp_w = a.tdp_w ? a.tdp_w->value : 0;
   d.hourly_usd = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;

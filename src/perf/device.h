@@ -29,8 +29,6 @@ struct DeviceModel {
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
   double kernel_overhead = 5e-6;
-  double dp_overlap = 0.8;
-  double tp_overlap = 0.0;
   double decode_overhead = 2e-4;
   double tdp_w = 0;
   double hourly_usd = 0;        // rental per device-hour (0 if unknown)

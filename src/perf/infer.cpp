@@ -40,6 +40,13 @@ Result<Precision> compute_precision(const Accelerator& a, Precision weights) {
 
 }  // namespace
 
+Precision resolve_precision(const InferWorkload& w, const Accelerator& accel) {
+  if (!w.auto_precision) return w.precision;
+  if (accel.supports(Precision::kFp8)) return Precision::kFp8;
+  if (accel.supports(Precision::kInt8)) return Precision::kInt8;
+  return Precision::kBf16;
+}
+
 Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator& accel,
                                       const EfficiencyProfile& profile, int devices,
                                       const InferLayout& layout_in) {
@@ -55,7 +62,10 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   if (w.ttft_slo_s && *w.ttft_slo_s <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--ttft-slo-ms must be positive");
   }
-  auto cp = compute_precision(accel, w.precision);
+  InferWorkload w_resolved = w;
+  w_resolved.precision = resolve_precision(w, accel);
+  w_resolved.auto_precision = false;
+  auto cp = compute_precision(accel, w_resolved.precision);
   if (!cp) return std::unexpected(cp.error());
   auto dev = make_device_model(accel, profile, *cp);
   if (!dev) return std::unexpected(dev.error());
@@ -87,11 +97,11 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   l.instances = devices / l.instance_devices;
 
   InferModel im;
-  im.w_ = w;
+  im.w_ = w_resolved;
   im.dev_ = std::move(*dev);
   im.layout_ = l;
   im.params_ = count_params(m);
-  im.weight_bytes_ = precision_bytes(w.precision);
+  im.weight_bytes_ = precision_bytes(w_resolved.precision);
   const double h = m.hidden;
   double dense = m.layers * im.params_.per_layer_attn +
                  static_cast<double>(m.vocab) * h * (m.tied_embeddings ? 1.0 : 2.0);
@@ -181,6 +191,9 @@ double InferModel::decode_step(int batch, double* mem_s, double* compute_s, doub
   return std::max(*mem_s, *compute_s) + comm + d.decode_overhead;
 }
 
+// One prompt's prefill on one attention group (tp devices). With several
+// groups prefilling at once, the routed experts see proportionally more
+// tokens, so per group the expert work is that of tp devices too.
 double InferModel::prefill_time() const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
@@ -188,29 +201,38 @@ double InferModel::prefill_time() const {
   const double n = w_.input_len;
   double dense_params = m.layers * params_.per_layer_attn + static_cast<double>(m.vocab) * h;
   double expert_flops = 0;
+  double expert_bytes = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const int moe_layers = m.layers - e.first_dense_layers;
     dense_params += e.first_dense_layers * params_.per_dense_mlp +
                     moe_layers * (e.shared_experts * params_.per_expert + h * e.experts);
     expert_flops = moe_layers * 2.0 * n * e.top_k * params_.per_expert;
+    const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, n);
+    expert_bytes = moe_layers * e.experts * hit * params_.per_expert * weight_bytes_;
   } else {
     dense_params += m.layers * params_.per_dense_mlp;
   }
   double core_dim = 2.0 * m.heads * m.head_dim;
   if (m.mla) core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
+  const double tp = layout_.tp;
   const double gemm_rate = d.peak_flops * d.gemm_eff;
-  double t = 2.0 * n * dense_params / (layout_.tp * gemm_rate) +
-             attn_flops / (layout_.tp * d.bf16_peak_flops * d.attn_eff) +
-             expert_flops / (layout_.instance_devices * gemm_rate);
+  const double compute = (2.0 * n * dense_params + expert_flops) / (tp * gemm_rate) +
+                         attn_flops / (tp * d.bf16_peak_flops * d.attn_eff);
+  // Short prompts are bound by reading the weights once.
+  const double weights = (dense_params * weight_bytes_ / tp) +
+                         expert_bytes / layout_.instance_devices;
+  double t = std::max(compute, weights / d.mem_bw);
+  // About a dozen kernels per layer.
+  t += 12.0 * m.layers * d.kernel_overhead;
   t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const bool up = layout_.instance_devices <= d.scaleup_domain;
     const double bw = up ? d.scaleup_bw : d.scaleout_bw;
     const double lat = up ? d.scaleup_latency : d.scaleout_latency;
-    const double tokens_dev = n / layout_.instance_devices;
+    const double tokens_dev = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
          alltoall_time(tokens_dev * e.top_k * h * 2.0, layout_.instance_devices, bw, lat);
   }
@@ -248,7 +270,12 @@ InferEstimate InferModel::at_batch(int batch) const {
   e.decode_step_s = decode_step(batch, &e.decode_memory_s, &e.decode_compute_s, &e.decode_comm_s);
   e.prefill_s = prefill_time();
   e.ttft_s = e.prefill_s + e.decode_step_s;
-  e.tpot_s = e.decode_step_s + static_cast<double>(batch) * e.prefill_s / w_.output_len;
+  // Each of the batch's sequences needs one prefill per output_len decode
+  // steps; the attention groups prefill in parallel.
+  e.tpot_s = w_.disaggregated
+                 ? e.decode_step_s
+                 : e.decode_step_s + static_cast<double>(batch) / dp_groups * e.prefill_s /
+                                         w_.output_len;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   const double per_instance = batch / e.tpot_s;
   e.output_tokens_per_s = per_instance * layout_.instances;

@@ -22,7 +22,17 @@ struct InferWorkload {
   std::optional<double> tpot_slo_s;  // cap the batch so TPOT stays under this
   std::optional<double> ttft_slo_s;
   Precision kv_precision = Precision::kBf16;
+  // Prefill runs on separate instances (DeepSeek, CloudMatrix, Dynamo):
+  // decode steps are not interrupted, and the devices counted are the
+  // decode devices only.
+  bool disaggregated = false;
+  // Resolve `precision` per chip: FP8 where the chip has it, else INT8
+  // (W8A8), else BF16 — how mixed fleets are actually served.
+  bool auto_precision = false;
 };
+
+// The weight/GEMM precision used on `accel` for `w` (auto_precision resolved).
+Precision resolve_precision(const InferWorkload& w, const Accelerator& accel);
 
 // One serving instance spans `instance_devices` devices: attention and dense
 // layers use TP = tp (replicated instance_devices/tp times, "DP attention"),

@@ -94,9 +94,11 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
                           const std::vector<std::string>& searched) {
   nlohmann::json j{
       {"model", w.model.id},
-      {"precision", std::string(precision_name(w.precision))},
+      {"precision", std::string(precision_name(resolve_precision(w, *dev.accel)))},
       {"compute_precision", std::string(precision_name(dev.compute_precision))},
       {"input_len", w.input_len},
+      {"disaggregated", w.disaggregated},
+      {"kv_precision", std::string(precision_name(w.kv_precision))},
       {"output_len", w.output_len},
       {"tp", e.layout.tp},
       {"ep", e.layout.ep},

@@ -155,7 +155,10 @@ Result<void> TrainModel::check(const Parallelism& p) const {
   }
   if (p.vpp > 1) {
     if (p.pp == 1) return bad("--vpp > 1 needs --pp > 1");
-    if ((m.layers / p.pp) % p.vpp != 0) {
+    if (p.vpp > m.layers / p.pp) {
+      return bad(fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp));
+    }
+    if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) {
       return bad(fmt::format("VPP {} does not divide the {} layers per stage", p.vpp,
                              m.layers / p.pp));
     }
@@ -182,6 +185,22 @@ Result<void> TrainModel::check(const Parallelism& p) const {
     if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) {
       return bad(fmt::format("EP {} must divide dp·cp·tp = {}", p.ep, p.dp * p.cp * p.tp));
     }
+  }
+  const SoftwareStack& st = w_.stack;
+  if (p.sequence_parallel && p.tp > 1 && !st.sequence_parallel) {
+    return bad(fmt::format("stack '{}' has no sequence parallelism", st.id));
+  }
+  if (p.recompute == Recompute::kSelective && !st.selective_recompute) {
+    return bad(fmt::format("stack '{}' has no selective recomputation (use full or none)", st.id));
+  }
+  if (p.cp > 1 && !st.context_parallel) {
+    return bad(fmt::format("stack '{}' has no context parallelism", st.id));
+  }
+  if (p.vpp > 1 && !st.interleaved_pipeline) {
+    return bad(fmt::format("stack '{}' has no interleaved pipeline schedule", st.id));
+  }
+  if (p.zero >= 1 && !st.distributed_optimizer) {
+    return bad(fmt::format("stack '{}' has no sharded optimizer (use --zero 0)", st.id));
   }
   if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
     return bad("MoE layers with TP > 1 need --sequence-parallel");
@@ -260,10 +279,10 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
   if (par.recompute == Recompute::kFull) {
     act_layer = tokens * 2.0 * h / sp;
   } else {
-    // Hidden-size tensors: 2 norm inputs, 2 norm outputs, 2 dropout masks
-    // (1 byte) -> 10h bytes; TP-sharded: q,k,v, attention output, MLP
-    // intermediates.
-    double hidden_bytes = 10.0 * h;
+    // Hidden-size tensors: 2 norm inputs, 2 norm outputs (8h bytes), plus
+    // 2 one-byte dropout masks when trained with dropout; TP-sharded: q, k,
+    // v, attention output, MLP intermediates.
+    double hidden_bytes = (m.dropout ? 10.0 : 8.0) * h;
     double split_bytes = 2.0 * (attn_core_dim_ / 2.0 + kv_elems_per_token_) + 2.0 * attn_core_dim_ / 2.0;
     // MLP intermediates: gelu input + fc2 input (4f bytes), or gate, up and
     // activation output for SwiGLU (6f bytes); MoE: per routed token.
@@ -272,6 +291,12 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
     if (par.recompute == Recompute::kSelective) {
       hidden_bytes -= 4.0 * h;  // norm outputs recomputed
       ffn_bytes *= m.mlp == MlpKind::kSwiglu ? 2.0 / 3.0 : 0.5;  // activation output recomputed
+    }
+    // Without flash attention the softmax output, its dropout mask and the
+    // dropout output are kept: 5 bytes per score (Korthikanti et al.),
+    // unless the attention core is recomputed.
+    if (!w_.stack.flash_attention && par.recompute == Recompute::kNone) {
+      split_bytes += (m.dropout ? 5.0 : 2.0) * m.heads * static_cast<double>(w_.seq);
     }
     const double expert_tp = m.is_moe() ? 1.0 : t;
     act_layer = tokens * (hidden_bytes / sp + split_bytes / t + ffn_bytes / expert_tp /
@@ -311,6 +336,11 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   const double sp = par.sequence_parallel ? t : 1.0;
   const double in_bytes = w_.precision == Precision::kFp8 ? 1.0 : 2.0;
 
+  // FP8 GEMMs need their activation operand quantised with a transposed
+  // copy for the backward pass; Transformer Engine fuses the cast into the
+  // preceding norm/activation kernel and caches weight casts across
+  // micro-batches, leaving ~2 extra bytes written per activation element.
+  const bool fp8 = w_.precision == Precision::kFp8;
   auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens) {
     double total = 0;
     for (const auto& g : gemms) {
@@ -318,6 +348,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
       const double flops = 2.0 * tokens * g.k * nout;
       const double bytes = in_bytes * (tokens * g.k + g.k * nout) + 2.0 * tokens * nout;
       total += d.gemm_time(flops, bytes);
+      if (fp8) total += 2.0 * tokens * g.k / d.mem_bw + d.kernel_overhead;
     }
     return total;
   };
@@ -325,9 +356,25 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   // ---- one layer, one micro-batch, forward ----
   const double attn_gemm = gemm_set_time(attn_gemms_, n);
   const double heads_local = static_cast<double>(m.heads) / t;
-  const double attn_flops = n * static_cast<double>(w_.seq) * heads_local *
-                            (attn_core_dim_ / m.heads);  // causal: s/2 keys, x2 FLOP/MAC
-  const double attn_core = attn_flops / (d.bf16_peak_flops * d.attn_eff) + d.kernel_overhead;
+  double attn_core = 0;
+  double attn_recompute = 0;  // extra forward of the attention core (selective)
+  if (w_.stack.flash_attention) {
+    // Fused kernel, causal: s/2 keys per query on average, 2 FLOP per MAC.
+    const double flops = n * static_cast<double>(w_.seq) * heads_local * (attn_core_dim_ / m.heads);
+    attn_core = flops / (d.bf16_peak_flops * d.attn_eff) + d.kernel_overhead;
+  } else {
+    // Materialised scores: two batched GEMMs over all s keys (the causal
+    // mask is applied afterwards) plus the softmax/mask/dropout passes over
+    // the s x s scores: ~13 bytes per score forward (write QK^T, read+write
+    // softmax, read+write dropout + 1-byte mask, read in AV).
+    const double scores = n * static_cast<double>(w_.seq) * heads_local;
+    const double flops = 2.0 * scores * (attn_core_dim_ / m.heads);
+    // One batched kernel over all heads and sequences.
+    const double eff = d.gemm_eff * flops / (flops + d.gemm_half_flops);
+    attn_core = flops / (d.bf16_peak_flops * eff) + 13.0 * scores / d.mem_bw +
+                4.0 * d.kernel_overhead;
+    if (par.recompute == Recompute::kSelective) attn_recompute = attn_core;
+  }
   const double elem_bytes =
       2.0 * (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
   const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
@@ -337,7 +384,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   const double tp_bw = tp_in_domain ? d.scaleup_bw : d.scaleout_bw;
   const double tp_lat = tp_in_domain ? d.scaleup_latency : d.scaleout_latency;
   const double tp_coll = ring_allreduce_time(n * h * 2.0, par.tp, tp_bw, tp_lat) *
-                         (1.0 - d.tp_overlap);
+                         (1.0 - w_.stack.tp_overlap_fraction);
 
   // Dense MLP and MoE layers.
   const double mlp_dense = gemm_set_time(mlp_gemms_, n);
@@ -364,16 +411,39 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
         moe_fwd += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
       }
     }
+    // Token permutation to expert order and back: each routed copy is
+    // written and read once on the way in and once on the way out.
+    moe_fwd += 8.0 * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
     // Router: a small GEMM plus top-k.
     moe_fwd += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
                d.kernel_overhead * 4;
+    // Dispatch and combine all-to-alls. Within a scale-up domain tokens go
+    // straight to their experts; across domains a token is sent once per
+    // remote domain that hosts one of its experts and forwarded inside it
+    // (DeepEP / node-limited routing), so the scale-out volume per token is
+    // the expected number of distinct remote domains, not top-k.
     const double span = static_cast<double>(par.ep) * par.tp * par.cp;
-    const bool ep_in_domain = span <= d.scaleup_domain;
-    const double ep_bw = ep_in_domain ? d.scaleup_bw : d.scaleout_bw;
-    const double ep_lat = ep_in_domain ? d.scaleup_latency : d.scaleout_latency;
-    ep_fwd = 2.0 * alltoall_time(routed * h * in_bytes, par.ep, ep_bw, ep_lat);
+    const double dispatch_bytes = in_bytes;  // FP8 dispatch when training in FP8
+    const double combine_bytes = 2.0;
+    if (span <= d.scaleup_domain) {
+      ep_fwd = alltoall_time(routed * h * dispatch_bytes, par.ep, d.scaleup_bw, d.scaleup_latency) +
+               alltoall_time(routed * h * combine_bytes, par.ep, d.scaleup_bw, d.scaleup_latency);
+    } else {
+      const double domains = std::ceil(span / d.scaleup_domain);
+      const double remote = (domains - 1.0) *
+                            (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
+      // Inside the destination domain each received token fans out to the
+      // experts there; on average top_k copies land across the group.
+      const double intra = routed * h / domains;
+      const double inter = tok_dev * remote * h;
+      const int ranks_out = static_cast<int>(domains);
+      ep_fwd = alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+               alltoall_time(inter * combine_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+               2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
+                                   d.scaleup_latency);
+    }
+    ep_fwd *= 1.0 - w_.stack.ep_overlap_fraction;
   }
-
   // Context parallelism: ring exchange of K/V, overlapped with attention.
   double cp_fwd = 0;
   if (par.cp > 1) {
@@ -398,7 +468,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
       re = compute_fwd;
       re_comm = 2.0 * tp_coll + ep + cp_fwd;
     } else if (par.recompute == Recompute::kSelective) {
-      re = 0.5 * elementwise;
+      re = 0.5 * elementwise + attn_recompute;
     }
     struct Times {
       double compute, tp, ep, cp, fwd, bwd;
@@ -447,7 +517,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     const bool in_domain = 1LL * par.tp * par.cp * par.dp * par.pp <= d.scaleup_domain;
     const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
     const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
-    pp_comm = mb * 2.0 * par.vpp * (bytes / bw + lat);
+    pp_comm = mb * 2.0 * par.vpp * (bytes / bw + lat) * (1.0 - w_.stack.pp_overlap_fraction);
   }
 
   // Data parallelism: gradients reduce-scattered (FP32) and parameters
@@ -467,19 +537,19 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     double rs = 0;
     double ag = 0;
     if (par.zero == 0) {
-      rs = ring_allreduce_time(params_dev * kGradBytes, ranks, bw, lat);
+      rs = ring_allreduce_time(params_dev * w_.stack.grad_reduce_bytes, ranks, bw, lat);
     } else {
-      rs = ring_allgather_time(params_dev * kGradBytes, ranks, bw, lat);
+      rs = ring_allgather_time(params_dev * w_.stack.grad_reduce_bytes, ranks, bw, lat);
       ag = ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
     }
     const double stage_fwd = stage_layers * layer_fwd;
     const double stage_bwd = stage_layers * layer_bwd;
-    dp_comm = std::max(0.0, rs - d.dp_overlap * stage_bwd) +
-              std::max(0.0, ag - d.dp_overlap * stage_fwd);
+    const double ov = w_.stack.dp_overlap_fraction;
+    dp_comm = std::max(0.0, rs - ov * stage_bwd) + std::max(0.0, ag - ov * stage_fwd);
     if (par.zero >= 3) {
       // Parameters gathered for every micro-batch's forward and backward.
       const double per_mb = 2.0 * ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
-      dp_comm += std::max(0.0, mb * per_mb - d.dp_overlap * mb * (stage_fwd + stage_bwd));
+      dp_comm += std::max(0.0, mb * per_mb - ov * mb * (stage_fwd + stage_bwd));
     }
     const double opt_params = par.zero >= 1 ? params_dev / dpc : params_dev;
     optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
@@ -511,8 +581,11 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   e.model_flops_per_step = tokens_step * model_flops_per_token_;
   double hw_extra = 0;
   if (par.recompute == Recompute::kFull) hw_extra = recompute_flops_per_token_;
+  if (par.recompute == Recompute::kSelective && !w_.stack.flash_attention) {
+    hw_extra = static_cast<double>(w_.seq) * attn_core_dim_ * m.layers;
+  }
   e.hardware_flops_per_step = tokens_step * (model_flops_per_token_ + hw_extra);
-  const bool fp8 = w_.precision == Precision::kFp8;
+
   e.mfu_peak = fp8 ? Precision::kFp8 : Precision::kBf16;
   const double peak = fp8 ? d.peak_flops : d.bf16_peak_flops;
   e.mfu_peak_tflops = peak / 1e12;
@@ -562,7 +635,7 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
     cps = {*req.cp};
   } else {
     for (int c = 1; c <= 64; c *= 2) {
-      if (c > 1 && model.workload().seq / c < 2048) break;
+      if (c > 1 && (model.workload().seq / c < 2048 || !model.workload().stack.context_parallel)) break;
       cps.push_back(c);
     }
   }
@@ -573,7 +646,9 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
                                     ? std::vector<Recompute>{*req.recompute}
                                     : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective,
                                                              Recompute::kFull};
-  std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero} : std::vector<int>{1, 0, 2, 3};
+  std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero}
+                         : model.workload().stack.distributed_optimizer ? std::vector<int>{1, 0, 2, 3}
+                                                                        : std::vector<int>{0};
 
   bool have_best = false;
   bool have_closest = false;
@@ -593,15 +668,16 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
         } else if (req.ep) {
           eps = {*req.ep};
         }
+        const SoftwareStack& st = model.workload().stack;
         std::vector<int> vpps{1};
         if (req.vpp) {
           vpps = {*req.vpp};
-        } else if (pp > 1) {
+        } else if (pp > 1 && st.interleaved_pipeline) {
           vpps = divisors(std::max(1, m.layers / pp), 16);
         }
         std::vector<bool> sps;
         if (req.sequence_parallel) sps = {*req.sequence_parallel};
-        else if (tp > 1) sps = {true, false};
+        else if (tp > 1 && st.sequence_parallel) sps = {true, false};
         else sps = {false};
         for (int ep : eps) {
           for (int vpp : vpps) {

@@ -37,6 +37,7 @@ struct TrainWorkload {
   Precision precision = Precision::kBf16;  // GEMM precision: bf16 or fp8
   double tokens = 0;           // total training tokens (0: no time-to-train)
   bool uneven_pipeline = false;  // stages may differ by a layer (balance logits)
+  SoftwareStack stack;         // features and overlaps of the training framework
   double pue = 1.3;            // for energy
 };
 

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 Result<ModelArch> read_shape(const TomlView& v) {
   SUANLI_TRY(v.check_keys({"layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "mlp",
-                           "head_dim", "tied_embeddings"}));
+                           "head_dim", "tied_embeddings", "dropout"}));
   auto get = [&](const char* k) -> Result<int> {
     auto x = v.positive_integer(k);
     if (!x) return std::unexpected(x.error());
@@ -45,6 +45,12 @@ Result<ModelArch> read_shape(const TomlView& v) {
   auto hd = get("head_dim");
   if (!hd) return std::unexpected(hd.error());
   if (*hd > 0) m.head_dim = *hd;
+  for (auto [key, member] : {std::pair{"tied_embeddings", &ModelArch::tied_embeddings},
+                             std::pair{"dropout", &ModelArch::dropout}}) {
+    auto b = v.boolean(key);
+    if (!b) return std::unexpected(b.error());
+    if (*b) m.*member = **b;
+  }
   return m;
 }
 
@@ -54,7 +60,8 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                            "seq", "accelerator", "devices", "tp", "pp", "dp", "cp", "ep", "vpp",
                            "micro_batch", "global_batch", "recompute", "sequence_parallel", "zero",
                            "precision", "uneven_pipeline", "metric", "value", "note", "mfu_peak",
-                           "input_len", "output_len", "batch", "tpot_slo_ms", "ttft_slo_ms", "counted",
+                           "input_len", "output_len", "batch", "tpot_slo_ms", "ttft_slo_ms", "counted", "stack", "kv_precision",
+                           "disaggregated",
                            "reason"}));
   Measurement m;
   m.defined_at = v.where();
@@ -178,6 +185,15 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
       return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
     }
     m.mfu_peak_fp8 = peak == "fp8";
+    std::string stack_id;
+    SUANLI_TRY(str("stack", stack_id, false));
+    if (stack_id.empty()) {
+      m.stack = catalog.default_stack();
+    } else {
+      auto st = catalog.stack(stack_id);
+      if (!st) return std::unexpected(v.error("stack", st.error().message));
+      m.stack = **st;
+    }
   } else {
     const char* metrics[] = {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
                              "input_tokens_per_s_per_device"};
@@ -193,6 +209,18 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     m.input_len = static_cast<int>(**in);
     m.output_len = static_cast<int>(**out);
     SUANLI_TRY(opt_int("batch", m.batch));
+    auto dis = v.boolean("disaggregated");
+    if (!dis) return std::unexpected(dis.error());
+    m.disaggregated = dis->value_or(false);
+    std::string kvp;
+    SUANLI_TRY(str("kv_precision", kvp, false));
+    if (!kvp.empty()) {
+      auto k = parse_precision(kvp);
+      if (!k || (*k != Precision::kBf16 && *k != Precision::kFp8 && *k != Precision::kInt8)) {
+        return std::unexpected(v.error("kv_precision", "expected bf16, fp8 or int8"));
+      }
+      m.kv_precision = *k;
+    }
     SUANLI_TRY(opt_int("tp", m.tp));
     SUANLI_TRY(opt_int("ep", m.ep));
     auto tpot = v.number("tpot_slo_ms");
@@ -326,6 +354,7 @@ ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measu
       w.global_batch = m.global_batch;
       w.precision = m.precision;
       w.uneven_pipeline = m.uneven_pipeline;
+      w.stack = m.stack;
       auto dev = make_device_model(**acc, profile, m.precision);
       if (!dev) {
         row.error = dev.error().message;
@@ -362,6 +391,8 @@ ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measu
       w.input_len = m.input_len;
       w.output_len = m.output_len;
       w.batch = m.batch;
+      w.kv_precision = m.kv_precision;
+      w.disaggregated = m.disaggregated;
       if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
       if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
       auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);

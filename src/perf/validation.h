@@ -38,6 +38,7 @@ struct Measurement {
   Precision precision = Precision::kBf16;
   bool uneven_pipeline = false;
   bool mfu_peak_fp8 = false;
+  SoftwareStack stack;
   // Inference
   int input_len = 0;
   int output_len = 0;
@@ -45,6 +46,8 @@ struct Measurement {
   std::optional<double> tpot_slo_ms;
   std::optional<double> ttft_slo_ms;
   std::optional<int> tp, ep;
+  Precision kv_precision = Precision::kBf16;
+  bool disaggregated = false;
 };
 
 // Loads every *.toml in `dir` (sorted), resolving models and accelerators

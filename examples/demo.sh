@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make demo`: the questions suanli was born from, on the bundled catalog.
+# Usage: examples/demo.sh [path/to/suanli]
+set -euo pipefail
+suanli=${1:-build/suanli}
+chips=h200-sxm,h20,h100-sxm,ascend-910b,ascend-910c,mlu590,kunlun-p800,mtt-s5000
+
+section() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
+
+section "Is it allowed? ECCN 3A090 class, the Jan-2026 China overlay, origin and status"
+"$suanli" classify ${chips//,/ } b200 l20 trainium2
+
+section "Training a 175B model (GPT-3 shape) on 128 devices, 300B tokens"
+echo "Commentary claims 128 Ascend 910C reach ~75% of an H200 cluster's training efficiency at"
+echo "~50% of the cost (cost-performance 1.5). suanli's own answer, each chip with its own best"
+echo "parallel layout (the 910C can use its 384-chip scale-up domain):"
+"$suanli" compare train --model gpt3-175b --tokens 300e9 --devices 128 --accels "$chips"
+
+section "Serving Llama 3 70B on 8 devices (2k in / 512 out, TPOT <= 50 ms)"
+echo "Precision 'auto': FP8 where the chip has it, INT8 (W8A8) otherwise, BF16 as a last resort."
+"$suanli" compare infer --model llama3-70b --precision auto --input-len 2048 --output-len 512 \
+  --tpot-slo-ms 50 --devices 8 --accels "$chips"
+
+section "Serving DeepSeek-V3 (671B MoE, 37B active) on 16 devices (2k in / 512 out, TPOT <= 50 ms)"
+"$suanli" compare infer --model deepseek-v3 --precision auto --input-len 2048 --output-len 512 \
+  --tpot-slo-ms 50 --devices 16 --accels "$chips"
+
+section "One estimate in full: Llama 3 70B on 256 H100, 15T tokens"
+"$suanli" estimate train --model llama3-70b --accel h100-sxm --devices 256 --tokens 15e12
+
+section "How far to trust it: the estimator against published measurements"
+"$suanli" validate | tail -n 2
+echo
+echo "More: suanli --help · suanli validate · suanli catalog · suanli estimate infer --help"

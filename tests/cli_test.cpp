@@ -1,0 +1,342 @@
+// The CLI contract: exit codes (0 ok, 2 bad input), error messages and the
+// JSON keys of `estimate` / `compare` / `catalog`. Runs run_cli() in-process,
+// plus one subprocess run of the built binary for the real exit status.
+#include "app/app.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace suanli::app {
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+struct CliResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+  std::string all() const { return out + err; }
+};
+
+CliResult run(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  argv.push_back("suanli");
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out;
+  std::ostringstream err;
+  CliResult r;
+  r.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+bool mentions_nan(const std::string& text) {
+  return std::regex_search(text, std::regex("\\b(nan|inf)\\b", std::regex::icase));
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const std::vector<std::string> kGpt3NoModelParallel = {
+    "estimate",      "train", "--model",     "gpt3-175b", "--accel", "a100-sxm-80g",
+    "--devices",     "8",     "--tp",        "1",         "--pp",    "1",
+    "--micro-batch", "1",     "--recompute", "full",      "--zero",  "1"};
+
+TEST(Cli, UnknownModelSuggests) {
+  const auto r =
+      run({"estimate", "train", "--model", "llama3-7b", "--accel", "h100-sxm", "--devices", "8"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "did you mean")) << r.err;
+  EXPECT_TRUE(contains(r.err, "llama3-")) << r.err;
+}
+
+TEST(Cli, UnknownAccelerator) {
+  const auto r =
+      run({"estimate", "train", "--model", "llama3-8b", "--accel", "h2000", "--devices", "8"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "h2000")) << r.err;
+  EXPECT_TRUE(contains(r.err, "did you mean")) << r.err;
+  const auto i = run({"estimate", "infer", "--model", "llama3-8b", "--accel", "h2000", "--devices",
+                      "8", "--input-len", "128", "--output-len", "128"});
+  EXPECT_EQ(i.code, kExitBadInput);
+  EXPECT_TRUE(contains(i.err, "h2000")) << i.err;
+}
+
+TEST(Cli, ModelThatDoesNotFitIsBadInputNamingMemory) {
+  const auto r = run(kGpt3NoModelParallel);
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "GB")) << r.err;
+  EXPECT_TRUE(contains(lower(r.err), "memory")) << r.err;
+  EXPECT_FALSE(mentions_nan(r.all())) << r.all();
+}
+
+TEST(Cli, ModelThatDoesNotFitJsonStillExitsTwo) {
+  auto args = kGpt3NoModelParallel;
+  args.push_back("--json");
+  const auto r = run(args);
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "GB")) << r.err;
+  if (!r.out.empty()) {
+    // If the command prints the failing configuration, it says it does not fit.
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_EQ(j.value("fits", true), false);
+  }
+}
+
+TEST(Cli, TpNotDividingHeads) {
+  const auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                      "--devices", "56", "--tp", "7"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "heads")) << r.err;
+}
+
+TEST(Cli, PpNotDividingLayers) {
+  const auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                      "--devices", "24", "--tp", "1", "--pp", "3"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "--uneven-pipeline")) << r.err;
+}
+
+TEST(Cli, ParallelProductMustEqualDevices) {
+  const auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                      "--devices", "8", "--tp", "2", "--pp", "2", "--dp", "4"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_FALSE(r.err.empty());
+}
+
+TEST(Cli, NonPositiveSizesAreBadInputWithoutNan) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "0"},
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "-8"},
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--seq", "0"},
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--seq", "-1"},
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--global-batch", "0"},
+      {"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--tokens", "-1e12"},
+      {"estimate", "infer", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "0",
+       "--input-len", "128", "--output-len", "128"},
+      {"estimate", "infer", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "-8",
+       "--input-len", "128", "--output-len", "128"},
+      {"estimate", "infer", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--input-len", "0", "--output-len", "128"},
+      {"estimate", "infer", "--model", "llama3-8b", "--accel", "h100-sxm", "--devices", "8",
+       "--input-len", "128", "--output-len", "128", "--batch", "0"},
+  };
+  for (const auto& args : cases) {
+    const auto r = run(args);
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    EXPECT_EQ(r.code, kExitBadInput) << cmd << "\n" << r.all();
+    EXPECT_FALSE(mentions_nan(r.all())) << cmd << "\n" << r.all();
+    EXPECT_FALSE(r.err.empty()) << cmd;
+  }
+}
+
+TEST(Cli, Fp8OnA100IsBadInput) {
+  const auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "a100-sxm-80g",
+                      "--devices", "8", "--precision", "fp8"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "fp8")) << r.err;
+}
+
+void expect_finite_positive(const nlohmann::json& j, const std::string& key) {
+  ASSERT_TRUE(j.contains(key)) << key;
+  ASSERT_TRUE(j[key].is_number()) << key << " = " << j[key].dump();
+  const double v = j[key].get<double>();
+  EXPECT_TRUE(std::isfinite(v)) << key;
+  EXPECT_GT(v, 0) << key;
+}
+
+TEST(Cli, EstimateTrainJsonContract) {
+  const auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                      "--devices", "64", "--json", "--tokens", "1e12"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_TRUE(j.is_object());
+  for (const char* k :
+       {"step_time_s", "tokens_per_s", "mfu", "hfu", "model_tflops_per_device",
+        "memory_per_device_gb", "time_to_train_days", "device_hours", "energy_mwh", "cost_usd"}) {
+    expect_finite_positive(j, k);
+  }
+  EXPECT_LE(j["mfu"].get<double>(), 1.0);
+  EXPECT_LE(j["mfu"].get<double>(), j["hfu"].get<double>());
+  EXPECT_LE(j["hfu"].get<double>(), 1.0);
+  ASSERT_TRUE(j.contains("fits"));
+  ASSERT_TRUE(j["fits"].is_boolean());
+  EXPECT_TRUE(j["fits"].get<bool>());
+  ASSERT_TRUE(j.contains("mfu_peak"));
+  EXPECT_TRUE(j["mfu_peak"].is_string());
+  EXPECT_EQ(j["mfu_peak"].get<std::string>(), "bf16");
+
+  ASSERT_TRUE(j.contains("parallelism"));
+  const auto& p = j["parallelism"];
+  for (const char* k : {"tp", "pp", "dp", "ep", "cp", "vpp", "micro_batch", "global_batch"}) {
+    ASSERT_TRUE(p.contains(k)) << k;
+    ASSERT_TRUE(p[k].is_number_integer()) << k;
+    EXPECT_GE(p[k].get<long long>(), 1) << k;
+  }
+  EXPECT_EQ(p["tp"].get<long long>() * p["pp"].get<long long>() * p["dp"].get<long long>() *
+                p["cp"].get<long long>(),
+            64);
+  ASSERT_TRUE(p.contains("recompute"));
+  const std::string rc = p["recompute"].get<std::string>();
+  EXPECT_TRUE(rc == "none" || rc == "selective" || rc == "full") << rc;
+  ASSERT_TRUE(p.contains("sequence_parallel"));
+  EXPECT_TRUE(p["sequence_parallel"].is_boolean());
+  ASSERT_TRUE(p.contains("zero"));
+  EXPECT_GE(p["zero"].get<int>(), 0);
+  EXPECT_LE(p["zero"].get<int>(), 3);
+
+  ASSERT_TRUE(j.contains("breakdown"));
+  const auto& b = j["breakdown"];
+  double sum = 0;
+  for (const char* k :
+       {"compute", "tp_comm", "pp_comm", "bubble", "dp_comm", "ep_comm", "optimizer"}) {
+    ASSERT_TRUE(b.contains(k)) << k;
+    ASSERT_TRUE(b[k].is_number()) << k;
+    const double v = b[k].get<double>();
+    EXPECT_TRUE(std::isfinite(v)) << k;
+    EXPECT_GE(v, 0) << k;
+    sum += v;
+  }
+  if (b.contains("cp_comm")) sum += b["cp_comm"].get<double>();
+  EXPECT_GT(b["compute"].get<double>(), 0);
+  const double step = j["step_time_s"].get<double>();
+  EXPECT_NEAR(sum, step, 1e-6 * step);
+
+  // Totals follow from the throughput: days = tokens / (tokens/s) / 86400,
+  // device-hours = days · 24 · devices.
+  const double tps = j["tokens_per_s"].get<double>();
+  const double days = j["time_to_train_days"].get<double>();
+  EXPECT_NEAR(days, 1e12 / tps / 86400, 1e-6 * days);
+  EXPECT_NEAR(j["device_hours"].get<double>(), days * 24 * 64, 1e-6 * days * 24 * 64);
+  EXPECT_NEAR(tps * step,
+              static_cast<double>(p["global_batch"].get<long long>()) * j.value("seq", 0),
+              1e-6 * tps * step);
+}
+
+TEST(Cli, EstimateInferJsonContract) {
+  const auto r = run({"estimate", "infer", "--model", "llama3-70b", "--accel", "h20", "--devices",
+                      "8", "--precision", "bf16", "--input-len", "2048", "--output-len", "512",
+                      "--batch", "16", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  for (const char* k : {"ttft_s", "tpot_s", "output_tokens_per_s", "output_tokens_per_s_per_device",
+                        "input_tokens_per_s", "kv_cache_gb", "memory_per_device_gb",
+                        "cost_per_million_output_tokens_usd"}) {
+    expect_finite_positive(j, k);
+  }
+  ASSERT_TRUE(j.contains("batch"));
+  EXPECT_EQ(j["batch"].get<int>(), 16);
+  ASSERT_TRUE(j.contains("fits"));
+  EXPECT_TRUE(j["fits"].get<bool>());
+  const double total = j["output_tokens_per_s"].get<double>();
+  const double per_device = j["output_tokens_per_s_per_device"].get<double>();
+  EXPECT_NEAR(total, per_device * 8, 1e-6 * total);
+  EXPECT_NEAR(j["input_tokens_per_s"].get<double>(), total * 2048 / 512, 1e-6 * total * 4);
+  EXPECT_LT(j["kv_cache_gb"].get<double>(), j["memory_per_device_gb"].get<double>());
+}
+
+TEST(Cli, InferFp8OnAscendSuggestsInt8) {
+  const auto r =
+      run({"estimate", "infer", "--model", "llama3-70b", "--accel", "ascend-910c", "--devices", "8",
+           "--precision", "fp8", "--input-len", "2048", "--output-len", "512"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "int8")) << r.err;
+  const auto ok =
+      run({"estimate", "infer", "--model", "llama3-70b", "--accel", "ascend-910c", "--devices", "8",
+           "--precision", "int8", "--input-len", "2048", "--output-len", "512", "--json"});
+  EXPECT_EQ(ok.code, kExitOk) << ok.err;
+}
+
+TEST(Cli, CompareInferJson) {
+  const auto r = run({"compare", "infer", "--model", "llama3-70b", "--accels", "h200-sxm,h20",
+                      "--devices", "8", "--input-len", "2048", "--output-len", "512", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_TRUE(j.contains("rows"));
+  ASSERT_TRUE(j["rows"].is_array());
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_EQ(j["rows"][0]["accelerator"], "h200-sxm");
+  EXPECT_EQ(j["rows"][1]["accelerator"], "h20");
+  ASSERT_TRUE(j["rows"][0].contains("relative_speed")) << j["rows"][0].dump();
+  EXPECT_DOUBLE_EQ(j["rows"][0]["relative_speed"].get<double>(), 1.0);
+}
+
+TEST(Cli, CompareUnknownAccelerator) {
+  const auto r = run({"compare", "infer", "--model", "llama3-70b", "--accels", "h200-sxm,h2000",
+                      "--devices", "8", "--input-len", "2048", "--output-len", "512"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(contains(r.err, "h2000")) << r.err;
+}
+
+TEST(Cli, CatalogJsonListsAccelerators) {
+  const auto r = run({"catalog", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out.substr(0, 500);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_GE(j.size(), 24u);
+  bool saw_910c = false;
+  for (const auto& a : j) {
+    ASSERT_TRUE(a.contains("id"));
+    if (a["id"] == "ascend-910c") saw_910c = true;
+    ASSERT_TRUE(a.contains("memory_gb")) << a["id"];
+    ASSERT_TRUE(a["memory_gb"].is_object()) << a["id"];
+    EXPECT_FALSE(a["memory_gb"]["source"].get<std::string>().empty()) << a["id"];
+    EXPECT_FALSE(a["memory_gb"]["confidence"].get<std::string>().empty()) << a["id"];
+  }
+  EXPECT_TRUE(saw_910c);
+}
+
+TEST(Cli, HelpPrintsUsage) {
+  const auto r = run({"--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_TRUE(contains(r.out, "estimate")) << r.out;
+  EXPECT_TRUE(contains(r.out, "compare")) << r.out;
+}
+
+TEST(Cli, NoCommandIsBadInput) {
+  const auto r = run({});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_FALSE(r.all().empty());
+}
+
+TEST(Cli, BinaryExitStatusForUnknownAccelerator) {
+  const std::string cmd = std::string("'") + SUANLI_BINARY +
+                          "' estimate train --model llama3-8b --accel no-such-chip --devices 8 "
+                          "2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), pipe)) output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
+  EXPECT_TRUE(contains(output, "no-such-chip")) << output;
+}
+
+}  // namespace
+}  // namespace suanli::app
