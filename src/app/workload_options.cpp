@@ -96,11 +96,16 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFla
       w.model.moe = MoeSpec{f.experts, f.top_k, 0, w.model.ffn, 0};
     }
   }
-  if (f.seq < 0) return fail(ErrorCode::kInvalidArgument, "--seq must be positive");
-  w.seq = f.seq > 0 ? f.seq : (w.model.default_seq > 0 ? w.model.default_seq : 2048);
-  if (f.global_batch < 0) return fail(ErrorCode::kInvalidArgument, "--global-batch must be positive");
-  if (f.global_batch > 0) {
-    w.global_batch = f.global_batch;
+  if (f.seq && *f.seq <= 0) {
+    return fail(ErrorCode::kInvalidArgument, fmt::format("--seq must be positive, got {}", *f.seq));
+  }
+  w.seq = f.seq ? *f.seq : (w.model.default_seq > 0 ? w.model.default_seq : 2048);
+  if (f.global_batch && *f.global_batch <= 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--global-batch must be positive, got {}", *f.global_batch));
+  }
+  if (f.global_batch) {
+    w.global_batch = *f.global_batch;
   } else {
     const double tokens = w.model.default_global_batch_tokens > 0
                               ? static_cast<double>(w.model.default_global_batch_tokens)

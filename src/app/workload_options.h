@@ -20,8 +20,8 @@ struct TrainFlags {
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
   int experts = 0, top_k = 0;
   std::string mlp = "swiglu";
-  int seq = 0;
-  long long global_batch = 0;
+  std::optional<int> seq;
+  std::optional<long long> global_batch;
   std::string precision = "bf16";
   double tokens = 0;
   bool uneven_pipeline = false;

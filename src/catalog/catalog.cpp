@@ -90,11 +90,13 @@ Result<Figure> read_figure(const TomlView& parent, std::string_view key, const F
   }
   if (source.empty()) {
     return std::unexpected(parent.error(
-        key, "figure has no source (give `source = …` on the figure or on its entry)"));
+        key, "expected a source: the figure has none (give `source = …` on the figure or on its "
+             "entry)"));
   }
   if (!confidence) {
     return std::unexpected(parent.error(
-        key, "figure has no confidence (give `confidence = …` on the figure or on its entry)"));
+        key, "expected a confidence: the figure has none (give `confidence = …` on the figure or "
+             "on its entry)"));
   }
   f.confidence = *confidence;
   if (auto it = file.sources.find(source); it != file.sources.end()) {
@@ -280,8 +282,14 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto ab = v.number("active_params_b");
   if (!pb) return std::unexpected(pb.error());
   if (!ab) return std::unexpected(ab.error());
-  if (*pb) m.stated_params_b = **pb;
-  if (*ab) m.stated_active_b = **ab;
+  if (*pb) {
+    m.stated_params_b = **pb;
+    m.params_defined_at = v.where("params_b");
+  }
+  if (*ab) {
+    m.stated_active_b = **ab;
+    m.active_defined_at = v.where("active_params_b");
+  }
 
   auto moe = v.subtable("moe");
   if (!moe) return std::unexpected(moe.error());
@@ -351,18 +359,20 @@ Result<void> check_model(ModelArch& m) {
   }
   if (m.default_seq == 0) m.default_seq = m.max_seq > 0 ? m.max_seq : 2048;
   const auto p = count_params(m);
-  auto check = [&](double stated_b, double computed, std::string_view what) -> Result<void> {
+  auto check = [&](double stated_b, double computed, std::string_view key,
+                   const std::string& where) -> Result<void> {
     if (stated_b <= 0) return {};
     const double err = std::fabs(computed / 1e9 - stated_b) / stated_b;
     if (err > 0.05) {
-      return bad(fmt::format("{} {:.1f}B stated but the architecture gives {:.2f}B ({:.1f}% off); "
-                             "check the shape",
-                             what, stated_b, computed / 1e9, err * 100));
+      return fail(ErrorCode::kParse,
+                  fmt::format("{}: model.{}: expected about {:.2f} (billions, from the shape of "
+                              "model '{}'), got {:.2f} ({:.1f}% off); check the shape",
+                              where, key, computed / 1e9, m.id, stated_b, err * 100));
     }
     return {};
   };
-  SUANLI_TRY(check(m.stated_params_b, p.total, "params_b"));
-  SUANLI_TRY(check(m.stated_active_b, p.active, "active_params_b"));
+  SUANLI_TRY(check(m.stated_params_b, p.total, "params_b", m.params_defined_at));
+  SUANLI_TRY(check(m.stated_active_b, p.active, "active_params_b", m.active_defined_at));
   return {};
 }
 

@@ -48,6 +48,8 @@ struct ModelArch {
   double stated_params_b = 0;   // as published, billions (0: not stated)
   double stated_active_b = 0;
   std::string defined_at;
+  std::string params_defined_at;  // "file:line" of params_b / active_params_b
+  std::string active_defined_at;
 
   bool is_moe() const { return moe.has_value() && moe->experts > 0; }
 };

@@ -609,7 +609,64 @@ std::vector<int> divisors(int n, int cap) {
 
 }  // namespace
 
+namespace {
+
+// Checks the fields the user fixed, one rule at a time, so that the error
+// names the rule ("TP 7 does not divide the 32 heads") rather than "no
+// layout matches".
+Result<void> check_request(const TrainModel& model, const ParallelismRequest& req) {
+  const ModelArch& m = model.workload().model;
+  const int n = model.devices();
+  auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
+  for (auto [name, v] : {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
+                         std::pair{"--cp", req.cp}, std::pair{"--ep", req.ep}, std::pair{"--vpp", req.vpp},
+                         std::pair{"--micro-batch", req.micro_batch}}) {
+    if (v && *v <= 0) return bad(fmt::format("{} must be positive, got {}", name, *v));
+  }
+  if (req.zero && (*req.zero < 0 || *req.zero > 3)) {
+    return bad(fmt::format("--zero must be 0..3, got {}", *req.zero));
+  }
+  if (req.tp && m.heads % *req.tp != 0) {
+    return bad(fmt::format("TP {} does not divide the {} attention heads", *req.tp, m.heads));
+  }
+  if (req.tp && !m.mla && m.kv_heads % *req.tp != 0 && *req.tp % m.kv_heads != 0) {
+    return bad(fmt::format("TP {} and the {} KV heads do not divide each other", *req.tp, m.kv_heads));
+  }
+  if (req.pp && *req.pp > m.layers) {
+    return bad(fmt::format("PP {} exceeds the {} layers", *req.pp, m.layers));
+  }
+  if (req.pp && m.layers % *req.pp != 0 && !model.workload().uneven_pipeline) {
+    return bad(fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
+                           "with --uneven-pipeline)",
+                           *req.pp, m.layers, m.layers / *req.pp + 1, m.layers / *req.pp));
+  }
+  long long fixed = 1;
+  std::string names;
+  for (auto [name, v] : {std::pair{"tp", req.tp}, std::pair{"pp", req.pp}, std::pair{"dp", req.dp},
+                         std::pair{"cp", req.cp}}) {
+    if (!v) continue;
+    fixed *= *v;
+    names += (names.empty() ? "" : "·") + std::string(name);
+  }
+  if (req.tp && req.pp && req.dp && req.cp && fixed != n) {
+    return bad(fmt::format("tp·pp·dp·cp = {} but --devices is {}", fixed, n));
+  }
+  if (fixed > n || n % fixed != 0) {
+    return bad(fmt::format("{} = {} does not divide --devices {} (tp·pp·dp·cp must equal the "
+                           "device count)",
+                           names, fixed, n));
+  }
+  if (req.ep && m.is_moe() && m.moe->experts % *req.ep != 0) {
+    return bad(fmt::format("EP {} does not divide the {} experts", *req.ep, m.moe->experts));
+  }
+  if (req.ep && *req.ep > 1 && !m.is_moe()) return bad("--ep > 1 needs an MoE model");
+  return {};
+}
+
+}  // namespace
+
 Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
+  SUANLI_TRY(check_request(model, req));
   const ModelArch& m = model.workload().model;
   const int n = model.devices();
   const DeviceModel& dev = model.device();
@@ -640,8 +697,6 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
     }
   }
   std::vector<int> pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
-  std::vector<int> mbs_opts = req.micro_batch ? std::vector<int>{*req.micro_batch}
-                                              : std::vector<int>{1, 2, 4, 8, 16};
   std::vector<Recompute> recs = req.recompute
                                     ? std::vector<Recompute>{*req.recompute}
                                     : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective,
@@ -667,6 +722,16 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
           eps = req.ep ? std::vector<int>{*req.ep} : divisors(m.moe->experts, m.moe->experts);
         } else if (req.ep) {
           eps = {*req.ep};
+        }
+        // Micro-batch: any divisor of the per-replica batch up to 32.
+        std::vector<int> mbs_opts;
+        if (req.micro_batch) {
+          mbs_opts = {*req.micro_batch};
+        } else {
+          const long long per_replica = model.workload().global_batch / dp;
+          if (per_replica * dp == model.workload().global_batch) {
+            mbs_opts = divisors(static_cast<int>(std::min<long long>(per_replica, 1 << 30)), 32);
+          }
         }
         const SoftwareStack& st = model.workload().stack;
         std::vector<int> vpps{1};
