@@ -4,10 +4,10 @@
 // median |error| over the counted training rows <= 10%.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "catalog/catalog.h"
 #include "perf/validation.h"
@@ -39,8 +39,9 @@ TEST(Validation, PublishedMeasurementsWithinTolerance) {
   ASSERT_GE(rows->size(), 25u) << "the validation set should hold at least 25 measurements";
   const ValidationSummary sum = run_validation(bundled(), *rows);
 
-  std::string table = fmt::format("{:<46} {:<13} {:>6} {:<34} {:>10} {:>10} {:>8}\n", "id",
-                                  "accelerator", "devs", "metric", "measured", "predicted", "error");
+  std::string table =
+      fmt::format("{:<46} {:<13} {:>6} {:<34} {:>10} {:>10} {:>8}\n", "id", "accelerator", "devs",
+                  "metric", "measured", "predicted", "error");
   int counted_failures = 0;
   for (const auto& r : sum.rows) {
     const std::string id = r.m->id + (r.m->counted ? "" : " (not counted)");

@@ -1,7 +1,7 @@
 #include "app/app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <ostream>
 
 namespace suanli::app {

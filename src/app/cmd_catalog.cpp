@@ -1,6 +1,6 @@
 // `suanli catalog`: list accelerators and models with their sources.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -76,10 +76,18 @@ int run(Context& ctx, const CatalogState& s) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& m : c.models()) {
         const auto p = count_params(m);
-        arr.push_back({{"id", m.id}, {"name", m.name}, {"layers", m.layers}, {"hidden", m.hidden},
-                       {"heads", m.heads}, {"kv_heads", m.kv_heads}, {"ffn", m.ffn},
-                       {"vocab", m.vocab}, {"moe", m.is_moe()}, {"mla", m.mla.has_value()},
-                       {"params_b", p.total / 1e9}, {"active_params_b", p.active / 1e9},
+        arr.push_back({{"id", m.id},
+                       {"name", m.name},
+                       {"layers", m.layers},
+                       {"hidden", m.hidden},
+                       {"heads", m.heads},
+                       {"kv_heads", m.kv_heads},
+                       {"ffn", m.ffn},
+                       {"vocab", m.vocab},
+                       {"moe", m.is_moe()},
+                       {"mla", m.mla.has_value()},
+                       {"params_b", p.total / 1e9},
+                       {"active_params_b", p.active / 1e9},
                        {"source", m.source}});
       }
       ctx.out() << arr.dump(2) << "\n";

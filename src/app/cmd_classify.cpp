@@ -29,10 +29,13 @@ struct ClassifyOptions {
 // '?' placeholder, '*' estimate; nothing for verified or secondary figures.
 std::string marker(Confidence c) {
   switch (c) {
-    case Confidence::kPlaceholder: return "?";
-    case Confidence::kEstimate: return "*";
+    case Confidence::kPlaceholder:
+      return "?";
+    case Confidence::kEstimate:
+      return "*";
     case Confidence::kVerified:
-    case Confidence::kSecondary: return "";
+    case Confidence::kSecondary:
+      return "";
   }
   return "";
 }

@@ -1,6 +1,6 @@
 // `suanli compare train|infer`: one workload across several accelerators.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -26,15 +26,20 @@ struct CompareState {
 };
 
 Result<CompareSizing> sizing(const CompareState& s) {
-  if (s.devices && s.budget) return fail(ErrorCode::kInvalidArgument, "give --devices or --budget-usd, not both");
-  if (!s.devices && !s.budget) return fail(ErrorCode::kInvalidArgument, "give --devices N or --budget-usd X");
+  if (s.devices && s.budget)
+    return fail(ErrorCode::kInvalidArgument, "give --devices or --budget-usd, not both");
+  if (!s.devices && !s.budget)
+    return fail(ErrorCode::kInvalidArgument, "give --devices N or --budget-usd X");
   return CompareSizing{s.devices, s.budget};
 }
 
 nlohmann::json base_json(const CompareRowBase& r) {
-  nlohmann::json j{{"accelerator", r.accelerator}, {"origin", r.origin},
-                   {"eccn_class", r.eccn_class},   {"china_status", r.china_status},
-                   {"devices", r.devices},         {"ok", r.ok},
+  nlohmann::json j{{"accelerator", r.accelerator},
+                   {"origin", r.origin},
+                   {"eccn_class", r.eccn_class},
+                   {"china_status", r.china_status},
+                   {"devices", r.devices},
+                   {"ok", r.ok},
                    {"hourly_usd_per_device", r.hourly_usd},
                    {"unverified_inputs", r.unverified}};
   if (r.ok) {
@@ -78,10 +83,12 @@ int run_train(Context& ctx, const CompareState& s) {
       }
       arr.push_back(j);
     }
-    ctx.out() << nlohmann::json{{"workload", {{"model", w->model.id}, {"seq", w->seq},
-                                              {"global_batch", w->global_batch},
-                                              {"precision", std::string(precision_name(w->precision))},
-                                              {"tokens", w->tokens}}},
+    ctx.out() << nlohmann::json{{"workload",
+                                 {{"model", w->model.id},
+                                  {"seq", w->seq},
+                                  {"global_batch", w->global_batch},
+                                  {"precision", std::string(precision_name(w->precision))},
+                                  {"tokens", w->tokens}}},
                                 {"baseline", rows->empty() ? "" : rows->front().accelerator},
                                 {"rows", arr}}
                      .dump(2)
@@ -151,10 +158,11 @@ int run_infer(Context& ctx, const CompareState& s) {
       }
       arr.push_back(j);
     }
-    ctx.out() << nlohmann::json{{"workload", {{"model", w->model.id},
-                                              {"precision", std::string(precision_name(w->precision))},
-                                              {"input_len", w->input_len},
-                                              {"output_len", w->output_len}}},
+    ctx.out() << nlohmann::json{{"workload",
+                                 {{"model", w->model.id},
+                                  {"precision", std::string(precision_name(w->precision))},
+                                  {"input_len", w->input_len},
+                                  {"output_len", w->output_len}}},
                                 {"baseline", rows->empty() ? "" : rows->front().accelerator},
                                 {"rows", arr}}
                      .dump(2)
@@ -162,19 +170,20 @@ int run_infer(Context& ctx, const CompareState& s) {
     return kExitOk;
   }
   auto& out = ctx.out();
-  out << fmt::format("Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
-                     w->auto_precision ? "auto: fp8, else int8, else bf16"
-                                       : std::string(precision_name(w->precision)),
-                     w->input_len, w->output_len,
-                     w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
-  TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT", "out tok/s",
-               "per dev", "speed", "$/M out", "cost-perf", "3A090", "China"});
+  out << fmt::format(
+      "Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
+      w->auto_precision ? "auto: fp8, else int8, else bf16"
+                        : std::string(precision_name(w->precision)),
+      w->input_len, w->output_len,
+      w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+  TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
+               "out tok/s", "per dev", "speed", "$/M out", "cost-perf", "3A090", "China"});
   t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12});
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 std::string(precision_name(r.precision)), "does not fit / unsupported", "", "",
-                 "", "", "", "", "", "", r.eccn_class, r.china_status});
+                 std::string(precision_name(r.precision)), "does not fit / unsupported", "", "", "",
+                 "", "", "", "", "", r.eccn_class, r.china_status});
       continue;
     }
     const auto& e = r.estimate;
@@ -211,15 +220,18 @@ void register_compare(CLI::App& app, Context& ctx) {
   auto* infer = cmp->add_subcommand("infer", "Compare inference throughput, latency and cost");
   add_infer_flags(infer, state->infer, false);
   for (auto* sub : {train, infer}) {
-    sub->add_option("--accels", state->accels, "Comma-separated accelerator IDs; the first is the baseline")
+    sub->add_option("--accels", state->accels,
+                    "Comma-separated accelerator IDs; the first is the baseline")
         ->required();
     sub->add_option("--devices", state->devices, "Devices per accelerator type");
     sub->add_option("--budget-usd", state->budget,
                     "Purchase budget: each type gets as many whole servers as it buys");
     sub->add_flag("--json", state->json, "Print JSON");
   }
-  train->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
-  infer->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
+  train->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
+  infer->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
 }
 
 }  // namespace suanli::app

@@ -1,7 +1,7 @@
 // `suanli estimate train|infer`: one analytical estimate, parallelism
 // searched where the user left it open.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <ostream>
 
@@ -85,17 +85,19 @@ int run_train(Context& ctx, const EstimateState& s) {
     out << fmt::format("             searched {} over {} configurations ({} fit)\n",
                        join(found->searched, ", "), found->candidates, found->feasible);
   }
-  out << fmt::format("Step time    {}   {} tokens/s ({} per device)\n", human_seconds(e.step_time_s),
-                     human_count(e.tokens_per_s), human_count(e.tokens_per_s / s.devices));
-  out << fmt::format("MFU          {} of dense {} peak {:.1f} TFLOPS (HFU {}); {:.0f} model TFLOP/s per device\n",
-                     pct(e.mfu), e.mfu_peak == Precision::kFp8 ? "FP8" : "BF16", e.mfu_peak_tflops,
-                     pct(e.hfu), e.model_tflops_per_device);
+  out << fmt::format("Step time    {}   {} tokens/s ({} per device)\n",
+                     human_seconds(e.step_time_s), human_count(e.tokens_per_s),
+                     human_count(e.tokens_per_s / s.devices));
+  out << fmt::format(
+      "MFU          {} of dense {} peak {:.1f} TFLOPS (HFU {}); {:.0f} model TFLOP/s per device\n",
+      pct(e.mfu), e.mfu_peak == Precision::kFp8 ? "FP8" : "BF16", e.mfu_peak_tflops, pct(e.hfu),
+      e.model_tflops_per_device);
   const auto& m = e.memory;
-  out << fmt::format("Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, grads {:.1f}, "
-                     "optimizer {:.1f}, activations {:.1f}, logits {:.1f}) — {}\n",
-                     m.total / 1e9, m.usable / 1e9, m.weights / 1e9, m.grads / 1e9,
-                     m.optimizer / 1e9, m.activations / 1e9, m.logits / 1e9,
-                     e.fits ? "fits" : "DOES NOT FIT");
+  out << fmt::format(
+      "Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, grads {:.1f}, "
+      "optimizer {:.1f}, activations {:.1f}, logits {:.1f}) — {}\n",
+      m.total / 1e9, m.usable / 1e9, m.weights / 1e9, m.grads / 1e9, m.optimizer / 1e9,
+      m.activations / 1e9, m.logits / 1e9, e.fits ? "fits" : "DOES NOT FIT");
   const auto& b = e.breakdown;
   auto part = [&](const char* name, double v) {
     return fmt::format("{} {} ({:.0f}%)", name, human_seconds(v), 100.0 * v / e.step_time_s);
@@ -106,9 +108,10 @@ int run_train(Context& ctx, const EstimateState& s) {
       << part("CP comm", b.cp_comm) << ", " << part("optimizer", b.optimizer) << "\n";
   if (w->tokens > 0) {
     const TrainTotals t = train_totals(e, *model);
-    out << fmt::format("To train     {} tokens: {:.1f} days, {} device-hours, {:.1f} MWh (PUE {}), ",
-                       human_count(w->tokens), t.time_to_train_days, human_count(t.device_hours),
-                       t.energy_mwh, w->pue);
+    out << fmt::format(
+        "To train     {} tokens: {:.1f} days, {} device-hours, {:.1f} MWh (PUE {}), ",
+        human_count(w->tokens), t.time_to_train_days, human_count(t.device_hours), t.energy_mwh,
+        w->pue);
     if (t.cost_usd > 0) {
       out << fmt::format("${} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
                          model->device().hourly_usd,
@@ -128,7 +131,8 @@ int run_infer(Context& ctx, const EstimateState& s) {
   if (!accel) return ctx.report(accel.error());
   auto w = make_infer_workload(**cat, s.infer);
   if (!w) return ctx.report(w.error());
-  if (s.devices <= 0) return ctx.report({ErrorCode::kInvalidArgument, "--devices must be positive"});
+  if (s.devices <= 0)
+    return ctx.report({ErrorCode::kInvalidArgument, "--devices must be positive"});
   const auto& profile = (*cat)->profile_for(**accel);
   auto found = search_infer(*w, **accel, profile, s.devices, s.infer.tp, s.infer.ep);
   if (!found) return ctx.report(found.error());
@@ -141,32 +145,36 @@ int run_infer(Context& ctx, const EstimateState& s) {
     return kExitOk;
   }
   auto& out = ctx.out();
-  out << fmt::format("Serving {} on {} × {} ({} weights, {} compute), input {} / output {} tokens\n",
-                     w->model.id, s.devices, (*accel)->id, precision_name(w->precision),
-                     precision_name(model->device().compute_precision), w->input_len,
-                     w->output_len);
-  out << fmt::format("Layout       {} instance(s) of {} device(s): TP {}{}{}\n", e.layout.instances,
-                     e.layout.instance_devices, e.layout.tp,
-                     w->model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string(),
-                     found->searched.empty() ? ""
-                                             : fmt::format(" (searched {})", join(found->searched, ", ")));
-  out << fmt::format("Batch        {} sequences per instance (memory allows {}){}\n", e.batch,
-                     e.max_batch,
-                     w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+  out << fmt::format(
+      "Serving {} on {} × {} ({} weights, {} compute), input {} / output {} tokens\n", w->model.id,
+      s.devices, (*accel)->id, precision_name(w->precision),
+      precision_name(model->device().compute_precision), w->input_len, w->output_len);
+  out << fmt::format(
+      "Layout       {} instance(s) of {} device(s): TP {}{}{}\n", e.layout.instances,
+      e.layout.instance_devices, e.layout.tp,
+      w->model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string(),
+      found->searched.empty() ? "" : fmt::format(" (searched {})", join(found->searched, ", ")));
+  out << fmt::format(
+      "Batch        {} sequences per instance (memory allows {}){}\n", e.batch, e.max_batch,
+      w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
   out << fmt::format("Latency      TTFT {} · TPOT {} (decode step {} + prefill interference)\n",
-                     human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_seconds(e.decode_step_s));
+                     human_seconds(e.ttft_s), human_seconds(e.tpot_s),
+                     human_seconds(e.decode_step_s));
   out << fmt::format("Throughput   {} output tokens/s ({} per device), {} input tokens/s\n",
-                     human_count(e.output_tokens_per_s), human_count(e.output_tokens_per_s_per_device),
+                     human_count(e.output_tokens_per_s),
+                     human_count(e.output_tokens_per_s_per_device),
                      human_count(e.input_tokens_per_s));
   out << fmt::format("Decode       {}-bound: memory {} vs compute {} per step, comm {}\n", e.bound,
                      human_seconds(e.decode_memory_s), human_seconds(e.decode_compute_s),
                      human_seconds(e.decode_comm_s));
-  out << fmt::format("Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, KV cache {:.1f})\n",
-                     e.memory_per_device_gb, e.memory_usable_gb, e.weights_gb, e.kv_cache_gb);
+  out << fmt::format(
+      "Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, KV cache {:.1f})\n",
+      e.memory_per_device_gb, e.memory_usable_gb, e.weights_gb, e.kv_cache_gb);
   if (e.cost_per_million_output_tokens_usd > 0) {
-    out << fmt::format("Cost         ${:.3f} per million output tokens at ${:.2f}/device-hour ({})\n",
-                       e.cost_per_million_output_tokens_usd, model->device().hourly_usd,
-                       confidence_name((*accel)->rental_usd_per_hour->confidence));
+    out << fmt::format(
+        "Cost         ${:.3f} per million output tokens at ${:.2f}/device-hour ({})\n",
+        e.cost_per_million_output_tokens_usd, model->device().hourly_usd,
+        confidence_name((*accel)->rental_usd_per_hour->confidence));
   }
   print_caveats(out, model->device());
   return kExitOk;
@@ -187,7 +195,8 @@ void register_estimate(CLI::App& app, Context& ctx) {
   train->add_option("--accel", state->accel, "Accelerator ID (see `suanli catalog`)")->required();
   train->add_option("--devices", state->devices, "Number of devices")->required();
   train->add_flag("--json", state->json, "Print one JSON object");
-  train->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
+  train->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });
 
   auto* infer = est->add_subcommand(
       "infer",
@@ -197,7 +206,8 @@ void register_estimate(CLI::App& app, Context& ctx) {
   infer->add_option("--accel", state->accel, "Accelerator ID")->required();
   infer->add_option("--devices", state->devices, "Number of devices")->required();
   infer->add_flag("--json", state->json, "Print one JSON object");
-  infer->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
+  infer->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_infer(ctx, *state); }; });
 }
 
 }  // namespace suanli::app

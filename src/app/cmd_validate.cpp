@@ -1,6 +1,6 @@
 // `suanli validate`: the estimator against published measurements.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -36,11 +36,16 @@ int run(Context& ctx, const ValidateState& s) {
   if (s.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : sum.rows) {
-      nlohmann::json j{{"id", r.m->id},       {"kind", r.m->kind},
-                       {"source", r.m->source}, {"locator", r.m->locator},
-                       {"confidence", r.m->confidence}, {"accelerator", r.m->accelerator},
-                       {"devices", r.m->devices}, {"metric", r.m->metric},
-                       {"measured", r.m->value}, {"ok", r.ok},
+      nlohmann::json j{{"id", r.m->id},
+                       {"kind", r.m->kind},
+                       {"source", r.m->source},
+                       {"locator", r.m->locator},
+                       {"confidence", r.m->confidence},
+                       {"accelerator", r.m->accelerator},
+                       {"devices", r.m->devices},
+                       {"metric", r.m->metric},
+                       {"measured", r.m->value},
+                       {"ok", r.ok},
                        {"counted", r.m->counted}};
       if (!r.m->counted) j["not_counted_reason"] = r.m->reason;
       if (r.ok) {
@@ -53,19 +58,23 @@ int run(Context& ctx, const ValidateState& s) {
       arr.push_back(j);
     }
     nlohmann::json out{{"rows", arr},
-                       {"train", {{"rows", sum.train_rows},
-                                  {"median_abs_error", sum.train_median_abs_error},
-                                  {"max_abs_error", sum.train_max_abs_error}}},
-                       {"infer", {{"rows", sum.infer_rows},
-                                  {"median_abs_error", sum.infer_median_abs_error},
-                                  {"max_abs_error", sum.infer_max_abs_error}}}};
+                       {"train",
+                        {{"rows", sum.train_rows},
+                         {"median_abs_error", sum.train_median_abs_error},
+                         {"max_abs_error", sum.train_max_abs_error}}},
+                       {"infer",
+                        {{"rows", sum.infer_rows},
+                         {"median_abs_error", sum.infer_median_abs_error},
+                         {"max_abs_error", sum.infer_max_abs_error}}}};
     ctx.out() << out.dump(2) << "\n";
   } else {
-    TextTable t({"id", "accel", "devices", "metric", "measured", "predicted", "error", "config (* searched)"});
+    TextTable t({"id", "accel", "devices", "metric", "measured", "predicted", "error",
+                 "config (* searched)"});
     t.set_right_aligned({2, 4, 5, 6});
     for (const auto& r : sum.rows) {
-      t.add_row({r.m->id + (r.m->counted ? "" : " †"), r.m->accelerator, std::to_string(r.m->devices), r.m->metric,
-                 fmt_value(r.m->value), r.ok ? fmt_value(r.predicted) : "—",
+      t.add_row({r.m->id + (r.m->counted ? "" : " †"), r.m->accelerator,
+                 std::to_string(r.m->devices), r.m->metric, fmt_value(r.m->value),
+                 r.ok ? fmt_value(r.predicted) : "—",
                  r.ok ? fmt::format("{:+.1f}%", r.rel_error * 100) : "n/a",
                  r.ok ? r.config : "failed: " + r.error});
     }
@@ -73,13 +82,13 @@ int run(Context& ctx, const ValidateState& s) {
     for (const auto& r : sum.rows) {
       if (!r.m->counted) ctx.out() << fmt::format("† {} not counted: {}\n", r.m->id, r.m->reason);
     }
-    ctx.out() << fmt::format(
-        "training rows: {}  median |error| {:.1f}%  max |error| {:.1f}%\n", sum.train_rows,
-        sum.train_median_abs_error * 100, sum.train_max_abs_error * 100);
+    ctx.out() << fmt::format("training rows: {}  median |error| {:.1f}%  max |error| {:.1f}%\n",
+                             sum.train_rows, sum.train_median_abs_error * 100,
+                             sum.train_max_abs_error * 100);
     if (sum.infer_rows > 0) {
-      ctx.out() << fmt::format(
-          "inference rows: {}  median |error| {:.1f}%  max |error| {:.1f}%\n", sum.infer_rows,
-          sum.infer_median_abs_error * 100, sum.infer_max_abs_error * 100);
+      ctx.out() << fmt::format("inference rows: {}  median |error| {:.1f}%  max |error| {:.1f}%\n",
+                               sum.infer_rows, sum.infer_median_abs_error * 100,
+                               sum.infer_max_abs_error * 100);
     }
   }
   int failed = 0;

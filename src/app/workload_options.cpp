@@ -1,8 +1,8 @@
 #include "app/workload_options.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace suanli::app {
 
@@ -16,11 +16,13 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_option("--vocab", f.vocab, "Custom shape: vocabulary size");
   cmd->add_option("--experts", f.experts, "Custom shape: routed experts (MoE)");
   cmd->add_option("--top-k", f.top_k, "Custom shape: experts per token (MoE)");
-  cmd->add_option("--mlp", f.mlp, "Custom shape: swiglu or gelu")->check(CLI::IsMember({"swiglu", "gelu"}));
+  cmd->add_option("--mlp", f.mlp, "Custom shape: swiglu or gelu")
+      ->check(CLI::IsMember({"swiglu", "gelu"}));
   cmd->add_option("--seq", f.seq, "Sequence length (default: the model's pre-training length)");
   cmd->add_option("--global-batch", f.global_batch,
                   "Sequences per optimizer step (default: the model's published batch)");
-  cmd->add_option("--precision", f.precision, "GEMM precision: bf16 or fp8 (fp8 only on chips with FP8)")
+  cmd->add_option("--precision", f.precision,
+                  "GEMM precision: bf16 or fp8 (fp8 only on chips with FP8)")
       ->check(CLI::IsMember({"bf16", "fp8"}));
   cmd->add_option("--tokens", f.tokens,
                   "Training tokens, for time-to-train, device-hours, energy and cost (e.g. 1e12)");
@@ -36,12 +38,14 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_option("--ep", f.ep, "Expert parallel size, MoE (searched when omitted)");
   cmd->add_option("--cp", f.cp, "Context parallel size (searched when omitted)");
   cmd->add_option("--vpp", f.vpp, "Interleaved pipeline chunks per device (searched when omitted)");
-  cmd->add_option("--micro-batch", f.micro_batch, "Sequences per micro-batch (searched when omitted)");
+  cmd->add_option("--micro-batch", f.micro_batch,
+                  "Sequences per micro-batch (searched when omitted)");
   cmd->add_option("--recompute", f.recompute, "Activation recomputation: full, selective or none")
       ->check(CLI::IsMember({"full", "selective", "none"}));
   cmd->add_flag("--sequence-parallel", f.sequence_parallel,
                 "Use sequence parallelism with TP (searched when omitted)");
-  cmd->add_option("--zero", f.zero, "ZeRO stage 0..3 (1 = distributed optimizer; searched when omitted)");
+  cmd->add_option("--zero", f.zero,
+                  "ZeRO stage 0..3 (1 = distributed optimizer; searched when omitted)");
 }
 
 void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
@@ -50,19 +54,23 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
                   "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8), fp4, or auto "
                   "(fp8 where the chip has it, else int8, else bf16)")
       ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4", "auto"}));
-  cmd->add_option("--kv-precision", f.kv_precision, "KV-cache precision: bf16 (default), fp8 or int8")
+  cmd->add_option("--kv-precision", f.kv_precision,
+                  "KV-cache precision: bf16 (default), fp8 or int8")
       ->check(CLI::IsMember({"bf16", "fp8", "int8"}));
   cmd->add_option("--input-len", f.input_len, "Prompt tokens per request")->required();
   cmd->add_option("--output-len", f.output_len, "Generated tokens per request")->required();
-  cmd->add_option("--batch", f.batch, "Concurrent sequences per instance (default: largest that fits / meets the SLO)");
-  cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms, "Cap the batch so time per output token stays under this");
+  cmd->add_option("--batch", f.batch,
+                  "Concurrent sequences per instance (default: largest that fits / meets the SLO)");
+  cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms,
+                  "Cap the batch so time per output token stays under this");
   cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");
   cmd->add_flag("--disaggregated", f.disaggregated,
                 "Prefill on separate instances: TPOT is the bare decode step and throughput "
                 "counts the decode devices only");
   if (!with_layout) return;
   cmd->add_option("--tp", f.tp, "Tensor parallel size per instance (searched when omitted)");
-  cmd->add_option("--ep", f.ep, "Expert parallel size = devices per instance, MoE (searched when omitted)");
+  cmd->add_option("--ep", f.ep,
+                  "Expert parallel size = devices per instance, MoE (searched when omitted)");
 }
 
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFlags& f) {
@@ -91,7 +99,8 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFla
                                 f.mlp == "gelu" ? MlpKind::kGelu : MlpKind::kSwiglu);
     if (f.experts > 0 || f.top_k > 0) {
       if (f.experts <= 0 || f.top_k <= 0 || f.top_k > f.experts) {
-        return fail(ErrorCode::kInvalidArgument, "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
+        return fail(ErrorCode::kInvalidArgument,
+                    "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
       }
       w.model.moe = MoeSpec{f.experts, f.top_k, 0, w.model.ffn, 0};
     }
@@ -171,7 +180,8 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferFla
   }
   w.input_len = f.input_len;
   w.output_len = f.output_len;
-  if (f.batch && *f.batch <= 0) return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
+  if (f.batch && *f.batch <= 0)
+    return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
   w.batch = f.batch;
   auto ms = [](std::optional<double> v, const char* name) -> Result<std::optional<double>> {
     if (!v) return std::optional<double>{};

@@ -54,7 +54,7 @@ ParallelismRequest make_parallelism_request(const TrainFlags& f);
 Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferFlags& f);
 
 // Formatting helpers shared by the text reports.
-std::string human_count(double v);     // 1.23M, 456k
-std::string human_seconds(double s);   // 12.3 ms, 4.5 s, 3.2 h
+std::string human_count(double v);    // 1.23M, 456k
+std::string human_seconds(double s);  // 12.3 ms, 4.5 s, 3.2 h
 
 }  // namespace suanli::app

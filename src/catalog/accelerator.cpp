@@ -4,13 +4,20 @@ namespace suanli {
 
 std::string_view precision_name(Precision p) {
   switch (p) {
-    case Precision::kFp32: return "fp32";
-    case Precision::kTf32: return "tf32";
-    case Precision::kBf16: return "bf16";
-    case Precision::kFp16: return "fp16";
-    case Precision::kFp8: return "fp8";
-    case Precision::kInt8: return "int8";
-    case Precision::kFp4: return "fp4";
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kTf32:
+      return "tf32";
+    case Precision::kBf16:
+      return "bf16";
+    case Precision::kFp16:
+      return "fp16";
+    case Precision::kFp8:
+      return "fp8";
+    case Precision::kInt8:
+      return "int8";
+    case Precision::kFp4:
+      return "fp4";
   }
   return "?";
 }
@@ -25,12 +32,16 @@ std::optional<Precision> parse_precision(std::string_view text) {
 int precision_bits(Precision p) {
   switch (p) {
     case Precision::kFp32:
-    case Precision::kTf32: return 32;
+    case Precision::kTf32:
+      return 32;
     case Precision::kBf16:
-    case Precision::kFp16: return 16;
+    case Precision::kFp16:
+      return 16;
     case Precision::kFp8:
-    case Precision::kInt8: return 8;
-    case Precision::kFp4: return 4;
+    case Precision::kInt8:
+      return 8;
+    case Precision::kFp4:
+      return 4;
   }
   return 16;
 }

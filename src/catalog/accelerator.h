@@ -39,8 +39,8 @@ std::string_view china_status_name(ChinaStatus s);
 std::optional<ChinaStatus> parse_china_status(std::string_view text);
 
 struct Accelerator {
-  std::string id;        // e.g. "h200-sxm"
-  std::string name;      // e.g. "NVIDIA H200 SXM"
+  std::string id;    // e.g. "h200-sxm"
+  std::string name;  // e.g. "NVIDIA H200 SXM"
   std::string vendor;
   std::string origin;    // ISO 3166 alpha-2 country of the designer, e.g. "US", "CN"
   std::string released;  // e.g. "2024", "2026Q1"
@@ -56,14 +56,14 @@ struct Accelerator {
   std::array<std::optional<Figure>, kAllPrecisions.size()> dense_tflops{};
 
   std::optional<Figure> memory_gb;
-  std::optional<Figure> memory_bw_gbps;        // GB/s (1e9 bytes/s)
-  std::optional<Figure> scaleup_bidir_gbps;    // per chip, both directions summed, GB/s
-  std::optional<Figure> scaleup_domain;        // chips in one scale-up domain
-  std::optional<Figure> scaleout_gbps;         // per chip, per direction, GB/s
+  std::optional<Figure> memory_bw_gbps;      // GB/s (1e9 bytes/s)
+  std::optional<Figure> scaleup_bidir_gbps;  // per chip, both directions summed, GB/s
+  std::optional<Figure> scaleup_domain;      // chips in one scale-up domain
+  std::optional<Figure> scaleout_gbps;       // per chip, per direction, GB/s
   std::optional<Figure> tdp_w;
-  std::optional<Figure> die_area_mm2;          // applicable (non-planar logic) die area
-  std::optional<Figure> price_usd;             // purchase price per device
-  std::optional<Figure> rental_usd_per_hour;   // per device-hour
+  std::optional<Figure> die_area_mm2;         // applicable (non-planar logic) die area
+  std::optional<Figure> price_usd;            // purchase price per device
+  std::optional<Figure> rental_usd_per_hour;  // per device-hour
 
   ChinaStatus china_status = ChinaStatus::kNotOffered;
   std::string china_status_note;

@@ -1,9 +1,9 @@
 #include "catalog/catalog.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <map>
 
 #include "util/strings.h"
@@ -74,29 +74,33 @@ Result<Figure> read_figure(const TomlView& parent, std::string_view key, const F
       if (!confidence) {
         return std::unexpected(view.error(
             "confidence",
-            fmt::format("expected verified, secondary, estimate or placeholder, got '{}'", **conf)));
+            fmt::format("expected verified, secondary, estimate or placeholder, got '{}'",
+                        **conf)));
       }
     }
     if (*note) f.note = **note;
   } else {
-    return std::unexpected(parent.error(
-        key, "expected a number or { value = …, source = …, confidence = … }"));
+    return std::unexpected(
+        parent.error(key, "expected a number or { value = …, source = …, confidence = … }"));
   }
   if (!std::isfinite(f.value) || f.value <= 0) {
-    return std::unexpected(parent.error(key, fmt::format("expected a positive value, got {}", f.value)));
+    return std::unexpected(
+        parent.error(key, fmt::format("expected a positive value, got {}", f.value)));
   }
   if ((f.low && *f.low > f.value) || (f.high && *f.high < f.value)) {
     return std::unexpected(parent.error(key, "expected low <= value <= high"));
   }
   if (source.empty()) {
     return std::unexpected(parent.error(
-        key, "expected a source: the figure has none (give `source = …` on the figure or on its "
-             "entry)"));
+        key,
+        "expected a source: the figure has none (give `source = …` on the figure or on its "
+        "entry)"));
   }
   if (!confidence) {
     return std::unexpected(parent.error(
-        key, "expected a confidence: the figure has none (give `confidence = …` on the figure or "
-             "on its entry)"));
+        key,
+        "expected a confidence: the figure has none (give `confidence = …` on the figure or "
+        "on its entry)"));
   }
   f.confidence = *confidence;
   if (auto it = file.sources.find(source); it != file.sources.end()) {
@@ -117,10 +121,10 @@ Result<void> read_string(const TomlView& v, std::string_view key, std::string& o
 }
 
 Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
-  SUANLI_TRY(v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
-                           "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
-                           "source", "confidence", "notes", "dense_tflops", "figures",
-                           "availability"}));
+  SUANLI_TRY(
+      v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
+                    "efficiency_profile", "node_devices", "memory_type", "scaleup_link", "source",
+                    "confidence", "notes", "dense_tflops", "figures", "availability"}));
   if (a.defined_at.empty()) a.defined_at = v.where();
   SUANLI_TRY(read_string(v, "name", a.name));
   SUANLI_TRY(read_string(v, "vendor", a.vendor));
@@ -145,8 +149,8 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
     defaults.confidence = parse_confidence(conf);
     if (!defaults.confidence) {
       return std::unexpected(v.error(
-          "confidence", fmt::format("expected verified, secondary, estimate or placeholder, got '{}'",
-                                    conf)));
+          "confidence",
+          fmt::format("expected verified, secondary, estimate or placeholder, got '{}'", conf)));
     }
   }
 
@@ -242,19 +246,41 @@ Result<void> check_accelerator(const Accelerator& a) {
 }
 
 Result<void> apply_model(const TomlView& v, ModelArch& m) {
-  SUANLI_TRY(v.check_keys({"id", "name", "source", "confidence", "layers", "hidden", "heads",
-                           "kv_heads", "head_dim", "ffn", "vocab", "mlp", "tied_embeddings",
-                           "dropout", "max_seq", "default_seq", "default_global_batch_tokens", "params_b",
-                           "active_params_b", "moe", "mla", "notes"}));
+  SUANLI_TRY(v.check_keys({"id",
+                           "name",
+                           "source",
+                           "confidence",
+                           "layers",
+                           "hidden",
+                           "heads",
+                           "kv_heads",
+                           "head_dim",
+                           "ffn",
+                           "vocab",
+                           "mlp",
+                           "tied_embeddings",
+                           "dropout",
+                           "max_seq",
+                           "default_seq",
+                           "default_global_batch_tokens",
+                           "params_b",
+                           "active_params_b",
+                           "moe",
+                           "mla",
+                           "notes"}));
   if (m.defined_at.empty()) m.defined_at = v.where();
   SUANLI_TRY(read_string(v, "name", m.name));
   SUANLI_TRY(read_string(v, "source", m.source));
   SUANLI_TRY(read_string(v, "confidence", m.confidence));
   const std::pair<std::string_view, int ModelArch::*> ints[] = {
-      {"layers", &ModelArch::layers},   {"hidden", &ModelArch::hidden},
-      {"heads", &ModelArch::heads},     {"kv_heads", &ModelArch::kv_heads},
-      {"head_dim", &ModelArch::head_dim}, {"ffn", &ModelArch::ffn},
-      {"vocab", &ModelArch::vocab},     {"max_seq", &ModelArch::max_seq},
+      {"layers", &ModelArch::layers},
+      {"hidden", &ModelArch::hidden},
+      {"heads", &ModelArch::heads},
+      {"kv_heads", &ModelArch::kv_heads},
+      {"head_dim", &ModelArch::head_dim},
+      {"ffn", &ModelArch::ffn},
+      {"vocab", &ModelArch::vocab},
+      {"max_seq", &ModelArch::max_seq},
       {"default_seq", &ModelArch::default_seq},
   };
   for (const auto& [k, member] : ints) {
@@ -268,9 +294,13 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto mlp = v.string("mlp");
   if (!mlp) return std::unexpected(mlp.error());
   if (*mlp) {
-    if (**mlp == "swiglu") m.mlp = MlpKind::kSwiglu;
-    else if (**mlp == "gelu") m.mlp = MlpKind::kGelu;
-    else return std::unexpected(v.error("mlp", fmt::format("expected swiglu or gelu, got '{}'", **mlp)));
+    if (**mlp == "swiglu")
+      m.mlp = MlpKind::kSwiglu;
+    else if (**mlp == "gelu")
+      m.mlp = MlpKind::kGelu;
+    else
+      return std::unexpected(
+          v.error("mlp", fmt::format("expected swiglu or gelu, got '{}'", **mlp)));
   }
   auto tied = v.boolean("tied_embeddings");
   if (!tied) return std::unexpected(tied.error());
@@ -294,8 +324,8 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto moe = v.subtable("moe");
   if (!moe) return std::unexpected(moe.error());
   if (*moe) {
-    SUANLI_TRY((*moe)->check_keys({"experts", "top_k", "shared_experts", "expert_ffn",
-                                   "first_dense_layers"}));
+    SUANLI_TRY((*moe)->check_keys(
+        {"experts", "top_k", "shared_experts", "expert_ffn", "first_dense_layers"}));
     MoeSpec spec = m.moe.value_or(MoeSpec{});
     const std::pair<std::string_view, int MoeSpec::*> fields[] = {
         {"experts", &MoeSpec::experts},
@@ -317,8 +347,8 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto mla = v.subtable("mla");
   if (!mla) return std::unexpected(mla.error());
   if (*mla) {
-    SUANLI_TRY((*mla)->check_keys({"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
-                                   "qk_rope_head_dim", "v_head_dim"}));
+    SUANLI_TRY((*mla)->check_keys(
+        {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}));
     MlaSpec spec = m.mla.value_or(MlaSpec{});
     const std::pair<std::string_view, int MlaSpec::*> fields[] = {
         {"q_lora_rank", &MlaSpec::q_lora_rank},
@@ -377,11 +407,12 @@ Result<void> check_model(ModelArch& m) {
 }
 
 Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
-  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
-                           "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction", "scaleup_bw_fraction",
-                           "scaleout_bw_fraction", "scaleup_latency_us", "scaleout_latency_us",
-                           "kernel_overhead_us", "memory_reserved_gb", "memory_usable_fraction",
-                           "decode_step_overhead_us", "notes"}));
+  SUANLI_TRY(
+      v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
+                    "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction",
+                    "scaleup_bw_fraction", "scaleout_bw_fraction", "scaleup_latency_us",
+                    "scaleout_latency_us", "kernel_overhead_us", "memory_reserved_gb",
+                    "memory_usable_fraction", "decode_step_overhead_us", "notes"}));
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
   SUANLI_TRY(read_string(v, "confidence", e.confidence));
@@ -410,8 +441,8 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
     if (!x) return std::unexpected(x.error());
     if (!*x) continue;
     if (**x < f.lo || **x > f.hi) {
-      return std::unexpected(v.error(f.key, fmt::format("expected a value in [{}, {}], got {}",
-                                                        f.lo, f.hi, **x)));
+      return std::unexpected(
+          v.error(f.key, fmt::format("expected a value in [{}, {}], got {}", f.lo, f.hi, **x)));
     }
     e.*(f.member) = **x;
   }
@@ -419,11 +450,11 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
 }
 
 Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
-  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
-                           "selective_recompute", "context_parallel", "interleaved_pipeline",
-                           "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
-                           "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
-                           "notes"}));
+  SUANLI_TRY(
+      v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
+                    "selective_recompute", "context_parallel", "interleaved_pipeline",
+                    "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
+                    "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes", "notes"}));
   if (st.defined_at.empty()) st.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", st.source));
   SUANLI_TRY(read_string(v, "confidence", st.confidence));
@@ -456,7 +487,8 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
   auto gb = v.number("grad_reduce_bytes");
   if (!gb) return std::unexpected(gb.error());
   if (*gb) {
-    if (**gb != 2 && **gb != 4) return std::unexpected(v.error("grad_reduce_bytes", "expected 2 or 4"));
+    if (**gb != 2 && **gb != 4)
+      return std::unexpected(v.error("grad_reduce_bytes", "expected 2 or 4"));
     st.grad_reduce_bytes = **gb;
   }
   return {};
@@ -547,20 +579,17 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
       auto fctx = read_sources(rv);
       if (!fctx) return std::unexpected(fctx.error());
       SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile", "stack"}));
-      SUANLI_TRY(load_entries(*root, path, "accelerator", cat.accelerators_,
-                              [&](const TomlView& v, Accelerator& a) {
-                                return apply_accelerator(v, *fctx, a);
-                              }));
+      SUANLI_TRY(load_entries(
+          *root, path, "accelerator", cat.accelerators_,
+          [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); }));
       SUANLI_TRY(load_entries(*root, path, "model", cat.models_,
                               [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
-      SUANLI_TRY(load_entries(*root, path, "profile", cat.profiles_,
-                              [&](const TomlView& v, EfficiencyProfile& e) {
-                                return apply_profile(v, e);
-                              }));
-      SUANLI_TRY(load_entries(*root, path, "stack", cat.stacks_,
-                              [&](const TomlView& v, SoftwareStack& st) {
-                                return apply_stack(v, st);
-                              }));
+      SUANLI_TRY(load_entries(
+          *root, path, "profile", cat.profiles_,
+          [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
+      SUANLI_TRY(
+          load_entries(*root, path, "stack", cat.stacks_,
+                       [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
     }
   }
   for (const auto& a : cat.accelerators_) SUANLI_TRY(check_accelerator(a));

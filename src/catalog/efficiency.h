@@ -28,9 +28,9 @@ struct EfficiencyProfile {
   // Achieved bus bandwidth / nominal per-direction link bandwidth.
   double scaleup_bw_fraction = 0.75;
   double scaleout_bw_fraction = 0.80;
-  double scaleup_latency_us = 10.0;   // per collective step
+  double scaleup_latency_us = 10.0;  // per collective step
   double scaleout_latency_us = 20.0;
-  double kernel_overhead_us = 5.0;    // launch + tail per kernel
+  double kernel_overhead_us = 5.0;  // launch + tail per kernel
   // Memory held back from the model (runtime, allocator fragmentation).
   double memory_reserved_gb = 4.0;
   double memory_usable_fraction = 0.95;

@@ -4,10 +4,14 @@ namespace suanli {
 
 std::string_view confidence_name(Confidence c) {
   switch (c) {
-    case Confidence::kVerified: return "verified";
-    case Confidence::kSecondary: return "secondary";
-    case Confidence::kEstimate: return "estimate";
-    case Confidence::kPlaceholder: return "placeholder";
+    case Confidence::kVerified:
+      return "verified";
+    case Confidence::kSecondary:
+      return "secondary";
+    case Confidence::kEstimate:
+      return "estimate";
+    case Confidence::kPlaceholder:
+      return "placeholder";
   }
   return "placeholder";
 }

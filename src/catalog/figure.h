@@ -21,13 +21,13 @@ std::optional<Confidence> parse_confidence(std::string_view text);
 
 struct Figure {
   double value = 0.0;
-  std::optional<double> low;   // range, where the source gives one
+  std::optional<double> low;  // range, where the source gives one
   std::optional<double> high;
-  std::string source;          // citation text (resolved from the file's [sources])
-  std::string source_key;      // the key used in the file, if any
+  std::string source;      // citation text (resolved from the file's [sources])
+  std::string source_key;  // the key used in the file, if any
   Confidence confidence = Confidence::kPlaceholder;
   std::string note;
-  std::string origin;          // "file:line" where the figure was defined
+  std::string origin;  // "file:line" where the figure was defined
 
   bool unverified() const {
     return confidence == Confidence::kEstimate || confidence == Confidence::kPlaceholder;

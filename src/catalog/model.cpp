@@ -10,9 +10,8 @@ ParamCount count_params(const ModelArch& m) {
   if (m.mla) {
     const auto& a = *m.mla;
     const double qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-    const double q = a.q_lora_rank > 0
-                         ? h * a.q_lora_rank + a.q_lora_rank * m.heads * qk
-                         : h * m.heads * qk;
+    const double q =
+        a.q_lora_rank > 0 ? h * a.q_lora_rank + a.q_lora_rank * m.heads * qk : h * m.heads * qk;
     const double kv_down = h * (a.kv_lora_rank + a.qk_rope_head_dim);
     const double kv_up = a.kv_lora_rank * m.heads * (a.qk_nope_head_dim + a.v_head_dim);
     const double o = m.heads * a.v_head_dim * h;

@@ -33,9 +33,9 @@ struct ModelArch {
   int layers = 0;
   int hidden = 0;
   int heads = 0;
-  int kv_heads = 0;   // = heads for MHA
-  int head_dim = 0;   // = hidden / heads unless the file says otherwise
-  int ffn = 0;        // dense MLP intermediate size
+  int kv_heads = 0;  // = heads for MHA
+  int head_dim = 0;  // = hidden / heads unless the file says otherwise
+  int ffn = 0;       // dense MLP intermediate size
   int vocab = 0;
   MlpKind mlp = MlpKind::kSwiglu;
   bool tied_embeddings = false;
@@ -45,7 +45,7 @@ struct ModelArch {
   long long default_global_batch_tokens = 0;
   std::optional<MoeSpec> moe;
   std::optional<MlaSpec> mla;
-  double stated_params_b = 0;   // as published, billions (0: not stated)
+  double stated_params_b = 0;  // as published, billions (0: not stated)
   double stated_active_b = 0;
   std::string defined_at;
   std::string params_defined_at;  // "file:line" of params_b / active_params_b
@@ -57,9 +57,9 @@ struct ModelArch {
 // Parameter counts from the architecture (embeddings included; norms and
 // biases ignored: < 0.1% of any model here).
 struct ParamCount {
-  double total = 0;          // all parameters
-  double active = 0;         // used per token (MoE: top-k + shared experts)
-  double embedding = 0;      // input embedding (+ output layer unless tied)
+  double total = 0;      // all parameters
+  double active = 0;     // used per token (MoE: top-k + shared experts)
+  double embedding = 0;  // input embedding (+ output layer unless tied)
   double per_layer_attn = 0;
   double per_dense_mlp = 0;  // one dense MLP block
   double per_expert = 0;     // one routed/shared expert

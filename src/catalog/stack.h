@@ -15,8 +15,8 @@ struct SoftwareStack {
   std::string confidence = "secondary";
   // false: attention scores are materialised (s x s softmax in memory).
   bool flash_attention = true;
-  bool sequence_parallel = true;     // SP available with TP
-  bool selective_recompute = true;   // selective activation recompute available
+  bool sequence_parallel = true;    // SP available with TP
+  bool selective_recompute = true;  // selective activation recompute available
   bool context_parallel = true;
   bool interleaved_pipeline = true;
   bool distributed_optimizer = true;  // ZeRO-1 style sharding available

@@ -16,42 +16,60 @@ namespace suanli {
 
 std::string_view eccn_class_name(EccnClass c) {
   switch (c) {
-    case EccnClass::k3A090a: return "3A090.a";
-    case EccnClass::k3A090b: return "3A090.b";
-    case EccnClass::kNot3A090: return "not-3A090";
-    case EccnClass::kUndetermined: return "undetermined";
+    case EccnClass::k3A090a:
+      return "3A090.a";
+    case EccnClass::k3A090b:
+      return "3A090.b";
+    case EccnClass::kNot3A090:
+      return "not-3A090";
+    case EccnClass::kUndetermined:
+      return "undetermined";
   }
   return "undetermined";
 }
 
 std::string_view paragraph_name(Paragraph p) {
   switch (p) {
-    case Paragraph::kNone: return "none";
-    case Paragraph::kA1: return "a.1";
-    case Paragraph::kA2: return "a.2";
-    case Paragraph::kB1: return "b.1";
-    case Paragraph::kB2: return "b.2";
-    case Paragraph::kDatacenterNote: return "note-2-datacenter";
-    case Paragraph::kBelowThresholds: return "below-thresholds";
+    case Paragraph::kNone:
+      return "none";
+    case Paragraph::kA1:
+      return "a.1";
+    case Paragraph::kA2:
+      return "a.2";
+    case Paragraph::kB1:
+      return "b.1";
+    case Paragraph::kB2:
+      return "b.2";
+    case Paragraph::kDatacenterNote:
+      return "note-2-datacenter";
+    case Paragraph::kBelowThresholds:
+      return "below-thresholds";
   }
   return "none";
 }
 
 std::string_view rule_2022_name(Rule2022Result r) {
   switch (r) {
-    case Rule2022Result::kControlled: return "controlled";
-    case Rule2022Result::kNotControlled: return "not-controlled";
-    case Rule2022Result::kUndetermined: return "undetermined";
+    case Rule2022Result::kControlled:
+      return "controlled";
+    case Rule2022Result::kNotControlled:
+      return "not-controlled";
+    case Rule2022Result::kUndetermined:
+      return "undetermined";
   }
   return "undetermined";
 }
 
 std::string_view china_overlay_name(ChinaOverlay o) {
   switch (o) {
-    case ChinaOverlay::kNotApplicable: return "not-applicable";
-    case ChinaOverlay::kCaseByCase: return "case-by-case";
-    case ChinaOverlay::kPresumptionOfDenial: return "presumption-of-denial";
-    case ChinaOverlay::kUndetermined: return "undetermined";
+    case ChinaOverlay::kNotApplicable:
+      return "not-applicable";
+    case ChinaOverlay::kCaseByCase:
+      return "case-by-case";
+    case ChinaOverlay::kPresumptionOfDenial:
+      return "presumption-of-denial";
+    case ChinaOverlay::kUndetermined:
+      return "undetermined";
   }
   return "undetermined";
 }
@@ -117,10 +135,14 @@ std::string th(double threshold) { return format_threshold(threshold); }
 // Lower rank = better graded.
 int confidence_rank(Confidence c) {
   switch (c) {
-    case Confidence::kVerified: return 0;
-    case Confidence::kSecondary: return 1;
-    case Confidence::kEstimate: return 2;
-    case Confidence::kPlaceholder: return 3;
+    case Confidence::kVerified:
+      return 0;
+    case Confidence::kSecondary:
+      return 1;
+    case Confidence::kEstimate:
+      return 2;
+    case Confidence::kPlaceholder:
+      return 3;
   }
   return 3;
 }

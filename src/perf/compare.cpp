@@ -1,13 +1,14 @@
 #include "perf/compare.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace suanli {
 
 Result<int> devices_for(const Accelerator& a, const CompareSizing& sizing) {
   if (sizing.devices) {
-    if (*sizing.devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
+    if (*sizing.devices <= 0)
+      return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
     return *sizing.devices;
   }
   if (!sizing.budget_usd) {
@@ -70,8 +71,43 @@ void relate(std::vector<Row>& rows, Throughput throughput) {
     if (!r.ok) continue;
     const double t = throughput(r);
     r.relative_speed = t0 > 0 ? t / t0 : 0;
-    if (c0 > 0 && r.hourly_usd > 0) r.relative_cost_performance = t / (r.hourly_usd * r.devices) / c0;
+    if (c0 > 0 && r.hourly_usd > 0)
+      r.relative_cost_performance = t / (r.hourly_usd * r.devices) / c0;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The loop both comparisons share: resolve IDs, size each chip, run
+// `estimate(row, accel)` and relate the rows to the first one. `estimate`
+// fills the row (ok, or error when this chip cannot run the workload) and
+// returns an error only for input that is wrong for every chip.
+template <class Row, class Estimate, class Throughput>
+Result<std::vector<Row>> compare_rows(const Catalog& catalog, const std::vector<std::string>& ids,
+                                      const CompareSizing& sizing, Estimate estimate,
+                                      Throughput throughput) {
+  auto accels = resolve<Row>(catalog, ids);
+  if (!accels) return std::unexpected(accels.error());
+  std::vector<Row> rows;
+  for (const Accelerator* a : *accels) {
+    Row row;
+    fill_base(row, *a);
+    auto n = devices_for(*a, sizing);
+    if (!n) {
+      if (n.error().code == ErrorCode::kInvalidArgument && sizing.devices) {
+        return std::unexpected(n.error());
+      }
+      row.error = n.error().message;
+    } else {
+      row.devices = *n;
+      SUANLI_TRY(estimate(row, *a));
+    }
+    rows.push_back(std::move(row));
+  }
+  relate(rows, throughput);
+  return rows;
 }
 
 }  // namespace
@@ -79,76 +115,50 @@ void relate(std::vector<Row>& rows, Throughput throughput) {
 Result<std::vector<TrainCompareRow>> compare_train(const Catalog& catalog, const TrainWorkload& w,
                                                    const std::vector<std::string>& ids,
                                                    const CompareSizing& sizing) {
-  auto accels = resolve<TrainCompareRow>(catalog, ids);
-  if (!accels) return std::unexpected(accels.error());
-  std::vector<TrainCompareRow> rows;
-  for (const Accelerator* a : *accels) {
-    TrainCompareRow row;
-    fill_base(row, *a);
-    auto n = devices_for(*a, sizing);
-    if (!n) {
-      if (n.error().code == ErrorCode::kInvalidArgument && sizing.devices) return std::unexpected(n.error());
-      row.error = n.error().message;
-      rows.push_back(row);
-      continue;
-    }
-    row.devices = *n;
-    auto dev = make_device_model(*a, catalog.profile_for(*a), w.precision);
+  auto estimate = [&](TrainCompareRow& row, const Accelerator& a) -> Result<void> {
+    auto dev = make_device_model(a, catalog.profile_for(a), w.precision);
     if (!dev) {
       row.error = dev.error().message;
-      rows.push_back(row);
-      continue;
+      return {};
     }
     row.unverified = dev->unverified;
-    auto model = TrainModel::create(w, *dev, *n);
+    auto model = TrainModel::create(w, *dev, row.devices);
     if (!model) return std::unexpected(model.error());
     auto found = search_train(*model, ParallelismRequest{});
     if (!found) {
       row.error = found.error().message;
-      rows.push_back(row);
-      continue;
+      return {};
     }
     row.ok = true;
     row.estimate = found->best;
     row.totals = train_totals(found->best, *model);
-    rows.push_back(row);
-  }
-  relate(rows, [](const TrainCompareRow& r) { return r.estimate.tokens_per_s; });
-  return rows;
+    return {};
+  };
+  return compare_rows<TrainCompareRow>(
+      catalog, ids, sizing, estimate,
+      [](const TrainCompareRow& r) { return r.estimate.tokens_per_s; });
 }
 
 Result<std::vector<InferCompareRow>> compare_infer(const Catalog& catalog, const InferWorkload& w,
                                                    const std::vector<std::string>& ids,
                                                    const CompareSizing& sizing) {
-  auto accels = resolve<InferCompareRow>(catalog, ids);
-  if (!accels) return std::unexpected(accels.error());
-  std::vector<InferCompareRow> rows;
-  for (const Accelerator* a : *accels) {
-    InferCompareRow row;
-    fill_base(row, *a);
-    row.precision = resolve_precision(w, *a);
-    auto n = devices_for(*a, sizing);
-    if (!n) {
-      if (n.error().code == ErrorCode::kInvalidArgument && sizing.devices) return std::unexpected(n.error());
-      row.error = n.error().message;
-      rows.push_back(row);
-      continue;
-    }
-    row.devices = *n;
-    auto found = search_infer(w, *a, catalog.profile_for(*a), *n, std::nullopt, std::nullopt);
+  auto estimate = [&](InferCompareRow& row, const Accelerator& a) -> Result<void> {
+    row.precision = resolve_precision(w, a);
+    const auto& profile = catalog.profile_for(a);
+    auto found = search_infer(w, a, profile, row.devices, std::nullopt, std::nullopt);
     if (!found) {
       row.error = found.error().message;
-      rows.push_back(row);
-      continue;
+      return {};
     }
-    auto model = InferModel::create(w, *a, catalog.profile_for(*a), *n, found->best.layout);
+    auto model = InferModel::create(w, a, profile, row.devices, found->best.layout);
     if (model) row.unverified = model->device().unverified;
     row.ok = true;
     row.estimate = found->best;
-    rows.push_back(row);
-  }
-  relate(rows, [](const InferCompareRow& r) { return r.estimate.output_tokens_per_s; });
-  return rows;
+    return {};
+  };
+  return compare_rows<InferCompareRow>(
+      catalog, ids, sizing, estimate,
+      [](const InferCompareRow& r) { return r.estimate.output_tokens_per_s; });
 }
 
 }  // namespace suanli

@@ -24,13 +24,13 @@ struct CompareSizing {
 struct CompareRowBase {
   std::string accelerator;
   std::string origin;
-  std::string eccn_class;     // "3A090.a", … from compliance
+  std::string eccn_class;  // "3A090.a", … from compliance
   std::string china_status;
   int devices = 0;
   bool ok = false;
-  std::string error;          // why there is no estimate
-  double hourly_usd = 0;      // per device
-  double relative_speed = 0;  // throughput / baseline throughput
+  std::string error;                     // why there is no estimate
+  double hourly_usd = 0;                 // per device
+  double relative_speed = 0;             // throughput / baseline throughput
   double relative_cost_performance = 0;  // (throughput per $/h) / baseline's
   std::vector<std::string> unverified;
 };

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "bundled_catalog.h"
+
 namespace suanli {
 namespace {
 
@@ -29,24 +31,8 @@ CompareSizing by_budget(double usd) {
   return s;
 }
 
-class CompareTest : public ::testing::Test {
+class CompareTest : public testing::BundledCatalogTest {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::load({{std::filesystem::path(SUANLI_SOURCE_DIR) / "data"}});
-    if (loaded) {
-      catalog_ = std::make_unique<Catalog>(std::move(*loaded));
-    } else {
-      load_error_ = loaded.error().message;
-    }
-  }
-  static void TearDownTestSuite() { catalog_.reset(); }
-  void SetUp() override { ASSERT_NE(catalog_, nullptr) << load_error_; }
-
-  static const Accelerator& accel(const std::string& id) {
-    auto a = catalog_->accelerator(id);
-    EXPECT_TRUE(a.has_value()) << id;
-    return **a;
-  }
   static InferWorkload infer_workload() {
     InferWorkload w;
     w.model = **catalog_->model("llama3-70b");
@@ -63,12 +49,7 @@ class CompareTest : public ::testing::Test {
     w.tokens = 1e11;
     return w;
   }
-
-  static std::unique_ptr<Catalog> catalog_;
-  static std::string load_error_;
 };
-std::unique_ptr<Catalog> CompareTest::catalog_;
-std::string CompareTest::load_error_;
 
 TEST_F(CompareTest, InferBaselineIsOne) {
   auto rows = compare_infer(*catalog_, infer_workload(), {"h200-sxm", "h20"}, by_devices(8));

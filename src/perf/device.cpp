@@ -1,7 +1,7 @@
 #include "perf/device.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace suanli {
 
@@ -26,12 +26,12 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     for (auto p : kAllPrecisions) {
       if (a.supports(p)) have += (have.empty() ? "" : ", ") + std::string(precision_name(p));
     }
-    return fail(ErrorCode::kUnsupported,
-                fmt::format("{} has no {} rate (it supports: {}){}", a.id, precision_name(compute),
-                            have,
-                            compute == Precision::kFp8
-                                ? "; use --precision bf16 (training) or int8 (W8A8 inference)"
-                                : ""));
+    return fail(
+        ErrorCode::kUnsupported,
+        fmt::format("{} has no {} rate (it supports: {}){}", a.id, precision_name(compute), have,
+                    compute == Precision::kFp8
+                        ? "; use --precision bf16 (training) or int8 (W8A8 inference)"
+                        : ""));
   }
   const auto& bf16 = a.rate(Precision::kBf16) ? a.rate(Precision::kBf16) : a.rate(Precision::kFp16);
   if (!bf16) {
@@ -61,7 +61,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   // reported as assumptions in `unverified`.
   const double up = a.scaleup_bidir_gbps ? a.scaleup_bidir_gbps->value : 64.0;
   const double out = a.scaleout_gbps ? a.scaleout_gbps->value : 12.5;
-  if (!a.scaleup_bidir_gbps) d.unverified.push_back("scaleup_bidir_gbps (missing; 64 GB/s assumed)");
+  if (!a.scaleup_bidir_gbps)
+    d.unverified.push_back("scaleup_bidir_gbps (missing; 64 GB/s assumed)");
   if (!a.scaleout_gbps) d.unverified.push_back("scaleout_gbps (missing; 12.5 GB/s assumed)");
   d.scaleup_bw = up / 2.0 * 1e9 * e.scaleup_bw_fraction;
   d.scaleout_bw = out * 1e9 * e.scaleout_bw_fraction;
@@ -71,8 +72,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   if (d.scaleup_domain < 1) d.scaleup_domain = 1;
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
-    d.gemm_eff = e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
-                                              : 0.87 * e.gemm_peak_fraction;
+    d.gemm_eff =
+        e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction : 0.87 * e.gemm_peak_fraction;
   }
   d.gemm_half_flops = e.gemm_half_flops;
   d.attn_eff = e.attention_peak_fraction;

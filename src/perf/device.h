@@ -15,14 +15,14 @@ struct DeviceModel {
   const Accelerator* accel = nullptr;
   const EfficiencyProfile* profile = nullptr;
   Precision compute_precision = Precision::kBf16;
-  double peak_flops = 0;        // dense peak at the compute precision
-  double bf16_peak_flops = 0;   // dense BF16 (or FP16) peak, the MFU reference
-  double memory_bytes = 0;      // usable bytes for the model (after reserve)
+  double peak_flops = 0;       // dense peak at the compute precision
+  double bf16_peak_flops = 0;  // dense BF16 (or FP16) peak, the MFU reference
+  double memory_bytes = 0;     // usable bytes for the model (after reserve)
   double memory_total_bytes = 0;
-  double mem_bw = 0;            // achieved bytes/s
-  double scaleup_bw = 0;        // achieved bus bytes/s per direction
+  double mem_bw = 0;      // achieved bytes/s
+  double scaleup_bw = 0;  // achieved bus bytes/s per direction
   double scaleout_bw = 0;
-  double scaleup_latency = 0;   // seconds
+  double scaleup_latency = 0;  // seconds
   double scaleout_latency = 0;
   int scaleup_domain = 1;
   double gemm_eff = 0.7;
@@ -31,7 +31,7 @@ struct DeviceModel {
   double kernel_overhead = 5e-6;
   double decode_overhead = 2e-4;
   double tdp_w = 0;
-  double hourly_usd = 0;        // rental per device-hour (0 if unknown)
+  double hourly_usd = 0;  // rental per device-hour (0 if unknown)
   // Figures behind this model that are estimates or placeholders
   // (e.g. "memory_bw_gbps (placeholder)"), for the output's caveats.
   std::vector<std::string> unverified;

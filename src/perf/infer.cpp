@@ -1,8 +1,8 @@
 #include "perf/infer.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace suanli {
 
@@ -55,7 +55,8 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   if (w.input_len <= 0 || w.output_len <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
   }
-  if (w.batch && *w.batch <= 0) return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
+  if (w.batch && *w.batch <= 0)
+    return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
   if (w.tpot_slo_s && *w.tpot_slo_s <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--tpot-slo-ms must be positive");
   }
@@ -102,27 +103,34 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   im.layout_ = l;
   im.params_ = count_params(m);
   im.weight_bytes_ = precision_bytes(w_resolved.precision);
-  const double h = m.hidden;
-  double dense = m.layers * im.params_.per_layer_attn +
-                 static_cast<double>(m.vocab) * h * (m.tied_embeddings ? 1.0 : 2.0);
-  double experts = 0;
-  if (m.is_moe()) {
-    const auto& e = *m.moe;
-    const int moe_layers = m.layers - e.first_dense_layers;
-    dense += e.first_dense_layers * im.params_.per_dense_mlp +
-             moe_layers * (e.shared_experts * im.params_.per_expert + h * e.experts);
-    experts = moe_layers * static_cast<double>(e.experts) * im.params_.per_expert;
-  } else {
-    dense += m.layers * im.params_.per_dense_mlp;
-  }
+  const InferModel::ParamSplit split = im.split_params();
   im.weights_per_device_ =
-      im.weight_bytes_ * (dense / l.tp + experts / l.instance_devices);
+      im.weight_bytes_ * (split.dense / l.tp + split.experts / l.instance_devices);
   const double free_bytes = im.dev_.memory_bytes - im.weights_per_device_;
   const double ctx = static_cast<double>(w.input_len) + w.output_len;
   const double per_seq = ctx * im.kv_bytes_per_token_device();
   const double dp_groups = static_cast<double>(l.instance_devices) / l.tp;
-  im.max_batch_ = free_bytes > 0 ? static_cast<int>(std::floor(free_bytes / per_seq) * dp_groups) : 0;
+  im.max_batch_ =
+      free_bytes > 0 ? static_cast<int>(std::floor(free_bytes / per_seq) * dp_groups) : 0;
   return im;
+}
+
+InferModel::ParamSplit InferModel::split_params() const {
+  const ModelArch& m = w_.model;
+  const double h = m.hidden;
+  ParamSplit p;
+  p.dense = m.layers * params_.per_layer_attn +
+            static_cast<double>(m.vocab) * h * (m.tied_embeddings ? 1.0 : 2.0);
+  if (m.is_moe()) {
+    const auto& e = *m.moe;
+    p.moe_layers = m.layers - e.first_dense_layers;
+    p.dense += e.first_dense_layers * params_.per_dense_mlp +
+               p.moe_layers * (e.shared_experts * params_.per_expert + h * e.experts);
+    p.experts = p.moe_layers * static_cast<double>(e.experts) * params_.per_expert;
+  } else {
+    p.dense += m.layers * params_.per_dense_mlp;
+  }
+  return p;
 }
 
 double InferModel::kv_bytes_per_token_device() const {
@@ -145,20 +153,19 @@ double InferModel::decode_step(int batch, double* mem_s, double* compute_s, doub
   const double b_dp = b / dp_groups;  // sequences per attention group
   const double ctx_avg = w_.input_len + w_.output_len / 2.0;
   // Bytes read: dense weights once, activated experts once, the KV cache.
-  double dense_params = m.layers * params_.per_layer_attn + static_cast<double>(m.vocab) * h;
+  // (The input embedding is a lookup: only the output layer's copy is read.)
+  const ParamSplit split = split_params();
+  const double dense_params =
+      split.dense - (m.tied_embeddings ? 0.0 : static_cast<double>(m.vocab) * h);
   double expert_read = 0;
   double expert_flops = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    const int moe_layers = m.layers - e.first_dense_layers;
-    dense_params += e.first_dense_layers * params_.per_dense_mlp +
-                    moe_layers * (e.shared_experts * params_.per_expert + h * e.experts);
     const double local = static_cast<double>(e.experts) / layout_.instance_devices;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b);
-    expert_read = moe_layers * local * hit * params_.per_expert * weight_bytes_;
-    expert_flops = moe_layers * 2.0 * (b * e.top_k / layout_.instance_devices) * params_.per_expert;
-  } else {
-    dense_params += m.layers * params_.per_dense_mlp;
+    expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
+    expert_flops =
+        split.moe_layers * 2.0 * (b * e.top_k / layout_.instance_devices) * params_.per_expert;
   }
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
   const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device();
@@ -178,8 +185,8 @@ double InferModel::decode_step(int batch, double* mem_s, double* compute_s, doub
   const bool up = layout_.instance_devices <= d.scaleup_domain;
   const double bw = up ? d.scaleup_bw : d.scaleout_bw;
   const double lat = up ? d.scaleup_latency : d.scaleout_latency;
-  double comm = 2.0 * m.layers * ring_allreduce_time(b_dp * h * 2.0, layout_.tp, d.scaleup_bw,
-                                                     d.scaleup_latency);
+  double comm = 2.0 * m.layers *
+                ring_allreduce_time(b_dp * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const double tokens_dev = b / layout_.instance_devices;
@@ -199,34 +206,33 @@ double InferModel::prefill_time() const {
   const DeviceModel& d = dev_;
   const double h = m.hidden;
   const double n = w_.input_len;
-  double dense_params = m.layers * params_.per_layer_attn + static_cast<double>(m.vocab) * h;
+  const ParamSplit split = split_params();
+  const double dense_params =
+      split.dense - (m.tied_embeddings ? 0.0 : static_cast<double>(m.vocab) * h);
   double expert_flops = 0;
   double expert_bytes = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    const int moe_layers = m.layers - e.first_dense_layers;
-    dense_params += e.first_dense_layers * params_.per_dense_mlp +
-                    moe_layers * (e.shared_experts * params_.per_expert + h * e.experts);
-    expert_flops = moe_layers * 2.0 * n * e.top_k * params_.per_expert;
+    expert_flops = split.moe_layers * 2.0 * n * e.top_k * params_.per_expert;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, n);
-    expert_bytes = moe_layers * e.experts * hit * params_.per_expert * weight_bytes_;
-  } else {
-    dense_params += m.layers * params_.per_dense_mlp;
+    expert_bytes = split.experts * hit * weight_bytes_;
   }
   double core_dim = 2.0 * m.heads * m.head_dim;
-  if (m.mla) core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
+  if (m.mla)
+    core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
   const double tp = layout_.tp;
   const double gemm_rate = d.peak_flops * d.gemm_eff;
   const double compute = (2.0 * n * dense_params + expert_flops) / (tp * gemm_rate) +
                          attn_flops / (tp * d.bf16_peak_flops * d.attn_eff);
   // Short prompts are bound by reading the weights once.
-  const double weights = (dense_params * weight_bytes_ / tp) +
-                         expert_bytes / layout_.instance_devices;
+  const double weights =
+      (dense_params * weight_bytes_ / tp) + expert_bytes / layout_.instance_devices;
   double t = std::max(compute, weights / d.mem_bw);
   // About a dozen kernels per layer.
   t += 12.0 * m.layers * d.kernel_overhead;
-  t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
+  t += 2.0 * m.layers *
+       ring_allreduce_time(n * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const bool up = layout_.instance_devices <= d.scaleup_domain;
@@ -261,9 +267,10 @@ InferEstimate InferModel::at_batch(int batch) const {
   }
   if (batch > max_batch_) {
     e.fits = false;
-    e.why_not = fmt::format("batch {} needs {:.1f} GB of KV cache per device; only {} sequences "
-                            "fit in {:.1f} GB usable",
-                            batch, e.kv_cache_gb, max_batch_, e.memory_usable_gb);
+    e.why_not = fmt::format(
+        "batch {} needs {:.1f} GB of KV cache per device; only {} sequences "
+        "fit in {:.1f} GB usable",
+        batch, e.kv_cache_gb, max_batch_, e.memory_usable_gb);
     return e;
   }
   e.fits = true;
@@ -272,10 +279,9 @@ InferEstimate InferModel::at_batch(int batch) const {
   e.ttft_s = e.prefill_s + e.decode_step_s;
   // Each of the batch's sequences needs one prefill per output_len decode
   // steps; the attention groups prefill in parallel.
-  e.tpot_s = w_.disaggregated
-                 ? e.decode_step_s
-                 : e.decode_step_s + static_cast<double>(batch) / dp_groups * e.prefill_s /
-                                         w_.output_len;
+  e.tpot_s = w_.disaggregated ? e.decode_step_s
+                              : e.decode_step_s + static_cast<double>(batch) / dp_groups *
+                                                      e.prefill_s / w_.output_len;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   const double per_instance = batch / e.tpot_s;
   e.output_tokens_per_s = per_instance * layout_.instances;
@@ -302,9 +308,9 @@ InferEstimate InferModel::evaluate() const {
   if (!ok(1)) {
     InferEstimate e = at_batch(1);
     e.fits = false;
-    e.why_not = fmt::format(
-        "no batch meets the SLO: at batch 1, TPOT is {:.1f} ms and TTFT {:.1f} ms", e.tpot_s * 1e3,
-        e.ttft_s * 1e3);
+    e.why_not =
+        fmt::format("no batch meets the SLO: at batch 1, TPOT is {:.1f} ms and TTFT {:.1f} ms",
+                    e.tpot_s * 1e3, e.ttft_s * 1e3);
     return e;
   }
   // TPOT and TTFT grow with the batch: binary search the largest that passes.
@@ -312,8 +318,10 @@ InferEstimate InferModel::evaluate() const {
   int hi = max_batch_;
   while (lo < hi) {
     const int mid = lo + (hi - lo + 1) / 2;
-    if (ok(mid)) lo = mid;
-    else hi = mid - 1;
+    if (ok(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return at_batch(lo);
 }
@@ -377,9 +385,8 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
   }
   if (!have) {
     if (have_fail) {
-      return fail(ErrorCode::kInfeasible,
-                  fmt::format("no layout of {} × {} serves {}: {}", devices, accel.id, m.id,
-                              best_fail.why_not));
+      return fail(ErrorCode::kInfeasible, fmt::format("no layout of {} × {} serves {}: {}", devices,
+                                                      accel.id, m.id, best_fail.why_not));
     }
     if (first_error.message.empty()) {
       first_error.message = fmt::format("no valid TP/EP layout for {} devices", devices);

@@ -46,8 +46,8 @@ struct InferLayout {
 
 struct InferEstimate {
   InferLayout layout;
-  int batch = 0;                   // concurrent sequences per instance
-  int max_batch = 0;               // what KV-cache memory allows
+  int batch = 0;      // concurrent sequences per instance
+  int max_batch = 0;  // what KV-cache memory allows
   double ttft_s = 0;
   double tpot_s = 0;               // per output token, incl. prefill interference
   double decode_step_s = 0;        // one decode iteration alone
@@ -55,8 +55,8 @@ struct InferEstimate {
   double output_tokens_per_s = 0;  // all devices
   double output_tokens_per_s_per_device = 0;
   double input_tokens_per_s = 0;
-  double kv_cache_gb = 0;          // per device at this batch
-  double weights_gb = 0;           // per device
+  double kv_cache_gb = 0;  // per device at this batch
+  double weights_gb = 0;   // per device
   double memory_per_device_gb = 0;
   double memory_usable_gb = 0;
   bool fits = false;
@@ -65,7 +65,7 @@ struct InferEstimate {
   double decode_memory_s = 0;
   double decode_compute_s = 0;
   double decode_comm_s = 0;
-  std::string bound;               // "memory-bandwidth" or "compute"
+  std::string bound;                              // "memory-bandwidth" or "compute"
   double cost_per_million_output_tokens_usd = 0;  // 0 when no price is known
 };
 
@@ -84,6 +84,14 @@ class InferModel {
   const DeviceModel& device() const { return dev_; }
 
  private:
+  // Parameters outside the routed experts (attention, dense MLPs, shared
+  // experts, routers, embeddings + output layer) and in all routed experts.
+  struct ParamSplit {
+    double dense = 0;
+    double experts = 0;
+    int moe_layers = 0;
+  };
+  ParamSplit split_params() const;
   double decode_step(int batch, double* mem_s, double* compute_s, double* comm_s) const;
   double prefill_time() const;
   double kv_bytes_per_token_device() const;

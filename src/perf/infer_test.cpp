@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "bundled_catalog.h"
+
 namespace suanli {
 namespace {
 
@@ -17,29 +19,8 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class InferTest : public ::testing::Test {
+class InferTest : public testing::BundledCatalogTest {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::load({{std::filesystem::path(SUANLI_SOURCE_DIR) / "data"}});
-    if (loaded) {
-      catalog_ = std::make_unique<Catalog>(std::move(*loaded));
-    } else {
-      load_error_ = loaded.error().message;
-    }
-  }
-  static void TearDownTestSuite() { catalog_.reset(); }
-  void SetUp() override { ASSERT_NE(catalog_, nullptr) << load_error_; }
-
-  static const Accelerator& accel(const std::string& id) {
-    auto a = catalog_->accelerator(id);
-    EXPECT_TRUE(a.has_value()) << id;
-    return **a;
-  }
-  static const ModelArch& model(const std::string& id) {
-    auto m = catalog_->model(id);
-    EXPECT_TRUE(m.has_value()) << id;
-    return **m;
-  }
   static InferWorkload workload(const std::string& model_id, Precision p, int in, int out) {
     InferWorkload w;
     w.model = model(model_id);
@@ -55,12 +36,7 @@ class InferTest : public ::testing::Test {
     layout.tp = tp;
     return InferModel::create(w, a, catalog_->profile_for(a), devices, layout);
   }
-
-  static std::unique_ptr<Catalog> catalog_;
-  static std::string load_error_;
 };
-std::unique_ptr<Catalog> InferTest::catalog_;
-std::string InferTest::load_error_;
 
 // K and V per token per layer: 2 · kv_heads · head_dim elements.
 double gqa_kv_bytes_per_token(const ModelArch& m, double bytes_per_elem) {

@@ -1,5 +1,7 @@
 #include "perf/json.h"
 
+#include <fmt/format.h>
+
 namespace suanli {
 
 nlohmann::json parallelism_json(const Parallelism& p) {
@@ -74,8 +76,8 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
       {"device", device_json(model.device())},
   };
   if (!e.fits) {
-    j["why_not"] = "needs " + std::to_string(e.memory.total / 1e9) + " GB per device, " +
-                   std::to_string(e.memory.usable / 1e9) + " GB usable";
+    j["why_not"] = fmt::format("needs {:.1f} GB per device, {:.1f} GB usable", e.memory.total / 1e9,
+                               e.memory.usable / 1e9);
   }
   if (w.tokens > 0) {
     const TrainTotals t = train_totals(e, model);

@@ -1,16 +1,19 @@
 #include "perf/train.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace suanli {
 
 std::string_view recompute_name(Recompute r) {
   switch (r) {
-    case Recompute::kNone: return "none";
-    case Recompute::kSelective: return "selective";
-    case Recompute::kFull: return "full";
+    case Recompute::kNone:
+      return "none";
+    case Recompute::kSelective:
+      return "selective";
+    case Recompute::kFull:
+      return "full";
   }
   return "selective";
 }
@@ -47,8 +50,7 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 }  // namespace
 
-Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel& dev,
-                                      int devices) {
+Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel& dev, int devices) {
   const ModelArch& m = w.model;
   if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
   if (w.seq <= 0) return fail(ErrorCode::kInvalidArgument, "--seq must be positive");
@@ -117,8 +119,8 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   // Model FLOPs per token: 3 x forward (forward + backward), matmuls of the
   // active parameters (input embedding excluded: it is a lookup) plus the
   // logits, plus causal attention s * heads * (d_qk + d_v) per layer.
-  const double matmul_params = t.params_.active - static_cast<double>(m.vocab) * h *
-                                                      (m.tied_embeddings ? 0.0 : 1.0);
+  const double matmul_params =
+      t.params_.active - static_cast<double>(m.vocab) * h * (m.tied_embeddings ? 0.0 : 1.0);
   const double attn_fwd = static_cast<double>(w.seq) * t.attn_core_dim_ * m.layers;
   t.model_flops_per_token_ = 3.0 * (2.0 * matmul_params + attn_fwd);
   const double logits_params = static_cast<double>(m.vocab) * h;
@@ -129,8 +131,7 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
 Result<void> TrainModel::check(const Parallelism& p) const {
   const ModelArch& m = w_.model;
   auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
-  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 ||
-      p.micro_batch < 1) {
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
     return bad("parallel sizes and --micro-batch must be positive");
   }
   if (p.zero < 0 || p.zero > 3) return bad(fmt::format("--zero must be 0..3, got {}", p.zero));
@@ -149,9 +150,10 @@ Result<void> TrainModel::check(const Parallelism& p) const {
     return bad(fmt::format("PP {} exceeds the {} layers", p.pp, m.layers));
   }
   if (m.layers % p.pp != 0 && !w_.uneven_pipeline) {
-    return bad(fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
-                           "with --uneven-pipeline)",
-                           p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp));
+    return bad(
+        fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
+                    "with --uneven-pipeline)",
+                    p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp));
   }
   if (p.vpp > 1) {
     if (p.pp == 1) return bad("--vpp > 1 needs --pp > 1");
@@ -159,8 +161,8 @@ Result<void> TrainModel::check(const Parallelism& p) const {
       return bad(fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp));
     }
     if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) {
-      return bad(fmt::format("VPP {} does not divide the {} layers per stage", p.vpp,
-                             m.layers / p.pp));
+      return bad(
+          fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp));
     }
   }
   if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) {
@@ -169,13 +171,14 @@ Result<void> TrainModel::check(const Parallelism& p) const {
   }
   const long long mbs = w_.global_batch / (1LL * p.dp * p.micro_batch);
   if (p.vpp > 1 && mbs % p.pp != 0) {
-    return bad(fmt::format("the interleaved schedule needs the {} micro-batches to be a multiple "
-                           "of PP {}",
-                           mbs, p.pp));
+    return bad(
+        fmt::format("the interleaved schedule needs the {} micro-batches to be a multiple "
+                    "of PP {}",
+                    mbs, p.pp));
   }
   if (p.cp > 1 && w_.seq % (2 * p.cp) != 0) {
-    return bad(fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp,
-                           w_.seq));
+    return bad(
+        fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp, w_.seq));
   }
   if (p.ep > 1) {
     if (!m.is_moe()) return bad("--ep > 1 needs an MoE model");
@@ -205,9 +208,6 @@ Result<void> TrainModel::check(const Parallelism& p) const {
   if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
     return bad("MoE layers with TP > 1 need --sequence-parallel");
   }
-  if (p.sequence_parallel && p.tp == 1) {
-    // Harmless but meaningless; accepted.
-  }
   return {};
 }
 
@@ -219,12 +219,10 @@ int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, doub
     *bottleneck = l * layer_time + logits_time;
     return l;
   }
-  if (!w_.uneven_pipeline || l % p != 0) {
-    if (!w_.uneven_pipeline) {
-      const int per = l / p;
-      *bottleneck = per * layer_time + logits_time;
-      return per;
-    }
+  if (!w_.uneven_pipeline) {
+    const int per = l / p;
+    *bottleneck = per * layer_time + logits_time;
+    return per;
   }
   // Uneven: the last stage takes k layers plus the logits; the other p-1
   // stages share the rest as evenly as possible. Pick k minimising the
@@ -283,13 +281,14 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
     // 2 one-byte dropout masks when trained with dropout; TP-sharded: q, k,
     // v, attention output, MLP intermediates.
     double hidden_bytes = (m.dropout ? 10.0 : 8.0) * h;
-    double split_bytes = 2.0 * (attn_core_dim_ / 2.0 + kv_elems_per_token_) + 2.0 * attn_core_dim_ / 2.0;
+    double split_bytes =
+        2.0 * (attn_core_dim_ / 2.0 + kv_elems_per_token_) + 2.0 * attn_core_dim_ / 2.0;
     // MLP intermediates: gelu input + fc2 input (4f bytes), or gate, up and
     // activation output for SwiGLU (6f bytes); MoE: per routed token.
     double ffn_bytes = 2.0 * ffn_act_elems_;
     if (m.is_moe()) ffn_bytes += 2.0 * h * m.moe->top_k;  // dispatched copies
     if (par.recompute == Recompute::kSelective) {
-      hidden_bytes -= 4.0 * h;  // norm outputs recomputed
+      hidden_bytes -= 4.0 * h;                                   // norm outputs recomputed
       ffn_bytes *= m.mlp == MlpKind::kSwiglu ? 2.0 / 3.0 : 0.5;  // activation output recomputed
     }
     // Without flash attention the softmax output, its dropout mask and the
@@ -299,8 +298,8 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
       split_bytes += (m.dropout ? 5.0 : 2.0) * m.heads * static_cast<double>(w_.seq);
     }
     const double expert_tp = m.is_moe() ? 1.0 : t;
-    act_layer = tokens * (hidden_bytes / sp + split_bytes / t + ffn_bytes / expert_tp /
-                                                                 (m.is_moe() ? sp : 1.0));
+    act_layer = tokens * (hidden_bytes / sp + split_bytes / t +
+                          ffn_bytes / expert_tp / (m.is_moe() ? sp : 1.0));
   }
   const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
   // Logits and their FP32 softmax for one micro-batch, on the last stage.
@@ -371,8 +370,8 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     const double flops = 2.0 * scores * (attn_core_dim_ / m.heads);
     // One batched kernel over all heads and sequences.
     const double eff = d.gemm_eff * flops / (flops + d.gemm_half_flops);
-    attn_core = flops / (d.bf16_peak_flops * eff) + 13.0 * scores / d.mem_bw +
-                4.0 * d.kernel_overhead;
+    attn_core =
+        flops / (d.bf16_peak_flops * eff) + 13.0 * scores / d.mem_bw + 4.0 * d.kernel_overhead;
     if (par.recompute == Recompute::kSelective) attn_recompute = attn_core;
   }
   const double elem_bytes =
@@ -400,8 +399,8 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
       const double flops_each = 2.0 * per_expert_tokens * g.k * g.n;
       const double total_flops = flops_each * local_experts;
       const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
-      const double bytes = in_bytes * local_experts * g.k * g.n +
-                           (in_bytes + 2.0) * routed * (g.k + g.n) / 2.0;
+      const double bytes =
+          in_bytes * local_experts * g.k * g.n + (in_bytes + 2.0) * routed * (g.k + g.n) / 2.0;
       moe_fwd += std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) + d.kernel_overhead;
     }
     if (e.shared_experts > 0) {
@@ -430,8 +429,8 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
                alltoall_time(routed * h * combine_bytes, par.ep, d.scaleup_bw, d.scaleup_latency);
     } else {
       const double domains = std::ceil(span / d.scaleup_domain);
-      const double remote = (domains - 1.0) *
-                            (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
+      const double remote =
+          (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
       // Inside the destination domain each received token fans out to the
       // experts there; on average top_k copies land across the group.
       const double intra = routed * h / domains;
@@ -483,7 +482,9 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   const auto dense_t = layer_times(compute_dense_fwd, 0.0);
   const auto moe_t = layer_times(compute_moe_fwd, ep_fwd);
   const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
-  auto mix = [&](double dense_v, double moe_v) { return (1 - moe_frac) * dense_v + moe_frac * moe_v; };
+  auto mix = [&](double dense_v, double moe_v) {
+    return (1 - moe_frac) * dense_v + moe_frac * moe_v;
+  };
   const double layer_compute = mix(dense_t.compute, moe_t.compute);
   const double layer_tp = mix(dense_t.tp, moe_t.tp);
   const double layer_ep = mix(dense_t.ep, moe_t.ep);
@@ -502,8 +503,6 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
 
   double stage_time = 0;
   const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
-  const double comm_share = layer_total > 0 ? stage_time / layer_total : 0;  // layer equivalents
-  (void)comm_share;
 
   const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
   const double mb = static_cast<double>(mbs);
@@ -559,7 +558,6 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   e.par = par;
   e.micro_batches = static_cast<int>(mbs);
   e.stage_layers = stage_layers;
-  const double stage_compute_share = layer_total > 0 ? layer_compute / layer_total : 1.0;
   // Split the pipeline's busy time (m x stage time) into its causes in the
   // proportions of one layer; logits count as compute.
   const double busy = mb * stage_time;
@@ -574,7 +572,6 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   e.breakdown.bubble = bubble;
   e.breakdown.dp_comm = dp_comm;
   e.breakdown.optimizer = optimizer;
-  (void)stage_compute_share;
   e.step_time_s = busy + bubble + pp_comm + dp_comm + optimizer;
   const double tokens_step = static_cast<double>(w_.global_batch) * w_.seq;
   e.tokens_per_s = tokens_step / e.step_time_s;
@@ -618,9 +615,10 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
   const ModelArch& m = model.workload().model;
   const int n = model.devices();
   auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
-  for (auto [name, v] : {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
-                         std::pair{"--cp", req.cp}, std::pair{"--ep", req.ep}, std::pair{"--vpp", req.vpp},
-                         std::pair{"--micro-batch", req.micro_batch}}) {
+  for (auto [name, v] :
+       {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
+        std::pair{"--cp", req.cp}, std::pair{"--ep", req.ep}, std::pair{"--vpp", req.vpp},
+        std::pair{"--micro-batch", req.micro_batch}}) {
     if (v && *v <= 0) return bad(fmt::format("{} must be positive, got {}", name, *v));
   }
   if (req.zero && (*req.zero < 0 || *req.zero > 3)) {
@@ -630,15 +628,17 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
     return bad(fmt::format("TP {} does not divide the {} attention heads", *req.tp, m.heads));
   }
   if (req.tp && !m.mla && m.kv_heads % *req.tp != 0 && *req.tp % m.kv_heads != 0) {
-    return bad(fmt::format("TP {} and the {} KV heads do not divide each other", *req.tp, m.kv_heads));
+    return bad(
+        fmt::format("TP {} and the {} KV heads do not divide each other", *req.tp, m.kv_heads));
   }
   if (req.pp && *req.pp > m.layers) {
     return bad(fmt::format("PP {} exceeds the {} layers", *req.pp, m.layers));
   }
   if (req.pp && m.layers % *req.pp != 0 && !model.workload().uneven_pipeline) {
-    return bad(fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
-                           "with --uneven-pipeline)",
-                           *req.pp, m.layers, m.layers / *req.pp + 1, m.layers / *req.pp));
+    return bad(
+        fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
+                    "with --uneven-pipeline)",
+                    *req.pp, m.layers, m.layers / *req.pp + 1, m.layers / *req.pp));
   }
   long long fixed = 1;
   std::string names;
@@ -652,9 +652,10 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
     return bad(fmt::format("tp·pp·dp·cp = {} but --devices is {}", fixed, n));
   }
   if (fixed > n || n % fixed != 0) {
-    return bad(fmt::format("{} = {} does not divide --devices {} (tp·pp·dp·cp must equal the "
-                           "device count)",
-                           names, fixed, n));
+    return bad(
+        fmt::format("{} = {} does not divide --devices {} (tp·pp·dp·cp must equal the "
+                    "device count)",
+                    names, fixed, n));
   }
   if (req.ep && m.is_moe() && m.moe->experts % *req.ep != 0) {
     return bad(fmt::format("EP {} does not divide the {} experts", *req.ep, m.moe->experts));
@@ -692,18 +693,20 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
     cps = {*req.cp};
   } else {
     for (int c = 1; c <= 64; c *= 2) {
-      if (c > 1 && (model.workload().seq / c < 2048 || !model.workload().stack.context_parallel)) break;
+      if (c > 1 && (model.workload().seq / c < 2048 || !model.workload().stack.context_parallel))
+        break;
       cps.push_back(c);
     }
   }
   std::vector<int> pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
-  std::vector<Recompute> recs = req.recompute
-                                    ? std::vector<Recompute>{*req.recompute}
-                                    : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective,
-                                                             Recompute::kFull};
+  std::vector<Recompute> recs =
+      req.recompute
+          ? std::vector<Recompute>{*req.recompute}
+          : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective, Recompute::kFull};
   std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero}
-                         : model.workload().stack.distributed_optimizer ? std::vector<int>{1, 0, 2, 3}
-                                                                        : std::vector<int>{0};
+                           : model.workload().stack.distributed_optimizer
+                               ? std::vector<int>{1, 0, 2, 3}
+                               : std::vector<int>{0};
 
   bool have_best = false;
   bool have_closest = false;
@@ -741,9 +744,12 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
           vpps = divisors(std::max(1, m.layers / pp), 16);
         }
         std::vector<bool> sps;
-        if (req.sequence_parallel) sps = {*req.sequence_parallel};
-        else if (tp > 1 && st.sequence_parallel) sps = {true, false};
-        else sps = {false};
+        if (req.sequence_parallel)
+          sps = {*req.sequence_parallel};
+        else if (tp > 1 && st.sequence_parallel)
+          sps = {true, false};
+        else
+          sps = {false};
         for (int ep : eps) {
           for (int vpp : vpps) {
             for (int mb : mbs_opts) {
@@ -792,16 +798,17 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
       return std::unexpected(first_error);
     }
     const auto& p = closest.par;
-    return fail(ErrorCode::kInfeasible,
-                fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
-                            "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
-                            "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
-                            "activations {:.1f}) but {} offers {:.1f} GB usable",
-                            result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
-                            recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
-                            closest.memory.weights / 1e9, closest.memory.grads / 1e9,
-                            closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
-                            dev.accel ? dev.accel->id : "the device", closest.memory.usable / 1e9));
+    return fail(
+        ErrorCode::kInfeasible,
+        fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
+                    "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
+                    "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
+                    "activations {:.1f}) but {} offers {:.1f} GB usable",
+                    result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
+                    recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
+                    closest.memory.weights / 1e9, closest.memory.grads / 1e9,
+                    closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
+                    dev.accel ? dev.accel->id : "the device", closest.memory.usable / 1e9));
   }
   return result;
 }

@@ -27,18 +27,18 @@ struct Parallelism {
   int micro_batch = 1;  // sequences per micro-batch
   Recompute recompute = Recompute::kSelective;
   bool sequence_parallel = false;
-  int zero = 1;         // 0..3 (1 = distributed optimizer)
+  int zero = 1;  // 0..3 (1 = distributed optimizer)
 };
 
 struct TrainWorkload {
   ModelArch model;
   int seq = 0;
-  long long global_batch = 0;  // sequences per optimizer step
+  long long global_batch = 0;              // sequences per optimizer step
   Precision precision = Precision::kBf16;  // GEMM precision: bf16 or fp8
-  double tokens = 0;           // total training tokens (0: no time-to-train)
-  bool uneven_pipeline = false;  // stages may differ by a layer (balance logits)
-  SoftwareStack stack;         // features and overlaps of the training framework
-  double pue = 1.3;            // for energy
+  double tokens = 0;                       // total training tokens (0: no time-to-train)
+  bool uneven_pipeline = false;            // stages may differ by a layer (balance logits)
+  SoftwareStack stack;                     // features and overlaps of the training framework
+  double pue = 1.3;                        // for energy
 };
 
 // Seconds per optimizer step, by cause; they add up to step_time_s.
@@ -61,13 +61,13 @@ struct TrainMemory {
   double activations = 0;
   double logits = 0;
   double total = 0;
-  double usable = 0;   // what the device offers after the profile's reserve
+  double usable = 0;  // what the device offers after the profile's reserve
 };
 
 struct TrainEstimate {
   Parallelism par;
-  int micro_batches = 0;       // per pipeline per step
-  int stage_layers = 0;        // layers on the most loaded stage
+  int micro_batches = 0;  // per pipeline per step
+  int stage_layers = 0;   // layers on the most loaded stage
   double step_time_s = 0;
   double tokens_per_s = 0;
   double model_flops_per_step = 0;
@@ -103,9 +103,9 @@ class TrainModel {
 
  private:
   struct Gemm {
-    double k = 0;      // input features
-    double n = 0;      // output features
-    bool split = true; // sharded over tensor parallelism
+    double k = 0;       // input features
+    double n = 0;       // output features
+    bool split = true;  // sharded over tensor parallelism
   };
   int stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
                        double* bottleneck) const;
@@ -123,7 +123,7 @@ class TrainModel {
   double ffn_act_elems_ = 0;        // element-wise MLP traffic per token (fwd)
   int moe_layers_ = 0;
   int dense_layers_ = 0;
-  double model_flops_per_token_ = 0;  // 3 x forward (matmul + causal attention)
+  double model_flops_per_token_ = 0;      // 3 x forward (matmul + causal attention)
   double recompute_flops_per_token_ = 0;  // extra forward with full recompute
 };
 
@@ -136,8 +136,8 @@ struct ParallelismRequest {
 
 struct TrainSearchResult {
   TrainEstimate best;
-  long long candidates = 0;  // configurations evaluated
-  long long feasible = 0;    // of which fit in memory
+  long long candidates = 0;           // configurations evaluated
+  long long feasible = 0;             // of which fit in memory
   std::vector<std::string> searched;  // names of the fields that were searched
 };
 

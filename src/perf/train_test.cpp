@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "bundled_catalog.h"
+
 namespace suanli {
 namespace {
 
@@ -18,29 +20,8 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class TrainTest : public ::testing::Test {
+class TrainTest : public testing::BundledCatalogTest {
  protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::load({{std::filesystem::path(SUANLI_SOURCE_DIR) / "data"}});
-    if (loaded) {
-      catalog_ = std::make_unique<Catalog>(std::move(*loaded));
-    } else {
-      load_error_ = loaded.error().message;
-    }
-  }
-  static void TearDownTestSuite() { catalog_.reset(); }
-  void SetUp() override { ASSERT_NE(catalog_, nullptr) << load_error_; }
-
-  static const Accelerator& accel(const std::string& id) {
-    auto a = catalog_->accelerator(id);
-    EXPECT_TRUE(a.has_value()) << id;
-    return **a;
-  }
-  static const ModelArch& model(const std::string& id) {
-    auto m = catalog_->model(id);
-    EXPECT_TRUE(m.has_value()) << id;
-    return **m;
-  }
   static DeviceModel device(const std::string& id, Precision p = Precision::kBf16) {
     const Accelerator& a = accel(id);
     auto d = make_device_model(a, catalog_->profile_for(a), p);
@@ -59,12 +40,7 @@ class TrainTest : public ::testing::Test {
     EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message);
     return *t;
   }
-
-  static std::unique_ptr<Catalog> catalog_;
-  static std::string load_error_;
 };
-std::unique_ptr<Catalog> TrainTest::catalog_;
-std::string TrainTest::load_error_;
 
 double breakdown_sum(const TrainBreakdown& b) {
   return b.compute + b.tp_comm + b.cp_comm + b.ep_comm + b.pp_comm + b.bubble + b.dp_comm +

@@ -1,8 +1,8 @@
 #include "perf/validation.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "util/strings.h"
 #include "util/toml_reader.h"
@@ -37,8 +37,10 @@ Result<ModelArch> read_shape(const TomlView& v) {
   if (!mlp) return std::unexpected(mlp.error());
   MlpKind kind = MlpKind::kGelu;
   if (*mlp) {
-    if (**mlp == "swiglu") kind = MlpKind::kSwiglu;
-    else if (**mlp != "gelu") return std::unexpected(v.error("mlp", "expected swiglu or gelu"));
+    if (**mlp == "swiglu")
+      kind = MlpKind::kSwiglu;
+    else if (**mlp != "gelu")
+      return std::unexpected(v.error("mlp", "expected swiglu or gelu"));
   }
   ModelArch m = make_custom_model(*layers, *hidden, *heads, *kv, *ffn, *vocab, kind);
   m.id = fmt::format("shape-l{}-h{}", *layers, *hidden);
@@ -56,11 +58,41 @@ Result<ModelArch> read_shape(const TomlView& v) {
 
 Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                                      const std::map<std::string, std::string>& sources) {
-  SUANLI_TRY(v.check_keys({"id", "kind", "source", "locator", "confidence", "model", "shape",
-                           "seq", "accelerator", "devices", "tp", "pp", "dp", "cp", "ep", "vpp",
-                           "micro_batch", "global_batch", "recompute", "sequence_parallel", "zero",
-                           "precision", "uneven_pipeline", "metric", "value", "note", "mfu_peak",
-                           "input_len", "output_len", "batch", "tpot_slo_ms", "ttft_slo_ms", "counted", "stack", "kv_precision",
+  SUANLI_TRY(v.check_keys({"id",
+                           "kind",
+                           "source",
+                           "locator",
+                           "confidence",
+                           "model",
+                           "shape",
+                           "seq",
+                           "accelerator",
+                           "devices",
+                           "tp",
+                           "pp",
+                           "dp",
+                           "cp",
+                           "ep",
+                           "vpp",
+                           "micro_batch",
+                           "global_batch",
+                           "recompute",
+                           "sequence_parallel",
+                           "zero",
+                           "precision",
+                           "uneven_pipeline",
+                           "metric",
+                           "value",
+                           "note",
+                           "mfu_peak",
+                           "input_len",
+                           "output_len",
+                           "batch",
+                           "tpot_slo_ms",
+                           "ttft_slo_ms",
+                           "counted",
+                           "stack",
+                           "kv_precision",
                            "disaggregated",
                            "reason"}));
   Measurement m;
@@ -137,12 +169,17 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   m.precision = *p;
 
   if (m.kind == "train") {
-    const char* metrics[] = {"megatron_tflops_per_device", "mfu_megatron", "mfu",
-                             "tflops_per_device", "tokens_per_s_per_device", "step_time_s",
+    const char* metrics[] = {"megatron_tflops_per_device",
+                             "mfu_megatron",
+                             "mfu",
+                             "tflops_per_device",
+                             "tokens_per_s_per_device",
+                             "step_time_s",
                              "device_hours_per_trillion_tokens"};
     if (std::none_of(std::begin(metrics), std::end(metrics),
                      [&](const char* x) { return m.metric == x; })) {
-      return std::unexpected(v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
+      return std::unexpected(
+          v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
     }
     auto seq = v.positive_integer("seq");
     if (!seq) return std::unexpected(seq.error());
@@ -171,7 +208,8 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     SUANLI_TRY(str("recompute", rc, false));
     if (!rc.empty()) {
       r.recompute = parse_recompute(rc);
-      if (!r.recompute) return std::unexpected(v.error("recompute", "expected full, selective or none"));
+      if (!r.recompute)
+        return std::unexpected(v.error("recompute", "expected full, selective or none"));
     }
     auto sp = v.boolean("sequence_parallel");
     if (!sp) return std::unexpected(sp.error());
@@ -199,13 +237,15 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                              "input_tokens_per_s_per_device"};
     if (std::none_of(std::begin(metrics), std::end(metrics),
                      [&](const char* x) { return m.metric == x; })) {
-      return std::unexpected(v.error("metric", fmt::format("unknown inference metric '{}'", m.metric)));
+      return std::unexpected(
+          v.error("metric", fmt::format("unknown inference metric '{}'", m.metric)));
     }
     auto in = v.positive_integer("input_len");
     auto out = v.positive_integer("output_len");
     if (!in) return std::unexpected(in.error());
     if (!out) return std::unexpected(out.error());
-    if (!*in || !*out) return std::unexpected(v.error("input_len", "input_len and output_len are required"));
+    if (!*in || !*out)
+      return std::unexpected(v.error("input_len", "input_len and output_len are required"));
     m.input_len = static_cast<int>(**in);
     m.output_len = static_cast<int>(**out);
     SUANLI_TRY(opt_int("batch", m.batch));
@@ -295,8 +335,9 @@ Result<std::vector<Measurement>> load_measurements(const fs::path& dir, const Ca
       if (!m) return std::unexpected(m.error());
       for (const auto& prev : out) {
         if (prev.id == m->id) {
-          return fail(ErrorCode::kParse, fmt::format("{}: measurement id '{}' already defined at {}",
-                                                     m->defined_at, m->id, prev.defined_at));
+          return fail(ErrorCode::kParse,
+                      fmt::format("{}: measurement id '{}' already defined at {}", m->defined_at,
+                                  m->id, prev.defined_at));
         }
       }
       out.push_back(std::move(*m));
@@ -305,7 +346,8 @@ Result<std::vector<Measurement>> load_measurements(const fs::path& dir, const Ca
   return out;
 }
 
-Result<double> training_metric(const Measurement& m, const TrainEstimate& e, const TrainModel& model) {
+Result<double> training_metric(const Measurement& m, const TrainEstimate& e,
+                               const TrainModel& model) {
   const auto& w = model.workload();
   const double B = static_cast<double>(w.global_batch);
   const double s = w.seq;
@@ -403,10 +445,14 @@ ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measu
       }
       const auto& e = found->best;
       double v = 0;
-      if (m.metric == "output_tokens_per_s_per_device") v = e.output_tokens_per_s_per_device;
-      else if (m.metric == "input_tokens_per_s_per_device") v = e.input_tokens_per_s / m.devices;
-      else if (m.metric == "tpot_ms") v = e.tpot_s * 1e3;
-      else v = e.ttft_s * 1e3;
+      if (m.metric == "output_tokens_per_s_per_device")
+        v = e.output_tokens_per_s_per_device;
+      else if (m.metric == "input_tokens_per_s_per_device")
+        v = e.input_tokens_per_s / m.devices;
+      else if (m.metric == "tpot_ms")
+        v = e.tpot_s * 1e3;
+      else
+        v = e.ttft_s * 1e3;
       row.ok = true;
       row.predicted = v;
       row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);

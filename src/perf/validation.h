@@ -58,10 +58,10 @@ Result<std::vector<Measurement>> load_measurements(const std::filesystem::path& 
 struct ValidationRow {
   const Measurement* m = nullptr;
   bool ok = false;
-  std::string error;      // why no prediction was made
+  std::string error;  // why no prediction was made
   double predicted = 0;
-  double rel_error = 0;   // predicted / measured - 1
-  std::string config;     // the parallelism used, "searched" fields marked
+  double rel_error = 0;  // predicted / measured - 1
+  std::string config;    // the parallelism used, "searched" fields marked
 };
 
 struct ValidationSummary {
@@ -77,6 +77,7 @@ struct ValidationSummary {
 ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows);
 
 // The metric of a measurement computed from a training estimate.
-Result<double> training_metric(const Measurement& m, const TrainEstimate& e, const TrainModel& model);
+Result<double> training_metric(const Measurement& m, const TrainEstimate& e,
+                               const TrainModel& model);
 
 }  // namespace suanli

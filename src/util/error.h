@@ -37,12 +37,9 @@ const char* error_code_name(ErrorCode code);
 
 // Propagates the error of a Result-returning expression; for Result<void>
 // or when the value is not needed.
-#define SUANLI_TRY(expr)                                   \
-  do {                                                     \
-    if (auto suanli_r = (expr); !suanli_r)                 \
-      return std::unexpected(std::move(suanli_r).error()); \
+#define SUANLI_TRY(expr)                                                                        \
+  do {                                                                                          \
+    if (auto suanli_r = (expr); !suanli_r) return std::unexpected(std::move(suanli_r).error()); \
   } while (0)
 
-namespace suanli {
-
-}  // namespace suanli
+namespace suanli {}  // namespace suanli

@@ -1,8 +1,8 @@
 #include "util/strings.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 
 namespace suanli {
 
@@ -57,8 +57,8 @@ std::string unknown_id_message(std::string_view kind, std::string_view query,
                                const std::vector<std::string>& candidates) {
   const auto close = closest_matches(query, candidates);
   if (close.empty()) {
-    return fmt::format("unknown {} '{}' ({} known; list them with `suanli catalog`)", kind,
-                       query, candidates.size());
+    return fmt::format("unknown {} '{}' ({} known; list them with `suanli catalog`)", kind, query,
+                       candidates.size());
   }
   return fmt::format("unknown {} '{}' (did you mean: {}?)", kind, query, join(close, ", "));
 }

@@ -9,9 +9,12 @@ std::size_t display_width(const std::string& text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t len = 1;
-    if (c >= 0xF0) len = 4;
-    else if (c >= 0xE0) len = 3;
-    else if (c >= 0xC0) len = 2;
+    if (c >= 0xF0)
+      len = 4;
+    else if (c >= 0xE0)
+      len = 3;
+    else if (c >= 0xC0)
+      len = 2;
     // Three-byte sequences starting at U+2E80 and above are mostly CJK (wide).
     if (len == 3 && c >= 0xE2 && i + 1 < text.size() &&
         (c > 0xE2 || static_cast<unsigned char>(text[i + 1]) >= 0xBA)) {

@@ -1,7 +1,7 @@
 #include "util/toml_reader.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace suanli {
 
@@ -117,7 +117,8 @@ Result<void> TomlView::check_keys(std::initializer_list<std::string_view> allowe
     if (!ok) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return std::unexpected(error(k.str(), fmt::format("unknown key (expected one of: {})", list)));
+      return std::unexpected(
+          error(k.str(), fmt::format("unknown key (expected one of: {})", list)));
     }
   }
   return {};
