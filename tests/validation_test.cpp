@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "perf/validation.h"
+#include "temp_dir.h"
 
 namespace suanli {
 namespace {
@@ -92,20 +93,12 @@ TEST(Validation, RowsWithFixedParallelismUseIt) {
 }
 
 TEST(Validation, MalformedRowNamesFileLineAndKey) {
-  const auto dir = std::filesystem::temp_directory_path() / "suanli-validation-bad";
-  std::filesystem::create_directories(dir);
-  {
-    std::FILE* f = std::fopen((dir / "bad.toml").c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fputs(
-        "[[measurement]]\nid = \"x\"\nkind = \"train\"\nsource = \"s\"\nconfidence = \"verified\"\n"
-        "model = \"llama3-8b\"\naccelerator = \"h100-sxm\"\ndevices = \"eight\"\n"
-        "global_batch = 8\nmetric = \"mfu\"\nvalue = 0.4\n",
-        f);
-    std::fclose(f);
-  }
-  auto rows = load_measurements(dir, bundled());
-  std::filesystem::remove_all(dir);
+  const testing::TempDir dir;
+  dir.write("bad.toml",
+            "[[measurement]]\nid = \"x\"\nkind = \"train\"\nsource = \"s\"\nconfidence = "
+            "\"verified\"\nmodel = \"llama3-8b\"\naccelerator = \"h100-sxm\"\ndevices = "
+            "\"eight\"\nglobal_batch = 8\nmetric = \"mfu\"\nvalue = 0.4\n");
+  auto rows = load_measurements(dir.path(), bundled());
   ASSERT_FALSE(rows);
   EXPECT_NE(rows.error().message.find("bad.toml:8"), std::string::npos) << rows.error().message;
   EXPECT_NE(rows.error().message.find("measurement.devices"), std::string::npos)

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "bundled_catalog.h"
+#include "temp_dir.h"
+
 namespace suanli {
 namespace {
 
@@ -25,49 +28,9 @@ bool contains(const std::string& text, const std::string& part) {
 
 fs::path bundled_data() { return fs::path(SUANLI_SOURCE_DIR) / "data"; }
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("suanli-catalog-test-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& rel, const std::string& text) const {
-    const fs::path p = path_ / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
+using testing::TempDir;
 
- private:
-  fs::path path_;
-};
-
-class BundledCatalog : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto loaded = Catalog::load({{bundled_data()}});
-    if (loaded) {
-      catalog_ = std::make_unique<Catalog>(std::move(*loaded));
-    } else {
-      load_error_ = loaded.error().message;
-    }
-  }
-  static void TearDownTestSuite() { catalog_.reset(); }
-  void SetUp() override { ASSERT_NE(catalog_, nullptr) << "bundled catalog: " << load_error_; }
-
-  static std::unique_ptr<Catalog> catalog_;
-  static std::string load_error_;
-};
-std::unique_ptr<Catalog> BundledCatalog::catalog_;
-std::string BundledCatalog::load_error_;
+class BundledCatalog : public testing::BundledCatalogTest {};
 
 TEST_F(BundledCatalog, AllRequiredAcceleratorsLoad) {
   const std::vector<std::string> ids = {

@@ -10,6 +10,8 @@
 #include <regex>
 #include <string>
 
+#include "temp_dir.h"
+
 namespace suanli {
 namespace {
 
@@ -20,29 +22,7 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 // A fresh temporary directory removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("suanli-toml-test-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Line numbers below are 1-based lines of this text.
 constexpr const char* kDoc =
