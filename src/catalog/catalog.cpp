@@ -450,11 +450,11 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
 }
 
 Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
-  SUANLI_TRY(
-      v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
-                    "selective_recompute", "context_parallel", "interleaved_pipeline",
-                    "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
-                    "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes", "notes"}));
+  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
+                           "selective_recompute", "context_parallel", "interleaved_pipeline",
+                           "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
+                           "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
+                           "zero3_gathers_per_layer", "notes"}));
   if (st.defined_at.empty()) st.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", st.source));
   SUANLI_TRY(read_string(v, "confidence", st.confidence));
@@ -484,6 +484,9 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
     if (**x < 0 || **x > 1) return std::unexpected(v.error(k, "expected a fraction in [0, 1]"));
     st.*member = **x;
   }
+  auto gathers = v.positive_integer("zero3_gathers_per_layer");
+  if (!gathers) return std::unexpected(gathers.error());
+  if (*gathers) st.zero3_gathers_per_layer = static_cast<int>(**gathers);
   auto gb = v.number("grad_reduce_bytes");
   if (!gb) return std::unexpected(gb.error());
   if (*gb) {

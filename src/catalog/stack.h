@@ -25,6 +25,9 @@ struct SoftwareStack {
   double dp_overlap_fraction = 1.0;  // of the last micro-batch's backward/forward
   double pp_overlap_fraction = 0.0;
   double ep_overlap_fraction = 0.0;
+  // ZeRO-3 / FSDP: separate parameter all-gathers per layer and pass (1 for
+  // one flat buffer per layer; DeepSpeed 2021 gathered each tensor).
+  int zero3_gathers_per_layer = 1;
   // Bytes per gradient element in the data-parallel reduction.
   double grad_reduce_bytes = 4.0;
   std::string defined_at;

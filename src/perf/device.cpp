@@ -109,10 +109,12 @@ double ring_allreduce_time(double bytes, int ranks, double bw, double lat) {
   return 2.0 * (k - 1) / k * bytes / bw + 2.0 * log2_steps(ranks) * lat;
 }
 
+// NCCL has no tree algorithm for all-gather / reduce-scatter: the ring's
+// k-1 steps each pay the latency.
 double ring_allgather_time(double bytes, int ranks, double bw, double lat) {
   if (ranks <= 1) return 0.0;
   const double k = ranks;
-  return (k - 1) / k * bytes / bw + log2_steps(ranks) * lat;
+  return (k - 1) / k * bytes / bw + (k - 1) * lat;
 }
 
 double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {

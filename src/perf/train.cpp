@@ -530,7 +530,12 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   {
     const int ranks = par.dp * par.cp;
     const bool in_domain = 1LL * par.tp * ranks <= d.scaleup_domain;
-    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
+    // Across domains, NCCL runs one ring channel per NIC: when k members of
+    // the group share a scale-up domain, each NIC carries 1/k of the
+    // traffic, so the collective sees k NICs' bandwidth (bounded by the
+    // scale-up link the channels also cross).
+    const int per_domain = std::max(1, std::min(ranks, d.scaleup_domain / std::max(1, par.tp)));
+    const double bw = in_domain ? d.scaleup_bw : std::min(d.scaleout_bw * per_domain, d.scaleup_bw);
     const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
     const double params_dev = par.zero >= 3 ? dense_params_dev * dpc : dense_params_dev;
     double rs = 0;
@@ -546,8 +551,11 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     const double ov = w_.stack.dp_overlap_fraction;
     dp_comm = std::max(0.0, rs - ov * stage_bwd) + std::max(0.0, ag - ov * stage_fwd);
     if (par.zero >= 3) {
-      // Parameters gathered for every micro-batch's forward and backward.
-      const double per_mb = 2.0 * ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
+      // Parameters gathered for every micro-batch's forward and backward,
+      // one collective per layer (or per tensor) and pass.
+      const double gathers = static_cast<double>(stage_layers) * w_.stack.zero3_gathers_per_layer;
+      const double per_mb = 2.0 * (ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat) +
+                                   (gathers - 1.0) * (ranks - 1) * lat);
       dp_comm += std::max(0.0, mb * per_mb - ov * mb * (stage_fwd + stage_bwd));
     }
     const double opt_params = par.zero >= 1 ? params_dev / dpc : params_dev;
