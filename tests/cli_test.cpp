@@ -340,3 +340,27 @@ TEST(Cli, BinaryExitStatusForUnknownAccelerator) {
 
 }  // namespace
 }  // namespace suanli::app
+
+namespace suanli::app {
+namespace {
+
+// A chip without a rental price: cost is unknown, so JSON says null (not 0).
+TEST(CliJson, UnknownPriceIsNullNotZero) {
+  std::ostringstream out;
+  std::ostringstream err;
+  const char* argv[] = {"suanli",      "estimate",    "infer",        "--model", "llama2-7b",
+                        "--accel",     "ascend-910",  "--devices",    "1",       "--input-len",
+                        "512",         "--output-len", "128",         "--batch", "4",
+                        "--json"};
+  const int code = run_cli(static_cast<int>(std::size(argv)), argv, out, err);
+  ASSERT_EQ(code, kExitOk) << err.str();
+  const auto j = nlohmann::json::parse(out.str(), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out.str();
+  ASSERT_TRUE(j.contains("cost_per_million_output_tokens_usd"));
+  EXPECT_TRUE(j["cost_per_million_output_tokens_usd"].is_null()) << out.str();
+  EXPECT_EQ(j["compute_precision"], "fp16");  // no BF16 on the original 910: FP16 instead
+  EXPECT_GT(j["output_tokens_per_s"].get<double>(), 0);
+}
+
+}  // namespace
+}  // namespace suanli::app

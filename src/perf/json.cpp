@@ -86,7 +86,7 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
     j["device_hours"] = t.device_hours;
     j["energy_mwh"] = t.energy_mwh;
     j["pue"] = w.pue;
-    j["cost_usd"] = t.cost_usd;
+    j["cost_usd"] = t.cost_usd > 0 ? nlohmann::json(t.cost_usd) : nlohmann::json(nullptr);
     j["cost_basis"] = "device-hours x catalog rental_usd_per_hour";
   }
   return j;
@@ -125,7 +125,9 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
         {"compute_s", e.decode_compute_s},
         {"comm_s", e.decode_comm_s},
         {"bound", e.bound}}},
-      {"cost_per_million_output_tokens_usd", e.cost_per_million_output_tokens_usd},
+      {"cost_per_million_output_tokens_usd",
+       e.cost_per_million_output_tokens_usd > 0 ? nlohmann::json(e.cost_per_million_output_tokens_usd)
+                                                : nlohmann::json(nullptr)},
       {"searched", searched},
       {"device", device_json(dev)},
   };
