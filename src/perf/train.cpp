@@ -799,9 +799,10 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
     if (!have_closest) {
       if (first_error.message.empty()) {
         first_error.message = fmt::format(
-            "no parallel layout of {} devices matches the request (tp·pp·dp·cp must equal "
-            "--devices)",
-            n);
+            "no parallel layout of {} devices matches the request: tp·pp·dp·cp must equal "
+            "--devices, with tp dividing the {} heads (at most the {}-device scale-up domain), pp "
+            "at most the {} layers and dp dividing the global batch of {} sequences",
+            n, m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
       }
       return std::unexpected(first_error);
     }
@@ -811,11 +812,12 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
         fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
                     "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
                     "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
-                    "activations {:.1f}) but {} offers {:.1f} GB usable",
+                    "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
                     result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
                     recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
                     closest.memory.weights / 1e9, closest.memory.grads / 1e9,
                     closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
+                    closest.memory.logits / 1e9,
                     dev.accel ? dev.accel->id : "the device", closest.memory.usable / 1e9));
   }
   return result;
