@@ -128,87 +128,157 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   return t;
 }
 
+// The rules a configuration must satisfy, in the order they are checked.
+// violated_rule() is allocation-free (the search calls it for every
+// candidate); check() turns the first violation into a message.
+enum class TrainModel::Rule {
+  kNone,
+  kNonPositive,
+  kZeroStage,
+  kProduct,
+  kTpHeads,
+  kTpKvHeads,
+  kPpExceedsLayers,
+  kPpDividesLayers,
+  kVppNeedsPp,
+  kVppExceedsStage,
+  kVppDividesStage,
+  kBatchDivides,
+  kInterleaveMicroBatches,
+  kCpSeq,
+  kEpNeedsMoe,
+  kEpDividesExperts,
+  kEpDividesRanks,
+  kStackSp,
+  kStackSelective,
+  kStackCp,
+  kStackVpp,
+  kStackZero,
+  kMoeNeedsSp,
+};
+
+TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
+  const ModelArch& m = w_.model;
+  const SoftwareStack& st = w_.stack;
+  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
+    return Rule::kNonPositive;
+  }
+  if (p.zero < 0 || p.zero > 3) return Rule::kZeroStage;
+  if (1LL * p.tp * p.pp * p.dp * p.cp != devices_) return Rule::kProduct;
+  if (m.heads % p.tp != 0) return Rule::kTpHeads;
+  if (!m.mla && m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0) return Rule::kTpKvHeads;
+  if (p.pp > m.layers) return Rule::kPpExceedsLayers;
+  if (m.layers % p.pp != 0 && !w_.uneven_pipeline) return Rule::kPpDividesLayers;
+  if (p.vpp > 1) {
+    if (p.pp == 1) return Rule::kVppNeedsPp;
+    if (p.vpp > m.layers / p.pp) return Rule::kVppExceedsStage;
+    if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) return Rule::kVppDividesStage;
+  }
+  if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) return Rule::kBatchDivides;
+  if (p.vpp > 1 && (w_.global_batch / (1LL * p.dp * p.micro_batch)) % p.pp != 0) {
+    return Rule::kInterleaveMicroBatches;
+  }
+  if (p.cp > 1 && w_.seq % (2 * p.cp) != 0) return Rule::kCpSeq;
+  if (p.ep > 1) {
+    if (!m.is_moe()) return Rule::kEpNeedsMoe;
+    if (m.moe->experts % p.ep != 0) return Rule::kEpDividesExperts;
+    if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) return Rule::kEpDividesRanks;
+  }
+  if (p.sequence_parallel && p.tp > 1 && !st.sequence_parallel) return Rule::kStackSp;
+  if (p.recompute == Recompute::kSelective && !st.selective_recompute) return Rule::kStackSelective;
+  if (p.cp > 1 && !st.context_parallel) return Rule::kStackCp;
+  if (p.vpp > 1 && !st.interleaved_pipeline) return Rule::kStackVpp;
+  if (p.zero >= 1 && !st.distributed_optimizer) return Rule::kStackZero;
+  if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) return Rule::kMoeNeedsSp;
+  return Rule::kNone;
+}
+
+bool TrainModel::valid(const Parallelism& p) const { return violated_rule(p) == Rule::kNone; }
+
 Result<void> TrainModel::check(const Parallelism& p) const {
   const ModelArch& m = w_.model;
-  auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
-  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
-    return bad("parallel sizes and --micro-batch must be positive");
-  }
-  if (p.zero < 0 || p.zero > 3) return bad(fmt::format("--zero must be 0..3, got {}", p.zero));
-  const long long product = 1LL * p.tp * p.pp * p.dp * p.cp;
-  if (product != devices_) {
-    return bad(fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp, p.dp,
-                           p.cp, product, devices_));
-  }
-  if (m.heads % p.tp != 0) {
-    return bad(fmt::format("TP {} does not divide the {} attention heads", p.tp, m.heads));
-  }
-  if (!m.mla && m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0) {
-    return bad(fmt::format("TP {} and the {} KV heads do not divide each other", p.tp, m.kv_heads));
-  }
-  if (p.pp > m.layers) {
-    return bad(fmt::format("PP {} exceeds the {} layers", p.pp, m.layers));
-  }
-  if (m.layers % p.pp != 0 && !w_.uneven_pipeline) {
-    return bad(
-        fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
-                    "with --uneven-pipeline)",
-                    p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp));
-  }
-  if (p.vpp > 1) {
-    if (p.pp == 1) return bad("--vpp > 1 needs --pp > 1");
-    if (p.vpp > m.layers / p.pp) {
-      return bad(fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp));
-    }
-    if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) {
-      return bad(
-          fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp));
-    }
-  }
-  if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) {
-    return bad(fmt::format("global batch {} is not a multiple of dp·micro-batch = {}·{}",
-                           w_.global_batch, p.dp, p.micro_batch));
-  }
-  const long long mbs = w_.global_batch / (1LL * p.dp * p.micro_batch);
-  if (p.vpp > 1 && mbs % p.pp != 0) {
-    return bad(
-        fmt::format("the interleaved schedule needs the {} micro-batches to be a multiple "
-                    "of PP {}",
-                    mbs, p.pp));
-  }
-  if (p.cp > 1 && w_.seq % (2 * p.cp) != 0) {
-    return bad(
-        fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp, w_.seq));
-  }
-  if (p.ep > 1) {
-    if (!m.is_moe()) return bad("--ep > 1 needs an MoE model");
-    if (m.moe->experts % p.ep != 0) {
-      return bad(fmt::format("EP {} does not divide the {} experts", p.ep, m.moe->experts));
-    }
-    if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) {
-      return bad(fmt::format("EP {} must divide dp·cp·tp = {}", p.ep, p.dp * p.cp * p.tp));
-    }
-  }
   const SoftwareStack& st = w_.stack;
-  if (p.sequence_parallel && p.tp > 1 && !st.sequence_parallel) {
-    return bad(fmt::format("stack '{}' has no sequence parallelism", st.id));
+  std::string msg;
+  switch (violated_rule(p)) {
+    case Rule::kNone:
+      return {};
+    case Rule::kNonPositive:
+      msg = "parallel sizes and --micro-batch must be positive";
+      break;
+    case Rule::kZeroStage:
+      msg = fmt::format("--zero must be 0..3, got {}", p.zero);
+      break;
+    case Rule::kProduct:
+      msg = fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp, p.dp,
+                        p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_);
+      break;
+    case Rule::kTpHeads:
+      msg = fmt::format("TP {} does not divide the {} attention heads", p.tp, m.heads);
+      break;
+    case Rule::kTpKvHeads:
+      msg = fmt::format("TP {} and the {} KV heads do not divide each other", p.tp, m.kv_heads);
+      break;
+    case Rule::kPpExceedsLayers:
+      msg = fmt::format("PP {} exceeds the {} layers", p.pp, m.layers);
+      break;
+    case Rule::kPpDividesLayers:
+      msg = fmt::format(
+          "PP {} does not divide the {} layers (allow stages of {} and {} layers "
+          "with --uneven-pipeline)",
+          p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp);
+      break;
+    case Rule::kVppNeedsPp:
+      msg = "--vpp > 1 needs --pp > 1";
+      break;
+    case Rule::kVppExceedsStage:
+      msg = fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp);
+      break;
+    case Rule::kVppDividesStage:
+      msg = fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp);
+      break;
+    case Rule::kBatchDivides:
+      msg = fmt::format("global batch {} is not a multiple of dp·micro-batch = {}·{}",
+                        w_.global_batch, p.dp, p.micro_batch);
+      break;
+    case Rule::kInterleaveMicroBatches:
+      msg = fmt::format(
+          "the interleaved schedule needs the {} micro-batches to be a multiple of "
+          "PP {}",
+          w_.global_batch / (1LL * p.dp * p.micro_batch), p.pp);
+      break;
+    case Rule::kCpSeq:
+      msg =
+          fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp, w_.seq);
+      break;
+    case Rule::kEpNeedsMoe:
+      msg = "--ep > 1 needs an MoE model";
+      break;
+    case Rule::kEpDividesExperts:
+      msg = fmt::format("EP {} does not divide the {} experts", p.ep, m.moe->experts);
+      break;
+    case Rule::kEpDividesRanks:
+      msg = fmt::format("EP {} must divide dp·cp·tp = {}", p.ep, p.dp * p.cp * p.tp);
+      break;
+    case Rule::kStackSp:
+      msg = fmt::format("stack '{}' has no sequence parallelism", st.id);
+      break;
+    case Rule::kStackSelective:
+      msg = fmt::format("stack '{}' has no selective recomputation (use full or none)", st.id);
+      break;
+    case Rule::kStackCp:
+      msg = fmt::format("stack '{}' has no context parallelism", st.id);
+      break;
+    case Rule::kStackVpp:
+      msg = fmt::format("stack '{}' has no interleaved pipeline schedule", st.id);
+      break;
+    case Rule::kStackZero:
+      msg = fmt::format("stack '{}' has no sharded optimizer (use --zero 0)", st.id);
+      break;
+    case Rule::kMoeNeedsSp:
+      msg = "MoE layers with TP > 1 need --sequence-parallel";
+      break;
   }
-  if (p.recompute == Recompute::kSelective && !st.selective_recompute) {
-    return bad(fmt::format("stack '{}' has no selective recomputation (use full or none)", st.id));
-  }
-  if (p.cp > 1 && !st.context_parallel) {
-    return bad(fmt::format("stack '{}' has no context parallelism", st.id));
-  }
-  if (p.vpp > 1 && !st.interleaved_pipeline) {
-    return bad(fmt::format("stack '{}' has no interleaved pipeline schedule", st.id));
-  }
-  if (p.zero >= 1 && !st.distributed_optimizer) {
-    return bad(fmt::format("stack '{}' has no sharded optimizer (use --zero 0)", st.id));
-  }
-  if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) {
-    return bad("MoE layers with TP > 1 need --sequence-parallel");
-  }
-  return {};
+  return fail(ErrorCode::kInvalidArgument, std::move(msg));
 }
 
 int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
@@ -765,8 +835,8 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
                 for (Recompute rc : recs) {
                   for (int zero : zeros) {
                     Parallelism par{tp, pp, dp, cp, ep, vpp, mb, rc, sp, zero};
-                    if (auto ok = model.check(par); !ok) {
-                      if (first_error.message.empty()) first_error = ok.error();
+                    if (!model.valid(par)) {
+                      if (first_error.message.empty()) first_error = model.check(par).error();
                       continue;
                     }
                     ++result.candidates;
@@ -817,8 +887,8 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
                     recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
                     closest.memory.weights / 1e9, closest.memory.grads / 1e9,
                     closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
-                    closest.memory.logits / 1e9,
-                    dev.accel ? dev.accel->id : "the device", closest.memory.usable / 1e9));
+                    closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",
+                    closest.memory.usable / 1e9));
   }
   return result;
 }

@@ -91,6 +91,8 @@ class TrainModel {
   // Checks a configuration against the model and device count; the error
   // says which rule failed (TP must divide heads, …).
   Result<void> check(const Parallelism& par) const;
+  // The same rules without building a message (the search's hot path).
+  bool valid(const Parallelism& par) const;
   // Evaluates a configuration that passed check(). Allocation-free.
   TrainEstimate evaluate(const Parallelism& par) const;
   // Memory only (cheap), for pruning.
@@ -102,6 +104,8 @@ class TrainModel {
   double model_flops_per_token() const { return model_flops_per_token_; }
 
  private:
+  enum class Rule;
+  Rule violated_rule(const Parallelism& par) const;
   struct Gemm {
     double k = 0;       // input features
     double n = 0;       // output features
