@@ -348,10 +348,10 @@ namespace {
 TEST(CliJson, UnknownPriceIsNullNotZero) {
   std::ostringstream out;
   std::ostringstream err;
-  const char* argv[] = {"suanli",      "estimate",    "infer",        "--model", "llama2-7b",
-                        "--accel",     "ascend-910",  "--devices",    "1",       "--input-len",
-                        "512",         "--output-len", "128",         "--batch", "4",
-                        "--json"};
+  const char* argv[] = {"suanli",    "estimate",    "infer",      "--model",
+                        "llama2-7b", "--accel",     "ascend-910", "--devices",
+                        "1",         "--input-len", "512",        "--output-len",
+                        "128",       "--batch",     "4",          "--json"};
   const int code = run_cli(static_cast<int>(std::size(argv)), argv, out, err);
   ASSERT_EQ(code, kExitOk) << err.str();
   const auto j = nlohmann::json::parse(out.str(), nullptr, false);

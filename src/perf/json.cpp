@@ -126,8 +126,9 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
         {"comm_s", e.decode_comm_s},
         {"bound", e.bound}}},
       {"cost_per_million_output_tokens_usd",
-       e.cost_per_million_output_tokens_usd > 0 ? nlohmann::json(e.cost_per_million_output_tokens_usd)
-                                                : nlohmann::json(nullptr)},
+       e.cost_per_million_output_tokens_usd > 0
+           ? nlohmann::json(e.cost_per_million_output_tokens_usd)
+           : nlohmann::json(nullptr)},
       {"searched", searched},
       {"device", device_json(dev)},
   };
