@@ -49,6 +49,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_estimate(app, ctx);
   register_compare(app, ctx);
   register_validate(app, ctx);
+  register_replay(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

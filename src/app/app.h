@@ -58,5 +58,6 @@ void register_classify(CLI::App& app, Context& ctx);
 void register_estimate(CLI::App& app, Context& ctx);
 void register_compare(CLI::App& app, Context& ctx);
 void register_validate(CLI::App& app, Context& ctx);
+void register_replay(CLI::App& app, Context& ctx);
 
 }  // namespace suanli::app
