@@ -79,7 +79,8 @@ int run(Context& ctx, const ReplayState& s) {
                      {"gpu_allocation_ratio_at_target_pct", r.gpu_allocation_ratio_at_target_pct},
                      {"skipped_rows", skipped},
                      {"wall_time_s", wall}};
-    if (*policy == PolicyKind::kFgd) j["typical_pod_classes"] = r.typical_pod_classes;
+    if (*policy == PolicyKind::kFgd || *policy == PolicyKind::kFgdPlus)
+      j["typical_pod_classes"] = r.typical_pod_classes;
     ctx.out() << j.dump(2) << "\n";
   } else {
     TextTable t({"metric", "value"});
@@ -121,7 +122,7 @@ void register_replay(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--policy", state->policy,
-                  "random | dotprod | gpu-clustering | gpu-packing | bestfit | fgd")
+                  "random | dotprod | gpu-clustering | gpu-packing | bestfit | fgd | fgd-plus")
       ->required();
   cmd->add_option("--inflate", state->inflate,
                   "Target arrived GPU demand as a multiple of cluster GPUs")

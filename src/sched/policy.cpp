@@ -21,9 +21,10 @@ constexpr double kMaxSpecCpu = 128000;
 constexpr double kMaxSpecGpu = 8000;
 constexpr int kMaxSpecGpuMilli = 8000;
 
-constexpr std::array<PolicyKind, 6> kAllPolicies{
+constexpr std::array<PolicyKind, 7> kAllPolicies{
     PolicyKind::kRandom,     PolicyKind::kDotProduct, PolicyKind::kGpuClustering,
-    PolicyKind::kGpuPacking, PolicyKind::kBestFit,    PolicyKind::kFgd};
+    PolicyKind::kGpuPacking, PolicyKind::kBestFit,    PolicyKind::kFgd,
+    PolicyKind::kFgdPlus};
 
 // FGD's fragment categories, in the reference's order; index 2 ("Q3",
 // satisfied) is the only one that is not fragmentation.
@@ -249,6 +250,130 @@ class FgdPolicy final : public ScoredPolicy {
   std::vector<FragEntry> frag_;
 };
 
+// fgd-plus: FGD's integer score softened by best fit. CPU-only and whole-GPU
+// pods score FGD's value minus up to 3 points for the room the node would
+// have left (best fit's CPU and GPU leftover), so FGD's many ties and
+// one-point near-ties go to the tightest node instead of a random one,
+// packing pods that leave no partial GPUs; sharing pods keep FGD's node
+// score and, inside the node, take the GPU with the largest fragmentation
+// decrease (not the rounded score), the tightest one on ties.
+class FgdPlusPolicy final : public PlacementPolicy {
+ public:
+  FgdPlusPolicy(std::vector<TypicalPod> typical, std::vector<int> tie_rank)
+      : typical_(std::move(typical)), tie_rank_(std::move(tie_rank)) {}
+  PolicyKind kind() const override { return PolicyKind::kFgdPlus; }
+
+  Placement choose(const ClusterState& cluster, const PodRequest& pod,
+                   std::span<const int> feasible, Rng& /*rng*/) override {
+    int node = -1;
+    ScoredPlus best;
+    for (const int n : feasible) {
+      const ScoredPlus s = cached(cluster, n, pod);
+      if (node < 0 || s.score > best.score || (s.score == best.score && rank(n) < rank(node))) {
+        best = s;
+        node = n;
+      }
+    }
+    std::uint32_t mask = best.gpu_mask;
+    if (pod.num_gpu > 0 && mask == 0) mask = best_fit_gpus(cluster.node(node), pod);
+    return {node, mask};
+  }
+
+ private:
+  // Up to this many score points for a perfect fit (no CPU or GPU left).
+  static constexpr double kBestFitPoints = 3;
+
+  struct ScoredPlus {
+    double score = 0;
+    std::uint32_t gpu_mask = 0;
+  };
+
+  int rank(int node) const {
+    return tie_rank_.empty() ? node : tie_rank_[static_cast<std::size_t>(node)];
+  }
+
+  ScoredPlus evaluate(const NodeState& n, const PodRequest& pod, double node_frag) const {
+    const std::int64_t cpu_after = n.cpu_left - pod.cpu_milli;
+    if (pod.sharing()) {
+      int best_gpu = -1;
+      double best_decrease = 0;
+      for (int i = 0; i < n.gpu_count; ++i) {
+        const int left = n.gpu_left[static_cast<std::size_t>(i)];
+        if (left < pod.gpu_milli) continue;
+        bool seen = false;  // an earlier GPU with the same free milli scores the same
+        for (int j = 0; j < i && !seen; ++j) seen = n.gpu_left[static_cast<std::size_t>(j)] == left;
+        if (seen) continue;
+        auto after = n.gpu_left;
+        after[static_cast<std::size_t>(i)] -= pod.gpu_milli;
+        const double decrease =
+            node_frag - fragmentation(n.model, cpu_after, after, n.gpu_count, typical_);
+        if (best_gpu < 0 || decrease > best_decrease ||
+            (decrease == best_decrease && left < n.gpu_left[static_cast<std::size_t>(best_gpu)])) {
+          best_gpu = i;
+          best_decrease = decrease;
+        }
+      }
+      if (best_gpu < 0) return {};
+      return {static_cast<double>(sigmoid_score(best_decrease)), 1u << best_gpu};
+    }
+    auto after = n.gpu_left;
+    std::uint32_t mask = 0;
+    if (pod.num_gpu > 0) {
+      mask = first_free_gpus(n, pod.num_gpu);
+      for (int i = 0; i < n.gpu_count; ++i) {
+        if ((mask >> i) & 1u) after[static_cast<std::size_t>(i)] -= pod.gpu_milli;
+      }
+    }
+    const double decrease =
+        node_frag - fragmentation(n.model, cpu_after, after, n.gpu_count, typical_);
+    const double leftover =
+        (static_cast<double>(cpu_after) / kMaxSpecCpu +
+         static_cast<double>(n.gpu_left_total() - pod.total_gpu_milli()) / kMaxSpecGpu) *
+        0.5;
+    return {sigmoid_score(decrease) - kBestFitPoints * leftover, mask};
+  }
+
+  struct Entry {
+    std::uint64_t version_plus_one = 0;
+    ScoredPlus value;
+  };
+  struct FragEntry {
+    std::uint64_t version_plus_one = 0;
+    double frag = 0;
+  };
+
+  // Cached per node version (fragmentation) and per node version and pod
+  // class (score), as ScoredPolicy and FgdPolicy do.
+  ScoredPlus cached(const ClusterState& cluster, int node, const PodRequest& pod) {
+    const NodeState& n = cluster.node(node);
+    const std::size_t nodes = cluster.nodes().size();
+    if (frag_.size() != nodes) frag_.assign(nodes, FragEntry{});
+    FragEntry& f = frag_[static_cast<std::size_t>(node)];
+    if (f.version_plus_one != n.version + 1) {
+      f.frag = node_gpu_fragmentation(n, typical_);
+      f.version_plus_one = n.version + 1;
+    }
+    if (pod.type_id < 0) return evaluate(n, pod, f.frag);
+    if (pod.type_id >= stride_ || cache_.size() != nodes * static_cast<std::size_t>(stride_)) {
+      stride_ = std::max(stride_, pod.type_id + 1);
+      cache_.assign(nodes * static_cast<std::size_t>(stride_), Entry{});
+    }
+    Entry& e = cache_[static_cast<std::size_t>(node) * static_cast<std::size_t>(stride_) +
+                      static_cast<std::size_t>(pod.type_id)];
+    if (e.version_plus_one != n.version + 1) {
+      e.value = evaluate(n, pod, f.frag);
+      e.version_plus_one = n.version + 1;
+    }
+    return e.value;
+  }
+
+  std::vector<TypicalPod> typical_;
+  std::vector<int> tie_rank_;
+  std::vector<Entry> cache_;
+  std::vector<FragEntry> frag_;
+  int stride_ = 0;
+};
+
 auto class_key(const PodRequest& p) {
   return std::make_tuple(p.cpu_milli, p.gpu_milli, p.num_gpu, p.gpu_spec);
 }
@@ -269,6 +394,8 @@ std::string_view policy_name(PolicyKind kind) {
       return "bestfit";
     case PolicyKind::kFgd:
       return "fgd";
+    case PolicyKind::kFgdPlus:
+      return "fgd-plus";
   }
   return "?";
 }
@@ -446,6 +573,9 @@ std::unique_ptr<PlacementPolicy> make_policy(PolicyKind kind, PolicyOptions opti
       return std::make_unique<BestFitPolicy>(std::move(options.tie_rank));
     case PolicyKind::kFgd:
       return std::make_unique<FgdPolicy>(std::move(options.typical), std::move(options.tie_rank));
+    case PolicyKind::kFgdPlus:
+      return std::make_unique<FgdPlusPolicy>(std::move(options.typical),
+                                             std::move(options.tie_rank));
   }
   return nullptr;
 }

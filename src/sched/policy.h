@@ -6,6 +6,8 @@
 // name, and their simulator prefixes node names with a seeded random
 // permutation); then a GPU selection method picks the GPUs inside the node
 // (best fit, random, or FGD's own).
+// Besides the paper's six, fgd-plus is our own: FGD's score softened by
+// best fit (see policy.cpp).
 #pragma once
 
 #include <cstdint>
@@ -21,9 +23,18 @@
 
 namespace suanli {
 
-enum class PolicyKind { kRandom, kDotProduct, kGpuClustering, kGpuPacking, kBestFit, kFgd };
+enum class PolicyKind {
+  kRandom,
+  kDotProduct,
+  kGpuClustering,
+  kGpuPacking,
+  kBestFit,
+  kFgd,
+  kFgdPlus
+};
 
-// "random", "dotprod", "gpu-clustering", "gpu-packing", "bestfit", "fgd".
+// "random", "dotprod", "gpu-clustering", "gpu-packing", "bestfit", "fgd",
+// "fgd-plus".
 std::string_view policy_name(PolicyKind kind);
 Result<PolicyKind> parse_policy(std::string_view name);
 std::span<const PolicyKind> all_policies();
@@ -79,7 +90,7 @@ class PlacementPolicy {
 };
 
 struct PolicyOptions {
-  std::vector<TypicalPod> typical;  // FGD's workload distribution (FGD only)
+  std::vector<TypicalPod> typical;  // FGD's workload distribution (FGD, fgd-plus)
   // tie_rank[node]: ties go to the smallest rank. Empty: the node index.
   std::vector<int> tie_rank;
 };

@@ -72,7 +72,7 @@ Result<ReplayResult> replay_openb(const std::vector<OpenbNode>& nodes,
   result.trace_pods = static_cast<int>(pods.size());
 
   PolicyOptions policy_options;
-  if (options.policy == PolicyKind::kFgd) {
+  if (options.policy == PolicyKind::kFgd || options.policy == PolicyKind::kFgdPlus) {
     policy_options.typical = typical_pods(workload, options.typical);
     result.typical_pod_classes = static_cast<int>(policy_options.typical.size());
   }
