@@ -12,7 +12,7 @@
 
 #include "catalog/catalog.h"
 
-namespace CLI {
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
 }
 

@@ -9,7 +9,7 @@
 #include "perf/infer.h"
 #include "perf/train.h"
 
-namespace CLI {
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
 }
 

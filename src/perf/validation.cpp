@@ -213,7 +213,7 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     }
     auto sp = v.boolean("sequence_parallel");
     if (!sp) return std::unexpected(sp.error());
-    if (*sp) r.sequence_parallel = **sp;
+    r.sequence_parallel = *sp;  // absent: searched
     auto un = v.boolean("uneven_pipeline");
     if (!un) return std::unexpected(un.error());
     m.uneven_pipeline = un->value_or(false);

@@ -30,7 +30,7 @@ std::size_t display_width(const std::string& text) {
 TextTable::TextTable(std::vector<std::string> header)
     : header_(std::move(header)), right_(header_.size(), false) {}
 
-void TextTable::set_right_aligned(std::vector<std::size_t> columns) {
+void TextTable::set_right_aligned(const std::vector<std::size_t>& columns) {
   for (auto c : columns) {
     if (c < right_.size()) right_[c] = true;
   }

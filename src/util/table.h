@@ -10,7 +10,7 @@ class TextTable {
  public:
   explicit TextTable(std::vector<std::string> header);
   // Columns whose index is listed are right-aligned (numbers).
-  void set_right_aligned(std::vector<std::size_t> columns);
+  void set_right_aligned(const std::vector<std::size_t>& columns);
   void add_row(std::vector<std::string> row);
   std::string render() const;
 

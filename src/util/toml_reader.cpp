@@ -35,7 +35,7 @@ Error TomlView::error(std::string_view key, std::string_view what) const {
 Result<std::optional<std::string>> TomlView::string(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return std::optional<std::string>{};
-  if (auto v = node->value<std::string>(); v && node->is_string()) return std::optional(*v);
+  if (auto v = node->value<std::string>(); v && node->is_string()) return v;
   return std::unexpected(error(key, "expected a string"));
 }
 
@@ -53,7 +53,7 @@ Result<std::optional<double>> TomlView::number(std::string_view key) const {
 Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return std::optional<long long>{};
-  if (node->is_integer()) return std::optional(*node->value<long long>());
+  if (node->is_integer()) return node->value<long long>();
   if (node->is_floating_point()) {
     const double v = *node->value<double>();
     if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) {
@@ -66,7 +66,7 @@ Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
 Result<std::optional<bool>> TomlView::boolean(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return std::optional<bool>{};
-  if (node->is_boolean()) return std::optional(*node->value<bool>());
+  if (node->is_boolean()) return node->value<bool>();
   return std::unexpected(error(key, "expected true or false"));
 }
 
