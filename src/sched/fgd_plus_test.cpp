@@ -12,21 +12,13 @@
 #include "sched/policy.h"
 #include "sched/replay.h"
 
+#include "sched_fixtures.h"
+
 namespace suanli {
 namespace {
 
-OpenbNode node(const std::string& name, std::int64_t cpu, int gpus, const std::string& model) {
-  return OpenbNode{name, cpu, 1 << 20, gpus, gpus > 0 ? model : ""};
-}
-
-PodRequest pod(std::int64_t cpu, int num_gpu, int gpu_milli) {
-  PodRequest p;
-  p.cpu_milli = cpu;
-  p.memory_mib = 1024;
-  p.num_gpu = num_gpu;
-  p.gpu_milli = gpu_milli;
-  return p;
-}
+using testing::node;
+using testing::pod;
 
 Placement choose(PolicyKind kind, const ClusterState& c, const PodRequest& p,
                  const std::vector<TypicalPod>& typical) {
@@ -76,17 +68,8 @@ TEST(FgdPlusTest, SharingPodsKeepFgdsNodeChoice) {
 }
 
 std::filesystem::path trace_dir() {
-  std::vector<std::filesystem::path> candidates;
-  if (const char* env = std::getenv("SUANLI_TRACES"); env != nullptr && *env != '\0') {
-    candidates.emplace_back(std::filesystem::path(env) / "alibaba-gpu-v2023");
-    candidates.emplace_back(env);
-  }
-  candidates.emplace_back(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" / "traces" /
-                          "alibaba-gpu-v2023");
-  for (const auto& c : candidates) {
-    if (std::filesystem::exists(c / "openb_node_list_gpu_node.csv")) return c;
-  }
-  return {};
+  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" /
+                              "traces");
 }
 
 TEST(FgdPlusTraceTest, BeatsFgdOnTheDefaultTrace) {

@@ -1,5 +1,7 @@
 #include "sched/openb_trace.h"
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -268,6 +270,20 @@ std::vector<std::string> gpu_models_of(const std::vector<OpenbNode>& nodes) {
     if (!n.gpu_model.empty()) models.insert(n.gpu_model);
   }
   return {models.begin(), models.end()};
+}
+
+std::filesystem::path find_openb_trace_dir(const std::filesystem::path& fallback_traces_dir) {
+  std::vector<std::filesystem::path> candidates;
+  if (const char* env = std::getenv("SUANLI_TRACES"); env != nullptr && *env != '\0') {
+    candidates.emplace_back(std::filesystem::path(env) / "alibaba-gpu-v2023");
+    candidates.emplace_back(env);
+  }
+  candidates.emplace_back(fallback_traces_dir / "alibaba-gpu-v2023");
+  for (const auto& c : candidates) {
+    std::error_code ec;
+    if (std::filesystem::exists(c / "openb_node_list_gpu_node.csv", ec)) return c;
+  }
+  return {};
 }
 
 }  // namespace suanli

@@ -57,6 +57,11 @@ Result<OpenbPodList> read_openb_pods(const std::filesystem::path& file,
                                      const std::vector<std::string>& known_gpu_models,
                                      const ReadOptions& options = {});
 
+// Where the Alibaba openb trace is: $SUANLI_TRACES (the traces folder or the
+// alibaba-gpu-v2023 folder itself), else `fallback_traces_dir`/
+// alibaba-gpu-v2023. Empty when neither holds the node list.
+std::filesystem::path find_openb_trace_dir(const std::filesystem::path& fallback_traces_dir);
+
 // The distinct GPU models of a node list, sorted.
 std::vector<std::string> gpu_models_of(const std::vector<OpenbNode>& nodes);
 

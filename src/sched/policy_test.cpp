@@ -7,21 +7,13 @@
 #include <bit>
 #include <vector>
 
+#include "sched_fixtures.h"
+
 namespace suanli {
 namespace {
 
-OpenbNode node(const std::string& name, std::int64_t cpu, int gpus, const std::string& model) {
-  return OpenbNode{name, cpu, 1 << 20, gpus, gpus > 0 ? model : ""};
-}
-
-PodRequest pod(std::int64_t cpu, int num_gpu, int gpu_milli) {
-  PodRequest p;
-  p.cpu_milli = cpu;
-  p.memory_mib = 1024;
-  p.num_gpu = num_gpu;
-  p.gpu_milli = gpu_milli;
-  return p;
-}
+using testing::node;
+using testing::pod;
 
 ClusterState cluster_of(const std::vector<OpenbNode>& nodes) {
   auto c = ClusterState::from_openb(nodes);

@@ -24,17 +24,8 @@ namespace {
 // alibaba-gpu-v2023 folder itself), else ../shared/traces next to the
 // source tree. Empty when absent.
 std::filesystem::path trace_dir() {
-  std::vector<std::filesystem::path> candidates;
-  if (const char* env = std::getenv("SUANLI_TRACES"); env != nullptr && *env != '\0') {
-    candidates.emplace_back(std::filesystem::path(env) / "alibaba-gpu-v2023");
-    candidates.emplace_back(env);
-  }
-  candidates.emplace_back(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" / "traces" /
-                          "alibaba-gpu-v2023");
-  for (const auto& c : candidates) {
-    if (std::filesystem::exists(c / "openb_node_list_gpu_node.csv")) return c;
-  }
-  return {};
+  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" /
+                              "traces");
 }
 
 #define SKIP_WITHOUT_TRACE(dir)                                                      \
