@@ -18,11 +18,11 @@
 namespace suanli {
 
 inline constexpr int kGpuMilli = 1000;    // one whole GPU
-inline constexpr int kMaxNodeGpus = 8;    // GPUs per node, at most
+inline constexpr int kMaxNodeGpus = 16;   // devices per node, at most
 inline constexpr int kMaxGpuModels = 32;  // models per cluster (bit mask)
 inline constexpr int kNoAffinity = -1;    // pod affinity tag: CPU-only pod
 inline constexpr int kShareAffinity = 0;  // pod affinity tag: GPU-sharing pod
-inline constexpr int kAffinityTags = 9;   // share, then 1..8 whole GPUs
+inline constexpr int kAffinityTags = kMaxNodeGpus + 1;  // share, then 1..16 whole GPUs
 
 struct PodRequest {
   std::int64_t cpu_milli = 0;
@@ -49,7 +49,7 @@ struct NodeState {
   int model = -1;  // index into ClusterState::models(); -1 for a CPU-only node
   int gpu_count = 0;
   std::array<int, kMaxNodeGpus> gpu_left{};  // first gpu_count entries are used
-  // Pods placed per affinity tag (share, 1..8 GPUs), and how many tags occur.
+  // Pods placed per affinity tag (share, 1..16 GPUs), and how many tags occur.
   std::array<int, kAffinityTags> affinity{};
   int affinity_kinds = 0;
   std::uint64_t version = 0;  // bumped by every placement on this node

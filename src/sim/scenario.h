@@ -1,0 +1,139 @@
+// A simulation scenario, as read from TOML (docs/scenario-format.md): the
+// fleet (sites, accelerator types from the catalog, node pools), tenants,
+// policy rules, scheduler choice, workloads (generators, explicit jobs,
+// openb trace imports), deliveries and node events, seed and horizon.
+// Everything is resolved against the catalog at load time, so a scenario
+// that loads can be simulated; errors name file:line and the key.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "sched/fleet.h"
+#include "sched/job.h"
+#include "sched/rules.h"
+#include "sched/scheduler.h"
+#include "util/error.h"
+
+namespace suanli {
+
+// A range sampled uniformly (log-uniformly when `log`); min == max: fixed.
+struct SampleRange {
+  double min = 0;
+  double max = 0;
+  bool log = false;
+};
+
+// How a job's work is given. Exactly one of:
+// - model + tokens: the estimator gives tokens/s on each type for the
+//   job's device count (training, fine-tune: training throughput;
+//   inference: output tokens/s at input_len/output_len);
+// - reference_hours on a reference accelerator: scaled to other types by
+//   the estimator's throughput for `model` when given, else by effective
+//   dense BF16 compute (peak x the chip's GEMM efficiency).
+struct WorkSpec {
+  std::string model;                  // catalog model ID ("" when not given)
+  std::optional<SampleRange> tokens;  // training/fine-tune tokens, or output tokens served
+  std::optional<SampleRange> reference_hours;
+  std::string reference;  // catalog accelerator ID of the reference device
+  int input_len = 2048;   // inference only
+  int output_len = 512;   // inference only
+};
+
+struct JobTemplate {
+  std::string name;  // job names are name-<n>
+  double weight = 1;
+  JobKind kind = JobKind::kTraining;
+  std::vector<int> devices{1};  // choices, equally likely
+  std::optional<int> tp;        // default: min(devices, 8)
+  int gpu_milli = 1000;
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_mib = 0;
+  int priority = 0;
+  std::optional<Sensitivity> sensitivity;  // default: the tenant's
+  std::vector<std::string> allowed;        // catalog IDs; empty: any type in the fleet
+  WorkSpec work;
+  double checkpoint_interval_s = 0;
+  std::string defined_at;  // "file:line"
+};
+
+// Poisson arrivals of jobs drawn from weighted templates.
+struct Generator {
+  TenantId tenant;
+  double rate_per_hour = 1;
+  int count = 0;           // jobs to generate
+  SimTime start = 0;       // first possible arrival
+  std::vector<JobTemplate> templates;
+  std::string defined_at;
+};
+
+// One explicit job.
+struct ScenarioJob {
+  TenantId tenant;
+  SimTime submit = 0;
+  JobTemplate job;  // devices: exactly one choice; ranges: fixed
+};
+
+// Pods of an openb trace (the FGD paper's CSVs) as jobs: arrival at
+// creation_time, work = (deletion_time - scheduled_time) on the reference
+// type the pod's GPU model maps to, fractional GPUs kept.
+struct TraceImport {
+  std::filesystem::path pods;  // resolved: relative to the scenario file, or $SUANLI_TRACES
+  TenantId tenant;
+  std::map<std::string, std::string> gpu_map;  // trace GPU model -> catalog ID
+  std::string default_reference;               // for pods without gpu_spec
+  int limit = 0;                               // 0: all pods
+  double time_scale = 1;                       // multiplies arrival times and durations
+  bool skip_bad_rows = false;
+  std::string defined_at;
+};
+
+struct Delivery {
+  SimTime at = 0;
+  NodePool pool;
+  std::string defined_at;
+};
+
+struct NodeEvent {
+  SimTime at = 0;
+  std::string node;  // node name
+  bool up = false;
+  std::string defined_at;
+};
+
+struct SimulationOptions {
+  std::optional<SimTime> until;  // horizon; jobs still queued or running then are reported unfinished
+  double sample_interval_s = 3600;  // utilisation/share time series
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::filesystem::path file;
+  std::uint64_t seed = 1;
+  Fleet fleet;  // sites, types and the initial pools already added
+  std::vector<NodePool> pools;  // as listed (for reports)
+  std::vector<Tenant> tenants;
+  std::vector<Rule> rules;
+  SchedulerConfig scheduler;
+  SimulationOptions simulation;
+  std::vector<Generator> generators;
+  std::vector<ScenarioJob> jobs;
+  std::vector<TraceImport> traces;
+  std::vector<Delivery> deliveries;
+  std::vector<NodeEvent> node_events;
+};
+
+// Reads and resolves a scenario. Accelerators and models must be in the
+// catalog; tenants named by rules and workloads must be declared; unknown
+// keys are errors (typos must not pass silently).
+Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog);
+// The same from text (tests); `file` is used in messages and to resolve paths.
+Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
+                                const Catalog& catalog);
+
+}  // namespace suanli
