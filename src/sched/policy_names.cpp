@@ -1,0 +1,81 @@
+// Names of the scheduling core's enums, as scenario files and the CLI spell them.
+#include <array>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "sched/scheduler.h"
+
+namespace suanli {
+
+namespace {
+
+constexpr std::array<std::pair<QueuePolicy, std::string_view>, 4> kQueues{{
+    {QueuePolicy::kFifo, "fifo"},
+    {QueuePolicy::kPriority, "priority"},
+    {QueuePolicy::kShortestFirst, "sjf"},
+    {QueuePolicy::kFairShare, "fair-share"},
+}};
+
+constexpr std::array<std::pair<PlacementPolicy, std::string_view>, 8> kPlacements{{
+    {PlacementPolicy::kFirstFit, "first-fit"},
+    {PlacementPolicy::kBestFit, "best-fit"},
+    {PlacementPolicy::kDotProduct, "dotprod"},
+    {PlacementPolicy::kGpuPacking, "gpu-packing"},
+    {PlacementPolicy::kGpuClustering, "gpu-clustering"},
+    {PlacementPolicy::kRandom, "random"},
+    {PlacementPolicy::kFgd, "fgd"},
+    {PlacementPolicy::kHetero, "hetero"},
+}};
+
+constexpr std::array<PlacementPolicy, 8> kAllPlacements{
+    PlacementPolicy::kFirstFit,      PlacementPolicy::kBestFit, PlacementPolicy::kDotProduct,
+    PlacementPolicy::kGpuPacking,    PlacementPolicy::kGpuClustering,
+    PlacementPolicy::kRandom,        PlacementPolicy::kFgd,     PlacementPolicy::kHetero};
+
+constexpr std::array<std::pair<DecisionKind, std::string_view>, 9> kDecisions{{
+    {DecisionKind::kSubmit, "submit"},
+    {DecisionKind::kPlace, "place"},
+    {DecisionKind::kQueue, "queue"},
+    {DecisionKind::kPreempt, "preempt"},
+    {DecisionKind::kEvict, "evict"},
+    {DecisionKind::kKill, "kill"},
+    {DecisionKind::kComplete, "complete"},
+    {DecisionKind::kFail, "fail"},
+    {DecisionKind::kRule, "rule"},
+}};
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
+  for (const auto& [v, name] : names)
+    if (v == value) return name;
+  return "?";
+}
+
+template <class E, std::size_t N>
+Result<E> parse_of(const std::array<std::pair<E, std::string_view>, N>& names,
+                   std::string_view text, std::string_view what) {
+  std::string choices;
+  for (const auto& [v, name] : names) {
+    if (name == text) return v;
+    if (!choices.empty()) choices += ", ";
+    choices += name;
+  }
+  return fail(ErrorCode::kInvalidArgument,
+              fmt::format("unknown {} '{}' (expected one of: {})", what, text, choices));
+}
+
+}  // namespace
+
+std::string_view queue_policy_name(QueuePolicy p) { return name_of(kQueues, p); }
+Result<QueuePolicy> parse_queue_policy(std::string_view text) {
+  return parse_of(kQueues, text, "queue policy");
+}
+std::string_view placement_policy_name(PlacementPolicy p) { return name_of(kPlacements, p); }
+Result<PlacementPolicy> parse_placement_policy(std::string_view text) {
+  return parse_of(kPlacements, text, "placement policy");
+}
+std::span<const PlacementPolicy> all_placement_policies() { return kAllPlacements; }
+std::string_view decision_kind_name(DecisionKind kind) { return name_of(kDecisions, kind); }
+
+}  // namespace suanli
