@@ -7,6 +7,9 @@
 #pragma once
 
 #include <compare>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
