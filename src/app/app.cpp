@@ -50,6 +50,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_compare(app, ctx);
   register_validate(app, ctx);
   register_replay(app, ctx);
+  register_simulate(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

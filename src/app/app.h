@@ -59,5 +59,6 @@ void register_estimate(CLI::App& app, Context& ctx);
 void register_compare(CLI::App& app, Context& ctx);
 void register_validate(CLI::App& app, Context& ctx);
 void register_replay(CLI::App& app, Context& ctx);
+void register_simulate(CLI::App& app, Context& ctx);
 
 }  // namespace suanli::app

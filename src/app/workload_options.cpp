@@ -108,21 +108,12 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainFla
   if (f.seq && *f.seq <= 0) {
     return fail(ErrorCode::kInvalidArgument, fmt::format("--seq must be positive, got {}", *f.seq));
   }
-  w.seq = f.seq ? *f.seq : (w.model.default_seq > 0 ? w.model.default_seq : 2048);
+  w.seq = f.seq ? *f.seq : default_seq(w.model);
   if (f.global_batch && *f.global_batch <= 0) {
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("--global-batch must be positive, got {}", *f.global_batch));
   }
-  if (f.global_batch) {
-    w.global_batch = *f.global_batch;
-  } else {
-    const double tokens = w.model.default_global_batch_tokens > 0
-                              ? static_cast<double>(w.model.default_global_batch_tokens)
-                              : 4194304.0;
-    const double seqs = tokens / w.seq;
-    w.global_batch = seqs >= 64 ? static_cast<long long>(std::llround(seqs / 64.0)) * 64
-                                : std::max<long long>(1, std::llround(seqs));
-  }
+  w.global_batch = f.global_batch ? *f.global_batch : default_global_batch(w.model, w.seq);
   auto p = parse_precision(f.precision);
   if (!p || (*p != Precision::kBf16 && *p != Precision::kFp8)) {
     return fail(ErrorCode::kInvalidArgument, "--precision must be bf16 or fp8 for training");

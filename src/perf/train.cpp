@@ -905,4 +905,15 @@ TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {
   return t;
 }
 
+int default_seq(const ModelArch& model) { return model.default_seq > 0 ? model.default_seq : 2048; }
+
+long long default_global_batch(const ModelArch& model, int seq) {
+  const double tokens = model.default_global_batch_tokens > 0
+                            ? static_cast<double>(model.default_global_batch_tokens)
+                            : 4194304.0;
+  const double seqs = tokens / seq;
+  return seqs >= 64 ? static_cast<long long>(std::llround(seqs / 64.0)) * 64
+                    : std::max<long long>(1, std::llround(seqs));
+}
+
 }  // namespace suanli

@@ -41,6 +41,12 @@ struct TrainWorkload {
   double pue = 1.3;                        // for energy
 };
 
+// Defaults when a workload gives no sequence length or batch: the model's
+// published values, else 2,048 tokens and a ~4M-token batch (a multiple of
+// 64 sequences when large).
+int default_seq(const ModelArch& model);
+long long default_global_batch(const ModelArch& model, int seq);
+
 // Seconds per optimizer step, by cause; they add up to step_time_s.
 struct TrainBreakdown {
   double compute = 0;    // GEMMs, attention, element-wise kernels (incl. recompute)

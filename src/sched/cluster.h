@@ -17,11 +17,11 @@
 
 namespace suanli {
 
-inline constexpr int kGpuMilli = 1000;    // one whole GPU
-inline constexpr int kMaxNodeGpus = 16;   // devices per node, at most
-inline constexpr int kMaxGpuModels = 32;  // models per cluster (bit mask)
-inline constexpr int kNoAffinity = -1;    // pod affinity tag: CPU-only pod
-inline constexpr int kShareAffinity = 0;  // pod affinity tag: GPU-sharing pod
+inline constexpr int kGpuMilli = 1000;                  // one whole GPU
+inline constexpr int kMaxNodeGpus = 16;                 // devices per node, at most
+inline constexpr int kMaxGpuModels = 32;                // models per cluster (bit mask)
+inline constexpr int kNoAffinity = -1;                  // pod affinity tag: CPU-only pod
+inline constexpr int kShareAffinity = 0;                // pod affinity tag: GPU-sharing pod
 inline constexpr int kAffinityTags = kMaxNodeGpus + 1;  // share, then 1..16 whole GPUs
 
 struct PodRequest {

@@ -48,9 +48,9 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
   type_domain_devices_[t] = std::max(type_domain_devices_[t], pool.scale_up_domain);
 
   const int per_domain = pool.scale_up_domain / pool.devices_per_node;
-  const std::string prefix = pool.name_prefix.empty()
-                                 ? fmt::format("{}-{}", sites_[pool.site.index()].name, types_[t].id)
-                                 : pool.name_prefix;
+  const std::string prefix =
+      pool.name_prefix.empty() ? fmt::format("{}-{}", sites_[pool.site.index()].name, types_[t].id)
+                               : pool.name_prefix;
   // Continue numbering after existing nodes with the same prefix.
   int first = 0;
   for (const FleetNode& n : nodes_)
@@ -77,7 +77,8 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
     for (int g = 0; g < pool.devices_per_node; ++g)
       node.state.gpu_left[static_cast<std::size_t>(g)] = kGpuMilli;
     // 0 = not tracked: a capacity no request reaches.
-    node.state.cpu_capacity = node.state.cpu_left = pool.cpu_milli > 0 ? pool.cpu_milli : kUntracked;
+    node.state.cpu_capacity = node.state.cpu_left =
+        pool.cpu_milli > 0 ? pool.cpu_milli : kUntracked;
     node.state.memory_capacity = node.state.memory_left =
         pool.memory_mib > 0 ? pool.memory_mib : kUntracked;
     domains_.back().nodes.push_back(node.id);

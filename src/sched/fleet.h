@@ -9,8 +9,8 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sched/cluster.h"
@@ -63,7 +63,7 @@ struct NodePool {
   TypeId type;
   int nodes = 0;
   int devices_per_node = 8;
-  int scale_up_domain = 8;  // devices per domain; a multiple of devices_per_node
+  int scale_up_domain = 8;      // devices per domain; a multiple of devices_per_node
   std::int64_t cpu_milli = 0;   // per node; 0 = not tracked
   std::int64_t memory_mib = 0;  // per node; 0 = not tracked
   std::string name_prefix;      // nodes are named prefix-0, prefix-1, …

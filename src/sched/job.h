@@ -87,11 +87,11 @@ struct JobStatus {
   int restarts = 0;
   int preemptions = 0;
   double lost_device_s = 0;
-  double device_s = 0;     // device-seconds held, all runs
-  double cost_usd = 0;     // device-hours held x price of the type
-  Allocation allocation;   // while running
-  std::string reason;      // why it failed, or why it is still queued
-  std::string reason_rule; // the rule behind `reason` (when one decided)
+  double device_s = 0;      // device-seconds held, all runs
+  double cost_usd = 0;      // device-hours held x price of the type
+  Allocation allocation;    // while running
+  std::string reason;       // why it failed, or why it is still queued
+  std::string reason_rule;  // the rule behind `reason` (when one decided)
 };
 
 }  // namespace suanli

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -157,6 +158,18 @@ std::expected<OpenbPod, RowError> parse_pod(const std::vector<std::string_view>&
         return std::unexpected(RowError{
             fmt::format("gpu_spec: {}", unknown_id_message("GPU model", model, candidates))});
       }
+    }
+  }
+  if (f.size() >= 11) {
+    constexpr std::array<const char*, 3> kTimeColumns{"creation_time", "deletion_time",
+                                                      "scheduled_time"};
+    std::array<std::optional<std::int64_t>*, 3> out{&p.creation_time, &p.deletion_time,
+                                                    &p.scheduled_time};
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (f[8 + k].empty() || is_nan_text(f[8 + k])) continue;
+      auto v = parse_count(f[8 + k], kTimeColumns[k]);
+      if (!v) return std::unexpected(v.error());
+      *out[k] = *v;
     }
   }
   return p;

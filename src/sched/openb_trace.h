@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct OpenbPod {
   int num_gpu = 0;
   std::int64_t gpu_milli = 0;  // per GPU: < 1000 only for a one-GPU sharing pod
   std::string gpu_spec;        // "" or "V100M16|V100M32": allowed GPU models
+  // Seconds (11-column files only; absent when empty or "nan").
+  std::optional<std::int64_t> creation_time;
+  std::optional<std::int64_t> deletion_time;
+  std::optional<std::int64_t> scheduled_time;
 };
 
 struct ReadOptions {

@@ -17,21 +17,21 @@ constexpr std::array<std::pair<QueuePolicy, std::string_view>, 4> kQueues{{
     {QueuePolicy::kFairShare, "fair-share"},
 }};
 
-constexpr std::array<std::pair<PlacementPolicy, std::string_view>, 8> kPlacements{{
-    {PlacementPolicy::kFirstFit, "first-fit"},
-    {PlacementPolicy::kBestFit, "best-fit"},
-    {PlacementPolicy::kDotProduct, "dotprod"},
-    {PlacementPolicy::kGpuPacking, "gpu-packing"},
-    {PlacementPolicy::kGpuClustering, "gpu-clustering"},
-    {PlacementPolicy::kRandom, "random"},
-    {PlacementPolicy::kFgd, "fgd"},
-    {PlacementPolicy::kHetero, "hetero"},
+constexpr std::array<std::pair<PlacementKind, std::string_view>, 8> kPlacements{{
+    {PlacementKind::kFirstFit, "first-fit"},
+    {PlacementKind::kBestFit, "best-fit"},
+    {PlacementKind::kDotProduct, "dotprod"},
+    {PlacementKind::kGpuPacking, "gpu-packing"},
+    {PlacementKind::kGpuClustering, "gpu-clustering"},
+    {PlacementKind::kRandom, "random"},
+    {PlacementKind::kFgd, "fgd"},
+    {PlacementKind::kHetero, "hetero"},
 }};
 
-constexpr std::array<PlacementPolicy, 8> kAllPlacements{
-    PlacementPolicy::kFirstFit,      PlacementPolicy::kBestFit, PlacementPolicy::kDotProduct,
-    PlacementPolicy::kGpuPacking,    PlacementPolicy::kGpuClustering,
-    PlacementPolicy::kRandom,        PlacementPolicy::kFgd,     PlacementPolicy::kHetero};
+constexpr std::array<PlacementKind, 8> kAllPlacements{
+    PlacementKind::kFirstFit,   PlacementKind::kBestFit,       PlacementKind::kDotProduct,
+    PlacementKind::kGpuPacking, PlacementKind::kGpuClustering, PlacementKind::kRandom,
+    PlacementKind::kFgd,        PlacementKind::kHetero};
 
 constexpr std::array<std::pair<DecisionKind, std::string_view>, 9> kDecisions{{
     {DecisionKind::kSubmit, "submit"},
@@ -71,11 +71,11 @@ std::string_view queue_policy_name(QueuePolicy p) { return name_of(kQueues, p); 
 Result<QueuePolicy> parse_queue_policy(std::string_view text) {
   return parse_of(kQueues, text, "queue policy");
 }
-std::string_view placement_policy_name(PlacementPolicy p) { return name_of(kPlacements, p); }
-Result<PlacementPolicy> parse_placement_policy(std::string_view text) {
+std::string_view placement_policy_name(PlacementKind p) { return name_of(kPlacements, p); }
+Result<PlacementKind> parse_placement_policy(std::string_view text) {
   return parse_of(kPlacements, text, "placement policy");
 }
-std::span<const PlacementPolicy> all_placement_policies() { return kAllPlacements; }
+std::span<const PlacementKind> all_placement_policies() { return kAllPlacements; }
 std::string_view decision_kind_name(DecisionKind kind) { return name_of(kDecisions, kind); }
 
 }  // namespace suanli

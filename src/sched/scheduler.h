@@ -24,7 +24,7 @@ enum class QueuePolicy { kFifo, kPriority, kShortestFirst, kFairShare };
 std::string_view queue_policy_name(QueuePolicy p);
 Result<QueuePolicy> parse_queue_policy(std::string_view text);  // fifo|priority|sjf|fair-share
 
-enum class PlacementPolicy {
+enum class PlacementKind {
   kFirstFit,
   kBestFit,
   kDotProduct,
@@ -34,14 +34,14 @@ enum class PlacementPolicy {
   kFgd,
   kHetero,  // earliest completion across types (Gavel-like), best fit inside
 };
-std::string_view placement_policy_name(PlacementPolicy p);
+std::string_view placement_policy_name(PlacementKind p);
 // first-fit|best-fit|dotprod|gpu-packing|gpu-clustering|random|fgd|hetero
-Result<PlacementPolicy> parse_placement_policy(std::string_view text);
-std::span<const PlacementPolicy> all_placement_policies();
+Result<PlacementKind> parse_placement_policy(std::string_view text);
+std::span<const PlacementKind> all_placement_policies();
 
 struct SchedulerConfig {
   QueuePolicy queue = QueuePolicy::kFifo;
-  PlacementPolicy placement = PlacementPolicy::kBestFit;
+  PlacementKind placement = PlacementKind::kBestFit;
   bool preemption = false;            // higher priority may preempt lower
   bool checkpoint_on_preempt = true;  // a preempted or drained job saves its progress
   double restart_overhead_s = 0;      // added to every run after the first
@@ -72,20 +72,20 @@ struct Decision {
   SimTime time = 0;
   DecisionKind kind = DecisionKind::kSubmit;
   JobId job;
-  std::string rule;    // the rule or policy that decided
-  std::string detail;  // a sentence for people
-  Allocation allocation;                // kPlace, and the devices released by kPreempt/kEvict/kKill
-  std::vector<std::string> checked;     // kPlace: rules evaluated and passed
-  std::vector<TypeRefusal> refusals;    // kQueue
-  JobId by;                             // kPreempt: the job that needed the devices
-  double lost_device_s = 0;             // kPreempt/kEvict/kKill: work thrown away
-  std::optional<NodeId> node;           // kKill: the node that failed
+  std::string rule;                   // the rule or policy that decided
+  std::string detail;                 // a sentence for people
+  Allocation allocation;              // kPlace, and the devices released by kPreempt/kEvict/kKill
+  std::vector<std::string> checked;   // kPlace: rules evaluated and passed
+  std::vector<TypeRefusal> refusals;  // kQueue
+  JobId by;                           // kPreempt: the job that needed the devices
+  double lost_device_s = 0;           // kPreempt/kEvict/kKill: work thrown away
+  std::optional<NodeId> node;         // kKill: the node that failed
 };
 
 class Scheduler {
  public:
-  static Result<Scheduler> create(Fleet fleet, std::vector<Tenant> tenants,
-                                  std::vector<Rule> rules, SchedulerConfig config);
+  static Result<Scheduler> create(Fleet fleet, std::vector<Tenant> tenants, std::vector<Rule> rules,
+                                  SchedulerConfig config);
   Scheduler(Scheduler&&) noexcept;
   Scheduler& operator=(Scheduler&&) noexcept;
   ~Scheduler();

@@ -65,8 +65,8 @@ struct JobTemplate {
 struct Generator {
   TenantId tenant;
   double rate_per_hour = 1;
-  int count = 0;           // jobs to generate
-  SimTime start = 0;       // first possible arrival
+  int count = 0;      // jobs to generate
+  SimTime start = 0;  // first possible arrival
   std::vector<JobTemplate> templates;
   std::string defined_at;
 };
@@ -89,6 +89,8 @@ struct TraceImport {
   int limit = 0;                               // 0: all pods
   double time_scale = 1;                       // multiplies arrival times and durations
   bool skip_bad_rows = false;
+  // Of every imported job: the file's `sensitivity`, else the tenant's, else public.
+  Sensitivity sensitivity = Sensitivity::kPublic;
   std::string defined_at;
 };
 
@@ -106,7 +108,8 @@ struct NodeEvent {
 };
 
 struct SimulationOptions {
-  std::optional<SimTime> until;  // horizon; jobs still queued or running then are reported unfinished
+  std::optional<SimTime>
+      until;  // horizon; jobs still queued or running then are reported unfinished
   double sample_interval_s = 3600;  // utilisation/share time series
 };
 
@@ -115,7 +118,7 @@ struct Scenario {
   std::string description;
   std::filesystem::path file;
   std::uint64_t seed = 1;
-  Fleet fleet;  // sites, types and the initial pools already added
+  Fleet fleet;                  // sites, types and the initial pools already added
   std::vector<NodePool> pools;  // as listed (for reports)
   std::vector<Tenant> tenants;
   std::vector<Rule> rules;

@@ -1,0 +1,278 @@
+// `suanli simulate SCENARIO.toml`: runs the discrete-event simulator on a
+// scenario, audits the event log with the independent audit, and prints the
+// metrics. `suanli audit EVENTS.jsonl` audits a saved event log.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "app/app.h"
+#include "sim/audit.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+#include "util/strings.h"
+#include "util/table.h"
+
+namespace suanli::app {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct SimulateState {
+  std::string scenario;
+  std::optional<std::uint64_t> seed;
+  std::string placement;
+  std::string queue;
+  std::string events;
+  bool json = false;
+  bool timeline = false;
+  bool quiet = false;
+};
+
+Json percentiles_json(const Percentiles& p, bool full) {
+  Json j{{"mean", p.mean}, {"p50", p.p50}};
+  if (full) j["p95"] = p.p95;
+  j["p99"] = p.p99;
+  return j;
+}
+
+Json audit_json(const AuditReport& a) {
+  Json checks = Json::object();
+  for (const auto& [check, n] : a.by_check) checks[check] = n;
+  Json first = Json::array();
+  for (std::size_t i = 0; i < std::min<std::size_t>(a.violations.size(), 20); ++i) {
+    const AuditViolation& v = a.violations[i];
+    first.push_back(
+        Json{{"t", v.t}, {"line", v.line}, {"check", v.check}, {"message", v.message}});
+  }
+  return Json{{"violations", a.violation_count},
+              {"by_check", std::move(checks)},
+              {"first", std::move(first)},
+              {"lines", a.lines},
+              {"min_domestic_share", a.min_domestic_share},
+              {"drain_lateness_s", a.drain_lateness_s}};
+}
+
+Json result_json(const SimulationResult& r, const AuditReport& audit, bool timeline) {
+  Json j;
+  j["scenario"] = r.scenario;
+  j["seed"] = r.seed;
+  j["queue"] = r.queue_policy;
+  j["placement"] = r.placement_policy;
+  j["jobs_submitted"] = r.jobs_submitted;
+  j["jobs_completed"] = r.jobs_completed;
+  j["jobs_failed"] = r.jobs_failed;
+  j["jobs_unfinished"] = r.jobs_unfinished;
+  j["jct_s"] = percentiles_json(r.jct_s, true);
+  j["queue_s"] = percentiles_json(r.queue_s, true);
+  Json util = Json::object();
+  Json detail = Json::array();
+  for (const TypeUtilization& u : r.utilization) {
+    util[u.accelerator] = u.utilization;
+    detail.push_back(Json{{"accelerator", u.accelerator},
+                          {"domestic", u.domestic},
+                          {"utilization", u.utilization},
+                          {"device_hours", u.device_hours},
+                          {"up_device_hours", u.up_device_hours}});
+  }
+  j["utilization"] = std::move(util);
+  j["utilization_detail"] = std::move(detail);
+  j["domestic_share"] = Json{{"min", r.domestic_share_min}, {"mean", r.domestic_share_mean}};
+  j["policy_violations"] = audit.violation_count;
+  j["audit"] = audit_json(audit);
+  j["lost_device_hours"] = r.lost_device_hours;
+  j["preemptions"] = r.preemptions;
+  j["evictions"] = r.evictions;
+  j["restarts"] = r.restarts;
+  j["node_failures"] = r.node_failures;
+  Json reasons = Json::object();
+  for (const auto& [reason, n] : r.failure_reasons) reasons[reason] = n;
+  j["failure_reasons"] = std::move(reasons);
+  j["makespan_s"] = r.makespan_s;
+  j["cost_usd"] = r.cost_usd;
+  j["sim_events"] = r.sim_events;
+  j["estimator_searches"] = r.estimator_searches;
+  j["end_reason"] = r.end_reason;
+  if (timeline) {
+    Json samples = Json::array();
+    for (const Sample& s : r.samples) {
+      Json share = s.domestic_share ? Json(*s.domestic_share) : Json(nullptr);
+      samples.push_back(Json{{"t", s.t},
+                             {"allocated", s.allocated},
+                             {"up", s.up},
+                             {"domestic_share", std::move(share)},
+                             {"queued", s.queued},
+                             {"running", s.running}});
+    }
+    j["timeline"] = std::move(samples);
+  }
+  j["wall_time_s"] = r.wall_time_s;
+  return j;
+}
+
+void print_text(std::ostream& out, const SimulationResult& r, const AuditReport& audit) {
+  out << fmt::format("scenario {} (seed {}), queue {}, placement {}\n\n", r.scenario, r.seed,
+                     r.queue_policy, r.placement_policy);
+  TextTable t({"metric", "value"});
+  t.set_right_aligned({1});
+  t.add_row({"jobs submitted / completed / failed / unfinished",
+             fmt::format("{} / {} / {} / {}", r.jobs_submitted, r.jobs_completed, r.jobs_failed,
+                         r.jobs_unfinished)});
+  t.add_row({"JCT mean / p50 / p95 / p99",
+             fmt::format("{:.2f} / {:.2f} / {:.2f} / {:.2f} h", r.jct_s.mean / 3600,
+                         r.jct_s.p50 / 3600, r.jct_s.p95 / 3600, r.jct_s.p99 / 3600)});
+  t.add_row({"queueing mean / p99", fmt::format("{:.2f} / {:.2f} h", r.queue_s.mean / 3600,
+                                                r.queue_s.p99 / 3600)});
+  t.add_row({"domestic share min / mean (of allocated compute)",
+             fmt::format("{:.1f}% / {:.1f}%", 100 * r.domestic_share_min,
+                         100 * r.domestic_share_mean)});
+  t.add_row({"node failures / restarts / preemptions / evictions",
+             fmt::format("{} / {} / {} / {}", r.node_failures, r.restarts, r.preemptions,
+                         r.evictions)});
+  t.add_row({"lost device-hours", fmt::format("{:.1f}", r.lost_device_hours)});
+  t.add_row({"makespan", fmt::format("{:.1f} h", r.makespan_s / 3600)});
+  t.add_row({"cost (allocated device-hours x price)", fmt::format("${:.0f}", r.cost_usd)});
+  t.add_row({"policy violations (independent audit)", std::to_string(audit.violation_count)});
+  t.add_row({"events / wall time",
+             fmt::format("{} / {:.3f} s", r.sim_events, r.wall_time_s)});
+  out << t.render() << "\n";
+
+  TextTable u({"accelerator", "origin", "utilization", "device-hours"});
+  u.set_right_aligned({2, 3});
+  for (const TypeUtilization& x : r.utilization)
+    u.add_row({x.accelerator, x.domestic ? "domestic" : "foreign",
+               fmt::format("{:.1f}%", 100 * x.utilization), fmt::format("{:.0f}", x.device_hours)});
+  out << u.render();
+  if (!r.failure_reasons.empty()) {
+    out << "\nfailed jobs by reason:";
+    for (const auto& [reason, n] : r.failure_reasons) out << fmt::format(" {} {};", reason, n);
+    out << "\n";
+  }
+  for (std::size_t i = 0; i < std::min<std::size_t>(audit.violations.size(), 10); ++i) {
+    const AuditViolation& v = audit.violations[i];
+    out << fmt::format("violation: line {} t={:.0f}: {}: {}\n", v.line, v.t, v.check, v.message);
+  }
+}
+
+int run_simulate(Context& ctx, const SimulateState& s) {
+  auto catalog = ctx.catalog();
+  if (!catalog) return ctx.report(catalog.error());
+  auto scenario = load_scenario(s.scenario, **catalog);
+  if (!scenario) return ctx.report(scenario.error());
+  RunOptions options;
+  options.seed = s.seed;
+  if (!s.placement.empty()) {
+    auto p = parse_placement_policy(s.placement);
+    if (!p) return ctx.report(p.error());
+    options.placement = *p;
+  }
+  if (!s.queue.empty()) {
+    auto q = parse_queue_policy(s.queue);
+    if (!q) return ctx.report(q.error());
+    options.queue = *q;
+  }
+  // The log always exists: the audit reads it.
+  std::stringstream log;
+  options.events = &log;
+  if (!s.quiet) {
+    options.progress = [&ctx](SimTime t, int ended, int submitted) {
+      ctx.err() << fmt::format("simulated {:.1f} h: {} of {} jobs ended\n", t / 3600, ended,
+                               submitted);
+    };
+  }
+  auto sim = Simulation::create(*scenario, **catalog, std::move(options));
+  if (!sim) return ctx.report(sim.error());
+  auto result = sim->run();
+  if (!result) return ctx.report(result.error());
+  if (!s.events.empty()) {
+    std::ofstream out(s.events, std::ios::binary);
+    out << log.str();
+    if (!out) return ctx.report(Error{ErrorCode::kIo, fmt::format("{}: cannot write", s.events)});
+  }
+  log.seekg(0);
+  auto audit = audit_event_log(log);
+  if (!audit) return ctx.report(audit.error());
+  if (s.json) {
+    ctx.out() << result_json(*result, *audit, s.timeline).dump(2) << "\n";
+  } else {
+    print_text(ctx.out(), *result, *audit);
+  }
+  return kExitOk;
+}
+
+struct AuditState {
+  std::string events;
+  bool json = false;
+};
+
+int run_audit(Context& ctx, const AuditState& s) {
+  auto audit = audit_event_log_file(s.events);
+  if (!audit) return ctx.report(audit.error());
+  if (s.json) {
+    Json j = audit_json(*audit);
+    j["jobs_submitted"] = audit->jobs_submitted;
+    j["jobs_completed"] = audit->jobs_completed;
+    j["jobs_failed"] = audit->jobs_failed;
+    j["jobs_unfinished"] = audit->jobs_unfinished;
+    j["placements"] = audit->placements;
+    ctx.out() << j.dump(2) << "\n";
+  } else {
+    ctx.out() << fmt::format(
+        "{} lines, {} jobs ({} completed, {} failed, {} unfinished), {} placements: {} "
+        "violation(s)\n",
+        audit->lines, audit->jobs_submitted, audit->jobs_completed, audit->jobs_failed,
+        audit->jobs_unfinished, audit->placements, audit->violation_count);
+    for (const auto& [check, n] : audit->by_check) ctx.out() << fmt::format("  {}: {}\n", check, n);
+    for (std::size_t i = 0; i < std::min<std::size_t>(audit->violations.size(), 20); ++i) {
+      const AuditViolation& v = audit->violations[i];
+      ctx.out() << fmt::format("line {} t={:.0f}: {}: {}\n", v.line, v.t, v.check, v.message);
+    }
+  }
+  return audit->ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void register_simulate(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<SimulateState>();
+  auto* cmd = app.add_subcommand(
+      "simulate",
+      "Simulate a scenario (fleet, tenants, rules, workloads, shocks; docs/scenario-format.md) "
+      "with the scheduling core, audit the event log independently, print the metrics");
+  cmd->add_option("scenario", state->scenario, "Scenario TOML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--seed", state->seed, "Seed (overrides the scenario's)");
+  cmd->add_option("--placement", state->placement,
+                  "Override the placement policy: first-fit | best-fit | dotprod | gpu-packing | "
+                  "gpu-clustering | random | fgd | hetero");
+  cmd->add_option("--queue", state->queue,
+                  "Override the queue policy: fifo | priority | sjf | fair-share");
+  cmd->add_option("--events", state->events,
+                  "Write the event log (JSONL, docs/event-log.md) to this file");
+  cmd->add_flag("--json", state->json, "Print JSON");
+  cmd->add_flag("--timeline", state->timeline,
+                "With --json: include the sampled time series (allocation, share, queue)");
+  cmd->add_flag("--quiet", state->quiet, "No progress messages on stderr");
+  cmd->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_simulate(ctx, *state); }; });
+
+  auto audit_state = std::make_shared<AuditState>();
+  auto* audit = app.add_subcommand(
+      "audit",
+      "Recompute every policy rule from a simulation event log (independent of the scheduler); "
+      "exit 1 when there are violations");
+  audit->add_option("events", audit_state->events, "Event log (JSONL) from simulate --events")
+      ->required()
+      ->check(CLI::ExistingFile);
+  audit->add_flag("--json", audit_state->json, "Print JSON");
+  audit->callback([&ctx, audit_state] {
+    ctx.action() = [&ctx, audit_state] { return run_audit(ctx, *audit_state); };
+  });
+}
+
+}  // namespace suanli::app

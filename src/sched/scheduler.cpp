@@ -1,0 +1,1321 @@
+#include "sched/scheduler.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "sched/policy.h"
+#include "sched/rng.h"
+
+namespace suanli {
+
+namespace {
+
+constexpr double kShareEpsilon = 1e-9;
+// The hetero policy waits for a busy faster type only when the forecast
+// completion there beats running now by this margin (forecasts are
+// optimistic: they ignore fragmentation and later arrivals).
+constexpr double kWaitMargin = 0.9;
+constexpr std::string_view kPreemptionRule = "preemption";
+constexpr std::string_view kNodeFailureRule = "node-failure";
+
+std::string policy_rule(PlacementKind p) { return fmt::format("policy:{}", placement_policy_name(p)); }
+
+// A candidate placement on one type, with the policy's preference key
+// (higher is better) for choosing among types.
+struct Candidate {
+  Allocation allocation;
+  double key = 0;
+};
+
+}  // namespace
+
+struct Scheduler::Impl {
+  Fleet fleet;
+  std::vector<Tenant> tenants;
+  std::vector<Rule> rules;
+  SchedulerConfig config;
+  Rng rng{1};
+
+  std::vector<JobSpec> specs;
+  std::vector<JobStatus> status;
+  std::vector<std::vector<std::pair<int, int>>> last_codes;  // last queue decision per job
+  std::set<int> queue;                   // queued job IDs (submission order)
+  std::set<int> running;                 // running job IDs
+  std::vector<Decision> decisions;
+
+  // Per type: nodes that are up, bucketed by fully free devices.
+  std::vector<std::vector<std::set<int>>> buckets;
+  std::vector<int> node_bucket;        // -1: down (in no bucket)
+  std::vector<std::vector<int>> node_jobs;  // running jobs with devices on each node
+  std::vector<int> domain_free_nodes;  // fully free up nodes per domain
+  std::vector<std::int64_t> type_alloc_milli;
+  std::vector<int> type_devices_up;     // devices in nodes that are up, per type
+  std::vector<int> type_devices_total;  // all devices, per type
+  std::vector<std::int64_t> tenant_alloc_milli;
+  double alloc_compute_domestic = 0;  // under share_measure
+  double alloc_compute_total = 0;
+  ShareMeasure share_measure = ShareMeasure::kCompute;
+  std::vector<bool> rule_started;
+  std::vector<bool> rule_deadline_done;
+  bool dirty = true;
+  // A queued job that could not be placed is tried again only once
+  // something that could let it in has happened: devices released, nodes
+  // up or delivered, a rule changed (release_epoch), or, for jobs the share
+  // rule held back, a domestic placement (share_epoch). Placements alone only
+  // take capacity away, so skipping is exact.
+  long long release_epoch = 0;
+  long long share_epoch = 0;
+  std::vector<long long> tried_epoch;
+  std::vector<long long> tried_share_epoch;  // -1: the share rule did not block it
+
+  // FGD's workload model: the pods submitted so far (bounded window).
+  std::vector<PodRequest> recent_pods;
+  std::size_t recent_next = 0;
+  std::vector<TypicalPod> typical;
+  bool typical_stale = true;
+
+  // ---- helpers ----------------------------------------------------------
+
+  double weight_of(TypeId t) const {
+    return share_measure == ShareMeasure::kDevices ? 1.0 : fleet.type(t).compute_weight;
+  }
+
+  void emit(Decision d) { decisions.push_back(std::move(d)); }
+
+  int node_devices(TypeId t) const { return fleet.devices_per_node(t); }
+
+  void rebucket(int node_index) {
+    const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(node_index)];
+    auto& type_buckets = buckets[n.type.index()];
+    const int old_bucket = node_bucket[static_cast<std::size_t>(node_index)];
+    const int new_bucket = n.up ? n.state.fully_free_gpus() : -1;
+    if (old_bucket == new_bucket) return;
+    if ((old_bucket >= 0) != (new_bucket >= 0))
+      type_devices_up[n.type.index()] += new_bucket >= 0 ? n.state.gpu_count : -n.state.gpu_count;
+    const bool was_full = old_bucket == n.state.gpu_count;
+    const bool is_full = new_bucket == n.state.gpu_count;
+    if (old_bucket >= 0) type_buckets[static_cast<std::size_t>(old_bucket)].erase(node_index);
+    if (new_bucket >= 0) type_buckets[static_cast<std::size_t>(new_bucket)].insert(node_index);
+    node_bucket[static_cast<std::size_t>(node_index)] = new_bucket;
+    if (was_full != is_full) domain_free_nodes[n.domain.index()] += is_full ? 1 : -1;
+  }
+
+  void index_new_nodes() {
+    buckets.resize(fleet.types().size());
+    for (std::size_t t = 0; t < fleet.types().size(); ++t)
+      buckets[t].resize(static_cast<std::size_t>(kMaxNodeGpus) + 1);
+    type_alloc_milli.resize(fleet.types().size(), 0);
+    type_devices_up.resize(fleet.types().size(), 0);
+    type_devices_total.resize(fleet.types().size(), 0);
+    domain_free_nodes.resize(fleet.domains().size(), 0);
+    const std::size_t first = node_bucket.size();
+    node_bucket.resize(fleet.nodes().size(), -1);
+    node_jobs.resize(fleet.nodes().size());
+    for (std::size_t i = first; i < fleet.nodes().size(); ++i) {
+      type_devices_total[fleet.nodes()[i].type.index()] += fleet.nodes()[i].state.gpu_count;
+      rebucket(static_cast<int>(i));
+    }
+  }
+
+  PodRequest pod_for(const JobSpec& s, TypeId t, int devices_on_node) const {
+    PodRequest p;
+    p.cpu_milli = s.cpu_milli;
+    p.memory_mib = s.memory_mib;
+    p.num_gpu = devices_on_node;
+    p.gpu_milli = s.gpu_milli;
+    p.model_constrained = true;
+    p.allowed_models = std::uint32_t{1} << static_cast<unsigned>(t.value % 32);
+    return p;
+  }
+
+  bool fractional(const JobSpec& s) const { return s.gpu_milli < kGpuMilli; }
+
+  bool cpu_mem_fit(const NodeState& n, const JobSpec& s) const {
+    return n.cpu_left >= s.cpu_milli && n.memory_left >= s.memory_mib;
+  }
+
+  void refresh_typical() {
+    if (!typical_stale) return;
+    typical = typical_pods(recent_pods);
+    typical_stale = false;
+  }
+
+  // ---- progress ---------------------------------------------------------
+
+  double run_overhead(const JobStatus& st) const {
+    return (st.restarts + st.preemptions > 0 || st.progress > 0) ? config.restart_overhead_s : 0;
+  }
+
+  double duration_on(JobId j) const {
+    const JobStatus& st = status[j.index()];
+    return specs[j.index()].duration_s[st.allocation.type.index()];
+  }
+
+  double progress_at(JobId j, SimTime now) const {
+    const JobStatus& st = status[j.index()];
+    const double worked = std::max(0.0, now - st.run_start - run_overhead(st));
+    return std::min(1.0, st.progress + worked / duration_on(j));
+  }
+
+  // The last checkpoint at or before now: (progress, time).
+  std::pair<double, SimTime> checkpoint_at(JobId j, SimTime now) const {
+    const JobStatus& st = status[j.index()];
+    const JobSpec& s = specs[j.index()];
+    const double start_work = st.run_start + run_overhead(st);
+    if (s.checkpoint_interval_s <= 0 || now <= start_work)
+      return {st.checkpoint_progress, st.run_start};
+    const double k = std::floor((now - start_work) / s.checkpoint_interval_s);
+    if (k < 1) return {st.checkpoint_progress, st.run_start};
+    const double t = start_work + k * s.checkpoint_interval_s;
+    return {std::min(1.0, st.progress + (t - start_work) / duration_on(j)), t};
+  }
+
+  SimTime expected_end(JobId j) const {
+    const JobStatus& st = status[j.index()];
+    return st.run_start + run_overhead(st) + (1 - st.progress) * duration_on(j);
+  }
+
+  // ---- allocation bookkeeping -------------------------------------------
+
+  void apply(JobId j, const Allocation& a, int sign) {
+    const JobSpec& s = specs[j.index()];
+    std::int64_t milli = 0;
+    std::set<int> touched;
+    for (const auto& g : a.groups)
+      for (const DeviceSlot& slot : g) {
+        FleetNode& n = fleet.node(slot.node);
+        n.state.gpu_left[static_cast<std::size_t>(slot.device)] -= sign * slot.milli;
+        milli += slot.milli;
+        touched.insert(slot.node.value);
+      }
+    for (int node : touched) {
+      auto& on_node = node_jobs[static_cast<std::size_t>(node)];
+      if (sign > 0) on_node.push_back(j.value);
+      else on_node.erase(std::find(on_node.begin(), on_node.end(), j.value));
+      FleetNode& n = fleet.node(NodeId{node});
+      n.state.cpu_left -= sign * s.cpu_milli;
+      n.state.memory_left -= sign * s.memory_mib;
+      ++n.state.version;
+      rebucket(node);
+    }
+    type_alloc_milli[a.type.index()] += sign * milli;
+    if (sign < 0 || config.preemption) ++release_epoch;
+    if (sign > 0 && fleet.type(a.type).domestic) ++share_epoch;
+    tenant_alloc_milli[s.tenant.index()] += sign * milli;
+    const double compute = weight_of(a.type) * static_cast<double>(milli) / kGpuMilli;
+    alloc_compute_total += sign * compute;
+    if (fleet.type(a.type).domestic) alloc_compute_domestic += sign * compute;
+    if (std::abs(alloc_compute_total) < 1e-9) alloc_compute_total = alloc_compute_domestic = 0;
+  }
+
+  // Stops a running job: devices released, time and cost accounted, back
+  // to the queue (or failed by the caller).
+  Allocation stop(JobId j, SimTime now, double keep_progress) {
+    JobStatus& st = status[j.index()];
+    track_release(j, st.allocation.type, false);
+    Allocation a = std::move(st.allocation);
+    apply(j, a, -1);
+    const double held = now - st.run_start;
+    const double devices = static_cast<double>(specs[j.index()].devices) *
+                           specs[j.index()].gpu_milli / kGpuMilli;
+    st.device_s += devices * held;
+    st.cost_usd += devices * held / 3600 * fleet.type(a.type).price_per_device_hour;
+    st.progress = keep_progress;
+    st.checkpoint_progress = keep_progress;
+    st.allocation = Allocation{};
+    running.erase(j.value);
+    dirty = true;
+    return a;
+  }
+
+  void requeue(JobId j) {
+    status[j.index()].state = JobState::kQueued;
+    last_codes[j.index()].clear();
+    tried_epoch[j.index()] = -1;
+    queue.insert(j.value);
+  }
+
+  // ---- rules ------------------------------------------------------------
+
+  std::optional<double> share() const {
+    if (alloc_compute_total <= 0) return std::nullopt;
+    return alloc_compute_domestic / alloc_compute_total;
+  }
+
+  // Why a job is not placed on a type: a rule index (>= 0) or a reason code.
+  static constexpr int kCodeWorkload = -1;
+  static constexpr int kCodeNoNodes = -2;
+  static constexpr int kCodeDomain = -3;
+  static constexpr int kCodeCapacity = -4;
+  static constexpr int kCodeWait = -5;
+  using Codes = std::vector<std::pair<int, int>>;  // (type, code)
+
+  // The rule (or reason) that forbids the job on type t now, ignoring
+  // capacity; nullopt when nothing does. Allocation-free (hot path).
+  std::optional<int> refusal_code(JobId j, TypeId t, SimTime now) const {
+    const JobSpec& s = specs[j.index()];
+    const AcceleratorType& type = fleet.type(t);
+    if (!std::isfinite(s.duration_s[t.index()])) return kCodeWorkload;
+    const int nd = node_devices(t);
+    if (nd == 0 || type_devices_total[t.index()] == 0) return kCodeNoNodes;
+    if (s.tp > nd && (s.tp % nd != 0 || s.tp > fleet.domain_devices(t))) return kCodeDomain;
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      const Rule& r = rules[i];
+      const int code = static_cast<int>(i);
+      switch (r.kind) {
+        case RuleKind::kSensitivityOrigin:
+          if (s.sensitivity >= r.min_sensitivity &&
+              std::find(r.origins.begin(), r.origins.end(), type.origin) == r.origins.end())
+            return code;
+          break;
+        case RuleKind::kApprovedCustomers:
+          if (r.type == t &&
+              std::find(r.tenants.begin(), r.tenants.end(), s.tenant) == r.tenants.end())
+            return code;
+          break;
+        case RuleKind::kNoNewPlacements:
+        case RuleKind::kDrain:
+          if (r.type == t && now >= r.from) return code;
+          break;
+        case RuleKind::kDomesticShare:
+          if (!type.domestic) {
+            const double total = alloc_compute_total + job_compute(s, t);
+            if (total > 0 && alloc_compute_domestic / total < r.min_share - kShareEpsilon)
+              return code;
+          }
+          break;
+      }
+    }
+    return std::nullopt;
+  }
+
+  double job_compute(const JobSpec& s, TypeId t) const {
+    return weight_of(t) * s.devices * s.gpu_milli / kGpuMilli;
+  }
+
+  // The rule ID and a sentence for a refusal code (built only when logged).
+  TypeRefusal describe(JobId j, TypeId t, int code) const {
+    const JobSpec& s = specs[j.index()];
+    const AcceleratorType& type = fleet.type(t);
+    switch (code) {
+      case kCodeWorkload: {
+        std::string why = t.index() < s.cannot_run_reason.size() ? s.cannot_run_reason[t.index()] : "";
+        return {t, std::string(kWorkloadReason), why.empty() ? "cannot run there" : why};
+      }
+      case kCodeNoNodes:
+        return {t, std::string(kCapacityReason), "no nodes of this type"};
+      case kCodeDomain:
+        return {t, std::string(kDomainReason),
+                fmt::format("TP group of {} does not fit a {}-device scale-up domain of "
+                            "{}-device nodes",
+                            s.tp, fleet.domain_devices(t), node_devices(t))};
+      case kCodeCapacity:
+        return {t, std::string(kCapacityReason),
+                fmt::format("needs {} device(s) in groups of {}; {:.2f} free", s.devices, s.tp,
+                            type_devices_up[t.index()] -
+                                static_cast<double>(type_alloc_milli[t.index()]) / kGpuMilli)};
+      case kCodeWait:
+        return {t, std::string(kWaitReason), wait_detail_};
+      default:
+        break;
+    }
+    const Rule& r = rules[static_cast<std::size_t>(code)];
+    switch (r.kind) {
+      case RuleKind::kSensitivityOrigin:
+        return {t, r.id,
+                fmt::format("{} data may not run on {}-origin devices",
+                            sensitivity_name(s.sensitivity), type.origin)};
+      case RuleKind::kApprovedCustomers:
+        return {t, r.id,
+                fmt::format("tenant {} is not an approved customer of {}",
+                            tenants[s.tenant.index()].name, type.id)};
+      case RuleKind::kNoNewPlacements:
+      case RuleKind::kDrain:
+        return {t, r.id, fmt::format("no new placements on {} since t={:.0f} s", type.id, r.from)};
+      case RuleKind::kDomesticShare: {
+        const double total = alloc_compute_total + job_compute(s, t);
+        return {t, r.id,
+                fmt::format("domestic share would fall to {:.1f}% (minimum {:.1f}%)",
+                            100 * alloc_compute_domestic / total, 100 * r.min_share)};
+      }
+    }
+    return {t, r.id, ""};
+  }
+
+  std::vector<std::string> checked_rules(JobId j, TypeId t, SimTime now) const {
+    const JobSpec& s = specs[j.index()];
+    std::vector<std::string> out;
+    for (const Rule& r : rules) {
+      switch (r.kind) {
+        case RuleKind::kSensitivityOrigin:
+          if (s.sensitivity >= r.min_sensitivity) out.push_back(r.id);
+          break;
+        case RuleKind::kApprovedCustomers:
+          if (r.type == t) out.push_back(r.id);
+          break;
+        case RuleKind::kNoNewPlacements:
+        case RuleKind::kDrain:
+          if (r.type == t && now < r.from) out.push_back(r.id);
+          break;
+        case RuleKind::kDomesticShare:
+          if (!fleet.type(t).domestic) out.push_back(r.id);
+          break;
+      }
+    }
+    return out;
+  }
+
+  // ---- placement on one type --------------------------------------------
+
+  // Fully free devices of a node, lowest index first.
+  std::vector<int> free_devices(const NodeState& n, int count) const {
+    std::vector<int> out;
+    for (int g = 0; g < n.gpu_count && static_cast<int>(out.size()) < count; ++g)
+      if (n.gpu_left[static_cast<std::size_t>(g)] == kGpuMilli) out.push_back(g);
+    return out;
+  }
+
+  // Nodes of type t with at least `min_free` fully free devices, in the
+  // order the policy prefers for multi-node fills.
+  std::vector<int> node_order(TypeId t, int min_free) {
+    std::vector<int> out;
+    const auto& b = buckets[t.index()];
+    for (int k = min_free; k < static_cast<int>(b.size()); ++k)
+      out.insert(out.end(), b[static_cast<std::size_t>(k)].begin(),
+                 b[static_cast<std::size_t>(k)].end());
+    if (config.placement == PlacementKind::kFirstFit) {
+      std::sort(out.begin(), out.end());
+    } else if (config.placement == PlacementKind::kRandom) {
+      std::sort(out.begin(), out.end());
+      for (std::size_t i = out.size(); i > 1; --i)
+        std::swap(out[i - 1], out[rng.below(i)]);
+    }
+    // Others: buckets ascending (fullest nodes first, best fit), index inside.
+    return out;
+  }
+
+  int node_score(const NodeState& n, const PodRequest& pod, std::uint32_t* mask) {
+    switch (config.placement) {
+      case PlacementKind::kDotProduct:
+        return dot_product_score(n, pod);
+      case PlacementKind::kGpuPacking:
+        return gpu_packing_score(n, pod);
+      case PlacementKind::kGpuClustering:
+        return gpu_clustering_score(n, pod);
+      case PlacementKind::kFgd: {
+        refresh_typical();
+        const ScoredGpus s = fgd_score(n, pod, typical, node_gpu_fragmentation(n, typical));
+        *mask = s.gpu_mask;
+        return s.score;
+      }
+      case PlacementKind::kRandom:
+        return static_cast<int>(rng.below(1000));
+      default:
+        return best_fit_score(n, pod);
+    }
+  }
+
+  std::optional<Candidate> place_fractional(JobId j, TypeId t) {
+    const JobSpec& s = specs[j.index()];
+    const PodRequest pod = pod_for(s, t, 1);
+    std::optional<Candidate> best;
+    int best_score = -1;
+    std::uint32_t best_mask = 0;
+    for (const FleetNode& n : fleet.nodes()) {
+      if (n.type != t || !n.up || !ClusterState::fits(n.state, pod)) continue;
+      std::uint32_t mask = 0;
+      int score = config.placement == PlacementKind::kFirstFit ? 0 : node_score(n.state, pod, &mask);
+      if (best && score <= best_score) continue;
+      if (mask == 0) mask = best_fit_gpus(n.state, pod);
+      best_score = score;
+      best_mask = mask;
+      Candidate c;
+      c.allocation.type = t;
+      c.allocation.groups = {{DeviceSlot{n.id, std::countr_zero(best_mask), s.gpu_milli}}};
+      c.key = config.placement == PlacementKind::kFirstFit ? -n.id.value : score;
+      best = std::move(c);
+      if (config.placement == PlacementKind::kFirstFit) break;
+    }
+    return best;
+  }
+
+  // Single node for the whole job (devices <= node size): the policy's pick.
+  std::optional<Candidate> place_single_node(JobId j, TypeId t) {
+    const JobSpec& s = specs[j.index()];
+    const auto& b = buckets[t.index()];
+    const int n_dev = s.devices;
+    const PlacementKind p = config.placement;
+    std::optional<int> chosen;
+    double key = 0;
+    if (p == PlacementKind::kFirstFit) {
+      for (int k = n_dev; k < static_cast<int>(b.size()); ++k)
+        for (int node : b[static_cast<std::size_t>(k)]) {
+          if (chosen && node > *chosen) break;
+          if (cpu_mem_fit(fleet.nodes()[static_cast<std::size_t>(node)].state, s)) {
+            chosen = node;
+            break;
+          }
+        }
+      if (chosen) key = -*chosen;
+    } else if (p == PlacementKind::kBestFit || p == PlacementKind::kHetero) {
+      for (int k = n_dev; k < static_cast<int>(b.size()) && !chosen; ++k)
+        for (int node : b[static_cast<std::size_t>(k)])
+          if (cpu_mem_fit(fleet.nodes()[static_cast<std::size_t>(node)].state, s)) {
+            chosen = node;
+            key = -(k - n_dev);
+            break;
+          }
+    } else {
+      const PodRequest pod = pod_for(s, t, n_dev);
+      int best = -1;
+      for (int k = n_dev; k < static_cast<int>(b.size()); ++k)
+        for (int node : b[static_cast<std::size_t>(k)]) {
+          const NodeState& ns = fleet.nodes()[static_cast<std::size_t>(node)].state;
+          if (!cpu_mem_fit(ns, s)) continue;
+          std::uint32_t mask = 0;
+          const int score = node_score(ns, pod, &mask);
+          if (score > best || (score == best && node < *chosen)) {
+            best = score;
+            chosen = node;
+          }
+        }
+      key = best;
+    }
+    if (!chosen) return std::nullopt;
+    const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(*chosen)];
+    const std::vector<int> devs = free_devices(n.state, n_dev);
+    Candidate c;
+    c.key = key;
+    c.allocation.type = t;
+    for (int g = 0; g < n_dev / s.tp; ++g) {
+      std::vector<DeviceSlot> group;
+      for (int d = 0; d < s.tp; ++d)
+        group.push_back(DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
+      c.allocation.groups.push_back(std::move(group));
+    }
+    return c;
+  }
+
+  // Groups of tp <= node size, spread over nodes in the policy's order.
+  std::optional<Candidate> place_multi_node(JobId j, TypeId t, bool build) {
+    const JobSpec& s = specs[j.index()];
+    const auto& b = buckets[t.index()];
+    // Quick bound: groups available in all nodes together.
+    long long available = 0;
+    for (int k = s.tp; k < static_cast<int>(b.size()); ++k)
+      available += static_cast<long long>(b[static_cast<std::size_t>(k)].size()) * (k / s.tp);
+    int needed = s.devices / s.tp;
+    if (available < needed) return std::nullopt;
+    Candidate c;
+    c.allocation.type = t;
+    double leftover = 0;
+    int first_node = -1;
+    auto take_from = [&](int node) {
+      const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(node)];
+      if (!cpu_mem_fit(n.state, s)) return;
+      const int free = node_bucket[static_cast<std::size_t>(node)];
+      const int take = std::min(needed, free / s.tp);
+      leftover += free - take * s.tp;
+      if (first_node < 0) first_node = node;
+      needed -= take;
+      if (!build) return;
+      const std::vector<int> devs = free_devices(n.state, take * s.tp);
+      for (int g = 0; g < take; ++g) {
+        std::vector<DeviceSlot> group;
+        for (int d = 0; d < s.tp; ++d)
+          group.push_back(DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
+        c.allocation.groups.push_back(std::move(group));
+      }
+    };
+    if (config.placement == PlacementKind::kFirstFit || config.placement == PlacementKind::kRandom) {
+      for (int node : node_order(t, s.tp)) {
+        take_from(node);
+        if (needed == 0) break;
+      }
+    } else {
+      // Best fit: the fullest nodes that still hold a group first.
+      for (int k = s.tp; k < static_cast<int>(b.size()) && needed > 0; ++k)
+        for (int node : b[static_cast<std::size_t>(k)]) {
+          take_from(node);
+          if (needed == 0) break;
+        }
+    }
+    if (needed > 0) return std::nullopt;
+    c.key = config.placement == PlacementKind::kFirstFit ? -first_node : -leftover;
+    return c;
+  }
+
+  // Groups larger than a node: whole free nodes of one scale-up domain each.
+  std::optional<Candidate> place_domains(JobId j, TypeId t, bool build) {
+    const JobSpec& s = specs[j.index()];
+    const int nodes_per_group = s.tp / node_devices(t);
+    int needed = s.devices / s.tp;
+    std::vector<int> order;
+    for (std::size_t d = 0; d < fleet.domains().size(); ++d)
+      if (fleet.domains()[d].type == t && domain_free_nodes[d] >= nodes_per_group)
+        order.push_back(static_cast<int>(d));
+    if (config.placement == PlacementKind::kRandom) {
+      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    } else if (config.placement != PlacementKind::kFirstFit) {
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return domain_free_nodes[static_cast<std::size_t>(a)] <
+               domain_free_nodes[static_cast<std::size_t>(b)];
+      });
+    }
+    Candidate c;
+    c.allocation.type = t;
+    double leftover = 0;
+    if (!build) {
+      long long groups = 0;
+      for (int d : order) {
+        groups += domain_free_nodes[static_cast<std::size_t>(d)] / nodes_per_group;
+        leftover += domain_free_nodes[static_cast<std::size_t>(d)] % nodes_per_group;
+        if (groups >= needed) break;
+      }
+      if (groups < needed) return std::nullopt;
+      c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
+                                                            : -leftover;
+      return c;
+    }
+    for (int d : order) {
+      const ScaleUpDomain& dom = fleet.domains()[static_cast<std::size_t>(d)];
+      std::vector<NodeId> free_nodes;
+      for (NodeId id : dom.nodes) {
+        const FleetNode& n = fleet.node(id);
+        if (n.up && n.state.fully_free_gpus() == n.state.gpu_count && cpu_mem_fit(n.state, s))
+          free_nodes.push_back(id);
+      }
+      const int take = std::min(needed, static_cast<int>(free_nodes.size()) / nodes_per_group);
+      for (int g = 0; g < take; ++g) {
+        std::vector<DeviceSlot> group;
+        for (int k = 0; k < nodes_per_group; ++k) {
+          const FleetNode& n = fleet.node(free_nodes[static_cast<std::size_t>(g * nodes_per_group + k)]);
+          for (int dev = 0; dev < n.state.gpu_count; ++dev)
+            group.push_back(DeviceSlot{n.id, dev, kGpuMilli});
+        }
+        c.allocation.groups.push_back(std::move(group));
+      }
+      leftover += static_cast<double>(free_nodes.size()) - take * nodes_per_group;
+      needed -= take;
+      if (needed == 0) break;
+    }
+    if (needed > 0) return std::nullopt;
+    c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
+                                                          : -leftover;
+    return c;
+  }
+
+  // A placement on type t, or nullopt when the job does not fit there.
+  // Without `build` only the policy key is computed (cheap: used to compare
+  // types); the allocation is built for the chosen type only.
+  std::optional<Candidate> place_on(JobId j, TypeId t, bool build = true) {
+    const JobSpec& s = specs[j.index()];
+    if (fractional(s)) return place_fractional(j, t);
+    const int nd = node_devices(t);
+    if (s.tp > nd) return place_domains(j, t, build);
+    if (s.devices <= nd)
+      if (auto c = place_single_node(j, t)) return c;
+    return place_multi_node(j, t, build);
+  }
+
+  // Cheap upper bound: could the job fit on t at all right now?
+  bool might_fit(JobId j, TypeId t) const {
+    const JobSpec& s = specs[j.index()];
+    const std::int64_t free_milli =
+        static_cast<std::int64_t>(type_devices_up[t.index()]) * kGpuMilli - type_alloc_milli[t.index()];
+    return free_milli >= static_cast<std::int64_t>(s.devices) * s.gpu_milli;
+  }
+
+  // ---- forecasts for the hetero policy ----------------------------------
+
+  // Per type: when running jobs will release their devices (kept up to date
+  // by start/stop), plus this pass's reservations by jobs that chose to
+  // wait: a reservation takes its devices from the pool at once and gives
+  // them back at its forecast end, so free devices only grow with time and
+  // the earliest start is a short forward walk.
+  std::vector<std::multiset<std::pair<SimTime, double>>> releases;
+  std::vector<SimTime> release_at;  // per running job: its entry in `releases`
+  struct Reservations {
+    double taken = 0;
+    std::vector<std::pair<SimTime, double>> back;  // sorted
+  };
+  std::vector<Reservations> reserved;
+
+  double job_devices(JobId j) const {
+    const JobSpec& s = specs[j.index()];
+    return static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
+  }
+
+  void track_release(JobId j, TypeId t, bool add) {
+    if (releases.size() < fleet.types().size()) releases.resize(fleet.types().size());
+    auto& set = releases[t.index()];
+    if (add) {
+      release_at[j.index()] = expected_end(j);
+      set.emplace(release_at[j.index()], job_devices(j));
+    } else if (auto it = set.find({release_at[j.index()], job_devices(j)}); it != set.end()) {
+      set.erase(it);
+    }
+  }
+
+  // Earliest time at which `need` devices of t are free.
+  SimTime earliest_start(TypeId t, double need, SimTime now) const {
+    const Reservations& r = reserved[t.index()];
+    double level = type_devices_up[t.index()] -
+                   static_cast<double>(type_alloc_milli[t.index()]) / kGpuMilli - r.taken;
+    if (level >= need) return now;
+    static const std::multiset<std::pair<SimTime, double>> kNone;
+    const auto& set = t.index() < releases.size() ? releases[t.index()] : kNone;
+    auto a = set.begin();
+    auto b = r.back.begin();
+    while (a != set.end() || b != r.back.end()) {
+      const bool take_a = b == r.back.end() || (a != set.end() && a->first <= b->first);
+      const auto& [when, devices] = take_a ? *a++ : *b++;
+      level += devices;
+      if (level >= need) return std::max(now, when);
+    }
+    return kCannotRun;
+  }
+
+  void reserve(TypeId t, double need, SimTime end) {
+    Reservations& r = reserved[t.index()];
+    r.taken += need;
+    const auto at = std::upper_bound(r.back.begin(), r.back.end(), std::make_pair(end, need));
+    r.back.insert(at, {end, need});
+  }
+
+  // ---- the pass ---------------------------------------------------------
+
+  std::vector<int> queue_order() const {
+    std::vector<int> order(queue.begin(), queue.end());
+    switch (config.queue) {
+      case QueuePolicy::kFifo:
+        break;  // submission order
+      case QueuePolicy::kPriority:
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+          return specs[static_cast<std::size_t>(a)].priority > specs[static_cast<std::size_t>(b)].priority;
+        });
+        break;
+      case QueuePolicy::kShortestFirst: {
+        std::vector<double> key(specs.size(), 0);
+        for (int id : order) {
+          const JobSpec& s = specs[static_cast<std::size_t>(id)];
+          double best = kCannotRun;
+          for (double d : s.duration_s) best = std::min(best, d);
+          key[static_cast<std::size_t>(id)] = best * (1 - status[static_cast<std::size_t>(id)].progress) *
+                                               s.devices * s.gpu_milli;
+        }
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+          return key[static_cast<std::size_t>(a)] < key[static_cast<std::size_t>(b)];
+        });
+        break;
+      }
+      case QueuePolicy::kFairShare:
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+          const JobSpec& sa = specs[static_cast<std::size_t>(a)];
+          const JobSpec& sb = specs[static_cast<std::size_t>(b)];
+          const double ua = static_cast<double>(tenant_alloc_milli[sa.tenant.index()]) /
+                            tenants[sa.tenant.index()].weight;
+          const double ub = static_cast<double>(tenant_alloc_milli[sb.tenant.index()]) /
+                            tenants[sb.tenant.index()].weight;
+          if (ua != ub) return ua < ub;
+          return sa.priority > sb.priority;
+        });
+        break;
+    }
+    return order;
+  }
+
+  void start(JobId j, Candidate c, SimTime now) {
+    JobStatus& st = status[j.index()];
+    apply(j, c.allocation, +1);
+    st.state = JobState::kRunning;
+    if (!st.first_start) st.first_start = now;
+    st.run_start = now;
+    st.checkpoint_time = now;
+    ++st.epoch;
+    st.reason.clear();
+    st.reason_rule.clear();
+    queue.erase(j.value);
+    running.insert(j.value);
+    Decision d;
+    d.time = now;
+    d.kind = DecisionKind::kPlace;
+    d.job = j;
+    d.rule = policy_rule(config.placement);
+    d.checked = checked_rules(j, c.allocation.type, now);
+    d.detail = fmt::format("{} device(s) of {}", c.allocation.devices(),
+                           fleet.type(c.allocation.type).id);
+    st.allocation = c.allocation;
+    d.allocation = std::move(c.allocation);
+    emit(std::move(d));
+    track_release(j, st.allocation.type, true);
+  }
+
+  void record_queue(JobId j, SimTime now, Codes codes) {
+    tried_epoch[j.index()] = release_epoch;
+    tried_share_epoch[j.index()] = -1;
+    for (const auto& [type, code] : codes)
+      if (code >= 0 && rules[static_cast<std::size_t>(code)].kind == RuleKind::kDomesticShare)
+        tried_share_epoch[j.index()] = share_epoch;
+    if (codes == last_codes[j.index()] && !codes.empty()) return;
+    JobStatus& st = status[j.index()];
+    std::vector<TypeRefusal> refusals;
+    std::string summary;
+    for (const auto& [type, code] : codes) {
+      refusals.push_back(describe(j, TypeId{type}, code));
+      const TypeRefusal& r = refusals.back();
+      if (!summary.empty()) summary += "; ";
+      summary += fmt::format("{}: {} ({})", fleet.type(r.type).id, r.rule, r.detail);
+    }
+    if (refusals.empty()) summary = "no accelerator type in the fleet";
+    st.reason = summary;
+    st.reason_rule = refusals.empty() ? std::string(kWorkloadReason) : refusals.front().rule;
+    last_codes[j.index()] = std::move(codes);
+    Decision d;
+    d.time = now;
+    d.kind = DecisionKind::kQueue;
+    d.job = j;
+    d.rule = st.reason_rule;
+    d.detail = std::move(summary);
+    d.refusals = std::move(refusals);
+    emit(std::move(d));
+  }
+
+  // Tries preemption of lower-priority jobs on the types where only
+  // capacity stood in the way.
+  bool try_preempt(JobId j, const std::vector<TypeId>& capacity_types, SimTime now) {
+    const JobSpec& s = specs[j.index()];
+    for (TypeId t : capacity_types) {
+      std::vector<int> victims;
+      for (int id : running) {
+        const JobSpec& v = specs[static_cast<std::size_t>(id)];
+        if (status[static_cast<std::size_t>(id)].allocation.type == t && v.priority < s.priority)
+          victims.push_back(id);
+      }
+      if (victims.empty()) continue;
+      std::sort(victims.begin(), victims.end(), [&](int a, int b) {
+        const JobSpec& va = specs[static_cast<std::size_t>(a)];
+        const JobSpec& vb = specs[static_cast<std::size_t>(b)];
+        if (va.priority != vb.priority) return va.priority < vb.priority;
+        return status[static_cast<std::size_t>(a)].run_start >
+               status[static_cast<std::size_t>(b)].run_start;
+      });
+      std::vector<int> released;
+      std::optional<Candidate> c;
+      for (int v : victims) {
+        apply(JobId{v}, status[static_cast<std::size_t>(v)].allocation, -1);
+        released.push_back(v);
+        if (refusal_code(j, t, now)) continue;  // e.g. the share rule after releasing
+        c = place_on(j, t);
+        if (c) break;
+      }
+      for (auto it = released.rbegin(); it != released.rend(); ++it)
+        apply(JobId{*it}, status[static_cast<std::size_t>(*it)].allocation, +1);
+      if (!c) continue;
+      for (int v : released) {
+        const JobId vid{v};
+        const auto [ckpt, ckpt_time] = checkpoint_at(vid, now);
+        const double keep = config.checkpoint_on_preempt ? progress_at(vid, now) : ckpt;
+        const double lost_s = config.checkpoint_on_preempt ? 0 : now - ckpt_time;
+        const double devices = specs[vid.index()].devices;
+        Allocation a = stop(vid, now, keep);
+        JobStatus& vs = status[vid.index()];
+        ++vs.preemptions;
+        vs.lost_device_s += lost_s * devices;
+        Decision d;
+        d.time = now;
+        d.kind = DecisionKind::kPreempt;
+        d.job = vid;
+        d.by = j;
+        d.rule = std::string(kPreemptionRule);
+        d.detail = fmt::format("priority {} job {} needs the devices", s.priority, s.name);
+        d.allocation = std::move(a);
+        d.lost_device_s = lost_s * devices;
+        emit(std::move(d));
+        requeue(vid);
+      }
+      // Re-place on the state after the real releases (same result).
+      if (auto placed = place_on(j, t)) {
+        start(j, std::move(*placed), now);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void try_job(JobId j, SimTime now) {
+    Codes codes;
+    struct Fit {
+      TypeId type;
+      Candidate c;
+    };
+    std::vector<Fit> fits;
+    std::vector<TypeId> busy;  // allowed types where only capacity blocks
+    for (std::size_t ti = 0; ti < fleet.types().size(); ++ti) {
+      const TypeId t{static_cast<int>(ti)};
+      if (auto code = refusal_code(j, t, now)) {
+        codes.emplace_back(t.value, *code);
+        continue;
+      }
+      std::optional<Candidate> c;
+      if (might_fit(j, t)) c = place_on(j, t, /*build=*/false);
+      if (c) {
+        fits.push_back(Fit{t, std::move(*c)});
+      } else {
+        busy.push_back(t);
+        codes.emplace_back(t.value, kCodeCapacity);
+      }
+    }
+    if (!fits.empty()) {
+      std::size_t pick = 0;
+      if (config.placement == PlacementKind::kHetero) {
+        if (auto w = hetero_choice(j, fits, busy, now); w) {
+          pick = *w;
+        } else {
+          for (auto& [type, code] : codes)
+            if (type == busy_pick_.value) code = kCodeWait;
+          record_queue(j, now, std::move(codes));
+          return;
+        }
+      } else {
+        for (std::size_t i = 1; i < fits.size(); ++i)
+          if (fits[i].c.key > fits[pick].c.key) pick = i;
+      }
+      if (auto built = place_on(j, fits[pick].type)) {
+        start(j, std::move(*built), now);
+        return;
+      }
+    }
+    if (config.preemption && !busy.empty() && try_preempt(j, busy, now)) return;
+    record_queue(j, now, std::move(codes));
+  }
+
+  // Like a backfill window: at most this many jobs per pass may wait for a
+  // busy faster type; later ones run on what is free (bounds the forecast
+  // work per pass on large queues).
+  static constexpr int kMaxWaitingPerPass = 16;
+  int waiting_this_pass = 0;
+  TypeId busy_pick_;
+  std::string wait_detail_;
+
+  // Earliest completion: run now on the best type that fits, or wait for a
+  // busy faster type if the forecast says it finishes clearly sooner.
+  // nullopt: wait (busy_pick_/wait_detail_ say for what).
+  std::optional<std::size_t> hetero_choice(JobId j, const auto& fits, const std::vector<TypeId>& busy,
+                                           SimTime now) {
+    const JobSpec& s = specs[j.index()];
+    const JobStatus& st = status[j.index()];
+    const double overhead = (st.restarts + st.preemptions > 0 || st.progress > 0)
+                                ? config.restart_overhead_s
+                                : 0;
+    auto remaining = [&](TypeId t) { return overhead + (1 - st.progress) * s.duration_s[t.index()]; };
+    // The share rule comes first: below the minimum, run on a domestic type
+    // now rather than wait.
+    bool share_short = false;
+    for (const Rule& r : rules)
+      if (r.kind == RuleKind::kDomesticShare) {
+        const auto sh = share();
+        if (!sh || *sh < r.min_share) share_short = true;
+      }
+    std::size_t pick = 0;
+    double best_now = kCannotRun;
+    for (std::size_t i = 0; i < fits.size(); ++i) {
+      if (share_short && !fleet.type(fits[i].type).domestic) continue;
+      const double ect = now + remaining(fits[i].type);
+      if (ect < best_now) {
+        best_now = ect;
+        pick = i;
+      }
+    }
+    if (share_short && !std::isfinite(best_now)) {
+      // No domestic fit: plain earliest completion among what fits.
+      for (std::size_t i = 0; i < fits.size(); ++i) {
+        const double ect = now + remaining(fits[i].type);
+        if (ect < best_now) {
+          best_now = ect;
+          pick = i;
+        }
+      }
+      share_short = false;
+    }
+    if (share_short && fleet.type(fits[pick].type).domestic) return pick;
+    if (reserved.size() != fleet.types().size()) reserved.resize(fleet.types().size());
+    const double need = static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
+    double best_wait = kCannotRun;
+    TypeId wait_type;
+    for (TypeId t : busy) {
+      // Even an immediate start there would not win: no forecast needed.
+      if (remaining(t) >= kWaitMargin * (best_now - now)) continue;
+      const SimTime start_at = earliest_start(t, need, now);
+      const double ect = start_at + remaining(t);
+      if (ect < best_wait) {
+        best_wait = ect;
+        wait_type = t;
+      }
+    }
+    if (std::isfinite(best_wait) && best_wait - now < kWaitMargin * (best_now - now) &&
+        waiting_this_pass < kMaxWaitingPerPass) {
+      ++waiting_this_pass;
+      // Reserve: the devices are taken from the start time on and come back
+      // at the end.
+      reserve(wait_type, need, earliest_start(wait_type, need, now) + remaining(wait_type));
+      busy_pick_ = wait_type;
+      wait_detail_ = fmt::format("{} expected to finish at t={:.0f} s vs {:.0f} s on {} now",
+                                 fleet.type(wait_type).id, best_wait, best_now,
+                                 fleet.type(fits[pick].type).id);
+      return std::nullopt;
+    }
+    return pick;
+  }
+
+  void apply_rules(SimTime now) {
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      const Rule& r = rules[i];
+      if (r.kind != RuleKind::kNoNewPlacements && r.kind != RuleKind::kDrain) continue;
+      if (!rule_started[i] && now >= r.from) {
+        rule_started[i] = true;
+        dirty = true;
+        ++release_epoch;  // refusal reasons change
+        Decision d;
+        d.time = now;
+        d.kind = DecisionKind::kRule;
+        d.rule = r.id;
+        d.detail = r.kind == RuleKind::kDrain
+                       ? fmt::format("drain {}: no new placements; empty within {:.0f} h",
+                                     fleet.type(*r.type).id, r.within_s / 3600)
+                       : fmt::format("no new placements on {}", fleet.type(*r.type).id);
+        emit(std::move(d));
+        if (r.kind == RuleKind::kDrain) drain(r, now, /*deadline=*/false);
+      }
+      if (r.kind == RuleKind::kDrain && rule_started[i] && !rule_deadline_done[i] &&
+          now >= r.from + r.within_s) {
+        rule_deadline_done[i] = true;
+        drain(r, now, /*deadline=*/true);
+      }
+    }
+  }
+
+  // Moves jobs off a drained type: at the start those that would not finish
+  // by the deadline (checkpointed first), at the deadline everything left.
+  void drain(const Rule& r, SimTime now, bool deadline) {
+    const SimTime limit = r.from + r.within_s;
+    std::vector<int> victims;
+    for (int id : running)
+      if (status[static_cast<std::size_t>(id)].allocation.type == *r.type &&
+          (deadline || expected_end(JobId{id}) > limit))
+        victims.push_back(id);
+    for (int id : victims) {
+      const JobId j{id};
+      const auto [ckpt, ckpt_time] = checkpoint_at(j, now);
+      const double keep = config.checkpoint_on_preempt ? progress_at(j, now) : ckpt;
+      const double lost = (config.checkpoint_on_preempt ? 0 : now - ckpt_time) * specs[j.index()].devices;
+      Allocation a = stop(j, now, keep);
+      status[j.index()].lost_device_s += lost;
+      Decision d;
+      d.time = now;
+      d.kind = DecisionKind::kEvict;
+      d.job = j;
+      d.rule = r.id;
+      d.detail = deadline ? fmt::format("drain deadline of {} reached", fleet.type(*r.type).id)
+                          : fmt::format("would not finish on {} before the drain deadline",
+                                        fleet.type(*r.type).id);
+      d.allocation = std::move(a);
+      d.lost_device_s = lost;
+      emit(std::move(d));
+      requeue(j);
+    }
+  }
+
+  void pass(SimTime now) {
+    apply_rules(now);
+    if (!dirty) return;
+    dirty = false;
+    for (Reservations& r : reserved) r = Reservations{};
+    waiting_this_pass = 0;
+    for (int id : queue_order()) {
+      const auto k = static_cast<std::size_t>(id);
+      if (status[k].state != JobState::kQueued) continue;
+      if (tried_epoch[k] == release_epoch &&
+          (tried_share_epoch[k] < 0 || tried_share_epoch[k] == share_epoch))
+        continue;
+      try_job(JobId{id}, now);
+    }
+  }
+};
+
+// ---- public API ------------------------------------------------------------
+
+Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scheduler::Scheduler(Scheduler&&) noexcept = default;
+Scheduler& Scheduler::operator=(Scheduler&&) noexcept = default;
+Scheduler::~Scheduler() = default;
+
+Result<Scheduler> Scheduler::create(Fleet fleet, std::vector<Tenant> tenants,
+                                    std::vector<Rule> rules, SchedulerConfig config) {
+  if (tenants.empty()) tenants.push_back(Tenant{"default", 1});
+  for (const Tenant& t : tenants)
+    if (!(t.weight > 0))
+      return suanli::fail(ErrorCode::kInvalidArgument,
+                  fmt::format("tenant {}: weight must be > 0", t.name));
+  if (fleet.types().size() > static_cast<std::size_t>(kMaxGpuModels))
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                fmt::format("at most {} accelerator types per fleet", kMaxGpuModels));
+  for (const Rule& r : rules) {
+    const bool typed = r.kind == RuleKind::kApprovedCustomers || r.kind == RuleKind::kNoNewPlacements ||
+                       r.kind == RuleKind::kDrain;
+    if (typed && (!r.type || r.type->index() >= fleet.types().size()))
+      return suanli::fail(ErrorCode::kInvalidArgument, fmt::format("rule {}: unknown accelerator type", r.id));
+    for (TenantId t : r.tenants)
+      if (!t.valid() || t.index() >= tenants.size())
+        return suanli::fail(ErrorCode::kInvalidArgument, fmt::format("rule {}: unknown tenant", r.id));
+    if (r.kind == RuleKind::kDomesticShare && !(r.min_share >= 0 && r.min_share <= 1))
+      return suanli::fail(ErrorCode::kInvalidArgument,
+                  fmt::format("rule {}: min_share must be in [0, 1]", r.id));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->fleet = std::move(fleet);
+  impl->tenants = std::move(tenants);
+  impl->rules = std::move(rules);
+  impl->config = config;
+  impl->rng = Rng(config.seed);
+  impl->tenant_alloc_milli.assign(impl->tenants.size(), 0);
+  impl->rule_started.assign(impl->rules.size(), false);
+  impl->rule_deadline_done.assign(impl->rules.size(), false);
+  for (const Rule& r : impl->rules)
+    if (r.kind == RuleKind::kDomesticShare) {
+      impl->share_measure = r.measure;
+      break;
+    }
+  impl->index_new_nodes();
+  return Scheduler(std::move(impl));
+}
+
+Result<JobId> Scheduler::submit(JobSpec spec, SimTime now) {
+  Impl& m = *impl_;
+  const std::size_t types = m.fleet.types().size();
+  auto bad = [&](std::string what) {
+    return suanli::fail(ErrorCode::kInvalidArgument, fmt::format("job {}: {}", spec.name, what));
+  };
+  if (!spec.tenant.valid() || spec.tenant.index() >= m.tenants.size()) return bad("unknown tenant");
+  if (spec.devices < 1) return bad("devices must be >= 1");
+  if (spec.tp < 1 || spec.devices % spec.tp != 0)
+    return bad(fmt::format("devices ({}) must be a multiple of tp ({})", spec.devices, spec.tp));
+  if (spec.gpu_milli < 1 || spec.gpu_milli > kGpuMilli) return bad("gpu_milli must be 1..1000");
+  if (spec.gpu_milli < kGpuMilli && spec.devices != 1)
+    return bad("a fractional pod (gpu_milli < 1000) uses exactly one device");
+  if (spec.cpu_milli < 0 || spec.memory_mib < 0) return bad("negative CPU or memory");
+  if (spec.duration_s.size() != types)
+    return bad(fmt::format("duration_s has {} entries for {} accelerator types",
+                           spec.duration_s.size(), types));
+  for (double d : spec.duration_s)
+    if (!(d > 0)) return bad("durations must be > 0 (kCannotRun where it cannot run)");
+  if (spec.checkpoint_interval_s < 0) return bad("negative checkpoint interval");
+  const JobId id{static_cast<int>(m.specs.size())};
+  PodRequest pod;
+  pod.cpu_milli = spec.cpu_milli;
+  pod.memory_mib = spec.memory_mib;
+  pod.num_gpu = spec.devices;
+  pod.gpu_milli = spec.gpu_milli;
+  constexpr std::size_t kWindow = 2000;
+  if (m.recent_pods.size() < kWindow) {
+    m.recent_pods.push_back(pod);
+  } else {
+    m.recent_pods[m.recent_next] = pod;
+    m.recent_next = (m.recent_next + 1) % kWindow;
+  }
+  m.typical_stale = true;
+  m.specs.push_back(std::move(spec));
+  JobStatus st;
+  st.submitted = now;
+  m.status.push_back(std::move(st));
+  m.last_codes.emplace_back();
+  m.tried_epoch.push_back(-1);
+  m.release_at.push_back(0);
+  m.tried_share_epoch.push_back(-1);
+  m.queue.insert(id.value);
+  m.dirty = true;
+  Decision d;
+  d.time = now;
+  d.kind = DecisionKind::kSubmit;
+  d.job = id;
+  m.emit(std::move(d));
+  return id;
+}
+
+Result<void> Scheduler::finish(JobId job, SimTime now) {
+  Impl& m = *impl_;
+  if (!job.valid() || job.index() >= m.specs.size())
+    return suanli::fail(ErrorCode::kNotFound, "finish: unknown job");
+  if (m.status[job.index()].state != JobState::kRunning)
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                fmt::format("finish: job {} is not running", m.specs[job.index()].name));
+  m.stop(job, now, 1.0);
+  JobStatus& st = m.status[job.index()];
+  st.state = JobState::kCompleted;
+  st.ended = now;
+  Decision d;
+  d.time = now;
+  d.kind = DecisionKind::kComplete;
+  d.job = job;
+  m.emit(std::move(d));
+  return {};
+}
+
+Result<void> Scheduler::fail(JobId job, SimTime now, std::string reason) {
+  Impl& m = *impl_;
+  if (!job.valid() || job.index() >= m.specs.size())
+    return suanli::fail(ErrorCode::kNotFound, "fail: unknown job");
+  JobStatus& st = m.status[job.index()];
+  if (st.state == JobState::kCompleted || st.state == JobState::kFailed)
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                        fmt::format("fail: job {} already ended", m.specs[job.index()].name));
+  if (st.state == JobState::kRunning) m.stop(job, now, st.progress);
+  m.queue.erase(job.value);
+  st.state = JobState::kFailed;
+  st.ended = now;
+  st.reason = reason;
+  Decision d;
+  d.time = now;
+  d.kind = DecisionKind::kFail;
+  d.job = job;
+  d.detail = std::move(reason);
+  m.emit(std::move(d));
+  return {};
+}
+
+Result<void> Scheduler::node_down(NodeId node, SimTime now) {
+  Impl& m = *impl_;
+  if (!node.valid() || node.index() >= m.fleet.nodes().size())
+    return suanli::fail(ErrorCode::kNotFound, "node_down: unknown node");
+  if (!m.fleet.node(node).up) return {};
+  std::vector<int> victims = m.node_jobs[node.index()];
+  std::sort(victims.begin(), victims.end());
+  for (int id : victims) {
+    const JobId j{id};
+    const auto [ckpt, ckpt_time] = m.checkpoint_at(j, now);
+    const double lost = (now - ckpt_time) * m.specs[j.index()].devices *
+                        m.specs[j.index()].gpu_milli / kGpuMilli;
+    Allocation a = m.stop(j, now, ckpt);
+    JobStatus& st = m.status[j.index()];
+    st.lost_device_s += lost;
+    ++st.restarts;
+    Decision d;
+    d.time = now;
+    d.kind = DecisionKind::kKill;
+    d.job = j;
+    d.rule = std::string(kNodeFailureRule);
+    d.node = node;
+    d.detail = fmt::format("node {} failed; restart from {:.1f}% done", m.fleet.node(node).name,
+                           100 * ckpt);
+    d.allocation = std::move(a);
+    d.lost_device_s = lost;
+    m.emit(std::move(d));
+    if (st.restarts > m.config.max_restarts) {
+      st.state = JobState::kFailed;
+      st.ended = now;
+      st.reason = fmt::format("killed by node failures {} times (max_restarts = {})", st.restarts,
+                              m.config.max_restarts);
+      st.reason_rule = std::string(kNodeFailureRule);
+      Decision f;
+      f.time = now;
+      f.kind = DecisionKind::kFail;
+      f.job = j;
+      f.rule = st.reason_rule;
+      f.detail = st.reason;
+      m.emit(std::move(f));
+    } else {
+      m.requeue(j);
+    }
+  }
+  m.fleet.node(node).up = false;
+  m.rebucket(node.value);
+  m.dirty = true;
+  return {};
+}
+
+Result<void> Scheduler::node_up(NodeId node, SimTime now) {
+  (void)now;
+  Impl& m = *impl_;
+  if (!node.valid() || node.index() >= m.fleet.nodes().size())
+    return suanli::fail(ErrorCode::kNotFound, "node_up: unknown node");
+  m.fleet.node(node).up = true;
+  m.rebucket(node.value);
+  ++m.release_epoch;
+  m.dirty = true;
+  return {};
+}
+
+Result<std::vector<NodeId>> Scheduler::add_nodes(const NodePool& pool, SimTime now) {
+  (void)now;
+  Impl& m = *impl_;
+  auto added = m.fleet.add_pool(pool);
+  if (!added) return added;
+  m.index_new_nodes();
+  ++m.release_epoch;
+  m.dirty = true;
+  return added;
+}
+
+void Scheduler::schedule(SimTime now) { impl_->pass(now); }
+
+void Scheduler::fail_queued(SimTime now, std::string_view why) {
+  Impl& m = *impl_;
+  const std::vector<int> queued(m.queue.begin(), m.queue.end());
+  for (int id : queued) {
+    JobStatus& st = m.status[static_cast<std::size_t>(id)];
+    std::string reason = st.reason.empty() ? std::string(why) : fmt::format("{}: {}", why, st.reason);
+    const std::string rule = st.reason_rule;
+    (void)fail(JobId{id}, now, std::move(reason));
+    m.status[static_cast<std::size_t>(id)].reason_rule = rule;
+    m.decisions.back().rule = rule;
+  }
+}
+
+std::vector<Decision> Scheduler::take_decisions() {
+  std::vector<Decision> out;
+  out.swap(impl_->decisions);
+  return out;
+}
+
+std::vector<SimTime> Scheduler::rule_times() const {
+  std::vector<SimTime> out;
+  for (const Rule& r : impl_->rules) {
+    if (r.kind == RuleKind::kNoNewPlacements || r.kind == RuleKind::kDrain) out.push_back(r.from);
+    if (r.kind == RuleKind::kDrain) out.push_back(r.from + r.within_s);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+const Fleet& Scheduler::fleet() const { return impl_->fleet; }
+const std::vector<Tenant>& Scheduler::tenants() const { return impl_->tenants; }
+const std::vector<Rule>& Scheduler::rules() const { return impl_->rules; }
+const SchedulerConfig& Scheduler::config() const { return impl_->config; }
+int Scheduler::job_count() const { return static_cast<int>(impl_->specs.size()); }
+const JobSpec& Scheduler::spec(JobId job) const { return impl_->specs[job.index()]; }
+const JobStatus& Scheduler::status(JobId job) const { return impl_->status[job.index()]; }
+SimTime Scheduler::expected_end(JobId job) const { return impl_->expected_end(job); }
+
+std::vector<JobId> Scheduler::queued() const {
+  std::vector<JobId> out;
+  for (int id : impl_->queue) out.push_back(JobId{id});
+  return out;
+}
+
+int Scheduler::running_count() const { return static_cast<int>(impl_->running.size()); }
+
+double Scheduler::allocated_devices(TypeId type) const {
+  return static_cast<double>(impl_->type_alloc_milli[type.index()]) / kGpuMilli;
+}
+
+std::optional<double> Scheduler::domestic_share() const { return impl_->share(); }
+
+}  // namespace suanli

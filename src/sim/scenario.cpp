@@ -1,0 +1,988 @@
+#include "sim/scenario.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+#include <utility>
+
+#include "sched/cluster.h"
+#include "util/strings.h"
+#include "util/toml_reader.h"
+
+// Assigns the value of a Result-returning expression to `lhs` (a
+// declaration or an lvalue), or returns its error.
+#define SCN_CONCAT_INNER(a, b) a##b
+#define SCN_CONCAT(a, b) SCN_CONCAT_INNER(a, b)
+#define SCN_ASSIGN_IMPL(tmp, lhs, expr)                     \
+  auto tmp = (expr);                                        \
+  if (!tmp) return std::unexpected(std::move(tmp).error()); \
+  lhs = std::move(*tmp)
+#define SCN_ASSIGN(lhs, expr) SCN_ASSIGN_IMPL(SCN_CONCAT(scn_result_, __LINE__), lhs, expr)
+#define SCN_TRY(expr) SUANLI_TRY(expr)
+
+namespace suanli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kSecondsPerHour = 3600;
+
+std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
+  return std::unexpected(v.error(key, what));
+}
+
+std::string sub_path(const TomlView& v, std::string_view key) {
+  return v.path().empty() ? std::string(key) : fmt::format("{}.{}", v.path(), key);
+}
+
+// [[key]] entries as views named "key[i]" (absent: none).
+Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
+  std::vector<TomlView> out;
+  const toml::node* node = v.table().get(key);
+  if (!node) return out;
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = arr->get(i)->as_table();
+    if (!t) {
+      return bad(
+          v, key,
+          fmt::format("expected an array of tables ([[{}]]); element {} is not a table", key, i));
+    }
+    out.emplace_back(*t, v.file(), fmt::format("{}[{}]", sub_path(v, key), i));
+  }
+  return out;
+}
+
+Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
+                                                             std::string_view key) {
+  const toml::node* node = v.table().get(key);
+  if (!node) return std::optional<std::vector<std::string>>{};
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, "expected an array of strings");
+  std::vector<std::string> out;
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) return bad(v, key, "expected an array of strings");
+    out.push_back(*e.value<std::string>());
+  }
+  return std::optional(std::move(out));
+}
+
+Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto x, v.number(key));
+  if (x && *x < 0) return bad(v, key, fmt::format("expected a number >= 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<double>> positive(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto x, v.number(key));
+  if (x && *x <= 0) return bad(v, key, fmt::format("expected a number > 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
+                                  long long hi = INT_MAX) {
+  SCN_ASSIGN(auto x, v.integer(key));
+  if (!x) return std::optional<int>{};
+  if (*x < lo || *x > hi) {
+    return bad(v, key,
+               hi == INT_MAX
+                   ? fmt::format("expected an integer >= {}, got {}", lo, *x)
+                   : fmt::format("expected an integer from {} to {}, got {}", lo, hi, *x));
+  }
+  return std::optional(static_cast<int>(*x));
+}
+
+Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
+                            long long hi = INT_MAX) {
+  SCN_ASSIGN(auto x, int_in(v, key, lo, hi));
+  if (!x) return bad(v, key, "required key is missing (expected an integer)");
+  return *x;
+}
+
+// Hours in the file, seconds in the structs.
+Result<std::optional<SimTime>> hours(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto h, non_negative(v, key));
+  if (!h) return std::optional<SimTime>{};
+  return std::optional<SimTime>(*h * kSecondsPerHour);
+}
+
+Result<SimTime> required_hours(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto h, hours(v, key));
+  if (!h) return bad(v, key, "required key is missing (expected a number of hours)");
+  return *h;
+}
+
+// A non-empty name or ID.
+Result<std::string> required_name(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto s, v.required_string(key));
+  if (s.empty()) return bad(v, key, "expected a non-empty string");
+  return s;
+}
+
+Result<std::optional<Sensitivity>> sensitivity(const TomlView& v, std::string_view key) {
+  SCN_ASSIGN(auto s, v.string(key));
+  if (!s) return std::optional<Sensitivity>{};
+  auto p = parse_sensitivity(*s);
+  if (!p) {
+    return bad(v, key,
+               fmt::format("expected public, internal, confidential or secret, got '{}'", *s));
+  }
+  return std::optional(*p);
+}
+
+// A number (fixed) or [min, max] with 0 < min <= max.
+Result<std::optional<SampleRange>> sample_range(const TomlView& v, std::string_view key,
+                                                bool allow_range, bool log) {
+  const toml::node* node = v.table().get(key);
+  if (!node) return std::optional<SampleRange>{};
+  SampleRange r;
+  r.log = log;
+  if (node->is_integer() || node->is_floating_point()) {
+    r.min = r.max = *node->value<double>();
+  } else if (const toml::array* arr = node->as_array(); arr && allow_range) {
+    if (arr->size() != 2 || !arr->get(0)->is_number() || !arr->get(1)->is_number()) {
+      return bad(v, key, "expected a number or [min, max]");
+    }
+    r.min = *arr->get(0)->value<double>();
+    r.max = *arr->get(1)->value<double>();
+  } else {
+    return bad(v, key,
+               allow_range ? "expected a number or [min, max]"
+                           : "expected a number (an explicit job's values are fixed)");
+  }
+  if (!std::isfinite(r.min) || !std::isfinite(r.max) || r.min <= 0 || r.max <= 0) {
+    return bad(v, key, "expected values > 0");
+  }
+  if (r.min > r.max) {
+    return bad(v, key,
+               fmt::format("expected [min, max] with min <= max, got [{}, {}]", r.min, r.max));
+  }
+  return std::optional(r);
+}
+
+// A node pool of [[fleet]] or [[deliveries]] before its type is known.
+struct PoolEntry {
+  TomlView view;
+  const Accelerator* accel = nullptr;
+  NodePool pool;
+  std::optional<double> price;
+  std::optional<double> mtbf;
+  std::optional<double> mttr;
+  SimTime at = 0;
+};
+
+// A per-type value some pool set, and where.
+struct TypeSetting {
+  std::optional<double> value;
+  std::string where;  // "file:line"
+  std::string key;    // "fleet[2].mtbf_hours"
+};
+
+struct TypeEntry {
+  const Accelerator* accel = nullptr;
+  TypeSetting price;
+  TypeSetting mtbf;
+  TypeSetting mttr;
+};
+
+class Resolver {
+ public:
+  Resolver(const Catalog& catalog, const fs::path& file) : catalog_(catalog), file_(file.string()) {
+    scenario_.file = file;
+  }
+
+  Result<Scenario> run(const toml::table& root_table) {
+    const TomlView root(root_table, file_, "");
+    SCN_TRY(root.check_keys({"name", "description", "seed", "scheduler", "simulation", "sites",
+                             "fleet", "tenants", "rules", "generators", "jobs", "traces",
+                             "deliveries", "node_events"}));
+    SCN_TRY(read_header(root));
+    SCN_TRY(read_fleet(root));
+    SCN_TRY(read_tenants(root));
+    SCN_TRY(read_rules(root));
+    SCN_TRY(read_scheduler(root));
+    SCN_TRY(read_simulation(root));
+    SCN_TRY(read_generators(root));
+    SCN_TRY(read_jobs(root));
+    SCN_TRY(read_traces(root));
+    SCN_TRY(read_node_events(root));
+    return std::move(scenario_);
+  }
+
+ private:
+  Result<void> read_header(const TomlView& root) {
+    SCN_ASSIGN(auto name, root.string("name"));
+    scenario_.name = name ? *name : scenario_.file.stem().string();
+    SCN_ASSIGN(auto description, root.string("description"));
+    if (description) scenario_.description = *description;
+    SCN_ASSIGN(auto seed, root.integer("seed"));
+    if (seed) {
+      if (*seed < 0)
+        return bad(root, "seed", fmt::format("expected an integer >= 0, got {}", *seed));
+      scenario_.seed = static_cast<std::uint64_t>(*seed);
+    }
+    scenario_.scheduler.seed = scenario_.seed;
+    return {};
+  }
+
+  // --- fleet -------------------------------------------------------------
+
+  Result<const Accelerator*> catalog_accel(const TomlView& v, std::string_view key,
+                                           const std::string& id) const {
+    auto a = catalog_.accelerator(id);
+    if (!a) return bad(v, key, unknown_id_message("accelerator", id, catalog_.accelerator_ids()));
+    return *a;
+  }
+
+  std::vector<std::string> fleet_type_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& t : scenario_.fleet.types()) ids.push_back(t.id);
+    return ids;
+  }
+
+  // A catalog accelerator that is one of the fleet's types.
+  Result<TypeId> fleet_type(const TomlView& v, std::string_view key, const std::string& id) const {
+    SCN_TRY(catalog_accel(v, key, id));
+    auto t = scenario_.fleet.find_type(id);
+    if (!t) {
+      return bad(v, key,
+                 fmt::format("accelerator '{}' is not in the fleet (fleet types: {})", id,
+                             join(fleet_type_ids(), ", ")));
+    }
+    return *t;
+  }
+
+  Result<SiteId> site(const TomlView& v, std::string_view key, const std::string& name) const {
+    auto s = scenario_.fleet.find_site(name);
+    if (!s) {
+      std::vector<std::string> names;
+      for (const auto& site : scenario_.fleet.sites()) names.push_back(site.name);
+      return bad(v, key,
+                 fmt::format("unknown site '{}'; declared sites: {}", name,
+                             names.empty() ? "none (add [[sites]])" : join(names, ", ")));
+    }
+    return *s;
+  }
+
+  Result<PoolEntry> read_pool(const TomlView& v, bool delivery) {
+    if (delivery) {
+      SCN_TRY(v.check_keys({"at_hours", "site", "accelerator", "nodes", "devices_per_node",
+                            "scale_up_domain", "cpu_cores", "memory_gib", "price_per_device_hour",
+                            "mtbf_hours", "mttr_hours", "name_prefix"}));
+    } else {
+      SCN_TRY(v.check_keys({"site", "accelerator", "nodes", "devices_per_node", "scale_up_domain",
+                            "cpu_cores", "memory_gib", "price_per_device_hour", "mtbf_hours",
+                            "mttr_hours", "name_prefix"}));
+    }
+    PoolEntry e{v, nullptr, {}, {}, {}, {}, 0};
+    if (delivery) {
+      SCN_ASSIGN(e.at, required_hours(v, "at_hours"));
+    }
+    SCN_ASSIGN(auto site_name, required_name(v, "site"));
+    SCN_ASSIGN(e.pool.site, site(v, "site", site_name));
+    SCN_ASSIGN(auto accel_id, required_name(v, "accelerator"));
+    SCN_ASSIGN(e.accel, catalog_accel(v, "accelerator", accel_id));
+    SCN_ASSIGN(e.pool.nodes, required_int_in(v, "nodes", 1));
+
+    SCN_ASSIGN(auto per_node, int_in(v, "devices_per_node", 1, kMaxNodeGpus));
+    if (per_node) {
+      e.pool.devices_per_node = *per_node;
+    } else if (e.accel->node_devices >= 1 && e.accel->node_devices <= kMaxNodeGpus) {
+      e.pool.devices_per_node = e.accel->node_devices;
+    } else {
+      return bad(v, "accelerator",
+                 fmt::format("the catalog gives {} {} devices per node, more than the {} a node "
+                             "may hold; set devices_per_node",
+                             accel_id, e.accel->node_devices, kMaxNodeGpus));
+    }
+    const int per = e.pool.devices_per_node;
+    SCN_ASSIGN(auto domain, int_in(v, "scale_up_domain", 1));
+    if (domain) {
+      if (*domain < per || *domain % per != 0) {
+        return bad(
+            v, "scale_up_domain",
+            fmt::format("expected a multiple of devices_per_node ({}), got {}", per, *domain));
+      }
+      e.pool.scale_up_domain = *domain;
+    } else {
+      e.pool.scale_up_domain = per;
+      if (e.accel->scaleup_domain) {
+        const double d = e.accel->scaleup_domain->value;
+        if (d == std::floor(d) && d >= per && d < 1e9 && static_cast<long long>(d) % per == 0) {
+          e.pool.scale_up_domain = static_cast<int>(d);
+        }
+      }
+    }
+    SCN_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    if (cores) e.pool.cpu_milli = std::llround(*cores * 1000);
+    SCN_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    if (gib) e.pool.memory_mib = std::llround(*gib * 1024);
+    SCN_ASSIGN(e.price, non_negative(v, "price_per_device_hour"));
+    SCN_ASSIGN(e.mtbf, non_negative(v, "mtbf_hours"));
+    SCN_ASSIGN(e.mttr, non_negative(v, "mttr_hours"));
+    SCN_ASSIGN(auto prefix, v.string("name_prefix"));
+    if (prefix) {
+      if (prefix->empty()) return bad(v, "name_prefix", "expected a non-empty string");
+      e.pool.name_prefix = *prefix;
+    }
+    return e;
+  }
+
+  // One value per type: pools that set it must agree.
+  static Result<void> merge(TypeSetting& setting, const std::optional<double>& value,
+                            const TomlView& v, std::string_view key, std::string_view type_id) {
+    if (!value) return {};
+    if (setting.value && *setting.value != *value) {
+      return bad(v, key,
+                 fmt::format("{} conflicts with {} = {} for '{}' at {} (one value per "
+                             "accelerator type)",
+                             *value, key, *setting.value, type_id, setting.where));
+    }
+    if (!setting.value) {
+      setting.value = value;
+      setting.where = v.where(key);
+      setting.key = sub_path(v, key);
+    }
+    return {};
+  }
+
+  Result<void> read_fleet(const TomlView& root) {
+    SCN_ASSIGN(auto sites, table_array(root, "sites"));
+    std::map<std::string, std::string> site_where;
+    for (const TomlView& v : sites) {
+      SCN_TRY(v.check_keys({"name", "region"}));
+      Site s;
+      SCN_ASSIGN(s.name, required_name(v, "name"));
+      SCN_ASSIGN(auto region, v.string("region"));
+      if (region) s.region = *region;
+      if (auto it = site_where.find(s.name); it != site_where.end()) {
+        return bad(v, "name",
+                   fmt::format("duplicate site '{}' (first declared at {})", s.name, it->second));
+      }
+      site_where[s.name] = v.where("name");
+      scenario_.fleet.add_site(std::move(s));
+    }
+
+    SCN_ASSIGN(auto fleet_views, table_array(root, "fleet"));
+    if (fleet_views.empty()) {
+      return bad(root, "fleet", "a scenario needs at least one [[fleet]] node pool");
+    }
+    SCN_ASSIGN(auto delivery_views, table_array(root, "deliveries"));
+    std::vector<PoolEntry> pools;
+    std::vector<PoolEntry> deliveries;
+    for (const TomlView& v : fleet_views) {
+      SCN_ASSIGN(auto e, read_pool(v, false));
+      pools.push_back(std::move(e));
+    }
+    for (const TomlView& v : delivery_views) {
+      SCN_ASSIGN(auto e, read_pool(v, true));
+      deliveries.push_back(std::move(e));
+    }
+
+    // Types in order of first appearance, [[fleet]] before [[deliveries]].
+    std::vector<TypeEntry> types;
+    auto type_of = [&](const PoolEntry& e) -> std::size_t {
+      for (std::size_t i = 0; i < types.size(); ++i)
+        if (types[i].accel == e.accel) return i;
+      types.push_back(TypeEntry{e.accel, {}, {}, {}});
+      return types.size() - 1;
+    };
+    for (std::vector<PoolEntry>* list : {&pools, &deliveries}) {
+      for (PoolEntry& e : *list) {
+        const std::size_t t = type_of(e);
+        e.pool.type = TypeId{static_cast<int>(t)};
+        SCN_TRY(merge(types[t].price, e.price, e.view, "price_per_device_hour", e.accel->id));
+        SCN_TRY(merge(types[t].mtbf, e.mtbf, e.view, "mtbf_hours", e.accel->id));
+        SCN_TRY(merge(types[t].mttr, e.mttr, e.view, "mttr_hours", e.accel->id));
+      }
+    }
+    for (const TypeEntry& t : types) {
+      const Accelerator& a = *t.accel;
+      AcceleratorType type;
+      type.id = a.id;
+      type.name = a.name;
+      type.vendor = a.vendor;
+      type.origin = a.origin;
+      type.domestic = a.origin == "CN";
+      if (const auto& bf16 = a.rate(Precision::kBf16)) {
+        type.compute_weight = bf16->value;
+      } else if (const auto& fp16 = a.rate(Precision::kFp16)) {
+        type.compute_weight = fp16->value;
+      }
+      type.price_per_device_hour = t.price.value
+                                       ? *t.price.value
+                                       : (a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0);
+      type.mtbf_hours = t.mtbf.value.value_or(0);
+      type.mttr_hours = t.mttr.value.value_or(0);
+      if (type.mtbf_hours > 0 && type.mttr_hours <= 0) {
+        return std::unexpected(
+            Error{ErrorCode::kParse,
+                  fmt::format("{}: {}: '{}' fails (mtbf_hours = {}) but no pool of it sets "
+                              "mttr_hours > 0 (how long a failed node stays down)",
+                              t.mtbf.where, t.mtbf.key, a.id, type.mtbf_hours)});
+      }
+      scenario_.fleet.add_type(std::move(type));
+    }
+
+    for (const PoolEntry& e : pools) {
+      auto added = scenario_.fleet.add_pool(e.pool);
+      if (!added) return bad(e.view, "", added.error().message);
+      scenario_.pools.push_back(e.pool);
+    }
+
+    // Deliveries arrive in time order (ties in file order); their nodes are
+    // named as the simulator will name them, so node events can refer to them.
+    future_fleet_ = scenario_.fleet;
+    for (const FleetNode& n : scenario_.fleet.nodes()) node_arrival_[n.name] = 0;
+    std::vector<std::size_t> order(deliveries.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return deliveries[a].at < deliveries[b].at;
+    });
+    for (std::size_t i : order) {
+      const PoolEntry& e = deliveries[i];
+      auto added = future_fleet_.add_pool(e.pool);
+      if (!added) return bad(e.view, "", added.error().message);
+      for (NodeId id : *added) node_arrival_[future_fleet_.node(id).name] = e.at;
+    }
+    for (const PoolEntry& e : deliveries) {
+      scenario_.deliveries.push_back(Delivery{e.at, e.pool, e.view.where()});
+    }
+    return {};
+  }
+
+  // --- tenants and rules -------------------------------------------------
+
+  std::vector<std::string> tenant_names() const {
+    std::vector<std::string> names;
+    for (const Tenant& t : scenario_.tenants) names.push_back(t.name);
+    return names;
+  }
+
+  Result<TenantId> tenant(const TomlView& v, std::string_view key, const std::string& name) const {
+    for (std::size_t i = 0; i < scenario_.tenants.size(); ++i)
+      if (scenario_.tenants[i].name == name) return TenantId{static_cast<int>(i)};
+    const auto names = tenant_names();
+    return bad(v, key,
+               fmt::format("unknown tenant '{}'; declared tenants: {}", name,
+                           names.empty() ? "none (add [[tenants]])" : join(names, ", ")));
+  }
+
+  Result<void> read_tenants(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "tenants"));
+    std::map<std::string, std::string> seen;
+    for (const TomlView& v : views) {
+      SCN_TRY(v.check_keys({"name", "weight", "sensitivity"}));
+      Tenant t;
+      SCN_ASSIGN(t.name, required_name(v, "name"));
+      if (auto it = seen.find(t.name); it != seen.end()) {
+        return bad(v, "name",
+                   fmt::format("duplicate tenant '{}' (first declared at {})", t.name, it->second));
+      }
+      seen[t.name] = v.where("name");
+      SCN_ASSIGN(auto weight, positive(v, "weight"));
+      if (weight) t.weight = *weight;
+      SCN_ASSIGN(auto s, sensitivity(v, "sensitivity"));
+      tenant_sensitivity_.push_back(s);
+      scenario_.tenants.push_back(std::move(t));
+    }
+    return {};
+  }
+
+  Result<void> read_rules(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "rules"));
+    std::map<std::string, std::string> seen;
+    for (const TomlView& v : views) {
+      Rule r;
+      r.defined_at = v.where();
+      SCN_ASSIGN(r.id, required_name(v, "id"));
+      SCN_ASSIGN(auto kind, required_name(v, "kind"));
+      auto k = parse_rule_kind(kind);
+      if (!k) {
+        return bad(v, "kind",
+                   fmt::format("unknown rule kind '{}' (expected sensitivity-origin, "
+                               "domestic-share, approved-customers, no-new-placements or drain)",
+                               kind));
+      }
+      r.kind = *k;
+      switch (r.kind) {
+        case RuleKind::kSensitivityOrigin:
+          SCN_TRY(v.check_keys({"id", "kind", "min_sensitivity", "origins"}));
+          break;
+        case RuleKind::kDomesticShare:
+          SCN_TRY(v.check_keys({"id", "kind", "min_share", "measure"}));
+          break;
+        case RuleKind::kApprovedCustomers:
+          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "tenants"}));
+          break;
+        case RuleKind::kNoNewPlacements:
+          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours"}));
+          break;
+        case RuleKind::kDrain:
+          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours", "within_hours"}));
+          break;
+      }
+      if (auto it = seen.find(r.id); it != seen.end()) {
+        return bad(v, "id",
+                   fmt::format("duplicate rule id '{}' (first defined at {})", r.id, it->second));
+      }
+      seen[r.id] = v.where("id");
+
+      switch (r.kind) {
+        case RuleKind::kSensitivityOrigin: {
+          SCN_ASSIGN(auto s, sensitivity(v, "min_sensitivity"));
+          if (s) r.min_sensitivity = *s;
+          SCN_ASSIGN(auto origins, string_array(v, "origins"));
+          if (!origins || origins->empty()) {
+            return bad(v, "origins", "expected a non-empty array of origins, e.g. [\"CN\"]");
+          }
+          for (const auto& o : *origins)
+            if (o.empty()) return bad(v, "origins", "expected non-empty origin codes");
+          r.origins = std::move(*origins);
+          break;
+        }
+        case RuleKind::kDomesticShare: {
+          SCN_ASSIGN(r.min_share, v.required_number("min_share"));
+          if (r.min_share < 0 || r.min_share > 1) {
+            return bad(v, "min_share",
+                       fmt::format("expected a share from 0 to 1, got {}", r.min_share));
+          }
+          SCN_ASSIGN(auto measure, v.string("measure"));
+          if (measure && *measure == "devices") {
+            r.measure = ShareMeasure::kDevices;
+          } else if (measure && *measure != "compute") {
+            return bad(v, "measure",
+                       fmt::format("expected compute or devices, got '{}'", *measure));
+          }
+          if (r.measure == ShareMeasure::kCompute) {
+            for (const AcceleratorType& t : scenario_.fleet.types()) {
+              if (t.compute_weight > 0) continue;
+              return bad(v, measure ? "measure" : "min_share",
+                         fmt::format("'{}' has no BF16 or FP16 rate in the catalog, so a compute "
+                                     "share cannot weigh it; use measure = \"devices\"",
+                                     t.id));
+            }
+          }
+          break;
+        }
+        case RuleKind::kApprovedCustomers:
+        case RuleKind::kNoNewPlacements:
+        case RuleKind::kDrain: {
+          SCN_ASSIGN(auto accel, required_name(v, "accelerator"));
+          SCN_ASSIGN(r.type, fleet_type(v, "accelerator", accel));
+          if (r.kind == RuleKind::kApprovedCustomers) {
+            SCN_ASSIGN(auto names, string_array(v, "tenants"));
+            if (!names || names->empty()) {
+              return bad(v, "tenants", "expected a non-empty array of tenant names");
+            }
+            for (const auto& n : *names) {
+              SCN_ASSIGN(auto id, tenant(v, "tenants", n));
+              r.tenants.push_back(id);
+            }
+          } else {
+            SCN_ASSIGN(auto from, hours(v, "from_hours"));
+            if (from) r.from = *from;
+            if (r.kind == RuleKind::kDrain) {
+              SCN_ASSIGN(auto within, hours(v, "within_hours"));
+              if (within) r.within_s = *within;
+            }
+          }
+          break;
+        }
+      }
+      scenario_.rules.push_back(std::move(r));
+    }
+    return {};
+  }
+
+  // --- scheduler and simulation ------------------------------------------
+
+  Result<void> read_scheduler(const TomlView& root) {
+    SCN_ASSIGN(auto sub, root.subtable("scheduler"));
+    if (!sub) return {};
+    const TomlView& v = *sub;
+    SCN_TRY(v.check_keys({"queue", "placement", "preemption", "checkpoint_on_preempt",
+                          "restart_overhead_s", "max_restarts"}));
+    SchedulerConfig& c = scenario_.scheduler;
+    SCN_ASSIGN(auto queue, v.string("queue"));
+    if (queue) {
+      auto q = parse_queue_policy(*queue);
+      if (!q) return bad(v, "queue", q.error().message);
+      c.queue = *q;
+    }
+    SCN_ASSIGN(auto placement, v.string("placement"));
+    if (placement) {
+      auto p = parse_placement_policy(*placement);
+      if (!p) return bad(v, "placement", p.error().message);
+      c.placement = *p;
+    }
+    SCN_ASSIGN(auto preemption, v.boolean("preemption"));
+    if (preemption) c.preemption = *preemption;
+    SCN_ASSIGN(auto checkpoint, v.boolean("checkpoint_on_preempt"));
+    if (checkpoint) c.checkpoint_on_preempt = *checkpoint;
+    SCN_ASSIGN(auto overhead, non_negative(v, "restart_overhead_s"));
+    if (overhead) c.restart_overhead_s = *overhead;
+    SCN_ASSIGN(auto restarts, int_in(v, "max_restarts", 0));
+    if (restarts) c.max_restarts = *restarts;
+    return {};
+  }
+
+  Result<void> read_simulation(const TomlView& root) {
+    SCN_ASSIGN(auto sub, root.subtable("simulation"));
+    if (!sub) return {};
+    const TomlView& v = *sub;
+    SCN_TRY(v.check_keys({"until_hours", "sample_interval_s"}));
+    SCN_ASSIGN(auto until, positive(v, "until_hours"));
+    if (until) scenario_.simulation.until = *until * kSecondsPerHour;
+    SCN_ASSIGN(auto interval, positive(v, "sample_interval_s"));
+    if (interval) scenario_.simulation.sample_interval_s = *interval;
+    return {};
+  }
+
+  // --- workloads ---------------------------------------------------------
+
+  // A template ([[generators.jobs]]) or an explicit job ([[jobs]]); the
+  // caller has checked the keys.
+  Result<JobTemplate> read_template(const TomlView& v, TenantId owner, bool explicit_job) {
+    JobTemplate t;
+    t.defined_at = v.where();
+    SCN_ASSIGN(auto kind_text, v.string("kind"));
+    if (kind_text) {
+      auto k = parse_job_kind(*kind_text);
+      if (!k) {
+        return bad(v, "kind",
+                   fmt::format("unknown job kind '{}' (expected training, inference, fine-tune, "
+                               "batch or fractional)",
+                               *kind_text));
+      }
+      t.kind = *k;
+    }
+    SCN_ASSIGN(auto name, v.string("name"));
+    if (name && name->empty()) return bad(v, "name", "expected a non-empty string");
+    t.name = name ? *name : std::string(job_kind_name(t.kind));
+    if (!explicit_job) {
+      SCN_ASSIGN(auto weight, positive(v, "weight"));
+      if (weight) t.weight = *weight;
+    }
+
+    // devices: an integer, or (templates) an array of choices.
+    if (const toml::node* node = v.table().get("devices")) {
+      std::vector<long long> choices;
+      if (node->is_integer()) {
+        choices.push_back(*node->value<long long>());
+      } else if (const toml::array* arr = node->as_array(); arr && !explicit_job) {
+        for (const toml::node& e : *arr) {
+          if (!e.is_integer())
+            return bad(v, "devices", "expected an integer or an array of integers");
+          choices.push_back(*e.value<long long>());
+        }
+        if (choices.empty()) return bad(v, "devices", "expected at least one device count");
+      } else {
+        return bad(v, "devices",
+                   explicit_job ? "expected an integer (an explicit job has one size)"
+                                : "expected an integer or an array of integers");
+      }
+      t.devices.clear();
+      for (long long d : choices) {
+        if (d < 1 || d > 1'000'000) {
+          return bad(v, "devices", fmt::format("expected device counts >= 1, got {}", d));
+        }
+        t.devices.push_back(static_cast<int>(d));
+      }
+    }
+    SCN_ASSIGN(t.tp, int_in(v, "tp", 1));
+    if (t.tp) {
+      for (int d : t.devices) {
+        if (d % *t.tp != 0) {
+          return bad(v, "tp", fmt::format("devices {} is not a multiple of tp {}", d, *t.tp));
+        }
+      }
+    }
+    SCN_ASSIGN(auto milli, int_in(v, "gpu_milli", 1, kGpuMilli));
+    if (milli) t.gpu_milli = *milli;
+    if (t.gpu_milli < kGpuMilli) {
+      for (int d : t.devices) {
+        if (d != 1) {
+          return bad(v, "gpu_milli",
+                     fmt::format("gpu_milli {} (part of one device) needs devices = 1, got {}",
+                                 t.gpu_milli, d));
+        }
+      }
+    }
+    SCN_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    if (cores) t.cpu_milli = std::llround(*cores * 1000);
+    SCN_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    if (gib) t.memory_mib = std::llround(*gib * 1024);
+    SCN_ASSIGN(auto priority, v.integer("priority"));
+    if (priority) {
+      if (*priority < INT_MIN / 2 || *priority > INT_MAX / 2) {
+        return bad(v, "priority", "priority out of range");
+      }
+      t.priority = static_cast<int>(*priority);
+    }
+    SCN_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
+    if (!t.sensitivity) t.sensitivity = tenant_sensitivity_[owner.index()];
+
+    SCN_ASSIGN(auto allowed, string_array(v, "allowed"));
+    if (allowed) {
+      for (const auto& id : *allowed) {
+        SCN_TRY(fleet_type(v, "allowed", id));
+      }
+      t.allowed = std::move(*allowed);
+    }
+
+    // The work.
+    WorkSpec& w = t.work;
+    SCN_ASSIGN(auto model, v.string("model"));
+    if (model) {
+      if (auto m = catalog_.model(*model); !m) {
+        return bad(v, "model", unknown_id_message("model", *model, catalog_.model_ids()));
+      }
+      w.model = *model;
+    }
+    bool tokens_log = true;
+    bool hours_log = true;
+    if (!explicit_job) {
+      SCN_ASSIGN(auto tl, v.boolean("tokens_log"));
+      if (tl) tokens_log = *tl;
+      SCN_ASSIGN(auto hl, v.boolean("reference_hours_log"));
+      if (hl) hours_log = *hl;
+    }
+    SCN_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log));
+    SCN_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log));
+    SCN_ASSIGN(auto reference, v.string("reference"));
+    if (reference) {
+      SCN_TRY(catalog_accel(v, "reference", *reference));
+      w.reference = *reference;
+    }
+    if (w.tokens && w.reference_hours) {
+      return bad(v, "reference_hours", "give tokens or reference_hours, not both");
+    }
+    if (!w.tokens && !w.reference_hours) {
+      return bad(v, "tokens",
+                 "the job has no work: give tokens (with model) or reference_hours (with "
+                 "reference)");
+    }
+    if (w.tokens && w.model.empty()) {
+      return bad(v, "tokens", "tokens needs model = \"<catalog model ID>\"");
+    }
+    if (w.reference_hours && w.reference.empty()) {
+      return bad(v, "reference_hours",
+                 "reference_hours needs reference = \"<catalog accelerator ID>\"");
+    }
+    if (!w.reference.empty() && !w.reference_hours) {
+      return bad(v, "reference", "reference needs reference_hours");
+    }
+    for (std::string_view key : {"input_len", "output_len"}) {
+      if (v.has(key) && t.kind != JobKind::kInference) {
+        return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
+      }
+    }
+    SCN_ASSIGN(auto input_len, int_in(v, "input_len", 1));
+    if (input_len) w.input_len = *input_len;
+    SCN_ASSIGN(auto output_len, int_in(v, "output_len", 1));
+    if (output_len) w.output_len = *output_len;
+    SCN_ASSIGN(auto checkpoint, non_negative(v, "checkpoint_minutes"));
+    if (checkpoint) t.checkpoint_interval_s = *checkpoint * 60;
+    return t;
+  }
+
+  Result<void> read_generators(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "generators"));
+    for (const TomlView& v : views) {
+      SCN_TRY(v.check_keys({"tenant", "rate_per_hour", "count", "start_hours", "jobs"}));
+      Generator g;
+      g.defined_at = v.where();
+      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SCN_ASSIGN(g.tenant, tenant(v, "tenant", tenant_name));
+      SCN_ASSIGN(auto rate, positive(v, "rate_per_hour"));
+      if (!rate) return bad(v, "rate_per_hour", "required key is missing (expected a number > 0)");
+      g.rate_per_hour = *rate;
+      SCN_ASSIGN(g.count, required_int_in(v, "count", 0));
+      SCN_ASSIGN(auto start, hours(v, "start_hours"));
+      if (start) g.start = *start;
+      SCN_ASSIGN(auto templates, table_array(v, "jobs"));
+      if (templates.empty()) {
+        return bad(v, "jobs", "a generator needs at least one [[generators.jobs]] template");
+      }
+      for (const TomlView& tv : templates) {
+        SCN_TRY(tv.check_keys({"name",
+                               "weight",
+                               "kind",
+                               "devices",
+                               "tp",
+                               "gpu_milli",
+                               "cpu_cores",
+                               "memory_gib",
+                               "priority",
+                               "sensitivity",
+                               "allowed",
+                               "model",
+                               "tokens",
+                               "tokens_log",
+                               "reference_hours",
+                               "reference_hours_log",
+                               "reference",
+                               "input_len",
+                               "output_len",
+                               "checkpoint_minutes"}));
+        SCN_ASSIGN(auto t, read_template(tv, g.tenant, false));
+        g.templates.push_back(std::move(t));
+      }
+      scenario_.generators.push_back(std::move(g));
+    }
+    return {};
+  }
+
+  Result<void> read_jobs(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "jobs"));
+    for (const TomlView& v : views) {
+      SCN_TRY(v.check_keys({"tenant", "submit_hours", "name", "kind", "devices", "tp", "gpu_milli",
+                            "cpu_cores", "memory_gib", "priority", "sensitivity", "allowed",
+                            "model", "tokens", "reference_hours", "reference", "input_len",
+                            "output_len", "checkpoint_minutes"}));
+      ScenarioJob j;
+      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SCN_ASSIGN(j.tenant, tenant(v, "tenant", tenant_name));
+      SCN_ASSIGN(auto submit, hours(v, "submit_hours"));
+      if (submit) j.submit = *submit;
+      SCN_ASSIGN(j.job, read_template(v, j.tenant, true));
+      scenario_.jobs.push_back(std::move(j));
+    }
+    return {};
+  }
+
+  // Where a trace file is: absolute, or relative to the scenario's folder,
+  // to $SUANLI_TRACES (the traces folder or its alibaba-gpu-v2023 folder),
+  // or to the shared traces folder next to the source tree.
+  std::vector<fs::path> trace_candidates(const fs::path& rel) const {
+    if (rel.is_absolute()) return {rel};
+    std::vector<fs::path> out;
+    out.push_back(scenario_.file.parent_path() / rel);
+    if (const char* env = std::getenv("SUANLI_TRACES"); env != nullptr && *env != '\0') {
+      const fs::path dir(env);
+      out.push_back(dir / rel);
+      out.push_back(dir.parent_path() / rel);
+    }
+    const fs::path data = fs::path(SUANLI_DEFAULT_DATA_DIR).lexically_normal();
+    fs::path repo = data.has_filename() ? data.parent_path() : data.parent_path().parent_path();
+    out.push_back(repo.parent_path() / "shared" / "traces" / rel);
+    return out;
+  }
+
+  Result<void> read_traces(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "traces"));
+    for (const TomlView& v : views) {
+      SCN_TRY(v.check_keys({"pods", "tenant", "gpu_map", "default_reference", "limit", "time_scale",
+                            "skip_bad_rows", "sensitivity"}));
+      TraceImport t;
+      t.defined_at = v.where();
+      SCN_ASSIGN(auto pods, required_name(v, "pods"));
+      std::vector<std::string> tried;
+      for (const fs::path& p : trace_candidates(pods)) {
+        std::error_code ec;
+        if (fs::is_regular_file(p, ec)) {
+          t.pods = p;
+          break;
+        }
+        tried.push_back(p.string());
+      }
+      if (t.pods.empty()) {
+        return bad(v, "pods", fmt::format("file not found (looked for {})", join(tried, ", ")));
+      }
+      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SCN_ASSIGN(t.tenant, tenant(v, "tenant", tenant_name));
+      SCN_ASSIGN(auto map, v.subtable("gpu_map"));
+      if (map) {
+        for (const auto& [k, node] : map->table()) {
+          SCN_ASSIGN(auto id, map->required_string(k.str()));
+          SCN_TRY(catalog_accel(*map, k.str(), id));
+          t.gpu_map[std::string(k.str())] = id;
+        }
+      }
+      SCN_ASSIGN(t.default_reference, required_name(v, "default_reference"));
+      SCN_TRY(catalog_accel(v, "default_reference", t.default_reference));
+      SCN_ASSIGN(auto limit, int_in(v, "limit", 0));
+      if (limit) t.limit = *limit;
+      SCN_ASSIGN(auto scale, positive(v, "time_scale"));
+      if (scale) t.time_scale = *scale;
+      SCN_ASSIGN(auto skip, v.boolean("skip_bad_rows"));
+      if (skip) t.skip_bad_rows = *skip;
+      SCN_ASSIGN(auto s, sensitivity(v, "sensitivity"));
+      t.sensitivity = s ? *s : tenant_sensitivity_[t.tenant.index()].value_or(Sensitivity::kPublic);
+      scenario_.traces.push_back(std::move(t));
+    }
+    return {};
+  }
+
+  Result<void> read_node_events(const TomlView& root) {
+    SCN_ASSIGN(auto views, table_array(root, "node_events"));
+    for (const TomlView& v : views) {
+      SCN_TRY(v.check_keys({"at_hours", "node", "state"}));
+      NodeEvent e;
+      e.defined_at = v.where();
+      SCN_ASSIGN(e.at, required_hours(v, "at_hours"));
+      SCN_ASSIGN(e.node, required_name(v, "node"));
+      auto it = node_arrival_.find(e.node);
+      if (it == node_arrival_.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, at] : node_arrival_) names.push_back(n);
+        const auto close = closest_matches(e.node, names);
+        return bad(
+            v, "node",
+            close.empty()
+                ? fmt::format("unknown node '{}' (nodes are named <site>-<accelerator>-<n> "
+                              "or <name_prefix>-<n>, from 0)",
+                              e.node)
+                : fmt::format("unknown node '{}' (did you mean: {}?)", e.node, join(close, ", ")));
+      }
+      if (e.at < it->second) {
+        return bad(v, "at_hours",
+                   fmt::format("node '{}' is delivered at hour {}, after this event", e.node,
+                               it->second / kSecondsPerHour));
+      }
+      SCN_ASSIGN(auto state, required_name(v, "state"));
+      if (state == "up") {
+        e.up = true;
+      } else if (state != "down") {
+        return bad(v, "state", fmt::format("expected down or up, got '{}'", state));
+      }
+      scenario_.node_events.push_back(std::move(e));
+    }
+    return {};
+  }
+
+  const Catalog& catalog_;
+  std::string file_;
+  Scenario scenario_;
+  std::vector<std::optional<Sensitivity>> tenant_sensitivity_;  // per tenant
+  Fleet future_fleet_;                                          // the fleet after every delivery
+  std::map<std::string, SimTime> node_arrival_;                 // node name -> when it exists
+};
+
+}  // namespace
+
+Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog) {
+  SCN_ASSIGN(auto table, parse_toml_file(path));
+  return Resolver(catalog, path).run(table);
+}
+
+Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
+                                const Catalog& catalog) {
+  toml::table table;
+  try {
+    table = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
+                                               begin.column, e.description()));
+  }
+  return Resolver(catalog, file).run(table);
+}
+
+}  // namespace suanli

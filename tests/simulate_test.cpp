@@ -1,0 +1,306 @@
+// Acceptance tests of the simulator on the bundled scenario
+// (examples/hybrid-cloud-2026.toml): every placement policy passes the
+// independent audit, sensitive jobs stay on domestic devices, the drain
+// empties its type in time, no job vanishes, the heterogeneity-aware policy
+// beats FIFO + first-fit on mean JCT, and a run is byte-for-byte
+// reproducible (golden files in tests/golden/).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "bundled_catalog.h"
+#include "sched/scheduler.h"
+#include "sim/audit.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+#include "sim/synthetic.h"
+
+namespace suanli {
+namespace {
+
+const std::filesystem::path kSource(SUANLI_SOURCE_DIR);
+
+struct SimRun {
+  SimulationResult result;
+  std::string log;
+  AuditReport audit;
+};
+
+class SimulateTest : public testing::BundledCatalogTest {
+ protected:
+  static const Scenario& scenario() {
+    static const Scenario s = [] {
+      auto loaded = load_scenario(kSource / "examples" / "hybrid-cloud-2026.toml", *catalog_);
+      EXPECT_TRUE(loaded.has_value()) << (loaded ? "" : loaded.error().message);
+      return loaded ? std::move(*loaded) : Scenario{};
+    }();
+    return s;
+  }
+
+  static SimRun run(std::optional<PlacementKind> placement, std::optional<QueuePolicy> queue = {},
+                 std::optional<std::uint64_t> seed = {}) {
+    SimRun r;
+    std::stringstream log;
+    RunOptions o;
+    o.placement = placement;
+    o.queue = queue;
+    o.seed = seed;
+    o.events = &log;
+    auto sim = Simulation::create(scenario(), *catalog_, o);
+    EXPECT_TRUE(sim.has_value()) << (sim ? "" : sim.error().message);
+    if (!sim) return r;
+    auto result = sim->run();
+    EXPECT_TRUE(result.has_value()) << (result ? "" : result.error().message);
+    if (!result) return r;
+    r.result = std::move(*result);
+    r.log = log.str();
+    std::stringstream in(r.log);
+    auto audit = audit_event_log(in);
+    EXPECT_TRUE(audit.has_value()) << (audit ? "" : audit.error().message);
+    if (audit) r.audit = std::move(*audit);
+    return r;
+  }
+};
+
+std::vector<nlohmann::json> lines_of(const std::string& log) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST_F(SimulateTest, EveryPlacementPolicyPassesTheAuditAndNoJobVanishes) {
+#ifdef SUANLI_SANITIZE_BUILD
+  const std::vector<PlacementKind> policies{PlacementKind::kFirstFit, PlacementKind::kHetero,
+                                            PlacementKind::kFgd};
+#else
+  const std::vector<PlacementKind> policies(all_placement_policies().begin(),
+                                            all_placement_policies().end());
+#endif
+  for (PlacementKind p : policies) {
+    SCOPED_TRACE(std::string(placement_policy_name(p)));
+    const SimRun r = run(p);
+    EXPECT_GT(r.result.jobs_submitted, 500);
+    EXPECT_EQ(r.audit.violation_count, 0)
+        << (r.audit.violations.empty() ? "" : r.audit.violations.front().message);
+    EXPECT_EQ(r.audit.jobs_submitted, r.result.jobs_submitted);
+    // Every job ends completed or failed (with a reason: the audit checks it).
+    EXPECT_EQ(r.result.jobs_completed + r.result.jobs_failed, r.result.jobs_submitted);
+    EXPECT_EQ(r.audit.jobs_unfinished, 0);
+    EXPECT_EQ(r.result.end_reason, "drained");
+    EXPECT_EQ(r.audit.drain_lateness_s, 0);
+    std::printf("[policy %-14s] jobs %d completed %d failed %d  mean JCT %.2f h  audit "
+                "violations %lld\n",
+                std::string(placement_policy_name(p)).c_str(), r.result.jobs_submitted,
+                r.result.jobs_completed, r.result.jobs_failed, r.result.jct_s.mean / 3600,
+                r.audit.violation_count);
+  }
+}
+
+// Checked here from the log directly, not only through the audit.
+TEST_F(SimulateTest, SensitiveJobsRunOnlyOnDomesticDevicesAndTheDrainEmptiesH20) {
+  const SimRun r = run(PlacementKind::kBestFit);
+  const auto lines = lines_of(r.log);
+  ASSERT_FALSE(lines.empty());
+  const auto& header = lines.front();
+  std::map<int, bool> domestic;
+  int h20 = -1;
+  for (const auto& t : header["types"]) {
+    domestic[t["type"].get<int>()] = t["domestic"].get<bool>();
+    if (t["id"] == "h20") h20 = t["type"].get<int>();
+  }
+  ASSERT_GE(h20, 0);
+  double drain_from = -1, drain_end = -1;
+  for (const auto& rule : header["rules"])
+    if (rule["kind"] == "drain") {
+      drain_from = rule["from"].get<double>();
+      drain_end = drain_from + rule["within"].get<double>();
+    }
+  ASSERT_GT(drain_end, 0);
+
+  std::map<int, std::string> sensitivity;
+  std::map<int, int> running_type;  // job -> type while running
+  int sensitive_placements = 0;
+  int h20_running_at_drain = -1;
+  int h20_running_at_deadline = -1;
+  for (const auto& e : lines) {
+    const std::string ev = e["event"];
+    if (ev == "header" || ev == "end") continue;
+    const double t = e["t"].get<double>();
+    auto count_h20 = [&] {
+      int n = 0;
+      for (const auto& [job, type] : running_type) n += type == h20;
+      return n;
+    };
+    if (h20_running_at_drain < 0 && t >= drain_from) h20_running_at_drain = count_h20();
+    if (h20_running_at_deadline < 0 && t > drain_end) h20_running_at_deadline = count_h20();
+    if (!e.contains("job")) continue;
+    const int job = e["job"].get<int>();
+    if (ev == "submit") sensitivity[job] = e["sensitivity"];
+    if (ev == "place") {
+      const int type = e["type"].get<int>();
+      running_type[job] = type;
+      if (sensitivity[job] == "confidential" || sensitivity[job] == "secret") {
+        ++sensitive_placements;
+        EXPECT_TRUE(domestic[type]) << "sensitive job " << job << " on foreign type " << type;
+      }
+      if (type == h20) EXPECT_LT(t, drain_from) << "placement on H20 after the drain began";
+    }
+    if (ev == "complete" || ev == "preempt" || ev == "evict" || ev == "kill" || ev == "fail")
+      running_type.erase(job);
+  }
+  EXPECT_GT(sensitive_placements, 50);
+  // Not vacuous: H20 was in use when the drain began, and empty after it.
+  EXPECT_GT(h20_running_at_drain, 0);
+  EXPECT_EQ(h20_running_at_deadline, 0);
+  std::printf("H20 jobs running when the drain began: %d; after its 24 h deadline: %d\n",
+              h20_running_at_drain, h20_running_at_deadline);
+}
+
+TEST_F(SimulateTest, HeterogeneityAwarePolicyBeatsFifoFirstFitOnMeanJct) {
+  const SimRun hetero = run(PlacementKind::kHetero, QueuePolicy::kFifo);
+  const SimRun first_fit = run(PlacementKind::kFirstFit, QueuePolicy::kFifo);
+  ASSERT_GT(first_fit.result.jct_s.mean, 0);
+  const double ratio = hetero.result.jct_s.mean / first_fit.result.jct_s.mean;
+  std::printf("mean JCT: hetero %.2f h, FIFO + first-fit %.2f h, ratio %.3f (must be < 1)\n",
+              hetero.result.jct_s.mean / 3600, first_fit.result.jct_s.mean / 3600, ratio);
+  EXPECT_LT(ratio, 1.0);
+  EXPECT_EQ(hetero.audit.violation_count, 0);
+  EXPECT_EQ(first_fit.audit.violation_count, 0);
+}
+
+TEST_F(SimulateTest, GangsAreWholeAndTpGroupsStayInOneScaleUpDomain) {
+  const SimRun r = run(PlacementKind::kHetero);
+  const auto lines = lines_of(r.log);
+  std::map<int, int> node_domain, node_devices;
+  for (const auto& n : lines.front()["nodes"]) {
+    node_domain[n["node"].get<int>()] = n["domain"].get<int>();
+    node_devices[n["node"].get<int>()] = n["devices"].get<int>();
+  }
+  std::map<int, std::pair<int, int>> shape;  // job -> (devices, tp)
+  int big_groups = 0;
+  for (const auto& e : lines) {
+    if (e["event"] == "delivery")
+      for (const auto& n : e["nodes"]) {
+        node_domain[n["node"].get<int>()] = n["domain"].get<int>();
+        node_devices[n["node"].get<int>()] = n["devices"].get<int>();
+      }
+    if (e["event"] == "submit")
+      shape[e["job"].get<int>()] = {e["devices"].get<int>(), e["tp"].get<int>()};
+    if (e["event"] != "place") continue;
+    const auto [devices, tp] = shape[e["job"].get<int>()];
+    int placed = 0;
+    for (const auto& group : e["groups"]) {
+      EXPECT_EQ(static_cast<int>(group.size()), tp);
+      std::set<int> domains, nodes;
+      for (const auto& slot : group) {
+        domains.insert(node_domain[slot[0].get<int>()]);
+        nodes.insert(slot[0].get<int>());
+      }
+      EXPECT_EQ(domains.size(), 1u) << "TP group straddles scale-up domains";
+      if (tp <= node_devices[*nodes.begin()]) EXPECT_EQ(nodes.size(), 1u);
+      if (nodes.size() > 1) ++big_groups;
+      placed += static_cast<int>(group.size());
+    }
+    EXPECT_EQ(placed, devices) << "partial gang";
+  }
+  std::printf("TP groups spanning several nodes of one domain: %d\n", big_groups);
+}
+
+// Same scenario + seed: byte-identical event log and metrics, equal to the
+// golden files (regenerate with SUANLI_UPDATE_GOLDEN=1 after a deliberate
+// change, and say why in the commit).
+TEST_F(SimulateTest, SameSeedGivesByteIdenticalOutputMatchingTheGolden) {
+  const SimRun a = run({}, {}, 42);
+  const SimRun b = run({}, {}, 42);
+  ASSERT_FALSE(a.log.empty());
+  EXPECT_EQ(a.log, b.log);
+  const SimRun c = run({}, {}, 43);
+  EXPECT_NE(a.log, c.log) << "the seed must matter";
+
+  auto summary = [](const SimulationResult& r) {
+    nlohmann::ordered_json j;
+    j["jobs_submitted"] = r.jobs_submitted;
+    j["jobs_completed"] = r.jobs_completed;
+    j["jobs_failed"] = r.jobs_failed;
+    j["jct_s"] = {{"mean", r.jct_s.mean}, {"p50", r.jct_s.p50}, {"p95", r.jct_s.p95},
+                  {"p99", r.jct_s.p99}};
+    j["queue_s"] = {{"mean", r.queue_s.mean}, {"p99", r.queue_s.p99}};
+    for (const auto& u : r.utilization) j["utilization"][u.accelerator] = u.utilization;
+    j["domestic_share"] = {{"min", r.domestic_share_min}, {"mean", r.domestic_share_mean}};
+    j["lost_device_hours"] = r.lost_device_hours;
+    j["preemptions"] = r.preemptions;
+    j["makespan_s"] = r.makespan_s;
+    j["cost_usd"] = r.cost_usd;
+    j["sim_events"] = r.sim_events;
+    return j.dump(2) + "\n";
+  };
+  EXPECT_EQ(summary(a.result), summary(b.result));
+
+  const std::filesystem::path golden = kSource / "tests" / "golden";
+  const std::string summary_file = "simulate-hybrid-cloud-2026-seed42.json";
+  const std::string log_file = "simulate-hybrid-cloud-2026-seed42.events.jsonl";
+  if (const char* update = std::getenv("SUANLI_UPDATE_GOLDEN"); update && *update == '1') {
+    std::ofstream(golden / summary_file, std::ios::binary) << summary(a.result);
+    std::ofstream(golden / log_file, std::ios::binary) << a.log;
+  }
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  EXPECT_EQ(summary(a.result), read(golden / summary_file));
+  const std::string golden_log = read(golden / log_file);
+  EXPECT_EQ(a.log.size(), golden_log.size());
+  EXPECT_TRUE(a.log == golden_log) << "event log differs from " << log_file;
+}
+
+TEST_F(SimulateTest, SeveralSimulationsInOneProcessDoNotInterfere) {
+  RunOptions o;
+  o.seed = 7;
+  std::stringstream l1, l2, l3;
+  auto s1 = Simulation::create(scenario(), *catalog_, RunOptions{7, {}, {}, &l1, {}});
+  auto s2 = Simulation::create(scenario(), *catalog_, RunOptions{8, {}, {}, &l2, {}});
+  auto s3 = Simulation::create(scenario(), *catalog_, RunOptions{7, {}, {}, &l3, {}});
+  ASSERT_TRUE(s1 && s2 && s3);
+  // Interleave: create all, then run out of order.
+  ASSERT_TRUE(s2->run().has_value());
+  ASSERT_TRUE(s1->run().has_value());
+  ASSERT_TRUE(s3->run().has_value());
+  EXPECT_EQ(l1.str(), l3.str());
+  EXPECT_NE(l1.str(), l2.str());
+}
+
+TEST_F(SimulateTest, SyntheticScenarioAtSmallScalePassesTheAudit) {
+  SyntheticOptions o;
+  o.devices = 2000;
+  o.jobs = 3000;
+  auto s = synthetic_scenario(*catalog_, o);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  for (PlacementKind p : {PlacementKind::kHetero, PlacementKind::kBestFit}) {
+    std::stringstream log;
+    auto sim = Simulation::create(*s, *catalog_, RunOptions{{}, p, {}, &log, {}});
+    ASSERT_TRUE(sim.has_value());
+    auto r = sim->run();
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->jobs_submitted, 3000);
+    EXPECT_EQ(r->jobs_completed + r->jobs_failed, 3000);
+    EXPECT_GT(r->node_failures, 0);
+    auto audit = audit_event_log(log);
+    ASSERT_TRUE(audit.has_value()) << audit.error().message;
+    EXPECT_EQ(audit->violation_count, 0)
+        << (audit->violations.empty() ? "" : audit->violations.front().message);
+  }
+}
+
+}  // namespace
+}  // namespace suanli
