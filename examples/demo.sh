@@ -3,6 +3,7 @@
 # Usage: examples/demo.sh [path/to/suanli]
 set -euo pipefail
 suanli=${1:-build/suanli}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 chips=h200-sxm,h20,h100-sxm,ascend-910b,ascend-910c,mlu590,kunlun-p800,mtt-s5000
 
 section() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
@@ -27,6 +28,14 @@ section "Serving DeepSeek-V3 (671B MoE, 37B active) on 16 devices (2k in / 512 o
 
 section "One estimate in full: Llama 3 70B on 256 H100, 15T tokens"
 "$suanli" estimate train --model llama3-70b --accel h100-sxm --devices 256 --tokens 15e12
+
+section "A month of a hybrid cloud: scheduling under rules and shocks (examples/hybrid-cloud-2026.toml)"
+echo "Sensitive tenants only on domestic chips, >= 50% domestic compute, H200 customs block at"
+echo "day 10, H20 drained within 24 h at day 15, node failures. Heterogeneity-aware placement:"
+"$suanli" simulate "$here/hybrid-cloud-2026.toml" --quiet
+echo
+echo "The same month with FIFO + first-fit placement (type-blind):"
+"$suanli" simulate "$here/hybrid-cloud-2026.toml" --placement first-fit --quiet | sed -n 3,6p
 
 section "How far to trust it: the estimator against published measurements"
 "$suanli" validate | tail -n 2

@@ -9,11 +9,14 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "temp_dir.h"
 
 namespace suanli::app {
 namespace {
@@ -360,6 +363,73 @@ TEST(CliJson, UnknownPriceIsNullNotZero) {
   EXPECT_TRUE(j["cost_per_million_output_tokens_usd"].is_null()) << out.str();
   EXPECT_EQ(j["compute_precision"], "fp16");  // no BF16 on the original 910: FP16 instead
   EXPECT_GT(j["output_tokens_per_s"].get<double>(), 0);
+}
+
+}  // namespace
+}  // namespace suanli::app
+
+namespace suanli::app {
+namespace {
+
+// `simulate --json` contract keys, the audit count, and bad scenarios.
+TEST(CliSimulate, JsonHasTheContractKeysAndZeroViolations) {
+  const std::string scenario = std::string(SUANLI_SOURCE_DIR) + "/examples/hybrid-cloud-2026.toml";
+  const CliResult r = run({"simulate", scenario, "--json", "--quiet", "--seed", "7"});
+  ASSERT_EQ(r.code, 0) << r.all();
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"jobs_submitted", "jobs_completed", "jobs_failed", "jct_s", "queue_s",
+                          "utilization", "domestic_share", "policy_violations", "lost_device_hours",
+                          "preemptions", "makespan_s", "cost_usd", "sim_events", "wall_time_s"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"mean", "p50", "p95", "p99"}) EXPECT_TRUE(j["jct_s"].contains(key));
+  for (const char* key : {"mean", "p99"}) EXPECT_TRUE(j["queue_s"].contains(key));
+  for (const char* key : {"min", "mean"}) EXPECT_TRUE(j["domestic_share"].contains(key));
+  EXPECT_TRUE(j["utilization"].contains("ascend-910c"));
+  EXPECT_EQ(j["policy_violations"], 0);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_GT(j["jobs_completed"].get<int>(), 0);
+}
+
+TEST(CliSimulate, UnknownAcceleratorAndTenantAreBadInputWithFileAndLine) {
+  suanli::testing::TempDir dir;
+  const auto file = dir.path() / "bad.toml";
+  std::ofstream(file) << "name = \"bad\"\n"
+                         "[[sites]]\nname = \"a\"\n"
+                         "[[fleet]]\nsite = \"a\"\naccelerator = \"h2000\"\nnodes = 1\n";
+  CliResult r = run({"simulate", file.string()});
+  EXPECT_EQ(r.code, 2) << r.all();
+  EXPECT_TRUE(contains(r.err, "bad.toml:6")) << r.err;
+  EXPECT_TRUE(contains(r.err, "h2000")) << r.err;
+
+  std::ofstream(file) << "name = \"bad\"\n"
+                         "[[sites]]\nname = \"a\"\n"
+                         "[[fleet]]\nsite = \"a\"\naccelerator = \"h20\"\nnodes = 1\n"
+                         "[[tenants]]\nname = \"gov\"\n"
+                         "[[rules]]\nid = \"r\"\nkind = \"approved-customers\"\n"
+                         "accelerator = \"h20\"\ntenants = [\"bank\"]\n";
+  r = run({"simulate", file.string()});
+  EXPECT_EQ(r.code, 2) << r.all();
+  EXPECT_TRUE(contains(r.err, "bad.toml:14")) << r.err;
+  EXPECT_TRUE(contains(r.err, "bank")) << r.err;
+}
+
+TEST(CliSimulate, AuditCommandFlagsATamperedLog) {
+  suanli::testing::TempDir dir;
+  const auto events = dir.path() / "events.jsonl";
+  const std::string scenario = std::string(SUANLI_SOURCE_DIR) + "/examples/hybrid-cloud-2026.toml";
+  ASSERT_EQ(run({"simulate", scenario, "--quiet", "--events", events.string()}).code, 0);
+  CliResult ok = run({"audit", events.string()});
+  EXPECT_EQ(ok.code, 0) << ok.all();
+  EXPECT_TRUE(contains(ok.out, "0 violation")) << ok.out;
+  // Drop every `complete` line: jobs then never end, which the audit sees.
+  std::ifstream in(events);
+  std::string line, kept;
+  while (std::getline(in, line))
+    if (line.find("\"event\":\"complete\"") == std::string::npos) kept += line + "\n";
+  std::ofstream(events) << kept;
+  CliResult bad = run({"audit", events.string(), "--json"});
+  EXPECT_EQ(bad.code, 1) << bad.all();
+  EXPECT_GT(nlohmann::json::parse(bad.out)["violations"].get<long long>(), 0);
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ class SimulateTest : public testing::BundledCatalogTest {
   }
 
   static SimRun run(std::optional<PlacementKind> placement, std::optional<QueuePolicy> queue = {},
-                 std::optional<std::uint64_t> seed = {}) {
+                    std::optional<std::uint64_t> seed = {}) {
     SimRun r;
     std::stringstream log;
     RunOptions o;
@@ -97,11 +97,12 @@ TEST_F(SimulateTest, EveryPlacementPolicyPassesTheAuditAndNoJobVanishes) {
     EXPECT_EQ(r.audit.jobs_unfinished, 0);
     EXPECT_EQ(r.result.end_reason, "drained");
     EXPECT_EQ(r.audit.drain_lateness_s, 0);
-    std::printf("[policy %-14s] jobs %d completed %d failed %d  mean JCT %.2f h  audit "
-                "violations %lld\n",
-                std::string(placement_policy_name(p)).c_str(), r.result.jobs_submitted,
-                r.result.jobs_completed, r.result.jobs_failed, r.result.jct_s.mean / 3600,
-                r.audit.violation_count);
+    std::printf(
+        "[policy %-14s] jobs %d completed %d failed %d  mean JCT %.2f h  audit "
+        "violations %lld\n",
+        std::string(placement_policy_name(p)).c_str(), r.result.jobs_submitted,
+        r.result.jobs_completed, r.result.jobs_failed, r.result.jct_s.mean / 3600,
+        r.audit.violation_count);
   }
 }
 
@@ -231,8 +232,8 @@ TEST_F(SimulateTest, SameSeedGivesByteIdenticalOutputMatchingTheGolden) {
     j["jobs_submitted"] = r.jobs_submitted;
     j["jobs_completed"] = r.jobs_completed;
     j["jobs_failed"] = r.jobs_failed;
-    j["jct_s"] = {{"mean", r.jct_s.mean}, {"p50", r.jct_s.p50}, {"p95", r.jct_s.p95},
-                  {"p99", r.jct_s.p99}};
+    j["jct_s"] = {
+        {"mean", r.jct_s.mean}, {"p50", r.jct_s.p50}, {"p95", r.jct_s.p95}, {"p99", r.jct_s.p99}};
     j["queue_s"] = {{"mean", r.queue_s.mean}, {"p99", r.queue_s.p99}};
     for (const auto& u : r.utilization) j["utilization"][u.accelerator] = u.utilization;
     j["domestic_share"] = {{"min", r.domestic_share_min}, {"mean", r.domestic_share_mean}};

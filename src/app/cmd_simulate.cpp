@@ -46,8 +46,7 @@ Json audit_json(const AuditReport& a) {
   Json first = Json::array();
   for (std::size_t i = 0; i < std::min<std::size_t>(a.violations.size(), 20); ++i) {
     const AuditViolation& v = a.violations[i];
-    first.push_back(
-        Json{{"t", v.t}, {"line", v.line}, {"check", v.check}, {"message", v.message}});
+    first.push_back(Json{{"t", v.t}, {"line", v.line}, {"check", v.check}, {"message", v.message}});
   }
   return Json{{"violations", a.violation_count},
               {"by_check", std::move(checks)},
@@ -125,20 +124,19 @@ void print_text(std::ostream& out, const SimulationResult& r, const AuditReport&
   t.add_row({"JCT mean / p50 / p95 / p99",
              fmt::format("{:.2f} / {:.2f} / {:.2f} / {:.2f} h", r.jct_s.mean / 3600,
                          r.jct_s.p50 / 3600, r.jct_s.p95 / 3600, r.jct_s.p99 / 3600)});
-  t.add_row({"queueing mean / p99", fmt::format("{:.2f} / {:.2f} h", r.queue_s.mean / 3600,
-                                                r.queue_s.p99 / 3600)});
-  t.add_row({"domestic share min / mean (of allocated compute)",
-             fmt::format("{:.1f}% / {:.1f}%", 100 * r.domestic_share_min,
-                         100 * r.domestic_share_mean)});
-  t.add_row({"node failures / restarts / preemptions / evictions",
-             fmt::format("{} / {} / {} / {}", r.node_failures, r.restarts, r.preemptions,
-                         r.evictions)});
+  t.add_row({"queueing mean / p99",
+             fmt::format("{:.2f} / {:.2f} h", r.queue_s.mean / 3600, r.queue_s.p99 / 3600)});
+  t.add_row(
+      {"domestic share min / mean (of allocated compute)",
+       fmt::format("{:.1f}% / {:.1f}%", 100 * r.domestic_share_min, 100 * r.domestic_share_mean)});
+  t.add_row(
+      {"node failures / restarts / preemptions / evictions",
+       fmt::format("{} / {} / {} / {}", r.node_failures, r.restarts, r.preemptions, r.evictions)});
   t.add_row({"lost device-hours", fmt::format("{:.1f}", r.lost_device_hours)});
   t.add_row({"makespan", fmt::format("{:.1f} h", r.makespan_s / 3600)});
   t.add_row({"cost (allocated device-hours x price)", fmt::format("${:.0f}", r.cost_usd)});
   t.add_row({"policy violations (independent audit)", std::to_string(audit.violation_count)});
-  t.add_row({"events / wall time",
-             fmt::format("{} / {:.3f} s", r.sim_events, r.wall_time_s)});
+  t.add_row({"events / wall time", fmt::format("{} / {:.3f} s", r.sim_events, r.wall_time_s)});
   out << t.render() << "\n";
 
   TextTable u({"accelerator", "origin", "utilization", "device-hours"});

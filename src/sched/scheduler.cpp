@@ -25,7 +25,9 @@ constexpr double kWaitMargin = 0.9;
 constexpr std::string_view kPreemptionRule = "preemption";
 constexpr std::string_view kNodeFailureRule = "node-failure";
 
-std::string policy_rule(PlacementKind p) { return fmt::format("policy:{}", placement_policy_name(p)); }
+std::string policy_rule(PlacementKind p) {
+  return fmt::format("policy:{}", placement_policy_name(p));
+}
 
 // A candidate placement on one type, with the policy's preference key
 // (higher is better) for choosing among types.
@@ -46,15 +48,15 @@ struct Scheduler::Impl {
   std::vector<JobSpec> specs;
   std::vector<JobStatus> status;
   std::vector<std::vector<std::pair<int, int>>> last_codes;  // last queue decision per job
-  std::set<int> queue;                   // queued job IDs (submission order)
-  std::set<int> running;                 // running job IDs
+  std::set<int> queue;                                       // queued job IDs (submission order)
+  std::set<int> running;                                     // running job IDs
   std::vector<Decision> decisions;
 
   // Per type: nodes that are up, bucketed by fully free devices.
   std::vector<std::vector<std::set<int>>> buckets;
-  std::vector<int> node_bucket;        // -1: down (in no bucket)
+  std::vector<int> node_bucket;             // -1: down (in no bucket)
   std::vector<std::vector<int>> node_jobs;  // running jobs with devices on each node
-  std::vector<int> domain_free_nodes;  // fully free up nodes per domain
+  std::vector<int> domain_free_nodes;       // fully free up nodes per domain
   std::vector<std::int64_t> type_alloc_milli;
   std::vector<int> type_devices_up;     // devices in nodes that are up, per type
   std::vector<int> type_devices_total;  // all devices, per type
@@ -197,8 +199,10 @@ struct Scheduler::Impl {
       }
     for (int node : touched) {
       auto& on_node = node_jobs[static_cast<std::size_t>(node)];
-      if (sign > 0) on_node.push_back(j.value);
-      else on_node.erase(std::find(on_node.begin(), on_node.end(), j.value));
+      if (sign > 0)
+        on_node.push_back(j.value);
+      else
+        on_node.erase(std::find(on_node.begin(), on_node.end(), j.value));
       FleetNode& n = fleet.node(NodeId{node});
       n.state.cpu_left -= sign * s.cpu_milli;
       n.state.memory_left -= sign * s.memory_mib;
@@ -223,8 +227,8 @@ struct Scheduler::Impl {
     Allocation a = std::move(st.allocation);
     apply(j, a, -1);
     const double held = now - st.run_start;
-    const double devices = static_cast<double>(specs[j.index()].devices) *
-                           specs[j.index()].gpu_milli / kGpuMilli;
+    const double devices =
+        static_cast<double>(specs[j.index()].devices) * specs[j.index()].gpu_milli / kGpuMilli;
     st.device_s += devices * held;
     st.cost_usd += devices * held / 3600 * fleet.type(a.type).price_per_device_hour;
     st.progress = keep_progress;
@@ -306,7 +310,8 @@ struct Scheduler::Impl {
     const AcceleratorType& type = fleet.type(t);
     switch (code) {
       case kCodeWorkload: {
-        std::string why = t.index() < s.cannot_run_reason.size() ? s.cannot_run_reason[t.index()] : "";
+        std::string why =
+            t.index() < s.cannot_run_reason.size() ? s.cannot_run_reason[t.index()] : "";
         return {t, std::string(kWorkloadReason), why.empty() ? "cannot run there" : why};
       }
       case kCodeNoNodes:
@@ -394,8 +399,7 @@ struct Scheduler::Impl {
       std::sort(out.begin(), out.end());
     } else if (config.placement == PlacementKind::kRandom) {
       std::sort(out.begin(), out.end());
-      for (std::size_t i = out.size(); i > 1; --i)
-        std::swap(out[i - 1], out[rng.below(i)]);
+      for (std::size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[rng.below(i)]);
     }
     // Others: buckets ascending (fullest nodes first, best fit), index inside.
     return out;
@@ -431,7 +435,8 @@ struct Scheduler::Impl {
     for (const FleetNode& n : fleet.nodes()) {
       if (n.type != t || !n.up || !ClusterState::fits(n.state, pod)) continue;
       std::uint32_t mask = 0;
-      int score = config.placement == PlacementKind::kFirstFit ? 0 : node_score(n.state, pod, &mask);
+      int score =
+          config.placement == PlacementKind::kFirstFit ? 0 : node_score(n.state, pod, &mask);
       if (best && score <= best_score) continue;
       if (mask == 0) mask = best_fit_gpus(n.state, pod);
       best_score = score;
@@ -530,11 +535,13 @@ struct Scheduler::Impl {
       for (int g = 0; g < take; ++g) {
         std::vector<DeviceSlot> group;
         for (int d = 0; d < s.tp; ++d)
-          group.push_back(DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
+          group.push_back(
+              DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
         c.allocation.groups.push_back(std::move(group));
       }
     };
-    if (config.placement == PlacementKind::kFirstFit || config.placement == PlacementKind::kRandom) {
+    if (config.placement == PlacementKind::kFirstFit ||
+        config.placement == PlacementKind::kRandom) {
       for (int node : node_order(t, s.tp)) {
         take_from(node);
         if (needed == 0) break;
@@ -581,7 +588,7 @@ struct Scheduler::Impl {
       }
       if (groups < needed) return std::nullopt;
       c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
-                                                            : -leftover;
+                                                           : -leftover;
       return c;
     }
     for (int d : order) {
@@ -596,7 +603,8 @@ struct Scheduler::Impl {
       for (int g = 0; g < take; ++g) {
         std::vector<DeviceSlot> group;
         for (int k = 0; k < nodes_per_group; ++k) {
-          const FleetNode& n = fleet.node(free_nodes[static_cast<std::size_t>(g * nodes_per_group + k)]);
+          const FleetNode& n =
+              fleet.node(free_nodes[static_cast<std::size_t>(g * nodes_per_group + k)]);
           for (int dev = 0; dev < n.state.gpu_count; ++dev)
             group.push_back(DeviceSlot{n.id, dev, kGpuMilli});
         }
@@ -608,7 +616,7 @@ struct Scheduler::Impl {
     }
     if (needed > 0) return std::nullopt;
     c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
-                                                          : -leftover;
+                                                         : -leftover;
     return c;
   }
 
@@ -629,7 +637,8 @@ struct Scheduler::Impl {
   bool might_fit(JobId j, TypeId t) const {
     const JobSpec& s = specs[j.index()];
     const std::int64_t free_milli =
-        static_cast<std::int64_t>(type_devices_up[t.index()]) * kGpuMilli - type_alloc_milli[t.index()];
+        static_cast<std::int64_t>(type_devices_up[t.index()]) * kGpuMilli -
+        type_alloc_milli[t.index()];
     return free_milli >= static_cast<std::int64_t>(s.devices) * s.gpu_milli;
   }
 
@@ -699,7 +708,8 @@ struct Scheduler::Impl {
         break;  // submission order
       case QueuePolicy::kPriority:
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-          return specs[static_cast<std::size_t>(a)].priority > specs[static_cast<std::size_t>(b)].priority;
+          return specs[static_cast<std::size_t>(a)].priority >
+                 specs[static_cast<std::size_t>(b)].priority;
         });
         break;
       case QueuePolicy::kShortestFirst: {
@@ -708,8 +718,8 @@ struct Scheduler::Impl {
           const JobSpec& s = specs[static_cast<std::size_t>(id)];
           double best = kCannotRun;
           for (double d : s.duration_s) best = std::min(best, d);
-          key[static_cast<std::size_t>(id)] = best * (1 - status[static_cast<std::size_t>(id)].progress) *
-                                               s.devices * s.gpu_milli;
+          key[static_cast<std::size_t>(id)] =
+              best * (1 - status[static_cast<std::size_t>(id)].progress) * s.devices * s.gpu_milli;
         }
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
           return key[static_cast<std::size_t>(a)] < key[static_cast<std::size_t>(b)];
@@ -750,8 +760,8 @@ struct Scheduler::Impl {
     d.job = j;
     d.rule = policy_rule(config.placement);
     d.checked = checked_rules(j, c.allocation.type, now);
-    d.detail = fmt::format("{} device(s) of {}", c.allocation.devices(),
-                           fleet.type(c.allocation.type).id);
+    d.detail =
+        fmt::format("{} device(s) of {}", c.allocation.devices(), fleet.type(c.allocation.type).id);
     st.allocation = c.allocation;
     d.allocation = std::move(c.allocation);
     emit(std::move(d));
@@ -776,7 +786,17 @@ struct Scheduler::Impl {
     }
     if (refusals.empty()) summary = "no accelerator type in the fleet";
     st.reason = summary;
+    // The most telling reason: a policy rule, else capacity or waiting, else the first.
     st.reason_rule = refusals.empty() ? std::string(kWorkloadReason) : refusals.front().rule;
+    int best = 3;
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      const int code = codes[i].second;
+      const int rank = code >= 0 ? 0 : (code == kCodeCapacity || code == kCodeWait) ? 1 : 2;
+      if (rank < best) {
+        best = rank;
+        st.reason_rule = refusals[i].rule;
+      }
+    }
     last_codes[j.index()] = std::move(codes);
     Decision d;
     d.time = now;
@@ -824,7 +844,7 @@ struct Scheduler::Impl {
         const auto [ckpt, ckpt_time] = checkpoint_at(vid, now);
         const double keep = config.checkpoint_on_preempt ? progress_at(vid, now) : ckpt;
         const double lost_s = config.checkpoint_on_preempt ? 0 : now - ckpt_time;
-        const double devices = specs[vid.index()].devices;
+        const double devices = job_devices(vid);
         Allocation a = stop(vid, now, keep);
         JobStatus& vs = status[vid.index()];
         ++vs.preemptions;
@@ -908,14 +928,15 @@ struct Scheduler::Impl {
   // Earliest completion: run now on the best type that fits, or wait for a
   // busy faster type if the forecast says it finishes clearly sooner.
   // nullopt: wait (busy_pick_/wait_detail_ say for what).
-  std::optional<std::size_t> hetero_choice(JobId j, const auto& fits, const std::vector<TypeId>& busy,
-                                           SimTime now) {
+  std::optional<std::size_t> hetero_choice(JobId j, const auto& fits,
+                                           const std::vector<TypeId>& busy, SimTime now) {
     const JobSpec& s = specs[j.index()];
     const JobStatus& st = status[j.index()];
-    const double overhead = (st.restarts + st.preemptions > 0 || st.progress > 0)
-                                ? config.restart_overhead_s
-                                : 0;
-    auto remaining = [&](TypeId t) { return overhead + (1 - st.progress) * s.duration_s[t.index()]; };
+    const double overhead =
+        (st.restarts + st.preemptions > 0 || st.progress > 0) ? config.restart_overhead_s : 0;
+    auto remaining = [&](TypeId t) {
+      return overhead + (1 - st.progress) * s.duration_s[t.index()];
+    };
     // The share rule comes first: below the minimum, run on a domestic type
     // now rather than wait.
     bool share_short = false;
@@ -988,7 +1009,7 @@ struct Scheduler::Impl {
         d.kind = DecisionKind::kRule;
         d.rule = r.id;
         d.detail = r.kind == RuleKind::kDrain
-                       ? fmt::format("drain {}: no new placements; empty within {:.0f} h",
+                       ? fmt::format("drain {}: no new placements; empty within {:.1f} h",
                                      fleet.type(*r.type).id, r.within_s / 3600)
                        : fmt::format("no new placements on {}", fleet.type(*r.type).id);
         emit(std::move(d));
@@ -1015,7 +1036,7 @@ struct Scheduler::Impl {
       const JobId j{id};
       const auto [ckpt, ckpt_time] = checkpoint_at(j, now);
       const double keep = config.checkpoint_on_preempt ? progress_at(j, now) : ckpt;
-      const double lost = (config.checkpoint_on_preempt ? 0 : now - ckpt_time) * specs[j.index()].devices;
+      const double lost = (config.checkpoint_on_preempt ? 0 : now - ckpt_time) * job_devices(j);
       Allocation a = stop(j, now, keep);
       status[j.index()].lost_device_s += lost;
       Decision d;
@@ -1039,13 +1060,23 @@ struct Scheduler::Impl {
     dirty = false;
     for (Reservations& r : reserved) r = Reservations{};
     waiting_this_pass = 0;
-    for (int id : queue_order()) {
-      const auto k = static_cast<std::size_t>(id);
-      if (status[k].state != JobState::kQueued) continue;
-      if (tried_epoch[k] == release_epoch &&
-          (tried_share_epoch[k] < 0 || tried_share_epoch[k] == share_epoch))
-        continue;
-      try_job(JobId{id}, now);
+    // A domestic placement late in a pass can admit a foreign job that the
+    // share rule held back earlier in it: go round again while that happens.
+    while (true) {
+      const long long share_before = share_epoch;
+      bool share_blocked = false;
+      for (int id : queue_order()) {
+        const auto k = static_cast<std::size_t>(id);
+        if (status[k].state != JobState::kQueued) continue;
+        if (tried_epoch[k] == release_epoch &&
+            (tried_share_epoch[k] < 0 || tried_share_epoch[k] == share_epoch)) {
+          share_blocked |= tried_share_epoch[k] >= 0;
+          continue;
+        }
+        try_job(JobId{id}, now);
+        share_blocked |= status[k].state == JobState::kQueued && tried_share_epoch[k] >= 0;
+      }
+      if (!share_blocked || share_epoch == share_before) break;
     }
   }
 };
@@ -1063,21 +1094,23 @@ Result<Scheduler> Scheduler::create(Fleet fleet, std::vector<Tenant> tenants,
   for (const Tenant& t : tenants)
     if (!(t.weight > 0))
       return suanli::fail(ErrorCode::kInvalidArgument,
-                  fmt::format("tenant {}: weight must be > 0", t.name));
+                          fmt::format("tenant {}: weight must be > 0", t.name));
   if (fleet.types().size() > static_cast<std::size_t>(kMaxGpuModels))
     return suanli::fail(ErrorCode::kInvalidArgument,
-                fmt::format("at most {} accelerator types per fleet", kMaxGpuModels));
+                        fmt::format("at most {} accelerator types per fleet", kMaxGpuModels));
   for (const Rule& r : rules) {
-    const bool typed = r.kind == RuleKind::kApprovedCustomers || r.kind == RuleKind::kNoNewPlacements ||
-                       r.kind == RuleKind::kDrain;
+    const bool typed = r.kind == RuleKind::kApprovedCustomers ||
+                       r.kind == RuleKind::kNoNewPlacements || r.kind == RuleKind::kDrain;
     if (typed && (!r.type || r.type->index() >= fleet.types().size()))
-      return suanli::fail(ErrorCode::kInvalidArgument, fmt::format("rule {}: unknown accelerator type", r.id));
+      return suanli::fail(ErrorCode::kInvalidArgument,
+                          fmt::format("rule {}: unknown accelerator type", r.id));
     for (TenantId t : r.tenants)
       if (!t.valid() || t.index() >= tenants.size())
-        return suanli::fail(ErrorCode::kInvalidArgument, fmt::format("rule {}: unknown tenant", r.id));
+        return suanli::fail(ErrorCode::kInvalidArgument,
+                            fmt::format("rule {}: unknown tenant", r.id));
     if (r.kind == RuleKind::kDomesticShare && !(r.min_share >= 0 && r.min_share <= 1))
       return suanli::fail(ErrorCode::kInvalidArgument,
-                  fmt::format("rule {}: min_share must be in [0, 1]", r.id));
+                          fmt::format("rule {}: min_share must be in [0, 1]", r.id));
   }
   auto impl = std::make_unique<Impl>();
   impl->fleet = std::move(fleet);
@@ -1155,7 +1188,7 @@ Result<void> Scheduler::finish(JobId job, SimTime now) {
     return suanli::fail(ErrorCode::kNotFound, "finish: unknown job");
   if (m.status[job.index()].state != JobState::kRunning)
     return suanli::fail(ErrorCode::kInvalidArgument,
-                fmt::format("finish: job {} is not running", m.specs[job.index()].name));
+                        fmt::format("finish: job {} is not running", m.specs[job.index()].name));
   m.stop(job, now, 1.0);
   JobStatus& st = m.status[job.index()];
   st.state = JobState::kCompleted;
@@ -1200,8 +1233,8 @@ Result<void> Scheduler::node_down(NodeId node, SimTime now) {
   for (int id : victims) {
     const JobId j{id};
     const auto [ckpt, ckpt_time] = m.checkpoint_at(j, now);
-    const double lost = (now - ckpt_time) * m.specs[j.index()].devices *
-                        m.specs[j.index()].gpu_milli / kGpuMilli;
+    const double lost =
+        (now - ckpt_time) * m.specs[j.index()].devices * m.specs[j.index()].gpu_milli / kGpuMilli;
     Allocation a = m.stop(j, now, ckpt);
     JobStatus& st = m.status[j.index()];
     st.lost_device_s += lost;
@@ -1270,7 +1303,8 @@ void Scheduler::fail_queued(SimTime now, std::string_view why) {
   const std::vector<int> queued(m.queue.begin(), m.queue.end());
   for (int id : queued) {
     JobStatus& st = m.status[static_cast<std::size_t>(id)];
-    std::string reason = st.reason.empty() ? std::string(why) : fmt::format("{}: {}", why, st.reason);
+    std::string reason =
+        st.reason.empty() ? std::string(why) : fmt::format("{}: {}", why, st.reason);
     const std::string rule = st.reason_rule;
     (void)fail(JobId{id}, now, std::move(reason));
     m.status[static_cast<std::size_t>(id)].reason_rule = rule;

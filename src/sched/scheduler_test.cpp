@@ -313,16 +313,14 @@ TEST(SchedulerTest, DomesticShareHoldsForeignPlacements) {
   r = refusal(ds, foreign, cn.type);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->rule, kWorkloadReason);
-  EXPECT_EQ(s.status(foreign).reason_rule, kWorkloadReason);  // the first refusal's
+  EXPECT_EQ(s.status(foreign).reason_rule, "R-SHARE");  // a policy rule beats "workload"
 
   const JobId domestic = submit(s, job("cn-only", 8, 8, {100, kCannotRun}), 1);
   s.schedule(1);
   ASSERT_TRUE(running(s, domestic));
-  s.schedule(2);  // a later pass, with no new event in between
-  ds = s.take_decisions();
-  ASSERT_TRUE(running(s, foreign))
-      << "8 domestic + 8 foreign devices of equal weight = 50% domestic, the minimum; reason: "
-      << s.status(foreign).reason;
+  // The foreign job, ahead of the domestic one in the queue, is retried in
+  // the same pass once the domestic placement lifts the share.
+  ASSERT_TRUE(running(s, foreign)) << s.status(foreign).reason;
   EXPECT_EQ(s.status(foreign).allocation.type, us.type);
   ASSERT_TRUE(s.domestic_share().has_value());
   EXPECT_DOUBLE_EQ(*s.domestic_share(), 0.5);
@@ -805,6 +803,106 @@ TEST(SchedulerTest, FractionalPodsShareADevice) {
   s.schedule(10);
   EXPECT_TRUE(running(s, whole));
   EXPECT_DOUBLE_EQ(s.allocated_devices(t.type), 1.6);
+}
+
+// Work thrown away is counted in device-seconds: a fractional pod holds
+// gpu_milli/1000 of a device, so losing 100 s of a 600-milli pod loses 60
+// device-seconds, never more than the pod held (status.device_s).
+TEST(SchedulerTest, FractionalPodLostWorkOnNodeFailure) {
+  Fleet f;
+  const SiteId site = f.add_site({"bj", "cn-north"});
+  const auto t = add(f, site, accel("t4", "US"), 2, 1);
+  Scheduler s = make(std::move(f));
+  JobSpec pod = job("pod", 1, 1, {1000});
+  pod.gpu_milli = 600;
+  const JobId j = submit(s, pod, 0);
+  s.schedule(0);
+  ASSERT_TRUE(running(s, j));
+  ASSERT_TRUE(s.node_down(s.status(j).allocation.groups.at(0).at(0).node, 100).has_value());
+  const auto kills = of(s.take_decisions(), DecisionKind::kKill, j);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_NEAR(kills[0].lost_device_s, 60, 1e-9);
+  EXPECT_NEAR(s.status(j).device_s, 60, 1e-9);
+  EXPECT_DOUBLE_EQ(s.allocated_devices(t.type), 0);
+}
+
+TEST(SchedulerTest, FractionalPodLostWorkOnDrainAndPreemption) {
+  // Drain, without checkpoint on eviction.
+  {
+    Fleet f;
+    const SiteId site = f.add_site({"bj", "cn-north"});
+    const auto t = add(f, site, accel("t4", "US"), 1, 1);
+    Rule rule;
+    rule.id = "R-DRAIN";
+    rule.kind = RuleKind::kDrain;
+    rule.type = t.type;
+    rule.from = 100;
+    rule.within_s = 50;
+    SchedulerConfig config;
+    config.checkpoint_on_preempt = false;
+    Scheduler s = make(std::move(f), {}, {rule}, config);
+    JobSpec pod = job("pod", 1, 1, {1000});
+    pod.gpu_milli = 600;
+    const JobId j = submit(s, pod, 0);
+    s.schedule(0);
+    ASSERT_TRUE(running(s, j));
+    s.schedule(100);
+    const auto ev = of(s.take_decisions(), DecisionKind::kEvict, j);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_NEAR(s.status(j).device_s, 60, 1e-9);
+    EXPECT_NEAR(ev[0].lost_device_s, 60, 1e-9) << "0.6 device x 100 s";
+    EXPECT_LE(s.status(j).lost_device_s, s.status(j).device_s + 1e-9);
+  }
+  // Preemption, without checkpoint on preemption.
+  {
+    Fleet f;
+    const SiteId site = f.add_site({"bj", "cn-north"});
+    add(f, site, accel("t4", "US"), 1, 1);
+    SchedulerConfig config;
+    config.preemption = true;
+    config.checkpoint_on_preempt = false;
+    Scheduler s = make(std::move(f), {}, {}, config);
+    JobSpec low = job("low", 1, 1, {1000});
+    low.gpu_milli = 600;
+    const JobId jl = submit(s, low, 0);
+    s.schedule(0);
+    ASSERT_TRUE(running(s, jl));
+    JobSpec high = low;
+    high.name = "high";
+    high.priority = 10;
+    const JobId jh = submit(s, high, 100);
+    s.schedule(100);
+    const auto pre = of(s.take_decisions(), DecisionKind::kPreempt, jl);
+    ASSERT_EQ(pre.size(), 1u);
+    EXPECT_EQ(pre[0].by, jh);
+    EXPECT_NEAR(s.status(jl).device_s, 60, 1e-9);
+    EXPECT_NEAR(pre[0].lost_device_s, 60, 1e-9) << "0.6 device x 100 s";
+    EXPECT_LE(s.status(jl).lost_device_s, s.status(jl).device_s + 1e-9);
+  }
+}
+
+TEST(SchedulerTest, DeliveredNodesTakeQueuedJobs) {
+  Fleet f;
+  const SiteId site = f.add_site({"gy", "cn-southwest"});
+  const auto a = add(f, site, accel("ascend-910c", "CN"), 2, 8, 32);
+  Scheduler s = make(std::move(f));
+  const JobId j = submit(s, job("tp32", 32, 32, {100}), 0);
+  s.schedule(0);
+  EXPECT_FALSE(running(s, j));
+  NodePool pool;
+  pool.site = site;
+  pool.type = a.type;
+  pool.nodes = 4;
+  pool.devices_per_node = 8;
+  pool.scale_up_domain = 32;
+  auto added = s.add_nodes(pool, 50);
+  ASSERT_TRUE(added.has_value());
+  ASSERT_EQ(added->size(), 4u);
+  s.schedule(50);
+  ASSERT_TRUE(running(s, j));
+  std::set<int> expected;
+  for (NodeId n : *added) expected.insert(n.value);
+  EXPECT_EQ(nodes_of(s.status(j).allocation), expected) << "the delivered domain";
 }
 
 // ---- 13. determinism -------------------------------------------------------

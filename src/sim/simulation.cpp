@@ -117,7 +117,7 @@ struct Simulation::Impl {
   long long seq = 0;
   long long keepalive = 0;
   long long pending_repairs = 0;  // keep the run alive only while jobs wait
-  std::vector<int> generated;  // per generator
+  std::vector<int> generated;     // per generator
   std::vector<TraceJobs> traces;
 
   // Metrics.
@@ -159,8 +159,8 @@ struct Simulation::Impl {
     s.kind = tpl.kind;
     s.priority = tpl.priority;
     s.sensitivity = tpl.sensitivity.value_or(Sensitivity::kPublic);
-    s.devices = tpl.devices.size() == 1 ? tpl.devices.front()
-                                        : tpl.devices[rng.below(tpl.devices.size())];
+    s.devices =
+        tpl.devices.size() == 1 ? tpl.devices.front() : tpl.devices[rng.below(tpl.devices.size())];
     s.tp = tpl.tp.value_or(std::gcd(s.devices, 8));
     if (s.devices % s.tp != 0) s.tp = std::gcd(s.devices, s.tp);
     s.gpu_milli = tpl.gpu_milli;
@@ -168,13 +168,14 @@ struct Simulation::Impl {
     s.memory_mib = tpl.memory_mib;
     s.checkpoint_interval_s = tpl.checkpoint_interval_s;
     double amount = 0;
-    if (tpl.work.tokens) amount = sample_range(*tpl.work.tokens, rng);
-    else if (tpl.work.reference_hours) amount = 3600 * sample_range(*tpl.work.reference_hours, rng);
+    if (tpl.work.tokens)
+      amount = sample_range(*tpl.work.tokens, rng);
+    else if (tpl.work.reference_hours)
+      amount = 3600 * sample_range(*tpl.work.reference_hours, rng);
     auto rates = work.rates(key, tpl.kind, tpl.work, s.devices);
     if (!rates)
-      return fail(rates.error().code,
-                  fmt::format("{}: job template {}: {}", tpl.defined_at, tpl.name,
-                              rates.error().message));
+      return fail(rates.error().code, fmt::format("{}: job template {}: {}", tpl.defined_at,
+                                                  tpl.name, rates.error().message));
     work.fill_durations(s, **rates, amount, tpl.allowed);
     return s;
   }
@@ -198,8 +199,8 @@ struct Simulation::Impl {
     }
     const JobTemplate& tpl = gen.templates[k];
     const int n = generated[static_cast<std::size_t>(g)]++;
-    auto spec = make_job(tpl, fmt::format("g{}:{}", g, k), gen.tenant,
-                         fmt::format("{}-{}", tpl.name, n));
+    auto spec =
+        make_job(tpl, fmt::format("g{}:{}", g, k), gen.tenant, fmt::format("{}-{}", tpl.name, n));
     if (!spec) return std::unexpected(spec.error());
     SUANLI_TRY(submit(std::move(*spec), t));
     if (generated[static_cast<std::size_t>(g)] < gen.count)
@@ -209,7 +210,8 @@ struct Simulation::Impl {
 
   Result<void> trace_pod(int tr, int index, SimTime t) {
     const TraceImport& imp = scenario.traces[static_cast<std::size_t>(tr)];
-    const OpenbPod& pod = traces[static_cast<std::size_t>(tr)].pods[static_cast<std::size_t>(index)];
+    const OpenbPod& pod =
+        traces[static_cast<std::size_t>(tr)].pods[static_cast<std::size_t>(index)];
     JobTemplate tpl;
     tpl.name = pod.name;
     tpl.kind = pod.gpu_milli < kGpuMilli ? JobKind::kFractional : JobKind::kBatch;
@@ -221,10 +223,9 @@ struct Simulation::Impl {
     tpl.sensitivity = imp.sensitivity;
     std::string reference = imp.default_reference;
     if (!pod.gpu_spec.empty()) {
-      for (std::string_view model : std::views::split(pod.gpu_spec, '|') |
-                                        std::views::transform([](auto r) {
-                                          return std::string_view(r.begin(), r.end());
-                                        })) {
+      for (std::string_view model :
+           std::views::split(pod.gpu_spec, '|') |
+               std::views::transform([](auto r) { return std::string_view(r.begin(), r.end()); })) {
         auto it = imp.gpu_map.find(std::string(model));
         if (it == imp.gpu_map.end()) continue;
         if (tpl.allowed.empty()) reference = it->second;
@@ -232,7 +233,8 @@ struct Simulation::Impl {
       }
     }
     tpl.work.reference = reference;
-    const double seconds = static_cast<double>(*pod.deletion_time - *pod.scheduled_time) * imp.time_scale;
+    const double seconds =
+        static_cast<double>(*pod.deletion_time - *pod.scheduled_time) * imp.time_scale;
     tpl.work.reference_hours = SampleRange{seconds / 3600, seconds / 3600, false};
     tpl.defined_at = imp.defined_at;
     auto spec = make_job(tpl, "trace:" + reference, imp.tenant, pod.name);
@@ -240,7 +242,8 @@ struct Simulation::Impl {
     SUANLI_TRY(submit(std::move(*spec), t));
     const auto& pods = traces[static_cast<std::size_t>(tr)].pods;
     if (static_cast<std::size_t>(index) + 1 < pods.size())
-      push(static_cast<double>(*pods[static_cast<std::size_t>(index) + 1].creation_time) * imp.time_scale,
+      push(static_cast<double>(*pods[static_cast<std::size_t>(index) + 1].creation_time) *
+               imp.time_scale,
            EventKind::kTracePod, tr, index + 1);
     return {};
   }
@@ -510,7 +513,8 @@ struct Simulation::Impl {
         if (!scheduler.fleet().node(n).up) return {};
         ++result.node_failures;
         write(Json{{"t", e.t}, {"event", "node_down"}, {"node", n.value}});
-        up_devices[scheduler.fleet().node(n).type.index()] -= scheduler.fleet().node(n).state.gpu_count;
+        up_devices[scheduler.fleet().node(n).type.index()] -=
+            scheduler.fleet().node(n).state.gpu_count;
         SUANLI_TRY(scheduler.node_down(n, e.t));
         flush();
         const AcceleratorType& type = scheduler.fleet().type(scheduler.fleet().node(n).type);
@@ -524,7 +528,8 @@ struct Simulation::Impl {
         --pending_repairs;
         if (scheduler.fleet().node(n).up) return {};
         write(Json{{"t", e.t}, {"event", "node_up"}, {"node", n.value}});
-        up_devices[scheduler.fleet().node(n).type.index()] += scheduler.fleet().node(n).state.gpu_count;
+        up_devices[scheduler.fleet().node(n).type.index()] +=
+            scheduler.fleet().node(n).state.gpu_count;
         SUANLI_TRY(scheduler.node_up(n, e.t));
         schedule_failure(n, e.t);
         return {};
@@ -533,12 +538,14 @@ struct Simulation::Impl {
         const Delivery& d = scenario.deliveries[static_cast<std::size_t>(e.a)];
         auto added = scheduler.add_nodes(d.pool, e.t);
         if (!added)
-          return fail(added.error().code, fmt::format("{}: {}", d.defined_at, added.error().message));
+          return fail(added.error().code,
+                      fmt::format("{}: {}", d.defined_at, added.error().message));
         sync_types();
         Json nodes = Json::array();
         for (NodeId id : *added) {
           nodes.push_back(node_json(scheduler.fleet().node(id)));
-          up_devices[scheduler.fleet().node(id).type.index()] += scheduler.fleet().node(id).state.gpu_count;
+          up_devices[scheduler.fleet().node(id).type.index()] +=
+              scheduler.fleet().node(id).state.gpu_count;
           schedule_failure(id, e.t);
         }
         write(Json{{"t", e.t}, {"event", "delivery"}, {"nodes", std::move(nodes)}});
@@ -549,7 +556,9 @@ struct Simulation::Impl {
         std::optional<NodeId> id;
         for (const FleetNode& n : scheduler.fleet().nodes())
           if (n.name == ne.node) id = n.id;
-        if (!id) return fail(ErrorCode::kNotFound, fmt::format("{}: unknown node {}", ne.defined_at, ne.node));
+        if (!id)
+          return fail(ErrorCode::kNotFound,
+                      fmt::format("{}: unknown node {}", ne.defined_at, ne.node));
         const FleetNode& n = scheduler.fleet().node(*id);
         if (ne.up == n.up) return {};
         write(Json{{"t", e.t}, {"event", ne.up ? "node_up" : "node_down"}, {"node", id->value}});
@@ -642,7 +651,8 @@ struct Simulation::Impl {
     if (result.end_reason == "horizon") {
       now = *scenario.simulation.until;
       advance(now);
-      result.jobs_unfinished = static_cast<int>(scheduler.queued().size()) + scheduler.running_count();
+      result.jobs_unfinished =
+          static_cast<int>(scheduler.queued().size()) + scheduler.running_count();
     } else {
       scheduler.fail_queued(now, "not placeable when nothing else could happen");
       flush();

@@ -28,8 +28,8 @@ struct Percentiles {
 struct TypeUtilization {
   std::string accelerator;
   bool domestic = false;
-  double utilization = 0;     // allocated device-seconds / up device-seconds
-  double device_hours = 0;    // allocated
+  double utilization = 0;   // allocated device-seconds / up device-seconds
+  double device_hours = 0;  // allocated
   double up_device_hours = 0;
 };
 
@@ -55,8 +55,8 @@ struct SimulationResult {
   Percentiles jct_s;        // completed jobs: end - submit
   Percentiles queue_s;      // started jobs: first start - submit
   std::vector<TypeUtilization> utilization;
-  double domestic_share_min = 0;  // over time while anything is allocated
-  double domestic_share_mean = 0; // time-weighted, same periods
+  double domestic_share_min = 0;   // over time while anything is allocated
+  double domestic_share_mean = 0;  // time-weighted, same periods
   double lost_device_hours = 0;
   int preemptions = 0;
   int evictions = 0;
@@ -67,16 +67,16 @@ struct SimulationResult {
   long long sim_events = 0;
   int estimator_searches = 0;
   double wall_time_s = 0;
-  std::string end_reason;  // "drained" or "horizon"
+  std::string end_reason;                      // "drained" or "horizon"
   std::map<std::string, int> failure_reasons;  // by rule/reason ID
   std::vector<Sample> samples;
 };
 
 struct RunOptions {
-  std::optional<std::uint64_t> seed;              // overrides the scenario's
-  std::optional<PlacementKind> placement;       // overrides the scenario's
-  std::optional<QueuePolicy> queue;               // overrides the scenario's
-  std::ostream* events = nullptr;                 // JSONL event log (docs/event-log.md)
+  std::optional<std::uint64_t> seed;       // overrides the scenario's
+  std::optional<PlacementKind> placement;  // overrides the scenario's
+  std::optional<QueuePolicy> queue;        // overrides the scenario's
+  std::ostream* events = nullptr;          // JSONL event log (docs/event-log.md)
   // Called now and then with (simulated time, jobs ended, jobs submitted).
   std::function<void(SimTime, int, int)> progress;
 };

@@ -43,8 +43,10 @@ Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind
       auto rows = compare_infer(*catalog_, w, accels, CompareSizing{std::max(devices, 1), {}});
       if (!rows) return std::unexpected(rows.error());
       for (std::size_t i = 0; i < rows->size(); ++i) {
-        if ((*rows)[i].ok) rate[i] = (*rows)[i].estimate.output_tokens_per_s;
-        else reason[i] = (*rows)[i].error;
+        if ((*rows)[i].ok)
+          rate[i] = (*rows)[i].estimate.output_tokens_per_s;
+        else
+          reason[i] = (*rows)[i].error;
       }
     } else {
       auto m = catalog_->model(work.model);
@@ -57,8 +59,10 @@ Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind
       auto rows = compare_train(*catalog_, w, accels, CompareSizing{devices, {}});
       if (!rows) return std::unexpected(rows.error());
       for (std::size_t i = 0; i < rows->size(); ++i) {
-        if ((*rows)[i].ok) rate[i] = (*rows)[i].estimate.tokens_per_s;
-        else reason[i] = (*rows)[i].error;
+        if ((*rows)[i].ok)
+          rate[i] = (*rows)[i].estimate.tokens_per_s;
+        else
+          reason[i] = (*rows)[i].error;
       }
     }
   } else {
