@@ -4,6 +4,7 @@
 // empties its type in time, no job vanishes, the heterogeneity-aware policy
 // beats FIFO + first-fit on mean JCT, and a run is byte-for-byte
 // reproducible (golden files in tests/golden/).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "sched/openb_trace.h"
 #include "sched/scheduler.h"
 #include "sim/audit.h"
 #include "sim/scenario.h"
@@ -301,6 +303,68 @@ TEST_F(SimulateTest, SyntheticScenarioAtSmallScalePassesTheAudit) {
     EXPECT_EQ(audit->violation_count, 0)
         << (audit->violations.empty() ? "" : audit->violations.front().message);
   }
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Trace import: the first pods of Alibaba's openb default trace as jobs on a
+// small mixed fleet (skipped, with the reason, when the trace is absent).
+TEST_F(SimulateTest, OpenbTraceImportRunsAndPassesTheAudit) {
+  const std::filesystem::path dir = find_openb_trace_dir(kSource / ".." / "shared" / "traces");
+  if (dir.empty()) GTEST_SKIP() << "Alibaba openb trace not found (set SUANLI_TRACES)";
+  const std::string text = fmt::format(R"(
+name = "trace-import"
+seed = 3
+[scheduler]
+placement = "fgd"
+[[sites]]
+name = "a"
+[[fleet]]
+site = "a"
+accelerator = "a100-sxm-80g"
+nodes = 40
+cpu_cores = 96
+memory_gib = 512
+[[fleet]]
+site = "a"
+accelerator = "l20"
+nodes = 20
+cpu_cores = 64
+memory_gib = 256
+[[tenants]]
+name = "alibaba"
+[[traces]]
+pods = "{}"
+tenant = "alibaba"
+gpu_map = {{ "V100M16" = "a100-sxm-80g", "V100M32" = "a100-sxm-80g", "P100" = "a100-sxm-80g", "T4" = "l20", "A10" = "l20", "G2" = "a100-sxm-80g", "G3" = "a100-sxm-80g" }}
+default_reference = "a100-sxm-80g"
+limit = 400
+)",
+                                       (dir / "openb_pod_list_default.csv").string());
+  auto s = parse_scenario(text, kSource / "tests" / "trace-import.toml", *catalog_);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  std::stringstream log;
+  auto sim = Simulation::create(*s, *catalog_, RunOptions{{}, {}, {}, &log, {}});
+  ASSERT_TRUE(sim.has_value()) << sim.error().message;
+  auto r = sim->run();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_GT(r->jobs_submitted, 300);  // GPU pods among the first 400 with complete times
+  EXPECT_EQ(r->jobs_completed + r->jobs_failed, r->jobs_submitted);
+  EXPECT_GT(r->jobs_completed, r->jobs_submitted / 2);
+  int fractional = 0;
+  for (const auto& line : lines_of(log.str()))
+    if (line["event"] == "submit" && line["milli"].get<int>() < 1000) ++fractional;
+  EXPECT_GT(fractional, 0) << "fractional GPU pods are kept";
+  auto audit = audit_event_log(log);
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_EQ(audit->violation_count, 0)
+      << (audit->violations.empty() ? "" : audit->violations.front().message);
+  std::printf("trace import: %d pods as jobs, %d completed, %d fractional, mean JCT %.1f h\n",
+              r->jobs_submitted, r->jobs_completed, fractional, r->jct_s.mean / 3600);
 }
 
 }  // namespace
