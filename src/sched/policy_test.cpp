@@ -61,7 +61,13 @@ TEST(ClusterTest, FitsHonoursCpuMemoryGpusAndModels) {
   EXPECT_FALSE(ClusterState::fits(c.node(0), whole));
   EXPECT_TRUE(ClusterState::fits(c.node(1), whole));
   EXPECT_FALSE(ClusterState::fits(c.node(2), whole));  // one GPU only
-  OpenbPod spec{"p", 1000, 1024, 1, 500, "T4|V100M16"};
+  OpenbPod spec;
+  spec.name = "p";
+  spec.cpu_milli = 1000;
+  spec.memory_mib = 1024;
+  spec.num_gpu = 1;
+  spec.gpu_milli = 500;
+  spec.gpu_spec = "T4|V100M16";
   PodRequest constrained = c.request_for(spec);
   EXPECT_TRUE(constrained.model_constrained);
   EXPECT_FALSE(ClusterState::fits(c.node(1), constrained));  // G2
