@@ -5,19 +5,20 @@
 #include <fmt/format.h>
 
 #include "sched/scheduler.h"
+#include "util/enum_names.h"
 
 namespace suanli {
 
 namespace {
 
-constexpr std::array<std::pair<QueuePolicy, std::string_view>, 4> kQueues{{
+constexpr EnumNames<QueuePolicy, 4> kQueues{{
     {QueuePolicy::kFifo, "fifo"},
     {QueuePolicy::kPriority, "priority"},
     {QueuePolicy::kShortestFirst, "sjf"},
     {QueuePolicy::kFairShare, "fair-share"},
 }};
 
-constexpr std::array<std::pair<PlacementKind, std::string_view>, 8> kPlacements{{
+constexpr EnumNames<PlacementKind, 8> kPlacements{{
     {PlacementKind::kFirstFit, "first-fit"},
     {PlacementKind::kBestFit, "best-fit"},
     {PlacementKind::kDotProduct, "dotprod"},
@@ -33,7 +34,7 @@ constexpr std::array<PlacementKind, 8> kAllPlacements{
     PlacementKind::kGpuPacking, PlacementKind::kGpuClustering, PlacementKind::kRandom,
     PlacementKind::kFgd,        PlacementKind::kHetero};
 
-constexpr std::array<std::pair<DecisionKind, std::string_view>, 9> kDecisions{{
+constexpr EnumNames<DecisionKind, 9> kDecisions{{
     {DecisionKind::kSubmit, "submit"},
     {DecisionKind::kPlace, "place"},
     {DecisionKind::kQueue, "queue"},
@@ -46,15 +47,7 @@ constexpr std::array<std::pair<DecisionKind, std::string_view>, 9> kDecisions{{
 }};
 
 template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
-  for (const auto& [v, name] : names)
-    if (v == value) return name;
-  return "?";
-}
-
-template <class E, std::size_t N>
-Result<E> parse_of(const std::array<std::pair<E, std::string_view>, N>& names,
-                   std::string_view text, std::string_view what) {
+Result<E> parse_of(const EnumNames<E, N>& names, std::string_view text, std::string_view what) {
   std::string choices;
   for (const auto& [v, name] : names) {
     if (name == text) return v;
@@ -67,15 +60,15 @@ Result<E> parse_of(const std::array<std::pair<E, std::string_view>, N>& names,
 
 }  // namespace
 
-std::string_view queue_policy_name(QueuePolicy p) { return name_of(kQueues, p); }
+std::string_view queue_policy_name(QueuePolicy p) { return enum_name(kQueues, p); }
 Result<QueuePolicy> parse_queue_policy(std::string_view text) {
   return parse_of(kQueues, text, "queue policy");
 }
-std::string_view placement_policy_name(PlacementKind p) { return name_of(kPlacements, p); }
+std::string_view placement_policy_name(PlacementKind p) { return enum_name(kPlacements, p); }
 Result<PlacementKind> parse_placement_policy(std::string_view text) {
   return parse_of(kPlacements, text, "placement policy");
 }
 std::span<const PlacementKind> all_placement_policies() { return kAllPlacements; }
-std::string_view decision_kind_name(DecisionKind kind) { return name_of(kDecisions, kind); }
+std::string_view decision_kind_name(DecisionKind kind) { return enum_name(kDecisions, kind); }
 
 }  // namespace suanli

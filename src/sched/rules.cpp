@@ -1,12 +1,11 @@
 #include "sched/rules.h"
 
-#include <array>
-#include <utility>
+#include "util/enum_names.h"
 
 namespace suanli {
 
 namespace {
-constexpr std::array<std::pair<RuleKind, std::string_view>, 5> kRuleKinds{{
+constexpr EnumNames<RuleKind, 5> kRuleKinds{{
     {RuleKind::kSensitivityOrigin, "sensitivity-origin"},
     {RuleKind::kDomesticShare, "domestic-share"},
     {RuleKind::kApprovedCustomers, "approved-customers"},
@@ -15,16 +14,9 @@ constexpr std::array<std::pair<RuleKind, std::string_view>, 5> kRuleKinds{{
 }};
 }  // namespace
 
-std::string_view rule_kind_name(RuleKind kind) {
-  for (const auto& [k, name] : kRuleKinds)
-    if (k == kind) return name;
-  return "?";
-}
-
+std::string_view rule_kind_name(RuleKind kind) { return enum_name(kRuleKinds, kind); }
 std::optional<RuleKind> parse_rule_kind(std::string_view text) {
-  for (const auto& [k, name] : kRuleKinds)
-    if (name == text) return k;
-  return std::nullopt;
+  return enum_value(kRuleKinds, text);
 }
 
 }  // namespace suanli
