@@ -155,7 +155,9 @@ TEST_F(SimulateTest, SensitiveJobsRunOnlyOnDomesticDevicesAndTheDrainEmptiesH20)
         ++sensitive_placements;
         EXPECT_TRUE(domestic[type]) << "sensitive job " << job << " on foreign type " << type;
       }
-      if (type == h20) EXPECT_LT(t, drain_from) << "placement on H20 after the drain began";
+      if (type == h20) {
+        EXPECT_LT(t, drain_from) << "placement on H20 after the drain began";
+      }
     }
     if (ev == "complete" || ev == "preempt" || ev == "evict" || ev == "kill" || ev == "fail")
       running_type.erase(job);
@@ -209,7 +211,9 @@ TEST_F(SimulateTest, GangsAreWholeAndTpGroupsStayInOneScaleUpDomain) {
         nodes.insert(slot[0].get<int>());
       }
       EXPECT_EQ(domains.size(), 1u) << "TP group straddles scale-up domains";
-      if (tp <= node_devices[*nodes.begin()]) EXPECT_EQ(nodes.size(), 1u);
+      if (tp <= node_devices[*nodes.begin()]) {
+        EXPECT_EQ(nodes.size(), 1u);
+      }
       if (nodes.size() > 1) ++big_groups;
       placed += static_cast<int>(group.size());
     }

@@ -113,6 +113,13 @@ Json result_json(const SimulationResult& r, const AuditReport& audit, bool timel
   return j;
 }
 
+void print_violations(std::ostream& out, const AuditReport& audit, std::size_t limit) {
+  for (std::size_t i = 0; i < std::min(audit.violations.size(), limit); ++i) {
+    const AuditViolation& v = audit.violations[i];
+    out << fmt::format("violation: line {} t={:.0f}: {}: {}\n", v.line, v.t, v.check, v.message);
+  }
+}
+
 void print_text(std::ostream& out, const SimulationResult& r, const AuditReport& audit) {
   out << fmt::format("scenario {} (seed {}), queue {}, placement {}\n\n", r.scenario, r.seed,
                      r.queue_policy, r.placement_policy);
@@ -150,10 +157,7 @@ void print_text(std::ostream& out, const SimulationResult& r, const AuditReport&
     for (const auto& [reason, n] : r.failure_reasons) out << fmt::format(" {} {};", reason, n);
     out << "\n";
   }
-  for (std::size_t i = 0; i < std::min<std::size_t>(audit.violations.size(), 10); ++i) {
-    const AuditViolation& v = audit.violations[i];
-    out << fmt::format("violation: line {} t={:.0f}: {}: {}\n", v.line, v.t, v.check, v.message);
-  }
+  print_violations(out, audit, 10);
 }
 
 int run_simulate(Context& ctx, const SimulateState& s) {
@@ -225,10 +229,7 @@ int run_audit(Context& ctx, const AuditState& s) {
         audit->lines, audit->jobs_submitted, audit->jobs_completed, audit->jobs_failed,
         audit->jobs_unfinished, audit->placements, audit->violation_count);
     for (const auto& [check, n] : audit->by_check) ctx.out() << fmt::format("  {}: {}\n", check, n);
-    for (std::size_t i = 0; i < std::min<std::size_t>(audit->violations.size(), 20); ++i) {
-      const AuditViolation& v = audit->violations[i];
-      ctx.out() << fmt::format("line {} t={:.0f}: {}: {}\n", v.line, v.t, v.check, v.message);
-    }
+    print_violations(ctx.out(), *audit, 20);
   }
   return audit->ok() ? kExitOk : kExitFailure;
 }

@@ -6,9 +6,21 @@
 
 namespace suanli {
 
-namespace {
-constexpr std::int64_t kUntracked = std::int64_t{1} << 50;
-}  // namespace
+AcceleratorType accelerator_type(const Accelerator& a) {
+  AcceleratorType t;
+  t.id = a.id;
+  t.name = a.name;
+  t.vendor = a.vendor;
+  t.origin = a.origin;
+  t.domestic = a.domestic();
+  if (const auto& bf16 = a.rate(Precision::kBf16)) {
+    t.compute_weight = bf16->value;
+  } else if (const auto& fp16 = a.rate(Precision::kFp16)) {
+    t.compute_weight = fp16->value;
+  }
+  t.price_per_device_hour = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;
+  return t;
+}
 
 SiteId Fleet::add_site(Site site) {
   sites_.push_back(std::move(site));
@@ -78,9 +90,9 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
       node.state.gpu_left[static_cast<std::size_t>(g)] = kGpuMilli;
     // 0 = not tracked: a capacity no request reaches.
     node.state.cpu_capacity = node.state.cpu_left =
-        pool.cpu_milli > 0 ? pool.cpu_milli : kUntracked;
+        pool.cpu_milli > 0 ? pool.cpu_milli : kUntrackedCapacity;
     node.state.memory_capacity = node.state.memory_left =
-        pool.memory_mib > 0 ? pool.memory_mib : kUntracked;
+        pool.memory_mib > 0 ? pool.memory_mib : kUntrackedCapacity;
     domains_.back().nodes.push_back(node.id);
     added.push_back(node.id);
     nodes_.push_back(std::move(node));
@@ -90,13 +102,6 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
 
 int Fleet::devices_per_node(TypeId type) const { return type_node_devices_[type.index()]; }
 int Fleet::domain_devices(TypeId type) const { return type_domain_devices_[type.index()]; }
-
-int Fleet::devices_up(TypeId type) const {
-  int n = 0;
-  for (const FleetNode& node : nodes_)
-    if (node.type == type && node.up) n += node.state.gpu_count;
-  return n;
-}
 
 int Fleet::devices_total(TypeId type) const {
   int n = 0;
@@ -114,6 +119,12 @@ std::optional<TypeId> Fleet::find_type(std::string_view catalog_id) const {
 std::optional<SiteId> Fleet::find_site(std::string_view name) const {
   for (std::size_t i = 0; i < sites_.size(); ++i)
     if (sites_[i].name == name) return SiteId{static_cast<int>(i)};
+  return std::nullopt;
+}
+
+std::optional<NodeId> Fleet::find_node(std::string_view name) const {
+  for (const FleetNode& n : nodes_)
+    if (n.name == name) return n.id;
   return std::nullopt;
 }
 

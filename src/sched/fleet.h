@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/accelerator.h"
 #include "sched/cluster.h"
 #include "util/error.h"
 
@@ -56,6 +57,14 @@ struct AcceleratorType {
   double mtbf_hours = 0;
   double mttr_hours = 0;
 };
+
+// The fleet's view of a catalog chip: identity, origin, compute weight
+// (dense BF16, else FP16 TFLOPS) and the catalog's rental price (0 when
+// unknown); failure figures are left for the caller.
+AcceleratorType accelerator_type(const Accelerator& a);
+
+// Node CPU or memory capacity meaning "not tracked": no request reaches it.
+inline constexpr std::int64_t kUntrackedCapacity = std::int64_t{1} << 50;
 
 // A group of identical nodes, as a scenario or a delivery describes them.
 struct NodePool {
@@ -107,12 +116,11 @@ class Fleet {
   int devices_per_node(TypeId type) const;
   // Devices per scale-up domain of a type (the largest pool's).
   int domain_devices(TypeId type) const;
-  // Devices of a type in nodes that are up.
-  int devices_up(TypeId type) const;
   int devices_total(TypeId type) const;
 
   std::optional<TypeId> find_type(std::string_view catalog_id) const;
   std::optional<SiteId> find_site(std::string_view name) const;
+  std::optional<NodeId> find_node(std::string_view name) const;
 
  private:
   std::vector<Site> sites_;

@@ -82,7 +82,6 @@ struct JobStatus {
   // the last checkpoint (what a restart resumes from).
   double progress = 0;
   double checkpoint_progress = 0;
-  SimTime checkpoint_time = 0;
   int epoch = 0;  // bumped by every start; lets a simulator drop stale completions
   int restarts = 0;
   int preemptions = 0;

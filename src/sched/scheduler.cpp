@@ -25,6 +25,11 @@ constexpr double kWaitMargin = 0.9;
 constexpr std::string_view kPreemptionRule = "preemption";
 constexpr std::string_view kNodeFailureRule = "node-failure";
 
+// Devices a job holds (a fractional pod counts its share of one).
+double job_devices(const JobSpec& s) {
+  return static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
+}
+
 std::string policy_rule(PlacementKind p) {
   return fmt::format("policy:{}", placement_policy_name(p));
 }
@@ -189,14 +194,17 @@ struct Scheduler::Impl {
   void apply(JobId j, const Allocation& a, int sign) {
     const JobSpec& s = specs[j.index()];
     std::int64_t milli = 0;
-    std::set<int> touched;
+    std::vector<int> touched;  // nodes, in allocation order (slots of a node are adjacent)
     for (const auto& g : a.groups)
       for (const DeviceSlot& slot : g) {
         FleetNode& n = fleet.node(slot.node);
         n.state.gpu_left[static_cast<std::size_t>(slot.device)] -= sign * slot.milli;
         milli += slot.milli;
-        touched.insert(slot.node.value);
+        if (touched.empty() || touched.back() != slot.node.value)
+          touched.push_back(slot.node.value);
       }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
     for (int node : touched) {
       auto& on_node = node_jobs[static_cast<std::size_t>(node)];
       if (sign > 0)
@@ -227,16 +235,49 @@ struct Scheduler::Impl {
     Allocation a = std::move(st.allocation);
     apply(j, a, -1);
     const double held = now - st.run_start;
-    const double devices =
-        static_cast<double>(specs[j.index()].devices) * specs[j.index()].gpu_milli / kGpuMilli;
+    const double devices = job_devices(specs[j.index()]);
     st.device_s += devices * held;
     st.cost_usd += devices * held / 3600 * fleet.type(a.type).price_per_device_hour;
     st.progress = keep_progress;
     st.checkpoint_progress = keep_progress;
     st.allocation = Allocation{};
+    st.state = JobState::kQueued;  // until the caller requeues, fails or completes it
     running.erase(j.value);
     dirty = true;
     return a;
+  }
+
+  // Stops a running job for d.kind (preempt, evict, kill). It keeps its
+  // progress as of now when `saved` (checkpointed on demand), else as of
+  // its last checkpoint; the work in between is counted as lost, and `d` is
+  // logged with the devices released.
+  void interrupt(JobId j, SimTime now, bool saved, Decision d) {
+    const auto [ckpt, ckpt_time] = checkpoint_at(j, now);
+    const double lost = saved ? 0 : (now - ckpt_time) * job_devices(specs[j.index()]);
+    d.time = now;
+    d.job = j;
+    d.allocation = stop(j, now, saved ? progress_at(j, now) : ckpt);
+    d.lost_device_s = lost;
+    status[j.index()].lost_device_s += lost;
+    emit(std::move(d));
+  }
+
+  // Ends a queued or running job as failed, with its reason and rule.
+  void fail_job(JobId j, SimTime now, std::string reason, std::string rule) {
+    JobStatus& st = status[j.index()];
+    if (st.state == JobState::kRunning) stop(j, now, st.progress);
+    queue.erase(j.value);
+    st.state = JobState::kFailed;
+    st.ended = now;
+    st.reason = reason;
+    st.reason_rule = rule;
+    Decision d;
+    d.time = now;
+    d.kind = DecisionKind::kFail;
+    d.job = j;
+    d.rule = std::move(rule);
+    d.detail = std::move(reason);
+    emit(std::move(d));
   }
 
   void requeue(JobId j) {
@@ -300,9 +341,7 @@ struct Scheduler::Impl {
     return std::nullopt;
   }
 
-  double job_compute(const JobSpec& s, TypeId t) const {
-    return weight_of(t) * s.devices * s.gpu_milli / kGpuMilli;
-  }
+  double job_compute(const JobSpec& s, TypeId t) const { return weight_of(t) * job_devices(s); }
 
   // The rule ID and a sentence for a refusal code (built only when logged).
   TypeRefusal describe(JobId j, TypeId t, int code) const {
@@ -379,12 +418,18 @@ struct Scheduler::Impl {
 
   // ---- placement on one type --------------------------------------------
 
-  // Fully free devices of a node, lowest index first.
-  std::vector<int> free_devices(const NodeState& n, int count) const {
-    std::vector<int> out;
-    for (int g = 0; g < n.gpu_count && static_cast<int>(out.size()) < count; ++g)
-      if (n.gpu_left[static_cast<std::size_t>(g)] == kGpuMilli) out.push_back(g);
-    return out;
+  // Adds `groups` TP groups of `tp` whole devices on one node: its
+  // lowest-indexed fully free devices (as Open-GPU-Share picks them).
+  static void add_node_groups(Allocation& a, const FleetNode& n, int groups, int tp) {
+    std::uint32_t mask = first_free_gpus(n.state, groups * tp);
+    for (int g = 0; g < groups; ++g) {
+      std::vector<DeviceSlot> group;
+      for (int d = 0; d < tp; ++d) {
+        group.push_back(DeviceSlot{n.id, std::countr_zero(mask), kGpuMilli});
+        mask &= mask - 1;
+      }
+      a.groups.push_back(std::move(group));
+    }
   }
 
   // Nodes of type t with at least `min_free` fully free devices, in the
@@ -494,17 +539,11 @@ struct Scheduler::Impl {
       key = best;
     }
     if (!chosen) return std::nullopt;
-    const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(*chosen)];
-    const std::vector<int> devs = free_devices(n.state, n_dev);
     Candidate c;
     c.key = key;
     c.allocation.type = t;
-    for (int g = 0; g < n_dev / s.tp; ++g) {
-      std::vector<DeviceSlot> group;
-      for (int d = 0; d < s.tp; ++d)
-        group.push_back(DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
-      c.allocation.groups.push_back(std::move(group));
-    }
+    add_node_groups(c.allocation, fleet.nodes()[static_cast<std::size_t>(*chosen)], n_dev / s.tp,
+                    s.tp);
     return c;
   }
 
@@ -530,15 +569,7 @@ struct Scheduler::Impl {
       leftover += free - take * s.tp;
       if (first_node < 0) first_node = node;
       needed -= take;
-      if (!build) return;
-      const std::vector<int> devs = free_devices(n.state, take * s.tp);
-      for (int g = 0; g < take; ++g) {
-        std::vector<DeviceSlot> group;
-        for (int d = 0; d < s.tp; ++d)
-          group.push_back(
-              DeviceSlot{n.id, devs[static_cast<std::size_t>(g * s.tp + d)], kGpuMilli});
-        c.allocation.groups.push_back(std::move(group));
-      }
+      if (build) add_node_groups(c.allocation, n, take, s.tp);
     };
     if (config.placement == PlacementKind::kFirstFit ||
         config.placement == PlacementKind::kRandom) {
@@ -657,18 +688,14 @@ struct Scheduler::Impl {
   };
   std::vector<Reservations> reserved;
 
-  double job_devices(JobId j) const {
-    const JobSpec& s = specs[j.index()];
-    return static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
-  }
-
   void track_release(JobId j, TypeId t, bool add) {
     if (releases.size() < fleet.types().size()) releases.resize(fleet.types().size());
     auto& set = releases[t.index()];
     if (add) {
       release_at[j.index()] = expected_end(j);
-      set.emplace(release_at[j.index()], job_devices(j));
-    } else if (auto it = set.find({release_at[j.index()], job_devices(j)}); it != set.end()) {
+      set.emplace(release_at[j.index()], job_devices(specs[j.index()]));
+    } else if (auto it = set.find({release_at[j.index()], job_devices(specs[j.index()])});
+               it != set.end()) {
       set.erase(it);
     }
   }
@@ -748,7 +775,6 @@ struct Scheduler::Impl {
     st.state = JobState::kRunning;
     if (!st.first_start) st.first_start = now;
     st.run_start = now;
-    st.checkpoint_time = now;
     ++st.epoch;
     st.reason.clear();
     st.reason_rule.clear();
@@ -840,26 +866,14 @@ struct Scheduler::Impl {
         apply(JobId{*it}, status[static_cast<std::size_t>(*it)].allocation, +1);
       if (!c) continue;
       for (int v : released) {
-        const JobId vid{v};
-        const auto [ckpt, ckpt_time] = checkpoint_at(vid, now);
-        const double keep = config.checkpoint_on_preempt ? progress_at(vid, now) : ckpt;
-        const double lost_s = config.checkpoint_on_preempt ? 0 : now - ckpt_time;
-        const double devices = job_devices(vid);
-        Allocation a = stop(vid, now, keep);
-        JobStatus& vs = status[vid.index()];
-        ++vs.preemptions;
-        vs.lost_device_s += lost_s * devices;
         Decision d;
-        d.time = now;
         d.kind = DecisionKind::kPreempt;
-        d.job = vid;
         d.by = j;
         d.rule = std::string(kPreemptionRule);
         d.detail = fmt::format("priority {} job {} needs the devices", s.priority, s.name);
-        d.allocation = std::move(a);
-        d.lost_device_s = lost_s * devices;
-        emit(std::move(d));
-        requeue(vid);
+        interrupt(JobId{v}, now, config.checkpoint_on_preempt, std::move(d));
+        ++status[static_cast<std::size_t>(v)].preemptions;
+        requeue(JobId{v});
       }
       // Re-place on the state after the real releases (same result).
       if (auto placed = place_on(j, t)) {
@@ -932,8 +946,7 @@ struct Scheduler::Impl {
                                            const std::vector<TypeId>& busy, SimTime now) {
     const JobSpec& s = specs[j.index()];
     const JobStatus& st = status[j.index()];
-    const double overhead =
-        (st.restarts + st.preemptions > 0 || st.progress > 0) ? config.restart_overhead_s : 0;
+    const double overhead = run_overhead(st);
     auto remaining = [&](TypeId t) {
       return overhead + (1 - st.progress) * s.duration_s[t.index()];
     };
@@ -1033,24 +1046,14 @@ struct Scheduler::Impl {
           (deadline || expected_end(JobId{id}) > limit))
         victims.push_back(id);
     for (int id : victims) {
-      const JobId j{id};
-      const auto [ckpt, ckpt_time] = checkpoint_at(j, now);
-      const double keep = config.checkpoint_on_preempt ? progress_at(j, now) : ckpt;
-      const double lost = (config.checkpoint_on_preempt ? 0 : now - ckpt_time) * job_devices(j);
-      Allocation a = stop(j, now, keep);
-      status[j.index()].lost_device_s += lost;
       Decision d;
-      d.time = now;
       d.kind = DecisionKind::kEvict;
-      d.job = j;
       d.rule = r.id;
       d.detail = deadline ? fmt::format("drain deadline of {} reached", fleet.type(*r.type).id)
                           : fmt::format("would not finish on {} before the drain deadline",
                                         fleet.type(*r.type).id);
-      d.allocation = std::move(a);
-      d.lost_device_s = lost;
-      emit(std::move(d));
-      requeue(j);
+      interrupt(JobId{id}, now, config.checkpoint_on_preempt, std::move(d));
+      requeue(JobId{id});
     }
   }
 
@@ -1209,17 +1212,7 @@ Result<void> Scheduler::fail(JobId job, SimTime now, std::string reason) {
   if (st.state == JobState::kCompleted || st.state == JobState::kFailed)
     return suanli::fail(ErrorCode::kInvalidArgument,
                         fmt::format("fail: job {} already ended", m.specs[job.index()].name));
-  if (st.state == JobState::kRunning) m.stop(job, now, st.progress);
-  m.queue.erase(job.value);
-  st.state = JobState::kFailed;
-  st.ended = now;
-  st.reason = reason;
-  Decision d;
-  d.time = now;
-  d.kind = DecisionKind::kFail;
-  d.job = job;
-  d.detail = std::move(reason);
-  m.emit(std::move(d));
+  m.fail_job(job, now, std::move(reason), "");
   return {};
 }
 
@@ -1232,37 +1225,19 @@ Result<void> Scheduler::node_down(NodeId node, SimTime now) {
   std::sort(victims.begin(), victims.end());
   for (int id : victims) {
     const JobId j{id};
-    const auto [ckpt, ckpt_time] = m.checkpoint_at(j, now);
-    const double lost =
-        (now - ckpt_time) * m.specs[j.index()].devices * m.specs[j.index()].gpu_milli / kGpuMilli;
-    Allocation a = m.stop(j, now, ckpt);
-    JobStatus& st = m.status[j.index()];
-    st.lost_device_s += lost;
-    ++st.restarts;
     Decision d;
-    d.time = now;
     d.kind = DecisionKind::kKill;
-    d.job = j;
     d.rule = std::string(kNodeFailureRule);
     d.node = node;
     d.detail = fmt::format("node {} failed; restart from {:.1f}% done", m.fleet.node(node).name,
-                           100 * ckpt);
-    d.allocation = std::move(a);
-    d.lost_device_s = lost;
-    m.emit(std::move(d));
-    if (st.restarts > m.config.max_restarts) {
-      st.state = JobState::kFailed;
-      st.ended = now;
-      st.reason = fmt::format("killed by node failures {} times (max_restarts = {})", st.restarts,
-                              m.config.max_restarts);
-      st.reason_rule = std::string(kNodeFailureRule);
-      Decision f;
-      f.time = now;
-      f.kind = DecisionKind::kFail;
-      f.job = j;
-      f.rule = st.reason_rule;
-      f.detail = st.reason;
-      m.emit(std::move(f));
+                           100 * m.checkpoint_at(j, now).first);
+    m.interrupt(j, now, /*saved=*/false, std::move(d));
+    const int restarts = ++m.status[j.index()].restarts;
+    if (restarts > m.config.max_restarts) {
+      m.fail_job(j, now,
+                 fmt::format("killed by node failures {} times (max_restarts = {})", restarts,
+                             m.config.max_restarts),
+                 std::string(kNodeFailureRule));
     } else {
       m.requeue(j);
     }
@@ -1305,10 +1280,7 @@ void Scheduler::fail_queued(SimTime now, std::string_view why) {
     JobStatus& st = m.status[static_cast<std::size_t>(id)];
     std::string reason =
         st.reason.empty() ? std::string(why) : fmt::format("{}: {}", why, st.reason);
-    const std::string rule = st.reason_rule;
-    (void)fail(JobId{id}, now, std::move(reason));
-    m.status[static_cast<std::size_t>(id)].reason_rule = rule;
-    m.decisions.back().rule = rule;
+    m.fail_job(JobId{id}, now, std::move(reason), st.reason_rule);
   }
 }
 

@@ -403,20 +403,8 @@ class Resolver {
     }
     for (const TypeEntry& t : types) {
       const Accelerator& a = *t.accel;
-      AcceleratorType type;
-      type.id = a.id;
-      type.name = a.name;
-      type.vendor = a.vendor;
-      type.origin = a.origin;
-      type.domestic = a.origin == "CN";
-      if (const auto& bf16 = a.rate(Precision::kBf16)) {
-        type.compute_weight = bf16->value;
-      } else if (const auto& fp16 = a.rate(Precision::kFp16)) {
-        type.compute_weight = fp16->value;
-      }
-      type.price_per_device_hour = t.price.value
-                                       ? *t.price.value
-                                       : (a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0);
+      AcceleratorType type = accelerator_type(a);
+      if (t.price.value) type.price_per_device_hour = *t.price.value;
       type.mtbf_hours = t.mtbf.value.value_or(0);
       type.mttr_hours = t.mttr.value.value_or(0);
       if (type.mtbf_hours > 0 && type.mttr_hours <= 0) {

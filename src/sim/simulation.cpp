@@ -91,9 +91,8 @@ Json node_json(const FleetNode& n) {
   j["site"] = n.site.value;
   j["domain"] = n.domain.value;
   j["devices"] = n.state.gpu_count;
-  constexpr std::int64_t kUntrackedFloor = std::int64_t{1} << 49;
-  j["cpu_milli"] = n.state.cpu_capacity >= kUntrackedFloor ? 0 : n.state.cpu_capacity;
-  j["memory_mib"] = n.state.memory_capacity >= kUntrackedFloor ? 0 : n.state.memory_capacity;
+  j["cpu_milli"] = n.state.cpu_capacity == kUntrackedCapacity ? 0 : n.state.cpu_capacity;
+  j["memory_mib"] = n.state.memory_capacity == kUntrackedCapacity ? 0 : n.state.memory_capacity;
   return j;
 }
 
@@ -553,9 +552,7 @@ struct Simulation::Impl {
       }
       case EventKind::kNodeEvent: {
         const NodeEvent& ne = scenario.node_events[static_cast<std::size_t>(e.a)];
-        std::optional<NodeId> id;
-        for (const FleetNode& n : scheduler.fleet().nodes())
-          if (n.name == ne.node) id = n.id;
+        const std::optional<NodeId> id = scheduler.fleet().find_node(ne.node);
         if (!id)
           return fail(ErrorCode::kNotFound,
                       fmt::format("{}: unknown node {}", ne.defined_at, ne.node));

@@ -28,14 +28,7 @@ Result<Scenario> synthetic_scenario(const Catalog& catalog, const SyntheticOptio
   for (const Share& sh : shares) {
     auto a = catalog.accelerator(sh.id);
     if (!a) return std::unexpected(a.error());
-    AcceleratorType t;
-    t.id = (*a)->id;
-    t.name = (*a)->name;
-    t.vendor = (*a)->vendor;
-    t.origin = (*a)->origin;
-    t.domestic = (*a)->domestic();
-    t.compute_weight = (*a)->rate(Precision::kBf16) ? (*a)->rate(Precision::kBf16)->value : 0;
-    t.price_per_device_hour = (*a)->rental_usd_per_hour ? (*a)->rental_usd_per_hour->value : 0;
+    AcceleratorType t = accelerator_type(**a);
     if (o.failures) {
       t.mtbf_hours = sh.mtbf;
       t.mttr_hours = 12;

@@ -12,9 +12,7 @@
 namespace suanli {
 
 double WorkModel::effective_tflops(const Accelerator& a) const {
-  const auto& r = a.rate(Precision::kBf16) ? a.rate(Precision::kBf16) : a.rate(Precision::kFp16);
-  if (!r) return 0;
-  return r->value * catalog_->profile_for(a).gemm_peak_fraction;
+  return accelerator_type(a).compute_weight * catalog_->profile_for(a).gemm_peak_fraction;
 }
 
 Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind kind,
