@@ -679,50 +679,89 @@ struct Scheduler::Impl {
   // by start/stop), plus this pass's reservations by jobs that chose to
   // wait: a reservation takes its devices from the pool at once and gives
   // them back at its forecast end, so free devices only grow with time and
-  // the earliest start is a short forward walk.
-  std::vector<std::multiset<std::pair<SimTime, double>>> releases;
+  // the earliest start is a forward walk. Amounts are in milli-devices
+  // (exact); a coarse index of release totals per time bucket lets the walk
+  // skip whole buckets and step one release at a time only in the bucket
+  // where the need is met.
+  static constexpr double kForecastBucketS = 900;
+  using Release = std::pair<SimTime, std::int64_t>;  // (time, milli-devices)
+  struct Timeline {
+    std::multiset<Release> exact;
+    std::map<long long, std::int64_t> coarse;  // bucket -> milli-devices released in it
+  };
+  std::vector<Timeline> releases;
   std::vector<SimTime> release_at;  // per running job: its entry in `releases`
   struct Reservations {
-    double taken = 0;
-    std::vector<std::pair<SimTime, double>> back;  // sorted
+    std::int64_t taken = 0;
+    std::vector<Release> back;  // sorted
   };
   std::vector<Reservations> reserved;
 
+  static long long bucket_of(SimTime t) {
+    return static_cast<long long>(std::floor(t / kForecastBucketS));
+  }
+
+  static std::int64_t job_milli(const JobSpec& s) {
+    return static_cast<std::int64_t>(s.devices) * s.gpu_milli;
+  }
+
   void track_release(JobId j, TypeId t, bool add) {
     if (releases.size() < fleet.types().size()) releases.resize(fleet.types().size());
-    auto& set = releases[t.index()];
+    Timeline& tl = releases[t.index()];
+    const std::int64_t milli = job_milli(specs[j.index()]);
     if (add) {
       release_at[j.index()] = expected_end(j);
-      set.emplace(release_at[j.index()], job_devices(specs[j.index()]));
-    } else if (auto it = set.find({release_at[j.index()], job_devices(specs[j.index()])});
-               it != set.end()) {
-      set.erase(it);
+      tl.exact.emplace(release_at[j.index()], milli);
+      tl.coarse[bucket_of(release_at[j.index()])] += milli;
+    } else if (auto it = tl.exact.find({release_at[j.index()], milli}); it != tl.exact.end()) {
+      tl.exact.erase(it);
+      const auto c = tl.coarse.find(bucket_of(release_at[j.index()]));
+      if ((c->second -= milli) == 0) tl.coarse.erase(c);
     }
   }
 
-  // Earliest time at which `need` devices of t are free.
-  SimTime earliest_start(TypeId t, double need, SimTime now) const {
+  // Earliest time at which `need` milli-devices of t are free.
+  SimTime earliest_start(TypeId t, std::int64_t need, SimTime now) const {
     const Reservations& r = reserved[t.index()];
-    double level = type_devices_up[t.index()] -
-                   static_cast<double>(type_alloc_milli[t.index()]) / kGpuMilli - r.taken;
+    std::int64_t level = std::int64_t{type_devices_up[t.index()]} * kGpuMilli -
+                         type_alloc_milli[t.index()] - r.taken;
     if (level >= need) return now;
-    static const std::multiset<std::pair<SimTime, double>> kNone;
-    const auto& set = t.index() < releases.size() ? releases[t.index()] : kNone;
-    auto a = set.begin();
     auto b = r.back.begin();
-    while (a != set.end() || b != r.back.end()) {
-      const bool take_a = b == r.back.end() || (a != set.end() && a->first <= b->first);
-      const auto& [when, devices] = take_a ? *a++ : *b++;
-      level += devices;
-      if (level >= need) return std::max(now, when);
+    const auto b_end = r.back.end();
+    if (t.index() < releases.size()) {
+      const Timeline& tl = releases[t.index()];
+      for (const auto& [bucket, sum] : tl.coarse) {
+        for (; b != b_end && bucket_of(b->first) < bucket; ++b)
+          if ((level += b->second) >= need) return std::max(now, b->first);
+        std::int64_t in_bucket = sum;
+        for (auto c = b; c != b_end && bucket_of(c->first) == bucket; ++c) in_bucket += c->second;
+        if (level + in_bucket < need) {
+          level += in_bucket;
+          while (b != b_end && bucket_of(b->first) == bucket) ++b;
+          continue;
+        }
+        // The need is met inside this bucket: step through it in time order.
+        auto a = tl.exact.lower_bound({bucket * kForecastBucketS - kForecastBucketS, 0});
+        while (a != tl.exact.end() && bucket_of(a->first) < bucket) ++a;
+        while (true) {
+          const bool a_in = a != tl.exact.end() && bucket_of(a->first) == bucket;
+          const bool b_in = b != b_end && bucket_of(b->first) == bucket;
+          if (!a_in && !b_in) break;
+          const bool take_a = !b_in || (a_in && a->first <= b->first);
+          const Release& step = take_a ? *a++ : *b++;
+          if ((level += step.second) >= need) return std::max(now, step.first);
+        }
+      }
     }
+    for (; b != b_end; ++b)
+      if ((level += b->second) >= need) return std::max(now, b->first);
     return kCannotRun;
   }
 
-  void reserve(TypeId t, double need, SimTime end) {
+  void reserve(TypeId t, std::int64_t need, SimTime end) {
     Reservations& r = reserved[t.index()];
     r.taken += need;
-    const auto at = std::upper_bound(r.back.begin(), r.back.end(), std::make_pair(end, need));
+    const auto at = std::upper_bound(r.back.begin(), r.back.end(), Release{end, need});
     r.back.insert(at, {end, need});
   }
 
@@ -981,7 +1020,7 @@ struct Scheduler::Impl {
     }
     if (share_short && fleet.type(fits[pick].type).domestic) return pick;
     if (reserved.size() != fleet.types().size()) reserved.resize(fleet.types().size());
-    const double need = static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
+    const std::int64_t need = job_milli(s);
     double best_wait = kCannotRun;
     TypeId wait_type;
     for (TypeId t : busy) {
