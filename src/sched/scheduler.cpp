@@ -705,7 +705,9 @@ struct Scheduler::Impl {
     return static_cast<std::int64_t>(s.devices) * s.gpu_milli;
   }
 
+  // Only the hetero policy forecasts; the others skip the bookkeeping.
   void track_release(JobId j, TypeId t, bool add) {
+    if (config.placement != PlacementKind::kHetero) return;
     if (releases.size() < fleet.types().size()) releases.resize(fleet.types().size());
     Timeline& tl = releases[t.index()];
     const std::int64_t milli = job_milli(specs[j.index()]);
