@@ -1,5 +1,6 @@
 # suanli front door. Quick start: `make demo`, then `make test`.
-# Every dependency is a Debian package installed here (apt-get), never by hand.
+# Every dependency is a Debian package (apt-get) or an npm package pinned in
+# web/package-lock.json (npm ci), installed here, never by hand.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -8,9 +9,17 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SUANLI     := $(BUILD)/suanli
 
 # Debian packages the build and tests need (checked with dpkg, installed when missing).
+# chromium: the headless browser the report test opens `suanli report` pages in.
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  coinor-libcbc-dev chromium
+# Node.js runs npm and the browser test; Debian's nodejs + npm are installed
+# only when no `node` is on the PATH (a NodeSource node brings its own npm).
+NODE_PACKAGES := nodejs npm
+# npm packages (web/package-lock.json): Chart.js, embedded into the binary
+# for `suanli report`, and playwright-core, which drives the browser test.
+WEB := web
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -22,11 +31,16 @@ deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing $(NODE_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "All Debian packages present."; fi
+	@if [ ! -d $(WEB)/node_modules ] || [ $(WEB)/package-lock.json -nt $(WEB)/node_modules ]; then \
+	  echo "Installing npm packages into $(WEB)/node_modules (npm ci)"; \
+	  npm ci --prefix $(WEB) --no-audit --no-fund && touch $(WEB)/node_modules; \
+	else echo "All npm packages present."; fi
 
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release

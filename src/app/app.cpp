@@ -51,6 +51,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_validate(app, ctx);
   register_replay(app, ctx);
   register_simulate(app, ctx);
+  register_plan(app, ctx);
+  register_report(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

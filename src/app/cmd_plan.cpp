@@ -1,0 +1,135 @@
+// `suanli plan SCENARIO.toml`: sizes the scenario's demand on every
+// candidate type with the estimator, solves the procurement MILP with CBC,
+// and prints the plan, its cost, binding constraints and the price of each
+// policy; with --sweep, the frontier over a grid of overrides.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/app.h"
+#include "plan/plan_json.h"
+#include "plan/plan_scenario.h"
+#include "plan/planner.h"
+#include "plan/sweep.h"
+
+namespace suanli::app {
+
+namespace {
+
+struct PlanState {
+  std::string scenario;
+  std::vector<std::string> sets;
+  std::vector<std::string> sweeps;
+  std::string csv;
+  std::string mps;
+  double time_limit_s = 60;
+  double gap = 1e-3;
+  bool no_policy_costs = false;
+  bool no_prices = false;
+  bool solver_log = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+int run_plan(Context& ctx, const PlanState& s) {
+  auto catalog = ctx.catalog();
+  if (!catalog) return ctx.report(catalog.error());
+  std::vector<PlanOverride> overrides;
+  for (const std::string& text : s.sets) {
+    auto o = parse_set_arg(text);
+    if (!o) return ctx.report(o.error());
+    overrides.push_back(*o);
+  }
+  PlanOptions options;
+  options.time_limit_s = s.time_limit_s;
+  options.relative_gap = s.gap;
+  options.policy_costs = !s.no_policy_costs;
+  options.marginal_prices = !s.no_prices;
+  options.solver_log = s.solver_log && !s.json;
+  options.mps_path = s.mps;
+
+  if (!s.sweeps.empty()) {
+    std::vector<PlanSweep> sweeps;
+    for (const std::string& text : s.sweeps) {
+      auto sw = parse_sweep_arg(text);
+      if (!sw) return ctx.report(sw.error());
+      sweeps.push_back(*sw);
+    }
+    auto result = run_sweep(s.scenario, **catalog, overrides, sweeps, options,
+                            [&](int done, int total, const SweepPoint& p) {
+                              if (s.quiet) return;
+                              ctx.err() << fmt::format("sweep {}/{}: {} {}\n", done, total,
+                                                       fmt::join(p.values, " "),
+                                                       p.error.empty() ? plan_status_name(p.status) : "error");
+                            });
+    if (!result) return ctx.report(result.error());
+    if (!s.csv.empty()) {
+      std::ofstream f(s.csv);
+      f << sweep_csv(*result);
+      if (!f) return ctx.report(Error{ErrorCode::kIo, fmt::format("cannot write {}", s.csv)});
+      if (!s.quiet) ctx.err() << "frontier written to " << s.csv << "\n";
+    }
+    if (s.json)
+      ctx.out() << sweep_json(*result).dump(2) << "\n";
+    else
+      ctx.out() << sweep_text(*result);
+    return kExitOk;
+  }
+
+  if (!s.quiet) ctx.err() << "sizing demand on every candidate type with the estimator...\n";
+  auto scenario = load_plan_scenario(s.scenario, **catalog, overrides);
+  if (!scenario) return ctx.report(scenario.error());
+  if (!s.quiet)
+    ctx.err() << fmt::format("solving ({} types, {} sites, {} demand items, {} supply scenarios)...\n",
+                             scenario->problem.types.size(), scenario->problem.sites.size(),
+                             scenario->problem.demands.size(), scenario->problem.scenarios.size());
+  auto result = solve_plan(scenario->problem, options);
+  if (!result) return ctx.report(result.error());
+  if (s.json) {
+    auto j = plan_result_json(scenario->problem, *result);
+    j["scenario"] = s.scenario;
+    ctx.out() << j.dump(2) << "\n";
+  } else {
+    ctx.out() << plan_result_text(scenario->problem, *result);
+  }
+  return result->status == PlanStatus::kInfeasible ? kExitBadInput : kExitOk;
+}
+
+}  // namespace
+
+void register_plan(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<PlanState>();
+  auto* cmd = app.add_subcommand(
+      "plan",
+      "Procurement plan (docs/plan-format.md, docs/plan-model.md): what to buy, where and when, "
+      "at least discounted cost, under budget, power, racks, supply caps, the domestic-share rule, "
+      "sensitive-data rules and supply-cut scenarios; solved to proven optimality with COIN-OR CBC. "
+      "Prints the binding constraints with measured marginal prices and the price of each policy "
+      "(re-solved without it); an infeasible plan names an irreducible set of conflicting "
+      "constraints (exit 2)");
+  cmd->add_option("scenario", state->scenario, "Plan scenario TOML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--set", state->sets,
+                  "Override a scenario key, e.g. --set candidate.h200-sxm.levy=0.5 (repeatable)");
+  cmd->add_option("--sweep", state->sweeps,
+                  "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
+                  "repeat for a grid");
+  cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV");
+  cmd->add_option("--time-limit", state->time_limit_s, "Seconds per solve (default 60)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--gap", state->gap, "Relative optimality gap proven before stopping (default 1e-3 = 0.1%; 0 = exact)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--no-policy-costs", state->no_policy_costs, "Skip re-solving without each policy");
+  cmd->add_flag("--no-prices", state->no_prices, "Skip measuring marginal prices of binding limits");
+  cmd->add_option("--write-mps", state->mps, "Write the main model as an MPS file (for other solvers)");
+  cmd->add_flag("--solver-log", state->solver_log, "Show CBC's log (not with --json)");
+  cmd->add_flag("--json", state->json, "Print JSON");
+  cmd->add_flag("--quiet", state->quiet, "No progress messages on stderr");
+  cmd->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_plan(ctx, *state); }; });
+}
+
+}  // namespace suanli::app

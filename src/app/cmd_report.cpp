@@ -1,0 +1,100 @@
+// `suanli report SCENARIO.toml --out report.html`: the plan, the
+// accelerator comparison, the sweep frontier and a simulation of the
+// planned fleet in one self-contained HTML file (charts inlined, no
+// external URLs), and a plain-text summary on stdout.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "app/app.h"
+#include "plan/sweep.h"
+#include "report/html_report.h"
+#include "report/report.h"
+
+namespace suanli::app {
+
+namespace {
+
+struct ReportState {
+  std::string scenario;
+  std::string out = "report.html";
+  std::vector<std::string> sets;
+  std::vector<std::string> sweeps;
+  int year = 1;
+  bool no_simulation = false;
+  double time_limit_s = 60;
+  bool json = false;
+  bool quiet = false;
+};
+
+int run_report(Context& ctx, const ReportState& s) {
+  auto catalog = ctx.catalog();
+  if (!catalog) return ctx.report(catalog.error());
+  ReportOptions o;
+  for (const std::string& text : s.sets) {
+    auto v = parse_set_arg(text);
+    if (!v) return ctx.report(v.error());
+    o.overrides.push_back(*v);
+  }
+  for (const std::string& text : s.sweeps) {
+    auto v = parse_sweep_arg(text);
+    if (!v) return ctx.report(v.error());
+    o.sweeps.push_back(*v);
+  }
+  o.plan.time_limit_s = s.time_limit_s;
+  o.simulate = !s.no_simulation;
+  o.simulate_year = s.year;
+  if (!s.quiet) o.progress = [&](std::string_view line) { ctx.err() << line << "\n"; };
+  auto report = build_report(s.scenario, **catalog, o);
+  if (!report) return ctx.report(report.error());
+  const std::string html = render_report_html(report->doc);
+  const std::filesystem::path tmp = s.out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << html;
+    if (!f) return ctx.report(Error{ErrorCode::kIo, fmt::format("cannot write {}", tmp.string())});
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, s.out, ec);
+  if (ec) return ctx.report(Error{ErrorCode::kIo, fmt::format("cannot write {}: {}", s.out, ec.message())});
+  if (s.json) {
+    ctx.out() << report->doc.dump(2) << "\n";
+  } else {
+    ctx.out() << report->summary;
+    ctx.out() << fmt::format("\nReport written to {} ({:.0f} KB, self-contained: open it in any browser)\n",
+                             std::filesystem::absolute(s.out).string(), html.size() / 1024.0);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_report(CLI::App& app, Context& ctx) {
+  auto state = std::make_shared<ReportState>();
+  auto* cmd = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML report for a plan scenario: accelerator comparison for its "
+      "workloads (throughput per $ and per kW, ECCN class, origin), the optimal plan (mix, cost "
+      "breakdown, binding constraints, price of each policy), the sweep frontier, and a simulation "
+      "of the planned fleet; prints a plain-text summary");
+  cmd->add_option("scenario", state->scenario, "Plan scenario TOML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", state->out, "HTML file to write (default report.html)");
+  cmd->add_option("--set", state->sets, "Override a scenario key (repeatable), as in `suanli plan`");
+  cmd->add_option("--sweep", state->sweeps,
+                  "Sweep key=v1,v2,... (repeatable; default: the scenario's [[report.sweep]])");
+  cmd->add_option("--year", state->year, "Plan year whose fleet is simulated (default 1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-simulation", state->no_simulation, "Skip the simulation section");
+  cmd->add_option("--time-limit", state->time_limit_s, "Seconds per solve (default 60)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", state->json, "Print the report document as JSON instead of the summary");
+  cmd->add_flag("--quiet", state->quiet, "No progress messages on stderr");
+  cmd->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_report(ctx, *state); }; });
+}
+
+}  // namespace suanli::app

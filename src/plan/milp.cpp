@@ -1,0 +1,140 @@
+#include "plan/milp.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include <coin/CbcModel.hpp>
+#include <coin/CbcSolver.hpp>
+#include <coin/CoinPackedMatrix.hpp>
+#include <coin/OsiClpSolverInterface.hpp>
+#include <fmt/format.h>
+
+namespace suanli {
+
+int MilpModel::add_variable(double lb, double ub, double cost, bool integer) {
+  col_lb_.push_back(lb);
+  col_ub_.push_back(ub);
+  cost_.push_back(cost);
+  integer_.push_back(integer);
+  return static_cast<int>(cost_.size()) - 1;
+}
+
+int MilpModel::add_constraint(std::vector<MilpTerm> terms, double lb, double ub) {
+  rows_.push_back(std::move(terms));
+  row_lb_.push_back(lb);
+  row_ub_.push_back(ub);
+  return static_cast<int>(rows_.size()) - 1;
+}
+
+int MilpModel::integers() const {
+  return static_cast<int>(std::count(integer_.begin(), integer_.end(), true));
+}
+
+double MilpModel::row_activity(int row, const std::vector<double>& x) const {
+  double sum = 0;
+  for (const MilpTerm& t : rows_[row]) sum += t.coef * x[t.col];
+  return sum;
+}
+
+namespace {
+
+int no_callback(CbcModel* /*model*/, int /*where*/) { return 0; }
+
+// 12 significant digits, as an MPS file keeps them.
+double round12(double v) {
+  if (v == 0 || !std::isfinite(v)) return v;
+  const double scale = std::pow(10.0, 11 - std::floor(std::log10(std::abs(v))));
+  return std::round(v * scale) / scale;
+}
+
+double clamp_infinity(double v, double inf) {
+  if (v == HUGE_VAL) return inf;
+  if (v == -HUGE_VAL) return -inf;
+  return v;
+}
+
+}  // namespace
+
+MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  MilpSolution out;
+  const int n = model.variables();
+  OsiClpSolverInterface solver;
+  const double inf = solver.getInfinity();
+
+  CoinPackedMatrix matrix(false, 0, 0);
+  matrix.setDimensions(0, n);
+  std::vector<double> row_lb, row_ub;
+  for (int r = 0; r < model.constraints(); ++r) {
+    std::vector<int> idx;
+    std::vector<double> val;
+    for (const MilpTerm& t : model.rows_[r]) {
+      if (t.coef == 0) continue;
+      idx.push_back(t.col);
+      val.push_back(round12(t.coef));
+    }
+    matrix.appendRow(static_cast<int>(idx.size()), idx.data(), val.data());
+    row_lb.push_back(clamp_infinity(round12(model.row_lb_[r]), inf));
+    row_ub.push_back(clamp_infinity(round12(model.row_ub_[r]), inf));
+  }
+  std::vector<double> col_lb(n), col_ub(n), cost(model.cost_);
+  for (double& c : cost) c = round12(c);
+  for (int c = 0; c < n; ++c) {
+    col_lb[c] = clamp_infinity(model.col_lb_[c], inf);
+    col_ub[c] = clamp_infinity(model.col_ub_[c], inf);
+  }
+  if (options.first_solution) std::fill(cost.begin(), cost.end(), 0.0);
+  matrix.reverseOrdering();  // column-ordered, as CBC reads MPS files
+  solver.loadProblem(matrix, col_lb.data(), col_ub.data(), cost.data(), row_lb.data(),
+                     row_ub.data());
+  for (int c = 0; c < n; ++c)
+    if (model.integer_[c]) solver.setInteger(c);
+  solver.messageHandler()->setLogLevel(0);
+  if (!options.mps_path.empty()) {
+    std::string base = options.mps_path;
+    if (base.size() > 4 && base.ends_with(".mps")) base.resize(base.size() - 4);
+    solver.writeMps(base.c_str(), "mps");
+  }
+
+  CbcModel cbc(solver);
+  CbcSolverUsefulData data;
+  data.noPrinting_ = true;
+  CbcMain0(cbc, data);
+  const std::string seconds = fmt::format("{}", options.time_limit_s);
+  const std::string gap = fmt::format("{}", options.relative_gap);
+  const char* log = options.log ? "1" : "0";
+  std::vector<const char*> argv = {"suanli", "-log",   log,         "-slog", "0",
+                                   "-sec",   seconds.c_str(), "-ratio", gap.c_str()};
+  if (options.first_solution) {
+    argv.push_back("-maxSol");
+    argv.push_back("1");
+  }
+  argv.push_back("-solve");
+  argv.push_back("-quit");
+  CbcMain1(static_cast<int>(argv.size()), argv.data(), cbc, no_callback, data);
+
+  const double* best = cbc.bestSolution();
+  if (best != nullptr) {
+    out.values.assign(best, best + n);
+    // Integers come back as 0.9999999 and the like.
+    for (int c = 0; c < n; ++c)
+      if (model.integer_[c]) out.values[c] = std::round(out.values[c]);
+    out.objective = 0;
+    for (int c = 0; c < n; ++c) out.objective += model.cost_[c] * out.values[c];
+    out.best_bound = cbc.getBestPossibleObjValue();
+    const bool proven = cbc.isProvenOptimal() && !cbc.isSecondsLimitReached();
+    out.status = proven || options.first_solution ? MilpStatus::kOptimal : MilpStatus::kFeasible;
+  } else if (cbc.isProvenInfeasible() || (cbc.isProvenOptimal() && best == nullptr) ||
+             (!cbc.isSecondsLimitReached() && !cbc.isNodeLimitReached())) {
+    out.status = MilpStatus::kInfeasible;
+  } else {
+    out.status = MilpStatus::kUnknown;
+  }
+  out.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace suanli

@@ -1,0 +1,66 @@
+// A small mixed-integer program builder and its solve with COIN-OR CBC
+// (CbcMain with the solver's default presolve, cuts and heuristics, one
+// thread, so results are deterministic). The CBC headers stay private to
+// milp.cpp; the planner only sees columns, rows and a solution.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace suanli {
+
+struct MilpTerm {
+  int col = 0;
+  double coef = 0;
+};
+
+
+enum class MilpStatus {
+  kOptimal,     // proven within the gap
+  kFeasible,    // a solution, not proven optimal (time limit)
+  kInfeasible,  // proven to have no solution
+  kUnknown,     // no solution found before the time limit
+};
+
+struct MilpOptions {
+  double time_limit_s = 60;
+  double relative_gap = 1e-6;
+  bool first_solution = false;  // feasibility only: stop at the first solution
+  bool log = false;             // CBC's progress log on stdout
+  std::string mps_path;         // also write the model here (MPS, for other solvers)
+};
+
+struct MilpSolution {
+  MilpStatus status = MilpStatus::kUnknown;
+  double objective = 0;
+  double best_bound = 0;
+  std::vector<double> values;
+  double seconds = 0;
+};
+
+class MilpModel;
+MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options);
+
+class MilpModel {
+ public:
+  // Minimisation; bounds may be +-infinity.
+  int add_variable(double lb, double ub, double cost, bool integer);
+  int add_constraint(std::vector<MilpTerm> terms, double lb, double ub);
+
+  int variables() const { return static_cast<int>(cost_.size()); }
+  int constraints() const { return static_cast<int>(row_lb_.size()); }
+  int integers() const;
+  double row_activity(int row, const std::vector<double>& x) const;
+  double row_lb(int row) const { return row_lb_[row]; }
+  double row_ub(int row) const { return row_ub_[row]; }
+  const std::vector<double>& cost() const { return cost_; }
+
+ private:
+  friend MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options);
+  std::vector<double> col_lb_, col_ub_, cost_;
+  std::vector<bool> integer_;
+  std::vector<double> row_lb_, row_ub_;
+  std::vector<std::vector<MilpTerm>> rows_;
+};
+
+}  // namespace suanli

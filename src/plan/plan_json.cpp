@@ -1,0 +1,210 @@
+#include "plan/plan_json.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "util/table.h"
+
+namespace suanli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string money(double usd) {
+  const double a = std::abs(usd);
+  if (a >= 1e9) return fmt::format("{:.3f} B", usd / 1e9);
+  if (a >= 1e6) return fmt::format("{:.2f} M", usd / 1e6);
+  if (a >= 1e3) return fmt::format("{:.1f} k", usd / 1e3);
+  return fmt::format("{:.0f}", usd);
+}
+
+std::string marked(const PlanType& t) {
+  return t.unverified.empty() ? t.id : t.id + "?";
+}
+
+}  // namespace
+
+Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
+  Json j;
+  j["status"] = std::string(plan_status_name(r.status));
+  j["objective_usd"] = r.objective_usd;
+  j["solve_time_s"] = r.solve_time_s;
+  j["total_time_s"] = r.total_time_s;
+  j["gap"] = r.gap;
+  j["model"] = Json{{"variables", r.variables},
+                    {"integer_variables", r.integer_variables},
+                    {"constraints", r.constraints},
+                    {"years", p.years},
+                    {"types", p.types.size()},
+                    {"sites", p.sites.size()},
+                    {"scenarios", p.scenarios.size()}};
+  if (!r.note.empty()) j["note"] = r.note;
+  Json purchases = Json::array();
+  for (const Purchase& x : r.purchases) {
+    const PlanType& t = p.types[x.type];
+    purchases.push_back(Json{{"accelerator", t.id},
+                             {"origin", t.origin},
+                             {"site", p.sites[x.site].name},
+                             {"year", x.year},
+                             {"nodes", x.nodes},
+                             {"devices", x.devices},
+                             {"unverified", t.unverified}});
+  }
+  j["purchases"] = std::move(purchases);
+  Json rentals = Json::array();
+  for (const PlanResult::Rental& x : r.rentals)
+    rentals.push_back(Json{{"accelerator", p.types[x.type].id}, {"year", x.year}, {"devices", x.devices}});
+  j["rentals"] = std::move(rentals);
+  j["cost"] = Json{{"capex_usd", r.cost.capex_usd},
+                   {"power_usd", r.cost.power_usd},
+                   {"rental_usd", r.cost.rental_usd},
+                   {"levies_usd", r.cost.levies_usd},
+                   {"expected_shortfall_usd", r.cost.expected_shortfall_usd},
+                   {"discount_rate", p.discount_rate}};
+  j["domestic_share"] = r.domestic_share;
+  j["domestic_share_by_year"] = r.domestic_share_by_year;
+  if (p.policy.domestic_share_min) j["domestic_share_min"] = *p.policy.domestic_share_min;
+  Json binding = Json::array();
+  for (const BindingConstraint& b : r.binding) {
+    Json e{{"name", b.name}, {"kind", b.kind}, {"detail", b.detail}, {"limit", b.limit},
+           {"slack", b.slack}, {"unit", b.unit}, {"step", b.step}};
+    e["marginal_usd_per_unit"] = b.marginal_usd_per_unit ? Json(*b.marginal_usd_per_unit) : Json(nullptr);
+    binding.push_back(std::move(e));
+  }
+  j["binding_constraints"] = std::move(binding);
+  Json policies = Json::array();
+  for (const PolicyCost& c : r.policy_costs)
+    policies.push_back(Json{{"policy", c.policy},
+                            {"detail", c.detail},
+                            {"status_without", std::string(plan_status_name(c.status_without))},
+                            {"objective_without_usd", c.objective_without_usd},
+                            {"delta_usd", c.delta_usd},
+                            {"delta_pct", c.delta_pct},
+                            {"tolerance_usd", c.tolerance_usd}});
+  j["policy_costs"] = std::move(policies);
+  Json demands = Json::array();
+  for (const DemandOutcome& o : r.demands) {
+    const PlanDemand& d = p.demands[o.demand];
+    Json alloc = Json::array();
+    for (const PlanAllocation& a : o.allocations)
+      alloc.push_back(Json{{"accelerator", p.types[a.type].id}, {"year", a.year},
+                           {"fraction", a.fraction}, {"devices", a.devices}});
+    Json shortfall = Json::object();
+    for (std::size_t k = 0; k < p.scenarios.size(); ++k)
+      if (p.scenarios[k].any_cut()) shortfall[p.scenarios[k].name] = o.worst_shortfall[k];
+    demands.push_back(Json{{"name", d.name},
+                           {"kind", d.kind == DemandKind::kTraining ? "training" : "inference"},
+                           {"description", d.description},
+                           {"tenant", d.tenant},
+                           {"sensitive", d.sensitive},
+                           {"core", d.core},
+                           {"years", Json::array({d.first_year, d.last_year})},
+                           {"allocations", std::move(alloc)},
+                           {"worst_shortfall_by_scenario", std::move(shortfall)}});
+  }
+  j["demands"] = std::move(demands);
+  Json use = Json::array();
+  for (const TypeYearUse& u : r.use)
+    use.push_back(Json{{"accelerator", p.types[u.type].id}, {"year", u.year},
+                       {"owned_devices", u.owned_devices}, {"rented_devices", u.rented_devices},
+                       {"used_devices", u.used_devices}, {"utilisation", u.utilisation()}});
+  j["utilisation"] = std::move(use);
+  Json conflicts = Json::array();
+  for (const Conflict& c : r.conflicts)
+    conflicts.push_back(Json{{"name", c.name}, {"kind", c.kind}, {"detail", c.detail}});
+  j["conflicts"] = std::move(conflicts);
+  j["warnings"] = r.warnings;
+  Json unverified = Json::object();
+  for (const PlanType& t : p.types)
+    if (!t.unverified.empty()) unverified[t.id] = t.unverified;
+  j["unverified_figures"] = std::move(unverified);
+  return j;
+}
+
+std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
+  std::string out;
+  out += fmt::format("Plan {}: {} over {} year(s), {} types x {} sites, {} supply scenarios\n", p.name,
+                     plan_status_name(r.status), p.years, p.types.size(), p.sites.size(),
+                     p.scenarios.size());
+  out += fmt::format("MILP: {} variables ({} integer), {} constraints; solved in {:.2f} s (gap {:.2g}); "
+                     "{:.2f} s with policy costs and prices\n",
+                     r.variables, r.integer_variables, r.constraints, r.solve_time_s, r.gap, r.total_time_s);
+  if (r.status == PlanStatus::kInfeasible) {
+    if (!r.note.empty()) out += "  " + r.note + "\n";
+    if (!r.conflicts.empty()) {
+      out += "No plan meets all of these at once (dropping any one of them makes a plan possible):\n";
+      for (const Conflict& c : r.conflicts) out += fmt::format("  - {}: {}\n", c.name, c.detail);
+    }
+    return out;
+  }
+  out += fmt::format("Total cost {} USD (discounted at {:.1f}%/year): capex {}, levies {}, energy {}, "
+                     "rental {}, expected shortfall {}\n",
+                     money(r.objective_usd), p.discount_rate * 100, money(r.cost.capex_usd),
+                     money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.rental_usd),
+                     money(r.cost.expected_shortfall_usd));
+  std::string shares;
+  for (std::size_t y = 0; y < r.domestic_share_by_year.size(); ++y)
+    shares += fmt::format("{}y{} {:.1f}%", y ? ", " : "", y + 1, r.domestic_share_by_year[y] * 100);
+  out += fmt::format("Domestic share of {}: {}{}\n",
+                     p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices", shares,
+                     p.policy.domestic_share_min
+                         ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
+                         : "");
+  out += "\nPurchases\n";
+  TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"});
+  buy.set_right_aligned({0, 4, 5});
+  for (const Purchase& x : r.purchases)
+    buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin,
+                 p.sites[x.site].name, std::to_string(x.nodes), std::to_string(x.devices)});
+  for (const PlanResult::Rental& x : r.rentals)
+    buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin, "(rented)", "",
+                 fmt::format("{:.0f}", x.devices)});
+  out += r.purchases.empty() && r.rentals.empty() ? "  none: the existing fleet suffices\n" : buy.render();
+  out += "\nDemand\n";
+  TextTable dem({"item", "kind", "served on (year: devices)"});
+  for (const DemandOutcome& o : r.demands) {
+    const PlanDemand& d = p.demands[o.demand];
+    std::string served;
+    for (const PlanAllocation& a : o.allocations)
+      served += fmt::format("{}y{} {} {:.0f}", served.empty() ? "" : ", ", a.year, p.types[a.type].id, a.devices);
+    dem.add_row({d.name + (d.core ? " (core)" : "") + (d.sensitive ? " (sensitive)" : ""),
+                 d.kind == DemandKind::kTraining ? "training" : "inference", served});
+  }
+  out += dem.render();
+  if (!r.binding.empty()) {
+    out += "\nBinding constraints (marginal: objective saved per unit of relaxation, measured by re-solving)\n";
+    TextTable bind({"constraint", "limit", "marginal", "per"});
+    bind.set_right_aligned({2});
+    for (const BindingConstraint& b : r.binding)
+      bind.add_row({b.name, b.detail,
+                    b.marginal_usd_per_unit ? fmt::format("{:.4g} USD", *b.marginal_usd_per_unit) : "-",
+                    b.unit});
+    out += bind.render();
+  }
+  if (!r.policy_costs.empty()) {
+    out += "\nPrice of each policy (re-solved without it)\n";
+    TextTable pol({"policy", "what", "cost", "%", "+-"});
+    pol.set_right_aligned({2, 3, 4});
+    for (const PolicyCost& c : r.policy_costs) {
+      if (c.status_without == PlanStatus::kInfeasible)
+        pol.add_row({c.policy, c.detail, "no plan without it", "", ""});
+      else if (std::abs(c.delta_usd) <= c.tolerance_usd)
+        pol.add_row({c.policy, c.detail, "~0 USD", "~0%", money(c.tolerance_usd)});
+      else
+        pol.add_row({c.policy, c.detail, fmt::format("{}{} USD", c.delta_usd >= 0 ? "+" : "", money(c.delta_usd)),
+                     fmt::format("{:+.1f}%", c.delta_pct), money(c.tolerance_usd)});
+    }
+    out += pol.render();
+  }
+  for (const std::string& w : r.warnings) out += "warning: " + w + "\n";
+  bool any_unverified = false;
+  for (const PlanType& t : p.types) any_unverified |= !t.unverified.empty();
+  if (any_unverified)
+    out += "? = the price, power or speed of this type uses unverified catalog figures "
+           "(`suanli catalog show ID`)\n";
+  return out;
+}
+
+}  // namespace suanli

@@ -1,0 +1,1212 @@
+#include "plan/plan_scenario.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "perf/compare.h"
+#include "perf/infer.h"
+#include "perf/train.h"
+#include "util/strings.h"
+#include "util/toml_reader.h"
+
+// Assigns the value of a Result-returning expression to `lhs` (a
+// declaration or an lvalue), or returns its error.
+#define PLN_CONCAT_INNER(a, b) a##b
+#define PLN_CONCAT(a, b) PLN_CONCAT_INNER(a, b)
+#define PLN_ASSIGN_IMPL(tmp, lhs, expr)                     \
+  auto tmp = (expr);                                        \
+  if (!tmp) return std::unexpected(std::move(tmp).error()); \
+  lhs = std::move(*tmp)
+#define PLN_ASSIGN(lhs, expr) PLN_ASSIGN_IMPL(PLN_CONCAT(pln_result_, __LINE__), lhs, expr)
+#define PLN_TRY(expr) SUANLI_TRY(expr)
+
+namespace suanli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kSecondsPerDay = 86400;
+constexpr int kMaxTrainDevices = 65536;  // the training gang search stops here
+constexpr int kMaxInstanceDevices = 64;  // largest serving instance tried
+constexpr int kMaxYears = 20;
+
+std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
+  return std::unexpected(v.error(key, what));
+}
+
+std::string sub_path(const TomlView& v, std::string_view key) {
+  return v.path().empty() ? std::string(key) : fmt::format("{}.{}", v.path(), key);
+}
+
+// "65,536"
+std::string thousands(long long n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+// "3.0e12"
+std::string sci(double x) {
+  std::string s = fmt::format("{:.1e}", x);
+  const auto e = s.find('e');
+  if (e == std::string::npos) return s;
+  std::string mant = s.substr(0, e);
+  std::string exp = s.substr(e + 1);
+  bool neg = false;
+  if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
+    neg = exp[0] == '-';
+    exp.erase(0, 1);
+  }
+  while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
+  return fmt::format("{}e{}{}", mant, neg ? "-" : "", exp);
+}
+
+// A short number for messages: integers without decimals.
+std::string num(double x) {
+  if (std::fabs(x) >= 1e7) return sci(x);
+  if (x == std::floor(x)) return fmt::format("{:.0f}", x);
+  return fmt::format("{:.3g}", x);
+}
+
+// [[key]] entries as views named "key[i]" (absent: none).
+Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
+  std::vector<TomlView> out;
+  const toml::node* node = v.table().get(key);
+  if (!node) return out;
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = arr->get(i)->as_table();
+    if (!t) {
+      return bad(
+          v, key,
+          fmt::format("expected an array of tables ([[{}]]); element {} is not a table", key, i));
+    }
+    out.emplace_back(*t, v.file(), fmt::format("{}[{}]", sub_path(v, key), i));
+  }
+  return out;
+}
+
+Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
+                                                             std::string_view key) {
+  const toml::node* node = v.table().get(key);
+  if (!node) return std::optional<std::vector<std::string>>{};
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, "expected an array of strings");
+  std::vector<std::string> out;
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) return bad(v, key, "expected an array of strings");
+    out.push_back(*e.value<std::string>());
+  }
+  return std::optional(std::move(out));
+}
+
+Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key) {
+  PLN_ASSIGN(auto x, v.number(key));
+  if (x && *x < 0) return bad(v, key, fmt::format("expected a number >= 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<double>> positive(const TomlView& v, std::string_view key) {
+  PLN_ASSIGN(auto x, v.number(key));
+  if (x && *x <= 0) return bad(v, key, fmt::format("expected a number > 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<double>> in_range(const TomlView& v, std::string_view key, double lo,
+                                       double hi) {
+  PLN_ASSIGN(auto x, v.number(key));
+  if (x && (*x < lo || *x > hi)) {
+    return bad(v, key, fmt::format("expected a number from {} to {}, got {}", lo, hi, *x));
+  }
+  return x;
+}
+
+Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
+                                  long long hi = INT_MAX) {
+  PLN_ASSIGN(auto x, v.integer(key));
+  if (!x) return std::optional<int>{};
+  if (*x < lo || *x > hi) {
+    return bad(v, key,
+               hi == INT_MAX
+                   ? fmt::format("expected an integer >= {}, got {}", lo, *x)
+                   : fmt::format("expected an integer from {} to {}, got {}", lo, hi, *x));
+  }
+  return std::optional(static_cast<int>(*x));
+}
+
+Result<std::string> required_name(const TomlView& v, std::string_view key) {
+  PLN_ASSIGN(auto s, v.required_string(key));
+  if (s.empty()) return bad(v, key, "expected a non-empty string");
+  return s;
+}
+
+Result<double> required_positive(const TomlView& v, std::string_view key) {
+  PLN_ASSIGN(auto x, positive(v, key));
+  if (!x) return bad(v, key, "required key is missing (expected a number > 0)");
+  return *x;
+}
+
+Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
+                            long long hi = INT_MAX) {
+  PLN_ASSIGN(auto x, int_in(v, key, lo, hi));
+  if (!x) return bad(v, key, "required key is missing (expected an integer)");
+  return *x;
+}
+
+// TOML text of a value node, as it would appear after `key = `.
+std::string toml_literal(const toml::node& node) {
+  if (const auto* s = node.as_string()) {
+    std::string out = "\"";
+    for (char c : s->get()) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          out += c;
+      }
+    }
+    return out + "\"";
+  }
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* f = node.as_floating_point()) {
+    const double x = f->get();
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    std::string out = fmt::format("{}", x);
+    if (out.find_first_of(".eE") == std::string::npos) out += ".0";
+    return out;
+  }
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
+  if (const auto* a = node.as_array()) {
+    std::vector<std::string> parts;
+    for (const toml::node& e : *a) parts.push_back(toml_literal(e));
+    return "[" + join(parts, ", ") + "]";
+  }
+  // Dates, times and inline tables: toml++'s own formatting.
+  toml::table t;
+  t.insert("v", node);
+  std::ostringstream os;
+  os << toml::toml_formatter(t);
+  std::string s = os.str();
+  const auto eq = s.find('=');
+  if (eq != std::string::npos) s = s.substr(eq + 1);
+  const auto b = s.find_first_not_of(" \t\n");
+  const auto e = s.find_last_not_of(" \t\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// Parses an override's value as a TOML value. A bare word that is not
+// valid TOML (robust, compute) is taken as a string.
+Result<toml::table> parse_value(const PlanOverride& o) {
+  try {
+    toml::table t = toml::parse("v = " + o.value);
+    if (t.size() == 1 && t.contains("v")) return t;
+  } catch (const toml::parse_error&) {
+  }
+  const bool bare = !o.value.empty() && o.value.find_first_of("\"'[]{}=#\n ") == std::string::npos;
+  if (bare) {
+    toml::table t;
+    t.insert("v", o.value);
+    return t;
+  }
+  return fail(ErrorCode::kInvalidArgument,
+              fmt::format("{}: cannot read '{}' as a TOML value (strings need quotes, arrays "
+                          "brackets: \"robust\", [1, 2])",
+                          o.key, o.value));
+}
+
+// The element of an array of tables whose name or accelerator equals `sel`
+// (or, failing that, whose index is `sel`).
+toml::table* select_element(toml::array& arr, std::string_view sel) {
+  for (toml::node& n : arr) {
+    toml::table* t = n.as_table();
+    if (!t) continue;
+    for (const char* field : {"name", "accelerator"}) {
+      if (const auto* s = t->get_as<std::string>(field); s && s->get() == sel) return t;
+    }
+  }
+  if (!sel.empty() && sel.size() < 9 &&
+      std::all_of(sel.begin(), sel.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::size_t i = std::stoul(std::string(sel));
+    if (i < arr.size()) return arr.get(i)->as_table();
+  }
+  return nullptr;
+}
+
+std::vector<std::string> element_names(const toml::array& arr) {
+  std::vector<std::string> out;
+  for (const toml::node& n : arr) {
+    const toml::table* t = n.as_table();
+    if (!t) continue;
+    if (const auto* s = t->get_as<std::string>("name")) {
+      out.push_back(s->get());
+    } else if (const auto* a = t->get_as<std::string>("accelerator")) {
+      out.push_back(a->get());
+    }
+  }
+  return out;
+}
+
+// Training and inference items share these keys.
+struct DemandCommon {
+  std::string name;
+  std::string tenant;
+  Sensitivity sensitivity = Sensitivity::kPublic;
+  bool core = false;
+  int first_year = 1;
+  int last_year = 1;
+  std::optional<double> penalty;
+};
+
+class Loader {
+ public:
+  Loader(const Catalog& catalog, const fs::path& file) : catalog_(catalog), file_(file.string()) {
+    out_.file = file;
+  }
+
+  Result<PlanScenario> run(const toml::table& root_table) {
+    const TomlView root(root_table, file_, "");
+    PLN_TRY(root.check_keys({"plan", "policy", "site", "candidate", "existing", "training",
+                             "inference", "scenario", "report"}));
+    PLN_TRY(read_plan(root));
+    PLN_TRY(read_sites(root));
+    PLN_TRY(read_candidates(root));
+    PLN_TRY(read_existing(root));
+    PLN_TRY(read_scenarios(root));
+    PLN_TRY(read_policy(root));
+    PLN_TRY(read_demands(root));
+    PLN_TRY(read_report(root, root_table));
+    PLN_TRY(size_demands());
+    return std::move(out_);
+  }
+
+ private:
+  PlanProblem& p() { return out_.problem; }
+
+  // --- [plan] -------------------------------------------------------------
+
+  Result<void> read_plan(const TomlView& root) {
+    PLN_ASSIGN(auto plan_opt, root.subtable("plan"));
+    toml::table empty;
+    const TomlView v = plan_opt ? *plan_opt : TomlView(empty, file_, "plan");
+    PLN_TRY(v.check_keys({"name", "description", "years", "discount_rate", "power_load_factor",
+                          "budget_usd", "seed", "simulation_days", "pue", "tariff_usd_per_kwh",
+                          "node_power_overhead", "shortfall_penalty_usd"}));
+    PLN_ASSIGN(auto name, v.string("name"));
+    p().name = name && !name->empty() ? *name : out_.file.stem().string();
+    PLN_ASSIGN(auto description, v.string("description"));
+    if (description) out_.description = *description;
+    PLN_ASSIGN(auto years, int_in(v, "years", 1, kMaxYears));
+    p().years = years ? *years : 3;
+    PLN_ASSIGN(auto rate, non_negative(v, "discount_rate"));
+    p().discount_rate = rate ? *rate : 0.0;
+    PLN_ASSIGN(auto load, in_range(v, "power_load_factor", 0, 1));
+    if (load && *load <= 0) {
+      return bad(v, "power_load_factor", fmt::format("expected a number in (0, 1], got {}", *load));
+    }
+    p().power_load_factor = load ? *load : 0.8;
+    PLN_ASSIGN(auto budget, non_negative(v, "budget_usd"));
+    p().budget_usd = budget;
+    PLN_ASSIGN(auto seed, v.integer("seed"));
+    if (seed) {
+      if (*seed < 0) return bad(v, "seed", fmt::format("expected an integer >= 0, got {}", *seed));
+      out_.seed = static_cast<std::uint64_t>(*seed);
+    }
+    PLN_ASSIGN(auto days, positive(v, "simulation_days"));
+    if (days) out_.simulation_days = *days;
+    PLN_ASSIGN(auto pue, v.number("pue"));
+    if (pue && *pue < 1) return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
+    if (pue) default_pue_ = *pue;
+    PLN_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+    if (tariff) default_tariff_ = *tariff;
+    PLN_ASSIGN(auto overhead, v.number("node_power_overhead"));
+    if (overhead && *overhead < 1) {
+      return bad(v, "node_power_overhead",
+                 fmt::format("expected a number >= 1, got {}", *overhead));
+    }
+    if (overhead) node_power_overhead_ = *overhead;
+    PLN_ASSIGN(auto penalty, non_negative(v, "shortfall_penalty_usd"));
+    default_penalty_ = penalty;
+    return {};
+  }
+
+  // --- [[site]] -----------------------------------------------------------
+
+  Result<void> read_sites(const TomlView& root) {
+    PLN_ASSIGN(auto views, table_array(root, "site"));
+    if (views.empty()) return bad(root, "site", "a plan needs at least one [[site]]");
+    std::map<std::string, std::string> seen;
+    for (const TomlView& v : views) {
+      PLN_TRY(v.check_keys({"name", "power_mw", "racks", "pue", "tariff_usd_per_kwh"}));
+      PlanSite s;
+      PLN_ASSIGN(s.name, required_name(v, "name"));
+      if (auto it = seen.find(s.name); it != seen.end()) {
+        return bad(v, "name",
+                   fmt::format("duplicate site '{}' (first declared at {})", s.name, it->second));
+      }
+      seen[s.name] = v.where("name");
+      PLN_ASSIGN(auto mw, non_negative(v, "power_mw"));
+      if (mw) s.power_kw = *mw * 1000;
+      PLN_ASSIGN(auto racks, non_negative(v, "racks"));
+      if (racks) s.racks = *racks;
+      PLN_ASSIGN(auto pue, v.number("pue"));
+      if (pue && *pue < 1)
+        return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
+      s.pue = pue ? *pue : default_pue_;
+      PLN_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+      s.tariff_usd_per_kwh = tariff ? *tariff : default_tariff_;
+      p().sites.push_back(std::move(s));
+    }
+    return {};
+  }
+
+  Result<int> site_index(const TomlView& v, std::string_view key, const std::string& name) const {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < out_.problem.sites.size(); ++i) {
+      if (out_.problem.sites[i].name == name) return static_cast<int>(i);
+      names.push_back(out_.problem.sites[i].name);
+    }
+    return bad(v, key,
+               fmt::format("unknown site '{}'; declared sites: {}", name, join(names, ", ")));
+  }
+
+  // --- [[candidate]] and [[existing]] --------------------------------------
+
+  Result<const Accelerator*> catalog_accel(const TomlView& v, std::string_view key,
+                                           const std::string& id) const {
+    auto a = catalog_.accelerator(id);
+    if (!a) return bad(v, key, a.error().message);
+    return *a;
+  }
+
+  // The catalog-derived fields of a type; `v` is where the type was declared.
+  Result<PlanType> base_type(const TomlView& v, const Accelerator& a,
+                             std::optional<int> node_devices, std::optional<double> node_power_kw) {
+    PlanType t;
+    t.id = a.id;
+    t.name = a.name;
+    t.origin = a.origin;
+    t.domestic = a.domestic();
+    t.node_devices = node_devices ? *node_devices : a.node_devices;
+    if (t.node_devices < 1) {
+      return bad(v, "accelerator",
+                 fmt::format("the catalog gives {} devices per node for {}; set node_devices",
+                             t.node_devices, a.id));
+    }
+    if (node_power_kw) {
+      t.node_power_kw = *node_power_kw;
+    } else {
+      if (!a.tdp_w) {
+        return bad(v, "accelerator",
+                   fmt::format("{} has no TDP in the catalog; set node_power_kw", a.id));
+      }
+      t.node_power_kw = a.tdp_w->value * t.node_devices * node_power_overhead_ / 1000;
+      if (a.tdp_w->unverified()) t.unverified.emplace_back("tdp_w");
+    }
+    const auto& bf16 = a.rate(Precision::kBf16);
+    const auto& fp16 = a.rate(Precision::kFp16);
+    if (bf16) {
+      t.compute_per_device = bf16->value;
+      if (bf16->unverified()) t.unverified.emplace_back("bf16_tflops");
+    } else if (fp16) {
+      t.compute_per_device = fp16->value;
+      if (fp16->unverified()) t.unverified.emplace_back("fp16_tflops");
+    } else {
+      return bad(v, "accelerator",
+                 fmt::format("{} has no dense BF16 or FP16 rate in the catalog (the "
+                             "domestic-share compute measure)",
+                             a.id));
+    }
+    return t;
+  }
+
+  Result<void> read_candidates(const TomlView& root) {
+    PLN_ASSIGN(auto views, table_array(root, "candidate"));
+    if (views.empty()) return bad(root, "candidate", "a plan needs at least one [[candidate]]");
+    const int years = p().years;
+    for (const TomlView& v : views) {
+      PLN_TRY(v.check_keys({"accelerator", "name", "price_usd", "levy", "supply_cap_devices",
+                            "rental_usd_per_hour", "rentable", "rental_max_devices",
+                            "nodes_per_rack", "node_power_kw", "node_devices", "sites"}));
+      PLN_ASSIGN(auto id, required_name(v, "accelerator"));
+      PLN_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
+      if (auto it = type_where_.find(a->id); it != type_where_.end()) {
+        return bad(
+            v, "accelerator",
+            fmt::format("duplicate candidate '{}' (first declared at {})", a->id, it->second));
+      }
+      type_where_[a->id] = v.where("accelerator");
+      PLN_ASSIGN(auto node_devices, int_in(v, "node_devices", 1, 1024));
+      PLN_ASSIGN(auto node_kw, positive(v, "node_power_kw"));
+      PLN_ASSIGN(PlanType t, base_type(v, *a, node_devices, node_kw));
+      PLN_ASSIGN(auto name, v.string("name"));
+      if (name) {
+        if (name->empty()) return bad(v, "name", "expected a non-empty string");
+        t.name = *name;
+      }
+
+      PLN_ASSIGN(auto price, non_negative(v, "price_usd"));
+      if (!price) {
+        if (!a->price_usd) {
+          return bad(v, "price_usd",
+                     fmt::format("{} has no purchase price in the catalog; set price_usd", a->id));
+        }
+        price = a->price_usd->value;
+        if (a->price_usd->unverified()) t.unverified.emplace_back("price_usd");
+      }
+      t.node_price_usd = *price * t.node_devices;
+      PLN_ASSIGN(auto levy, non_negative(v, "levy"));
+      t.levy_fraction = levy ? *levy : 0.0;
+
+      // Supply cap: a number for every year or one per year.
+      t.supply_cap_devices.assign(years, kNoLimit);
+      if (const toml::node* cap = v.table().get("supply_cap_devices")) {
+        if (const toml::array* arr = cap->as_array()) {
+          if (static_cast<int>(arr->size()) != years) {
+            return bad(
+                v, "supply_cap_devices",
+                fmt::format("expected one entry per plan year ({}), got {}", years, arr->size()));
+          }
+          for (int y = 0; y < years; ++y) {
+            const toml::node* e = arr->get(y);
+            if (!e->is_number() || !(*e->value<double>() >= 0)) {
+              return bad(v, "supply_cap_devices",
+                         "expected numbers >= 0 (devices deliverable per year)");
+            }
+            t.supply_cap_devices[y] = *e->value<double>();
+          }
+        } else {
+          PLN_ASSIGN(auto c, non_negative(v, "supply_cap_devices"));
+          t.supply_cap_devices.assign(years, *c);
+        }
+      }
+
+      PLN_ASSIGN(auto rental, positive(v, "rental_usd_per_hour"));
+      PLN_ASSIGN(auto rentable, v.boolean("rentable"));
+      if (rentable && !*rentable && rental) {
+        return bad(v, "rentable",
+                   "rentable = false conflicts with rental_usd_per_hour (remove one of them)");
+      }
+      if (rental) {
+        t.rental_usd_per_device_hour = *rental;
+      } else if (rentable && *rentable) {
+        if (!a->rental_usd_per_hour || a->rental_usd_per_hour->value <= 0) {
+          return bad(
+              v, "rentable",
+              fmt::format("{} has no rental price in the catalog; set rental_usd_per_hour", a->id));
+        }
+        t.rental_usd_per_device_hour = a->rental_usd_per_hour->value;
+        if (a->rental_usd_per_hour->unverified()) t.unverified.emplace_back("rental_usd_per_hour");
+      }
+      PLN_ASSIGN(auto rental_max, non_negative(v, "rental_max_devices"));
+      if (rental_max && t.rental_usd_per_device_hour <= 0) {
+        return bad(v, "rental_max_devices",
+                   "the type is not rentable (set rental_usd_per_hour or rentable = true)");
+      }
+      if (t.rental_usd_per_device_hour > 0)
+        t.rental_max_devices = rental_max ? *rental_max : kNoLimit;
+
+      PLN_ASSIGN(auto per_rack, positive(v, "nodes_per_rack"));
+      t.nodes_per_rack = per_rack ? *per_rack : 4.0;
+      PLN_ASSIGN(auto sites, string_array(v, "sites"));
+      if (sites) {
+        for (const std::string& s : *sites) {
+          PLN_ASSIGN(int idx, site_index(v, "sites", s));
+          if (std::find(t.sites.begin(), t.sites.end(), idx) == t.sites.end())
+            t.sites.push_back(idx);
+        }
+        if (t.sites.empty()) return bad(v, "sites", "expected at least one site (omit it for all)");
+      }
+      accels_.push_back(a);
+      p().types.push_back(std::move(t));
+    }
+    return {};
+  }
+
+  int type_index(std::string_view id) const {
+    for (std::size_t i = 0; i < out_.problem.types.size(); ++i)
+      if (out_.problem.types[i].id == id) return static_cast<int>(i);
+    return -1;
+  }
+
+  std::vector<std::string> type_ids() const {
+    std::vector<std::string> ids;
+    for (const auto& t : out_.problem.types) ids.push_back(t.id);
+    return ids;
+  }
+
+  Result<void> read_existing(const TomlView& root) {
+    PLN_ASSIGN(auto views, table_array(root, "existing"));
+    for (const TomlView& v : views) {
+      PLN_TRY(v.check_keys({"accelerator", "site", "nodes"}));
+      PLN_ASSIGN(auto id, required_name(v, "accelerator"));
+      PLN_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
+      PLN_ASSIGN(auto site_name, required_name(v, "site"));
+      ExistingNodes e;
+      PLN_ASSIGN(e.site, site_index(v, "site", site_name));
+      PLN_ASSIGN(e.nodes, required_int_in(v, "nodes", 1));
+      int t = type_index(a->id);
+      if (t < 0) {
+        // Owned but not a candidate: a type that cannot be bought (supply
+        // cap 0 every year) nor rented, priced from the catalog if known.
+        PLN_ASSIGN(PlanType type, base_type(v, *a, std::nullopt, std::nullopt));
+        if (a->price_usd) {
+          type.node_price_usd = a->price_usd->value * type.node_devices;
+          if (a->price_usd->unverified()) type.unverified.emplace_back("price_usd");
+        }
+        type.supply_cap_devices.assign(p().years, 0.0);
+        type_where_[a->id] = v.where("accelerator");
+        accels_.push_back(a);
+        p().types.push_back(std::move(type));
+        t = static_cast<int>(p().types.size()) - 1;
+      }
+      e.type = t;
+      p().existing.push_back(e);
+    }
+    return {};
+  }
+
+  // --- [[scenario]] ----------------------------------------------------------
+
+  Result<void> read_scenarios(const TomlView& root) {
+    PLN_ASSIGN(auto views, table_array(root, "scenario"));
+    std::map<std::string, std::string> seen;
+    double sum = 0;
+    for (const TomlView& v : views) {
+      PLN_TRY(v.check_keys(
+          {"name", "probability", "cut_origins", "cut_types", "from_year", "installed_lost"}));
+      SupplyScenario s;
+      PLN_ASSIGN(s.name, required_name(v, "name"));
+      if (auto it = seen.find(s.name); it != seen.end()) {
+        return bad(
+            v, "name",
+            fmt::format("duplicate scenario '{}' (first declared at {})", s.name, it->second));
+      }
+      seen[s.name] = v.where("name");
+      PLN_ASSIGN(auto prob, in_range(v, "probability", 0, 1));
+      if (!prob)
+        return bad(v, "probability", "required key is missing (expected a number in [0, 1])");
+      s.probability = *prob;
+      sum += *prob;
+      s.cut.assign(p().types.size(), false);
+      PLN_ASSIGN(auto origins, string_array(v, "cut_origins"));
+      if (origins) {
+        for (std::size_t t = 0; t < p().types.size(); ++t) {
+          if (std::find(origins->begin(), origins->end(), p().types[t].origin) != origins->end())
+            s.cut[t] = true;
+        }
+      }
+      PLN_ASSIGN(auto types, string_array(v, "cut_types"));
+      if (types) {
+        for (const std::string& id : *types) {
+          PLN_TRY(catalog_accel(v, "cut_types", id));
+          const int t = type_index(id);
+          if (t < 0) {
+            return bad(v, "cut_types",
+                       fmt::format("'{}' is not a plan type (candidates and existing: {})", id,
+                                   join(type_ids(), ", ")));
+          }
+          s.cut[t] = true;
+        }
+      }
+      PLN_ASSIGN(auto from, int_in(v, "from_year", 1, p().years));
+      s.from_year = from ? *from : 1;
+      PLN_ASSIGN(auto lost, v.boolean("installed_lost"));
+      s.installed_lost = lost && *lost;
+      p().scenarios.push_back(std::move(s));
+    }
+    if (!views.empty() && std::fabs(sum - 1.0) > 1e-6) {
+      return std::unexpected(
+          Error{ErrorCode::kParse,
+                fmt::format("{}: scenario.probability: the [[scenario]] probabilities sum to {}, "
+                            "expected 1",
+                            views.front().where("probability"), fmt::format("{:.6g}", sum))});
+    }
+    return {};
+  }
+
+  // --- [policy] ------------------------------------------------------------
+
+  Result<void> read_policy(const TomlView& root) {
+    PLN_ASSIGN(auto opt, root.subtable("policy"));
+    toml::table empty;
+    const TomlView v = opt ? *opt : TomlView(empty, file_, "policy");
+    PLN_TRY(
+        v.check_keys({"domestic_share_min", "share_measure", "sensitive_domestic_only", "risk"}));
+    PlanPolicy& pol = p().policy;
+    PLN_ASSIGN(pol.domestic_share_min, in_range(v, "domestic_share_min", 0, 1));
+    PLN_ASSIGN(auto measure, v.string("share_measure"));
+    if (measure) {
+      if (*measure == "compute") {
+        pol.share_measure = ShareMeasure::kCompute;
+      } else if (*measure == "devices") {
+        pol.share_measure = ShareMeasure::kDevices;
+      } else {
+        return bad(v, "share_measure",
+                   fmt::format("expected compute or devices, got '{}'", *measure));
+      }
+    }
+    PLN_ASSIGN(auto sensitive, v.boolean("sensitive_domestic_only"));
+    pol.sensitive_domestic_only = sensitive ? *sensitive : true;
+    PLN_ASSIGN(auto risk, v.string("risk"));
+    pol.risk = RiskMode::kNone;
+    if (risk) {
+      if (*risk == "none") {
+        pol.risk = RiskMode::kNone;
+      } else if (*risk == "robust") {
+        pol.risk = RiskMode::kRobust;
+      } else if (*risk == "expected") {
+        pol.risk = RiskMode::kExpected;
+      } else if (*risk == "both") {
+        pol.risk = RiskMode::kBoth;
+      } else {
+        return bad(v, "risk",
+                   fmt::format("expected none, robust, expected or both, got '{}'", *risk));
+      }
+    }
+    if (pol.risk != RiskMode::kNone && p().scenarios.empty()) {
+      return bad(v, "risk",
+                 fmt::format("risk = \"{}\" needs supply scenarios ([[scenario]]); use \"none\" "
+                             "without them",
+                             *risk));
+    }
+    return {};
+  }
+
+  // --- [[training]] and [[inference]] ------------------------------------------
+
+  Result<DemandCommon> read_common(const TomlView& v) {
+    DemandCommon c;
+    PLN_ASSIGN(c.name, required_name(v, "name"));
+    if (auto it = demand_where_.find(c.name); it != demand_where_.end()) {
+      return bad(
+          v, "name",
+          fmt::format("duplicate demand item '{}' (first declared at {})", c.name, it->second));
+    }
+    demand_where_[c.name] = v.where("name");
+    PLN_ASSIGN(auto tenant, v.string("tenant"));
+    if (tenant) c.tenant = *tenant;
+    PLN_ASSIGN(auto sens, v.string("sensitivity"));
+    if (sens) {
+      auto s = parse_sensitivity(*sens);
+      if (!s) {
+        return bad(
+            v, "sensitivity",
+            fmt::format("expected public, internal, confidential or secret, got '{}'", *sens));
+      }
+      c.sensitivity = *s;
+    }
+    PLN_ASSIGN(auto core, v.boolean("core"));
+    c.core = core && *core;
+    c.first_year = 1;
+    c.last_year = p().years;
+    if (const toml::node* y = v.table().get("years")) {
+      const toml::array* arr = y->as_array();
+      auto year_of = [&](const toml::node* n) -> std::optional<int> {
+        if (!n || !n->is_integer()) return std::nullopt;
+        const long long x = *n->value<long long>();
+        if (x < 1 || x > p().years) return std::nullopt;
+        return static_cast<int>(x);
+      };
+      const std::string expected = fmt::format(
+          "expected [first, last] plan years (integers from 1 to {}, first <= last) or one year",
+          p().years);
+      if (arr) {
+        if (arr->size() != 2) return bad(v, "years", expected);
+        auto a = year_of(arr->get(0));
+        auto b = year_of(arr->get(1));
+        if (!a || !b || *a > *b) return bad(v, "years", expected);
+        c.first_year = *a;
+        c.last_year = *b;
+      } else {
+        auto a = year_of(y);
+        if (!a) return bad(v, "years", expected);
+        c.first_year = c.last_year = *a;
+      }
+    }
+    PLN_ASSIGN(c.penalty, non_negative(v, "shortfall_penalty_usd"));
+    if (!c.penalty) c.penalty = default_penalty_;
+    const RiskMode risk = p().policy.risk;
+    if ((risk == RiskMode::kExpected || risk == RiskMode::kBoth) && !c.penalty) {
+      return bad(v, "shortfall_penalty_usd",
+                 "the expected-shortfall risk mode needs a penalty: set it here or "
+                 "plan.shortfall_penalty_usd");
+    }
+    return c;
+  }
+
+  PlanDemand make_demand(const DemandCommon& c, DemandKind kind, std::string description) {
+    PlanDemand d;
+    d.name = c.name;
+    d.kind = kind;
+    d.tenant = c.tenant;
+    d.description = std::move(description);
+    d.sensitive = c.sensitivity >= Sensitivity::kConfidential;
+    d.core = c.core;
+    d.first_year = c.first_year;
+    d.last_year = c.last_year;
+    d.indivisible = kind == DemandKind::kTraining;
+    d.shortfall_penalty_usd = c.penalty ? *c.penalty : 0.0;
+    out_.sensitivity.push_back(c.sensitivity);
+    out_.demand_tenant.push_back(c.tenant);
+    return d;
+  }
+
+  Result<const ModelArch*> model_of(const TomlView& v) const {
+    PLN_ASSIGN(auto id, required_name(v, "model"));
+    auto m = catalog_.model(id);
+    if (!m) return bad(v, "model", m.error().message);
+    return *m;
+  }
+
+  Result<void> read_demands(const TomlView& root) {
+    PLN_ASSIGN(auto train_views, table_array(root, "training"));
+    PLN_ASSIGN(auto infer_views, table_array(root, "inference"));
+    if (train_views.empty() && infer_views.empty()) {
+      return bad(root, "training", "a plan needs at least one [[training]] or [[inference]] item");
+    }
+    for (const TomlView& v : train_views) {
+      PLN_TRY(v.check_keys({"name", "model", "tokens", "deadline_days", "precision", "tenant",
+                            "sensitivity", "core", "years", "shortfall_penalty_usd"}));
+      PLN_ASSIGN(DemandCommon c, read_common(v));
+      PlanTraining t;
+      t.name = c.name;
+      PLN_ASSIGN(const ModelArch* m, model_of(v));
+      t.model = m->id;
+      PLN_ASSIGN(t.tokens, required_positive(v, "tokens"));
+      PLN_ASSIGN(t.deadline_days, required_positive(v, "deadline_days"));
+      PLN_ASSIGN(auto prec, v.string("precision"));
+      if (prec) {
+        auto pr = parse_precision(*prec);
+        if (!pr || (*pr != Precision::kBf16 && *pr != Precision::kFp8)) {
+          return bad(v, "precision", fmt::format("expected bf16 or fp8, got '{}'", *prec));
+        }
+        t.precision = *pr;
+      }
+      t.defined_at = v.where();
+      p().demands.push_back(make_demand(
+          c, DemandKind::kTraining,
+          fmt::format("{}, {} tokens in {} days", t.model, sci(t.tokens), num(t.deadline_days))));
+      out_.training.push_back(std::move(t));
+      demand_views_.push_back(v);
+    }
+    for (const TomlView& v : infer_views) {
+      PLN_TRY(v.check_keys({"name", "model", "input_tokens", "output_tokens", "output_tokens_per_s",
+                            "ttft_ms", "tpot_ms", "tenant", "sensitivity", "core", "years",
+                            "shortfall_penalty_usd"}));
+      PLN_ASSIGN(DemandCommon c, read_common(v));
+      PlanInference in;
+      in.name = c.name;
+      PLN_ASSIGN(const ModelArch* m, model_of(v));
+      in.model = m->id;
+      PLN_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1));
+      PLN_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1));
+      PLN_ASSIGN(in.output_tokens_per_s, required_positive(v, "output_tokens_per_s"));
+      PLN_ASSIGN(in.ttft_ms, positive(v, "ttft_ms"));
+      PLN_ASSIGN(in.tpot_ms, positive(v, "tpot_ms"));
+      in.defined_at = v.where();
+      std::string desc =
+          fmt::format("{}, {} output tokens/s, {} in / {} out", in.model,
+                      sci(in.output_tokens_per_s), in.input_tokens, in.output_tokens);
+      if (in.ttft_ms) desc += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
+      if (in.tpot_ms) desc += fmt::format(", TPOT {} ms", num(*in.tpot_ms));
+      p().demands.push_back(make_demand(c, DemandKind::kInference, std::move(desc)));
+      out_.inference.push_back(std::move(in));
+      demand_views_.push_back(v);
+    }
+    return {};
+  }
+
+  // --- [report] --------------------------------------------------------------
+
+  Result<void> read_report(const TomlView& root, const toml::table& doc) {
+    PLN_ASSIGN(auto opt, root.subtable("report"));
+    if (!opt) return {};
+    const TomlView& v = *opt;
+    PLN_TRY(v.check_keys({"sweep"}));
+    PLN_ASSIGN(auto sweeps, table_array(v, "sweep"));
+    for (const TomlView& s : sweeps) {
+      PLN_TRY(s.check_keys({"key", "values"}));
+      PlanSweep sweep;
+      PLN_ASSIGN(sweep.key, required_name(s, "key"));
+      const toml::node* values = s.table().get("values");
+      if (!values) return bad(s, "values", "required key is missing (expected an array of values)");
+      const toml::array* arr = values->as_array();
+      if (!arr || arr->empty()) return bad(s, "values", "expected a non-empty array of values");
+      for (const toml::node& e : *arr) sweep.values.push_back(toml_literal(e));
+      // The key must lead somewhere in this file.
+      toml::table copy = doc;
+      auto applied = apply_plan_override(copy, PlanOverride{sweep.key, sweep.values.front()});
+      if (!applied) return bad(s, "key", applied.error().message);
+      out_.report_sweeps.push_back(std::move(sweep));
+    }
+    return {};
+  }
+
+  // --- sizing ----------------------------------------------------------------
+
+  Result<void> size_demands() {
+    const std::size_t types = p().types.size();
+    out_.sizing.assign(p().demands.size(), std::vector<SizingDetail>(types));
+    for (std::size_t d = 0; d < p().demands.size(); ++d) {
+      PlanDemand& demand = p().demands[d];
+      demand.devices.assign(types, kCannotServe);
+      demand.why_not.assign(types, "");
+      std::vector<std::string> reasons;
+      bool any = false;
+      for (std::size_t t = 0; t < types; ++t) {
+        SizingDetail s = demand.kind == DemandKind::kTraining
+                             ? size_training(out_.training[d], t)
+                             : size_inference(out_.inference[d - out_.training.size()], t);
+        if (s.ok) {
+          demand.devices[t] = s.devices;
+          any = true;
+        } else {
+          demand.why_not[t] = s.why_not;
+          reasons.push_back(fmt::format("{}: {}", p().types[t].id, s.why_not));
+        }
+        out_.sizing[d][t] = std::move(s);
+      }
+      if (!any) {
+        const TomlView& v = demand_views_[d];
+        return std::unexpected(
+            Error{ErrorCode::kInfeasible,
+                  fmt::format("{}: {} ({}): no candidate type can serve it: {}", v.where(),
+                              v.path(), demand.name, join(reasons, "; "))});
+      }
+    }
+    return {};
+  }
+
+  // One training run on `devices` devices of type t.
+  struct TrainTry {
+    bool ok = false;
+    std::string error;
+    TrainEstimate estimate;
+  };
+
+  TrainTry train_at(const TrainWorkload& w, std::size_t t, int devices) {
+    TrainTry out;
+    auto rows = compare_train(catalog_, w, {accels_[t]->id}, CompareSizing{devices, {}});
+    if (!rows) {
+      out.error = rows.error().message;
+      return out;
+    }
+    const TrainCompareRow& row = rows->front();
+    if (!row.ok) {
+      out.error = row.error;
+      return out;
+    }
+    out.ok = row.estimate.tokens_per_s > 0;
+    if (!out.ok) out.error = "the estimator gives no throughput";
+    out.estimate = row.estimate;
+    return out;
+  }
+
+  SizingDetail size_training(const PlanTraining& job, std::size_t t) {
+    SizingDetail s;
+    auto m = catalog_.model(job.model);
+    TrainWorkload w;
+    w.model = **m;
+    w.seq = default_seq(w.model);
+    w.global_batch = default_global_batch(w.model, w.seq);
+    w.stack = catalog_.default_stack();
+    w.precision = job.precision;
+    w.tokens = job.tokens;
+    const int nd = p().types[t].node_devices;
+    const double deadline_s = job.deadline_days * kSecondsPerDay;
+    const int max_nodes = std::max(1, kMaxTrainDevices / nd);
+
+    std::map<int, TrainTry> tried;  // by node count
+    auto attempt = [&](int nodes) -> const TrainTry& {
+      auto it = tried.find(nodes);
+      if (it == tried.end()) it = tried.emplace(nodes, train_at(w, t, nodes * nd)).first;
+      return it->second;
+    };
+    auto passes = [&](int nodes) {
+      const TrainTry& r = attempt(nodes);
+      return r.ok && job.tokens / r.estimate.tokens_per_s <= deadline_s;
+    };
+
+    int fail_nodes = 0;  // largest doubling known to fail (0: none tried)
+    int pass_nodes = 0;
+    for (int nodes = 1;; nodes *= 2) {
+      if (nodes > max_nodes) nodes = max_nodes;
+      if (passes(nodes)) {
+        pass_nodes = nodes;
+        break;
+      }
+      fail_nodes = nodes;
+      if (nodes >= max_nodes) break;
+    }
+    if (pass_nodes == 0) {
+      // Why not: the fastest size tried, or the estimator's error at the cap.
+      const TrainTry* best = nullptr;
+      int best_nodes = 0;
+      for (const auto& [n, r] : tried) {
+        if (r.ok && (!best || r.estimate.tokens_per_s > best->estimate.tokens_per_s)) {
+          best = &r;
+          best_nodes = n;
+        }
+      }
+      if (best) {
+        const double days = job.tokens / best->estimate.tokens_per_s / kSecondsPerDay;
+        s.why_not = best_nodes == max_nodes
+                        ? fmt::format("needs {} days at the {}-device cap, deadline {}",
+                                      num(std::ceil(days)),
+                                      thousands(static_cast<long long>(best_nodes) * nd),
+                                      num(job.deadline_days))
+                        : fmt::format("needs at least {} days (fastest at {} devices), deadline {}",
+                                      num(std::ceil(days)),
+                                      thousands(static_cast<long long>(best_nodes) * nd),
+                                      num(job.deadline_days));
+      } else {
+        s.why_not = attempt(max_nodes).error;
+        if (s.why_not.empty()) s.why_not = "the estimator finds no layout";
+      }
+      return s;
+    }
+    // Binary search between the last failing and the first passing doubling.
+    int lo = fail_nodes;
+    int hi = pass_nodes;
+    while (hi - lo > 1) {
+      const int mid = lo + (hi - lo) / 2;
+      if (passes(mid))
+        hi = mid;
+      else
+        lo = mid;
+    }
+    const TrainEstimate& e = attempt(hi).estimate;
+    const int n = hi * nd;
+    s.ok = true;
+    s.devices = n;
+    s.unit_devices = n;
+    s.per_device_rate = e.tokens_per_s / n;
+    s.mfu = e.mfu;
+    s.days = job.tokens / e.tokens_per_s / kSecondsPerDay;
+    s.precision = std::string(precision_name(job.precision));
+    std::string layout = fmt::format("TP{} PP{} DP{}", e.par.tp, e.par.pp, e.par.dp);
+    if (e.par.cp > 1) layout += fmt::format(" CP{}", e.par.cp);
+    if (e.par.ep > 1) layout += fmt::format(" EP{}", e.par.ep);
+    s.layout = std::move(layout);
+    return s;
+  }
+
+  SizingDetail size_inference(const PlanInference& job, std::size_t t) {
+    SizingDetail s;
+    const Accelerator& a = *accels_[t];
+    auto m = catalog_.model(job.model);
+    InferWorkload w;
+    w.model = **m;
+    w.auto_precision = true;
+    w.precision = Precision::kFp8;
+    w.input_len = job.input_tokens;
+    w.output_len = job.output_tokens;
+    if (job.tpot_ms) w.tpot_slo_s = *job.tpot_ms / 1000;
+    if (job.ttft_ms) w.ttft_slo_s = *job.ttft_ms / 1000;
+
+    int domain = p().types[t].node_devices;
+    if (a.scaleup_domain && a.scaleup_domain->value >= 1) {
+      domain = static_cast<int>(std::min(a.scaleup_domain->value, 1e6));
+    }
+    const int upper = std::max(1, std::min(domain, kMaxInstanceDevices));
+
+    bool have = false;
+    InferEstimate best;
+    std::string last_error;
+    for (int d = 1; d <= kMaxInstanceDevices; d *= 2) {
+      // Past the scale-up domain only while nothing fits yet (weights too big).
+      if (d > upper && have) break;
+      auto rows = compare_infer(catalog_, w, {a.id}, CompareSizing{d, {}});
+      if (!rows) {
+        last_error = rows.error().message;
+        continue;
+      }
+      const InferCompareRow& row = rows->front();
+      if (!row.ok) {
+        last_error = row.error;
+        continue;
+      }
+      const InferEstimate& e = row.estimate;
+      if (!e.fits || e.output_tokens_per_s <= 0) {
+        last_error = e.why_not.empty() ? "does not fit" : e.why_not;
+        continue;
+      }
+      if (job.tpot_ms && e.tpot_s * 1000 > *job.tpot_ms * (1 + 1e-9)) {
+        last_error = fmt::format("TPOT {:.1f} ms on {} devices exceeds the {} ms SLO",
+                                 e.tpot_s * 1000, d, num(*job.tpot_ms));
+        continue;
+      }
+      if (job.ttft_ms && e.ttft_s * 1000 > *job.ttft_ms * (1 + 1e-9)) {
+        last_error = fmt::format("TTFT {:.0f} ms on {} devices exceeds the {} ms SLO",
+                                 e.ttft_s * 1000, d, num(*job.ttft_ms));
+        continue;
+      }
+      if (!have ||
+          e.output_tokens_per_s_per_device > best.output_tokens_per_s_per_device * (1 + 1e-9)) {
+        best = e;
+        have = true;
+        s.precision = std::string(precision_name(row.precision));
+      }
+    }
+    if (!have) {
+      s.why_not = last_error.empty() ? "no serving layout fits" : last_error;
+      return s;
+    }
+    const int unit = std::max(1, best.layout.instance_devices);
+    const double unit_rate = best.output_tokens_per_s / std::max(1, best.layout.instances);
+    const double instances = std::ceil(job.output_tokens_per_s / unit_rate - 1e-9);
+    s.ok = true;
+    s.unit_devices = unit;
+    s.devices = std::max(1.0, instances) * unit;
+    s.per_device_rate = unit_rate / unit;
+    s.ttft_ms = best.ttft_s * 1000;
+    s.tpot_ms = best.tpot_s * 1000;
+    std::string layout = fmt::format("TP{}", best.layout.tp);
+    if (best.layout.ep > 1) layout += fmt::format(" EP{}", best.layout.ep);
+    layout += fmt::format(" x {} instances, batch {}", thousands(static_cast<long long>(instances)),
+                          best.batch);
+    s.layout = std::move(layout);
+    return s;
+  }
+
+  const Catalog& catalog_;
+  std::string file_;
+  PlanScenario out_;
+  double default_pue_ = 1.3;
+  double default_tariff_ = 0.08;
+  double node_power_overhead_ = 1.3;
+  std::optional<double> default_penalty_;
+  std::map<std::string, std::string> type_where_;    // type id -> "file:line"
+  std::map<std::string, std::string> demand_where_;  // demand name -> "file:line"
+  std::vector<const Accelerator*> accels_;           // per type
+  std::vector<TomlView> demand_views_;               // per demand item
+};
+
+Result<PlanScenario> load(toml::table& table, const fs::path& file, const Catalog& catalog,
+                          const std::vector<PlanOverride>& overrides) {
+  for (const PlanOverride& o : overrides) PLN_TRY(apply_plan_override(table, o));
+  return Loader(catalog, file).run(table);
+}
+
+}  // namespace
+
+Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override) {
+  const std::string& key = override.key;
+  auto err = [&](std::string what) {
+    return fail(ErrorCode::kInvalidArgument, fmt::format("{}: {}", key, what));
+  };
+  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "empty override key");
+  const std::vector<std::string> segs = split(key, '.');
+  for (const std::string& s : segs) {
+    if (s.empty()) return err("empty segment in the dotted key");
+  }
+  PLN_ASSIGN(toml::table value, parse_value(override));
+
+  toml::table* cur = &doc;
+  std::string walked;  // the segments consumed, for messages
+  std::size_t i = 0;
+  while (i + 1 < segs.size()) {
+    const std::string& seg = segs[i];
+    toml::node* node = cur->get(seg);
+    const std::string here = walked.empty() ? seg : walked + "." + seg;
+    if (!node) {
+      // [plan] and [policy] may be absent from a file and still be set.
+      if (cur == &doc && (seg == "plan" || seg == "policy")) {
+        cur->insert(seg, toml::table{});
+        node = cur->get(seg);
+      } else {
+        return err(fmt::format("no table '{}' in the file", here));
+      }
+    }
+    if (toml::table* t = node->as_table()) {
+      cur = t;
+      walked = here;
+      ++i;
+      continue;
+    }
+    if (toml::array* arr = node->as_array(); arr && arr->is_array_of_tables()) {
+      // The next segment(s) select an element; names may contain dots, so
+      // try the longest join that leaves a key after it.
+      toml::table* found = nullptr;
+      std::size_t used = 0;
+      for (std::size_t k = segs.size() - 1 - (i + 1); k >= 1 && !found; --k) {
+        std::string sel = segs[i + 1];
+        for (std::size_t j = 1; j < k; ++j) sel += "." + segs[i + 1 + j];
+        found = select_element(*arr, sel);
+        if (found) used = k;
+      }
+      if (!found) {
+        if (i + 2 >= segs.size()) {
+          return err(fmt::format("[[{}]] needs an element name and a key after it", here));
+        }
+        const auto names = element_names(*arr);
+        return err(fmt::format("no [[{}]] with name or accelerator '{}'{}", here, segs[i + 1],
+                               names.empty() ? "" : fmt::format(" (have: {})", join(names, ", "))));
+      }
+      std::string sel = segs[i + 1];
+      for (std::size_t j = 1; j < used; ++j) sel += "." + segs[i + 1 + j];
+      walked = here + "." + sel;
+      cur = found;
+      i += 1 + used;
+      continue;
+    }
+    return err(fmt::format("'{}' is a value, not a table", here));
+  }
+  if (i >= segs.size()) return err("the key selects a table, not a value");
+  const std::string& leaf = segs[i];
+  if (const toml::node* existing = cur->get(leaf);
+      existing && (existing->is_table() || existing->is_array_of_tables())) {
+    return err(
+        fmt::format("'{}' is a table, not a value", walked.empty() ? leaf : walked + "." + leaf));
+  }
+  // A copy, not a move: toml++ copies no source position, so messages about
+  // an overridden value name the file without a misleading line.
+  const toml::node& v = *value.get("v");
+  cur->insert_or_assign(leaf, v);
+  return {};
+}
+
+Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,
+                                        const std::vector<PlanOverride>& overrides) {
+  PLN_ASSIGN(auto table, parse_toml_file(path));
+  return load(table, path, catalog, overrides);
+}
+
+Result<PlanScenario> parse_plan_scenario(std::string_view text, const std::filesystem::path& file,
+                                         const Catalog& catalog,
+                                         const std::vector<PlanOverride>& overrides) {
+  toml::table table;
+  try {
+    table = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
+                                               begin.column, e.description()));
+  }
+  return load(table, file, catalog, overrides);
+}
+
+}  // namespace suanli

@@ -1,0 +1,103 @@
+// A procurement scenario, as read from TOML (docs/plan-format.md): horizon,
+// costs, sites, candidate accelerator types from the catalog, the fleet
+// already owned, training and inference demand, supply-risk scenarios,
+// policies and the report's default sweeps. Loading sizes every demand item
+// on every candidate type with the estimator (training: the smallest gang
+// that meets the deadline; inference: devices for the token rate under the
+// SLO), so a scenario that loads is a PlanProblem ready to solve. Errors
+// name file:line and the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "catalog/catalog.h"
+#include "catalog/accelerator.h"
+#include "plan/plan_problem.h"
+#include "sched/job.h"
+#include "util/error.h"
+
+namespace suanli {
+
+struct PlanTraining {
+  std::string name;
+  std::string model;  // catalog model ID
+  double tokens = 0;
+  double deadline_days = 0;
+  Precision precision = Precision::kBf16;
+  std::string defined_at;  // "file:line"
+};
+
+struct PlanInference {
+  std::string name;
+  std::string model;
+  int input_tokens = 0;
+  int output_tokens = 0;
+  double output_tokens_per_s = 0;  // aggregate demand
+  std::optional<double> ttft_ms;
+  std::optional<double> tpot_ms;
+  std::string defined_at;
+};
+
+// How one demand item runs on one candidate type, from the estimator.
+struct SizingDetail {
+  bool ok = false;
+  std::string why_not;  // when !ok
+  double devices = 0;   // PlanDemand::devices for this type
+  // Training: the gang; inference: devices of one serving instance.
+  int unit_devices = 0;
+  // Training: tokens/s per device at that gang; inference: output tokens/s
+  // per device under the SLO.
+  double per_device_rate = 0;
+  double mfu = 0;        // training only
+  double days = 0;       // training: time to train on the gang
+  double ttft_ms = 0;    // inference only
+  double tpot_ms = 0;    // inference only
+  std::string precision;
+  std::string layout;    // e.g. "TP8 PP4 DP16" or "TP4 x 2 instances"
+};
+
+// A TOML key (dotted; an array-of-tables segment selects the element whose
+// `name` or `accelerator` equals it, e.g. "candidate.h200-sxm.levy") and a
+// TOML value literal ("0.5", "true", "\"robust\"", "[1, 2]").
+struct PlanOverride {
+  std::string key;
+  std::string value;
+};
+
+struct PlanSweep {
+  std::string key;
+  std::vector<std::string> values;  // TOML literals
+};
+
+struct PlanScenario {
+  std::filesystem::path file;
+  std::string description;
+  PlanProblem problem;  // sized and validated
+  // problem.demands lists training items first, then inference, in file order.
+  std::vector<PlanTraining> training;
+  std::vector<PlanInference> inference;
+  std::vector<Sensitivity> sensitivity;   // per demand item
+  std::vector<std::string> demand_tenant;  // per demand item
+  std::vector<std::vector<SizingDetail>> sizing;  // [demand][type]
+  std::vector<PlanSweep> report_sweeps;           // [[report.sweep]]
+  std::uint64_t seed = 42;                        // for the report's simulation
+  double simulation_days = 30;                    // how long the report simulates
+};
+
+// Sets `override.key` in a parsed document; errors name the key.
+Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override);
+
+Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,
+                                        const std::vector<PlanOverride>& overrides = {});
+// The same from text (tests); `file` is used in messages.
+Result<PlanScenario> parse_plan_scenario(std::string_view text, const std::filesystem::path& file,
+                                         const Catalog& catalog,
+                                         const std::vector<PlanOverride>& overrides = {});
+
+}  // namespace suanli

@@ -1,0 +1,453 @@
+// Procurement scenario loading: the catalog-derived type fields, demand
+// sizing with the estimator (training gangs that meet the deadline,
+// inference devices for the token rate), overrides, and the loader's error
+// messages, each checked for the file, the line or the dotted key.
+#include "plan/plan_scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "bundled_catalog.h"
+#include "perf/compare.h"
+
+namespace suanli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kFile = "fake/dir/plan.toml";
+
+// Small enough to size quickly under the sanitizers: two candidate types,
+// one 6.7B training run and one 8B inference item.
+const std::string kHead = R"([plan]
+name = "t"
+years = 2
+budget_usd = 1.0e9
+
+[policy]
+domestic_share_min = 0.5
+risk = "robust"
+
+[[site]]
+name = "ulanqab"
+power_mw = 20
+racks = 300
+pue = 1.2
+
+[[site]]
+name = "guian"
+
+[[candidate]]
+accelerator = "h200-sxm"
+levy = 0.25
+supply_cap_devices = [512, 256]
+
+[[candidate]]
+accelerator = "ascend-910c"
+price_usd = 25000
+sites = ["guian"]
+
+[[existing]]
+accelerator = "ascend-910b"
+site = "guian"
+nodes = 4
+
+[[scenario]]
+name = "status-quo"
+probability = 0.7
+
+[[scenario]]
+name = "cut"
+probability = 0.3
+cut_origins = ["US"]
+from_year = 2
+)";
+
+const std::string kTraining = R"(
+[[training]]
+name = "small-run"
+model = "gpt3-6.7b"
+tokens = 3.0e11
+deadline_days = 10
+tenant = "lab"
+core = true
+)";
+
+const std::string kInference = R"(
+[[inference]]
+name = "chat-8b"
+model = "llama3-8b"
+input_tokens = 1000
+output_tokens = 200
+output_tokens_per_s = 50000
+tpot_ms = 50
+tenant = "gov"
+sensitivity = "confidential"
+years = [2, 2]
+)";
+
+const std::string kBase = kHead + kTraining + kInference;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+int line_of(const std::string& text, const std::string& needle) {
+  const auto pos = text.find(needle);
+  if (pos == std::string::npos) return 0;
+  int line = 1;
+  for (std::size_t i = 0; i < pos; ++i) line += text[i] == '\n';
+  return line;
+}
+
+// Replaces the first occurrence of `from` (which must exist).
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
+class PlanScenarioTest : public testing::BundledCatalogTest {
+ protected:
+  Result<PlanScenario> parse(const std::string& text, const std::vector<PlanOverride>& o = {}) {
+    return parse_plan_scenario(text, kFile, *catalog_, o);
+  }
+  std::string error_of(const std::string& text, const std::vector<PlanOverride>& o = {}) {
+    auto s = parse(text, o);
+    EXPECT_FALSE(s.has_value()) << "expected an error for:\n" << text;
+    return s ? "" : s.error().message;
+  }
+  static int type_of(const PlanScenario& s, const std::string& id) {
+    for (std::size_t t = 0; t < s.problem.types.size(); ++t)
+      if (s.problem.types[t].id == id) return static_cast<int>(t);
+    ADD_FAILURE() << "no type " << id;
+    return -1;
+  }
+};
+
+// The loaded scenario of the base text, loaded once (sizing takes time).
+class PlanScenarioLoaded : public PlanScenarioTest {
+ protected:
+  void SetUp() override {
+    PlanScenarioTest::SetUp();
+    if (!base_) {
+      auto s = parse(kBase);
+      ASSERT_TRUE(s) << s.error().message;
+      base_ = std::make_unique<PlanScenario>(std::move(*s));
+    }
+  }
+  static inline std::unique_ptr<PlanScenario> base_;
+};
+
+TEST_F(PlanScenarioLoaded, PlanSitesAndPolicy) {
+  const PlanProblem& p = base_->problem;
+  EXPECT_EQ(p.name, "t");
+  EXPECT_EQ(p.years, 2);
+  ASSERT_TRUE(p.budget_usd.has_value());
+  EXPECT_DOUBLE_EQ(*p.budget_usd, 1.0e9);
+  ASSERT_EQ(p.sites.size(), 2u);
+  EXPECT_DOUBLE_EQ(p.sites[0].power_kw, 20000);
+  EXPECT_DOUBLE_EQ(p.sites[0].racks, 300);
+  EXPECT_DOUBLE_EQ(p.sites[0].pue, 1.2);
+  // Unset: unlimited, and the plan-wide defaults.
+  EXPECT_EQ(p.sites[1].power_kw, kNoLimit);
+  EXPECT_DOUBLE_EQ(p.sites[1].pue, 1.3);
+  EXPECT_DOUBLE_EQ(p.sites[1].tariff_usd_per_kwh, 0.08);
+  ASSERT_TRUE(p.policy.domestic_share_min.has_value());
+  EXPECT_DOUBLE_EQ(*p.policy.domestic_share_min, 0.5);
+  EXPECT_EQ(p.policy.risk, RiskMode::kRobust);
+  EXPECT_TRUE(p.policy.sensitive_domestic_only);
+  EXPECT_EQ(p.policy.share_measure, ShareMeasure::kCompute);
+}
+
+TEST_F(PlanScenarioLoaded, TypesFromCatalogAndOverrides) {
+  const PlanProblem& p = base_->problem;
+  // Candidates in file order, then the existing-only 910B.
+  ASSERT_EQ(p.types.size(), 3u);
+  const PlanType& h200 = p.types[0];
+  EXPECT_EQ(h200.id, "h200-sxm");
+  EXPECT_EQ(h200.origin, "US");
+  EXPECT_FALSE(h200.domestic);
+  EXPECT_EQ(h200.node_devices, 8);
+  const Accelerator& a = accel("h200-sxm");
+  EXPECT_DOUBLE_EQ(h200.node_price_usd, a.price_usd->value * 8);
+  EXPECT_DOUBLE_EQ(h200.levy_fraction, 0.25);
+  EXPECT_DOUBLE_EQ(h200.node_power_kw, a.tdp_w->value * 8 * 1.3 / 1000);
+  EXPECT_DOUBLE_EQ(h200.compute_per_device, a.rate(Precision::kBf16)->value);
+  EXPECT_EQ(h200.supply_cap_devices, (std::vector<double>{512, 256}));
+  EXPECT_DOUBLE_EQ(h200.rental_usd_per_device_hour, 0);
+  EXPECT_TRUE(h200.sites.empty());
+  // The catalog price is a market estimate: marked.
+  EXPECT_NE(std::find(h200.unverified.begin(), h200.unverified.end(), "price_usd"),
+            h200.unverified.end());
+
+  const PlanType& c = p.types[1];
+  EXPECT_EQ(c.id, "ascend-910c");
+  EXPECT_TRUE(c.domestic);
+  EXPECT_DOUBLE_EQ(c.node_price_usd, 25000.0 * c.node_devices);
+  // An overridden price is not a catalog figure.
+  EXPECT_EQ(std::find(c.unverified.begin(), c.unverified.end(), "price_usd"), c.unverified.end());
+  EXPECT_EQ(c.supply_cap_devices, (std::vector<double>{kNoLimit, kNoLimit}));
+  EXPECT_EQ(c.sites, std::vector<int>{1});
+
+  // Owned but not a candidate: cannot be bought.
+  const PlanType& b = p.types[2];
+  EXPECT_EQ(b.id, "ascend-910b");
+  EXPECT_EQ(b.supply_cap_devices, (std::vector<double>{0, 0}));
+  ASSERT_EQ(p.existing.size(), 1u);
+  EXPECT_EQ(p.existing[0].type, 2);
+  EXPECT_EQ(p.existing[0].site, 1);
+  EXPECT_EQ(p.existing[0].nodes, 4);
+
+  ASSERT_EQ(p.scenarios.size(), 2u);
+  EXPECT_EQ(p.scenarios[1].cut, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(p.scenarios[1].from_year, 2);
+  EXPECT_FALSE(p.scenarios[0].any_cut());
+}
+
+TEST_F(PlanScenarioLoaded, TrainingGangMeetsTheDeadlineInWholeNodes) {
+  const PlanProblem& p = base_->problem;
+  ASSERT_EQ(p.demands.size(), 2u);
+  const PlanDemand& d = p.demands[0];
+  EXPECT_EQ(d.name, "small-run");
+  EXPECT_EQ(d.kind, DemandKind::kTraining);
+  EXPECT_TRUE(d.indivisible);
+  EXPECT_TRUE(d.core);
+  EXPECT_FALSE(d.sensitive);
+  EXPECT_EQ(d.first_year, 1);
+  EXPECT_EQ(d.last_year, 2);
+  EXPECT_EQ(d.description, "gpt3-6.7b, 3.0e11 tokens in 10 days");
+  ASSERT_EQ(d.devices.size(), 3u);
+  for (std::size_t t = 0; t < p.types.size(); ++t) {
+    const SizingDetail& s = base_->sizing[0][t];
+    ASSERT_TRUE(s.ok) << p.types[t].id << ": " << s.why_not;
+    EXPECT_EQ(d.devices[t], s.devices);
+    const int nd = p.types[t].node_devices;
+    EXPECT_EQ(static_cast<long long>(s.devices) % nd, 0) << p.types[t].id;
+    // It meets the deadline...
+    const double seconds = 3.0e11 / (s.per_device_rate * s.devices);
+    EXPECT_LE(seconds, 10 * 86400.0 * (1 + 1e-9)) << p.types[t].id;
+    EXPECT_NEAR(s.days, seconds / 86400, 1e-9);
+    EXPECT_GT(s.mfu, 0);
+    EXPECT_LT(s.mfu, 1);
+    EXPECT_FALSE(s.layout.empty());
+  }
+}
+
+TEST_F(PlanScenarioLoaded, TrainingGangIsTheSmallestThatMeetsTheDeadline) {
+  const PlanProblem& p = base_->problem;
+  const int h200 = type_of(*base_, "h200-sxm");
+  const SizingDetail& s = base_->sizing[0][h200];
+  ASSERT_GT(s.devices, 8) << "the test needs a gang of more than one node";
+  // One node fewer misses the deadline (or does not run at all).
+  TrainWorkload w;
+  w.model = model("gpt3-6.7b");
+  w.seq = default_seq(w.model);
+  w.global_batch = default_global_batch(w.model, w.seq);
+  w.stack = catalog_->default_stack();
+  auto rows =
+      compare_train(*catalog_, w, {"h200-sxm"}, CompareSizing{static_cast<int>(s.devices) - 8, {}});
+  ASSERT_TRUE(rows) << rows.error().message;
+  const auto& row = rows->front();
+  if (row.ok) {
+    EXPECT_GT(3.0e11 / row.estimate.tokens_per_s, 10 * 86400.0);
+  }
+  // Four times the tokens by the same deadline needs a bigger gang.
+  auto more = parse(replace(kBase, "tokens = 3.0e11", "tokens = 1.2e12"));
+  ASSERT_TRUE(more) << more.error().message;
+  EXPECT_GT(more->problem.demands[0].devices[h200], p.demands[0].devices[h200]);
+  EXPECT_LE(1.2e12 / (more->sizing[0][h200].per_device_rate * more->sizing[0][h200].devices),
+            10 * 86400.0 * (1 + 1e-9));
+}
+
+TEST_F(PlanScenarioLoaded, InferenceDevicesCoverTheRate) {
+  const PlanProblem& p = base_->problem;
+  const PlanDemand& d = p.demands[1];
+  EXPECT_EQ(d.kind, DemandKind::kInference);
+  EXPECT_FALSE(d.indivisible);
+  EXPECT_TRUE(d.sensitive);  // confidential
+  EXPECT_EQ(d.first_year, 2);
+  EXPECT_EQ(d.last_year, 2);
+  EXPECT_EQ(base_->sensitivity[1], Sensitivity::kConfidential);
+  EXPECT_EQ(base_->demand_tenant[1], "gov");
+  ASSERT_EQ(base_->inference.size(), 1u);
+  for (std::size_t t = 0; t < p.types.size(); ++t) {
+    const SizingDetail& s = base_->sizing[1][t];
+    ASSERT_TRUE(s.ok) << p.types[t].id << ": " << s.why_not;
+    EXPECT_GE(s.devices * s.per_device_rate, 50000 * (1 - 1e-9)) << p.types[t].id;
+    // Whole instances, and not one more than needed.
+    EXPECT_EQ(std::fmod(s.devices, s.unit_devices), 0) << p.types[t].id;
+    EXPECT_LT((s.devices - s.unit_devices) * s.per_device_rate, 50000) << p.types[t].id;
+    EXPECT_LE(s.tpot_ms, 50 * (1 + 1e-9)) << p.types[t].id;
+    EXPECT_GT(s.ttft_ms, 0);
+  }
+}
+
+TEST_F(PlanScenarioTest, OverridesChangeValuesBeforeLoading) {
+  auto s = parse(kHead + kTraining, {{"candidate.h200-sxm.levy", "0.5"},
+                                     {"policy.domestic_share_min", "0.9"},
+                                     {"site.ulanqab.power_mw", "5"},
+                                     {"plan.budget_usd", "2e9"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->problem.types[0].levy_fraction, 0.5);
+  EXPECT_DOUBLE_EQ(*s->problem.policy.domestic_share_min, 0.9);
+  EXPECT_DOUBLE_EQ(s->problem.sites[0].power_kw, 5000);
+  EXPECT_DOUBLE_EQ(*s->problem.budget_usd, 2e9);
+}
+
+TEST_F(PlanScenarioTest, OverrideInsertsAndAcceptsBareWords) {
+  toml::table doc = toml::parse(kHead);
+  ASSERT_TRUE(apply_plan_override(doc, {"candidate.ascend-910c.supply_cap_devices", "[10, 20]"}));
+  ASSERT_TRUE(apply_plan_override(doc, {"policy.share_measure", "devices"}));
+  auto* cap = doc["candidate"][1]["supply_cap_devices"].as_array();
+  ASSERT_NE(cap, nullptr);
+  EXPECT_EQ(cap->size(), 2u);
+  EXPECT_EQ(doc["policy"]["share_measure"].value<std::string>(), "devices");
+}
+
+TEST_F(PlanScenarioTest, OverrideOfUnknownElementNamesTheKey) {
+  toml::table doc = toml::parse(kHead);
+  auto r = apply_plan_override(doc, {"candidate.h999.levy", "0.5"});
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(contains(r.error().message, "candidate.h999.levy")) << r.error().message;
+  EXPECT_TRUE(contains(r.error().message, "no [[candidate]] with name or accelerator 'h999'"))
+      << r.error().message;
+  // Through the loader too.
+  const std::string m = error_of(kBase, {{"site.nowhere.racks", "1"}});
+  EXPECT_TRUE(contains(m, "site.nowhere.racks")) << m;
+  const std::string typo = error_of(kBase, {{"polcy.risk", "\"none\""}});
+  EXPECT_TRUE(contains(typo, "polcy")) << typo;
+}
+
+TEST_F(PlanScenarioTest, OverrideWithUnknownLeafIsCaughtByTheKeyCheck) {
+  const std::string m = error_of(kHead + kTraining, {{"candidate.h200-sxm.levvy", "0.1"}});
+  EXPECT_TRUE(contains(m, "candidate[0].levvy")) << m;
+}
+
+TEST_F(PlanScenarioTest, NegativeBudgetIsAnError) {
+  const std::string text = replace(kBase, "budget_usd = 1.0e9", "budget_usd = -5");
+  const std::string m = error_of(text);
+  EXPECT_TRUE(
+      contains(m, fmt::format("{}:{}: plan.budget_usd", kFile, line_of(text, "budget_usd"))))
+      << m;
+}
+
+TEST_F(PlanScenarioTest, ShareOutsideZeroOneIsAnError) {
+  const std::string m =
+      error_of(replace(kBase, "domestic_share_min = 0.5", "domestic_share_min = 1.5"));
+  EXPECT_TRUE(contains(m, "policy.domestic_share_min")) << m;
+  EXPECT_TRUE(contains(m, "1.5")) << m;
+}
+
+TEST_F(PlanScenarioTest, ProbabilitiesMustSumToOne) {
+  const std::string m = error_of(replace(kBase, "probability = 0.7", "probability = 0.6"));
+  EXPECT_TRUE(contains(m, "scenario.probability")) << m;
+  EXPECT_TRUE(contains(m, "0.9")) << m;
+}
+
+TEST_F(PlanScenarioTest, RiskWithoutScenariosIsAnError) {
+  const auto cut = kHead.find("[[scenario]]");
+  const std::string m = error_of(kHead.substr(0, cut) + kTraining);
+  EXPECT_TRUE(contains(m, "policy.risk")) << m;
+}
+
+TEST_F(PlanScenarioTest, UnknownAcceleratorSuggestsAnId) {
+  const std::string text =
+      replace(kBase, "accelerator = \"h200-sxm\"", "accelerator = \"h200-sx\"");
+  const std::string m = error_of(text);
+  EXPECT_TRUE(contains(
+      m, fmt::format("{}:{}: candidate[0].accelerator", kFile, line_of(text, "h200-sx\""))))
+      << m;
+  EXPECT_TRUE(contains(m, "h200-sx")) << m;
+  EXPECT_TRUE(contains(m, "did you mean")) << m;
+}
+
+TEST_F(PlanScenarioTest, UnknownModelAndUnknownKeyAreErrors) {
+  const std::string m = error_of(replace(kBase, "\"gpt3-6.7b\"", "\"gpt3-6.8b\""));
+  EXPECT_TRUE(contains(m, "training[0].model")) << m;
+  EXPECT_TRUE(contains(m, "did you mean")) << m;
+  const std::string k = error_of(replace(kBase, "deadline_days = 10", "deadline_dayz = 10"));
+  EXPECT_TRUE(contains(k, "training[0].deadline_dayz")) << k;
+}
+
+TEST_F(PlanScenarioTest, DemandNoTypeCanServeIsAnError) {
+  // A 671B MoE model on one small-memory chip type, in a tiny deadline.
+  const std::string text = R"([plan]
+years = 1
+[[site]]
+name = "s"
+[[candidate]]
+accelerator = "ascend-910b"
+[[training]]
+name = "huge"
+model = "deepseek-v3"
+tokens = 1.0e13
+deadline_days = 0.01
+)";
+  const std::string m = error_of(text);
+  EXPECT_TRUE(contains(m, fmt::format("{}:{}: training[0] (huge): no candidate type can serve it",
+                                      kFile, line_of(text, "[[training]]"))))
+      << m;
+  EXPECT_TRUE(contains(m, "ascend-910b: ")) << m;
+}
+
+TEST_F(PlanScenarioTest, ReportSweepsKeepTomlLiterals) {
+  const std::string text = kBase + R"(
+[[report.sweep]]
+key = "policy.risk"
+values = ["none", "robust"]
+[[report.sweep]]
+key = "candidate.h200-sxm.levy"
+values = [0, 0.25]
+)";
+  auto s = parse(text);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->report_sweeps.size(), 2u);
+  EXPECT_EQ(s->report_sweeps[0].values, (std::vector<std::string>{"\"none\"", "\"robust\""}));
+  EXPECT_EQ(s->report_sweeps[1].key, "candidate.h200-sxm.levy");
+  EXPECT_EQ(s->report_sweeps[1].values, (std::vector<std::string>{"0", "0.25"}));
+  const std::string m = error_of(kBase + R"(
+[[report.sweep]]
+key = "candidate.b300.levy"
+values = [0]
+)");
+  EXPECT_TRUE(contains(m, "report.sweep[0].key")) << m;
+}
+
+TEST_F(PlanScenarioTest, BundledExampleLoads) {
+  const fs::path file = fs::path(SUANLI_SOURCE_DIR) / "examples" / "plan-2027-h200-return.toml";
+  auto s = load_plan_scenario(file, *catalog_);
+  ASSERT_TRUE(s) << s.error().message;
+  const PlanProblem& p = s->problem;
+  EXPECT_EQ(p.years, 3);
+  EXPECT_EQ(p.policy.risk, RiskMode::kRobust);
+  ASSERT_TRUE(p.policy.domestic_share_min.has_value());
+  EXPECT_GE(p.types.size(), 7u);
+  EXPECT_GE(p.demands.size(), 4u);
+  // Every item can be served by several types, the sensitive ones by a
+  // domestic type.
+  for (const PlanDemand& d : p.demands) {
+    int can = 0;
+    bool domestic = false;
+    for (std::size_t t = 0; t < p.types.size(); ++t) {
+      if (d.devices[t] > 0) {
+        ++can;
+        domestic = domestic || p.types[t].domestic;
+      }
+    }
+    EXPECT_GE(can, 3) << d.name;
+    if (d.sensitive) {
+      EXPECT_TRUE(domestic) << d.name;
+    }
+  }
+  EXPECT_FALSE(s->report_sweeps.empty());
+}
+
+}  // namespace
+}  // namespace suanli

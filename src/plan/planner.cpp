@@ -1,0 +1,813 @@
+#include "plan/planner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "plan/milp.h"
+
+// The model (docs/plan-model.md has it in full):
+//   x[t][s][y]  integer nodes of type t delivered to site s at the start of year y
+//   r[t][y]     devices of type t rented for year y (a virtual site with no power or racks)
+//   u[d][t][y]  share of demand item d served on type t in year y (the nominal plan; for a
+//               training programme one binary per type for all its years)
+//   v[k][d][t][y] the same in supply scenario k, pooled per type (continuous recourse)
+//   h[k][d][y]  unserved share of item d in scenario k (0 for core items in robust mode)
+// minimise capex + levies + energy + rental (discounted) + sum_k p_k penalty_d h[k][d][y]
+namespace suanli {
+
+std::string_view plan_status_name(PlanStatus s) {
+  switch (s) {
+    case PlanStatus::kOptimal: return "optimal";
+    case PlanStatus::kFeasible: return "feasible";
+    case PlanStatus::kInfeasible: return "infeasible";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr double kHoursPerYear = 8760;
+
+double discount(const PlanProblem& p, int year) {
+  return std::pow(1.0 + p.discount_rate, -(year - 1));
+}
+
+bool finite(double v) { return std::isfinite(v); }
+
+std::string year_label(int y) { return fmt::format("y{}", y); }
+
+// What a build leaves out or changes: policies switched off (price of a
+// policy), constraint groups relaxed (conflict search), limits moved
+// (marginal prices).
+struct Switches {
+  bool domestic_share = true;
+  bool sensitive = true;
+  bool risk = true;
+  std::vector<bool> levy;              // per type
+  std::set<std::string> relaxed;       // groups dropped entirely
+  std::map<std::string, double> move;  // limit row name -> relaxation (in its unit)
+};
+
+struct LimitRow {
+  int row = 0;
+  std::string name, group, kind, detail, unit;
+  double limit = 0;
+  double node_unit = 0;  // how much one more node would use: slack below this binds
+  double step = 0;       // relaxation used to measure the marginal price
+  bool lower = false;    // a >= row (domestic share)
+};
+
+struct Built {
+  MilpModel model;
+  int T = 0, S = 0, Y = 0, D = 0;
+  // x[t][s][y-1], col or -1
+  std::vector<std::vector<std::vector<int>>> x;
+  std::vector<std::vector<int>> rent;  // [t][y-1]
+  // u[d][t][y-1]; a training item's columns are one binary for all its years
+  std::vector<std::vector<std::vector<int>>> u;
+  std::vector<int> scenario;                        // k -> problem scenario index
+  std::vector<std::vector<std::vector<int>>> short_;  // [k][d][y-1]
+  std::vector<LimitRow> limits;
+  std::vector<double> price_col;  // per col: purchase price part of its cost (x only)
+  std::vector<double> levy_col;
+  std::vector<double> power_col;
+  std::vector<double> rent_col;
+  std::vector<double> short_col;
+  double constant_power = 0;  // existing nodes' energy
+  std::vector<std::vector<double>> existing;  // [t][s] nodes
+};
+
+bool servable(const PlanProblem& p, const Switches& sw, int d, int t) {
+  const PlanDemand& dem = p.demands[d];
+  if (dem.devices[t] <= 0) return false;
+  if (dem.sensitive && !p.types[t].domestic && sw.sensitive && p.policy.sensitive_domestic_only &&
+      !sw.relaxed.contains("sensitive-on-domestic"))
+    return false;
+  return true;
+}
+
+bool type_at_site(const PlanType& t, int s) {
+  return t.sites.empty() || std::find(t.sites.begin(), t.sites.end(), s) != t.sites.end();
+}
+
+double moved(const Switches& sw, const std::string& name) {
+  auto it = sw.move.find(name);
+  return it == sw.move.end() ? 0.0 : it->second;
+}
+
+double share_weight(const PlanProblem& p, int t) {
+  return p.policy.share_measure == ShareMeasure::kCompute ? p.types[t].compute_per_device : 1.0;
+}
+
+bool risk_active(const PlanProblem& p, const Switches& sw) {
+  return sw.risk && p.policy.risk != RiskMode::kNone;
+}
+
+Built build(const PlanProblem& p, const Switches& sw) {
+  Built b;
+  const int T = b.T = static_cast<int>(p.types.size());
+  const int S = b.S = static_cast<int>(p.sites.size());
+  const int Y = b.Y = p.years;
+  const int D = b.D = static_cast<int>(p.demands.size());
+  MilpModel& m = b.model;
+  auto add_col = [&](double lb, double ub, double cost, bool integer) {
+    const int c = m.add_variable(lb, ub, cost, integer);
+    b.price_col.push_back(0);
+    b.levy_col.push_back(0);
+    b.power_col.push_back(0);
+    b.rent_col.push_back(0);
+    b.short_col.push_back(0);
+    return c;
+  };
+
+  b.existing.assign(T, std::vector<double>(S, 0));
+  for (const ExistingNodes& e : p.existing) b.existing[e.type][e.site] += e.nodes;
+  auto node_year_energy = [&](int t, int s) {
+    return p.types[t].node_power_kw * p.power_load_factor * p.sites[s].pue * kHoursPerYear *
+           p.sites[s].tariff_usd_per_kwh;
+  };
+  double df_sum_all = 0;
+  for (int y = 1; y <= Y; ++y) df_sum_all += discount(p, y);
+  for (int t = 0; t < T; ++t)
+    for (int s = 0; s < S; ++s) b.constant_power += b.existing[t][s] * node_year_energy(t, s) * df_sum_all;
+
+  // Purchases.
+  b.x.assign(T, std::vector<std::vector<int>>(S, std::vector<int>(Y, -1)));
+  for (int t = 0; t < T; ++t) {
+    const PlanType& ty = p.types[t];
+    const bool caps_on = !sw.relaxed.contains("supply-cap:" + ty.id);
+    const double levy = sw.levy[t] ? ty.levy_fraction : 0.0;
+    for (int y = 1; y <= Y; ++y) {
+      double cap = caps_on ? ty.supply_cap_devices[y - 1] : kNoLimit;
+      if (finite(cap)) cap += moved(sw, fmt::format("supply-cap:{}:{}", ty.id, year_label(y)));
+      const double ub = finite(cap) ? std::floor(cap / ty.node_devices + 1e-9) : kNoLimit;
+      if (ub <= 0) continue;
+      double df_rest = 0;
+      for (int z = y; z <= Y; ++z) df_rest += discount(p, z);
+      for (int s = 0; s < S; ++s) {
+        if (!type_at_site(ty, s)) continue;
+        const double price = ty.node_price_usd * discount(p, y);
+        const double energy = node_year_energy(t, s) * df_rest;
+        const int c = add_col(0, ub, price * (1 + levy) + energy, true);
+        b.price_col[c] = price;
+        b.levy_col[c] = price * levy;
+        b.power_col[c] = energy;
+        b.x[t][s][y - 1] = c;
+      }
+    }
+  }
+  // Rentals.
+  b.rent.assign(T, std::vector<int>(Y, -1));
+  for (int t = 0; t < T; ++t) {
+    const PlanType& ty = p.types[t];
+    if (ty.rental_usd_per_device_hour <= 0 || ty.rental_max_devices <= 0) continue;
+    for (int y = 1; y <= Y; ++y) {
+      const double cost = ty.rental_usd_per_device_hour * kHoursPerYear * discount(p, y);
+      const int c = add_col(0, ty.rental_max_devices, cost, false);
+      b.rent_col[c] = cost;
+      b.rent[t][y - 1] = c;
+    }
+  }
+  auto has_capacity = [&](int t) {
+    for (int y = 0; y < Y; ++y)
+      if (b.rent[t][y] >= 0) return true;
+    for (int s = 0; s < S; ++s) {
+      if (b.existing[t][s] > 0) return true;
+      for (int y = 0; y < Y; ++y)
+        if (b.x[t][s][y] >= 0) return true;
+    }
+    return false;
+  };
+
+  // Nominal allocation: every active item is served in full. A training
+  // programme runs on one type for all its years (one gang, one software
+  // stack); inference may be split across types and change every year.
+  b.u.assign(D, std::vector<std::vector<int>>(T, std::vector<int>(Y, -1)));
+  for (int d = 0; d < D; ++d) {
+    const PlanDemand& dem = p.demands[d];
+    if (sw.relaxed.contains("demand:" + dem.name)) continue;
+    if (dem.indivisible) {
+      std::vector<MilpTerm> terms;
+      for (int t = 0; t < T; ++t) {
+        if (!servable(p, sw, d, t) || !has_capacity(t)) continue;
+        const int c = add_col(0, 1, 0, true);
+        for (int y = dem.first_year; y <= dem.last_year; ++y) b.u[d][t][y - 1] = c;
+        terms.push_back({c, 1});
+      }
+      m.add_constraint(std::move(terms), 1, 1);
+      continue;
+    }
+    for (int y = dem.first_year; y <= dem.last_year; ++y) {
+      std::vector<MilpTerm> terms;
+      for (int t = 0; t < T; ++t) {
+        if (!servable(p, sw, d, t) || !has_capacity(t)) continue;
+        const int c = add_col(0, 1, 0, false);
+        b.u[d][t][y - 1] = c;
+        terms.push_back({c, 1});
+      }
+      m.add_constraint(std::move(terms), 1, 1);
+    }
+  }
+  // Capacity per type and year: owned (all sites) plus rented.
+  for (int t = 0; t < T; ++t) {
+    const double nd = p.types[t].node_devices;
+    for (int y = 1; y <= Y; ++y) {
+      std::vector<MilpTerm> terms;
+      for (int d = 0; d < D; ++d)
+        if (b.u[d][t][y - 1] >= 0) terms.push_back({b.u[d][t][y - 1], p.demands[d].devices[t]});
+      if (terms.empty()) continue;
+      double rhs = 0;
+      for (int s = 0; s < S; ++s) {
+        rhs += nd * b.existing[t][s];
+        for (int z = 1; z <= y; ++z)
+          if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], -nd});
+      }
+      if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], -1});
+      m.add_constraint(std::move(terms), -kNoLimit, rhs);
+    }
+  }
+
+  // Domestic share of owned + rented capacity, every year.
+  if (p.policy.domestic_share_min && sw.domestic_share && !sw.relaxed.contains("domestic-share")) {
+    double min_foreign_node = kNoLimit;
+    for (int y = 1; y <= Y; ++y) {
+      const std::string name = "domestic-share:" + year_label(y);
+      const double share = std::max(0.0, *p.policy.domestic_share_min - moved(sw, name));
+      std::vector<MilpTerm> terms;
+      double constant = 0;
+      for (int t = 0; t < T; ++t) {
+        const double w = share_weight(p, t);
+        const double coef = ((p.types[t].domestic ? 1.0 : 0.0) - share) * w;
+        const double nd = p.types[t].node_devices;
+        for (int s = 0; s < S; ++s) {
+          constant += coef * nd * b.existing[t][s];
+          for (int z = 1; z <= y; ++z)
+            if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], coef * nd});
+        }
+        if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], coef});
+        if (!p.types[t].domestic && w > 0) min_foreign_node = std::min(min_foreign_node, share * w * nd);
+      }
+      LimitRow lim;
+      lim.row = m.add_constraint(std::move(terms), -constant, kNoLimit);
+      lim.name = name;
+      lim.group = "domestic-share";
+      lim.kind = "domestic-share";
+      lim.limit = *p.policy.domestic_share_min;
+      lim.detail = fmt::format("domestic share of {} >= {:.0f}% in year {}",
+                               p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices",
+                               lim.limit * 100, y);
+      lim.unit = "percentage point";
+      lim.node_unit = finite(min_foreign_node) ? min_foreign_node : 1e-6;
+      lim.step = 5;  // percentage points
+      lim.lower = true;
+      b.limits.push_back(std::move(lim));
+    }
+  }
+
+  // Site power and rack space (cumulative, so the last year binds).
+  for (int s = 0; s < S; ++s) {
+    const PlanSite& site = p.sites[s];
+    const std::string power_name = "site-power:" + site.name;
+    if (finite(site.power_kw) && !sw.relaxed.contains(power_name)) {
+      std::vector<MilpTerm> terms;
+      double used = 0, unit = kNoLimit;
+      for (int t = 0; t < T; ++t) {
+        const double kw = p.types[t].node_power_kw * site.pue;
+        used += kw * b.existing[t][s];
+        for (int y = 0; y < Y; ++y)
+          if (b.x[t][s][y] >= 0) {
+            terms.push_back({b.x[t][s][y], kw});
+            unit = std::min(unit, kw);
+          }
+      }
+      LimitRow lim;
+      const double limit = site.power_kw + moved(sw, power_name);
+      lim.row = m.add_constraint(std::move(terms), -kNoLimit, limit - used);
+      lim.name = power_name;
+      lim.group = power_name;
+      lim.kind = "site-power";
+      lim.limit = site.power_kw;
+      lim.detail = fmt::format("{} facility power <= {:.1f} MW (PUE {:.2f})", site.name,
+                               site.power_kw / 1000, site.pue);
+      lim.unit = "kW";
+      lim.node_unit = finite(unit) ? unit : 1e-6;
+      lim.step = std::max(1.0, 0.05 * site.power_kw);
+      b.limits.push_back(std::move(lim));
+    }
+    const std::string rack_name = "site-racks:" + site.name;
+    if (finite(site.racks) && !sw.relaxed.contains(rack_name)) {
+      std::vector<MilpTerm> terms;
+      double used = 0, unit = kNoLimit;
+      for (int t = 0; t < T; ++t) {
+        const double per = 1.0 / p.types[t].nodes_per_rack;
+        used += per * b.existing[t][s];
+        for (int y = 0; y < Y; ++y)
+          if (b.x[t][s][y] >= 0) {
+            terms.push_back({b.x[t][s][y], per});
+            unit = std::min(unit, per);
+          }
+      }
+      LimitRow lim;
+      lim.row = m.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
+      lim.name = rack_name;
+      lim.group = rack_name;
+      lim.kind = "site-racks";
+      lim.limit = site.racks;
+      lim.detail = fmt::format("{} rack space <= {:.0f} racks", site.name, site.racks);
+      lim.unit = "rack";
+      lim.node_unit = finite(unit) ? unit : 1e-6;
+      lim.step = std::max(1.0, std::round(0.05 * site.racks));
+      b.limits.push_back(std::move(lim));
+    }
+  }
+
+  // Supply caps per type and year (also variable bounds above; the row
+  // makes them visible as binding constraints).
+  for (int t = 0; t < T; ++t) {
+    const PlanType& ty = p.types[t];
+    if (sw.relaxed.contains("supply-cap:" + ty.id)) continue;
+    for (int y = 1; y <= Y; ++y) {
+      const double cap = ty.supply_cap_devices[y - 1];
+      if (!finite(cap)) continue;
+      std::vector<MilpTerm> terms;
+      for (int s = 0; s < S; ++s)
+        if (b.x[t][s][y - 1] >= 0) terms.push_back({b.x[t][s][y - 1], double(ty.node_devices)});
+      if (terms.empty()) continue;
+      LimitRow lim;
+      lim.name = fmt::format("supply-cap:{}:{}", ty.id, year_label(y));
+      lim.row = m.add_constraint(std::move(terms), -kNoLimit, cap + moved(sw, lim.name));
+      lim.group = "supply-cap:" + ty.id;
+      lim.kind = "supply-cap";
+      lim.limit = cap;
+      lim.detail = fmt::format("{} deliveries <= {:.0f} devices in year {}", ty.id, cap, y);
+      lim.unit = "device";
+      lim.node_unit = ty.node_devices;
+      lim.step = std::max<double>(ty.node_devices,
+                                  ty.node_devices * std::ceil(0.05 * cap / ty.node_devices));
+      b.limits.push_back(std::move(lim));
+    }
+  }
+
+  // Budget: purchases and levies, undiscounted.
+  if (p.budget_usd && !sw.relaxed.contains("budget")) {
+    std::vector<MilpTerm> terms;
+    double unit = kNoLimit;
+    for (int t = 0; t < T; ++t) {
+      const double levy = sw.levy[t] ? p.types[t].levy_fraction : 0.0;
+      const double node = p.types[t].node_price_usd * (1 + levy);
+      for (int s = 0; s < S; ++s)
+        for (int y = 0; y < Y; ++y)
+          if (b.x[t][s][y] >= 0) {
+            terms.push_back({b.x[t][s][y], node});
+            unit = std::min(unit, node);
+          }
+    }
+    LimitRow lim;
+    lim.row = m.add_constraint(std::move(terms), -kNoLimit, *p.budget_usd + moved(sw, "budget"));
+    lim.name = "budget";
+    lim.group = "budget";
+    lim.kind = "budget";
+    lim.limit = *p.budget_usd;
+    lim.detail = fmt::format("purchases + levies <= {:.4g} USD", *p.budget_usd);
+    lim.unit = "USD";
+    lim.node_unit = finite(unit) ? unit : 1e-6;
+    lim.step = std::max(1.0, 0.05 * *p.budget_usd);
+    b.limits.push_back(std::move(lim));
+  }
+
+  // Supply scenarios: recourse allocation on what survives the cut.
+  if (risk_active(p, sw)) {
+    const RiskMode mode = p.policy.risk;
+    for (int k = 0; k < static_cast<int>(p.scenarios.size()); ++k) {
+      const SupplyScenario& sc = p.scenarios[k];
+      if (!sc.any_cut()) continue;  // identical to the nominal plan
+      const bool robust_on = (mode == RiskMode::kRobust || mode == RiskMode::kBoth) &&
+                             !sw.relaxed.contains("robustness:" + sc.name);
+      const int kk = static_cast<int>(b.scenario.size());
+      b.scenario.push_back(k);
+      b.short_.push_back(std::vector<std::vector<int>>(D, std::vector<int>(Y, -1)));
+      // v[d][t] for the current year.
+      for (int y = std::max(1, sc.from_year); y <= Y; ++y) {
+        std::vector<std::vector<MilpTerm>> cap_terms(T);
+        for (int d = 0; d < D; ++d) {
+          const PlanDemand& dem = p.demands[d];
+          if (sw.relaxed.contains("demand:" + dem.name)) continue;
+          if (y < dem.first_year || y > dem.last_year) continue;
+          const bool hard = dem.core && robust_on;
+          const bool penalised = mode == RiskMode::kExpected || (mode == RiskMode::kBoth && !dem.core);
+          if (!hard && !penalised) continue;
+          std::vector<MilpTerm> terms;
+          for (int t = 0; t < T; ++t) {
+            if (!servable(p, sw, d, t)) continue;
+            const int v = add_col(0, 1, 0, false);
+            terms.push_back({v, 1});
+            cap_terms[t].push_back({v, dem.devices[t]});
+          }
+          const double pen = penalised ? sc.probability * dem.shortfall_penalty_usd * discount(p, y) : 0;
+          const int h = add_col(0, hard ? 0 : 1, pen, false);
+          b.short_col[h] = pen;
+          b.short_[kk][d][y - 1] = h;
+          terms.push_back({h, 1});
+          m.add_constraint(std::move(terms), 1, 1);
+        }
+        for (int t = 0; t < T; ++t) {
+          if (cap_terms[t].empty()) continue;
+          const PlanType& ty = p.types[t];
+          const bool cut_now = sc.cut[t] && y >= sc.from_year;
+          const double nd = ty.node_devices;
+          double rhs = 0;
+          std::vector<MilpTerm> terms = std::move(cap_terms[t]);
+          for (int s = 0; s < S; ++s) {
+            if (!cut_now || !sc.installed_lost) rhs += nd * b.existing[t][s];
+            for (int z = 1; z <= y; ++z) {
+              if (b.x[t][s][z - 1] < 0) continue;
+              const bool delivered = !cut_now || (z < sc.from_year && !sc.installed_lost);
+              if (delivered) terms.push_back({b.x[t][s][z - 1], -nd});
+            }
+          }
+          if (!cut_now && b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], -1});
+          m.add_constraint(std::move(terms), -kNoLimit, rhs);
+        }
+      }
+    }
+  }
+  return b;
+}
+
+Switches default_switches(const PlanProblem& p) {
+  Switches sw;
+  sw.levy.assign(p.types.size(), true);
+  return sw;
+}
+
+MilpSolution run(const Built& b, const PlanOptions& options, bool first_solution = false,
+                 bool main_solve = false) {
+  MilpOptions mo;
+  if (main_solve) {
+    mo.log = options.solver_log;
+    mo.mps_path = options.mps_path;
+  }
+  mo.time_limit_s = options.time_limit_s;
+  mo.relative_gap = options.relative_gap;
+  mo.first_solution = first_solution;
+  return solve_milp(b.model, mo);
+}
+
+bool has_solution(const MilpSolution& s) {
+  return s.status == MilpStatus::kOptimal || s.status == MilpStatus::kFeasible;
+}
+
+PlanStatus to_status(const MilpSolution& s) {
+  if (s.status == MilpStatus::kOptimal) return PlanStatus::kOptimal;
+  if (s.status == MilpStatus::kFeasible) return PlanStatus::kFeasible;
+  return PlanStatus::kInfeasible;
+}
+
+// Objective of a build with the policies/relaxations in `sw` (constant included).
+struct Resolve {
+  MilpSolution solution;
+  double objective = 0;
+};
+Resolve resolve(const PlanProblem& p, const Switches& sw, const PlanOptions& options) {
+  Built b = build(p, sw);
+  Resolve r;
+  r.solution = run(b, options);
+  r.objective = r.solution.objective + b.constant_power;
+  return r;
+}
+
+std::string demand_detail(const PlanProblem& p, int d) {
+  const PlanDemand& dem = p.demands[d];
+  double best = kNoLimit;
+  std::string best_type;
+  for (std::size_t t = 0; t < p.types.size(); ++t)
+    if (dem.devices[t] > 0 && dem.devices[t] < best) {
+      best = dem.devices[t];
+      best_type = p.types[t].id;
+    }
+  std::string text = dem.description.empty() ? dem.name : dem.description;
+  if (!best_type.empty()) text += fmt::format("; smallest need {:.0f} x {}", best, best_type);
+  if (dem.sensitive) text += "; sensitive";
+  if (dem.core) text += "; core";
+  return text;
+}
+
+// Constraint groups that can conflict, in the order the deletion filter tries them.
+std::vector<Conflict> conflict_groups(const PlanProblem& p) {
+  std::vector<Conflict> g;
+  for (std::size_t d = 0; d < p.demands.size(); ++d)
+    g.push_back({"demand:" + p.demands[d].name, "demand", demand_detail(p, static_cast<int>(d))});
+  bool any_sensitive = false;
+  for (const PlanDemand& d : p.demands) any_sensitive |= d.sensitive;
+  if (any_sensitive && p.policy.sensitive_domestic_only)
+    g.push_back({"sensitive-on-domestic", "policy", "sensitive demand only on domestic types"});
+  if (p.policy.risk == RiskMode::kRobust || p.policy.risk == RiskMode::kBoth)
+    for (const SupplyScenario& sc : p.scenarios)
+      if (sc.any_cut())
+        g.push_back({"robustness:" + sc.name, "policy",
+                     fmt::format("core demand served in scenario '{}' (cut from year {}{})", sc.name,
+                                 sc.from_year, sc.installed_lost ? ", installed devices lost" : "")});
+  if (p.policy.domestic_share_min)
+    g.push_back({"domestic-share", "policy",
+                 fmt::format("domestic share >= {:.0f}% every year", *p.policy.domestic_share_min * 100)});
+  for (const PlanType& t : p.types) {
+    bool capped = false;
+    for (double c : t.supply_cap_devices) capped |= finite(c);
+    if (capped) {
+      std::string caps;
+      for (double c : t.supply_cap_devices) caps += (caps.empty() ? "" : ", ") + (finite(c) ? fmt::format("{:.0f}", c) : std::string("-"));
+      g.push_back({"supply-cap:" + t.id, "supply-cap", fmt::format("{} deliveries per year <= [{}] devices", t.id, caps)});
+    }
+  }
+  for (const PlanSite& s : p.sites) {
+    if (finite(s.power_kw))
+      g.push_back({"site-power:" + s.name, "site-power", fmt::format("{} facility power <= {:.1f} MW", s.name, s.power_kw / 1000)});
+    if (finite(s.racks))
+      g.push_back({"site-racks:" + s.name, "site-racks", fmt::format("{} rack space <= {:.0f} racks", s.name, s.racks)});
+  }
+  if (p.budget_usd) g.push_back({"budget", "budget", fmt::format("purchases + levies <= {:.4g} USD", *p.budget_usd)});
+  return g;
+}
+
+// Deletion filter: drop every group whose removal keeps the problem
+// infeasible; what is left is an irreducible conflicting set (removing any
+// one member makes the problem feasible).
+std::vector<Conflict> explain(const PlanProblem& p, const PlanOptions& options) {
+  const std::vector<Conflict> groups = conflict_groups(p);
+  Switches sw = default_switches(p);
+  auto feasible = [&](const Switches& s) {
+    Built b = build(p, s);
+    const MilpSolution sol = run(b, options, /*first_solution=*/true);
+    // A time-out counts as feasible: the group is kept, never wrongly dropped.
+    return sol.status != MilpStatus::kInfeasible;
+  };
+  std::vector<Conflict> kept;
+  for (const Conflict& g : groups) {
+    Switches trial = sw;
+    trial.relaxed.insert(g.name);
+    if (feasible(trial)) {
+      kept.push_back(g);
+    } else {
+      sw = std::move(trial);
+    }
+  }
+  return kept;
+}
+
+void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, PlanResult& out) {
+  const auto& v = sol.values;
+  const int T = b.T, S = b.S, Y = b.Y, D = b.D;
+  out.objective_usd = sol.objective + b.constant_power;
+  out.gap = std::max(0.0, sol.objective - sol.best_bound) / std::max(1.0, std::abs(sol.objective));
+  for (int c = 0; c < b.model.variables(); ++c) {
+    out.cost.capex_usd += b.price_col[c] * v[c];
+    out.cost.levies_usd += b.levy_col[c] * v[c];
+    out.cost.power_usd += b.power_col[c] * v[c];
+    out.cost.rental_usd += b.rent_col[c] * v[c];
+    out.cost.expected_shortfall_usd += b.short_col[c] * v[c];
+  }
+  out.cost.power_usd += b.constant_power;
+  for (int t = 0; t < T; ++t)
+    for (int y = 1; y <= Y; ++y)
+      for (int s = 0; s < S; ++s) {
+        const int c = b.x[t][s][y - 1];
+        if (c < 0 || v[c] < 0.5) continue;
+        const int nodes = static_cast<int>(std::lround(v[c]));
+        out.purchases.push_back({t, s, y, nodes, nodes * p.types[t].node_devices});
+      }
+  for (int t = 0; t < T; ++t)
+    for (int y = 1; y <= Y; ++y) {
+      const int c = b.rent[t][y - 1];
+      if (c >= 0 && v[c] > 1e-6) out.rentals.push_back({t, y, v[c]});
+    }
+  // Capacity, use and domestic share per year.
+  out.domestic_share_by_year.assign(Y, 0);
+  for (int y = 1; y <= Y; ++y) {
+    double dom = 0, all = 0;
+    for (int t = 0; t < T; ++t) {
+      TypeYearUse use;
+      use.type = t;
+      use.year = y;
+      const double nd = p.types[t].node_devices;
+      for (int s = 0; s < S; ++s) {
+        use.owned_devices += nd * b.existing[t][s];
+        for (int z = 1; z <= y; ++z)
+          if (b.x[t][s][z - 1] >= 0) use.owned_devices += nd * v[b.x[t][s][z - 1]];
+      }
+      if (b.rent[t][y - 1] >= 0) use.rented_devices = v[b.rent[t][y - 1]];
+      for (int d = 0; d < D; ++d) {
+        const int c = b.u[d][t][y - 1];
+        if (c >= 0) use.used_devices += v[c] * p.demands[d].devices[t];
+      }
+      const double cap = (use.owned_devices + use.rented_devices) * share_weight(p, t);
+      all += cap;
+      if (p.types[t].domestic) dom += cap;
+      if (use.owned_devices + use.rented_devices > 0) out.use.push_back(use);
+    }
+    out.domestic_share_by_year[y - 1] = all > 0 ? dom / all : 0;
+  }
+  out.domestic_share = Y > 0 ? *std::min_element(out.domestic_share_by_year.begin(),
+                                                  out.domestic_share_by_year.end())
+                             : 0;
+  // PlanAllocation per demand item.
+  for (int d = 0; d < D; ++d) {
+    DemandOutcome o;
+    o.demand = d;
+    for (int y = 1; y <= Y; ++y)
+      for (int t = 0; t < T; ++t) {
+        const int c = b.u[d][t][y - 1];
+        const double f = c >= 0 ? v[c] : 0.0;
+        if (f > 1e-6) o.allocations.push_back({t, y, f, f * p.demands[d].devices[t]});
+      }
+    o.worst_shortfall.assign(p.scenarios.size(), 0);
+    for (std::size_t kk = 0; kk < b.scenario.size(); ++kk)
+      for (int y = 0; y < Y; ++y) {
+        const int c = b.short_[kk][d][y];
+        if (c >= 0) o.worst_shortfall[b.scenario[kk]] = std::max(o.worst_shortfall[b.scenario[kk]], v[c]);
+      }
+    out.demands.push_back(std::move(o));
+  }
+  // Capacity is pooled across sites; a gang must still fit in one site.
+  for (int d = 0; d < D; ++d) {
+    if (!p.demands[d].indivisible) continue;
+    for (const PlanAllocation& a : out.demands[d].allocations) {
+      if (a.fraction < 0.5) continue;
+      double best_site = 0;
+      const double nd = p.types[a.type].node_devices;
+      for (int s = 0; s < S; ++s) {
+        double owned = nd * b.existing[a.type][s];
+        for (int z = 1; z <= a.year; ++z)
+          if (b.x[a.type][s][z - 1] >= 0) owned += nd * v[b.x[a.type][s][z - 1]];
+        best_site = std::max(best_site, owned);
+      }
+      if (best_site + 1e-9 < a.devices) {
+        out.warnings.push_back(fmt::format(
+            "{} (year {}): its {:.0f}-device gang on {} spans sites (largest site holds {:.0f})",
+            p.demands[d].name, a.year, a.devices, p.types[a.type].id, best_site));
+        break;
+      }
+    }
+  }
+  // Binding limits: no room left for one more node (for the share: one more
+  // foreign node).
+  for (const LimitRow& lim : b.limits) {
+    const double act = b.model.row_activity(lim.row, v);
+    const double slack = lim.lower ? act - b.model.row_lb(lim.row) : b.model.row_ub(lim.row) - act;
+    if (slack >= lim.node_unit - 1e-9) continue;
+    BindingConstraint bc;
+    bc.name = lim.name;
+    bc.kind = lim.kind;
+    bc.detail = lim.detail;
+    bc.limit = lim.limit;
+    bc.slack = std::max(0.0, slack);
+    bc.unit = lim.unit;
+    bc.step = lim.step;
+    out.binding.push_back(std::move(bc));
+  }
+}
+
+}  // namespace
+
+Result<void> validate_problem(const PlanProblem& p) {
+  auto bad = [](std::string m) { return fail(ErrorCode::kInvalidArgument, std::move(m)); };
+  const std::size_t T = p.types.size();
+  if (p.years < 1 || p.years > 50) return bad(fmt::format("plan.years: {} is outside 1..50", p.years));
+  if (p.discount_rate < 0) return bad("plan.discount_rate: must be >= 0");
+  if (p.power_load_factor <= 0 || p.power_load_factor > 1) return bad("plan.power_load_factor: must be in (0, 1]");
+  if (p.budget_usd && *p.budget_usd < 0) return bad("plan.budget_usd: must be >= 0");
+  if (p.policy.domestic_share_min && (*p.policy.domestic_share_min < 0 || *p.policy.domestic_share_min > 1))
+    return bad("policy.domestic_share_min: must be within [0, 1]");
+  if (T == 0) return bad("no candidate accelerator types");
+  if (p.sites.empty()) return bad("no sites");
+  for (const PlanType& t : p.types) {
+    if (t.node_devices < 1) return bad(fmt::format("candidate {}: node_devices must be >= 1", t.id));
+    if (t.node_price_usd < 0 || t.levy_fraction < 0 || t.node_power_kw < 0 || t.nodes_per_rack <= 0 ||
+        t.rental_usd_per_device_hour < 0 || t.rental_max_devices < 0)
+      return bad(fmt::format("candidate {}: negative price, levy, power, rental or non-positive nodes_per_rack", t.id));
+    if (static_cast<int>(t.supply_cap_devices.size()) != p.years)
+      return bad(fmt::format("candidate {}: supply caps for {} years, the plan has {}", t.id,
+                             t.supply_cap_devices.size(), p.years));
+    for (double c : t.supply_cap_devices)
+      if (c < 0) return bad(fmt::format("candidate {}: negative supply cap", t.id));
+    for (int s : t.sites)
+      if (s < 0 || s >= static_cast<int>(p.sites.size())) return bad(fmt::format("candidate {}: bad site index", t.id));
+  }
+  for (const PlanSite& s : p.sites)
+    if (s.power_kw < 0 || s.racks < 0 || s.pue < 1 || s.tariff_usd_per_kwh < 0)
+      return bad(fmt::format("site {}: power and racks must be >= 0, PUE >= 1, tariff >= 0", s.name));
+  for (const ExistingNodes& e : p.existing)
+    if (e.type < 0 || e.type >= static_cast<int>(T) || e.site < 0 || e.site >= static_cast<int>(p.sites.size()) || e.nodes < 0)
+      return bad("existing: bad type, site or node count");
+  for (const PlanDemand& d : p.demands) {
+    if (d.devices.size() != T) return bad(fmt::format("demand {}: devices for {} types, expected {}", d.name, d.devices.size(), T));
+    if (d.first_year < 1 || d.last_year > p.years || d.first_year > d.last_year)
+      return bad(fmt::format("demand {}: years {}..{} outside the plan's 1..{}", d.name, d.first_year, d.last_year, p.years));
+    if (d.shortfall_penalty_usd < 0) return bad(fmt::format("demand {}: negative shortfall penalty", d.name));
+  }
+  if (!p.scenarios.empty()) {
+    double sum = 0;
+    for (const SupplyScenario& s : p.scenarios) {
+      if (s.probability < 0 || s.probability > 1)
+        return bad(fmt::format("scenario {}: probability {} outside [0, 1]", s.name, s.probability));
+      if (s.cut.size() != T) return bad(fmt::format("scenario {}: cut flags for {} types, expected {}", s.name, s.cut.size(), T));
+      sum += s.probability;
+    }
+    if (std::abs(sum - 1) > 1e-6) return bad(fmt::format("scenario.probability: the probabilities sum to {:.6g}, not 1", sum));
+  } else if (p.policy.risk != RiskMode::kNone) {
+    return bad("policy.risk: a risk mode needs [[scenario]] entries");
+  }
+  return {};
+}
+
+Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& options) {
+  SUANLI_TRY(validate_problem(problem));
+  const auto start = std::chrono::steady_clock::now();
+  PlanResult out;
+  const Switches sw = default_switches(problem);
+  const Built b = build(problem, sw);
+  out.variables = b.model.variables();
+  out.integer_variables = b.model.integers();
+  out.constraints = b.model.constraints();
+  const MilpSolution sol = run(b, options, false, /*main_solve=*/true);
+  out.solve_time_s = sol.seconds;
+  out.status = to_status(sol);
+  if (!has_solution(sol)) {
+    out.status = PlanStatus::kInfeasible;
+    if (sol.status == MilpStatus::kUnknown)
+      out.note = fmt::format("no plan found within the {:.0f} s time limit (not proven infeasible)",
+                             options.time_limit_s);
+    else if (options.explain_infeasible)
+      out.conflicts = explain(problem, options);
+    out.total_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }
+  fill_result(problem, b, sol, out);
+
+  if (options.marginal_prices) {
+    for (BindingConstraint& bc : out.binding) {
+      Switches moved_sw = sw;
+      moved_sw.move[bc.name] = bc.kind == "domestic-share" ? bc.step / 100 : bc.step;
+      const Resolve r = resolve(problem, moved_sw, options);
+      if (!has_solution(r.solution)) continue;
+      // Differences inside the solver's proven gap are noise, not a price.
+      const double tolerance = options.relative_gap * (out.objective_usd + r.objective);
+      const double saved = out.objective_usd - r.objective;
+      bc.marginal_usd_per_unit = std::abs(saved) <= tolerance ? 0.0 : saved / bc.step;
+    }
+  }
+  if (options.policy_costs) {
+    auto add = [&](std::string name, std::string detail, Switches off) {
+      const Resolve r = resolve(problem, off, options);
+      PolicyCost pc;
+      pc.policy = std::move(name);
+      pc.detail = std::move(detail);
+      pc.status_without = to_status(r.solution);
+      if (has_solution(r.solution)) {
+        pc.objective_without_usd = r.objective;
+        pc.delta_usd = out.objective_usd - r.objective;
+        pc.delta_pct = r.objective > 0 ? 100 * pc.delta_usd / r.objective : 0;
+        pc.tolerance_usd = options.relative_gap * (out.objective_usd + r.objective);
+      }
+      out.policy_costs.push_back(std::move(pc));
+    };
+    if (problem.policy.domestic_share_min) {
+      Switches off = sw;
+      off.domestic_share = false;
+      add("domestic-share",
+          fmt::format("domestic share >= {:.0f}% every year", *problem.policy.domestic_share_min * 100), off);
+    }
+    bool any_sensitive = false;
+    for (const PlanDemand& d : problem.demands) any_sensitive |= d.sensitive;
+    if (any_sensitive && problem.policy.sensitive_domestic_only) {
+      Switches off = sw;
+      off.sensitive = false;
+      add("sensitive-on-domestic", "sensitive demand only on domestic types", off);
+    }
+    bool any_cut = false;
+    for (const SupplyScenario& s : problem.scenarios) any_cut |= s.any_cut();
+    if (problem.policy.risk != RiskMode::kNone && any_cut) {
+      Switches off = sw;
+      off.risk = false;
+      const char* what = problem.policy.risk == RiskMode::kRobust     ? "core demand served in every supply scenario"
+                         : problem.policy.risk == RiskMode::kExpected ? "expected shortfall penalty"
+                                                                      : "core robustness and expected shortfall";
+      add("risk", what, off);
+    }
+    for (std::size_t t = 0; t < problem.types.size(); ++t) {
+      if (problem.types[t].levy_fraction <= 0) continue;
+      Switches off = sw;
+      off.levy[t] = false;
+      add("levy:" + problem.types[t].id,
+          fmt::format("{:.0f}% surcharge on {}", problem.types[t].levy_fraction * 100, problem.types[t].id), off);
+    }
+  }
+  out.total_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace suanli

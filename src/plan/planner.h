@@ -1,0 +1,147 @@
+// The procurement planner: builds a mixed-integer program from a
+// PlanProblem (docs/plan-model.md states every variable and constraint),
+// solves it with COIN-OR CBC, and explains the answer: cost breakdown,
+// allocation per demand item, utilisation, binding constraints with their
+// marginal prices, the price of each policy (re-solve without it), and for
+// an infeasible problem an irreducible set of conflicting constraints.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plan/plan_problem.h"
+#include "util/error.h"
+
+namespace suanli {
+
+enum class PlanStatus { kOptimal, kFeasible, kInfeasible };
+std::string_view plan_status_name(PlanStatus s);
+
+struct PlanOptions {
+  double time_limit_s = 60;     // per solve; a plan found by then is "feasible"
+  // Proven optimal within this relative gap between the plan and CBC's
+  // lower bound: 0.1%, i.e. 70 k USD on a 70 M USD plan, less than the
+  // price of one 8-GPU node, while catalog prices carry 10-25% ranges.
+  // Closing the last 0.1% can take CBC minutes on plans whose LP bound is
+  // already that tight (docs/plan-model.md). 0 asks for exact.
+  double relative_gap = 1e-3;
+  bool policy_costs = true;     // re-solve without each policy
+  bool marginal_prices = true;  // re-solve with each binding limit relaxed
+  bool explain_infeasible = true;
+  bool solver_log = false;  // CBC's log on stdout (main solve only)
+  std::string mps_path;     // write the main model as MPS (for other solvers)
+};
+
+struct Purchase {
+  int type = 0;
+  int site = 0;
+  int year = 1;
+  int nodes = 0;
+  int devices = 0;
+};
+
+struct CostBreakdown {  // discounted to year 1, USD
+  double capex_usd = 0;
+  double levies_usd = 0;
+  double power_usd = 0;  // new and existing nodes
+  double rental_usd = 0;
+  double expected_shortfall_usd = 0;  // probability-weighted penalties
+  double total() const {
+    return capex_usd + levies_usd + power_usd + rental_usd + expected_shortfall_usd;
+  }
+};
+
+struct PlanAllocation {
+  int type = 0;
+  int year = 1;
+  double fraction = 0;  // of the item served on this type
+  double devices = 0;
+};
+
+struct DemandOutcome {
+  int demand = 0;
+  std::vector<PlanAllocation> allocations;  // the nominal (no supply cut) plan
+  // Per scenario: fraction of the item unserved in its worst year.
+  std::vector<double> worst_shortfall;
+};
+
+struct TypeYearUse {
+  int type = 0;
+  int year = 1;
+  double owned_devices = 0;   // existing + delivered
+  double rented_devices = 0;
+  double used_devices = 0;    // allocated to demand in the nominal plan
+  double utilisation() const {
+    const double cap = owned_devices + rented_devices;
+    return cap > 0 ? used_devices / cap : 0;
+  }
+};
+
+struct BindingConstraint {
+  std::string name;  // e.g. "site-power:ulanqab"
+  std::string kind;  // budget | site-power | site-racks | supply-cap | domestic-share | ...
+  std::string detail;
+  double limit = 0;
+  double slack = 0;
+  // Objective decrease per unit of relaxation, measured by re-solving with
+  // the limit relaxed by `step` units; nullopt when not measured.
+  std::optional<double> marginal_usd_per_unit;
+  std::string unit;
+  double step = 0;
+};
+
+struct PolicyCost {
+  std::string policy;  // "domestic-share", "sensitive-on-domestic", "risk", "levy:<type>"
+  std::string detail;
+  PlanStatus status_without = PlanStatus::kOptimal;
+  double objective_without_usd = 0;
+  double delta_usd = 0;  // objective with the policy minus without
+  double delta_pct = 0;  // of the objective without it
+  // Both solves are proven within the relative gap, so the delta is exact
+  // to +- this (0 when both solves are exact).
+  double tolerance_usd = 0;
+};
+
+struct Conflict {
+  std::string name;  // constraint group, e.g. "budget", "demand:chat-70b"
+  std::string kind;
+  std::string detail;  // the limit in words
+};
+
+struct PlanResult {
+  PlanStatus status = PlanStatus::kInfeasible;
+  double objective_usd = 0;
+  double solve_time_s = 0;  // the main solve
+  double total_time_s = 0;  // with policy costs, prices and explanations
+  double gap = 0;           // relative gap at the end of the main solve
+  int variables = 0;
+  int integer_variables = 0;
+  int constraints = 0;
+  std::vector<Purchase> purchases;
+  struct Rental {
+    int type = 0;
+    int year = 1;
+    double devices = 0;
+  };
+  std::vector<Rental> rentals;
+  CostBreakdown cost;
+  std::vector<double> domestic_share_by_year;  // nominal capacity
+  double domestic_share = 0;                   // minimum over the years
+  std::vector<DemandOutcome> demands;
+  std::vector<TypeYearUse> use;
+  std::vector<BindingConstraint> binding;
+  std::vector<PolicyCost> policy_costs;
+  std::vector<Conflict> conflicts;  // when infeasible
+  std::string note;                 // e.g. why no plan was found
+  // Things the model pools that a buyer should check, e.g. a training gang
+  // larger than any one site's devices of its type.
+  std::vector<std::string> warnings;
+};
+
+// Checks the problem's internal consistency (sizes, probabilities, ranges).
+Result<void> validate_problem(const PlanProblem& problem);
+
+Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& options = {});
+
+}  // namespace suanli

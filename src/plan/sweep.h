@@ -1,0 +1,58 @@
+// Sweeps: re-solve a plan scenario over a grid of key overrides (e.g. the
+// H200 levy x the domestic-share rule) and collect the frontier: cost,
+// domestic share and mix at every point.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "plan/plan_scenario.h"
+#include "plan/planner.h"
+
+namespace suanli {
+
+// "policy.domestic_share_min=0.3,0.5,1" (values are TOML literals; commas
+// inside [..] or quotes do not split).
+Result<PlanSweep> parse_sweep_arg(std::string_view text);
+// "candidate.h200-sxm.levy=0.5"
+Result<PlanOverride> parse_set_arg(std::string_view text);
+
+struct SweepPoint {
+  std::vector<std::string> values;  // one per sweep key
+  std::string error;                // the scenario did not load at this point
+  PlanStatus status = PlanStatus::kInfeasible;
+  double objective_usd = 0;
+  double domestic_share = 0;
+  CostBreakdown cost;
+  std::map<std::string, int> devices_by_accelerator;  // bought over the horizon
+  double solve_time_s = 0;
+};
+
+struct SweepResult {
+  std::vector<std::string> keys;
+  std::vector<SweepPoint> points;  // row-major: the last key varies fastest
+};
+
+using SweepProgress = std::function<void(int done, int total, const SweepPoint& point)>;
+
+// Every grid point reloads the scenario with `base` plus the point's
+// overrides (sizing included, since a key may change a demand), then solves
+// it without policy costs or marginal prices. A key that does not exist
+// fails the sweep; a value that makes one point invalid is recorded there.
+Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& catalog,
+                              const std::vector<PlanOverride>& base,
+                              const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                              const SweepProgress& progress = {});
+
+nlohmann::ordered_json sweep_json(const SweepResult& sweep);
+std::string sweep_text(const SweepResult& sweep);
+std::string sweep_csv(const SweepResult& sweep);
+
+}  // namespace suanli

@@ -1,0 +1,35 @@
+// The buyer's report: one self-contained HTML file (no external URL, works
+// offline) with the accelerator comparison, the procurement plan, the sweep
+// frontier and a simulation of the planned fleet, drawn as charts by the
+// charting library inlined into the page.
+//
+// The input is a JSON document assembled by `suanli report` (keys: title,
+// scenario, description, generated_by, summary, comparison, plan, sweep,
+// simulation, policy); each section is rendered when present and skipped
+// when absent or malformed, so rendering never fails. Every chart is a
+// <canvas data-chart="NAME"> drawn from a <script type="application/json">
+// block without animation, so the page is complete right after `load`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace suanli {
+
+// The whole HTML document.
+std::string render_report_html(const nlohmann::json& doc);
+
+// Chart.js (UMD build), embedded at build time from web/node_modules by
+// cmake/embed_asset.cmake; the text inlined into every report.
+std::string_view chart_js_source();
+
+// `text` with & < > " ' replaced by entities: safe in element content and
+// in quoted attribute values.
+std::string html_escape(std::string_view text);
+
+// JSON text safe inside a <script> element: every "</" becomes "<\/" (the
+// same string to a JSON parser), and "<!--" is broken up likewise.
+std::string script_safe_json(const nlohmann::json& value);
+
+}  // namespace suanli

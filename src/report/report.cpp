@@ -1,0 +1,157 @@
+#include "report/report.h"
+
+#include <fmt/format.h>
+
+#include "compliance/compliance.h"
+#include "plan/plan_json.h"
+#include "plan/sweep.h"
+#include "report/plan_simulation.h"
+
+namespace suanli {
+
+namespace {
+constexpr double kHoursPerYear = 8760;
+}
+
+nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
+  const PlanProblem& p = sc.problem;
+  nlohmann::json workloads = nlohmann::json::array();
+  for (std::size_t d = 0; d < p.demands.size(); ++d) {
+    const PlanDemand& dem = p.demands[d];
+    const bool training = dem.kind == DemandKind::kTraining;
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::size_t t = 0; t < p.types.size(); ++t) {
+      const PlanType& ty = p.types[t];
+      const SizingDetail& z = sc.sizing[d][t];
+      nlohmann::json row{{"accelerator", ty.id}, {"name", ty.name}, {"origin", ty.origin}, {"ok", z.ok}};
+      if (auto a = catalog.accelerator(ty.id)) {
+        const Classification c = classify(**a);
+        row["eccn_class"] = std::string(eccn_class_name(c.eccn_class));
+        row["china_status"] = std::string(china_status_name((*a)->china_status));
+        if (c.tpp) row["tpp"] = c.tpp->value;
+      }
+      // Hourly cost of owning one device: purchase and levy spread over the
+      // plan horizon, plus energy at the first allowed site.
+      const int site = ty.sites.empty() ? 0 : ty.sites.front();
+      const PlanSite& s = p.sites[site];
+      const double per_device_kw = ty.node_power_kw / ty.node_devices;
+      const double hourly = ty.node_price_usd * (1 + ty.levy_fraction) / ty.node_devices /
+                                (p.years * kHoursPerYear) +
+                            per_device_kw * p.power_load_factor * s.pue * s.tariff_usd_per_kwh;
+      row["price_usd_per_device"] = ty.node_price_usd / ty.node_devices;
+      row["hourly_usd_per_device"] = hourly;
+      row["unverified"] = ty.unverified;
+      if (z.ok) {
+        row["devices"] = z.devices;
+        row["unit_devices"] = z.unit_devices;
+        row["per_device_rate"] = z.per_device_rate;
+        row["per_usd_hour"] = hourly > 0 ? z.per_device_rate / hourly : 0.0;
+        row["per_kw"] = per_device_kw > 0 ? z.per_device_rate / per_device_kw : 0.0;
+        row["layout"] = z.layout;
+        row["precision"] = z.precision;
+        if (training) {
+          row["mfu"] = z.mfu;
+          row["days"] = z.days;
+        } else {
+          row["ttft_ms"] = z.ttft_ms;
+          row["tpot_ms"] = z.tpot_ms;
+        }
+      } else {
+        row["why_not"] = z.why_not;
+      }
+      rows.push_back(std::move(row));
+    }
+    workloads.push_back(nlohmann::json{
+        {"name", dem.name},
+        {"kind", training ? "training" : "inference"},
+        {"description", dem.description +
+                            " — per $·h: throughput per device-hour of ownership (price + levy over the "
+                            "horizon, plus energy)"},
+        {"metric", training ? "tokens/s per device" : "output tokens/s per device"},
+        {"rows", std::move(rows)}});
+  }
+  return nlohmann::json{{"workloads", std::move(workloads)}};
+}
+
+Result<Report> build_report(const std::filesystem::path& file, const Catalog& catalog,
+                            const ReportOptions& options) {
+  auto say = [&](const std::string& line) {
+    if (options.progress) options.progress(line);
+  };
+  say("sizing demand on every candidate type with the estimator...");
+  auto sc = load_plan_scenario(file, catalog, options.overrides);
+  if (!sc) return std::unexpected(sc.error());
+  const PlanProblem& p = sc->problem;
+  say(fmt::format("solving the plan ({} types, {} sites, {} demand items, {} supply scenarios)...",
+                  p.types.size(), p.sites.size(), p.demands.size(), p.scenarios.size()));
+  auto plan = solve_plan(p, options.plan);
+  if (!plan) return std::unexpected(plan.error());
+
+  Report out;
+  nlohmann::json& doc = out.doc;
+  doc["title"] = p.name.empty() ? "suanli procurement report" : p.name;
+  doc["scenario"] = file.string();
+  doc["description"] = sc->description;
+  doc["generated_by"] = "suanli 0.1.0";
+  nlohmann::json accels = nlohmann::json::array();
+  for (const PlanType& t : p.types) accels.push_back({{"id", t.id}, {"name", t.name}, {"origin", t.origin}});
+  doc["accelerators"] = std::move(accels);
+  if (p.policy.domestic_share_min) doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
+  doc["comparison"] = comparison_json(*sc, catalog);
+  doc["plan"] = nlohmann::json::parse(plan_result_json(p, *plan).dump());
+  std::vector<std::string> unverified;
+  for (const PlanType& t : p.types)
+    if (!t.unverified.empty())
+      unverified.push_back(fmt::format("{}: {} from unverified catalog figures", t.id, fmt::join(t.unverified, ", ")));
+  doc["unverified"] = unverified;
+
+  const std::vector<PlanSweep>& sweeps = options.sweeps.empty() ? sc->report_sweeps : options.sweeps;
+  std::string sweep_summary;
+  if (!sweeps.empty()) {
+    // One sweep per key (the frontier along each axis), not the full grid.
+    nlohmann::json all = nlohmann::json::array();
+    for (const PlanSweep& s : sweeps) {
+      say(fmt::format("sweep {} over {} values...", s.key, s.values.size()));
+      auto r = run_sweep(file, catalog, options.overrides, {s}, options.plan);
+      if (!r) return std::unexpected(r.error());
+      all.push_back(nlohmann::json::parse(sweep_json(*r).dump()));
+      sweep_summary += fmt::format("\nSweep {}\n{}", s.key, sweep_text(*r));
+    }
+    doc["sweep"] = all.front();
+    doc["sweeps"] = std::move(all);
+  }
+  std::string sim_summary;
+  if (options.simulate && plan->status != PlanStatus::kInfeasible) {
+    PlanSimulationOptions so;
+    so.year = options.simulate_year;
+    so.seed = sc->seed;
+    so.days = sc->simulation_days;
+    say(fmt::format("simulating the planned fleet of year {} for {:.0f} days (seed {})...", so.year, so.days,
+                    so.seed));
+    auto sim = simulate_plan(*sc, *plan, catalog, so);
+    if (!sim) return std::unexpected(sim.error());
+    doc["simulation"] = *sim;
+    const nlohmann::json& sm = *sim;
+    sim_summary = fmt::format(
+        "\nSimulation of the year-{} fleet ({:.0f} days, seed {}): {} jobs, {} finished, {} audit "
+        "violations; mean JCT {:.1f} h, p95 {:.1f} h; domestic share min {:.1f}%\n",
+        so.year, so.days, so.seed, sm.value("jobs", 0), sm.value("finished", 0), sm.value("audit_violations", 0),
+        sm["summary"].value("mean_jct_h", 0.0), sm["summary"].value("p95_jct_h", 0.0),
+        sm["summary"].value("domestic_share_min", 0.0) * 100);
+  }
+  std::vector<std::string> summary;
+  summary.push_back(fmt::format("Plan status: {} ({:.2f} s, gap {:.2g})", plan_status_name(plan->status),
+                                plan->solve_time_s, plan->gap));
+  if (plan->status != PlanStatus::kInfeasible) {
+    summary.push_back(fmt::format("Total discounted cost: {:.1f} M USD over {} years", plan->objective_usd / 1e6, p.years));
+    summary.push_back(fmt::format("Domestic share (minimum over the years): {:.1f}%", plan->domestic_share * 100));
+    for (const PolicyCost& c : plan->policy_costs)
+      if (c.status_without != PlanStatus::kInfeasible)
+        summary.push_back(fmt::format("Policy {} costs {:+.1f} M USD ({:+.1f}%)", c.policy, c.delta_usd / 1e6, c.delta_pct));
+  }
+  doc["summary"] = summary;
+  out.summary = plan_result_text(p, *plan) + sweep_summary + sim_summary;
+  return out;
+}
+
+}  // namespace suanli

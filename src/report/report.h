@@ -1,0 +1,43 @@
+// `suanli report`: the buyer's story for one plan scenario as a document
+// (JSON) that html_report.h renders into one self-contained HTML file:
+// accelerator comparison for the scenario's workloads, the plan with its
+// cost breakdown, binding constraints and policy prices, the sweep
+// frontier, and a simulation of the planned fleet; plus a plain-text
+// summary.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "plan/plan_scenario.h"
+#include "plan/planner.h"
+
+namespace suanli {
+
+struct ReportOptions {
+  std::vector<PlanOverride> overrides;
+  std::vector<PlanSweep> sweeps;  // empty: the scenario's [[report.sweep]]
+  PlanOptions plan;
+  bool simulate = true;
+  int simulate_year = 1;
+  std::function<void(std::string_view)> progress;  // one line per step
+};
+
+struct Report {
+  nlohmann::json doc;
+  std::string summary;  // plain text, for stdout
+};
+
+Result<Report> build_report(const std::filesystem::path& scenario_file, const Catalog& catalog,
+                            const ReportOptions& options);
+
+// The comparison section alone (from the scenario's sizing).
+nlohmann::json comparison_json(const PlanScenario& scenario, const Catalog& catalog);
+
+}  // namespace suanli

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Opens a `suanli report` HTML file in headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core from web/node_modules) and
+// checks that it is a working, offline page:
+//   - every <canvas data-chart> has a size and painted (non-transparent) pixels;
+//   - the page asks for nothing but its own file (any other request is blocked
+//     and fails the test), no request fails, no console error, no page error;
+//   - the charts named by --expect-charts are all there.
+// It writes a full-page screenshot (the test artefact) either way.
+//
+//   node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]
+//
+// Exit 0: all good (one line per chart); 1: a check failed (with the reason);
+// 2: bad usage; 77: cannot run here (no Chromium or no playwright-core; run
+// `make deps`) — CTest reports that as skipped.
+// SUANLI_CHROMIUM overrides the browser path.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const SKIP = 77;
+const MIN_PAINTED = 100;  // non-transparent pixels a drawn chart has at least
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function usage(msg) {
+  console.error(`report_render: ${msg}`);
+  console.error('usage: node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]');
+  process.exit(2);
+}
+
+const positional = [];
+let expected = [];
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; ++i) {
+  if (argv[i] === '--expect-charts') {
+    if (i + 1 >= argv.length) usage('--expect-charts needs a list');
+    expected = argv[++i].split(',').map((s) => s.trim()).filter(Boolean);
+  } else if (argv[i].startsWith('--expect-charts=')) {
+    expected = argv[i].slice('--expect-charts='.length).split(',').map((s) => s.trim()).filter(Boolean);
+  } else if (argv[i].startsWith('--')) {
+    usage(`unknown option ${argv[i]}`);
+  } else {
+    positional.push(argv[i]);
+  }
+}
+if (positional.length !== 2) usage('need REPORT.html and SCREENSHOT.png');
+const reportPath = resolve(positional[0]);
+const screenshotPath = resolve(positional[1]);
+if (!existsSync(reportPath) || !statSync(reportPath).isFile()) {
+  console.error(`report_render: FAIL: ${reportPath} does not exist`);
+  process.exit(1);
+}
+
+const executablePath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(executablePath)) {
+  console.log(`report_render: SKIPPED: no Chromium at ${executablePath} (Debian package chromium; run \`make deps\`)`);
+  process.exit(SKIP);
+}
+let chromium;
+try {
+  const require = createRequire(join(repo, 'web', 'package.json'));
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.log(`report_render: SKIPPED: playwright-core is not installed in ${join(repo, 'web', 'node_modules')} ` +
+              `(run \`make deps\` or \`npm ci --prefix web\`): ${e.message}`);
+  process.exit(SKIP);
+}
+
+const failures = [];
+const blocked = [];
+const failedRequests = [];
+const consoleErrors = [];
+const reportUrl = pathToFileURL(reportPath).href;
+const userDataDir = mkdtempSync(join(tmpdir(), 'suanli-chromium-'));
+let context;
+
+// A hard stop, so a hung browser cannot hold CTest until its timeout.
+const watchdog = setTimeout(() => {
+  console.error('report_render: FAIL: timed out after 120 s');
+  try { rmSync(userDataDir, { recursive: true, force: true }); } catch {}
+  process.exit(1);
+}, 120_000);
+
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           '--disable-dev-shm-usage'],
+    viewport: { width: 1200, height: 900 },
+    deviceScaleFactor: 1,
+    offline: true,
+    timeout: 60_000,
+  });
+  // Only the report itself may be loaded: anything else is an external URL.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url === reportUrl || url.startsWith('data:') || url.startsWith('blob:') || url.startsWith('about:')) {
+      return route.continue();
+    }
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+  page.on('requestfailed', (req) => {
+    failedRequests.push(`${req.url()} (${req.failure()?.errorText ?? 'failed'})`);
+  });
+
+  await page.goto(reportUrl, { waitUntil: 'load', timeout: 60_000 });
+  // Charts draw synchronously (no animation); one frame for layout to settle.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+  const charts = await page.evaluate(() => {
+    return Array.from(document.querySelectorAll('canvas[data-chart]')).map((c) => {
+      const r = { name: c.getAttribute('data-chart'), width: c.width, height: c.height,
+                  cssWidth: c.clientWidth, cssHeight: c.clientHeight,
+                  rendered: c.getAttribute('data-rendered') === 'true', painted: 0, error: '' };
+      try {
+        if (c.width > 0 && c.height > 0) {
+          const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) ++r.painted;
+        }
+      } catch (e) {
+        r.error = String(e);
+      }
+      return r;
+    });
+  });
+
+  if (charts.length === 0) failures.push('the page has no canvas[data-chart]');
+  for (const c of charts) {
+    if (c.error) failures.push(`chart ${c.name}: cannot read pixels: ${c.error}`);
+    else if (c.width === 0 || c.height === 0 || c.cssWidth === 0 || c.cssHeight === 0)
+      failures.push(`chart ${c.name}: zero size (${c.cssWidth}x${c.cssHeight})`);
+    else if (!c.rendered) failures.push(`chart ${c.name}: not drawn (no data-rendered mark)`);
+    else if (c.painted <= MIN_PAINTED) failures.push(`chart ${c.name}: blank (${c.painted} painted pixels)`);
+    console.log(`chart ${c.name}: ${c.painted} painted pixels (${c.cssWidth}x${c.cssHeight})`);
+  }
+  const present = new Set(charts.map((c) => c.name));
+  for (const name of expected) if (!present.has(name)) failures.push(`expected chart ${name} is missing`);
+
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  console.log(`screenshot: ${screenshotPath}`);
+} catch (e) {
+  failures.push(`browser: ${e.message}`);
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+  clearTimeout(watchdog);
+}
+
+for (const url of blocked) failures.push(`external request blocked: ${url}`);
+for (const r of failedRequests) if (!blocked.some((b) => r.startsWith(b))) failures.push(`request failed: ${r}`);
+for (const m of consoleErrors) failures.push(`console error: ${m}`);
+
+if (failures.length > 0) {
+  for (const f of failures) console.error(`report_render: FAIL: ${f}`);
+  process.exit(1);
+}
+console.log(`report_render: OK: ${reportPath}`);
