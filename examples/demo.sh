@@ -39,5 +39,12 @@ echo "The same month with FIFO + first-fit placement (type-blind):"
 
 section "How far to trust it: the estimator against published measurements"
 "$suanli" validate | tail -n 2
+
+section "What to buy for 2027: the H200's return as a procurement plan (examples/plan-2027-h200-return.toml)"
+echo "H200 with the 25% levy vs Ascend 910B/910C, MLU590, Kunlunxin P800, MTT S5000 and H20, under a"
+echo "50% domestic-share rule, sensitive data on domestic chips, and two risks: a US supply cut after"
+echo "2027 and a ban on running NVIDIA parts. Demand sized per chip by the estimator; MILP by CBC."
+report="${SUANLI_REPORT:-$PWD/build/plan-2027-h200-return.html}"
+"$suanli" report "$here/plan-2027-h200-return.toml" --out "$report" --quiet
 echo
 echo "More: suanli --help · suanli validate · suanli catalog · suanli estimate infer --help"
