@@ -61,9 +61,9 @@ int run_plan(Context& ctx, const PlanState& s) {
     auto result = run_sweep(s.scenario, **catalog, overrides, sweeps, options,
                             [&](int done, int total, const SweepPoint& p) {
                               if (s.quiet) return;
-                              ctx.err() << fmt::format("sweep {}/{}: {} {}\n", done, total,
-                                                       fmt::join(p.values, " "),
-                                                       p.error.empty() ? plan_status_name(p.status) : "error");
+                              ctx.err() << fmt::format(
+                                  "sweep {}/{}: {} {}\n", done, total, fmt::join(p.values, " "),
+                                  p.error.empty() ? plan_status_name(p.status) : "error");
                             });
     if (!result) return ctx.report(result.error());
     if (!s.csv.empty()) {
@@ -83,9 +83,10 @@ int run_plan(Context& ctx, const PlanState& s) {
   auto scenario = load_plan_scenario(s.scenario, **catalog, overrides);
   if (!scenario) return ctx.report(scenario.error());
   if (!s.quiet)
-    ctx.err() << fmt::format("solving ({} types, {} sites, {} demand items, {} supply scenarios)...\n",
-                             scenario->problem.types.size(), scenario->problem.sites.size(),
-                             scenario->problem.demands.size(), scenario->problem.scenarios.size());
+    ctx.err() << fmt::format(
+        "solving ({} types, {} sites, {} demand items, {} supply scenarios)...\n",
+        scenario->problem.types.size(), scenario->problem.sites.size(),
+        scenario->problem.demands.size(), scenario->problem.scenarios.size());
   auto result = solve_plan(scenario->problem, options);
   if (!result) return ctx.report(result.error());
   if (s.json) {
@@ -106,7 +107,8 @@ void register_plan(CLI::App& app, Context& ctx) {
       "plan",
       "Procurement plan (docs/plan-format.md, docs/plan-model.md): what to buy, where and when, "
       "at least discounted cost, under budget, power, racks, supply caps, the domestic-share rule, "
-      "sensitive-data rules and supply-cut scenarios; solved to proven optimality with COIN-OR CBC. "
+      "sensitive-data rules and supply-cut scenarios; solved to proven optimality with COIN-OR "
+      "CBC. "
       "Prints the binding constraints with measured marginal prices and the price of each policy "
       "(re-solved without it); an infeasible plan names an irreducible set of conflicting "
       "constraints (exit 2)");
@@ -115,17 +117,22 @@ void register_plan(CLI::App& app, Context& ctx) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", state->sets,
                   "Override a scenario key, e.g. --set candidate.h200-sxm.levy=0.5 (repeatable)");
-  cmd->add_option("--sweep", state->sweeps,
-                  "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
-                  "repeat for a grid");
+  cmd->add_option(
+      "--sweep", state->sweeps,
+      "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
+      "repeat for a grid");
   cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV");
   cmd->add_option("--time-limit", state->time_limit_s, "Seconds per solve (default 60)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--gap", state->gap, "Relative optimality gap proven before stopping (default 1e-3 = 0.1%; 0 = exact)")
+  cmd->add_option("--gap", state->gap,
+                  "Relative optimality gap proven before stopping (default 1e-3 = 0.1%; 0 = exact)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-policy-costs", state->no_policy_costs, "Skip re-solving without each policy");
-  cmd->add_flag("--no-prices", state->no_prices, "Skip measuring marginal prices of binding limits");
-  cmd->add_option("--write-mps", state->mps, "Write the main model as an MPS file (for other solvers)");
+  cmd->add_flag("--no-prices", state->no_prices,
+                "Skip measuring marginal prices of binding limits");
+  cmd->add_option(
+      "--write-mps", state->mps,
+      "Write the main model in MPS format (for other solvers; CBC gzips it: FILE.mps.gz)");
   cmd->add_flag("--solver-log", state->solver_log, "Show CBC's log (not with --json)");
   cmd->add_flag("--json", state->json, "Print JSON");
   cmd->add_flag("--quiet", state->quiet, "No progress messages on stderr");

@@ -59,13 +59,16 @@ int run_report(Context& ctx, const ReportState& s) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, s.out, ec);
-  if (ec) return ctx.report(Error{ErrorCode::kIo, fmt::format("cannot write {}: {}", s.out, ec.message())});
+  if (ec)
+    return ctx.report(
+        Error{ErrorCode::kIo, fmt::format("cannot write {}: {}", s.out, ec.message())});
   if (s.json) {
     ctx.out() << report->doc.dump(2) << "\n";
   } else {
     ctx.out() << report->summary;
-    ctx.out() << fmt::format("\nReport written to {} ({:.0f} KB, self-contained: open it in any browser)\n",
-                             std::filesystem::absolute(s.out).string(), html.size() / 1024.0);
+    ctx.out() << fmt::format(
+        "\nReport written to {} ({:.0f} KB, self-contained: open it in any browser)\n",
+        std::filesystem::absolute(s.out).string(), html.size() / 1024.0);
   }
   return kExitOk;
 }
@@ -84,7 +87,8 @@ void register_report(CLI::App& app, Context& ctx) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", state->out, "HTML file to write (default report.html)");
-  cmd->add_option("--set", state->sets, "Override a scenario key (repeatable), as in `suanli plan`");
+  cmd->add_option("--set", state->sets,
+                  "Override a scenario key (repeatable), as in `suanli plan`");
   cmd->add_option("--sweep", state->sweeps,
                   "Sweep key=v1,v2,... (repeatable; default: the scenario's [[report.sweep]])");
   cmd->add_option("--year", state->year, "Plan year whose fleet is simulated (default 1)")
@@ -94,7 +98,8 @@ void register_report(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", state->json, "Print the report document as JSON instead of the summary");
   cmd->add_flag("--quiet", state->quiet, "No progress messages on stderr");
-  cmd->callback([&ctx, state] { ctx.action() = [&ctx, state] { return run_report(ctx, *state); }; });
+  cmd->callback(
+      [&ctx, state] { ctx.action() = [&ctx, state] { return run_report(ctx, *state); }; });
 }
 
 }  // namespace suanli::app

@@ -5,11 +5,11 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
 #include <coin/CbcModel.hpp>
 #include <coin/CbcSolver.hpp>
 #include <coin/CoinPackedMatrix.hpp>
 #include <coin/OsiClpSolverInterface.hpp>
-#include <fmt/format.h>
 
 namespace suanli {
 
@@ -42,13 +42,6 @@ namespace {
 
 int no_callback(CbcModel* /*model*/, int /*where*/) { return 0; }
 
-// 12 significant digits, as an MPS file keeps them.
-double round12(double v) {
-  if (v == 0 || !std::isfinite(v)) return v;
-  const double scale = std::pow(10.0, 11 - std::floor(std::log10(std::abs(v))));
-  return std::round(v * scale) / scale;
-}
-
 double clamp_infinity(double v, double inf) {
   if (v == HUGE_VAL) return inf;
   if (v == -HUGE_VAL) return -inf;
@@ -73,20 +66,18 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
     for (const MilpTerm& t : model.rows_[r]) {
       if (t.coef == 0) continue;
       idx.push_back(t.col);
-      val.push_back(round12(t.coef));
+      val.push_back(t.coef);
     }
     matrix.appendRow(static_cast<int>(idx.size()), idx.data(), val.data());
-    row_lb.push_back(clamp_infinity(round12(model.row_lb_[r]), inf));
-    row_ub.push_back(clamp_infinity(round12(model.row_ub_[r]), inf));
+    row_lb.push_back(clamp_infinity(model.row_lb_[r], inf));
+    row_ub.push_back(clamp_infinity(model.row_ub_[r], inf));
   }
   std::vector<double> col_lb(n), col_ub(n), cost(model.cost_);
-  for (double& c : cost) c = round12(c);
   for (int c = 0; c < n; ++c) {
     col_lb[c] = clamp_infinity(model.col_lb_[c], inf);
     col_ub[c] = clamp_infinity(model.col_ub_[c], inf);
   }
   if (options.first_solution) std::fill(cost.begin(), cost.end(), 0.0);
-  matrix.reverseOrdering();  // column-ordered, as CBC reads MPS files
   solver.loadProblem(matrix, col_lb.data(), col_ub.data(), cost.data(), row_lb.data(),
                      row_ub.data());
   for (int c = 0; c < n; ++c)
@@ -105,8 +96,9 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   const std::string seconds = fmt::format("{}", options.time_limit_s);
   const std::string gap = fmt::format("{}", options.relative_gap);
   const char* log = options.log ? "1" : "0";
-  std::vector<const char*> argv = {"suanli", "-log",   log,         "-slog", "0",
-                                   "-sec",   seconds.c_str(), "-ratio", gap.c_str()};
+  std::vector<const char*> argv = {"suanli",    "-log",    log,    "-slog",         "0",
+                                   "-timeMode", "elapsed", "-sec", seconds.c_str(), "-ratio",
+                                   gap.c_str()};
   if (options.first_solution) {
     argv.push_back("-maxSol");
     argv.push_back("1");
@@ -126,14 +118,14 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
     out.best_bound = cbc.getBestPossibleObjValue();
     const bool proven = cbc.isProvenOptimal() && !cbc.isSecondsLimitReached();
     out.status = proven || options.first_solution ? MilpStatus::kOptimal : MilpStatus::kFeasible;
-  } else if (cbc.isProvenInfeasible() || (cbc.isProvenOptimal() && best == nullptr) ||
-             (!cbc.isSecondsLimitReached() && !cbc.isNodeLimitReached())) {
+  } else if (cbc.isProvenInfeasible() || cbc.status() == 0) {
+    // status 0: the search finished (presolve or branch and bound) without
+    // a solution. Any other stop (time, nodes, difficulties) proves nothing.
     out.status = MilpStatus::kInfeasible;
   } else {
     out.status = MilpStatus::kUnknown;
   }
-  out.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

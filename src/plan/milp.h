@@ -14,7 +14,6 @@ struct MilpTerm {
   double coef = 0;
 };
 
-
 enum class MilpStatus {
   kOptimal,     // proven within the gap
   kFeasible,    // a solution, not proven optimal (time limit)

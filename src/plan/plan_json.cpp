@@ -20,9 +20,7 @@ std::string money(double usd) {
   return fmt::format("{:.0f}", usd);
 }
 
-std::string marked(const PlanType& t) {
-  return t.unverified.empty() ? t.id : t.id + "?";
-}
+std::string marked(const PlanType& t) { return t.unverified.empty() ? t.id : t.id + "?"; }
 
 }  // namespace
 
@@ -33,12 +31,9 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   j["solve_time_s"] = r.solve_time_s;
   j["total_time_s"] = r.total_time_s;
   j["gap"] = r.gap;
-  j["model"] = Json{{"variables", r.variables},
-                    {"integer_variables", r.integer_variables},
-                    {"constraints", r.constraints},
-                    {"years", p.years},
-                    {"types", p.types.size()},
-                    {"sites", p.sites.size()},
+  j["model"] = Json{{"variables", r.variables},       {"integer_variables", r.integer_variables},
+                    {"constraints", r.constraints},   {"years", p.years},
+                    {"types", p.types.size()},        {"sites", p.sites.size()},
                     {"scenarios", p.scenarios.size()}};
   if (!r.note.empty()) j["note"] = r.note;
   Json purchases = Json::array();
@@ -55,7 +50,8 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   j["purchases"] = std::move(purchases);
   Json rentals = Json::array();
   for (const PlanResult::Rental& x : r.rentals)
-    rentals.push_back(Json{{"accelerator", p.types[x.type].id}, {"year", x.year}, {"devices", x.devices}});
+    rentals.push_back(
+        Json{{"accelerator", p.types[x.type].id}, {"year", x.year}, {"devices", x.devices}});
   j["rentals"] = std::move(rentals);
   j["cost"] = Json{{"capex_usd", r.cost.capex_usd},
                    {"power_usd", r.cost.power_usd},
@@ -68,9 +64,10 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   if (p.policy.domestic_share_min) j["domestic_share_min"] = *p.policy.domestic_share_min;
   Json binding = Json::array();
   for (const BindingConstraint& b : r.binding) {
-    Json e{{"name", b.name}, {"kind", b.kind}, {"detail", b.detail}, {"limit", b.limit},
+    Json e{{"name", b.name},   {"kind", b.kind}, {"detail", b.detail}, {"limit", b.limit},
            {"slack", b.slack}, {"unit", b.unit}, {"step", b.step}};
-    e["marginal_usd_per_unit"] = b.marginal_usd_per_unit ? Json(*b.marginal_usd_per_unit) : Json(nullptr);
+    e["marginal_usd_per_unit"] =
+        b.marginal_usd_per_unit ? Json(*b.marginal_usd_per_unit) : Json(nullptr);
     binding.push_back(std::move(e));
   }
   j["binding_constraints"] = std::move(binding);
@@ -89,8 +86,10 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
     const PlanDemand& d = p.demands[o.demand];
     Json alloc = Json::array();
     for (const PlanAllocation& a : o.allocations)
-      alloc.push_back(Json{{"accelerator", p.types[a.type].id}, {"year", a.year},
-                           {"fraction", a.fraction}, {"devices", a.devices}});
+      alloc.push_back(Json{{"accelerator", p.types[a.type].id},
+                           {"year", a.year},
+                           {"fraction", a.fraction},
+                           {"devices", a.devices}});
     Json shortfall = Json::object();
     for (std::size_t k = 0; k < p.scenarios.size(); ++k)
       if (p.scenarios[k].any_cut()) shortfall[p.scenarios[k].name] = o.worst_shortfall[k];
@@ -107,9 +106,12 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   j["demands"] = std::move(demands);
   Json use = Json::array();
   for (const TypeYearUse& u : r.use)
-    use.push_back(Json{{"accelerator", p.types[u.type].id}, {"year", u.year},
-                       {"owned_devices", u.owned_devices}, {"rented_devices", u.rented_devices},
-                       {"used_devices", u.used_devices}, {"utilisation", u.utilisation()}});
+    use.push_back(Json{{"accelerator", p.types[u.type].id},
+                       {"year", u.year},
+                       {"owned_devices", u.owned_devices},
+                       {"rented_devices", u.rented_devices},
+                       {"used_devices", u.used_devices},
+                       {"utilisation", u.utilisation()}});
   j["utilisation"] = std::move(use);
   Json conflicts = Json::array();
   for (const Conflict& c : r.conflicts)
@@ -125,33 +127,39 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
 
 std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
   std::string out;
-  out += fmt::format("Plan {}: {} over {} year(s), {} types x {} sites, {} supply scenarios\n", p.name,
-                     plan_status_name(r.status), p.years, p.types.size(), p.sites.size(),
+  out += fmt::format("Plan {}: {} over {} year(s), {} types x {} sites, {} supply scenarios\n",
+                     p.name, plan_status_name(r.status), p.years, p.types.size(), p.sites.size(),
                      p.scenarios.size());
-  out += fmt::format("MILP: {} variables ({} integer), {} constraints; solved in {:.2f} s (gap {:.2g}); "
-                     "{:.2f} s with policy costs and prices\n",
-                     r.variables, r.integer_variables, r.constraints, r.solve_time_s, r.gap, r.total_time_s);
+  out += fmt::format(
+      "MILP: {} variables ({} integer), {} constraints; solved in {:.2f} s (gap {:.2g}); "
+      "{:.2f} s with policy costs and prices\n",
+      r.variables, r.integer_variables, r.constraints, r.solve_time_s, r.gap, r.total_time_s);
   if (r.status == PlanStatus::kInfeasible) {
     if (!r.note.empty()) out += "  " + r.note + "\n";
     if (!r.conflicts.empty()) {
-      out += "No plan meets all of these at once (dropping any one of them makes a plan possible):\n";
+      out +=
+          "These constraints cannot all hold together, even with every other item and limit set\n"
+          "aside; without any one of them the rest of this set can be met (other conflicts may\n"
+          "remain once this one is resolved):\n";
       for (const Conflict& c : r.conflicts) out += fmt::format("  - {}: {}\n", c.name, c.detail);
     }
     return out;
   }
-  out += fmt::format("Total cost {} USD (discounted at {:.1f}%/year): capex {}, levies {}, energy {}, "
-                     "rental {}, expected shortfall {}\n",
-                     money(r.objective_usd), p.discount_rate * 100, money(r.cost.capex_usd),
-                     money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.rental_usd),
-                     money(r.cost.expected_shortfall_usd));
+  out += fmt::format(
+      "Total cost {} USD (discounted at {:.1f}%/year): capex {}, levies {}, energy {}, "
+      "rental {}, expected shortfall {}\n",
+      money(r.objective_usd), p.discount_rate * 100, money(r.cost.capex_usd),
+      money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.rental_usd),
+      money(r.cost.expected_shortfall_usd));
   std::string shares;
   for (std::size_t y = 0; y < r.domestic_share_by_year.size(); ++y)
     shares += fmt::format("{}y{} {:.1f}%", y ? ", " : "", y + 1, r.domestic_share_by_year[y] * 100);
-  out += fmt::format("Domestic share of {}: {}{}\n",
-                     p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices", shares,
-                     p.policy.domestic_share_min
-                         ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
-                         : "");
+  out +=
+      fmt::format("Domestic share of {}: {}{}\n",
+                  p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices", shares,
+                  p.policy.domestic_share_min
+                      ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
+                      : "");
   out += "\nPurchases\n";
   TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"});
   buy.set_right_aligned({0, 4, 5});
@@ -159,28 +167,33 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
     buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin,
                  p.sites[x.site].name, std::to_string(x.nodes), std::to_string(x.devices)});
   for (const PlanResult::Rental& x : r.rentals)
-    buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin, "(rented)", "",
-                 fmt::format("{:.0f}", x.devices)});
-  out += r.purchases.empty() && r.rentals.empty() ? "  none: the existing fleet suffices\n" : buy.render();
+    buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin,
+                 "(rented)", "", fmt::format("{:.0f}", x.devices)});
+  out += r.purchases.empty() && r.rentals.empty() ? "  none: the existing fleet suffices\n"
+                                                  : buy.render();
   out += "\nDemand\n";
   TextTable dem({"item", "kind", "served on (year: devices)"});
   for (const DemandOutcome& o : r.demands) {
     const PlanDemand& d = p.demands[o.demand];
     std::string served;
     for (const PlanAllocation& a : o.allocations)
-      served += fmt::format("{}y{} {} {:.0f}", served.empty() ? "" : ", ", a.year, p.types[a.type].id, a.devices);
+      served += fmt::format("{}y{} {} {:.0f}", served.empty() ? "" : ", ", a.year,
+                            p.types[a.type].id, a.devices);
     dem.add_row({d.name + (d.core ? " (core)" : "") + (d.sensitive ? " (sensitive)" : ""),
                  d.kind == DemandKind::kTraining ? "training" : "inference", served});
   }
   out += dem.render();
   if (!r.binding.empty()) {
-    out += "\nBinding constraints (marginal: objective saved per unit of relaxation, measured by re-solving)\n";
+    out +=
+        "\nBinding constraints (marginal: objective saved per unit of relaxation, measured by "
+        "re-solving)\n";
     TextTable bind({"constraint", "limit", "marginal", "per"});
     bind.set_right_aligned({2});
     for (const BindingConstraint& b : r.binding)
-      bind.add_row({b.name, b.detail,
-                    b.marginal_usd_per_unit ? fmt::format("{:.4g} USD", *b.marginal_usd_per_unit) : "-",
-                    b.unit});
+      bind.add_row(
+          {b.name, b.detail,
+           b.marginal_usd_per_unit ? fmt::format("{:.4g} USD", *b.marginal_usd_per_unit) : "-",
+           b.unit});
     out += bind.render();
   }
   if (!r.policy_costs.empty()) {
@@ -193,7 +206,8 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
       else if (std::abs(c.delta_usd) <= c.tolerance_usd)
         pol.add_row({c.policy, c.detail, "~0 USD", "~0%", money(c.tolerance_usd)});
       else
-        pol.add_row({c.policy, c.detail, fmt::format("{}{} USD", c.delta_usd >= 0 ? "+" : "", money(c.delta_usd)),
+        pol.add_row({c.policy, c.detail,
+                     fmt::format("{}{} USD", c.delta_usd >= 0 ? "+" : "", money(c.delta_usd)),
                      fmt::format("{:+.1f}%", c.delta_pct), money(c.tolerance_usd)});
     }
     out += pol.render();
@@ -202,8 +216,9 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
   bool any_unverified = false;
   for (const PlanType& t : p.types) any_unverified |= !t.unverified.empty();
   if (any_unverified)
-    out += "? = the price, power or speed of this type uses unverified catalog figures "
-           "(`suanli catalog show ID`)\n";
+    out +=
+        "? = the price, power or speed of this type uses unverified catalog figures "
+        "(`suanli catalog show ID`)\n";
   return out;
 }
 

@@ -23,12 +23,12 @@ struct PlanType {
   std::string name;  // display name
   std::string origin;
   bool domestic = false;
-  int node_devices = 8;            // devices per node (the unit of purchase)
-  double node_price_usd = 0;       // per node, before levies
-  double levy_fraction = 0;        // surcharge on the price, e.g. 0.25
-  double node_power_kw = 0;        // IT power per node at full load (TDP x devices x overhead)
-  double compute_per_device = 0;   // dense BF16 TFLOPS: the domestic-share measure
-  double nodes_per_rack = 4;       // rack space: racks used = nodes / nodes_per_rack
+  int node_devices = 8;           // devices per node (the unit of purchase)
+  double node_price_usd = 0;      // per node, before levies
+  double levy_fraction = 0;       // surcharge on the price, e.g. 0.25
+  double node_power_kw = 0;       // IT power per node at full load (TDP x devices x overhead)
+  double compute_per_device = 0;  // dense BF16 TFLOPS: the domestic-share measure
+  double nodes_per_rack = 4;      // rack space: racks used = nodes / nodes_per_rack
   // Per plan year (size == PlanProblem::years): most devices that can be
   // delivered that year; kNoLimit when unlimited.
   std::vector<double> supply_cap_devices;
@@ -108,8 +108,8 @@ struct PlanPolicy {
 struct PlanProblem {
   std::string name;
   int years = 3;
-  double discount_rate = 0.0;      // per year; costs in year y are divided by (1+r)^(y-1)
-  double power_load_factor = 0.8;  // average draw / full load, for energy cost
+  double discount_rate = 0.0;        // per year; costs in year y are divided by (1+r)^(y-1)
+  double power_load_factor = 0.8;    // average draw / full load, for energy cost
   std::optional<double> budget_usd;  // purchases + levies, undiscounted
   std::vector<PlanType> types;
   std::vector<PlanSite> sites;

@@ -16,8 +16,8 @@
 
 #include <toml++/toml.h>
 
-#include "catalog/catalog.h"
 #include "catalog/accelerator.h"
+#include "catalog/catalog.h"
 #include "plan/plan_problem.h"
 #include "sched/job.h"
 #include "util/error.h"
@@ -54,12 +54,12 @@ struct SizingDetail {
   // Training: tokens/s per device at that gang; inference: output tokens/s
   // per device under the SLO.
   double per_device_rate = 0;
-  double mfu = 0;        // training only
-  double days = 0;       // training: time to train on the gang
-  double ttft_ms = 0;    // inference only
-  double tpot_ms = 0;    // inference only
+  double mfu = 0;      // training only
+  double days = 0;     // training: time to train on the gang
+  double ttft_ms = 0;  // inference only
+  double tpot_ms = 0;  // inference only
   std::string precision;
-  std::string layout;    // e.g. "TP8 PP4 DP16" or "TP4 x 2 instances"
+  std::string layout;  // e.g. "TP8 PP4 DP16" or "TP4 x 2 instances"
 };
 
 // A TOML key (dotted; an array-of-tables segment selects the element whose
@@ -82,8 +82,8 @@ struct PlanScenario {
   // problem.demands lists training items first, then inference, in file order.
   std::vector<PlanTraining> training;
   std::vector<PlanInference> inference;
-  std::vector<Sensitivity> sensitivity;   // per demand item
-  std::vector<std::string> demand_tenant;  // per demand item
+  std::vector<Sensitivity> sensitivity;           // per demand item
+  std::vector<std::string> demand_tenant;         // per demand item
   std::vector<std::vector<SizingDetail>> sizing;  // [demand][type]
   std::vector<PlanSweep> report_sweeps;           // [[report.sweep]]
   std::uint64_t seed = 42;                        // for the report's simulation

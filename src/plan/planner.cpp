@@ -22,9 +22,12 @@ namespace suanli {
 
 std::string_view plan_status_name(PlanStatus s) {
   switch (s) {
-    case PlanStatus::kOptimal: return "optimal";
-    case PlanStatus::kFeasible: return "feasible";
-    case PlanStatus::kInfeasible: return "infeasible";
+    case PlanStatus::kOptimal:
+      return "optimal";
+    case PlanStatus::kFeasible:
+      return "feasible";
+    case PlanStatus::kInfeasible:
+      return "infeasible";
   }
   return "?";
 }
@@ -70,7 +73,7 @@ struct Built {
   std::vector<std::vector<int>> rent;  // [t][y-1]
   // u[d][t][y-1]; a training item's columns are one binary for all its years
   std::vector<std::vector<std::vector<int>>> u;
-  std::vector<int> scenario;                        // k -> problem scenario index
+  std::vector<int> scenario;                          // k -> problem scenario index
   std::vector<std::vector<std::vector<int>>> short_;  // [k][d][y-1]
   std::vector<LimitRow> limits;
   std::vector<double> price_col;  // per col: purchase price part of its cost (x only)
@@ -78,7 +81,7 @@ struct Built {
   std::vector<double> power_col;
   std::vector<double> rent_col;
   std::vector<double> short_col;
-  double constant_power = 0;  // existing nodes' energy
+  double constant_power = 0;                  // existing nodes' energy
   std::vector<std::vector<double>> existing;  // [t][s] nodes
 };
 
@@ -134,7 +137,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
   double df_sum_all = 0;
   for (int y = 1; y <= Y; ++y) df_sum_all += discount(p, y);
   for (int t = 0; t < T; ++t)
-    for (int s = 0; s < S; ++s) b.constant_power += b.existing[t][s] * node_year_energy(t, s) * df_sum_all;
+    for (int s = 0; s < S; ++s)
+      b.constant_power += b.existing[t][s] * node_year_energy(t, s) * df_sum_all;
 
   // Purchases.
   b.x.assign(T, std::vector<std::vector<int>>(S, std::vector<int>(Y, -1)));
@@ -250,7 +254,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
             if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], coef * nd});
         }
         if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], coef});
-        if (!p.types[t].domestic && w > 0) min_foreign_node = std::min(min_foreign_node, share * w * nd);
+        if (!p.types[t].domestic && w > 0)
+          min_foreign_node = std::min(min_foreign_node, share * w * nd);
       }
       LimitRow lim;
       lim.row = m.add_constraint(std::move(terms), -constant, kNoLimit);
@@ -258,9 +263,10 @@ Built build(const PlanProblem& p, const Switches& sw) {
       lim.group = "domestic-share";
       lim.kind = "domestic-share";
       lim.limit = *p.policy.domestic_share_min;
-      lim.detail = fmt::format("domestic share of {} >= {:.0f}% in year {}",
-                               p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices",
-                               lim.limit * 100, y);
+      lim.detail =
+          fmt::format("domestic share of {} >= {:.0f}% in year {}",
+                      p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices",
+                      lim.limit * 100, y);
       lim.unit = "percentage point";
       lim.node_unit = finite(min_foreign_node) ? min_foreign_node : 1e-6;
       lim.step = 5;  // percentage points
@@ -313,7 +319,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
           }
       }
       LimitRow lim;
-      lim.row = m.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
+      lim.row =
+          m.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
       lim.name = rack_name;
       lim.group = rack_name;
       lim.kind = "site-racks";
@@ -399,7 +406,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
           if (sw.relaxed.contains("demand:" + dem.name)) continue;
           if (y < dem.first_year || y > dem.last_year) continue;
           const bool hard = dem.core && robust_on;
-          const bool penalised = mode == RiskMode::kExpected || (mode == RiskMode::kBoth && !dem.core);
+          const bool penalised =
+              mode == RiskMode::kExpected || (mode == RiskMode::kBoth && !dem.core);
           if (!hard && !penalised) continue;
           std::vector<MilpTerm> terms;
           for (int t = 0; t < T; ++t) {
@@ -408,7 +416,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
             terms.push_back({v, 1});
             cap_terms[t].push_back({v, dem.devices[t]});
           }
-          const double pen = penalised ? sc.probability * dem.shortfall_penalty_usd * discount(p, y) : 0;
+          const double pen =
+              penalised ? sc.probability * dem.shortfall_penalty_usd * discount(p, y) : 0;
           const int h = add_col(0, hard ? 0 : 1, pen, false);
           b.short_col[h] = pen;
           b.short_[kk][d][y - 1] = h;
@@ -485,11 +494,14 @@ std::string demand_detail(const PlanProblem& p, int d) {
   const PlanDemand& dem = p.demands[d];
   double best = kNoLimit;
   std::string best_type;
-  for (std::size_t t = 0; t < p.types.size(); ++t)
+  for (std::size_t t = 0; t < p.types.size(); ++t) {
+    // Under the sensitivity rule only domestic types count.
+    if (dem.sensitive && p.policy.sensitive_domestic_only && !p.types[t].domestic) continue;
     if (dem.devices[t] > 0 && dem.devices[t] < best) {
       best = dem.devices[t];
       best_type = p.types[t].id;
     }
+  }
   std::string text = dem.description.empty() ? dem.name : dem.description;
   if (!best_type.empty()) text += fmt::format("; smallest need {:.0f} x {}", best, best_type);
   if (dem.sensitive) text += "; sensitive";
@@ -509,28 +521,37 @@ std::vector<Conflict> conflict_groups(const PlanProblem& p) {
   if (p.policy.risk == RiskMode::kRobust || p.policy.risk == RiskMode::kBoth)
     for (const SupplyScenario& sc : p.scenarios)
       if (sc.any_cut())
-        g.push_back({"robustness:" + sc.name, "policy",
-                     fmt::format("core demand served in scenario '{}' (cut from year {}{})", sc.name,
-                                 sc.from_year, sc.installed_lost ? ", installed devices lost" : "")});
+        g.push_back(
+            {"robustness:" + sc.name, "policy",
+             fmt::format("core demand served in scenario '{}' (cut from year {}{})", sc.name,
+                         sc.from_year, sc.installed_lost ? ", installed devices lost" : "")});
   if (p.policy.domestic_share_min)
-    g.push_back({"domestic-share", "policy",
-                 fmt::format("domestic share >= {:.0f}% every year", *p.policy.domestic_share_min * 100)});
+    g.push_back(
+        {"domestic-share", "policy",
+         fmt::format("domestic share >= {:.0f}% every year", *p.policy.domestic_share_min * 100)});
   for (const PlanType& t : p.types) {
     bool capped = false;
     for (double c : t.supply_cap_devices) capped |= finite(c);
     if (capped) {
       std::string caps;
-      for (double c : t.supply_cap_devices) caps += (caps.empty() ? "" : ", ") + (finite(c) ? fmt::format("{:.0f}", c) : std::string("-"));
-      g.push_back({"supply-cap:" + t.id, "supply-cap", fmt::format("{} deliveries per year <= [{}] devices", t.id, caps)});
+      for (double c : t.supply_cap_devices)
+        caps +=
+            (caps.empty() ? "" : ", ") + (finite(c) ? fmt::format("{:.0f}", c) : std::string("-"));
+      g.push_back({"supply-cap:" + t.id, "supply-cap",
+                   fmt::format("{} deliveries per year <= [{}] devices", t.id, caps)});
     }
   }
   for (const PlanSite& s : p.sites) {
     if (finite(s.power_kw))
-      g.push_back({"site-power:" + s.name, "site-power", fmt::format("{} facility power <= {:.1f} MW", s.name, s.power_kw / 1000)});
+      g.push_back({"site-power:" + s.name, "site-power",
+                   fmt::format("{} facility power <= {:.1f} MW", s.name, s.power_kw / 1000)});
     if (finite(s.racks))
-      g.push_back({"site-racks:" + s.name, "site-racks", fmt::format("{} rack space <= {:.0f} racks", s.name, s.racks)});
+      g.push_back({"site-racks:" + s.name, "site-racks",
+                   fmt::format("{} rack space <= {:.0f} racks", s.name, s.racks)});
   }
-  if (p.budget_usd) g.push_back({"budget", "budget", fmt::format("purchases + levies <= {:.4g} USD", *p.budget_usd)});
+  if (p.budget_usd)
+    g.push_back(
+        {"budget", "budget", fmt::format("purchases + levies <= {:.4g} USD", *p.budget_usd)});
   return g;
 }
 
@@ -612,7 +633,7 @@ void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, 
     out.domestic_share_by_year[y - 1] = all > 0 ? dom / all : 0;
   }
   out.domestic_share = Y > 0 ? *std::min_element(out.domestic_share_by_year.begin(),
-                                                  out.domestic_share_by_year.end())
+                                                 out.domestic_share_by_year.end())
                              : 0;
   // PlanAllocation per demand item.
   for (int d = 0; d < D; ++d) {
@@ -628,7 +649,8 @@ void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, 
     for (std::size_t kk = 0; kk < b.scenario.size(); ++kk)
       for (int y = 0; y < Y; ++y) {
         const int c = b.short_[kk][d][y];
-        if (c >= 0) o.worst_shortfall[b.scenario[kk]] = std::max(o.worst_shortfall[b.scenario[kk]], v[c]);
+        if (c >= 0)
+          o.worst_shortfall[b.scenario[kk]] = std::max(o.worst_shortfall[b.scenario[kk]], v[c]);
       }
     out.demands.push_back(std::move(o));
   }
@@ -676,48 +698,65 @@ void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, 
 Result<void> validate_problem(const PlanProblem& p) {
   auto bad = [](std::string m) { return fail(ErrorCode::kInvalidArgument, std::move(m)); };
   const std::size_t T = p.types.size();
-  if (p.years < 1 || p.years > 50) return bad(fmt::format("plan.years: {} is outside 1..50", p.years));
+  if (p.years < 1 || p.years > 50)
+    return bad(fmt::format("plan.years: {} is outside 1..50", p.years));
   if (p.discount_rate < 0) return bad("plan.discount_rate: must be >= 0");
-  if (p.power_load_factor <= 0 || p.power_load_factor > 1) return bad("plan.power_load_factor: must be in (0, 1]");
+  if (p.power_load_factor <= 0 || p.power_load_factor > 1)
+    return bad("plan.power_load_factor: must be in (0, 1]");
   if (p.budget_usd && *p.budget_usd < 0) return bad("plan.budget_usd: must be >= 0");
-  if (p.policy.domestic_share_min && (*p.policy.domestic_share_min < 0 || *p.policy.domestic_share_min > 1))
+  if (p.policy.domestic_share_min &&
+      (*p.policy.domestic_share_min < 0 || *p.policy.domestic_share_min > 1))
     return bad("policy.domestic_share_min: must be within [0, 1]");
   if (T == 0) return bad("no candidate accelerator types");
   if (p.sites.empty()) return bad("no sites");
   for (const PlanType& t : p.types) {
-    if (t.node_devices < 1) return bad(fmt::format("candidate {}: node_devices must be >= 1", t.id));
-    if (t.node_price_usd < 0 || t.levy_fraction < 0 || t.node_power_kw < 0 || t.nodes_per_rack <= 0 ||
-        t.rental_usd_per_device_hour < 0 || t.rental_max_devices < 0)
-      return bad(fmt::format("candidate {}: negative price, levy, power, rental or non-positive nodes_per_rack", t.id));
+    if (t.node_devices < 1)
+      return bad(fmt::format("candidate {}: node_devices must be >= 1", t.id));
+    if (t.node_price_usd < 0 || t.levy_fraction < 0 || t.node_power_kw < 0 ||
+        t.nodes_per_rack <= 0 || t.rental_usd_per_device_hour < 0 || t.rental_max_devices < 0)
+      return bad(fmt::format(
+          "candidate {}: negative price, levy, power, rental or non-positive nodes_per_rack",
+          t.id));
     if (static_cast<int>(t.supply_cap_devices.size()) != p.years)
       return bad(fmt::format("candidate {}: supply caps for {} years, the plan has {}", t.id,
                              t.supply_cap_devices.size(), p.years));
     for (double c : t.supply_cap_devices)
       if (c < 0) return bad(fmt::format("candidate {}: negative supply cap", t.id));
     for (int s : t.sites)
-      if (s < 0 || s >= static_cast<int>(p.sites.size())) return bad(fmt::format("candidate {}: bad site index", t.id));
+      if (s < 0 || s >= static_cast<int>(p.sites.size()))
+        return bad(fmt::format("candidate {}: bad site index", t.id));
   }
   for (const PlanSite& s : p.sites)
     if (s.power_kw < 0 || s.racks < 0 || s.pue < 1 || s.tariff_usd_per_kwh < 0)
-      return bad(fmt::format("site {}: power and racks must be >= 0, PUE >= 1, tariff >= 0", s.name));
+      return bad(
+          fmt::format("site {}: power and racks must be >= 0, PUE >= 1, tariff >= 0", s.name));
   for (const ExistingNodes& e : p.existing)
-    if (e.type < 0 || e.type >= static_cast<int>(T) || e.site < 0 || e.site >= static_cast<int>(p.sites.size()) || e.nodes < 0)
+    if (e.type < 0 || e.type >= static_cast<int>(T) || e.site < 0 ||
+        e.site >= static_cast<int>(p.sites.size()) || e.nodes < 0)
       return bad("existing: bad type, site or node count");
   for (const PlanDemand& d : p.demands) {
-    if (d.devices.size() != T) return bad(fmt::format("demand {}: devices for {} types, expected {}", d.name, d.devices.size(), T));
+    if (d.devices.size() != T)
+      return bad(
+          fmt::format("demand {}: devices for {} types, expected {}", d.name, d.devices.size(), T));
     if (d.first_year < 1 || d.last_year > p.years || d.first_year > d.last_year)
-      return bad(fmt::format("demand {}: years {}..{} outside the plan's 1..{}", d.name, d.first_year, d.last_year, p.years));
-    if (d.shortfall_penalty_usd < 0) return bad(fmt::format("demand {}: negative shortfall penalty", d.name));
+      return bad(fmt::format("demand {}: years {}..{} outside the plan's 1..{}", d.name,
+                             d.first_year, d.last_year, p.years));
+    if (d.shortfall_penalty_usd < 0)
+      return bad(fmt::format("demand {}: negative shortfall penalty", d.name));
   }
   if (!p.scenarios.empty()) {
     double sum = 0;
     for (const SupplyScenario& s : p.scenarios) {
       if (s.probability < 0 || s.probability > 1)
-        return bad(fmt::format("scenario {}: probability {} outside [0, 1]", s.name, s.probability));
-      if (s.cut.size() != T) return bad(fmt::format("scenario {}: cut flags for {} types, expected {}", s.name, s.cut.size(), T));
+        return bad(
+            fmt::format("scenario {}: probability {} outside [0, 1]", s.name, s.probability));
+      if (s.cut.size() != T)
+        return bad(fmt::format("scenario {}: cut flags for {} types, expected {}", s.name,
+                               s.cut.size(), T));
       sum += s.probability;
     }
-    if (std::abs(sum - 1) > 1e-6) return bad(fmt::format("scenario.probability: the probabilities sum to {:.6g}, not 1", sum));
+    if (std::abs(sum - 1) > 1e-6)
+      return bad(fmt::format("scenario.probability: the probabilities sum to {:.6g}, not 1", sum));
   } else if (p.policy.risk != RiskMode::kNone) {
     return bad("policy.risk: a risk mode needs [[scenario]] entries");
   }
@@ -743,7 +782,8 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
                              options.time_limit_s);
     else if (options.explain_infeasible)
       out.conflicts = explain(problem, options);
-    out.total_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    out.total_time_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return out;
   }
   fill_result(problem, b, sol, out);
@@ -779,7 +819,9 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches off = sw;
       off.domestic_share = false;
       add("domestic-share",
-          fmt::format("domestic share >= {:.0f}% every year", *problem.policy.domestic_share_min * 100), off);
+          fmt::format("domestic share >= {:.0f}% every year",
+                      *problem.policy.domestic_share_min * 100),
+          off);
     }
     bool any_sensitive = false;
     for (const PlanDemand& d : problem.demands) any_sensitive |= d.sensitive;
@@ -793,9 +835,10 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     if (problem.policy.risk != RiskMode::kNone && any_cut) {
       Switches off = sw;
       off.risk = false;
-      const char* what = problem.policy.risk == RiskMode::kRobust     ? "core demand served in every supply scenario"
-                         : problem.policy.risk == RiskMode::kExpected ? "expected shortfall penalty"
-                                                                      : "core robustness and expected shortfall";
+      const char* what =
+          problem.policy.risk == RiskMode::kRobust ? "core demand served in every supply scenario"
+          : problem.policy.risk == RiskMode::kExpected ? "expected shortfall penalty"
+                                                       : "core robustness and expected shortfall";
       add("risk", what, off);
     }
     for (std::size_t t = 0; t < problem.types.size(); ++t) {
@@ -803,10 +846,13 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches off = sw;
       off.levy[t] = false;
       add("levy:" + problem.types[t].id,
-          fmt::format("{:.0f}% surcharge on {}", problem.types[t].levy_fraction * 100, problem.types[t].id), off);
+          fmt::format("{:.0f}% surcharge on {}", problem.types[t].levy_fraction * 100,
+                      problem.types[t].id),
+          off);
     }
   }
-  out.total_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.total_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

@@ -19,7 +19,7 @@ enum class PlanStatus { kOptimal, kFeasible, kInfeasible };
 std::string_view plan_status_name(PlanStatus s);
 
 struct PlanOptions {
-  double time_limit_s = 60;     // per solve; a plan found by then is "feasible"
+  double time_limit_s = 60;  // per solve; a plan found by then is "feasible"
   // Proven optimal within this relative gap between the plan and CBC's
   // lower bound: 0.1%, i.e. 70 k USD on a 70 M USD plan, less than the
   // price of one 8-GPU node, while catalog prices carry 10-25% ranges.
@@ -69,9 +69,9 @@ struct DemandOutcome {
 struct TypeYearUse {
   int type = 0;
   int year = 1;
-  double owned_devices = 0;   // existing + delivered
+  double owned_devices = 0;  // existing + delivered
   double rented_devices = 0;
-  double used_devices = 0;    // allocated to demand in the nominal plan
+  double used_devices = 0;  // allocated to demand in the nominal plan
   double utilisation() const {
     const double cap = owned_devices + rented_devices;
     return cap > 0 ? used_devices / cap : 0;

@@ -46,13 +46,16 @@ std::string trim(std::string s) {
 Result<PlanSweep> parse_sweep_arg(std::string_view text) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("--sweep {}: expected key=v1,v2,... (e.g. policy.domestic_share_min=0.3,0.5)", text));
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("--sweep {}: expected key=v1,v2,... (e.g. policy.domestic_share_min=0.3,0.5)",
+                    text));
   PlanSweep s;
   s.key = trim(std::string(text.substr(0, eq)));
   for (std::string v : split_top_level(text.substr(eq + 1))) {
     v = trim(v);
-    if (v.empty()) return fail(ErrorCode::kInvalidArgument, fmt::format("--sweep {}: empty value", text));
+    if (v.empty())
+      return fail(ErrorCode::kInvalidArgument, fmt::format("--sweep {}: empty value", text));
     s.values.push_back(v);
   }
   return s;
@@ -63,16 +66,19 @@ Result<PlanOverride> parse_set_arg(std::string_view text) {
   if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size())
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("--set {}: expected key=value (e.g. plan.budget_usd=2e9)", text));
-  return PlanOverride{trim(std::string(text.substr(0, eq))), trim(std::string(text.substr(eq + 1)))};
+  return PlanOverride{trim(std::string(text.substr(0, eq))),
+                      trim(std::string(text.substr(eq + 1)))};
 }
 
 Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& catalog,
-                              const std::vector<PlanOverride>& base, const std::vector<PlanSweep>& sweeps,
-                              const PlanOptions& options, const SweepProgress& progress) {
+                              const std::vector<PlanOverride>& base,
+                              const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                              const SweepProgress& progress) {
   SweepResult out;
   std::size_t total = 1;
   for (const PlanSweep& s : sweeps) {
-    if (s.values.empty()) return fail(ErrorCode::kInvalidArgument, fmt::format("sweep {}: no values", s.key));
+    if (s.values.empty())
+      return fail(ErrorCode::kInvalidArgument, fmt::format("sweep {}: no values", s.key));
     out.keys.push_back(s.key);
     total *= s.values.size();
   }
@@ -90,7 +96,8 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
       point.values[k] = sweeps[k].values[rest % n];
       rest /= n;
     }
-    for (std::size_t k = 0; k < sweeps.size(); ++k) overrides.push_back({sweeps[k].key, point.values[k]});
+    for (std::size_t k = 0; k < sweeps.size(); ++k)
+      overrides.push_back({sweeps[k].key, point.values[k]});
     auto scenario = load_plan_scenario(file, catalog, overrides);
     if (!scenario) {
       // A key that does not exist is an error of the sweep, not of a point.
@@ -134,8 +141,10 @@ nlohmann::ordered_json sweep_json(const SweepResult& s) {
       if (p.status != PlanStatus::kInfeasible) {
         e["objective_usd"] = p.objective_usd;
         e["domestic_share"] = p.domestic_share;
-        e["cost"] = {{"capex_usd", p.cost.capex_usd}, {"levies_usd", p.cost.levies_usd},
-                     {"power_usd", p.cost.power_usd}, {"rental_usd", p.cost.rental_usd},
+        e["cost"] = {{"capex_usd", p.cost.capex_usd},
+                     {"levies_usd", p.cost.levies_usd},
+                     {"power_usd", p.cost.power_usd},
+                     {"rental_usd", p.cost.rental_usd},
                      {"expected_shortfall_usd", p.cost.expected_shortfall_usd}};
         e["devices_by_accelerator"] = p.devices_by_accelerator;
       }
@@ -177,7 +186,8 @@ std::string sweep_text(const SweepResult& s) {
       row.push_back(has ? fmt::format("{:.1f}%", p.domestic_share * 100) : "-");
       for (const std::string& id : ids) {
         auto it = p.devices_by_accelerator.find(id);
-        row.push_back(has ? std::to_string(it == p.devices_by_accelerator.end() ? 0 : it->second) : "-");
+        row.push_back(has ? std::to_string(it == p.devices_by_accelerator.end() ? 0 : it->second)
+                          : "-");
       }
     }
     row.resize(header.size());
@@ -196,7 +206,9 @@ std::string sweep_csv(const SweepResult& s) {
   const std::vector<std::string> ids = accelerators_of(s);
   std::string out;
   for (const std::string& k : s.keys) out += quote(k) + ",";
-  out += "status,objective_usd,capex_usd,levies_usd,power_usd,rental_usd,expected_shortfall_usd,domestic_share";
+  out +=
+      "status,objective_usd,capex_usd,levies_usd,power_usd,rental_usd,expected_shortfall_usd,"
+      "domestic_share";
   for (const std::string& id : ids) out += ",devices_" + id;
   out += "\n";
   for (const SweepPoint& p : s.points) {
@@ -204,8 +216,8 @@ std::string sweep_csv(const SweepResult& s) {
     const bool has = p.error.empty() && p.status != PlanStatus::kInfeasible;
     out += p.error.empty() ? std::string(plan_status_name(p.status)) : "error";
     if (has) {
-      out += fmt::format(",{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.6f}", p.objective_usd, p.cost.capex_usd,
-                         p.cost.levies_usd, p.cost.power_usd, p.cost.rental_usd,
+      out += fmt::format(",{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.6f}", p.objective_usd,
+                         p.cost.capex_usd, p.cost.levies_usd, p.cost.power_usd, p.cost.rental_usd,
                          p.cost.expected_shortfall_usd, p.domestic_share);
       for (const std::string& id : ids) {
         auto it = p.devices_by_accelerator.find(id);

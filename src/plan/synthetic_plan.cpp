@@ -35,8 +35,8 @@ PlanProblem synthetic_plan(const SyntheticPlanOptions& o) {
     const double rel = between(0.3, 2.0);  // speed relative to a reference device
     speed.push_back(rel);
     ty.compute_per_device = 500 * rel;
-    ty.node_price_usd = ty.node_devices * (12000 + 18000 * rel) * between(0.8, 1.3) *
-                        (ty.domestic ? 1.0 : 1.2);
+    ty.node_price_usd =
+        ty.node_devices * (12000 + 18000 * rel) * between(0.8, 1.3) * (ty.domestic ? 1.0 : 1.2);
     ty.levy_fraction = ty.domestic ? 0 : (t % 4 == 0 ? 0.25 : 0);
     ty.node_power_kw = ty.node_devices * between(0.3, 1.0) * 1.3;
     ty.nodes_per_rack = ty.node_devices == 16 ? 2 : 4;

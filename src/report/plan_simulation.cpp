@@ -48,7 +48,7 @@ namespace suanli {
 
 namespace {
 
-constexpr int kMaxJobs = 1800;              // expected arrivals over the horizon, all items
+constexpr int kMaxJobs = 1800;  // expected arrivals over the horizon, all items
 constexpr int kMinJobsPerInferenceItem = 40;
 constexpr double kTargetRunDays = 2;        // training: length of one run on its gang
 constexpr double kMaxServingJobHours = 24;  // inference: longest job
@@ -76,8 +76,8 @@ int count_for(double expected) {
 
 struct Item {
   int demand = 0;
-  int type = 0;          // the type with the largest allocated fraction
-  double served = 0;     // sum of the year's fractions, at most 1
+  int type = 0;       // the type with the largest allocated fraction
+  double served = 0;  // sum of the year's fractions, at most 1
   Sensitivity sensitivity = Sensitivity::kPublic;
   std::string tenant;
 };
@@ -108,13 +108,12 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
   if (p.sites.empty()) return fail(ErrorCode::kInvalidArgument, "the plan has no sites");
   const std::size_t n_demands = p.demands.size();
   if (scenario.sizing.size() != n_demands)
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} demand items but sizing for {}", n_demands, scenario.sizing.size()));
+    return fail(ErrorCode::kInvalidArgument, fmt::format("{} demand items but sizing for {}",
+                                                         n_demands, scenario.sizing.size()));
   const std::size_t n_training = static_cast<std::size_t>(
       std::count_if(p.demands.begin(), p.demands.end(),
                     [](const PlanDemand& d) { return d.kind == DemandKind::kTraining; }));
-  if (n_training != scenario.training.size() ||
-      n_demands - n_training != scenario.inference.size())
+  if (n_training != scenario.training.size() || n_demands - n_training != scenario.inference.size())
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("{} training and {} inference demand items but {} and {} definitions",
                             n_training, n_demands - n_training, scenario.training.size(),
@@ -190,7 +189,8 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
       }
     }
     if (it.served <= 1e-9) {
-      notes.push_back(fmt::format("{}: not served by the plan in year {}, left out", dem.name, year));
+      notes.push_back(
+          fmt::format("{}: not served by the plan in year {}, left out", dem.name, year));
       continue;
     }
     it.served = std::min(it.served, 1.0);
@@ -200,7 +200,8 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
       return fail(ErrorCode::kInvalidArgument,
                   fmt::format("demand {} is allocated to {}, which has no sizing for it", dem.name,
                               p.types[static_cast<std::size_t>(it.type)].id));
-    it.sensitivity = d < scenario.sensitivity.size() ? scenario.sensitivity[d] : Sensitivity::kPublic;
+    it.sensitivity =
+        d < scenario.sensitivity.size() ? scenario.sensitivity[d] : Sensitivity::kPublic;
     if (dem.sensitive && it.sensitivity < Sensitivity::kConfidential)
       it.sensitivity = Sensitivity::kConfidential;
     it.tenant = d < scenario.demand_tenant.size() && !scenario.demand_tenant[d].empty()
@@ -235,8 +236,8 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
     double run_days = sz.days;
     if (!(run_days > 0) && sz.per_device_rate > 0)
       run_days = tr.tokens / (sz.per_device_rate * gang) / 86400;
-    const double deadline = tr.deadline_days > 0 ? tr.deadline_days
-                                                 : (run_days > 0 ? run_days : 365.0);
+    const double deadline =
+        tr.deadline_days > 0 ? tr.deadline_days : (run_days > 0 ? run_days : 365.0);
     const int runs = std::max(1, static_cast<int>(std::lround(run_days / kTargetRunDays)));
     const double rate = sig6(it.served * runs / (deadline * 24));
     const double expected = rate * hours;
@@ -280,8 +281,8 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
     const int per_job = std::clamp(
         static_cast<int>(std::ceil(instance_hours / (kMaxServingJobHours * budget_each))), 1,
         std::max(1, static_cast<int>(std::floor(instances))));
-    const double job_hours = sig6(std::clamp(instance_hours / (per_job * budget_each), 1.0,
-                                             kMaxServingJobHours));
+    const double job_hours =
+        sig6(std::clamp(instance_hours / (per_job * budget_each), 1.0, kMaxServingJobHours));
     const double rate = sig6(instances / (per_job * job_hours));
     const int devices = per_job * unit;
     toml::table tpl{{"name", inf.name},
@@ -314,13 +315,13 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
                                 {"min_sensitivity", "confidential"},
                                 {"origins", string_array({"CN"})}});
   if (p.policy.domestic_share_min)
-    rules.push_back(toml::table{
-        {"id", "domestic-share"},
-        {"kind", "domestic-share"},
-        {"min_share", *p.policy.domestic_share_min},
-        {"measure", p.policy.share_measure == decltype(p.policy.share_measure)::kDevices
-                        ? "devices"
-                        : "compute"}});
+    rules.push_back(
+        toml::table{{"id", "domestic-share"},
+                    {"kind", "domestic-share"},
+                    {"min_share", *p.policy.domestic_share_min},
+                    {"measure", p.policy.share_measure == decltype(p.policy.share_measure)::kDevices
+                                    ? "devices"
+                                    : "compute"}});
 
   toml::array sites;
   for (const PlanSite& s : p.sites) sites.push_back(toml::table{{"name", s.name}});
@@ -347,15 +348,14 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
   out << "# Generated by suanli from a procurement plan; see src/report/plan_simulation.cpp.\n";
   for (const std::string& n : notes) out << "# " << n << "\n";
   out << "\n"
-      << toml::toml_formatter(doc, toml::toml_formatter::default_flags |
-                                       toml::format_flags::relaxed_float_precision)
+      << toml::toml_formatter(
+             doc, toml::toml_formatter::default_flags | toml::format_flags::relaxed_float_precision)
       << "\n";
   return out.str();
 }
 
 Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanResult& plan,
-                                     const Catalog& catalog,
-                                     const PlanSimulationOptions& options) {
+                                     const Catalog& catalog, const PlanSimulationOptions& options) {
   auto text = planned_fleet_scenario_toml(scenario, plan, options);
   if (!text) return std::unexpected(text.error());
   const std::string stem =
@@ -364,9 +364,9 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
       scenario.file.parent_path() / fmt::format("{}.year{}.simulation.toml", stem, options.year);
   auto sim_scenario = parse_scenario(*text, file, catalog);
   if (!sim_scenario)
-    return fail(sim_scenario.error().code,
-                fmt::format("the planned fleet's simulation scenario: {}",
-                            sim_scenario.error().message));
+    return fail(
+        sim_scenario.error().code,
+        fmt::format("the planned fleet's simulation scenario: {}", sim_scenario.error().message));
 
   std::stringstream log;
   RunOptions run;

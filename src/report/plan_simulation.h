@@ -20,9 +20,9 @@
 namespace suanli {
 
 struct PlanSimulationOptions {
-  int year = 1;               // plan year (1-based) whose fleet and demand are simulated
-  std::uint64_t seed = 42;    // the simulation's seed
-  double days = 30;           // simulated horizon
+  int year = 1;             // plan year (1-based) whose fleet and demand are simulated
+  std::uint64_t seed = 42;  // the simulation's seed
+  double days = 30;         // simulated horizon
 };
 
 // The simulation scenario (TOML text in docs/scenario-format.md's format)

@@ -23,7 +23,8 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
     for (std::size_t t = 0; t < p.types.size(); ++t) {
       const PlanType& ty = p.types[t];
       const SizingDetail& z = sc.sizing[d][t];
-      nlohmann::json row{{"accelerator", ty.id}, {"name", ty.name}, {"origin", ty.origin}, {"ok", z.ok}};
+      nlohmann::json row{
+          {"accelerator", ty.id}, {"name", ty.name}, {"origin", ty.origin}, {"ok", z.ok}};
       if (auto a = catalog.accelerator(ty.id)) {
         const Classification c = classify(**a);
         row["eccn_class"] = std::string(eccn_class_name(c.eccn_class));
@@ -35,9 +36,9 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
       const int site = ty.sites.empty() ? 0 : ty.sites.front();
       const PlanSite& s = p.sites[site];
       const double per_device_kw = ty.node_power_kw / ty.node_devices;
-      const double hourly = ty.node_price_usd * (1 + ty.levy_fraction) / ty.node_devices /
-                                (p.years * kHoursPerYear) +
-                            per_device_kw * p.power_load_factor * s.pue * s.tariff_usd_per_kwh;
+      const double hourly =
+          ty.node_price_usd * (1 + ty.levy_fraction) / ty.node_devices / (p.years * kHoursPerYear) +
+          per_device_kw * p.power_load_factor * s.pue * s.tariff_usd_per_kwh;
       row["price_usd_per_device"] = ty.node_price_usd / ty.node_devices;
       row["hourly_usd_per_device"] = hourly;
       row["unverified"] = ty.unverified;
@@ -64,9 +65,10 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
     workloads.push_back(nlohmann::json{
         {"name", dem.name},
         {"kind", training ? "training" : "inference"},
-        {"description", dem.description +
-                            " — per $·h: throughput per device-hour of ownership (price + levy over the "
-                            "horizon, plus energy)"},
+        {"description",
+         dem.description +
+             " — per $·h: throughput per device-hour of ownership (price + levy over the "
+             "horizon, plus energy)"},
         {"metric", training ? "tokens/s per device" : "output tokens/s per device"},
         {"rows", std::move(rows)}});
   }
@@ -94,18 +96,22 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
   doc["description"] = sc->description;
   doc["generated_by"] = "suanli 0.1.0";
   nlohmann::json accels = nlohmann::json::array();
-  for (const PlanType& t : p.types) accels.push_back({{"id", t.id}, {"name", t.name}, {"origin", t.origin}});
+  for (const PlanType& t : p.types)
+    accels.push_back({{"id", t.id}, {"name", t.name}, {"origin", t.origin}});
   doc["accelerators"] = std::move(accels);
-  if (p.policy.domestic_share_min) doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
+  if (p.policy.domestic_share_min)
+    doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
   doc["comparison"] = comparison_json(*sc, catalog);
   doc["plan"] = nlohmann::json::parse(plan_result_json(p, *plan).dump());
   std::vector<std::string> unverified;
   for (const PlanType& t : p.types)
     if (!t.unverified.empty())
-      unverified.push_back(fmt::format("{}: {} from unverified catalog figures", t.id, fmt::join(t.unverified, ", ")));
+      unverified.push_back(fmt::format("{}: {} from unverified catalog figures", t.id,
+                                       fmt::join(t.unverified, ", ")));
   doc["unverified"] = unverified;
 
-  const std::vector<PlanSweep>& sweeps = options.sweeps.empty() ? sc->report_sweeps : options.sweeps;
+  const std::vector<PlanSweep>& sweeps =
+      options.sweeps.empty() ? sc->report_sweeps : options.sweeps;
   std::string sweep_summary;
   if (!sweeps.empty()) {
     // One sweep per key (the frontier along each axis), not the full grid.
@@ -126,8 +132,8 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
     so.year = options.simulate_year;
     so.seed = sc->seed;
     so.days = sc->simulation_days;
-    say(fmt::format("simulating the planned fleet of year {} for {:.0f} days (seed {})...", so.year, so.days,
-                    so.seed));
+    say(fmt::format("simulating the planned fleet of year {} for {:.0f} days (seed {})...", so.year,
+                    so.days, so.seed));
     auto sim = simulate_plan(*sc, *plan, catalog, so);
     if (!sim) return std::unexpected(sim.error());
     doc["simulation"] = *sim;
@@ -135,19 +141,23 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
     sim_summary = fmt::format(
         "\nSimulation of the year-{} fleet ({:.0f} days, seed {}): {} jobs, {} finished, {} audit "
         "violations; mean JCT {:.1f} h, p95 {:.1f} h; domestic share min {:.1f}%\n",
-        so.year, so.days, so.seed, sm.value("jobs", 0), sm.value("finished", 0), sm.value("audit_violations", 0),
-        sm["summary"].value("mean_jct_h", 0.0), sm["summary"].value("p95_jct_h", 0.0),
+        so.year, so.days, so.seed, sm.value("jobs", 0), sm.value("finished", 0),
+        sm.value("audit_violations", 0), sm["summary"].value("mean_jct_h", 0.0),
+        sm["summary"].value("p95_jct_h", 0.0),
         sm["summary"].value("domestic_share_min", 0.0) * 100);
   }
   std::vector<std::string> summary;
-  summary.push_back(fmt::format("Plan status: {} ({:.2f} s, gap {:.2g})", plan_status_name(plan->status),
-                                plan->solve_time_s, plan->gap));
+  summary.push_back(fmt::format("Plan status: {} ({:.2f} s, gap {:.2g})",
+                                plan_status_name(plan->status), plan->solve_time_s, plan->gap));
   if (plan->status != PlanStatus::kInfeasible) {
-    summary.push_back(fmt::format("Total discounted cost: {:.1f} M USD over {} years", plan->objective_usd / 1e6, p.years));
-    summary.push_back(fmt::format("Domestic share (minimum over the years): {:.1f}%", plan->domestic_share * 100));
+    summary.push_back(fmt::format("Total discounted cost: {:.1f} M USD over {} years",
+                                  plan->objective_usd / 1e6, p.years));
+    summary.push_back(fmt::format("Domestic share (minimum over the years): {:.1f}%",
+                                  plan->domestic_share * 100));
     for (const PolicyCost& c : plan->policy_costs)
       if (c.status_without != PlanStatus::kInfeasible)
-        summary.push_back(fmt::format("Policy {} costs {:+.1f} M USD ({:+.1f}%)", c.policy, c.delta_usd / 1e6, c.delta_pct));
+        summary.push_back(fmt::format("Policy {} costs {:+.1f} M USD ({:+.1f}%)", c.policy,
+                                      c.delta_usd / 1e6, c.delta_pct));
   }
   doc["summary"] = summary;
   out.summary = plan_result_text(p, *plan) + sweep_summary + sim_summary;
