@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
@@ -35,25 +36,6 @@ constexpr bool kSanitizeBuild = false;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-struct CliResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  argv.push_back("suanli");
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  CliResult r;
-  r.code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
 }
 
 Json parse(const CliResult& r) {

@@ -16,17 +16,6 @@
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
-// Assigns the value of a Result-returning expression to `lhs` (a
-// declaration or an lvalue), or returns its error.
-#define PLN_CONCAT_INNER(a, b) a##b
-#define PLN_CONCAT(a, b) PLN_CONCAT_INNER(a, b)
-#define PLN_ASSIGN_IMPL(tmp, lhs, expr)                     \
-  auto tmp = (expr);                                        \
-  if (!tmp) return std::unexpected(std::move(tmp).error()); \
-  lhs = std::move(*tmp)
-#define PLN_ASSIGN(lhs, expr) PLN_ASSIGN_IMPL(PLN_CONCAT(pln_result_, __LINE__), lhs, expr)
-#define PLN_TRY(expr) SUANLI_TRY(expr)
-
 namespace suanli {
 namespace {
 
@@ -36,14 +25,6 @@ constexpr double kSecondsPerDay = 86400;
 constexpr int kMaxTrainDevices = 65536;  // the training gang search stops here
 constexpr int kMaxInstanceDevices = 64;  // largest serving instance tried
 constexpr int kMaxYears = 20;
-
-std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
-  return std::unexpected(v.error(key, what));
-}
-
-std::string sub_path(const TomlView& v, std::string_view key) {
-  return v.path().empty() ? std::string(key) : fmt::format("{}.{}", v.path(), key);
-}
 
 // "65,536"
 std::string thousands(long long n) {
@@ -79,89 +60,18 @@ std::string num(double x) {
   return fmt::format("{:.3g}", x);
 }
 
-// [[key]] entries as views named "key[i]" (absent: none).
-Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
-  std::vector<TomlView> out;
-  const toml::node* node = v.table().get(key);
-  if (!node) return out;
-  const toml::array* arr = node->as_array();
-  if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::table* t = arr->get(i)->as_table();
-    if (!t) {
-      return bad(
-          v, key,
-          fmt::format("expected an array of tables ([[{}]]); element {} is not a table", key, i));
-    }
-    out.emplace_back(*t, v.file(), fmt::format("{}[{}]", sub_path(v, key), i));
-  }
-  return out;
-}
-
-Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
-                                                             std::string_view key) {
-  const toml::node* node = v.table().get(key);
-  if (!node) return std::optional<std::vector<std::string>>{};
-  const toml::array* arr = node->as_array();
-  if (!arr) return bad(v, key, "expected an array of strings");
-  std::vector<std::string> out;
-  for (const toml::node& e : *arr) {
-    if (!e.is_string()) return bad(v, key, "expected an array of strings");
-    out.push_back(*e.value<std::string>());
-  }
-  return std::optional(std::move(out));
-}
-
-Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key) {
-  PLN_ASSIGN(auto x, v.number(key));
-  if (x && *x < 0) return bad(v, key, fmt::format("expected a number >= 0, got {}", *x));
-  return x;
-}
-
-Result<std::optional<double>> positive(const TomlView& v, std::string_view key) {
-  PLN_ASSIGN(auto x, v.number(key));
-  if (x && *x <= 0) return bad(v, key, fmt::format("expected a number > 0, got {}", *x));
-  return x;
-}
-
 Result<std::optional<double>> in_range(const TomlView& v, std::string_view key, double lo,
                                        double hi) {
-  PLN_ASSIGN(auto x, v.number(key));
+  SUANLI_ASSIGN(auto x, v.number(key));
   if (x && (*x < lo || *x > hi)) {
     return bad(v, key, fmt::format("expected a number from {} to {}, got {}", lo, hi, *x));
   }
   return x;
 }
 
-Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
-                                  long long hi = INT_MAX) {
-  PLN_ASSIGN(auto x, v.integer(key));
-  if (!x) return std::optional<int>{};
-  if (*x < lo || *x > hi) {
-    return bad(v, key,
-               hi == INT_MAX
-                   ? fmt::format("expected an integer >= {}, got {}", lo, *x)
-                   : fmt::format("expected an integer from {} to {}, got {}", lo, hi, *x));
-  }
-  return std::optional(static_cast<int>(*x));
-}
-
-Result<std::string> required_name(const TomlView& v, std::string_view key) {
-  PLN_ASSIGN(auto s, v.required_string(key));
-  if (s.empty()) return bad(v, key, "expected a non-empty string");
-  return s;
-}
-
 Result<double> required_positive(const TomlView& v, std::string_view key) {
-  PLN_ASSIGN(auto x, positive(v, key));
+  SUANLI_ASSIGN(auto x, positive(v, key));
   if (!x) return bad(v, key, "required key is missing (expected a number > 0)");
-  return *x;
-}
-
-Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
-                            long long hi = INT_MAX) {
-  PLN_ASSIGN(auto x, int_in(v, key, lo, hi));
-  if (!x) return bad(v, key, "required key is missing (expected an integer)");
   return *x;
 }
 
@@ -288,17 +198,17 @@ class Loader {
 
   Result<PlanScenario> run(const toml::table& root_table) {
     const TomlView root(root_table, file_, "");
-    PLN_TRY(root.check_keys({"plan", "policy", "site", "candidate", "existing", "training",
-                             "inference", "scenario", "report"}));
-    PLN_TRY(read_plan(root));
-    PLN_TRY(read_sites(root));
-    PLN_TRY(read_candidates(root));
-    PLN_TRY(read_existing(root));
-    PLN_TRY(read_scenarios(root));
-    PLN_TRY(read_policy(root));
-    PLN_TRY(read_demands(root));
-    PLN_TRY(read_report(root, root_table));
-    PLN_TRY(size_demands());
+    SUANLI_TRY(root.check_keys({"plan", "policy", "site", "candidate", "existing", "training",
+                                "inference", "scenario", "report"}));
+    SUANLI_TRY(read_plan(root));
+    SUANLI_TRY(read_sites(root));
+    SUANLI_TRY(read_candidates(root));
+    SUANLI_TRY(read_existing(root));
+    SUANLI_TRY(read_scenarios(root));
+    SUANLI_TRY(read_policy(root));
+    SUANLI_TRY(read_demands(root));
+    SUANLI_TRY(read_report(root, root_table));
+    SUANLI_TRY(size_demands());
     return std::move(out_);
   }
 
@@ -308,46 +218,46 @@ class Loader {
   // --- [plan] -------------------------------------------------------------
 
   Result<void> read_plan(const TomlView& root) {
-    PLN_ASSIGN(auto plan_opt, root.subtable("plan"));
+    SUANLI_ASSIGN(auto plan_opt, root.subtable("plan"));
     toml::table empty;
     const TomlView v = plan_opt ? *plan_opt : TomlView(empty, file_, "plan");
-    PLN_TRY(v.check_keys({"name", "description", "years", "discount_rate", "power_load_factor",
-                          "budget_usd", "seed", "simulation_days", "pue", "tariff_usd_per_kwh",
-                          "node_power_overhead", "shortfall_penalty_usd"}));
-    PLN_ASSIGN(auto name, v.string("name"));
+    SUANLI_TRY(v.check_keys({"name", "description", "years", "discount_rate", "power_load_factor",
+                             "budget_usd", "seed", "simulation_days", "pue", "tariff_usd_per_kwh",
+                             "node_power_overhead", "shortfall_penalty_usd"}));
+    SUANLI_ASSIGN(auto name, v.string("name"));
     p().name = name && !name->empty() ? *name : out_.file.stem().string();
-    PLN_ASSIGN(auto description, v.string("description"));
+    SUANLI_ASSIGN(auto description, v.string("description"));
     if (description) out_.description = *description;
-    PLN_ASSIGN(auto years, int_in(v, "years", 1, kMaxYears));
+    SUANLI_ASSIGN(auto years, int_in(v, "years", 1, kMaxYears));
     p().years = years ? *years : 3;
-    PLN_ASSIGN(auto rate, non_negative(v, "discount_rate"));
+    SUANLI_ASSIGN(auto rate, non_negative(v, "discount_rate"));
     p().discount_rate = rate ? *rate : 0.0;
-    PLN_ASSIGN(auto load, in_range(v, "power_load_factor", 0, 1));
+    SUANLI_ASSIGN(auto load, in_range(v, "power_load_factor", 0, 1));
     if (load && *load <= 0) {
       return bad(v, "power_load_factor", fmt::format("expected a number in (0, 1], got {}", *load));
     }
     p().power_load_factor = load ? *load : 0.8;
-    PLN_ASSIGN(auto budget, non_negative(v, "budget_usd"));
+    SUANLI_ASSIGN(auto budget, non_negative(v, "budget_usd"));
     p().budget_usd = budget;
-    PLN_ASSIGN(auto seed, v.integer("seed"));
+    SUANLI_ASSIGN(auto seed, v.integer("seed"));
     if (seed) {
       if (*seed < 0) return bad(v, "seed", fmt::format("expected an integer >= 0, got {}", *seed));
       out_.seed = static_cast<std::uint64_t>(*seed);
     }
-    PLN_ASSIGN(auto days, positive(v, "simulation_days"));
+    SUANLI_ASSIGN(auto days, positive(v, "simulation_days"));
     if (days) out_.simulation_days = *days;
-    PLN_ASSIGN(auto pue, v.number("pue"));
+    SUANLI_ASSIGN(auto pue, v.number("pue"));
     if (pue && *pue < 1) return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
     if (pue) default_pue_ = *pue;
-    PLN_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+    SUANLI_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
     if (tariff) default_tariff_ = *tariff;
-    PLN_ASSIGN(auto overhead, v.number("node_power_overhead"));
+    SUANLI_ASSIGN(auto overhead, v.number("node_power_overhead"));
     if (overhead && *overhead < 1) {
       return bad(v, "node_power_overhead",
                  fmt::format("expected a number >= 1, got {}", *overhead));
     }
     if (overhead) node_power_overhead_ = *overhead;
-    PLN_ASSIGN(auto penalty, non_negative(v, "shortfall_penalty_usd"));
+    SUANLI_ASSIGN(auto penalty, non_negative(v, "shortfall_penalty_usd"));
     default_penalty_ = penalty;
     return {};
   }
@@ -355,27 +265,27 @@ class Loader {
   // --- [[site]] -----------------------------------------------------------
 
   Result<void> read_sites(const TomlView& root) {
-    PLN_ASSIGN(auto views, table_array(root, "site"));
+    SUANLI_ASSIGN(auto views, table_array(root, "site"));
     if (views.empty()) return bad(root, "site", "a plan needs at least one [[site]]");
     std::map<std::string, std::string> seen;
     for (const TomlView& v : views) {
-      PLN_TRY(v.check_keys({"name", "power_mw", "racks", "pue", "tariff_usd_per_kwh"}));
+      SUANLI_TRY(v.check_keys({"name", "power_mw", "racks", "pue", "tariff_usd_per_kwh"}));
       PlanSite s;
-      PLN_ASSIGN(s.name, required_name(v, "name"));
+      SUANLI_ASSIGN(s.name, required_name(v, "name"));
       if (auto it = seen.find(s.name); it != seen.end()) {
         return bad(v, "name",
                    fmt::format("duplicate site '{}' (first declared at {})", s.name, it->second));
       }
       seen[s.name] = v.where("name");
-      PLN_ASSIGN(auto mw, non_negative(v, "power_mw"));
+      SUANLI_ASSIGN(auto mw, non_negative(v, "power_mw"));
       if (mw) s.power_kw = *mw * 1000;
-      PLN_ASSIGN(auto racks, non_negative(v, "racks"));
+      SUANLI_ASSIGN(auto racks, non_negative(v, "racks"));
       if (racks) s.racks = *racks;
-      PLN_ASSIGN(auto pue, v.number("pue"));
+      SUANLI_ASSIGN(auto pue, v.number("pue"));
       if (pue && *pue < 1)
         return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
       s.pue = pue ? *pue : default_pue_;
-      PLN_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+      SUANLI_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
       s.tariff_usd_per_kwh = tariff ? *tariff : default_tariff_;
       p().sites.push_back(std::move(s));
     }
@@ -443,31 +353,31 @@ class Loader {
   }
 
   Result<void> read_candidates(const TomlView& root) {
-    PLN_ASSIGN(auto views, table_array(root, "candidate"));
+    SUANLI_ASSIGN(auto views, table_array(root, "candidate"));
     if (views.empty()) return bad(root, "candidate", "a plan needs at least one [[candidate]]");
     const int years = p().years;
     for (const TomlView& v : views) {
-      PLN_TRY(v.check_keys({"accelerator", "name", "price_usd", "levy", "supply_cap_devices",
-                            "rental_usd_per_hour", "rentable", "rental_max_devices",
-                            "nodes_per_rack", "node_power_kw", "node_devices", "sites"}));
-      PLN_ASSIGN(auto id, required_name(v, "accelerator"));
-      PLN_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
+      SUANLI_TRY(v.check_keys({"accelerator", "name", "price_usd", "levy", "supply_cap_devices",
+                               "rental_usd_per_hour", "rentable", "rental_max_devices",
+                               "nodes_per_rack", "node_power_kw", "node_devices", "sites"}));
+      SUANLI_ASSIGN(auto id, required_name(v, "accelerator"));
+      SUANLI_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
       if (auto it = type_where_.find(a->id); it != type_where_.end()) {
         return bad(
             v, "accelerator",
             fmt::format("duplicate candidate '{}' (first declared at {})", a->id, it->second));
       }
       type_where_[a->id] = v.where("accelerator");
-      PLN_ASSIGN(auto node_devices, int_in(v, "node_devices", 1, 1024));
-      PLN_ASSIGN(auto node_kw, positive(v, "node_power_kw"));
-      PLN_ASSIGN(PlanType t, base_type(v, *a, node_devices, node_kw));
-      PLN_ASSIGN(auto name, v.string("name"));
+      SUANLI_ASSIGN(auto node_devices, int_in(v, "node_devices", 1, 1024));
+      SUANLI_ASSIGN(auto node_kw, positive(v, "node_power_kw"));
+      SUANLI_ASSIGN(PlanType t, base_type(v, *a, node_devices, node_kw));
+      SUANLI_ASSIGN(auto name, v.string("name"));
       if (name) {
         if (name->empty()) return bad(v, "name", "expected a non-empty string");
         t.name = *name;
       }
 
-      PLN_ASSIGN(auto price, non_negative(v, "price_usd"));
+      SUANLI_ASSIGN(auto price, non_negative(v, "price_usd"));
       if (!price) {
         if (!a->price_usd) {
           return bad(v, "price_usd",
@@ -477,7 +387,7 @@ class Loader {
         if (a->price_usd->unverified()) t.unverified.emplace_back("price_usd");
       }
       t.node_price_usd = *price * t.node_devices;
-      PLN_ASSIGN(auto levy, non_negative(v, "levy"));
+      SUANLI_ASSIGN(auto levy, non_negative(v, "levy"));
       t.levy_fraction = levy ? *levy : 0.0;
 
       // Supply cap: a number for every year or one per year.
@@ -498,13 +408,13 @@ class Loader {
             t.supply_cap_devices[y] = *e->value<double>();
           }
         } else {
-          PLN_ASSIGN(auto c, non_negative(v, "supply_cap_devices"));
+          SUANLI_ASSIGN(auto c, non_negative(v, "supply_cap_devices"));
           t.supply_cap_devices.assign(years, *c);
         }
       }
 
-      PLN_ASSIGN(auto rental, positive(v, "rental_usd_per_hour"));
-      PLN_ASSIGN(auto rentable, v.boolean("rentable"));
+      SUANLI_ASSIGN(auto rental, positive(v, "rental_usd_per_hour"));
+      SUANLI_ASSIGN(auto rentable, v.boolean("rentable"));
       if (rentable && !*rentable && rental) {
         return bad(v, "rentable",
                    "rentable = false conflicts with rental_usd_per_hour (remove one of them)");
@@ -520,7 +430,7 @@ class Loader {
         t.rental_usd_per_device_hour = a->rental_usd_per_hour->value;
         if (a->rental_usd_per_hour->unverified()) t.unverified.emplace_back("rental_usd_per_hour");
       }
-      PLN_ASSIGN(auto rental_max, non_negative(v, "rental_max_devices"));
+      SUANLI_ASSIGN(auto rental_max, non_negative(v, "rental_max_devices"));
       if (rental_max && t.rental_usd_per_device_hour <= 0) {
         return bad(v, "rental_max_devices",
                    "the type is not rentable (set rental_usd_per_hour or rentable = true)");
@@ -528,12 +438,12 @@ class Loader {
       if (t.rental_usd_per_device_hour > 0)
         t.rental_max_devices = rental_max ? *rental_max : kNoLimit;
 
-      PLN_ASSIGN(auto per_rack, positive(v, "nodes_per_rack"));
+      SUANLI_ASSIGN(auto per_rack, positive(v, "nodes_per_rack"));
       t.nodes_per_rack = per_rack ? *per_rack : 4.0;
-      PLN_ASSIGN(auto sites, string_array(v, "sites"));
+      SUANLI_ASSIGN(auto sites, string_array(v, "sites"));
       if (sites) {
         for (const std::string& s : *sites) {
-          PLN_ASSIGN(int idx, site_index(v, "sites", s));
+          SUANLI_ASSIGN(int idx, site_index(v, "sites", s));
           if (std::find(t.sites.begin(), t.sites.end(), idx) == t.sites.end())
             t.sites.push_back(idx);
         }
@@ -558,20 +468,20 @@ class Loader {
   }
 
   Result<void> read_existing(const TomlView& root) {
-    PLN_ASSIGN(auto views, table_array(root, "existing"));
+    SUANLI_ASSIGN(auto views, table_array(root, "existing"));
     for (const TomlView& v : views) {
-      PLN_TRY(v.check_keys({"accelerator", "site", "nodes"}));
-      PLN_ASSIGN(auto id, required_name(v, "accelerator"));
-      PLN_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
-      PLN_ASSIGN(auto site_name, required_name(v, "site"));
+      SUANLI_TRY(v.check_keys({"accelerator", "site", "nodes"}));
+      SUANLI_ASSIGN(auto id, required_name(v, "accelerator"));
+      SUANLI_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
+      SUANLI_ASSIGN(auto site_name, required_name(v, "site"));
       ExistingNodes e;
-      PLN_ASSIGN(e.site, site_index(v, "site", site_name));
-      PLN_ASSIGN(e.nodes, required_int_in(v, "nodes", 1));
+      SUANLI_ASSIGN(e.site, site_index(v, "site", site_name));
+      SUANLI_ASSIGN(e.nodes, required_int_in(v, "nodes", 1));
       int t = type_index(a->id);
       if (t < 0) {
         // Owned but not a candidate: a type that cannot be bought (supply
         // cap 0 every year) nor rented, priced from the catalog if known.
-        PLN_ASSIGN(PlanType type, base_type(v, *a, std::nullopt, std::nullopt));
+        SUANLI_ASSIGN(PlanType type, base_type(v, *a, std::nullopt, std::nullopt));
         if (a->price_usd) {
           type.node_price_usd = a->price_usd->value * type.node_devices;
           if (a->price_usd->unverified()) type.unverified.emplace_back("price_usd");
@@ -591,37 +501,37 @@ class Loader {
   // --- [[scenario]] ----------------------------------------------------------
 
   Result<void> read_scenarios(const TomlView& root) {
-    PLN_ASSIGN(auto views, table_array(root, "scenario"));
+    SUANLI_ASSIGN(auto views, table_array(root, "scenario"));
     std::map<std::string, std::string> seen;
     double sum = 0;
     for (const TomlView& v : views) {
-      PLN_TRY(v.check_keys(
+      SUANLI_TRY(v.check_keys(
           {"name", "probability", "cut_origins", "cut_types", "from_year", "installed_lost"}));
       SupplyScenario s;
-      PLN_ASSIGN(s.name, required_name(v, "name"));
+      SUANLI_ASSIGN(s.name, required_name(v, "name"));
       if (auto it = seen.find(s.name); it != seen.end()) {
         return bad(
             v, "name",
             fmt::format("duplicate scenario '{}' (first declared at {})", s.name, it->second));
       }
       seen[s.name] = v.where("name");
-      PLN_ASSIGN(auto prob, in_range(v, "probability", 0, 1));
+      SUANLI_ASSIGN(auto prob, in_range(v, "probability", 0, 1));
       if (!prob)
         return bad(v, "probability", "required key is missing (expected a number in [0, 1])");
       s.probability = *prob;
       sum += *prob;
       s.cut.assign(p().types.size(), false);
-      PLN_ASSIGN(auto origins, string_array(v, "cut_origins"));
+      SUANLI_ASSIGN(auto origins, string_array(v, "cut_origins"));
       if (origins) {
         for (std::size_t t = 0; t < p().types.size(); ++t) {
           if (std::find(origins->begin(), origins->end(), p().types[t].origin) != origins->end())
             s.cut[t] = true;
         }
       }
-      PLN_ASSIGN(auto types, string_array(v, "cut_types"));
+      SUANLI_ASSIGN(auto types, string_array(v, "cut_types"));
       if (types) {
         for (const std::string& id : *types) {
-          PLN_TRY(catalog_accel(v, "cut_types", id));
+          SUANLI_TRY(catalog_accel(v, "cut_types", id));
           const int t = type_index(id);
           if (t < 0) {
             return bad(v, "cut_types",
@@ -631,9 +541,9 @@ class Loader {
           s.cut[t] = true;
         }
       }
-      PLN_ASSIGN(auto from, int_in(v, "from_year", 1, p().years));
+      SUANLI_ASSIGN(auto from, int_in(v, "from_year", 1, p().years));
       s.from_year = from ? *from : 1;
-      PLN_ASSIGN(auto lost, v.boolean("installed_lost"));
+      SUANLI_ASSIGN(auto lost, v.boolean("installed_lost"));
       s.installed_lost = lost && *lost;
       p().scenarios.push_back(std::move(s));
     }
@@ -650,14 +560,14 @@ class Loader {
   // --- [policy] ------------------------------------------------------------
 
   Result<void> read_policy(const TomlView& root) {
-    PLN_ASSIGN(auto opt, root.subtable("policy"));
+    SUANLI_ASSIGN(auto opt, root.subtable("policy"));
     toml::table empty;
     const TomlView v = opt ? *opt : TomlView(empty, file_, "policy");
-    PLN_TRY(
+    SUANLI_TRY(
         v.check_keys({"domestic_share_min", "share_measure", "sensitive_domestic_only", "risk"}));
     PlanPolicy& pol = p().policy;
-    PLN_ASSIGN(pol.domestic_share_min, in_range(v, "domestic_share_min", 0, 1));
-    PLN_ASSIGN(auto measure, v.string("share_measure"));
+    SUANLI_ASSIGN(pol.domestic_share_min, in_range(v, "domestic_share_min", 0, 1));
+    SUANLI_ASSIGN(auto measure, v.string("share_measure"));
     if (measure) {
       if (*measure == "compute") {
         pol.share_measure = ShareMeasure::kCompute;
@@ -668,9 +578,9 @@ class Loader {
                    fmt::format("expected compute or devices, got '{}'", *measure));
       }
     }
-    PLN_ASSIGN(auto sensitive, v.boolean("sensitive_domestic_only"));
+    SUANLI_ASSIGN(auto sensitive, v.boolean("sensitive_domestic_only"));
     pol.sensitive_domestic_only = sensitive ? *sensitive : true;
-    PLN_ASSIGN(auto risk, v.string("risk"));
+    SUANLI_ASSIGN(auto risk, v.string("risk"));
     pol.risk = RiskMode::kNone;
     if (risk) {
       if (*risk == "none") {
@@ -699,16 +609,16 @@ class Loader {
 
   Result<DemandCommon> read_common(const TomlView& v) {
     DemandCommon c;
-    PLN_ASSIGN(c.name, required_name(v, "name"));
+    SUANLI_ASSIGN(c.name, required_name(v, "name"));
     if (auto it = demand_where_.find(c.name); it != demand_where_.end()) {
       return bad(
           v, "name",
           fmt::format("duplicate demand item '{}' (first declared at {})", c.name, it->second));
     }
     demand_where_[c.name] = v.where("name");
-    PLN_ASSIGN(auto tenant, v.string("tenant"));
+    SUANLI_ASSIGN(auto tenant, v.string("tenant"));
     if (tenant) c.tenant = *tenant;
-    PLN_ASSIGN(auto sens, v.string("sensitivity"));
+    SUANLI_ASSIGN(auto sens, v.string("sensitivity"));
     if (sens) {
       auto s = parse_sensitivity(*sens);
       if (!s) {
@@ -718,7 +628,7 @@ class Loader {
       }
       c.sensitivity = *s;
     }
-    PLN_ASSIGN(auto core, v.boolean("core"));
+    SUANLI_ASSIGN(auto core, v.boolean("core"));
     c.core = core && *core;
     c.first_year = 1;
     c.last_year = p().years;
@@ -746,7 +656,7 @@ class Loader {
         c.first_year = c.last_year = *a;
       }
     }
-    PLN_ASSIGN(c.penalty, non_negative(v, "shortfall_penalty_usd"));
+    SUANLI_ASSIGN(c.penalty, non_negative(v, "shortfall_penalty_usd"));
     if (!c.penalty) c.penalty = default_penalty_;
     const RiskMode risk = p().policy.risk;
     if ((risk == RiskMode::kExpected || risk == RiskMode::kBoth) && !c.penalty) {
@@ -775,29 +685,29 @@ class Loader {
   }
 
   Result<const ModelArch*> model_of(const TomlView& v) const {
-    PLN_ASSIGN(auto id, required_name(v, "model"));
+    SUANLI_ASSIGN(auto id, required_name(v, "model"));
     auto m = catalog_.model(id);
     if (!m) return bad(v, "model", m.error().message);
     return *m;
   }
 
   Result<void> read_demands(const TomlView& root) {
-    PLN_ASSIGN(auto train_views, table_array(root, "training"));
-    PLN_ASSIGN(auto infer_views, table_array(root, "inference"));
+    SUANLI_ASSIGN(auto train_views, table_array(root, "training"));
+    SUANLI_ASSIGN(auto infer_views, table_array(root, "inference"));
     if (train_views.empty() && infer_views.empty()) {
       return bad(root, "training", "a plan needs at least one [[training]] or [[inference]] item");
     }
     for (const TomlView& v : train_views) {
-      PLN_TRY(v.check_keys({"name", "model", "tokens", "deadline_days", "precision", "tenant",
-                            "sensitivity", "core", "years", "shortfall_penalty_usd"}));
-      PLN_ASSIGN(DemandCommon c, read_common(v));
+      SUANLI_TRY(v.check_keys({"name", "model", "tokens", "deadline_days", "precision", "tenant",
+                               "sensitivity", "core", "years", "shortfall_penalty_usd"}));
+      SUANLI_ASSIGN(DemandCommon c, read_common(v));
       PlanTraining t;
       t.name = c.name;
-      PLN_ASSIGN(const ModelArch* m, model_of(v));
+      SUANLI_ASSIGN(const ModelArch* m, model_of(v));
       t.model = m->id;
-      PLN_ASSIGN(t.tokens, required_positive(v, "tokens"));
-      PLN_ASSIGN(t.deadline_days, required_positive(v, "deadline_days"));
-      PLN_ASSIGN(auto prec, v.string("precision"));
+      SUANLI_ASSIGN(t.tokens, required_positive(v, "tokens"));
+      SUANLI_ASSIGN(t.deadline_days, required_positive(v, "deadline_days"));
+      SUANLI_ASSIGN(auto prec, v.string("precision"));
       if (prec) {
         auto pr = parse_precision(*prec);
         if (!pr || (*pr != Precision::kBf16 && *pr != Precision::kFp8)) {
@@ -813,19 +723,19 @@ class Loader {
       demand_views_.push_back(v);
     }
     for (const TomlView& v : infer_views) {
-      PLN_TRY(v.check_keys({"name", "model", "input_tokens", "output_tokens", "output_tokens_per_s",
-                            "ttft_ms", "tpot_ms", "tenant", "sensitivity", "core", "years",
-                            "shortfall_penalty_usd"}));
-      PLN_ASSIGN(DemandCommon c, read_common(v));
+      SUANLI_TRY(v.check_keys({"name", "model", "input_tokens", "output_tokens",
+                               "output_tokens_per_s", "ttft_ms", "tpot_ms", "tenant", "sensitivity",
+                               "core", "years", "shortfall_penalty_usd"}));
+      SUANLI_ASSIGN(DemandCommon c, read_common(v));
       PlanInference in;
       in.name = c.name;
-      PLN_ASSIGN(const ModelArch* m, model_of(v));
+      SUANLI_ASSIGN(const ModelArch* m, model_of(v));
       in.model = m->id;
-      PLN_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1));
-      PLN_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1));
-      PLN_ASSIGN(in.output_tokens_per_s, required_positive(v, "output_tokens_per_s"));
-      PLN_ASSIGN(in.ttft_ms, positive(v, "ttft_ms"));
-      PLN_ASSIGN(in.tpot_ms, positive(v, "tpot_ms"));
+      SUANLI_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1));
+      SUANLI_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1));
+      SUANLI_ASSIGN(in.output_tokens_per_s, required_positive(v, "output_tokens_per_s"));
+      SUANLI_ASSIGN(in.ttft_ms, positive(v, "ttft_ms"));
+      SUANLI_ASSIGN(in.tpot_ms, positive(v, "tpot_ms"));
       in.defined_at = v.where();
       std::string desc =
           fmt::format("{}, {} output tokens/s, {} in / {} out", in.model,
@@ -842,15 +752,15 @@ class Loader {
   // --- [report] --------------------------------------------------------------
 
   Result<void> read_report(const TomlView& root, const toml::table& doc) {
-    PLN_ASSIGN(auto opt, root.subtable("report"));
+    SUANLI_ASSIGN(auto opt, root.subtable("report"));
     if (!opt) return {};
     const TomlView& v = *opt;
-    PLN_TRY(v.check_keys({"sweep"}));
-    PLN_ASSIGN(auto sweeps, table_array(v, "sweep"));
+    SUANLI_TRY(v.check_keys({"sweep"}));
+    SUANLI_ASSIGN(auto sweeps, table_array(v, "sweep"));
     for (const TomlView& s : sweeps) {
-      PLN_TRY(s.check_keys({"key", "values"}));
+      SUANLI_TRY(s.check_keys({"key", "values"}));
       PlanSweep sweep;
-      PLN_ASSIGN(sweep.key, required_name(s, "key"));
+      SUANLI_ASSIGN(sweep.key, required_name(s, "key"));
       const toml::node* values = s.table().get("values");
       if (!values) return bad(s, "values", "required key is missing (expected an array of values)");
       const toml::array* arr = values->as_array();
@@ -1107,7 +1017,7 @@ class Loader {
 
 Result<PlanScenario> load(toml::table& table, const fs::path& file, const Catalog& catalog,
                           const std::vector<PlanOverride>& overrides) {
-  for (const PlanOverride& o : overrides) PLN_TRY(apply_plan_override(table, o));
+  for (const PlanOverride& o : overrides) SUANLI_TRY(apply_plan_override(table, o));
   return Loader(catalog, file).run(table);
 }
 
@@ -1123,7 +1033,7 @@ Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override)
   for (const std::string& s : segs) {
     if (s.empty()) return err("empty segment in the dotted key");
   }
-  PLN_ASSIGN(toml::table value, parse_value(override));
+  SUANLI_ASSIGN(toml::table value, parse_value(override));
 
   toml::table* cur = &doc;
   std::string walked;  // the segments consumed, for messages
@@ -1191,7 +1101,7 @@ Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override)
 
 Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,
                                         const std::vector<PlanOverride>& overrides) {
-  PLN_ASSIGN(auto table, parse_toml_file(path));
+  SUANLI_ASSIGN(auto table, parse_toml_file(path));
   return load(table, path, catalog, overrides);
 }
 

@@ -13,17 +13,6 @@
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
-// Assigns the value of a Result-returning expression to `lhs` (a
-// declaration or an lvalue), or returns its error.
-#define SCN_CONCAT_INNER(a, b) a##b
-#define SCN_CONCAT(a, b) SCN_CONCAT_INNER(a, b)
-#define SCN_ASSIGN_IMPL(tmp, lhs, expr)                     \
-  auto tmp = (expr);                                        \
-  if (!tmp) return std::unexpected(std::move(tmp).error()); \
-  lhs = std::move(*tmp)
-#define SCN_ASSIGN(lhs, expr) SCN_ASSIGN_IMPL(SCN_CONCAT(scn_result_, __LINE__), lhs, expr)
-#define SCN_TRY(expr) SUANLI_TRY(expr)
-
 namespace suanli {
 namespace {
 
@@ -31,101 +20,21 @@ namespace fs = std::filesystem;
 
 constexpr double kSecondsPerHour = 3600;
 
-std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
-  return std::unexpected(v.error(key, what));
-}
-
-std::string sub_path(const TomlView& v, std::string_view key) {
-  return v.path().empty() ? std::string(key) : fmt::format("{}.{}", v.path(), key);
-}
-
-// [[key]] entries as views named "key[i]" (absent: none).
-Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
-  std::vector<TomlView> out;
-  const toml::node* node = v.table().get(key);
-  if (!node) return out;
-  const toml::array* arr = node->as_array();
-  if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
-  for (std::size_t i = 0; i < arr->size(); ++i) {
-    const toml::table* t = arr->get(i)->as_table();
-    if (!t) {
-      return bad(
-          v, key,
-          fmt::format("expected an array of tables ([[{}]]); element {} is not a table", key, i));
-    }
-    out.emplace_back(*t, v.file(), fmt::format("{}[{}]", sub_path(v, key), i));
-  }
-  return out;
-}
-
-Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
-                                                             std::string_view key) {
-  const toml::node* node = v.table().get(key);
-  if (!node) return std::optional<std::vector<std::string>>{};
-  const toml::array* arr = node->as_array();
-  if (!arr) return bad(v, key, "expected an array of strings");
-  std::vector<std::string> out;
-  for (const toml::node& e : *arr) {
-    if (!e.is_string()) return bad(v, key, "expected an array of strings");
-    out.push_back(*e.value<std::string>());
-  }
-  return std::optional(std::move(out));
-}
-
-Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto x, v.number(key));
-  if (x && *x < 0) return bad(v, key, fmt::format("expected a number >= 0, got {}", *x));
-  return x;
-}
-
-Result<std::optional<double>> positive(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto x, v.number(key));
-  if (x && *x <= 0) return bad(v, key, fmt::format("expected a number > 0, got {}", *x));
-  return x;
-}
-
-Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
-                                  long long hi = INT_MAX) {
-  SCN_ASSIGN(auto x, v.integer(key));
-  if (!x) return std::optional<int>{};
-  if (*x < lo || *x > hi) {
-    return bad(v, key,
-               hi == INT_MAX
-                   ? fmt::format("expected an integer >= {}, got {}", lo, *x)
-                   : fmt::format("expected an integer from {} to {}, got {}", lo, hi, *x));
-  }
-  return std::optional(static_cast<int>(*x));
-}
-
-Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
-                            long long hi = INT_MAX) {
-  SCN_ASSIGN(auto x, int_in(v, key, lo, hi));
-  if (!x) return bad(v, key, "required key is missing (expected an integer)");
-  return *x;
-}
-
 // Hours in the file, seconds in the structs.
 Result<std::optional<SimTime>> hours(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto h, non_negative(v, key));
+  SUANLI_ASSIGN(auto h, non_negative(v, key));
   if (!h) return std::optional<SimTime>{};
   return std::optional<SimTime>(*h * kSecondsPerHour);
 }
 
 Result<SimTime> required_hours(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto h, hours(v, key));
+  SUANLI_ASSIGN(auto h, hours(v, key));
   if (!h) return bad(v, key, "required key is missing (expected a number of hours)");
   return *h;
 }
 
-// A non-empty name or ID.
-Result<std::string> required_name(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto s, v.required_string(key));
-  if (s.empty()) return bad(v, key, "expected a non-empty string");
-  return s;
-}
-
 Result<std::optional<Sensitivity>> sensitivity(const TomlView& v, std::string_view key) {
-  SCN_ASSIGN(auto s, v.string(key));
+  SUANLI_ASSIGN(auto s, v.string(key));
   if (!s) return std::optional<Sensitivity>{};
   auto p = parse_sensitivity(*s);
   if (!p) {
@@ -198,29 +107,29 @@ class Resolver {
 
   Result<Scenario> run(const toml::table& root_table) {
     const TomlView root(root_table, file_, "");
-    SCN_TRY(root.check_keys({"name", "description", "seed", "scheduler", "simulation", "sites",
-                             "fleet", "tenants", "rules", "generators", "jobs", "traces",
-                             "deliveries", "node_events"}));
-    SCN_TRY(read_header(root));
-    SCN_TRY(read_fleet(root));
-    SCN_TRY(read_tenants(root));
-    SCN_TRY(read_rules(root));
-    SCN_TRY(read_scheduler(root));
-    SCN_TRY(read_simulation(root));
-    SCN_TRY(read_generators(root));
-    SCN_TRY(read_jobs(root));
-    SCN_TRY(read_traces(root));
-    SCN_TRY(read_node_events(root));
+    SUANLI_TRY(root.check_keys({"name", "description", "seed", "scheduler", "simulation", "sites",
+                                "fleet", "tenants", "rules", "generators", "jobs", "traces",
+                                "deliveries", "node_events"}));
+    SUANLI_TRY(read_header(root));
+    SUANLI_TRY(read_fleet(root));
+    SUANLI_TRY(read_tenants(root));
+    SUANLI_TRY(read_rules(root));
+    SUANLI_TRY(read_scheduler(root));
+    SUANLI_TRY(read_simulation(root));
+    SUANLI_TRY(read_generators(root));
+    SUANLI_TRY(read_jobs(root));
+    SUANLI_TRY(read_traces(root));
+    SUANLI_TRY(read_node_events(root));
     return std::move(scenario_);
   }
 
  private:
   Result<void> read_header(const TomlView& root) {
-    SCN_ASSIGN(auto name, root.string("name"));
+    SUANLI_ASSIGN(auto name, root.string("name"));
     scenario_.name = name ? *name : scenario_.file.stem().string();
-    SCN_ASSIGN(auto description, root.string("description"));
+    SUANLI_ASSIGN(auto description, root.string("description"));
     if (description) scenario_.description = *description;
-    SCN_ASSIGN(auto seed, root.integer("seed"));
+    SUANLI_ASSIGN(auto seed, root.integer("seed"));
     if (seed) {
       if (*seed < 0)
         return bad(root, "seed", fmt::format("expected an integer >= 0, got {}", *seed));
@@ -247,7 +156,7 @@ class Resolver {
 
   // A catalog accelerator that is one of the fleet's types.
   Result<TypeId> fleet_type(const TomlView& v, std::string_view key, const std::string& id) const {
-    SCN_TRY(catalog_accel(v, key, id));
+    SUANLI_TRY(catalog_accel(v, key, id));
     auto t = scenario_.fleet.find_type(id);
     if (!t) {
       return bad(v, key,
@@ -271,25 +180,26 @@ class Resolver {
 
   Result<PoolEntry> read_pool(const TomlView& v, bool delivery) {
     if (delivery) {
-      SCN_TRY(v.check_keys({"at_hours", "site", "accelerator", "nodes", "devices_per_node",
-                            "scale_up_domain", "cpu_cores", "memory_gib", "price_per_device_hour",
-                            "mtbf_hours", "mttr_hours", "name_prefix"}));
+      SUANLI_TRY(
+          v.check_keys({"at_hours", "site", "accelerator", "nodes", "devices_per_node",
+                        "scale_up_domain", "cpu_cores", "memory_gib", "price_per_device_hour",
+                        "mtbf_hours", "mttr_hours", "name_prefix"}));
     } else {
-      SCN_TRY(v.check_keys({"site", "accelerator", "nodes", "devices_per_node", "scale_up_domain",
-                            "cpu_cores", "memory_gib", "price_per_device_hour", "mtbf_hours",
-                            "mttr_hours", "name_prefix"}));
+      SUANLI_TRY(v.check_keys(
+          {"site", "accelerator", "nodes", "devices_per_node", "scale_up_domain", "cpu_cores",
+           "memory_gib", "price_per_device_hour", "mtbf_hours", "mttr_hours", "name_prefix"}));
     }
     PoolEntry e{v, nullptr, {}, {}, {}, {}, 0};
     if (delivery) {
-      SCN_ASSIGN(e.at, required_hours(v, "at_hours"));
+      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours"));
     }
-    SCN_ASSIGN(auto site_name, required_name(v, "site"));
-    SCN_ASSIGN(e.pool.site, site(v, "site", site_name));
-    SCN_ASSIGN(auto accel_id, required_name(v, "accelerator"));
-    SCN_ASSIGN(e.accel, catalog_accel(v, "accelerator", accel_id));
-    SCN_ASSIGN(e.pool.nodes, required_int_in(v, "nodes", 1));
+    SUANLI_ASSIGN(auto site_name, required_name(v, "site"));
+    SUANLI_ASSIGN(e.pool.site, site(v, "site", site_name));
+    SUANLI_ASSIGN(auto accel_id, required_name(v, "accelerator"));
+    SUANLI_ASSIGN(e.accel, catalog_accel(v, "accelerator", accel_id));
+    SUANLI_ASSIGN(e.pool.nodes, required_int_in(v, "nodes", 1));
 
-    SCN_ASSIGN(auto per_node, int_in(v, "devices_per_node", 1, kMaxNodeGpus));
+    SUANLI_ASSIGN(auto per_node, int_in(v, "devices_per_node", 1, kMaxNodeGpus));
     if (per_node) {
       e.pool.devices_per_node = *per_node;
     } else if (e.accel->node_devices >= 1 && e.accel->node_devices <= kMaxNodeGpus) {
@@ -301,7 +211,7 @@ class Resolver {
                              accel_id, e.accel->node_devices, kMaxNodeGpus));
     }
     const int per = e.pool.devices_per_node;
-    SCN_ASSIGN(auto domain, int_in(v, "scale_up_domain", 1));
+    SUANLI_ASSIGN(auto domain, int_in(v, "scale_up_domain", 1));
     if (domain) {
       if (*domain < per || *domain % per != 0) {
         return bad(
@@ -318,14 +228,14 @@ class Resolver {
         }
       }
     }
-    SCN_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    SUANLI_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
     if (cores) e.pool.cpu_milli = std::llround(*cores * 1000);
-    SCN_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    SUANLI_ASSIGN(auto gib, non_negative(v, "memory_gib"));
     if (gib) e.pool.memory_mib = std::llround(*gib * 1024);
-    SCN_ASSIGN(e.price, non_negative(v, "price_per_device_hour"));
-    SCN_ASSIGN(e.mtbf, non_negative(v, "mtbf_hours"));
-    SCN_ASSIGN(e.mttr, non_negative(v, "mttr_hours"));
-    SCN_ASSIGN(auto prefix, v.string("name_prefix"));
+    SUANLI_ASSIGN(e.price, non_negative(v, "price_per_device_hour"));
+    SUANLI_ASSIGN(e.mtbf, non_negative(v, "mtbf_hours"));
+    SUANLI_ASSIGN(e.mttr, non_negative(v, "mttr_hours"));
+    SUANLI_ASSIGN(auto prefix, v.string("name_prefix"));
     if (prefix) {
       if (prefix->empty()) return bad(v, "name_prefix", "expected a non-empty string");
       e.pool.name_prefix = *prefix;
@@ -352,13 +262,13 @@ class Resolver {
   }
 
   Result<void> read_fleet(const TomlView& root) {
-    SCN_ASSIGN(auto sites, table_array(root, "sites"));
+    SUANLI_ASSIGN(auto sites, table_array(root, "sites"));
     std::map<std::string, std::string> site_where;
     for (const TomlView& v : sites) {
-      SCN_TRY(v.check_keys({"name", "region"}));
+      SUANLI_TRY(v.check_keys({"name", "region"}));
       Site s;
-      SCN_ASSIGN(s.name, required_name(v, "name"));
-      SCN_ASSIGN(auto region, v.string("region"));
+      SUANLI_ASSIGN(s.name, required_name(v, "name"));
+      SUANLI_ASSIGN(auto region, v.string("region"));
       if (region) s.region = *region;
       if (auto it = site_where.find(s.name); it != site_where.end()) {
         return bad(v, "name",
@@ -368,19 +278,19 @@ class Resolver {
       scenario_.fleet.add_site(std::move(s));
     }
 
-    SCN_ASSIGN(auto fleet_views, table_array(root, "fleet"));
+    SUANLI_ASSIGN(auto fleet_views, table_array(root, "fleet"));
     if (fleet_views.empty()) {
       return bad(root, "fleet", "a scenario needs at least one [[fleet]] node pool");
     }
-    SCN_ASSIGN(auto delivery_views, table_array(root, "deliveries"));
+    SUANLI_ASSIGN(auto delivery_views, table_array(root, "deliveries"));
     std::vector<PoolEntry> pools;
     std::vector<PoolEntry> deliveries;
     for (const TomlView& v : fleet_views) {
-      SCN_ASSIGN(auto e, read_pool(v, false));
+      SUANLI_ASSIGN(auto e, read_pool(v, false));
       pools.push_back(std::move(e));
     }
     for (const TomlView& v : delivery_views) {
-      SCN_ASSIGN(auto e, read_pool(v, true));
+      SUANLI_ASSIGN(auto e, read_pool(v, true));
       deliveries.push_back(std::move(e));
     }
 
@@ -396,9 +306,9 @@ class Resolver {
       for (PoolEntry& e : *list) {
         const std::size_t t = type_of(e);
         e.pool.type = TypeId{static_cast<int>(t)};
-        SCN_TRY(merge(types[t].price, e.price, e.view, "price_per_device_hour", e.accel->id));
-        SCN_TRY(merge(types[t].mtbf, e.mtbf, e.view, "mtbf_hours", e.accel->id));
-        SCN_TRY(merge(types[t].mttr, e.mttr, e.view, "mttr_hours", e.accel->id));
+        SUANLI_TRY(merge(types[t].price, e.price, e.view, "price_per_device_hour", e.accel->id));
+        SUANLI_TRY(merge(types[t].mtbf, e.mtbf, e.view, "mtbf_hours", e.accel->id));
+        SUANLI_TRY(merge(types[t].mttr, e.mttr, e.view, "mttr_hours", e.accel->id));
       }
     }
     for (const TypeEntry& t : types) {
@@ -462,20 +372,20 @@ class Resolver {
   }
 
   Result<void> read_tenants(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "tenants"));
+    SUANLI_ASSIGN(auto views, table_array(root, "tenants"));
     std::map<std::string, std::string> seen;
     for (const TomlView& v : views) {
-      SCN_TRY(v.check_keys({"name", "weight", "sensitivity"}));
+      SUANLI_TRY(v.check_keys({"name", "weight", "sensitivity"}));
       Tenant t;
-      SCN_ASSIGN(t.name, required_name(v, "name"));
+      SUANLI_ASSIGN(t.name, required_name(v, "name"));
       if (auto it = seen.find(t.name); it != seen.end()) {
         return bad(v, "name",
                    fmt::format("duplicate tenant '{}' (first declared at {})", t.name, it->second));
       }
       seen[t.name] = v.where("name");
-      SCN_ASSIGN(auto weight, positive(v, "weight"));
+      SUANLI_ASSIGN(auto weight, positive(v, "weight"));
       if (weight) t.weight = *weight;
-      SCN_ASSIGN(auto s, sensitivity(v, "sensitivity"));
+      SUANLI_ASSIGN(auto s, sensitivity(v, "sensitivity"));
       tenant_sensitivity_.push_back(s);
       scenario_.tenants.push_back(std::move(t));
     }
@@ -483,13 +393,13 @@ class Resolver {
   }
 
   Result<void> read_rules(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "rules"));
+    SUANLI_ASSIGN(auto views, table_array(root, "rules"));
     std::map<std::string, std::string> seen;
     for (const TomlView& v : views) {
       Rule r;
       r.defined_at = v.where();
-      SCN_ASSIGN(r.id, required_name(v, "id"));
-      SCN_ASSIGN(auto kind, required_name(v, "kind"));
+      SUANLI_ASSIGN(r.id, required_name(v, "id"));
+      SUANLI_ASSIGN(auto kind, required_name(v, "kind"));
       auto k = parse_rule_kind(kind);
       if (!k) {
         return bad(v, "kind",
@@ -500,19 +410,19 @@ class Resolver {
       r.kind = *k;
       switch (r.kind) {
         case RuleKind::kSensitivityOrigin:
-          SCN_TRY(v.check_keys({"id", "kind", "min_sensitivity", "origins"}));
+          SUANLI_TRY(v.check_keys({"id", "kind", "min_sensitivity", "origins"}));
           break;
         case RuleKind::kDomesticShare:
-          SCN_TRY(v.check_keys({"id", "kind", "min_share", "measure"}));
+          SUANLI_TRY(v.check_keys({"id", "kind", "min_share", "measure"}));
           break;
         case RuleKind::kApprovedCustomers:
-          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "tenants"}));
+          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "tenants"}));
           break;
         case RuleKind::kNoNewPlacements:
-          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours"}));
+          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours"}));
           break;
         case RuleKind::kDrain:
-          SCN_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours", "within_hours"}));
+          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours", "within_hours"}));
           break;
       }
       if (auto it = seen.find(r.id); it != seen.end()) {
@@ -523,9 +433,9 @@ class Resolver {
 
       switch (r.kind) {
         case RuleKind::kSensitivityOrigin: {
-          SCN_ASSIGN(auto s, sensitivity(v, "min_sensitivity"));
+          SUANLI_ASSIGN(auto s, sensitivity(v, "min_sensitivity"));
           if (s) r.min_sensitivity = *s;
-          SCN_ASSIGN(auto origins, string_array(v, "origins"));
+          SUANLI_ASSIGN(auto origins, string_array(v, "origins"));
           if (!origins || origins->empty()) {
             return bad(v, "origins", "expected a non-empty array of origins, e.g. [\"CN\"]");
           }
@@ -535,12 +445,12 @@ class Resolver {
           break;
         }
         case RuleKind::kDomesticShare: {
-          SCN_ASSIGN(r.min_share, v.required_number("min_share"));
+          SUANLI_ASSIGN(r.min_share, v.required_number("min_share"));
           if (r.min_share < 0 || r.min_share > 1) {
             return bad(v, "min_share",
                        fmt::format("expected a share from 0 to 1, got {}", r.min_share));
           }
-          SCN_ASSIGN(auto measure, v.string("measure"));
+          SUANLI_ASSIGN(auto measure, v.string("measure"));
           if (measure && *measure == "devices") {
             r.measure = ShareMeasure::kDevices;
           } else if (measure && *measure != "compute") {
@@ -561,22 +471,22 @@ class Resolver {
         case RuleKind::kApprovedCustomers:
         case RuleKind::kNoNewPlacements:
         case RuleKind::kDrain: {
-          SCN_ASSIGN(auto accel, required_name(v, "accelerator"));
-          SCN_ASSIGN(r.type, fleet_type(v, "accelerator", accel));
+          SUANLI_ASSIGN(auto accel, required_name(v, "accelerator"));
+          SUANLI_ASSIGN(r.type, fleet_type(v, "accelerator", accel));
           if (r.kind == RuleKind::kApprovedCustomers) {
-            SCN_ASSIGN(auto names, string_array(v, "tenants"));
+            SUANLI_ASSIGN(auto names, string_array(v, "tenants"));
             if (!names || names->empty()) {
               return bad(v, "tenants", "expected a non-empty array of tenant names");
             }
             for (const auto& n : *names) {
-              SCN_ASSIGN(auto id, tenant(v, "tenants", n));
+              SUANLI_ASSIGN(auto id, tenant(v, "tenants", n));
               r.tenants.push_back(id);
             }
           } else {
-            SCN_ASSIGN(auto from, hours(v, "from_hours"));
+            SUANLI_ASSIGN(auto from, hours(v, "from_hours"));
             if (from) r.from = *from;
             if (r.kind == RuleKind::kDrain) {
-              SCN_ASSIGN(auto within, hours(v, "within_hours"));
+              SUANLI_ASSIGN(auto within, hours(v, "within_hours"));
               if (within) r.within_s = *within;
             }
           }
@@ -591,43 +501,43 @@ class Resolver {
   // --- scheduler and simulation ------------------------------------------
 
   Result<void> read_scheduler(const TomlView& root) {
-    SCN_ASSIGN(auto sub, root.subtable("scheduler"));
+    SUANLI_ASSIGN(auto sub, root.subtable("scheduler"));
     if (!sub) return {};
     const TomlView& v = *sub;
-    SCN_TRY(v.check_keys({"queue", "placement", "preemption", "checkpoint_on_preempt",
-                          "restart_overhead_s", "max_restarts"}));
+    SUANLI_TRY(v.check_keys({"queue", "placement", "preemption", "checkpoint_on_preempt",
+                             "restart_overhead_s", "max_restarts"}));
     SchedulerConfig& c = scenario_.scheduler;
-    SCN_ASSIGN(auto queue, v.string("queue"));
+    SUANLI_ASSIGN(auto queue, v.string("queue"));
     if (queue) {
       auto q = parse_queue_policy(*queue);
       if (!q) return bad(v, "queue", q.error().message);
       c.queue = *q;
     }
-    SCN_ASSIGN(auto placement, v.string("placement"));
+    SUANLI_ASSIGN(auto placement, v.string("placement"));
     if (placement) {
       auto p = parse_placement_policy(*placement);
       if (!p) return bad(v, "placement", p.error().message);
       c.placement = *p;
     }
-    SCN_ASSIGN(auto preemption, v.boolean("preemption"));
+    SUANLI_ASSIGN(auto preemption, v.boolean("preemption"));
     if (preemption) c.preemption = *preemption;
-    SCN_ASSIGN(auto checkpoint, v.boolean("checkpoint_on_preempt"));
+    SUANLI_ASSIGN(auto checkpoint, v.boolean("checkpoint_on_preempt"));
     if (checkpoint) c.checkpoint_on_preempt = *checkpoint;
-    SCN_ASSIGN(auto overhead, non_negative(v, "restart_overhead_s"));
+    SUANLI_ASSIGN(auto overhead, non_negative(v, "restart_overhead_s"));
     if (overhead) c.restart_overhead_s = *overhead;
-    SCN_ASSIGN(auto restarts, int_in(v, "max_restarts", 0));
+    SUANLI_ASSIGN(auto restarts, int_in(v, "max_restarts", 0));
     if (restarts) c.max_restarts = *restarts;
     return {};
   }
 
   Result<void> read_simulation(const TomlView& root) {
-    SCN_ASSIGN(auto sub, root.subtable("simulation"));
+    SUANLI_ASSIGN(auto sub, root.subtable("simulation"));
     if (!sub) return {};
     const TomlView& v = *sub;
-    SCN_TRY(v.check_keys({"until_hours", "sample_interval_s"}));
-    SCN_ASSIGN(auto until, positive(v, "until_hours"));
+    SUANLI_TRY(v.check_keys({"until_hours", "sample_interval_s"}));
+    SUANLI_ASSIGN(auto until, positive(v, "until_hours"));
     if (until) scenario_.simulation.until = *until * kSecondsPerHour;
-    SCN_ASSIGN(auto interval, positive(v, "sample_interval_s"));
+    SUANLI_ASSIGN(auto interval, positive(v, "sample_interval_s"));
     if (interval) scenario_.simulation.sample_interval_s = *interval;
     return {};
   }
@@ -639,7 +549,7 @@ class Resolver {
   Result<JobTemplate> read_template(const TomlView& v, TenantId owner, bool explicit_job) {
     JobTemplate t;
     t.defined_at = v.where();
-    SCN_ASSIGN(auto kind_text, v.string("kind"));
+    SUANLI_ASSIGN(auto kind_text, v.string("kind"));
     if (kind_text) {
       auto k = parse_job_kind(*kind_text);
       if (!k) {
@@ -650,11 +560,11 @@ class Resolver {
       }
       t.kind = *k;
     }
-    SCN_ASSIGN(auto name, v.string("name"));
+    SUANLI_ASSIGN(auto name, v.string("name"));
     if (name && name->empty()) return bad(v, "name", "expected a non-empty string");
     t.name = name ? *name : std::string(job_kind_name(t.kind));
     if (!explicit_job) {
-      SCN_ASSIGN(auto weight, positive(v, "weight"));
+      SUANLI_ASSIGN(auto weight, positive(v, "weight"));
       if (weight) t.weight = *weight;
     }
 
@@ -683,7 +593,7 @@ class Resolver {
         t.devices.push_back(static_cast<int>(d));
       }
     }
-    SCN_ASSIGN(t.tp, int_in(v, "tp", 1));
+    SUANLI_ASSIGN(t.tp, int_in(v, "tp", 1));
     if (t.tp) {
       for (int d : t.devices) {
         if (d % *t.tp != 0) {
@@ -691,7 +601,7 @@ class Resolver {
         }
       }
     }
-    SCN_ASSIGN(auto milli, int_in(v, "gpu_milli", 1, kGpuMilli));
+    SUANLI_ASSIGN(auto milli, int_in(v, "gpu_milli", 1, kGpuMilli));
     if (milli) t.gpu_milli = *milli;
     if (t.gpu_milli < kGpuMilli) {
       for (int d : t.devices) {
@@ -702,31 +612,31 @@ class Resolver {
         }
       }
     }
-    SCN_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    SUANLI_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
     if (cores) t.cpu_milli = std::llround(*cores * 1000);
-    SCN_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    SUANLI_ASSIGN(auto gib, non_negative(v, "memory_gib"));
     if (gib) t.memory_mib = std::llround(*gib * 1024);
-    SCN_ASSIGN(auto priority, v.integer("priority"));
+    SUANLI_ASSIGN(auto priority, v.integer("priority"));
     if (priority) {
       if (*priority < INT_MIN / 2 || *priority > INT_MAX / 2) {
         return bad(v, "priority", "priority out of range");
       }
       t.priority = static_cast<int>(*priority);
     }
-    SCN_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
+    SUANLI_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
     if (!t.sensitivity) t.sensitivity = tenant_sensitivity_[owner.index()];
 
-    SCN_ASSIGN(auto allowed, string_array(v, "allowed"));
+    SUANLI_ASSIGN(auto allowed, string_array(v, "allowed"));
     if (allowed) {
       for (const auto& id : *allowed) {
-        SCN_TRY(fleet_type(v, "allowed", id));
+        SUANLI_TRY(fleet_type(v, "allowed", id));
       }
       t.allowed = std::move(*allowed);
     }
 
     // The work.
     WorkSpec& w = t.work;
-    SCN_ASSIGN(auto model, v.string("model"));
+    SUANLI_ASSIGN(auto model, v.string("model"));
     if (model) {
       if (auto m = catalog_.model(*model); !m) {
         return bad(v, "model", unknown_id_message("model", *model, catalog_.model_ids()));
@@ -736,16 +646,16 @@ class Resolver {
     bool tokens_log = true;
     bool hours_log = true;
     if (!explicit_job) {
-      SCN_ASSIGN(auto tl, v.boolean("tokens_log"));
+      SUANLI_ASSIGN(auto tl, v.boolean("tokens_log"));
       if (tl) tokens_log = *tl;
-      SCN_ASSIGN(auto hl, v.boolean("reference_hours_log"));
+      SUANLI_ASSIGN(auto hl, v.boolean("reference_hours_log"));
       if (hl) hours_log = *hl;
     }
-    SCN_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log));
-    SCN_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log));
-    SCN_ASSIGN(auto reference, v.string("reference"));
+    SUANLI_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log));
+    SUANLI_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log));
+    SUANLI_ASSIGN(auto reference, v.string("reference"));
     if (reference) {
-      SCN_TRY(catalog_accel(v, "reference", *reference));
+      SUANLI_TRY(catalog_accel(v, "reference", *reference));
       w.reference = *reference;
     }
     if (w.tokens && w.reference_hours) {
@@ -771,55 +681,55 @@ class Resolver {
         return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
       }
     }
-    SCN_ASSIGN(auto input_len, int_in(v, "input_len", 1));
+    SUANLI_ASSIGN(auto input_len, int_in(v, "input_len", 1));
     if (input_len) w.input_len = *input_len;
-    SCN_ASSIGN(auto output_len, int_in(v, "output_len", 1));
+    SUANLI_ASSIGN(auto output_len, int_in(v, "output_len", 1));
     if (output_len) w.output_len = *output_len;
-    SCN_ASSIGN(auto checkpoint, non_negative(v, "checkpoint_minutes"));
+    SUANLI_ASSIGN(auto checkpoint, non_negative(v, "checkpoint_minutes"));
     if (checkpoint) t.checkpoint_interval_s = *checkpoint * 60;
     return t;
   }
 
   Result<void> read_generators(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "generators"));
+    SUANLI_ASSIGN(auto views, table_array(root, "generators"));
     for (const TomlView& v : views) {
-      SCN_TRY(v.check_keys({"tenant", "rate_per_hour", "count", "start_hours", "jobs"}));
+      SUANLI_TRY(v.check_keys({"tenant", "rate_per_hour", "count", "start_hours", "jobs"}));
       Generator g;
       g.defined_at = v.where();
-      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
-      SCN_ASSIGN(g.tenant, tenant(v, "tenant", tenant_name));
-      SCN_ASSIGN(auto rate, positive(v, "rate_per_hour"));
+      SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SUANLI_ASSIGN(g.tenant, tenant(v, "tenant", tenant_name));
+      SUANLI_ASSIGN(auto rate, positive(v, "rate_per_hour"));
       if (!rate) return bad(v, "rate_per_hour", "required key is missing (expected a number > 0)");
       g.rate_per_hour = *rate;
-      SCN_ASSIGN(g.count, required_int_in(v, "count", 0));
-      SCN_ASSIGN(auto start, hours(v, "start_hours"));
+      SUANLI_ASSIGN(g.count, required_int_in(v, "count", 0));
+      SUANLI_ASSIGN(auto start, hours(v, "start_hours"));
       if (start) g.start = *start;
-      SCN_ASSIGN(auto templates, table_array(v, "jobs"));
+      SUANLI_ASSIGN(auto templates, table_array(v, "jobs"));
       if (templates.empty()) {
         return bad(v, "jobs", "a generator needs at least one [[generators.jobs]] template");
       }
       for (const TomlView& tv : templates) {
-        SCN_TRY(tv.check_keys({"name",
-                               "weight",
-                               "kind",
-                               "devices",
-                               "tp",
-                               "gpu_milli",
-                               "cpu_cores",
-                               "memory_gib",
-                               "priority",
-                               "sensitivity",
-                               "allowed",
-                               "model",
-                               "tokens",
-                               "tokens_log",
-                               "reference_hours",
-                               "reference_hours_log",
-                               "reference",
-                               "input_len",
-                               "output_len",
-                               "checkpoint_minutes"}));
-        SCN_ASSIGN(auto t, read_template(tv, g.tenant, false));
+        SUANLI_TRY(tv.check_keys({"name",
+                                  "weight",
+                                  "kind",
+                                  "devices",
+                                  "tp",
+                                  "gpu_milli",
+                                  "cpu_cores",
+                                  "memory_gib",
+                                  "priority",
+                                  "sensitivity",
+                                  "allowed",
+                                  "model",
+                                  "tokens",
+                                  "tokens_log",
+                                  "reference_hours",
+                                  "reference_hours_log",
+                                  "reference",
+                                  "input_len",
+                                  "output_len",
+                                  "checkpoint_minutes"}));
+        SUANLI_ASSIGN(auto t, read_template(tv, g.tenant, false));
         g.templates.push_back(std::move(t));
       }
       scenario_.generators.push_back(std::move(g));
@@ -828,18 +738,18 @@ class Resolver {
   }
 
   Result<void> read_jobs(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "jobs"));
+    SUANLI_ASSIGN(auto views, table_array(root, "jobs"));
     for (const TomlView& v : views) {
-      SCN_TRY(v.check_keys({"tenant", "submit_hours", "name", "kind", "devices", "tp", "gpu_milli",
-                            "cpu_cores", "memory_gib", "priority", "sensitivity", "allowed",
-                            "model", "tokens", "reference_hours", "reference", "input_len",
-                            "output_len", "checkpoint_minutes"}));
+      SUANLI_TRY(v.check_keys({"tenant", "submit_hours", "name", "kind", "devices", "tp",
+                               "gpu_milli", "cpu_cores", "memory_gib", "priority", "sensitivity",
+                               "allowed", "model", "tokens", "reference_hours", "reference",
+                               "input_len", "output_len", "checkpoint_minutes"}));
       ScenarioJob j;
-      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
-      SCN_ASSIGN(j.tenant, tenant(v, "tenant", tenant_name));
-      SCN_ASSIGN(auto submit, hours(v, "submit_hours"));
+      SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SUANLI_ASSIGN(j.tenant, tenant(v, "tenant", tenant_name));
+      SUANLI_ASSIGN(auto submit, hours(v, "submit_hours"));
       if (submit) j.submit = *submit;
-      SCN_ASSIGN(j.job, read_template(v, j.tenant, true));
+      SUANLI_ASSIGN(j.job, read_template(v, j.tenant, true));
       scenario_.jobs.push_back(std::move(j));
     }
     return {};
@@ -864,13 +774,13 @@ class Resolver {
   }
 
   Result<void> read_traces(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "traces"));
+    SUANLI_ASSIGN(auto views, table_array(root, "traces"));
     for (const TomlView& v : views) {
-      SCN_TRY(v.check_keys({"pods", "tenant", "gpu_map", "default_reference", "limit", "time_scale",
-                            "skip_bad_rows", "sensitivity"}));
+      SUANLI_TRY(v.check_keys({"pods", "tenant", "gpu_map", "default_reference", "limit",
+                               "time_scale", "skip_bad_rows", "sensitivity"}));
       TraceImport t;
       t.defined_at = v.where();
-      SCN_ASSIGN(auto pods, required_name(v, "pods"));
+      SUANLI_ASSIGN(auto pods, required_name(v, "pods"));
       std::vector<std::string> tried;
       for (const fs::path& p : trace_candidates(pods)) {
         std::error_code ec;
@@ -883,25 +793,25 @@ class Resolver {
       if (t.pods.empty()) {
         return bad(v, "pods", fmt::format("file not found (looked for {})", join(tried, ", ")));
       }
-      SCN_ASSIGN(auto tenant_name, required_name(v, "tenant"));
-      SCN_ASSIGN(t.tenant, tenant(v, "tenant", tenant_name));
-      SCN_ASSIGN(auto map, v.subtable("gpu_map"));
+      SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
+      SUANLI_ASSIGN(t.tenant, tenant(v, "tenant", tenant_name));
+      SUANLI_ASSIGN(auto map, v.subtable("gpu_map"));
       if (map) {
         for (const auto& [k, node] : map->table()) {
-          SCN_ASSIGN(auto id, map->required_string(k.str()));
-          SCN_TRY(catalog_accel(*map, k.str(), id));
+          SUANLI_ASSIGN(auto id, map->required_string(k.str()));
+          SUANLI_TRY(catalog_accel(*map, k.str(), id));
           t.gpu_map[std::string(k.str())] = id;
         }
       }
-      SCN_ASSIGN(t.default_reference, required_name(v, "default_reference"));
-      SCN_TRY(catalog_accel(v, "default_reference", t.default_reference));
-      SCN_ASSIGN(auto limit, int_in(v, "limit", 0));
+      SUANLI_ASSIGN(t.default_reference, required_name(v, "default_reference"));
+      SUANLI_TRY(catalog_accel(v, "default_reference", t.default_reference));
+      SUANLI_ASSIGN(auto limit, int_in(v, "limit", 0));
       if (limit) t.limit = *limit;
-      SCN_ASSIGN(auto scale, positive(v, "time_scale"));
+      SUANLI_ASSIGN(auto scale, positive(v, "time_scale"));
       if (scale) t.time_scale = *scale;
-      SCN_ASSIGN(auto skip, v.boolean("skip_bad_rows"));
+      SUANLI_ASSIGN(auto skip, v.boolean("skip_bad_rows"));
       if (skip) t.skip_bad_rows = *skip;
-      SCN_ASSIGN(auto s, sensitivity(v, "sensitivity"));
+      SUANLI_ASSIGN(auto s, sensitivity(v, "sensitivity"));
       t.sensitivity = s ? *s : tenant_sensitivity_[t.tenant.index()].value_or(Sensitivity::kPublic);
       scenario_.traces.push_back(std::move(t));
     }
@@ -909,13 +819,13 @@ class Resolver {
   }
 
   Result<void> read_node_events(const TomlView& root) {
-    SCN_ASSIGN(auto views, table_array(root, "node_events"));
+    SUANLI_ASSIGN(auto views, table_array(root, "node_events"));
     for (const TomlView& v : views) {
-      SCN_TRY(v.check_keys({"at_hours", "node", "state"}));
+      SUANLI_TRY(v.check_keys({"at_hours", "node", "state"}));
       NodeEvent e;
       e.defined_at = v.where();
-      SCN_ASSIGN(e.at, required_hours(v, "at_hours"));
-      SCN_ASSIGN(e.node, required_name(v, "node"));
+      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours"));
+      SUANLI_ASSIGN(e.node, required_name(v, "node"));
       auto it = node_arrival_.find(e.node);
       if (it == node_arrival_.end()) {
         std::vector<std::string> names;
@@ -934,7 +844,7 @@ class Resolver {
                    fmt::format("node '{}' is delivered at hour {}, after this event", e.node,
                                it->second / kSecondsPerHour));
       }
-      SCN_ASSIGN(auto state, required_name(v, "state"));
+      SUANLI_ASSIGN(auto state, required_name(v, "state"));
       if (state == "up") {
         e.up = true;
       } else if (state != "down") {
@@ -956,7 +866,7 @@ class Resolver {
 }  // namespace
 
 Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog) {
-  SCN_ASSIGN(auto table, parse_toml_file(path));
+  SUANLI_ASSIGN(auto table, parse_toml_file(path));
   return Resolver(catalog, path).run(table);
 }
 

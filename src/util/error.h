@@ -42,4 +42,15 @@ const char* error_code_name(ErrorCode code);
     if (auto suanli_r = (expr); !suanli_r) return std::unexpected(std::move(suanli_r).error()); \
   } while (0)
 
+// Assigns the value of a Result-returning expression to `lhs` (a
+// declaration or an lvalue), or returns its error.
+#define SUANLI_CONCAT_INNER(a, b) a##b
+#define SUANLI_CONCAT(a, b) SUANLI_CONCAT_INNER(a, b)
+#define SUANLI_ASSIGN_IMPL(tmp, lhs, expr)                  \
+  auto tmp = (expr);                                        \
+  if (!tmp) return std::unexpected(std::move(tmp).error()); \
+  lhs = std::move(*tmp)
+#define SUANLI_ASSIGN(lhs, expr) \
+  SUANLI_ASSIGN_IMPL(SUANLI_CONCAT(suanli_result_, __LINE__), lhs, expr)
+
 namespace suanli {}  // namespace suanli

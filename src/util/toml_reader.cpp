@@ -1,5 +1,7 @@
 #include "util/toml_reader.h"
 
+#include <climits>
+
 #include <fmt/format.h>
 #include <cmath>
 
@@ -122,6 +124,83 @@ Result<void> TomlView::check_keys(std::initializer_list<std::string_view> allowe
     }
   }
   return {};
+}
+
+std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
+  return std::unexpected(v.error(key, what));
+}
+
+std::string sub_path(const TomlView& v, std::string_view key) {
+  return v.path().empty() ? std::string(key) : fmt::format("{}.{}", v.path(), key);
+}
+
+Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
+  std::vector<TomlView> out;
+  const toml::node* node = v.table().get(key);
+  if (!node) return out;
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = arr->get(i)->as_table();
+    if (!t) {
+      return bad(
+          v, key,
+          fmt::format("expected an array of tables ([[{}]]); element {} is not a table", key, i));
+    }
+    out.emplace_back(*t, v.file(), fmt::format("{}[{}]", sub_path(v, key), i));
+  }
+  return out;
+}
+
+Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
+                                                             std::string_view key) {
+  const toml::node* node = v.table().get(key);
+  if (!node) return std::optional<std::vector<std::string>>{};
+  const toml::array* arr = node->as_array();
+  if (!arr) return bad(v, key, "expected an array of strings");
+  std::vector<std::string> out;
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) return bad(v, key, "expected an array of strings");
+    out.push_back(*e.value<std::string>());
+  }
+  return std::optional(std::move(out));
+}
+
+Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key) {
+  SUANLI_ASSIGN(auto x, v.number(key));
+  if (x && *x < 0) return bad(v, key, fmt::format("expected a number >= 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<double>> positive(const TomlView& v, std::string_view key) {
+  SUANLI_ASSIGN(auto x, v.number(key));
+  if (x && *x <= 0) return bad(v, key, fmt::format("expected a number > 0, got {}", *x));
+  return x;
+}
+
+Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
+                                  long long hi) {
+  SUANLI_ASSIGN(auto x, v.integer(key));
+  if (!x) return std::optional<int>{};
+  if (*x < lo || *x > hi) {
+    return bad(v, key,
+               hi == INT_MAX
+                   ? fmt::format("expected an integer >= {}, got {}", lo, *x)
+                   : fmt::format("expected an integer from {} to {}, got {}", lo, hi, *x));
+  }
+  return std::optional(static_cast<int>(*x));
+}
+
+Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo, long long hi) {
+  SUANLI_ASSIGN(auto x, int_in(v, key, lo, hi));
+  if (!x) return bad(v, key, "required key is missing (expected an integer)");
+  return *x;
+}
+
+Result<std::string> required_name(const TomlView& v, std::string_view key) {
+  SUANLI_ASSIGN(auto s, v.required_string(key));
+  if (s.empty()) return bad(v, key, "expected a non-empty string");
+  return s;
 }
 
 }  // namespace suanli

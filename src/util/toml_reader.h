@@ -3,11 +3,13 @@
 // validation, scenarios) so messages look the same everywhere.
 #pragma once
 
+#include <climits>
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -58,5 +60,23 @@ class TomlView {
   std::string file_;
   std::string path_;
 };
+
+// Helpers shared by the scenario loaders (simulation and plan scenarios).
+// "file:line: path.key: what" as a returnable error.
+std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what);
+// The dotted path of `key` inside `v` ("candidate[2].levy").
+std::string sub_path(const TomlView& v, std::string_view key);
+// [[key]] entries as views named "path.key[i]" (absent: none).
+Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key);
+Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
+                                                             std::string_view key);
+Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key);
+Result<std::optional<double>> positive(const TomlView& v, std::string_view key);
+Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
+                                  long long hi = INT_MAX);
+Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
+                            long long hi = INT_MAX);
+// A non-empty name or ID.
+Result<std::string> required_name(const TomlView& v, std::string_view key);
 
 }  // namespace suanli
