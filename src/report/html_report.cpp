@@ -1134,6 +1134,13 @@ void simulation_section(std::string& out, Ctx& c) {
       chart(out, c.charts, "sim-domestic", "Domestic share over time",
             {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
             {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
+      if (min_share)
+        out +=
+            "<p class=\"note\">The share is of allocated compute. It can dip below the minimum "
+            "when domestic work finishes while foreign work keeps running: the rule refuses a "
+            "foreign placement that would leave the share below it, and never evicts running "
+            "work. The independent audit of the event log checks every placement against the "
+            "rule (audit violations above).</p>";
     }
   }
 
