@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/app.h"
 #include "plan/plan_json.h"
@@ -25,8 +26,8 @@ struct PlanState {
   std::vector<std::string> sweeps;
   std::string csv;
   std::string mps;
-  double time_limit_s = 60;
-  double gap = 1e-3;
+  std::optional<double> time_limit_s;
+  std::optional<double> gap;
   bool no_policy_costs = false;
   bool no_prices = false;
   bool solver_log = false;
@@ -43,9 +44,10 @@ int run_plan(Context& ctx, const PlanState& s) {
     if (!o) return ctx.report(o.error());
     overrides.push_back(*o);
   }
-  PlanOptions options;
-  options.time_limit_s = s.time_limit_s;
-  options.relative_gap = s.gap;
+  // A sweep's points default to a looser gap and a shorter limit than one plan.
+  PlanOptions options = s.sweeps.empty() ? PlanOptions{} : default_sweep_options();
+  if (s.time_limit_s) options.time_limit_s = *s.time_limit_s;
+  if (s.gap) options.relative_gap = *s.gap;
   options.policy_costs = !s.no_policy_costs;
   options.marginal_prices = !s.no_prices;
   options.solver_log = s.solver_log && !s.json;
@@ -122,10 +124,12 @@ void register_plan(CLI::App& app, Context& ctx) {
       "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
       "repeat for a grid");
   cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV");
-  cmd->add_option("--time-limit", state->time_limit_s, "Seconds per solve (default 60)")
+  cmd->add_option("--time-limit", state->time_limit_s,
+                  "Seconds per solve (default 60; 10 per sweep point)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--gap", state->gap,
-                  "Relative optimality gap proven before stopping (default 1e-3 = 0.1%; 0 = exact)")
+                  "Relative optimality gap proven before stopping (default 1e-3 = 0.1%, 5e-3 for "
+                  "sweep points; 0 = exact)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-policy-costs", state->no_policy_costs, "Skip re-solving without each policy");
   cmd->add_flag("--no-prices", state->no_prices,

@@ -70,6 +70,13 @@ Result<PlanOverride> parse_set_arg(std::string_view text) {
                       trim(std::string(text.substr(eq + 1)))};
 }
 
+PlanOptions default_sweep_options() {
+  PlanOptions o;
+  o.relative_gap = 5e-3;
+  o.time_limit_s = 10;
+  return o;
+}
+
 Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& catalog,
                               const std::vector<PlanOverride>& base,
                               const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
@@ -115,6 +122,7 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
         point.domestic_share = r->domestic_share;
         point.cost = r->cost;
         point.solve_time_s = r->solve_time_s;
+        point.gap = r->gap;
         for (const Purchase& x : r->purchases)
           point.devices_by_accelerator[scenario->problem.types[x.type].id] += x.devices;
       }
@@ -149,6 +157,7 @@ nlohmann::ordered_json sweep_json(const SweepResult& s) {
         e["devices_by_accelerator"] = p.devices_by_accelerator;
       }
       e["solve_time_s"] = p.solve_time_s;
+      e["gap"] = p.gap;
     }
     points.push_back(std::move(e));
   }
@@ -167,7 +176,7 @@ std::vector<std::string> accelerators_of(const SweepResult& s) {
 
 std::string sweep_text(const SweepResult& s) {
   std::vector<std::string> header = s.keys;
-  header.insert(header.end(), {"status", "cost M USD", "domestic"});
+  header.insert(header.end(), {"status", "gap", "cost M USD", "domestic"});
   const std::vector<std::string> ids = accelerators_of(s);
   header.insert(header.end(), ids.begin(), ids.end());
   TextTable t(header);
@@ -178,10 +187,12 @@ std::string sweep_text(const SweepResult& s) {
     std::vector<std::string> row = p.values;
     if (!p.error.empty()) {
       row.push_back("error");
+      row.push_back("");
       row.push_back(p.error);
     } else {
       row.push_back(std::string(plan_status_name(p.status)));
       const bool has = p.status != PlanStatus::kInfeasible;
+      row.push_back(has ? fmt::format("{:.2f}%", p.gap * 100) : "-");
       row.push_back(has ? fmt::format("{:.1f}", p.objective_usd / 1e6) : "-");
       row.push_back(has ? fmt::format("{:.1f}%", p.domestic_share * 100) : "-");
       for (const std::string& id : ids) {

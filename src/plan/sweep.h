@@ -33,6 +33,7 @@ struct SweepPoint {
   CostBreakdown cost;
   std::map<std::string, int> devices_by_accelerator;  // bought over the horizon
   double solve_time_s = 0;
+  double gap = 0;  // relative gap proven at the end of the solve
 };
 
 struct SweepResult {
@@ -41,6 +42,10 @@ struct SweepResult {
 };
 
 using SweepProgress = std::function<void(int done, int total, const SweepPoint& point)>;
+
+// Frontier points are for trends: by default they are proven within 0.5%
+// and stop after 10 s (then reported "feasible" with their gap).
+PlanOptions default_sweep_options();
 
 // Every grid point reloads the scenario with `base` plus the point's
 // overrides (sizing included, since a key may change a demand), then solves

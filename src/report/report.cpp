@@ -118,7 +118,7 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
     nlohmann::json all = nlohmann::json::array();
     for (const PlanSweep& s : sweeps) {
       say(fmt::format("sweep {} over {} values...", s.key, s.values.size()));
-      auto r = run_sweep(file, catalog, options.overrides, {s}, options.plan);
+      auto r = run_sweep(file, catalog, options.overrides, {s}, options.sweep);
       if (!r) return std::unexpected(r.error());
       all.push_back(nlohmann::json::parse(sweep_json(*r).dump()));
       sweep_summary += fmt::format("\nSweep {}\n{}", s.key, sweep_text(*r));

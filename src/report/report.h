@@ -17,6 +17,7 @@
 #include "catalog/catalog.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
+#include "plan/sweep.h"
 
 namespace suanli {
 
@@ -24,6 +25,7 @@ struct ReportOptions {
   std::vector<PlanOverride> overrides;
   std::vector<PlanSweep> sweeps;  // empty: the scenario's [[report.sweep]]
   PlanOptions plan;
+  PlanOptions sweep = default_sweep_options();
   bool simulate = true;
   int simulate_year = 1;
   std::function<void(std::string_view)> progress;  // one line per step
