@@ -38,12 +38,9 @@ struct PlanState {
 int run_plan(Context& ctx, const PlanState& s) {
   auto catalog = ctx.catalog();
   if (!catalog) return ctx.report(catalog.error());
-  std::vector<PlanOverride> overrides;
-  for (const std::string& text : s.sets) {
-    auto o = parse_set_arg(text);
-    if (!o) return ctx.report(o.error());
-    overrides.push_back(*o);
-  }
+  auto sets = parse_set_args(s.sets);
+  if (!sets) return ctx.report(sets.error());
+  const std::vector<PlanOverride>& overrides = *sets;
   // A sweep's points default to a looser gap and a shorter limit than one plan.
   PlanOptions options = s.sweeps.empty() ? PlanOptions{} : default_sweep_options();
   if (s.time_limit_s) options.time_limit_s = *s.time_limit_s;
@@ -54,13 +51,9 @@ int run_plan(Context& ctx, const PlanState& s) {
   options.mps_path = s.mps;
 
   if (!s.sweeps.empty()) {
-    std::vector<PlanSweep> sweeps;
-    for (const std::string& text : s.sweeps) {
-      auto sw = parse_sweep_arg(text);
-      if (!sw) return ctx.report(sw.error());
-      sweeps.push_back(*sw);
-    }
-    auto result = run_sweep(s.scenario, **catalog, overrides, sweeps, options,
+    auto sweeps = parse_sweep_args(s.sweeps);
+    if (!sweeps) return ctx.report(sweeps.error());
+    auto result = run_sweep(s.scenario, **catalog, overrides, *sweeps, options,
                             [&](int done, int total, const SweepPoint& p) {
                               if (s.quiet) return;
                               ctx.err() << fmt::format(

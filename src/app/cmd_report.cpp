@@ -34,16 +34,12 @@ int run_report(Context& ctx, const ReportState& s) {
   auto catalog = ctx.catalog();
   if (!catalog) return ctx.report(catalog.error());
   ReportOptions o;
-  for (const std::string& text : s.sets) {
-    auto v = parse_set_arg(text);
-    if (!v) return ctx.report(v.error());
-    o.overrides.push_back(*v);
-  }
-  for (const std::string& text : s.sweeps) {
-    auto v = parse_sweep_arg(text);
-    if (!v) return ctx.report(v.error());
-    o.sweeps.push_back(*v);
-  }
+  auto sets = parse_set_args(s.sets);
+  if (!sets) return ctx.report(sets.error());
+  o.overrides = std::move(*sets);
+  auto sweeps = parse_sweep_args(s.sweeps);
+  if (!sweeps) return ctx.report(sweeps.error());
+  o.sweeps = std::move(*sweeps);
   o.plan.time_limit_s = s.time_limit_s;
   o.simulate = !s.no_simulation;
   o.simulate_year = s.year;

@@ -70,6 +70,26 @@ Result<PlanOverride> parse_set_arg(std::string_view text) {
                       trim(std::string(text.substr(eq + 1)))};
 }
 
+Result<std::vector<PlanOverride>> parse_set_args(const std::vector<std::string>& texts) {
+  std::vector<PlanOverride> out;
+  for (const std::string& t : texts) {
+    auto o = parse_set_arg(t);
+    if (!o) return std::unexpected(o.error());
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+Result<std::vector<PlanSweep>> parse_sweep_args(const std::vector<std::string>& texts) {
+  std::vector<PlanSweep> out;
+  for (const std::string& t : texts) {
+    auto s = parse_sweep_arg(t);
+    if (!s) return std::unexpected(s.error());
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
 PlanOptions default_sweep_options() {
   PlanOptions o;
   o.relative_gap = 5e-3;

@@ -23,6 +23,9 @@ namespace suanli {
 Result<PlanSweep> parse_sweep_arg(std::string_view text);
 // "candidate.h200-sxm.levy=0.5"
 Result<PlanOverride> parse_set_arg(std::string_view text);
+// Every --set / --sweep argument of a command line.
+Result<std::vector<PlanOverride>> parse_set_args(const std::vector<std::string>& texts);
+Result<std::vector<PlanSweep>> parse_sweep_args(const std::vector<std::string>& texts);
 
 struct SweepPoint {
   std::vector<std::string> values;  // one per sweep key
