@@ -102,7 +102,7 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
   if (p.policy.domestic_share_min)
     doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
   doc["comparison"] = comparison_json(*sc, catalog);
-  doc["plan"] = nlohmann::json::parse(plan_result_json(p, *plan).dump());
+  doc["plan"] = nlohmann::json(plan_result_json(p, *plan));
   std::vector<std::string> unverified;
   for (const PlanType& t : p.types)
     if (!t.unverified.empty())
@@ -120,7 +120,7 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
       say(fmt::format("sweep {} over {} values...", s.key, s.values.size()));
       auto r = run_sweep(file, catalog, options.overrides, {s}, options.sweep);
       if (!r) return std::unexpected(r.error());
-      all.push_back(nlohmann::json::parse(sweep_json(*r).dump()));
+      all.push_back(nlohmann::json(sweep_json(*r)));
       sweep_summary += fmt::format("\nSweep {}\n{}", s.key, sweep_text(*r));
     }
     doc["sweep"] = all.front();
