@@ -25,7 +25,10 @@ int Context::report(const Error& error) {
     case ErrorCode::kParse:
     case ErrorCode::kUnsupported:
     case ErrorCode::kInfeasible:
+    case ErrorCode::kConflict:
+    case ErrorCode::kUnauthorized:
       return kExitBadInput;
+    case ErrorCode::kCancelled:
     case ErrorCode::kIo:
       return kExitFailure;
   }

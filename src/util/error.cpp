@@ -16,6 +16,12 @@ const char* error_code_name(ErrorCode code) {
       return "infeasible";
     case ErrorCode::kUnsupported:
       return "unsupported";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
   }
   return "error";
 }

@@ -16,6 +16,9 @@ enum class ErrorCode {
   kIo,               // a file could not be read or written
   kInfeasible,       // a well-formed request that cannot be satisfied
   kUnsupported,      // e.g. FP8 on a chip without FP8
+  kConflict,         // a write that lost a race (stale version, duplicate name)
+  kCancelled,        // the caller asked long work to stop
+  kUnauthorized,     // no valid credential for the call
 };
 
 struct Error {
