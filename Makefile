@@ -4,6 +4,8 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 GENERATOR  ?= Ninja
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SUANLI     := $(BUILD)/suanli
@@ -28,7 +30,7 @@ WEB := web
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test test-release test-asan bench format tidy clean
+.PHONY: all deps build demo test test-release test-asan bench fuzz format tidy clean
 
 all: build
 
@@ -73,8 +75,28 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
+# Google Benchmark (estimator, replay, simulator, planner), then the HTTP
+# load test: wrk against `suanli serve` on loopback (bench/http/run.sh).
 bench: build
 	$(BUILD)/suanli_bench --benchmark_counters_tabular=true
+	bench/http/run.sh $(BUILD)
+
+# libFuzzer (clang-19) on the scenario parsers, the trace CSV readers and
+# the API request decoder, FUZZ_SECONDS each, from fuzz/corpus/. A crash
+# leaves its input in $(FUZZ_BUILD)/crashes/<target>/: copy it into
+# fuzz/regressions/<target>/ so `make test` replays it from then on.
+fuzz: deps
+	CXX=clang++-19 CC=clang-19 cmake -S . -B $(FUZZ_BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSUANLI_FUZZ=ON -DSUANLI_BUILD_TESTS=OFF -DSUANLI_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_scenario_parser fuzz_trace_csv fuzz_api_request
+	@for t in scenario_parser trace_csv api_request; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t 2>&1 | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY|Done)' ; \
+	  if ls $(FUZZ_BUILD)/crashes/$$t/* >/dev/null 2>&1; then echo "CRASH in $$t: see $(FUZZ_BUILD)/crashes/$$t/"; exit 1; fi; \
+	done; echo "no crashes"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
@@ -86,4 +108,4 @@ tidy: build
 	clang-tidy-19 -p $(BUILD) --quiet $$(git ls-files 'src/*.cpp' | grep -v _test.cpp)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "app/app.h"
+#include "catalog/catalog_json.h"
 #include "util/table.h"
 
 namespace suanli::app {
@@ -17,48 +18,6 @@ struct CatalogState {
   std::string id;
   bool json = false;
 };
-
-nlohmann::json figure_json(const std::optional<Figure>& f) {
-  if (!f) return nullptr;
-  nlohmann::json j{{"value", f->value},
-                   {"source", f->source},
-                   {"confidence", std::string(confidence_name(f->confidence))}};
-  if (f->low) j["low"] = *f->low;
-  if (f->high) j["high"] = *f->high;
-  if (!f->note.empty()) j["note"] = f->note;
-  return j;
-}
-
-nlohmann::json accel_json(const Accelerator& a) {
-  nlohmann::json rates = nlohmann::json::object();
-  for (auto p : kAllPrecisions) {
-    if (a.supports(p)) rates[std::string(precision_name(p))] = figure_json(a.rate(p));
-  }
-  return {{"id", a.id},
-          {"name", a.name},
-          {"vendor", a.vendor},
-          {"origin", a.origin},
-          {"released", a.released},
-          {"datacenter", a.datacenter},
-          {"efficiency_profile", a.efficiency_profile},
-          {"node_devices", a.node_devices},
-          {"memory_type", a.memory_type},
-          {"scaleup_link", a.scaleup_link},
-          {"dense_tflops", rates},
-          {"memory_gb", figure_json(a.memory_gb)},
-          {"memory_bw_gbps", figure_json(a.memory_bw_gbps)},
-          {"scaleup_bidir_gbps", figure_json(a.scaleup_bidir_gbps)},
-          {"scaleup_domain", figure_json(a.scaleup_domain)},
-          {"scaleout_gbps", figure_json(a.scaleout_gbps)},
-          {"tdp_w", figure_json(a.tdp_w)},
-          {"die_area_mm2", figure_json(a.die_area_mm2)},
-          {"price_usd", figure_json(a.price_usd)},
-          {"rental_usd_per_hour", figure_json(a.rental_usd_per_hour)},
-          {"china_status", std::string(china_status_name(a.china_status))},
-          {"china_status_note", a.china_status_note},
-          {"defined_at", a.defined_at},
-          {"notes", a.notes}};
-}
 
 std::string cell(const std::optional<Figure>& f, const char* fmt_spec = "{:g}") {
   if (!f) return "—";
@@ -74,22 +33,7 @@ int run(Context& ctx, const CatalogState& s) {
   if (s.what == "models") {
     if (s.json) {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& m : c.models()) {
-        const auto p = count_params(m);
-        arr.push_back({{"id", m.id},
-                       {"name", m.name},
-                       {"layers", m.layers},
-                       {"hidden", m.hidden},
-                       {"heads", m.heads},
-                       {"kv_heads", m.kv_heads},
-                       {"ffn", m.ffn},
-                       {"vocab", m.vocab},
-                       {"moe", m.is_moe()},
-                       {"mla", m.mla.has_value()},
-                       {"params_b", p.total / 1e9},
-                       {"active_params_b", p.active / 1e9},
-                       {"source", m.source}});
-      }
+      for (const auto& m : c.models()) arr.push_back(model_json(m));
       ctx.out() << arr.dump(2) << "\n";
       return kExitOk;
     }
@@ -109,12 +53,12 @@ int run(Context& ctx, const CatalogState& s) {
     if (s.id.empty()) return ctx.report({ErrorCode::kInvalidArgument, "catalog show needs an ID"});
     auto a = c.accelerator(s.id);
     if (!a) return ctx.report(a.error());
-    ctx.out() << accel_json(**a).dump(2) << "\n";
+    ctx.out() << accelerator_json(**a).dump(2) << "\n";
     return kExitOk;
   }
   if (s.json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& a : c.accelerators()) arr.push_back(accel_json(a));
+    for (const auto& a : c.accelerators()) arr.push_back(accelerator_json(a));
     ctx.out() << arr.dump(2) << "\n";
     return kExitOk;
   }

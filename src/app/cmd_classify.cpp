@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "compliance/compliance.h"
+#include "compliance/compliance_json.h"
 #include "util/table.h"
 
 namespace suanli::app {
@@ -76,48 +77,6 @@ std::string origin_cell(const Classification& c) {
   return c.domestic ? c.origin + " (domestic)" : c.origin;
 }
 
-nlohmann::ordered_json to_json(const Classification& c) {
-  nlohmann::ordered_json j;
-  j["id"] = c.id;
-  j["name"] = c.name;
-  j["origin"] = c.origin;
-  j["domestic"] = c.domestic;
-  j["origin_note"] = c.origin_note;
-  if (c.tpp) {
-    j["tpp"] = c.tpp->value;
-    j["tpp_precision"] = std::string(precision_name(c.tpp->precision));
-    j["tpp_confidence"] = std::string(confidence_name(c.tpp->confidence));
-    j["tpp_unverified"] = c.tpp->unverified();
-  } else {
-    j["tpp"] = nullptr;
-    j["tpp_precision"] = nullptr;
-    j["tpp_confidence"] = nullptr;
-    j["tpp_unverified"] = nullptr;
-  }
-  if (c.performance_density) {
-    j["performance_density"] = c.performance_density->value;
-    j["die_area_mm2"] = c.performance_density->die_area_mm2;
-    j["performance_density_unverified"] = c.performance_density->unverified;
-  } else {
-    j["performance_density"] = nullptr;
-    j["die_area_mm2"] = nullptr;
-    j["performance_density_unverified"] = nullptr;
-  }
-  j["eccn_class"] = std::string(eccn_class_name(c.eccn_class));
-  j["paragraph"] = std::string(paragraph_name(c.paragraph));
-  j["rule"] = c.rule;
-  j["datacenter"] = c.datacenter_note.datacenter;
-  j["datacenter_note"] = c.datacenter_note.text;
-  j["nac_aca_eligible"] = c.datacenter_note.nac_aca_eligible;
-  j["rule_2022"] = std::string(rule_2022_name(c.rule_2022.result));
-  j["rule_2022_reason"] = c.rule_2022.reason;
-  j["china_overlay"] = std::string(china_overlay_name(c.china_overlay.overlay));
-  j["china_overlay_reason"] = c.china_overlay.reason;
-  j["china_status"] = std::string(china_status_name(c.china_status));
-  j["china_status_note"] = c.china_status_note;
-  return j;
-}
-
 std::string render_table(const std::vector<Classification>& results) {
   TextTable table(
       {"ID", "Origin", "TPP", "PD", "ECCN class", "China overlay (91 FR 1684)", "China status"});
@@ -166,7 +125,7 @@ int run_classify(Context& ctx, const ClassifyOptions& opts) {
 
   if (opts.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& c : results) out.push_back(to_json(c));
+    for (const auto& c : results) out.push_back(classification_json(c));
     ctx.out() << out.dump(2) << "\n";
   } else {
     ctx.out() << render_table(results);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "app/app.h"
@@ -33,6 +34,16 @@ void print_caveats(std::ostream& out, const DeviceModel& d) {
 int run_train(Context& ctx, const EstimateState& s) {
   auto cat = ctx.catalog();
   if (!cat) return ctx.report(cat.error());
+  if (s.json) {
+    nlohmann::json unfit;
+    auto j = estimate_train_json(**cat, s.accel, s.devices, s.train, &unfit);
+    if (!j) {
+      if (!unfit.is_null()) ctx.out() << unfit.dump(2) << "\n";
+      return ctx.report(j.error());
+    }
+    ctx.out() << j->dump(2) << "\n";
+    return kExitOk;
+  }
   auto accel = (*cat)->accelerator(s.accel);
   if (!accel) return ctx.report(accel.error());
   auto w = make_train_workload(**cat, s.train);
@@ -43,34 +54,8 @@ int run_train(Context& ctx, const EstimateState& s) {
   if (!model) return ctx.report(model.error());
   const ParallelismRequest req = make_parallelism_request(s.train);
   auto found = search_train(*model, req);
-  if (!found) {
-    // A fully specified configuration that does not fit: show its memory.
-    const bool fixed = req.tp && req.pp && req.micro_batch && req.recompute && req.zero;
-    if (found.error().code == ErrorCode::kInfeasible && fixed && s.json) {
-      Parallelism p;
-      p.tp = *req.tp;
-      p.pp = *req.pp;
-      p.cp = req.cp.value_or(1);
-      p.dp = req.dp.value_or(s.devices / (p.tp * p.pp * p.cp));
-      p.ep = req.ep.value_or(1);
-      p.vpp = req.vpp.value_or(1);
-      p.micro_batch = *req.micro_batch;
-      p.recompute = *req.recompute;
-      p.sequence_parallel = req.sequence_parallel.value_or(false);
-      p.zero = *req.zero;
-      if (model->check(p)) {
-        auto j = train_json(model->evaluate(p), *model, {}, 1);
-        j["why_not"] = found.error().message;
-        ctx.out() << j.dump(2) << "\n";
-      }
-    }
-    return ctx.report(found.error());
-  }
+  if (!found) return ctx.report(found.error());
   const TrainEstimate& e = found->best;
-  if (s.json) {
-    ctx.out() << train_json(e, *model, found->searched, found->candidates).dump(2) << "\n";
-    return kExitOk;
-  }
   auto& out = ctx.out();
   const auto& p = e.par;
   out << fmt::format("Training {} on {} × {} ({}), seq {}, global batch {} ({} tokens)\n",
@@ -127,6 +112,12 @@ int run_train(Context& ctx, const EstimateState& s) {
 int run_infer(Context& ctx, const EstimateState& s) {
   auto cat = ctx.catalog();
   if (!cat) return ctx.report(cat.error());
+  if (s.json) {
+    auto j = estimate_infer_json(**cat, s.accel, s.devices, s.infer);
+    if (!j) return ctx.report(j.error());
+    ctx.out() << j->dump(2) << "\n";
+    return kExitOk;
+  }
   auto accel = (*cat)->accelerator(s.accel);
   if (!accel) return ctx.report(accel.error());
   auto w = make_infer_workload(**cat, s.infer);
@@ -140,10 +131,6 @@ int run_infer(Context& ctx, const EstimateState& s) {
   // Rebuild the device model for the chosen layout (for the JSON's caveats).
   auto model = InferModel::create(*w, **accel, profile, s.devices, e.layout);
   if (!model) return ctx.report(model.error());
-  if (s.json) {
-    ctx.out() << infer_json(e, *w, model->device(), found->searched).dump(2) << "\n";
-    return kExitOk;
-  }
   auto& out = ctx.out();
   out << fmt::format(
       "Serving {} on {} × {} ({} weights, {} compute), input {} / output {} tokens\n", w->model.id,

@@ -563,6 +563,25 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
   Catalog cat;
   cat.fallback_profile_.id = "default";
   cat.fallback_profile_.source = "built-in defaults (src/catalog/efficiency.h)";
+  // One file's [sources] and entries, merged over what is loaded so far.
+  auto apply_file = [&cat](const toml::table& root, const fs::path& path) -> Result<void> {
+    TomlView rv(root, path.string(), "");
+    auto fctx = read_sources(rv);
+    if (!fctx) return std::unexpected(fctx.error());
+    SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile", "stack"}));
+    SUANLI_TRY(load_entries(
+        root, path, "accelerator", cat.accelerators_,
+        [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); }));
+    SUANLI_TRY(load_entries(root, path, "model", cat.models_,
+                            [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
+    SUANLI_TRY(
+        load_entries(root, path, "profile", cat.profiles_,
+                     [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
+    SUANLI_TRY(
+        load_entries(root, path, "stack", cat.stacks_,
+                     [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
+    return {};
+  };
   for (const auto& dir : options.directories) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
@@ -578,22 +597,19 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     for (const auto& path : files) {
       auto root = parse_toml_file(path);
       if (!root) return std::unexpected(root.error());
-      TomlView rv(*root, path.string(), "");
-      auto fctx = read_sources(rv);
-      if (!fctx) return std::unexpected(fctx.error());
-      SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile", "stack"}));
-      SUANLI_TRY(load_entries(
-          *root, path, "accelerator", cat.accelerators_,
-          [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); }));
-      SUANLI_TRY(load_entries(*root, path, "model", cat.models_,
-                              [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
-      SUANLI_TRY(load_entries(
-          *root, path, "profile", cat.profiles_,
-          [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
-      SUANLI_TRY(
-          load_entries(*root, path, "stack", cat.stacks_,
-                       [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
+      SUANLI_TRY(apply_file(*root, path));
     }
+  }
+  for (const auto& text : options.texts) {
+    toml::table root;
+    try {
+      root = toml::parse(text.toml, text.name);
+    } catch (const toml::parse_error& e) {
+      const auto& begin = e.source().begin;
+      return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", text.name, begin.line,
+                                                 begin.column, e.description()));
+    }
+    SUANLI_TRY(apply_file(root, text.name));
   }
   for (const auto& a : cat.accelerators_) SUANLI_TRY(check_accelerator(a));
   for (auto& m : cat.models_) SUANLI_TRY(check_model(m));

@@ -17,10 +17,20 @@
 
 namespace suanli {
 
+// A catalog file given as text instead of a path (e.g. an override stored
+// by the service): same format as a *.toml file; `name` stands in for the
+// file name in error messages.
+struct CatalogText {
+  std::string name;
+  std::string toml;
+};
+
 struct CatalogOptions {
   // Directories read in order; each may hold accelerators/, models/,
   // efficiency/ and stacks/ subfolders of *.toml files (or *.toml files directly).
   std::vector<std::filesystem::path> directories;
+  // Read after the directories, in order, merging the same way.
+  std::vector<CatalogText> texts;
 };
 
 class Catalog {

@@ -431,5 +431,44 @@ TEST(CatalogErrors, MissingDirectoryIsIoError) {
   EXPECT_EQ(r.error().code, ErrorCode::kIo);
 }
 
+TEST(CatalogTexts, MergeAfterTheDirectoriesAndNameTheText) {
+  CatalogOptions o;
+  o.directories = {bundled_data()};
+  o.texts.push_back({"override:h200-sxm", R"(
+[sources]
+q = "our quote"
+[[accelerator]]
+id = "h200-sxm"
+[accelerator.figures]
+rental_usd_per_hour = { value = 1.25, source = "q", confidence = "verified" }
+)"});
+  auto c = Catalog::load(o);
+  ASSERT_TRUE(c) << c.error().message;
+  auto a = c->accelerator("h200-sxm");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE((*a)->rental_usd_per_hour);
+  EXPECT_DOUBLE_EQ((*a)->rental_usd_per_hour->value, 1.25);
+  EXPECT_EQ((*a)->rental_usd_per_hour->source, "our quote");
+  EXPECT_EQ((*a)->name, "NVIDIA H200 SXM");  // the rest is the bundled entry
+
+  // Errors name the text; a figure without a source is refused.
+  o.texts = {{"override:h200-sxm", R"(
+[[accelerator]]
+id = "h200-sxm"
+[accelerator.figures]
+rental_usd_per_hour = { value = 1.25, confidence = "verified" }
+)"}};
+  auto bad = Catalog::load(o);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(contains(bad.error().message, "override:h200-sxm")) << bad.error().message;
+  EXPECT_TRUE(contains(bad.error().message, "source")) << bad.error().message;
+
+  o.texts = {{"broken", "[[accelerator]\n"}};
+  auto syntax = Catalog::load(o);
+  ASSERT_FALSE(syntax);
+  EXPECT_EQ(syntax.error().code, ErrorCode::kParse);
+  EXPECT_TRUE(contains(syntax.error().message, "broken:")) << syntax.error().message;
+}
+
 }  // namespace
 }  // namespace suanli

@@ -138,4 +138,86 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   return j;
 }
 
+namespace {
+
+nlohmann::json compare_base_json(const CompareRowBase& r) {
+  nlohmann::json j{{"accelerator", r.accelerator},
+                   {"origin", r.origin},
+                   {"eccn_class", r.eccn_class},
+                   {"china_status", r.china_status},
+                   {"devices", r.devices},
+                   {"ok", r.ok},
+                   {"hourly_usd_per_device", r.hourly_usd},
+                   {"unverified_inputs", r.unverified}};
+  if (r.ok) {
+    j["relative_speed"] = r.relative_speed;
+    j["relative_cost_performance"] = r.relative_cost_performance;
+  } else {
+    j["error"] = r.error;
+  }
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json compare_train_json(const TrainWorkload& w,
+                                  const std::vector<TrainCompareRow>& rows) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = compare_base_json(r);
+    if (r.ok) {
+      const auto& e = r.estimate;
+      j["step_time_s"] = e.step_time_s;
+      j["tokens_per_s"] = e.tokens_per_s;
+      j["mfu"] = e.mfu;
+      j["memory_per_device_gb"] = e.memory.total / 1e9;
+      j["parallelism"] = parallelism_json(e.par);
+      if (w.tokens > 0) {
+        j["time_to_train_days"] = r.totals.time_to_train_days;
+        j["device_hours"] = r.totals.device_hours;
+        j["energy_mwh"] = r.totals.energy_mwh;
+        j["cost_usd"] = r.totals.cost_usd;
+      }
+    }
+    arr.push_back(j);
+  }
+  return nlohmann::json{{"workload",
+                         {{"model", w.model.id},
+                          {"seq", w.seq},
+                          {"global_batch", w.global_batch},
+                          {"precision", std::string(precision_name(w.precision))},
+                          {"tokens", w.tokens}}},
+                        {"baseline", rows.empty() ? "" : rows.front().accelerator},
+                        {"rows", arr}};
+}
+
+nlohmann::json compare_infer_json(const InferWorkload& w,
+                                  const std::vector<InferCompareRow>& rows) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = compare_base_json(r);
+    if (r.ok) {
+      const auto& e = r.estimate;
+      j["precision"] = std::string(precision_name(r.precision));
+      j["tp"] = e.layout.tp;
+      j["ep"] = e.layout.ep;
+      j["batch"] = e.batch;
+      j["ttft_s"] = e.ttft_s;
+      j["tpot_s"] = e.tpot_s;
+      j["output_tokens_per_s"] = e.output_tokens_per_s;
+      j["output_tokens_per_s_per_device"] = e.output_tokens_per_s_per_device;
+      j["cost_per_million_output_tokens_usd"] = e.cost_per_million_output_tokens_usd;
+      j["bound"] = e.bound;
+    }
+    arr.push_back(j);
+  }
+  return nlohmann::json{{"workload",
+                         {{"model", w.model.id},
+                          {"precision", std::string(precision_name(w.precision))},
+                          {"input_len", w.input_len},
+                          {"output_len", w.output_len}}},
+                        {"baseline", rows.empty() ? "" : rows.front().accelerator},
+                        {"rows", arr}};
+}
+
 }  // namespace suanli

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "perf/compare.h"
 #include "perf/infer.h"
 #include "perf/train.h"
 
@@ -16,5 +17,9 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
                           const std::vector<std::string>& searched, long long candidates);
 nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const DeviceModel& dev,
                           const std::vector<std::string>& searched);
+
+// `compare train|infer --json`: {"workload", "baseline", "rows"}.
+nlohmann::json compare_train_json(const TrainWorkload& w, const std::vector<TrainCompareRow>& rows);
+nlohmann::json compare_infer_json(const InferWorkload& w, const std::vector<InferCompareRow>& rows);
 
 }  // namespace suanli

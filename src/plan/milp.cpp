@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include <fmt/format.h>
+#include <coin/CbcEventHandler.hpp>
 #include <coin/CbcModel.hpp>
 #include <coin/CbcSolver.hpp>
 #include <coin/CoinPackedMatrix.hpp>
@@ -42,6 +44,24 @@ namespace {
 
 int no_callback(CbcModel* /*model*/, int /*where*/) { return 0; }
 
+// Stops the branch and bound when the caller's cancellation flag is set;
+// otherwise takes no action, so the search is the same as without it.
+class CancelHandler : public CbcEventHandler {
+ public:
+  explicit CancelHandler(std::function<bool()> cancelled) : cancelled_(std::move(cancelled)) {}
+  CancelHandler(const CancelHandler&) = default;
+  CancelHandler& operator=(const CancelHandler&) = delete;
+  ~CancelHandler() override = default;
+  using CbcEventHandler::event;
+  CbcAction event(CbcEvent /*which*/) override {
+    return cancelled_ && cancelled_() ? stop : noAction;
+  }
+  CbcEventHandler* clone() const override { return new CancelHandler(*this); }
+
+ private:
+  std::function<bool()> cancelled_;
+};
+
 double clamp_infinity(double v, double inf) {
   if (v == HUGE_VAL) return inf;
   if (v == -HUGE_VAL) return -inf;
@@ -53,6 +73,16 @@ double clamp_infinity(double v, double inf) {
 MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   MilpSolution out;
+  // CbcMain0/CbcMain1 keep process-wide state (parameters, message
+  // printing): two solves at once on different threads corrupt each other's
+  // answers. The lock stands for that state, which is global in CBC itself;
+  // the service runs plans on several threads.
+  static std::mutex cbc_mutex;  // NOLINT: guards CBC's own global state
+  std::unique_lock cbc_lock(cbc_mutex);
+  if (options.cancelled && options.cancelled()) {
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;  // kUnknown: the caller reports the cancellation
+  }
   const int n = model.variables();
   OsiClpSolverInterface solver;
   const double inf = solver.getInfinity();
@@ -90,6 +120,10 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   }
 
   CbcModel cbc(solver);
+  if (options.cancelled) {
+    const CancelHandler handler(options.cancelled);
+    cbc.passInEventHandler(&handler);  // CBC keeps a clone
+  }
   CbcSolverUsefulData data;
   data.noPrinting_ = true;
   CbcMain0(cbc, data);

@@ -4,6 +4,7 @@
 // milp.cpp; the planner only sees columns, rows and a solution.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct MilpOptions {
   bool first_solution = false;  // feasibility only: stop at the first solution
   bool log = false;             // CBC's progress log on stdout
   std::string mps_path;         // also write the model here (MPS, for other solvers)
+  // Asked at CBC's branch-and-bound events; true stops the search (the
+  // solution is then whatever was found, the caller reports cancellation).
+  std::function<bool()> cancelled;
 };
 
 struct MilpSolution {

@@ -464,6 +464,7 @@ MilpSolution run(const Built& b, const PlanOptions& options, bool first_solution
   mo.time_limit_s = options.time_limit_s;
   mo.relative_gap = options.relative_gap;
   mo.first_solution = first_solution;
+  mo.cancelled = options.cancelled;
   return solve_milp(b.model, mo);
 }
 
@@ -562,6 +563,8 @@ std::vector<Conflict> explain(const PlanProblem& p, const PlanOptions& options) 
   const std::vector<Conflict> groups = conflict_groups(p);
   Switches sw = default_switches(p);
   auto feasible = [&](const Switches& s) {
+    // Cancelled: keep every remaining group (the caller fails anyway).
+    if (plan_cancelled(options)) return true;
     Built b = build(p, s);
     const MilpSolution sol = run(b, options, /*first_solution=*/true);
     // A time-out counts as feasible: the group is kept, never wrongly dropped.
@@ -772,7 +775,10 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   out.variables = b.model.variables();
   out.integer_variables = b.model.integers();
   out.constraints = b.model.constraints();
+  auto cancelled = [&] { return fail(ErrorCode::kCancelled, "plan solve cancelled"); };
+  if (plan_cancelled(options)) return cancelled();
   const MilpSolution sol = run(b, options, false, /*main_solve=*/true);
+  if (plan_cancelled(options)) return cancelled();
   out.solve_time_s = sol.seconds;
   out.status = to_status(sol);
   if (!has_solution(sol)) {
@@ -782,6 +788,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
                              options.time_limit_s);
     else if (options.explain_infeasible)
       out.conflicts = explain(problem, options);
+    if (plan_cancelled(options)) return cancelled();
     out.total_time_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return out;
@@ -793,6 +800,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches moved_sw = sw;
       moved_sw.move[bc.name] = bc.kind == "domestic-share" ? bc.step / 100 : bc.step;
       const Resolve r = resolve(problem, moved_sw, options);
+      if (plan_cancelled(options)) return cancelled();
       if (!has_solution(r.solution)) continue;
       // Differences inside the solver's proven gap are noise, not a price.
       const double tolerance = options.relative_gap * (out.objective_usd + r.objective);
@@ -802,6 +810,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   }
   if (options.policy_costs) {
     auto add = [&](std::string name, std::string detail, Switches off) {
+      if (plan_cancelled(options)) return;  // checked after the policies
       const Resolve r = resolve(problem, off, options);
       PolicyCost pc;
       pc.policy = std::move(name);
@@ -850,6 +859,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
                       problem.types[t].id),
           off);
     }
+    if (plan_cancelled(options)) return cancelled();
   }
   out.total_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -6,6 +6,7 @@
 // an infeasible problem an irreducible set of conflicting constraints.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +32,16 @@ struct PlanOptions {
   bool explain_infeasible = true;
   bool solver_log = false;  // CBC's log on stdout (main solve only)
   std::string mps_path;     // write the main model as MPS (for other solvers)
+  // Asked between solves (main solve, price and policy re-solves,
+  // infeasibility explanation, sweep points) and inside CBC's branch and
+  // bound; when it returns true the call fails with ErrorCode::kCancelled.
+  std::function<bool()> cancelled;
 };
+
+// True when `options.cancelled` is set and says so.
+inline bool plan_cancelled(const PlanOptions& options) {
+  return options.cancelled && options.cancelled();
+}
 
 struct Purchase {
   int type = 0;

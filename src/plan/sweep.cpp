@@ -97,10 +97,13 @@ PlanOptions default_sweep_options() {
   return o;
 }
 
-Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& catalog,
-                              const std::vector<PlanOverride>& base,
-                              const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
-                              const SweepProgress& progress) {
+namespace {
+
+using PlanLoader = std::function<Result<PlanScenario>(const std::vector<PlanOverride>&)>;
+
+Result<SweepResult> sweep_with(const PlanLoader& load, const std::vector<PlanOverride>& base,
+                               const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                               const SweepProgress& progress) {
   SweepResult out;
   std::size_t total = 1;
   for (const PlanSweep& s : sweeps) {
@@ -125,7 +128,10 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
     }
     for (std::size_t k = 0; k < sweeps.size(); ++k)
       overrides.push_back({sweeps[k].key, point.values[k]});
-    auto scenario = load_plan_scenario(file, catalog, overrides);
+    if (plan_cancelled(options))
+      return fail(ErrorCode::kCancelled,
+                  fmt::format("sweep cancelled after {} of {} points", i, total));
+    auto scenario = load(overrides);
     if (!scenario) {
       // A key that does not exist is an error of the sweep, not of a point.
       if (i == 0 || scenario.error().message.find("--sweep") != std::string::npos ||
@@ -134,6 +140,7 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
       point.error = scenario.error().message;
     } else {
       auto r = solve_plan(scenario->problem, o);
+      if (!r && r.error().code == ErrorCode::kCancelled) return std::unexpected(r.error());
       if (!r) {
         point.error = r.error().message;
       } else {
@@ -151,6 +158,30 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
     if (progress) progress(static_cast<int>(i + 1), static_cast<int>(total), out.points.back());
   }
   return out;
+}
+
+}  // namespace
+
+Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& catalog,
+                              const std::vector<PlanOverride>& base,
+                              const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                              const SweepProgress& progress) {
+  return sweep_with(
+      [&](const std::vector<PlanOverride>& overrides) {
+        return load_plan_scenario(file, catalog, overrides);
+      },
+      base, sweeps, options, progress);
+}
+
+Result<SweepResult> run_sweep_text(std::string_view text, const std::filesystem::path& file,
+                                   const Catalog& catalog, const std::vector<PlanOverride>& base,
+                                   const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                                   const SweepProgress& progress) {
+  return sweep_with(
+      [&](const std::vector<PlanOverride>& overrides) {
+        return parse_plan_scenario(text, file, catalog, overrides);
+      },
+      base, sweeps, options, progress);
 }
 
 nlohmann::ordered_json sweep_json(const SweepResult& s) {

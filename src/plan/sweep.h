@@ -59,6 +59,15 @@ Result<SweepResult> run_sweep(const std::filesystem::path& file, const Catalog& 
                               const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
                               const SweepProgress& progress = {});
 
+// The same for a scenario given as text (the service's stored scenarios);
+// `file` names it in messages, as in parse_plan_scenario. Both stop with
+// ErrorCode::kCancelled when `options.cancelled` says so (checked before
+// every point and inside its solve).
+Result<SweepResult> run_sweep_text(std::string_view text, const std::filesystem::path& file,
+                                   const Catalog& catalog, const std::vector<PlanOverride>& base,
+                                   const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
+                                   const SweepProgress& progress = {});
+
 nlohmann::ordered_json sweep_json(const SweepResult& sweep);
 std::string sweep_text(const SweepResult& sweep);
 std::string sweep_csv(const SweepResult& sweep);

@@ -75,19 +75,49 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
   return nlohmann::json{{"workloads", std::move(workloads)}};
 }
 
-Result<Report> build_report(const std::filesystem::path& file, const Catalog& catalog,
-                            const ReportOptions& options) {
+namespace {
+
+// Where the scenario comes from: a file, or text with a name for messages.
+struct ReportSource {
+  const std::filesystem::path& file;
+  const std::string_view* text = nullptr;  // null: read `file`
+
+  Result<PlanScenario> load(const Catalog& catalog,
+                            const std::vector<PlanOverride>& overrides) const {
+    if (text) return parse_plan_scenario(*text, file, catalog, overrides);
+    return load_plan_scenario(file, catalog, overrides);
+  }
+  Result<SweepResult> sweep(const Catalog& catalog, const std::vector<PlanOverride>& base,
+                            const std::vector<PlanSweep>& sweeps,
+                            const PlanOptions& options) const {
+    if (text) return run_sweep_text(*text, file, catalog, base, sweeps, options);
+    return run_sweep(file, catalog, base, sweeps, options);
+  }
+};
+
+Result<Report> build(const ReportSource& source, const Catalog& catalog,
+                     const ReportOptions& options) {
+  const std::filesystem::path& file = source.file;
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
+  auto cancelled = [&] { return options.cancelled && options.cancelled(); };
+  auto stop = [] { return fail(ErrorCode::kCancelled, "report cancelled"); };
+  PlanOptions plan_options = options.plan;
+  PlanOptions sweep_options = options.sweep;
+  if (!plan_options.cancelled) plan_options.cancelled = options.cancelled;
+  if (!sweep_options.cancelled) sweep_options.cancelled = options.cancelled;
+  if (cancelled()) return stop();
   say("sizing demand on every candidate type with the estimator...");
-  auto sc = load_plan_scenario(file, catalog, options.overrides);
+  auto sc = source.load(catalog, options.overrides);
   if (!sc) return std::unexpected(sc.error());
   const PlanProblem& p = sc->problem;
+  if (cancelled()) return stop();
   say(fmt::format("solving the plan ({} types, {} sites, {} demand items, {} supply scenarios)...",
                   p.types.size(), p.sites.size(), p.demands.size(), p.scenarios.size()));
-  auto plan = solve_plan(p, options.plan);
+  auto plan = solve_plan(p, plan_options);
   if (!plan) return std::unexpected(plan.error());
+  if (cancelled()) return stop();
 
   Report out;
   nlohmann::json& doc = out.doc;
@@ -117,8 +147,9 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
     // One sweep per key (the frontier along each axis), not the full grid.
     nlohmann::json all = nlohmann::json::array();
     for (const PlanSweep& s : sweeps) {
+      if (cancelled()) return stop();
       say(fmt::format("sweep {} over {} values...", s.key, s.values.size()));
-      auto r = run_sweep(file, catalog, options.overrides, {s}, options.sweep);
+      auto r = source.sweep(catalog, options.overrides, {s}, sweep_options);
       if (!r) return std::unexpected(r.error());
       all.push_back(nlohmann::json(sweep_json(*r)));
       sweep_summary += fmt::format("\nSweep {}\n{}", s.key, sweep_text(*r));
@@ -128,6 +159,7 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
   }
   std::string sim_summary;
   if (options.simulate && plan->status != PlanStatus::kInfeasible) {
+    if (cancelled()) return stop();
     PlanSimulationOptions so;
     so.year = options.simulate_year;
     so.seed = sc->seed;
@@ -161,7 +193,20 @@ Result<Report> build_report(const std::filesystem::path& file, const Catalog& ca
   }
   doc["summary"] = summary;
   out.summary = plan_result_text(p, *plan) + sweep_summary + sim_summary;
+  if (cancelled()) return stop();
   return out;
+}
+
+}  // namespace
+
+Result<Report> build_report(const std::filesystem::path& file, const Catalog& catalog,
+                            const ReportOptions& options) {
+  return build(ReportSource{file}, catalog, options);
+}
+
+Result<Report> build_report_text(std::string_view text, const std::filesystem::path& file,
+                                 const Catalog& catalog, const ReportOptions& options) {
+  return build(ReportSource{file, &text}, catalog, options);
 }
 
 }  // namespace suanli

@@ -29,6 +29,10 @@ struct ReportOptions {
   bool simulate = true;
   int simulate_year = 1;
   std::function<void(std::string_view)> progress;  // one line per step
+  // Asked between steps and passed down to the plan's and the sweeps'
+  // solves (unless `plan.cancelled` / `sweep.cancelled` are set already);
+  // true makes build_report fail with ErrorCode::kCancelled.
+  std::function<bool()> cancelled;
 };
 
 struct Report {
@@ -38,6 +42,10 @@ struct Report {
 
 Result<Report> build_report(const std::filesystem::path& scenario_file, const Catalog& catalog,
                             const ReportOptions& options);
+// The same for a scenario given as text (the service's stored scenarios);
+// `file` names it in messages and in the document's "scenario" key.
+Result<Report> build_report_text(std::string_view text, const std::filesystem::path& file,
+                                 const Catalog& catalog, const ReportOptions& options);
 
 // The comparison section alone (from the scenario's sizing).
 nlohmann::json comparison_json(const PlanScenario& scenario, const Catalog& catalog);

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string_view>
 
 #include "util/strings.h"
@@ -71,14 +72,24 @@ std::expected<std::int64_t, RowError> parse_count(std::string_view text, std::st
   return value;
 }
 
-// Reads every line of a file; fails with kIo when it cannot be opened.
-Result<std::vector<std::string>> read_lines(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, fmt::format("{}: cannot open file", file.string()));
+// Reads every line of a stream.
+std::vector<std::string> read_lines(std::istream& in) {
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line)) lines.push_back(line);
   return lines;
+}
+
+// Reads every line of a file; fails with kIo when it cannot be opened.
+Result<std::vector<std::string>> read_lines(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, fmt::format("{}: cannot open file", file.string()));
+  return read_lines(in);
+}
+
+Result<std::vector<std::string>> split_lines(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  return read_lines(in);
 }
 
 Error row_error(const std::filesystem::path& file, std::size_t line_no, const RowError& e) {
@@ -177,11 +188,29 @@ std::expected<OpenbPod, RowError> parse_pod(const std::vector<std::string_view>&
 
 std::string header_text(const std::vector<std::string>& h) { return join(h, ","); }
 
+Result<OpenbNodeList> parse_nodes(Result<std::vector<std::string>> lines,
+                                  const std::filesystem::path& file, const ReadOptions& options);
+Result<OpenbPodList> parse_pods(Result<std::vector<std::string>> lines,
+                                const std::filesystem::path& file,
+                                const std::vector<std::string>& known_gpu_models,
+                                const ReadOptions& options);
+
 }  // namespace
 
 Result<OpenbNodeList> read_openb_nodes(const std::filesystem::path& file,
                                        const ReadOptions& options) {
-  auto lines = read_lines(file);
+  return parse_nodes(read_lines(file), file, options);
+}
+
+Result<OpenbNodeList> parse_openb_nodes(std::string_view text, const std::filesystem::path& file,
+                                        const ReadOptions& options) {
+  return parse_nodes(split_lines(text), file, options);
+}
+
+namespace {
+
+Result<OpenbNodeList> parse_nodes(Result<std::vector<std::string>> lines,
+                                  const std::filesystem::path& file, const ReadOptions& options) {
   if (!lines) return std::unexpected(lines.error());
   if (lines->empty()) {
     return fail(ErrorCode::kParse, fmt::format("{}:1: expected the header '{}', got an empty file",
@@ -226,10 +255,26 @@ Result<OpenbNodeList> read_openb_nodes(const std::filesystem::path& file,
   return out;
 }
 
+}  // namespace
+
 Result<OpenbPodList> read_openb_pods(const std::filesystem::path& file,
                                      const std::vector<std::string>& known_gpu_models,
                                      const ReadOptions& options) {
-  auto lines = read_lines(file);
+  return parse_pods(read_lines(file), file, known_gpu_models, options);
+}
+
+Result<OpenbPodList> parse_openb_pods(std::string_view text, const std::filesystem::path& file,
+                                      const std::vector<std::string>& known_gpu_models,
+                                      const ReadOptions& options) {
+  return parse_pods(split_lines(text), file, known_gpu_models, options);
+}
+
+namespace {
+
+Result<OpenbPodList> parse_pods(Result<std::vector<std::string>> lines,
+                                const std::filesystem::path& file,
+                                const std::vector<std::string>& known_gpu_models,
+                                const ReadOptions& options) {
   if (!lines) return std::unexpected(lines.error());
   const std::vector<std::string> long_header = pod_header_long();
   const std::vector<std::string> short_header(long_header.begin(), long_header.begin() + 5);
@@ -276,6 +321,8 @@ Result<OpenbPodList> read_openb_pods(const std::filesystem::path& file,
   }
   return out;
 }
+
+}  // namespace
 
 std::vector<std::string> gpu_models_of(const std::vector<OpenbNode>& nodes) {
   std::set<std::string> models;

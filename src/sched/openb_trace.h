@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/error.h"
@@ -61,6 +62,13 @@ Result<OpenbNodeList> read_openb_nodes(const std::filesystem::path& file,
 Result<OpenbPodList> read_openb_pods(const std::filesystem::path& file,
                                      const std::vector<std::string>& known_gpu_models,
                                      const ReadOptions& options = {});
+
+// The same readers over text already in memory (`file` names it in messages).
+Result<OpenbNodeList> parse_openb_nodes(std::string_view text, const std::filesystem::path& file,
+                                        const ReadOptions& options = {});
+Result<OpenbPodList> parse_openb_pods(std::string_view text, const std::filesystem::path& file,
+                                      const std::vector<std::string>& known_gpu_models,
+                                      const ReadOptions& options = {});
 
 // Where the Alibaba openb trace is: $SUANLI_TRACES (the traces folder or the
 // alibaba-gpu-v2023 folder itself), else `fallback_traces_dir`/

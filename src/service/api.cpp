@@ -108,8 +108,8 @@ Result<void> check_identifier(std::string_view value, std::string_view field) {
                 fmt::format("{}: must be 1 to 128 characters, got {}", field, value.size()));
   }
   auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '/' || c == '-';
   };
   const char first = value.front();
   if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
@@ -217,8 +217,7 @@ Result<std::optional<std::vector<std::string>>> FieldReader::opt_string_array(
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v->size(); ++i) {
     const auto& e = (*v)[i];
-    if (!e.is_string())
-      return wrong_type(fmt::format("{}[{}]", field(key), i), "a string", e);
+    if (!e.is_string()) return wrong_type(fmt::format("{}[{}]", field(key), i), "a string", e);
     out.push_back(e.get<std::string>());
   }
   return std::optional<std::vector<std::string>>(std::move(out));

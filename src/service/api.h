@@ -40,7 +40,7 @@ struct ApiRequest {
 
 struct ApiResponse {
   int status = 200;
-  nlohmann::json body;           // sent as JSON unless `raw` is set
+  nlohmann::json body;             // sent as JSON unless `raw` is set
   std::optional<std::string> raw;  // a non-JSON body (HTML, CSV)
   std::string content_type = "application/json";
 };
@@ -92,7 +92,8 @@ class FieldReader {
   std::string field(std::string_view key) const { return where_ + "." + std::string(key); }
 
  private:
-  FieldReader(const nlohmann::json& value, std::string where) : value_(&value), where_(std::move(where)) {}
+  FieldReader(const nlohmann::json& value, std::string where)
+      : value_(&value), where_(std::move(where)) {}
   const nlohmann::json* find(std::string_view key);
   const nlohmann::json* value_;
   std::string where_;

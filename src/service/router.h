@@ -29,12 +29,11 @@ struct Route {
 
 class Router {
  public:
-  void add(Method method, std::string pattern, Access access, std::string summary,
-           Handler handler);
+  void add(Method method, std::string pattern, Access access, std::string summary, Handler handler);
 
   struct Match {
-    const Route* route = nullptr;          // null: no route
-    bool path_known = false;               // the path exists with another method (405)
+    const Route* route = nullptr;  // null: no route
+    bool path_known = false;       // the path exists with another method (405)
     std::map<std::string, std::string> params;
   };
   Match match(Method method, std::string_view path) const;

@@ -12,6 +12,7 @@
 
 #include "sched/openb_trace.h"
 #include "sched/rng.h"
+#include "sim/event_log.h"
 #include "sim/work_model.h"
 
 namespace suanli {
@@ -72,16 +73,6 @@ double sample_range(const SampleRange& r, Rng& rng) {
 }
 
 double exponential(double mean, Rng& rng) { return -mean * std::log1p(-rng.uniform()); }
-
-Json groups_json(const Allocation& a) {
-  Json groups = Json::array();
-  for (const auto& g : a.groups) {
-    Json group = Json::array();
-    for (const DeviceSlot& s : g) group.push_back(Json::array({s.node.value, s.device, s.milli}));
-    groups.push_back(std::move(group));
-  }
-  return groups;
-}
 
 Json node_json(const FleetNode& n) {
   Json j;
@@ -274,74 +265,6 @@ struct Simulation::Impl {
 
   // ---- decisions -> log and metrics ------------------------------------
 
-  Json decision_json(const Decision& d) {
-    Json j;
-    j["t"] = d.time;
-    j["event"] = decision_kind_name(d.kind);
-    if (d.kind != DecisionKind::kRule) j["job"] = d.job.value;
-    switch (d.kind) {
-      case DecisionKind::kSubmit: {
-        const JobSpec& s = scheduler.spec(d.job);
-        j["name"] = s.name;
-        j["tenant"] = s.tenant.value;
-        j["kind"] = job_kind_name(s.kind);
-        j["priority"] = s.priority;
-        j["sensitivity"] = sensitivity_name(s.sensitivity);
-        j["devices"] = s.devices;
-        j["tp"] = s.tp;
-        j["milli"] = s.gpu_milli;
-        j["cpu_milli"] = s.cpu_milli;
-        j["memory_mib"] = s.memory_mib;
-        Json runnable = Json::array();
-        for (std::size_t t = 0; t < s.duration_s.size(); ++t)
-          if (std::isfinite(s.duration_s[t])) runnable.push_back(static_cast<int>(t));
-        j["runnable"] = std::move(runnable);
-        break;
-      }
-      case DecisionKind::kPlace:
-        j["type"] = d.allocation.type.value;
-        j["groups"] = groups_json(d.allocation);
-        j["rule"] = d.rule;
-        j["checked"] = d.checked;
-        break;
-      case DecisionKind::kQueue: {
-        Json refusals = Json::array();
-        for (const TypeRefusal& r : d.refusals)
-          refusals.push_back(Json{{"type", r.type.value}, {"rule", r.rule}, {"detail", r.detail}});
-        j["refusals"] = std::move(refusals);
-        break;
-      }
-      case DecisionKind::kPreempt:
-        j["released"] = groups_json(d.allocation);
-        j["by"] = d.by.value;
-        j["rule"] = d.rule;
-        j["lost_device_s"] = d.lost_device_s;
-        break;
-      case DecisionKind::kEvict:
-        j["released"] = groups_json(d.allocation);
-        j["rule"] = d.rule;
-        j["lost_device_s"] = d.lost_device_s;
-        break;
-      case DecisionKind::kKill:
-        j["released"] = groups_json(d.allocation);
-        j["node"] = d.node ? d.node->value : -1;
-        j["rule"] = d.rule;
-        j["lost_device_s"] = d.lost_device_s;
-        break;
-      case DecisionKind::kComplete:
-        break;
-      case DecisionKind::kFail:
-        j["reason"] = d.detail.empty() ? std::string("failed") : d.detail;
-        j["rule"] = d.rule;
-        break;
-      case DecisionKind::kRule:
-        j["rule"] = d.rule;
-        j["detail"] = d.detail;
-        break;
-    }
-    return j;
-  }
-
   void flush() {
     for (Decision& d : scheduler.take_decisions()) {
       switch (d.kind) {
@@ -380,7 +303,7 @@ struct Simulation::Impl {
         default:
           break;
       }
-      if (options.events != nullptr) write(decision_json(d));
+      if (options.events != nullptr) write(decision_json(d, scheduler));
     }
   }
 
@@ -617,7 +540,10 @@ struct Simulation::Impl {
 
     result.end_reason = "drained";
     SimTime now = 0;
-    long long next_progress = 100000;
+    const long long progress_interval = std::max<long long>(1, options.progress_interval_events);
+    long long next_progress = progress_interval;
+    constexpr long long kCancelCheckEvents = 4096;
+    long long next_cancel_check = kCancelCheckEvents;
     while (!events.empty()) {
       const SimTime t = events.top().t;
       if (scenario.simulation.until && t > *scenario.simulation.until) {
@@ -641,8 +567,15 @@ struct Simulation::Impl {
       flush();
       note_share();
       if (options.progress && result.sim_events >= next_progress) {
-        next_progress += 100000;
+        next_progress += progress_interval;
         options.progress(t, result.jobs_completed + result.jobs_failed, result.jobs_submitted);
+      }
+      if (options.cancelled && result.sim_events >= next_cancel_check) {
+        next_cancel_check = result.sim_events + kCancelCheckEvents;
+        if (options.cancelled())
+          return fail(ErrorCode::kCancelled,
+                      fmt::format("simulation cancelled at t={:.0f} s after {} events", t,
+                                  result.sim_events));
       }
     }
     if (result.end_reason == "horizon") {

@@ -77,8 +77,13 @@ struct RunOptions {
   std::optional<PlacementKind> placement;  // overrides the scenario's
   std::optional<QueuePolicy> queue;        // overrides the scenario's
   std::ostream* events = nullptr;          // JSONL event log (docs/event-log.md)
-  // Called now and then with (simulated time, jobs ended, jobs submitted).
+  // Called now and then with (simulated time, jobs ended, jobs submitted):
+  // after every `progress_interval_events` events.
   std::function<void(SimTime, int, int)> progress;
+  long long progress_interval_events = 100000;
+  // Asked every few thousand events; when it returns true, run() stops and
+  // returns ErrorCode::kCancelled (the service's run cancellation).
+  std::function<bool()> cancelled;
 };
 
 class Simulation {

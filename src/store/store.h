@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,9 +24,9 @@ namespace suanli::store {
 struct ScenarioRecord {
   std::int64_t id = 0;
   int version = 0;
-  std::string name;  // unique among live (not deleted) scenarios
-  std::string kind;  // "simulate" (sim scenario) or "plan" (plan scenario)
-  std::string body;  // the TOML text, byte for byte as given
+  std::string name;        // unique among live (not deleted) scenarios
+  std::string kind;        // "simulate" (sim scenario) or "plan" (plan scenario)
+  std::string body;        // the TOML text, byte for byte as given
   std::string created_at;  // ISO 8601 UTC of this version
   bool deleted = false;
 };
@@ -33,8 +34,9 @@ struct ScenarioRecord {
 // An asynchronous run (simulate, plan, report).
 struct RunRecord {
   std::int64_t id = 0;
-  std::string kind;    // "simulate" | "plan" | "report"
-  std::string status;  // "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted"
+  std::string kind;  // "simulate" | "plan" | "report"
+  std::string
+      status;  // "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted"
   double progress = 0;  // 0..1
   std::string message;  // the last progress line
   std::string params;   // JSON text as accepted
@@ -70,7 +72,7 @@ struct AuditRecord {
 // accelerator ID; the service merges them over the bundled catalog.
 struct CatalogOverrideRecord {
   std::string accelerator_id;
-  std::string entry;  // JSON text of the [[accelerator]] table
+  std::string entry;          // JSON text of the [[accelerator]] table
   std::int64_t token_id = 0;  // who stored it
   std::string updated_at;
 };
@@ -94,6 +96,8 @@ class Store {
   // Scenarios. create: version 1 (kConflict if a live scenario has the
   // name). update: appends version n+1; with `expected_version` set it
   // fails with kConflict unless n equals it. get: latest or one version.
+  // get and scenario_versions still answer for a deleted scenario (its
+  // records have deleted = true); update and delete answer kNotFound.
   virtual Result<ScenarioRecord> create_scenario(std::string_view name, std::string_view kind,
                                                  std::string_view body) = 0;
   virtual Result<ScenarioRecord> update_scenario(std::int64_t id, std::string_view body,
@@ -104,12 +108,15 @@ class Store {
   virtual Result<std::vector<ScenarioRecord>> scenario_versions(std::int64_t id) = 0;
   virtual Result<void> delete_scenario(std::int64_t id) = 0;  // kNotFound when absent
 
-  // Runs.
+  // Runs. create: "queued", progress 0. update_run sets "queued",
+  // "running" or "interrupted" (progress clamped to 0..1); finish_run sets
+  // "succeeded" (progress 1), "failed" or "cancelled". Both fail with
+  // kConflict once the run has finished, kNotFound for an unknown ID.
   virtual Result<RunRecord> create_run(std::string_view kind, std::string_view params) = 0;
   virtual Result<void> update_run(std::int64_t id, std::string_view status, double progress,
                                   std::string_view message) = 0;
-  virtual Result<void> finish_run(std::int64_t id, std::string_view status,
-                                  std::string_view result, std::string_view error) = 0;
+  virtual Result<void> finish_run(std::int64_t id, std::string_view status, std::string_view result,
+                                  std::string_view error) = 0;
   virtual Result<RunRecord> get_run(std::int64_t id) = 0;
   // Newest first; `limit` rows at most. Without the result text (large).
   virtual Result<std::vector<RunRecord>> list_runs(int limit) = 0;
@@ -138,7 +145,9 @@ class Store {
   virtual Result<std::vector<AuditRecord>> audit(std::int64_t after_seq, int limit) = 0;
   virtual Result<void> clear_fleet() = 0;  // events and audit (a fleet reset)
 
-  // Catalog overrides, keyed by accelerator ID (put replaces).
+  // Catalog overrides, keyed by accelerator ID (put replaces; updated_at
+  // is set by the store; the list is in byte order of the ID; delete of an
+  // absent ID is kNotFound).
   virtual Result<void> put_catalog_override(const CatalogOverrideRecord& record) = 0;
   virtual Result<std::vector<CatalogOverrideRecord>> catalog_overrides() = 0;
   virtual Result<void> delete_catalog_override(std::string_view accelerator_id) = 0;
@@ -146,5 +155,15 @@ class Store {
 
 // SHA-256 of a token secret, lower-case hex (OpenSSL).
 std::string token_hash(std::string_view secret);
+
+// The embedded default: "sqlite:<data_dir>/suanli.db".
+std::string default_store_url(const std::filesystem::path& data_dir);
+
+// The newest schema version this build knows (schema_version() of a store
+// opened by it); docs/store.md lists the migrations.
+int latest_schema_version();
+
+// Now as stored: ISO 8601 UTC with milliseconds, "2026-11-22T22:40:01.123Z".
+std::string now_timestamp();
 
 }  // namespace suanli::store

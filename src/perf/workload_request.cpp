@@ -1,0 +1,194 @@
+#include "perf/workload_request.h"
+
+#include <fmt/format.h>
+#include <cmath>
+
+#include "perf/json.h"
+
+namespace suanli {
+
+Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& f) {
+  TrainWorkload w;
+  if (!f.model.empty()) {
+    auto m = catalog.model(f.model);
+    if (!m) return std::unexpected(m.error());
+    w.model = **m;
+  } else {
+    if (f.layers <= 0 || f.hidden <= 0 || f.heads <= 0 || f.vocab <= 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "give --model ID, or a shape with positive --layers, --hidden, --heads and "
+                  "--vocab");
+    }
+    if (f.kv_heads < 0 || f.ffn < 0 || f.experts < 0 || f.top_k < 0) {
+      return fail(ErrorCode::kInvalidArgument, "shape sizes must not be negative");
+    }
+    if (f.hidden % f.heads != 0) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--hidden {} is not a multiple of --heads {}", f.hidden, f.heads));
+    }
+    if (f.kv_heads > 0 && f.heads % f.kv_heads != 0) {
+      return fail(ErrorCode::kInvalidArgument, "--heads must be a multiple of --kv-heads");
+    }
+    w.model = make_custom_model(f.layers, f.hidden, f.heads, f.kv_heads, f.ffn, f.vocab,
+                                f.mlp == "gelu" ? MlpKind::kGelu : MlpKind::kSwiglu);
+    if (f.experts > 0 || f.top_k > 0) {
+      if (f.experts <= 0 || f.top_k <= 0 || f.top_k > f.experts) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
+      }
+      w.model.moe = MoeSpec{f.experts, f.top_k, 0, w.model.ffn, 0};
+    }
+  }
+  if (f.seq && *f.seq <= 0) {
+    return fail(ErrorCode::kInvalidArgument, fmt::format("--seq must be positive, got {}", *f.seq));
+  }
+  w.seq = f.seq ? *f.seq : default_seq(w.model);
+  if (f.global_batch && *f.global_batch <= 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--global-batch must be positive, got {}", *f.global_batch));
+  }
+  w.global_batch = f.global_batch ? *f.global_batch : default_global_batch(w.model, w.seq);
+  auto p = parse_precision(f.precision);
+  if (!p || (*p != Precision::kBf16 && *p != Precision::kFp8)) {
+    return fail(ErrorCode::kInvalidArgument, "--precision must be bf16 or fp8 for training");
+  }
+  w.precision = *p;
+  if (f.tokens < 0 || !std::isfinite(f.tokens)) {
+    return fail(ErrorCode::kInvalidArgument, "--tokens must be a non-negative number");
+  }
+  w.tokens = f.tokens;
+  w.uneven_pipeline = f.uneven_pipeline;
+  if (f.stack.empty()) {
+    w.stack = catalog.default_stack();
+  } else {
+    auto st = catalog.stack(f.stack);
+    if (!st) return std::unexpected(st.error());
+    w.stack = **st;
+  }
+  return w;
+}
+
+ParallelismRequest make_parallelism_request(const TrainRequest& f) {
+  ParallelismRequest r;
+  r.tp = f.tp;
+  r.pp = f.pp;
+  r.dp = f.dp;
+  r.ep = f.ep;
+  r.cp = f.cp;
+  r.vpp = f.vpp;
+  r.micro_batch = f.micro_batch;
+  r.zero = f.zero;
+  if (!f.recompute.empty()) r.recompute = parse_recompute(f.recompute);
+  if (f.sequence_parallel) r.sequence_parallel = true;
+  return r;
+}
+
+Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& f) {
+  InferWorkload w;
+  auto m = catalog.model(f.model);
+  if (!m) return std::unexpected(m.error());
+  w.model = **m;
+  if (f.precision == "auto") {
+    w.auto_precision = true;
+    w.precision = Precision::kFp8;
+  } else {
+    auto p = parse_precision(f.precision);
+    if (!p) {
+      return fail(ErrorCode::kInvalidArgument, "--precision must be bf16, fp8, int8, fp4 or auto");
+    }
+    w.precision = *p;
+  }
+  w.kv_precision = *parse_precision(f.kv_precision);
+  w.disaggregated = f.disaggregated;
+  if (f.input_len <= 0 || f.output_len <= 0) {
+    return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
+  }
+  w.input_len = f.input_len;
+  w.output_len = f.output_len;
+  if (f.batch && *f.batch <= 0)
+    return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
+  w.batch = f.batch;
+  auto ms = [](std::optional<double> v, const char* name) -> Result<std::optional<double>> {
+    if (!v) return std::optional<double>{};
+    if (!(*v > 0) || !std::isfinite(*v)) {
+      return fail(ErrorCode::kInvalidArgument, fmt::format("{} must be a positive number", name));
+    }
+    return std::optional<double>(*v / 1000.0);
+  };
+  auto tpot = ms(f.tpot_slo_ms, "--tpot-slo-ms");
+  if (!tpot) return std::unexpected(tpot.error());
+  auto ttft = ms(f.ttft_slo_ms, "--ttft-slo-ms");
+  if (!ttft) return std::unexpected(ttft.error());
+  w.tpot_slo_s = *tpot;
+  w.ttft_slo_s = *ttft;
+  if (w.batch && (w.tpot_slo_s || w.ttft_slo_s)) {
+    return fail(ErrorCode::kInvalidArgument, "give either --batch or an SLO, not both");
+  }
+  return w;
+}
+
+Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_view accelerator,
+                                           int devices, const TrainRequest& r,
+                                           nlohmann::json* unfit) {
+  SUANLI_ASSIGN(const Accelerator* accel, catalog.accelerator(accelerator));
+  SUANLI_ASSIGN(TrainWorkload w, make_train_workload(catalog, r));
+  SUANLI_ASSIGN(DeviceModel dev,
+                make_device_model(*accel, catalog.profile_for(*accel), w.precision));
+  SUANLI_ASSIGN(TrainModel model, TrainModel::create(w, dev, devices));
+  const ParallelismRequest req = make_parallelism_request(r);
+  auto found = search_train(model, req);
+  if (!found) {
+    // A fully specified configuration that does not fit: show its memory.
+    const bool fixed = req.tp && req.pp && req.micro_batch && req.recompute && req.zero;
+    if (found.error().code == ErrorCode::kInfeasible && fixed && unfit) {
+      Parallelism p;
+      p.tp = *req.tp;
+      p.pp = *req.pp;
+      p.cp = req.cp.value_or(1);
+      p.dp = req.dp.value_or(devices / (p.tp * p.pp * p.cp));
+      p.ep = req.ep.value_or(1);
+      p.vpp = req.vpp.value_or(1);
+      p.micro_batch = *req.micro_batch;
+      p.recompute = *req.recompute;
+      p.sequence_parallel = req.sequence_parallel.value_or(false);
+      p.zero = *req.zero;
+      if (model.check(p)) {
+        *unfit = train_json(model.evaluate(p), model, {}, 1);
+        (*unfit)["why_not"] = found.error().message;
+      }
+    }
+    return std::unexpected(found.error());
+  }
+  return train_json(found->best, model, found->searched, found->candidates);
+}
+
+Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_view accelerator,
+                                           int devices, const InferRequest& r) {
+  SUANLI_ASSIGN(const Accelerator* accel, catalog.accelerator(accelerator));
+  SUANLI_ASSIGN(InferWorkload w, make_infer_workload(catalog, r));
+  if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
+  const auto& profile = catalog.profile_for(*accel);
+  SUANLI_ASSIGN(InferSearchResult found, search_infer(w, *accel, profile, devices, r.tp, r.ep));
+  // Rebuild the device model for the chosen layout (for the JSON's caveats).
+  SUANLI_ASSIGN(InferModel model,
+                InferModel::create(w, *accel, profile, devices, found.best.layout));
+  return infer_json(found.best, w, model.device(), found.searched);
+}
+
+Result<nlohmann::json> compare_train_request_json(const Catalog& catalog, const TrainRequest& r,
+                                                  const std::vector<std::string>& accelerators,
+                                                  const CompareSizing& sizing) {
+  SUANLI_ASSIGN(TrainWorkload w, make_train_workload(catalog, r));
+  SUANLI_ASSIGN(auto rows, compare_train(catalog, w, accelerators, sizing));
+  return compare_train_json(w, rows);
+}
+
+Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const InferRequest& r,
+                                                  const std::vector<std::string>& accelerators,
+                                                  const CompareSizing& sizing) {
+  SUANLI_ASSIGN(InferWorkload w, make_infer_workload(catalog, r));
+  SUANLI_ASSIGN(auto rows, compare_infer(catalog, w, accelerators, sizing));
+  return compare_infer_json(w, rows);
+}
+
+}  // namespace suanli

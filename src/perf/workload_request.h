@@ -1,0 +1,76 @@
+// A workload as a front end describes it (CLI flags, API request fields):
+// plain data, and its translation into the core's workloads. Shared by
+// `suanli estimate|compare` and the HTTP API so both accept and reject the
+// same inputs. Error messages name the CLI flag (--seq); the API checks
+// ranges with field names before calling these.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "perf/compare.h"
+#include "perf/infer.h"
+#include "perf/train.h"
+
+namespace suanli {
+
+struct TrainRequest {
+  std::string model;  // catalog model ID, or empty for the custom shape below
+  int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
+  int experts = 0, top_k = 0;
+  std::string mlp = "swiglu";
+  std::optional<int> seq;
+  std::optional<long long> global_batch;
+  std::string precision = "bf16";
+  double tokens = 0;
+  bool uneven_pipeline = false;
+  std::string stack;
+  // Parallelism (unset: searched).
+  std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero;
+  std::string recompute;  // "", "full", "selective", "none"
+  bool sequence_parallel = false;
+};
+
+struct InferRequest {
+  std::string model;
+  std::string precision = "bf16";  // bf16, fp8, int8, fp4 or auto
+  std::string kv_precision = "bf16";
+  int input_len = 0;
+  int output_len = 0;
+  std::optional<int> batch;
+  std::optional<double> tpot_slo_ms;
+  std::optional<double> ttft_slo_ms;
+  std::optional<int> tp, ep;
+  bool disaggregated = false;
+};
+
+Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& r);
+ParallelismRequest make_parallelism_request(const TrainRequest& r);
+Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r);
+
+// `estimate train --json`: the search's best configuration as train_json().
+// When a fully fixed configuration does not fit, the error is kInfeasible
+// and `*unfit` (if given) receives that configuration's estimate with a
+// "why_not" key (the CLI prints it before the error).
+Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_view accelerator,
+                                           int devices, const TrainRequest& r,
+                                           nlohmann::json* unfit = nullptr);
+// `estimate infer --json`.
+Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_view accelerator,
+                                           int devices, const InferRequest& r);
+
+// `compare train|infer --json`: the workload, the baseline and one row per
+// accelerator (the first is the baseline).
+Result<nlohmann::json> compare_train_request_json(const Catalog& catalog, const TrainRequest& r,
+                                                  const std::vector<std::string>& accelerators,
+                                                  const CompareSizing& sizing);
+Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const InferRequest& r,
+                                                  const std::vector<std::string>& accelerators,
+                                                  const CompareSizing& sizing);
+
+}  // namespace suanli

@@ -1,0 +1,1060 @@
+#include "service/compute_api.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "catalog/catalog_json.h"
+#include "compliance/compliance_json.h"
+#include "perf/workload_request.h"
+
+namespace suanli::service {
+
+// ---------------------------------------------------------------------------
+// Response cache
+
+ResponseCache::ResponseCache(std::size_t capacity, std::size_t shards) {
+  if (shards == 0) shards = 1;
+  per_shard_ = std::max<std::size_t>(1, (capacity + shards - 1) / shards);
+  for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+ResponseCache::Shard& ResponseCache::shard(const std::string& key) {
+  return *shards_[std::hash<std::string>{}(key) % shards_.size()];
+}
+
+std::optional<ApiResponse> ResponseCache::get(const std::string& key) {
+  Shard& s = shard(key);
+  std::shared_ptr<const ApiResponse> found;
+  {
+    std::lock_guard lock(s.mutex);
+    auto it = s.index.find(key);
+    if (it == s.index.end()) {
+      ++s.misses;
+      return std::nullopt;
+    }
+    ++s.hits;
+    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    found = it->second->response;
+  }
+  return *found;  // copied outside the lock
+}
+
+void ResponseCache::put(const std::string& key, const ApiResponse& response) {
+  auto value = std::make_shared<const ApiResponse>(response);
+  Shard& s = shard(key);
+  std::lock_guard lock(s.mutex);
+  if (auto it = s.index.find(key); it != s.index.end()) {
+    it->second->response = std::move(value);
+    s.lru.splice(s.lru.begin(), s.lru, it->second);
+    return;
+  }
+  s.lru.push_front({key, std::move(value)});
+  s.index.emplace(key, s.lru.begin());
+  while (s.lru.size() > per_shard_) {
+    s.index.erase(s.lru.back().key);
+    s.lru.pop_back();
+  }
+}
+
+void ResponseCache::clear() {
+  for (auto& s : shards_) {
+    std::lock_guard lock(s->mutex);
+    s->index.clear();
+    s->lru.clear();
+  }
+}
+
+ResponseCache::Stats ResponseCache::stats() const {
+  Stats out;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s->mutex);
+    out.hits += s->hits;
+    out.misses += s->misses;
+    out.size += s->lru.size();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Request fields: one table per route gives each field's type, bounds and
+// description; the decoders check bounds from it and the OpenAPI schemas
+// are generated from it, so the two cannot drift apart.
+
+namespace {
+
+enum class FieldType { kInteger, kNumber, kString, kBoolean, kIdentifier, kStringArray, kObject };
+
+struct FieldSpec {
+  std::string_view name;
+  FieldType type;
+  std::string_view description;
+  double min = 0;  // numbers: inclusive bounds; strings: ignored
+  double max = 0;
+  std::vector<std::string_view> values = {};  // allowed strings (empty: any)
+  bool required = false;
+  bool exclusive_min = false;
+};
+
+constexpr double kMaxDevices = 1'000'000;
+constexpr double kMaxShape = 10'000'000;
+
+const std::vector<FieldSpec>& train_workload_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"model", FieldType::kIdentifier, "Catalog model ID; or give the custom shape fields"},
+      {"layers", FieldType::kInteger, "Custom shape: transformer layers", 1, 100'000},
+      {"hidden", FieldType::kInteger, "Custom shape: hidden size", 1, kMaxShape},
+      {"heads", FieldType::kInteger, "Custom shape: attention heads", 1, 100'000},
+      {"kv_heads", FieldType::kInteger, "Custom shape: KV heads (default = heads)", 1, 100'000},
+      {"ffn", FieldType::kInteger, "Custom shape: MLP intermediate size (default 4·hidden)", 1,
+       kMaxShape},
+      {"vocab", FieldType::kInteger, "Custom shape: vocabulary size", 1, kMaxShape},
+      {"experts", FieldType::kInteger, "Custom shape: routed experts (MoE)", 1, 100'000},
+      {"top_k", FieldType::kInteger, "Custom shape: experts per token (MoE)", 1, 100'000},
+      {"mlp", FieldType::kString, "Custom shape: MLP kind", 0, 0, {"swiglu", "gelu"}},
+      {"seq", FieldType::kInteger, "Sequence length (default: the model's)", 1, kMaxShape},
+      {"global_batch", FieldType::kInteger, "Sequences per optimizer step (default: the model's)",
+       1, 1e12},
+      {"precision", FieldType::kString, "GEMM precision", 0, 0, {"bf16", "fp8"}},
+      {"tokens", FieldType::kNumber, "Training tokens, for time-to-train, energy and cost", 0,
+       1e18},
+      {"stack", FieldType::kIdentifier, "Training software stack ID (default megatron-core)"},
+      {"uneven_pipeline", FieldType::kBoolean, "Allow pipeline stages that differ by one layer"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& train_parallelism_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"tp", FieldType::kInteger, "Tensor parallel size (searched when omitted)", 1, kMaxDevices},
+      {"pp", FieldType::kInteger, "Pipeline parallel size (searched when omitted)", 1, kMaxDevices},
+      {"dp", FieldType::kInteger, "Data parallel size (searched when omitted)", 1, kMaxDevices},
+      {"ep", FieldType::kInteger, "Expert parallel size (searched when omitted)", 1, kMaxDevices},
+      {"cp", FieldType::kInteger, "Context parallel size (searched when omitted)", 1, kMaxDevices},
+      {"vpp", FieldType::kInteger, "Interleaved pipeline chunks per device (searched)", 1, 1000},
+      {"micro_batch", FieldType::kInteger, "Sequences per micro-batch (searched when omitted)", 1,
+       1e6},
+      {"recompute",
+       FieldType::kString,
+       "Activation recomputation (searched when omitted)",
+       0,
+       0,
+       {"full", "selective", "none"}},
+      {"sequence_parallel", FieldType::kBoolean, "Use sequence parallelism with TP"},
+      {"zero", FieldType::kInteger, "ZeRO stage (searched when omitted)", 0, 3},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& infer_workload_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"model", FieldType::kIdentifier, "Catalog model ID", 0, 0, {}, true},
+      {"precision",
+       FieldType::kString,
+       "Weights/GEMM precision (auto: fp8, else int8, else bf16)",
+       0,
+       0,
+       {"bf16", "fp8", "int8", "fp4", "auto"}},
+      {"kv_precision", FieldType::kString, "KV-cache precision", 0, 0, {"bf16", "fp8", "int8"}},
+      {"input_len", FieldType::kInteger, "Prompt tokens per request", 1, kMaxShape, {}, true},
+      {"output_len", FieldType::kInteger, "Generated tokens per request", 1, kMaxShape, {}, true},
+      {"batch", FieldType::kInteger,
+       "Concurrent sequences per instance (default: largest that "
+       "fits / meets the SLO)",
+       1, 1e6},
+      {"tpot_slo_ms", FieldType::kNumber, "Time-per-output-token SLO, ms", 0, 1e9, {}, false, true},
+      {"ttft_slo_ms", FieldType::kNumber, "Time-to-first-token SLO, ms", 0, 1e9, {}, false, true},
+      {"disaggregated", FieldType::kBoolean, "Prefill on separate instances"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& infer_layout_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"tp", FieldType::kInteger, "Tensor parallel size per instance (searched when omitted)", 1,
+       kMaxDevices},
+      {"ep", FieldType::kInteger, "Expert parallel size per instance (searched when omitted)", 1,
+       kMaxDevices},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& target_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"accelerator", FieldType::kIdentifier, "Accelerator ID", 0, 0, {}, true},
+      {"devices", FieldType::kInteger, "Number of devices", 1, kMaxDevices, {}, true},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& compare_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"kind", FieldType::kString, "What to compare", 0, 0, {"train", "infer"}, true},
+      {"accelerators",
+       FieldType::kStringArray,
+       "Accelerator IDs (1 to 64); the first is the baseline",
+       1,
+       64,
+       {},
+       true},
+      {"devices", FieldType::kInteger, "Devices per accelerator type (or budget_usd)", 1,
+       kMaxDevices},
+      {"budget_usd",
+       FieldType::kNumber,
+       "Purchase budget: each type gets as many whole servers as it buys (or devices)",
+       0,
+       1e15,
+       {},
+       false,
+       true},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& classify_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"accelerators", FieldType::kStringArray, "Catalog accelerator IDs to classify (1 to 1000)",
+       1, 1000},
+      {"all", FieldType::kBoolean, "Classify every catalog accelerator"},
+      {"chip", FieldType::kObject, "Figures of a chip not in the catalog (see chip_fields)"},
+  };
+  return fields;
+}
+
+const std::vector<FieldSpec>& chip_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"id", FieldType::kIdentifier, "Label for the result (default custom)"},
+      {"name", FieldType::kString, "Name for the result"},
+      {"origin", FieldType::kString, "ISO 3166 alpha-2 country of the designer (default US)"},
+      {"datacenter", FieldType::kBoolean, "Designed or marketed for datacenters (default true)"},
+      {"dense_tflops",
+       FieldType::kObject,
+       "Dense peak rates by precision (fp32 tf32 bf16 fp16 fp8 int8 fp4), TFLOPS/TOPS > 0",
+       0,
+       0,
+       {},
+       true},
+      {"die_area_mm2", FieldType::kNumber, "Applicable die area, mm²", 0, 1e6, {}, false, true},
+      {"memory_bw_gbps", FieldType::kNumber, "DRAM bandwidth, GB/s", 0, 1e9, {}, false, true},
+      {"scaleup_bidir_gbps",
+       FieldType::kNumber,
+       "Aggregate bidirectional I/O, GB/s",
+       0,
+       1e9,
+       {},
+       false,
+       true},
+      {"confidence",
+       FieldType::kString,
+       "Confidence of the figures (default estimate)",
+       0,
+       0,
+       {"verified", "secondary", "estimate", "placeholder"}},
+      {"source", FieldType::kString, "Where the figures come from"},
+  };
+  return fields;
+}
+
+const FieldSpec& spec(const std::vector<FieldSpec>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return f;
+  }
+  // A name missing from its table is a bug in this file; fail loudly in tests.
+  static const FieldSpec unknown{"unknown", FieldType::kObject, "", 0, 0, {}, true};
+  return unknown;
+}
+
+Error bad_field(const std::string& field, std::string message) {
+  return Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", field, message)};
+}
+
+std::string range_text(const FieldSpec& s) {
+  return fmt::format("{}{}, {}]", s.exclusive_min ? "(" : "[", s.min, s.max);
+}
+
+Result<std::optional<long long>> read_int(FieldReader& r, const FieldSpec& s) {
+  SUANLI_ASSIGN(auto v, r.opt_int(s.name));
+  if (!v) {
+    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
+    return std::optional<long long>{};
+  }
+  if (static_cast<double>(*v) < s.min || static_cast<double>(*v) > s.max) {
+    return std::unexpected(bad_field(
+        r.field(s.name), fmt::format("expected an integer in {}, got {}", range_text(s), *v)));
+  }
+  return std::optional<long long>(*v);
+}
+
+Result<std::optional<double>> read_number(FieldReader& r, const FieldSpec& s) {
+  SUANLI_ASSIGN(auto v, r.opt_number(s.name));
+  if (!v) {
+    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
+    return std::optional<double>{};
+  }
+  const bool low = s.exclusive_min ? !(*v > s.min) : !(*v >= s.min);
+  if (!std::isfinite(*v) || low || *v > s.max) {
+    return std::unexpected(bad_field(
+        r.field(s.name), fmt::format("expected a number in {}, got {}", range_text(s), *v)));
+  }
+  return v;
+}
+
+Result<std::optional<std::string>> read_string(FieldReader& r, const FieldSpec& s) {
+  std::optional<std::string> v;
+  if (s.type == FieldType::kIdentifier) {
+    SUANLI_ASSIGN(v, r.opt_identifier(s.name));
+  } else {
+    SUANLI_ASSIGN(v, r.opt_string(s.name));
+  }
+  if (!v) {
+    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
+    return v;
+  }
+  if (!s.values.empty() && std::find(s.values.begin(), s.values.end(), *v) == s.values.end()) {
+    std::string allowed;
+    for (auto a : s.values) allowed += (allowed.empty() ? "" : ", ") + std::string(a);
+    return std::unexpected(bad_field(
+        r.field(s.name), fmt::format("expected one of {}, got {:?}", allowed, v->substr(0, 40))));
+  }
+  if (v->size() > 4096) return std::unexpected(bad_field(r.field(s.name), "too long"));
+  return v;
+}
+
+// Reads the field named `name` of `fields` into `out` (the member's type
+// picks the reader).
+template <class T>
+Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::string_view name,
+                  T& out) {
+  const FieldSpec& s = spec(fields, name);
+  if constexpr (std::is_same_v<T, int> || std::is_same_v<T, std::optional<int>> ||
+                std::is_same_v<T, std::optional<long long>>) {
+    SUANLI_ASSIGN(auto v, read_int(r, s));
+    if (v)
+      out = static_cast<
+          std::conditional_t<std::is_same_v<T, std::optional<long long>>, long long, int>>(*v);
+  } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, std::optional<double>>) {
+    SUANLI_ASSIGN(auto v, read_number(r, s));
+    if (v) out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    SUANLI_ASSIGN(auto v, r.opt_bool(s.name));
+    if (v) out = *v;
+  } else {
+    static_assert(std::is_same_v<T, std::string>);
+    SUANLI_ASSIGN(auto v, read_string(r, s));
+    if (v) out = *v;
+  }
+  return {};
+}
+
+Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
+  const auto& f = train_workload_fields();
+  SUANLI_TRY(read(r, f, "model", t.model));
+  SUANLI_TRY(read(r, f, "layers", t.layers));
+  SUANLI_TRY(read(r, f, "hidden", t.hidden));
+  SUANLI_TRY(read(r, f, "heads", t.heads));
+  SUANLI_TRY(read(r, f, "kv_heads", t.kv_heads));
+  SUANLI_TRY(read(r, f, "ffn", t.ffn));
+  SUANLI_TRY(read(r, f, "vocab", t.vocab));
+  SUANLI_TRY(read(r, f, "experts", t.experts));
+  SUANLI_TRY(read(r, f, "top_k", t.top_k));
+  SUANLI_TRY(read(r, f, "mlp", t.mlp));
+  SUANLI_TRY(read(r, f, "seq", t.seq));
+  SUANLI_TRY(read(r, f, "global_batch", t.global_batch));
+  SUANLI_TRY(read(r, f, "precision", t.precision));
+  SUANLI_TRY(read(r, f, "tokens", t.tokens));
+  SUANLI_TRY(read(r, f, "stack", t.stack));
+  SUANLI_TRY(read(r, f, "uneven_pipeline", t.uneven_pipeline));
+  if (t.model.empty() && (t.layers == 0 || t.hidden == 0 || t.heads == 0 || t.vocab == 0)) {
+    return std::unexpected(bad_field(
+        r.field("model"), "required (or a custom shape: layers, hidden, heads and vocab)"));
+  }
+  return {};
+}
+
+Result<void> read_train_parallelism(FieldReader& r, TrainRequest& t) {
+  const auto& f = train_parallelism_fields();
+  SUANLI_TRY(read(r, f, "tp", t.tp));
+  SUANLI_TRY(read(r, f, "pp", t.pp));
+  SUANLI_TRY(read(r, f, "dp", t.dp));
+  SUANLI_TRY(read(r, f, "ep", t.ep));
+  SUANLI_TRY(read(r, f, "cp", t.cp));
+  SUANLI_TRY(read(r, f, "vpp", t.vpp));
+  SUANLI_TRY(read(r, f, "micro_batch", t.micro_batch));
+  SUANLI_TRY(read(r, f, "recompute", t.recompute));
+  SUANLI_TRY(read(r, f, "sequence_parallel", t.sequence_parallel));
+  SUANLI_TRY(read(r, f, "zero", t.zero));
+  return {};
+}
+
+Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
+  const auto& f = infer_workload_fields();
+  SUANLI_TRY(read(r, f, "model", q.model));
+  SUANLI_TRY(read(r, f, "precision", q.precision));
+  SUANLI_TRY(read(r, f, "kv_precision", q.kv_precision));
+  SUANLI_TRY(read(r, f, "input_len", q.input_len));
+  SUANLI_TRY(read(r, f, "output_len", q.output_len));
+  SUANLI_TRY(read(r, f, "batch", q.batch));
+  SUANLI_TRY(read(r, f, "tpot_slo_ms", q.tpot_slo_ms));
+  SUANLI_TRY(read(r, f, "ttft_slo_ms", q.ttft_slo_ms));
+  SUANLI_TRY(read(r, f, "disaggregated", q.disaggregated));
+  if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
+    return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
+  }
+  return {};
+}
+
+// The field an error message starts with ("body.devices: …"), for the
+// error body's "field".
+std::string field_of(const Error& e) {
+  const auto& m = e.message;
+  if (m.rfind("body", 0) != 0 && m.rfind("path.", 0) != 0) return {};
+  const auto colon = m.find(": ");
+  if (colon == std::string::npos) return {};
+  return m.substr(0, colon);
+}
+
+ApiResponse error_for(const Error& e, std::string_view field = {}) {
+  return error_response(e, field.empty() ? std::string_view(field_of(e)) : field);
+}
+
+// Resolves catalog IDs named in a body, so that an unknown one is a 404
+// naming its field (with the catalog's "did you mean").
+std::optional<ApiResponse> check_ids(const Catalog& c, const std::string& accelerator,
+                                     const std::string& model, const std::string& stack) {
+  if (!accelerator.empty()) {
+    if (auto a = c.accelerator(accelerator); !a) return error_for(a.error(), "body.accelerator");
+  }
+  if (!model.empty()) {
+    if (auto m = c.model(model); !m) return error_for(m.error(), "body.model");
+  }
+  if (!stack.empty()) {
+    if (auto s = c.stack(stack); !s) return error_for(s.error(), "body.stack");
+  }
+  return std::nullopt;
+}
+
+// The body field a loader error about override `id` points at:
+// "override:ID:5: accelerator.figures.tdp_w: …" -> "body.figures.tdp_w".
+std::string loader_field(const Error& e, std::string_view id) {
+  const std::string prefix = fmt::format("override:{}:", id);
+  if (e.message.rfind(prefix, 0) != 0) return "body";
+  const std::string_view key = ": accelerator.";
+  const auto at = e.message.find(key);
+  if (at == std::string::npos) return "body";
+  const auto start = at + key.size();
+  const auto end = e.message.find(": ", start);
+  return "body." +
+         e.message.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string now_iso8601() {
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+}
+
+constexpr CatalogJsonOptions kApiCatalogJson{.mark_unverified = true};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+ComputeApi::ComputeApi(CatalogHolder& catalog, store::Store* store,
+                       std::vector<std::filesystem::path> catalog_dirs, std::size_t cache_entries)
+    : catalog_(catalog),
+      store_(store),
+      catalog_dirs_(std::move(catalog_dirs)),
+      cache_(cache_entries) {}
+
+void ComputeApi::add_routes(Router& router) {
+  auto bind = [this](ApiResponse (ComputeApi::*fn)(const ApiRequest&)) {
+    return [this, fn](const ApiRequest& r) { return (this->*fn)(r); };
+  };
+  router.add(Method::kGet, "/api/v1/catalog/accelerators", Access::kRead,
+             "List accelerators: every figure with its source and confidence",
+             bind(&ComputeApi::list_accelerators));
+  router.add(Method::kGet, "/api/v1/catalog/accelerators/{id}", Access::kRead,
+             "One accelerator with every figure's source and confidence",
+             bind(&ComputeApi::get_accelerator));
+  router.add(Method::kPut, "/api/v1/catalog/accelerators/{id}", Access::kWrite,
+             "Add or override an accelerator (or one of its prices) with its source",
+             bind(&ComputeApi::put_accelerator));
+  router.add(Method::kDelete, "/api/v1/catalog/accelerators/{id}", Access::kWrite,
+             "Remove a stored accelerator override", bind(&ComputeApi::delete_accelerator));
+  router.add(Method::kGet, "/api/v1/catalog/models", Access::kRead, "List models",
+             bind(&ComputeApi::list_models));
+  router.add(Method::kGet, "/api/v1/catalog/overrides", Access::kRead,
+             "Stored catalog overrides with who stored them and when",
+             bind(&ComputeApi::list_overrides));
+  router.add(Method::kPost, "/api/v1/classify", Access::kRead,
+             "ECCN 3A090 class, 2022 rule and China overlay for catalog chips or given figures",
+             bind(&ComputeApi::classify));
+  router.add(Method::kPost, "/api/v1/estimate/train", Access::kRead,
+             "Training step time, MFU, memory and time-to-train (parallelism searched)",
+             bind(&ComputeApi::estimate_train));
+  router.add(Method::kPost, "/api/v1/estimate/infer", Access::kRead,
+             "Inference TTFT, TPOT, throughput and cost per million tokens",
+             bind(&ComputeApi::estimate_infer));
+  router.add(Method::kPost, "/api/v1/compare", Access::kRead,
+             "One training or inference workload across several accelerators",
+             bind(&ComputeApi::compare));
+}
+
+template <class Compute>
+ApiResponse ComputeApi::cached(std::string_view route, const ApiRequest& request,
+                               Compute&& compute) {
+  auto body = request.body.empty() && request.method == Method::kGet
+                  ? Result<nlohmann::json>(nlohmann::json::object())
+                  : parse_json_object(request.body);
+  if (!body) return error_for(body.error(), "body");
+  const auto snapshot = catalog_.get();
+  std::string key = fmt::format("{}\n{}\n{}", snapshot.version, route, body->dump());
+  if (auto hit = cache_.get(key)) return std::move(*hit);
+  bool cacheable = true;
+  ApiResponse response = compute(*body, *snapshot.catalog, cacheable);
+  if (cacheable) cache_.put(key, response);
+  return response;
+}
+
+ApiResponse ComputeApi::list_accelerators(const ApiRequest& request) {
+  return cached("accelerators", request, [](const nlohmann::json&, const Catalog& c, bool&) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& a : c.accelerators()) arr.push_back(accelerator_json(a, kApiCatalogJson));
+    return json_response(std::move(arr));
+  });
+}
+
+ApiResponse ComputeApi::get_accelerator(const ApiRequest& request) {
+  const auto snapshot = catalog_.get();
+  const auto it = request.params.find("id");
+  const std::string id = it == request.params.end() ? std::string() : it->second;
+  if (auto ok = check_identifier(id, "path.id"); !ok) return error_for(ok.error(), "path.id");
+  auto a = snapshot.catalog->accelerator(id);
+  if (!a) return error_for(a.error(), "path.id");
+  return json_response(accelerator_json(**a, kApiCatalogJson));
+}
+
+ApiResponse ComputeApi::list_models(const ApiRequest& request) {
+  return cached("models", request, [](const nlohmann::json&, const Catalog& c, bool&) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& m : c.models()) arr.push_back(model_json(m));
+    return json_response(std::move(arr));
+  });
+}
+
+ApiResponse ComputeApi::estimate_train(const ApiRequest& request) {
+  return cached("estimate/train", request,
+                [](const nlohmann::json& body, const Catalog& c, bool& cacheable) -> ApiResponse {
+                  auto r = FieldReader::object(body, "body");
+                  if (!r) return error_for(r.error());
+                  std::string accel;
+                  int devices = 0;
+                  TrainRequest t;
+                  auto decode = [&]() -> Result<void> {
+                    SUANLI_TRY(read(*r, target_fields(), "accelerator", accel));
+                    SUANLI_TRY(read(*r, target_fields(), "devices", devices));
+                    SUANLI_TRY(read_train_workload(*r, t));
+                    SUANLI_TRY(read_train_parallelism(*r, t));
+                    return r->finish();
+                  };
+                  if (auto ok = decode(); !ok) {
+                    cacheable = false;
+                    return error_for(ok.error());
+                  }
+                  if (auto e = check_ids(c, accel, t.model, t.stack)) return *e;
+                  nlohmann::json unfit;
+                  auto j = estimate_train_json(c, accel, devices, t, &unfit);
+                  if (!j) {
+                    ApiResponse e = error_for(j.error());
+                    if (!unfit.is_null()) e.body["estimate"] = std::move(unfit);
+                    return e;
+                  }
+                  return json_response(std::move(*j));
+                });
+}
+
+ApiResponse ComputeApi::estimate_infer(const ApiRequest& request) {
+  return cached("estimate/infer", request,
+                [](const nlohmann::json& body, const Catalog& c, bool& cacheable) -> ApiResponse {
+                  auto r = FieldReader::object(body, "body");
+                  if (!r) return error_for(r.error());
+                  std::string accel;
+                  int devices = 0;
+                  InferRequest q;
+                  auto decode = [&]() -> Result<void> {
+                    SUANLI_TRY(read(*r, target_fields(), "accelerator", accel));
+                    SUANLI_TRY(read(*r, target_fields(), "devices", devices));
+                    SUANLI_TRY(read_infer_workload(*r, q));
+                    SUANLI_TRY(read(*r, infer_layout_fields(), "tp", q.tp));
+                    SUANLI_TRY(read(*r, infer_layout_fields(), "ep", q.ep));
+                    return r->finish();
+                  };
+                  if (auto ok = decode(); !ok) {
+                    cacheable = false;
+                    return error_for(ok.error());
+                  }
+                  if (auto e = check_ids(c, accel, q.model, {})) return *e;
+                  auto j = estimate_infer_json(c, accel, devices, q);
+                  if (!j) return error_for(j.error());
+                  return json_response(std::move(*j));
+                });
+}
+
+ApiResponse ComputeApi::compare(const ApiRequest& request) {
+  return cached(
+      "compare", request,
+      [](const nlohmann::json& body, const Catalog& c, bool& cacheable) -> ApiResponse {
+        auto r = FieldReader::object(body, "body");
+        if (!r) return error_for(r.error());
+        std::string kind;
+        std::vector<std::string> accels;
+        CompareSizing sizing;
+        TrainRequest t;
+        InferRequest q;
+        auto decode = [&]() -> Result<void> {
+          const auto& f = compare_fields();
+          SUANLI_TRY(read(*r, f, "kind", kind));
+          SUANLI_ASSIGN(auto ids, r->opt_string_array("accelerators"));
+          if (!ids || ids->empty() || ids->size() > 64) {
+            return std::unexpected(
+                bad_field(r->field("accelerators"), "expected 1 to 64 accelerator IDs"));
+          }
+          for (std::size_t i = 0; i < ids->size(); ++i) {
+            SUANLI_TRY(check_identifier((*ids)[i], fmt::format("body.accelerators[{}]", i)));
+          }
+          accels = std::move(*ids);
+          SUANLI_TRY(read(*r, f, "devices", sizing.devices));
+          SUANLI_TRY(read(*r, f, "budget_usd", sizing.budget_usd));
+          if (sizing.devices.has_value() == sizing.budget_usd.has_value()) {
+            return std::unexpected(
+                bad_field(r->field("devices"), "give devices or budget_usd (exactly one)"));
+          }
+          if (kind == "train") {
+            SUANLI_TRY(read_train_workload(*r, t));
+          } else {
+            SUANLI_TRY(read_infer_workload(*r, q));
+          }
+          return r->finish();
+        };
+        if (auto ok = decode(); !ok) {
+          cacheable = false;
+          return error_for(ok.error());
+        }
+        for (std::size_t i = 0; i < accels.size(); ++i) {
+          if (auto a = c.accelerator(accels[i]); !a)
+            return error_for(a.error(), fmt::format("body.accelerators[{}]", i));
+        }
+        if (auto e = check_ids(c, {}, kind == "train" ? t.model : q.model, t.stack)) return *e;
+        auto j = kind == "train" ? compare_train_request_json(c, t, accels, sizing)
+                                 : compare_infer_request_json(c, q, accels, sizing);
+        if (!j) return error_for(j.error());
+        return json_response(std::move(*j));
+      });
+}
+
+ApiResponse ComputeApi::classify(const ApiRequest& request) {
+  return cached(
+      "classify", request,
+      [](const nlohmann::json& body, const Catalog& c, bool& cacheable) -> ApiResponse {
+        auto r = FieldReader::object(body, "body");
+        if (!r) return error_for(r.error());
+        std::optional<std::vector<std::string>> ids;
+        bool all = false;
+        std::optional<ChipFigures> chip;
+        auto decode = [&]() -> Result<void> {
+          SUANLI_ASSIGN(ids, r->opt_string_array("accelerators"));
+          SUANLI_TRY(read(*r, classify_fields(), "all", all));
+          const auto chip_json = r->opt_value("chip");
+          SUANLI_TRY(r->finish());
+          const int given = (ids ? 1 : 0) + (all ? 1 : 0) + (chip_json ? 1 : 0);
+          if (given != 1) {
+            return std::unexpected(bad_field(
+                "body", "give exactly one of accelerators (IDs), all (true) or chip (figures)"));
+          }
+          if (ids) {
+            if (ids->empty() || ids->size() > 1000) {
+              return std::unexpected(
+                  bad_field("body.accelerators", "expected 1 to 1000 accelerator IDs"));
+            }
+            for (std::size_t i = 0; i < ids->size(); ++i) {
+              SUANLI_TRY(check_identifier((*ids)[i], fmt::format("body.accelerators[{}]", i)));
+            }
+          }
+          if (chip_json) {
+            SUANLI_ASSIGN(FieldReader cr, FieldReader::object(*chip_json, "body.chip"));
+            const auto& f = chip_fields();
+            ChipFigures fig;
+            SUANLI_TRY(read(cr, f, "id", fig.id));
+            SUANLI_TRY(read(cr, f, "name", fig.name));
+            SUANLI_TRY(read(cr, f, "origin", fig.origin));
+            SUANLI_TRY(read(cr, f, "datacenter", fig.datacenter));
+            SUANLI_TRY(read(cr, f, "die_area_mm2", fig.die_area_mm2));
+            SUANLI_TRY(read(cr, f, "memory_bw_gbps", fig.memory_bw_gbps));
+            SUANLI_TRY(read(cr, f, "scaleup_bidir_gbps", fig.scaleup_bidir_gbps));
+            std::string conf;
+            SUANLI_TRY(read(cr, f, "confidence", conf));
+            if (!conf.empty()) fig.confidence = *parse_confidence(conf);
+            SUANLI_TRY(read(cr, f, "source", fig.source));
+            const auto rates = cr.opt_value("dense_tflops");
+            SUANLI_TRY(cr.finish());
+            if (!rates) return std::unexpected(bad_field("body.chip.dense_tflops", "required"));
+            SUANLI_ASSIGN(FieldReader rr, FieldReader::object(*rates, "body.chip.dense_tflops"));
+            for (auto p : kAllPrecisions) {
+              const std::string key(precision_name(p));
+              SUANLI_ASSIGN(auto v, rr.opt_number(key));
+              if (!v) continue;
+              if (!std::isfinite(*v) || *v <= 0 || *v > 1e9) {
+                return std::unexpected(bad_field(
+                    rr.field(key), fmt::format("expected a positive number, got {}", *v)));
+              }
+              fig.dense_tflops[p] = *v;
+            }
+            SUANLI_TRY(rr.finish());
+            chip = std::move(fig);
+          }
+          return {};
+        };
+        if (auto ok = decode(); !ok) {
+          cacheable = false;
+          return error_for(ok.error());
+        }
+        std::vector<Classification> results;
+        if (chip) {
+          results.push_back(suanli::classify(make_accelerator(*chip)));
+        } else if (all) {
+          for (const auto& a : c.accelerators()) results.push_back(suanli::classify(a));
+        } else {
+          std::vector<std::string> seen;
+          for (std::size_t i = 0; i < ids->size(); ++i) {
+            auto a = c.accelerator((*ids)[i]);
+            if (!a) return error_for(a.error(), fmt::format("body.accelerators[{}]", i));
+            if (std::find(seen.begin(), seen.end(), (*a)->id) != seen.end()) continue;
+            seen.push_back((*a)->id);
+            results.push_back(suanli::classify(**a));
+          }
+        }
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& x : results) {
+          // The CLI's ordered object, as a plain JSON object (keys sorted).
+          arr.push_back(nlohmann::json::parse(classification_json(x).dump()));
+        }
+        return json_response(std::move(arr));
+      });
+}
+
+// ---------------------------------------------------------------------------
+// Catalog overrides
+
+Result<Catalog> ComputeApi::build_catalog(
+    const std::vector<store::CatalogOverrideRecord>& overrides,
+    const std::optional<store::CatalogOverrideRecord>& extra) const {
+  CatalogOptions options;
+  options.directories = catalog_dirs_;
+  auto add = [&](const store::CatalogOverrideRecord& o) -> Result<void> {
+    nlohmann::json entry;
+    try {
+      entry = nlohmann::json::parse(o.entry);
+    } catch (const nlohmann::json::parse_error& e) {
+      return fail(ErrorCode::kParse, fmt::format("stored override '{}': malformed JSON: {}",
+                                                 o.accelerator_id, e.what()));
+    }
+    SUANLI_ASSIGN(CatalogText text,
+                  accelerator_entry_text(o.accelerator_id, entry,
+                                         fmt::format("override:{}", o.accelerator_id)));
+    options.texts.push_back(std::move(text));
+    return {};
+  };
+  for (const auto& o : overrides) {
+    if (extra && o.accelerator_id == extra->accelerator_id) continue;
+    SUANLI_TRY(add(o));
+  }
+  if (extra) SUANLI_TRY(add(*extra));
+  return Catalog::load(options);
+}
+
+Result<void> ComputeApi::reload_catalog() {
+  std::lock_guard lock(write_mutex_);
+  std::vector<store::CatalogOverrideRecord> overrides;
+  if (store_) {
+    SUANLI_ASSIGN(overrides, store_->catalog_overrides());
+  }
+  SUANLI_ASSIGN(Catalog c, build_catalog(overrides, std::nullopt));
+  catalog_.set(std::make_shared<const Catalog>(std::move(c)));
+  cache_.clear();
+  return {};
+}
+
+ApiResponse ComputeApi::put_accelerator(const ApiRequest& request) {
+  if (!store_) {
+    return error_response(Error{ErrorCode::kUnsupported,
+                                "catalog overrides need a store (the service runs without one)"});
+  }
+  const auto it = request.params.find("id");
+  const std::string id = it == request.params.end() ? std::string() : it->second;
+  if (auto ok = check_identifier(id, "path.id"); !ok) return error_for(ok.error(), "path.id");
+  auto body = parse_json_object(request.body);
+  if (!body) return error_for(body.error(), "body");
+  // Converted once here so JSON that TOML cannot hold is refused before
+  // anything else (the message names the field).
+  if (auto text = accelerator_entry_text(id, *body, "body"); !text) return error_for(text.error());
+  nlohmann::json entry = *body;
+  entry["id"] = id;
+  store::CatalogOverrideRecord record{id, entry.dump(), request.principal.token_id, now_iso8601()};
+
+  std::lock_guard lock(write_mutex_);
+  auto stored = store_->catalog_overrides();
+  if (!stored) return error_for(stored.error());
+  auto merged = build_catalog(*stored, record);
+  if (!merged) return error_for(merged.error(), loader_field(merged.error(), id));
+  auto accel = merged->accelerator(id);
+  if (!accel) return error_for(accel.error(), "path.id");
+  nlohmann::json out = accelerator_json(**accel, kApiCatalogJson);
+  if (auto ok = store_->put_catalog_override(record); !ok) return error_for(ok.error());
+  catalog_.set(std::make_shared<const Catalog>(std::move(*merged)));
+  cache_.clear();
+  return json_response(std::move(out));
+}
+
+ApiResponse ComputeApi::delete_accelerator(const ApiRequest& request) {
+  if (!store_) {
+    return error_response(Error{ErrorCode::kUnsupported,
+                                "catalog overrides need a store (the service runs without one)"});
+  }
+  const auto it = request.params.find("id");
+  const std::string id = it == request.params.end() ? std::string() : it->second;
+  if (auto ok = check_identifier(id, "path.id"); !ok) return error_for(ok.error(), "path.id");
+  std::lock_guard lock(write_mutex_);
+  auto stored = store_->catalog_overrides();
+  if (!stored) return error_for(stored.error());
+  std::vector<store::CatalogOverrideRecord> rest;
+  bool found = false;
+  for (auto& o : *stored) {
+    if (o.accelerator_id == id) {
+      found = true;
+    } else {
+      rest.push_back(std::move(o));
+    }
+  }
+  if (!found) {
+    return error_response(
+        Error{ErrorCode::kNotFound, fmt::format("no stored override for accelerator '{}'", id)},
+        "path.id");
+  }
+  auto merged = build_catalog(rest, std::nullopt);
+  if (!merged) return error_for(merged.error());
+  if (auto ok = store_->delete_catalog_override(id); !ok) return error_for(ok.error());
+  nlohmann::json out{{"deleted", id}, {"accelerator", nullptr}};
+  if (auto a = merged->accelerator(id)) out["accelerator"] = accelerator_json(**a, kApiCatalogJson);
+  catalog_.set(std::make_shared<const Catalog>(std::move(*merged)));
+  cache_.clear();
+  return json_response(std::move(out));
+}
+
+ApiResponse ComputeApi::list_overrides(const ApiRequest&) {
+  if (!store_) return json_response(nlohmann::json::array());
+  auto stored = store_->catalog_overrides();
+  if (!stored) return error_for(stored.error());
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& o : *stored) {
+    nlohmann::json entry = nlohmann::json::parse(o.entry, nullptr, false);
+    arr.push_back({{"accelerator_id", o.accelerator_id},
+                   {"entry", entry.is_discarded() ? nlohmann::json(o.entry) : entry},
+                   {"token_id", o.token_id},
+                   {"updated_at", o.updated_at}});
+  }
+  return json_response(std::move(arr));
+}
+
+// ---------------------------------------------------------------------------
+// Schemas
+
+namespace {
+
+nlohmann::json field_schema(const FieldSpec& f) {
+  nlohmann::json s;
+  switch (f.type) {
+    case FieldType::kInteger:
+      s = {{"type", "integer"},
+           {"minimum", static_cast<long long>(f.min)},
+           {"maximum", static_cast<long long>(f.max)}};
+      break;
+    case FieldType::kNumber:
+      s = {{"type", "number"}, {"minimum", f.min}, {"maximum", f.max}};
+      if (f.exclusive_min) s["exclusiveMinimum"] = true;
+      break;
+    case FieldType::kString:
+      s = {{"type", "string"}};
+      break;
+    case FieldType::kIdentifier:
+      s = {{"type", "string"}, {"pattern", "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"}};
+      break;
+    case FieldType::kBoolean:
+      s = {{"type", "boolean"}};
+      break;
+    case FieldType::kStringArray:
+      s = {{"type", "array"},
+           {"items", {{"type", "string"}}},
+           {"minItems", static_cast<long long>(f.min)},
+           {"maxItems", static_cast<long long>(f.max)}};
+      break;
+    case FieldType::kObject:
+      s = {{"type", "object"}};
+      break;
+  }
+  if (!f.values.empty()) {
+    nlohmann::json e = nlohmann::json::array();
+    for (auto v : f.values) e.push_back(std::string(v));
+    s["enum"] = e;
+  }
+  s["description"] = std::string(f.description);
+  return s;
+}
+
+nlohmann::json object_schema(const std::vector<std::vector<FieldSpec>>& groups,
+                             std::string_view description) {
+  nlohmann::json props = nlohmann::json::object();
+  nlohmann::json required = nlohmann::json::array();
+  for (const auto& g : groups) {
+    for (const auto& f : g) {
+      props[std::string(f.name)] = field_schema(f);
+      if (f.required) required.push_back(std::string(f.name));
+    }
+  }
+  nlohmann::json s{{"type", "object"},
+                   {"additionalProperties", false},
+                   {"description", std::string(description)},
+                   {"properties", props}};
+  if (!required.empty()) s["required"] = required;
+  return s;
+}
+
+nlohmann::json figure_schema() {
+  return {
+      {"oneOf",
+       {{{"type", "number"},
+         {"exclusiveMinimum", true},
+         {"minimum", 0},
+         {"description", "bare value: takes the entry's source and confidence"}},
+        {{"type", "object"},
+         {"additionalProperties", false},
+         {"required", {"value"}},
+         {"properties",
+          {{"value", {{"type", "number"}}},
+           {"low", {{"type", "number"}}},
+           {"high", {{"type", "number"}}},
+           {"source",
+            {{"type", "string"}, {"description", "a key of `sources` or a free-text citation"}}},
+           {"confidence",
+            {{"type", "string"}, {"enum", {"verified", "secondary", "estimate", "placeholder"}}}},
+           {"note", {{"type", "string"}}}}}}}}};
+}
+
+nlohmann::json accelerator_entry_schema() {
+  nlohmann::json figures = nlohmann::json::object();
+  for (auto k : {"memory_gb", "memory_bw_gbps", "scaleup_bidir_gbps", "scaleup_domain",
+                 "scaleout_gbps", "tdp_w", "die_area_mm2", "price_usd", "rental_usd_per_hour"}) {
+    figures[k] = figure_schema();
+  }
+  nlohmann::json rates = nlohmann::json::object();
+  for (auto p : kAllPrecisions) rates[std::string(precision_name(p))] = figure_schema();
+  nlohmann::json props{
+      {"id", {{"type", "string"}, {"description", "optional; must equal the path's ID"}}},
+      {"name", {{"type", "string"}}},
+      {"vendor", {{"type", "string"}}},
+      {"origin", {{"type", "string"}, {"description", "ISO 3166 alpha-2 of the designer"}}},
+      {"released", {{"type", "string"}}},
+      {"datacenter", {{"type", "boolean"}}},
+      {"efficiency_profile", {{"type", "string"}}},
+      {"node_devices", {{"type", "integer"}, {"minimum", 1}}},
+      {"memory_type", {{"type", "string"}}},
+      {"scaleup_link", {{"type", "string"}}},
+      {"notes", {{"type", "string"}}},
+      {"source",
+       {{"type", "string"}, {"description", "default source of the entry's bare figures"}}},
+      {"confidence",
+       {{"type", "string"}, {"enum", {"verified", "secondary", "estimate", "placeholder"}}}},
+      {"dense_tflops",
+       {{"type", "object"}, {"additionalProperties", false}, {"properties", rates}}},
+      {"figures", {{"type", "object"}, {"additionalProperties", false}, {"properties", figures}}},
+      {"availability",
+       {{"type", "object"},
+        {"additionalProperties", false},
+        {"properties",
+         {{"china",
+           {{"type", "string"},
+            {"enum",
+             {"domestic", "available", "licence-granted", "case-by-case", "presumption-of-denial",
+              "import-blocked", "discouraged", "not-offered"}}}},
+          {"note", {{"type", "string"}}},
+          {"source", {{"type", "string"}}},
+          {"as_of", {{"type", "string"}}}}}}},
+      {"sources",
+       {{"type", "object"},
+        {"additionalProperties", {{"type", "string"}}},
+        {"description", "source key -> citation text (the file's [sources] table)"}}},
+  };
+  return {{"type", "object"},
+          {"additionalProperties", false},
+          {"description",
+           "One [[accelerator]] entry of the catalog format (docs/catalog-format.md) as JSON, "
+           "plus `sources`. It is merged key by key over the bundled chip of the same ID (or "
+           "adds a chip: then name, vendor, origin, a dense rate, memory_gb and memory_bw_gbps "
+           "are required). Every figure needs a source and a confidence, its own or the "
+           "entry's; the whole catalog is re-validated and nothing is stored on an error."},
+          {"properties", props},
+          {"example",
+           {{"figures",
+             {{"rental_usd_per_hour",
+               {{"value", 2.6}, {"source", "quote-2026q3"}, {"confidence", "verified"}}}}},
+            {"sources", {{"quote-2026q3", "reseller quote"}}}}}};
+}
+
+}  // namespace
+
+nlohmann::json ComputeApi::request_schema(Method method, std::string_view pattern) {
+  if (method == Method::kPost && pattern == "/api/v1/estimate/train") {
+    return object_schema({target_fields(), train_workload_fields(), train_parallelism_fields()},
+                         "`suanli estimate train` flags in snake_case: a catalog model (or a "
+                         "custom shape) on `devices` accelerators; parallelism fields left out "
+                         "are searched");
+  }
+  if (method == Method::kPost && pattern == "/api/v1/estimate/infer") {
+    return object_schema({target_fields(), infer_workload_fields(), infer_layout_fields()},
+                         "`suanli estimate infer` flags in snake_case (batch and the SLOs "
+                         "exclude each other)");
+  }
+  if (method == Method::kPost && pattern == "/api/v1/compare") {
+    nlohmann::json s =
+        object_schema({compare_fields(), train_workload_fields(), infer_workload_fields()},
+                      "`suanli compare train|infer`: kind, accelerators, devices or "
+                      "budget_usd, and the workload fields of that kind (train: model or "
+                      "shape, seq, global_batch, precision, tokens, stack, …; infer: model, "
+                      "input_len, output_len, precision, …)");
+    // The workload fields required depend on kind (infer: model, input_len, output_len).
+    s["required"] = {"kind", "accelerators"};
+    return s;
+  }
+  if (method == Method::kPost && pattern == "/api/v1/classify") {
+    nlohmann::json s =
+        object_schema({classify_fields()}, "Exactly one of accelerators, all or chip");
+    s["properties"]["chip"] = object_schema({chip_fields()}, "A chip not in the catalog");
+    s["properties"]["chip"]["properties"]["dense_tflops"]["additionalProperties"] = false;
+    nlohmann::json rates = nlohmann::json::object();
+    for (auto p : kAllPrecisions)
+      rates[std::string(precision_name(p))] = {
+          {"type", "number"}, {"exclusiveMinimum", true}, {"minimum", 0}};
+    s["properties"]["chip"]["properties"]["dense_tflops"]["properties"] = rates;
+    return s;
+  }
+  if (method == Method::kPut && pattern == "/api/v1/catalog/accelerators/{id}") {
+    return accelerator_entry_schema();
+  }
+  return nullptr;
+}
+
+}  // namespace suanli::service

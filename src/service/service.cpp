@@ -1,0 +1,132 @@
+#include "service/service.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <exception>
+
+#include "service/catalog_holder.h"
+#include "service/compute_api.h"
+#include "service/live_fleet.h"
+#include "service/openapi.h"
+#include "service/runs.h"
+#include "service/scenario_api.h"
+#include "store/store.h"
+
+namespace suanli::service {
+
+namespace {
+
+double system_seconds() {
+  using std::chrono::duration;
+  using std::chrono::system_clock;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
+  std::unique_ptr<Service> s(new Service());
+  if (!options.clock) options.clock = system_seconds;
+  if (options.db_url.empty()) options.db_url = store::default_store_url(options.data_dir);
+  if (options.examples_dir.empty()) {
+    options.examples_dir =
+        std::filesystem::path(SUANLI_DEFAULT_DATA_DIR).parent_path() / "examples";
+  }
+  s->options_ = options;
+
+  SUANLI_ASSIGN(s->store_, store::Store::open(options.db_url));
+
+  CatalogOptions catalog_options;
+  catalog_options.directories = Catalog::default_directories(options.catalog_dirs);
+  SUANLI_ASSIGN(auto bundled, Catalog::load(catalog_options));
+  s->catalog_ =
+      std::make_unique<CatalogHolder>(std::make_shared<const Catalog>(std::move(bundled)));
+
+  s->compute_ =
+      std::make_unique<ComputeApi>(*s->catalog_, s->store_.get(), catalog_options.directories);
+  SUANLI_TRY(s->compute_->reload_catalog());
+  s->scenarios_ = std::make_unique<ScenarioApi>(*s->store_, *s->catalog_, options.data_dir);
+  RunManagerOptions run_options;
+  run_options.workers = options.run_workers;
+  run_options.data_dir = options.data_dir;
+  s->runs_ = std::make_unique<RunManager>(*s->store_, *s->catalog_, run_options);
+  SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock));
+
+  Router& r = s->router_;
+  Service* self = s.get();
+  r.add(Method::kGet, "/api/v1/health", Access::kRead, "Service status: version, store, schema",
+        [self](const ApiRequest&) {
+          auto version = self->store_->schema_version();
+          return json_response({{"status", "ok"},
+                                {"version", "0.1.0"},
+                                {"store", self->store_->backend()},
+                                {"schema_version", version ? *version : -1},
+                                {"read_requires_token", self->options_.read_requires_token}});
+        });
+  r.add(Method::kGet, "/api/v1/openapi.json", Access::kRead, "This API as an OpenAPI 3 document",
+        [self](const ApiRequest&) { return json_response(self->openapi_); });
+  s->compute_->add_routes(r);
+  s->scenarios_->add_routes(r);
+  s->runs_->add_routes(r);
+  s->fleet_->add_routes(r);
+  s->openapi_ = openapi_document(r);
+
+  if (options.import_examples) SUANLI_TRY(s->scenarios_->import_examples(options.examples_dir));
+  SUANLI_TRY(s->runs_->recover());
+  return s;
+}
+
+ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view> bearer) {
+  try {
+    auto match = router_.match(request.method, request.path);
+    if (!match.route) {
+      if (match.path_known) {
+        return error_response(
+            405, "method_not_allowed",
+            fmt::format("{} is not allowed on {}", method_name(request.method), request.path));
+      }
+      return error_response(404, "not_found", fmt::format("no route {}", request.path));
+    }
+    const Route& route = *match.route;
+    request.params = std::move(match.params);
+    request.principal = {};
+    if (bearer) {
+      auto token = store_->find_token(*bearer);
+      if (!token) {
+        if (token.error().code == ErrorCode::kNotFound)
+          return error_response(401, "unauthorized", "unknown bearer token");
+        return error_response(token.error());
+      }
+      if (token->revoked_at) {
+        return error_response(
+            403, "forbidden",
+            fmt::format("token {} was revoked at {}", token->id, *token->revoked_at));
+      }
+      request.principal = {token->id, token->name, token->can_write};
+    }
+    if (route.access == Access::kWrite) {
+      if (!bearer)
+        return error_response(401, "unauthorized",
+                              "this call changes state: send Authorization: Bearer <token> "
+                              "(suanli token create NAME)");
+      if (!request.principal.can_write)
+        return error_response(403, "forbidden",
+                              fmt::format("token {} is read-only", request.principal.token_id));
+    } else if (options_.read_requires_token && !bearer) {
+      return error_response(401, "unauthorized",
+                            "this server requires a bearer token for reads too");
+    }
+    return route.handler(request);
+  } catch (const std::exception& e) {
+    return error_response(500, "internal", fmt::format("internal error: {}", e.what()));
+  }
+}
+
+void Service::shutdown(std::chrono::milliseconds grace) {
+  if (runs_) runs_->shutdown(grace);
+}
+
+}  // namespace suanli::service

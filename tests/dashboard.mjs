@@ -1,0 +1,544 @@
+#!/usr/bin/env node
+// The `suanli serve` dashboard in headless Chromium (Debian's
+// /usr/bin/chromium, driven by playwright-core from web/node_modules),
+// end to end against a real server on a fresh data directory:
+//   - `suanli token create … --json` makes a write and a read-only token,
+//     `suanli serve --listen 127.0.0.1:0` starts the service (the bundled
+//     example scenarios are imported on first start), and the live fleet is
+//     given a small config and three jobs over the API;
+//   - the page loads with nothing but its own origin (any other request is
+//     blocked and fails the test), no console error, no page error, no
+//     failed request — except the HTTP errors a step provokes on purpose;
+//   - header: the health badge shows the version and store; the token is
+//     entered in the header bar;
+//   - catalog: the accelerator chips load and the comparison charts draw;
+//   - estimator: an inference estimate shows numbers; an invalid device
+//     count shows the API's error next to the form with the field marked;
+//   - auth: a write without a token shows the 401 banner, with the
+//     read-only token the 403 banner;
+//   - scenarios: the imported hybrid-cloud-2026 opens into the editor, a
+//     new version saves, and a stale save shows the 409 conflict;
+//   - runs: a simulate run of it starts from the form, finishes, and its
+//     utilisation, domestic-share and JCT charts draw; a report run of the
+//     plan example is cancelled from its row;
+//   - live fleet: summary, chart, queue and decisions (with their rule) show.
+// Every chart checked must have a size, data-rendered="true" and painted
+// pixels. Screenshots go to ARTIFACTS_DIR (dashboard-*.png) either way.
+//
+//   node tests/dashboard.mjs SUANLI_BINARY ARTIFACTS_DIR
+//
+// Exit 0: all good; 1: a check failed (with the reason); 2: bad usage;
+// 77: cannot run here (no Chromium or no playwright-core; run `make deps`)
+// — CTest reports that as skipped. SUANLI_CHROMIUM overrides the browser.
+// Under the sanitizers everything is ~10x slower: waits are generous.
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SKIP = 77;
+const MIN_PAINTED = 100;
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}`);
+
+const argv = process.argv.slice(2);
+if (argv.length !== 2) {
+  console.error('usage: node tests/dashboard.mjs SUANLI_BINARY ARTIFACTS_DIR');
+  process.exit(2);
+}
+const binary = resolve(argv[0]);
+const artifacts = resolve(argv[1]);
+if (!existsSync(binary)) {
+  console.error(`dashboard: FAIL: no binary at ${binary}`);
+  process.exit(1);
+}
+
+const executablePath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(executablePath)) {
+  console.log(`dashboard: SKIPPED: no Chromium at ${executablePath} (Debian package chromium; run \`make deps\`)`);
+  process.exit(SKIP);
+}
+let chromium;
+try {
+  const require = createRequire(join(repo, 'web', 'package.json'));
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.log(`dashboard: SKIPPED: playwright-core is not installed in ${join(repo, 'web', 'node_modules')} ` +
+              `(run \`make deps\` or \`npm ci --prefix web\`): ${e.message}`);
+  process.exit(SKIP);
+}
+
+class Failure extends Error {}
+const fail = (msg) => { throw new Failure(msg); };
+
+const dataDir = mkdtempSync(join(tmpdir(), 'suanli-dashboard-data-'));
+const userDataDir = mkdtempSync(join(tmpdir(), 'suanli-chromium-'));
+let server = null;
+let serverOutput = '';
+let context = null;
+
+function cleanup() {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    try { server.kill('SIGKILL'); } catch {}
+  }
+  try { rmSync(userDataDir, { recursive: true, force: true }); } catch {}
+  try { rmSync(dataDir, { recursive: true, force: true }); } catch {}
+}
+process.on('exit', cleanup);
+
+// A hard stop below CTest's 300 s, so a hung step cannot hold the suite.
+const watchdog = setTimeout(async () => {
+  console.error('dashboard: FAIL: timed out after 285 s');
+  if (context) {
+    try { await shot(context.pages()[0], 'dashboard-timeout.png'); } catch {}
+  }
+  process.exit(1);
+}, 285_000);
+
+// ------------------------------------------------------------------ server
+function createToken(name, ...flags) {
+  const r = spawnSync(binary, ['token', 'create', name, ...flags, '--data-dir', dataDir, '--json'],
+                      { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) fail(`suanli token create exited ${r.status}: ${r.stderr || r.stdout}`);
+  let j;
+  try { j = JSON.parse(r.stdout); } catch (e) { fail(`suanli token create --json printed no JSON: ${r.stdout}`); }
+  const secret = j.secret ?? j.token ?? j.value;
+  if (typeof secret !== 'string' || secret.length < 16) fail(`no secret in the token JSON: ${r.stdout}`);
+  return secret;
+}
+
+function startServer() {
+  return new Promise((resolveUrl, reject) => {
+    server = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+                   { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Failure(`suanli serve printed no 'listening on' line in 90 s:\n${serverOutput}`)), 90_000);
+    const onData = (chunk) => {
+      serverOutput += chunk.toString();
+      const m = serverOutput.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+      if (m) { clearTimeout(timer); resolveUrl(m[1]); }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', (c) => { serverOutput += c.toString(); });
+    server.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Failure(`suanli serve exited early (${code ?? sig}):\n${serverOutput}`));
+    });
+  });
+}
+
+// SIGTERM (the server lets running runs finish for its grace period; the
+// test cancelled its only long run), SIGKILL after 20 s. A server that does
+// not exit 0 (e.g. a sanitizer report at exit) is logged, not failed: this
+// test is about the dashboard.
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', (code, sig) => r({ code, sig })));
+  server.kill('SIGTERM');
+  const t = setTimeout(() => { try { server.kill('SIGKILL'); } catch {} }, 20_000);
+  const { code, sig } = await exited;
+  clearTimeout(t);
+  if (code !== 0) {
+    log(`warning: suanli serve exited ${code ?? sig} after SIGTERM; its last output:`);
+    console.log(serverOutput.slice(-2000));
+  }
+}
+
+async function call(base, token, method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const txt = await res.text();
+  let json = null;
+  try { json = txt ? JSON.parse(txt) : null; } catch {}
+  return { status: res.status, json, text: txt };
+}
+
+async function waitHealthy(base) {
+  const deadline = Date.now() + 60_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await call(base, null, 'GET', '/api/v1/health');
+      if (r.status === 200) return r.json;
+      last = `${r.status} ${r.text}`;
+    } catch (e) { last = e.message; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  fail(`GET /api/v1/health never answered 200: ${last}`);
+}
+
+// A small live fleet: two types (one foreign, one domestic), a domestic
+// share rule, and three jobs (the last one waits) so the queue and the
+// decisions have content.
+const FLEET_CONFIG = `
+name = "dashboard-test-fleet"
+seed = 7
+
+[scheduler]
+queue = "fifo"
+placement = "hetero"
+
+[[sites]]
+name = "wuhu"
+
+[[fleet]]
+site = "wuhu"
+accelerator = "h20"
+nodes = 2
+
+[[fleet]]
+site = "wuhu"
+accelerator = "ascend-910b"
+nodes = 2
+
+[[tenants]]
+name = "lab"
+
+[[tenants]]
+name = "gov"
+sensitivity = "confidential"
+
+[[rules]]
+id = "sensitive-on-domestic"
+kind = "sensitivity-origin"
+min_sensitivity = "confidential"
+origins = ["CN"]
+
+[[rules]]
+id = "domestic-50"
+kind = "domestic-share"
+min_share = 0.5
+measure = "compute"
+`;
+
+async function setUpFleet(base, token) {
+  const expectOk = (r, what) => {
+    if (r.status < 200 || r.status >= 300) fail(`${what}: HTTP ${r.status}: ${r.text.slice(0, 500)}`);
+    return r.json;
+  };
+  expectOk(await call(base, token, 'PUT', '/api/v1/fleet/config', { scenario: FLEET_CONFIG }), 'PUT /api/v1/fleet/config');
+  expectOk(await call(base, token, 'POST', '/api/v1/fleet/jobs',
+    { name: 'gov-finetune', tenant: 'gov', devices: 8, durations_hours: { h20: 10, 'ascend-910b': 12 } }), 'POST /api/v1/fleet/jobs (gov)');
+  expectOk(await call(base, token, 'POST', '/api/v1/fleet/jobs',
+    { name: 'lab-pretrain', tenant: 'lab', devices: 16, durations_hours: { h20: 30, 'ascend-910b': 40 } }), 'POST /api/v1/fleet/jobs (lab)');
+  expectOk(await call(base, token, 'POST', '/api/v1/fleet/jobs',
+    { name: 'lab-big', tenant: 'lab', devices: 16, durations_hours: { h20: 30, 'ascend-910b': 40 } }), 'POST /api/v1/fleet/jobs (lab-big)');
+}
+
+// ----------------------------------------------------------------- browser
+async function shot(page, name) {
+  if (!page) return;
+  mkdirSync(artifacts, { recursive: true });
+  const path = join(artifacts, name);
+  await page.screenshot({ path, fullPage: true });
+  log(`screenshot: ${path}`);
+}
+
+// Painted pixels of the named charts (inside `scope`, a CSS selector).
+async function chartStates(page, scope, names) {
+  return page.evaluate(({ scope, names }) => names.map((name) => {
+    const c = document.querySelector(`${scope} canvas[data-chart="${name}"]`);
+    if (!c) return { name, missing: true };
+    const r = { name, rendered: c.getAttribute('data-rendered') === 'true', width: c.width, height: c.height,
+                cssWidth: c.clientWidth, cssHeight: c.clientHeight, painted: 0 };
+    try {
+      if (c.width > 0 && c.height > 0) {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) ++r.painted;
+      }
+    } catch (e) { r.error = String(e); }
+    return r;
+  }), { scope, names });
+}
+
+async function expectCharts(page, scope, names, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let states = [];
+  for (;;) {
+    states = await chartStates(page, scope, names);
+    const ok = states.every((s) => !s.missing && s.rendered && s.cssWidth > 0 && s.cssHeight > 0 && s.painted > MIN_PAINTED);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      const bad = states.filter((s) => s.missing || !s.rendered || !(s.painted > MIN_PAINTED) || !s.cssWidth)
+        .map((s) => (s.missing ? `${s.name}: missing` : `${s.name}: rendered=${s.rendered} ${s.cssWidth}x${s.cssHeight} painted=${s.painted}${s.error ? ' ' + s.error : ''}`));
+      fail(`charts not drawn in ${scope}: ${bad.join('; ')}`);
+    }
+    await page.waitForTimeout(200);
+  }
+  for (const s of states) log(`chart ${s.name}: ${s.painted} painted pixels (${s.cssWidth}x${s.cssHeight})`);
+}
+
+async function tab(page, name) {
+  await page.click(`#tabs a[data-tab="${name}"]`);
+  await page.waitForSelector(`#view-${name}:not([hidden])`, { timeout: 10_000 });
+}
+
+// --------------------------------------------------------------------- run
+const blocked = [];
+const failedRequests = [];
+const consoleErrors = [];
+const httpErrors = [];          // API responses >= 400 seen by the page
+let allowedStatuses = new Set(); // statuses the current step provokes on purpose
+let expectedHits = 0;
+let failure = null;
+
+try {
+  const token = createToken('test');
+  const readOnly = createToken('viewer', '--read-only');
+  log('tokens created (write, read-only)');
+  const base = await startServer();
+  log(`server at ${base}`);
+  const health = await waitHealthy(base);
+  log(`health: ${JSON.stringify(health)}`);
+  await setUpFleet(base, token);
+  log('live fleet configured (2 types, 3 jobs)');
+
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           '--disable-dev-shm-usage'],
+    viewport: { width: 1360, height: 1000 },
+    deviceScaleFactor: 1,
+    timeout: 60_000,
+  });
+  // Only the server itself may be asked for anything.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(base + '/') || url === base || url.startsWith('data:') || url.startsWith('blob:') || url.startsWith('about:')) {
+      return route.continue();
+    }
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const t = msg.text();
+    const m = t.match(/Failed to load resource: the server responded with a status of (\d+)/);
+    if (m && allowedStatuses.has(Number(m[1]))) { ++expectedHits; return; }
+    consoleErrors.push(t);
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
+  page.on('requestfailed', (req) => failedRequests.push(`${req.method()} ${req.url()} (${req.failure()?.errorText ?? 'failed'})`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) {
+      const s = `${res.status()} ${res.request().method()} ${res.url().replace(base, '')}`;
+      if (!allowedStatuses.has(res.status())) httpErrors.push(s);
+    }
+  });
+  page.on('dialog', (d) => d.accept());
+
+  // -- header
+  await page.goto(base + '/', { waitUntil: 'load', timeout: 60_000 });
+  await page.waitForSelector('#health.ok', { timeout: 30_000 });
+  const healthText = await page.textContent('#health');
+  if (!healthText.includes(String(health.version)) || !healthText.includes(String(health.store)))
+    fail(`health badge "${healthText}" does not show version ${health.version} and store ${health.store}`);
+  log(`health badge: ${healthText}`);
+  await page.fill('#token-input', token);
+  await page.click('#token-save');
+  const stored = await page.evaluate(() => localStorage.getItem('suanli.token'));
+  if (stored !== token) fail('the token was not stored in localStorage');
+
+  // -- catalog comparison
+  await page.waitForSelector('#chips .chip', { timeout: 30_000 });
+  const chips = await page.$$eval('#chips .chip', (n) => n.length);
+  const domesticChips = await page.$$eval('#chips .chip.domestic', (n) => n.length);
+  if (chips < 3 || domesticChips < 1) fail(`catalog chips: ${chips} chips, ${domesticChips} domestic`);
+  log(`catalog: ${chips} chips (${domesticChips} domestic)`);
+  await expectCharts(page, '#view-catalog', ['compare-per-usd', 'compare-tpp'], 120_000);
+  const compareRows = await page.$$eval('#compare-table tbody tr', (n) => n.length);
+  if (compareRows < 2) fail(`comparison table has ${compareRows} rows`);
+  await shot(page, 'dashboard-catalog.png');
+
+  // -- estimator: an error with its field, then a result
+  await tab(page, 'estimate');
+  await page.waitForSelector('#estimate-form select[name="accelerator"] option[value="h100-sxm"]', { state: 'attached' });
+  await page.selectOption('#estimate-form select[name="accelerator"]', 'h100-sxm');
+  await page.selectOption('#estimate-form select[name="model"]', 'llama3-70b');
+  await page.check('#estimate-form input[name="mode"][value="infer"]');
+  await page.fill('#estimate-form input[name="input_len"]', '1000');
+  await page.fill('#estimate-form input[name="output_len"]', '200');
+  allowedStatuses = new Set([400, 404]);
+  await page.fill('#estimate-form input[name="devices"]', '0');
+  await page.click('#estimate-run');
+  await page.waitForSelector('#estimate-error:not([hidden])', { timeout: 60_000 });
+  const errText = await page.textContent('#estimate-error');
+  const marked = await page.$$eval('#estimate-form .invalid', (n) => n.map((x) => x.getAttribute('name')));
+  log(`estimate error shown: ${errText.trim()} (marked: ${marked.join(', ') || 'none'})`);
+  if (/field:/.test(errText) && !marked.includes('devices')) fail(`the error names a field but the devices input is not marked: ${errText}`);
+  if (!/devices/.test(errText)) fail(`the error for devices = 0 does not mention devices: ${errText}`);
+  allowedStatuses = new Set();
+  await page.fill('#estimate-form input[name="devices"]', '8');
+  await page.click('#estimate-run');
+  await page.waitForSelector('#estimate-cards .card', { timeout: 120_000 });
+  if (!(await page.isHidden('#estimate-error'))) fail(`estimate error still shown: ${await page.textContent('#estimate-error')}`);
+  if (await page.$$eval('#estimate-form .invalid', (n) => n.length)) fail('a field is still marked invalid after a good estimate');
+  const cards = await page.$$eval('#estimate-cards .card', (n) => n.map((c) => ({ k: c.querySelector('.k')?.textContent, v: c.querySelector('.v')?.textContent })));
+  const numeric = (k) => {
+    const c = cards.find((x) => x.k && x.k.startsWith(k));
+    if (!c) fail(`estimate: no "${k}" card (cards: ${cards.map((x) => x.k).join(', ')})`);
+    if (!/\d/.test(c.v)) fail(`estimate: "${k}" shows no number: ${c.v}`);
+    return c.v;
+  };
+  log(`estimate: step ${numeric('step time')}, ${numeric('output tokens')} tok/s, memory ${numeric('memory')}, cost ${numeric('cost')}`);
+  await expectCharts(page, '#view-estimate', ['estimate-breakdown'], 30_000);
+  await shot(page, 'dashboard-estimate.png');
+
+  // -- auth: a write without a token is refused, the banner says so
+  await tab(page, 'scenarios');
+  await page.waitForSelector('#scenario-list li[data-scenario]', { timeout: 30_000 });
+  await page.click('#token-clear');
+  allowedStatuses = new Set([401]);
+  await page.click('#scenario-new');
+  await page.fill('#scenario-create input[name="name"]', 'unauthorised-test');
+  await page.fill('#scenario-body', 'name = "x"\n');
+  await page.click('#scenario-create-btn');
+  await page.waitForSelector('#auth-banner:not([hidden])', { timeout: 30_000 });
+  const banner = await page.textContent('#auth-banner');
+  if (!banner.includes('401')) fail(`auth banner does not show 401: ${banner}`);
+  log(`auth banner: ${banner.slice(0, 120)}`);
+  allowedStatuses = new Set([403]);
+  await page.fill('#token-input', readOnly);
+  await page.click('#token-save');
+  await page.click('#scenario-create-btn');
+  await page.waitForFunction(() => /403/.test(document.querySelector('#auth-banner').textContent) &&
+                                   !document.querySelector('#auth-banner').hidden, null, { timeout: 30_000 });
+  log(`read-only token: ${(await page.textContent('#auth-banner')).slice(0, 100)}`);
+  allowedStatuses = new Set();
+  await page.fill('#token-input', token);
+  await page.click('#token-save');
+  await page.click('#scenario-cancel-new');
+
+  // -- scenarios: open, save a version, provoke a 409
+  const scenarioId = await page.$$eval('#scenario-list li[data-scenario]', (items) => {
+    const li = items.find((x) => x.textContent.includes('hybrid-cloud-2026'));
+    return li ? li.getAttribute('data-scenario') : null;
+  });
+  if (!scenarioId) fail('the imported scenario hybrid-cloud-2026 is not in the list');
+  await page.click(`#scenario-list li[data-scenario="${scenarioId}"]`);
+  await page.waitForFunction(() => document.querySelector('#scenario-body').value.includes('hybrid-cloud-2026'), null, { timeout: 30_000 });
+  await page.waitForSelector('#scenario-versions li', { timeout: 30_000 });
+  const original = await page.inputValue('#scenario-body');
+  await page.fill('#scenario-body', original + '\n# edited in the dashboard test\n');
+  await page.click('#scenario-save');
+  await page.waitForFunction(() => /saved as version 2/.test(document.querySelector('#scenario-msg')?.textContent || ''), null, { timeout: 60_000 });
+  log('scenario saved as version 2');
+  // Someone else saves version 3; the page still believes 2 is the latest.
+  const other = await call(base, token, 'PUT', `/api/v1/scenarios/${scenarioId}`, { body: original + '\n# edited elsewhere\n', expected_version: 2 });
+  if (other.status !== 200) fail(`PUT version 3 over the API: ${other.status} ${other.text}`);
+  allowedStatuses = new Set([409]);
+  await page.fill('#scenario-body', original + '\n# a stale edit\n');
+  await page.click('#scenario-save');
+  await page.waitForSelector('#scenario-msg.conflict', { timeout: 60_000 });
+  const conflict = await page.textContent('#scenario-msg');
+  if (!conflict.includes('409')) fail(`conflict message does not say 409: ${conflict}`);
+  log('stale save: 409 conflict shown');
+  allowedStatuses = new Set();
+  await page.click('#scenario-refresh');
+
+  // -- runs: simulate the scenario, wait for the charts
+  await tab(page, 'runs');
+  await page.waitForSelector(`#run-scenario option[value="${scenarioId}"]`, { state: 'attached', timeout: 30_000 });
+  await page.selectOption('#run-scenario', scenarioId);
+  await page.selectOption('#run-form select[name="kind"]', 'simulate');
+  await page.fill('#run-form input[name="options"]', '{}');
+  await page.click('#run-start');
+  await page.waitForSelector('#run-table tr[data-run]', { timeout: 30_000 });
+  const runId = await page.$eval('#run-table tr[data-run]', (tr) => tr.getAttribute('data-run'));
+  log(`run ${runId} started`);
+  await page.waitForSelector(`#run-table tr[data-run="${runId}"] .progress`, { state: 'attached' });
+  const runDeadline = Date.now() + 200_000;
+  for (;;) {
+    const status = await page.$eval(`#run-table tr[data-run="${runId}"]`, (tr) => tr.getAttribute('data-status')).catch(() => null);
+    if (status === 'succeeded') break;
+    if (status && !['queued', 'running'].includes(status)) {
+      const detail = await page.textContent('#run-detail').catch(() => '');
+      fail(`run ${runId} ended ${status}: ${detail.slice(0, 800)}`);
+    }
+    if (Date.now() > runDeadline) fail(`run ${runId} still ${status} after 200 s`);
+    await page.waitForTimeout(500);
+  }
+  log(`run ${runId} succeeded`);
+  await expectCharts(page, '#run-charts', ['sim-utilisation', 'sim-domestic', 'sim-jct'], 60_000);
+  await page.$eval('#run-detail', (n) => n.scrollIntoView());
+  await shot(page, 'dashboard-run.png');
+
+  // -- runs: a report run (the slowest kind), cancelled from its row
+  const planScenario = await page.$$eval('#run-scenario option', (o) => o.find((x) => x.dataset.kind === 'plan')?.value);
+  if (!planScenario) fail('the imported plan scenario is not offered in the run form');
+  await page.selectOption('#run-scenario', planScenario);
+  await page.selectOption('#run-form select[name="kind"]', 'report');
+  await page.click('#run-start');
+  await page.waitForFunction((prev) => {
+    const tr = document.querySelector('#run-table tr[data-run]');
+    return tr && tr.getAttribute('data-run') !== prev;
+  }, runId, { timeout: 30_000 });
+  const reportRun = await page.$eval('#run-table tr[data-run]', (tr) => tr.getAttribute('data-run'));
+  allowedStatuses = new Set([409]);  // should it finish before the click lands
+  const cancelButton = `#run-table tr[data-run="${reportRun}"] button[data-cancel]`;
+  let cancelClicked = false;
+  try {
+    await page.click(cancelButton, { timeout: 15_000 });
+    cancelClicked = true;
+  } catch { /* it finished first */ }
+  let reportStatus = null;
+  const cancelDeadline = Date.now() + 120_000;
+  for (;;) {
+    reportStatus = await page.$eval(`#run-table tr[data-run="${reportRun}"]`, (tr) => tr.getAttribute('data-status')).catch(() => null);
+    if (reportStatus && !['queued', 'running'].includes(reportStatus)) break;
+    if (Date.now() > cancelDeadline) fail(`report run ${reportRun} still ${reportStatus} 120 s after Cancel`);
+    await page.waitForTimeout(300);
+  }
+  allowedStatuses = new Set();
+  if (cancelClicked && reportStatus !== 'cancelled' && reportStatus !== 'succeeded')
+    fail(`report run ${reportRun} ended ${reportStatus} after Cancel`);
+  if (!cancelClicked && reportStatus !== 'succeeded') fail(`report run ${reportRun} ended ${reportStatus}`);
+  log(`report run ${reportRun}: ${cancelClicked ? 'Cancel clicked, ' : 'finished before Cancel, '}${reportStatus}`);
+
+  // -- live fleet
+  await tab(page, 'fleet');
+  await expectCharts(page, '#view-fleet', ['fleet-types'], 30_000);
+  await page.waitForFunction(() => document.querySelectorAll('#fleet-audit tbody tr').length >= 2 &&
+                                   !document.querySelector('#fleet-audit tbody td.muted'), null, { timeout: 30_000 });
+  const fleetCards = await page.textContent('#fleet-cards');
+  if (!/domestic share/.test(fleetCards) || !/dashboard-test-fleet/.test(fleetCards)) fail(`fleet summary: ${fleetCards}`);
+  const auditText = await page.textContent('#fleet-audit');
+  if (!/place/.test(auditText) || !/policy:|domestic|sensitive/.test(auditText)) fail(`fleet decisions show no placement with its rule: ${auditText.slice(0, 600)}`);
+  const queueRows = await page.$$eval('#fleet-queue tbody tr', (n) => n.length);
+  log(`fleet: summary, chart, ${queueRows} queue row(s), decisions with rules`);
+  await shot(page, 'dashboard-fleet.png');
+
+  // Polls keep running; give them a moment to surface late errors.
+  await page.waitForTimeout(1500);
+} catch (e) {
+  failure = e instanceof Failure ? e.message : `${e.stack || e}`;
+  if (context) {
+    try { await shot(context.pages()[0], 'dashboard-failure.png'); } catch {}
+  }
+} finally {
+  if (context) await context.close().catch(() => {});
+  await stopServer().catch(() => {});
+  clearTimeout(watchdog);
+}
+
+const failures = [];
+if (failure) failures.push(failure);
+for (const url of blocked) failures.push(`external request blocked: ${url}`);
+for (const r of failedRequests) if (!blocked.some((b) => r.includes(b))) failures.push(`request failed: ${r}`);
+for (const m of consoleErrors) failures.push(`console error: ${m}`);
+for (const h of httpErrors) failures.push(`unexpected HTTP error: ${h}`);
+if (failures.length > 0) {
+  for (const f of failures) console.error(`dashboard: FAIL: ${f}`);
+  if (failure && serverOutput) console.error(`server output:\n${serverOutput.slice(-3000)}`);
+  process.exit(1);
+}
+log(`dashboard: OK (${expectedHits} provoked HTTP errors seen as expected)`);
+process.exit(0);
