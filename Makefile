@@ -13,13 +13,13 @@ SUANLI     := $(BUILD)/suanli
 # Debian packages the build and tests need (checked with dpkg, installed when missing).
 # chromium: the headless browser the report and dashboard tests drive.
 # postgresql: the store tests start a throwaway server (initdb/pg_ctl) in a
-# temp dir. wrk: the HTTP load test of `make bench`. clang-19 + its runtime:
+# temp dir. wrk: the HTTP load test of `make bench`; curl: the demo's API calls. clang-19 + its runtime:
 # libFuzzer for `make fuzz`. ccache: used when present (faster rebuilds).
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   coinor-libcbc-dev chromium \
-  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev postgresql wrk \
+  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev postgresql wrk curl \
   clang-19 libclang-rt-19-dev
 # Node.js runs npm and the browser test; Debian's nodejs + npm are installed
 # only when no `node` is on the PATH (a NodeSource node brings its own npm).

@@ -46,5 +46,30 @@ echo "50% domestic-share rule, sensitive data on domestic chips, and two risks: 
 echo "2027 and a ban on running NVIDIA parts. Demand sized per chip by the estimator; MILP by CBC."
 report="${SUANLI_REPORT:-$PWD/build/plan-2027-h200-return.html}"
 "$suanli" report "$here/plan-2027-h200-return.toml" --out "$report" --quiet
+
+section "The same as a service: suanli serve (JSON API, live fleet, dashboard)"
+data=$(mktemp -d)
+secret=$("$suanli" token create demo --data-dir "$data" --json 2>/dev/null | sed -n 's/.*"secret": "\([0-9a-f]*\)".*/\1/p')
+"$suanli" serve --listen 127.0.0.1:0 --data-dir "$data" >"$data/serve.log" 2>&1 &
+serve_pid=$!
+url=""
+for _ in $(seq 1 300); do
+  url=$(sed -n 's|^listening on \(http://[0-9.:]*\).*|\1|p' "$data/serve.log")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+if [ -n "$url" ] && command -v curl >/dev/null; then
+  api() { curl -s -H "Authorization: Bearer $secret" -H 'Content-Type: application/json' "$@"; }
+  echo "listening on $url (the dashboard is at $url/ while it runs)"
+  echo "POST /api/v1/fleet/config: one site with H20 and Ascend 910B nodes, confidential work on CN chips"
+  cfg='name = "demo"\n[[sites]]\nname = "wuhu"\n[[fleet]]\nsite = "wuhu"\naccelerator = "h20"\nnodes = 2\n[[fleet]]\nsite = "wuhu"\naccelerator = "ascend-910b"\nnodes = 2\n[[tenants]]\nname = "gov"\nsensitivity = "confidential"\n[[rules]]\nid = "sensitive-on-domestic"\nkind = "sensitivity-origin"\norigins = ["CN"]\n'
+  api -X PUT "$url/api/v1/fleet/config" -d "{\"scenario\": \"${cfg//\"/\\\"}\"}" >/dev/null
+  echo "POST /api/v1/fleet/jobs: a confidential 8-device job. The scheduler core answers:"
+  api -X POST "$url/api/v1/fleet/jobs" -d '{"name":"tax-model","tenant":"gov","sensitivity":"confidential","devices":8,"duration_hours":4,"reference":"h20"}' |
+    sed -n 's/.*"accelerator":"\([^"]*\)","checked":\[\([^]]*\)\].*"event":"place".*/  placed on \1 after checking rules \2/p' | head -1
+  echo
+  echo "GET /api/v1/fleet/audit: every decision with the rule behind it ($(api "$url/api/v1/fleet/audit" | grep -o '"seq"' | wc -l) so far)"
+fi
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; rm -rf "$data"
 echo
 echo "More: suanli --help · suanli validate · suanli catalog · suanli estimate infer --help"

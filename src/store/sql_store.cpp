@@ -505,11 +505,15 @@ Result<void> SqlStore::finish_run(std::int64_t id, std::string_view status, std:
     SUANLI_ASSIGN(auto run, run_locked(id));
     if (one_of(run.status, kFinalStatuses))
       return fail(ErrorCode::kConflict, fmt::format("run {} has already {}", id, run.status));
-    const double progress = status == "succeeded" ? 1.0 : run.progress;
+    const bool succeeded = status == "succeeded";
+    const double progress = succeeded ? 1.0 : run.progress;
+    // The last progress line ("auditing the event log") would outlive the run.
+    const std::string message = succeeded ? "done" : run.message;
     SUANLI_TRY(
         q("UPDATE runs SET status = $2, progress = $3, result = $4, error = $5, "
-          "updated_at = $6 WHERE id = $1",
-          {id, status, progress, result, error, std::string_view(now_timestamp())}));
+          "updated_at = $6, message = $7 WHERE id = $1",
+          {id, status, progress, result, error, std::string_view(now_timestamp()),
+           std::string_view(message)}));
     return {};
   });
 }
