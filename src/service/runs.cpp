@@ -15,6 +15,7 @@
 #include "report/html_report.h"
 #include "report/report.h"
 #include "service/scenario_api.h"
+#include "sim/result_json.h"
 #include "sim/scenario.h"
 
 namespace suanli::service {
@@ -192,26 +193,6 @@ void scrub_report_summary(nlohmann::json& doc) {
     if (line.is_string()) line = std::regex_replace(line.get<std::string>(), kSeconds, "(gap ");
 }
 
-Json percentiles_json(const Percentiles& p) {
-  return Json{{"mean", p.mean}, {"p50", p.p50}, {"p95", p.p95}, {"p99", p.p99}};
-}
-
-Json audit_json(const AuditReport& a) {
-  Json checks = Json::object();
-  for (const auto& [check, n] : a.by_check) checks[check] = n;
-  Json first = Json::array();
-  for (std::size_t i = 0; i < std::min<std::size_t>(a.violations.size(), 20); ++i) {
-    const AuditViolation& v = a.violations[i];
-    first.push_back(Json{{"t", v.t}, {"line", v.line}, {"check", v.check}, {"message", v.message}});
-  }
-  return Json{{"violations", a.violation_count},
-              {"by_check", std::move(checks)},
-              {"first", std::move(first)},
-              {"lines", a.lines},
-              {"min_domestic_share", a.min_domestic_share},
-              {"drain_lateness_s", a.drain_lateness_s}};
-}
-
 nlohmann::json error_json(const Error& e) {
   std::string code = error_code_name(e.code);
   std::replace(code.begin(), code.end(), ' ', '_');
@@ -253,46 +234,9 @@ nlohmann::ordered_json simulation_summary_json(const SimulationResult& r,
                                                const AuditReport& audit) {
   // The keys and order of `suanli simulate --json`, without the wall time
   // and the timeline (which the run result carries in its own shape).
-  Json j;
-  j["scenario"] = r.scenario;
-  j["seed"] = r.seed;
-  j["queue"] = r.queue_policy;
-  j["placement"] = r.placement_policy;
-  j["jobs_submitted"] = r.jobs_submitted;
-  j["jobs_completed"] = r.jobs_completed;
-  j["jobs_failed"] = r.jobs_failed;
-  j["jobs_unfinished"] = r.jobs_unfinished;
-  j["jct_s"] = percentiles_json(r.jct_s);
-  j["queue_s"] = percentiles_json(r.queue_s);
-  Json util = Json::object();
-  Json detail = Json::array();
-  for (const TypeUtilization& u : r.utilization) {
-    util[u.accelerator] = u.utilization;
-    detail.push_back(Json{{"accelerator", u.accelerator},
-                          {"domestic", u.domestic},
-                          {"utilization", u.utilization},
-                          {"device_hours", u.device_hours},
-                          {"up_device_hours", u.up_device_hours}});
-  }
-  j["utilization"] = std::move(util);
-  j["utilization_detail"] = std::move(detail);
-  j["domestic_share"] = Json{{"min", r.domestic_share_min}, {"mean", r.domestic_share_mean}};
-  j["policy_violations"] = audit.violation_count;
-  j["audit"] = audit_json(audit);
-  j["lost_device_hours"] = r.lost_device_hours;
-  j["preemptions"] = r.preemptions;
-  j["evictions"] = r.evictions;
-  j["restarts"] = r.restarts;
-  j["node_failures"] = r.node_failures;
-  Json reasons = Json::object();
-  for (const auto& [reason, n] : r.failure_reasons) reasons[reason] = n;
-  j["failure_reasons"] = std::move(reasons);
-  j["makespan_s"] = r.makespan_s;
-  j["cost_usd"] = r.cost_usd;
-  j["sim_events"] = r.sim_events;
-  j["estimator_searches"] = r.estimator_searches;
-  j["end_reason"] = r.end_reason;
-  return j;
+  SimulationJsonOptions options;
+  options.wall_time = false;
+  return simulation_result_json(r, audit, options);
 }
 
 nlohmann::ordered_json simulation_timeline_json(const SimulationResult& r, int max_points) {
