@@ -38,6 +38,17 @@ struct ApiHarness {
   std::filesystem::path dir;
   std::unique_ptr<service::Service> service;
   std::string write_token, read_token;
+  ApiHarness() = default;
+  ApiHarness(ApiHarness&&) = default;
+  ApiHarness& operator=(ApiHarness&&) = delete;
+  ApiHarness(const ApiHarness&) = delete;
+  ApiHarness& operator=(const ApiHarness&) = delete;
+  ~ApiHarness() {
+    if (!service) return;  // moved from
+    service.reset();       // joins the run workers, closes the store
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 };
 
 ApiHarness& api_harness() {
