@@ -40,6 +40,9 @@ struct PodRequest {
   int affinity_tag() const;
 };
 
+// Node CPU or memory capacity meaning "not tracked": no request reaches it.
+inline constexpr std::int64_t kUntrackedCapacity = std::int64_t{1} << 50;
+
 struct NodeState {
   std::string name;
   std::int64_t cpu_capacity = 0;

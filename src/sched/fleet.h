@@ -63,9 +63,6 @@ struct AcceleratorType {
 // unknown); failure figures are left for the caller.
 AcceleratorType accelerator_type(const Accelerator& a);
 
-// Node CPU or memory capacity meaning "not tracked": no request reaches it.
-inline constexpr std::int64_t kUntrackedCapacity = std::int64_t{1} << 50;
-
 // A group of identical nodes, as a scenario or a delivery describes them.
 struct NodePool {
   SiteId site;

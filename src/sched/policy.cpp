@@ -458,11 +458,13 @@ int dot_product_score(const NodeState& node, const PodRequest& pod) {
                               static_cast<double>(node.gpu_left_total()) / kMaxSpecGpu};
   const double pod_vec[2] = {static_cast<double>(pod.cpu_milli) / kMaxSpecCpu,
                              static_cast<double>(pod.total_gpu_milli()) / kMaxSpecGpu};
+  // Untracked CPU (kUntrackedCapacity): the GPU term alone, as in best fit.
+  const bool cpu_tracked = node.cpu_capacity < kUntrackedCapacity;
   double dot = 0;
-  for (int i = 0; i < 2; ++i) dot += node_vec[i] * pod_vec[i];
+  for (int i = cpu_tracked ? 0 : 1; i < 2; ++i) dot += node_vec[i] * pod_vec[i];
   double score = dot / 2;
   score = 1 - score;  // a larger dot product scores lower
-  return static_cast<int>(static_cast<double>(kMaxScore) * score);
+  return static_cast<int>(std::clamp(static_cast<double>(kMaxScore) * score, -1e9, 1e9));
 }
 
 int gpu_clustering_score(const NodeState& node, const PodRequest& pod) {
@@ -514,10 +516,15 @@ int best_fit_score(const NodeState& node, const PodRequest& pod) {
   const double req_vec[2] = {static_cast<double>(pod.cpu_milli),
                              static_cast<double>(pod.total_gpu_milli())};
   const double max_vec[2] = {kMaxSpecCpu, kMaxSpecGpu};
+  // A node whose CPU is not tracked (the simulator's fleets without
+  // cpu_milli) is scored on its GPUs alone: its CPU term would be ~1e11,
+  // far outside an int, and every such node would score the same.
+  const bool cpu_tracked = node.cpu_capacity < kUntrackedCapacity;
   double score = 0;
-  for (int i = 0; i < 2; ++i) score += (free_vec[i] - req_vec[i]) / max_vec[i] * 0.5;
+  for (int i = cpu_tracked ? 0 : 1; i < 2; ++i)
+    score += (free_vec[i] - req_vec[i]) / max_vec[i] * 0.5;
   score = (1.0 - score) * static_cast<double>(kMaxScore);
-  return static_cast<int>(score);
+  return static_cast<int>(std::clamp(score, -1e9, 1e9));  // a defined conversion
 }
 
 ScoredGpus fgd_score(const NodeState& node, const PodRequest& pod,
