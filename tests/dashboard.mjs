@@ -31,16 +31,13 @@
 // 77: cannot run here (no Chromium or no playwright-core; run `make deps`)
 // — CTest reports that as skipped. SUANLI_CHROMIUM overrides the browser.
 // Under the sanitizers everything is ~10x slower: waits are generous.
+import { loadChromium, repo } from './chromium.mjs';
 import { spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const SKIP = 77;
 const MIN_PAINTED = 100;
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}`);
 
@@ -56,20 +53,7 @@ if (!existsSync(binary)) {
   process.exit(1);
 }
 
-const executablePath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(executablePath)) {
-  console.log(`dashboard: SKIPPED: no Chromium at ${executablePath} (Debian package chromium; run \`make deps\`)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  const require = createRequire(join(repo, 'web', 'package.json'));
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  console.log(`dashboard: SKIPPED: playwright-core is not installed in ${join(repo, 'web', 'node_modules')} ` +
-              `(run \`make deps\` or \`npm ci --prefix web\`): ${e.message}`);
-  process.exit(SKIP);
-}
+const { chromium, executablePath } = loadChromium('dashboard');
 
 class Failure extends Error {}
 const fail = (msg) => { throw new Failure(msg); };

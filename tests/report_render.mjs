@@ -14,15 +14,13 @@
 // 2: bad usage; 77: cannot run here (no Chromium or no playwright-core; run
 // `make deps`) — CTest reports that as skipped.
 // SUANLI_CHROMIUM overrides the browser path.
-import { createRequire } from 'node:module';
+import { loadChromium } from './chromium.mjs';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
-const SKIP = 77;
 const MIN_PAINTED = 100;  // non-transparent pixels a drawn chart has at least
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function usage(msg) {
   console.error(`report_render: ${msg}`);
@@ -53,20 +51,7 @@ if (!existsSync(reportPath) || !statSync(reportPath).isFile()) {
   process.exit(1);
 }
 
-const executablePath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(executablePath)) {
-  console.log(`report_render: SKIPPED: no Chromium at ${executablePath} (Debian package chromium; run \`make deps\`)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  const require = createRequire(join(repo, 'web', 'package.json'));
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  console.log(`report_render: SKIPPED: playwright-core is not installed in ${join(repo, 'web', 'node_modules')} ` +
-              `(run \`make deps\` or \`npm ci --prefix web\`): ${e.message}`);
-  process.exit(SKIP);
-}
+const { chromium, executablePath } = loadChromium('report_render');
 
 const failures = [];
 const blocked = [];
