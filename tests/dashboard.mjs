@@ -35,7 +35,7 @@ import { loadChromium, repo } from './chromium.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const MIN_PAINTED = 100;
 const started = Date.now();
