@@ -14,12 +14,12 @@
 #include <string>
 #include <thread>
 
-#include "bundled_catalog.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "plan/sweep.h"
 #include "report/report.h"
 #include "service/scenario_api.h"
+#include "service_api_fixture.h"
 #include "sim/scenario.h"
 #include "temp_dir.h"
 
@@ -119,17 +119,8 @@ tenant = "lab"
 core = true
 )";
 
-class RunsTest : public suanli::testing::BundledCatalogTest {
+class RunsTest : public suanli::testing::ServiceApiTest {
  protected:
-  void SetUp() override {
-    BundledCatalogTest::SetUp();
-    auto opened = store::Store::open("sqlite:" + (dir_.path() / "store.db").string());
-    ASSERT_TRUE(opened.has_value()) << opened.error().message;
-    store_ = std::move(*opened);
-    holder_ = std::make_unique<CatalogHolder>(
-        std::shared_ptr<const Catalog>(catalog_.get(), [](const Catalog*) {}));
-  }
-
   RunManagerOptions options(int workers = 1) {
     RunManagerOptions o;
     o.workers = workers;
@@ -150,19 +141,6 @@ class RunsTest : public suanli::testing::BundledCatalogTest {
     auto r = store_->create_scenario(name, kind, body);
     EXPECT_TRUE(r.has_value()) << r.error().message;
     return r ? r->id : 0;
-  }
-
-  ApiResponse call(Method method, const std::string& path, const nlohmann::json& body = nullptr) {
-    const Router::Match m = router_.match(method, path);
-    EXPECT_NE(m.route, nullptr) << method_name(method) << " " << path;
-    if (!m.route) return error_response(404, "not_found", "no route");
-    ApiRequest r;
-    r.method = method;
-    r.path = path;
-    r.params = m.params;
-    if (!body.is_null()) r.body = body.dump();
-    r.principal.can_write = true;
-    return m.route->handler(r);
   }
 
   // POST /runs; returns the run ID (0 when not accepted).
@@ -198,11 +176,6 @@ class RunsTest : public suanli::testing::BundledCatalogTest {
     EXPECT_EQ(r.status, 200) << r.body.dump();
     return r.raw.value_or("");
   }
-
-  suanli::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<CatalogHolder> holder_;
-  Router router_;
 };
 
 TEST_F(RunsTest, SimulateRunSucceedsWithTheNumbersOfADirectSimulation) {

@@ -10,8 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "bundled_catalog.h"
-#include "temp_dir.h"
+#include "service_api_fixture.h"
 
 namespace suanli::service {
 namespace {
@@ -52,39 +51,16 @@ tokens = 3.0e11
 deadline_days = 10
 )";
 
-class ScenarioApiTest : public suanli::testing::BundledCatalogTest {
+class ScenarioApiTest : public suanli::testing::ServiceApiTest {
  protected:
   void SetUp() override {
-    BundledCatalogTest::SetUp();
-    auto opened = store::Store::open("sqlite:" + (dir_.path() / "store.db").string());
-    ASSERT_TRUE(opened.has_value()) << opened.error().message;
-    store_ = std::move(*opened);
-    holder_ = std::make_unique<CatalogHolder>(
-        std::shared_ptr<const Catalog>(catalog_.get(), [](const Catalog*) {}));
+    ServiceApiTest::SetUp();
+    if (HasFatalFailure()) return;
     api_ = std::make_unique<ScenarioApi>(*store_, *holder_, dir_.path() / "data");
     api_->add_routes(router_);
   }
 
-  ApiResponse call(Method method, const std::string& path, const nlohmann::json& body = nullptr,
-                   std::map<std::string, std::string> query = {}) {
-    const Router::Match m = router_.match(method, path);
-    EXPECT_NE(m.route, nullptr) << method_name(method) << " " << path;
-    if (!m.route) return error_response(404, "not_found", "no route");
-    ApiRequest r;
-    r.method = method;
-    r.path = path;
-    r.params = m.params;
-    r.query = std::move(query);
-    if (!body.is_null()) r.body = body.dump();
-    r.principal.can_write = true;
-    return m.route->handler(r);
-  }
-
-  suanli::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<CatalogHolder> holder_;
   std::unique_ptr<ScenarioApi> api_;
-  Router router_;
 };
 
 std::string message_of(const ApiResponse& r) {
