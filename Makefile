@@ -15,13 +15,15 @@ SUANLI     := $(BUILD)/suanli
 # clang-19: the sanitizer build of `make test` and libFuzzer (`make fuzz`).
 # postgresql: the store tests start a throwaway server (initdb/pg_ctl) in a
 # temp dir. wrk: the HTTP load test of `make bench`; curl: the demo's API calls.
+# slurm-wlm munge: the Slurm tests start a real slurmctld, slurmd and munged
+# on loopback in a temp dir (tests/slurm_cluster.h, docs/slurm.md).
 # ccache: used when present (faster rebuilds).
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   coinor-libcbc-dev chromium \
   libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev postgresql wrk curl \
-  clang-19 libclang-rt-19-dev
+  clang-19 libclang-rt-19-dev slurm-wlm munge
 # Node.js runs npm and the browser test; Debian's nodejs + npm are installed
 # only when no `node` is on the PATH (a NodeSource node brings its own npm).
 NODE_PACKAGES := nodejs npm

@@ -71,5 +71,11 @@ if [ -n "$url" ] && command -v curl >/dev/null; then
   echo "GET /api/v1/fleet/audit: every decision with the rule behind it ($(api "$url/api/v1/fleet/audit" | grep -o '"seq"' | wc -l) so far)"
 fi
 kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; rm -rf "$data"
+
+section "On a Slurm cluster: the same fleet as slurm.conf / gres.conf (docs/slurm.md)"
+echo "suanli slurm conf examples/slurm/fleet.toml (one GRES type per chip; features for origin, site, domain):"
+"$suanli" slurm conf "$here/slurm/fleet.toml" | grep -E '^(NodeName=lab-(h20|ascend-910b)-0|PartitionName=suanli)' | cut -c1-150
+echo "Then: suanli slurm init fleet.toml; suanli slurm submit job.toml (sbatch pinned where the rules allow);"
+echo "suanli slurm agent (follows nodes and jobs); suanli sweep SCENARIO --sweep k=a,b --slurm (one job array)."
 echo
 echo "More: suanli --help · suanli validate · suanli catalog · suanli estimate infer --help"

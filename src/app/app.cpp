@@ -55,8 +55,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_replay(app, ctx);
   register_simulate(app, ctx);
   register_plan(app, ctx);
+  register_sweep(app, ctx);
   register_report(app, ctx);
   register_token(app, ctx);
+  register_slurm(app, ctx);
   register_serve(app, ctx);
   try {
     app.parse(argc, argv);

@@ -62,7 +62,9 @@ void register_plan(CLI::App& app, Context& ctx);
 void register_report(CLI::App& app, Context& ctx);
 void register_replay(CLI::App& app, Context& ctx);
 void register_simulate(CLI::App& app, Context& ctx);
+void register_sweep(CLI::App& app, Context& ctx);
 void register_token(CLI::App& app, Context& ctx);
+void register_slurm(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 
 }  // namespace suanli::app

@@ -127,58 +127,6 @@ std::string toml_literal(const toml::node& node) {
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
-// Parses an override's value as a TOML value. A bare word that is not
-// valid TOML (robust, compute) is taken as a string.
-Result<toml::table> parse_value(const PlanOverride& o) {
-  try {
-    toml::table t = toml::parse("v = " + o.value);
-    if (t.size() == 1 && t.contains("v")) return t;
-  } catch (const toml::parse_error&) {
-  }
-  const bool bare = !o.value.empty() && o.value.find_first_of("\"'[]{}=#\n ") == std::string::npos;
-  if (bare) {
-    toml::table t;
-    t.insert("v", o.value);
-    return t;
-  }
-  return fail(ErrorCode::kInvalidArgument,
-              fmt::format("{}: cannot read '{}' as a TOML value (strings need quotes, arrays "
-                          "brackets: \"robust\", [1, 2])",
-                          o.key, o.value));
-}
-
-// The element of an array of tables whose name or accelerator equals `sel`
-// (or, failing that, whose index is `sel`).
-toml::table* select_element(toml::array& arr, std::string_view sel) {
-  for (toml::node& n : arr) {
-    toml::table* t = n.as_table();
-    if (!t) continue;
-    for (const char* field : {"name", "accelerator"}) {
-      if (const auto* s = t->get_as<std::string>(field); s && s->get() == sel) return t;
-    }
-  }
-  if (!sel.empty() && sel.size() < 9 &&
-      std::all_of(sel.begin(), sel.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    const std::size_t i = std::stoul(std::string(sel));
-    if (i < arr.size()) return arr.get(i)->as_table();
-  }
-  return nullptr;
-}
-
-std::vector<std::string> element_names(const toml::array& arr) {
-  std::vector<std::string> out;
-  for (const toml::node& n : arr) {
-    const toml::table* t = n.as_table();
-    if (!t) continue;
-    if (const auto* s = t->get_as<std::string>("name")) {
-      out.push_back(s->get());
-    } else if (const auto* a = t->get_as<std::string>("accelerator")) {
-      out.push_back(a->get());
-    }
-  }
-  return out;
-}
-
 // Training and inference items share these keys.
 struct DemandCommon {
   std::string name;
@@ -1024,79 +972,9 @@ Result<PlanScenario> load(toml::table& table, const fs::path& file, const Catalo
 }  // namespace
 
 Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override) {
-  const std::string& key = override.key;
-  auto err = [&](std::string what) {
-    return fail(ErrorCode::kInvalidArgument, fmt::format("{}: {}", key, what));
-  };
-  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "empty override key");
-  const std::vector<std::string> segs = split(key, '.');
-  for (const std::string& s : segs) {
-    if (s.empty()) return err("empty segment in the dotted key");
-  }
-  SUANLI_ASSIGN(toml::table value, parse_value(override));
-
-  toml::table* cur = &doc;
-  std::string walked;  // the segments consumed, for messages
-  std::size_t i = 0;
-  while (i + 1 < segs.size()) {
-    const std::string& seg = segs[i];
-    toml::node* node = cur->get(seg);
-    const std::string here = walked.empty() ? seg : walked + "." + seg;
-    if (!node) {
-      // [plan] and [policy] may be absent from a file and still be set.
-      if (cur == &doc && (seg == "plan" || seg == "policy")) {
-        cur->insert(seg, toml::table{});
-        node = cur->get(seg);
-      } else {
-        return err(fmt::format("no table '{}' in the file", here));
-      }
-    }
-    if (toml::table* t = node->as_table()) {
-      cur = t;
-      walked = here;
-      ++i;
-      continue;
-    }
-    if (toml::array* arr = node->as_array(); arr && arr->is_array_of_tables()) {
-      // The next segment(s) select an element; names may contain dots, so
-      // try the longest join that leaves a key after it.
-      toml::table* found = nullptr;
-      std::size_t used = 0;
-      for (std::size_t k = segs.size() - 1 - (i + 1); k >= 1 && !found; --k) {
-        std::string sel = segs[i + 1];
-        for (std::size_t j = 1; j < k; ++j) sel += "." + segs[i + 1 + j];
-        found = select_element(*arr, sel);
-        if (found) used = k;
-      }
-      if (!found) {
-        if (i + 2 >= segs.size()) {
-          return err(fmt::format("[[{}]] needs an element name and a key after it", here));
-        }
-        const auto names = element_names(*arr);
-        return err(fmt::format("no [[{}]] with name or accelerator '{}'{}", here, segs[i + 1],
-                               names.empty() ? "" : fmt::format(" (have: {})", join(names, ", "))));
-      }
-      std::string sel = segs[i + 1];
-      for (std::size_t j = 1; j < used; ++j) sel += "." + segs[i + 1 + j];
-      walked = here + "." + sel;
-      cur = found;
-      i += 1 + used;
-      continue;
-    }
-    return err(fmt::format("'{}' is a value, not a table", here));
-  }
-  if (i >= segs.size()) return err("the key selects a table, not a value");
-  const std::string& leaf = segs[i];
-  if (const toml::node* existing = cur->get(leaf);
-      existing && (existing->is_table() || existing->is_array_of_tables())) {
-    return err(
-        fmt::format("'{}' is a table, not a value", walked.empty() ? leaf : walked + "." + leaf));
-  }
-  // A copy, not a move: toml++ copies no source position, so messages about
-  // an overridden value name the file without a misleading line.
-  const toml::node& v = *value.get("v");
-  cur->insert_or_assign(leaf, v);
-  return {};
+  // [plan] and [policy] may be absent from a file and still be set.
+  static const TomlOverrideOptions options{{"plan", "policy"}, {"name", "accelerator"}};
+  return apply_toml_override(doc, override, options);
 }
 
 Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,

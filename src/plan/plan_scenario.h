@@ -21,6 +21,7 @@
 #include "plan/plan_problem.h"
 #include "sched/job.h"
 #include "util/error.h"
+#include "util/toml_override.h"
 
 namespace suanli {
 
@@ -64,16 +65,10 @@ struct SizingDetail {
 
 // A TOML key (dotted; an array-of-tables segment selects the element whose
 // `name` or `accelerator` equals it, e.g. "candidate.h200-sxm.levy") and a
-// TOML value literal ("0.5", "true", "\"robust\"", "[1, 2]").
-struct PlanOverride {
-  std::string key;
-  std::string value;
-};
-
-struct PlanSweep {
-  std::string key;
-  std::vector<std::string> values;  // TOML literals
-};
+// TOML value literal ("0.5", "true", "\"robust\"", "[1, 2]"); see
+// util/toml_override.h.
+using PlanOverride = TomlOverride;
+using PlanSweep = TomlSweep;  // values: TOML literals
 
 struct PlanScenario {
   std::filesystem::path file;
@@ -90,7 +85,8 @@ struct PlanScenario {
   double simulation_days = 30;                    // how long the report simulates
 };
 
-// Sets `override.key` in a parsed document; errors name the key.
+// Sets `override.key` in a parsed document; errors name the key. [plan]
+// and [policy] are created when absent.
 Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override);
 
 Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,

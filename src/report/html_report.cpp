@@ -1020,6 +1020,142 @@ double nice_width(double span, int bins) {
   return 10 * p;
 }
 
+// A simulation sweep (`suanli sweep` over a simulator scenario): mean and
+// p95 job completion time against the first key (one series per value of
+// the second key), and the table of every point's headline metrics.
+void simulation_sweep_section(std::string& out, Ctx& c) {
+  const json& sweep = obj(c.doc, "simulation_sweep");
+  const json& points = arr(sweep, "points");
+  if (points.empty()) return;
+  std::vector<std::string> keys;
+  for (const auto& k : arr(sweep, "keys"))
+    if (!str(k).empty()) keys.push_back(str(k));
+  out += "<section id=\"simulation-sweep\"><h2>Simulation sweep</h2>\n";
+  auto ok = [](const json& p) { return str(p, "status") == "ok"; };
+  if (!keys.empty()) {
+    const std::string& k1 = keys[0];
+    bool numeric = true;
+    for (const auto& p : points)
+      numeric = numeric && parse_number(str(obj(p, "values"), k1.c_str())).has_value();
+    std::vector<std::string> label_order;  // first-key values in point order
+    {
+      std::set<std::string> seen;
+      for (const auto& p : points) {
+        const std::string x = str(obj(p, "values"), k1.c_str());
+        if (seen.insert(x).second) label_order.push_back(x);
+      }
+    }
+    std::vector<std::string> series;  // second-key values in point order
+    for (const auto& p : points) {
+      const std::string v = keys.size() > 1 ? str(obj(p, "values"), keys[1].c_str()) : "";
+      if (std::find(series.begin(), series.end(), v) == series.end()) series.push_back(v);
+    }
+    static const char* kSeries[] = {"#1f5fa8", "#d1495b", "#2a9d8f",
+                                    "#e67e22", "#6a4c93", "#3d7a3a"};
+    json datasets = json::array();
+    int dropped = 0;
+    int k = 0;
+    for (const auto& s : series) {
+      const std::string colour = kSeries[k++ % 6];
+      for (const char* stat : {"mean", "p95"}) {
+        std::vector<std::pair<std::string, double>> pts;
+        for (const auto& p : points) {
+          if (keys.size() > 1 && str(obj(p, "values"), keys[1].c_str()) != s) continue;
+          const auto v = num(obj(p, "jct_s"), stat);
+          if (!ok(p) || !v) {
+            if (std::string_view(stat) == "mean") ++dropped;
+            continue;
+          }
+          pts.emplace_back(str(obj(p, "values"), k1.c_str()), *v / 3600);
+        }
+        if (pts.empty()) continue;
+        json data = json::array();
+        if (numeric) {
+          std::sort(pts.begin(), pts.end(), [](const auto& a, const auto& b) {
+            return *parse_number(a.first) < *parse_number(b.first);
+          });
+          for (const auto& [x, y] : pts) data.push_back({{"x", *parse_number(x)}, {"y", y}});
+        } else {
+          for (const auto& x : label_order) {
+            const auto it =
+                std::find_if(pts.begin(), pts.end(), [&](const auto& e) { return e.first == x; });
+            data.push_back(it == pts.end() ? json(nullptr) : json(it->second));
+          }
+        }
+        const std::string label = (keys.size() > 1 ? keys[1] + " = " + s + ", " : std::string()) +
+                                  (std::string_view(stat) == "mean" ? "mean JCT" : "p95 JCT");
+        json ds = {{"label", label},        {"data", data},
+                   {"borderColor", colour}, {"backgroundColor", colour},
+                   {"pointRadius", 4},      {"tension", 0},
+                   {"spanGaps", false}};
+        if (std::string_view(stat) == "p95") ds["borderDash"] = json::array({6, 4});
+        datasets.push_back(std::move(ds));
+      }
+    }
+    if (!datasets.empty()) {
+      json options = {
+          {"scales",
+           {{"x", {{"type", numeric ? "linear" : "category"}, {"title", axis_title(k1)}}},
+            {"y", {{"title", axis_title("job completion time, h")}, {"beginAtZero", true}}}}},
+          {"plugins", {{"legend", {{"display", true}, {"position", "bottom"}}}}}};
+      json data = {{"datasets", datasets}};
+      if (!numeric) {
+        json labels = json::array();
+        for (const auto& x : label_order) labels.push_back(x);
+        data["labels"] = labels;
+      }
+      json axes = {{"y", "num"}};
+      if (numeric) axes["x"] = "num";
+      chart(out, c.charts, "sim-sweep-jct", fmt::format("Job completion time against {}", k1),
+            {{"type", "line"}, {"data", data}, {"options", options}},
+            {{"axes", axes}, {"tooltip", "num"}, {"valueAxis", "y"}},
+            dropped > 0
+                ? fmt::format("{} point(s) that did not run are not drawn; see the table.", dropped)
+                : "Solid: mean; dashed: 95th percentile.");
+    }
+  }
+
+  std::vector<std::string> head = keys;
+  for (const char* h :
+       {"Status", "Completed / failed / unfinished", "JCT mean", "JCT p95", "Queueing p95",
+        "Utilisation", "Domestic share min / mean", "Cost", "Policy violations"})
+    head.push_back(h);
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> classes;
+  const auto hours = [](double s) { return fmt_num(s / 3600) + " h"; };
+  for (const auto& p : points) {
+    std::vector<Cell> row;
+    for (const auto& key : keys) {
+      const std::string v = str(obj(p, "values"), key.c_str());
+      row.push_back(parse_number(v) ? nc(v) : tc(v));
+    }
+    if (!ok(p)) {
+      row.push_back(tc("error"));
+      row.push_back(tc(str(p, "error")));
+      row.resize(head.size(), tc(""));
+      rows.push_back(std::move(row));
+      classes.push_back("infeasible");
+      continue;
+    }
+    row.push_back(tc("ok"));
+    row.push_back(nc(fmt::format("{} / {} / {}", group_digits(num(p, "jobs_completed").value_or(0)),
+                                 group_digits(num(p, "jobs_failed").value_or(0)),
+                                 group_digits(num(p, "jobs_unfinished").value_or(0)))));
+    row.push_back(nc(opt(num(obj(p, "jct_s"), "mean"), +hours)));
+    row.push_back(nc(opt(num(obj(p, "jct_s"), "p95"), +hours)));
+    row.push_back(nc(opt(num(obj(p, "queue_s"), "p95"), +hours)));
+    row.push_back(nc(opt(num(p, "utilization_overall"), fmt_pct)));
+    row.push_back(nc(fmt::format("{} / {}", opt(num(obj(p, "domestic_share"), "min"), fmt_pct),
+                                 opt(num(obj(p, "domestic_share"), "mean"), fmt_pct))));
+    row.push_back(nc(opt(num(p, "cost_usd"), fmt_usd)));
+    row.push_back(nc(opt(num(p, "policy_violations"), group_digits)));
+    rows.push_back(std::move(row));
+    classes.push_back("");
+  }
+  table(out, head, rows, classes);
+  out += "</section>\n";
+}
+
 void simulation_section(std::string& out, Ctx& c) {
   const json& sim = at(c.doc, "simulation");
   if (!sim.is_object()) return;
@@ -1381,6 +1517,7 @@ std::string render_report_html(const nlohmann::json& doc) {
   guarded(comparison, "comparison");
   guarded(plan_section, "plan");
   guarded(sweep_section, "sweep");
+  guarded(simulation_sweep_section, "simulation sweep");
   guarded(simulation_section, "simulation");
 
   const std::string title = str(d, "title").empty() ? "suanli report" : str(d, "title");
@@ -1398,6 +1535,8 @@ std::string render_report_html(const nlohmann::json& doc) {
     toc += "<a href=\"#comparison\">Comparison</a>";
   if (at(d, "plan").is_object()) toc += "<a href=\"#plan\">Plan</a>";
   if (!arr(obj(d, "sweep"), "points").empty()) toc += "<a href=\"#sweep\">Sweep</a>";
+  if (!arr(obj(d, "simulation_sweep"), "points").empty())
+    toc += "<a href=\"#simulation-sweep\">Simulation sweep</a>";
   if (at(d, "simulation").is_object()) toc += "<a href=\"#simulation\">Simulation</a>";
   out += top;
   if (!toc.empty()) out += "<nav class=\"toc\">" + toc + "</nav>\n";

@@ -89,6 +89,8 @@ struct FleetNode {
   TypeId type;
   DomainId domain;
   bool up = true;
+  bool cordoned = false;  // up, but no new placements (a drained node)
+  bool placeable() const { return up && !cordoned; }
   NodeState state;  // devices: state.gpu_count, free milli per device
 };
 

@@ -101,7 +101,8 @@ struct Scheduler::Impl {
 
   // Per type: nodes that are up, bucketed by fully free devices.
   std::vector<std::vector<std::set<int>>> buckets;
-  std::vector<int> node_bucket;             // -1: down (in no bucket)
+  std::vector<int> node_bucket;             // -1: down or cordoned (in no bucket)
+  std::vector<char> node_counted_up;        // 1: devices counted in type_devices_up
   std::vector<std::vector<int>> node_jobs;  // running jobs with devices on each node
   std::vector<int> domain_free_nodes;       // fully free up nodes per domain
   std::vector<std::int64_t> type_alloc_milli;
@@ -144,10 +145,15 @@ struct Scheduler::Impl {
     const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(node_index)];
     auto& type_buckets = buckets[n.type.index()];
     const int old_bucket = node_bucket[static_cast<std::size_t>(node_index)];
-    const int new_bucket = n.up ? n.state.fully_free_gpus() : -1;
+    const int new_bucket = n.placeable() ? n.state.fully_free_gpus() : -1;
+    // A drained (cordoned) node's devices stay up: its jobs hold them, and
+    // capacity bounds count them; only placement skips the node.
+    auto& counted = node_counted_up[static_cast<std::size_t>(node_index)];
+    if ((counted != 0) != n.up) {
+      type_devices_up[n.type.index()] += n.up ? n.state.gpu_count : -n.state.gpu_count;
+      counted = n.up ? 1 : 0;
+    }
     if (old_bucket == new_bucket) return;
-    if ((old_bucket >= 0) != (new_bucket >= 0))
-      type_devices_up[n.type.index()] += new_bucket >= 0 ? n.state.gpu_count : -n.state.gpu_count;
     const bool was_full = old_bucket == n.state.gpu_count;
     const bool is_full = new_bucket == n.state.gpu_count;
     if (old_bucket >= 0) type_buckets[static_cast<std::size_t>(old_bucket)].erase(node_index);
@@ -166,6 +172,7 @@ struct Scheduler::Impl {
     domain_free_nodes.resize(fleet.domains().size(), 0);
     const std::size_t first = node_bucket.size();
     node_bucket.resize(fleet.nodes().size(), -1);
+    node_counted_up.resize(fleet.nodes().size(), 0);
     node_jobs.resize(fleet.nodes().size());
     for (std::size_t i = first; i < fleet.nodes().size(); ++i) {
       type_devices_total[fleet.nodes()[i].type.index()] += fleet.nodes()[i].state.gpu_count;
@@ -520,7 +527,7 @@ struct Scheduler::Impl {
     int best_score = -1;
     std::uint32_t best_mask = 0;
     for (const FleetNode& n : fleet.nodes()) {
-      if (n.type != t || !n.up || !ClusterState::fits(n.state, pod)) continue;
+      if (n.type != t || !n.placeable() || !ClusterState::fits(n.state, pod)) continue;
       std::uint32_t mask = 0;
       int score =
           config.placement == PlacementKind::kFirstFit ? 0 : node_score(n.state, pod, &mask);
@@ -669,7 +676,8 @@ struct Scheduler::Impl {
       std::vector<NodeId> free_nodes;
       for (NodeId id : dom.nodes) {
         const FleetNode& n = fleet.node(id);
-        if (n.up && n.state.fully_free_gpus() == n.state.gpu_count && cpu_mem_fit(n.state, s))
+        if (n.placeable() && n.state.fully_free_gpus() == n.state.gpu_count &&
+            cpu_mem_fit(n.state, s))
           free_nodes.push_back(id);
       }
       const int take = std::min(needed, static_cast<int>(free_nodes.size()) / nodes_per_group);
@@ -1348,6 +1356,45 @@ Result<void> Scheduler::node_up(NodeId node, SimTime now) {
   m.fleet.node(node).up = true;
   m.rebucket(node.value);
   ++m.release_epoch;
+  m.dirty = true;
+  return {};
+}
+
+Result<void> Scheduler::cordon(NodeId node, bool on, SimTime now) {
+  (void)now;
+  Impl& m = *impl_;
+  if (!node.valid() || node.index() >= m.fleet.nodes().size())
+    return suanli::fail(ErrorCode::kNotFound, "cordon: unknown node");
+  FleetNode& n = m.fleet.node(node);
+  if (n.cordoned == on) return {};
+  n.cordoned = on;
+  m.rebucket(node.value);
+  if (!on) ++m.release_epoch;
+  m.dirty = true;
+  return {};
+}
+
+Result<void> Scheduler::add_rule(Rule rule, SimTime now) {
+  Impl& m = *impl_;
+  if (rule.kind != RuleKind::kNoNewPlacements && rule.kind != RuleKind::kDrain)
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                        fmt::format("rule {}: only no-new-placements and drain rules can be added "
+                                    "to a running fleet (the others belong in its config)",
+                                    rule.id));
+  if (!rule.type || rule.type->index() >= m.fleet.types().size())
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                        fmt::format("rule {}: unknown accelerator type", rule.id));
+  for (const Rule& r : m.rules)
+    if (r.id == rule.id)
+      return suanli::fail(ErrorCode::kConflict,
+                          fmt::format("rule {}: a rule with this ID exists", rule.id));
+  if (!(rule.within_s >= 0))
+    return suanli::fail(ErrorCode::kInvalidArgument,
+                        fmt::format("rule {}: within must be >= 0", rule.id));
+  rule.from = std::max(rule.from, now);
+  m.rules.push_back(std::move(rule));
+  m.rule_started.push_back(false);
+  m.rule_deadline_done.push_back(false);
   m.dirty = true;
   return {};
 }

@@ -100,6 +100,12 @@ class Scheduler {
   // (or failed once they exceed max_restarts).
   Result<void> node_down(NodeId node, SimTime now);
   Result<void> node_up(NodeId node, SimTime now);
+  // A drained node: up (its jobs keep running) but nothing new is placed
+  // on it while `on`.
+  Result<void> cordon(NodeId node, bool on, SimTime now);
+  // A licence shock on a running fleet: a no-new-placements or drain rule
+  // on one type, effective from max(rule.from, now) at the next schedule().
+  Result<void> add_rule(Rule rule, SimTime now);
   // A delivery: new nodes, placeable from `now`.
   Result<std::vector<NodeId>> add_nodes(const NodePool& pool, SimTime now);
   // Applies time rules due by `now` and places queued jobs.

@@ -427,6 +427,58 @@ TEST(SchedulerTest, NoNewPlacementsFromTime) {
   EXPECT_TRUE(of(ds, DecisionKind::kRule).empty()) << "a rule takes effect once";
 }
 
+TEST(SchedulerTest, CordonedNodeKeepsJobsAndTakesNoNewOnes) {
+  Fleet f;
+  const SiteId site = f.add_site({"bj", "cn-north"});
+  const auto t = add(f, site, accel("h800", "US"), 2);
+  Scheduler s = make(std::move(f), {}, {});
+  const JobId a = submit(s, job("a", 8, 8, {1000}), 0);
+  s.schedule(0);
+  ASSERT_TRUE(running(s, a));
+  const NodeId on = s.status(a).allocation.groups[0][0].node;
+  const NodeId other{1 - on.value};
+  ASSERT_TRUE(s.cordon(on, true, 10));
+  ASSERT_TRUE(s.cordon(other, true, 10));
+  s.schedule(10);
+  EXPECT_TRUE(running(s, a)) << "a drained node keeps its work";
+  const JobId b = submit(s, job("b", 8, 8, {1000}), 20);
+  s.schedule(20);
+  EXPECT_FALSE(running(s, b));
+  ASSERT_TRUE(s.cordon(other, false, 30));
+  s.schedule(30);
+  ASSERT_TRUE(running(s, b));
+  EXPECT_EQ(s.status(b).allocation.groups[0][0].node, other);
+  (void)t;
+  EXPECT_FALSE(s.cordon(NodeId{7}, true, 30));
+}
+
+TEST(SchedulerTest, RuleAddedLaterTakesEffectFromNow) {
+  Fleet f;
+  const SiteId site = f.add_site({"bj", "cn-north"});
+  const auto t = add(f, site, accel("h800", "US"), 2);
+  Scheduler s = make(std::move(f), {}, {});
+  const JobId a = submit(s, job("a", 8, 8, {1000}), 0);
+  s.schedule(0);
+  ASSERT_TRUE(running(s, a));
+  Rule rule;
+  rule.id = "shock";
+  rule.kind = RuleKind::kDrain;
+  rule.type = t.type;
+  rule.from = 0;  // in the past: effective from `now`
+  ASSERT_TRUE(s.add_rule(rule, 100));
+  s.schedule(100);
+  auto ds = s.take_decisions();
+  ASSERT_EQ(of(ds, DecisionKind::kRule).size(), 1u);
+  EXPECT_DOUBLE_EQ(of(ds, DecisionKind::kRule)[0].time, 100);
+  EXPECT_EQ(of(ds, DecisionKind::kEvict).size(), 1u);
+  EXPECT_FALSE(running(s, a));
+  EXPECT_FALSE(s.add_rule(rule, 110)) << "duplicate ID";
+  Rule share;
+  share.id = "share";
+  share.kind = RuleKind::kDomesticShare;
+  EXPECT_FALSE(s.add_rule(share, 110)) << "only time rules on a running fleet";
+}
+
 // ---- 7. drain --------------------------------------------------------------
 
 TEST(SchedulerTest, DrainEvictsJobsThatWouldNotFinish) {

@@ -31,6 +31,7 @@ constexpr std::size_t kMaxNodes = 100000;
 constexpr std::int64_t kMaxDevices = 1 << 20;
 constexpr double kMaxHours = 1e6;
 constexpr int kAuditPage = 1000;
+constexpr std::size_t kMaxScriptBytes = 64 * 1024;
 
 std::unexpected<Error> invalid(std::string message) {
   return fail(ErrorCode::kInvalidArgument, std::move(message));
@@ -101,8 +102,14 @@ struct LiveFleet::State {
   std::int64_t events = 0;                             // since the config, the config included
   std::int64_t last_seq = 0;                           // store seq of the last event
   std::vector<std::optional<SimTime>> reported_start;  // per job (POST …/start)
-  std::map<int, Json> refusals;                        // per job: the last queue decision's
-  std::string broken;  // non-empty: the last rebuild failed; every call answers 500
+  // Per job: place decisions so far, the placement an external system
+  // (Slurm) last reported starting with its ID, and the job's batch script.
+  std::vector<int> placements;
+  std::vector<int> external_placement;  // -1: none
+  std::vector<std::string> external_id;
+  std::vector<std::string> scripts;
+  std::map<int, Json> refusals;  // per job: the last queue decision's
+  std::string broken;            // non-empty: the last rebuild failed; every call answers 500
 
   // Applies one stored-form event (see docs/live-fleet.md) and returns the
   // decisions it caused as JSON text, in order.
@@ -145,6 +152,10 @@ Result<void> LiveFleet::State::apply_config(const Json& event, const Catalog& ca
                    [](const Delivery& a, const Delivery& b) { return a.at < b.at; });
   next_delivery = 0;
   reported_start.clear();
+  placements.clear();
+  external_placement.clear();
+  external_id.clear();
+  scripts.clear();
   refusals.clear();
   last_t = 0;
   return {};
@@ -204,10 +215,26 @@ Result<std::vector<std::string>> LiveFleet::State::apply(const Json& event,
         pool.name_prefix = event.at("name_prefix").get<std::string>();
         auto added = s.add_nodes(pool, t);
         if (!added) return std::unexpected(added.error());
-      } else if (type == "node_down" || type == "node_up") {
+      } else if (type == "node_down" || type == "node_up" || type == "cordon" ||
+                 type == "uncordon") {
         auto node = s.fleet().find_node(event.at("node").get<std::string>());
         if (!node) return fail(ErrorCode::kNotFound, "unknown node");
-        SUANLI_TRY(type == "node_up" ? s.node_up(*node, t) : s.node_down(*node, t));
+        if (type == "cordon" || type == "uncordon")
+          SUANLI_TRY(s.cordon(*node, type == "cordon", t));
+        else
+          SUANLI_TRY(type == "node_up" ? s.node_up(*node, t) : s.node_down(*node, t));
+      } else if (type == "rule") {
+        Rule rule;
+        rule.id = event.at("id").get<std::string>();
+        const auto kind = parse_rule_kind(event.at("kind").get<std::string>());
+        if (!kind) return invalid("rule: bad kind");
+        rule.kind = *kind;
+        rule.type = s.fleet().find_type(event.at("accelerator").get<std::string>());
+        if (!rule.type) return invalid("rule: unknown accelerator");
+        rule.from = t;
+        rule.within_s = event.at("within_s").get<double>();
+        rule.defined_at = "POST /api/v1/fleet/rules";
+        SUANLI_TRY(s.add_rule(std::move(rule), t));
       } else if (type == "submit") {
         JobSpec spec;
         spec.name = event.at("name").get<std::string>();
@@ -244,7 +271,13 @@ Result<std::vector<std::string>> LiveFleet::State::apply(const Json& event,
         if (all_run) spec.cannot_run_reason.clear();
         auto id = s.submit(std::move(spec), t);
         if (!id) return std::unexpected(id.error());
-        reported_start.resize(static_cast<std::size_t>(s.job_count()));
+        const auto jobs = static_cast<std::size_t>(s.job_count());
+        reported_start.resize(jobs);
+        placements.resize(jobs, 0);
+        external_placement.resize(jobs, -1);
+        external_id.resize(jobs);
+        scripts.resize(jobs);
+        scripts.back() = event.value("script", std::string());
       } else if (type == "start" || type == "finish" || type == "fail") {
         const JobId job{event.at("job").get<int>()};
         if (!job.valid() || job.value >= s.job_count())
@@ -253,6 +286,10 @@ Result<std::vector<std::string>> LiveFleet::State::apply(const Json& event,
           if (s.status(job).state != JobState::kRunning)
             return fail(ErrorCode::kConflict, "job is not running");
           reported_start[job.index()] = t;
+          if (auto x = event.find("external_id"); x != event.end()) {
+            external_id[job.index()] = x->get<std::string>();
+            external_placement[job.index()] = placements[job.index()];
+          }
         } else if (type == "finish") {
           SUANLI_TRY(s.finish(job, t));
         } else {
@@ -278,6 +315,7 @@ Result<std::vector<std::string>> LiveFleet::State::apply(const Json& event,
                  d.kind == DecisionKind::kFail) {
         refusals.erase(d.job.value);
       }
+      if (d.kind == DecisionKind::kPlace) ++placements[d.job.index()];
       out.push_back(decision_text(d));
     }
     return out;
@@ -521,7 +559,11 @@ Result<Json> decode_submit(const Json& body, const Scheduler& s, const Catalog& 
   SUANLI_ASSIGN(const auto hours_in, r.opt_number("duration_hours"));
   SUANLI_ASSIGN(const auto reference_in, r.opt_identifier("reference"));
   const auto per_type_in = r.opt_value("durations_hours");
+  SUANLI_ASSIGN(const auto script_in, r.opt_string("script"));
   SUANLI_TRY(r.finish());
+  if (script_in &&
+      (script_in->size() > kMaxScriptBytes || script_in->find('\0') != std::string::npos))
+    return invalid(fmt::format("body.script: at most {} bytes, no NUL", kMaxScriptBytes));
 
   const Fleet& f = s.fleet();
   std::vector<std::string> tenants;
@@ -624,6 +666,7 @@ Result<Json> decode_submit(const Json& body, const Scheduler& s, const Catalog& 
     event["duration_hours"] = *hours_in;
     event["reference"] = *reference_in;
   }
+  if (script_in) event["script"] = *script_in;
   return event;
 }
 
@@ -697,7 +740,7 @@ ApiResponse LiveFleet::add_nodes(const ApiRequest& request) {
   return out;
 }
 
-ApiResponse LiveFleet::node_event(const ApiRequest& request, bool up) {
+ApiResponse LiveFleet::node_event(const ApiRequest& request, std::string_view type) {
   std::lock_guard lock(mutex_);
   if (!state_->broken.empty()) (void)rebuild();
   if (auto e = not_ready(*state_)) return *e;
@@ -712,11 +755,67 @@ ApiResponse LiveFleet::node_event(const ApiRequest& request, bool up) {
   }
   if (!state_->scheduler->fleet().find_node(name))
     return error_response(404, "not_found", fmt::format("no node {}", name));
-  return mutate(Json{{"type", up ? "node_up" : "node_down"}, {"node", name}}, 200);
+  return mutate(Json{{"type", type}, {"node", name}}, 200);
 }
 
-ApiResponse LiveFleet::node_down(const ApiRequest& request) { return node_event(request, false); }
-ApiResponse LiveFleet::node_up(const ApiRequest& request) { return node_event(request, true); }
+ApiResponse LiveFleet::node_down(const ApiRequest& request) {
+  return node_event(request, "node_down");
+}
+ApiResponse LiveFleet::node_up(const ApiRequest& request) { return node_event(request, "node_up"); }
+ApiResponse LiveFleet::drain_node(const ApiRequest& request) {
+  return node_event(request, "cordon");
+}
+ApiResponse LiveFleet::resume_node(const ApiRequest& request) {
+  return node_event(request, "uncordon");
+}
+
+ApiResponse LiveFleet::add_rule(const ApiRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (!state_->broken.empty()) (void)rebuild();
+  if (auto e = not_ready(*state_)) return *e;
+  auto body = parse_json_object(request.body);
+  if (!body) return error_response(body.error());
+  auto r = FieldReader::object(*body, "body");
+  if (!r) return error_response(r.error());
+  auto id = r->req_identifier("id");
+  if (!id) return error_response(id.error());
+  auto kind_in = r->req_string("kind");
+  if (!kind_in) return error_response(kind_in.error());
+  auto acc = r->req_identifier("accelerator");
+  if (!acc) return error_response(acc.error());
+  auto within = r->opt_number("within_hours");
+  if (!within) return error_response(within.error());
+  if (auto f = r->finish(); !f) return error_response(f.error());
+  const auto kind = parse_rule_kind(*kind_in);
+  if (!kind || (*kind != RuleKind::kNoNewPlacements && *kind != RuleKind::kDrain))
+    return error_response(400, "invalid_argument",
+                          "body.kind: a rule added to a running fleet is no-new-placements or "
+                          "drain (put the others in the config)",
+                          "body.kind");
+  const Scheduler& s = *state_->scheduler;
+  if (!s.fleet().find_type(*acc)) {
+    std::vector<std::string> ids;
+    for (const AcceleratorType& x : s.fleet().types()) ids.push_back(x.id);
+    return error_response(
+        400, "invalid_argument",
+        fmt::format("body.accelerator: {:?} is not a fleet type (types: {})", *acc, join(ids)),
+        "body.accelerator");
+  }
+  for (const Rule& x : s.rules())
+    if (x.id == *id)
+      return error_response(409, "conflict", fmt::format("rule {} exists", *id), "body.id");
+  const double hours = within->value_or(0);
+  if (!(hours >= 0) || hours > kMaxHours ||
+      (*kind == RuleKind::kNoNewPlacements && within->has_value()))
+    return error_response(400, "invalid_argument", "body.within_hours: drain only, in [0, 1e6]",
+                          "body.within_hours");
+  return mutate(Json{{"type", "rule"},
+                     {"id", *id},
+                     {"kind", rule_kind_name(*kind)},
+                     {"accelerator", *acc},
+                     {"within_s", hours * 3600}},
+                200);
+}
 
 ApiResponse LiveFleet::submit_job(const ApiRequest& request) {
   std::lock_guard lock(mutex_);
@@ -743,6 +842,7 @@ ApiResponse LiveFleet::job_event(const ApiRequest& request, std::string_view kin
   auto job = job_param(request, s);
   if (!job) return error_response(job.error());
   std::string reason = "reported failed";
+  std::optional<std::string> external;
   if (!request.body.empty()) {
     auto body = parse_json_object(request.body);
     if (!body) return error_response(body.error());
@@ -752,6 +852,11 @@ ApiResponse LiveFleet::job_event(const ApiRequest& request, std::string_view kin
       auto v = r->opt_string("reason");
       if (!v) return error_response(v.error());
       given = *v;
+    }
+    if (kind == "start") {
+      auto v = r->opt_identifier("external_id");
+      if (!v) return error_response(v.error());
+      external = *v;
     }
     if (auto f = r->finish(); !f) return error_response(f.error());
     if (given) {
@@ -772,6 +877,13 @@ ApiResponse LiveFleet::job_event(const ApiRequest& request, std::string_view kin
     return error_response(409, "conflict", fmt::format("job {} already ended", job->value));
   Json event{{"type", kind}, {"job", job->value}};
   if (kind == "fail") event["reason"] = reason;
+  if (external) {
+    if (state_->external_placement[job->index()] == state_->placements[job->index()])
+      return error_response(409, "conflict",
+                            fmt::format("job {} was already started as {} in this placement",
+                                        job->value, state_->external_id[job->index()]));
+    event["external_id"] = *external;
+  }
   ApiResponse out = mutate(event, 200);
   if (out.status == 200) {
     out.body["job"] = job->value;
@@ -897,6 +1009,7 @@ ApiResponse LiveFleet::nodes(const ApiRequest&) const {
                    {"accelerator", f.type(n.type).id},
                    {"domain", n.domain.value},
                    {"up", n.up},
+                   {"cordoned", n.cordoned},
                    {"devices", n.state.gpu_count},
                    {"devices_free", n.state.fully_free_gpus()},
                    {"devices_allocated",
@@ -930,21 +1043,24 @@ ApiResponse LiveFleet::queue(const ApiRequest&) const {
   return json_response(Json{{"queued", std::move(out)}});
 }
 
-ApiResponse LiveFleet::job(const ApiRequest& request) const {
-  std::lock_guard lock(mutex_);
-  if (auto e = not_ready(*state_)) return *e;
-  const State& st = *state_;
+namespace {
+
+// One job as GET /api/v1/fleet/jobs/{id} shows it.
+Json job_json(const LiveFleet::State& st, JobId id, double now_t, bool with_script) {
   const Scheduler& s = *st.scheduler;
-  auto id = job_param(request, s);
-  if (!id) return error_response(id.error());
-  const JobSpec& spec = s.spec(*id);
-  const JobStatus& js = s.status(*id);
+  const JobSpec& spec = s.spec(id);
+  const JobStatus& js = s.status(id);
   const Fleet& f = s.fleet();
+  const std::size_t k = id.index();
   Json durations = Json::object();
-  for (std::size_t k = 0; k < spec.duration_s.size(); ++k)
-    durations[f.types()[k].id] =
-        std::isfinite(spec.duration_s[k]) ? Json(spec.duration_s[k]) : Json(nullptr);
-  Json out{{"id", id->value},
+  for (std::size_t t = 0; t < spec.duration_s.size(); ++t)
+    durations[f.types()[t].id] =
+        std::isfinite(spec.duration_s[t]) ? Json(spec.duration_s[t]) : Json(nullptr);
+  // The external ID of the current placement only (a requeued job's old
+  // Slurm job is not its job any more).
+  const bool external = k < st.external_placement.size() && st.external_placement[k] >= 0 &&
+                        st.external_placement[k] == st.placements[k];
+  Json out{{"id", id.value},
            {"name", spec.name},
            {"tenant", s.tenants()[spec.tenant.index()].name},
            {"kind", job_kind_name(spec.kind)},
@@ -957,8 +1073,10 @@ ApiResponse LiveFleet::job(const ApiRequest& request) const {
            {"submitted_t", js.submitted},
            {"first_start_t", opt_time(js.first_start)},
            {"reported_start_t",
-            opt_time(id->index() < st.reported_start.size() ? st.reported_start[id->index()]
-                                                            : std::nullopt)},
+            opt_time(k < st.reported_start.size() ? st.reported_start[k] : std::nullopt)},
+           {"placements", k < st.placements.size() ? st.placements[k] : 0},
+           {"external_id", external ? Json(st.external_id[k]) : Json(nullptr)},
+           {"external_placement", external ? Json(st.external_placement[k]) : Json(nullptr)},
            {"restarts", js.restarts},
            {"preemptions", js.preemptions},
            {"reason", js.reason},
@@ -966,19 +1084,56 @@ ApiResponse LiveFleet::job(const ApiRequest& request) const {
            {"durations_s", std::move(durations)},
            {"allocation", nullptr},
            {"progress", js.progress}};
+  if (with_script) out["script"] = k < st.scripts.size() ? st.scripts[k] : std::string();
   if (js.state == JobState::kRunning) {
-    const double now_t = std::max(st.last_t, clock_() - st.epoch);
     const double d = spec.duration_s[js.allocation.type.index()];
     out["allocation"] = allocation_json(js.allocation, f);
     out["run_start_t"] = js.run_start;
-    out["expected_end_t"] = s.expected_end(*id);
+    out["expected_end_t"] = s.expected_end(id);
     // Estimated from the clock; the scheduler books progress at events.
     out["progress"] = std::min(1.0, js.progress + std::max(0.0, now_t - js.run_start) / d);
   }
   if (js.state == JobState::kCompleted || js.state == JobState::kFailed) out["ended_t"] = js.ended;
   if (js.state == JobState::kCompleted) out["progress"] = 1.0;
-  if (auto r = st.refusals.find(id->value); r != st.refusals.end()) out["refusals"] = r->second;
-  return json_response(std::move(out));
+  if (auto r = st.refusals.find(id.value); r != st.refusals.end()) out["refusals"] = r->second;
+  return out;
+}
+
+}  // namespace
+
+ApiResponse LiveFleet::job(const ApiRequest& request) const {
+  std::lock_guard lock(mutex_);
+  if (auto e = not_ready(*state_)) return *e;
+  const State& st = *state_;
+  auto id = job_param(request, *st.scheduler);
+  if (!id) return error_response(id.error());
+  return json_response(job_json(st, *id, std::max(st.last_t, clock_() - st.epoch), true));
+}
+
+ApiResponse LiveFleet::jobs(const ApiRequest& request) const {
+  std::lock_guard lock(mutex_);
+  if (auto e = not_ready(*state_)) return *e;
+  const State& st = *state_;
+  const Scheduler& s = *st.scheduler;
+  std::optional<std::string> want;
+  if (auto q = request.query.find("state"); q != request.query.end()) {
+    bool known = false;
+    for (JobState x :
+         {JobState::kQueued, JobState::kRunning, JobState::kCompleted, JobState::kFailed})
+      known = known || job_state_name(x) == q->second;
+    if (!known)
+      return error_response(
+          400, "invalid_argument",
+          fmt::format("query.state: unknown job state {:?}", q->second.substr(0, 40)),
+          "query.state");
+    want = q->second;
+  }
+  const double now_t = std::max(st.last_t, clock_() - st.epoch);
+  Json out = Json::array();
+  for (int j = 0; j < s.job_count(); ++j)
+    if (!want || job_state_name(s.status(JobId{j}).state) == *want)
+      out.push_back(job_json(st, JobId{j}, now_t, false));
+  return json_response(Json{{"jobs", std::move(out)}});
 }
 
 ApiResponse LiveFleet::audit(const ApiRequest& request) const {
@@ -1033,6 +1188,14 @@ void LiveFleet::add_routes(Router& router) {
      "Report a node down (its jobs are requeued)", &LiveFleet::node_down);
   on(Method::kPost, "/api/v1/fleet/nodes/{name}/up", Access::kWrite, "Report a node up",
      &LiveFleet::node_up);
+  on(Method::kPost, "/api/v1/fleet/nodes/{name}/drain", Access::kWrite,
+     "Report a node drained (its jobs keep running, nothing new is placed)",
+     &LiveFleet::drain_node);
+  on(Method::kPost, "/api/v1/fleet/nodes/{name}/resume", Access::kWrite,
+     "Report a drained node back in service", &LiveFleet::resume_node);
+  on(Method::kPost, "/api/v1/fleet/rules", Access::kWrite,
+     "Add a licence shock: a no-new-placements or drain rule on a type, from now",
+     &LiveFleet::add_rule);
   on(Method::kPost, "/api/v1/fleet/jobs", Access::kWrite, "Submit a job to the live fleet",
      &LiveFleet::submit_job);
   on(Method::kPost, "/api/v1/fleet/jobs/{id}/start", Access::kWrite,
@@ -1046,6 +1209,8 @@ void LiveFleet::add_routes(Router& router) {
   on_read("/api/v1/fleet", "Live fleet summary", &LiveFleet::summary);
   on_read("/api/v1/fleet/nodes", "Live fleet nodes", &LiveFleet::nodes);
   on_read("/api/v1/fleet/queue", "Queued jobs with the rule holding each", &LiveFleet::queue);
+  on_read("/api/v1/fleet/jobs", "Live jobs (?state=queued|running|completed|failed)",
+          &LiveFleet::jobs);
   on_read("/api/v1/fleet/jobs/{id}", "One live job", &LiveFleet::job);
   on_read("/api/v1/fleet/audit", "Scheduler decisions, oldest first (?after=SEQ&limit=N)",
           &LiveFleet::audit);

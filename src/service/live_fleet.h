@@ -40,6 +40,8 @@ class LiveFleet {
   // PUT /api/v1/fleet/config, POST /api/v1/fleet/{nodes,jobs,tick},
   // POST /api/v1/fleet/nodes/{name}/{down,up},
   // POST /api/v1/fleet/jobs/{id}/{start,finish,fail},
+  // POST /api/v1/fleet/nodes/{name}/{drain,resume}, POST /api/v1/fleet/rules,
+  // GET /api/v1/fleet/jobs,
   // GET /api/v1/fleet, /api/v1/fleet/{nodes,queue,audit},
   // GET /api/v1/fleet/jobs/{id}.
   void add_routes(Router& router);
@@ -49,6 +51,10 @@ class LiveFleet {
   ApiResponse add_nodes(const ApiRequest& request);
   ApiResponse node_down(const ApiRequest& request);
   ApiResponse node_up(const ApiRequest& request);
+  ApiResponse drain_node(const ApiRequest& request);   // cordon: no new placements
+  ApiResponse resume_node(const ApiRequest& request);  // undo a drain
+  ApiResponse add_rule(const ApiRequest& request);     // a licence shock
+  ApiResponse jobs(const ApiRequest& request) const;   // ?state=queued|running|…
   ApiResponse submit_job(const ApiRequest& request);
   ApiResponse start_job(const ApiRequest& request);
   ApiResponse finish_job(const ApiRequest& request);
@@ -70,7 +76,7 @@ class LiveFleet {
   Result<void> rebuild();  // replay the store into a fresh state
   ApiResponse mutate(const nlohmann::json& event, int status);
   ApiResponse job_event(const ApiRequest& request, std::string_view kind);
-  ApiResponse node_event(const ApiRequest& request, bool up);
+  ApiResponse node_event(const ApiRequest& request, std::string_view type);
 
   store::Store* store_;
   CatalogHolder* catalog_;

@@ -606,6 +606,106 @@ TEST_F(LiveFleetTest, SqliteStoreReplaysAfterRestart) {
   EXPECT_GT(audit.at("decisions").size(), 8u);
 }
 
+TEST_F(LiveFleetTest, DrainedNodeKeepsItsJobsAndTakesNoNewOnes) {
+  ASSERT_EQ(configure().status, 200);
+  auto half = [](std::string name) {
+    Json j = job(std::move(name), "gov", "confidential", 4, {{"ascend-910c", 2}});
+    j["tp"] = 4;
+    return j;
+  };
+  ASSERT_EQ(submit(half("a")).status, 201);
+  const std::map<std::string, std::string> node{{"name", "qingyang-ascend-910c-0"}};
+  auto drain = fleet_->drain_node(request(Method::kPost, "", nullptr, node));
+  ASSERT_EQ(drain.status, 200) << drain.body.dump();
+  EXPECT_EQ(find_decision(drain, "kill", 0), nullptr) << "a drain must not stop running work";
+  EXPECT_EQ(fleet_->nodes({}).body.at("nodes")[1].at("cordoned"), true);
+  // Four devices are free on the node, but it is drained.
+  auto b = submit(half("b"));
+  ASSERT_EQ(b.status, 201);
+  EXPECT_EQ(find_decision(b, "place", 1), nullptr) << b.body.dump();
+  EXPECT_EQ(job_call(0, "finish").status, 200);
+  auto resume = fleet_->resume_node(request(Method::kPost, "", nullptr, node));
+  ASSERT_EQ(resume.status, 200);
+  EXPECT_NE(find_decision(resume, "place", 1), nullptr) << resume.body.dump();
+  // The replay reproduces the drain.
+  auto reopened = open_fleet();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->nodes({}).body, fleet_->nodes({}).body);
+}
+
+TEST_F(LiveFleetTest, AddedDrainRuleMovesJobsOffTheType) {
+  ASSERT_EQ(configure().status, 200);
+  ASSERT_EQ(submit(job("a", "lab", "public", 8, {{"h200-sxm", 1}, {"ascend-910c", 2}})).status,
+            201);
+  ASSERT_EQ(fleet_->job(request(Method::kGet, "", nullptr, {{"id", "0"}}))
+                .body.at("allocation")
+                .at("accelerator"),
+            "h200-sxm");
+  auto rule = fleet_->add_rule(
+      request(Method::kPost, "",
+              Json{{"id", "h200-shock"}, {"kind", "drain"}, {"accelerator", "h200-sxm"}}));
+  ASSERT_EQ(rule.status, 200) << rule.body.dump();
+  EXPECT_NE(find_decision(rule, "evict", 0), nullptr) << rule.body.dump();
+  const Json placed = fleet_->job(request(Method::kGet, "", nullptr, {{"id", "0"}})).body;
+  EXPECT_EQ(placed.at("allocation").at("accelerator"), "ascend-910c");
+  EXPECT_EQ(placed.at("placements"), 2);
+  // Refused: a second rule with the same ID, a kind that belongs in the
+  // config, an unknown type, within_hours on no-new-placements.
+  EXPECT_EQ(fleet_
+                ->add_rule(request(
+                    Method::kPost, "",
+                    Json{{"id", "h200-shock"}, {"kind", "drain"}, {"accelerator", "h200-sxm"}}))
+                .status,
+            409);
+  for (const Json& bad :
+       {Json{{"id", "x"}, {"kind", "domestic-share"}, {"accelerator", "h200-sxm"}},
+        Json{{"id", "x"}, {"kind", "drain"}, {"accelerator", "nosuch"}},
+        Json{{"id", "x"},
+             {"kind", "no-new-placements"},
+             {"accelerator", "h200-sxm"},
+             {"within_hours", 2}},
+        Json{{"id", "x"}, {"kind", "drain"}, {"accelerator", "h200-sxm"}, {"within_hours", -1}}})
+    EXPECT_EQ(fleet_->add_rule(request(Method::kPost, "", bad)).status, 400) << bad.dump();
+  auto reopened = open_fleet();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->summary({}).body, fleet_->summary({}).body);
+}
+
+TEST_F(LiveFleetTest, ExternalStartIsRecordedPerPlacement) {
+  ASSERT_EQ(configure().status, 200);
+  Json body = job("a", "gov", "confidential", 8, {{"ascend-910c", 2}});
+  body["script"] = "#!/bin/sh\necho hi\n";
+  ASSERT_EQ(submit(body).status, 201);
+  auto get = [&] { return fleet_->job(request(Method::kGet, "", nullptr, {{"id", "0"}})).body; };
+  EXPECT_EQ(get().at("script"), "#!/bin/sh\necho hi\n");
+  EXPECT_TRUE(get().at("external_id").is_null());
+  ASSERT_EQ(job_call(0, "start", Json{{"external_id", "slurm:41"}}).status, 200);
+  EXPECT_EQ(get().at("external_id"), "slurm:41");
+  EXPECT_EQ(get().at("external_placement"), 1);
+  EXPECT_EQ(job_call(0, "start", Json{{"external_id", "slurm:42"}}).status, 409);
+  EXPECT_EQ(job_call(0, "start", Json{{"external_id", "bad id!"}}).status, 400);
+  // Killed and placed again: a new placement takes a new external start.
+  const std::map<std::string, std::string> node{{"name", "qingyang-ascend-910c-0"}};
+  ASSERT_EQ(fleet_->node_down(request(Method::kPost, "", nullptr, node)).status, 200);
+  ASSERT_EQ(fleet_->node_up(request(Method::kPost, "", nullptr, node)).status, 200);
+  EXPECT_EQ(get().at("placements"), 2);
+  EXPECT_TRUE(get().at("external_id").is_null());
+  ASSERT_EQ(job_call(0, "start", Json{{"external_id", "slurm:43"}}).status, 200);
+  EXPECT_EQ(get().at("external_id"), "slurm:43");
+  ApiRequest running = request(Method::kGet, "");
+  running.query["state"] = "running";
+  EXPECT_EQ(fleet_->jobs(running).body.at("jobs").size(), 1u);
+  running.query["state"] = "nosuch";
+  EXPECT_EQ(fleet_->jobs(running).status, 400);
+  auto reopened = open_fleet();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->job(request(Method::kGet, "", nullptr, {{"id", "0"}})).body, get());
+  // A script over 64 KiB is refused.
+  Json big = job("b", "gov", "confidential", 8, {{"ascend-910c", 2}});
+  big["script"] = std::string(64 * 1024 + 1, 'x');
+  EXPECT_EQ(submit(big).status, 400);
+}
+
 TEST_F(LiveFleetTest, RoutesAreRegistered) {
   Router router;
   fleet_->add_routes(router);

@@ -865,13 +865,22 @@ class Resolver {
 
 }  // namespace
 
-Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog) {
+Result<void> apply_scenario_override(toml::table& doc, const TomlOverride& override) {
+  static const TomlOverrideOptions options{{"scheduler", "simulation"},
+                                           {"name", "id", "accelerator", "tenant"}};
+  return apply_toml_override(doc, override, options);
+}
+
+Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog,
+                               const std::vector<TomlOverride>& overrides) {
   SUANLI_ASSIGN(auto table, parse_toml_file(path));
+  for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));
   return Resolver(catalog, path).run(table);
 }
 
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
-                                const Catalog& catalog) {
+                                const Catalog& catalog,
+                                const std::vector<TomlOverride>& overrides) {
   toml::table table;
   try {
     table = toml::parse(text, file.string());
@@ -880,6 +889,7 @@ Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::pa
     return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
                                                begin.column, e.description()));
   }
+  for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));
   return Resolver(catalog, file).run(table);
 }
 

@@ -18,6 +18,7 @@
 #include "sched/rules.h"
 #include "sched/scheduler.h"
 #include "util/error.h"
+#include "util/toml_override.h"
 
 namespace suanli {
 
@@ -134,9 +135,18 @@ struct Scenario {
 // Reads and resolves a scenario. Accelerators and models must be in the
 // catalog; tenants named by rules and workloads must be declared; unknown
 // keys are errors (typos must not pass silently).
-Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog);
+// `overrides` replace values of the file before it is read (sweeps, --set;
+// util/toml_override.h): an array-of-tables element is selected by its
+// name, id, accelerator or tenant, or by index ("rules.domestic-50.min_share",
+// "rules[1].min_share", "fleet.h20.nodes"); [scheduler] and [simulation]
+// are created when absent. Errors name the key.
+Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog& catalog,
+                               const std::vector<TomlOverride>& overrides = {});
 // The same from text (tests); `file` is used in messages and to resolve paths.
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
-                                const Catalog& catalog);
+                                const Catalog& catalog,
+                                const std::vector<TomlOverride>& overrides = {});
+// Applies one override the way the loaders above do.
+Result<void> apply_scenario_override(toml::table& doc, const TomlOverride& override);
 
 }  // namespace suanli
