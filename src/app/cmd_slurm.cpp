@@ -208,7 +208,11 @@ int run_sync(Context& ctx, const SlurmState& s) {
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
   auto actions = agent.sync();
   if (!actions) return ctx.report(actions.error());
-  return print_actions(ctx, s, *actions);
+  print_actions(ctx, s, *actions);
+  // A job sbatch refused is recorded as failed; say so in the exit code.
+  for (const auto& a : *actions)
+    if (a.what == "sbatch-failed") return kExitFailure;
+  return kExitOk;
 }
 
 int run_agent(Context& ctx, const SlurmState& s) {

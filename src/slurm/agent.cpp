@@ -348,7 +348,6 @@ Result<void> SlurmAgent::cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
 Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
                                        std::vector<AgentAction>& actions) {
   SUANLI_ASSIGN(const std::string uid, fleet_uid());
-  std::optional<Error> first_error;
   for (int round = 0; round < kMaxRounds; ++round) {
     SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
     bool changed = false;
@@ -406,9 +405,6 @@ Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
             fmt::format("not submitted to Slurm: {}", slurm_id.error().message);
         SUANLI_TRY(call(&LiveFleet::fail_job, params, Json{{"reason", one_line(reason)}}));
         actions.push_back({"sbatch-failed", job_label(job), q.nodelist, 0, reason});
-        if (!first_error)
-          first_error = Error{slurm_id.error().code,
-                              fmt::format("job {}: {}", job_label(job), slurm_id.error().message)};
         changed = true;  // its devices are free again: more may be placed
         continue;
       }
@@ -426,7 +422,6 @@ Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
     }
     if (!changed) break;
   }
-  if (first_error) return std::unexpected(*first_error);
   return {};
 }
 
@@ -444,8 +439,7 @@ Result<std::vector<AgentAction>> SlurmAgent::sync() {
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
   SUANLI_TRY(sync_jobs(slurm_jobs, actions));
   SUANLI_TRY(cancel_moved(slurm_jobs, actions));
-  auto submitted = submit_placed(slurm_jobs, actions);
-  if (!submitted) return std::unexpected(submitted.error());
+  SUANLI_TRY(submit_placed(slurm_jobs, actions));
   return actions;
 }
 
@@ -499,11 +493,14 @@ Result<SubmitOutcome> SlurmAgent::submit(const JobFile& file) {
     return out;
   }
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
-  auto submitted = submit_placed(slurm_jobs, out.actions);
+  SUANLI_TRY(submit_placed(slurm_jobs, out.actions));
+  const std::string label = fmt::format("{} {}", out.job, file.request["name"].get<std::string>());
+  for (const AgentAction& a : out.actions)
+    if (a.what == "sbatch-failed" && a.job == label)
+      return fail(ErrorCode::kInvalidArgument, fmt::format("job {}: {}", label, a.detail));
   SUANLI_ASSIGN(Json job, read(&LiveFleet::job, params));
   out.state = job["state"].get<std::string>();
   if (auto id = slurm_id_of(job); id && current_placement_started(job)) out.slurm_job = *id;
-  if (!submitted) return std::unexpected(submitted.error());
   return out;
 }
 

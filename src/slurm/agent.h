@@ -67,7 +67,8 @@ class SlurmAgent {
   SlurmAgent(service::LiveFleet& fleet, SlurmClient client, AgentOptions options);
 
   // The fleet must be configured (suanli slurm init). Reads Slurm, reports
-  // the differences to the core, cancels moved jobs, submits placements.
+  // the differences to the core, cancels moved jobs, submits placements
+  // (an sbatch refusal: an "sbatch-failed" action, the job failed).
   // Fails before changing anything when Slurm is not reachable.
   Result<std::vector<AgentAction>> sync();
 
@@ -101,7 +102,8 @@ class SlurmAgent {
   Result<void> cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
                             std::vector<AgentAction>& actions);
   // Submits every running job whose current placement Slurm has not got.
-  // Returns the first sbatch error after recording it (the others go on).
+  // An sbatch refusal is recorded as the job's failure and reported as an
+  // "sbatch-failed" action; errors are for the store or Slurm's answers.
   Result<void> submit_placed(const std::vector<SlurmJob>& slurm_jobs,
                              std::vector<AgentAction>& actions);
   Result<std::string> fleet_uid();
