@@ -532,6 +532,20 @@ TEST_F(SlurmIntegration, CommandLineConfInitSubmitStatus) {
   ASSERT_EQ(status.code, 0) << status.all();
   EXPECT_EQ(Json::parse(status.out)["jobs"][0]["state"], "completed");
 
+  // A simulator scenario serves as a fleet: its workload is left out.
+  auto sim = app::run(
+      {"slurm", "init",
+       (std::filesystem::path(SUANLI_SOURCE_DIR) / "examples" / "hybrid-cloud-2026.toml").string(),
+       "--db", "sqlite:" + (dir_.path() / "sim.db").string()});
+  ASSERT_EQ(sim.code, 0) << sim.all();
+  EXPECT_NE(sim.err.find("[[generators]]"), std::string::npos) << sim.err;
+  EXPECT_NE(sim.out.find("140 nodes"), std::string::npos) << sim.out;
+  // A slurm.conf that does not exist: said at once, nothing recorded.
+  auto noconf =
+      app::run({"slurm", "sync", "--db", db, "--slurm-conf", (dir_.path() / "none.conf").string()});
+  EXPECT_EQ(noconf.code, app::kExitBadInput) << noconf.all();
+  EXPECT_NE(noconf.err.find("no slurm.conf at"), std::string::npos) << noconf.err;
+
   auto missing = app::run({"slurm", "submit", "no-such-job.toml", "--db", db});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.err.find("no-such-job.toml"), std::string::npos) << missing.err;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
@@ -145,13 +146,40 @@ int run_conf(Context& ctx, const SlurmState& s) {
 int run_init(Context& ctx, const SlurmState& s) {
   std::ifstream in(s.file, std::ios::binary);
   if (!in) return ctx.report(Error{ErrorCode::kIo, fmt::format("{}: cannot read", s.file)});
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::ostringstream read;
+  read << in.rdbuf();
+  std::string text = read.str();
+  // A simulator scenario works as a fleet: its workload and scripted
+  // events are left out (jobs come from `suanli slurm submit`, node state
+  // from Slurm).
+  toml::table doc;
+  try {
+    doc = toml::parse(text, s.file);
+  } catch (const toml::parse_error& e) {
+    return ctx.report(
+        Error{ErrorCode::kParse, fmt::format("{}:{}:{}: {}", s.file, e.source().begin.line,
+                                             e.source().begin.column, e.description())});
+  }
+  std::vector<std::string> dropped;
+  for (const char* key : {"generators", "jobs", "traces", "node_events"})
+    if (doc.erase(key) > 0) dropped.push_back(fmt::format("[[{}]]", key));
+  if (!dropped.empty()) {
+    std::ostringstream out;
+    out << "# " << s.file << " without " << fmt::format("{}", fmt::join(dropped, ", "))
+        << " (suanli slurm init)\n"
+        << doc << "\n";
+    text = out.str();
+    if (!s.json)
+      ctx.err() << fmt::format(
+          "note: {} left out: jobs come from `suanli slurm submit`, node "
+          "state from Slurm\n",
+          fmt::join(dropped, ", "));
+  }
   auto h = open_fleet(ctx, s);
   if (!h) return ctx.report(h.error());
   service::ApiRequest req;
   req.method = service::Method::kPut;
-  req.body = Json{{"scenario", text.str()}}.dump();
+  req.body = Json{{"scenario", text}}.dump();
   const service::ApiResponse r = h->fleet->put_config(req);
   if (r.status >= 400) {
     std::string msg = r.body.contains("error") ? r.body["error"].value("message", "") : "";

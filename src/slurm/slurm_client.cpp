@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -179,6 +181,16 @@ Result<CommandResult> SlurmClient::run(std::vector<std::string> argv,
 }
 
 Result<void> SlurmClient::ping() const {
+  // A slurm.conf that is not there makes the tools wait for a controller
+  // they cannot name: say so at once.
+  std::string conf;
+  for (const auto& [name, value] : options_.env)
+    if (name == "SLURM_CONF") conf = value;
+  if (conf.empty())
+    if (const char* e = std::getenv("SLURM_CONF")) conf = e;
+  if (!conf.empty() && !std::filesystem::is_regular_file(conf))
+    return fail(ErrorCode::kNotFound,
+                fmt::format("Slurm is not reachable: no slurm.conf at {} (SLURM_CONF)", conf));
   auto r = run({"scontrol", "ping"});
   if (!r) return std::unexpected(r.error());
   // "Slurmctld(primary) at host is UP" / "... is DOWN"
