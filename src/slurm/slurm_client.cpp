@@ -142,18 +142,21 @@ std::vector<SlurmJob> parse_jobs(const Json& j, const std::vector<std::int64_t>&
 }  // namespace
 
 bool SlurmNode::down() const {
-  if (state == "DOWN" || state == "FAIL" || state == "FUTURE" || state == "UNKNOWN") return true;
-  return std::any_of(flags.begin(), flags.end(), [](const std::string& f) {
-    return f == "NOT_RESPONDING" || f == "FAIL" || f == "POWERED_DOWN" || f == "POWER_DOWN";
-  });
+  if (state == "DOWN" || state == "FAIL") return true;
+  return std::any_of(flags.begin(), flags.end(), [](const std::string& f) { return f == "FAIL"; });
 }
 
 bool SlurmNode::drained() const {
-  return std::any_of(flags.begin(), flags.end(),
-                     [](const std::string& f) {
-                       return f == "DRAIN" || f == "DRAINING" || f == "DRAINED";
-                     }) ||
-         state == "DRAINED" || state == "DRAINING";
+  // Not answering, powered down or not yet known: no new work, but what
+  // runs there is not given up (Slurm sets the node DOWN after
+  // SlurmdTimeout if it stays away).
+  if (state == "DRAINED" || state == "DRAINING" || state == "UNKNOWN" || state == "FUTURE")
+    return true;
+  return std::any_of(flags.begin(), flags.end(), [](const std::string& f) {
+    return f == "DRAIN" || f == "DRAINING" || f == "DRAINED" || f == "NOT_RESPONDING" ||
+           f == "POWERED_DOWN" || f == "POWER_DOWN" || f == "MAINTENANCE" ||
+           f == "REBOOT_REQUESTED";
+  });
 }
 
 bool job_state_final(const std::string& state) {

@@ -59,9 +59,10 @@ struct SlurmNode {
   std::string gres;                // "gpu:h200:8"
   std::vector<std::string> features;
   std::string reason;
-  // DOWN, or FAIL/NOT_RESPONDING: running work is lost.
+  // DOWN or FAIL: running work is lost.
   bool down() const;
-  // DRAIN (draining or drained): no new work, running work continues.
+  // DRAIN (draining or drained), not responding, powered down, unknown:
+  // no new work, running work is not given up.
   bool drained() const;
 };
 

@@ -174,7 +174,8 @@ TEST_F(SlurmClientTest, ParsesSqueueAndSinfoJson) {
   EXPECT_FALSE((*nodes)[1].down());
   EXPECT_TRUE((*nodes)[2].down());
   EXPECT_EQ((*nodes)[2].reason, "test-down");
-  EXPECT_TRUE((*nodes)[3].down()) << "not responding (the later versions' array form)";
+  EXPECT_FALSE((*nodes)[3].down()) << "not responding is not yet down";
+  EXPECT_TRUE((*nodes)[3].drained()) << "but takes no new work (the later versions' array form)";
 
   tool("sinfo", "echo '{\"errors\": [{\"error\": \"Unable to contact slurm controller\"}]}'");
   auto err = client().nodes();

@@ -110,6 +110,10 @@ Result<GeneratedConf> generate_conf(const Fleet& fleet, const ConfOptions& optio
   gres += "AutoDetect=off\n";
   if (options.count_only)
     gres += "# Count-only lines: Debian's gres/gpu plugin needs File= for every GPU.\n";
+  else
+    gres +=
+        "# File=: the driver's device files (NVIDIA /dev/nvidiaN as in Slurm's gres.conf\n"
+        "# manual, Huawei Ascend /dev/davinciN); unverified for your nodes: check them.\n";
 
   std::map<int, std::vector<std::string>> by_type;
   int index = 0;
