@@ -22,6 +22,7 @@
 #include "slurm/agent.h"
 #include "slurm/slurm_conf.h"
 #include "store/store.h"
+#include "util/toml_reader.h"
 
 namespace suanli::app {
 
@@ -152,14 +153,9 @@ int run_init(Context& ctx, const SlurmState& s) {
   // A simulator scenario works as a fleet: its workload and scripted
   // events are left out (jobs come from `suanli slurm submit`, node state
   // from Slurm).
-  toml::table doc;
-  try {
-    doc = toml::parse(text, s.file);
-  } catch (const toml::parse_error& e) {
-    return ctx.report(
-        Error{ErrorCode::kParse, fmt::format("{}:{}:{}: {}", s.file, e.source().begin.line,
-                                             e.source().begin.column, e.description())});
-  }
+  auto parsed = parse_toml_text(text, s.file);
+  if (!parsed) return ctx.report(parsed.error());
+  toml::table& doc = *parsed;
   std::vector<std::string> dropped;
   for (const char* key : {"generators", "jobs", "traces", "node_events"})
     if (doc.erase(key) > 0) dropped.push_back(fmt::format("[[{}]]", key));

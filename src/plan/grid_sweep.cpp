@@ -17,6 +17,7 @@
 #include "sim/scenario.h"
 #include "sim/sim_sweep.h"
 #include "util/strings.h"
+#include "util/toml_reader.h"
 
 namespace suanli {
 
@@ -34,16 +35,6 @@ const std::vector<std::string_view> kSimulationKeys = {
 const std::vector<std::string_view> kPlanKeys = {"plan",      "policy",   "site",
                                                  "candidate", "existing", "training",
                                                  "inference", "scenario", "report"};
-
-Result<toml::table> parse_toml_text(std::string_view text, const fs::path& file) {
-  try {
-    return toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
-                                               begin.column, e.description()));
-  }
-}
 
 Result<void> apply_override(ScenarioKind kind, toml::table& doc, const TomlOverride& o) {
   return kind == ScenarioKind::kPlan ? apply_plan_override(doc, o)

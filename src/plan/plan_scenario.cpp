@@ -986,14 +986,7 @@ Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const
 Result<PlanScenario> parse_plan_scenario(std::string_view text, const std::filesystem::path& file,
                                          const Catalog& catalog,
                                          const std::vector<PlanOverride>& overrides) {
-  toml::table table;
-  try {
-    table = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
-                                               begin.column, e.description()));
-  }
+  SUANLI_ASSIGN(toml::table table, parse_toml_text(text, file));
   return load(table, file, catalog, overrides);
 }
 

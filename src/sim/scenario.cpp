@@ -881,14 +881,7 @@ Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog&
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
                                 const Catalog& catalog,
                                 const std::vector<TomlOverride>& overrides) {
-  toml::table table;
-  try {
-    table = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
-                                               begin.column, e.description()));
-  }
+  SUANLI_ASSIGN(toml::table table, parse_toml_text(text, file));
   for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));
   return Resolver(catalog, file).run(table);
 }

@@ -109,13 +109,7 @@ bool current_placement_started(const Json& job) {
 // ---- JOB.toml ---------------------------------------------------------------
 
 Result<JobFile> parse_job_file(std::string_view text, const std::filesystem::path& file) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, file.string());
-  } catch (const toml::parse_error& e) {
-    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line,
-                                               e.source().begin.column, e.description()));
-  }
+  SUANLI_ASSIGN(const toml::table doc, parse_toml_text(text, file));
   const TomlView v(doc, file.string(), "");
   SUANLI_TRY(v.check_keys({"name", "tenant", "kind", "priority", "sensitivity", "devices", "tp",
                            "checkpoint_interval_s", "duration_hours", "reference",

@@ -7,6 +7,16 @@
 
 namespace suanli {
 
+namespace {
+
+std::unexpected<Error> syntax_error(const std::filesystem::path& file, const toml::parse_error& e) {
+  const auto& begin = e.source().begin;
+  return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", file.string(), begin.line,
+                                             begin.column, e.description()));
+}
+
+}  // namespace
+
 Result<toml::table> parse_toml_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -15,9 +25,15 @@ Result<toml::table> parse_toml_file(const std::filesystem::path& path) {
   try {
     return toml::parse_file(path.string());
   } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    return fail(ErrorCode::kParse, fmt::format("{}:{}:{}: {}", path.string(), begin.line,
-                                               begin.column, e.description()));
+    return syntax_error(path, e);
+  }
+}
+
+Result<toml::table> parse_toml_text(std::string_view text, const std::filesystem::path& file) {
+  try {
+    return toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    return syntax_error(file, e);
   }
 }
 

@@ -19,6 +19,9 @@ namespace suanli {
 
 // Parses a file; a syntax error becomes "file:line:col: message".
 Result<toml::table> parse_toml_file(const std::filesystem::path& path);
+// The same for text held in memory; `file` names it in messages (and is
+// the source path toml++ records).
+Result<toml::table> parse_toml_text(std::string_view text, const std::filesystem::path& file);
 
 // A view of one table inside a file, with the dotted path used in messages.
 class TomlView {
