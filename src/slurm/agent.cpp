@@ -321,8 +321,7 @@ Result<void> SlurmAgent::sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
 }
 
 Result<void> SlurmAgent::cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
-                                      std::vector<AgentAction>& actions) {
-  SUANLI_ASSIGN(const std::string uid, fleet_uid());
+                                      const std::string& uid, std::vector<AgentAction>& actions) {
   SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
   std::map<int, int> placement;  // running job -> current placement
   for (const Json& job : running["jobs"]) placement[job["id"].get<int>()] = job["placements"];
@@ -340,8 +339,7 @@ Result<void> SlurmAgent::cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
 }
 
 Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
-                                       std::vector<AgentAction>& actions) {
-  SUANLI_ASSIGN(const std::string uid, fleet_uid());
+                                       const std::string& uid, std::vector<AgentAction>& actions) {
   for (int round = 0; round < kMaxRounds; ++round) {
     SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
     bool changed = false;
@@ -421,7 +419,7 @@ Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
 
 Result<std::vector<AgentAction>> SlurmAgent::sync() {
   std::vector<AgentAction> actions;
-  SUANLI_TRY(fleet_uid());
+  SUANLI_ASSIGN(const std::string uid, fleet_uid());
   SUANLI_TRY(client_.ping());
   SUANLI_TRY(sync_nodes(actions));
   // A tick only when a time rule or a delivery is due: a sync that finds
@@ -432,8 +430,8 @@ Result<std::vector<AgentAction>> SlurmAgent::sync() {
   if (due) SUANLI_TRY(call(&LiveFleet::tick, {}, Json()));
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
   SUANLI_TRY(sync_jobs(slurm_jobs, actions));
-  SUANLI_TRY(cancel_moved(slurm_jobs, actions));
-  SUANLI_TRY(submit_placed(slurm_jobs, actions));
+  SUANLI_TRY(cancel_moved(slurm_jobs, uid, actions));
+  SUANLI_TRY(submit_placed(slurm_jobs, uid, actions));
   return actions;
 }
 
@@ -486,8 +484,9 @@ Result<SubmitOutcome> SlurmAgent::submit(const JobFile& file) {
                            "", 0, "held in suanli (not in Slurm) until placed: " + reasons});
     return out;
   }
+  SUANLI_ASSIGN(const std::string uid, fleet_uid());
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
-  SUANLI_TRY(submit_placed(slurm_jobs, out.actions));
+  SUANLI_TRY(submit_placed(slurm_jobs, uid, out.actions));
   const std::string label = fmt::format("{} {}", out.job, file.request["name"].get<std::string>());
   for (const AgentAction& a : out.actions)
     if (a.what == "sbatch-failed" && a.job == label)

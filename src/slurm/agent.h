@@ -99,12 +99,13 @@ class SlurmAgent {
   Result<void> sync_nodes(std::vector<AgentAction>& actions);
   Result<void> sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
                          std::vector<AgentAction>& actions);
-  Result<void> cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
+  // `uid`: fleet_uid(), the first field of the comments of this fleet's jobs.
+  Result<void> cancel_moved(const std::vector<SlurmJob>& slurm_jobs, const std::string& uid,
                             std::vector<AgentAction>& actions);
   // Submits every running job whose current placement Slurm has not got.
   // An sbatch refusal is recorded as the job's failure and reported as an
   // "sbatch-failed" action; errors are for the store or Slurm's answers.
-  Result<void> submit_placed(const std::vector<SlurmJob>& slurm_jobs,
+  Result<void> submit_placed(const std::vector<SlurmJob>& slurm_jobs, const std::string& uid,
                              std::vector<AgentAction>& actions);
   Result<std::string> fleet_uid();
 
