@@ -101,8 +101,8 @@ bench: build
 fuzz: deps
 	CXX=clang++-19 CC=clang-19 cmake -S . -B $(FUZZ_BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSUANLI_FUZZ=ON -DSUANLI_BUILD_TESTS=OFF -DSUANLI_BUILD_BENCH=OFF
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_scenario_parser fuzz_trace_csv fuzz_api_request
-	@for t in scenario_parser trace_csv api_request; do \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_scenario_parser fuzz_trace_csv fuzz_api_request fuzz_http_request
+	@for t in scenario_parser trace_csv api_request http_request; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
 	  ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

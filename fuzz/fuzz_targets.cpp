@@ -1,5 +1,8 @@
 #include "fuzz/fuzz_targets.h"
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -7,10 +10,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "plan/plan_scenario.h"
 #include "sched/openb_trace.h"
+#include "service/http_server.h"
 #include "service/service.h"
 #include "sim/scenario.h"
 #include "store/store.h"
@@ -72,6 +77,78 @@ ApiHarness& api_harness() {
     return a;
   }();
   return h;
+}
+
+// The API harness's service behind a real HttpServer on a loopback port.
+struct HttpHarness {
+  std::unique_ptr<service::HttpServer> server;
+  std::thread thread;
+  int port = -1;
+  ~HttpHarness() {
+    if (server) server->stop();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+HttpHarness& http_harness() {
+  static HttpHarness h;
+  if (h.server) return h;
+  auto& api = api_harness();
+  service::HttpOptions o;
+  o.port = 0;
+  o.rate_per_s = 0;  // the fuzzer is one fast client
+  h.server = std::make_unique<service::HttpServer>(*api.service, o);
+  if (!h.server->bind()) std::abort();
+  h.port = h.server->port();
+  h.thread = std::thread([&] { (void)h.server->run(); });
+  return h;
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  for (std::size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size()))
+    text.replace(p, from.size(), to);
+  return text;
+}
+
+// Sends `bytes` on a fresh connection, half-closes, and reads until the
+// server closes or `timeout_ms` passes. Empty optional: no answer in time.
+std::optional<std::string> exchange(int port, const std::string& bytes, int timeout_ms) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) std::abort();
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  for (std::size_t sent = 0; sent < bytes.size();) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close early (a limit): fine
+    sent += static_cast<std::size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string reply;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+// Checks every response in `reply` (keep-alive may answer several).
+void check_http_reply(const std::string& reply) {
+  for (std::size_t at = reply.find("HTTP/1.1 "); at != std::string::npos;
+       at = reply.find("HTTP/1.1 ", at + 9)) {
+    const int status = std::atoi(reply.c_str() + at + 9);
+    if (status >= 500 && status != 503) std::abort();  // 503: a connection limit, not a bug
+  }
 }
 
 }  // namespace
@@ -137,6 +214,18 @@ int api_request(const std::uint8_t* data, std::size_t size) {
   const service::ApiResponse r = h.service->handle(request, bearer);
   if (r.status >= 500) std::abort();  // the contract: bad input is never a 5xx
   if (r.status >= 400 && !(r.body.is_object() && r.body.contains("error"))) std::abort();
+  return 0;
+}
+
+int http_request(const std::uint8_t* data, std::size_t size) {
+  auto& api = api_harness();
+  auto& h = http_harness();
+  std::string bytes(as_text(data, size));
+  bytes = replace_all(std::move(bytes), "@W@", api.write_token);
+  bytes = replace_all(std::move(bytes), "@R@", api.read_token);
+  const auto reply = exchange(h.port, bytes, 10000);
+  if (!reply) std::abort();  // the server neither answered nor closed: a hang
+  check_http_reply(*reply);
   return 0;
 }
 

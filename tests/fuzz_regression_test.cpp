@@ -52,4 +52,10 @@ TEST(FuzzRegressions, ApiRequest) {
   EXPECT_GT(n, 0);
 }
 
+TEST(FuzzRegressions, HttpRequest) {
+  const int n = replay("http_request", suanli::fuzz::http_request);
+  std::cout << "[ fuzz ] replayed " << n << " raw HTTP inputs\n";
+  EXPECT_GT(n, 0);
+}
+
 }  // namespace

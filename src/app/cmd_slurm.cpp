@@ -63,13 +63,26 @@ struct FleetHandle {
   std::unique_ptr<service::LiveFleet> fleet;
 };
 
-Result<FleetHandle> open_fleet(Context& ctx, const SlurmState& s) {
+// How a command uses the fleet: kWrite takes the store's writer lock (a
+// running `suanli serve` holds it: the command then fails, exit 2, naming
+// its pid), kRead only reads. Only `init` (a new config, a new epoch) may
+// open a fleet whose log no longer replays.
+enum class FleetUse { kWrite, kInit, kRead };
+
+Result<FleetHandle> open_fleet(Context& ctx, const SlurmState& s, FleetUse use) {
   FleetHandle h;
   SUANLI_ASSIGN(const Catalog* catalog, ctx.catalog());
   SUANLI_ASSIGN(h.store,
-                store::Store::open(s.db.empty() ? store::default_store_url(s.data_dir) : s.db));
+                store::Store::open(s.db.empty() ? store::default_store_url(s.data_dir) : s.db,
+                                   use == FleetUse::kRead ? store::StoreAccess::kRead
+                                                          : store::StoreAccess::kWrite));
   h.catalog = std::make_unique<service::CatalogHolder>(std::make_shared<const Catalog>(*catalog));
   SUANLI_ASSIGN(h.fleet, service::LiveFleet::open(*h.store, *h.catalog, wall_seconds));
+  if (const std::string problem = h.fleet->problem(); !problem.empty() && use != FleetUse::kInit)
+    return fail(ErrorCode::kConflict,
+                fmt::format("the live fleet cannot be replayed: {} (`suanli slurm init` starts a "
+                            "new epoch; the audit is kept)",
+                            problem));
   return h;
 }
 
@@ -171,7 +184,7 @@ int run_init(Context& ctx, const SlurmState& s) {
           "state from Slurm\n",
           fmt::join(dropped, ", "));
   }
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kInit);
   if (!h) return ctx.report(h.error());
   service::ApiRequest req;
   req.method = service::Method::kPut;
@@ -196,7 +209,7 @@ int run_init(Context& ctx, const SlurmState& s) {
 int run_submit(Context& ctx, const SlurmState& s) {
   auto job = slurm::load_job_file(s.file);
   if (!job) return ctx.report(job.error());
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kWrite);
   if (!h) return ctx.report(h.error());
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
   auto out = agent.submit(*job);
@@ -227,7 +240,7 @@ int run_submit(Context& ctx, const SlurmState& s) {
 }
 
 int run_sync(Context& ctx, const SlurmState& s) {
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kWrite);
   if (!h) return ctx.report(h.error());
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
   auto actions = agent.sync();
@@ -240,7 +253,7 @@ int run_sync(Context& ctx, const SlurmState& s) {
 }
 
 int run_agent(Context& ctx, const SlurmState& s) {
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kWrite);
   if (!h) return ctx.report(h.error());
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
   // SIGINT/SIGTERM end the loop between syncs (sigtimedwait: no handler).
@@ -271,7 +284,7 @@ int run_agent(Context& ctx, const SlurmState& s) {
 }
 
 int run_shock(Context& ctx, const SlurmState& s) {
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kWrite);
   if (!h) return ctx.report(h.error());
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
   Json rule{{"id", s.rule_id.empty() ? fmt::format("shock-{}", s.accelerator) : s.rule_id},
@@ -284,7 +297,7 @@ int run_shock(Context& ctx, const SlurmState& s) {
 }
 
 int run_status(Context& ctx, const SlurmState& s) {
-  auto h = open_fleet(ctx, s);
+  auto h = open_fleet(ctx, s, FleetUse::kRead);
   if (!h) return ctx.report(h.error());
   const service::ApiResponse summary = h->fleet->summary({});
   service::ApiRequest all;

@@ -25,8 +25,11 @@ struct TokenState {
   std::int64_t id = 0;
 };
 
-Result<std::unique_ptr<store::Store>> open_store(const TokenState& s) {
-  return store::Store::open(s.db.empty() ? store::default_store_url(s.data_dir) : s.db);
+// create and revoke write (the store's writer lock: refused, exit 2, while
+// `suanli serve` runs on the store); list only reads.
+Result<std::unique_ptr<store::Store>> open_store(const TokenState& s,
+                                                 store::StoreAccess access) {
+  return store::Store::open(s.db.empty() ? store::default_store_url(s.data_dir) : s.db, access);
 }
 
 nlohmann::json token_json(const store::TokenRecord& t) {
@@ -40,7 +43,7 @@ nlohmann::json token_json(const store::TokenRecord& t) {
 }
 
 int run_create(Context& ctx, const TokenState& s) {
-  auto st = open_store(s);
+  auto st = open_store(s, store::StoreAccess::kWrite);
   if (!st) return ctx.report(st.error());
   auto created = (*st)->create_token(s.name, !s.read_only);
   if (!created) return ctx.report(created.error());
@@ -61,7 +64,7 @@ int run_create(Context& ctx, const TokenState& s) {
 }
 
 int run_list(Context& ctx, const TokenState& s) {
-  auto st = open_store(s);
+  auto st = open_store(s, store::StoreAccess::kRead);
   if (!st) return ctx.report(st.error());
   auto tokens = (*st)->list_tokens();
   if (!tokens) return ctx.report(tokens.error());
@@ -85,7 +88,7 @@ int run_list(Context& ctx, const TokenState& s) {
 }
 
 int run_revoke(Context& ctx, const TokenState& s) {
-  auto st = open_store(s);
+  auto st = open_store(s, store::StoreAccess::kWrite);
   if (!st) return ctx.report(st.error());
   if (auto r = (*st)->revoke_token(s.id); !r) return ctx.report(r.error());
   ctx.out() << fmt::format("revoked token {}\n", s.id);

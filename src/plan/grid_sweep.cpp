@@ -203,14 +203,25 @@ Result<GridSweep> make_grid_sweep(const fs::path& scenario, std::vector<fs::path
   }
   out.base = std::move(base);
   out.sweeps = std::move(sweeps);
+  if (grid_size(out) > kMaxGridSweepPoints)
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("the sweep has more than {} points (the product of the keys' value "
+                            "counts); sweep fewer values",
+                            kMaxGridSweepPoints));
   return out;
 }
 
 std::size_t grid_size(const GridSweep& sweep) {
   std::size_t n = 1;
-  for (const TomlSweep& s : sweep.sweeps) n *= s.values.size();
+  for (const TomlSweep& s : sweep.sweeps) {
+    if (s.values.size() > kMaxGridSweepPoints || n * s.values.size() > kMaxGridSweepPoints)
+      return kMaxGridSweepPoints + 1;
+    n *= s.values.size();
+  }
   return n;
 }
+
+
 
 std::vector<std::string> grid_values(const GridSweep& sweep, std::size_t index) {
   std::vector<std::string> out(sweep.sweeps.size());
@@ -231,6 +242,10 @@ std::vector<TomlOverride> grid_overrides(const GridSweep& sweep, std::size_t ind
 }
 
 Result<void> check_grid_sweep(const GridSweep& sweep, const Catalog& catalog) {
+  if (grid_size(sweep) > kMaxGridSweepPoints)
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("the sweep has more than {} points; sweep fewer values",
+                            kMaxGridSweepPoints));
   SUANLI_ASSIGN(toml::table doc, parse_toml_text(sweep.scenario_text, sweep.scenario_path));
   for (const TomlOverride& o : sweep.base) SUANLI_TRY(apply_override(sweep.kind, doc, o));
   for (const TomlSweep& s : sweep.sweeps) {

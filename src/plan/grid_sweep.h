@@ -54,7 +54,11 @@ Result<GridSweep> make_grid_sweep(const std::filesystem::path& scenario,
                                   std::vector<std::filesystem::path> catalog_dirs,
                                   std::vector<TomlOverride> base, std::vector<TomlSweep> sweeps);
 
-// Number of points: the product of the value counts (1 without sweeps).
+// A grid sweep has at most this many points; make_grid_sweep and
+// check_grid_sweep refuse more (kInvalidArgument).
+inline constexpr std::size_t kMaxGridSweepPoints = 100'000;
+// Number of points: the product of the value counts (1 without sweeps;
+// saturates past kMaxGridSweepPoints).
 std::size_t grid_size(const GridSweep& sweep);
 // Point i's values, one per key, row-major: the last key varies fastest.
 std::vector<std::string> grid_values(const GridSweep& sweep, std::size_t index);

@@ -40,6 +40,37 @@ double MilpModel::row_activity(int row, const std::vector<double>& x) const {
   return sum;
 }
 
+Result<void> check_milp_model(const MilpModel& model) {
+  auto finite = [](double x) { return std::isfinite(x) && std::fabs(x) < kMilpMaxMagnitude; };
+  auto bound = [&](double x) { return std::isinf(x) || finite(x); };
+  auto refuse = [](std::string what, double x) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("the optimisation model has {} = {} (expected a finite number below "
+                            "{:g} in magnitude); an input is out of range",
+                            what, x, kMilpMaxMagnitude));
+  };
+  for (int c = 0; c < model.variables(); ++c) {
+    if (!finite(model.cost_[c])) return refuse(fmt::format("cost of column {}", c), model.cost_[c]);
+    if (!bound(model.col_lb_[c]) || std::isnan(model.col_lb_[c]))
+      return refuse(fmt::format("lower bound of column {}", c), model.col_lb_[c]);
+    if (!bound(model.col_ub_[c]) || std::isnan(model.col_ub_[c]))
+      return refuse(fmt::format("upper bound of column {}", c), model.col_ub_[c]);
+  }
+  for (int r = 0; r < model.constraints(); ++r) {
+    for (const MilpTerm& t : model.rows_[r]) {
+      if (!finite(t.coef)) return refuse(fmt::format("coefficient in row {}", r), t.coef);
+      if (t.col < 0 || t.col >= model.variables())
+        return fail(ErrorCode::kInvalidArgument,
+                    fmt::format("the optimisation model's row {} names column {}", r, t.col));
+    }
+    if (!bound(model.row_lb_[r]) || std::isnan(model.row_lb_[r]))
+      return refuse(fmt::format("lower bound of row {}", r), model.row_lb_[r]);
+    if (!bound(model.row_ub_[r]) || std::isnan(model.row_ub_[r]))
+      return refuse(fmt::format("upper bound of row {}", r), model.row_ub_[r]);
+  }
+  return {};
+}
+
 namespace {
 
 int no_callback(CbcModel* /*model*/, int /*where*/) { return 0; }
@@ -73,6 +104,10 @@ double clamp_infinity(double v, double inf) {
 MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   MilpSolution out;
+  if (auto ok = check_milp_model(model); !ok) {
+    out.error = ok.error().message;
+    return out;  // kUnknown: nothing reaches CBC
+  }
   // CbcMain0/CbcMain1 keep process-wide state (parameters, message
   // printing): two solves at once on different threads corrupt each other's
   // answers. The lock stands for that state, which is global in CBC itself;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "util/error.h"
+
 namespace suanli {
 
 struct MilpTerm {
@@ -39,10 +41,19 @@ struct MilpSolution {
   double best_bound = 0;
   std::vector<double> values;
   double seconds = 0;
+  std::string error;  // set when check_milp_model refused the model (status kUnknown)
 };
 
 class MilpModel;
+// The last guard before CBC: solve_milp refuses (status kUnknown, `error`
+// set) a model that fails check_milp_model, so no input can reach the
+// solver's own assertions (CLP aborts on |cost| >= 1e25).
 MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options);
+
+// Every cost and coefficient finite with |x| < kMilpMaxMagnitude; every
+// bound too, or +-infinity. kInvalidArgument naming the first offender.
+inline constexpr double kMilpMaxMagnitude = 1e20;
+Result<void> check_milp_model(const MilpModel& model);
 
 class MilpModel {
  public:
@@ -60,6 +71,7 @@ class MilpModel {
 
  private:
   friend MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options);
+  friend Result<void> check_milp_model(const MilpModel& model);
   std::vector<double> col_lb_, col_ub_, cost_;
   std::vector<bool> integer_;
   std::vector<double> row_lb_, row_ub_;

@@ -26,6 +26,31 @@ constexpr int kMaxTrainDevices = 65536;  // the training gang search stops here
 constexpr int kMaxInstanceDevices = 64;  // largest serving instance tried
 constexpr int kMaxYears = 20;
 
+// Physical bounds of the plan's numbers (docs/plan-format.md): every input
+// is finite and inside these, so no coefficient can reach the solver's
+// own limits (CLP asserts on |cost| >= 1e25) and no inf/NaN an output.
+constexpr double kMinPue = 1, kMaxPue = 3;
+constexpr double kMaxTariffUsdPerKwh = 10;
+constexpr double kMaxNodePowerKw = 100;
+constexpr double kMaxPowerOverhead = 3;
+constexpr double kMaxPriceUsd = 1e9;            // one device
+constexpr double kMaxRentalUsdPerHour = 10'000; // one device-hour
+constexpr double kMaxBudgetUsd = 1e13;
+constexpr double kMaxPenaltyUsd = 1e12;
+constexpr double kMaxDevices = 1e9;             // supply caps, rental caps
+constexpr double kMaxLevy = 10;                 // a fraction of the price
+constexpr double kMaxDiscountRate = 1;          // per year
+constexpr double kMaxSitePowerMw = 100'000;
+constexpr double kMaxRacks = 10'000'000;
+constexpr double kMaxNodesPerRack = 1000;
+constexpr double kMaxSimulationDays = 3650;
+constexpr double kMaxTrainingTokens = 1e18;
+constexpr double kMaxDeadlineDays = 3650;
+constexpr double kMaxTokensPerS = 1e12;
+constexpr double kMaxLatencyMs = 1e7;
+constexpr long long kMaxSequenceTokens = 10'000'000;
+constexpr long long kMaxExistingNodes = 1'000'000;
+
 // "65,536"
 std::string thousands(long long n) {
   std::string digits = std::to_string(n < 0 ? -n : n);
@@ -69,8 +94,26 @@ Result<std::optional<double>> in_range(const TomlView& v, std::string_view key, 
   return x;
 }
 
-Result<double> required_positive(const TomlView& v, std::string_view key) {
-  SUANLI_ASSIGN(auto x, positive(v, key));
+// 0, or a number from `lo` to `hi` (a tiny positive capacity is a typo
+// and makes the solver crawl).
+Result<std::optional<double>> zero_or_in(const TomlView& v, std::string_view key, double lo,
+                                         double hi) {
+  SUANLI_ASSIGN(auto x, v.number(key));
+  if (x && !(*x == 0 || (*x >= lo && *x <= hi)))
+    return bad(v, key, fmt::format("expected 0 or a number from {} to {}, got {}", lo, hi, *x));
+  return x;
+}
+
+// A number > 0 and at most `hi`.
+Result<std::optional<double>> positive_max(const TomlView& v, std::string_view key, double hi) {
+  SUANLI_ASSIGN(auto x, v.number(key));
+  if (x && !(*x > 0 && *x <= hi))
+    return bad(v, key, fmt::format("expected a number > 0 and at most {}, got {}", hi, *x));
+  return x;
+}
+
+Result<double> required_positive(const TomlView& v, std::string_view key, double hi) {
+  SUANLI_ASSIGN(auto x, positive_max(v, key, hi));
   if (!x) return bad(v, key, "required key is missing (expected a number > 0)");
   return *x;
 }
@@ -178,34 +221,26 @@ class Loader {
     if (description) out_.description = *description;
     SUANLI_ASSIGN(auto years, int_in(v, "years", 1, kMaxYears));
     p().years = years ? *years : 3;
-    SUANLI_ASSIGN(auto rate, non_negative(v, "discount_rate"));
+    SUANLI_ASSIGN(auto rate, number_in(v, "discount_rate", 0, kMaxDiscountRate));
     p().discount_rate = rate ? *rate : 0.0;
-    SUANLI_ASSIGN(auto load, in_range(v, "power_load_factor", 0, 1));
-    if (load && *load <= 0) {
-      return bad(v, "power_load_factor", fmt::format("expected a number in (0, 1], got {}", *load));
-    }
+    SUANLI_ASSIGN(auto load, number_in(v, "power_load_factor", 0.01, 1));
     p().power_load_factor = load ? *load : 0.8;
-    SUANLI_ASSIGN(auto budget, non_negative(v, "budget_usd"));
+    SUANLI_ASSIGN(auto budget, number_in(v, "budget_usd", 0, kMaxBudgetUsd));
     p().budget_usd = budget;
     SUANLI_ASSIGN(auto seed, v.integer("seed"));
     if (seed) {
       if (*seed < 0) return bad(v, "seed", fmt::format("expected an integer >= 0, got {}", *seed));
       out_.seed = static_cast<std::uint64_t>(*seed);
     }
-    SUANLI_ASSIGN(auto days, positive(v, "simulation_days"));
+    SUANLI_ASSIGN(auto days, positive_max(v, "simulation_days", kMaxSimulationDays));
     if (days) out_.simulation_days = *days;
-    SUANLI_ASSIGN(auto pue, v.number("pue"));
-    if (pue && *pue < 1) return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
+    SUANLI_ASSIGN(auto pue, number_in(v, "pue", kMinPue, kMaxPue));
     if (pue) default_pue_ = *pue;
-    SUANLI_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+    SUANLI_ASSIGN(auto tariff, number_in(v, "tariff_usd_per_kwh", 0, kMaxTariffUsdPerKwh));
     if (tariff) default_tariff_ = *tariff;
-    SUANLI_ASSIGN(auto overhead, v.number("node_power_overhead"));
-    if (overhead && *overhead < 1) {
-      return bad(v, "node_power_overhead",
-                 fmt::format("expected a number >= 1, got {}", *overhead));
-    }
+    SUANLI_ASSIGN(auto overhead, number_in(v, "node_power_overhead", 1, kMaxPowerOverhead));
     if (overhead) node_power_overhead_ = *overhead;
-    SUANLI_ASSIGN(auto penalty, non_negative(v, "shortfall_penalty_usd"));
+    SUANLI_ASSIGN(auto penalty, number_in(v, "shortfall_penalty_usd", 0, kMaxPenaltyUsd));
     default_penalty_ = penalty;
     return {};
   }
@@ -225,15 +260,13 @@ class Loader {
                    fmt::format("duplicate site '{}' (first declared at {})", s.name, it->second));
       }
       seen[s.name] = v.where("name");
-      SUANLI_ASSIGN(auto mw, non_negative(v, "power_mw"));
+      SUANLI_ASSIGN(auto mw, zero_or_in(v, "power_mw", 1e-3, kMaxSitePowerMw));
       if (mw) s.power_kw = *mw * 1000;
-      SUANLI_ASSIGN(auto racks, non_negative(v, "racks"));
+      SUANLI_ASSIGN(auto racks, zero_or_in(v, "racks", 1e-2, kMaxRacks));
       if (racks) s.racks = *racks;
-      SUANLI_ASSIGN(auto pue, v.number("pue"));
-      if (pue && *pue < 1)
-        return bad(v, "pue", fmt::format("expected a number >= 1, got {}", *pue));
+      SUANLI_ASSIGN(auto pue, number_in(v, "pue", kMinPue, kMaxPue));
       s.pue = pue ? *pue : default_pue_;
-      SUANLI_ASSIGN(auto tariff, non_negative(v, "tariff_usd_per_kwh"));
+      SUANLI_ASSIGN(auto tariff, number_in(v, "tariff_usd_per_kwh", 0, kMaxTariffUsdPerKwh));
       s.tariff_usd_per_kwh = tariff ? *tariff : default_tariff_;
       p().sites.push_back(std::move(s));
     }
@@ -282,6 +315,12 @@ class Loader {
       }
       t.node_power_kw = a.tdp_w->value * t.node_devices * node_power_overhead_ / 1000;
       if (a.tdp_w->unverified()) t.unverified.emplace_back("tdp_w");
+      if (!(t.node_power_kw > 0 && t.node_power_kw <= kMaxNodePowerKw)) {
+        return bad(v, "accelerator",
+                   fmt::format("the catalog's TDP of {} gives {} kW per node, outside (0, {}]; "
+                               "set node_power_kw",
+                               a.id, t.node_power_kw, kMaxNodePowerKw));
+      }
     }
     const auto& bf16 = a.rate(Precision::kBf16);
     const auto& fp16 = a.rate(Precision::kFp16);
@@ -317,7 +356,7 @@ class Loader {
       }
       type_where_[a->id] = v.where("accelerator");
       SUANLI_ASSIGN(auto node_devices, int_in(v, "node_devices", 1, 1024));
-      SUANLI_ASSIGN(auto node_kw, positive(v, "node_power_kw"));
+      SUANLI_ASSIGN(auto node_kw, positive_max(v, "node_power_kw", kMaxNodePowerKw));
       SUANLI_ASSIGN(PlanType t, base_type(v, *a, node_devices, node_kw));
       SUANLI_ASSIGN(auto name, v.string("name"));
       if (name) {
@@ -325,7 +364,7 @@ class Loader {
         t.name = *name;
       }
 
-      SUANLI_ASSIGN(auto price, non_negative(v, "price_usd"));
+      SUANLI_ASSIGN(auto price, number_in(v, "price_usd", 0, kMaxPriceUsd));
       if (!price) {
         if (!a->price_usd) {
           return bad(v, "price_usd",
@@ -333,9 +372,14 @@ class Loader {
         }
         price = a->price_usd->value;
         if (a->price_usd->unverified()) t.unverified.emplace_back("price_usd");
+        if (!(*price >= 0 && *price <= kMaxPriceUsd)) {
+          return bad(v, "price_usd",
+                     fmt::format("the catalog's price of {} is outside [0, {}]; set price_usd",
+                                 a->id, kMaxPriceUsd));
+        }
       }
       t.node_price_usd = *price * t.node_devices;
-      SUANLI_ASSIGN(auto levy, non_negative(v, "levy"));
+      SUANLI_ASSIGN(auto levy, number_in(v, "levy", 0, kMaxLevy));
       t.levy_fraction = levy ? *levy : 0.0;
 
       // Supply cap: a number for every year or one per year.
@@ -349,19 +393,21 @@ class Loader {
           }
           for (int y = 0; y < years; ++y) {
             const toml::node* e = arr->get(y);
-            if (!e->is_number() || !(*e->value<double>() >= 0)) {
+            const std::optional<double> x = node_number(*e);
+            if (!x || !(*x >= 0 && *x <= kMaxDevices)) {
               return bad(v, "supply_cap_devices",
-                         "expected numbers >= 0 (devices deliverable per year)");
+                         fmt::format("expected numbers from 0 to {} (devices deliverable per year)",
+                                     kMaxDevices));
             }
-            t.supply_cap_devices[y] = *e->value<double>();
+            t.supply_cap_devices[y] = *x;
           }
         } else {
-          SUANLI_ASSIGN(auto c, non_negative(v, "supply_cap_devices"));
+          SUANLI_ASSIGN(auto c, number_in(v, "supply_cap_devices", 0, kMaxDevices));
           t.supply_cap_devices.assign(years, *c);
         }
       }
 
-      SUANLI_ASSIGN(auto rental, positive(v, "rental_usd_per_hour"));
+      SUANLI_ASSIGN(auto rental, positive_max(v, "rental_usd_per_hour", kMaxRentalUsdPerHour));
       SUANLI_ASSIGN(auto rentable, v.boolean("rentable"));
       if (rentable && !*rentable && rental) {
         return bad(v, "rentable",
@@ -376,9 +422,15 @@ class Loader {
               fmt::format("{} has no rental price in the catalog; set rental_usd_per_hour", a->id));
         }
         t.rental_usd_per_device_hour = a->rental_usd_per_hour->value;
+        if (!(t.rental_usd_per_device_hour <= kMaxRentalUsdPerHour)) {
+          return bad(v, "rentable",
+                     fmt::format("the catalog's rental price of {} is above {}; set "
+                                 "rental_usd_per_hour",
+                                 a->id, kMaxRentalUsdPerHour));
+        }
         if (a->rental_usd_per_hour->unverified()) t.unverified.emplace_back("rental_usd_per_hour");
       }
-      SUANLI_ASSIGN(auto rental_max, non_negative(v, "rental_max_devices"));
+      SUANLI_ASSIGN(auto rental_max, number_in(v, "rental_max_devices", 0, kMaxDevices));
       if (rental_max && t.rental_usd_per_device_hour <= 0) {
         return bad(v, "rental_max_devices",
                    "the type is not rentable (set rental_usd_per_hour or rentable = true)");
@@ -386,7 +438,7 @@ class Loader {
       if (t.rental_usd_per_device_hour > 0)
         t.rental_max_devices = rental_max ? *rental_max : kNoLimit;
 
-      SUANLI_ASSIGN(auto per_rack, positive(v, "nodes_per_rack"));
+      SUANLI_ASSIGN(auto per_rack, positive_max(v, "nodes_per_rack", kMaxNodesPerRack));
       t.nodes_per_rack = per_rack ? *per_rack : 4.0;
       SUANLI_ASSIGN(auto sites, string_array(v, "sites"));
       if (sites) {
@@ -424,7 +476,7 @@ class Loader {
       SUANLI_ASSIGN(auto site_name, required_name(v, "site"));
       ExistingNodes e;
       SUANLI_ASSIGN(e.site, site_index(v, "site", site_name));
-      SUANLI_ASSIGN(e.nodes, required_int_in(v, "nodes", 1));
+      SUANLI_ASSIGN(e.nodes, required_int_in(v, "nodes", 1, kMaxExistingNodes));
       int t = type_index(a->id);
       if (t < 0) {
         // Owned but not a candidate: a type that cannot be bought (supply
@@ -469,7 +521,7 @@ class Loader {
       s.probability = *prob;
       sum += *prob;
       s.cut.assign(p().types.size(), false);
-      SUANLI_ASSIGN(auto origins, string_array(v, "cut_origins"));
+      SUANLI_ASSIGN(auto origins, origin_array(v, "cut_origins"));
       if (origins) {
         for (std::size_t t = 0; t < p().types.size(); ++t) {
           if (std::find(origins->begin(), origins->end(), p().types[t].origin) != origins->end())
@@ -604,7 +656,7 @@ class Loader {
         c.first_year = c.last_year = *a;
       }
     }
-    SUANLI_ASSIGN(c.penalty, non_negative(v, "shortfall_penalty_usd"));
+    SUANLI_ASSIGN(c.penalty, number_in(v, "shortfall_penalty_usd", 0, kMaxPenaltyUsd));
     if (!c.penalty) c.penalty = default_penalty_;
     const RiskMode risk = p().policy.risk;
     if ((risk == RiskMode::kExpected || risk == RiskMode::kBoth) && !c.penalty) {
@@ -653,8 +705,8 @@ class Loader {
       t.name = c.name;
       SUANLI_ASSIGN(const ModelArch* m, model_of(v));
       t.model = m->id;
-      SUANLI_ASSIGN(t.tokens, required_positive(v, "tokens"));
-      SUANLI_ASSIGN(t.deadline_days, required_positive(v, "deadline_days"));
+      SUANLI_ASSIGN(t.tokens, required_number_in(v, "tokens", 1e6, kMaxTrainingTokens));
+      SUANLI_ASSIGN(t.deadline_days, required_positive(v, "deadline_days", kMaxDeadlineDays));
       SUANLI_ASSIGN(auto prec, v.string("precision"));
       if (prec) {
         auto pr = parse_precision(*prec);
@@ -679,11 +731,12 @@ class Loader {
       in.name = c.name;
       SUANLI_ASSIGN(const ModelArch* m, model_of(v));
       in.model = m->id;
-      SUANLI_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1));
-      SUANLI_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1));
-      SUANLI_ASSIGN(in.output_tokens_per_s, required_positive(v, "output_tokens_per_s"));
-      SUANLI_ASSIGN(in.ttft_ms, positive(v, "ttft_ms"));
-      SUANLI_ASSIGN(in.tpot_ms, positive(v, "tpot_ms"));
+      SUANLI_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1, kMaxSequenceTokens));
+      SUANLI_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1, kMaxSequenceTokens));
+      SUANLI_ASSIGN(in.output_tokens_per_s,
+                    required_number_in(v, "output_tokens_per_s", 1e-3, kMaxTokensPerS));
+      SUANLI_ASSIGN(in.ttft_ms, positive_max(v, "ttft_ms", kMaxLatencyMs));
+      SUANLI_ASSIGN(in.tpot_ms, positive_max(v, "tpot_ms", kMaxLatencyMs));
       in.defined_at = v.where();
       std::string desc =
           fmt::format("{}, {} output tokens/s, {} in / {} out", in.model,

@@ -772,6 +772,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   PlanResult out;
   const Switches sw = default_switches(problem);
   const Built b = build(problem, sw);
+  SUANLI_TRY(check_milp_model(b.model));
   out.variables = b.model.variables();
   out.integer_variables = b.model.integers();
   out.constraints = b.model.constraints();

@@ -97,6 +97,21 @@ PlanOptions default_sweep_options() {
   return o;
 }
 
+Result<std::size_t> plan_sweep_points(const std::vector<PlanSweep>& sweeps) {
+  std::size_t total = 1;
+  for (const PlanSweep& s : sweeps) {
+    if (s.values.empty())
+      return fail(ErrorCode::kInvalidArgument, fmt::format("sweep {}: no values", s.key));
+    if (s.values.size() > kMaxPlanSweepPoints || total * s.values.size() > kMaxPlanSweepPoints)
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("the sweep has more than {} points (the product of the keys' value "
+                              "counts); sweep fewer values",
+                              kMaxPlanSweepPoints));
+    total *= s.values.size();
+  }
+  return total;
+}
+
 namespace {
 
 using PlanLoader = std::function<Result<PlanScenario>(const std::vector<PlanOverride>&)>;
@@ -105,13 +120,8 @@ Result<SweepResult> sweep_with(const PlanLoader& load, const std::vector<PlanOve
                                const std::vector<PlanSweep>& sweeps, const PlanOptions& options,
                                const SweepProgress& progress) {
   SweepResult out;
-  std::size_t total = 1;
-  for (const PlanSweep& s : sweeps) {
-    if (s.values.empty())
-      return fail(ErrorCode::kInvalidArgument, fmt::format("sweep {}: no values", s.key));
-    out.keys.push_back(s.key);
-    total *= s.values.size();
-  }
+  SUANLI_ASSIGN(const std::size_t total, plan_sweep_points(sweeps));
+  for (const PlanSweep& s : sweeps) out.keys.push_back(s.key);
   PlanOptions o = options;
   o.policy_costs = false;
   o.marginal_prices = false;

@@ -27,6 +27,11 @@ Result<PlanOverride> parse_set_arg(std::string_view text);
 Result<std::vector<PlanOverride>> parse_set_args(const std::vector<std::string>& texts);
 Result<std::vector<PlanSweep>> parse_sweep_args(const std::vector<std::string>& texts);
 
+// A plan sweep solves at most this many points (the product of the keys'
+// value counts); more is kInvalidArgument before anything is solved.
+inline constexpr std::size_t kMaxPlanSweepPoints = 1000;
+Result<std::size_t> plan_sweep_points(const std::vector<PlanSweep>& sweeps);
+
 struct SweepPoint {
   std::vector<std::string> values;  // one per sweep key
   std::string error;                // the scenario did not load at this point

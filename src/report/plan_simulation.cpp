@@ -368,6 +368,7 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
         sim_scenario.error().code,
         fmt::format("the planned fleet's simulation scenario: {}", sim_scenario.error().message));
 
+  if (options.limits) sim_scenario->limits = min_limits(sim_scenario->limits, *options.limits);
   std::stringstream log;
   RunOptions run;
   run.seed = options.seed;

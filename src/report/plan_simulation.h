@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
+#include "sim/scenario.h"
 #include "util/error.h"
 
 namespace suanli {
@@ -23,6 +25,9 @@ struct PlanSimulationOptions {
   int year = 1;             // plan year (1-based) whose fleet and demand are simulated
   std::uint64_t seed = 42;  // the simulation's seed
   double days = 30;         // simulated horizon
+  // Caps the simulation's [limits] (the service's SimLimits); unset: the
+  // scenario's defaults.
+  std::optional<SimLimits> limits;
 };
 
 // The simulation scenario (TOML text in docs/scenario-format.md's format)

@@ -164,6 +164,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     so.year = options.simulate_year;
     so.seed = sc->seed;
     so.days = sc->simulation_days;
+    so.limits = options.sim_limits;
     say(fmt::format("simulating the planned fleet of year {} for {:.0f} days (seed {})...", so.year,
                     so.days, so.seed));
     auto sim = simulate_plan(*sc, *plan, catalog, so);

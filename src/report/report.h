@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "plan/sweep.h"
+#include "sim/scenario.h"
 
 namespace suanli {
 
@@ -33,6 +35,8 @@ struct ReportOptions {
   // solves (unless `plan.cancelled` / `sweep.cancelled` are set already);
   // true makes build_report fail with ErrorCode::kCancelled.
   std::function<bool()> cancelled;
+  // Caps the report's simulation (the service's SimLimits); unset: defaults.
+  std::optional<SimLimits> sim_limits;
 };
 
 struct Report {

@@ -33,6 +33,12 @@ constexpr EnumNames<JobState, 4> kStates{{
 std::string_view job_kind_name(JobKind kind) { return enum_name(kKinds, kind); }
 std::optional<JobKind> parse_job_kind(std::string_view text) { return enum_value(kKinds, text); }
 std::string_view sensitivity_name(Sensitivity s) { return enum_name(kSensitivities, s); }
+
+Sensitivity job_sensitivity(std::optional<Sensitivity> given, const Tenant& tenant) {
+  const Sensitivity own = given.value_or(Sensitivity::kPublic);
+  const Sensitivity floor = tenant.sensitivity.value_or(Sensitivity::kPublic);
+  return own < floor ? floor : own;
+}
 std::optional<Sensitivity> parse_sensitivity(std::string_view text) {
   return enum_value(kSensitivities, text);
 }

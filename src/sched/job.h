@@ -29,7 +29,18 @@ std::optional<Sensitivity> parse_sensitivity(std::string_view text);
 struct Tenant {
   std::string name;
   double weight = 1;  // fair share
+  // The declared sensitivity of the tenant's data ([[tenants]]
+  // sensitivity): the floor of every job of the tenant (job_sensitivity).
+  std::optional<Sensitivity> sensitivity{};
 };
+
+// The sensitivity a job of `tenant` is scheduled and audited under: the
+// job's own (public when it gives none), raised to the tenant's declared
+// floor — a job may raise its tenant's sensitivity, never lower it. The
+// one rule for job defaults, used by the simulator's loader, the live
+// fleet and the audit, so a rule cannot be bypassed by leaving the field
+// out and an audit cannot pass what the scheduler should have refused.
+Sensitivity job_sensitivity(std::optional<Sensitivity> given, const Tenant& tenant);
 
 inline constexpr double kCannotRun = std::numeric_limits<double>::infinity();
 

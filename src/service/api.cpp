@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "util/strings.h"
+
 namespace suanli::service {
 
 std::string_view method_name(Method m) {
@@ -73,8 +75,10 @@ ApiResponse error_response(int status, std::string_view code, std::string_view m
                            std::string_view field) {
   ApiResponse r;
   r.status = status;
-  nlohmann::json e = {{"code", code}, {"message", message}};
-  if (!field.empty()) e["field"] = field;
+  // Messages may quote input (a file's bytes, a path): always valid UTF-8,
+  // so building and sending the body cannot throw.
+  nlohmann::json e = {{"code", code}, {"message", valid_utf8(message)}};
+  if (!field.empty()) e["field"] = valid_utf8(field);
   r.body = {{"error", std::move(e)}};
   return r;
 }
@@ -91,15 +95,16 @@ ApiResponse json_response(nlohmann::json body, int status) {
 }
 
 Result<nlohmann::json> parse_json_object(std::string_view body) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return fail(ErrorCode::kParse, fmt::format("body: malformed JSON at byte {}: {}", e.byte,
-                                               std::string(e.what()).substr(0, 200)));
-  }
+  SUANLI_ASSIGN(nlohmann::json j, parse_bounded_json(body, "body", request_json_limits()));
   if (!j.is_object()) return wrong_type("body", "a JSON object", j);
   return j;
+}
+
+const JsonLimits& request_json_limits() {
+  static constexpr JsonLimits kLimits{.max_bytes = std::size_t{8} << 20,
+                                      .max_depth = 32,
+                                      .max_values = std::size_t{1} << 18};
+  return kLimits;
 }
 
 Result<void> check_identifier(std::string_view value, std::string_view field) {

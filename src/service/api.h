@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/bounded_json.h"
 #include "util/error.h"
 
 namespace suanli::service {
@@ -54,8 +55,12 @@ ApiResponse error_response(int status, std::string_view code, std::string_view m
                            std::string_view field = {});
 ApiResponse json_response(nlohmann::json body, int status = 200);
 
-// Parses a request body that must be one JSON object.
+// Parses a request body that must be one JSON object, within
+// request_json_limits() (depth, value count, size; no repeated keys, no
+// number that overflows a double), without recursion on the input: a
+// deeply nested body is a 400 before anything walks it.
 Result<nlohmann::json> parse_json_object(std::string_view body);
+const JsonLimits& request_json_limits();
 
 // Identifiers (scenario names, tenants, node names, catalog IDs given by
 // users): 1–128 characters of [A-Za-z0-9._:/-], starting with a letter or

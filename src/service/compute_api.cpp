@@ -750,6 +750,67 @@ ApiResponse ComputeApi::classify(const ApiRequest& request) {
 // ---------------------------------------------------------------------------
 // Catalog overrides
 
+namespace {
+
+// An origin as the rules compare it: two ASCII letters, upper case ("cn"
+// becomes "CN"); anything else ("ＣＮ", "China", "C N") is refused, since
+// a sensitivity-origin rule or the domestic share would silently not match.
+Result<std::string> normalized_origin(const nlohmann::json& value) {
+  const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+  const bool ok = text.size() == 2 && std::all_of(text.begin(), text.end(), [](char c) {
+                    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+                  });
+  if (!ok)
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("body.origin: expected an ISO 3166 alpha-2 country code of two ASCII "
+                            "letters, e.g. \"CN\" or \"US\", got {}",
+                            value.dump(-1, ' ', true).substr(0, 40)));
+  std::string out = text;
+  for (char& c : out) c = static_cast<char>(c >= 'a' ? c - 'a' + 'A' : c);
+  return out;
+}
+
+std::string joined_users(const std::vector<std::string>& users) {
+  std::string out;
+  for (const auto& u : users) out += (out.empty() ? "" : ", ") + u;
+  return out;
+}
+
+}  // namespace
+
+// Origin (and so domestic status) decides where sensitive work may run and
+// the domestic share: a bundled chip's origin is not editable through an
+// override, and a chip the live fleet uses keeps its origin while it does.
+std::optional<ApiResponse> ComputeApi::check_origin_change(const std::string& id,
+                                                           nlohmann::json& entry) {
+  if (!entry.contains("origin")) return std::nullopt;
+  auto origin = normalized_origin(entry["origin"]);
+  if (!origin) return error_for(origin.error(), "body.origin");
+  entry["origin"] = *origin;
+  auto bundled = build_catalog({}, std::nullopt);
+  if (!bundled) return error_for(bundled.error());
+  if (auto a = bundled->accelerator(id); a && (*a)->origin != *origin)
+    return error_response(
+        403, "forbidden",
+        fmt::format("body.origin: {} is a bundled accelerator of origin {}; its origin decides "
+                    "where sensitive work may run and the domestic share, so an override cannot "
+                    "change it (add your own chip under a new ID instead)",
+                    id, (*a)->origin),
+        "body.origin");
+  const auto current = catalog_.get().catalog->accelerator(id);
+  if (current && (*current)->origin != *origin) {
+    const auto users = catalog_.references(id);
+    if (!users.empty())
+      return error_response(
+          409, "conflict",
+          fmt::format("body.origin: {} is used by the live fleet ({}); its origin cannot change "
+                      "while the fleet runs it (PUT a fleet config without it first)",
+                      id, joined_users(users)),
+          "body.origin");
+  }
+  return std::nullopt;
+}
+
 Result<Catalog> ComputeApi::build_catalog(
     const std::vector<store::CatalogOverrideRecord>& overrides,
     const std::optional<store::CatalogOverrideRecord>& extra) const {
@@ -804,9 +865,10 @@ ApiResponse ComputeApi::put_accelerator(const ApiRequest& request) {
   if (auto text = accelerator_entry_text(id, *body, "body"); !text) return error_for(text.error());
   nlohmann::json entry = *body;
   entry["id"] = id;
+  std::lock_guard lock(write_mutex_);
+  if (auto refused = check_origin_change(id, entry)) return *refused;
   store::CatalogOverrideRecord record{id, entry.dump(), request.principal.token_id, now_iso8601()};
 
-  std::lock_guard lock(write_mutex_);
   auto stored = store_->catalog_overrides();
   if (!stored) return error_for(stored.error());
   auto merged = build_catalog(*stored, record);
@@ -847,6 +909,17 @@ ApiResponse ComputeApi::delete_accelerator(const ApiRequest& request) {
   }
   auto merged = build_catalog(rest, std::nullopt);
   if (!merged) return error_for(merged.error());
+  // A user-added chip the live fleet runs cannot go: its config would no
+  // longer load (the fleet's replay needs every type it declares).
+  if (!merged->accelerator(id)) {
+    if (const auto users = catalog_.references(id); !users.empty())
+      return error_response(
+          409, "conflict",
+          fmt::format("accelerator {} is used by the live fleet ({}); PUT a fleet config "
+                      "without it before deleting it",
+                      id, joined_users(users)),
+          "path.id");
+  }
   if (auto ok = store_->delete_catalog_override(id); !ok) return error_for(ok.error());
   nlohmann::json out{{"deleted", id}, {"accelerator", nullptr}};
   if (auto a = merged->accelerator(id)) out["accelerator"] = accelerator_json(**a, kApiCatalogJson);

@@ -123,6 +123,10 @@ class ComputeApi {
   ApiResponse cached(std::string_view route, const ApiRequest& request, Compute&& compute);
 
   // The catalog from the directories plus `overrides` (stored entries).
+  // put_accelerator's origin rules: normalises entry["origin"]; the
+  // refusal (400/403/409) when the origin is malformed, is a bundled chip's
+  // changed, or is changed on a chip the live fleet uses.
+  std::optional<ApiResponse> check_origin_change(const std::string& id, nlohmann::json& entry);
   Result<Catalog> build_catalog(const std::vector<store::CatalogOverrideRecord>& overrides,
                                 const std::optional<store::CatalogOverrideRecord>& extra) const;
 

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "sched/scheduler.h"
+#include "service/fleet_config.h"
 #include "sim/event_log.h"
 #include "sim/scenario.h"
 #include "sim/work_model.h"
@@ -109,7 +110,10 @@ struct LiveFleet::State {
   std::vector<std::string> external_id;
   std::vector<std::string> scripts;
   std::map<int, Json> refusals;  // per job: the last queue decision's
-  std::string broken;            // non-empty: the last rebuild failed; every call answers 500
+  // Per fleet type ID: what uses it (pools and deliveries of the config,
+  // nodes registered since), for the catalog's "in use" refusals.
+  std::map<std::string, std::vector<std::string>> type_users;
+  std::string broken;  // non-empty: the last rebuild failed; the fleet answers 503
 
   // Applies one stored-form event (see docs/live-fleet.md) and returns the
   // decisions it caused as JSON text, in order.
@@ -124,6 +128,7 @@ Result<void> LiveFleet::State::apply_config(const Json& event, const Catalog& ca
   const std::string text = event.at("scenario").get<std::string>();
   auto scenario = parse_scenario(text, std::string(kConfigFile), catalog);
   if (!scenario) return std::unexpected(scenario.error());
+  SUANLI_TRY(fill_tenant_declarations(scenario->tenants, text));
   // The fleet's types as they were resolved when the config was accepted,
   // so a later catalog edit does not change what a replay computes.
   const Json& types = event.at("types");
@@ -157,6 +162,17 @@ Result<void> LiveFleet::State::apply_config(const Json& event, const Catalog& ca
   external_id.clear();
   scripts.clear();
   refusals.clear();
+  type_users.clear();
+  const Fleet& f = scheduler->fleet();
+  for (const AcceleratorType& t : f.types()) type_users[t.id];
+  auto pool_name = [&f](const NodePool& p) {  // as Fleet::add_pool names the nodes
+    return p.name_prefix.empty() ? fmt::format("{}-{}", f.site(p.site).name, f.type(p.type).id)
+                                 : p.name_prefix;
+  };
+  for (const NodePool& p : scenario->pools)
+    type_users[f.type(p.type).id].push_back("pool " + pool_name(p));
+  for (const Delivery& d : deliveries)
+    type_users[f.type(d.pool.type).id].push_back("delivery " + pool_name(d.pool));
   last_t = 0;
   return {};
 }
@@ -215,6 +231,9 @@ Result<std::vector<std::string>> LiveFleet::State::apply(const Json& event,
         pool.name_prefix = event.at("name_prefix").get<std::string>();
         auto added = s.add_nodes(pool, t);
         if (!added) return std::unexpected(added.error());
+        auto& users = type_users[f.type(pool.type).id];
+        if (std::find(users.begin(), users.end(), "nodes " + pool.name_prefix) == users.end())
+          users.push_back("nodes " + pool.name_prefix);
       } else if (type == "node_down" || type == "node_up" || type == "cordon" ||
                  type == "uncordon") {
         auto node = s.fleet().find_node(event.at("node").get<std::string>());
@@ -332,61 +351,94 @@ LiveFleet::LiveFleet(store::Store& store, CatalogHolder& catalog, Clock clock)
       clock_(std::move(clock)),
       state_(std::make_unique<State>()) {}
 
-LiveFleet::~LiveFleet() = default;
+LiveFleet::~LiveFleet() { catalog_->remove_reference_check(this); }
 
 Result<std::unique_ptr<LiveFleet>> LiveFleet::open(store::Store& store, CatalogHolder& catalog,
                                                    Clock clock) {
   if (!clock) return invalid("live fleet: no clock");
   std::unique_ptr<LiveFleet> fleet(new LiveFleet(store, catalog, std::move(clock)));
-  SUANLI_TRY(fleet->rebuild());
+  // A log that cannot be replayed (a tampered row, a chip gone from the
+  // catalog, a changed scheduler) does not stop the service: the fleet is
+  // served degraded (problem()), its audit stays readable and a new config
+  // starts a new epoch.
+  (void)fleet->rebuild();
+  catalog.add_reference_check(fleet.get(), [f = fleet.get()](std::string_view id) {
+    std::lock_guard lock(f->mutex_);
+    auto it = f->state_->type_users.find(std::string(id));
+    if (it == f->state_->type_users.end()) return std::vector<std::string>();
+    return it->second.empty() ? std::vector<std::string>{"declared as a fleet type"} : it->second;
+  });
   return fleet;
+}
+
+std::string LiveFleet::problem() const {
+  std::lock_guard lock(mutex_);
+  return state_->broken;
 }
 
 Result<void> LiveFleet::rebuild() {
   auto fresh = std::make_unique<State>();
-  auto events = store_->fleet_events(0);
+  std::vector<std::string> config_types;  // of the last stored config, for type_users
   auto fail_with = [&](Error e) -> Result<void> {
     state_ = std::make_unique<State>();
     state_->broken = e.message;
+    for (const std::string& id : config_types)
+      state_->type_users[id].emplace_back(std::string("the stored fleet config"));
     return std::unexpected(std::move(e));
   };
+  auto events = store_->fleet_events(0);
   if (!events) return fail_with(events.error());
-  // The stored decisions, grouped by the event that caused them.
+  // Replay starts at the last config: a config starts a new epoch; what came
+  // before it stays in the store (the log and its audit are append-only)
+  // but no longer shapes the fleet.
+  std::vector<Json> parsed(events->size());
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    try {
+      parsed[i] = Json::parse((*events)[i].event);
+    } catch (const std::exception& e) {
+      return fail_with(Error{ErrorCode::kParse, fmt::format("fleet event {}: malformed JSON: {}",
+                                                            (*events)[i].seq, e.what())});
+    }
+    if (parsed[i].is_object() && parsed[i].contains("type") && parsed[i]["type"] == "config")
+      first = i;
+  }
+  const std::int64_t first_seq = events->empty() ? 0 : (*events)[first].seq;
+  if (!events->empty() && parsed[first].is_object())
+    if (auto t = parsed[first].find("types"); t != parsed[first].end() && t->is_array())
+      for (const Json& type : *t)
+        if (type.is_object() && type.contains("id") && type["id"].is_string())
+          config_types.push_back(type["id"].get<std::string>());
+  // The stored decisions of the epoch, grouped by the event that caused them.
   std::map<std::int64_t, std::vector<std::string>> stored;
   for (std::int64_t after = 0;;) {
     auto page = store_->audit(after, kAuditPage);
     if (!page) return fail_with(page.error());
     for (const store::AuditRecord& r : *page) {
-      stored[r.event_seq].push_back(r.decision);
+      if (r.event_seq >= first_seq) stored[r.event_seq].push_back(r.decision);
       after = r.seq;
     }
     if (page->size() < static_cast<std::size_t>(kAuditPage)) break;
   }
   const auto catalog = catalog_->get().catalog;
-  for (const store::FleetEventRecord& rec : *events) {
-    Json event;
-    try {
-      event = Json::parse(rec.event);
-    } catch (const std::exception& e) {
-      return fail_with(Error{ErrorCode::kParse,
-                             fmt::format("fleet event {}: malformed JSON: {}", rec.seq, e.what())});
-    }
-    auto decisions = fresh->apply(event, *catalog);
+  for (std::size_t i = first; i < events->size(); ++i) {
+    const store::FleetEventRecord& rec = (*events)[i];
+    auto decisions = fresh->apply(parsed[i], *catalog);
     if (!decisions)
       return fail_with(Error{
           ErrorCode::kConflict,
           fmt::format("replay of fleet event {} failed: {}", rec.seq, decisions.error().message)});
     const auto& expected = stored[rec.seq];
     if (*decisions != expected) {
-      std::size_t i = 0;
-      while (i < decisions->size() && i < expected.size() && (*decisions)[i] == expected[i]) ++i;
+      std::size_t k = 0;
+      while (k < decisions->size() && k < expected.size() && (*decisions)[k] == expected[k]) ++k;
       return fail_with(
           Error{ErrorCode::kConflict,
                 fmt::format("replay of fleet event {} reproduced {} decisions, {} stored; first "
                             "difference at #{}: replay {} vs stored {}",
-                            rec.seq, decisions->size(), expected.size(), i,
-                            i < decisions->size() ? (*decisions)[i] : "(none)",
-                            i < expected.size() ? expected[i] : "(none)")});
+                            rec.seq, decisions->size(), expected.size(), k,
+                            k < decisions->size() ? (*decisions)[k] : "(none)",
+                            k < expected.size() ? expected[k] : "(none)")});
     }
     fresh->last_seq = rec.seq;
   }
@@ -425,12 +477,8 @@ ApiResponse LiveFleet::mutate(const Json& decoded, int status) {
     if (!config) (void)rebuild();  // the scheduler may be half-changed
     return error_response(e);
   }
-  if (config) {
-    if (auto c = store_->clear_fleet(); !c) {
-      (void)rebuild();
-      return error_response(500, "io", "store: " + c.error().message);
-    }
-  }
+  // One event, one transaction: a config is appended like any other event
+  // (it starts a new epoch; nothing is deleted).
   auto seq = store_->append_fleet_event(event.dump(), *decisions);
   if (!seq) {
     (void)rebuild();
@@ -454,7 +502,12 @@ namespace {
 // Access to the scheduler for handlers: 409 until a config exists, 500 when
 // the last rebuild failed.
 std::optional<ApiResponse> not_ready(const LiveFleet::State& st) {
-  if (!st.broken.empty()) return error_response(500, "io", "live fleet unavailable: " + st.broken);
+  if (!st.broken.empty())
+    return error_response(
+        503, "unavailable",
+        "live fleet unavailable: " + st.broken +
+            " (its audit stays readable at GET /api/v1/fleet/audit; PUT /api/v1/fleet/config "
+            "starts a new epoch)");
   if (!st.configured)
     return error_response(409, "conflict",
                           "the fleet has no config yet: PUT /api/v1/fleet/config first");
@@ -567,12 +620,12 @@ Result<Json> decode_submit(const Json& body, const Scheduler& s, const Catalog& 
 
   const Fleet& f = s.fleet();
   std::vector<std::string> tenants;
-  bool tenant_ok = false;
+  const Tenant* owner = nullptr;
   for (const Tenant& t : s.tenants()) {
     tenants.push_back(t.name);
-    tenant_ok = tenant_ok || t.name == tenant;
+    if (t.name == tenant) owner = &t;
   }
-  if (!tenant_ok)
+  if (!owner)
     return invalid(
         fmt::format("body.tenant: unknown tenant {:?} (tenants: {})", tenant, join(tenants)));
   const std::string kind_text = kind_in.value_or("training");
@@ -580,11 +633,15 @@ Result<Json> decode_submit(const Json& body, const Scheduler& s, const Catalog& 
   if (!kind)
     return invalid(fmt::format("body.kind: unknown kind {:?} (accepted: {})",
                                kind_text.substr(0, 40), accepted_kinds()));
-  const std::string sens_text = sens_in.value_or("public");
-  const auto sens = parse_sensitivity(sens_text);
-  if (!sens)
-    return invalid(fmt::format("body.sensitivity: unknown sensitivity {:?} (accepted: {})",
-                               sens_text.substr(0, 40), accepted_sensitivities()));
+  std::optional<Sensitivity> given;
+  if (sens_in) {
+    given = parse_sensitivity(*sens_in);
+    if (!given)
+      return invalid(fmt::format("body.sensitivity: unknown sensitivity {:?} (accepted: {})",
+                                 sens_in->substr(0, 40), accepted_sensitivities()));
+  }
+  // The simulator's rule: the tenant's declared sensitivity is the floor.
+  const std::optional<Sensitivity> sens = job_sensitivity(given, *owner);
   const std::int64_t priority = priority_in.value_or(0);
   if (priority < -1000000 || priority > 1000000)
     return invalid("body.priority: must be in [-1000000, 1000000]");

@@ -7,13 +7,17 @@
 // reproduces the stored decisions exactly, so the state after a restart or
 // a crash is the state before it. When a store write fails the in-memory
 // state is rebuilt from the store (memory never runs ahead of disk) and the
-// caller gets a 500. One mutex serialises mutations and reads.
+// caller gets a 500. The log is append-only: a config is one event (one
+// transaction) that starts a new epoch, and replay starts at the last one.
+// Job defaults go through sched's job_sensitivity (the tenant's declared
+// sensitivity is the floor). One mutex serialises mutations and reads.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "service/api.h"
 #include "service/catalog_holder.h"
@@ -28,9 +32,13 @@ class LiveFleet {
   // Wall-clock seconds (any fixed origin); tests inject a fake.
   using Clock = std::function<double()>;
 
-  // Replays the stored fleet events; fails when the store cannot be read,
-  // an event no longer applies, or the replay's decisions differ from the
-  // stored ones.
+  // Replays the stored fleet events from the last config on. When the
+  // store cannot be read, an event no longer applies or the replay's
+  // decisions differ from the stored ones, the fleet still opens, degraded:
+  // problem() says why, fleet calls answer 503 naming it, the audit stays
+  // readable, and PUT /api/v1/fleet/config (a new epoch) recovers. Fails
+  // only without a clock. Registers a reference check with `catalog` (the
+  // fleet's accelerator types) for the catalog's "in use" refusals.
   static Result<std::unique_ptr<LiveFleet>> open(store::Store& store, CatalogHolder& catalog,
                                                  Clock clock);
   ~LiveFleet();
@@ -68,6 +76,8 @@ class LiveFleet {
 
   // Events accepted since the last config (the config included).
   std::int64_t event_count() const;
+  // Why the fleet is degraded (the last replay's failure); empty when healthy.
+  std::string problem() const;
 
   struct State;
 

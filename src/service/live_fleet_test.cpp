@@ -509,15 +509,34 @@ TEST_F(LiveFleetTest, ReopeningReplaysToTheSameState) {
   EXPECT_EQ(submit(job("after", "lab", "public", 8, {{"h200-sxm", 1}})).body.at("job"), 6);
 }
 
-TEST_F(LiveFleetTest, ReplayThatDiffersFailsOpen) {
+// A replay that differs does not keep the service down: the fleet opens
+// degraded (503 naming the problem), the audit stays readable, and a new
+// config (a new epoch, the old audit kept) brings it back.
+TEST_F(LiveFleetTest, ReplayThatDiffersOpensDegraded) {
   ASSERT_EQ(configure().status, 200);
   ASSERT_EQ(submit(job("a", "lab", "public", 8, {{"h200-sxm", 1}})).status, 201);
   ASSERT_FALSE(store_.decisions.empty());
+  const std::size_t decisions = store_.decisions.size();
   store_.decisions.back().decision = R"({"t":0,"event":"place","job":0,"rule":"forged"})";
+  fleet_.reset();
   auto f = LiveFleet::open(store_, *holder_, [this] { return now_; });
-  ASSERT_FALSE(f.has_value());
-  EXPECT_NE(f.error().message.find("replay of fleet event 2"), std::string::npos)
-      << f.error().message;
+  ASSERT_TRUE(f.has_value());
+  fleet_ = std::move(*f);
+  EXPECT_NE(fleet_->problem().find("replay of fleet event 2"), std::string::npos)
+      << fleet_->problem();
+  auto summary = fleet_->summary({});
+  EXPECT_EQ(summary.status, 503);
+  EXPECT_NE(summary.body.dump().find("replay of fleet event 2"), std::string::npos);
+  EXPECT_EQ(submit(job("b", "lab", "public", 8, {{"h200-sxm", 1}})).status, 503);
+  ApiRequest audit = request(Method::kGet, "/api/v1/fleet/audit");
+  audit.query = {{"limit", "1000"}};
+  EXPECT_EQ(fleet_->audit(audit).body.at("decisions").size(), decisions);
+  now_ += 60;
+  ASSERT_EQ(configure().status, 200);
+  EXPECT_TRUE(fleet_->problem().empty());
+  EXPECT_EQ(fleet_->summary({}).status, 200);
+  EXPECT_EQ(store_.events.size(), 3u);  // nothing erased
+  EXPECT_EQ(fleet_->audit(audit).body.at("decisions").size(), decisions);
 }
 
 TEST_F(LiveFleetTest, FailedStoreWriteAnswers500AndKeepsMemory) {
@@ -541,16 +560,45 @@ TEST_F(LiveFleetTest, FailedStoreWriteAnswers500AndKeepsMemory) {
   EXPECT_EQ(ok.body.at("job"), 1);  // the failed submit left no job behind
 }
 
+// A config starts a new epoch: one more event (one store call), the events
+// and the audit before it kept; replay starts at it.
 TEST_F(LiveFleetTest, ConfigResetsTheFleet) {
   ASSERT_EQ(configure().status, 200);
   ASSERT_EQ(submit(job("a", "lab", "public", 8, {{"h200-sxm", 1}})).status, 201);
+  const std::size_t decisions = store_.decisions.size();
   now_ += 100;
   ASSERT_EQ(configure().status, 200);
   auto s = fleet_->summary({}).body;
   EXPECT_EQ(s.at("events"), 1);
   EXPECT_EQ(s.at("jobs"), 0);
   EXPECT_EQ(s.at("epoch"), now_);
-  EXPECT_EQ(store_.events.size(), 1u);
+  EXPECT_EQ(s.at("last_seq"), 3);
+  EXPECT_EQ(store_.events.size(), 3u);
+  EXPECT_EQ(store_.decisions.size(), decisions);
+  // After the new config, ids start over and a reopen replays this epoch only.
+  ASSERT_EQ(submit(job("b", "lab", "public", 8, {{"h200-sxm", 1}})).body.at("job"), 0);
+  fleet_.reset();
+  fleet_ = open_fleet();
+  ASSERT_TRUE(fleet_->problem().empty()) << fleet_->problem();
+  EXPECT_EQ(fleet_->summary({}).body.at("jobs"), 1);
+  EXPECT_EQ(fleet_->summary({}).body.at("events"), 2);
+}
+
+// The config is one store call: when it fails nothing changes (before, a
+// clear and an append could leave a store with no fleet at all).
+TEST_F(LiveFleetTest, FailedConfigWriteKeepsTheFleetAndItsLog) {
+  ASSERT_EQ(configure().status, 200);
+  ASSERT_EQ(submit(job("a", "lab", "public", 8, {{"h200-sxm", 1}})).status, 201);
+  const Json before = fleet_->summary({}).body;
+  const std::size_t events = store_.events.size();
+  const std::size_t decisions = store_.decisions.size();
+  store_.fail_append = true;
+  EXPECT_EQ(configure().status, 500);
+  store_.fail_append = false;
+  EXPECT_EQ(store_.events.size(), events);
+  EXPECT_EQ(store_.decisions.size(), decisions);
+  EXPECT_EQ(fleet_->summary({}).body.at("jobs"), before.at("jobs"));
+  EXPECT_EQ(fleet_->summary({}).body.at("last_seq"), before.at("last_seq"));
 }
 
 // The same event log through the real SQLite store: a new process (a new

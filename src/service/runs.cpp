@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <regex>
 #include <sstream>
@@ -103,6 +104,8 @@ Result<void> read_options(std::string_view kind, const nlohmann::json& options, 
       return fail(ErrorCode::kInvalidArgument,
                   fmt::format("body.options.sweep: {}", parsed.error().message));
     out.plan.sweeps = std::move(*parsed);
+    if (auto n = plan_sweep_points(out.plan.sweeps); !n)
+      return fail(ErrorCode::kInvalidArgument, fmt::format("body.options.sweep: {}", n.error().message));
   }
   SUANLI_ASSIGN(auto limit, r.opt_number("time_limit_s"));
   if (limit) {
@@ -161,9 +164,18 @@ Result<Params> read_params(const nlohmann::json& body) {
 // before anything is queued. Plan scenarios are sized here (fast: the
 // estimator's closed forms).
 Result<void> check_loads(const Params& params, const std::string& body,
-                         const std::filesystem::path& file, const Catalog& catalog) {
+                         const std::filesystem::path& file, const Catalog& catalog,
+                         const RunManagerOptions& options) {
   if (params.kind == "simulate") {
-    SUANLI_TRY(parse_scenario(body, file, catalog));
+    ScenarioLoadOptions lo;
+    lo.trace_dirs = service_trace_dirs(options.data_dir, options.trace_dirs);
+    SUANLI_ASSIGN(Scenario sc, parse_scenario(body, file, catalog, {}, lo));
+    const double max_h = min_limits(sc.limits, options.limits).max_simulated_hours;
+    if (params.sim.until_hours && *params.sim.until_hours > max_h)
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("body.options.until_hours: expected at most {} (the run's "
+                              "limits.max_simulated_hours), got {}",
+                              max_h, *params.sim.until_hours));
     return {};
   }
   std::vector<PlanOverride> overrides = params.plan.overrides;
@@ -193,11 +205,10 @@ void scrub_report_summary(nlohmann::json& doc) {
     if (line.is_string()) line = std::regex_replace(line.get<std::string>(), kSeconds, "(gap ");
 }
 
-nlohmann::json error_json(const Error& e) {
-  std::string code = error_code_name(e.code);
-  std::replace(code.begin(), code.end(), ' ', '_');
-  std::replace(code.begin(), code.end(), '/', '_');
-  return nlohmann::json{{"code", code}, {"message", e.message}};
+// JSON text that cannot fail to encode: invalid UTF-8 is replaced.
+template <class J>
+std::string safe_dump(const J& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // Progress writes to the store, at most one per interval (and the forced ones).
@@ -227,6 +238,19 @@ class ProgressWriter {
 };
 
 }  // namespace
+
+std::string run_error_text(const Error& e, const std::filesystem::path& data_dir) {
+  try {
+    std::string code = error_code_name(e.code);
+    std::replace(code.begin(), code.end(), ' ', '_');
+    std::replace(code.begin(), code.end(), '/', '_');
+    const nlohmann::json j{{"code", code},
+                           {"message", utf8_valid(without_server_paths(e.message, data_dir))}};
+    return safe_dump(j);
+  } catch (...) {  // allocation failure: still a valid error text
+    return R"({"code":"internal","message":"the run failed; its error could not be encoded"})";
+  }
+}
 
 // ------------------------------------------------------------ JSON helpers
 
@@ -340,13 +364,14 @@ nlohmann::json run_json(const store::RunRecord& r) {
   nlohmann::json error = nullptr;
   if (!r.error.empty()) {
     error = nlohmann::json::parse(r.error, nullptr, false);
-    if (error.is_discarded()) error = {{"code", "internal"}, {"message", r.error}};
+    if (error.is_discarded()) error = {{"code", "internal"}, {"message", utf8_valid(r.error)}};
   }
   nlohmann::json j{{"id", r.id},
                    {"kind", r.kind},
                    {"status", r.status},
                    {"progress", r.progress},
-                   {"message", r.message},
+                   {"message", utf8_valid(r.message)},
+                   {"attempts", r.attempts},
                    {"params", std::move(params)},
                    {"error", std::move(error)},
                    {"created_at", r.created_at},
@@ -367,6 +392,7 @@ struct RunManager::Task {
   std::atomic<bool> cancel{false};
   std::atomic<bool> interrupt{false};  // cancelled by a shutdown: "interrupted"
   bool started = false;                // guarded by the manager's mutex
+  std::int64_t token_id = 0;           // who submitted it (0: recovered at start-up)
 };
 
 RunManager::RunManager(store::Store& store, CatalogHolder& catalog, RunManagerOptions options)
@@ -413,6 +439,7 @@ void RunManager::enqueue(std::shared_ptr<Task> task) {
 }
 
 ApiResponse RunManager::submit(const ApiRequest& request) {
+  const std::int64_t token = request.principal.token_id;
   {
     std::lock_guard lock(mutex_);
     if (!accepting_)
@@ -421,7 +448,24 @@ ApiResponse RunManager::submit(const ApiRequest& request) {
     if (queue_.size() >= options_.max_queued)
       return error_response(
           503, "busy", fmt::format("{} runs are queued already; try again later", queue_.size()));
+    const auto held = reserved_.find(token);
+    std::size_t mine = held == reserved_.end() ? 0 : static_cast<std::size_t>(held->second);
+    for (const auto& [id, t] : tasks_) mine += t->token_id == token ? 1 : 0;
+    if (mine >= options_.max_runs_per_token)
+      return error_response(429, "too_many_runs",
+                            fmt::format("this token has {} runs queued or running (at most {}); "
+                                        "wait for one to finish or cancel one",
+                                        mine, options_.max_runs_per_token));
+    ++reserved_[token];  // held until the run is queued or refused
   }
+  struct Release {
+    RunManager* self;
+    std::int64_t token;
+    ~Release() {
+      std::lock_guard lock(self->mutex_);
+      if (--self->reserved_[token] <= 0) self->reserved_.erase(token);
+    }
+  } release{this, token};
   auto body = parse_json_object(request.body);
   if (!body) return error_response(body.error());
   auto params = read_params(*body);
@@ -442,8 +486,11 @@ ApiResponse RunManager::submit(const ApiRequest& request) {
   {
     const auto snapshot = catalog_.get();
     const auto file = scenario_pseudo_path(options_.data_dir, scenario->name);
-    if (auto ok = check_loads(*params, scenario->body, file, *snapshot.catalog); !ok)
-      return error_response(ok.error(), "body.options");
+    if (auto ok = check_loads(*params, scenario->body, file, *snapshot.catalog, options_); !ok) {
+      Error e = ok.error();
+      e.message = without_server_paths(e.message, options_.data_dir);
+      return error_response(e, "body.options");
+    }
   }
   // What is stored: the request with the version made explicit, so a
   // re-run (recovery) uses the same scenario text.
@@ -458,6 +505,7 @@ ApiResponse RunManager::submit(const ApiRequest& request) {
   task->id = record->id;
   task->kind = params->kind;
   task->params = std::move(stored);
+  task->token_id = token;
   enqueue(std::move(task));
   return json_response(run_json(*record), 202);
 }
@@ -549,7 +597,7 @@ ApiResponse RunManager::cancel(const ApiRequest& request) {
   }
   if (was_queued) {
     const Error e{ErrorCode::kCancelled, "cancelled before it started"};
-    if (auto done = store_.finish_run(*id, "cancelled", "", error_json(e).dump()); !done)
+    if (auto done = store_.finish_run(*id, "cancelled", "", run_error_text(e, options_.data_dir)); !done)
       return error_response(done.error());
   }
   auto run = store_.get_run(*id);
@@ -563,7 +611,7 @@ ApiResponse RunManager::cancel(const ApiRequest& request) {
   if (run->status == "queued" || run->status == "interrupted") {
     // Known to the store but not queued here (before recover()).
     const Error e{ErrorCode::kCancelled, "cancelled before it started"};
-    if (auto done = store_.finish_run(*id, "cancelled", "", error_json(e).dump()); !done)
+    if (auto done = store_.finish_run(*id, "cancelled", "", run_error_text(e, options_.data_dir)); !done)
       return error_response(done.error());
     run = store_.get_run(*id);
     if (!run) return error_response(run.error());
@@ -580,10 +628,14 @@ Result<void> RunManager::recover() {
       std::lock_guard lock(mutex_);
       if (tasks_.contains(r.id)) continue;
     }
+    if (r.status == "running" && r.attempts >= options_.max_attempts) {
+      quarantine(r);
+      continue;
+    }
     auto params = nlohmann::json::parse(r.params, nullptr, false);
     if (params.is_discarded() || !params.is_object()) {
       const Error e{ErrorCode::kParse, "stored parameters are not a JSON object"};
-      SUANLI_TRY(store_.finish_run(r.id, "failed", "", error_json(e).dump()));
+      SUANLI_TRY(store_.finish_run(r.id, "failed", "", run_error_text(e, options_.data_dir)));
       continue;
     }
     SUANLI_TRY(store_.update_run(r.id, "queued", 0,
@@ -597,6 +649,17 @@ Result<void> RunManager::recover() {
     enqueue(std::move(task));
   }
   return {};
+}
+
+// The process died during this run `attempts` times (found "running" at
+// start-up): running it again would likely kill the service again.
+void RunManager::quarantine(const store::RunRecord& r) {
+  const std::string message =
+      fmt::format("quarantined after {} interrupted attempts: the service stopped during this run "
+                  "each time (a crash or a kill); it is not run again",
+                  r.attempts);
+  const nlohmann::json error{{"code", "quarantined"}, {"message", message}};
+  (void)store_.finish_run(r.id, "failed", "", safe_dump(error));
 }
 
 void RunManager::shutdown(std::chrono::milliseconds grace) {
@@ -642,11 +705,15 @@ void RunManager::worker() {
 }
 
 void RunManager::execute(Task& task) {
+  // One more start, counted before anything can crash (the quarantine).
+  if (auto begun = store_.begin_run_attempt(task.id); !begun) return;
   Result<std::string> outcome = fail(ErrorCode::kIo, "not run");
   try {
     outcome = run_task(task);
   } catch (const std::exception& e) {
     outcome = fail(ErrorCode::kIo, fmt::format("internal error: {}", e.what()));
+  } catch (...) {
+    outcome = fail(ErrorCode::kIo, "internal error");
   }
   if (outcome) {
     (void)store_.finish_run(task.id, "succeeded", *outcome, "");  // progress 1
@@ -660,10 +727,10 @@ void RunManager::execute(Task& task) {
     return;
   }
   if (e.code == ErrorCode::kCancelled || task.cancel) {
-    (void)store_.finish_run(task.id, "cancelled", "", error_json(e).dump());
+    (void)store_.finish_run(task.id, "cancelled", "", run_error_text(e, options_.data_dir));
     return;
   }
-  (void)store_.finish_run(task.id, "failed", "", error_json(e).dump());
+  (void)store_.finish_run(task.id, "failed", "", run_error_text(e, options_.data_dir));
 }
 
 Result<std::string> RunManager::run_task(Task& task) {
@@ -686,7 +753,10 @@ Result<std::string> RunManager::run_task(Task& task) {
       true);
 
   if (params.kind == "simulate") {
-    SUANLI_ASSIGN(Scenario sc, parse_scenario(scenario.body, file, catalog));
+    ScenarioLoadOptions lo;
+    lo.trace_dirs = service_trace_dirs(options_.data_dir, options_.trace_dirs);
+    SUANLI_ASSIGN(Scenario sc, parse_scenario(scenario.body, file, catalog, {}, lo));
+    sc.limits = min_limits(sc.limits, options_.limits);
     if (params.sim.until_hours) sc.simulation.until = *params.sim.until_hours * 3600;
     long long expected_jobs = static_cast<long long>(sc.jobs.size());
     for (const Generator& g : sc.generators) expected_jobs += g.count;
@@ -720,7 +790,7 @@ Result<std::string> RunManager::run_task(Task& task) {
     out["summary"] = simulation_summary_json(r, audit);
     out["timeline"] = simulation_timeline_json(r, options_.max_timeline_points);
     out["jct_histogram"] = jct_histogram_json(jct);
-    return out.dump();
+    return safe_dump(out);
   }
 
   PlanOptions plan_options;
@@ -759,7 +829,7 @@ Result<std::string> RunManager::run_task(Task& task) {
     }
     if (cancelled()) return stopped();
     scrub_timing(out);
-    return out.dump();
+    return safe_dump(out);
   }
 
   // report
@@ -771,6 +841,7 @@ Result<std::string> RunManager::run_task(Task& task) {
   ro.simulate = params.plan.simulate;
   ro.simulate_year = params.plan.year;
   ro.cancelled = cancelled;
+  ro.sim_limits = options_.limits;
   int step = 0;
   ro.progress = [&](std::string_view line) {
     ++step;
@@ -781,7 +852,7 @@ Result<std::string> RunManager::run_task(Task& task) {
   if (cancelled()) return stopped();
   scrub_timing(report.doc);
   scrub_report_summary(report.doc);
-  return report.doc.dump();
+  return safe_dump(report.doc);
 }
 
 }  // namespace suanli::service

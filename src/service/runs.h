@@ -4,7 +4,14 @@
 //
 // Run states: queued -> running -> succeeded | failed | cancelled, and
 // "interrupted" for a run a shutdown stopped; recover() queues runs left
-// queued, running or interrupted again and runs them from the start. Runs
+// queued, running or interrupted again and runs them from the start, except
+// a run found "running" (the process died during it) after
+// `max_attempts` starts: it is failed as quarantined, never retried
+// forever. Every run is bounded: simulations by SimLimits (the scenario's
+// [limits], capped by `limits` here), sweeps by their point caps, trace
+// files by `trace_dirs`, and each token by `max_runs_per_token`. Stored and
+// returned errors are valid UTF-8, name paths relative to the data
+// directory and never echo a file's contents. Runs
 // are deterministic (same scenario version, options and catalog give the
 // same result text), so re-running one equals resuming it from a
 // checkpoint. Wall-clock times are kept out of the stored result.
@@ -39,7 +46,24 @@ struct RunManagerOptions {
   double progress_interval_s = 0.25;  // at most this often a progress write to the store
   std::size_t max_queued = 256;       // more queued runs: POST /runs answers 503
   int max_timeline_points = 2000;     // simulate: the time series is thinned to this
+  // Queued plus running runs of one token in this process; more: 429.
+  std::size_t max_runs_per_token = 32;
+  // A run found "running" at start-up after this many starts is failed
+  // ("quarantined after N interrupted attempts") instead of re-queued.
+  int max_attempts = 2;
+  // Hard caps on every simulation a run does (simulate runs and a report's
+  // simulation); a scenario's [limits] can lower them, never raise them.
+  SimLimits limits{100'000, 2'000'000, 500'000, 200'000, 900};
+  // Where [[traces]] files may be read besides data_dir/scenarios/ (and
+  // $SUANLI_TRACES when set): relative paths only, no "..", no symbolic
+  // link out of these directories.
+  std::vector<std::filesystem::path> trace_dirs;
 };
+
+// The error text stored with a failed or cancelled run:
+// {"code", "message"} as JSON, the message valid UTF-8 and naming paths
+// under `data_dir` relative to it. Never throws.
+std::string run_error_text(const Error& error, const std::filesystem::path& data_dir);
 
 // The simulate run's result document (docs/runs.md):
 //   {"kind": "simulate",
@@ -100,6 +124,7 @@ class RunManager {
 
  private:
   struct Task;
+  void quarantine(const store::RunRecord& run);
   void worker();
   void execute(Task& task);
   Result<std::string> run_task(Task& task);
@@ -115,6 +140,7 @@ class RunManager {
   std::deque<std::shared_ptr<Task>> queue_;
   std::map<std::int64_t, std::shared_ptr<Task>> tasks_;  // queued or running here
   int running_ = 0;
+  std::map<std::int64_t, int> reserved_;  // per token: submits between check and queue
   bool accepting_ = true;
   bool stopping_ = false;
   bool shut_down_ = false;

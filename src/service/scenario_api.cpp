@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -43,15 +44,53 @@ std::filesystem::path scenario_pseudo_path(const std::filesystem::path& data_dir
   return data_dir / "scenarios" / (stem + ".toml");
 }
 
+std::vector<std::filesystem::path> service_trace_dirs(
+    const std::filesystem::path& data_dir, const std::vector<std::filesystem::path>& extra) {
+  std::vector<std::filesystem::path> dirs{data_dir / "scenarios"};
+  if (const char* env = std::getenv("SUANLI_TRACES"); env != nullptr && *env != '\0')
+    dirs.emplace_back(env);
+  dirs.insert(dirs.end(), extra.begin(), extra.end());
+  return dirs;
+}
+
+std::string without_server_paths(std::string_view message, const std::filesystem::path& data_dir) {
+  std::string out(message);
+  if (data_dir.empty()) return out;
+  std::error_code ec;
+  std::vector<std::string> prefixes{data_dir.lexically_normal().string()};
+  if (auto a = std::filesystem::absolute(data_dir, ec); !ec)
+    prefixes.push_back(a.lexically_normal().string());
+  if (auto c = std::filesystem::weakly_canonical(data_dir, ec); !ec)
+    prefixes.push_back(c.string());
+  // Longest first, so a prefix of another one does not cut it.
+  std::sort(prefixes.begin(), prefixes.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (std::string p : prefixes) {
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    if (p.empty()) continue;
+    p += '/';
+    for (std::size_t pos = out.find(p); pos != std::string::npos; pos = out.find(p, pos))
+      out.erase(pos, p.size());
+  }
+  return out;
+}
+
 Result<void> validate_scenario(std::string_view kind, std::string_view name, std::string_view body,
-                               const Catalog& catalog, const std::filesystem::path& data_dir) {
+                               const Catalog& catalog, const std::filesystem::path& data_dir,
+                               const std::vector<std::filesystem::path>& trace_dirs) {
   const std::filesystem::path file = scenario_pseudo_path(data_dir, name);
+  auto relative = [&](Error e) {
+    e.message = without_server_paths(e.message, data_dir);
+    return std::unexpected(std::move(e));
+  };
   if (kind == "simulate") {
-    SUANLI_TRY(parse_scenario(body, file, catalog));
+    ScenarioLoadOptions options;
+    options.trace_dirs = service_trace_dirs(data_dir, trace_dirs);
+    if (auto s = parse_scenario(body, file, catalog, {}, options); !s) return relative(s.error());
     return {};
   }
   if (kind == "plan") {
-    SUANLI_TRY(parse_plan_scenario(body, file, catalog));
+    if (auto s = parse_plan_scenario(body, file, catalog); !s) return relative(s.error());
     return {};
   }
   return fail(ErrorCode::kInvalidArgument,
@@ -84,8 +123,11 @@ Result<std::int64_t> path_id(const ApiRequest& request, std::string_view name) {
 }
 
 ScenarioApi::ScenarioApi(store::Store& store, CatalogHolder& catalog,
-                         std::filesystem::path data_dir)
-    : store_(store), catalog_(catalog), data_dir_(std::move(data_dir)) {}
+                         std::filesystem::path data_dir, std::vector<std::filesystem::path> trace_dirs)
+    : store_(store),
+      catalog_(catalog),
+      data_dir_(std::move(data_dir)),
+      trace_dirs_(std::move(trace_dirs)) {}
 
 void ScenarioApi::add_routes(Router& router) {
   router.add(Method::kPost, "/api/v1/scenarios", Access::kWrite,
@@ -127,7 +169,7 @@ ApiResponse ScenarioApi::create(const ApiRequest& request) {
   if (auto size = check_body_size(*text); !size) return error_response(size.error(), "body.body");
 
   const auto snapshot = catalog_.get();
-  if (auto ok = validate_scenario(*kind, *name, *text, *snapshot.catalog, data_dir_); !ok)
+  if (auto ok = validate_scenario(*kind, *name, *text, *snapshot.catalog, data_dir_, trace_dirs_); !ok)
     return error_response(ok.error(), "body.body");
   auto record = store_.create_scenario(*name, *kind, *text);
   if (!record) return error_response(record.error(), "body.name");
@@ -197,7 +239,7 @@ ApiResponse ScenarioApi::update(const ApiRequest& request) {
     return error_response(404, "not_found", fmt::format("scenario {} was deleted", *id));
   const auto snapshot = catalog_.get();
   if (auto ok =
-          validate_scenario(current->kind, current->name, *text, *snapshot.catalog, data_dir_);
+          validate_scenario(current->kind, current->name, *text, *snapshot.catalog, data_dir_, trace_dirs_);
       !ok)
     return error_response(ok.error(), "body.body");
   auto record = store_.update_scenario(*id, *text, expected_version);
@@ -232,7 +274,7 @@ Result<int> ScenarioApi::import_examples(const std::filesystem::path& examples_d
     if (!std::filesystem::is_regular_file(path, ec)) continue;
     SUANLI_ASSIGN(std::string text, read_file(path));
     const std::string name = path.stem().string();
-    if (auto ok = validate_scenario(e.kind, name, text, *snapshot.catalog, data_dir_); !ok)
+    if (auto ok = validate_scenario(e.kind, name, text, *snapshot.catalog, data_dir_, trace_dirs_); !ok)
       return fail(ok.error().code,
                   fmt::format("bundled example {}: {}", path.string(), ok.error().message));
     auto saved = store_.create_scenario(name, e.kind, text);

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,11 +33,25 @@ inline constexpr std::size_t kMaxScenarioBytes = 4 * 1024 * 1024;
 std::filesystem::path scenario_pseudo_path(const std::filesystem::path& data_dir,
                                            std::string_view name);
 
-// Parses `body` with the loader of `kind` ("simulate": parse_scenario,
+// The directories the service reads [[traces]] files from, in order:
+// data_dir/scenarios, $SUANLI_TRACES (when set), then `extra` (relative
+// paths only, no "..", no symbolic link out: ScenarioLoadOptions).
+std::vector<std::filesystem::path> service_trace_dirs(
+    const std::filesystem::path& data_dir, const std::vector<std::filesystem::path>& extra = {});
+
+// `message` with every path under `data_dir` made relative to it
+// ("/srv/suanli/scenarios/x.toml:3: …" -> "scenarios/x.toml:3: …"): the
+// service's messages do not show where its files live.
+std::string without_server_paths(std::string_view message, const std::filesystem::path& data_dir);
+
+// Parses `body` with the loader of `kind` ("simulate": parse_scenario with
+// trace files confined to service_trace_dirs(data_dir, trace_dirs),
 // "plan": parse_plan_scenario) under the pseudo path; the loader's error
-// (file:line: key: message) otherwise. kInvalidArgument for another kind.
+// (file:line: key: message, paths relative to data_dir) otherwise.
+// kInvalidArgument for another kind.
 Result<void> validate_scenario(std::string_view kind, std::string_view name, std::string_view body,
-                               const Catalog& catalog, const std::filesystem::path& data_dir);
+                               const Catalog& catalog, const std::filesystem::path& data_dir,
+                               const std::vector<std::filesystem::path>& trace_dirs = {});
 
 // {"id", "name", "kind", "version", "created_at", "deleted"} and, with
 // `with_body`, "body".
@@ -51,7 +66,8 @@ nlohmann::json scenario_json(const store::ScenarioRecord& record, bool with_body
 //   DELETE /api/v1/scenarios/{id}       -> 200 {"deleted": id}
 class ScenarioApi {
  public:
-  ScenarioApi(store::Store& store, CatalogHolder& catalog, std::filesystem::path data_dir);
+  ScenarioApi(store::Store& store, CatalogHolder& catalog, std::filesystem::path data_dir,
+              std::vector<std::filesystem::path> trace_dirs = {});
 
   void add_routes(Router& router);
 
@@ -73,6 +89,7 @@ class ScenarioApi {
   store::Store& store_;
   CatalogHolder& catalog_;
   std::filesystem::path data_dir_;
+  std::vector<std::filesystem::path> trace_dirs_;  // besides data_dir/scenarios
 };
 
 // The {id} path parameter as a positive integer (kInvalidArgument otherwise).

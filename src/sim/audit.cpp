@@ -215,6 +215,7 @@ class Auditor {
   Result<void> header(const Fields& f);
   Result<void> add_node(const json& obj, int line_no);
   Result<ARule> parse_rule(const json& obj, int line_no);
+  Result<void> read_tenants(const Fields& f);
   Result<Groups> parse_groups(const Fields& f, std::string_view key);
 
   // Events.
@@ -256,6 +257,11 @@ class Auditor {
 
   std::vector<AType> types_;
   int tenants_ = 0;
+  // Per tenant: its name and declared sensitivity (the floor of its jobs'
+  // sensitivity; 0, public, when the header declares none).
+  std::vector<std::string> tenant_names_;
+  std::vector<int> tenant_floor_;
+  std::vector<std::string> tenant_floor_name_;
   int sites_ = 0;
   std::vector<ANode> nodes_;
   std::vector<std::vector<int>> nodes_by_type_;
@@ -458,9 +464,7 @@ Result<void> Auditor::header(const Fields& f) {
   auto sites = f.str_list("sites");
   if (!sites) return std::unexpected(sites.error());
   sites_ = static_cast<int>(sites->size());
-  auto tenants = f.str_list("tenants");
-  if (!tenants) return std::unexpected(tenants.error());
-  tenants_ = static_cast<int>(tenants->size());
+  SUANLI_TRY(read_tenants(f));
   auto nodes = f.array("nodes");
   if (!nodes) return std::unexpected(nodes.error());
   for (const json& n : **nodes) SUANLI_TRY(add_node(n, f.line()));
@@ -471,6 +475,34 @@ Result<void> Auditor::header(const Fields& f) {
     if (!rule) return std::unexpected(rule.error());
     rules_.push_back(std::move(*rule));
   }
+  return {};
+}
+
+// Header "tenants": names, or objects {"name", "sensitivity"} where the
+// log declares a tenant's sensitivity (the live fleet's config does).
+Result<void> Auditor::read_tenants(const Fields& f) {
+  auto tenants = f.array("tenants");
+  if (!tenants) return std::unexpected(tenants.error());
+  for (const json& t : **tenants) {
+    std::string name;
+    std::string level = "public";
+    if (t.is_string()) {
+      name = t.get<std::string>();
+    } else if (t.is_object() && t.contains("name") && t["name"].is_string()) {
+      name = t["name"].get<std::string>();
+      if (auto it = t.find("sensitivity"); it != t.end() && !it->is_null()) {
+        if (!it->is_string() || !parse_sensitivity(it->get<std::string>()))
+          return f.bad("tenants", fmt::format("tenant '{}' has an unknown sensitivity", name));
+        level = it->get<std::string>();
+      }
+    } else {
+      return f.bad("tenants", "is not a list of names or {\"name\", \"sensitivity\"} objects");
+    }
+    tenant_names_.push_back(std::move(name));
+    tenant_floor_.push_back(*parse_sensitivity(level));
+    tenant_floor_name_.push_back(level);
+  }
+  tenants_ = static_cast<int>(tenant_names_.size());
   return {};
 }
 
@@ -738,6 +770,17 @@ Result<void> Auditor::submit(const Fields& f) {
   job.tenant = static_cast<int>(*tenant);
   job.sensitivity = *level;
   job.sensitivity_name = *sens;
+  // Re-derived from the header's tenant declarations, not trusted from the
+  // line: a job is at least as sensitive as its tenant declared.
+  if (const int floor = tenant_floor_[job.tenant]; floor > job.sensitivity) {
+    violation("tenant-sensitivity",
+              fmt::format("{} of tenant {} submitted as {}, below the tenant's declared {}",
+                          job_label(*id), tenant_names_[job.tenant], *sens,
+                          tenant_floor_name_[job.tenant]));
+    job.sensitivity = floor;
+    job.sensitivity_name = fmt::format("{} as tenant {} declared", tenant_floor_name_[job.tenant],
+                                       tenant_names_[job.tenant]);
+  }
   job.devices = *devices;
   job.tp = *tp;
   job.milli = *milli;
@@ -1115,6 +1158,7 @@ const std::vector<std::string>& audit_check_names() {
                                                "capacity",
                                                "type",
                                                "sensitivity-origin",
+                                               "tenant-sensitivity",
                                                "approved-customers",
                                                "no-new-placements",
                                                "drain",

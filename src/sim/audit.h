@@ -6,7 +6,11 @@
 // rules of the header (sensitivity-origin, approved-customers,
 // no-new-placements, drain and its deadline, domestic share and whether a
 // below-target share could have been raised), job lifecycle and node
-// failures. A log that is not well-formed (bad JSON, missing or mistyped
+// failures. The header's "tenants" may declare each tenant's sensitivity
+// ({"name", "sensitivity"} objects instead of names): every job's
+// sensitivity is then re-derived as at least its tenant's (sched/job.h
+// job_sensitivity), and a submit line below it is itself a violation
+// ("tenant-sensitivity"). A log that is not well-formed (bad JSON, missing or mistyped
 // fields, a header that does not describe a fleet) is an error naming the
 // line; everything else is reported as a violation.
 #pragma once

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "sched/cluster.h"
@@ -20,17 +21,54 @@ namespace fs = std::filesystem;
 
 constexpr double kSecondsPerHour = 3600;
 
-// Hours in the file, seconds in the structs.
-Result<std::optional<SimTime>> hours(const TomlView& v, std::string_view key) {
-  SUANLI_ASSIGN(auto h, non_negative(v, key));
+// Hours in the file, seconds in the structs; at most `max_hours`
+// (limits.max_simulated_hours): a time past it could never be simulated.
+Result<std::optional<SimTime>> hours(const TomlView& v, std::string_view key, double max_hours) {
+  SUANLI_ASSIGN(auto h, v.number(key));
   if (!h) return std::optional<SimTime>{};
+  if (!(*h >= 0 && *h <= max_hours)) {
+    return bad(v, key,
+               fmt::format("expected a number of hours from 0 to {} (limits.max_simulated_hours), "
+                           "got {}",
+                           max_hours, *h));
+  }
   return std::optional<SimTime>(*h * kSecondsPerHour);
 }
 
-Result<SimTime> required_hours(const TomlView& v, std::string_view key) {
-  SUANLI_ASSIGN(auto h, hours(v, key));
+Result<SimTime> required_hours(const TomlView& v, std::string_view key, double max_hours) {
+  SUANLI_ASSIGN(auto h, hours(v, key, max_hours));
   if (!h) return bad(v, key, "required key is missing (expected a number of hours)");
   return *h;
+}
+
+// Physical bounds of the scenario's other numbers (docs/scenario-format.md).
+constexpr double kMaxCpuCores = 100'000;
+constexpr double kMaxMemoryGib = 100'000'000;
+constexpr double kMaxPricePerDeviceHour = 1'000'000;
+constexpr double kMaxMtbfHours = 10'000'000;
+constexpr double kMinMtbfHours = 0.01;  // or 0: the type never fails
+constexpr double kMaxMttrHours = 1'000'000;
+constexpr double kMaxWeight = 1'000'000;
+constexpr double kMaxRestartOverheadS = 1'000'000;
+constexpr double kMinSampleIntervalS = 1;
+constexpr double kMaxSampleIntervalS = 1e8;
+constexpr double kMinRatePerHour = 1e-6;
+constexpr double kMaxRatePerHour = 1e6;
+constexpr double kMaxTokens = 1e18;
+constexpr double kMaxReferenceHours = 1'000'000;
+constexpr long long kMaxSequenceTokens = 10'000'000;
+constexpr double kMaxCheckpointMinutes = 1e7;
+constexpr double kMinTimeScale = 1e-6;
+constexpr double kMaxTimeScale = 1e6;
+
+// `real` (canonical) lies inside `dir` (canonical).
+bool path_within(const fs::path& real, const fs::path& dir) {
+  auto r = real.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++r) {
+    if (d->empty() && std::next(d) == dir.end()) break;  // a trailing separator
+    if (r == real.end() || *r != *d) return false;
+  }
+  return true;
 }
 
 Result<std::optional<Sensitivity>> sensitivity(const TomlView& v, std::string_view key) {
@@ -46,19 +84,19 @@ Result<std::optional<Sensitivity>> sensitivity(const TomlView& v, std::string_vi
 
 // A number (fixed) or [min, max] with 0 < min <= max.
 Result<std::optional<SampleRange>> sample_range(const TomlView& v, std::string_view key,
-                                                bool allow_range, bool log) {
+                                                bool allow_range, bool log, double max) {
   const toml::node* node = v.table().get(key);
   if (!node) return std::optional<SampleRange>{};
   SampleRange r;
   r.log = log;
   if (node->is_integer() || node->is_floating_point()) {
-    r.min = r.max = *node->value<double>();
+    r.min = r.max = *node_number(*node);
   } else if (const toml::array* arr = node->as_array(); arr && allow_range) {
     if (arr->size() != 2 || !arr->get(0)->is_number() || !arr->get(1)->is_number()) {
       return bad(v, key, "expected a number or [min, max]");
     }
-    r.min = *arr->get(0)->value<double>();
-    r.max = *arr->get(1)->value<double>();
+    r.min = *node_number(*arr->get(0));
+    r.max = *node_number(*arr->get(1));
   } else {
     return bad(v, key,
                allow_range ? "expected a number or [min, max]"
@@ -67,6 +105,7 @@ Result<std::optional<SampleRange>> sample_range(const TomlView& v, std::string_v
   if (!std::isfinite(r.min) || !std::isfinite(r.max) || r.min <= 0 || r.max <= 0) {
     return bad(v, key, "expected values > 0");
   }
+  if (r.max > max) return bad(v, key, fmt::format("expected values up to {}, got {}", max, r.max));
   if (r.min > r.max) {
     return bad(v, key,
                fmt::format("expected [min, max] with min <= max, got [{}, {}]", r.min, r.max));
@@ -101,7 +140,8 @@ struct TypeEntry {
 
 class Resolver {
  public:
-  Resolver(const Catalog& catalog, const fs::path& file) : catalog_(catalog), file_(file.string()) {
+  Resolver(const Catalog& catalog, const fs::path& file, const ScenarioLoadOptions& options)
+      : catalog_(catalog), file_(file.string()), options_(options) {
     scenario_.file = file;
   }
 
@@ -109,8 +149,9 @@ class Resolver {
     const TomlView root(root_table, file_, "");
     SUANLI_TRY(root.check_keys({"name", "description", "seed", "scheduler", "simulation", "sites",
                                 "fleet", "tenants", "rules", "generators", "jobs", "traces",
-                                "deliveries", "node_events"}));
+                                "deliveries", "node_events", "limits"}));
     SUANLI_TRY(read_header(root));
+    SUANLI_TRY(read_limits(root));
     SUANLI_TRY(read_fleet(root));
     SUANLI_TRY(read_tenants(root));
     SUANLI_TRY(read_rules(root));
@@ -120,10 +161,49 @@ class Resolver {
     SUANLI_TRY(read_jobs(root));
     SUANLI_TRY(read_traces(root));
     SUANLI_TRY(read_node_events(root));
+    SUANLI_TRY(check_job_total(root));
     return std::move(scenario_);
   }
 
  private:
+  double max_hours() const { return scenario_.limits.max_simulated_hours; }
+
+  Result<void> read_limits(const TomlView& root) {
+    SUANLI_ASSIGN(auto sub, root.subtable("limits"));
+    if (!sub) return {};
+    const TomlView& v = *sub;
+    SUANLI_TRY(v.check_keys(
+        {"max_simulated_hours", "max_events", "max_jobs", "max_samples", "max_wall_s"}));
+    SimLimits& l = scenario_.limits;
+    const SimLimits& hi = kSimLimitBounds;
+    SUANLI_ASSIGN(auto hours, number_in(v, "max_simulated_hours", 1, hi.max_simulated_hours));
+    if (hours) l.max_simulated_hours = *hours;
+    SUANLI_ASSIGN(auto wall, number_in(v, "max_wall_s", 1, hi.max_wall_s));
+    if (wall) l.max_wall_s = *wall;
+    for (auto [key, field, max] :
+         {std::tuple{"max_events", &l.max_events, hi.max_events},
+          std::tuple{"max_jobs", &l.max_jobs, hi.max_jobs},
+          std::tuple{"max_samples", &l.max_samples, hi.max_samples}}) {
+      SUANLI_ASSIGN(auto x, v.integer(key));
+      if (!x) continue;
+      if (*x < 1 || *x > max)
+        return bad(v, key, fmt::format("expected an integer from 1 to {}, got {}", max, *x));
+      *field = *x;
+    }
+    return {};
+  }
+
+  // Generators' counts and explicit jobs together within limits.max_jobs.
+  Result<void> check_job_total(const TomlView& root) const {
+    long long total = static_cast<long long>(scenario_.jobs.size());
+    for (const Generator& g : scenario_.generators) total += g.count;
+    if (total > scenario_.limits.max_jobs) {
+      return bad(root, scenario_.generators.empty() ? "jobs" : "generators",
+                 fmt::format("{} jobs (generator counts and [[jobs]]) exceed limits.max_jobs = {}",
+                             total, scenario_.limits.max_jobs));
+    }
+    return {};
+  }
   Result<void> read_header(const TomlView& root) {
     SUANLI_ASSIGN(auto name, root.string("name"));
     scenario_.name = name ? *name : scenario_.file.stem().string();
@@ -191,13 +271,13 @@ class Resolver {
     }
     PoolEntry e{v, nullptr, {}, {}, {}, {}, 0};
     if (delivery) {
-      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours"));
+      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours", max_hours()));
     }
     SUANLI_ASSIGN(auto site_name, required_name(v, "site"));
     SUANLI_ASSIGN(e.pool.site, site(v, "site", site_name));
     SUANLI_ASSIGN(auto accel_id, required_name(v, "accelerator"));
     SUANLI_ASSIGN(e.accel, catalog_accel(v, "accelerator", accel_id));
-    SUANLI_ASSIGN(e.pool.nodes, required_int_in(v, "nodes", 1));
+    SUANLI_ASSIGN(e.pool.nodes, required_int_in(v, "nodes", 1, kMaxScenarioNodes));
 
     SUANLI_ASSIGN(auto per_node, int_in(v, "devices_per_node", 1, kMaxNodeGpus));
     if (per_node) {
@@ -228,13 +308,18 @@ class Resolver {
         }
       }
     }
-    SUANLI_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    SUANLI_ASSIGN(auto cores, number_in(v, "cpu_cores", 0, kMaxCpuCores));
     if (cores) e.pool.cpu_milli = std::llround(*cores * 1000);
-    SUANLI_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    SUANLI_ASSIGN(auto gib, number_in(v, "memory_gib", 0, kMaxMemoryGib));
     if (gib) e.pool.memory_mib = std::llround(*gib * 1024);
-    SUANLI_ASSIGN(e.price, non_negative(v, "price_per_device_hour"));
-    SUANLI_ASSIGN(e.mtbf, non_negative(v, "mtbf_hours"));
-    SUANLI_ASSIGN(e.mttr, non_negative(v, "mttr_hours"));
+    SUANLI_ASSIGN(e.price, number_in(v, "price_per_device_hour", 0, kMaxPricePerDeviceHour));
+    SUANLI_ASSIGN(e.mtbf, number_in(v, "mtbf_hours", 0, kMaxMtbfHours));
+    if (e.mtbf && *e.mtbf > 0 && *e.mtbf < kMinMtbfHours) {
+      return bad(v, "mtbf_hours",
+                 fmt::format("expected 0 (never fails) or {} to {} hours, got {}", kMinMtbfHours,
+                             kMaxMtbfHours, *e.mtbf));
+    }
+    SUANLI_ASSIGN(e.mttr, number_in(v, "mttr_hours", 0, kMaxMttrHours));
     SUANLI_ASSIGN(auto prefix, v.string("name_prefix"));
     if (prefix) {
       if (prefix->empty()) return bad(v, "name_prefix", "expected a non-empty string");
@@ -283,6 +368,12 @@ class Resolver {
       return bad(root, "fleet", "a scenario needs at least one [[fleet]] node pool");
     }
     SUANLI_ASSIGN(auto delivery_views, table_array(root, "deliveries"));
+    if (fleet_views.size() + delivery_views.size() > static_cast<std::size_t>(kMaxScenarioPools)) {
+      return bad(root, "fleet",
+                 fmt::format("{} node pools ([[fleet]] and [[deliveries]]), more than the {} a "
+                             "scenario may have",
+                             fleet_views.size() + delivery_views.size(), kMaxScenarioPools));
+    }
     std::vector<PoolEntry> pools;
     std::vector<PoolEntry> deliveries;
     for (const TomlView& v : fleet_views) {
@@ -292,6 +383,18 @@ class Resolver {
     for (const TomlView& v : delivery_views) {
       SUANLI_ASSIGN(auto e, read_pool(v, true));
       deliveries.push_back(std::move(e));
+    }
+    long long total_nodes = 0;
+    for (const std::vector<PoolEntry>* list : {&pools, &deliveries}) {
+      for (const PoolEntry& e : *list) {
+        total_nodes += e.pool.nodes;
+        if (total_nodes > kMaxScenarioNodes) {
+          return bad(e.view, "nodes",
+                     fmt::format("the fleet would exceed {} nodes ([[fleet]] and [[deliveries]] "
+                                 "together)",
+                                 kMaxScenarioNodes));
+        }
+      }
     }
 
     // Types in order of first appearance, [[fleet]] before [[deliveries]].
@@ -383,7 +486,7 @@ class Resolver {
                    fmt::format("duplicate tenant '{}' (first declared at {})", t.name, it->second));
       }
       seen[t.name] = v.where("name");
-      SUANLI_ASSIGN(auto weight, positive(v, "weight"));
+      SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
       if (weight) t.weight = *weight;
       SUANLI_ASSIGN(auto s, sensitivity(v, "sensitivity"));
       tenant_sensitivity_.push_back(s);
@@ -435,12 +538,10 @@ class Resolver {
         case RuleKind::kSensitivityOrigin: {
           SUANLI_ASSIGN(auto s, sensitivity(v, "min_sensitivity"));
           if (s) r.min_sensitivity = *s;
-          SUANLI_ASSIGN(auto origins, string_array(v, "origins"));
+          SUANLI_ASSIGN(auto origins, origin_array(v, "origins"));
           if (!origins || origins->empty()) {
             return bad(v, "origins", "expected a non-empty array of origins, e.g. [\"CN\"]");
           }
-          for (const auto& o : *origins)
-            if (o.empty()) return bad(v, "origins", "expected non-empty origin codes");
           r.origins = std::move(*origins);
           break;
         }
@@ -483,10 +584,10 @@ class Resolver {
               r.tenants.push_back(id);
             }
           } else {
-            SUANLI_ASSIGN(auto from, hours(v, "from_hours"));
+            SUANLI_ASSIGN(auto from, hours(v, "from_hours", max_hours()));
             if (from) r.from = *from;
             if (r.kind == RuleKind::kDrain) {
-              SUANLI_ASSIGN(auto within, hours(v, "within_hours"));
+              SUANLI_ASSIGN(auto within, hours(v, "within_hours", max_hours()));
               if (within) r.within_s = *within;
             }
           }
@@ -523,9 +624,9 @@ class Resolver {
     if (preemption) c.preemption = *preemption;
     SUANLI_ASSIGN(auto checkpoint, v.boolean("checkpoint_on_preempt"));
     if (checkpoint) c.checkpoint_on_preempt = *checkpoint;
-    SUANLI_ASSIGN(auto overhead, non_negative(v, "restart_overhead_s"));
+    SUANLI_ASSIGN(auto overhead, number_in(v, "restart_overhead_s", 0, kMaxRestartOverheadS));
     if (overhead) c.restart_overhead_s = *overhead;
-    SUANLI_ASSIGN(auto restarts, int_in(v, "max_restarts", 0));
+    SUANLI_ASSIGN(auto restarts, int_in(v, "max_restarts", 0, 1'000'000));
     if (restarts) c.max_restarts = *restarts;
     return {};
   }
@@ -536,9 +637,24 @@ class Resolver {
     const TomlView& v = *sub;
     SUANLI_TRY(v.check_keys({"until_hours", "sample_interval_s"}));
     SUANLI_ASSIGN(auto until, positive(v, "until_hours"));
+    if (until && *until > max_hours()) {
+      return bad(v, "until_hours",
+                 fmt::format("expected at most limits.max_simulated_hours = {}, got {}",
+                             max_hours(), *until));
+    }
     if (until) scenario_.simulation.until = *until * kSecondsPerHour;
-    SUANLI_ASSIGN(auto interval, positive(v, "sample_interval_s"));
+    SUANLI_ASSIGN(auto interval,
+                  number_in(v, "sample_interval_s", kMinSampleIntervalS, kMaxSampleIntervalS));
     if (interval) scenario_.simulation.sample_interval_s = *interval;
+    if (until) {
+      const double samples = *until * kSecondsPerHour / scenario_.simulation.sample_interval_s;
+      if (samples > static_cast<double>(scenario_.limits.max_samples)) {
+        return bad(v, interval ? "sample_interval_s" : "until_hours",
+                   fmt::format("{:.0f} samples over until_hours exceed limits.max_samples = {}; "
+                               "sample less often",
+                               samples, scenario_.limits.max_samples));
+      }
+    }
     return {};
   }
 
@@ -564,7 +680,7 @@ class Resolver {
     if (name && name->empty()) return bad(v, "name", "expected a non-empty string");
     t.name = name ? *name : std::string(job_kind_name(t.kind));
     if (!explicit_job) {
-      SUANLI_ASSIGN(auto weight, positive(v, "weight"));
+      SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
       if (weight) t.weight = *weight;
     }
 
@@ -612,9 +728,9 @@ class Resolver {
         }
       }
     }
-    SUANLI_ASSIGN(auto cores, non_negative(v, "cpu_cores"));
+    SUANLI_ASSIGN(auto cores, number_in(v, "cpu_cores", 0, kMaxCpuCores));
     if (cores) t.cpu_milli = std::llround(*cores * 1000);
-    SUANLI_ASSIGN(auto gib, non_negative(v, "memory_gib"));
+    SUANLI_ASSIGN(auto gib, number_in(v, "memory_gib", 0, kMaxMemoryGib));
     if (gib) t.memory_mib = std::llround(*gib * 1024);
     SUANLI_ASSIGN(auto priority, v.integer("priority"));
     if (priority) {
@@ -651,8 +767,9 @@ class Resolver {
       SUANLI_ASSIGN(auto hl, v.boolean("reference_hours_log"));
       if (hl) hours_log = *hl;
     }
-    SUANLI_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log));
-    SUANLI_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log));
+    SUANLI_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log, kMaxTokens));
+    SUANLI_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log,
+                                                  kMaxReferenceHours));
     SUANLI_ASSIGN(auto reference, v.string("reference"));
     if (reference) {
       SUANLI_TRY(catalog_accel(v, "reference", *reference));
@@ -681,11 +798,11 @@ class Resolver {
         return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
       }
     }
-    SUANLI_ASSIGN(auto input_len, int_in(v, "input_len", 1));
+    SUANLI_ASSIGN(auto input_len, int_in(v, "input_len", 1, kMaxSequenceTokens));
     if (input_len) w.input_len = *input_len;
-    SUANLI_ASSIGN(auto output_len, int_in(v, "output_len", 1));
+    SUANLI_ASSIGN(auto output_len, int_in(v, "output_len", 1, kMaxSequenceTokens));
     if (output_len) w.output_len = *output_len;
-    SUANLI_ASSIGN(auto checkpoint, non_negative(v, "checkpoint_minutes"));
+    SUANLI_ASSIGN(auto checkpoint, number_in(v, "checkpoint_minutes", 0, kMaxCheckpointMinutes));
     if (checkpoint) t.checkpoint_interval_s = *checkpoint * 60;
     return t;
   }
@@ -698,11 +815,10 @@ class Resolver {
       g.defined_at = v.where();
       SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
       SUANLI_ASSIGN(g.tenant, tenant(v, "tenant", tenant_name));
-      SUANLI_ASSIGN(auto rate, positive(v, "rate_per_hour"));
-      if (!rate) return bad(v, "rate_per_hour", "required key is missing (expected a number > 0)");
-      g.rate_per_hour = *rate;
-      SUANLI_ASSIGN(g.count, required_int_in(v, "count", 0));
-      SUANLI_ASSIGN(auto start, hours(v, "start_hours"));
+      SUANLI_ASSIGN(g.rate_per_hour,
+                    required_number_in(v, "rate_per_hour", kMinRatePerHour, kMaxRatePerHour));
+      SUANLI_ASSIGN(g.count, required_int_in(v, "count", 0, scenario_.limits.max_jobs));
+      SUANLI_ASSIGN(auto start, hours(v, "start_hours", max_hours()));
       if (start) g.start = *start;
       SUANLI_ASSIGN(auto templates, table_array(v, "jobs"));
       if (templates.empty()) {
@@ -747,7 +863,7 @@ class Resolver {
       ScenarioJob j;
       SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
       SUANLI_ASSIGN(j.tenant, tenant(v, "tenant", tenant_name));
-      SUANLI_ASSIGN(auto submit, hours(v, "submit_hours"));
+      SUANLI_ASSIGN(auto submit, hours(v, "submit_hours", max_hours()));
       if (submit) j.submit = *submit;
       SUANLI_ASSIGN(j.job, read_template(v, j.tenant, true));
       scenario_.jobs.push_back(std::move(j));
@@ -773,6 +889,39 @@ class Resolver {
     return out;
   }
 
+  // A trace file on the server: a relative path without "..", found under
+  // one of `dirs`, whose real path stays inside that directory. Messages
+  // name no server directory.
+  static Result<fs::path> confined_trace(const TomlView& v, const std::string& pods,
+                                         const std::vector<fs::path>& dirs) {
+    const fs::path rel(pods);
+    if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
+      return bad(v, "pods",
+                 "expected a path relative to the scenario folder (absolute paths are refused "
+                 "by the service)");
+    }
+    for (const fs::path& part : rel)
+      if (part == "..") return bad(v, "pods", "'..' is refused by the service");
+    for (const fs::path& dir : dirs) {
+      std::error_code ec;
+      const fs::path base = fs::weakly_canonical(dir, ec);
+      if (ec) continue;
+      const fs::path candidate = base / rel;
+      if (!fs::is_regular_file(candidate, ec)) continue;
+      const fs::path real = fs::canonical(candidate, ec);
+      if (ec) continue;
+      if (!path_within(real, base)) {
+        return bad(v, "pods",
+                   "the file leads outside the directories the service reads traces from (a "
+                   "symbolic link?)");
+      }
+      return real;
+    }
+    return bad(v, "pods",
+               "file not found in the service's trace directories (the scenario folder, then "
+               "the configured ones)");
+  }
+
   Result<void> read_traces(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "traces"));
     for (const TomlView& v : views) {
@@ -781,17 +930,22 @@ class Resolver {
       TraceImport t;
       t.defined_at = v.where();
       SUANLI_ASSIGN(auto pods, required_name(v, "pods"));
-      std::vector<std::string> tried;
-      for (const fs::path& p : trace_candidates(pods)) {
-        std::error_code ec;
-        if (fs::is_regular_file(p, ec)) {
-          t.pods = p;
-          break;
+      if (options_.trace_dirs) {
+        SUANLI_ASSIGN(t.pods, confined_trace(v, pods, *options_.trace_dirs));
+        t.confined = true;
+      } else {
+        std::vector<std::string> tried;
+        for (const fs::path& p : trace_candidates(pods)) {
+          std::error_code ec;
+          if (fs::is_regular_file(p, ec)) {
+            t.pods = p;
+            break;
+          }
+          tried.push_back(p.string());
         }
-        tried.push_back(p.string());
-      }
-      if (t.pods.empty()) {
-        return bad(v, "pods", fmt::format("file not found (looked for {})", join(tried, ", ")));
+        if (t.pods.empty()) {
+          return bad(v, "pods", fmt::format("file not found (looked for {})", join(tried, ", ")));
+        }
       }
       SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
       SUANLI_ASSIGN(t.tenant, tenant(v, "tenant", tenant_name));
@@ -805,9 +959,9 @@ class Resolver {
       }
       SUANLI_ASSIGN(t.default_reference, required_name(v, "default_reference"));
       SUANLI_TRY(catalog_accel(v, "default_reference", t.default_reference));
-      SUANLI_ASSIGN(auto limit, int_in(v, "limit", 0));
+      SUANLI_ASSIGN(auto limit, int_in(v, "limit", 0, scenario_.limits.max_jobs));
       if (limit) t.limit = *limit;
-      SUANLI_ASSIGN(auto scale, positive(v, "time_scale"));
+      SUANLI_ASSIGN(auto scale, number_in(v, "time_scale", kMinTimeScale, kMaxTimeScale));
       if (scale) t.time_scale = *scale;
       SUANLI_ASSIGN(auto skip, v.boolean("skip_bad_rows"));
       if (skip) t.skip_bad_rows = *skip;
@@ -824,7 +978,7 @@ class Resolver {
       SUANLI_TRY(v.check_keys({"at_hours", "node", "state"}));
       NodeEvent e;
       e.defined_at = v.where();
-      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours"));
+      SUANLI_ASSIGN(e.at, required_hours(v, "at_hours", max_hours()));
       SUANLI_ASSIGN(e.node, required_name(v, "node"));
       auto it = node_arrival_.find(e.node);
       if (it == node_arrival_.end()) {
@@ -857,6 +1011,7 @@ class Resolver {
 
   const Catalog& catalog_;
   std::string file_;
+  const ScenarioLoadOptions& options_;
   Scenario scenario_;
   std::vector<std::optional<Sensitivity>> tenant_sensitivity_;  // per tenant
   Fleet future_fleet_;                                          // the fleet after every delivery
@@ -875,15 +1030,22 @@ Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog&
                                const std::vector<TomlOverride>& overrides) {
   SUANLI_ASSIGN(auto table, parse_toml_file(path));
   for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));
-  return Resolver(catalog, path).run(table);
+  return Resolver(catalog, path, ScenarioLoadOptions{}).run(table);
 }
 
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
                                 const Catalog& catalog,
-                                const std::vector<TomlOverride>& overrides) {
+                                const std::vector<TomlOverride>& overrides,
+                                const ScenarioLoadOptions& options) {
   SUANLI_ASSIGN(toml::table table, parse_toml_text(text, file));
   for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));
-  return Resolver(catalog, file).run(table);
+  return Resolver(catalog, file, options).run(table);
+}
+
+SimLimits min_limits(const SimLimits& a, const SimLimits& b) {
+  return SimLimits{std::min(a.max_simulated_hours, b.max_simulated_hours),
+                   std::min(a.max_events, b.max_events), std::min(a.max_jobs, b.max_jobs),
+                   std::min(a.max_samples, b.max_samples), std::min(a.max_wall_s, b.max_wall_s)};
 }
 
 }  // namespace suanli

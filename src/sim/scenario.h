@@ -90,6 +90,9 @@ struct TraceImport {
   int limit = 0;                               // 0: all pods
   double time_scale = 1;                       // multiplies arrival times and durations
   bool skip_bad_rows = false;
+  // Loaded under ScenarioLoadOptions::trace_dirs (the service): errors
+  // reading the file name its base name and never echo its contents.
+  bool confined = false;
   // Of every imported job: the file's `sensitivity`, else the tenant's, else public.
   Sensitivity sensitivity = Sensitivity::kPublic;
   std::string defined_at;
@@ -107,6 +110,29 @@ struct NodeEvent {
   bool up = false;
   std::string defined_at;
 };
+
+// [limits]: the most work one simulation may do (docs/scenario-format.md).
+// Each field is defined here once with its default; a scenario may set it
+// within kSimLimitBounds, and the service caps it again with its own
+// SimLimits (RunManagerOptions), which a scenario cannot raise. A run that
+// reaches a limit stops with an error naming it (never exit/abort).
+struct SimLimits {
+  double max_simulated_hours = 100'000;  // the clock may not pass this (~11 years)
+  long long max_events = 20'000'000;     // events processed
+  long long max_jobs = 2'000'000;        // jobs submitted (generators, jobs, trace pods)
+  long long max_samples = 500'000;       // utilisation samples kept
+  double max_wall_s = 3600;              // wall-clock seconds of one run
+};
+// The physical range of every [limits] key (the largest a scenario may ask for).
+inline constexpr SimLimits kSimLimitBounds{1'000'000, 1'000'000'000, 100'000'000, 100'000'000,
+                                           7 * 86'400};
+// Each field the smaller of the two.
+SimLimits min_limits(const SimLimits& a, const SimLimits& b);
+
+// The most nodes a scenario's fleet may hold, [[fleet]] and [[deliveries]]
+// together (the live fleet's cap too), and the most node pools.
+inline constexpr long long kMaxScenarioNodes = 100'000;
+inline constexpr long long kMaxScenarioPools = 10'000;
 
 struct SimulationOptions {
   std::optional<SimTime>
@@ -130,6 +156,18 @@ struct Scenario {
   std::vector<TraceImport> traces;
   std::vector<Delivery> deliveries;
   std::vector<NodeEvent> node_events;
+  SimLimits limits;  // [limits]
+};
+
+// How a scenario is loaded beyond its text.
+struct ScenarioLoadOptions {
+  // Where [[traces]] files may come from. Unset (the CLI: the user owns the
+  // machine): an absolute path, or relative to the scenario's folder,
+  // $SUANLI_TRACES or the shared traces folder. Set (the service): only a
+  // relative path without "..", found under one of these directories,
+  // whose real path (symbolic links followed) stays inside it; messages
+  // then name no server path.
+  std::optional<std::vector<std::filesystem::path>> trace_dirs;
 };
 
 // Reads and resolves a scenario. Accelerators and models must be in the
@@ -145,7 +183,8 @@ Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog&
 // The same from text (tests); `file` is used in messages and to resolve paths.
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
                                 const Catalog& catalog,
-                                const std::vector<TomlOverride>& overrides = {});
+                                const std::vector<TomlOverride>& overrides = {},
+                                const ScenarioLoadOptions& options = {});
 // Applies one override the way the loaders above do.
 Result<void> apply_scenario_override(toml::table& doc, const TomlOverride& override);
 

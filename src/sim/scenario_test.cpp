@@ -608,21 +608,22 @@ reference_hours = 2
 
 TEST_F(ScenarioTest, NegativeNumbers) {
   expect_error_at(kBase + "[[fleet]]\nsite = \"wuhu\"\naccelerator = \"h20\"\nnodes = -1\n",
-                  "nodes = -1", "fleet[2].nodes", "expected an integer >= 1, got -1");
+                  "nodes = -1", "fleet[2].nodes", "expected an integer from 1 to 100000, got -1");
   expect_error_at(kBase +
                       "[[fleet]]\nsite = \"wuhu\"\naccelerator = \"h20\"\nnodes = 1\n"
                       "mtbf_hours = -5\n",
-                  "mtbf_hours", "fleet[2].mtbf_hours", "expected a number >= 0, got -5");
+                  "mtbf_hours", "fleet[2].mtbf_hours",
+                  "expected a number from 0 to 10000000, got -5");
   expect_error_at(kBase +
                       "[[rules]]\nid = \"n\"\nkind = \"no-new-placements\"\n"
                       "accelerator = \"h200-sxm\"\nfrom_hours = -2\n",
-                  "from_hours", "rules[0].from_hours", ">= 0");
+                  "from_hours", "rules[0].from_hours", "from 0 to 100000");
   expect_error_at(kBase +
                       "[[jobs]]\ntenant = \"lab\"\nsubmit_hours = -1\nmodel = "
                       "\"llama3-8b\"\ntokens = 1e9\n",
-                  "submit_hours", "jobs[0].submit_hours", ">= 0");
+                  "submit_hours", "jobs[0].submit_hours", "from 0 to 100000");
   expect_error_at(kBase + "[[generators]]\ntenant = \"lab\"\ncount = 1\nrate_per_hour = 0\n",
-                  "rate_per_hour", "generators[0].rate_per_hour", "expected a number > 0");
+                  "rate_per_hour", "generators[0].rate_per_hour", "from 1e-06 to 1000000, got 0");
 }
 
 TEST_F(ScenarioTest, UnknownNodeInNodeEvent) {

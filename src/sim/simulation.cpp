@@ -87,6 +87,42 @@ Json node_json(const FleetNode& n) {
   return j;
 }
 
+// A trace file's read error without the file's contents or its directory:
+// "<defined_at>: traces pods <base name>:<line>: <what was expected>". The
+// reader quotes what it found ("got '…'"); that part is dropped.
+Error redacted_trace_error(const TraceImport& imp, const Error& e) {
+  std::string what = e.message;
+  const std::string path = imp.pods.string();
+  std::string where = imp.pods.filename().string();
+  if (what.starts_with(path)) {
+    what.erase(0, path.size());
+    if (what.starts_with(":")) {
+      const auto colon = what.find(": ");
+      const std::string line = what.substr(1, colon == std::string::npos ? 0 : colon - 1);
+      if (!line.empty() && line.find_first_not_of("0123456789:") == std::string::npos)
+        where += ":" + line;
+      what = colon == std::string::npos ? std::string() : what.substr(colon + 2);
+    }
+  } else {
+    what.clear();  // not the reader's "file:line: message": say nothing of it
+  }
+  if (const auto got = what.find(", got"); got != std::string::npos) what.resize(got);
+  // Anything else quoted came from the file (a model or node name).
+  std::string clean;
+  bool quoted = false;
+  for (char c : what) {
+    if (c == '\'') {
+      clean += quoted ? "…'" : "'";
+      quoted = !quoted;
+    } else if (!quoted) {
+      clean += c;
+    }
+  }
+  if (what.starts_with("expected the header")) clean = "expected the openb pod CSV header";
+  if (clean.empty()) clean = "cannot be read as an openb pod CSV file";
+  return Error{e.code, fmt::format("{}: traces.pods {}: {}", imp.defined_at, where, clean)};
+}
+
 struct TraceJobs {
   std::vector<OpenbPod> pods;  // sorted by creation time
   std::size_t skipped = 0;
@@ -170,7 +206,18 @@ struct Simulation::Impl {
     return s;
   }
 
+  // A run that reaches one of the scenario's [limits] stops with this.
+  std::unexpected<Error> limit_reached(std::string_view limit, std::string_view value,
+                                       SimTime t) const {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("simulation stopped at {:.1f} h after {} events: limits.{} = {} "
+                            "reached (the scenario's [limits] table, capped by the service)",
+                            t / 3600, result.sim_events, limit, value));
+  }
+
   Result<void> submit(JobSpec spec, SimTime t) {
+    if (static_cast<long long>(started.size()) >= scenario.limits.max_jobs)
+      return limit_reached("max_jobs", std::to_string(scenario.limits.max_jobs), t);
     auto id = scheduler.submit(std::move(spec), t);
     if (!id) return std::unexpected(id.error());
     started.push_back(0);
@@ -243,6 +290,7 @@ struct Simulation::Impl {
       ReadOptions ro;
       ro.skip_bad_rows = imp.skip_bad_rows;
       auto list = read_openb_pods(imp.pods, {}, ro);
+      if (!list && imp.confined) return std::unexpected(redacted_trace_error(imp, list.error()));
       if (!list) return std::unexpected(list.error());
       TraceJobs tj;
       for (OpenbPod& p : list->pods) {
@@ -491,6 +539,8 @@ struct Simulation::Impl {
       case EventKind::kRuleTime:
         return {};
       case EventKind::kSample: {
+        if (static_cast<long long>(result.samples.size()) >= scenario.limits.max_samples)
+          return limit_reached("max_samples", std::to_string(scenario.limits.max_samples), e.t);
         Sample s;
         s.t = e.t;
         for (std::size_t k = 0; k < up_devices.size(); ++k) {
@@ -544,12 +594,17 @@ struct Simulation::Impl {
     long long next_progress = progress_interval;
     constexpr long long kCancelCheckEvents = 4096;
     long long next_cancel_check = kCancelCheckEvents;
+    const double max_t = scenario.limits.max_simulated_hours * 3600;
+    const double max_wall_s = scenario.limits.max_wall_s;
     while (!events.empty()) {
       const SimTime t = events.top().t;
       if (scenario.simulation.until && t > *scenario.simulation.until) {
         result.end_reason = "horizon";
         break;
       }
+      if (keepalive > 0 && !(t <= max_t))  // NaN and inf included
+        return limit_reached("max_simulated_hours",
+                             fmt::format("{}", scenario.limits.max_simulated_hours), now);
       // Nothing left that could start or end a job: arrivals, completions,
       // deliveries and node events keep the run going; a pending repair only
       // while jobs wait for capacity.
@@ -560,7 +615,8 @@ struct Simulation::Impl {
         const Event e = events.top();
         events.pop();
         if (e.keepalive) --keepalive;
-        ++result.sim_events;
+        if (++result.sim_events > scenario.limits.max_events)
+          return limit_reached("max_events", std::to_string(scenario.limits.max_events), t);
         SUANLI_TRY(process(e));
       }
       scheduler.schedule(t);
@@ -570,12 +626,15 @@ struct Simulation::Impl {
         next_progress += progress_interval;
         options.progress(t, result.jobs_completed + result.jobs_failed, result.jobs_submitted);
       }
-      if (options.cancelled && result.sim_events >= next_cancel_check) {
+      if (result.sim_events >= next_cancel_check) {
         next_cancel_check = result.sim_events + kCancelCheckEvents;
-        if (options.cancelled())
+        if (options.cancelled && options.cancelled())
           return fail(ErrorCode::kCancelled,
                       fmt::format("simulation cancelled at t={:.0f} s after {} events", t,
                                   result.sim_events));
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+        if (wall > max_wall_s) return limit_reached("max_wall_s", fmt::format("{}", max_wall_s), t);
       }
     }
     if (result.end_reason == "horizon") {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <pqxx/pqxx>
 #include <string>
 #include <type_traits>
@@ -15,6 +17,10 @@ namespace {
 
 // pg_advisory_xact_lock key serialising migrators ("suanli" in ASCII).
 constexpr std::int64_t kMigrationLockKey = 0x7375616e6c69;
+// pg_try_advisory_lock key of the single writer ("suanliW"), held by a
+// dedicated session for the store's lifetime (advisory locks are local to
+// one database).
+constexpr std::int64_t kWriterLockKey = 0x7375616e6c6957;
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -39,6 +45,7 @@ class PgDriver final : public SqlDriver {
   ~PgDriver() override {
     tx_.reset();
     conn_.reset();
+    lock_conn_.reset();  // ends the session: the server releases the writer lock
   }
   PgDriver(const PgDriver&) = delete;
   PgDriver& operator=(const PgDriver&) = delete;
@@ -65,8 +72,41 @@ class PgDriver final : public SqlDriver {
     }
   }
 
-  Result<void> begin(bool) override {
+  // The writer lock (StoreAccess::kWrite): its own session, so that a
+  // reconnect of the working connection never drops it.
+  Result<void> acquire_writer_lock() {
+    try {
+      lock_conn_ = std::make_unique<pqxx::connection>(url_);
+      pqxx::nontransaction n(*lock_conn_);
+      n.exec(fmt::format("SET application_name = 'suanli pid {}'", ::getpid()));
+      if (n.exec1(fmt::format("SELECT pg_try_advisory_lock({})", kWriterLockKey))[0].as<bool>())
+        return {};
+      const pqxx::result holder = n.exec(fmt::format(
+          "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+          "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {} AND l.objid = {} "
+          "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+          "current_database())",
+          kWriterLockKey >> 32, kWriterLockKey & 0xffffffff));
+      std::string who = holder.empty() ? std::string() : holder[0][0].c_str();
+      if (who.starts_with("suanli pid ")) who = who.substr(11);
+      lock_conn_.reset();
+      return fail(ErrorCode::kConflict,
+                  fmt::format("store {} is in use by another suanli process (pid {}); stop it or "
+                              "send the change through its API",
+                              redacted(url_), who.empty() ? "unknown" : who));
+    } catch (const std::exception& e) {
+      lock_conn_.reset();
+      return fail(ErrorCode::kIo, fmt::format("cannot take the writer lock of PostgreSQL at {}: {}",
+                                              redacted(url_), trimmed(e.what())));
+    }
+  }
+
+  Result<void> begin(bool write) override {
     return guarded([&]() -> Result<void> {
+      if (write && holds_lock_ && (!lock_conn_ || !lock_conn_->is_open()))
+        return fail(ErrorCode::kIo,
+                    "postgresql: the session holding the writer lock is gone; writes are "
+                    "refused (restart suanli)");
       if (!conn_ || !conn_->is_open()) SUANLI_TRY(connect());
       tx_ = std::make_unique<pqxx::work>(*conn_);
       return {};
@@ -192,15 +232,26 @@ class PgDriver final : public SqlDriver {
   std::string url_;
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<pqxx::work> tx_;
+
+ public:
+  bool holds_lock_ = false;
+
+ private:
+  std::unique_ptr<pqxx::connection> lock_conn_;  // holds kWriterLockKey
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_pg_store(std::string_view url,
-                                             std::optional<int> target_version) {
+                                             std::optional<int> target_version,
+                                             StoreAccess access) {
   auto driver = std::make_unique<PgDriver>(std::string(url));
   SUANLI_TRY(driver->connect());
-  return SqlStore::open(std::move(driver), target_version);
+  if (access == StoreAccess::kWrite) {
+    SUANLI_TRY(driver->acquire_writer_lock());
+    driver->holds_lock_ = true;
+  }
+  return SqlStore::open(std::move(driver), target_version, access);
 }
 
 }  // namespace suanli::store

@@ -14,8 +14,10 @@
 namespace suanli::store {
 
 // Connects and applies the migrations up to `target_version` (all by
-// default; tests build old databases with a lower one).
+// default; tests build old databases with a lower one). StoreAccess::kWrite
+// first takes the writer lock (store.h) in a session of its own.
 Result<std::unique_ptr<Store>> open_pg_store(std::string_view url,
-                                             std::optional<int> target_version = std::nullopt);
+                                             std::optional<int> target_version = std::nullopt,
+                                             StoreAccess access = StoreAccess::kWrite);
 
 }  // namespace suanli::store

@@ -83,6 +83,10 @@ CREATE TABLE catalog_overrides (
 );
 CREATE INDEX runs_status ON runs (status);
 )"},
+    Migration{4, "run attempts (crash-loop quarantine)",
+              R"(
+ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+)"},
 };
 
 constexpr std::array<std::string_view, 2> kScenarioKinds{"simulate", "plan"};
@@ -161,6 +165,7 @@ RunRecord run_from(const SqlRow& row) {
   r.error = text(row, 7);
   r.created_at = text(row, 8);
   r.updated_at = text(row, 9);
+  r.attempts = static_cast<int>(integer(row, 10));
   return r;
 }
 
@@ -198,6 +203,11 @@ template <class F>
 auto SqlStore::transact(bool write, F&& body) -> decltype(body()) {
   using R = decltype(body());
   std::lock_guard lock(mutex_);
+  if (write && read_only_)
+    return R(fail(ErrorCode::kUnsupported,
+                  fmt::format("{} store: opened for reading only; writes go through the process "
+                              "that holds the store (suanli serve and its API)",
+                              driver_->backend())));
   try {
     if (auto b = driver_->begin(write); !b) return R(std::unexpected(b.error()));
     R r = body();
@@ -224,10 +234,12 @@ Result<SqlRows> SqlStore::q(std::string_view sql, std::initializer_list<SqlValue
 }
 
 Result<std::unique_ptr<Store>> SqlStore::open(std::unique_ptr<SqlDriver> driver,
-                                              std::optional<int> target_version) {
+                                              std::optional<int> target_version,
+                                              StoreAccess access) {
   if (!driver) return fail(ErrorCode::kInvalidArgument, "no database connection");
   std::unique_ptr<SqlStore> store(new SqlStore(std::move(driver)));
   SUANLI_TRY(store->migrate(target_version.value_or(latest_schema_version())));
+  store->read_only_ = access == StoreAccess::kRead;
   return std::unique_ptr<Store>(std::move(store));
 }
 
@@ -452,8 +464,8 @@ Result<void> SqlStore::delete_scenario(std::int64_t id) {
 
 namespace {
 constexpr std::string_view kRunColumns =
-    "SELECT id, kind, status, progress, message, params, result, error, created_at, updated_at "
-    "FROM runs ";
+    "SELECT id, kind, status, progress, message, params, result, error, created_at, updated_at, "
+    "attempts FROM runs ";
 }
 
 Result<RunRecord> SqlStore::run_locked(std::int64_t id) {
@@ -472,7 +484,16 @@ Result<RunRecord> SqlStore::create_run(std::string_view kind, std::string_view p
                                "error, created_at, updated_at) "
                                "VALUES ($1, 'queued', 0, '', $2, '', '', $3, $3) RETURNING id",
                                {kind, params, std::string_view(now)}));
-    return run_locked(integer(rows.at(0), 0));
+    // The record as inserted (no read-back: the columns of later
+    // migrations need not exist yet in a store opened at an older version).
+    RunRecord r;
+    r.id = integer(rows.at(0), 0);
+    r.kind = std::string(kind);
+    r.status = "queued";
+    r.params = std::string(params);
+    r.created_at = now;
+    r.updated_at = now;
+    return r;
   });
 }
 
@@ -526,7 +547,8 @@ Result<std::vector<RunRecord>> SqlStore::list_runs(int limit) {
   if (limit < 0) return fail(ErrorCode::kInvalidArgument, "list_runs: negative limit");
   return transact(false, [&]() -> Result<std::vector<RunRecord>> {
     SUANLI_ASSIGN(auto rows, q("SELECT id, kind, status, progress, message, params, '', error, "
-                               "created_at, updated_at FROM runs ORDER BY id DESC LIMIT $1",
+                               "created_at, updated_at, attempts FROM runs ORDER BY id DESC "
+                               "LIMIT $1",
                                {std::int64_t{limit}}));
     std::vector<RunRecord> out;
     out.reserve(rows.size());
@@ -545,6 +567,18 @@ Result<std::vector<RunRecord>> SqlStore::unfinished_runs() {
     out.reserve(rows.size());
     for (const auto& r : rows) out.push_back(run_from(r));
     return out;
+  });
+}
+
+Result<int> SqlStore::begin_run_attempt(std::int64_t id) {
+  return transact(true, [&]() -> Result<int> {
+    SUANLI_ASSIGN(auto run, run_locked(id));
+    if (one_of(run.status, kFinalStatuses))
+      return fail(ErrorCode::kConflict, fmt::format("run {} has already {}", id, run.status));
+    SUANLI_TRY(q("UPDATE runs SET status = 'running', progress = 0, attempts = attempts + 1, "
+                 "updated_at = $2 WHERE id = $1",
+                 {id, std::string_view(now_timestamp())}));
+    return run.attempts + 1;
   });
 }
 
@@ -643,16 +677,6 @@ Result<std::vector<AuditRecord>> SqlStore::audit(std::int64_t after_seq, int lim
     out.reserve(rows.size());
     for (const auto& r : rows) out.push_back({integer(r, 0), integer(r, 1), text(r, 2)});
     return out;
-  });
-}
-
-Result<void> SqlStore::clear_fleet() {
-  return transact(true, [&]() -> Result<void> {
-    SUANLI_TRY(driver_->lock_for_append("fleet_events"));
-    SUANLI_TRY(driver_->lock_for_append("audit"));
-    SUANLI_TRY(q("DELETE FROM audit", {}));
-    SUANLI_TRY(q("DELETE FROM fleet_events", {}));
-    return {};
   });
 }
 

@@ -74,9 +74,11 @@ class SqlStore final : public Store {
  public:
   // Takes the connection and applies the migrations up to
   // `target_version` (all of them by default; tests pass a lower one to
-  // build an old database).
+  // build an old database). With StoreAccess::kRead every later write is
+  // refused (kUnsupported); the driver holds the writer lock for kWrite.
   static Result<std::unique_ptr<Store>> open(std::unique_ptr<SqlDriver> driver,
-                                             std::optional<int> target_version = std::nullopt);
+                                             std::optional<int> target_version = std::nullopt,
+                                             StoreAccess access = StoreAccess::kWrite);
 
   std::string backend() const override;
   Result<int> schema_version() override;
@@ -99,6 +101,7 @@ class SqlStore final : public Store {
   Result<RunRecord> get_run(std::int64_t id) override;
   Result<std::vector<RunRecord>> list_runs(int limit) override;
   Result<std::vector<RunRecord>> unfinished_runs() override;
+  Result<int> begin_run_attempt(std::int64_t id) override;
 
   Result<NewToken> create_token(std::string_view name, bool can_write) override;
   Result<TokenRecord> find_token(std::string_view secret) override;
@@ -109,7 +112,6 @@ class SqlStore final : public Store {
                                           const std::vector<std::string>& decisions) override;
   Result<std::vector<FleetEventRecord>> fleet_events(std::int64_t after_seq) override;
   Result<std::vector<AuditRecord>> audit(std::int64_t after_seq, int limit) override;
-  Result<void> clear_fleet() override;
 
   Result<void> put_catalog_override(const CatalogOverrideRecord& record) override;
   Result<std::vector<CatalogOverrideRecord>> catalog_overrides() override;
@@ -129,6 +131,7 @@ class SqlStore final : public Store {
 
   std::mutex mutex_;
   std::unique_ptr<SqlDriver> driver_;
+  bool read_only_ = false;  // StoreAccess::kRead, after the migrations
 };
 
 // Helpers shared by the drivers and the tests.

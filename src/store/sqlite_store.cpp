@@ -3,7 +3,14 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -16,9 +23,51 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
 
+// The single-writer lock: flock(LOCK_EX|LOCK_NB) on "<db>.lock" beside the
+// database, holding the holder's pid as text. The kernel drops it when the
+// process ends (a SIGKILL leaves no stale lock); the file itself stays.
+class WriterLock {
+ public:
+  static Result<std::unique_ptr<WriterLock>> acquire(const std::filesystem::path& db) {
+    const std::string path = db.string() + ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return fail(ErrorCode::kIo,
+                  fmt::format("cannot open the store's lock file {}: {}", path, std::strerror(errno)));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char buf[32] = {};
+      const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      if (err != EWOULDBLOCK)
+        return fail(ErrorCode::kIo, fmt::format("cannot lock {}: {}", path, std::strerror(err)));
+      std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      return fail(ErrorCode::kConflict,
+                  fmt::format("store sqlite:{} is in use by another suanli process (pid {}); stop "
+                              "it or send the change through its API",
+                              db.string(), pid.empty() ? "unknown" : pid));
+    }
+    const std::string pid = fmt::format("{}\n", ::getpid());
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      // The lock is held; only the pid shown to a second writer is missing.
+    }
+    return std::unique_ptr<WriterLock>(new WriterLock(fd));
+  }
+  ~WriterLock() { ::close(fd_); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 class SqliteDriver final : public SqlDriver {
  public:
-  explicit SqliteDriver(sqlite3* db) : db_(db) {}
+  SqliteDriver(sqlite3* db, std::filesystem::path path, std::unique_ptr<WriterLock> lock)
+      : db_(db), path_(std::move(path)), lock_(std::move(lock)) {}
   ~SqliteDriver() override {
     for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
     sqlite3_close(db_);
@@ -34,11 +83,18 @@ class SqliteDriver final : public SqlDriver {
   }
 
   Result<void> begin(bool write) override {
+    in_write_ = write;
+    if (write) SUANLI_TRY(check_file());
     // IMMEDIATE takes the write lock up front: a writer never fails half
     // way with SQLITE_BUSY on lock upgrade (another process on the file).
     return exec_script(write ? "BEGIN IMMEDIATE" : "BEGIN");
   }
-  Result<void> commit() override { return exec_script("COMMIT"); }
+  Result<void> commit() override {
+    // A write into a file that is no longer at its path would be
+    // acknowledged and then lost: refuse it (the caller rolls back).
+    if (in_write_) SUANLI_TRY(check_file());
+    return exec_script("COMMIT");
+  }
   void rollback() override {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
@@ -123,10 +179,31 @@ class SqliteDriver final : public SqlDriver {
     SUANLI_ASSIGN(auto fk, query("PRAGMA foreign_keys", {}));
     if (fk.empty() || !fk[0][0] || *fk[0][0] != "1")
       return fail(ErrorCode::kIo, "sqlite: foreign key enforcement is not available");
+    // The file as opened (it exists now: WAL mode was written to it).
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0)
+      return fail(ErrorCode::kIo, fmt::format("sqlite: cannot stat {}: {}", path_.string(),
+                                              std::strerror(errno)));
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
     return {};
   }
 
  private:
+  // The database file is still the one opened: deleted or replaced at its
+  // path, later writes would go into a file nobody will open again.
+  Result<void> check_file() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_ ||
+        st.st_nlink == 0)
+      return fail(ErrorCode::kIo,
+                  fmt::format("sqlite: the database file {} was deleted or replaced while the "
+                              "store was open; writes are refused (restore the file or restart "
+                              "suanli)",
+                              path_.string()));
+    return {};
+  }
+
   static ErrorCode code_for(int extended) {
     switch (extended) {
       case SQLITE_CONSTRAINT_UNIQUE:
@@ -189,13 +266,23 @@ class SqliteDriver final : public SqlDriver {
   }
 
   sqlite3* db_;
+  std::filesystem::path path_;
+  std::unique_ptr<WriterLock> lock_;  // null for StoreAccess::kRead
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  bool in_write_ = false;
   std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
-                                                 std::optional<int> target_version) {
+                                                 std::optional<int> target_version,
+                                                 StoreAccess access) {
+  std::unique_ptr<WriterLock> lock;
+  if (access == StoreAccess::kWrite) {
+    SUANLI_ASSIGN(lock, WriterLock::acquire(path));
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -207,11 +294,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& pa
     return fail(ErrorCode::kIo,
                 fmt::format("cannot open the SQLite database {}: {}", path.string(), what));
   }
-  auto driver = std::make_unique<SqliteDriver>(db);
+  auto driver = std::make_unique<SqliteDriver>(db, path, std::move(lock));
   if (auto configured = driver->configure(); !configured)
     return fail(configured.error().code,
                 fmt::format("{}: {}", path.string(), configured.error().message));
-  return SqlStore::open(std::move(driver), target_version);
+  return SqlStore::open(std::move(driver), target_version, access);
 }
 
 }  // namespace suanli::store

@@ -28,7 +28,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(std::string_view url) {
+Result<std::unique_ptr<Store>> Store::open(std::string_view url, StoreAccess access) {
   try {
     if (starts_with(url, "sqlite:")) {
       std::string_view rest = url.substr(7);
@@ -46,11 +46,11 @@ Result<std::unique_ptr<Store>> Store::open(std::string_view url) {
           return fail(ErrorCode::kIo, fmt::format("cannot create the directory {}: {}",
                                                   path.parent_path().string(), ec.message()));
       }
-      return open_sqlite_store(path);
+      return open_sqlite_store(path, std::nullopt, access);
     }
     if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
 #if SUANLI_WITH_POSTGRESQL
-      return open_pg_store(url);
+      return open_pg_store(url, std::nullopt, access);
 #else
       return fail(ErrorCode::kUnsupported,
                   "this build of suanli has no PostgreSQL support (it was built without "

@@ -44,6 +44,7 @@ struct RunRecord {
   std::string error;    // JSON text {"code","message"} when it failed
   std::string created_at;
   std::string updated_at;
+  int attempts = 0;  // times the run was started (begin_run_attempt)
 };
 
 struct TokenRecord {
@@ -77,13 +78,24 @@ struct CatalogOverrideRecord {
   std::string updated_at;
 };
 
+// How a process opens a store. One process writes a store at a time:
+// kWrite takes an exclusive writer lock held for the Store's lifetime
+// (SQLite: flock(LOCK_EX|LOCK_NB) on "<db>.lock" beside the file, which
+// records the holder's pid; PostgreSQL: pg_try_advisory_lock on a fixed key
+// in a dedicated session) and fails with kConflict, naming the holder,
+// when another process holds it — before anything is written. kRead takes
+// no lock and refuses every write (kUnsupported); it still applies pending
+// migrations when it is the first to open a new store.
+enum class StoreAccess { kWrite, kRead };
+
 class Store {
  public:
   virtual ~Store() = default;
 
   // "sqlite:PATH" (created if missing) or "postgresql://…" / "postgres://…"
   // (libpqxx; kUnsupported when built without it). Runs pending migrations.
-  static Result<std::unique_ptr<Store>> open(std::string_view url);
+  static Result<std::unique_ptr<Store>> open(std::string_view url,
+                                             StoreAccess access = StoreAccess::kWrite);
 
   virtual std::string backend() const = 0;  // "sqlite" | "postgresql"
   virtual Result<int> schema_version() = 0;
@@ -123,6 +135,15 @@ class Store {
   // Runs left "queued", "running" or "interrupted" (after a crash or a
   // shutdown), oldest first, for the service to restart.
   virtual Result<std::vector<RunRecord>> unfinished_runs() = 0;
+  // A run starts: status "running", progress 0 and one more attempt, in one
+  // transaction; returns the new attempt count (kConflict once finished,
+  // kNotFound for an unknown ID). The service quarantines a run it finds
+  // "running" at start-up after 2 attempts (docs/runs.md). The default
+  // (for test doubles) only sets the status and counts nothing.
+  virtual Result<int> begin_run_attempt(std::int64_t id) {
+    SUANLI_TRY(update_run(id, "running", 0, ""));
+    return 0;
+  }
 
   // Tokens. The secret is 32 random bytes as 64 hex characters, returned
   // once; only its SHA-256 is stored. find_token: the record for a
@@ -138,12 +159,18 @@ class Store {
   virtual Result<void> revoke_token(std::int64_t id) = 0;
 
   // Live fleet: event + decisions in one transaction; returns the seq.
+  // The fleet log is append-only: no call deletes events or decisions (a
+  // new config is one more event that starts a new epoch).
   virtual Result<std::int64_t> append_fleet_event(std::string_view event,
                                                   const std::vector<std::string>& decisions) = 0;
   virtual Result<std::vector<FleetEventRecord>> fleet_events(std::int64_t after_seq) = 0;
   // Decisions with seq > after_seq, oldest first, at most `limit`.
   virtual Result<std::vector<AuditRecord>> audit(std::int64_t after_seq, int limit) = 0;
-  virtual Result<void> clear_fleet() = 0;  // events and audit (a fleet reset)
+  // Removed: the fleet log is append-only. Kept (always kUnsupported) only
+  // so that test doubles written against the old interface still compile.
+  virtual Result<void> clear_fleet() {
+    return fail(ErrorCode::kUnsupported, "the fleet log is append-only");
+  }
 
   // Catalog overrides, keyed by accelerator ID (put replaces; updated_at
   // is set by the store; the list is in byte order of the ID; delete of an

@@ -576,17 +576,45 @@ TYPED_TEST(StoreTest, FleetEventsAndAuditAreAtomicAndOrdered) {
   EXPECT_TRUE(s.integrity_check());
 }
 
-TYPED_TEST(StoreTest, ClearFleetStartsOver) {
+// The fleet log is append-only: nothing clears it (a new config is one
+// more event).
+TYPED_TEST(StoreTest, FleetLogIsAppendOnly) {
   Store& s = this->s();
   ASSERT_TRUE(s.append_fleet_event("a", {"x", "y"}));
   ASSERT_TRUE(s.append_fleet_event("b", {"z"}));
-  ASSERT_TRUE(s.clear_fleet());
-  EXPECT_TRUE(s.fleet_events(0)->empty());
-  EXPECT_TRUE(s.audit(0, 10)->empty());
-  EXPECT_EQ(this->raw_count("audit"), 0);
-  EXPECT_EQ(*s.append_fleet_event("c", {"w"}), 1);
-  EXPECT_EQ(s.audit(0, 10)->front().seq, 1);
+  auto cleared = s.clear_fleet();
+  ASSERT_FALSE(cleared);
+  EXPECT_EQ(cleared.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(s.fleet_events(0)->size(), 2u);
+  EXPECT_EQ(this->raw_count("audit"), 3);
+  EXPECT_EQ(*s.append_fleet_event("c", {"w"}), 3);
+  EXPECT_EQ(s.audit(0, 10)->back().seq, 4);
   EXPECT_TRUE(s.integrity_check());
+}
+
+// One writer per store: a second kWrite open is refused naming the holder,
+// before anything is written; a reader opens beside it and cannot write;
+// the lock goes with the first store.
+TYPED_TEST(StoreTest, SecondWriterIsRefused) {
+  auto second = Store::open(this->url_);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  const std::string pid = fmt::format("(pid {})", ::getpid());
+  EXPECT_NE(second.error().message.find("is in use by another suanli process " + pid),
+            std::string::npos)
+      << second.error().message;
+  EXPECT_NE(second.error().message.find("send the change through its API"), std::string::npos);
+  auto reader = Store::open(this->url_, StoreAccess::kRead);
+  ASSERT_TRUE(reader) << reader.error().message;
+  ASSERT_TRUE(this->s().create_token("w", true));
+  EXPECT_EQ((*reader)->list_tokens()->size(), 1u);
+  auto refused = (*reader)->create_token("r", true);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnsupported);
+  this->store_.reset();
+  auto again = Store::open(this->url_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*again)->list_tokens()->size(), 1u);
 }
 
 // ---- Catalog overrides -----------------------------------------------------

@@ -24,4 +24,16 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string> split(std::string_view text, char sep);
 std::string to_lower(std::string_view text);
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
+// code points past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+// `text` with every ill-formed UTF-8 byte replaced by U+FFFD: safe to put
+// in JSON or a terminal whatever bytes a file or a request held.
+std::string valid_utf8(std::string_view text);
+// At most `max_chars` of `text` for an error message: printable ASCII kept,
+// every other byte as \xNN, "..." when cut. Never echoes raw bytes.
+std::string escaped_excerpt(std::string_view text, std::size_t max_chars);
+// escaped_excerpt in double quotes: "\"abc\"".
+std::string quoted_excerpt(std::string_view text, std::size_t max_chars);
+
 }  // namespace suanli

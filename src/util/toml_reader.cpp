@@ -17,6 +17,12 @@ std::unexpected<Error> syntax_error(const std::filesystem::path& file, const tom
 
 }  // namespace
 
+std::optional<double> node_number(const toml::node& node) {
+  if (const auto* i = node.as_integer()) return static_cast<double>(i->get());
+  if (const auto* f = node.as_floating_point()) return f->get();
+  return std::nullopt;
+}
+
 Result<toml::table> parse_toml_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -61,7 +67,7 @@ Result<std::optional<double>> TomlView::number(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return std::optional<double>{};
   if (node->is_integer() || node->is_floating_point()) {
-    const double v = *node->value<double>();
+    const double v = *node_number(*node);
     if (!std::isfinite(v)) return std::unexpected(error(key, "expected a finite number"));
     return std::optional(v);
   }
@@ -73,7 +79,7 @@ Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
   if (!node) return std::optional<long long>{};
   if (node->is_integer()) return node->value<long long>();
   if (node->is_floating_point()) {
-    const double v = *node->value<double>();
+    const double v = *node_number(*node);
     if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) {
       return std::optional(static_cast<long long>(v));
     }
@@ -194,6 +200,24 @@ Result<std::optional<double>> positive(const TomlView& v, std::string_view key) 
   return x;
 }
 
+Result<std::optional<double>> number_in(const TomlView& v, std::string_view key, double lo,
+                                        double hi) {
+  SUANLI_ASSIGN(auto x, v.number(key));
+  if (x && !(*x >= lo && *x <= hi))
+    return bad(v, key, fmt::format("expected a number from {} to {}, got {}", lo, hi, *x));
+  return x;
+}
+
+Result<double> required_number_in(const TomlView& v, std::string_view key, double lo,
+                                  double hi) {
+  SUANLI_ASSIGN(auto x, number_in(v, key, lo, hi));
+  if (!x) {
+    return bad(v, key,
+               fmt::format("required key is missing (expected a number from {} to {})", lo, hi));
+  }
+  return *x;
+}
+
 Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
                                   long long hi) {
   SUANLI_ASSIGN(auto x, v.integer(key));
@@ -211,6 +235,24 @@ Result<int> required_int_in(const TomlView& v, std::string_view key, long long l
   SUANLI_ASSIGN(auto x, int_in(v, key, lo, hi));
   if (!x) return bad(v, key, "required key is missing (expected an integer)");
   return *x;
+}
+
+Result<std::optional<std::vector<std::string>>> origin_array(const TomlView& v,
+                                                             std::string_view key) {
+  SUANLI_ASSIGN(auto list, string_array(v, key));
+  if (!list) return list;
+  for (std::string& o : *list) {
+    bool ok = o.size() == 2;
+    for (char& c : o) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      ok = ok && c >= 'A' && c <= 'Z';
+    }
+    if (!ok) {
+      return bad(v, key,
+                 "expected two-letter ISO country codes in ASCII letters, e.g. [\"CN\", \"US\"]");
+    }
+  }
+  return list;
 }
 
 Result<std::string> required_name(const TomlView& v, std::string_view key) {

@@ -23,6 +23,11 @@ Result<toml::table> parse_toml_file(const std::filesystem::path& path);
 // the source path toml++ records).
 Result<toml::table> parse_toml_text(std::string_view text, const std::filesystem::path& file);
 
+// The value of an integer or floating-point node as a double (an integer
+// converted, even one a double cannot hold exactly: toml++'s value<double>()
+// gives nothing for those); nullopt for any other node.
+std::optional<double> node_number(const toml::node& node);
+
 // A view of one table inside a file, with the dotted path used in messages.
 class TomlView {
  public:
@@ -75,10 +80,22 @@ Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
                                                              std::string_view key);
 Result<std::optional<double>> non_negative(const TomlView& v, std::string_view key);
 Result<std::optional<double>> positive(const TomlView& v, std::string_view key);
+// A finite number in [lo, hi]: "expected a number from lo to hi, got x".
+// Every numeric scenario input goes through a bound like this, so no
+// huge, tiny or non-finite value reaches a solver, a clock or an output.
+Result<std::optional<double>> number_in(const TomlView& v, std::string_view key, double lo,
+                                        double hi);
+// The same, required.
+Result<double> required_number_in(const TomlView& v, std::string_view key, double lo, double hi);
 Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long long lo,
                                   long long hi = INT_MAX);
 Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo,
                             long long hi = INT_MAX);
+// Origins: ISO 3166 two-letter codes in ASCII, upper-cased ("cn" -> "CN");
+// anything else (full-width letters, "China", "") is an error. An absent
+// key gives nullopt.
+Result<std::optional<std::vector<std::string>>> origin_array(const TomlView& v,
+                                                             std::string_view key);
 // A non-empty name or ID.
 Result<std::string> required_name(const TomlView& v, std::string_view key);
 
