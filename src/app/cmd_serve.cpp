@@ -29,7 +29,11 @@ struct ServeState {
   std::string data_dir = "suanli-data";
   bool read_requires_token = false;
   int workers = 1;
-  int threads = 64;
+  int threads = 16;
+  int max_connections = 1000;
+  int max_client_connections = 500;
+  double header_timeout_s = 10;
+  double idle_timeout_s = 5;
   std::size_t max_body = 1 << 20;
   double rate_limit = 2000;
   double grace_s = 30;
@@ -65,6 +69,10 @@ int run_serve(Context& ctx, const ServeState& s) {
   http.rate_per_s = s.rate_limit;
   http.burst = 2 * s.rate_limit;
   http.threads = s.threads;
+  http.max_connections = s.max_connections;
+  http.max_connections_per_client = s.max_client_connections;
+  http.header_timeout_s = s.header_timeout_s;
+  http.idle_timeout_s = s.idle_timeout_s;
   service::HttpServer server(**svc, http);
   if (auto bound = server.bind(); !bound) return ctx.report(bound.error());
   const bool loopback = http.host == "127.0.0.1" || http.host == "::1" || http.host == "localhost";
@@ -129,8 +137,27 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--workers", s->workers, "Concurrent simulate/plan/report runs")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  cmd->add_option("--threads", s->threads, "HTTP connection threads")
-      ->check(CLI::Range(4, 1024))
+  cmd->add_option("--threads", s->threads,
+                  "HTTP worker threads; they only take fully received requests, so slow or "
+                  "idle clients hold none")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", s->max_connections,
+                  "Open HTTP connections in all; beyond, the longest-idle keep-alive one is "
+                  "closed, or the new one gets a 503")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--max-client-connections", s->max_client_connections,
+                  "Open HTTP connections from one client address (0: no per-address limit)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", s->header_timeout_s,
+                  "Seconds a client has to send a request's whole header block (then 408)")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--keep-alive-timeout", s->idle_timeout_s,
+                  "Seconds an idle keep-alive connection is kept open")
+      ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   cmd->add_option("--max-body", s->max_body, "Largest request body in bytes (larger: 413)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{64} << 20))

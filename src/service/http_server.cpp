@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +10,9 @@
 #include <unordered_map>
 
 #include "service/dashboard_assets.h"
+#include "service/http_gate.h"
 #include "service/service.h"
+#include "util/strings.h"
 
 namespace suanli::service {
 
@@ -56,12 +57,15 @@ std::optional<Method> to_method(const std::string& m) {
   return std::nullopt;
 }
 
+// Invalid UTF-8 anywhere in a body (a message quoting input) is replaced,
+// never thrown over.
 void send_json(httplib::Response& res, const ApiResponse& r) {
   res.status = r.status;
   if (r.raw) {
     res.set_content(*r.raw, r.content_type.c_str());
   } else {
-    res.set_content(r.body.dump(), "application/json");
+    res.set_content(r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
   }
 }
 
@@ -70,16 +74,101 @@ void send_error(httplib::Response& res, int status, std::string_view code,
   send_json(res, error_response(status, code, message));
 }
 
+// The gate has checked the raw header; the decoded value is checked again
+// (a NUL or anything but the canonical spelling is refused).
 std::optional<std::string> bearer_of(const httplib::Request& req, bool& malformed) {
   malformed = false;
   if (!req.has_header("Authorization")) return std::nullopt;
   const std::string h = req.get_header_value("Authorization");
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (h.size() <= kPrefix.size() || h.compare(0, kPrefix.size(), kPrefix) != 0) {
+  if (req.get_header_value_count("Authorization") != 1 || !is_canonical_bearer(h)) {
     malformed = true;
     return std::nullopt;
   }
-  return h.substr(kPrefix.size());
+  return h.substr(std::string_view("Bearer ").size());
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool is_json_media_type(std::string_view content_type) {
+  auto parts = split(content_type, ';');
+  if (parts.empty() || to_lower(trim(parts[0])) != "application/json") return false;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::string_view param = trim(parts[i]);
+    if (param.empty()) continue;
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos || to_lower(trim(param.substr(0, eq))) != "charset")
+      return false;
+    std::string_view value = trim(param.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (to_lower(value) != "utf-8") return false;
+  }
+  return true;
+}
+
+namespace {
+
+// A request the gate has buffered in full, as a cpp-httplib stream: reads
+// end at the request's last byte (bytes the parser leaves, e.g. a GET's
+// body, are dropped with it), writes append to the response buffer.
+class BufferedStream final : public httplib::Stream {
+ public:
+  explicit BufferedStream(Exchange& ex) : ex_(ex) {}
+  bool is_readable() const override { return pos_ < ex_.request.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const std::size_t n = std::min(size, ex_.request.size() - pos_);
+    std::copy_n(ex_.request.data() + pos_, n, ptr);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    ex_.response->append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = std::string(ex_.peer_ip);
+    port = ex_.peer_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = std::string(ex_.local_ip);
+    port = ex_.local_port;
+  }
+  // No socket: the library's FD_SETSIZE guard (a 500 for descriptors over
+  // 1023) must not apply, and nothing here may touch the socket.
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+ private:
+  Exchange& ex_;
+  std::size_t pos_ = 0;
+};
+
+// cpp-httplib as a request parser and router only: the gate owns the
+// sockets, and process_request() answers one buffered request.
+class HttplibRouter final : public httplib::Server {
+ public:
+  using httplib::Server::process_request;
+};
+
+GateOptions gate_options(const HttpOptions& o) {
+  GateOptions g;
+  g.max_header_bytes = o.max_header_bytes;
+  g.max_header_lines = o.max_header_lines;
+  g.max_body_bytes = o.max_body_bytes;
+  g.header_timeout_s = o.header_timeout_s;
+  g.body_timeout_s = o.body_timeout_s;
+  g.idle_timeout_s = o.idle_timeout_s;
+  g.max_connections = o.max_connections;
+  g.max_connections_per_client = o.max_connections_per_client;
+  g.max_requests_per_connection = o.max_requests_per_connection;
+  g.threads = std::max(1, o.threads);
+  return g;
 }
 
 }  // namespace
@@ -90,21 +179,30 @@ struct HttpServer::Impl {
   Service& service;
   HttpOptions options;
   RateLimiter limiter;
-  httplib::Server server;
-  int port = -1;
-  int listen_fd = -1;  // captured from the socket-options hook (see bind())
+  HttplibRouter router;
+  std::unique_ptr<Gate> gate;
+
+  // One complete request from the gate; false: close the connection.
+  bool exchange(Exchange& ex) {
+    BufferedStream stream(ex);
+    bool connection_closed = false;
+    const bool ok = router.process_request(stream, ex.last, connection_closed, nullptr);
+    return ok && !connection_closed;
+  }
 
   void handle_api(const httplib::Request& req, httplib::Response& res) {
     auto method = to_method(req.method);
     if (!method) {
       send_error(res, 405, "method_not_allowed",
-                 fmt::format("method {} not supported", req.method));
+                 fmt::format("method {} not supported", escaped_excerpt(req.method, 20)));
       return;
     }
     bool malformed = false;
     auto bearer = bearer_of(req, malformed);
     if (malformed) {
-      send_error(res, 401, "unauthorized", "Authorization header must be 'Bearer <token>'");
+      send_error(res, 401, "unauthorized",
+                 "Authorization header must be 'Bearer <token>' with the token's 64 "
+                 "lower-case hex digits");
       return;
     }
     ApiRequest a;
@@ -112,49 +210,57 @@ struct HttpServer::Impl {
     a.path = req.path;
     for (const auto& [k, v] : req.params) a.query[k] = v;
     a.body = req.body;
-    if ((a.method == Method::kPost || a.method == Method::kPut) && !a.body.empty()) {
+    if (!a.body.empty()) {
       const std::string ct = req.get_header_value("Content-Type");
-      if (!ct.empty() && ct.find("application/json") == std::string::npos) {
+      if (req.get_header_value_count("Content-Type") != 1 || !is_json_media_type(ct)) {
         send_error(res, 415, "unsupported_media_type",
-                   fmt::format("Content-Type must be application/json, got {}", ct.substr(0, 80)));
+                   fmt::format("a request body must be sent as Content-Type: application/json, "
+                               "got {}",
+                               ct.empty() ? std::string("none") : quoted_excerpt(ct, 80)));
         return;
       }
     }
     send_json(res,
               service.handle(a, bearer ? std::optional<std::string_view>(*bearer) : std::nullopt));
   }
-};
 
-HttpServer::HttpServer(Service& service, HttpOptions options)
-    : impl_(std::make_unique<Impl>(service, std::move(options))) {
-  auto& svr = impl_->server;
-  Impl* impl = impl_.get();
-  const int threads = std::max(4, impl->options.threads);
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  svr.set_payload_max_length(impl->options.max_body_bytes);
-  svr.set_keep_alive_max_count(10000);
-  // Responses go out as header + body writes: without TCP_NODELAY, Nagle
-  // and the client's delayed ACK add ~40 ms to every keep-alive request.
-  svr.set_tcp_nodelay(true);
-  svr.set_socket_options([impl](socket_t sock) {
-    httplib::default_socket_options(sock);
-    impl->listen_fd = sock;
-  });
-  svr.set_keep_alive_timeout(5);
-  svr.set_read_timeout(10);
-  svr.set_write_timeout(10);
-
-  svr.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    if (!impl->limiter.allow(req.remote_addr)) {
+  // Before routing: the rate limit, and paths and queries that are not UTF-8
+  // (decoded) are a 400 here rather than a surprise further in.
+  httplib::Server::HandlerResponse pre_route(const httplib::Request& req, httplib::Response& res) {
+    if (!limiter.allow(req.remote_addr)) {
       res.set_header("Retry-After", "1");
       send_error(res, 429, "rate_limited",
-                 fmt::format("more than {:.0f} requests/s from {}", impl->options.rate_per_s,
+                 fmt::format("more than {:.0f} requests/s from {}", options.rate_per_s,
                              req.remote_addr));
       return httplib::Server::HandlerResponse::Handled;
     }
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    bool utf8 = is_valid_utf8(req.path);
+    for (const auto& [k, v] : req.params) utf8 = utf8 && is_valid_utf8(k) && is_valid_utf8(v);
+    if (!utf8) {
+      send_error(res, 400, "invalid_utf8", "the request path or query is not valid UTF-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
+  }
+};
+
+HttpServer::HttpServer(Service& service, HttpOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {
+  auto& svr = impl_->router;
+  Impl* impl = impl_.get();
+  // The gate enforces the body limit before the body is read; the library's
+  // own check stays as a second line.
+  svr.set_payload_max_length(impl->options.max_body_bytes);
+  // Only the Keep-Alive response header uses these (the gate enforces them).
+  svr.set_keep_alive_max_count(static_cast<size_t>(std::max(1, impl->options.max_requests_per_connection)));
+  svr.set_keep_alive_timeout(static_cast<time_t>(std::max(1.0, impl->options.idle_timeout_s)));
+  impl->gate = std::make_unique<Gate>(gate_options(impl->options),
+                                      [impl](Exchange& ex) { return impl->exchange(ex); });
+
+  svr.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    return impl->pre_route(req, res);
   });
 
   auto api = [impl](const httplib::Request& req, httplib::Response& res) {
@@ -211,37 +317,17 @@ HttpServer::HttpServer(Service& service, HttpOptions options)
 
 HttpServer::~HttpServer() { stop(); }
 
-Result<void> HttpServer::bind() {
-  auto& o = impl_->options;
-  if (o.port == 0) {
-    const int p = impl_->server.bind_to_any_port(o.host);
-    if (p <= 0) return fail(ErrorCode::kIo, fmt::format("cannot bind {}:0", o.host));
-    impl_->port = p;
-  } else {
-    if (!impl_->server.bind_to_port(o.host, o.port))
-      return fail(ErrorCode::kIo, fmt::format("cannot bind {}:{} (in use, or not an address of "
-                                              "this machine?)",
-                                              o.host, o.port));
-    impl_->port = o.port;
-  }
-  // cpp-httplib 0.11 listens with a backlog of 5: a burst of new
-  // connections then overflows the accept queue and clients see resets.
-  // listen() again on the bound socket raises the backlog (Linux).
-  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
-  return {};
-}
+Result<void> HttpServer::bind() { return impl_->gate->listen(impl_->options.host, impl_->options.port); }
 
-int HttpServer::port() const { return impl_->port; }
+int HttpServer::port() const { return impl_->gate->port(); }
 
 Result<void> HttpServer::run() {
-  if (impl_->port < 0) SUANLI_TRY(bind());
-  if (!impl_->server.listen_after_bind() && impl_->server.is_running())
-    return fail(ErrorCode::kIo, "the HTTP server stopped with an error");
-  return {};
+  SUANLI_TRY(bind());
+  return impl_->gate->run();
 }
 
 void HttpServer::stop() {
-  if (impl_ && impl_->server.is_running()) impl_->server.stop();
+  if (impl_ && impl_->gate) impl_->gate->stop();
 }
 
 Result<std::pair<std::string, int>> parse_listen(std::string_view text) {
