@@ -13,6 +13,7 @@
 #include <memory>
 #include <ostream>
 #include <thread>
+#include <vector>
 
 #include "app/app.h"
 #include "service/http_server.h"
@@ -38,6 +39,8 @@ struct ServeState {
   double rate_limit = 2000;
   double grace_s = 30;
   bool no_examples = false;
+  std::vector<std::string> trace_dirs;
+  std::size_t max_runs_per_token = 32;
 };
 
 int run_serve(Context& ctx, const ServeState& s) {
@@ -59,6 +62,8 @@ int run_serve(Context& ctx, const ServeState& s) {
   options.read_requires_token = s.read_requires_token;
   options.run_workers = s.workers;
   options.import_examples = !s.no_examples;
+  options.trace_dirs.assign(s.trace_dirs.begin(), s.trace_dirs.end());
+  options.max_runs_per_token = s.max_runs_per_token;
   auto svc = service::Service::open(options);
   if (!svc) return ctx.report(svc.error());
 
@@ -169,6 +174,15 @@ void register_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--grace", s->grace_s,
                   "Seconds running runs get to finish on SIGTERM before they are checkpointed")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--trace-dir", s->trace_dirs,
+                  "A directory scenarios run by the service may read [[traces]] files from "
+                  "(repeatable; besides DATA_DIR/scenarios and $SUANLI_TRACES). Paths in a "
+                  "scenario must be relative, without '..', and stay inside it")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--max-runs-per-token", s->max_runs_per_token,
+                  "Queued plus running runs one token may have at once (more: 429)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
   cmd->add_flag("--no-examples", s->no_examples,
                 "Do not import the bundled example scenarios into an empty store");

@@ -17,7 +17,8 @@
 
 #include "app/app.h"
 #include "service/catalog_holder.h"
-#include "service/live_fleet.h"
+#include "service/fleet_core.h"
+#include "service/live_fleet.h"  // the API's JSON shapes
 #include "sim/scenario.h"
 #include "slurm/agent.h"
 #include "slurm/slurm_conf.h"
@@ -60,7 +61,7 @@ double wall_seconds() {
 struct FleetHandle {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<service::CatalogHolder> catalog;
-  std::unique_ptr<service::LiveFleet> fleet;
+  std::unique_ptr<service::FleetCore> fleet;  // the typed core (no HTTP)
 };
 
 // How a command uses the fleet: kWrite takes the store's writer lock (a
@@ -77,7 +78,7 @@ Result<FleetHandle> open_fleet(Context& ctx, const SlurmState& s, FleetUse use) 
                                    use == FleetUse::kRead ? store::StoreAccess::kRead
                                                           : store::StoreAccess::kWrite));
   h.catalog = std::make_unique<service::CatalogHolder>(std::make_shared<const Catalog>(*catalog));
-  SUANLI_ASSIGN(h.fleet, service::LiveFleet::open(*h.store, *h.catalog, wall_seconds));
+  SUANLI_ASSIGN(h.fleet, service::FleetCore::open(*h.store, *h.catalog, wall_seconds));
   if (const std::string problem = h.fleet->problem(); !problem.empty() && use != FleetUse::kInit)
     return fail(ErrorCode::kConflict,
                 fmt::format("the live fleet cannot be replayed: {} (`suanli slurm init` starts a "
@@ -186,21 +187,18 @@ int run_init(Context& ctx, const SlurmState& s) {
   }
   auto h = open_fleet(ctx, s, FleetUse::kInit);
   if (!h) return ctx.report(h.error());
-  service::ApiRequest req;
-  req.method = service::Method::kPut;
-  req.body = Json{{"scenario", text}}.dump();
-  const service::ApiResponse r = h->fleet->put_config(req);
-  if (r.status >= 400) {
-    std::string msg = r.body.contains("error") ? r.body["error"].value("message", "") : "";
-    return ctx.report(Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", s.file, msg)});
-  }
-  const service::ApiResponse summary = h->fleet->summary({});
+  if (auto r = h->fleet->configure(text); !r)
+    return ctx.report(
+        Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", s.file, r.error().message)});
+  auto view = h->fleet->summary();
+  if (!view) return ctx.report(view.error());
+  const Json summary = service::summary_json(*view);
   if (s.json) {
-    ctx.out() << summary.body.dump(2) << "\n";
+    ctx.out() << summary.dump(2) << "\n";
   } else {
     ctx.out() << fmt::format("fleet {:?} configured: {} nodes, {} rules (store {})\n",
-                             summary.body.value("scenario", ""), summary.body.value("nodes", 0),
-                             summary.body["rules"].size(),
+                             summary.value("scenario", ""), summary.value("nodes", 0),
+                             summary["rules"].size(),
                              s.db.empty() ? store::default_store_url(s.data_dir) : s.db);
   }
   return kExitOk;
@@ -287,10 +285,11 @@ int run_shock(Context& ctx, const SlurmState& s) {
   auto h = open_fleet(ctx, s, FleetUse::kWrite);
   if (!h) return ctx.report(h.error());
   slurm::SlurmAgent agent(*h->fleet, client_for(s), agent_options(s));
-  Json rule{{"id", s.rule_id.empty() ? fmt::format("shock-{}", s.accelerator) : s.rule_id},
-            {"kind", s.rule_kind},
-            {"accelerator", s.accelerator}};
-  if (s.within_hours) rule["within_hours"] = *s.within_hours;
+  service::RuleRequest rule;
+  rule.id = s.rule_id.empty() ? fmt::format("shock-{}", s.accelerator) : s.rule_id;
+  rule.kind = s.rule_kind;
+  rule.accelerator = s.accelerator;
+  rule.within_hours = s.within_hours;
   auto actions = agent.shock(rule);
   if (!actions) return ctx.report(actions.error());
   return print_actions(ctx, s, *actions);
@@ -299,20 +298,22 @@ int run_shock(Context& ctx, const SlurmState& s) {
 int run_status(Context& ctx, const SlurmState& s) {
   auto h = open_fleet(ctx, s, FleetUse::kRead);
   if (!h) return ctx.report(h.error());
-  const service::ApiResponse summary = h->fleet->summary({});
-  service::ApiRequest all;
-  const service::ApiResponse jobs = h->fleet->jobs(all);
-  if (summary.status >= 400 || jobs.status >= 400)
+  auto view = h->fleet->summary();
+  auto job_views = h->fleet->jobs();
+  if (!view || !job_views)
     return ctx.report(Error{ErrorCode::kConflict, "the fleet has no config (suanli slurm init)"});
+  const Json summary = service::summary_json(*view);
+  Json jobs = Json::array();
+  for (const service::JobView& v : *job_views) jobs.push_back(service::job_json(v));
   if (s.json) {
-    ctx.out() << Json{{"fleet", summary.body}, {"jobs", jobs.body["jobs"]}}.dump(2) << "\n";
+    ctx.out() << Json{{"fleet", summary}, {"jobs", jobs}}.dump(2) << "\n";
     return kExitOk;
   }
   ctx.out() << fmt::format("fleet {:?}: {} nodes ({} up), {} jobs: {} running, {} queued\n",
-                           summary.body.value("scenario", ""), summary.body.value("nodes", 0),
-                           summary.body.value("nodes_up", 0), summary.body.value("jobs", 0),
-                           summary.body.value("running", 0), summary.body.value("queued", 0));
-  for (const Json& j : jobs.body["jobs"]) {
+                           summary.value("scenario", ""), summary.value("nodes", 0),
+                           summary.value("nodes_up", 0), summary.value("jobs", 0),
+                           summary.value("running", 0), summary.value("queued", 0));
+  for (const Json& j : jobs) {
     std::string where;
     if (j["allocation"].is_object()) {
       std::vector<std::string> nodes;

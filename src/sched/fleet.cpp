@@ -63,10 +63,10 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
   const std::string prefix =
       pool.name_prefix.empty() ? fmt::format("{}-{}", sites_[pool.site.index()].name, types_[t].id)
                                : pool.name_prefix;
-  // Continue numbering after existing nodes with the same prefix.
-  int first = 0;
-  for (const FleetNode& n : nodes_)
-    if (n.name.starts_with(prefix + "-")) ++first;
+  // Continue numbering after existing nodes with the same prefix (the
+  // nodes whose name starts with "prefix-", counted as they were added).
+  const auto counted = names_by_dash_prefix_.find(prefix + "-");
+  const int first = counted == names_by_dash_prefix_.end() ? 0 : counted->second;
   std::vector<NodeId> added;
   added.reserve(static_cast<std::size_t>(pool.nodes));
   for (int i = 0; i < pool.nodes; ++i) {
@@ -95,6 +95,10 @@ Result<std::vector<NodeId>> Fleet::add_pool(const NodePool& pool) {
         pool.memory_mib > 0 ? pool.memory_mib : kUntrackedCapacity;
     domains_.back().nodes.push_back(node.id);
     added.push_back(node.id);
+    for (std::size_t dash = node.name.find('-'); dash != std::string::npos;
+         dash = node.name.find('-', dash + 1))
+      ++names_by_dash_prefix_[node.name.substr(0, dash + 1)];
+    node_by_name_.emplace(node.name, node.id);  // the first node of a name wins, as before
     nodes_.push_back(std::move(node));
   }
   return added;
@@ -123,9 +127,9 @@ std::optional<SiteId> Fleet::find_site(std::string_view name) const {
 }
 
 std::optional<NodeId> Fleet::find_node(std::string_view name) const {
-  for (const FleetNode& n : nodes_)
-    if (n.name == name) return n.id;
-  return std::nullopt;
+  const auto it = node_by_name_.find(std::string(name));
+  if (it == node_by_name_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace suanli

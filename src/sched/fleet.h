@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/accelerator.h"
@@ -128,6 +129,11 @@ class Fleet {
   std::vector<ScaleUpDomain> domains_;
   std::vector<int> type_node_devices_;    // per type
   std::vector<int> type_domain_devices_;  // per type
+  // For every node name and every '-' in it, the name up to and including
+  // that '-' ("wuhu-", "wuhu-h20-"): how many names start so. add_pool
+  // numbers a pool after them in O(log n) instead of scanning every node.
+  std::unordered_map<std::string, int> names_by_dash_prefix_;
+  std::unordered_map<std::string, NodeId> node_by_name_;  // find_node in O(1)
 };
 
 }  // namespace suanli

@@ -311,7 +311,8 @@ HttpServer::HttpServer(Service& service, HttpOptions options)
           what = e.what();
         } catch (...) {
         }
-        send_error(res, 500, "internal", fmt::format("internal error: {}", what));
+        fmt::print(stderr, "suanli serve: internal error: {}\n", valid_utf8(what));
+        send_error(res, 500, "internal", "internal error (details in the server's log)");
       });
 }
 

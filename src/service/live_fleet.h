@@ -1,26 +1,21 @@
-// The live fleet: the simulator's scheduling core driven by real events
-// from an operator's cluster (docs/live-fleet.md). Event sourcing: every
-// accepted mutation is decoded and validated, applied to the scheduler
-// (followed by schedule(now)), and then stored with the decisions it caused
-// in one store transaction before the caller gets an answer. Opening
-// replays the stored events into a fresh scheduler and checks that it
-// reproduces the stored decisions exactly, so the state after a restart or
-// a crash is the state before it. When a store write fails the in-memory
-// state is rebuilt from the store (memory never runs ahead of disk) and the
-// caller gets a 500. The log is append-only: a config is one event (one
-// transaction) that starts a new epoch, and replay starts at the last one.
-// Job defaults go through sched's job_sensitivity (the tenant's declared
-// sensitivity is the floor). One mutex serialises mutations and reads.
+// The live fleet's HTTP adapter (docs/live-fleet.md): the routes under
+// /api/v1/fleet over the typed core (fleet_core.h). Each handler decodes
+// the request (FieldReader, strict), calls the core, and encodes the answer
+// or maps the core's error to a status: FleetError kUnavailable → 503
+// "unavailable", kStore → 500 "io", otherwise http_status(code) with the
+// error's field. Handlers hold no state and no lock of their own; the core
+// serialises. The JSON shapes are the API's (docs/api.md), unchanged.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "service/api.h"
 #include "service/catalog_holder.h"
+#include "service/fleet_core.h"
 #include "service/router.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -29,28 +24,16 @@ namespace suanli::service {
 
 class LiveFleet {
  public:
-  // Wall-clock seconds (any fixed origin); tests inject a fake.
-  using Clock = std::function<double()>;
+  using Clock = FleetCore::Clock;
 
-  // Replays the stored fleet events from the last config on. When the
-  // store cannot be read, an event no longer applies or the replay's
-  // decisions differ from the stored ones, the fleet still opens, degraded:
-  // problem() says why, fleet calls answer 503 naming it, the audit stays
-  // readable, and PUT /api/v1/fleet/config (a new epoch) recovers. Fails
-  // only without a clock. Registers a reference check with `catalog` (the
-  // fleet's accelerator types) for the catalog's "in use" refusals.
+  // FleetCore::open (replays the store; a failed replay opens degraded).
   static Result<std::unique_ptr<LiveFleet>> open(store::Store& store, CatalogHolder& catalog,
-                                                 Clock clock);
-  ~LiveFleet();
-  LiveFleet(const LiveFleet&) = delete;
-  LiveFleet& operator=(const LiveFleet&) = delete;
+                                                 Clock clock, FleetCore::Options options = {});
 
   // PUT /api/v1/fleet/config, POST /api/v1/fleet/{nodes,jobs,tick},
-  // POST /api/v1/fleet/nodes/{name}/{down,up},
-  // POST /api/v1/fleet/jobs/{id}/{start,finish,fail},
-  // POST /api/v1/fleet/nodes/{name}/{drain,resume}, POST /api/v1/fleet/rules,
-  // GET /api/v1/fleet/jobs,
-  // GET /api/v1/fleet, /api/v1/fleet/{nodes,queue,audit},
+  // POST /api/v1/fleet/nodes/{name}/{down,up,drain,resume},
+  // POST /api/v1/fleet/jobs/{id}/{start,finish,fail}, POST /api/v1/fleet/rules,
+  // GET /api/v1/fleet, /api/v1/fleet/{nodes,queue,jobs,audit},
   // GET /api/v1/fleet/jobs/{id}.
   void add_routes(Router& router);
 
@@ -74,25 +57,31 @@ class LiveFleet {
   ApiResponse job(const ApiRequest& request) const;
   ApiResponse audit(const ApiRequest& request) const;
 
-  // Events accepted since the last config (the config included).
-  std::int64_t event_count() const;
-  // Why the fleet is degraded (the last replay's failure); empty when healthy.
-  std::string problem() const;
-
-  struct State;
+  FleetCore& core() { return *core_; }
+  const FleetCore& core() const { return *core_; }
+  std::int64_t event_count() const { return core_->event_count(); }
+  std::string problem() const { return core_->problem(); }
 
  private:
-  LiveFleet(store::Store& store, CatalogHolder& catalog, Clock clock);
-  Result<void> rebuild();  // replay the store into a fresh state
-  ApiResponse mutate(const nlohmann::json& event, int status);
-  ApiResponse job_event(const ApiRequest& request, std::string_view kind);
-  ApiResponse node_event(const ApiRequest& request, std::string_view type);
+  explicit LiveFleet(std::unique_ptr<FleetCore> core) : core_(std::move(core)) {}
+  ApiResponse node_event(const ApiRequest& request, NodeChange change);
+  ApiResponse job_event(const ApiRequest& request, JobReport report);
 
-  store::Store* store_;
-  CatalogHolder* catalog_;
-  Clock clock_;
-  mutable std::mutex mutex_;
-  std::unique_ptr<State> state_;
+  std::unique_ptr<FleetCore> core_;
 };
+
+// The request bodies as the JSON API takes them (strict: unknown keys and
+// wrong types are refused, naming the field). Shared with the Slurm agent,
+// whose JOB.toml carries the POST /api/v1/fleet/jobs body.
+Result<JobRequest> decode_job_request(const nlohmann::json& body);
+Result<RuleRequest> decode_rule_request(const nlohmann::json& body);
+Result<NodesRequest> decode_nodes_request(const nlohmann::json& body);
+
+// The answers' JSON (the API's shapes), for the CLI.
+nlohmann::json summary_json(const SummaryView& view);
+nlohmann::json job_json(const JobView& view);
+nlohmann::json applied_json(const Applied& applied);
+// A core error as the API answers it.
+ApiResponse fleet_error_response(const FleetError& error);
 
 }  // namespace suanli::service

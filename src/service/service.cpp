@@ -12,6 +12,7 @@
 #include "service/runs.h"
 #include "service/scenario_api.h"
 #include "store/store.h"
+#include "util/strings.h"
 
 namespace suanli::service {
 
@@ -48,10 +49,13 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   s->compute_ =
       std::make_unique<ComputeApi>(*s->catalog_, s->store_.get(), catalog_options.directories);
   SUANLI_TRY(s->compute_->reload_catalog());
-  s->scenarios_ = std::make_unique<ScenarioApi>(*s->store_, *s->catalog_, options.data_dir);
+  s->scenarios_ = std::make_unique<ScenarioApi>(*s->store_, *s->catalog_, options.data_dir,
+                                               options.trace_dirs);
   RunManagerOptions run_options;
   run_options.workers = options.run_workers;
   run_options.data_dir = options.data_dir;
+  run_options.trace_dirs = options.trace_dirs;
+  run_options.max_runs_per_token = options.max_runs_per_token;
   s->runs_ = std::make_unique<RunManager>(*s->store_, *s->catalog_, run_options);
   SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock));
 
@@ -121,7 +125,12 @@ ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view>
     }
     return route.handler(request);
   } catch (const std::exception& e) {
-    return error_response(500, "internal", fmt::format("internal error: {}", e.what()));
+    // The detail (it may name server paths) goes to the operator's log,
+    // not to the caller.
+    fmt::print(stderr, "suanli serve: internal error on {} {}: {}\n",
+               method_name(request.method), valid_utf8(request.path.substr(0, 200)),
+               valid_utf8(e.what()));
+    return error_response(500, "internal", "internal error (details in the server's log)");
   }
 }
 

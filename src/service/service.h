@@ -38,6 +38,10 @@ struct ServiceOptions {
   bool import_examples = true;         // an empty store gets the bundled example scenarios
   std::filesystem::path examples_dir;  // default: the source tree's examples/
   std::function<double()> clock;       // wall seconds (tests inject one); default system clock
+  // Where scenarios run here may read [[traces]] files, besides
+  // data_dir/scenarios and $SUANLI_TRACES (runs.h RunManagerOptions).
+  std::vector<std::filesystem::path> trace_dirs;
+  std::size_t max_runs_per_token = 32;  // queued + running runs of one token (more: 429)
 };
 
 class Service {

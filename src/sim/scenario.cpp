@@ -488,8 +488,7 @@ class Resolver {
       seen[t.name] = v.where("name");
       SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
       if (weight) t.weight = *weight;
-      SUANLI_ASSIGN(auto s, sensitivity(v, "sensitivity"));
-      tenant_sensitivity_.push_back(s);
+      SUANLI_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
       scenario_.tenants.push_back(std::move(t));
     }
     return {};
@@ -739,8 +738,9 @@ class Resolver {
       }
       t.priority = static_cast<int>(*priority);
     }
-    SUANLI_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
-    if (!t.sensitivity) t.sensitivity = tenant_sensitivity_[owner.index()];
+    // The tenant's declared sensitivity is the floor (sched/job.h).
+    SUANLI_ASSIGN(auto own, sensitivity(v, "sensitivity"));
+    t.sensitivity = job_sensitivity(own, scenario_.tenants[owner.index()]);
 
     SUANLI_ASSIGN(auto allowed, string_array(v, "allowed"));
     if (allowed) {
@@ -965,8 +965,8 @@ class Resolver {
       if (scale) t.time_scale = *scale;
       SUANLI_ASSIGN(auto skip, v.boolean("skip_bad_rows"));
       if (skip) t.skip_bad_rows = *skip;
-      SUANLI_ASSIGN(auto s, sensitivity(v, "sensitivity"));
-      t.sensitivity = s ? *s : tenant_sensitivity_[t.tenant.index()].value_or(Sensitivity::kPublic);
+      SUANLI_ASSIGN(auto own, sensitivity(v, "sensitivity"));
+      t.sensitivity = job_sensitivity(own, scenario_.tenants[t.tenant.index()]);
       scenario_.traces.push_back(std::move(t));
     }
     return {};
@@ -1013,7 +1013,6 @@ class Resolver {
   std::string file_;
   const ScenarioLoadOptions& options_;
   Scenario scenario_;
-  std::vector<std::optional<Sensitivity>> tenant_sensitivity_;  // per tenant
   Fleet future_fleet_;                                          // the fleet after every delivery
   std::map<std::string, SimTime> node_arrival_;                 // node name -> when it exists
 };

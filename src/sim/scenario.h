@@ -55,7 +55,7 @@ struct JobTemplate {
   std::int64_t cpu_milli = 0;
   std::int64_t memory_mib = 0;
   int priority = 0;
-  std::optional<Sensitivity> sensitivity;  // default: the tenant's
+  std::optional<Sensitivity> sensitivity;  // the job's, raised to its tenant's declared floor
   std::vector<std::string> allowed;        // catalog IDs; empty: any type in the fleet
   WorkSpec work;
   double checkpoint_interval_s = 0;
@@ -93,7 +93,7 @@ struct TraceImport {
   // Loaded under ScenarioLoadOptions::trace_dirs (the service): errors
   // reading the file name its base name and never echo its contents.
   bool confined = false;
-  // Of every imported job: the file's `sensitivity`, else the tenant's, else public.
+  // Of every imported job: the file's `sensitivity` raised to the tenant's declared floor.
   Sensitivity sensitivity = Sensitivity::kPublic;
   std::string defined_at;
 };
@@ -132,7 +132,7 @@ SimLimits min_limits(const SimLimits& a, const SimLimits& b);
 // The most nodes a scenario's fleet may hold, [[fleet]] and [[deliveries]]
 // together (the live fleet's cap too), and the most node pools.
 inline constexpr long long kMaxScenarioNodes = 100'000;
-inline constexpr long long kMaxScenarioPools = 10'000;
+inline constexpr long long kMaxScenarioPools = 100'000;
 
 struct SimulationOptions {
   std::optional<SimTime>

@@ -300,10 +300,51 @@ nodes = 1
   ASSERT_EQ(s->jobs.size(), 1u);
   EXPECT_DOUBLE_EQ(s->jobs[0].submit, 2.5 * kHour);
   EXPECT_EQ(s->jobs[0].tenant.value, 2);
-  EXPECT_FALSE(s->jobs[0].job.sensitivity.has_value());  // lab declares none
+  // Resolved at load (sched/job.h job_sensitivity): lab declares none, so public.
+  EXPECT_EQ(s->jobs[0].job.sensitivity, Sensitivity::kPublic);
   ASSERT_TRUE(s->jobs[0].job.work.reference_hours.has_value());
   EXPECT_DOUBLE_EQ(s->jobs[0].job.work.reference_hours->min, 3);
   EXPECT_EQ(s->jobs[0].job.work.reference, "h100-sxm");
+}
+
+// H2 of issue 13: a job cannot lower its tenant's declared sensitivity by
+// saying less or nothing; it can raise it.
+TEST_F(ScenarioTest, TenantSensitivityIsTheFloorOfItsJobs) {
+  const std::string text = kBase + R"(
+[[jobs]]
+tenant = "gov"
+name = "says-public"
+sensitivity = "public"
+reference = "h100-sxm"
+reference_hours = 1
+[[jobs]]
+tenant = "gov"
+name = "says-nothing"
+reference = "h100-sxm"
+reference_hours = 1
+[[jobs]]
+tenant = "gov"
+name = "says-secret"
+sensitivity = "secret"
+reference = "h100-sxm"
+reference_hours = 1
+[[jobs]]
+tenant = "finance"
+name = "no-floor"
+sensitivity = "internal"
+reference = "h100-sxm"
+reference_hours = 1
+)";
+  auto s = parse(text);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_EQ(s->jobs.size(), 4u);
+  EXPECT_EQ(s->jobs[0].job.sensitivity, Sensitivity::kConfidential);
+  EXPECT_EQ(s->jobs[1].job.sensitivity, Sensitivity::kConfidential);
+  EXPECT_EQ(s->jobs[2].job.sensitivity, Sensitivity::kSecret);
+  EXPECT_EQ(s->jobs[3].job.sensitivity, Sensitivity::kInternal);
+  ASSERT_TRUE(s->tenants[0].sensitivity.has_value());
+  EXPECT_EQ(*s->tenants[0].sensitivity, Sensitivity::kConfidential);
+  EXPECT_FALSE(s->tenants[1].sensitivity.has_value());
 }
 
 TEST_F(ScenarioTest, NodeEventsMayNameDeliveredNodesAfterTheyArrive) {

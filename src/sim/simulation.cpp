@@ -418,7 +418,15 @@ struct Simulation::Impl {
     for (const Site& s : f.sites()) sites.push_back(s.name);
     h["sites"] = std::move(sites);
     Json tenants = Json::array();
-    for (const Tenant& t : scheduler.tenants()) tenants.push_back(t.name);
+    // A tenant that declares a sensitivity is written with it, so the
+    // audit re-derives its jobs' floor (sched/job.h job_sensitivity).
+    for (const Tenant& t : scheduler.tenants()) {
+      if (t.sensitivity) {
+        tenants.push_back({{"name", t.name}, {"sensitivity", sensitivity_name(*t.sensitivity)}});
+      } else {
+        tenants.push_back(t.name);
+      }
+    }
     h["tenants"] = std::move(tenants);
     Json nodes = Json::array();
     for (const FleetNode& n : f.nodes()) nodes.push_back(node_json(n));

@@ -17,9 +17,8 @@ namespace suanli::slurm {
 namespace {
 
 using Json = nlohmann::json;
-using service::ApiRequest;
-using service::ApiResponse;
-using service::LiveFleet;
+using service::FleetCore;
+using service::JobView;
 
 constexpr std::string_view kCommentPrefix = "suanli:";
 constexpr std::string_view kExternalPrefix = "slurm:";
@@ -31,9 +30,7 @@ bool permanent_rule_kind(std::string_view kind) {
          kind == "no-new-placements" || kind == "drain";
 }
 
-std::string job_label(const Json& job) {
-  return fmt::format("{} {}", job.value("id", -1), job.value("name", std::string()));
-}
+std::string job_label(const JobView& job) { return fmt::format("{} {}", job.id, job.name); }
 
 // suanli:<uid>:<job>:<placement>
 struct Comment {
@@ -65,10 +62,9 @@ std::optional<Comment> parse_comment(std::string_view text) {
   return c;
 }
 
-std::optional<std::int64_t> slurm_id_of(const Json& job) {
-  const Json& x = job.value("external_id", Json());
-  if (!x.is_string()) return std::nullopt;
-  std::string_view s = x.get_ref<const std::string&>();
+std::optional<std::int64_t> slurm_id_of(const JobView& job) {
+  if (!job.external_id) return std::nullopt;
+  std::string_view s = *job.external_id;
   if (!s.starts_with(kExternalPrefix)) return std::nullopt;
   s.remove_prefix(kExternalPrefix.size());
   try {
@@ -99,9 +95,8 @@ std::string one_line(std::string_view text) {
   return out.empty() ? std::string("(no reason given)") : out;
 }
 
-bool current_placement_started(const Json& job) {
-  const Json& p = job.value("external_placement", Json());
-  return p.is_number_integer() && p.get<int>() == job.value("placements", 0);
+bool current_placement_started(const JobView& job) {
+  return job.external_placement && *job.external_placement == job.placements;
 }
 
 }  // namespace
@@ -179,66 +174,28 @@ Result<JobFile> load_job_file(const std::filesystem::path& path) {
 
 // ---- the agent --------------------------------------------------------------
 
-SlurmAgent::SlurmAgent(LiveFleet& fleet, SlurmClient client, AgentOptions options)
+SlurmAgent::SlurmAgent(FleetCore& fleet, SlurmClient client, AgentOptions options)
     : fleet_(&fleet), client_(std::move(client)), options_(std::move(options)) {}
 
-namespace {
-
-Error api_error(const ApiResponse& r) {
-  std::string message = fmt::format("HTTP {}", r.status);
-  if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object())
-    message = r.body["error"].value("message", message);
-  ErrorCode code = ErrorCode::kIo;
-  if (r.status == 400) code = ErrorCode::kInvalidArgument;
-  if (r.status == 404) code = ErrorCode::kNotFound;
-  if (r.status == 409) code = ErrorCode::kConflict;
-  return Error{code, message};
-}
-
-}  // namespace
-
-Result<Json> SlurmAgent::call(ApiResponse (LiveFleet::*fn)(const ApiRequest&),
-                              std::map<std::string, std::string> params, Json body) {
-  ApiRequest req;
-  req.method = service::Method::kPost;
-  req.params = std::move(params);
-  if (!body.is_null()) req.body = body.dump();
-  ApiResponse r = (fleet_->*fn)(req);
-  if (r.status >= 400) return std::unexpected(api_error(r));
-  return std::move(r.body);
-}
-
-Result<Json> SlurmAgent::read(ApiResponse (LiveFleet::*fn)(const ApiRequest&) const,
-                              std::map<std::string, std::string> params,
-                              std::map<std::string, std::string> query) {
-  ApiRequest req;
-  req.params = std::move(params);
-  req.query = std::move(query);
-  ApiResponse r = (fleet_->*fn)(req);
-  if (r.status >= 400) return std::unexpected(api_error(r));
-  return std::move(r.body);
-}
+SlurmAgent::SlurmAgent(service::LiveFleet& fleet, SlurmClient client, AgentOptions options)
+    : SlurmAgent(fleet.core(), std::move(client), std::move(options)) {}
 
 Result<std::string> SlurmAgent::fleet_uid() {
-  SUANLI_ASSIGN(Json summary, read(&LiveFleet::summary));
-  if (!summary.value("configured", false))
+  SUANLI_ASSIGN(const service::SummaryView summary, fleet_->summary());
+  if (!summary.configured)
     return fail(ErrorCode::kConflict,
                 "the fleet has no config: run `suanli slurm init FLEET.toml` first");
   // Milliseconds of the config's wall-clock epoch: a new config is a new fleet.
-  return fmt::format("{}",
-                     static_cast<long long>(std::llround(summary["epoch"].get<double>() * 1000)));
+  return fmt::format("{}", static_cast<long long>(std::llround(summary.epoch * 1000)));
 }
 
 Result<void> SlurmAgent::sync_nodes(std::vector<AgentAction>& actions) {
   SUANLI_ASSIGN(const std::vector<SlurmNode> slurm_nodes, client_.nodes());
   std::map<std::string, const SlurmNode*> by_name;
   for (const SlurmNode& n : slurm_nodes) by_name[n.name] = &n;
-  SUANLI_ASSIGN(Json fleet_nodes, read(&LiveFleet::nodes));
-  for (const Json& n : fleet_nodes["nodes"]) {
-    const std::string name = n["name"].get<std::string>();
-    const bool up = n["up"].get<bool>();
-    const bool cordoned = n.value("cordoned", false);
-    const std::map<std::string, std::string> params{{"name", name}};
+  SUANLI_ASSIGN(const std::vector<service::NodeView> fleet_nodes, fleet_->nodes());
+  for (const service::NodeView& n : fleet_nodes) {
+    const std::string& name = n.name;
     auto it = by_name.find(name);
     std::string why_down;
     if (it == by_name.end()) {
@@ -247,29 +204,28 @@ Result<void> SlurmAgent::sync_nodes(std::vector<AgentAction>& actions) {
       why_down = fmt::format("Slurm: {}{}", it->second->state,
                              it->second->reason.empty() ? "" : " (" + it->second->reason + ")");
     } else {
-      const std::string want =
-          fmt::format("gpu:{}:", gres_type(n["accelerator"].get<std::string>()));
+      const std::string want = fmt::format("gpu:{}:", gres_type(n.accelerator));
       if (it->second->gres.find(want) == std::string::npos)
         why_down =
             fmt::format("Slurm has GRES {:?}, the fleet expects {}…", it->second->gres, want);
     }
     if (!why_down.empty()) {
-      if (up) {
-        SUANLI_TRY(call(&LiveFleet::node_down, params, Json()));
+      if (n.up) {
+        SUANLI_TRY(fleet_->node_down(name));
         actions.push_back({"node-down", "", name, 0, why_down});
       }
       continue;
     }
-    if (!up) {
-      SUANLI_TRY(call(&LiveFleet::node_up, params, Json()));
+    if (!n.up) {
+      SUANLI_TRY(fleet_->node_up(name));
       actions.push_back({"node-up", "", name, 0, "Slurm: " + it->second->state});
     }
     const bool drained = it->second->drained();
-    if (drained && !cordoned) {
-      SUANLI_TRY(call(&LiveFleet::drain_node, params, Json()));
+    if (drained && !n.cordoned) {
+      SUANLI_TRY(fleet_->drain(name));
       actions.push_back({"drain", "", name, 0, it->second->reason});
-    } else if (!drained && cordoned) {
-      SUANLI_TRY(call(&LiveFleet::resume_node, params, Json()));
+    } else if (!drained && n.cordoned) {
+      SUANLI_TRY(fleet_->resume(name));
       actions.push_back({"resume", "", name, 0, ""});
     }
   }
@@ -280,12 +236,11 @@ Result<void> SlurmAgent::sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
                                    std::vector<AgentAction>& actions) {
   std::map<std::int64_t, const SlurmJob*> by_id;
   for (const SlurmJob& j : slurm_jobs) by_id[j.job_id] = &j;
-  SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
-  for (const Json& job : running["jobs"]) {
+  SUANLI_ASSIGN(const std::vector<JobView> running, fleet_->jobs(JobState::kRunning));
+  for (const JobView& job : running) {
     if (!current_placement_started(job)) continue;
     const auto id = slurm_id_of(job);
     if (!id) continue;
-    const std::map<std::string, std::string> params{{"id", std::to_string(job["id"].get<int>())}};
     auto it = by_id.find(*id);
     std::optional<SlurmJob> accounted;
     if (it == by_id.end()) {
@@ -297,13 +252,13 @@ Result<void> SlurmAgent::sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
           "Slurm no longer knows job {} (it ended more than MinJobAge ago, before suanli saw "
           "it)",
           *id);
-      SUANLI_TRY(call(&LiveFleet::fail_job, params, Json{{"reason", one_line(reason)}}));
+      SUANLI_TRY(fleet_->fail(job.id, one_line(reason)));
       actions.push_back({"failed", job_label(job), "", *id, reason});
       continue;
     }
     const SlurmJob& sj = it != by_id.end() ? *it->second : *accounted;
     if (sj.state == "COMPLETED") {
-      SUANLI_TRY(call(&LiveFleet::finish_job, params, Json()));
+      SUANLI_TRY(fleet_->finish(job.id));
       actions.push_back({"finished", job_label(job), sj.nodes, *id, "Slurm: COMPLETED"});
     } else if (sj.state == "NODE_FAIL") {
       // The node's failure is (or will be) seen by sync_nodes, which
@@ -313,7 +268,7 @@ Result<void> SlurmAgent::sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
       std::string reason = fmt::format("Slurm job {} ended {}", *id, sj.state);
       if (sj.exit_code) reason += fmt::format(" (exit code {})", *sj.exit_code);
       if (!sj.reason.empty() && sj.reason != "None") reason += ": " + sj.reason;
-      SUANLI_TRY(call(&LiveFleet::fail_job, params, Json{{"reason", one_line(reason)}}));
+      SUANLI_TRY(fleet_->fail(job.id, one_line(reason)));
       actions.push_back({"failed", job_label(job), sj.nodes, *id, reason});
     }
   }
@@ -322,9 +277,9 @@ Result<void> SlurmAgent::sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
 
 Result<void> SlurmAgent::cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
                                       const std::string& uid, std::vector<AgentAction>& actions) {
-  SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
+  SUANLI_ASSIGN(const std::vector<JobView> running, fleet_->jobs(JobState::kRunning));
   std::map<int, int> placement;  // running job -> current placement
-  for (const Json& job : running["jobs"]) placement[job["id"].get<int>()] = job["placements"];
+  for (const JobView& job : running) placement[job.id] = job.placements;
   for (const SlurmJob& sj : slurm_jobs) {
     if (job_state_final(sj.state)) continue;
     const auto c = parse_comment(sj.comment);
@@ -338,53 +293,53 @@ Result<void> SlurmAgent::cancel_moved(const std::vector<SlurmJob>& slurm_jobs,
   return {};
 }
 
+// The sbatch request for a placed job (its current allocation).
+SubmitRequest SlurmAgent::sbatch_request(const JobView& job, const std::string& comment) const {
+  const service::AllocationView& alloc = *job.allocation;
+  std::vector<std::string> nodes;
+  std::map<std::string, int> per_node;
+  for (const auto& g : alloc.groups)
+    for (const service::SlotView& slot : g)
+      if (per_node[slot.node]++ == 0) nodes.push_back(slot.node);
+  int gres_count = 0;
+  for (const auto& [n, c] : per_node) gres_count = std::max(gres_count, c);
+  SubmitRequest q;
+  q.job_name = fmt::format("suanli-{}-{}", job.id, job.name);
+  q.script = job.script.value_or(std::string());
+  q.partition = options_.partition;
+  q.nodes = static_cast<int>(nodes.size());
+  for (const auto& n : nodes) q.nodelist += (q.nodelist.empty() ? "" : ",") + n;
+  q.gres = fmt::format("gpu:{}:{}", gres_type(alloc.accelerator), gres_count);
+  q.constraint = feature("acc", gres_type(alloc.accelerator));
+  q.comment = comment;
+  if (!options_.output_dir.empty())
+    q.output = fmt::format("{}/suanli-{}-%j.out", options_.output_dir, job.id);
+  q.time_limit_minutes = options_.time_limit_minutes;
+  return q;
+}
+
 Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
                                        const std::string& uid, std::vector<AgentAction>& actions) {
   for (int round = 0; round < kMaxRounds; ++round) {
-    SUANLI_ASSIGN(Json running, read(&LiveFleet::jobs, {}, {{"state", "running"}}));
+    SUANLI_ASSIGN(const std::vector<JobView> running, fleet_->jobs(JobState::kRunning));
     bool changed = false;
-    for (const Json& summary : running["jobs"]) {
+    for (const JobView& summary : running) {
       if (current_placement_started(summary)) continue;
-      const int id = summary["id"].get<int>();
-      const int placement = summary["placements"].get<int>();
-      const std::map<std::string, std::string> params{{"id", std::to_string(id)}};
-      const std::string comment = fmt::format("{}{}:{}:{}", kCommentPrefix, uid, id, placement);
+      const int id = summary.id;
+      const std::string comment =
+          fmt::format("{}{}:{}:{}", kCommentPrefix, uid, id, summary.placements);
       // Submitted before a crash, not recorded: adopt it.
       auto existing = std::find_if(slurm_jobs.begin(), slurm_jobs.end(), [&](const SlurmJob& j) {
         return j.comment == comment && !j.array_task_id;
       });
       if (existing != slurm_jobs.end()) {
-        SUANLI_TRY(
-            call(&LiveFleet::start_job, params,
-                 Json{{"external_id", fmt::format("{}{}", kExternalPrefix, existing->job_id)}}));
+        SUANLI_TRY(fleet_->start(id, fmt::format("{}{}", kExternalPrefix, existing->job_id)));
         actions.push_back({"adopted", job_label(summary), existing->nodes, existing->job_id,
                            "submitted before an interruption"});
         continue;
       }
-      SUANLI_ASSIGN(Json job, read(&LiveFleet::job, params));
-      const Json& alloc = job["allocation"];
-      const std::string accelerator = alloc["accelerator"].get<std::string>();
-      std::vector<std::string> nodes;
-      std::map<std::string, int> per_node;
-      for (const Json& g : alloc["groups"])
-        for (const Json& slot : g) {
-          const std::string n = slot["node"].get<std::string>();
-          if (per_node[n]++ == 0) nodes.push_back(n);
-        }
-      int gres_count = 0;
-      for (const auto& [n, c] : per_node) gres_count = std::max(gres_count, c);
-      SubmitRequest q;
-      q.job_name = fmt::format("suanli-{}-{}", id, job["name"].get<std::string>());
-      q.script = job.value("script", std::string());
-      q.partition = options_.partition;
-      q.nodes = static_cast<int>(nodes.size());
-      for (const auto& n : nodes) q.nodelist += (q.nodelist.empty() ? "" : ",") + n;
-      q.gres = fmt::format("gpu:{}:{}", gres_type(accelerator), gres_count);
-      q.constraint = feature("acc", gres_type(accelerator));
-      q.comment = comment;
-      if (!options_.output_dir.empty())
-        q.output = fmt::format("{}/suanli-{}-%j.out", options_.output_dir, id);
-      q.time_limit_minutes = options_.time_limit_minutes;
+      SUANLI_ASSIGN(const JobView job, fleet_->job(id));
+      const SubmitRequest q = sbatch_request(job, comment);
       Result<std::int64_t> slurm_id =
           q.script.empty() ? fail(ErrorCode::kInvalidArgument,
                                   "the job has no batch script (submit it with `suanli slurm "
@@ -395,22 +350,19 @@ Result<void> SlurmAgent::submit_placed(const std::vector<SlurmJob>& slurm_jobs,
         // recording the failure, with Slurm's own words.
         const std::string reason =
             fmt::format("not submitted to Slurm: {}", slurm_id.error().message);
-        SUANLI_TRY(call(&LiveFleet::fail_job, params, Json{{"reason", one_line(reason)}}));
+        SUANLI_TRY(fleet_->fail(id, one_line(reason)));
         actions.push_back({"sbatch-failed", job_label(job), q.nodelist, 0, reason});
         changed = true;  // its devices are free again: more may be placed
         continue;
       }
-      auto recorded = call(&LiveFleet::start_job, params,
-                           Json{{"external_id", fmt::format("{}{}", kExternalPrefix, *slurm_id)}});
+      auto recorded = fleet_->start(id, fmt::format("{}{}", kExternalPrefix, *slurm_id));
       if (!recorded) {
         // Not recorded: take it back from Slurm so both stay in step.
         (void)client_.cancel(*slurm_id);
-        return std::unexpected(recorded.error());
+        return std::unexpected(Error(recorded.error()));
       }
       actions.push_back(
-          {"submitted", job_label(job),
-           fmt::format("{} x gpu:{}:{}", q.nodelist, gres_type(accelerator), gres_count), *slurm_id,
-           ""});
+          {"submitted", job_label(job), fmt::format("{} x {}", q.nodelist, q.gres), *slurm_id, ""});
     }
     if (!changed) break;
   }
@@ -424,10 +376,10 @@ Result<std::vector<AgentAction>> SlurmAgent::sync() {
   SUANLI_TRY(sync_nodes(actions));
   // A tick only when a time rule or a delivery is due: a sync that finds
   // nothing new writes nothing.
-  SUANLI_ASSIGN(Json summary, read(&LiveFleet::summary));
-  bool due = summary.value("deliveries_pending", 0) > 0;
-  for (const Json& r : summary["rules"]) due = due || r.value("state", "") == "due";
-  if (due) SUANLI_TRY(call(&LiveFleet::tick, {}, Json()));
+  SUANLI_ASSIGN(const service::SummaryView summary, fleet_->summary());
+  bool due = summary.deliveries_pending > 0;
+  for (const service::RuleView& r : summary.rules) due = due || r.state == "due";
+  if (due) SUANLI_TRY(fleet_->tick());
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
   SUANLI_TRY(sync_jobs(slurm_jobs, actions));
   SUANLI_TRY(cancel_moved(slurm_jobs, uid, actions));
@@ -435,80 +387,87 @@ Result<std::vector<AgentAction>> SlurmAgent::sync() {
   return actions;
 }
 
+// Held back in the core: failed when only rules that cannot change refuse
+// it (an error kInfeasible), otherwise left queued.
+Result<SubmitOutcome> SlurmAgent::hold(SubmitOutcome out, const std::string& label) {
+  SUANLI_ASSIGN(const JobView job, fleet_->job(out.job));
+  out.refusals = Json::array();
+  for (const service::RefusalView& r : job.refusals.value_or(std::vector<service::RefusalView>{}))
+    out.refusals.push_back(
+        {{"accelerator", r.accelerator}, {"rule", r.rule}, {"detail", r.detail}});
+  SUANLI_ASSIGN(const service::SummaryView summary, fleet_->summary());
+  std::map<std::string, std::string> kind_of;
+  for (const service::RuleView& r : summary.rules) kind_of[r.id] = r.kind;
+  bool permanent = !out.refusals.empty();
+  std::string reasons;
+  for (const service::RefusalView& r : job.refusals.value_or(std::vector<service::RefusalView>{})) {
+    auto k = kind_of.find(r.rule);
+    const bool stays =
+        r.rule == "workload" || (k != kind_of.end() && permanent_rule_kind(k->second));
+    permanent = permanent && stays;
+    reasons +=
+        (reasons.empty() ? "" : "; ") + fmt::format("{}: {} ({})", r.accelerator, r.rule, r.detail);
+  }
+  if (permanent) {
+    const std::string reason = "refused by rules on every type: " + reasons;
+    SUANLI_TRY(fleet_->fail(out.job, one_line(reason)));
+    out.state = "failed";
+    out.actions.push_back({"refused", label, "", 0, reasons});
+    return fail(ErrorCode::kInfeasible,
+                fmt::format("job {} not submitted to Slurm: {}", out.job, reason));
+  }
+  out.actions.push_back(
+      {"queued", label, "", 0, "held in suanli (not in Slurm) until placed: " + reasons});
+  return out;
+}
+
 Result<SubmitOutcome> SlurmAgent::submit(const JobFile& file) {
   SubmitOutcome out;
   SUANLI_ASSIGN(out.actions, sync());
-  SUANLI_ASSIGN(Json answer, call(&LiveFleet::submit_job, {}, file.request));
-  out.job = answer["job"].get<int>();
-  out.state = answer["state"].get<std::string>();
-  for (const Json& d : answer["decisions"]) {
-    if (d.value("job", -1) != out.job) continue;
-    if (d.value("event", "") == "place") {
-      out.accelerator = d.value("accelerator", "");
-      out.nodes = d.value("nodes", std::vector<std::string>{});
-      if (d.contains("checked")) out.checked = d["checked"].get<std::vector<std::string>>();
-    }
+  SUANLI_ASSIGN(const service::JobRequest request, service::decode_job_request(file.request));
+  SUANLI_ASSIGN(const service::Placement placed, fleet_->submit(request));
+  out.job = placed.job;
+  out.state = job_state_name(placed.state);
+  for (const std::string& text : placed.applied.decisions) {
+    const Json d = Json::parse(text);
+    if (d.value("job", -1) != out.job || d.value("event", "") != "place") continue;
+    out.accelerator = d.value("accelerator", "");
+    out.nodes = d.value("nodes", std::vector<std::string>{});
+    if (d.contains("checked")) out.checked = d["checked"].get<std::vector<std::string>>();
   }
-  const std::map<std::string, std::string> params{{"id", std::to_string(out.job)}};
-  if (out.state == "queued") {
-    SUANLI_ASSIGN(Json job, read(&LiveFleet::job, params));
-    out.refusals = job.value("refusals", Json::array());
-    SUANLI_ASSIGN(Json summary, read(&LiveFleet::summary));
-    std::map<std::string, std::string> kind_of;
-    for (const Json& r : summary["rules"]) kind_of[r["id"]] = r["kind"];
-    bool permanent = !out.refusals.empty();
-    std::vector<std::string> why;
-    for (const Json& r : out.refusals) {
-      const std::string rule = r.value("rule", "");
-      auto k = kind_of.find(rule);
-      const bool stays =
-          rule == "workload" || (k != kind_of.end() && permanent_rule_kind(k->second));
-      permanent = permanent && stays;
-      why.push_back(
-          fmt::format("{}: {} ({})", r.value("accelerator", "?"), rule, r.value("detail", "")));
-    }
-    std::string reasons;
-    for (const auto& w : why) reasons += (reasons.empty() ? "" : "; ") + w;
-    if (permanent) {
-      const std::string reason = "refused by rules on every type: " + reasons;
-      SUANLI_TRY(call(&LiveFleet::fail_job, params, Json{{"reason", one_line(reason)}}));
-      out.state = "failed";
-      out.actions.push_back({"refused",
-                             fmt::format("{} {}", out.job, file.request["name"].get<std::string>()),
-                             "", 0, reasons});
-      return fail(ErrorCode::kInfeasible,
-                  fmt::format("job {} not submitted to Slurm: {}", out.job, reason));
-    }
-    out.actions.push_back({"queued",
-                           fmt::format("{} {}", out.job, file.request["name"].get<std::string>()),
-                           "", 0, "held in suanli (not in Slurm) until placed: " + reasons});
-    return out;
-  }
+  const std::string label = fmt::format("{} {}", out.job, request.name);
+  if (placed.state == JobState::kQueued) return hold(std::move(out), label);
   SUANLI_ASSIGN(const std::string uid, fleet_uid());
   SUANLI_ASSIGN(std::vector<SlurmJob> slurm_jobs, client_.jobs());
   SUANLI_TRY(submit_placed(slurm_jobs, uid, out.actions));
-  const std::string label = fmt::format("{} {}", out.job, file.request["name"].get<std::string>());
   for (const AgentAction& a : out.actions)
     if (a.what == "sbatch-failed" && a.job == label)
       return fail(ErrorCode::kInvalidArgument, fmt::format("job {}: {}", label, a.detail));
-  SUANLI_ASSIGN(Json job, read(&LiveFleet::job, params));
-  out.state = job["state"].get<std::string>();
+  SUANLI_ASSIGN(const JobView job, fleet_->job(out.job));
+  out.state = job_state_name(job.state);
   if (auto id = slurm_id_of(job); id && current_placement_started(job)) out.slurm_job = *id;
   return out;
 }
 
-Result<std::vector<AgentAction>> SlurmAgent::shock(const Json& rule) {
+Result<std::vector<AgentAction>> SlurmAgent::shock(const service::RuleRequest& rule) {
   SUANLI_TRY(fleet_uid());
   SUANLI_TRY(client_.ping());
-  SUANLI_ASSIGN(Json answer, call(&LiveFleet::add_rule, {}, rule));
+  SUANLI_ASSIGN(const service::Applied applied, fleet_->add_rule(rule));
   std::vector<AgentAction> actions;
-  for (const Json& d : answer["decisions"])
+  for (const std::string& text : applied.decisions) {
+    const Json d = Json::parse(text);
     if (d.value("event", "") == "rule")
       actions.push_back(
           {"rule", "", "", 0, fmt::format("{}: {}", d.value("rule", ""), d.value("detail", ""))});
+  }
   SUANLI_ASSIGN(auto more, sync());
   actions.insert(actions.end(), more.begin(), more.end());
   return actions;
+}
+
+Result<std::vector<AgentAction>> SlurmAgent::shock(const Json& rule) {
+  SUANLI_ASSIGN(const service::RuleRequest request, service::decode_rule_request(rule));
+  return shock(request);
 }
 
 Json actions_json(const std::vector<AgentAction>& actions) {

@@ -1,6 +1,10 @@
 // The Slurm agent: suanli's scheduling core (the live fleet, event-sourced
 // in the store) placing jobs on a real Slurm cluster (docs/slurm.md).
 //
+// The agent calls the core (service/fleet_core.h) directly; JOB.toml and
+// the shock rule are decoded by the HTTP API's strict decoders
+// (service/live_fleet.h), so a job file takes exactly the API's fields.
+//
 // The core decides where a job may and should go under the rules; the agent
 // submits it with sbatch pinned to the core's nodes (--nodelist, the GRES
 // type and count per node, the accelerator feature) and records the Slurm
@@ -64,7 +68,8 @@ struct SubmitOutcome {
 
 class SlurmAgent {
  public:
-  SlurmAgent(service::LiveFleet& fleet, SlurmClient client, AgentOptions options);
+  SlurmAgent(service::FleetCore& fleet, SlurmClient client, AgentOptions options);
+  SlurmAgent(service::LiveFleet& fleet, SlurmClient client, AgentOptions options);  // its core
 
   // The fleet must be configured (suanli slurm init). Reads Slurm, reports
   // the differences to the core, cancels moved jobs, submits placements
@@ -85,17 +90,11 @@ class SlurmAgent {
   // A licence shock: a drain or no-new-placements rule on a type from now
   // (POST /api/v1/fleet/rules), then a sync (evicted jobs are cancelled in
   // Slurm and re-placed elsewhere).
+  Result<std::vector<AgentAction>> shock(const service::RuleRequest& rule);
+  // The same from the POST /api/v1/fleet/rules body.
   Result<std::vector<AgentAction>> shock(const nlohmann::json& rule);
 
  private:
-  struct Snapshot;
-  Result<nlohmann::json> call(
-      service::ApiResponse (service::LiveFleet::*fn)(const service::ApiRequest&),
-      std::map<std::string, std::string> params, nlohmann::json body);
-  Result<nlohmann::json> read(
-      service::ApiResponse (service::LiveFleet::*fn)(const service::ApiRequest&) const,
-      std::map<std::string, std::string> params = {},
-      std::map<std::string, std::string> query = {});
   Result<void> sync_nodes(std::vector<AgentAction>& actions);
   Result<void> sync_jobs(const std::vector<SlurmJob>& slurm_jobs,
                          std::vector<AgentAction>& actions);
@@ -108,8 +107,12 @@ class SlurmAgent {
   Result<void> submit_placed(const std::vector<SlurmJob>& slurm_jobs, const std::string& uid,
                              std::vector<AgentAction>& actions);
   Result<std::string> fleet_uid();
+  SubmitRequest sbatch_request(const service::JobView& job, const std::string& comment) const;
+  // A submitted job the core queued: failed (kInfeasible) when only rules
+  // that cannot change refuse it, otherwise left queued.
+  Result<SubmitOutcome> hold(SubmitOutcome out, const std::string& label);
 
-  service::LiveFleet* fleet_;
+  service::FleetCore* fleet_;
   SlurmClient client_;
   AgentOptions options_;
 };
