@@ -41,6 +41,7 @@ struct ServeState {
   bool no_examples = false;
   std::vector<std::string> trace_dirs;
   std::size_t max_runs_per_token = 32;
+  bool read_only = false;
 };
 
 int run_serve(Context& ctx, const ServeState& s) {
@@ -64,6 +65,7 @@ int run_serve(Context& ctx, const ServeState& s) {
   options.import_examples = !s.no_examples;
   options.trace_dirs.assign(s.trace_dirs.begin(), s.trace_dirs.end());
   options.max_runs_per_token = s.max_runs_per_token;
+  options.read_only = s.read_only;
   auto svc = service::Service::open(options);
   if (!svc) return ctx.report(svc.error());
 
@@ -184,6 +186,10 @@ void register_serve(CLI::App& app, Context& ctx) {
                   "Queued plus running runs one token may have at once (more: 429)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
+  cmd->add_flag("--read-only", s->read_only,
+                "Open the store for reading only, beside the process that writes it (e.g. "
+                "`suanli slurm agent`): writes answer 503, runs are not executed, and the live "
+                "fleet follows the store's new events");
   cmd->add_flag("--no-examples", s->no_examples,
                 "Do not import the bundled example scenarios into an empty store");
   cmd->callback([&ctx, s] { ctx.action() = [&ctx, s] { return run_serve(ctx, *s); }; });

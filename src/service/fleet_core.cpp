@@ -440,6 +440,15 @@ std::string mismatch(std::int64_t seq, const std::vector<std::string>& got,
 
 }  // namespace
 
+Result<void> FleetCore::follow_store() {
+  std::lock_guard lock(mutex_);
+  auto newer = store_->fleet_events(std::max(followed_seq_, state_->last_seq));
+  if (!newer) return std::unexpected(newer.error());
+  if (newer->empty()) return {};
+  followed_seq_ = newer->back().seq;
+  return rebuild();
+}
+
 Result<void> FleetCore::rebuild() {
   auto fresh = std::make_unique<State>();
   std::vector<std::string> config_types;  // of the last stored config, for type_users

@@ -250,6 +250,12 @@ class FleetCore {
   std::int64_t event_count() const;
   std::string problem() const;  // empty when healthy
 
+  // For a read-only follower (`suanli serve --read-only` beside the Slurm
+  // agent, which holds the store's writer lock): when the store holds
+  // events newer than any this core has seen, replays the store through
+  // the same apply path and checks (a no-op otherwise). Never writes.
+  Result<void> follow_store();
+
   struct State;
 
  private:
@@ -267,6 +273,7 @@ class FleetCore {
   Options options_;
   mutable std::mutex mutex_;
   std::unique_ptr<State> state_;
+  std::int64_t followed_seq_ = 0;  // newest stored event follow_store() has seen
 };
 
 }  // namespace suanli::service

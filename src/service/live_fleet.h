@@ -61,6 +61,8 @@ class LiveFleet {
   const FleetCore& core() const { return *core_; }
   std::int64_t event_count() const { return core_->event_count(); }
   std::string problem() const { return core_->problem(); }
+  // FleetCore::follow_store (a read-only server following another writer).
+  Result<void> follow_store() { return core_->follow_store(); }
 
  private:
   explicit LiveFleet(std::unique_ptr<FleetCore> core) : core_(std::move(core)) {}

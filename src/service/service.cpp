@@ -38,7 +38,9 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   }
   s->options_ = options;
 
-  SUANLI_ASSIGN(s->store_, store::Store::open(options.db_url));
+  SUANLI_ASSIGN(s->store_,
+                store::Store::open(options.db_url, options.read_only ? store::StoreAccess::kRead
+                                                                     : store::StoreAccess::kWrite));
 
   CatalogOptions catalog_options;
   catalog_options.directories = Catalog::default_directories(options.catalog_dirs);
@@ -68,7 +70,8 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
                                 {"version", "0.1.0"},
                                 {"store", self->store_->backend()},
                                 {"schema_version", version ? *version : -1},
-                                {"read_requires_token", self->options_.read_requires_token}});
+                                {"read_requires_token", self->options_.read_requires_token},
+                                {"read_only", self->options_.read_only}});
         });
   r.add(Method::kGet, "/api/v1/openapi.json", Access::kRead, "This API as an OpenAPI 3 document",
         [self](const ApiRequest&) { return json_response(self->openapi_); });
@@ -78,8 +81,10 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   s->fleet_->add_routes(r);
   s->openapi_ = openapi_document(r);
 
-  if (options.import_examples) SUANLI_TRY(s->scenarios_->import_examples(options.examples_dir));
-  SUANLI_TRY(s->runs_->recover());
+  if (!options.read_only) {
+    if (options.import_examples) SUANLI_TRY(s->scenarios_->import_examples(options.examples_dir));
+    SUANLI_TRY(s->runs_->recover());
+  }
   return s;
 }
 
@@ -110,6 +115,14 @@ ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view>
             fmt::format("token {} was revoked at {}", token->id, *token->revoked_at));
       }
       request.principal = {token->id, token->name, token->can_write};
+    }
+    if (route.access == Access::kWrite && options_.read_only) {
+      return error_response(503, "read_only",
+                            "this server is read-only (suanli serve --read-only): send the change "
+                            "to the process that holds the store's writer lock");
+    }
+    if (options_.read_only && request.path.starts_with("/api/v1/fleet")) {
+      if (auto followed = fleet_->follow_store(); !followed) return error_response(followed.error());
     }
     if (route.access == Access::kWrite) {
       if (!bearer)

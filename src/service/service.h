@@ -42,6 +42,11 @@ struct ServiceOptions {
   // data_dir/scenarios and $SUANLI_TRACES (runs.h RunManagerOptions).
   std::vector<std::filesystem::path> trace_dirs;
   std::size_t max_runs_per_token = 32;  // queued + running runs of one token (more: 429)
+  // Opens the store for reading only (no writer lock, so it runs beside
+  // the writer that holds it, e.g. `suanli slurm agent`): every write route
+  // answers 503 read_only, no run is recovered or executed, and the live
+  // fleet follows the store's new events on each fleet read.
+  bool read_only = false;
 };
 
 class Service {
