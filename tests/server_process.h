@@ -66,6 +66,15 @@ class ServerProcess {
       pid_ = -1;
     }
   }
+  // SIGTERM and wait; returns the exit status (or -1).
+  int terminate() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
 
  private:
   pid_t pid_ = -1;
