@@ -47,7 +47,7 @@ Result<Figure> read_figure(const TomlView& parent, std::string_view key, const F
   std::string source = defaults.source;
   std::optional<Confidence> confidence = defaults.confidence;
   if (node->is_integer() || node->is_floating_point()) {
-    f.value = *node->value<double>();
+    f.value = *node_number(*node);  // an integer a double cannot hold exactly is still a number
   } else if (const auto* t = node->as_table()) {
     TomlView view(*t, parent.file(), fmt::format("{}.{}", parent.path(), key));
     if (auto ok = view.check_keys({"value", "low", "high", "source", "confidence", "note"}); !ok) {

@@ -4,8 +4,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -45,7 +47,17 @@ class PgDriver final : public SqlDriver {
   ~PgDriver() override {
     tx_.reset();
     conn_.reset();
-    lock_conn_.reset();  // ends the session: the server releases the writer lock
+    // Release the writer lock explicitly: ending the session releases it
+    // too, but the server notices a closed session asynchronously, and a
+    // writer reopening at once (a restart) must find it free.
+    if (lock_conn_ && lock_conn_->is_open()) {
+      try {
+        pqxx::nontransaction n(*lock_conn_);
+        n.exec(fmt::format("SELECT pg_advisory_unlock({})", kWriterLockKey));
+      } catch (const std::exception&) {  // the session is ending anyway
+      }
+    }
+    lock_conn_.reset();  // ends the session
   }
   PgDriver(const PgDriver&) = delete;
   PgDriver& operator=(const PgDriver&) = delete;
@@ -79,8 +91,13 @@ class PgDriver final : public SqlDriver {
       lock_conn_ = std::make_unique<pqxx::connection>(url_);
       pqxx::nontransaction n(*lock_conn_);
       n.exec(fmt::format("SET application_name = 'suanli pid {}'", ::getpid()));
-      if (n.exec1(fmt::format("SELECT pg_try_advisory_lock({})", kWriterLockKey))[0].as<bool>())
-        return {};
+      // A holder that was killed keeps the lock until the server notices its
+      // session closed (asynchronously): try for up to 2 s before refusing.
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        if (n.exec1(fmt::format("SELECT pg_try_advisory_lock({})", kWriterLockKey))[0].as<bool>())
+          return {};
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
       const pqxx::result holder = n.exec(fmt::format(
           "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
           "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {} AND l.objid = {} "
