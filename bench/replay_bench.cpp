@@ -24,7 +24,7 @@ const Trace& trace() {
   static const Trace t = [] {
     Trace out;
     std::filesystem::path dir =
-        std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" / "traces" / "alibaba-gpu-v2023";
+        std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "traces" / "alibaba-gpu-v2023";
     if (const char* env = std::getenv("SUANLI_TRACES"); env && *env) dir = env;
     auto nodes = read_openb_nodes(dir / "openb_node_list_gpu_node.csv");
     if (!nodes) return out;

@@ -318,7 +318,7 @@ namespace {
 // Trace import: the first pods of Alibaba's openb default trace as jobs on a
 // small mixed fleet (skipped, with the reason, when the trace is absent).
 TEST_F(SimulateTest, OpenbTraceImportRunsAndPassesTheAudit) {
-  const std::filesystem::path dir = find_openb_trace_dir(kSource / ".." / "shared" / "traces");
+  const std::filesystem::path dir = find_openb_trace_dir(kSource / "data" / "traces");
   if (dir.empty()) GTEST_SKIP() << "Alibaba openb trace not found (set SUANLI_TRACES)";
   const std::string text = fmt::format(R"(
 name = "trace-import"

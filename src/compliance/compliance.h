@@ -1,6 +1,6 @@
 // US export-control classification of an accelerator (ECCN 3A090) and the
 // China licence-review overlay, computed from catalog figures only. The rules
-// are those of /work/shared/reference/export-rules.md §2.2–2.3: the Oct-2023
+// are those of docs/reference/export-rules.md §2.2–2.3: the Oct-2023
 // 3A090.a/.b tests on TPP and performance density (with the datacenter Note),
 // the historical Oct-2022 test (TPP and I/O bandwidth), and the Jan-2026
 // China/Macau review policy of 91 FR 1684. Missing figures make a result

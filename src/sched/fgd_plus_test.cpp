@@ -68,15 +68,14 @@ TEST(FgdPlusTest, SharingPodsKeepFgdsNodeChoice) {
 }
 
 std::filesystem::path trace_dir() {
-  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" /
-                              "traces");
+  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "traces");
 }
 
 TEST(FgdPlusTraceTest, BeatsFgdOnTheDefaultTrace) {
   const auto dir = trace_dir();
   if (dir.empty()) {
     GTEST_SKIP() << "Alibaba openb trace not found (set SUANLI_TRACES or put it in "
-                    "../shared/traces/alibaba-gpu-v2023 next to the source tree)";
+                    "data/traces/alibaba-gpu-v2023 in the source tree)";
   }
   auto nodes = read_openb_nodes(dir / "openb_node_list_gpu_node.csv");
   ASSERT_TRUE(nodes.has_value()) << nodes.error().message;

@@ -21,17 +21,16 @@ namespace suanli {
 namespace {
 
 // The trace directory: $SUANLI_TRACES (the traces folder or the
-// alibaba-gpu-v2023 folder itself), else ../shared/traces next to the
+// alibaba-gpu-v2023 folder itself), else data/traces in the
 // source tree. Empty when absent.
 std::filesystem::path trace_dir() {
-  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / ".." / "shared" /
-                              "traces");
+  return find_openb_trace_dir(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "traces");
 }
 
 #define SKIP_WITHOUT_TRACE(dir)                                                      \
   if ((dir).empty()) {                                                               \
     GTEST_SKIP() << "Alibaba openb trace not found (set SUANLI_TRACES or put it in " \
-                    "../shared/traces/alibaba-gpu-v2023 next to the source tree)";   \
+                    "data/traces/alibaba-gpu-v2023 in the source tree)";   \
   }
 
 std::vector<OpenbNode> small_nodes() {

@@ -883,9 +883,8 @@ class Resolver {
       out.push_back(dir / rel);
       out.push_back(dir.parent_path() / rel);
     }
-    const fs::path data = fs::path(SUANLI_DEFAULT_DATA_DIR).lexically_normal();
-    fs::path repo = data.has_filename() ? data.parent_path() : data.parent_path().parent_path();
-    out.push_back(repo.parent_path() / "shared" / "traces" / rel);
+    // The bundled traces (data/traces, e.g. alibaba-gpu-v2023/…).
+    out.push_back(fs::path(SUANLI_DEFAULT_DATA_DIR) / "traces" / rel);
     return out;
   }
 
