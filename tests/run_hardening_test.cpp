@@ -29,6 +29,7 @@
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "temp_dir.h"
+#include "util/strings.h"
 
 namespace suanli::service {
 namespace {
@@ -111,7 +112,6 @@ std::string replace(std::string text, std::string_view from, std::string_view to
   return text;
 }
 
-bool valid_utf8(const std::string& s) { return utf8_valid(s) == s; }
 
 class HardeningLoad : public suanli::testing::BundledCatalogTest {};
 
@@ -187,7 +187,7 @@ TEST_F(RunHardeningTest, ANonUtf8TraceFailsTheRunWithAValidUtf8ErrorWithoutTheFi
   const auto id = r.body["id"].get<std::int64_t>();
   const auto done = wait_for(id, {"succeeded", "failed"});
   ASSERT_EQ(done.status, "failed");
-  EXPECT_TRUE(valid_utf8(done.error)) << done.error;
+  EXPECT_TRUE(is_valid_utf8(done.error)) << done.error;
   const auto error = nlohmann::json::parse(done.error, nullptr, false);
   ASSERT_FALSE(error.is_discarded()) << done.error;
   const std::string message = error["message"];
@@ -210,13 +210,13 @@ TEST_F(RunHardeningTest, ANonUtf8TraceFailsTheRunWithAValidUtf8ErrorWithoutTheFi
 TEST(RunErrorText, InvalidUtf8InAMessageGivesValidJsonAndRelativePaths) {
   const Error e{ErrorCode::kParse, "/srv/d/scenarios/x.toml:3: bad \xff\xc3 bytes \xe9"};
   const std::string text = run_error_text(e, "/srv/d");
-  EXPECT_TRUE(valid_utf8(text)) << text;
+  EXPECT_TRUE(is_valid_utf8(text)) << text;
   const auto j = nlohmann::json::parse(text, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << text;
   EXPECT_EQ(j["code"], "parse_error");
   EXPECT_EQ(j["message"].get<std::string>().rfind("scenarios/x.toml:3: bad ", 0), 0u) << text;
-  EXPECT_EQ(utf8_valid("a\xe2\x82"), "a\xef\xbf\xbd\xef\xbf\xbd");
-  EXPECT_EQ(utf8_valid("ok ü 算"), "ok ü 算");
+  EXPECT_EQ(valid_utf8("a\xe2\x82"), "a\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(valid_utf8("ok ü 算"), "ok ü 算");
 }
 
 // ---- H1: trace paths confined on the server ----------------------------

@@ -15,7 +15,6 @@
 
 #include "sched/scheduler.h"
 #include "service/api.h"
-#include "service/fleet_config.h"
 #include "sim/event_log.h"
 #include "sim/scenario.h"
 #include "sim/work_model.h"
@@ -151,7 +150,6 @@ Result<void> FleetCore::State::on(const ConfigEvent& e, const Catalog& catalog,
                                   const ScenarioLoadOptions& load) {
   SUANLI_ASSIGN(Scenario scenario,
                 parse_scenario(e.scenario, std::string(kConfigFile), catalog, {}, load));
-  SUANLI_TRY(fill_tenant_declarations(scenario.tenants, e.scenario));
   // The fleet's types as they were resolved when the config was accepted,
   // so a later catalog edit does not change what a replay computes.
   if (e.types.size() != scenario.fleet.types().size())

@@ -18,6 +18,7 @@
 #include "service/scenario_api.h"
 #include "sim/result_json.h"
 #include "sim/scenario.h"
+#include "util/strings.h"
 
 namespace suanli::service {
 
@@ -245,7 +246,7 @@ std::string run_error_text(const Error& e, const std::filesystem::path& data_dir
     std::replace(code.begin(), code.end(), ' ', '_');
     std::replace(code.begin(), code.end(), '/', '_');
     const nlohmann::json j{{"code", code},
-                           {"message", utf8_valid(without_server_paths(e.message, data_dir))}};
+                           {"message", valid_utf8(without_server_paths(e.message, data_dir))}};
     return safe_dump(j);
   } catch (...) {  // allocation failure: still a valid error text
     return R"({"code":"internal","message":"the run failed; its error could not be encoded"})";
@@ -364,13 +365,13 @@ nlohmann::json run_json(const store::RunRecord& r) {
   nlohmann::json error = nullptr;
   if (!r.error.empty()) {
     error = nlohmann::json::parse(r.error, nullptr, false);
-    if (error.is_discarded()) error = {{"code", "internal"}, {"message", utf8_valid(r.error)}};
+    if (error.is_discarded()) error = {{"code", "internal"}, {"message", valid_utf8(r.error)}};
   }
   nlohmann::json j{{"id", r.id},
                    {"kind", r.kind},
                    {"status", r.status},
                    {"progress", r.progress},
-                   {"message", utf8_valid(r.message)},
+                   {"message", valid_utf8(r.message)},
                    {"attempts", r.attempts},
                    {"params", std::move(params)},
                    {"error", std::move(error)},

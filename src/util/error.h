@@ -5,7 +5,6 @@
 
 #include <expected>
 #include <string>
-#include <string_view>
 #include <utility>
 
 namespace suanli {
@@ -36,11 +35,6 @@ inline std::unexpected<Error> fail(ErrorCode code, std::string message) {
 }
 
 const char* error_code_name(ErrorCode code);
-
-// `text` as valid UTF-8: each byte of an invalid sequence becomes U+FFFD.
-// A message may carry bytes from a file or a request; it goes through this
-// before it is put into JSON, so building an error can never throw.
-std::string utf8_valid(std::string_view text);
 
 }  // namespace suanli
 
