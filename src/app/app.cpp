@@ -52,6 +52,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_estimate(app, ctx);
   register_compare(app, ctx);
   register_validate(app, ctx);
+  register_calibrate(app, ctx);
   register_replay(app, ctx);
   register_simulate(app, ctx);
   register_plan(app, ctx);

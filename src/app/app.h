@@ -58,6 +58,7 @@ void register_classify(CLI::App& app, Context& ctx);
 void register_estimate(CLI::App& app, Context& ctx);
 void register_compare(CLI::App& app, Context& ctx);
 void register_validate(CLI::App& app, Context& ctx);
+void register_calibrate(CLI::App& app, Context& ctx);
 void register_plan(CLI::App& app, Context& ctx);
 void register_report(CLI::App& app, Context& ctx);
 void register_replay(CLI::App& app, Context& ctx);

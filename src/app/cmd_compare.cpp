@@ -34,7 +34,29 @@ Result<CompareSizing> sizing(const CompareState& s) {
 }
 
 std::string ratio(double v) { return v > 0 ? fmt::format("{:.2f}×", v) : "—"; }
-std::string flag(const CompareRowBase& r) { return r.unverified.empty() ? "" : "?"; }
+// "11.0k-14.1k": a p10-p90 range cell ("—" when there is none).
+template <class Fmt>
+std::string range_cell(const std::optional<QuantityRange>& r, Fmt f) {
+  return r ? fmt::format("{}-{}", f(r->p10), f(r->p90)) : "—";
+}
+
+// Per row: what dominates its range, and the unverified inputs behind it.
+template <class Row>
+void print_row_notes(std::ostream& out, const std::vector<Row>& rows) {
+  for (const auto& r : rows) {
+    if (!r.ok) {
+      out << fmt::format("  {}: {}\n", r.accelerator, r.error);
+      continue;
+    }
+    std::vector<std::string> parts;
+    if (r.interval && !r.interval->basis.dominant.empty()) {
+      parts.push_back("range dominated by " + r.interval->basis.dominant);
+    }
+    if (r.interval && !r.interval->basis.residual) parts.push_back("no model residuals");
+    if (!r.unverified.empty()) parts.push_back("unverified: " + join(r.unverified, ", "));
+    if (!parts.empty()) out << fmt::format("  {}: {}\n", r.accelerator, join(parts, "; "));
+  }
+}
 
 int run_train(Context& ctx, const CompareState& s) {
   auto cat = ctx.catalog();
@@ -53,34 +75,39 @@ int run_train(Context& ctx, const CompareState& s) {
   out << fmt::format("Training {} (seq {}, global batch {}, {}){}\n", w->model.id, w->seq,
                      w->global_batch, precision_name(w->precision),
                      w->tokens > 0 ? fmt::format(", {} tokens", human_count(w->tokens)) : "");
-  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp (vpp)", "step", "tokens/s", "speed",
-               "MFU", w->tokens > 0 ? "days" : "—", w->tokens > 0 ? "cost $" : "$/h", "cost-perf",
-               "3A090", "China"});
-  t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10});
+  const bool totals = w->tokens > 0;
+  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp (vpp)", "step", "tokens/s", "p10-p90",
+               "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
+               totals ? "cost $" : "$/h", totals ? "p10-p90" : "", "cost-perf", "3A090", "China"});
+  t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
+  auto count = [](double v) { return human_count(v); };
+  auto days = [](double v) { return fmt::format("{:.1f}", v); };
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 "does not fit / unavailable", "", "", "", "", "", "", "", r.eccn_class,
+                 "does not fit / unavailable", "", "", "", "", "", "", "", "", "", "", r.eccn_class,
                  r.china_status});
       continue;
     }
     const auto& e = r.estimate;
-    t.add_row({r.accelerator + flag(r), r.origin, std::to_string(r.devices),
+    const TrainInterval* iv = r.interval ? &*r.interval : nullptr;
+    t.add_row({r.accelerator, r.origin, std::to_string(r.devices),
                fmt::format("{}·{}·{} ({})", e.par.tp, e.par.pp, e.par.dp, e.par.vpp),
-               human_seconds(e.step_time_s), human_count(e.tokens_per_s), ratio(r.relative_speed),
-               fmt::format("{:.1f}%", e.mfu * 100),
-               w->tokens > 0 ? fmt::format("{:.1f}", r.totals.time_to_train_days) : "",
-               w->tokens > 0 ? (r.totals.cost_usd > 0 ? human_count(r.totals.cost_usd) : "—")
-                             : fmt::format("{:.0f}", r.hourly_usd * r.devices),
+               human_seconds(e.step_time_s), human_count(e.tokens_per_s),
+               range_cell(iv ? std::optional(iv->tokens_per_s) : std::nullopt, count),
+               ratio(r.relative_speed), fmt::format("{:.1f}%", e.mfu * 100),
+               totals ? days(r.totals.time_to_train_days) : "",
+               totals ? range_cell(iv ? iv->time_to_train_days : std::nullopt, days) : "",
+               totals ? (r.totals.cost_usd > 0 ? human_count(r.totals.cost_usd) : "—")
+                      : fmt::format("{:.0f}", r.hourly_usd * r.devices),
+               totals ? range_cell(iv ? iv->cost_usd : std::nullopt, count) : "",
                ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
   }
   out << t.render();
-  for (const auto& r : *rows) {
-    if (!r.ok) out << fmt::format("  {}: {}\n", r.accelerator, r.error);
-  }
+  print_row_notes(out, *rows);
   out << "speed and cost-perf are relative to the first accelerator; cost uses catalog rental "
-         "prices (estimates);\n? = some inputs are estimates or placeholders "
-         "(`suanli estimate train … --json` lists them)\n";
+         "prices (estimates);\np10-p90: catalog figure ranges and the model's out-of-sample "
+         "residuals (`suanli estimate train … --json` gives the basis)\n";
   return kExitOk;
 }
 
@@ -105,32 +132,37 @@ int run_infer(Context& ctx, const CompareState& s) {
       w->input_len, w->output_len,
       w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
   TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
-               "out tok/s", "per dev", "speed", "$/M out", "cost-perf", "3A090", "China"});
-  t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12});
+               "out tok/s", "p10-p90", "per dev", "speed", "$/M out", "p10-p90", "cost-perf",
+               "3A090", "China"});
+  t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
+  auto count = [](double v) { return human_count(v); };
+  auto usd = [](double v) { return fmt::format("{:.2f}", v); };
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
                  std::string(precision_name(r.precision)), "does not fit / unsupported", "", "", "",
-                 "", "", "", "", "", r.eccn_class, r.china_status});
+                 "", "", "", "", "", "", "", r.eccn_class, r.china_status});
       continue;
     }
     const auto& e = r.estimate;
-    t.add_row({r.accelerator + flag(r), r.origin, std::to_string(r.devices),
+    const InferInterval* iv = r.interval ? &*r.interval : nullptr;
+    t.add_row({r.accelerator, r.origin, std::to_string(r.devices),
                std::string(precision_name(r.precision)),
                fmt::format("{}/{}", e.layout.tp, e.layout.ep), std::to_string(e.batch),
                human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_count(e.output_tokens_per_s),
+               range_cell(iv ? std::optional(iv->output_tokens_per_s) : std::nullopt, count),
                human_count(e.output_tokens_per_s_per_device), ratio(r.relative_speed),
                e.cost_per_million_output_tokens_usd > 0
                    ? fmt::format("{:.2f}", e.cost_per_million_output_tokens_usd)
                    : "—",
+               range_cell(iv ? iv->cost_per_million_output_tokens_usd : std::nullopt, usd),
                ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
   }
   out << t.render();
-  for (const auto& r : *rows) {
-    if (!r.ok) out << fmt::format("  {}: {}\n", r.accelerator, r.error);
-  }
+  print_row_notes(out, *rows);
   out << "speed and cost-perf are relative to the first accelerator; $/M out uses catalog rental "
-         "prices (estimates);\n? = some inputs are estimates or placeholders\n";
+         "prices (estimates);\np10-p90: catalog figure ranges and the model's out-of-sample "
+         "residuals (`suanli estimate infer … --json` gives the basis)\n";
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "app/workload_options.h"
+#include "perf/interval.h"
 #include "perf/json.h"
 #include "util/strings.h"
 
@@ -24,6 +25,24 @@ struct EstimateState {
 };
 
 std::string pct(double v) { return fmt::format("{:.1f}%", v * 100); }
+
+// " (p10-p90 11.0-14.1 s)": a shared unit is written once.
+template <class Fmt>
+std::string span(const QuantityRange& r, Fmt f) {
+  std::string lo = f(r.p10);
+  const std::string hi = f(r.p90);
+  const auto a = lo.rfind(' ');
+  const auto b = hi.rfind(' ');
+  if (a != std::string::npos && b != std::string::npos && lo.substr(a) == hi.substr(b)) {
+    lo.resize(a);
+  }
+  return fmt::format(" (p10-p90 {}-{})", lo, hi);
+}
+
+void print_range_basis(std::ostream& out, const IntervalBasis& b) {
+  out << fmt::format("Range        p10-p90 from: {}{}\n", b.summary,
+                     b.dominant.empty() ? "" : "; dominant: " + b.dominant);
+}
 
 void print_caveats(std::ostream& out, const DeviceModel& d) {
   if (d.unverified.empty()) return;
@@ -70,13 +89,19 @@ int run_train(Context& ctx, const EstimateState& s) {
     out << fmt::format("             searched {} over {} configurations ({} fit)\n",
                        join(found->searched, ", "), found->candidates, found->feasible);
   }
-  out << fmt::format("Step time    {}   {} tokens/s ({} per device)\n",
-                     human_seconds(e.step_time_s), human_count(e.tokens_per_s),
+  auto iv = train_interval(**cat, *model, e);
+  if (!iv) return ctx.report(iv.error());
+  auto secs = [](double v) { return human_seconds(v); };
+  auto count = [](double v) { return human_count(v); };
+  out << fmt::format("Step time    {}{}   {} tokens/s{} ({} per device)\n",
+                     human_seconds(e.step_time_s), span(iv->step_time_s, secs),
+                     human_count(e.tokens_per_s), span(iv->tokens_per_s, count),
                      human_count(e.tokens_per_s / s.devices));
   out << fmt::format(
-      "MFU          {} of dense {} peak {:.1f} TFLOPS (HFU {}); {:.0f} model TFLOP/s per device\n",
-      pct(e.mfu), e.mfu_peak == Precision::kFp8 ? "FP8" : "BF16", e.mfu_peak_tflops, pct(e.hfu),
-      e.model_tflops_per_device);
+      "MFU          {}{} of dense {} peak {:.1f} TFLOPS (HFU {}); {:.0f} model TFLOP/s per "
+      "device\n",
+      pct(e.mfu), span(iv->mfu, pct), e.mfu_peak == Precision::kFp8 ? "FP8" : "BF16",
+      e.mfu_peak_tflops, pct(e.hfu), e.model_tflops_per_device);
   const auto& m = e.memory;
   out << fmt::format(
       "Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, grads {:.1f}, "
@@ -94,17 +119,21 @@ int run_train(Context& ctx, const EstimateState& s) {
   if (w->tokens > 0) {
     const TrainTotals t = train_totals(e, *model);
     out << fmt::format(
-        "To train     {} tokens: {:.1f} days, {} device-hours, {:.1f} MWh (PUE {}), ",
-        human_count(w->tokens), t.time_to_train_days, human_count(t.device_hours), t.energy_mwh,
-        w->pue);
+        "To train     {} tokens: {:.1f} days{}, {} device-hours, {:.1f} MWh (PUE {}), ",
+        human_count(w->tokens), t.time_to_train_days,
+        iv->time_to_train_days
+            ? span(*iv->time_to_train_days, [](double v) { return fmt::format("{:.1f}", v); })
+            : "",
+        human_count(t.device_hours), t.energy_mwh, w->pue);
     if (t.cost_usd > 0) {
-      out << fmt::format("${} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
-                         model->device().hourly_usd,
+      out << fmt::format("${}{} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
+                         iv->cost_usd ? span(*iv->cost_usd, count) : "", model->device().hourly_usd,
                          confidence_name((*accel)->rental_usd_per_hour->confidence));
     } else {
       out << "cost unknown (no rental price in the catalog)\n";
     }
   }
+  print_range_basis(out, iv->basis);
   print_caveats(out, model->device());
   return kExitOk;
 }
@@ -144,11 +173,15 @@ int run_infer(Context& ctx, const EstimateState& s) {
   out << fmt::format(
       "Batch        {} sequences per instance (memory allows {}){}\n", e.batch, e.max_batch,
       w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
-  out << fmt::format("Latency      TTFT {} · TPOT {} (decode step {} + prefill interference)\n",
-                     human_seconds(e.ttft_s), human_seconds(e.tpot_s),
-                     human_seconds(e.decode_step_s));
-  out << fmt::format("Throughput   {} output tokens/s ({} per device), {} input tokens/s\n",
+  auto iv = infer_interval(**cat, *w, **accel, profile, s.devices, e);
+  if (!iv) return ctx.report(iv.error());
+  auto secs = [](double v) { return human_seconds(v); };
+  out << fmt::format("Latency      TTFT {}{} · TPOT {}{} (decode step {} + prefill interference)\n",
+                     human_seconds(e.ttft_s), span(iv->ttft_s, secs), human_seconds(e.tpot_s),
+                     span(iv->tpot_s, secs), human_seconds(e.decode_step_s));
+  out << fmt::format("Throughput   {} output tokens/s{} ({} per device), {} input tokens/s\n",
                      human_count(e.output_tokens_per_s),
+                     span(iv->output_tokens_per_s, [](double v) { return human_count(v); }),
                      human_count(e.output_tokens_per_s_per_device),
                      human_count(e.input_tokens_per_s));
   out << fmt::format("Decode       {}-bound: memory {} vs compute {} per step, comm {}\n", e.bound,
@@ -159,10 +192,15 @@ int run_infer(Context& ctx, const EstimateState& s) {
       e.memory_per_device_gb, e.memory_usable_gb, e.weights_gb, e.kv_cache_gb);
   if (e.cost_per_million_output_tokens_usd > 0) {
     out << fmt::format(
-        "Cost         ${:.3f} per million output tokens at ${:.2f}/device-hour ({})\n",
-        e.cost_per_million_output_tokens_usd, model->device().hourly_usd,
-        confidence_name((*accel)->rental_usd_per_hour->confidence));
+        "Cost         ${:.3f}{} per million output tokens at ${:.2f}/device-hour ({})\n",
+        e.cost_per_million_output_tokens_usd,
+        iv->cost_per_million_output_tokens_usd
+            ? span(*iv->cost_per_million_output_tokens_usd,
+                   [](double v) { return fmt::format("${:.3f}", v); })
+            : "",
+        model->device().hourly_usd, confidence_name((*accel)->rental_usd_per_hour->confidence));
   }
+  print_range_basis(out, iv->basis);
   print_caveats(out, model->device());
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/figure.h"
 
@@ -70,6 +71,9 @@ struct Accelerator {
   std::string china_status_source;
 
   std::string defined_at;  // "file:line"
+  // "file:line" of each later entry with this id that overrode keys of it
+  // (a user's --catalog directory, a `suanli calibrate` overlay), in order.
+  std::vector<std::string> overridden_at;
 
   const std::optional<Figure>& rate(Precision p) const {
     return dense_tflops[static_cast<std::size_t>(p)];

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 
 #include "util/strings.h"
 #include "util/toml_reader.h"
@@ -125,7 +126,11 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
       v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
                     "efficiency_profile", "node_devices", "memory_type", "scaleup_link", "source",
                     "confidence", "notes", "dense_tflops", "figures", "availability"}));
-  if (a.defined_at.empty()) a.defined_at = v.where();
+  if (a.defined_at.empty()) {
+    a.defined_at = v.where();
+  } else {
+    a.overridden_at.push_back(v.where());
+  }
   SUANLI_TRY(read_string(v, "name", a.name));
   SUANLI_TRY(read_string(v, "vendor", a.vendor));
   SUANLI_TRY(read_string(v, "origin", a.origin));
@@ -411,7 +416,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
       v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
                     "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction",
                     "scaleup_bw_fraction", "scaleout_bw_fraction", "scaleup_latency_us",
-                    "scaleout_latency_us", "kernel_overhead_us", "memory_reserved_gb",
+                    "scaleout_latency_us", "kernel_overhead_us", "host_op_overhead_us", "attention_portable_fraction", "memory_reserved_gb",
                     "memory_usable_fraction", "decode_step_overhead_us", "notes"}));
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
@@ -425,6 +430,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
       {"gemm_peak_fraction", &EfficiencyProfile::gemm_peak_fraction, 0.01, 1.0},
       {"gemm_half_flops", &EfficiencyProfile::gemm_half_flops, 0.0, 1e15},
       {"attention_peak_fraction", &EfficiencyProfile::attention_peak_fraction, 0.01, 1.0},
+      {"attention_portable_fraction", &EfficiencyProfile::attention_portable_fraction, 0.01, 1.0},
       {"fp8_gemm_peak_fraction", &EfficiencyProfile::fp8_gemm_peak_fraction, 0.01, 1.0},
       {"memory_bw_fraction", &EfficiencyProfile::memory_bw_fraction, 0.01, 1.0},
       {"scaleup_bw_fraction", &EfficiencyProfile::scaleup_bw_fraction, 0.01, 1.0},
@@ -432,6 +438,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
       {"scaleup_latency_us", &EfficiencyProfile::scaleup_latency_us, 0.0, 1e6},
       {"scaleout_latency_us", &EfficiencyProfile::scaleout_latency_us, 0.0, 1e6},
       {"kernel_overhead_us", &EfficiencyProfile::kernel_overhead_us, 0.0, 1e6},
+      {"host_op_overhead_us", &EfficiencyProfile::host_op_overhead_us, 0.0, 1e5},
       {"memory_reserved_gb", &EfficiencyProfile::memory_reserved_gb, 0.0, 1e4},
       {"memory_usable_fraction", &EfficiencyProfile::memory_usable_fraction, 0.01, 1.0},
       {"decode_step_overhead_us", &EfficiencyProfile::decode_step_overhead_us, 0.0, 1e7},
@@ -454,7 +461,10 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
                            "selective_recompute", "context_parallel", "interleaved_pipeline",
                            "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
                            "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
-                           "zero3_gathers_per_layer", "notes"}));
+                           "zero3_gathers_per_layer", "fp8_cast_bytes", "host_ops_per_layer",
+                           "elementwise_traffic_factor", "ep_dedup",
+                           "selective_recompute_gemm_fraction", "native_attention",
+                           "notes"}));
   if (st.defined_at.empty()) st.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", st.source));
   SUANLI_TRY(read_string(v, "confidence", st.confidence));
@@ -465,6 +475,8 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
       {"context_parallel", &SoftwareStack::context_parallel},
       {"interleaved_pipeline", &SoftwareStack::interleaved_pipeline},
       {"distributed_optimizer", &SoftwareStack::distributed_optimizer},
+      {"ep_dedup", &SoftwareStack::ep_dedup},
+      {"native_attention", &SoftwareStack::native_attention},
   };
   for (const auto& [k, member] : flags) {
     auto b = v.boolean(k);
@@ -487,12 +499,99 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
   auto gathers = v.positive_integer("zero3_gathers_per_layer");
   if (!gathers) return std::unexpected(gathers.error());
   if (*gathers) st.zero3_gathers_per_layer = static_cast<int>(**gathers);
+  for (auto [k, member, hi] :
+       {std::tuple{"fp8_cast_bytes", &SoftwareStack::fp8_cast_bytes, 64.0},
+        std::tuple{"host_ops_per_layer", &SoftwareStack::host_ops_per_layer, 10000.0},
+        std::tuple{"elementwise_traffic_factor", &SoftwareStack::elementwise_traffic_factor,
+                   10.0},
+        std::tuple{"selective_recompute_gemm_fraction",
+                   &SoftwareStack::selective_recompute_gemm_fraction, 1.0}}) {
+    auto x = v.number(k);
+    if (!x) return std::unexpected(x.error());
+    if (!*x) continue;
+    if (!(**x >= 0 && **x <= hi)) {
+      return std::unexpected(v.error(k, fmt::format("expected a number in [0, {}]", hi)));
+    }
+    st.*member = **x;
+  }
   auto gb = v.number("grad_reduce_bytes");
   if (!gb) return std::unexpected(gb.error());
   if (*gb) {
     if (**gb != 2 && **gb != 4)
       return std::unexpected(v.error("grad_reduce_bytes", "expected 2 or 4"));
     st.grad_reduce_bytes = **gb;
+  }
+  return {};
+}
+
+// One [[residual]] row: an out-of-sample error spread (see efficiency.h).
+Result<ResidualSpread> read_residual(const TomlView& v) {
+  SUANLI_TRY(v.check_keys(
+      {"profile", "stack", "kind", "rows", "p10", "p50", "p90", "source", "note", "notes"}));
+  ResidualSpread r;
+  r.defined_at = v.where();
+  auto profile = v.required_string("profile");
+  if (!profile) return std::unexpected(profile.error());
+  if (profile->empty()) return std::unexpected(v.error("profile", "expected a profile id or \"all\""));
+  r.profile = *profile;
+  SUANLI_TRY(read_string(v, "stack", r.stack));
+  auto kind = v.required_string("kind");
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind != "train" && *kind != "infer") {
+    return std::unexpected(v.error("kind", fmt::format("expected train or infer, got '{}'", *kind)));
+  }
+  r.kind = *kind;
+  auto rows = v.required_integer("rows");
+  if (!rows) return std::unexpected(rows.error());
+  if (*rows <= 0 || *rows > 1000000) {
+    return std::unexpected(v.error("rows", fmt::format("expected a positive count, got {}", *rows)));
+  }
+  r.rows = static_cast<int>(*rows);
+  const std::pair<std::string_view, double ResidualSpread::*> qs[] = {
+      {"p10", &ResidualSpread::p10}, {"p50", &ResidualSpread::p50}, {"p90", &ResidualSpread::p90}};
+  for (const auto& [key, member] : qs) {
+    auto x = v.required_number(key);
+    if (!x) return std::unexpected(x.error());
+    if (!std::isfinite(*x) || *x <= -0.9 || *x >= 5.0) {
+      return std::unexpected(
+          v.error(key, fmt::format("expected a finite relative error in (-0.9, 5), got {}", *x)));
+    }
+    r.*member = *x;
+  }
+  if (r.p10 > r.p50 || r.p50 > r.p90) {
+    return std::unexpected(v.error("p50", fmt::format("expected p10 <= p50 <= p90, got {} / {} / {}",
+                                                      r.p10, r.p50, r.p90)));
+  }
+  auto src = v.required_string("source");
+  if (!src) return std::unexpected(src.error());
+  if (src->empty()) return std::unexpected(v.error("source", "expected a non-empty source"));
+  r.source = *src;
+  return r;
+}
+
+// Reads a file's [[residual]] rows; a row replaces a loaded one with the
+// same (profile, stack, kind).
+Result<void> load_residuals(const toml::table& root, const fs::path& path,
+                            std::vector<ResidualSpread>& out) {
+  const toml::node* node = root.get("residual");
+  if (!node) return {};
+  const std::string file = path.string();
+  TomlView rv(root, file, "");
+  const auto* arr = node->as_array();
+  if (!arr) return std::unexpected(rv.error("residual", "expected [[residual]] entries"));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto* t = (*arr)[i].as_table();
+    if (!t) return std::unexpected(rv.error("residual", "expected a table"));
+    auto r = read_residual(TomlView(*t, file, "residual"));
+    if (!r) return std::unexpected(r.error());
+    auto it = std::find_if(out.begin(), out.end(), [&](const ResidualSpread& x) {
+      return x.profile == r->profile && x.stack == r->stack && x.kind == r->kind;
+    });
+    if (it == out.end()) {
+      out.push_back(std::move(*r));
+    } else {
+      *it = std::move(*r);
+    }
   }
   return {};
 }
@@ -568,7 +667,8 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     TomlView rv(root, path.string(), "");
     auto fctx = read_sources(rv);
     if (!fctx) return std::unexpected(fctx.error());
-    SUANLI_TRY(rv.check_keys({"sources", "accelerator", "model", "profile", "stack"}));
+    SUANLI_TRY(
+        rv.check_keys({"sources", "accelerator", "model", "profile", "stack", "residual"}));
     SUANLI_TRY(load_entries(
         root, path, "accelerator", cat.accelerators_,
         [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); }));
@@ -580,6 +680,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     SUANLI_TRY(
         load_entries(root, path, "stack", cat.stacks_,
                      [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
+    SUANLI_TRY(load_residuals(root, path, cat.residuals_));
     return {};
   };
   for (const auto& dir : options.directories) {
@@ -653,6 +754,24 @@ const EfficiencyProfile& Catalog::profile(std::string_view id) const {
     if (p.id == "default") return p;
   }
   return fallback_profile_;
+}
+
+ResidualChoice Catalog::residual_for(std::string_view profile, std::string_view stack,
+                                     std::string_view kind) const {
+  auto find = [&](std::string_view p, std::string_view st) -> const ResidualSpread* {
+    for (const auto& r : residuals_) {
+      if (r.profile == p && r.stack == st && r.kind == kind) return &r;
+    }
+    return nullptr;
+  };
+  if (!stack.empty()) {
+    if (const auto* r = find(profile, stack); r && r->rows >= kMinResidualRows) {
+      return {r, "profile+stack"};
+    }
+  }
+  if (const auto* r = find(profile, ""); r && r->rows >= kMinResidualRows) return {r, "profile"};
+  if (const auto* r = find("all", ""); r) return {r, "pooled"};
+  return {};
 }
 
 std::vector<std::string> Catalog::accelerator_ids() const {

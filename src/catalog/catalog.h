@@ -1,6 +1,11 @@
 // The catalog: accelerators, models and efficiency profiles loaded from TOML
 // data directories. Later directories override earlier ones entry by entry
-// and key by key, so a user file can change one price without copying a chip.
+// and key by key, so a user file can change one price without copying a chip:
+// an [[accelerator]], [[profile]], [[model]] or [[stack]] whose id is already
+// loaded is merged into that entry (the keys it gives replace the earlier
+// ones; `overridden_at` records the file:line of each such override, and
+// `catalog show` prints it). A [[residual]] row replaces the loaded row with
+// the same (profile, stack, kind).
 #pragma once
 
 #include <filesystem>
@@ -47,6 +52,7 @@ class Catalog {
   const std::vector<ModelArch>& models() const { return models_; }
   const std::vector<EfficiencyProfile>& profiles() const { return profiles_; }
   const std::vector<SoftwareStack>& stacks() const { return stacks_; }
+  const std::vector<ResidualSpread>& residuals() const { return residuals_; }
 
   // Lookups with a "did you mean" error for unknown IDs.
   Result<const Accelerator*> accelerator(std::string_view id) const;
@@ -60,6 +66,17 @@ class Catalog {
     return profile(a.efficiency_profile);
   }
 
+  // The out-of-sample residual spread for an estimate of `kind` ("train" |
+  // "infer") on `profile` and `stack`: the (profile, stack) row when it has
+  // at least kMinResidualRows rows, else the profile's own row, else the
+  // pooled "all" row; `level` says which. No row at all: spread == nullptr.
+  // A residual row backs an interval only with this many held-out rows
+  // (p10 and p90 then each have two rows beyond them); also the threshold
+  // `validate --write-residuals` writes rows at (perf/fit.h).
+  static constexpr int kMinResidualRows = 20;
+  ResidualChoice residual_for(std::string_view profile, std::string_view stack,
+                              std::string_view kind) const;
+
   std::vector<std::string> accelerator_ids() const;
   std::vector<std::string> model_ids() const;
 
@@ -68,6 +85,7 @@ class Catalog {
   std::vector<ModelArch> models_;
   std::vector<EfficiencyProfile> profiles_;
   std::vector<SoftwareStack> stacks_;
+  std::vector<ResidualSpread> residuals_;
   EfficiencyProfile fallback_profile_;
   SoftwareStack fallback_stack_;
 };

@@ -51,6 +51,7 @@ nlohmann::json accelerator_json(const Accelerator& a, const CatalogJsonOptions& 
                    {"china_status", std::string(china_status_name(a.china_status))},
                    {"china_status_note", a.china_status_note},
                    {"defined_at", a.defined_at},
+                   {"overridden_at", a.overridden_at},
                    {"notes", a.notes}};
   return j;
 }

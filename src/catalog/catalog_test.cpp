@@ -267,6 +267,27 @@ TEST_F(BundledCatalog, UserDirectoryOverridesOneFigureOnly) {
   EXPECT_DOUBLE_EQ((*h100_after)->price_usd->value, (*h100_before)->price_usd->value);
 }
 
+TEST_F(BundledCatalog, LaterDirectoryOverridesAnEntryAndSaysWhere) {
+  TempDir dir;
+  const fs::path p = dir.write("accelerators/calibrated.toml",
+                               "[[accelerator]]\n"
+                               "id = \"h100-sxm\"\n"
+                               "efficiency_profile = \"nvidia-hopper-calibrated-h100-sxm\"\n");
+  dir.write("efficiency/calibrated.toml",
+            "[[profile]]\nid = \"nvidia-hopper-calibrated-h100-sxm\"\nsource = \"fit\"\n"
+            "confidence = \"secondary\"\ngemm_peak_fraction = 0.5\n");
+  auto merged = Catalog::load({{bundled_data(), dir.path()}});
+  ASSERT_TRUE(merged.has_value()) << merged.error().message;
+  auto a = merged->accelerator("h100-sxm");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ((*a)->efficiency_profile, "nvidia-hopper-calibrated-h100-sxm");
+  EXPECT_DOUBLE_EQ(merged->profile_for(**a).gemm_peak_fraction, 0.5);
+  ASSERT_EQ((*a)->overridden_at.size(), 1u);
+  EXPECT_EQ((*a)->overridden_at[0], p.string() + ":1");
+  EXPECT_TRUE(contains((*a)->defined_at, "nvidia.toml")) << (*a)->defined_at;
+  EXPECT_TRUE((**catalog_->accelerator("h100-sxm")).overridden_at.empty());
+}
+
 // ---- malformed files ------------------------------------------------------
 
 // A valid accelerator. Line numbers (1-based) are given for the case
@@ -468,6 +489,46 @@ rental_usd_per_hour = { value = 1.25, confidence = "verified" }
   ASSERT_FALSE(syntax);
   EXPECT_EQ(syntax.error().code, ErrorCode::kParse);
   EXPECT_TRUE(contains(syntax.error().message, "broken:")) << syntax.error().message;
+}
+
+// ---- residual spreads ------------------------------------------------------
+
+TEST(CatalogResiduals, LoadAndReplaceBySameKey) {
+  TempDir a;
+  TempDir b;
+  a.write("efficiency/residuals.toml",
+          "[[residual]]\nprofile = \"p\"\nkind = \"train\"\nrows = 12\np10 = -0.1\n"
+          "p50 = 0\np90 = 0.1\nsource = \"cv\"\n");
+  b.write("efficiency/residuals.toml",
+          "[[residual]]\nprofile = \"p\"\nkind = \"train\"\nrows = 20\np10 = -0.2\n"
+          "p50 = 0\np90 = 0.2\nsource = \"cv 2\"\n");
+  auto cat = Catalog::load({{a.path(), b.path()}});
+  ASSERT_TRUE(cat.has_value()) << cat.error().message;
+  ASSERT_EQ(cat->residuals().size(), 1u);
+  EXPECT_EQ(cat->residuals()[0].rows, 20);
+  EXPECT_EQ(cat->residual_for("p", "", "train").level, "profile");
+}
+
+TEST(CatalogResiduals, BadRowsGiveFileLineErrors) {
+  auto row = [](const std::string& body) {
+    return "[[residual]]\nprofile = \"p\"\nkind = \"train\"\n" + body + "source = \"cv\"\n";
+  };
+  struct Case {
+    std::string body;
+    int line;
+    std::string key;
+  };
+  const Case cases[] = {
+      {"rows = 10\np10 = 0.2\np50 = 0.1\np90 = 0.3\n", 6, "residual.p50"},
+      {"rows = 10\np10 = -0.95\np50 = 0\np90 = 0.1\n", 5, "residual.p10"},
+      {"rows = 10\np10 = -0.1\np50 = 0\np90 = 5.5\n", 7, "residual.p90"},
+      {"rows = 0\np10 = -0.1\np50 = 0\np90 = 0.1\n", 4, "residual.rows"},
+  };
+  for (const auto& c : cases) {
+    TempDir dir;
+    auto o = load_one(dir, "efficiency/residuals.toml", row(c.body));
+    expect_located(o, c.line, c.key);
+  }
 }
 
 }  // namespace

@@ -23,6 +23,10 @@ struct EfficiencyProfile {
   double fp8_gemm_peak_fraction = 0.0;
   // Achieved fraction of the dense peak in fused (flash) attention kernels.
   double attention_peak_fraction = 0.50;
+  // The same for portable flash-attention kernels that do not use the
+  // architecture's newest tensor-core instructions (FlashAttention-2 on
+  // Hopper); 0 = as attention_peak_fraction. Stacks say which they run.
+  double attention_portable_fraction = 0.0;
   // Achieved fraction of memory bandwidth in streaming kernels.
   double memory_bw_fraction = 0.80;
   // Achieved bus bandwidth / nominal per-direction link bandwidth.
@@ -31,12 +35,35 @@ struct EfficiencyProfile {
   double scaleup_latency_us = 10.0;  // per collective step
   double scaleout_latency_us = 20.0;
   double kernel_overhead_us = 5.0;  // launch + tail per kernel
+  // Host time to dispatch one framework operator (eager PyTorch + driver
+  // launch); a layer is launch-bound when its kernels finish faster.
+  double host_op_overhead_us = 10.0;
   // Memory held back from the model (runtime, allocator fragmentation).
   double memory_reserved_gb = 4.0;
   double memory_usable_fraction = 0.95;
   // Fixed per-step cost of a decode iteration (scheduler, sampling, launch).
   double decode_step_overhead_us = 200.0;
   std::string defined_at;
+};
+
+// The spread of the model's out-of-sample errors (data/efficiency/
+// residuals.toml, written by `suanli validate --cross-validate
+// --write-residuals`): quantiles of predicted / measured - 1 over held-out
+// rows, for one profile (optionally on one stack) or pooled ("all").
+struct ResidualSpread {
+  std::string profile;  // efficiency profile id, or "all"
+  std::string stack;    // "" = every stack
+  std::string kind;     // "train" | "infer"
+  int rows = 0;         // held-out rows behind the quantiles
+  double p10 = 0, p50 = 0, p90 = 0;
+  std::string source;
+  std::string defined_at;
+};
+
+// Which residual row an estimate uses, and at which level it was found.
+struct ResidualChoice {
+  const ResidualSpread* spread = nullptr;  // null: the catalog has none
+  std::string level;                       // "profile+stack", "profile" or "pooled"
 };
 
 }  // namespace suanli

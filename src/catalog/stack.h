@@ -28,6 +28,30 @@ struct SoftwareStack {
   // ZeRO-3 / FSDP: separate parameter all-gathers per layer and pass (1 for
   // one flat buffer per layer; DeepSpeed 2021 gathered each tensor).
   int zero3_gathers_per_layer = 1;
+  // FP8 training: extra bytes moved per GEMM input element for the casts
+  // (quantise + transposed copy + amax). Transformer Engine fuses them into
+  // the preceding kernel (~2); unfused dynamic scaling in eager PyTorch
+  // reads and writes more (see data/stacks).
+  double fp8_cast_bytes = 2.0;
+  // Operators the framework dispatches from the host per layer and
+  // micro-batch (forward + backward); with the profile's per-op host cost
+  // they set the floor below which a layer cannot run (launch-bound).
+  double host_ops_per_layer = 90.0;
+  // Element-wise memory traffic relative to fused kernels (norms, rotary,
+  // activation, residual): eager PyTorch runs each operator as its own
+  // kernel and re-reads its inputs (data/stacks derives the factor).
+  double elementwise_traffic_factor = 1.0;
+  // Selective recompute: the share of the layer's forward GEMMs recomputed
+  // too (Megatron recomputes only the attention core: 0; torchtitan's per-op
+  // policy saves every other matmul output: 0.5).
+  double selective_recompute_gemm_fraction = 0.0;
+  // Attention kernels tuned for each architecture (cuDNN fused attention,
+  // FlashAttention-3 on Hopper) rather than portable FlashAttention-2.
+  bool native_attention = true;
+  // MoE dispatch across scale-up domains: true sends a token once per remote
+  // domain and fans it out inside (DeepEP / node-limited routing); false
+  // sends every routed copy (a plain all-to-all dispatcher).
+  bool ep_dedup = true;
   // Bytes per gradient element in the data-parallel reduction.
   double grad_reduce_bytes = 4.0;
   std::string defined_at;

@@ -132,6 +132,7 @@ Result<std::vector<TrainCompareRow>> compare_train(const Catalog& catalog, const
     row.ok = true;
     row.estimate = found->best;
     row.totals = train_totals(found->best, *model);
+    if (auto iv = train_interval(catalog, *model, found->best)) row.interval = std::move(*iv);
     return {};
   };
   return compare_rows<TrainCompareRow>(
@@ -154,6 +155,9 @@ Result<std::vector<InferCompareRow>> compare_infer(const Catalog& catalog, const
     if (model) row.unverified = model->device().unverified;
     row.ok = true;
     row.estimate = found->best;
+    if (auto iv = infer_interval(catalog, w, a, profile, row.devices, found->best)) {
+      row.interval = std::move(*iv);
+    }
     return {};
   };
   return compare_rows<InferCompareRow>(

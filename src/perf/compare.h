@@ -1,6 +1,7 @@
 // Side-by-side comparison of accelerators for one workload: each chip gets
 // its own parallelism search, then throughput, cost and cost-performance
-// relative to the first chip listed (the baseline).
+// relative to the first chip listed (the baseline), each with its p10-p90
+// interval (perf/interval.h).
 #pragma once
 
 #include <optional>
@@ -10,6 +11,7 @@
 #include "catalog/catalog.h"
 #include "compliance/compliance.h"
 #include "perf/infer.h"
+#include "perf/interval.h"
 #include "perf/train.h"
 
 namespace suanli {
@@ -38,11 +40,13 @@ struct CompareRowBase {
 struct TrainCompareRow : CompareRowBase {
   TrainEstimate estimate;
   TrainTotals totals;
+  std::optional<TrainInterval> interval;  // p10-p90 ranges (perf/interval.h)
 };
 
 struct InferCompareRow : CompareRowBase {
   InferEstimate estimate;
   Precision precision = Precision::kBf16;  // resolved for this chip
+  std::optional<InferInterval> interval;
 };
 
 Result<int> devices_for(const Accelerator& a, const CompareSizing& sizing);

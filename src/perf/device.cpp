@@ -77,7 +77,10 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   }
   d.gemm_half_flops = e.gemm_half_flops;
   d.attn_eff = e.attention_peak_fraction;
+  d.attn_portable_eff =
+      e.attention_portable_fraction > 0 ? e.attention_portable_fraction : e.attention_peak_fraction;
   d.kernel_overhead = e.kernel_overhead_us * 1e-6;
+  d.host_op_overhead = e.host_op_overhead_us * 1e-6;
   d.decode_overhead = e.decode_step_overhead_us * 1e-6;
   d.tdp_w = a.tdp_w ? a.tdp_w->value : 0;
   d.hourly_usd = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;

@@ -28,7 +28,9 @@ struct DeviceModel {
   double gemm_eff = 0.7;
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
+  double attn_portable_eff = 0.5;  // portable (FlashAttention-2-class) kernels
   double kernel_overhead = 5e-6;
+  double host_op_overhead = 10e-6;
   double decode_overhead = 2e-4;
   double tdp_w = 0;
   double hourly_usd = 0;  // rental per device-hour (0 if unknown)

@@ -140,6 +140,57 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
 
 namespace {
 
+nlohmann::json range_json(const QuantityRange& r) {
+  return {{"p10", r.p10}, {"p50", r.p50}, {"p90", r.p90}};
+}
+
+nlohmann::json basis_json(const IntervalBasis& b) {
+  nlohmann::json residual = nullptr;
+  if (b.residual) {
+    const auto& r = *b.residual;
+    residual = {{"profile", r.profile}, {"stack", r.stack},   {"kind", r.kind},
+                {"rows", r.rows},       {"p10", r.p10},       {"p50", r.p50},
+                {"p90", r.p90},         {"source", r.source}, {"level", b.residual_level}};
+  }
+  nlohmann::json contributors = nlohmann::json::array();
+  for (const auto& c : b.contributors) {
+    contributors.push_back(
+        {{"source", c.source}, {"label", c.label}, {"low_ratio", c.low}, {"high_ratio", c.high}});
+  }
+  return {{"residual", residual},
+          {"contributors", contributors},
+          {"dominant", b.dominant},
+          {"summary", b.summary},
+          {"quantiles",
+           "p10-p90: catalog figure ranges (low/high read as p10/p90) and "
+           "out-of-sample residuals, combined in quadrature in log space per side"}};
+}
+
+}  // namespace
+
+nlohmann::json interval_json(const TrainInterval& iv) {
+  nlohmann::json j{{"step_time_s", range_json(iv.step_time_s)},
+                   {"tokens_per_s", range_json(iv.tokens_per_s)},
+                   {"mfu", range_json(iv.mfu)},
+                   {"basis", basis_json(iv.basis)}};
+  if (iv.time_to_train_days) j["time_to_train_days"] = range_json(*iv.time_to_train_days);
+  if (iv.cost_usd) j["cost_usd"] = range_json(*iv.cost_usd);
+  return j;
+}
+
+nlohmann::json interval_json(const InferInterval& iv) {
+  nlohmann::json j{{"output_tokens_per_s", range_json(iv.output_tokens_per_s)},
+                   {"ttft_s", range_json(iv.ttft_s)},
+                   {"tpot_s", range_json(iv.tpot_s)},
+                   {"basis", basis_json(iv.basis)}};
+  if (iv.cost_per_million_output_tokens_usd) {
+    j["cost_per_million_output_tokens_usd"] = range_json(*iv.cost_per_million_output_tokens_usd);
+  }
+  return j;
+}
+
+namespace {
+
 nlohmann::json compare_base_json(const CompareRowBase& r) {
   nlohmann::json j{{"accelerator", r.accelerator},
                    {"origin", r.origin},
@@ -178,6 +229,7 @@ nlohmann::json compare_train_json(const TrainWorkload& w,
         j["energy_mwh"] = r.totals.energy_mwh;
         j["cost_usd"] = r.totals.cost_usd;
       }
+      if (r.interval) j["interval"] = interval_json(*r.interval);
     }
     arr.push_back(j);
   }
@@ -208,6 +260,7 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
       j["output_tokens_per_s_per_device"] = e.output_tokens_per_s_per_device;
       j["cost_per_million_output_tokens_usd"] = e.cost_per_million_output_tokens_usd;
       j["bound"] = e.bound;
+      if (r.interval) j["interval"] = interval_json(*r.interval);
     }
     arr.push_back(j);
   }

@@ -18,6 +18,11 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
 nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const DeviceModel& dev,
                           const std::vector<std::string>& searched);
 
+// The "interval" object: {"step_time_s": {"p10", "p50", "p90"}, …,
+// "basis": {"residual": {…} | null, "contributors": [...], "dominant", "summary"}}.
+nlohmann::json interval_json(const TrainInterval& iv);
+nlohmann::json interval_json(const InferInterval& iv);
+
 // `compare train|infer --json`: {"workload", "baseline", "rows"}.
 nlohmann::json compare_train_json(const TrainWorkload& w, const std::vector<TrainCompareRow>& rows);
 nlohmann::json compare_infer_json(const InferWorkload& w, const std::vector<InferCompareRow>& rows);

@@ -61,13 +61,25 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
     return fail(ErrorCode::kInvalidArgument, "layers, hidden, heads and vocab must be positive");
   }
   if (w.precision != Precision::kBf16 && w.precision != Precision::kFp8 &&
-      w.precision != Precision::kFp16) {
-    return fail(ErrorCode::kInvalidArgument, "training precision must be bf16 or fp8");
+      w.precision != Precision::kFp16 && w.precision != Precision::kFp32 &&
+      w.precision != Precision::kTf32) {
+    return fail(ErrorCode::kInvalidArgument,
+                "training precision must be bf16, fp16, fp8, tf32 or fp32");
   }
   if (w.tokens < 0) return fail(ErrorCode::kInvalidArgument, "--tokens must not be negative");
+  if (!(w.power_limit_w >= 0) || w.power_limit_w > 1e5) {
+    return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..100,000 W");
+  }
   TrainModel t;
   t.w_ = w;
   t.dev_ = dev;
+  if (!w.stack.native_attention) t.dev_.attn_eff = dev.attn_portable_eff;
+  if (w.power_limit_w > 0 && dev.tdp_w > 0 && w.power_limit_w < dev.tdp_w) {
+    const double clock = std::cbrt(w.power_limit_w / dev.tdp_w);
+    t.dev_.gemm_eff *= clock;
+    t.dev_.attn_eff *= clock;
+    t.dev_.attn_portable_eff *= clock;
+  }
   t.devices_ = devices;
   t.params_ = count_params(m);
   const double h = m.hidden;
@@ -184,6 +196,11 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
     if (m.moe->experts % p.ep != 0) return Rule::kEpDividesExperts;
     if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) return Rule::kEpDividesRanks;
   }
+  if (p.etp < 1 || p.recompute_layers < 0) return Rule::kNonPositive;
+  if (p.etp > 1) {
+    if (!m.is_moe()) return Rule::kEpNeedsMoe;
+    if ((1LL * p.dp * p.cp * p.tp) % (1LL * p.ep * p.etp) != 0) return Rule::kEpDividesRanks;
+  }
   if (p.sequence_parallel && p.tp > 1 && !st.sequence_parallel) return Rule::kStackSp;
   if (p.recompute == Recompute::kSelective && !st.selective_recompute) return Rule::kStackSelective;
   if (p.cp > 1 && !st.context_parallel) return Rule::kStackCp;
@@ -251,13 +268,14 @@ Result<void> TrainModel::check(const Parallelism& p) const {
           fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp, w_.seq);
       break;
     case Rule::kEpNeedsMoe:
-      msg = "--ep > 1 needs an MoE model";
+      msg = "--ep > 1 and --etp > 1 need an MoE model";
       break;
     case Rule::kEpDividesExperts:
       msg = fmt::format("EP {} does not divide the {} experts", p.ep, m.moe->experts);
       break;
     case Rule::kEpDividesRanks:
-      msg = fmt::format("EP {} must divide dp·cp·tp = {}", p.ep, p.dp * p.cp * p.tp);
+      msg = fmt::format("EP {} x ETP {} must divide dp·cp·tp = {}", p.ep, p.etp,
+                        p.dp * p.cp * p.tp);
       break;
     case Rule::kStackSp:
       msg = fmt::format("stack '{}' has no sequence parallelism", st.id);
@@ -311,42 +329,57 @@ int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, doub
   return best_layers;
 }
 
-TrainMemory TrainModel::memory(const Parallelism& par) const {
+TrainModel::StageParams TrainModel::stage_params(const Parallelism& par) const {
   const ModelArch& m = w_.model;
   const double h = m.hidden;
   const double t = par.tp;
-  const double dpc = static_cast<double>(par.dp) * par.cp;
   const int stage_layers = ceil_div(m.layers, par.pp);
   // Fraction of layers of each kind on the loaded stage.
   const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
   const double moe_on_stage = std::ceil(stage_layers * moe_frac);
   const double dense_on_stage = stage_layers - moe_on_stage;
-  double dense_params = stage_layers * params_.per_layer_attn / t +
-                        dense_on_stage * params_.per_dense_mlp / t +
-                        static_cast<double>(m.vocab) * h / t;  // embedding or output layer
-  double expert_params = 0;
+  StageParams sp;
+  sp.dense = stage_layers * params_.per_layer_attn / t + dense_on_stage * params_.per_dense_mlp / t +
+             static_cast<double>(m.vocab) * h / t;  // embedding or output layer
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    dense_params += moe_on_stage * (e.shared_experts * params_.per_expert / t + h * e.experts);
-    expert_params = moe_on_stage * (static_cast<double>(e.experts) / par.ep) * params_.per_expert;
+    sp.dense += moe_on_stage * (e.shared_experts * params_.per_expert / t + h * e.experts);
+    sp.expert = moe_on_stage * (static_cast<double>(e.experts) / par.ep) * params_.per_expert /
+                std::max(1, par.etp);
   }
-  if (par.pp == 1 && !m.tied_embeddings) dense_params += static_cast<double>(m.vocab) * h / t;
-  const double expert_dp = std::max(1.0, dpc * t / par.ep);
+  if (par.pp == 1 && !m.tied_embeddings) sp.dense += static_cast<double>(m.vocab) * h / t;
+  sp.dense_dp = static_cast<double>(par.dp) * par.cp;
+  // Expert weights are replicated over the ranks of the TP x DP x CP grid
+  // that hold the same experts: (tp * dp * cp) / (ep * etp).
+  sp.expert_dp = std::max(1.0, sp.dense_dp * t / (static_cast<double>(par.ep) * par.etp));
+  return sp;
+}
+
+TrainMemory TrainModel::memory(const Parallelism& par) const {
+  const ModelArch& m = w_.model;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const int stage_layers = ceil_div(m.layers, par.pp);
+  const StageParams p = stage_params(par);
+  // FP32 training keeps no separate master copy; BF16 gradient
+  // accumulation halves the gradient buffer.
+  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
+  const double weight_b = fp32 ? 4.0 : kWeightBytes;
+  const double grad_b = fp32 ? 4.0 : (w_.bf16_grad_accum ? 2.0 : kGradBytes);
+  const double opt_b = fp32 ? 8.0 : kOptimizerBytes;
+  auto sharded = [&](bool shard) {
+    return shard ? p.dense / p.dense_dp + p.expert / p.expert_dp : p.dense + p.expert;
+  };
   TrainMemory mem;
-  mem.weights = kWeightBytes * (par.zero >= 3 ? dense_params / dpc + expert_params / expert_dp
-                                              : dense_params + expert_params);
-  mem.grads = kGradBytes * (par.zero >= 2 ? dense_params / dpc + expert_params / expert_dp
-                                          : dense_params + expert_params);
-  mem.optimizer = kOptimizerBytes * (par.zero >= 1 ? dense_params / dpc + expert_params / expert_dp
-                                                   : dense_params + expert_params);
+  mem.weights = weight_b * sharded(par.zero >= 3);
+  mem.grads = grad_b * sharded(par.zero >= 2);
+  mem.optimizer = opt_b * sharded(par.zero >= 1);
   // Activations per layer per micro-batch (bytes), Korthikanti et al. 2022
   // generalised to GQA/MLA/SwiGLU/MoE, with flash attention (no s^2 terms).
   const double tokens = static_cast<double>(par.micro_batch) * w_.seq / par.cp;
   const double sp = par.sequence_parallel ? t : 1.0;
-  double act_layer = 0;
-  if (par.recompute == Recompute::kFull) {
-    act_layer = tokens * 2.0 * h / sp;
-  } else {
+  const double act_full = tokens * 2.0 * h / sp;  // a fully recomputed layer keeps its input
+  auto stored = [&](Recompute rc) {
     // Hidden-size tensors: 2 norm inputs, 2 norm outputs (8h bytes), plus
     // 2 one-byte dropout masks when trained with dropout; TP-sharded: q, k,
     // v, attention output, MLP intermediates.
@@ -357,24 +390,27 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
     // activation output for SwiGLU (6f bytes); MoE: per routed token.
     double ffn_bytes = 2.0 * ffn_act_elems_;
     if (m.is_moe()) ffn_bytes += 2.0 * h * m.moe->top_k;  // dispatched copies
-    if (par.recompute == Recompute::kSelective) {
+    if (rc == Recompute::kSelective) {
       hidden_bytes -= 4.0 * h;                                   // norm outputs recomputed
       ffn_bytes *= m.mlp == MlpKind::kSwiglu ? 2.0 / 3.0 : 0.5;  // activation output recomputed
     }
     // Without flash attention the softmax output, its dropout mask and the
     // dropout output are kept: 5 bytes per score (Korthikanti et al.),
     // unless the attention core is recomputed.
-    if (!w_.stack.flash_attention && par.recompute == Recompute::kNone) {
+    if (!w_.stack.flash_attention && rc == Recompute::kNone) {
       split_bytes += (m.dropout ? 5.0 : 2.0) * m.heads * static_cast<double>(w_.seq);
     }
-    const double expert_tp = m.is_moe() ? 1.0 : t;
-    act_layer = tokens * (hidden_bytes / sp + split_bytes / t +
-                          ffn_bytes / expert_tp / (m.is_moe() ? sp : 1.0));
-  }
+    // Experts are split over ETP ranks (or whole on each TP rank).
+    const double ffn_split = m.is_moe() ? std::max(1, par.etp) * sp : t;
+    return tokens * (hidden_bytes / sp + split_bytes / t + ffn_bytes / ffn_split);
+  };
+  const int recomputed = recomputed_layers(par, stage_layers);
+  const double plain = par.recompute == Recompute::kFull ? stored(Recompute::kNone)
+                                                         : stored(par.recompute);
   const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
   // Logits and their FP32 softmax for one micro-batch, on the last stage.
   const double logits = tokens * static_cast<double>(m.vocab) / t * (2.0 + 4.0);
-  const double one_mb = act_layer * stage_layers;
+  const double one_mb = act_full * recomputed + plain * (stage_layers - recomputed);
   if (par.pp == 1) {
     mem.activations = one_mb;
     mem.logits = logits;
@@ -396,20 +432,62 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
   return mem;
 }
 
-TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
+int TrainModel::recomputed_layers(const Parallelism& par, int stage_layers) const {
+  if (par.recompute != Recompute::kFull) return 0;
+  return par.recompute_layers > 0 ? std::min(par.recompute_layers, stage_layers) : stage_layers;
+}
+
+namespace {
+
+// A communication group's link: inside one scale-up domain, or across
+// domains, where NCCL runs one ring channel per NIC: when k members of the
+// group share a domain, the collective sees k NICs' bandwidth (bounded by
+// the scale-up link the channels also cross).
+struct GroupLink {
+  double bw = 0;
+  double lat = 0;
+  bool scaleout = false;
+};
+GroupLink group_link(const DeviceModel& d, long long ranks, long long stride) {
+  if (ranks * stride <= d.scaleup_domain) return {d.scaleup_bw, d.scaleup_latency, false};
+  const long long per_domain =
+      std::max<long long>(1, std::min<long long>(ranks, d.scaleup_domain / std::max(1LL, stride)));
+  return {std::min(d.scaleout_bw * static_cast<double>(per_domain), d.scaleup_bw),
+          d.scaleout_latency, true};
+}
+
+// Compute a collective may run beside, per link, in one window. Every
+// collective that overlaps the window draws from the same budget.
+struct Budget {
+  double up = 0;
+  double out = 0;
+  double& on(bool scaleout) { return scaleout ? out : up; }
+};
+double hide(double time, double& budget) {
+  const double h = std::clamp(budget, 0.0, time);
+  budget -= h;
+  return h;
+}
+
+}  // namespace
+
+TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomputed) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
   const double h = m.hidden;
   const double t = par.tp;
   const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
   const double sp = par.sequence_parallel ? t : 1.0;
-  const double in_bytes = w_.precision == Precision::kFp8 ? 1.0 : 2.0;
-
-  // FP8 GEMMs need their activation operand quantised with a transposed
-  // copy for the backward pass; Transformer Engine fuses the cast into the
-  // preceding norm/activation kernel and caches weight casts across
-  // micro-batches, leaving ~2 extra bytes written per activation element.
   const bool fp8 = w_.precision == Precision::kFp8;
+  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
+  const double in_bytes = fp8 ? 1.0 : fp32 ? 4.0 : 2.0;
+  const double attn_peak = fp32 ? d.peak_flops : d.bf16_peak_flops;
+  const Recompute rc = recomputed ? Recompute::kFull
+                       : par.recompute == Recompute::kFull ? Recompute::kNone
+                                                           : par.recompute;
+  // FP8 GEMMs need their activation operand quantised with a transposed
+  // copy for the backward pass; the stack says how many bytes that moves.
+  double gemm_total = 0;
   auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens) {
     double total = 0;
     for (const auto& g : gemms) {
@@ -417,12 +495,11 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
       const double flops = 2.0 * tokens * g.k * nout;
       const double bytes = in_bytes * (tokens * g.k + g.k * nout) + 2.0 * tokens * nout;
       total += d.gemm_time(flops, bytes);
-      if (fp8) total += 2.0 * tokens * g.k / d.mem_bw + d.kernel_overhead;
+      if (fp8) total += w_.stack.fp8_cast_bytes * tokens * g.k / d.mem_bw + d.kernel_overhead;
     }
+    gemm_total += total;
     return total;
   };
-
-  // ---- one layer, one micro-batch, forward ----
   const double attn_gemm = gemm_set_time(attn_gemms_, n);
   const double heads_local = static_cast<double>(m.heads) / t;
   double attn_core = 0;
@@ -430,140 +507,189 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   if (w_.stack.flash_attention) {
     // Fused kernel, causal: s/2 keys per query on average, 2 FLOP per MAC.
     const double flops = n * static_cast<double>(w_.seq) * heads_local * (attn_core_dim_ / m.heads);
-    attn_core = flops / (d.bf16_peak_flops * d.attn_eff) + d.kernel_overhead;
+    attn_core = flops / (attn_peak * d.attn_eff) + d.kernel_overhead;
   } else {
     // Materialised scores: two batched GEMMs over all s keys (the causal
     // mask is applied afterwards) plus the softmax/mask/dropout passes over
-    // the s x s scores: ~13 bytes per score forward (write QK^T, read+write
-    // softmax, read+write dropout + 1-byte mask, read in AV).
+    // the s x s scores: ~13 bytes per score forward.
     const double scores = n * static_cast<double>(w_.seq) * heads_local;
     const double flops = 2.0 * scores * (attn_core_dim_ / m.heads);
-    // One batched kernel over all heads and sequences.
     const double eff = d.gemm_eff * flops / (flops + d.gemm_half_flops);
-    attn_core =
-        flops / (d.bf16_peak_flops * eff) + 13.0 * scores / d.mem_bw + 4.0 * d.kernel_overhead;
-    if (par.recompute == Recompute::kSelective) attn_recompute = attn_core;
+    attn_core = flops / (attn_peak * eff) + 13.0 * scores / d.mem_bw + 4.0 * d.kernel_overhead;
+    if (rc == Recompute::kSelective) attn_recompute = attn_core;
   }
-  const double elem_bytes =
-      2.0 * (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
+  const double elem_bytes = w_.stack.elementwise_traffic_factor * 2.0 *
+                            (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
   const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
-
-  // TP collectives: 2 per layer forward (all-reduce, or RS+AG with SP).
-  const bool tp_in_domain = par.tp <= d.scaleup_domain;
-  const double tp_bw = tp_in_domain ? d.scaleup_bw : d.scaleout_bw;
-  const double tp_lat = tp_in_domain ? d.scaleup_latency : d.scaleout_latency;
-  const double tp_coll = ring_allreduce_time(n * h * 2.0, par.tp, tp_bw, tp_lat) *
-                         (1.0 - w_.stack.tp_overlap_fraction);
-
-  // Dense MLP and MoE layers.
   const double mlp_dense = gemm_set_time(mlp_gemms_, n);
-  double moe_fwd = 0;
-  double ep_fwd = 0;
-  if (m.is_moe()) {
-    const auto& e = *m.moe;
-    const double tok_dev = n / sp;  // tokens owned by this rank after SP
-    const double routed = tok_dev * e.top_k;
-    const double local_experts = static_cast<double>(e.experts) / par.ep;
-    const double per_expert_tokens = routed / local_experts;
-    for (const auto& g : expert_gemms_) {
-      const double flops_each = 2.0 * per_expert_tokens * g.k * g.n;
-      const double total_flops = flops_each * local_experts;
-      const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
-      const double bytes =
-          in_bytes * local_experts * g.k * g.n + (in_bytes + 2.0) * routed * (g.k + g.n) / 2.0;
-      moe_fwd += std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) + d.kernel_overhead;
-    }
-    if (e.shared_experts > 0) {
-      for (const auto& g : expert_gemms_) {
-        const double nout = g.n * e.shared_experts / t;
-        const double flops = 2.0 * n * g.k * nout;
-        moe_fwd += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
-      }
-    }
-    // Token permutation to expert order and back: each routed copy is
-    // written and read once on the way in and once on the way out.
-    moe_fwd += 8.0 * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
-    // Router: a small GEMM plus top-k.
-    moe_fwd += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
-               d.kernel_overhead * 4;
-    // Dispatch and combine all-to-alls. Within a scale-up domain tokens go
-    // straight to their experts; across domains a token is sent once per
-    // remote domain that hosts one of its experts and forwarded inside it
-    // (DeepEP / node-limited routing), so the scale-out volume per token is
-    // the expected number of distinct remote domains, not top-k.
-    const double span = static_cast<double>(par.ep) * par.tp * par.cp;
-    const double dispatch_bytes = in_bytes;  // FP8 dispatch when training in FP8
-    const double combine_bytes = 2.0;
-    if (span <= d.scaleup_domain) {
-      ep_fwd = alltoall_time(routed * h * dispatch_bytes, par.ep, d.scaleup_bw, d.scaleup_latency) +
-               alltoall_time(routed * h * combine_bytes, par.ep, d.scaleup_bw, d.scaleup_latency);
-    } else {
-      const double domains = std::ceil(span / d.scaleup_domain);
-      const double remote =
-          (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
-      // Inside the destination domain each received token fans out to the
-      // experts there; on average top_k copies land across the group.
-      const double intra = routed * h / domains;
-      const double inter = tok_dev * remote * h;
-      const int ranks_out = static_cast<int>(domains);
-      ep_fwd = alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-               alltoall_time(inter * combine_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-               2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
-                                   d.scaleup_latency);
-    }
-    ep_fwd *= 1.0 - w_.stack.ep_overlap_fraction;
-  }
+  const MoeCost moe = m.is_moe() ? moe_cost(par, n, in_bytes) : MoeCost{};
+  gemm_total += moe.gemm;
   // Context parallelism: ring exchange of K/V, overlapped with attention.
   double cp_fwd = 0;
   if (par.cp > 1) {
     const double kv_split = std::min<double>(t, kv_split_);
     const double kv_bytes = n * kv_elems_per_token_ * 2.0 / kv_split;
-    const bool in_domain = par.tp * par.cp <= d.scaleup_domain;
-    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
-    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
-    const double comm = (par.cp - 1) * (kv_bytes / bw + lat);
+    const GroupLink link = group_link(d, par.cp, par.tp);
+    const double comm = (par.cp - 1) * (kv_bytes / link.bw + link.lat);
     cp_fwd = std::max(0.0, comm - attn_core);
   }
-
-  const double compute_dense_fwd = attn_gemm + attn_core + elementwise + mlp_dense;
-  const double compute_moe_fwd = attn_gemm + attn_core + elementwise + moe_fwd;
-  auto layer_times = [&](double compute_fwd, double ep) {
-    // forward, backward (2x GEMMs, 2.5x attention, 2x element-wise), recompute
-    const double attn_part = attn_core;
-    const double bwd = 2.0 * (compute_fwd - attn_part) + kAttnBackwardFactor * attn_part;
-    double re = 0;
-    double re_comm = 0;
-    if (par.recompute == Recompute::kFull) {
-      re = compute_fwd;
-      re_comm = 2.0 * tp_coll + ep + cp_fwd;
-    } else if (par.recompute == Recompute::kSelective) {
-      re = 0.5 * elementwise + attn_recompute;
-    }
-    struct Times {
-      double compute, tp, ep, cp, fwd, bwd;
-    };
-    return Times{compute_fwd + bwd + re,
-                 4.0 * tp_coll + (par.recompute == Recompute::kFull ? 2.0 * tp_coll : 0.0),
-                 3.0 * ep + (par.recompute == Recompute::kFull ? ep : 0.0),
-                 3.0 * cp_fwd + (par.recompute == Recompute::kFull ? cp_fwd : 0.0),
-                 compute_fwd + 2.0 * tp_coll + ep + cp_fwd,
-                 bwd + re + 2.0 * tp_coll + 2.0 * ep + 2.0 * cp_fwd + re_comm};
-  };
-  const auto dense_t = layer_times(compute_dense_fwd, 0.0);
-  const auto moe_t = layer_times(compute_moe_fwd, ep_fwd);
   const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
-  auto mix = [&](double dense_v, double moe_v) {
-    return (1 - moe_frac) * dense_v + moe_frac * moe_v;
+  const double fwd = attn_gemm + attn_core + elementwise + (1 - moe_frac) * mlp_dense +
+                     moe_frac * moe.compute;
+  const double gemm_fwd = attn_gemm + (1 - moe_frac) * mlp_dense + moe_frac * moe.gemm;
+  // Backward: 2x GEMMs and element-wise, 2.5x the attention core.
+  const double bwd = 2.0 * (fwd - attn_core) + kAttnBackwardFactor * attn_core;
+  LayerCost c;
+  c.fwd = fwd;
+  c.bwd = bwd;
+  c.recompute = rc == Recompute::kFull        ? fwd
+                : rc == Recompute::kSelective
+                    ? 0.5 * elementwise + attn_recompute +
+                          w_.stack.selective_recompute_gemm_fraction * gemm_fwd
+                                              : 0.0;
+  const double passes = rc == Recompute::kFull ? 4.0 : 3.0;  // fwd, 2x bwd, re-forward
+  c.gemm = gemm_fwd * passes;
+  // TP collectives: 2 per layer and pass (all-reduce, or RS + AG with SP),
+  // in the forward, the backward and the re-forward.
+  const GroupLink tp_link = group_link(d, par.tp, 1);
+  c.tp_scaleout = tp_link.scaleout;
+  c.tp_one = ring_allreduce_time(n * h * 2.0, par.tp, tp_link.bw, tp_link.lat);
+  c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 : 0.0;
+  c.tp_bw = tp_link.bw;
+  c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
+  c.ep = moe_frac * moe.alltoall * (rc == Recompute::kFull ? 4.0 : 3.0);
+  c.ep_bytes = moe_frac * moe.alltoall_bytes * (rc == Recompute::kFull ? 4.0 : 3.0);
+  c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
+  // The host dispatches every operator of the layer; when the device
+  // finishes first the layer is launch-bound.
+  c.host = w_.stack.host_ops_per_layer * d.host_op_overhead * (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
+  (void)gemm_total;
+  return c;
+}
+
+TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, double in_bytes) const {
+  const ModelArch& m = w_.model;
+  const DeviceModel& d = dev_;
+  const auto& e = *m.moe;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double sp = par.sequence_parallel ? t : 1.0;
+  const double etp = std::max(1, par.etp);
+  MoeCost c;
+  const double tok_dev = n / sp;  // tokens owned by this rank after SP
+  const double routed = tok_dev * e.top_k;
+  // With expert TP the etp ranks of an expert share its tokens' GEMMs.
+  const double local_experts = static_cast<double>(e.experts) / par.ep;
+  const double per_expert_tokens = routed * etp / local_experts;
+  for (const auto& g : expert_gemms_) {
+    const double nout = g.n / etp;
+    const double flops_each = 2.0 * per_expert_tokens * g.k * nout;
+    const double total_flops = flops_each * local_experts;
+    const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
+    const double bytes = in_bytes * local_experts * g.k * nout +
+                         (in_bytes + 2.0) * routed * etp * (g.k + nout) / 2.0;
+    const double time = std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) +
+                        d.kernel_overhead;
+    c.gemm += time;
+  }
+  if (e.shared_experts > 0) {
+    for (const auto& g : expert_gemms_) {
+      const double nout = g.n * e.shared_experts / t;
+      const double flops = 2.0 * n * g.k * nout;
+      c.gemm += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
+    }
+  }
+  c.compute = c.gemm;
+  // Token permutation to expert order and back: each routed copy is
+  // written and read once on the way in and once on the way out.
+  c.compute += 8.0 * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
+  // Router: a small GEMM plus top-k.
+  c.compute += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
+               d.kernel_overhead * 4;
+  // Dispatch and combine all-to-alls. Within a scale-up domain tokens go
+  // straight to their experts; across domains a token is sent once per
+  // remote domain that hosts one of its experts and forwarded inside it
+  // (DeepEP / node-limited routing), so the scale-out volume per token is
+  // the expected number of distinct remote domains, not top-k.
+  const double span = static_cast<double>(par.ep) * etp * par.cp;
+  const double dispatch_bytes = in_bytes > 2.0 ? 2.0 : in_bytes;  // FP8 dispatch in FP8 runs
+  const double combine_bytes = 2.0;
+  if (span <= d.scaleup_domain) {
+    c.alltoall =
+        alltoall_time(routed * h * dispatch_bytes, par.ep, d.scaleup_bw, d.scaleup_latency) +
+        alltoall_time(routed * h * combine_bytes, par.ep, d.scaleup_bw, d.scaleup_latency);
+    c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
+  } else {
+    const double domains = std::ceil(span / d.scaleup_domain);
+    const double remote =
+        (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
+    // Inside the destination domain each received token fans out to the
+    // experts there; on average top_k copies land across the group.
+    const double intra = routed * h / domains;
+    // Without deduplication every routed copy bound for another domain
+    // crosses the scale-out network.
+    const double inter = w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
+    const int ranks_out = static_cast<int>(domains);
+    c.alltoall =
+        alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+        alltoall_time(inter * combine_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+        2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
+                            d.scaleup_latency);
+    c.alltoall_bytes = inter * (dispatch_bytes + combine_bytes) + 4.0 * intra;
+  }
+  c.alltoall *= 1.0 - w_.stack.ep_overlap_fraction;
+  return c;
+}
+
+TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
+  const ModelArch& m = w_.model;
+  const DeviceModel& d = dev_;
+  const SoftwareStack& st = w_.stack;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
+  const bool fp8 = w_.precision == Precision::kFp8;
+  // The shared overlap assumption for a switch turned on where the stack
+  // states no fraction (data/stacks: 90%).
+  constexpr double kSwitchOverlap = 0.9;
+  auto switched = [&](const std::optional<bool>& on, double stack_fraction) {
+    if (!on) return stack_fraction;
+    return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
   };
-  const double layer_compute = mix(dense_t.compute, moe_t.compute);
-  const double layer_tp = mix(dense_t.tp, moe_t.tp);
-  const double layer_ep = mix(dense_t.ep, moe_t.ep);
-  const double layer_cp = mix(dense_t.cp, moe_t.cp);
-  const double layer_total = layer_compute + layer_tp + layer_ep + layer_cp;
-  const double layer_fwd = mix(dense_t.fwd, moe_t.fwd);
-  const double layer_bwd = mix(dense_t.bwd, moe_t.bwd);
+  const double ov_tp = switched(w_.tp_comm_overlap, st.tp_overlap_fraction);
+  const double ov_dp = st.dp_overlap_fraction;
+
+  // ---- one layer, one micro-batch: recomputed and plain ----
+  const int stage_layers_even = ceil_div(m.layers, par.pp);
+  const int recomputed = recomputed_layers(par, stage_layers_even);
+  struct Layer {
+    LayerCost c;
+    double tp_hidden = 0, total = 0, launch = 0;
+  };
+  auto layer = [&](bool re) {
+    Layer l{layer_cost(par, re)};
+    const double tp_time = l.c.tp_one * l.c.tp_count;
+    l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
+    const double device =
+        l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
+    l.launch = std::max(0.0, l.c.host - device);
+    l.total = device + l.launch;
+    return l;
+  };
+  const Layer plain = layer(false);
+  const Layer rec = recomputed > 0 ? layer(true) : plain;
+  const double rec_frac = static_cast<double>(recomputed) / stage_layers_even;
+  auto avg = [&](auto f) { return rec_frac * f(rec) + (1 - rec_frac) * f(plain); };
+  const double layer_total = avg([](const Layer& l) { return l.total; });
+  const double layer_compute =
+      avg([](const Layer& l) { return l.c.fwd + l.c.bwd + l.c.recompute + l.launch; });
+  const double layer_tp =
+      avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count - l.tp_hidden; });
+  const double layer_ep = avg([](const Layer& l) { return l.c.ep; });
+  const double layer_cp = avg([](const Layer& l) { return l.c.cp; });
 
   // Logits (last stage): GEMM forward + 2 backward, plus the softmax/loss.
+  const double in_bytes = fp8 ? 1.0 : 2.0;
   const double vocab_local = static_cast<double>(m.vocab) / t;
   const double logits_flops = 2.0 * n * h * vocab_local;
   const double logits_fwd =
@@ -573,71 +699,132 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
 
   double stage_time = 0;
   const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
-
   const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
   const double mb = static_cast<double>(mbs);
-  const double bubble = (par.pp - 1.0) / par.vpp * stage_time;
-
-  // Pipeline point-to-point: activations forward and gradients backward at
-  // each of the vpp chunk boundaries per micro-batch.
-  double pp_comm = 0;
-  if (par.pp > 1) {
-    const double bytes = n * h * 2.0 / sp;
-    const bool in_domain = 1LL * par.tp * par.cp * par.dp * par.pp <= d.scaleup_domain;
-    const double bw = in_domain ? d.scaleup_bw : d.scaleout_bw;
-    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
-    pp_comm = mb * 2.0 * par.vpp * (bytes / bw + lat) * (1.0 - w_.stack.pp_overlap_fraction);
-  }
-
-  // Data parallelism: gradients reduce-scattered (FP32) and parameters
-  // all-gathered (16-bit) with the distributed optimizer, or all-reduced
-  // without it; partly hidden behind the last micro-batch.
-  const TrainMemory mem = memory(par);
-  const double dense_params_dev = mem.weights / kWeightBytes;  // approx. (zero<3)
-  const double dpc = static_cast<double>(par.dp) * par.cp;
-  double dp_comm = 0;
-  double optimizer = 0;
-  {
-    const int ranks = par.dp * par.cp;
-    const bool in_domain = 1LL * par.tp * ranks <= d.scaleup_domain;
-    // Across domains, NCCL runs one ring channel per NIC: when k members of
-    // the group share a scale-up domain, each NIC carries 1/k of the
-    // traffic, so the collective sees k NICs' bandwidth (bounded by the
-    // scale-up link the channels also cross).
-    const int per_domain = std::max(1, std::min(ranks, d.scaleup_domain / std::max(1, par.tp)));
-    const double bw = in_domain ? d.scaleup_bw : std::min(d.scaleout_bw * per_domain, d.scaleup_bw);
-    const double lat = in_domain ? d.scaleup_latency : d.scaleout_latency;
-    const double params_dev = par.zero >= 3 ? dense_params_dev * dpc : dense_params_dev;
-    double rs = 0;
-    double ag = 0;
-    if (par.zero == 0) {
-      rs = ring_allreduce_time(params_dev * w_.stack.grad_reduce_bytes, ranks, bw, lat);
-    } else {
-      rs = ring_allgather_time(params_dev * w_.stack.grad_reduce_bytes, ranks, bw, lat);
-      ag = ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat);
-    }
-    const double stage_fwd = stage_layers * layer_fwd;
-    const double stage_bwd = stage_layers * layer_bwd;
-    const double ov = w_.stack.dp_overlap_fraction;
-    dp_comm = std::max(0.0, rs - ov * stage_bwd) + std::max(0.0, ag - ov * stage_fwd);
-    if (par.zero >= 3) {
-      // Parameters gathered for every micro-batch's forward and backward,
-      // one collective per layer (or per tensor) and pass.
-      const double gathers = static_cast<double>(stage_layers) * w_.stack.zero3_gathers_per_layer;
-      const double per_mb = 2.0 * (ring_allgather_time(params_dev * kWeightBytes, ranks, bw, lat) +
-                                   (gathers - 1.0) * (ranks - 1) * lat);
-      dp_comm += std::max(0.0, mb * per_mb - ov * mb * (stage_fwd + stage_bwd));
-    }
-    const double opt_params = par.zero >= 1 ? params_dev / dpc : params_dev;
-    optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
-  }
+  // Fill and drain: the other stages' forward and backward passes, without
+  // the last stage's logits (1F1B: (p - 1) x one stage's time per chunk).
+  const double bubble =
+      (par.pp - 1.0) / par.vpp * (static_cast<double>(m.layers) / par.pp) * layer_total;
 
   TrainEstimate e;
   e.par = par;
   e.micro_batches = static_cast<int>(mbs);
   e.stage_layers = stage_layers;
+  auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
+                    double hidden) {
+    if (time <= 0 || e.collective_count >= kMaxCollectives) return;
+    e.collectives[e.collective_count++] =
+        CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden};
+  };
+  const double layer_count = mb * stage_layers;
+  {
+    const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
+    const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
+    record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
+           (tp_time - layer_tp) * layer_count);
+    record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
+           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.scaleup_bw,
+           layer_ep * layer_count, 0.0);
+    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.scaleup_bw, layer_cp * layer_count,
+           0.0);
+  }
+
+  // Pipeline point-to-point: activations forward and gradients backward at
+  // each of the vpp chunk boundaries per micro-batch. Megatron scatters the
+  // activation over the TP ranks before the send and gathers it after, so
+  // each rank sends 1/tp of it with or without sequence parallelism.
+  double pp_comm = 0;
+  if (par.pp > 1) {
+    const double bytes = n * h * 2.0 / t;
+    const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
+    const double gather = par.sequence_parallel || par.tp == 1
+                              ? 0.0
+                              : ring_allgather_time(n * h * 2.0, par.tp, d.scaleup_bw,
+                                                    d.scaleup_latency);
+    const double one = bytes / link.bw + link.lat + gather;
+    const double total = mb * 2.0 * par.vpp * one;
+    pp_comm = total * (1.0 - st.pp_overlap_fraction);
+    record("pp", link.scaleout, mb * 2.0 * par.vpp * bytes, link.bw, total, total - pp_comm);
+  }
+
+  // ---- data parallelism, with one overlap budget per window and link ----
+  const TrainMemory mem = memory(par);
+  const StageParams sp = stage_params(par);
+  const double stage_fwd = stage_layers * avg([](const Layer& l) { return l.c.fwd; });
+  const double stage_bwd =
+      stage_layers * avg([](const Layer& l) { return l.c.bwd + l.c.recompute; });
+  const double compute_all = mb * (stage_fwd + stage_bwd);
+  Budget budget;
+  budget.up = budget.out = ov_dp * compute_all;
+  budget.on(plain.c.tp_scaleout) -= avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
+  const int dpc = par.dp * par.cp;
+  const GroupLink dense_link = group_link(d, dpc, par.tp);
+  const long long edp = static_cast<long long>(sp.expert_dp);
+  const GroupLink expert_link = group_link(d, edp, 1LL * par.ep * std::max(1, par.etp));
+  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
+  const double weight_b = fp32 ? 4.0 : kWeightBytes;
+  const double grad_b = w_.bf16_grad_accum ? std::min(2.0, st.grad_reduce_bytes)
+                                           : (fp32 ? 4.0 : st.grad_reduce_bytes);
+  // Time of one pass over the stage's parameters (dense group + expert group).
+  auto pass = [&](double bytes_per_param, bool allreduce) {
+    auto one = [&](double params, long long ranks, const GroupLink& l) {
+      if (ranks <= 1 || params <= 0) return 0.0;
+      return allreduce ? ring_allreduce_time(params * bytes_per_param, static_cast<int>(ranks),
+                                             l.bw, l.lat)
+                       : ring_allgather_time(params * bytes_per_param, static_cast<int>(ranks),
+                                             l.bw, l.lat);
+    };
+    return one(sp.dense, dpc, dense_link) + one(sp.expert, edp, expert_link);
+  };
+  auto traffic = [&](double bytes_per_param, double factor) {
+    return factor * bytes_per_param *
+           (sp.dense * (dpc - 1.0) / std::max(1, dpc) +
+            sp.expert * (edp - 1.0) / std::max<long long>(1, edp));
+  };
+  double dp_comm = 0;
+  if (par.zero >= 3) {
+    // Parameters gathered for every micro-batch's forward, and again for
+    // its backward unless the framework keeps them (reshard_after_forward
+    // false), one collective per layer (or per tensor) and pass.
+    // A fully recomputed layer is gathered once more for its re-forward.
+    const bool reshard = w_.reshard_after_forward.value_or(true);
+    const double passes = (reshard ? 2.0 : 1.0) + (reshard ? rec_frac : 0.0);
+    const double gathers = static_cast<double>(stage_layers) * st.zero3_gathers_per_layer;
+    const double per_mb =
+        passes * (pass(weight_b, false) + (gathers - 1.0) * (dpc - 1) * dense_link.lat);
+    const double total = mb * per_mb;
+    const bool ov = w_.overlap_param_gather.value_or(true);
+    const double hidden = ov ? hide(total, budget.on(dense_link.scaleout)) : 0.0;
+    dp_comm += total - hidden;
+    record("zero3-gather", dense_link.scaleout, mb * traffic(weight_b, passes), dense_link.bw,
+           total, hidden);
+  }
+  // What is left of the budget on this link, as a share of the whole step,
+  // bounds what the last backward / first forward can still hide.
+  const double whole = ov_dp * compute_all;
+  const double left = whole > 0 ? std::max(0.0, budget.on(dense_link.scaleout)) / whole : 0.0;
+  {
+    const double rs = par.zero == 0 ? pass(grad_b, true) : pass(grad_b, false);
+    const bool ov = w_.overlap_grad_reduce.value_or(ov_dp > 0);
+    const double hidden = ov ? std::min(rs, ov_dp * stage_bwd * left) : 0.0;
+    dp_comm += rs - hidden;
+    record("dp-reduce", dense_link.scaleout, traffic(grad_b, par.zero == 0 ? 2.0 : 1.0),
+           dense_link.bw, rs, hidden);
+  }
+  if (par.zero == 1 || par.zero == 2) {
+    const double ag = pass(weight_b, false);
+    const bool ov = w_.overlap_param_gather.value_or(ov_dp > 0);
+    const double hidden = ov ? std::min(ag, ov_dp * stage_fwd * left) : 0.0;
+    dp_comm += ag - hidden;
+    record("dp-gather", dense_link.scaleout, traffic(weight_b, 1.0), dense_link.bw, ag, hidden);
+  }
+  const double opt_params = par.zero >= 1 ? sp.dense / dpc + sp.expert / sp.expert_dp
+                                          : sp.dense + sp.expert;
+  const double optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
+
   // Split the pipeline's busy time (m x stage time) into its causes in the
-  // proportions of one layer; logits count as compute.
+  // proportions of one layer; logits count as compute. A launch-bound
+  // layer's idle time counts as compute.
   const double busy = mb * stage_time;
   const double logits_busy = mb * logits_time;
   const double layer_busy = std::max(0.0, busy - logits_busy);
@@ -651,246 +838,34 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   e.breakdown.dp_comm = dp_comm;
   e.breakdown.optimizer = optimizer;
   e.step_time_s = busy + bubble + pp_comm + dp_comm + optimizer;
+  finish_estimate(e, mem);
+  return e;
+}
+
+void TrainModel::finish_estimate(TrainEstimate& e, const TrainMemory& mem) const {
+  const ModelArch& m = w_.model;
+  const Parallelism& par = e.par;
+  const bool fp8 = w_.precision == Precision::kFp8;
   const double tokens_step = static_cast<double>(w_.global_batch) * w_.seq;
   e.tokens_per_s = tokens_step / e.step_time_s;
   e.model_flops_per_step = tokens_step * model_flops_per_token_;
   double hw_extra = 0;
-  if (par.recompute == Recompute::kFull) hw_extra = recompute_flops_per_token_;
+  if (par.recompute == Recompute::kFull) {
+    const int stage = ceil_div(m.layers, par.pp);
+    hw_extra = recompute_flops_per_token_ * recomputed_layers(par, stage) / stage;
+  }
   if (par.recompute == Recompute::kSelective && !w_.stack.flash_attention) {
     hw_extra = static_cast<double>(w_.seq) * attn_core_dim_ * m.layers;
   }
   e.hardware_flops_per_step = tokens_step * (model_flops_per_token_ + hw_extra);
-
   e.mfu_peak = fp8 ? Precision::kFp8 : Precision::kBf16;
-  const double peak = fp8 ? d.peak_flops : d.bf16_peak_flops;
+  const double peak = fp8 ? dev_.peak_flops : dev_.bf16_peak_flops;
   e.mfu_peak_tflops = peak / 1e12;
   e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / devices_ / 1e12;
   e.mfu = e.model_flops_per_step / (e.step_time_s * devices_ * peak);
   e.hfu = e.hardware_flops_per_step / (e.step_time_s * devices_ * peak);
   e.memory = mem;
   e.fits = mem.total <= mem.usable;
-  return e;
-}
-
-namespace {
-
-std::vector<int> divisors(int n, int cap) {
-  std::vector<int> out;
-  for (int i = 1; i <= n && i <= cap; ++i) {
-    if (n % i == 0) out.push_back(i);
-  }
-  return out;
-}
-
-}  // namespace
-
-namespace {
-
-// Checks the fields the user fixed, one rule at a time, so that the error
-// names the rule ("TP 7 does not divide the 32 heads") rather than "no
-// layout matches".
-Result<void> check_request(const TrainModel& model, const ParallelismRequest& req) {
-  const ModelArch& m = model.workload().model;
-  const int n = model.devices();
-  auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
-  for (auto [name, v] :
-       {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
-        std::pair{"--cp", req.cp}, std::pair{"--ep", req.ep}, std::pair{"--vpp", req.vpp},
-        std::pair{"--micro-batch", req.micro_batch}}) {
-    if (v && *v <= 0) return bad(fmt::format("{} must be positive, got {}", name, *v));
-  }
-  if (req.zero && (*req.zero < 0 || *req.zero > 3)) {
-    return bad(fmt::format("--zero must be 0..3, got {}", *req.zero));
-  }
-  if (req.tp && m.heads % *req.tp != 0) {
-    return bad(fmt::format("TP {} does not divide the {} attention heads", *req.tp, m.heads));
-  }
-  if (req.tp && !m.mla && m.kv_heads % *req.tp != 0 && *req.tp % m.kv_heads != 0) {
-    return bad(
-        fmt::format("TP {} and the {} KV heads do not divide each other", *req.tp, m.kv_heads));
-  }
-  if (req.pp && *req.pp > m.layers) {
-    return bad(fmt::format("PP {} exceeds the {} layers", *req.pp, m.layers));
-  }
-  if (req.pp && m.layers % *req.pp != 0 && !model.workload().uneven_pipeline) {
-    return bad(
-        fmt::format("PP {} does not divide the {} layers (allow stages of {} and {} layers "
-                    "with --uneven-pipeline)",
-                    *req.pp, m.layers, m.layers / *req.pp + 1, m.layers / *req.pp));
-  }
-  long long fixed = 1;
-  std::string names;
-  for (auto [name, v] : {std::pair{"tp", req.tp}, std::pair{"pp", req.pp}, std::pair{"dp", req.dp},
-                         std::pair{"cp", req.cp}}) {
-    if (!v) continue;
-    fixed *= *v;
-    names += (names.empty() ? "" : "·") + std::string(name);
-  }
-  if (req.tp && req.pp && req.dp && req.cp && fixed != n) {
-    return bad(fmt::format("tp·pp·dp·cp = {} but --devices is {}", fixed, n));
-  }
-  if (fixed > n || n % fixed != 0) {
-    return bad(
-        fmt::format("{} = {} does not divide --devices {} (tp·pp·dp·cp must equal the "
-                    "device count)",
-                    names, fixed, n));
-  }
-  if (req.ep && m.is_moe() && m.moe->experts % *req.ep != 0) {
-    return bad(fmt::format("EP {} does not divide the {} experts", *req.ep, m.moe->experts));
-  }
-  if (req.ep && *req.ep > 1 && !m.is_moe()) return bad("--ep > 1 needs an MoE model");
-  return {};
-}
-
-}  // namespace
-
-Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
-  SUANLI_TRY(check_request(model, req));
-  const ModelArch& m = model.workload().model;
-  const int n = model.devices();
-  const DeviceModel& dev = model.device();
-  TrainSearchResult result;
-  auto note = [&](bool searched, const char* name) {
-    if (searched) result.searched.emplace_back(name);
-  };
-  note(!req.tp, "tp");
-  note(!req.pp, "pp");
-  note(!req.dp, "dp");
-  note(!req.cp, "cp");
-  note(!req.ep && m.is_moe(), "ep");
-  note(!req.vpp, "vpp");
-  note(!req.micro_batch, "micro_batch");
-  note(!req.recompute, "recompute");
-  note(!req.sequence_parallel, "sequence_parallel");
-  note(!req.zero, "zero");
-
-  const int tp_cap = std::max(1, std::min(dev.scaleup_domain, 64));
-  std::vector<int> tps = req.tp ? std::vector<int>{*req.tp} : divisors(n, tp_cap);
-  std::vector<int> cps;
-  if (req.cp) {
-    cps = {*req.cp};
-  } else {
-    for (int c = 1; c <= 64; c *= 2) {
-      if (c > 1 && (model.workload().seq / c < 2048 || !model.workload().stack.context_parallel))
-        break;
-      cps.push_back(c);
-    }
-  }
-  std::vector<int> pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
-  std::vector<Recompute> recs =
-      req.recompute
-          ? std::vector<Recompute>{*req.recompute}
-          : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective, Recompute::kFull};
-  std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero}
-                           : model.workload().stack.distributed_optimizer
-                               ? std::vector<int>{1, 0, 2, 3}
-                               : std::vector<int>{0};
-
-  bool have_best = false;
-  bool have_closest = false;
-  TrainEstimate closest;
-  double closest_ratio = 1e300;
-  Error first_error{ErrorCode::kInvalidArgument, ""};
-  for (int tp : tps) {
-    for (int cp : cps) {
-      for (int pp : pps) {
-        const long long tpc = 1LL * tp * cp * pp;
-        if (tpc > n || n % tpc != 0) continue;
-        const int dp = static_cast<int>(n / tpc);
-        if (req.dp && *req.dp != dp) continue;
-        std::vector<int> eps{1};
-        if (m.is_moe()) {
-          eps = req.ep ? std::vector<int>{*req.ep} : divisors(m.moe->experts, m.moe->experts);
-        } else if (req.ep) {
-          eps = {*req.ep};
-        }
-        // Micro-batch: any divisor of the per-replica batch up to 32.
-        std::vector<int> mbs_opts;
-        if (req.micro_batch) {
-          mbs_opts = {*req.micro_batch};
-        } else {
-          const long long per_replica = model.workload().global_batch / dp;
-          if (per_replica * dp == model.workload().global_batch) {
-            mbs_opts = divisors(static_cast<int>(std::min<long long>(per_replica, 1 << 30)), 32);
-          }
-        }
-        const SoftwareStack& st = model.workload().stack;
-        std::vector<int> vpps{1};
-        if (req.vpp) {
-          vpps = {*req.vpp};
-        } else if (pp > 1 && st.interleaved_pipeline) {
-          vpps = divisors(std::max(1, m.layers / pp), 16);
-        }
-        std::vector<bool> sps;
-        if (req.sequence_parallel)
-          sps = {*req.sequence_parallel};
-        else if (tp > 1 && st.sequence_parallel)
-          sps = {true, false};
-        else
-          sps = {false};
-        for (int ep : eps) {
-          for (int vpp : vpps) {
-            for (int mb : mbs_opts) {
-              for (bool sp : sps) {
-                for (Recompute rc : recs) {
-                  for (int zero : zeros) {
-                    Parallelism par{tp, pp, dp, cp, ep, vpp, mb, rc, sp, zero};
-                    if (!model.valid(par)) {
-                      if (first_error.message.empty()) first_error = model.check(par).error();
-                      continue;
-                    }
-                    ++result.candidates;
-                    const TrainMemory mem = model.memory(par);
-                    if (mem.total > mem.usable) {
-                      const double ratio = mem.total / mem.usable;
-                      if (ratio < closest_ratio) {
-                        closest_ratio = ratio;
-                        closest = model.evaluate(par);
-                        have_closest = true;
-                      }
-                      continue;
-                    }
-                    ++result.feasible;
-                    TrainEstimate est = model.evaluate(par);
-                    if (!have_best || est.step_time_s < result.best.step_time_s) {
-                      result.best = est;
-                      have_best = true;
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  if (!have_best) {
-    if (!have_closest) {
-      if (first_error.message.empty()) {
-        first_error.message = fmt::format(
-            "no parallel layout of {} devices matches the request: tp·pp·dp·cp must equal "
-            "--devices, with tp dividing the {} heads (at most the {}-device scale-up domain), pp "
-            "at most the {} layers and dp dividing the global batch of {} sequences",
-            n, m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
-      }
-      return std::unexpected(first_error);
-    }
-    const auto& p = closest.par;
-    return fail(
-        ErrorCode::kInfeasible,
-        fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
-                    "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
-                    "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
-                    "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
-                    result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
-                    recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
-                    closest.memory.weights / 1e9, closest.memory.grads / 1e9,
-                    closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
-                    closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",
-                    closest.memory.usable / 1e9));
-  }
-  return result;
 }
 
 TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {

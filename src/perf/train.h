@@ -3,6 +3,7 @@
 // parallelism search. Pure functions: same input, same output.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct Parallelism {
   Recompute recompute = Recompute::kSelective;
   bool sequence_parallel = false;
   int zero = 1;  // 0..3 (1 = distributed optimizer)
+  int etp = 1;   // expert tensor parallelism: each expert split over etp ranks (MoE)
+  // With full recompute: layers per pipeline stage that are recomputed (0 = all).
+  int recompute_layers = 0;
 };
 
 struct TrainWorkload {
@@ -39,6 +43,17 @@ struct TrainWorkload {
   bool uneven_pipeline = false;            // stages may differ by a layer (balance logits)
   SoftwareStack stack;                     // features and overlaps of the training framework
   double pue = 1.3;                        // for energy
+  // Per-run switches; unset = the stack's default. Off means the collective
+  // runs after (or before) the compute instead of beside it.
+  std::optional<bool> overlap_grad_reduce;    // DP gradient reduce beside the backward pass
+  std::optional<bool> overlap_param_gather;   // DP parameter all-gather beside the forward pass
+  std::optional<bool> tp_comm_overlap;        // TP collectives pipelined with their GEMMs (TE, MC2)
+  std::optional<bool> reshard_after_forward;  // ZeRO-3/FSDP: gather again for the backward pass
+  bool bf16_grad_accum = false;               // gradients accumulated in 16 bits (not FP32)
+  // Board power limit the run used (W); 0 = the part's TDP. Below the TDP
+  // the clock, and with it every compute rate, scales as (limit / TDP)^(1/3)
+  // (dynamic power ~ f·V², V ~ f in the DVFS range).
+  double power_limit_w = 0;
 };
 
 // Defaults when a workload gives no sequence length or batch: the model's
@@ -58,6 +73,20 @@ struct TrainBreakdown {
   double dp_comm = 0;    // exposed data-parallel gradient / parameter traffic
   double optimizer = 0;  // optimizer step
 };
+
+// One kind of collective in a step: its traffic, the link bandwidth it got
+// and how much of its time compute hid (one overlap budget per compute
+// window and link, shared by every collective that runs beside it).
+struct CollectiveCost {
+  const char* name = "";   // "tp", "cp", "ep", "pp", "dp-reduce", "dp-gather", "zero3-gather"
+  const char* link = "";   // "scale-up" | "scale-out"
+  double bytes = 0;        // per device per step
+  double bandwidth = 0;    // bytes/s achieved per direction
+  double time = 0;         // seconds on the link per step
+  double hidden = 0;       // of which behind compute
+  double exposed() const { return time - hidden; }
+};
+inline constexpr int kMaxCollectives = 7;
 
 // Bytes per device on the most loaded pipeline stage.
 struct TrainMemory {
@@ -84,6 +113,8 @@ struct TrainEstimate {
   Precision mfu_peak = Precision::kBf16;
   double mfu_peak_tflops = 0;
   TrainBreakdown breakdown;
+  std::array<CollectiveCost, kMaxCollectives> collectives{};
+  int collective_count = 0;
   TrainMemory memory;
   bool fits = false;
 };
@@ -119,6 +150,35 @@ class TrainModel {
   };
   int stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
                        double* bottleneck) const;
+  // Parameters on the most loaded stage, per device before ZeRO sharding,
+  // and the sizes of the groups that replicate them.
+  struct StageParams {
+    double dense = 0;      // attention, dense MLP, shared experts, router, embedding
+    double expert = 0;     // routed experts held by this rank
+    double dense_dp = 1;   // dp x cp
+    double expert_dp = 1;  // (tp x dp x cp) / (ep x etp)
+  };
+  StageParams stage_params(const Parallelism& par) const;
+  int recomputed_layers(const Parallelism& par, int stage_layers) const;
+  // One layer, one micro-batch, seconds (dense and MoE layers averaged).
+  struct LayerCost {
+    double fwd = 0, bwd = 0, recompute = 0;  // compute
+    double gemm = 0;        // GEMM time over all passes: TP overlap's window
+    double tp_one = 0;      // one TP collective
+    double tp_bytes_one = 0;
+    double tp_bw = 0;
+    double tp_count = 0;    // collectives per layer and micro-batch
+    bool tp_scaleout = false;
+    double ep = 0, ep_bytes = 0;  // exposed all-to-all, all passes
+    double cp = 0;                // exposed K/V exchange, all passes
+    double host = 0;              // host dispatch time of the layer
+  };
+  LayerCost layer_cost(const Parallelism& par, bool recomputed) const;
+  struct MoeCost {
+    double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;
+  };
+  MoeCost moe_cost(const Parallelism& par, double tokens, double in_bytes) const;
+  void finish_estimate(TrainEstimate& e, const TrainMemory& mem) const;
 
   TrainWorkload w_;
   DeviceModel dev_;
@@ -139,7 +199,7 @@ class TrainModel {
 
 // Parallelism given on the command line; nullopt fields are searched.
 struct ParallelismRequest {
-  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero;
+  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, etp, recompute_layers;
   std::optional<Recompute> recompute;
   std::optional<bool> sequence_parallel;
 };

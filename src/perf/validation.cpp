@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "util/strings.h"
 #include "util/toml_reader.h"
@@ -56,6 +57,172 @@ Result<ModelArch> read_shape(const TomlView& v) {
   return m;
 }
 
+Result<void> read_str(const TomlView& v, const char* k, std::string& out, bool required) {
+  if (required) {
+    auto s = v.required_string(k);
+    if (!s) return std::unexpected(s.error());
+    out = *s;
+    return {};
+  }
+  auto s = v.string(k);
+  if (!s) return std::unexpected(s.error());
+  out = s->value_or("");
+  return {};
+}
+
+// `moe = { ... }` and `mla = { ... }` beside an inline shape (catalog
+// models carry their own).
+Result<void> read_moe_mla(const TomlView& v, ModelArch& model, bool catalog_model) {
+  auto moe = v.subtable("moe");
+  if (!moe) return std::unexpected(moe.error());
+  auto mla = v.subtable("mla");
+  if (!mla) return std::unexpected(mla.error());
+  if ((*moe || *mla) && catalog_model) {
+    return std::unexpected(v.error("moe", "moe and mla go with an inline shape, not a model ID"));
+  }
+  auto ints = [](const TomlView& t,
+                 std::initializer_list<std::pair<const char*, int*>> keys) -> Result<void> {
+    for (auto [k, out] : keys) {
+      auto x = t.integer(k);
+      if (!x) return std::unexpected(x.error());
+      if (!*x) continue;
+      if (**x < 0 || **x > 1000000) return std::unexpected(t.error(k, "expected 0..1,000,000"));
+      *out = static_cast<int>(**x);
+    }
+    return {};
+  };
+  if (*moe) {
+    MoeSpec e;
+    SUANLI_TRY((*moe)->check_keys(
+        {"experts", "top_k", "shared_experts", "expert_ffn", "first_dense_layers"}));
+    SUANLI_TRY(ints(**moe, {{"experts", &e.experts},
+                            {"top_k", &e.top_k},
+                            {"shared_experts", &e.shared_experts},
+                            {"expert_ffn", &e.expert_ffn},
+                            {"first_dense_layers", &e.first_dense_layers}}));
+    if (e.experts < 1 || e.top_k < 1 || e.top_k > e.experts || e.expert_ffn < 1 ||
+        e.first_dense_layers >= model.layers) {
+      return std::unexpected((*moe)->error(
+          "", "moe needs experts >= top_k >= 1, expert_ffn >= 1 and first_dense_layers < layers"));
+    }
+    model.moe = e;
+  }
+  if (*mla) {
+    MlaSpec a;
+    SUANLI_TRY((*mla)->check_keys({"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+                                   "qk_rope_head_dim", "v_head_dim"}));
+    SUANLI_TRY(ints(**mla, {{"q_lora_rank", &a.q_lora_rank},
+                            {"kv_lora_rank", &a.kv_lora_rank},
+                            {"qk_nope_head_dim", &a.qk_nope_head_dim},
+                            {"qk_rope_head_dim", &a.qk_rope_head_dim},
+                            {"v_head_dim", &a.v_head_dim}}));
+    model.mla = a;
+  }
+  return {};
+}
+
+// The keys only training rows have: sequence, batch, the parallelism as
+// published (absent keys are searched) and the run's switches.
+Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Measurement& m) {
+  auto opt_int = [&](const char* k, std::optional<int>& out) -> Result<void> {
+    auto x = v.positive_integer(k);
+    if (!x) return std::unexpected(x.error());
+    if (*x) out = static_cast<int>(**x);
+    return {};
+  };
+    const char* metrics[] = {"megatron_tflops_per_device",
+                             "mfu_megatron",
+                             "mfu",
+                             "tflops_per_device",
+                             "tokens_per_s_per_device",
+                             "step_time_s",
+                             "device_hours_per_trillion_tokens"};
+    if (std::none_of(std::begin(metrics), std::end(metrics),
+                     [&](const char* x) { return m.metric == x; })) {
+      return std::unexpected(
+          v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
+    }
+    auto seq = v.positive_integer("seq");
+    if (!seq) return std::unexpected(seq.error());
+    m.seq = seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
+    auto gb = v.positive_integer("global_batch");
+    if (!gb) return std::unexpected(gb.error());
+    m.global_batch = gb->value_or(0);
+    if (m.global_batch == 0) {
+      return std::unexpected(v.error("global_batch", "required for training rows"));
+    }
+    auto& r = m.parallelism;
+    SUANLI_TRY(opt_int("tp", r.tp));
+    SUANLI_TRY(opt_int("pp", r.pp));
+    SUANLI_TRY(opt_int("dp", r.dp));
+    SUANLI_TRY(opt_int("cp", r.cp));
+    SUANLI_TRY(opt_int("ep", r.ep));
+    SUANLI_TRY(opt_int("vpp", r.vpp));
+    SUANLI_TRY(opt_int("micro_batch", r.micro_batch));
+    auto zero = v.integer("zero");
+    if (!zero) return std::unexpected(zero.error());
+    if (*zero) {
+      if (**zero < 0 || **zero > 3) return std::unexpected(v.error("zero", "expected 0..3"));
+      r.zero = static_cast<int>(**zero);
+    }
+    std::string rc;
+    SUANLI_TRY(read_str(v, "recompute", rc, false));
+    if (!rc.empty()) {
+      r.recompute = parse_recompute(rc);
+      if (!r.recompute)
+        return std::unexpected(v.error("recompute", "expected full, selective or none"));
+    }
+    auto sp = v.boolean("sequence_parallel");
+    if (!sp) return std::unexpected(sp.error());
+    r.sequence_parallel = *sp;  // absent: searched
+    auto un = v.boolean("uneven_pipeline");
+    if (!un) return std::unexpected(un.error());
+    m.uneven_pipeline = un->value_or(false);
+    std::string peak;
+    SUANLI_TRY(read_str(v, "mfu_peak", peak, false));
+    if (!peak.empty() && peak != "fp8" && peak != "bf16") {
+      return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
+    }
+    m.mfu_peak_fp8 = peak == "fp8";
+    std::string stack_id;
+    SUANLI_TRY(read_str(v, "stack", stack_id, false));
+    if (stack_id.empty()) {
+      m.stack = catalog.default_stack();
+    } else {
+      auto st = catalog.stack(stack_id);
+      if (!st) return std::unexpected(v.error("stack", st.error().message));
+      m.stack = **st;
+    }
+  SUANLI_TRY(opt_int("etp", r.etp));
+  SUANLI_TRY(opt_int("recompute_layers", r.recompute_layers));
+  if (r.recompute_layers && r.recompute != Recompute::kFull) {
+    return std::unexpected(v.error("recompute_layers", "needs recompute = \"full\""));
+  }
+  for (auto [k, out] : {std::pair{"overlap_grad_reduce", &m.overlap_grad_reduce},
+                        std::pair{"overlap_param_gather", &m.overlap_param_gather},
+                        std::pair{"tp_comm_overlap", &m.tp_comm_overlap},
+                        std::pair{"reshard_after_forward", &m.reshard_after_forward}}) {
+    auto b = v.boolean(k);
+    if (!b) return std::unexpected(b.error());
+    *out = *b;
+  }
+  std::string accum;
+  SUANLI_TRY(read_str(v, "grad_accum_dtype", accum, false));
+  if (!accum.empty() && accum != "fp32" && accum != "bf16") {
+    return std::unexpected(v.error("grad_accum_dtype", "expected fp32 or bf16"));
+  }
+  m.bf16_grad_accum = accum == "bf16";
+  auto watts = v.number("power_limit_w");
+  if (!watts) return std::unexpected(watts.error());
+  if (*watts) {
+    if (!(**watts >= 50 && **watts <= 5000)) {
+      return std::unexpected(v.error("power_limit_w", "expected 50..5,000 W"));
+    }
+    m.power_limit_w = **watts;
+  }
+  return {};
+}
+
 Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                                      const std::map<std::string, std::string>& sources) {
   SUANLI_TRY(v.check_keys({"id",
@@ -94,7 +261,17 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                            "stack",
                            "kv_precision",
                            "disaggregated",
-                           "reason"}));
+                           "reason",
+                           "overlap_grad_reduce",
+                           "overlap_param_gather",
+                           "tp_comm_overlap",
+                           "grad_accum_dtype",
+                           "recompute_layers",
+                           "reshard_after_forward",
+                           "etp",
+                           "power_limit_w",
+                           "moe",
+                           "mla"}));
   Measurement m;
   m.defined_at = v.where();
   auto str = [&](const char* k, std::string& out, bool required) -> Result<void> {
@@ -115,6 +292,7 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     return std::unexpected(v.error("kind", "expected train or infer"));
   }
   SUANLI_TRY(str("source", m.source, true));
+  m.source_key = m.source;
   if (auto it = sources.find(m.source); it != sources.end()) m.source = it->second;
   SUANLI_TRY(str("locator", m.locator, false));
   SUANLI_TRY(str("confidence", m.confidence, true));
@@ -154,6 +332,7 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   } else {
     return std::unexpected(v.error("model", "give model = \"ID\" or an inline shape"));
   }
+  SUANLI_TRY(read_moe_mla(v, m.model, !model_id.empty()));
 
   auto opt_int = [&](const char* k, std::optional<int>& out) -> Result<void> {
     auto x = v.positive_integer(k);
@@ -165,73 +344,13 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   SUANLI_TRY(str("precision", precision, false));
   if (precision.empty()) precision = "bf16";
   auto p = parse_precision(precision);
-  if (!p) return std::unexpected(v.error("precision", "expected bf16, fp8, int8 or fp4"));
+  if (!p) {
+    return std::unexpected(v.error("precision", "expected fp32, tf32, bf16, fp16, fp8, int8 or fp4"));
+  }
   m.precision = *p;
 
   if (m.kind == "train") {
-    const char* metrics[] = {"megatron_tflops_per_device",
-                             "mfu_megatron",
-                             "mfu",
-                             "tflops_per_device",
-                             "tokens_per_s_per_device",
-                             "step_time_s",
-                             "device_hours_per_trillion_tokens"};
-    if (std::none_of(std::begin(metrics), std::end(metrics),
-                     [&](const char* x) { return m.metric == x; })) {
-      return std::unexpected(
-          v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
-    }
-    auto seq = v.positive_integer("seq");
-    if (!seq) return std::unexpected(seq.error());
-    m.seq = seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
-    auto gb = v.positive_integer("global_batch");
-    if (!gb) return std::unexpected(gb.error());
-    m.global_batch = gb->value_or(0);
-    if (m.global_batch == 0) {
-      return std::unexpected(v.error("global_batch", "required for training rows"));
-    }
-    auto& r = m.parallelism;
-    SUANLI_TRY(opt_int("tp", r.tp));
-    SUANLI_TRY(opt_int("pp", r.pp));
-    SUANLI_TRY(opt_int("dp", r.dp));
-    SUANLI_TRY(opt_int("cp", r.cp));
-    SUANLI_TRY(opt_int("ep", r.ep));
-    SUANLI_TRY(opt_int("vpp", r.vpp));
-    SUANLI_TRY(opt_int("micro_batch", r.micro_batch));
-    auto zero = v.integer("zero");
-    if (!zero) return std::unexpected(zero.error());
-    if (*zero) {
-      if (**zero < 0 || **zero > 3) return std::unexpected(v.error("zero", "expected 0..3"));
-      r.zero = static_cast<int>(**zero);
-    }
-    std::string rc;
-    SUANLI_TRY(str("recompute", rc, false));
-    if (!rc.empty()) {
-      r.recompute = parse_recompute(rc);
-      if (!r.recompute)
-        return std::unexpected(v.error("recompute", "expected full, selective or none"));
-    }
-    auto sp = v.boolean("sequence_parallel");
-    if (!sp) return std::unexpected(sp.error());
-    r.sequence_parallel = *sp;  // absent: searched
-    auto un = v.boolean("uneven_pipeline");
-    if (!un) return std::unexpected(un.error());
-    m.uneven_pipeline = un->value_or(false);
-    std::string peak;
-    SUANLI_TRY(str("mfu_peak", peak, false));
-    if (!peak.empty() && peak != "fp8" && peak != "bf16") {
-      return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
-    }
-    m.mfu_peak_fp8 = peak == "fp8";
-    std::string stack_id;
-    SUANLI_TRY(str("stack", stack_id, false));
-    if (stack_id.empty()) {
-      m.stack = catalog.default_stack();
-    } else {
-      auto st = catalog.stack(stack_id);
-      if (!st) return std::unexpected(v.error("stack", st.error().message));
-      m.stack = **st;
-    }
+    SUANLI_TRY(read_training_fields(v, catalog, m));
   } else {
     const char* metrics[] = {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
                              "input_tokens_per_s_per_device"};
@@ -375,91 +494,125 @@ Result<double> training_metric(const Measurement& m, const TrainEstimate& e,
   return fail(ErrorCode::kInvalidArgument, fmt::format("unknown metric '{}'", m.metric));
 }
 
+ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
+                                  const FitOverrides& overrides, TrainPrediction* train) {
+  ValidationRow row;
+  row.m = &m;
+  auto acc = catalog.accelerator(m.accelerator);
+  if (!acc) {
+    row.error = acc.error().message;
+    return row;
+  }
+  // On the heap: the device model keeps a pointer to its profile, and a
+  // TrainPrediction outlives this call.
+  auto owned = std::make_unique<EfficiencyProfile>(catalog.profile_for(**acc));
+  const EfficiencyProfile& profile = *owned;
+  if (auto it = overrides.gemm_peak_fraction.find(owned->id);
+      it != overrides.gemm_peak_fraction.end()) {
+    owned->gemm_peak_fraction = it->second;
+  }
+  if (m.kind == "train") {
+    TrainWorkload w;
+    w.model = m.model;
+    w.seq = m.seq;
+    w.global_batch = m.global_batch;
+    w.precision = m.precision;
+    w.uneven_pipeline = m.uneven_pipeline;
+    w.stack = m.stack;
+    w.overlap_grad_reduce = m.overlap_grad_reduce;
+    w.overlap_param_gather = m.overlap_param_gather;
+    w.tp_comm_overlap = m.tp_comm_overlap;
+    w.reshard_after_forward = m.reshard_after_forward;
+    w.bf16_grad_accum = m.bf16_grad_accum;
+    w.power_limit_w = m.power_limit_w;
+    auto dev = make_device_model(**acc, profile, m.precision);
+    if (!dev) {
+      row.error = dev.error().message;
+      return row;
+    }
+    auto model = TrainModel::create(w, *dev, m.devices);
+    if (!model) {
+      row.error = model.error().message;
+      return row;
+    }
+    auto found = search_train(*model, m.parallelism);
+    if (!found && found.error().code == ErrorCode::kInfeasible) {
+      // The run happened, so it fitted: the memory model is wrong for it.
+      // Its time is still predicted (memory is checked elsewhere), and the
+      // row says so.
+      DeviceModel roomy = *dev;
+      roomy.memory_bytes = 1e18;
+      auto unbounded = TrainModel::create(w, roomy, m.devices);
+      if (unbounded) {
+        auto again = search_train(*unbounded, m.parallelism);
+        if (again) {
+          row.memory_note = found.error().message;
+          found = std::move(again);
+          model = std::move(unbounded);
+        }
+      }
+    }
+    if (!found) {
+      row.error = found.error().message;
+      return row;
+    }
+    auto metric = training_metric(m, found->best, *model);
+    if (!metric) {
+      row.error = metric.error().message;
+      return row;
+    }
+    row.ok = true;
+    row.predicted = *metric;
+    row.config = describe(found->best.par, m.parallelism);
+    if (!row.memory_note.empty()) row.config += " (memory model: does not fit)";
+    row.rel_error = row.predicted / m.value - 1.0;
+    if (train) {
+      train->estimate = found->best;
+      train->model.emplace(std::move(*model));
+      train->profile = std::move(owned);
+    }
+    return row;
+  }
+  InferWorkload w;
+  w.model = m.model;
+  w.precision = m.precision;
+  w.input_len = m.input_len;
+  w.output_len = m.output_len;
+  w.batch = m.batch;
+  w.kv_precision = m.kv_precision;
+  w.disaggregated = m.disaggregated;
+  if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
+  if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
+  auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);
+  if (!found) {
+    row.error = found.error().message;
+    return row;
+  }
+  const auto& e = found->best;
+  double v = 0;
+  if (m.metric == "output_tokens_per_s_per_device")
+    v = e.output_tokens_per_s_per_device;
+  else if (m.metric == "input_tokens_per_s_per_device")
+    v = e.input_tokens_per_s / m.devices;
+  else if (m.metric == "tpot_ms")
+    v = e.tpot_s * 1e3;
+  else
+    v = e.ttft_s * 1e3;
+  row.ok = true;
+  row.predicted = v;
+  row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);
+  row.rel_error = v / m.value - 1.0;
+  return row;
+}
+
 ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows) {
   ValidationSummary sum;
   std::vector<double> train_err;
   std::vector<double> infer_err;
   for (const auto& m : rows) {
-    ValidationRow row;
-    row.m = &m;
-    auto acc = catalog.accelerator(m.accelerator);
-    if (!acc) {
-      row.error = acc.error().message;
-      sum.rows.push_back(row);
-      continue;
-    }
-    const auto& profile = catalog.profile_for(**acc);
-    if (m.kind == "train") {
-      TrainWorkload w;
-      w.model = m.model;
-      w.seq = m.seq;
-      w.global_batch = m.global_batch;
-      w.precision = m.precision;
-      w.uneven_pipeline = m.uneven_pipeline;
-      w.stack = m.stack;
-      auto dev = make_device_model(**acc, profile, m.precision);
-      if (!dev) {
-        row.error = dev.error().message;
-        sum.rows.push_back(row);
-        continue;
-      }
-      auto model = TrainModel::create(w, *dev, m.devices);
-      if (!model) {
-        row.error = model.error().message;
-        sum.rows.push_back(row);
-        continue;
-      }
-      auto found = search_train(*model, m.parallelism);
-      if (!found) {
-        row.error = found.error().message;
-        sum.rows.push_back(row);
-        continue;
-      }
-      auto metric = training_metric(m, found->best, *model);
-      if (!metric) {
-        row.error = metric.error().message;
-        sum.rows.push_back(row);
-        continue;
-      }
-      row.ok = true;
-      row.predicted = *metric;
-      row.config = describe(found->best.par, m.parallelism);
-      row.rel_error = row.predicted / m.value - 1.0;
-      if (m.counted) train_err.push_back(row.rel_error);
-    } else {
-      InferWorkload w;
-      w.model = m.model;
-      w.precision = m.precision;
-      w.input_len = m.input_len;
-      w.output_len = m.output_len;
-      w.batch = m.batch;
-      w.kv_precision = m.kv_precision;
-      w.disaggregated = m.disaggregated;
-      if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
-      if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
-      auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);
-      if (!found) {
-        row.error = found.error().message;
-        sum.rows.push_back(row);
-        continue;
-      }
-      const auto& e = found->best;
-      double v = 0;
-      if (m.metric == "output_tokens_per_s_per_device")
-        v = e.output_tokens_per_s_per_device;
-      else if (m.metric == "input_tokens_per_s_per_device")
-        v = e.input_tokens_per_s / m.devices;
-      else if (m.metric == "tpot_ms")
-        v = e.tpot_s * 1e3;
-      else
-        v = e.ttft_s * 1e3;
-      row.ok = true;
-      row.predicted = v;
-      row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);
-      row.rel_error = v / m.value - 1.0;
-      if (m.counted) infer_err.push_back(row.rel_error);
-    }
-    sum.rows.push_back(row);
+    ValidationRow row = predict_measurement(catalog, m, FitOverrides{});
+    if (row.ok && m.counted) (m.kind == "train" ? train_err : infer_err).push_back(row.rel_error);
+    sum.rows.push_back(std::move(row));
   }
   sum.train_rows = static_cast<int>(train_err.size());
   sum.train_median_abs_error = median_abs(train_err);

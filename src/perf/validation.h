@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +19,8 @@ namespace suanli {
 struct Measurement {
   std::string id;
   std::string kind;  // "train" | "infer"
-  std::string source;
+  std::string source;      // the citation
+  std::string source_key;  // its key in the file's [sources] (the cross-validation fold)
   std::string locator;
   std::string confidence;
   std::string note;
@@ -39,6 +42,10 @@ struct Measurement {
   bool uneven_pipeline = false;
   bool mfu_peak_fp8 = false;
   SoftwareStack stack;
+  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
+      reshard_after_forward;
+  bool bf16_grad_accum = false;
+  double power_limit_w = 0;
   // Inference
   int input_len = 0;
   int output_len = 0;
@@ -62,6 +69,9 @@ struct ValidationRow {
   double predicted = 0;
   double rel_error = 0;  // predicted / measured - 1
   std::string config;    // the parallelism used, "searched" fields marked
+  // Set when the memory model says the published run does not fit: the
+  // time is predicted anyway (the run happened) and this says why.
+  std::string memory_note;
 };
 
 struct ValidationSummary {
@@ -73,6 +83,24 @@ struct ValidationSummary {
   double infer_median_abs_error = 0;
   double infer_max_abs_error = 0;
 };
+
+// Profile id -> gemm_peak_fraction to use instead of the catalog's value
+// (the one constant fitted to measurements; perf/fit.h).
+struct FitOverrides {
+  std::map<std::string, double> gemm_peak_fraction;
+};
+
+// A training row's model and the estimate it was predicted from.
+struct TrainPrediction {
+  std::unique_ptr<EfficiencyProfile> profile;  // the model's device points here
+  std::optional<TrainModel> model;
+  TrainEstimate estimate;
+};
+
+// One row predicted with `overrides` applied to the catalog's profiles;
+// `train` (optional) receives the model and estimate of a training row.
+ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
+                                  const FitOverrides& overrides, TrainPrediction* train = nullptr);
 
 ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows);
 

@@ -159,7 +159,10 @@ Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_v
     }
     return std::unexpected(found.error());
   }
-  return train_json(found->best, model, found->searched, found->candidates);
+  nlohmann::json j = train_json(found->best, model, found->searched, found->candidates);
+  SUANLI_ASSIGN(TrainInterval iv, train_interval(catalog, model, found->best));
+  j["interval"] = interval_json(iv);
+  return j;
 }
 
 Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_view accelerator,
@@ -172,7 +175,10 @@ Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_v
   // Rebuild the device model for the chosen layout (for the JSON's caveats).
   SUANLI_ASSIGN(InferModel model,
                 InferModel::create(w, *accel, profile, devices, found.best.layout));
-  return infer_json(found.best, w, model.device(), found.searched);
+  nlohmann::json j = infer_json(found.best, w, model.device(), found.searched);
+  SUANLI_ASSIGN(InferInterval iv, infer_interval(catalog, w, *accel, profile, devices, found.best));
+  j["interval"] = interval_json(iv);
+  return j;
 }
 
 Result<nlohmann::json> compare_train_request_json(const Catalog& catalog, const TrainRequest& r,

@@ -133,6 +133,12 @@ TEST_F(ComputeApiTest, EstimateTrainEqualsCliJson) {
                              "--model", "llama3-8b", "--tokens", "1e12", "--json"});
   EXPECT_EQ(r.body, cli);
   EXPECT_GT(r.body.at("step_time_s").get<double>(), 0);
+  // The p10-p90 interval travels with the estimate (perf/interval.h).
+  const auto& iv = r.body.at("interval");
+  EXPECT_LE(iv.at("tokens_per_s").at("p10").get<double>(),
+            iv.at("tokens_per_s").at("p90").get<double>());
+  EXPECT_TRUE(iv.at("time_to_train_days").is_object());
+  EXPECT_TRUE(iv.at("basis").at("summary").is_string());
 }
 
 TEST_F(ComputeApiTest, EstimateTrainFixedParallelismEqualsCliJson) {
@@ -160,6 +166,7 @@ TEST_F(ComputeApiTest, EstimateInferEqualsCliJson) {
                              "--model", "llama3-70b", "--input-len", "2048", "--output-len", "256",
                              "--tpot-slo-ms", "50", "--json"});
   EXPECT_EQ(r.body, cli);
+  EXPECT_GT(r.body.at("interval").at("tpot_s").at("p90").get<double>(), 0);
 }
 
 TEST_F(ComputeApiTest, CompareAndClassifyEqualCliJson) {
@@ -180,6 +187,9 @@ TEST_F(ComputeApiTest, CompareAndClassifyEqualCliJson) {
   ASSERT_EQ(t.status, 200) << t.body.dump();
   EXPECT_EQ(t.body, cli_json({"compare", "train", "--accels", "h100-sxm,h20", "--devices", "64",
                               "--model", "llama3-8b", "--json"}));
+  for (const auto& row : t.body.at("rows")) {
+    EXPECT_TRUE(row.at("interval").at("tokens_per_s").is_object()) << row.dump();
+  }
 
   const auto c = post("/api/v1/classify", {{"accelerators", {"h200-sxm", "h20"}}});
   ASSERT_EQ(c.status, 200) << c.body.dump();

@@ -1,0 +1,267 @@
+#include "perf/calibrate.h"
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <set>
+
+#include "util/strings.h"
+
+namespace suanli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t i = text.find(from); i != std::string::npos; i = text.find(from, i)) {
+    text.replace(i, from.size(), to);
+    i += to.size();
+  }
+}
+
+// A scratch directory holding one copy of `file`, removed on destruction.
+class ScratchCopy {
+ public:
+  explicit ScratchCopy(const fs::path& file) {
+    static std::atomic<int> counter{0};
+    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    dir_ =
+        fs::temp_directory_path() / fmt::format("suanli-runs-{}-{}", stamp, counter.fetch_add(1));
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    copy_ = dir_ / file.filename();
+    if (!ec) fs::copy_file(file, copy_, ec);
+    ok_ = !ec;
+  }
+  ~ScratchCopy() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  ScratchCopy(const ScratchCopy&) = delete;
+  ScratchCopy& operator=(const ScratchCopy&) = delete;
+  bool ok() const { return ok_; }
+  const fs::path& dir() const { return dir_; }
+  const fs::path& copy() const { return copy_; }
+
+ private:
+  fs::path dir_;
+  fs::path copy_;
+  bool ok_ = false;
+};
+
+ErrorStats stats(const std::vector<double>& errors) {
+  ErrorStats s;
+  std::vector<double> abs;
+  for (double e : errors) {
+    if (std::isfinite(e)) abs.push_back(std::fabs(e));
+  }
+  s.rows = static_cast<int>(abs.size());
+  if (abs.empty()) return s;
+  std::sort(abs.begin(), abs.end());
+  const std::size_t n = abs.size();
+  s.median_abs = n % 2 ? abs[n / 2] : 0.5 * (abs[n / 2 - 1] + abs[n / 2]);
+  s.max_abs = abs.back();
+  return s;
+}
+
+double rel_error(const Catalog& catalog, const Measurement& m) {
+  const ValidationRow r = predict_measurement(catalog, m, FitOverrides{});
+  return r.ok ? r.rel_error : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+Result<void> write_file(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return fail(ErrorCode::kIo, fmt::format("{}: cannot create directory: {}",
+                                            path.parent_path().string(), ec.message()));
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return fail(ErrorCode::kIo, fmt::format("{}: cannot write", path.string()));
+  return {};
+}
+
+// The accelerator the calibration is for: --accel, or the only one the
+// counted training runs measure.
+Result<std::string> choose_accelerator(const std::vector<Measurement>& runs,
+                                       const CalibrateOptions& o) {
+  if (!o.accelerator.empty()) return o.accelerator;
+  std::set<std::string> seen;
+  for (const auto& m : runs) {
+    if (m.kind == "train" && m.counted) seen.insert(m.accelerator);
+  }
+  if (seen.size() > 1) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("the runs measure several accelerators ({}); give --accel ID",
+                            join(std::vector<std::string>(seen.begin(), seen.end()), ", ")));
+  }
+  if (seen.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "the runs hold no counted training row (kind = \"train\", counted not false)");
+  }
+  return *seen.begin();
+}
+
+}  // namespace
+
+Result<std::vector<Measurement>> load_runs(const fs::path& file_or_dir, const Catalog& catalog) {
+  std::error_code ec;
+  if (fs::is_directory(file_or_dir, ec)) return load_measurements(file_or_dir, catalog);
+  if (!fs::is_regular_file(file_or_dir, ec)) {
+    return fail(ErrorCode::kIo, fmt::format("{}: runs file not found", file_or_dir.string()));
+  }
+  ScratchCopy scratch(file_or_dir);
+  if (!scratch.ok()) {
+    return fail(ErrorCode::kIo, fmt::format("{}: cannot read", file_or_dir.string()));
+  }
+  auto rows = load_measurements(scratch.dir(), catalog);
+  if (!rows) {
+    Error e = rows.error();
+    replace_all(e.message, scratch.copy().string(), file_or_dir.string());
+    return std::unexpected(e);
+  }
+  for (auto& m : *rows) replace_all(m.defined_at, scratch.copy().string(), file_or_dir.string());
+  return rows;
+}
+
+// Every field of EfficiencyProfile but id, source, confidence and
+// gemm_peak_fraction is copied here; calibrate_test checks that a copy
+// predicts exactly what the original does (a new field missing below fails).
+std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::string& new_id,
+                                    const ProfileFit& fit) {
+  std::string out = fmt::format(
+      "# Written by `suanli calibrate`: profile '{}' with gemm_peak_fraction fitted to the\n"
+      "# operator's runs. Use with `suanli --catalog DIR …`; re-run calibrate to update.\n"
+      "[[profile]]\nid = {}\n",
+      p.id, toml_string(new_id));
+  out += fmt::format("source = {}\n",
+                     toml_string(fmt::format("suanli calibrate on {} runs: {}; fitted value {:.4g} "
+                                             "(range {:.4g}-{:.4g}); other fields from '{}'",
+                                             fit.row_ids.size(), join(fit.row_ids, ", "), fit.value,
+                                             fit.low, fit.high, p.id)));
+  // "calibrated" is not one of the documented confidences (verified,
+  // secondary, estimate, placeholder): a fit to the operator's own runs is
+  // a secondary source.
+  out += "confidence = \"secondary\"\n";
+  out += fmt::format("gemm_peak_fraction = {:.6g}\n", fit.value);
+  out += fmt::format("gemm_half_flops = {}\n", p.gemm_half_flops);
+  // 0 means "derive from another field" for these: written only when set.
+  if (p.fp8_gemm_peak_fraction > 0) {
+    out += fmt::format("fp8_gemm_peak_fraction = {}\n", p.fp8_gemm_peak_fraction);
+  }
+  if (p.attention_portable_fraction > 0) {
+    out += fmt::format("attention_portable_fraction = {}\n", p.attention_portable_fraction);
+  }
+  const std::pair<const char*, double> fields[] = {
+      {"attention_peak_fraction", p.attention_peak_fraction},
+      {"memory_bw_fraction", p.memory_bw_fraction},
+      {"scaleup_bw_fraction", p.scaleup_bw_fraction},
+      {"scaleout_bw_fraction", p.scaleout_bw_fraction},
+      {"scaleup_latency_us", p.scaleup_latency_us},
+      {"scaleout_latency_us", p.scaleout_latency_us},
+      {"kernel_overhead_us", p.kernel_overhead_us},
+      {"host_op_overhead_us", p.host_op_overhead_us},
+      {"memory_reserved_gb", p.memory_reserved_gb},
+      {"memory_usable_fraction", p.memory_usable_fraction},
+      {"decode_step_overhead_us", p.decode_step_overhead_us},
+  };
+  for (const auto& [k, v] : fields) out += fmt::format("{} = {}\n", k, v);
+  return out;
+}
+
+std::string calibrated_accelerator_toml(const std::string& accelerator, const std::string& new_id) {
+  return fmt::format(
+      "# Written by `suanli calibrate`: overrides one key of accelerator '{}' (the catalog\n"
+      "# merges an entry with a known id into the loaded one; see docs/calibrate.md).\n"
+      "[[accelerator]]\nid = {}\nefficiency_profile = {}\n",
+      accelerator, toml_string(accelerator), toml_string(new_id));
+}
+
+Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Measurement>& runs,
+                                    const std::vector<Measurement>& holdout,
+                                    const CalibrateOptions& options) {
+  SUANLI_ASSIGN(std::string accel_id, choose_accelerator(runs, options));
+  SUANLI_ASSIGN(const Accelerator* accel, catalog.accelerator(accel_id));
+  std::vector<const Measurement*> chosen;
+  for (const auto& m : runs) {
+    if (m.kind != "train" || !m.counted || m.accelerator != accel_id) continue;
+    if (!options.stack.empty() && m.stack.id != options.stack) continue;
+    chosen.push_back(&m);
+  }
+  if (chosen.empty()) {
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("the runs hold no counted training row for accelerator '{}'{}", accel_id,
+                    options.stack.empty() ? "" : " on stack '" + options.stack + "'"));
+  }
+  CalibrationReport rep;
+  rep.accelerator = accel_id;
+  const EfficiencyProfile& original = catalog.profile_for(*accel);
+  rep.profile = original.id;
+  // Re-calibrating through an earlier overlay keeps one suffix.
+  const std::string suffix = "-calibrated-" + accel_id;
+  std::string base = original.id;
+  if (base.size() > suffix.size() && base.ends_with(suffix))
+    base.resize(base.size() - suffix.size());
+  rep.new_profile = base + suffix;
+  SUANLI_ASSIGN(rep.fit, fit_profile(catalog, chosen, original.id));
+  rep.run_ids = rep.fit.row_ids;
+
+  rep.profile_file = options.out_dir / "efficiency" / "calibrated.toml";
+  rep.accelerator_file = options.out_dir / "accelerators" / "calibrated.toml";
+  SUANLI_TRY(
+      write_file(rep.profile_file, calibrated_profile_toml(original, rep.new_profile, rep.fit)));
+  SUANLI_TRY(
+      write_file(rep.accelerator_file, calibrated_accelerator_toml(accel_id, rep.new_profile)));
+
+  // Score through the overlay as loaded from disk: the round trip itself.
+  CatalogOptions after_options;
+  after_options.directories = options.catalog_directories;
+  after_options.directories.push_back(options.out_dir);
+  SUANLI_ASSIGN(Catalog after, Catalog::load(after_options));
+
+  std::set<std::string> run_ids;
+  for (const auto* m : chosen) run_ids.insert(m->id);
+  std::vector<double> rb, ra, hb, ha;
+  for (const auto* m : chosen) {
+    CalibratedRow row{m->id, false, m->value, rel_error(catalog, *m), rel_error(after, *m)};
+    rb.push_back(row.before);
+    ra.push_back(row.after);
+    rep.rows.push_back(row);
+  }
+  for (const auto& m : holdout) {
+    if (m.accelerator != accel_id || !m.counted || run_ids.count(m.id)) continue;
+    CalibratedRow row{m.id, true, m.value, rel_error(catalog, m), rel_error(after, m)};
+    hb.push_back(row.before);
+    ha.push_back(row.after);
+    rep.rows.push_back(row);
+  }
+  rep.runs_before = stats(rb);
+  rep.runs_after = stats(ra);
+  rep.holdout_before = stats(hb);
+  rep.holdout_after = stats(ha);
+  return rep;
+}
+
+}  // namespace suanli
