@@ -44,6 +44,18 @@ void print_range_basis(std::ostream& out, const IntervalBasis& b) {
                      b.dominant.empty() ? "" : "; dominant: " + b.dominant);
 }
 
+// Every collective of the step: traffic, bandwidth, and how much of its
+// time compute hid (one overlap budget per window and link).
+void print_collectives(std::ostream& out, const TrainEstimate& e) {
+  for (int i = 0; i < e.collective_count; ++i) {
+    const CollectiveCost& c = e.collectives[static_cast<std::size_t>(i)];
+    out << fmt::format("{}{:<13} {} over {} at {}B/s: {} on the link, {} hidden, {} exposed\n",
+                       i == 0 ? "Collectives  " : "             ", c.name,
+                       human_count(c.bytes) + "B", c.link, human_count(c.bandwidth),
+                       human_seconds(c.time), human_seconds(c.hidden), human_seconds(c.exposed()));
+  }
+}
+
 void print_caveats(std::ostream& out, const DeviceModel& d) {
   if (d.unverified.empty()) return;
   out << fmt::format("Caveats      unverified inputs for {}: {}\n", d.accel->id,
@@ -133,7 +145,11 @@ int run_train(Context& ctx, const EstimateState& s) {
       out << "cost unknown (no rental price in the catalog)\n";
     }
   }
+  print_collectives(out, e);
   print_range_basis(out, iv->basis);
+  if (!w->assumptions.empty()) {
+    out << fmt::format("Assumed      {}\n", join(w->assumptions, "; "));
+  }
   print_caveats(out, model->device());
   return kExitOk;
 }

@@ -16,14 +16,20 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_option("--vocab", f.vocab, "Custom shape: vocabulary size");
   cmd->add_option("--experts", f.experts, "Custom shape: routed experts (MoE)");
   cmd->add_option("--top-k", f.top_k, "Custom shape: experts per token (MoE)");
-  cmd->add_option("--mlp", f.mlp, "Custom shape: swiglu or gelu")
+  cmd->add_option("--shared-experts", f.shared_experts, "Custom shape: always-active experts (MoE)");
+  cmd->add_option("--expert-ffn", f.expert_ffn,
+                  "Custom shape: one expert's intermediate size (MoE; default --ffn)");
+  cmd->add_option("--first-dense-layers", f.first_dense_layers,
+                  "Custom shape: leading layers with a dense MLP (MoE)");
+  cmd->add_option("--mlp", f.mlp,
+                  "Custom shape: swiglu or gelu (default swiglu, printed as an assumption)")
       ->check(CLI::IsMember({"swiglu", "gelu"}));
   cmd->add_option("--seq", f.seq, "Sequence length (default: the model's pre-training length)");
   cmd->add_option("--global-batch", f.global_batch,
                   "Sequences per optimizer step (default: the model's published batch)");
   cmd->add_option("--precision", f.precision,
-                  "GEMM precision: bf16 or fp8 (fp8 only on chips with FP8)")
-      ->check(CLI::IsMember({"bf16", "fp8"}));
+                  "GEMM precision: bf16, fp8 (chips with FP8), tf32 or fp32")
+      ->check(CLI::IsMember({"bf16", "fp8", "tf32", "fp32"}));
   cmd->add_option("--tokens", f.tokens,
                   "Training tokens, for time-to-train, device-hours, energy and cost (e.g. 1e12)");
   cmd->add_option("--stack", f.stack,
@@ -31,6 +37,18 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
                   "fsdp, mindspeed, megatron-2021, …): which features exist and what overlaps");
   cmd->add_flag("--uneven-pipeline", f.uneven_pipeline,
                 "Allow pipeline stages that differ by one layer (balances the logits stage)");
+  cmd->add_option("--overlap-grad-reduce", f.overlap_grad_reduce,
+                  "on|off: DP gradient reduction beside the backward pass (default: the stack's)");
+  cmd->add_option("--overlap-param-gather", f.overlap_param_gather,
+                  "on|off: DP/FSDP parameter all-gather beside the forward pass");
+  cmd->add_option("--tp-comm-overlap", f.tp_comm_overlap,
+                  "on|off: TP collectives pipelined with their GEMMs (TE userbuffers, Ascend MC2)");
+  cmd->add_option("--reshard-after-forward", f.reshard_after_forward,
+                  "on|off: ZeRO-3/FSDP gathers parameters again for the backward pass (default on)");
+  cmd->add_option("--grad-accum", f.grad_accum, "Gradient accumulation precision: fp32 (default) or bf16")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  cmd->add_option("--power-limit", f.power_limit_w,
+                  "Board power limit in W below the TDP (compute scales as (limit/TDP)^(1/3))");
   if (!with_parallelism) return;
   cmd->add_option("--tp", f.tp, "Tensor parallel size (searched when omitted)");
   cmd->add_option("--pp", f.pp, "Pipeline parallel size (searched when omitted)");
@@ -45,7 +63,11 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_flag("--sequence-parallel", f.sequence_parallel,
                 "Use sequence parallelism with TP (searched when omitted)");
   cmd->add_option("--zero", f.zero,
-                  "ZeRO stage 0..3 (1 = distributed optimizer; searched when omitted)");
+                  "ZeRO stage 0..3 (1 = distributed optimizer, 3 = FSDP; searched when omitted)");
+  cmd->add_option("--etp", f.etp,
+                  "Expert tensor parallel size, MoE (1 or the TP size searched when omitted)");
+  cmd->add_option("--recompute-layers", f.recompute_layers,
+                  "With --recompute full: layers per pipeline stage recomputed (default all)");
 }
 
 void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {

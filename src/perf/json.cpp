@@ -14,7 +14,9 @@ nlohmann::json parallelism_json(const Parallelism& p) {
           {"micro_batch", p.micro_batch},
           {"recompute", std::string(recompute_name(p.recompute))},
           {"sequence_parallel", p.sequence_parallel},
-          {"zero", p.zero}};
+          {"zero", p.zero},
+          {"etp", p.etp},
+          {"recompute_layers", p.recompute_layers}};
 }
 
 namespace {
@@ -74,7 +76,20 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
         {"ep_comm", e.breakdown.ep_comm},
         {"optimizer", e.breakdown.optimizer}}},
       {"device", device_json(model.device())},
+      {"assumptions", w.assumptions},
   };
+  nlohmann::json coll = nlohmann::json::array();
+  for (int i = 0; i < e.collective_count; ++i) {
+    const CollectiveCost& c = e.collectives[static_cast<std::size_t>(i)];
+    coll.push_back({{"name", c.name},
+                    {"link", c.link},
+                    {"bytes_per_device", c.bytes},
+                    {"bandwidth_bytes_per_s", c.bandwidth},
+                    {"time_s", c.time},
+                    {"hidden_s", c.hidden},
+                    {"exposed_s", c.exposed()}});
+  }
+  j["collectives"] = coll;
   if (!e.fits) {
     j["why_not"] = fmt::format("needs {:.1f} GB per device, {:.1f} GB usable", e.memory.total / 1e9,
                                e.memory.usable / 1e9);

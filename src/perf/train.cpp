@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "perf/train_detail.h"
+
 namespace suanli {
+
+using namespace train_detail;  // NOLINT: the training model's own constants
 
 std::string_view recompute_name(Recompute r) {
   switch (r) {
@@ -25,30 +29,6 @@ std::optional<Recompute> parse_recompute(std::string_view text) {
   return std::nullopt;
 }
 
-namespace {
-
-// Element-wise traffic per token per layer in the forward pass, in elements
-// read + written, for the hidden-size tensors: two norms (in+out), two
-// residual adds (2 in, 1 out), two bias/dropout epilogues. Backward moves
-// about twice as much.
-constexpr double kHiddenElementwise = 15.0;
-constexpr double kElementwiseKernelsFwd = 10.0;
-// Bytes per parameter (Megatron-style mixed precision with a distributed
-// optimizer): 16-bit weights, FP32 gradient accumulation, FP32 master
-// weights + Adam moments.
-constexpr double kWeightBytes = 2.0;
-constexpr double kGradBytes = 4.0;
-constexpr double kOptimizerBytes = 12.0;
-// Adam step traffic per parameter: read grad, master, m, v (16); write
-// master, m, v (12) and the 16-bit weight (2).
-constexpr double kOptimizerTraffic = 30.0;
-// Flash-attention backward does 2.5x the forward FLOPs (it recomputes the
-// scores).
-constexpr double kAttnBackwardFactor = 2.5;
-
-int ceil_div(int a, int b) { return (a + b - 1) / b; }
-
-}  // namespace
 
 Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel& dev, int devices) {
   const ModelArch& m = w.model;
@@ -329,114 +309,6 @@ int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, doub
   return best_layers;
 }
 
-TrainModel::StageParams TrainModel::stage_params(const Parallelism& par) const {
-  const ModelArch& m = w_.model;
-  const double h = m.hidden;
-  const double t = par.tp;
-  const int stage_layers = ceil_div(m.layers, par.pp);
-  // Fraction of layers of each kind on the loaded stage.
-  const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
-  const double moe_on_stage = std::ceil(stage_layers * moe_frac);
-  const double dense_on_stage = stage_layers - moe_on_stage;
-  StageParams sp;
-  sp.dense = stage_layers * params_.per_layer_attn / t + dense_on_stage * params_.per_dense_mlp / t +
-             static_cast<double>(m.vocab) * h / t;  // embedding or output layer
-  if (m.is_moe()) {
-    const auto& e = *m.moe;
-    sp.dense += moe_on_stage * (e.shared_experts * params_.per_expert / t + h * e.experts);
-    sp.expert = moe_on_stage * (static_cast<double>(e.experts) / par.ep) * params_.per_expert /
-                std::max(1, par.etp);
-  }
-  if (par.pp == 1 && !m.tied_embeddings) sp.dense += static_cast<double>(m.vocab) * h / t;
-  sp.dense_dp = static_cast<double>(par.dp) * par.cp;
-  // Expert weights are replicated over the ranks of the TP x DP x CP grid
-  // that hold the same experts: (tp * dp * cp) / (ep * etp).
-  sp.expert_dp = std::max(1.0, sp.dense_dp * t / (static_cast<double>(par.ep) * par.etp));
-  return sp;
-}
-
-TrainMemory TrainModel::memory(const Parallelism& par) const {
-  const ModelArch& m = w_.model;
-  const double h = m.hidden;
-  const double t = par.tp;
-  const int stage_layers = ceil_div(m.layers, par.pp);
-  const StageParams p = stage_params(par);
-  // FP32 training keeps no separate master copy; BF16 gradient
-  // accumulation halves the gradient buffer.
-  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
-  const double weight_b = fp32 ? 4.0 : kWeightBytes;
-  const double grad_b = fp32 ? 4.0 : (w_.bf16_grad_accum ? 2.0 : kGradBytes);
-  const double opt_b = fp32 ? 8.0 : kOptimizerBytes;
-  auto sharded = [&](bool shard) {
-    return shard ? p.dense / p.dense_dp + p.expert / p.expert_dp : p.dense + p.expert;
-  };
-  TrainMemory mem;
-  mem.weights = weight_b * sharded(par.zero >= 3);
-  mem.grads = grad_b * sharded(par.zero >= 2);
-  mem.optimizer = opt_b * sharded(par.zero >= 1);
-  // Activations per layer per micro-batch (bytes), Korthikanti et al. 2022
-  // generalised to GQA/MLA/SwiGLU/MoE, with flash attention (no s^2 terms).
-  const double tokens = static_cast<double>(par.micro_batch) * w_.seq / par.cp;
-  const double sp = par.sequence_parallel ? t : 1.0;
-  const double act_full = tokens * 2.0 * h / sp;  // a fully recomputed layer keeps its input
-  auto stored = [&](Recompute rc) {
-    // Hidden-size tensors: 2 norm inputs, 2 norm outputs (8h bytes), plus
-    // 2 one-byte dropout masks when trained with dropout; TP-sharded: q, k,
-    // v, attention output, MLP intermediates.
-    double hidden_bytes = (m.dropout ? 10.0 : 8.0) * h;
-    double split_bytes =
-        2.0 * (attn_core_dim_ / 2.0 + kv_elems_per_token_) + 2.0 * attn_core_dim_ / 2.0;
-    // MLP intermediates: gelu input + fc2 input (4f bytes), or gate, up and
-    // activation output for SwiGLU (6f bytes); MoE: per routed token.
-    double ffn_bytes = 2.0 * ffn_act_elems_;
-    if (m.is_moe()) ffn_bytes += 2.0 * h * m.moe->top_k;  // dispatched copies
-    if (rc == Recompute::kSelective) {
-      hidden_bytes -= 4.0 * h;                                   // norm outputs recomputed
-      ffn_bytes *= m.mlp == MlpKind::kSwiglu ? 2.0 / 3.0 : 0.5;  // activation output recomputed
-    }
-    // Without flash attention the softmax output, its dropout mask and the
-    // dropout output are kept: 5 bytes per score (Korthikanti et al.),
-    // unless the attention core is recomputed.
-    if (!w_.stack.flash_attention && rc == Recompute::kNone) {
-      split_bytes += (m.dropout ? 5.0 : 2.0) * m.heads * static_cast<double>(w_.seq);
-    }
-    // Experts are split over ETP ranks (or whole on each TP rank).
-    const double ffn_split = m.is_moe() ? std::max(1, par.etp) * sp : t;
-    return tokens * (hidden_bytes / sp + split_bytes / t + ffn_bytes / ffn_split);
-  };
-  const int recomputed = recomputed_layers(par, stage_layers);
-  const double plain = par.recompute == Recompute::kFull ? stored(Recompute::kNone)
-                                                         : stored(par.recompute);
-  const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
-  // Logits and their FP32 softmax for one micro-batch, on the last stage.
-  const double logits = tokens * static_cast<double>(m.vocab) / t * (2.0 + 4.0);
-  const double one_mb = act_full * recomputed + plain * (stage_layers - recomputed);
-  if (par.pp == 1) {
-    mem.activations = one_mb;
-    mem.logits = logits;
-  } else {
-    // 1F1B: the first stage holds min(m, pp) micro-batches in flight (more
-    // with interleaving); the last stage holds one plus the logits.
-    const double inflight = static_cast<double>(std::min<long long>(mbs, par.pp));
-    const double interleave = par.vpp > 1 ? 1.0 + (par.pp - 1.0) / (par.pp * par.vpp) : 1.0;
-    const double first = one_mb * inflight * interleave;
-    if (first >= one_mb + logits) {
-      mem.activations = first;
-    } else {
-      mem.activations = one_mb;
-      mem.logits = logits;
-    }
-  }
-  mem.total = mem.weights + mem.grads + mem.optimizer + mem.activations + mem.logits;
-  mem.usable = dev_.memory_bytes;
-  return mem;
-}
-
-int TrainModel::recomputed_layers(const Parallelism& par, int stage_layers) const {
-  if (par.recompute != Recompute::kFull) return 0;
-  return par.recompute_layers > 0 ? std::min(par.recompute_layers, stage_layers) : stage_layers;
-}
-
 namespace {
 
 // A communication group's link: inside one scale-up domain, or across
@@ -467,6 +339,13 @@ double hide(double time, double& budget) {
   const double h = std::clamp(budget, 0.0, time);
   budget -= h;
   return h;
+}
+
+void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
+                       double time, double hidden) {
+  if (time <= 0 || e.collective_count >= kMaxCollectives) return;
+  e.collectives[static_cast<std::size_t>(e.collective_count++)] =
+      CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden};
 }
 
 }  // namespace
@@ -641,122 +520,27 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   return c;
 }
 
-TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
-  const ModelArch& m = w_.model;
+// Data-parallel traffic of the step (ZeRO-3 gathers, gradient reduction,
+// parameter all-gather), each hidden only in what is left of the overlap
+// budget of its compute window on its link; records each collective on `e`
+// and returns the exposed time (the optimizer step's time in *optimizer).
+double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e,
+                                 double* optimizer) const {
   const DeviceModel& d = dev_;
   const SoftwareStack& st = w_.stack;
-  const double h = m.hidden;
-  const double t = par.tp;
-  const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
-  const bool fp8 = w_.precision == Precision::kFp8;
-  // The shared overlap assumption for a switch turned on where the stack
-  // states no fraction (data/stacks: 90%).
-  constexpr double kSwitchOverlap = 0.9;
-  auto switched = [&](const std::optional<bool>& on, double stack_fraction) {
-    if (!on) return stack_fraction;
-    return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
-  };
-  const double ov_tp = switched(w_.tp_comm_overlap, st.tp_overlap_fraction);
   const double ov_dp = st.dp_overlap_fraction;
-
-  // ---- one layer, one micro-batch: recomputed and plain ----
-  const int stage_layers_even = ceil_div(m.layers, par.pp);
-  const int recomputed = recomputed_layers(par, stage_layers_even);
-  struct Layer {
-    LayerCost c;
-    double tp_hidden = 0, total = 0, launch = 0;
-  };
-  auto layer = [&](bool re) {
-    Layer l{layer_cost(par, re)};
-    const double tp_time = l.c.tp_one * l.c.tp_count;
-    l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
-    const double device =
-        l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
-    l.launch = std::max(0.0, l.c.host - device);
-    l.total = device + l.launch;
-    return l;
-  };
-  const Layer plain = layer(false);
-  const Layer rec = recomputed > 0 ? layer(true) : plain;
-  const double rec_frac = static_cast<double>(recomputed) / stage_layers_even;
-  auto avg = [&](auto f) { return rec_frac * f(rec) + (1 - rec_frac) * f(plain); };
-  const double layer_total = avg([](const Layer& l) { return l.total; });
-  const double layer_compute =
-      avg([](const Layer& l) { return l.c.fwd + l.c.bwd + l.c.recompute + l.launch; });
-  const double layer_tp =
-      avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count - l.tp_hidden; });
-  const double layer_ep = avg([](const Layer& l) { return l.c.ep; });
-  const double layer_cp = avg([](const Layer& l) { return l.c.cp; });
-
-  // Logits (last stage): GEMM forward + 2 backward, plus the softmax/loss.
-  const double in_bytes = fp8 ? 1.0 : 2.0;
-  const double vocab_local = static_cast<double>(m.vocab) / t;
-  const double logits_flops = 2.0 * n * h * vocab_local;
-  const double logits_fwd =
-      d.gemm_time(logits_flops, in_bytes * (n * h + h * vocab_local) + 2.0 * n * vocab_local) +
-      (n * vocab_local * 4.0 * 3.0) / d.mem_bw;
-  const double logits_time = 3.0 * logits_fwd;
-
-  double stage_time = 0;
-  const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
-  const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
-  const double mb = static_cast<double>(mbs);
-  // Fill and drain: the other stages' forward and backward passes, without
-  // the last stage's logits (1F1B: (p - 1) x one stage's time per chunk).
-  const double bubble =
-      (par.pp - 1.0) / par.vpp * (static_cast<double>(m.layers) / par.pp) * layer_total;
-
-  TrainEstimate e;
-  e.par = par;
-  e.micro_batches = static_cast<int>(mbs);
-  e.stage_layers = stage_layers;
-  auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
-                    double hidden) {
-    if (time <= 0 || e.collective_count >= kMaxCollectives) return;
-    e.collectives[e.collective_count++] =
-        CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden};
-  };
-  const double layer_count = mb * stage_layers;
-  {
-    const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
-    const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
-    record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
-           (tp_time - layer_tp) * layer_count);
-    record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
-           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.scaleup_bw,
-           layer_ep * layer_count, 0.0);
-    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.scaleup_bw, layer_cp * layer_count,
-           0.0);
-  }
-
-  // Pipeline point-to-point: activations forward and gradients backward at
-  // each of the vpp chunk boundaries per micro-batch. Megatron scatters the
-  // activation over the TP ranks before the send and gathers it after, so
-  // each rank sends 1/tp of it with or without sequence parallelism.
-  double pp_comm = 0;
-  if (par.pp > 1) {
-    const double bytes = n * h * 2.0 / t;
-    const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
-    const double gather = par.sequence_parallel || par.tp == 1
-                              ? 0.0
-                              : ring_allgather_time(n * h * 2.0, par.tp, d.scaleup_bw,
-                                                    d.scaleup_latency);
-    const double one = bytes / link.bw + link.lat + gather;
-    const double total = mb * 2.0 * par.vpp * one;
-    pp_comm = total * (1.0 - st.pp_overlap_fraction);
-    record("pp", link.scaleout, mb * 2.0 * par.vpp * bytes, link.bw, total, total - pp_comm);
-  }
-
-  // ---- data parallelism, with one overlap budget per window and link ----
-  const TrainMemory mem = memory(par);
   const StageParams sp = stage_params(par);
-  const double stage_fwd = stage_layers * avg([](const Layer& l) { return l.c.fwd; });
-  const double stage_bwd =
-      stage_layers * avg([](const Layer& l) { return l.c.bwd + l.c.recompute; });
+  const double stage_fwd = win.stage_fwd;
+  const double stage_bwd = win.stage_bwd;
+  const double mb = win.micro_batches;
+  const int stage_layers = win.stage_layers;
+  const double rec_frac = win.recomputed_share;
   const double compute_all = mb * (stage_fwd + stage_bwd);
   Budget budget;
   budget.up = budget.out = ov_dp * compute_all;
-  budget.on(plain.c.tp_scaleout) -= avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
+  budget.on(win.tp_scaleout) -= win.tp_hidden;
+  auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
+                    double hidden) { record_collective(e, name, scaleout, bytes, bw, time, hidden); };
   const int dpc = par.dp * par.cp;
   const GroupLink dense_link = group_link(d, dpc, par.tp);
   const long long edp = static_cast<long long>(sp.expert_dp);
@@ -820,7 +604,123 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   }
   const double opt_params = par.zero >= 1 ? sp.dense / dpc + sp.expert / sp.expert_dp
                                           : sp.dense + sp.expert;
-  const double optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
+  *optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
+  return dp_comm;
+}
+
+TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
+  const ModelArch& m = w_.model;
+  const DeviceModel& d = dev_;
+  const SoftwareStack& st = w_.stack;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
+  const bool fp8 = w_.precision == Precision::kFp8;
+  // The shared overlap assumption for a switch turned on where the stack
+  // states no fraction (data/stacks: 90%).
+  constexpr double kSwitchOverlap = 0.9;
+  auto switched = [&](const std::optional<bool>& on, double stack_fraction) {
+    if (!on) return stack_fraction;
+    return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
+  };
+  const double ov_tp = switched(w_.tp_comm_overlap, st.tp_overlap_fraction);
+
+  // ---- one layer, one micro-batch: recomputed and plain ----
+  const int stage_layers_even = ceil_div(m.layers, par.pp);
+  const int recomputed = recomputed_layers(par, stage_layers_even);
+  struct Layer {
+    LayerCost c;
+    double tp_hidden = 0, total = 0, launch = 0;
+  };
+  auto layer = [&](bool re) {
+    Layer l{layer_cost(par, re)};
+    const double tp_time = l.c.tp_one * l.c.tp_count;
+    l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
+    const double device =
+        l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
+    l.launch = std::max(0.0, l.c.host - device);
+    l.total = device + l.launch;
+    return l;
+  };
+  const Layer plain = layer(false);
+  const Layer rec = recomputed > 0 ? layer(true) : plain;
+  const double rec_frac = static_cast<double>(recomputed) / stage_layers_even;
+  auto avg = [&](auto f) { return rec_frac * f(rec) + (1 - rec_frac) * f(plain); };
+  const double layer_total = avg([](const Layer& l) { return l.total; });
+  const double layer_compute =
+      avg([](const Layer& l) { return l.c.fwd + l.c.bwd + l.c.recompute + l.launch; });
+  const double layer_tp =
+      avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count - l.tp_hidden; });
+  const double layer_ep = avg([](const Layer& l) { return l.c.ep; });
+  const double layer_cp = avg([](const Layer& l) { return l.c.cp; });
+
+  // Logits (last stage): GEMM forward + 2 backward, plus the softmax/loss.
+  const double in_bytes = fp8 ? 1.0 : 2.0;
+  const double vocab_local = static_cast<double>(m.vocab) / t;
+  const double logits_flops = 2.0 * n * h * vocab_local;
+  const double logits_fwd =
+      d.gemm_time(logits_flops, in_bytes * (n * h + h * vocab_local) + 2.0 * n * vocab_local) +
+      (n * vocab_local * 4.0 * 3.0) / d.mem_bw;
+  const double logits_time = 3.0 * logits_fwd;
+
+  double stage_time = 0;
+  const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
+  const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
+  const double mb = static_cast<double>(mbs);
+  // Fill and drain: the other stages' forward and backward passes, without
+  // the last stage's logits (1F1B: (p - 1) x one stage's time per chunk).
+  const double bubble =
+      (par.pp - 1.0) / par.vpp * (static_cast<double>(m.layers) / par.pp) * layer_total;
+
+  TrainEstimate e;
+  e.par = par;
+  e.micro_batches = static_cast<int>(mbs);
+  e.stage_layers = stage_layers;
+  auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
+                    double hidden) { record_collective(e, name, scaleout, bytes, bw, time, hidden); };
+  const double layer_count = mb * stage_layers;
+  {
+    const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
+    const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
+    record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
+           (tp_time - layer_tp) * layer_count);
+    record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
+           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.scaleup_bw,
+           layer_ep * layer_count, 0.0);
+    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.scaleup_bw, layer_cp * layer_count,
+           0.0);
+  }
+
+  // Pipeline point-to-point: activations forward and gradients backward at
+  // each of the vpp chunk boundaries per micro-batch. Megatron scatters the
+  // activation over the TP ranks before the send and gathers it after, so
+  // each rank sends 1/tp of it with or without sequence parallelism.
+  double pp_comm = 0;
+  if (par.pp > 1) {
+    const double bytes = n * h * 2.0 / t;
+    const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
+    const double gather = par.sequence_parallel || par.tp == 1
+                              ? 0.0
+                              : ring_allgather_time(n * h * 2.0, par.tp, d.scaleup_bw,
+                                                    d.scaleup_latency);
+    const double one = bytes / link.bw + link.lat + gather;
+    const double total = mb * 2.0 * par.vpp * one;
+    pp_comm = total * (1.0 - st.pp_overlap_fraction);
+    record("pp", link.scaleout, mb * 2.0 * par.vpp * bytes, link.bw, total, total - pp_comm);
+  }
+
+  // ---- data parallelism, with one overlap budget per window and link ----
+  const TrainMemory mem = memory(par);
+  DpWindows win;
+  win.stage_fwd = stage_layers * avg([](const Layer& l) { return l.c.fwd; });
+  win.stage_bwd = stage_layers * avg([](const Layer& l) { return l.c.bwd + l.c.recompute; });
+  win.micro_batches = mb;
+  win.stage_layers = stage_layers;
+  win.recomputed_share = rec_frac;
+  win.tp_hidden = avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
+  win.tp_scaleout = plain.c.tp_scaleout;
+  double optimizer = 0;
+  const double dp_comm = data_parallel(par, win, e, &optimizer);
 
   // Split the pipeline's busy time (m x stage time) into its causes in the
   // proportions of one layer; logits count as compute. A launch-bound

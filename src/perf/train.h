@@ -54,6 +54,9 @@ struct TrainWorkload {
   // the clock, and with it every compute rate, scales as (limit / TDP)^(1/3)
   // (dynamic power ~ f·V², V ~ f in the DVFS range).
   double power_limit_w = 0;
+  // Defaults the request did not state and the workload assumed ("mlp =
+  // swiglu (default)"), for the output to print.
+  std::vector<std::string> assumptions;
 };
 
 // Defaults when a workload gives no sequence length or batch: the model's
@@ -179,6 +182,17 @@ class TrainModel {
   };
   MoeCost moe_cost(const Parallelism& par, double tokens, double in_bytes) const;
   void finish_estimate(TrainEstimate& e, const TrainMemory& mem) const;
+  // The compute windows data-parallel traffic can hide in.
+  struct DpWindows {
+    double stage_fwd = 0, stage_bwd = 0;  // one micro-batch through the stage
+    double micro_batches = 1;
+    int stage_layers = 1;
+    double recomputed_share = 0;  // of the stage's layers
+    double tp_hidden = 0;         // compute already used to hide TP, per step
+    bool tp_scaleout = false;     // TP's link
+  };
+  double data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e,
+                       double* optimizer) const;
 
   TrainWorkload w_;
   DeviceModel dev_;

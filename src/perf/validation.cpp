@@ -274,17 +274,8 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                            "mla"}));
   Measurement m;
   m.defined_at = v.where();
-  auto str = [&](const char* k, std::string& out, bool required) -> Result<void> {
-    if (required) {
-      auto s = v.required_string(k);
-      if (!s) return std::unexpected(s.error());
-      out = *s;
-      return {};
-    }
-    auto s = v.string(k);
-    if (!s) return std::unexpected(s.error());
-    out = s->value_or("");
-    return {};
+  auto str = [&](const char* k, std::string& out, bool required) {
+    return read_str(v, k, out, required);
   };
   SUANLI_TRY(str("id", m.id, true));
   SUANLI_TRY(str("kind", m.kind, true));

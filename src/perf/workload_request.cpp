@@ -7,6 +7,29 @@
 
 namespace suanli {
 
+namespace {
+
+// --experts/--top-k and the finer MoE shape flags of a custom shape.
+Result<void> apply_moe_shape(const TrainRequest& f, ModelArch& model) {
+  const bool any = f.experts > 0 || f.top_k > 0 || f.shared_experts > 0 || f.expert_ffn > 0 ||
+                   f.first_dense_layers > 0;
+  if (!any) return {};
+  if (f.experts <= 0 || f.top_k <= 0 || f.top_k > f.experts) {
+    return fail(ErrorCode::kInvalidArgument, "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
+  }
+  if (f.shared_experts < 0 || f.expert_ffn < 0 || f.first_dense_layers < 0 ||
+      f.first_dense_layers >= model.layers) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--shared-experts and --expert-ffn must not be negative and --first-dense-layers "
+                "must be below --layers");
+  }
+  model.moe = MoeSpec{f.experts, f.top_k, f.shared_experts,
+                      f.expert_ffn > 0 ? f.expert_ffn : model.ffn, f.first_dense_layers};
+  return {};
+}
+
+}  // namespace
+
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& f) {
   TrainWorkload w;
   if (!f.model.empty()) {
@@ -31,13 +54,14 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
     }
     w.model = make_custom_model(f.layers, f.hidden, f.heads, f.kv_heads, f.ffn, f.vocab,
                                 f.mlp == "gelu" ? MlpKind::kGelu : MlpKind::kSwiglu);
-    if (f.experts > 0 || f.top_k > 0) {
-      if (f.experts <= 0 || f.top_k <= 0 || f.top_k > f.experts) {
-        return fail(ErrorCode::kInvalidArgument,
-                    "MoE needs --experts E and --top-k K with 1 ≤ K ≤ E");
-      }
-      w.model.moe = MoeSpec{f.experts, f.top_k, 0, w.model.ffn, 0};
+    if (f.mlp.empty()) {
+      w.assumptions.push_back(
+          "mlp = swiglu (default for a custom shape; pass --mlp gelu for GPT-3-style shapes)");
     }
+    if (f.ffn == 0) {
+      w.assumptions.push_back(fmt::format("ffn = {} (default)", w.model.ffn));
+    }
+    SUANLI_TRY(apply_moe_shape(f, w.model));
   }
   if (f.seq && *f.seq <= 0) {
     return fail(ErrorCode::kInvalidArgument, fmt::format("--seq must be positive, got {}", *f.seq));
@@ -49,10 +73,24 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
   }
   w.global_batch = f.global_batch ? *f.global_batch : default_global_batch(w.model, w.seq);
   auto p = parse_precision(f.precision);
-  if (!p || (*p != Precision::kBf16 && *p != Precision::kFp8)) {
-    return fail(ErrorCode::kInvalidArgument, "--precision must be bf16 or fp8 for training");
+  if (!p || (*p != Precision::kBf16 && *p != Precision::kFp8 && *p != Precision::kFp32 &&
+             *p != Precision::kTf32)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--precision must be bf16, fp8, tf32 or fp32 for training");
   }
   w.precision = *p;
+  w.overlap_grad_reduce = f.overlap_grad_reduce;
+  w.overlap_param_gather = f.overlap_param_gather;
+  w.tp_comm_overlap = f.tp_comm_overlap;
+  w.reshard_after_forward = f.reshard_after_forward;
+  if (!f.grad_accum.empty() && f.grad_accum != "fp32" && f.grad_accum != "bf16") {
+    return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");
+  }
+  w.bf16_grad_accum = f.grad_accum == "bf16";
+  if (!(f.power_limit_w >= 0 && f.power_limit_w <= 5000)) {
+    return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..5,000 W");
+  }
+  w.power_limit_w = f.power_limit_w;
   if (f.tokens < 0 || !std::isfinite(f.tokens)) {
     return fail(ErrorCode::kInvalidArgument, "--tokens must be a non-negative number");
   }
@@ -78,6 +116,8 @@ ParallelismRequest make_parallelism_request(const TrainRequest& f) {
   r.vpp = f.vpp;
   r.micro_batch = f.micro_batch;
   r.zero = f.zero;
+  r.etp = f.etp;
+  r.recompute_layers = f.recompute_layers;
   if (!f.recompute.empty()) r.recompute = parse_recompute(f.recompute);
   if (f.sequence_parallel) r.sequence_parallel = true;
   return r;

@@ -23,15 +23,21 @@ struct TrainRequest {
   std::string model;  // catalog model ID, or empty for the custom shape below
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
   int experts = 0, top_k = 0;
-  std::string mlp = "swiglu";
+  int shared_experts = 0, expert_ffn = 0, first_dense_layers = 0;  // MoE shape (expert_ffn 0: = ffn)
+  std::string mlp;  // "swiglu" | "gelu"; empty: swiglu, reported as an assumption
   std::optional<int> seq;
   std::optional<long long> global_batch;
   std::string precision = "bf16";
   double tokens = 0;
   bool uneven_pipeline = false;
   std::string stack;
+  // Per-run switches (unset: the stack's behaviour).
+  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
+      reshard_after_forward;
+  std::string grad_accum;    // "", "fp32" or "bf16"
+  double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).
-  std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero;
+  std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers;
   std::string recompute;  // "", "full", "selective", "none"
   bool sequence_parallel = false;
 };

@@ -116,15 +116,27 @@ const std::vector<FieldSpec>& train_workload_fields() {
       {"vocab", FieldType::kInteger, "Custom shape: vocabulary size", 1, kMaxShape},
       {"experts", FieldType::kInteger, "Custom shape: routed experts (MoE)", 1, 100'000},
       {"top_k", FieldType::kInteger, "Custom shape: experts per token (MoE)", 1, 100'000},
-      {"mlp", FieldType::kString, "Custom shape: MLP kind", 0, 0, {"swiglu", "gelu"}},
+      {"shared_experts", FieldType::kInteger, "Custom shape: always-active experts (MoE)", 0,
+       100'000},
+      {"expert_ffn", FieldType::kInteger, "Custom shape: one expert's intermediate size", 1,
+       kMaxShape},
+      {"first_dense_layers", FieldType::kInteger, "Custom shape: leading dense layers (MoE)", 0,
+       100'000},
+      {"mlp", FieldType::kString, "Custom shape: MLP kind (default swiglu)", 0, 0, {"swiglu", "gelu"}},
       {"seq", FieldType::kInteger, "Sequence length (default: the model's)", 1, kMaxShape},
       {"global_batch", FieldType::kInteger, "Sequences per optimizer step (default: the model's)",
        1, 1e12},
-      {"precision", FieldType::kString, "GEMM precision", 0, 0, {"bf16", "fp8"}},
+      {"precision", FieldType::kString, "GEMM precision", 0, 0, {"bf16", "fp8", "tf32", "fp32"}},
       {"tokens", FieldType::kNumber, "Training tokens, for time-to-train, energy and cost", 0,
        1e18},
       {"stack", FieldType::kIdentifier, "Training software stack ID (default megatron-core)"},
       {"uneven_pipeline", FieldType::kBoolean, "Allow pipeline stages that differ by one layer"},
+      {"overlap_grad_reduce", FieldType::kBoolean, "DP gradient reduction beside the backward"},
+      {"overlap_param_gather", FieldType::kBoolean, "DP parameter all-gather beside the forward"},
+      {"tp_comm_overlap", FieldType::kBoolean, "TP collectives pipelined with GEMMs (TE, MC2)"},
+      {"reshard_after_forward", FieldType::kBoolean, "ZeRO-3/FSDP: gather again for backward"},
+      {"grad_accum", FieldType::kString, "Gradient accumulation precision", 0, 0, {"fp32", "bf16"}},
+      {"power_limit_w", FieldType::kNumber, "Board power limit (W, 0 = TDP)", 0, 5000},
   };
   return fields;
 }
@@ -147,6 +159,9 @@ const std::vector<FieldSpec>& train_parallelism_fields() {
        {"full", "selective", "none"}},
       {"sequence_parallel", FieldType::kBoolean, "Use sequence parallelism with TP"},
       {"zero", FieldType::kInteger, "ZeRO stage (searched when omitted)", 0, 3},
+      {"etp", FieldType::kInteger, "Expert tensor parallel size (MoE)", 1, kMaxDevices},
+      {"recompute_layers", FieldType::kInteger, "Full recompute: layers per stage recomputed", 1,
+       100'000},
   };
   return fields;
 }
@@ -340,7 +355,7 @@ Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::str
   } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, std::optional<double>>) {
     SUANLI_ASSIGN(auto v, read_number(r, s));
     if (v) out = *v;
-  } else if constexpr (std::is_same_v<T, bool>) {
+  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::optional<bool>>) {
     SUANLI_ASSIGN(auto v, r.opt_bool(s.name));
     if (v) out = *v;
   } else {
@@ -362,6 +377,9 @@ Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
   SUANLI_TRY(read(r, f, "vocab", t.vocab));
   SUANLI_TRY(read(r, f, "experts", t.experts));
   SUANLI_TRY(read(r, f, "top_k", t.top_k));
+  SUANLI_TRY(read(r, f, "shared_experts", t.shared_experts));
+  SUANLI_TRY(read(r, f, "expert_ffn", t.expert_ffn));
+  SUANLI_TRY(read(r, f, "first_dense_layers", t.first_dense_layers));
   SUANLI_TRY(read(r, f, "mlp", t.mlp));
   SUANLI_TRY(read(r, f, "seq", t.seq));
   SUANLI_TRY(read(r, f, "global_batch", t.global_batch));
@@ -369,6 +387,12 @@ Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
   SUANLI_TRY(read(r, f, "tokens", t.tokens));
   SUANLI_TRY(read(r, f, "stack", t.stack));
   SUANLI_TRY(read(r, f, "uneven_pipeline", t.uneven_pipeline));
+  SUANLI_TRY(read(r, f, "overlap_grad_reduce", t.overlap_grad_reduce));
+  SUANLI_TRY(read(r, f, "overlap_param_gather", t.overlap_param_gather));
+  SUANLI_TRY(read(r, f, "tp_comm_overlap", t.tp_comm_overlap));
+  SUANLI_TRY(read(r, f, "reshard_after_forward", t.reshard_after_forward));
+  SUANLI_TRY(read(r, f, "grad_accum", t.grad_accum));
+  SUANLI_TRY(read(r, f, "power_limit_w", t.power_limit_w));
   if (t.model.empty() && (t.layers == 0 || t.hidden == 0 || t.heads == 0 || t.vocab == 0)) {
     return std::unexpected(bad_field(
         r.field("model"), "required (or a custom shape: layers, hidden, heads and vocab)"));
@@ -388,6 +412,8 @@ Result<void> read_train_parallelism(FieldReader& r, TrainRequest& t) {
   SUANLI_TRY(read(r, f, "recompute", t.recompute));
   SUANLI_TRY(read(r, f, "sequence_parallel", t.sequence_parallel));
   SUANLI_TRY(read(r, f, "zero", t.zero));
+  SUANLI_TRY(read(r, f, "etp", t.etp));
+  SUANLI_TRY(read(r, f, "recompute_layers", t.recompute_layers));
   return {};
 }
 

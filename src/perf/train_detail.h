@@ -1,0 +1,30 @@
+// Constants and helpers shared by the training model's files (train.cpp:
+// one step; train_memory.cpp: memory and the parameters per stage). Not part
+// of the public interface.
+#pragma once
+
+namespace suanli::train_detail {
+
+// Element-wise traffic per token per layer in the forward pass, in elements
+// read + written, for the hidden-size tensors: two norms (in+out), two
+// residual adds (2 in, 1 out), two bias/dropout epilogues. Backward moves
+// about twice as much.
+inline constexpr double kHiddenElementwise = 15.0;
+inline constexpr double kElementwiseKernelsFwd = 10.0;
+// Bytes per parameter (Megatron-style mixed precision with a distributed
+// optimizer): 16-bit weights, FP32 gradient accumulation, FP32 master
+// weights + Adam moments.
+inline constexpr double kWeightBytes = 2.0;
+inline constexpr double kGradBytes = 4.0;
+inline constexpr double kOptimizerBytes = 12.0;
+// Adam step traffic per parameter: read grad, master, m, v (16); write
+// master, m, v (12) and the 16-bit weight (2).
+inline constexpr double kOptimizerTraffic = 30.0;
+// Flash-attention backward does 2.5x the forward FLOPs (it recomputes the
+// scores).
+inline constexpr double kAttnBackwardFactor = 2.5;
+
+inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+
+}  // namespace suanli::train_detail
