@@ -73,6 +73,8 @@ const CollectiveCost* collective(const TrainEstimate& e, const char* name) {
   }
   return nullptr;
 }
+// The pointer points into the estimate: never take it from a temporary.
+const CollectiveCost* collective(TrainEstimate&& e, const char* name) = delete;
 
 double busy(const TrainEstimate& e) {
   const TrainBreakdown& b = e.breakdown;
@@ -326,7 +328,8 @@ TEST_F(TrainMechanismsTest, Zero3GathersExpertsOncePerExpertDataParallelGroup) {
   // parameters were kept from the forward pass.
   Parallelism full = p;
   full.recompute = Recompute::kFull;
-  const CollectiveCost* zf = collective(t.evaluate(full), "zero3-gather");
+  const TrainEstimate full_estimate = t.evaluate(full);
+  const CollectiveCost* zf = collective(full_estimate, "zero3-gather");
   ASSERT_NE(zf, nullptr);
   EXPECT_NEAR(zf->bytes, 1.5 * zg->bytes, 1e-9 * zg->bytes);
 }
