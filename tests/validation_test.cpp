@@ -250,6 +250,31 @@ TEST(Validation, RowsWithFixedParallelismUseIt) {
   EXPECT_GT(checked, 20);
 }
 
+// A hostile row cannot claim what physics forbids: 1e300 tokens/s, an MFU
+// above 1, or two billion devices are refused with file, line and key.
+TEST(Validation, ImpossibleValuesAreRefused) {
+  const std::string head =
+      "[[measurement]]\nid = \"x\"\nkind = \"train\"\nsource = \"s\"\nconfidence = "
+      "\"verified\"\nmodel = \"llama3-8b\"\naccelerator = \"h100-sxm\"\nglobal_batch = 64\n";
+  const struct {
+    std::string rows;
+    std::string key;
+  } cases[] = {
+      {"devices = 8\nmetric = \"tokens_per_s_per_device\"\nvalue = 1e300\n", "measurement.value"},
+      {"devices = 8\nmetric = \"mfu\"\nvalue = 1.5\n", "measurement.value"},
+      {"devices = 2000000000\nmetric = \"mfu\"\nvalue = 0.4\n", "measurement.devices"},
+      {"devices = 8\nseq = 900000000\nmetric = \"mfu\"\nvalue = 0.4\n", "measurement.seq"},
+  };
+  for (const auto& c : cases) {
+    const testing::TempDir dir;
+    dir.write("bad.toml", head + c.rows);
+    auto rows = load_measurements(dir.path(), bundled());
+    ASSERT_FALSE(rows) << c.rows;
+    EXPECT_NE(rows.error().message.find("bad.toml:"), std::string::npos) << rows.error().message;
+    EXPECT_NE(rows.error().message.find(c.key), std::string::npos) << rows.error().message;
+  }
+}
+
 TEST(Validation, MalformedRowNamesFileLineAndKey) {
   const testing::TempDir dir;
   dir.write("bad.toml",

@@ -57,6 +57,23 @@ Result<ModelArch> read_shape(const TomlView& v) {
   return m;
 }
 
+// Bounds on what a row may say (hostile files: no value outside physics).
+constexpr long long kMaxDevices = 1'000'000;
+constexpr long long kMaxSeq = 10'000'000;
+constexpr long long kMaxGlobalBatch = 1'000'000'000;
+
+double metric_upper_bound(std::string_view metric) {
+  if (metric == "mfu" || metric == "mfu_megatron") return 1.0;
+  if (metric == "megatron_tflops_per_device" || metric == "tflops_per_device") return 1e5;
+  if (metric == "tokens_per_s_per_device" || metric == "output_tokens_per_s_per_device" ||
+      metric == "input_tokens_per_s_per_device") {
+    return 1e8;
+  }
+  if (metric == "step_time_s") return 1e7;
+  if (metric == "device_hours_per_trillion_tokens") return 1e12;
+  return 1e7;  // tpot_ms, ttft_ms
+}
+
 Result<void> read_str(const TomlView& v, const char* k, std::string& out, bool required) {
   if (required) {
     auto s = v.required_string(k);
@@ -144,10 +161,18 @@ Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Mea
     }
     auto seq = v.positive_integer("seq");
     if (!seq) return std::unexpected(seq.error());
-    m.seq = seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
+    m.seq = static_cast<int>(std::min<long long>(
+        seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048), kMaxSeq + 1));
+    if (m.seq > kMaxSeq) {
+      return std::unexpected(v.error("seq", fmt::format("expected at most {}", kMaxSeq)));
+    }
     auto gb = v.positive_integer("global_batch");
     if (!gb) return std::unexpected(gb.error());
     m.global_batch = gb->value_or(0);
+    if (m.global_batch > kMaxGlobalBatch) {
+      return std::unexpected(
+          v.error("global_batch", fmt::format("expected at most {}", kMaxGlobalBatch)));
+    }
     if (m.global_batch == 0) {
       return std::unexpected(v.error("global_batch", "required for training rows"));
     }
@@ -306,6 +331,9 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   auto devices = v.positive_integer("devices");
   if (!devices) return std::unexpected(devices.error());
   if (!*devices) return std::unexpected(v.error("devices", "required key is missing"));
+  if (**devices > kMaxDevices) {
+    return std::unexpected(v.error("devices", fmt::format("expected at most {}", kMaxDevices)));
+  }
   m.devices = static_cast<int>(**devices);
 
   std::string model_id;
@@ -379,6 +407,12 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     if (!ttft) return std::unexpected(ttft.error());
     m.tpot_slo_ms = *tpot;
     m.ttft_slo_ms = *ttft;
+  }
+  // A measured value must be physically possible for its metric.
+  const double upper = metric_upper_bound(m.metric);
+  if (!(m.value <= upper)) {
+    return std::unexpected(
+        v.error("value", fmt::format("{} must be at most {:g}", m.metric, upper)));
   }
   return m;
 }
