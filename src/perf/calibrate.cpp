@@ -62,11 +62,8 @@ ErrorStats stats(const std::vector<double>& errors) {
     if (std::isfinite(e)) abs.push_back(std::fabs(e));
   }
   s.rows = static_cast<int>(abs.size());
-  if (abs.empty()) return s;
-  std::sort(abs.begin(), abs.end());
-  const std::size_t n = abs.size();
-  s.median_abs = n % 2 ? abs[n / 2] : 0.5 * (abs[n / 2 - 1] + abs[n / 2]);
-  s.max_abs = abs.back();
+  s.median_abs = median_abs(abs);
+  s.max_abs = max_abs(abs);
   return s;
 }
 

@@ -21,13 +21,6 @@ constexpr double kFineStep = 0.005;
 
 double grid_value(int i) { return kGridLow + kGridStep * i; }
 
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 double quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -83,7 +76,7 @@ double best_fraction(const std::vector<const RowCurve*>& rows, double prior) {
   for (int s = 0; s <= steps; ++s) {
     const double x = kGridLow + kFineStep * s;
     for (std::size_t i = 0; i < rows.size(); ++i) abs_err[i] = std::fabs(rows[i]->at(x));
-    const double cost = median_of(abs_err);
+    const double cost = median_abs(abs_err);
     if (cost < best_cost - 1e-12 ||
         (std::fabs(cost - best_cost) <= 1e-12 && std::fabs(x - prior) < std::fabs(best - prior))) {
       best_cost = cost;
@@ -145,8 +138,8 @@ ProfileFit fit_curves(const std::string& profile, double prior,
   // slopes the median optimum can sit outside their individual optima).
   f.low = std::min(quantile(each, 0.1), f.value);
   f.high = std::max(quantile(each, 0.9), f.value);
-  f.median_abs_before = median_of(before);
-  f.median_abs_after = median_of(after);
+  f.median_abs_before = median_abs(before);
+  f.median_abs_after = median_abs(after);
   return f;
 }
 
@@ -306,17 +299,17 @@ void score(const Catalog& catalog, CrossValidation& cv) {
     if (acc && (*acc)->domestic()) dom.push_back(std::fabs(r.rel_error));
   }
   cv.counted = static_cast<int>(cv.rows.size());
-  cv.median_abs = median_of(oos);
-  cv.median_abs_in_sample = median_of(ins);
+  cv.median_abs = median_abs(oos);
+  cv.median_abs_in_sample = median_abs(ins);
   cv.domestic_rows = static_cast<int>(dom.size());
-  cv.domestic_median_abs = median_of(dom);
+  cv.domestic_median_abs = median_abs(dom);
   cv.coverage = cv.rows.empty() ? 0.0 : static_cast<double>(covered) / cv.rows.size();
   cv.by_source.clear();
   for (const auto& [k, v] : by_source) {
-    cv.by_source.push_back(SourceScore{k, static_cast<int>(v.size()), median_of(v)});
+    cv.by_source.push_back(SourceScore{k, static_cast<int>(v.size()), median_abs(v)});
   }
   cv.by_profile.clear();
-  for (const auto& [k, v] : by_profile) cv.by_profile[k] = {static_cast<int>(v.size()), median_of(v)};
+  for (const auto& [k, v] : by_profile) cv.by_profile[k] = {static_cast<int>(v.size()), median_abs(v)};
 }
 
 }  // namespace suanli

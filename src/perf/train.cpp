@@ -358,7 +358,7 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
   const double sp = par.sequence_parallel ? t : 1.0;
   const bool fp8 = w_.precision == Precision::kFp8;
-  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
+  const bool fp32 = full_precision(w_.precision);
   const double in_bytes = fp8 ? 1.0 : fp32 ? 4.0 : 2.0;
   const double attn_peak = fp32 ? d.peak_flops : d.bf16_peak_flops;
   const Recompute rc = recomputed ? Recompute::kFull
@@ -545,10 +545,12 @@ double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, T
   const GroupLink dense_link = group_link(d, dpc, par.tp);
   const long long edp = static_cast<long long>(sp.expert_dp);
   const GroupLink expert_link = group_link(d, edp, 1LL * par.ep * std::max(1, par.etp));
-  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
-  const double weight_b = fp32 ? 4.0 : kWeightBytes;
-  const double grad_b = w_.bf16_grad_accum ? std::min(2.0, st.grad_reduce_bytes)
-                                           : (fp32 ? 4.0 : st.grad_reduce_bytes);
+  const double weight_b = weight_bytes(w_.precision);
+  // The reduction moves the stack's gradient width, or the accumulator's
+  // when that is narrower or wider (BF16 accumulation, FP32 training).
+  const double grad_b = full_precision(w_.precision) ? 4.0
+                        : w_.bf16_grad_accum        ? std::min(2.0, st.grad_reduce_bytes)
+                                                    : st.grad_reduce_bytes;
   // Time of one pass over the stage's parameters (dense group + expert group).
   auto pass = [&](double bytes_per_param, bool allreduce) {
     auto one = [&](double params, long long ranks, const GroupLink& l) {

@@ -3,6 +3,8 @@
 // of the public interface.
 #pragma once
 
+#include "catalog/accelerator.h"
+
 namespace suanli::train_detail {
 
 // Element-wise traffic per token per layer in the forward pass, in elements
@@ -26,5 +28,15 @@ inline constexpr double kAttnBackwardFactor = 2.5;
 
 inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+
+// FP32 and TF32 training keep 4-byte weights and no separate master copy.
+inline bool full_precision(Precision p) { return p == Precision::kFp32 || p == Precision::kTf32; }
+// Bytes per parameter of the weights, the accumulated gradients and the
+// optimizer state (Adam moments, plus FP32 master weights in mixed precision).
+inline double weight_bytes(Precision p) { return full_precision(p) ? 4.0 : kWeightBytes; }
+inline double grad_bytes(Precision p, bool bf16_accum) {
+  return full_precision(p) ? 4.0 : (bf16_accum ? 2.0 : kGradBytes);
+}
+inline double optimizer_bytes(Precision p) { return full_precision(p) ? 8.0 : kOptimizerBytes; }
 
 }  // namespace suanli::train_detail

@@ -44,10 +44,9 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
   const StageParams p = stage_params(par);
   // FP32 training keeps no separate master copy; BF16 gradient
   // accumulation halves the gradient buffer.
-  const bool fp32 = w_.precision == Precision::kFp32 || w_.precision == Precision::kTf32;
-  const double weight_b = fp32 ? 4.0 : kWeightBytes;
-  const double grad_b = fp32 ? 4.0 : (w_.bf16_grad_accum ? 2.0 : kGradBytes);
-  const double opt_b = fp32 ? 8.0 : kOptimizerBytes;
+  const double weight_b = weight_bytes(w_.precision);
+  const double grad_b = grad_bytes(w_.precision, w_.bf16_grad_accum);
+  const double opt_b = optimizer_bytes(w_.precision);
   auto sharded = [&](bool shard) {
     return shard ? p.dense / p.dense_dp + p.expert / p.expert_dp : p.dense + p.expert;
   };

@@ -57,6 +57,12 @@ Result<ModelArch> read_shape(const TomlView& v) {
   return m;
 }
 
+Result<void> check_metric(const TomlView& v, const std::string& metric, const char* kind,
+                          std::initializer_list<std::string_view> known) {
+  if (std::find(known.begin(), known.end(), metric) != known.end()) return {};
+  return std::unexpected(v.error("metric", fmt::format("unknown {} metric '{}'", kind, metric)));
+}
+
 // Bounds on what a row may say (hostile files: no value outside physics).
 constexpr long long kMaxDevices = 1'000'000;
 constexpr long long kMaxSeq = 10'000'000;
@@ -147,18 +153,10 @@ Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Mea
     if (*x) out = static_cast<int>(**x);
     return {};
   };
-    const char* metrics[] = {"megatron_tflops_per_device",
-                             "mfu_megatron",
-                             "mfu",
-                             "tflops_per_device",
-                             "tokens_per_s_per_device",
-                             "step_time_s",
-                             "device_hours_per_trillion_tokens"};
-    if (std::none_of(std::begin(metrics), std::end(metrics),
-                     [&](const char* x) { return m.metric == x; })) {
-      return std::unexpected(
-          v.error("metric", fmt::format("unknown training metric '{}'", m.metric)));
-    }
+    SUANLI_TRY(check_metric(v, m.metric, "training",
+                            {"megatron_tflops_per_device", "mfu_megatron", "mfu",
+                             "tflops_per_device", "tokens_per_s_per_device", "step_time_s",
+                             "device_hours_per_trillion_tokens"}));
     auto seq = v.positive_integer("seq");
     if (!seq) return std::unexpected(seq.error());
     m.seq = static_cast<int>(std::min<long long>(
@@ -371,13 +369,9 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   if (m.kind == "train") {
     SUANLI_TRY(read_training_fields(v, catalog, m));
   } else {
-    const char* metrics[] = {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
-                             "input_tokens_per_s_per_device"};
-    if (std::none_of(std::begin(metrics), std::end(metrics),
-                     [&](const char* x) { return m.metric == x; })) {
-      return std::unexpected(
-          v.error("metric", fmt::format("unknown inference metric '{}'", m.metric)));
-    }
+    SUANLI_TRY(check_metric(v, m.metric, "inference",
+                            {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
+                             "input_tokens_per_s_per_device"}));
     auto in = v.positive_integer("input_len");
     auto out = v.positive_integer("output_len");
     if (!in) return std::unexpected(in.error());
@@ -414,20 +408,6 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     return std::unexpected(
         v.error("value", fmt::format("{} must be at most {:g}", m.metric, upper)));
   }
-  return m;
-}
-
-double median_abs(std::vector<double> v) {
-  if (v.empty()) return 0;
-  for (auto& x : v) x = std::fabs(x);
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double max_abs(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m = std::max(m, std::fabs(x));
   return m;
 }
 
@@ -523,11 +503,12 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
                                   const FitOverrides& overrides, TrainPrediction* train) {
   ValidationRow row;
   row.m = &m;
-  auto acc = catalog.accelerator(m.accelerator);
-  if (!acc) {
-    row.error = acc.error().message;
+  auto failed = [&row](std::string why) {
+    row.error = std::move(why);
     return row;
-  }
+  };
+  auto acc = catalog.accelerator(m.accelerator);
+  if (!acc) return failed(acc.error().message);
   // On the heap: the device model keeps a pointer to its profile, and a
   // TrainPrediction outlives this call.
   auto owned = std::make_unique<EfficiencyProfile>(catalog.profile_for(**acc));
@@ -551,15 +532,9 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
     w.bf16_grad_accum = m.bf16_grad_accum;
     w.power_limit_w = m.power_limit_w;
     auto dev = make_device_model(**acc, profile, m.precision);
-    if (!dev) {
-      row.error = dev.error().message;
-      return row;
-    }
+    if (!dev) return failed(dev.error().message);
     auto model = TrainModel::create(w, *dev, m.devices);
-    if (!model) {
-      row.error = model.error().message;
-      return row;
-    }
+    if (!model) return failed(model.error().message);
     auto found = search_train(*model, m.parallelism);
     if (!found && found.error().code == ErrorCode::kInfeasible) {
       // The run happened, so it fitted: the memory model is wrong for it.
@@ -577,15 +552,9 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
         }
       }
     }
-    if (!found) {
-      row.error = found.error().message;
-      return row;
-    }
+    if (!found) return failed(found.error().message);
     auto metric = training_metric(m, found->best, *model);
-    if (!metric) {
-      row.error = metric.error().message;
-      return row;
-    }
+    if (!metric) return failed(metric.error().message);
     row.ok = true;
     row.predicted = *metric;
     row.config = describe(found->best.par, m.parallelism);
@@ -609,10 +578,7 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
   if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
   if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
   auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);
-  if (!found) {
-    row.error = found.error().message;
-    return row;
-  }
+  if (!found) return failed(found.error().message);
   const auto& e = found->best;
   double v = 0;
   if (m.metric == "output_tokens_per_s_per_device")
@@ -628,6 +594,20 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
   row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);
   row.rel_error = v / m.value - 1.0;
   return row;
+}
+
+double median_abs(std::vector<double> v) {
+  if (v.empty()) return 0;
+  for (auto& x : v) x = std::fabs(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::fabs(x));
+  return m;
 }
 
 ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows) {

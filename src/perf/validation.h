@@ -102,6 +102,10 @@ struct TrainPrediction {
 ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
                                   const FitOverrides& overrides, TrainPrediction* train = nullptr);
 
+// Median and maximum of |x| (0 for an empty vector).
+double median_abs(std::vector<double> v);
+double max_abs(const std::vector<double>& v);
+
 ValidationSummary run_validation(const Catalog& catalog, const std::vector<Measurement>& rows);
 
 // The metric of a measurement computed from a training estimate.
