@@ -50,6 +50,12 @@ struct Accelerator {
   int node_devices = 8;  // devices in one server (the unit of purchase)
   std::string memory_type;
   std::string scaleup_link;
+  // How the scale-up domain is wired: through switches (NVSwitch, UB
+  // switches), where any group of chips gets each chip's full bandwidth, or
+  // as a full mesh of point-to-point links (HCCS on an 8-NPU 910B server,
+  // AMD Infinity Fabric, Gaudi RoCE), where a group of k of the domain's D
+  // chips reaches its peers over only k-1 of the D-1 links.
+  bool scaleup_full_mesh = false;
   std::string notes;
 
   // Dense peak rates in TFLOPS (floating point) or TOPS (INT8), indexed by

@@ -124,7 +124,8 @@ Result<void> read_string(const TomlView& v, std::string_view key, std::string& o
 Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
   SUANLI_TRY(
       v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
-                    "efficiency_profile", "node_devices", "memory_type", "scaleup_link", "source",
+                    "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
+                    "scaleup_topology", "source",
                     "confidence", "notes", "dense_tflops", "figures", "availability"}));
   if (a.defined_at.empty()) {
     a.defined_at = v.where();
@@ -138,6 +139,16 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
   SUANLI_TRY(read_string(v, "efficiency_profile", a.efficiency_profile));
   SUANLI_TRY(read_string(v, "memory_type", a.memory_type));
   SUANLI_TRY(read_string(v, "scaleup_link", a.scaleup_link));
+  std::string topology;
+  SUANLI_TRY(read_string(v, "scaleup_topology", topology));
+  if (topology == "full-mesh") {
+    a.scaleup_full_mesh = true;
+  } else if (topology == "switch") {
+    a.scaleup_full_mesh = false;
+  } else if (!topology.empty()) {
+    return std::unexpected(v.error(
+        "scaleup_topology", fmt::format("expected switch or full-mesh, got '{}'", escaped_excerpt(topology, 40))));
+  }
   SUANLI_TRY(read_string(v, "notes", a.notes));
   auto dc = v.boolean("datacenter");
   if (!dc) return std::unexpected(dc.error());

@@ -38,6 +38,7 @@ nlohmann::json accelerator_json(const Accelerator& a, const CatalogJsonOptions& 
                    {"node_devices", a.node_devices},
                    {"memory_type", a.memory_type},
                    {"scaleup_link", a.scaleup_link},
+                   {"scaleup_topology", a.scaleup_full_mesh ? "full-mesh" : "switch"},
                    {"dense_tflops", rates},
                    {"memory_gb", figure_json(a.memory_gb, options)},
                    {"memory_bw_gbps", figure_json(a.memory_bw_gbps, options)},

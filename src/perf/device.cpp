@@ -70,6 +70,7 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.scaleout_latency = e.scaleout_latency_us * 1e-6;
   d.scaleup_domain = a.scaleup_domain ? static_cast<int>(a.scaleup_domain->value) : 1;
   if (d.scaleup_domain < 1) d.scaleup_domain = 1;
+  d.scaleup_full_mesh = a.scaleup_full_mesh;
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff =

@@ -25,6 +25,7 @@ struct DeviceModel {
   double scaleup_latency = 0;  // seconds
   double scaleout_latency = 0;
   int scaleup_domain = 1;
+  bool scaleup_full_mesh = false;  // point-to-point links, not switches
   double gemm_eff = 0.7;
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
@@ -37,6 +38,15 @@ struct DeviceModel {
   // Figures behind this model that are estimates or placeholders
   // (e.g. "memory_bw_gbps (placeholder)"), for the output's caveats.
   std::vector<std::string> unverified;
+
+  // Per-direction bandwidth a group of `members` chips inside one scale-up
+  // domain gets to its peers: the whole link through a switch; k-1 of the
+  // D-1 point-to-point links in a full mesh of D chips.
+  double group_bw(long long members) const {
+    if (!scaleup_full_mesh || scaleup_domain <= 2 || members >= scaleup_domain) return scaleup_bw;
+    const double k = members < 2 ? 2.0 : static_cast<double>(members);
+    return scaleup_bw * (k - 1.0) / (scaleup_domain - 1.0);
+  }
 
   // Time of a GEMM of `flops` touching `bytes`: roofline with a
   // size-dependent efficiency, plus one kernel overhead.

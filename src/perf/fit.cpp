@@ -227,12 +227,10 @@ CrossValidation cross_validate(const Catalog& catalog, const std::vector<Measure
 
 std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::string_view exclude_fold) {
   std::map<std::string, std::vector<double>> by_profile;
-  std::map<std::pair<std::string, std::string>, std::vector<double>> by_stack;
   std::vector<double> pooled;
   for (const auto& r : cv.rows) {
     if (r.fold == exclude_fold) continue;
     by_profile[r.profile].push_back(r.rel_error);
-    by_stack[{r.profile, r.m->stack.id}].push_back(r.rel_error);
     pooled.push_back(r.rel_error);
   }
   std::vector<ResidualSpread> out;
@@ -252,9 +250,10 @@ std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::str
   for (const auto& [p, v] : by_profile) {
     if (static_cast<int>(v.size()) >= kMinSpreadRows) add(p, "", v);
   }
-  for (const auto& [key, v] : by_stack) {
-    if (static_cast<int>(v.size()) >= kMinSpreadRows) add(key.first, key.second, v);
-  }
+  // No (profile, stack) rows: measured out of sample, spreads per stack
+  // came from two or three sources each and covered 69% of held-out rows
+  // against 74% for the profile's (nominal 80%), so a stack's own spread
+  // is overconfident for a run from a source it has not seen.
   return out;
 }
 
@@ -285,11 +284,14 @@ void score(const Catalog& catalog, CrossValidation& cv) {
     // interval as they widen an estimate's (perf/interval.h), in quadrature
     // with the residual spread in log space.
     const double f = figure_spread(catalog, *r.m);
-    const double lo = std::log1p(s.p10);
-    const double hi = std::log1p(s.p90);
-    r.p10 = std::expm1(lo <= 0 ? -std::hypot(lo, f) : lo - f);
-    r.p90 = std::expm1(hi >= 0 ? std::hypot(hi, f) : hi + f);
-    r.covered = r.rel_error >= s.p10 && r.rel_error <= s.p90;
+    // As perf/interval.cpp does: centred on ln(1 + p50), the spread about
+    // it on each side combined with the figures' in quadrature.
+    const double c = std::log1p(s.p50);
+    r.p10 = std::expm1(c - std::hypot(c - std::log1p(s.p10), f));
+    r.p90 = std::expm1(c + std::hypot(std::log1p(s.p90) - c, f));
+    // Covered: the measurement falls inside the interval an estimate for
+    // this row would print (residual spread and figure ranges together).
+    r.covered = r.rel_error >= r.p10 && r.rel_error <= r.p90;
     covered += r.covered ? 1 : 0;
     oos.push_back(std::fabs(r.rel_error));
     ins.push_back(std::fabs(r.in_sample));

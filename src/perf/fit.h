@@ -75,9 +75,10 @@ CrossValidation cross_validate(const Catalog& catalog, const std::vector<Measure
 void score(const Catalog& catalog, CrossValidation& cv);
 
 // Quantiles of out-of-sample residuals (predicted / measured - 1): pooled
-// ("all", always first), per profile and per (profile, stack) where at
-// least kMinSpreadRows rows back them. These are what
-// data/efficiency/residuals.toml records and estimates widen by.
+// ("all", always first) and per profile where at least kMinSpreadRows rows
+// back them; not per (profile, stack), which measured overconfident for
+// unseen sources (fit.cpp). These are what data/efficiency/residuals.toml
+// records and estimates widen by.
 inline constexpr int kMinSpreadRows = Catalog::kMinResidualRows;
 std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv,
                                              std::string_view exclude_fold = {});

@@ -183,10 +183,10 @@ double InferModel::decode_step(int batch, double* mem_s, double* compute_s, doub
   *compute_s = flops / (d.peak_flops * d.gemm_eff);
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE layer.
   const bool up = layout_.instance_devices <= d.scaleup_domain;
-  const double bw = up ? d.scaleup_bw : d.scaleout_bw;
+  const double bw = up ? d.group_bw(layout_.instance_devices) : d.scaleout_bw;
   const double lat = up ? d.scaleup_latency : d.scaleout_latency;
   double comm = 2.0 * m.layers *
-                ring_allreduce_time(b_dp * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
+                ring_allreduce_time(b_dp * h * 2.0, layout_.tp, d.group_bw(layout_.tp), d.scaleup_latency);
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const double tokens_dev = b / layout_.instance_devices;
@@ -232,11 +232,11 @@ double InferModel::prefill_time() const {
   // About a dozen kernels per layer.
   t += 12.0 * m.layers * d.kernel_overhead;
   t += 2.0 * m.layers *
-       ring_allreduce_time(n * h * 2.0, layout_.tp, d.scaleup_bw, d.scaleup_latency);
+       ring_allreduce_time(n * h * 2.0, layout_.tp, d.group_bw(layout_.tp), d.scaleup_latency);
   if (m.is_moe()) {
     const auto& e = *m.moe;
     const bool up = layout_.instance_devices <= d.scaleup_domain;
-    const double bw = up ? d.scaleup_bw : d.scaleout_bw;
+    const double bw = up ? d.group_bw(layout_.instance_devices) : d.scaleout_bw;
     const double lat = up ? d.scaleup_latency : d.scaleout_latency;
     const double tokens_dev = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *

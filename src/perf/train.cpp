@@ -321,10 +321,10 @@ struct GroupLink {
   bool scaleout = false;
 };
 GroupLink group_link(const DeviceModel& d, long long ranks, long long stride) {
-  if (ranks * stride <= d.scaleup_domain) return {d.scaleup_bw, d.scaleup_latency, false};
+  if (ranks * stride <= d.scaleup_domain) return {d.group_bw(ranks), d.scaleup_latency, false};
   const long long per_domain =
       std::max<long long>(1, std::min<long long>(ranks, d.scaleup_domain / std::max(1LL, stride)));
-  return {std::min(d.scaleout_bw * static_cast<double>(per_domain), d.scaleup_bw),
+  return {std::min(d.scaleout_bw * static_cast<double>(per_domain), d.group_bw(per_domain)),
           d.scaleout_latency, true};
 }
 
@@ -495,8 +495,8 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   const double combine_bytes = 2.0;
   if (span <= d.scaleup_domain) {
     c.alltoall =
-        alltoall_time(routed * h * dispatch_bytes, par.ep, d.scaleup_bw, d.scaleup_latency) +
-        alltoall_time(routed * h * combine_bytes, par.ep, d.scaleup_bw, d.scaleup_latency);
+        alltoall_time(routed * h * dispatch_bytes, par.ep, d.group_bw(par.ep), d.scaleup_latency) +
+        alltoall_time(routed * h * combine_bytes, par.ep, d.group_bw(par.ep), d.scaleup_latency);
     c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
   } else {
     const double domains = std::ceil(span / d.scaleup_domain);
@@ -687,9 +687,9 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
            (tp_time - layer_tp) * layer_count);
     record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
-           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.scaleup_bw,
+           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.group_bw(par.ep),
            layer_ep * layer_count, 0.0);
-    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.scaleup_bw, layer_cp * layer_count,
+    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.group_bw(par.cp), layer_cp * layer_count,
            0.0);
   }
 
@@ -703,7 +703,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
     const double gather = par.sequence_parallel || par.tp == 1
                               ? 0.0
-                              : ring_allgather_time(n * h * 2.0, par.tp, d.scaleup_bw,
+                              : ring_allgather_time(n * h * 2.0, par.tp, d.group_bw(par.tp),
                                                     d.scaleup_latency);
     const double one = bytes / link.bw + link.lat + gather;
     const double total = mb * 2.0 * par.vpp * one;

@@ -253,6 +253,37 @@ TEST_F(TrainMechanismsTest, Tp16AcrossTwoNodesUsesEveryNicOfTheNode) {
   EXPECT_GT(tp->bandwidth, 4.0 * d.scaleout_bw);
 }
 
+// ---- 3b. A full-mesh scale-up domain is not a switch -----------------------
+//
+// Old model: every group inside a scale-up domain got the chip's whole link
+// bandwidth, as through NVSwitch. An 8-NPU 910B server is an HCCS full mesh
+// (7 links, one per peer): a TP4 group reaches its 3 peers over 3 of the 7
+// links, so its all-reduces take 7/3 as long as TP8's per byte. Old: TP4's
+// tp collective ran at the full 137 GB/s.
+TEST_F(TrainMechanismsTest, FullMeshGroupsGetOnlyTheirPeersLinks) {
+  const DeviceModel mesh = device("ascend-910b", Precision::kBf16);
+  ASSERT_TRUE(mesh.scaleup_full_mesh);
+  EXPECT_NEAR(mesh.group_bw(4), mesh.scaleup_bw * 3.0 / 7.0, 1e-9 * mesh.scaleup_bw);
+  EXPECT_DOUBLE_EQ(mesh.group_bw(8), mesh.scaleup_bw);
+  const DeviceModel sw = device("h100-sxm", Precision::kBf16);
+  ASSERT_FALSE(sw.scaleup_full_mesh);
+  EXPECT_DOUBLE_EQ(sw.group_bw(2), sw.scaleup_bw);
+
+  const TrainModel t = make(workload(model("llama2-13b"), 4096, 64, "mindspeed"), "ascend-910b", 8);
+  const Parallelism tp4 = layout(4, 1, 2, 1, Recompute::kNone, true, 1);
+  const Parallelism tp8 = layout(8, 1, 1, 1, Recompute::kNone, true, 1);
+  ASSERT_VALID(t, tp4);
+  ASSERT_VALID(t, tp8);
+  const TrainEstimate e4 = t.evaluate(tp4);
+  const TrainEstimate e8 = t.evaluate(tp8);
+  const CollectiveCost* c4 = collective(e4, "tp");
+  const CollectiveCost* c8 = collective(e8, "tp");
+  ASSERT_NE(c4, nullptr);
+  ASSERT_NE(c8, nullptr);
+  EXPECT_NEAR(c4->bandwidth, mesh.scaleup_bw * 3.0 / 7.0, 1e-6 * mesh.scaleup_bw);
+  EXPECT_NEAR(c8->bandwidth, mesh.scaleup_bw, 1e-6 * mesh.scaleup_bw);
+}
+
 // ---- 4. DP scale-out shows when its overlap is off ------------------------
 //
 // Old model: no per-run switches; megatron-core's 0.9 overlap hid the whole

@@ -1072,6 +1072,11 @@ nlohmann::json accelerator_entry_schema() {
       {"node_devices", {{"type", "integer"}, {"minimum", 1}}},
       {"memory_type", {{"type", "string"}}},
       {"scaleup_link", {{"type", "string"}}},
+      {"scaleup_topology",
+       {{"type", "string"},
+        {"enum", {"switch", "full-mesh"}},
+        {"description", "switch (default): any group gets full bandwidth; full-mesh: a group of k of "
+                        "the domain's D chips gets k-1 of the D-1 links"}}},
       {"notes", {{"type", "string"}}},
       {"source",
        {{"type", "string"}, {"description", "default source of the entry's bare figures"}}},
