@@ -76,7 +76,7 @@ int run_train(Context& ctx, const CompareState& s) {
                      w->global_batch, precision_name(w->precision),
                      w->tokens > 0 ? fmt::format(", {} tokens", human_count(w->tokens)) : "");
   const bool totals = w->tokens > 0;
-  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp (vpp)", "step", "tokens/s", "p10-p90",
+  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp·cp (vpp)", "step", "tokens/s", "p10-p90",
                "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
                totals ? "cost $" : "$/h", totals ? "p10-p90" : "", "cost-perf", "3A090", "China"});
   t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
@@ -91,8 +91,11 @@ int run_train(Context& ctx, const CompareState& s) {
     }
     const auto& e = r.estimate;
     const TrainInterval* iv = r.interval ? &*r.interval : nullptr;
-    t.add_row({r.accelerator, r.origin, std::to_string(r.devices),
-               fmt::format("{}·{}·{} ({})", e.par.tp, e.par.pp, e.par.dp, e.par.vpp),
+    // A multi-die package runs a rank per die: say so beside the count.
+    t.add_row({r.accelerator, r.origin,
+               e.dies > 1 ? fmt::format("{} ({} dies)", r.devices, 1LL * r.devices * e.dies)
+                          : std::to_string(r.devices),
+               fmt::format("{}·{}·{}·{} ({})", e.par.tp, e.par.pp, e.par.dp, e.par.cp, e.par.vpp),
                human_seconds(e.step_time_s), human_count(e.tokens_per_s),
                range_cell(iv ? std::optional(iv->tokens_per_s) : std::nullopt, count),
                ratio(r.relative_speed), fmt::format("{:.1f}%", e.mfu * 100),

@@ -89,9 +89,11 @@ int run_train(Context& ctx, const EstimateState& s) {
   const TrainEstimate& e = found->best;
   auto& out = ctx.out();
   const auto& p = e.par;
-  out << fmt::format("Training {} on {} × {} ({}), seq {}, global batch {} ({} tokens)\n",
-                     w->model.id, s.devices, (*accel)->id, precision_name(w->precision), w->seq,
-                     w->global_batch, human_count(static_cast<double>(w->global_batch) * w->seq));
+  out << fmt::format("Training {} on {} × {}{} ({}), seq {}, global batch {} ({} tokens)\n",
+                     w->model.id, s.devices, (*accel)->id,
+                     e.dies > 1 ? fmt::format(" = {} ranks, one per die", model->ranks()) : "",
+                     precision_name(w->precision), w->seq, w->global_batch,
+                     human_count(static_cast<double>(w->global_batch) * w->seq));
   out << fmt::format(
       "Parallelism  tp {} · pp {} · dp {} · cp {} · ep {} · vpp {} · micro-batch {} ({} per step) "
       "· recompute {} · SP {} · ZeRO-{}\n",
@@ -116,9 +118,11 @@ int run_train(Context& ctx, const EstimateState& s) {
       e.mfu_peak_tflops, pct(e.hfu), e.model_tflops_per_device);
   const auto& m = e.memory;
   out << fmt::format(
-      "Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, grads {:.1f}, "
+      "Memory       {:.1f} of {:.1f} GB usable per {} (weights {:.1f}, grads {:.1f}, "
       "optimizer {:.1f}, activations {:.1f}, logits {:.1f}) — {}\n",
-      m.total / 1e9, m.usable / 1e9, m.weights / 1e9, m.grads / 1e9, m.optimizer / 1e9,
+      m.total / 1e9, m.usable / 1e9,
+      e.dies > 1 ? fmt::format("die ({} dies per device, each its own rank)", e.dies) : "device",
+      m.weights / 1e9, m.grads / 1e9, m.optimizer / 1e9,
       m.activations / 1e9, m.logits / 1e9, e.fits ? "fits" : "DOES NOT FIT");
   const auto& b = e.breakdown;
   auto part = [&](const char* name, double v) {

@@ -56,6 +56,10 @@ struct Accelerator {
   // AMD Infinity Fabric, Gaudi RoCE), where a group of k of the domain's D
   // chips reaches its peers over only k-1 of the D-1 links.
   bool scaleup_full_mesh = false;
+  // Compute dies in one package that software runs as separate devices
+  // (ranks), each with its share of the compute, memory and links: the
+  // Ascend 910C is two 910B-class dies. 1 for a monolithic chip.
+  int dies = 1;
   std::string notes;
 
   // Dense peak rates in TFLOPS (floating point) or TOPS (INT8), indexed by
@@ -67,6 +71,7 @@ struct Accelerator {
   std::optional<Figure> scaleup_bidir_gbps;  // per chip, both directions summed, GB/s
   std::optional<Figure> scaleup_domain;      // chips in one scale-up domain
   std::optional<Figure> scaleout_gbps;       // per chip, per direction, GB/s
+  std::optional<Figure> die_link_gbps;       // between the dies of a package, per direction, GB/s
   std::optional<Figure> tdp_w;
   std::optional<Figure> die_area_mm2;         // applicable (non-planar logic) die area
   std::optional<Figure> price_usd;            // purchase price per device

@@ -125,7 +125,7 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
   SUANLI_TRY(
       v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
                     "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
-                    "scaleup_topology", "source",
+                    "scaleup_topology", "dies", "source",
                     "confidence", "notes", "dense_tflops", "figures", "availability"}));
   if (a.defined_at.empty()) {
     a.defined_at = v.where();
@@ -156,6 +156,12 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
   auto nd = v.positive_integer("node_devices");
   if (!nd) return std::unexpected(nd.error());
   if (*nd) a.node_devices = static_cast<int>(**nd);
+  auto dies = v.positive_integer("dies");
+  if (!dies) return std::unexpected(dies.error());
+  if (*dies) {
+    if (**dies > 8) return std::unexpected(v.error("dies", fmt::format("expected 1..8 compute dies, got {}", **dies)));
+    a.dies = static_cast<int>(**dies);
+  }
 
   EntryDefaults defaults;
   SUANLI_TRY(read_string(v, "source", defaults.source));
@@ -194,6 +200,7 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
         {"scaleup_bidir_gbps", &Accelerator::scaleup_bidir_gbps},
         {"scaleup_domain", &Accelerator::scaleup_domain},
         {"scaleout_gbps", &Accelerator::scaleout_gbps},
+        {"die_link_gbps", &Accelerator::die_link_gbps},
         {"tdp_w", &Accelerator::tdp_w},
         {"die_area_mm2", &Accelerator::die_area_mm2},
         {"price_usd", &Accelerator::price_usd},

@@ -14,6 +14,23 @@ void note_if_unverified(const std::optional<Figure>& f, const char* name,
 }
 }  // namespace
 
+DeviceModel per_die(const DeviceModel& package) {
+  if (package.dies <= 1) return package;
+  DeviceModel d = package;
+  const double k = package.dies;
+  const double usable = package.profile ? package.profile->memory_usable_fraction : 1.0;
+  const double reserved = package.memory_total_bytes * usable - package.memory_bytes;
+  d.peak_flops /= k;
+  d.bf16_peak_flops /= k;
+  d.memory_total_bytes /= k;
+  d.memory_bytes = d.memory_total_bytes * usable - reserved;  // each die keeps its reserve
+  d.mem_bw /= k;
+  d.scaleup_bw /= k;
+  d.scaleout_bw /= k;
+  d.scaleup_domain = package.scaleup_domain * package.dies;
+  return d;
+}
+
 Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProfile& e,
                                       Precision compute) {
   DeviceModel d;
@@ -71,6 +88,15 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.scaleup_domain = a.scaleup_domain ? static_cast<int>(a.scaleup_domain->value) : 1;
   if (d.scaleup_domain < 1) d.scaleup_domain = 1;
   d.scaleup_full_mesh = a.scaleup_full_mesh;
+  d.dies = a.dies < 1 ? 1 : a.dies;
+  if (d.dies > 1) {
+    // Without a figure the dies are assumed to talk at the package's
+    // scale-up bandwidth (reported as an assumption).
+    const double die_link = a.die_link_gbps ? a.die_link_gbps->value : up / 2.0;
+    if (!a.die_link_gbps) d.unverified.push_back("die_link_gbps (missing; the scale-up link assumed)");
+    note_if_unverified(a.die_link_gbps, "die_link_gbps", d.unverified);
+    d.die_link_bw = die_link * 1e9 * e.scaleup_bw_fraction;
+  }
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff =

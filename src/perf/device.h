@@ -26,6 +26,11 @@ struct DeviceModel {
   double scaleout_latency = 0;
   int scaleup_domain = 1;
   bool scaleup_full_mesh = false;  // point-to-point links, not switches
+  // Compute dies per package run as separate ranks (Ascend 910C: 2) and
+  // the achieved per-direction bandwidth between the dies of one package.
+  // The figures above are the package's; per_die() divides them.
+  int dies = 1;
+  double die_link_bw = 0;
   double gemm_eff = 0.7;
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
@@ -57,6 +62,12 @@ struct DeviceModel {
     return (tc > tm ? tc : tm) + kernel_overhead;
   }
 };
+
+// One die of a multi-die package as a device of its own: compute, memory,
+// memory bandwidth and links divided by the dies, the scale-up domain
+// counted in dies. Power and rental price stay per package (what is bought
+// and metered). Identity for a single-die chip.
+DeviceModel per_die(const DeviceModel& package);
 
 // Fails with kUnsupported when the chip has no rate at `compute` (e.g. FP8
 // on an Ascend 910C) and with kInvalidArgument when a figure the model

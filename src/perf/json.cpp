@@ -37,6 +37,8 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
   nlohmann::json j{
       {"model", w.model.id},
       {"devices", model.devices()},
+      {"dies_per_device", e.dies},  // ranks per device; memory_* figures are per rank
+      {"ranks", model.ranks()},
       {"seq", w.seq},
       {"precision", std::string(precision_name(w.precision))},
       {"step_time_s", e.step_time_s},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "perf/train_detail.h"
 
@@ -50,9 +51,12 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   if (!(w.power_limit_w >= 0) || w.power_limit_w > 1e5) {
     return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..100,000 W");
   }
+  if (dev.dies > 1 && devices > std::numeric_limits<int>::max() / dev.dies) {
+    return fail(ErrorCode::kInvalidArgument, "--devices times the package's dies is too large");
+  }
   TrainModel t;
   t.w_ = w;
-  t.dev_ = dev;
+  t.dev_ = per_die(dev);
   if (!w.stack.native_attention) t.dev_.attn_eff = dev.attn_portable_eff;
   if (w.power_limit_w > 0 && dev.tdp_w > 0 && w.power_limit_w < dev.tdp_w) {
     const double clock = std::cbrt(w.power_limit_w / dev.tdp_w);
@@ -61,6 +65,7 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
     t.dev_.attn_portable_eff *= clock;
   }
   t.devices_ = devices;
+  t.ranks_ = devices * t.dev_.dies;
   t.params_ = count_params(m);
   const double h = m.hidden;
   const double a = m.heads;
@@ -156,7 +161,7 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
     return Rule::kNonPositive;
   }
   if (p.zero < 0 || p.zero > 3) return Rule::kZeroStage;
-  if (1LL * p.tp * p.pp * p.dp * p.cp != devices_) return Rule::kProduct;
+  if (1LL * p.tp * p.pp * p.dp * p.cp != ranks_) return Rule::kProduct;
   if (m.heads % p.tp != 0) return Rule::kTpHeads;
   if (!m.mla && m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0) return Rule::kTpKvHeads;
   if (p.pp > m.layers) return Rule::kPpExceedsLayers;
@@ -206,8 +211,13 @@ Result<void> TrainModel::check(const Parallelism& p) const {
       msg = fmt::format("--zero must be 0..3, got {}", p.zero);
       break;
     case Rule::kProduct:
-      msg = fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp, p.dp,
-                        p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_);
+      msg = dev_.dies > 1
+                ? fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices {} x {} dies per package "
+                              "= {} ranks (each die runs as its own rank)",
+                              p.tp, p.pp, p.dp, p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_,
+                              dev_.dies, ranks_)
+                : fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp,
+                              p.dp, p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_);
       break;
     case Rule::kTpHeads:
       msg = fmt::format("TP {} does not divide the {} attention heads", p.tp, m.heads);
@@ -321,6 +331,10 @@ struct GroupLink {
   bool scaleout = false;
 };
 GroupLink group_link(const DeviceModel& d, long long ranks, long long stride) {
+  // Every member on the dies of one package: the die-to-die link.
+  if (d.dies > 1 && ranks > 1 && ranks * stride <= d.dies) {
+    return {d.die_link_bw, d.scaleup_latency, false};
+  }
   if (ranks * stride <= d.scaleup_domain) return {d.group_bw(ranks), d.scaleup_latency, false};
   const long long per_domain =
       std::max<long long>(1, std::min<long long>(ranks, d.scaleup_domain / std::max(1LL, stride)));
@@ -495,8 +509,8 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   const double combine_bytes = 2.0;
   if (span <= d.scaleup_domain) {
     c.alltoall =
-        alltoall_time(routed * h * dispatch_bytes, par.ep, d.group_bw(par.ep), d.scaleup_latency) +
-        alltoall_time(routed * h * combine_bytes, par.ep, d.group_bw(par.ep), d.scaleup_latency);
+        alltoall_time(routed * h * dispatch_bytes, par.ep, group_link(d, par.ep, 1).bw, d.scaleup_latency) +
+        alltoall_time(routed * h * combine_bytes, par.ep, group_link(d, par.ep, 1).bw, d.scaleup_latency);
     c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
   } else {
     const double domains = std::ceil(span / d.scaleup_domain);
@@ -687,9 +701,9 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
            (tp_time - layer_tp) * layer_count);
     record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
-           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, d.group_bw(par.ep),
+           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, group_link(d, par.ep, 1).bw,
            layer_ep * layer_count, 0.0);
-    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, d.group_bw(par.cp), layer_cp * layer_count,
+    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, group_link(d, par.cp, par.tp).bw, layer_cp * layer_count,
            0.0);
   }
 
@@ -703,7 +717,7 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
     const double gather = par.sequence_parallel || par.tp == 1
                               ? 0.0
-                              : ring_allgather_time(n * h * 2.0, par.tp, d.group_bw(par.tp),
+                              : ring_allgather_time(n * h * 2.0, par.tp, group_link(d, par.tp, 1).bw,
                                                     d.scaleup_latency);
     const double one = bytes / link.bw + link.lat + gather;
     const double total = mb * 2.0 * par.vpp * one;
@@ -762,11 +776,13 @@ void TrainModel::finish_estimate(TrainEstimate& e, const TrainMemory& mem) const
   e.hardware_flops_per_step = tokens_step * (model_flops_per_token_ + hw_extra);
   e.mfu_peak = fp8 ? Precision::kFp8 : Precision::kBf16;
   const double peak = fp8 ? dev_.peak_flops : dev_.bf16_peak_flops;
-  e.mfu_peak_tflops = peak / 1e12;
+  // Per device = per package; `peak` is one rank's (one die's).
+  e.mfu_peak_tflops = peak * dev_.dies / 1e12;
   e.model_tflops_per_device = e.model_flops_per_step / e.step_time_s / devices_ / 1e12;
-  e.mfu = e.model_flops_per_step / (e.step_time_s * devices_ * peak);
-  e.hfu = e.hardware_flops_per_step / (e.step_time_s * devices_ * peak);
+  e.mfu = e.model_flops_per_step / (e.step_time_s * ranks_ * peak);
+  e.hfu = e.hardware_flops_per_step / (e.step_time_s * ranks_ * peak);
   e.memory = mem;
+  e.dies = dev_.dies;
   e.fits = mem.total <= mem.usable;
 }
 

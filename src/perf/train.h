@@ -118,13 +118,17 @@ struct TrainEstimate {
   TrainBreakdown breakdown;
   std::array<CollectiveCost, kMaxCollectives> collectives{};
   int collective_count = 0;
-  TrainMemory memory;
+  TrainMemory memory;  // per rank: per die on a multi-die package
+  int dies = 1;        // ranks per device (Ascend 910C: 2)
   bool fits = false;
 };
 
 // Precomputed, parallelism-independent quantities; build once, evaluate many.
 class TrainModel {
  public:
+  // `devices` counts packages; a multi-die package (DeviceModel::dies > 1)
+  // runs one rank per die, so the parallelism's product is devices x dies
+  // and device() is one die (per_die).
   static Result<TrainModel> create(const TrainWorkload& workload, const DeviceModel& device,
                                    int devices);
 
@@ -140,7 +144,8 @@ class TrainModel {
 
   const TrainWorkload& workload() const { return w_; }
   const DeviceModel& device() const { return dev_; }
-  int devices() const { return devices_; }
+  int devices() const { return devices_; }  // packages
+  int ranks() const { return ranks_; }      // devices x dies
   double model_flops_per_token() const { return model_flops_per_token_; }
 
  private:
@@ -197,6 +202,7 @@ class TrainModel {
   TrainWorkload w_;
   DeviceModel dev_;
   int devices_ = 0;
+  int ranks_ = 0;
   ParamCount params_;
   std::vector<Gemm> attn_gemms_;
   std::vector<Gemm> mlp_gemms_;     // dense MLP

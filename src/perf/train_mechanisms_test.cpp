@@ -440,6 +440,50 @@ TEST_F(TrainMechanismsTest, TpCommOverlapHidesTensorParallelTrafficOnAscend) {
   EXPECT_NEAR(tp_on->time, tp_off->time, 1e-12 * tp_off->time);  // same traffic, hidden
 }
 
+// ---- 8b. The 910C is two dies, each its own rank ---------------------------
+//
+// Old model: one 910C was one rank of 752 TFLOPS and 128 GB, so tp·pp·dp·cp
+// equalled the package count, and TP2 "inside" a package cost nothing (it
+// did not exist) while DP between the two dies was never paid. Now each die
+// is a rank (376 TFLOPS, 64 GB, half the package's UB ports): 8 packages
+// are 16 ranks, a TP2 pair on one package talks over the die-to-die link,
+// and a TP4 group crosses packages over each die's share of UB.
+TEST_F(TrainMechanismsTest, Ascend910CRunsEachDieAsARank) {
+  const DeviceModel pkg = device("ascend-910c", Precision::kBf16);
+  ASSERT_EQ(pkg.dies, 2);
+  const DeviceModel die = per_die(pkg);
+  EXPECT_DOUBLE_EQ(die.bf16_peak_flops, pkg.bf16_peak_flops / 2);
+  EXPECT_DOUBLE_EQ(die.memory_total_bytes, pkg.memory_total_bytes / 2);
+  EXPECT_DOUBLE_EQ(die.scaleup_bw, pkg.scaleup_bw / 2);
+  EXPECT_EQ(die.scaleup_domain, pkg.scaleup_domain * 2);
+
+  const TrainModel t = make(workload(model("llama3-70b"), 4096, 64, "mindspeed"), "ascend-910c", 8);
+  EXPECT_EQ(t.devices(), 8);
+  EXPECT_EQ(t.ranks(), 16);
+  auto wrong = t.check(layout(8, 1, 1, 1, Recompute::kFull, true, 1));  // 8 = packages, not ranks
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message.find("dies"), std::string::npos) << wrong.error().message;
+
+  const Parallelism tp2 = layout(2, 4, 2, 1, Recompute::kFull, true, 1);
+  const Parallelism tp4 = layout(4, 4, 1, 1, Recompute::kFull, true, 1);
+  ASSERT_VALID(t, tp2);
+  ASSERT_VALID(t, tp4);
+  const TrainEstimate e2 = t.evaluate(tp2);
+  const TrainEstimate e4 = t.evaluate(tp4);
+  const CollectiveCost* c2 = collective(e2, "tp");
+  const CollectiveCost* c4 = collective(e4, "tp");
+  ASSERT_NE(c2, nullptr);
+  ASSERT_NE(c4, nullptr);
+  EXPECT_NEAR(c2->bandwidth, pkg.die_link_bw, 1e-6 * pkg.die_link_bw);
+  EXPECT_NEAR(c4->bandwidth, die.scaleup_bw, 1e-6 * die.scaleup_bw);
+  // Per device is per package: MFU against the package's peak, memory per die.
+  EXPECT_EQ(e2.dies, 2);
+  EXPECT_NEAR(e2.mfu_peak_tflops, pkg.bf16_peak_flops / 1e12, 1e-9);
+  EXPECT_LE(e2.memory.usable, die.memory_bytes * (1 + 1e-12));
+  EXPECT_NEAR(e2.model_tflops_per_device,
+              e2.mfu * pkg.bf16_peak_flops / 1e12, 1e-6 * e2.model_tflops_per_device);
+}
+
 // ---- 9. Configurations now expressible ------------------------------------
 //
 // Old model: TrainModel::create refused fp32 and tf32 ("training precision

@@ -26,7 +26,7 @@ namespace {
 // layout matches".
 Result<void> check_request(const TrainModel& model, const ParallelismRequest& req) {
   const ModelArch& m = model.workload().model;
-  const int n = model.devices();
+  const int n = model.ranks();
   auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
   for (auto [name, v] :
        {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
@@ -82,7 +82,7 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
 Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
   SUANLI_TRY(check_request(model, req));
   const ModelArch& m = model.workload().model;
-  const int n = model.devices();
+  const int n = model.ranks();
   const DeviceModel& dev = model.device();
   TrainSearchResult result;
   auto note = [&](bool searched, const char* name) {

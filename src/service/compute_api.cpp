@@ -1056,7 +1056,7 @@ nlohmann::json figure_schema() {
 nlohmann::json accelerator_entry_schema() {
   nlohmann::json figures = nlohmann::json::object();
   for (auto k : {"memory_gb", "memory_bw_gbps", "scaleup_bidir_gbps", "scaleup_domain",
-                 "scaleout_gbps", "tdp_w", "die_area_mm2", "price_usd", "rental_usd_per_hour"}) {
+                 "scaleout_gbps", "die_link_gbps", "tdp_w", "die_area_mm2", "price_usd", "rental_usd_per_hour"}) {
     figures[k] = figure_schema();
   }
   nlohmann::json rates = nlohmann::json::object();
@@ -1070,6 +1070,11 @@ nlohmann::json accelerator_entry_schema() {
       {"datacenter", {{"type", "boolean"}}},
       {"efficiency_profile", {{"type", "string"}}},
       {"node_devices", {{"type", "integer"}, {"minimum", 1}}},
+      {"dies",
+       {{"type", "integer"},
+        {"minimum", 1},
+        {"maximum", 8},
+        {"description", "compute dies per package, each run as its own device (910C: 2)"}}},
       {"memory_type", {{"type", "string"}}},
       {"scaleup_link", {{"type", "string"}}},
       {"scaleup_topology",

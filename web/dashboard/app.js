@@ -650,7 +650,10 @@
       cards.push(card('step time', fmtSec(pick(r, 'step_time_s')), `${fmtInt(pick(r, 'parallelism.global_batch'))} seq × ${fmtInt(pick(r, 'seq'))} tok`));
       cards.push(card('tokens / s', fmtNum(pick(r, 'tokens_per_s')), `${fmtNum(pick(r, 'tokens_per_s_per_device'))} per device`));
       cards.push(card('MFU', fmtPct(pick(r, 'mfu')), `HFU ${fmtPct(pick(r, 'hfu'))} · peak ${text(pick(r, 'mfu_peak'))}`));
-      cards.push(card('memory / device', fmtGb(pick(r, 'memory_per_device_gb')), `of ${fmtGb(pick(r, 'memory_usable_gb'))} usable`,
+      // A multi-die package (Ascend 910C) runs a rank per die: memory is per die.
+      const perDie = pick(r, 'dies_per_device') > 1;
+      cards.push(card(perDie ? 'memory / die' : 'memory / device', fmtGb(pick(r, 'memory_per_device_gb')),
+                      `of ${fmtGb(pick(r, 'memory_usable_gb'))} usable${perDie ? ` · ${fmtInt(pick(r, 'ranks'))} ranks` : ''}`,
                       fits === false ? 'bad' : ''));
       cards.push(card('cost', fmtUsd(pick(r, 'cost_usd')), `${fmtNum(pick(r, 'device_hours'))} device-hours`));
       const ttt = pick(r, 'time_to_train_days');
