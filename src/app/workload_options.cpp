@@ -43,6 +43,9 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
                   "on|off: DP/FSDP parameter all-gather beside the forward pass");
   cmd->add_option("--tp-comm-overlap", f.tp_comm_overlap,
                   "on|off: TP collectives pipelined with their GEMMs (TE userbuffers, Ascend MC2)");
+  cmd->add_option("--ep-comm-overlap", f.ep_comm_overlap,
+                  "on|off: MoE all-to-alls beside another micro-batch's compute (Megatron "
+                  "--overlap-moe-expert-parallel-comm, DualPipe; default: the stack's)");
   cmd->add_option("--reshard-after-forward", f.reshard_after_forward,
                   "on|off: ZeRO-3/FSDP gathers parameters again for the backward pass (default on)");
   cmd->add_option("--grad-accum", f.grad_accum, "Gradient accumulation precision: fp32 (default) or bf16")

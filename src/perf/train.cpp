@@ -355,6 +355,15 @@ double hide(double time, double& budget) {
   return h;
 }
 
+// The overlap fraction of a per-run switch: unset, the stack's; off, none;
+// on, the stack's fraction or, where the stack states none, the shared
+// assumption for a switch turned on (data/stacks: 90%).
+constexpr double kSwitchOverlap = 0.9;
+double switched(const std::optional<bool>& on, double stack_fraction) {
+  if (!on) return stack_fraction;
+  return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
+}
+
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
                        double time, double hidden) {
   if (time <= 0 || e.collective_count >= kMaxCollectives) return;
@@ -530,7 +539,7 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
                             d.scaleup_latency);
     c.alltoall_bytes = inter * (dispatch_bytes + combine_bytes) + 4.0 * intra;
   }
-  c.alltoall *= 1.0 - w_.stack.ep_overlap_fraction;
+  c.alltoall *= 1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction);
   return c;
 }
 
@@ -632,13 +641,6 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   const double t = par.tp;
   const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
   const bool fp8 = w_.precision == Precision::kFp8;
-  // The shared overlap assumption for a switch turned on where the stack
-  // states no fraction (data/stacks: 90%).
-  constexpr double kSwitchOverlap = 0.9;
-  auto switched = [&](const std::optional<bool>& on, double stack_fraction) {
-    if (!on) return stack_fraction;
-    return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
-  };
   const double ov_tp = switched(w_.tp_comm_overlap, st.tp_overlap_fraction);
 
   // ---- one layer, one micro-batch: recomputed and plain ----

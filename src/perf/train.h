@@ -48,6 +48,9 @@ struct TrainWorkload {
   std::optional<bool> overlap_grad_reduce;    // DP gradient reduce beside the backward pass
   std::optional<bool> overlap_param_gather;   // DP parameter all-gather beside the forward pass
   std::optional<bool> tp_comm_overlap;        // TP collectives pipelined with their GEMMs (TE, MC2)
+  // MoE dispatch/combine all-to-alls beside another micro-batch's compute
+  // (Megatron --overlap-moe-expert-parallel-comm, DeepSeek DualPipe).
+  std::optional<bool> ep_comm_overlap;
   std::optional<bool> reshard_after_forward;  // ZeRO-3/FSDP: gather again for the backward pass
   bool bf16_grad_accum = false;               // gradients accumulated in 16 bits (not FP32)
   // Board power limit the run used (W); 0 = the part's TDP. Below the TDP

@@ -440,6 +440,27 @@ TEST_F(TrainMechanismsTest, TpCommOverlapHidesTensorParallelTrafficOnAscend) {
   EXPECT_NEAR(tp_on->time, tp_off->time, 1e-12 * tp_off->time);  // same traffic, hidden
 }
 
+// ---- 4b. MoE all-to-all overlap is a per-run switch -----------------------
+//
+// Old model: the stack's ep_overlap_fraction alone decided, and the
+// Megatron-Bridge stack hid 90% of every all-to-all although Megatron's
+// --overlap-moe-expert-parallel-comm is off unless a recipe turns it on.
+TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
+  const Parallelism p = layout(1, 2, 8, 2, Recompute::kNone, false, 1, 8);
+  auto run = [&](std::optional<bool> overlap) {
+    TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-bridge", Precision::kFp8);
+    w.ep_comm_overlap = overlap;
+    const TrainModel t = make(w, "h100-sxm", 16);
+    EXPECT_TRUE(t.valid(p));
+    return t.evaluate(p);
+  };
+  const TrainEstimate dflt = run(std::nullopt), on = run(true), off = run(false);
+  EXPECT_GT(off.breakdown.ep_comm, 0.0);
+  EXPECT_DOUBLE_EQ(dflt.breakdown.ep_comm, off.breakdown.ep_comm);  // off unless the run says so
+  EXPECT_NEAR(on.breakdown.ep_comm, 0.1 * off.breakdown.ep_comm, 1e-9 * off.breakdown.ep_comm);
+  EXPECT_LT(on.step_time_s, off.step_time_s);
+}
+
 // ---- 8b. The 910C is two dies, each its own rank ---------------------------
 //
 // Old model: one 910C was one rank of 752 TFLOPS and 128 GB, so tp·pp·dp·cp

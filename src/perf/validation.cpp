@@ -224,6 +224,7 @@ Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Mea
   for (auto [k, out] : {std::pair{"overlap_grad_reduce", &m.overlap_grad_reduce},
                         std::pair{"overlap_param_gather", &m.overlap_param_gather},
                         std::pair{"tp_comm_overlap", &m.tp_comm_overlap},
+                        std::pair{"ep_comm_overlap", &m.ep_comm_overlap},
                         std::pair{"reshard_after_forward", &m.reshard_after_forward}}) {
     auto b = v.boolean(k);
     if (!b) return std::unexpected(b.error());
@@ -288,6 +289,7 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                            "overlap_grad_reduce",
                            "overlap_param_gather",
                            "tp_comm_overlap",
+                           "ep_comm_overlap",
                            "grad_accum_dtype",
                            "recompute_layers",
                            "reshard_after_forward",
@@ -528,6 +530,7 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
     w.overlap_grad_reduce = m.overlap_grad_reduce;
     w.overlap_param_gather = m.overlap_param_gather;
     w.tp_comm_overlap = m.tp_comm_overlap;
+    w.ep_comm_overlap = m.ep_comm_overlap;
     w.reshard_after_forward = m.reshard_after_forward;
     w.bf16_grad_accum = m.bf16_grad_accum;
     w.power_limit_w = m.power_limit_w;

@@ -43,7 +43,7 @@ struct Measurement {
   bool mfu_peak_fp8 = false;
   SoftwareStack stack;
   std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
-      reshard_after_forward;
+      ep_comm_overlap, reshard_after_forward;
   bool bf16_grad_accum = false;
   double power_limit_w = 0;
   // Inference

@@ -82,6 +82,7 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
   w.overlap_grad_reduce = f.overlap_grad_reduce;
   w.overlap_param_gather = f.overlap_param_gather;
   w.tp_comm_overlap = f.tp_comm_overlap;
+  w.ep_comm_overlap = f.ep_comm_overlap;
   w.reshard_after_forward = f.reshard_after_forward;
   if (!f.grad_accum.empty() && f.grad_accum != "fp32" && f.grad_accum != "bf16") {
     return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");

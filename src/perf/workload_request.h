@@ -33,7 +33,7 @@ struct TrainRequest {
   std::string stack;
   // Per-run switches (unset: the stack's behaviour).
   std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
-      reshard_after_forward;
+      ep_comm_overlap, reshard_after_forward;
   std::string grad_accum;    // "", "fp32" or "bf16"
   double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).

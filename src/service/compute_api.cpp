@@ -134,6 +134,7 @@ const std::vector<FieldSpec>& train_workload_fields() {
       {"overlap_grad_reduce", FieldType::kBoolean, "DP gradient reduction beside the backward"},
       {"overlap_param_gather", FieldType::kBoolean, "DP parameter all-gather beside the forward"},
       {"tp_comm_overlap", FieldType::kBoolean, "TP collectives pipelined with GEMMs (TE, MC2)"},
+      {"ep_comm_overlap", FieldType::kBoolean, "MoE all-to-alls beside another micro-batch's compute"},
       {"reshard_after_forward", FieldType::kBoolean, "ZeRO-3/FSDP: gather again for backward"},
       {"grad_accum", FieldType::kString, "Gradient accumulation precision", 0, 0, {"fp32", "bf16"}},
       {"power_limit_w", FieldType::kNumber, "Board power limit (W, 0 = TDP)", 0, 5000},
@@ -390,6 +391,7 @@ Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
   SUANLI_TRY(read(r, f, "overlap_grad_reduce", t.overlap_grad_reduce));
   SUANLI_TRY(read(r, f, "overlap_param_gather", t.overlap_param_gather));
   SUANLI_TRY(read(r, f, "tp_comm_overlap", t.tp_comm_overlap));
+  SUANLI_TRY(read(r, f, "ep_comm_overlap", t.ep_comm_overlap));
   SUANLI_TRY(read(r, f, "reshard_after_forward", t.reshard_after_forward));
   SUANLI_TRY(read(r, f, "grad_accum", t.grad_accum));
   SUANLI_TRY(read(r, f, "power_limit_w", t.power_limit_w));
