@@ -54,6 +54,37 @@ TEST(TrainSwitchesCli, GradientOverlapOffShowsDataParallelCost) {
   }
 }
 
+TEST(TrainSwitchesCli, MoeAllToAllOverlapSwitch) {
+  const std::vector<std::string> base = {"--model", "qwen3-30b-a3b", "--devices", "16", "--tp",
+                                         "1", "--pp", "2", "--dp", "8", "--ep", "8", "--cp", "1",
+                                         "--micro-batch", "2", "--global-batch", "512",
+                                         "--stack", "megatron-bridge", "--precision", "fp8"};
+  auto with = base;
+  with.insert(with.end(), {"--ep-comm-overlap", "on"});
+  auto without = base;
+  without.insert(without.end(), {"--ep-comm-overlap", "off"});
+  const auto on = estimate(with), off = estimate(without), dflt = estimate(base);
+  ASSERT_FALSE(on.is_null() || off.is_null() || dflt.is_null());
+  EXPECT_GT(off.at("breakdown").at("ep_comm").get<double>(),
+            on.at("breakdown").at("ep_comm").get<double>());
+  EXPECT_DOUBLE_EQ(dflt.at("breakdown").at("ep_comm").get<double>(),
+                   off.at("breakdown").at("ep_comm").get<double>());
+}
+
+TEST(TrainSwitchesCli, A910CCountsDiesAsRanks) {
+  auto r = run({"estimate", "train", "--model", "llama3-8b", "--accel", "ascend-910c",
+                "--devices", "8", "--tp", "8", "--pp", "1", "--dp", "1", "--cp", "1"});
+  EXPECT_NE(r.code, kExitOk);
+  EXPECT_NE(r.all().find("--devices 8 x 2 dies = 16 ranks"), std::string::npos) << r.all();
+  auto ok = run({"estimate", "train", "--model", "llama3-8b", "--accel", "ascend-910c",
+                 "--devices", "8", "--tp", "8", "--pp", "1", "--dp", "2", "--cp", "1", "--json"});
+  ASSERT_EQ(ok.code, kExitOk) << ok.all();
+  const auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j.at("devices").get<int>(), 8);
+  EXPECT_EQ(j.at("ranks").get<int>(), 16);
+  EXPECT_EQ(j.at("dies_per_device").get<int>(), 2);
+}
+
 TEST(TrainSwitchesCli, PrecisionGradAccumAndPartialRecompute) {
   const std::vector<std::string> base = {"--model", "llama3-8b", "--devices", "8", "--tp", "1",
                                          "--pp", "1", "--cp", "1", "--zero", "3",

@@ -159,7 +159,10 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
   auto dies = v.positive_integer("dies");
   if (!dies) return std::unexpected(dies.error());
   if (*dies) {
-    if (**dies > 8) return std::unexpected(v.error("dies", fmt::format("expected 1..8 compute dies, got {}", **dies)));
+    if (**dies > 8) {
+      return std::unexpected(
+          v.error("dies", fmt::format("expected 1..8 compute dies per package, got {}", **dies)));
+    }
     a.dies = static_cast<int>(**dies);
   }
 

@@ -386,6 +386,49 @@ TEST(CatalogErrors, FigureWithoutSource) {
   EXPECT_TRUE(contains(o.error.message, "source")) << o.error.message;
 }
 
+// A package's die count and its scale-up wiring are bounded and spelled out.
+std::string chip_with_top_level(const std::string& line6) {
+  return "[[accelerator]]\n"                 // 1
+         "id = \"test-chip\"\n"              // 2
+         "name = \"Test Chip\"\n"            // 3
+         "vendor = \"Test\"\n"               // 4
+         "origin = \"CN\"\n"                 // 5
+         + line6 +                           // 6
+         "source = \"test datasheet\"\n"     // 7
+         "confidence = \"verified\"\n"       // 8
+         "[accelerator.dense_tflops]\n"      // 9
+         "bf16 = 100\n"                      // 10
+         "[accelerator.figures]\n"           // 11
+         "memory_gb = 64\n"                  // 12
+         "memory_bw_gbps = 1000\n";          // 13
+}
+
+TEST(CatalogErrors, DiesOutOfRange) {
+  TempDir dir;
+  auto o = load_one(dir, "accelerators/chip.toml", chip_with_top_level("dies = 9\n"));
+  expect_located(o, 6, "accelerator.dies");
+  TempDir dir0;
+  auto zero = load_one(dir0, "accelerators/chip.toml", chip_with_top_level("dies = 0\n"));
+  EXPECT_FALSE(zero.ok);
+  TempDir dir2;
+  auto two = load_one(dir2, "accelerators/chip.toml", chip_with_top_level("dies = 2\n"));
+  ASSERT_TRUE(two.ok) << two.error.message;
+  auto cat = Catalog::load({{dir2.path()}});
+  ASSERT_TRUE(cat.has_value());
+  EXPECT_EQ((*cat->accelerator("test-chip"))->dies, 2);
+}
+
+TEST(CatalogErrors, UnknownScaleupTopology) {
+  TempDir dir;
+  auto o = load_one(dir, "accelerators/chip.toml",
+                    chip_with_top_level("scaleup_topology = \"ring\"\n"));
+  expect_located(o, 6, "accelerator.scaleup_topology");
+  TempDir dir2;
+  auto mesh = load_one(dir2, "accelerators/chip.toml",
+                       chip_with_top_level("scaleup_topology = \"full-mesh\"\n"));
+  ASSERT_TRUE(mesh.ok) << mesh.error.message;
+}
+
 TEST(CatalogErrors, UnknownPrecision) {
   TempDir dir;
   auto o = load_one(dir, "accelerators/chip.toml", chip_lines("", "64", "fp9 = 200\n"));

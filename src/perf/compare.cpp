@@ -123,7 +123,12 @@ Result<std::vector<TrainCompareRow>> compare_train(const Catalog& catalog, const
     }
     row.unverified = dev->unverified;
     auto model = TrainModel::create(w, *dev, row.devices);
-    if (!model) return std::unexpected(model.error());
+    if (!model) {
+      // Chip-specific (a multi-die package's rank count, its per-die memory):
+      // this row's error, not the whole comparison's.
+      row.error = model.error().message;
+      return {};
+    }
     auto found = search_train(*model, ParallelismRequest{});
     if (!found) {
       row.error = found.error().message;

@@ -1,7 +1,9 @@
 #include "perf/device.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace suanli {
 
@@ -27,7 +29,8 @@ DeviceModel per_die(const DeviceModel& package) {
   d.mem_bw /= k;
   d.scaleup_bw /= k;
   d.scaleout_bw /= k;
-  d.scaleup_domain = package.scaleup_domain * package.dies;
+  d.scaleup_domain = static_cast<int>(std::min<long long>(
+      1LL * package.scaleup_domain * package.dies, std::numeric_limits<int>::max()));
   return d;
 }
 

@@ -257,6 +257,9 @@ std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::str
   return out;
 }
 
+// (profile, stack) rows no longer come from residual_spreads; the level is
+// kept for the same lookup as Catalog::residual_for (a calibrate overlay
+// may hold one).
 const ResidualSpread& pick_spread(const std::vector<ResidualSpread>& spreads,
                                   std::string_view profile, std::string_view stack) {
   const ResidualSpread* profile_only = nullptr;

@@ -32,7 +32,8 @@ std::vector<FigureRef> speed_figures(Precision compute) {
   return {{fmt::format("dense {} TFLOPS", precision_name(compute)), nullptr, compute},
           {"memory_bw_gbps", &Accelerator::memory_bw_gbps},
           {"scaleup_bidir_gbps", &Accelerator::scaleup_bidir_gbps},
-          {"scaleout_gbps", &Accelerator::scaleout_gbps}};
+          {"scaleout_gbps", &Accelerator::scaleout_gbps},
+          {"die_link_gbps", &Accelerator::die_link_gbps}};
 }
 
 bool has_range(const std::optional<Figure>& f) {

@@ -93,8 +93,8 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
   }
   j["collectives"] = coll;
   if (!e.fits) {
-    j["why_not"] = fmt::format("needs {:.1f} GB per device, {:.1f} GB usable", e.memory.total / 1e9,
-                               e.memory.usable / 1e9);
+    j["why_not"] = fmt::format("needs {:.1f} GB per {}, {:.1f} GB usable", e.memory.total / 1e9,
+                               e.dies > 1 ? "die" : "device", e.memory.usable / 1e9);
   }
   if (w.tokens > 0) {
     const TrainTotals t = train_totals(e, model);
@@ -238,7 +238,9 @@ nlohmann::json compare_train_json(const TrainWorkload& w,
       j["step_time_s"] = e.step_time_s;
       j["tokens_per_s"] = e.tokens_per_s;
       j["mfu"] = e.mfu;
-      j["memory_per_device_gb"] = e.memory.total / 1e9;
+      j["memory_per_device_gb"] = e.memory.total / 1e9;  // per rank: per die when dies > 1
+      j["dies_per_device"] = e.dies;
+      j["ranks"] = 1LL * r.devices * e.dies;
       j["parallelism"] = parallelism_json(e.par);
       if (w.tokens > 0) {
         j["time_to_train_days"] = r.totals.time_to_train_days;

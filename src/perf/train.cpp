@@ -57,6 +57,11 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   TrainModel t;
   t.w_ = w;
   t.dev_ = per_die(dev);
+  if (!(t.dev_.memory_bytes > 0)) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: usable memory per die is not positive after the profile's reserve",
+                            dev.accel ? dev.accel->id : std::string("device")));
+  }
   if (!w.stack.native_attention) t.dev_.attn_eff = dev.attn_portable_eff;
   if (w.power_limit_w > 0 && dev.tdp_w > 0 && w.power_limit_w < dev.tdp_w) {
     const double clock = std::cbrt(w.power_limit_w / dev.tdp_w);
@@ -516,10 +521,12 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   const double span = static_cast<double>(par.ep) * etp * par.cp;
   const double dispatch_bytes = in_bytes > 2.0 ? 2.0 : in_bytes;  // FP8 dispatch in FP8 runs
   const double combine_bytes = 2.0;
+  // EP partners sit etp ranks apart (expert TP groups are contiguous).
+  const double ep_bw = group_link(d, par.ep, static_cast<long long>(etp)).bw;
   if (span <= d.scaleup_domain) {
     c.alltoall =
-        alltoall_time(routed * h * dispatch_bytes, par.ep, group_link(d, par.ep, 1).bw, d.scaleup_latency) +
-        alltoall_time(routed * h * combine_bytes, par.ep, group_link(d, par.ep, 1).bw, d.scaleup_latency);
+        alltoall_time(routed * h * dispatch_bytes, par.ep, ep_bw, d.scaleup_latency) +
+        alltoall_time(routed * h * combine_bytes, par.ep, ep_bw, d.scaleup_latency);
     c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
   } else {
     const double domains = std::ceil(span / d.scaleup_domain);
@@ -703,7 +710,10 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
     record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
            (tp_time - layer_tp) * layer_count);
     record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
-           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count, group_link(d, par.ep, 1).bw,
+           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count,
+           par.ep * par.etp * par.cp > d.scaleup_domain
+               ? d.scaleout_bw
+               : group_link(d, par.ep, std::max(1, par.etp)).bw,
            layer_ep * layer_count, 0.0);
     record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, group_link(d, par.cp, par.tp).bw, layer_cp * layer_count,
            0.0);
@@ -716,7 +726,10 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   double pp_comm = 0;
   if (par.pp > 1) {
     const double bytes = n * h * 2.0 / t;
-    const GroupLink link = group_link(d, 2, 1LL * par.tp * par.cp * par.dp);
+    // Consecutive stages on a multi-die package: half the boundaries cross
+    // packages, and the slower link paces the pipeline.
+    const GroupLink link =
+        group_link(d, 2, std::max<long long>(1LL * par.tp * par.cp * par.dp, d.dies > 1 ? d.dies : 1));
     const double gather = par.sequence_parallel || par.tp == 1
                               ? 0.0
                               : ring_allgather_time(n * h * 2.0, par.tp, group_link(d, par.tp, 1).bw,

@@ -500,7 +500,7 @@ TEST_F(TrainMechanismsTest, Ascend910CRunsEachDieAsARank) {
   // Per device is per package: MFU against the package's peak, memory per die.
   EXPECT_EQ(e2.dies, 2);
   EXPECT_NEAR(e2.mfu_peak_tflops, pkg.bf16_peak_flops / 1e12, 1e-9);
-  EXPECT_LE(e2.memory.usable, die.memory_bytes * (1 + 1e-12));
+  EXPECT_NEAR(e2.memory.usable, die.memory_bytes, 1e-9 * die.memory_bytes);
   EXPECT_NEAR(e2.model_tflops_per_device,
               e2.mfu * pkg.bf16_peak_flops / 1e12, 1e-6 * e2.model_tflops_per_device);
 }
@@ -678,6 +678,44 @@ precision = "tf32"
   EXPECT_TRUE(*r.tp_comm_overlap);
   EXPECT_FALSE(r.overlap_param_gather.has_value());
   EXPECT_EQ(r.precision, Precision::kTf32);
+}
+
+// A row's devices and per-device metrics count packages: on a 910C the MFU
+// of a row is the estimate's (against the package's peak), not twice it.
+TEST_F(TrainMechanismsTest, MeasurementMetricsOnA910CArePerPackage) {
+  TempDir dir("ok");
+  dir.write("rows.toml", R"(
+[[measurement]]
+id = "die-row"
+kind = "train"
+source = "test"
+confidence = "estimate"
+model = "llama3-70b"
+seq = 4096
+accelerator = "ascend-910c"
+devices = 8
+tp = 8
+pp = 2
+dp = 1
+micro_batch = 1
+global_batch = 64
+recompute = "full"
+stack = "mindspeed"
+ep_comm_overlap = true
+metric = "mfu"
+value = 0.4
+)");
+  auto rows = load_measurements(dir.path(), *catalog_);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  ASSERT_TRUE((*rows)[0].ep_comm_overlap.has_value());
+  TrainPrediction p;
+  const ValidationRow row = predict_measurement(*catalog_, (*rows)[0], FitOverrides{}, &p);
+  ASSERT_TRUE(row.ok) << row.error;
+  ASSERT_TRUE(p.model);
+  EXPECT_EQ(p.model->ranks(), 16);
+  EXPECT_NEAR(row.predicted, p.estimate.mfu, 1e-9);
+  EXPECT_LT(row.predicted, 1.0);
 }
 
 TEST_F(TrainMechanismsTest, MeasurementRowsRefuseRecomputeLayersWithoutFullRecompute) {

@@ -21,12 +21,21 @@ std::vector<int> divisors(int n, int cap) {
 
 namespace {
 
+std::string rank_count(const TrainModel& model) {
+  const int dies = model.device().dies;
+  return dies > 1 ? fmt::format("--devices {} x {} dies = {} ranks (each die its own rank)",
+                                model.devices(), dies, model.ranks())
+                  : fmt::format("--devices {}", model.devices());
+}
+
 // Checks the fields the user fixed, one rule at a time, so that the error
 // names the rule ("TP 7 does not divide the 32 heads") rather than "no
 // layout matches".
 Result<void> check_request(const TrainModel& model, const ParallelismRequest& req) {
   const ModelArch& m = model.workload().model;
   const int n = model.ranks();
+  // "--devices 16", or "--devices 8 x 2 dies = 16 ranks" for a multi-die package.
+  const std::string count = rank_count(model);
   auto bad = [](std::string msg) { return fail(ErrorCode::kInvalidArgument, std::move(msg)); };
   for (auto [name, v] :
        {std::pair{"--tp", req.tp}, std::pair{"--pp", req.pp}, std::pair{"--dp", req.dp},
@@ -62,13 +71,13 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
     names += (names.empty() ? "" : "·") + std::string(name);
   }
   if (req.tp && req.pp && req.dp && req.cp && fixed != n) {
-    return bad(fmt::format("tp·pp·dp·cp = {} but --devices is {}", fixed, n));
+    return bad(fmt::format("tp·pp·dp·cp = {} but {}", fixed, count));
   }
   if (fixed > n || n % fixed != 0) {
     return bad(
-        fmt::format("{} = {} does not divide --devices {} (tp·pp·dp·cp must equal the "
-                    "device count)",
-                    names, fixed, n));
+        fmt::format("{} = {} does not divide {} (tp·pp·dp·cp must equal the "
+                    "rank count)",
+                    names, fixed, count));
   }
   if (req.ep && m.is_moe() && m.moe->experts % *req.ep != 0) {
     return bad(fmt::format("EP {} does not divide the {} experts", *req.ep, m.moe->experts));
@@ -216,10 +225,10 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
     if (!have_closest) {
       if (first_error.message.empty()) {
         first_error.message = fmt::format(
-            "no parallel layout of {} devices matches the request: tp·pp·dp·cp must equal "
-            "--devices, with tp dividing the {} heads (at most the {}-device scale-up domain), pp "
+            "no parallel layout of {} matches the request: tp·pp·dp·cp must equal "
+            "the rank count, with tp dividing the {} heads (at most the {}-rank scale-up domain), pp "
             "at most the {} layers and dp dividing the global batch of {} sequences",
-            n, m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
+            rank_count(model), m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
       }
       return std::unexpected(first_error);
     }
@@ -228,10 +237,11 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
         ErrorCode::kInfeasible,
         fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
                     "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
-                    "per device (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
+                    "per {} (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
                     "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
                     result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
                     recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
+                    dev.dies > 1 ? "die" : "device",
                     closest.memory.weights / 1e9, closest.memory.grads / 1e9,
                     closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
                     closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",

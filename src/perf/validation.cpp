@@ -480,19 +480,20 @@ Result<double> training_metric(const Measurement& m, const TrainEstimate& e,
   const double l = w.model.layers;
   const double h = w.model.hidden;
   const double V = w.model.vocab;
-  const double n = model.devices();
+  const double n = model.devices();  // packages: a row's devices and per-device metrics
   const double t = e.step_time_s;
+  const double dies = model.device().dies;  // device() is one die of a multi-die package
   if (m.metric == "megatron_tflops_per_device") {
     const double flops = 96.0 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
     return flops / t / n / 1e12;
   }
   if (m.metric == "mfu_megatron") {
     const double flops = 72.0 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
-    return flops / t / n / model.device().bf16_peak_flops;
+    return flops / t / n / (model.device().bf16_peak_flops * dies);
   }
   if (m.metric == "mfu") {
     const double peak = m.mfu_peak_fp8 ? model.device().peak_flops : model.device().bf16_peak_flops;
-    return e.model_flops_per_step / t / n / peak;
+    return e.model_flops_per_step / t / n / (peak * dies);
   }
   if (m.metric == "tflops_per_device") return e.model_tflops_per_device;
   if (m.metric == "tokens_per_s_per_device") return e.tokens_per_s / n;

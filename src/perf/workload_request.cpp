@@ -186,7 +186,7 @@ Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_v
       p.tp = *req.tp;
       p.pp = *req.pp;
       p.cp = req.cp.value_or(1);
-      p.dp = req.dp.value_or(devices / (p.tp * p.pp * p.cp));
+      p.dp = req.dp.value_or(model.ranks() / (p.tp * p.pp * p.cp));
       p.ep = req.ep.value_or(1);
       p.vpp = req.vpp.value_or(1);
       p.micro_batch = *req.micro_batch;

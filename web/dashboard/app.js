@@ -689,7 +689,7 @@
       for (const [k, val] of Object.entries(r.breakdown)) if (isNum(val) && val > 0) { labels.push(k.replace(/_/g, ' ')); data.push(val); }
     }
     if (labels.length === 0) {
-      title = 'Memory per device (GB)';
+      title = pick(r, 'dies_per_device') > 1 ? 'Memory per die (GB)' : 'Memory per device (GB)';
       const mem = r.memory && typeof r.memory === 'object' ? r.memory : { weights_gb: pick(r, 'weights_gb'), kv_cache_gb: pick(r, 'kv_cache_gb') };
       for (const [k, val] of Object.entries(mem)) if (isNum(val) && val > 0) { labels.push(k.replace(/_gb$/, '').replace(/_/g, ' ')); data.push(val); }
       const usable = pick(r, 'memory_usable_gb'), used = pick(r, 'memory_per_device_gb');
