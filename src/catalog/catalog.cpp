@@ -268,6 +268,12 @@ Result<void> check_accelerator(const Accelerator& a) {
   }
   if (!a.memory_gb) return missing("figures.memory_gb");
   if (!a.memory_bw_gbps) return missing("figures.memory_bw_gbps");
+  if (a.die_link_gbps && a.dies < 2) {
+    // Checked after overlays merge: a link between dies needs dies to link.
+    return fail(ErrorCode::kParse,
+                fmt::format("{}: accelerator '{}': figures.die_link_gbps needs dies >= 2 (got {})",
+                            a.defined_at, a.id, a.dies));
+  }
   return {};
 }
 

@@ -418,6 +418,17 @@ TEST(CatalogErrors, DiesOutOfRange) {
   EXPECT_EQ((*cat->accelerator("test-chip"))->dies, 2);
 }
 
+TEST(CatalogErrors, DieLinkNeedsDies) {
+  TempDir dir;
+  auto o = load_one(dir, "accelerators/chip.toml", chip_lines("die_link_gbps = 100\n"));
+  ASSERT_FALSE(o.ok);
+  EXPECT_TRUE(contains(o.error.message, "die_link_gbps needs dies >= 2")) << o.error.message;
+  TempDir dir2;
+  auto ok = load_one(dir2, "accelerators/chip.toml",
+                     chip_with_top_level("dies = 2\n") + "die_link_gbps = 100\n");
+  EXPECT_TRUE(ok.ok) << ok.error.message;
+}
+
 TEST(CatalogErrors, UnknownScaleupTopology) {
   TempDir dir;
   auto o = load_one(dir, "accelerators/chip.toml",
