@@ -1,7 +1,6 @@
 // `suanli validate`: the estimator against published measurements.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -9,6 +8,7 @@
 #include "app/app.h"
 #include "perf/fit.h"
 #include "perf/validation.h"
+#include "util/files.h"
 #include "util/table.h"
 
 namespace suanli::app {
@@ -120,17 +120,7 @@ Result<void> write_residuals(const std::string& path, const CrossValidation& cv)
         r.profile, r.stack.empty() ? "" : fmt::format("stack = \"{}\"\n", r.stack), r.rows,
         r.p10, r.p50, r.p90, r.source);
   }
-  // Written beside the target and renamed over it: never half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    if (!f.flush()) return fail(ErrorCode::kIo, fmt::format("{}: cannot write", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(ErrorCode::kIo, fmt::format("{}: {}", path, ec.message()));
-  return {};
+  return write_file_atomically(path, text);
 }
 
 int run_cross(Context& ctx, const ValidateState& s, const Catalog& cat,

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <set>
 
+#include "util/files.h"
 #include "util/strings.h"
 
 namespace suanli {
@@ -92,11 +92,7 @@ Result<void> write_file(const fs::path& path, const std::string& text) {
     return fail(ErrorCode::kIo, fmt::format("{}: cannot create directory: {}",
                                             path.parent_path().string(), ec.message()));
   }
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return fail(ErrorCode::kIo, fmt::format("{}: cannot write", path.string()));
-  return {};
+  return write_file_atomically(path, text);
 }
 
 // The accelerator the calibration is for: --accel, or the only one the

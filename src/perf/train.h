@@ -34,17 +34,11 @@ struct Parallelism {
   int recompute_layers = 0;
 };
 
-struct TrainWorkload {
-  ModelArch model;
-  int seq = 0;
-  long long global_batch = 0;              // sequences per optimizer step
-  Precision precision = Precision::kBf16;  // GEMM precision: bf16 or fp8
-  double tokens = 0;                       // total training tokens (0: no time-to-train)
-  bool uneven_pipeline = false;            // stages may differ by a layer (balance logits)
-  SoftwareStack stack;                     // features and overlaps of the training framework
-  double pue = 1.3;                        // for energy
-  // Per-run switches; unset = the stack's default. Off means the collective
-  // runs after (or before) the compute instead of beside it.
+// Per-run switches, defined once for the workload and a measurement row
+// (both inherit them, so the row's switches reach the workload in one
+// assignment). Unset = the stack's default. Off means the collective runs
+// after (or before) the compute instead of beside it.
+struct TrainSwitches {
   std::optional<bool> overlap_grad_reduce;    // DP gradient reduce beside the backward pass
   std::optional<bool> overlap_param_gather;   // DP parameter all-gather beside the forward pass
   std::optional<bool> tp_comm_overlap;        // TP collectives pipelined with their GEMMs (TE, MC2)
@@ -57,6 +51,17 @@ struct TrainWorkload {
   // the clock, and with it every compute rate, scales as (limit / TDP)^(1/3)
   // (dynamic power ~ f·V², V ~ f in the DVFS range).
   double power_limit_w = 0;
+};
+
+struct TrainWorkload : TrainSwitches {
+  ModelArch model;
+  int seq = 0;
+  long long global_batch = 0;              // sequences per optimizer step
+  Precision precision = Precision::kBf16;  // GEMM precision: bf16 or fp8
+  double tokens = 0;                       // total training tokens (0: no time-to-train)
+  bool uneven_pipeline = false;            // stages may differ by a layer (balance logits)
+  SoftwareStack stack;                     // features and overlaps of the training framework
+  double pue = 1.3;                        // for energy
   // Defaults the request did not state and the workload assumed ("mlp =
   // swiglu (default)"), for the output to print.
   std::vector<std::string> assumptions;

@@ -528,13 +528,7 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
     w.precision = m.precision;
     w.uneven_pipeline = m.uneven_pipeline;
     w.stack = m.stack;
-    w.overlap_grad_reduce = m.overlap_grad_reduce;
-    w.overlap_param_gather = m.overlap_param_gather;
-    w.tp_comm_overlap = m.tp_comm_overlap;
-    w.ep_comm_overlap = m.ep_comm_overlap;
-    w.reshard_after_forward = m.reshard_after_forward;
-    w.bf16_grad_accum = m.bf16_grad_accum;
-    w.power_limit_w = m.power_limit_w;
+    static_cast<TrainSwitches&>(w) = m;
     auto dev = make_device_model(**acc, profile, m.precision);
     if (!dev) return failed(dev.error().message);
     auto model = TrainModel::create(w, *dev, m.devices);

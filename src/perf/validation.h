@@ -16,7 +16,7 @@
 
 namespace suanli {
 
-struct Measurement {
+struct Measurement : TrainSwitches {  // training rows' per-run switches
   std::string id;
   std::string kind;  // "train" | "infer"
   std::string source;      // the citation
@@ -42,10 +42,6 @@ struct Measurement {
   bool uneven_pipeline = false;
   bool mfu_peak_fp8 = false;
   SoftwareStack stack;
-  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
-      ep_comm_overlap, reshard_after_forward;
-  bool bf16_grad_accum = false;
-  double power_limit_w = 0;
   // Inference
   int input_len = 0;
   int output_len = 0;

@@ -16,6 +16,7 @@
 #include "plan/sweep.h"
 #include "sim/scenario.h"
 #include "sim/sim_sweep.h"
+#include "util/files.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -432,28 +433,6 @@ fs::path grid_point_file(const fs::path& dir, std::size_t index) {
   return dir / fmt::format("point-{}.json", index);
 }
 
-Result<void> write_file_atomically(const fs::path& path, std::string_view text) {
-  const fs::path tmp =
-      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return fail(ErrorCode::kIo, fmt::format("{}: cannot write", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return fail(ErrorCode::kIo, fmt::format("cannot rename {} to {}: {}", tmp.string(),
-                                            path.string(), ec.message()));
-  }
-  return {};
-}
 
 Result<void> run_grid_point_in_dir(const fs::path& dir, std::size_t index) {
   const fs::path manifest_path = dir / kGridManifestFile;

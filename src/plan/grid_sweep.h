@@ -20,6 +20,7 @@
 
 #include "catalog/catalog.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/toml_override.h"
 
 namespace suanli {
@@ -117,12 +118,11 @@ Result<GridSweepResult> run_grid_sweep_local(const GridSweep& sweep, const Catal
 
 // Slurm task side (`suanli sweep point DIR --index I`): reads DIR/manifest.json,
 // loads the catalog it names, computes point I and writes
-// DIR/point-I.json atomically (a temporary file renamed into place). A point
+// DIR/point-I.json atomically (util/files.h). A point
 // whose scenario does not load is still written (status "error"); an
 // unreadable manifest or catalog is an error.
 inline constexpr std::string_view kGridManifestFile = "manifest.json";
 std::filesystem::path grid_point_file(const std::filesystem::path& dir, std::size_t index);
-Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view text);
 Result<void> run_grid_point_in_dir(const std::filesystem::path& dir, std::size_t index);
 
 // Output: {"kind", "scenario", "keys", "base": {key: value}, "points": [...]}.
