@@ -130,6 +130,18 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   return d;
 }
 
+GroupLink group_link(const DeviceModel& d, long long ranks, long long stride) {
+  // Every member on the dies of one package: the die-to-die link.
+  if (d.dies > 1 && ranks > 1 && ranks * stride <= d.dies) {
+    return {d.die_link_bw, d.scaleup_latency, false};
+  }
+  if (ranks * stride <= d.scaleup_domain) return {d.group_bw(ranks), d.scaleup_latency, false};
+  const long long per_domain =
+      std::max<long long>(1, std::min<long long>(ranks, d.scaleup_domain / std::max(1LL, stride)));
+  return {std::min(d.scaleout_bw * static_cast<double>(per_domain), d.group_bw(per_domain)),
+          d.scaleout_latency, true};
+}
+
 namespace {
 // Latency steps: NCCL switches to tree / low-latency protocols for small
 // messages, so the latency term grows with log2(ranks), not with ranks.

@@ -75,6 +75,18 @@ DeviceModel per_die(const DeviceModel& package);
 Result<DeviceModel> make_device_model(const Accelerator& accel, const EfficiencyProfile& profile,
                                       Precision compute);
 
+// A communication group's link: inside one scale-up domain, or across
+// domains, where NCCL runs one ring channel per NIC: when k members of the
+// group share a domain, the collective sees k NICs' bandwidth (bounded by
+// the scale-up link the channels also cross). Members `stride` ranks apart;
+// a group on the dies of one package uses the die-to-die link.
+struct GroupLink {
+  double bw = 0;
+  double lat = 0;
+  bool scaleout = false;
+};
+GroupLink group_link(const DeviceModel& d, long long ranks, long long stride);
+
 // Collective cost models (ring algorithms, NCCL-style bus bandwidth).
 // `bytes` is the full buffer size per rank; `bw` the achieved per-direction
 // link bandwidth; `lat` the per-step latency.

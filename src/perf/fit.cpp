@@ -225,7 +225,29 @@ CrossValidation cross_validate(const Catalog& catalog, const std::vector<Measure
   return cv;
 }
 
-std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::string_view exclude_fold) {
+CrossValidation cross_validate_serving(const Catalog& catalog,
+                                       const std::vector<Measurement>& rows) {
+  CrossValidation cv;
+  for (const auto& m : rows) {
+    if (m.kind != "infer" || !m.counted) continue;
+    const ValidationRow row = predict_measurement(catalog, m, FitOverrides{});
+    if (!row.ok) continue;
+    HeldOutRow h;
+    h.m = &m;
+    h.fold = m.source_key;
+    h.profile = measurement_profile(catalog, m);
+    h.rel_error = row.rel_error;
+    h.in_sample = row.rel_error;
+    cv.rows.push_back(h);
+  }
+  std::sort(cv.rows.begin(), cv.rows.end(),
+            [](const HeldOutRow& a, const HeldOutRow& b) { return a.m->id < b.m->id; });
+  score(catalog, cv);
+  return cv;
+}
+
+std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::string_view exclude_fold,
+                                             std::string_view kind) {
   std::map<std::string, std::vector<double>> by_profile;
   std::vector<double> pooled;
   for (const auto& r : cv.rows) {
@@ -238,7 +260,7 @@ std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv, std::str
     ResidualSpread r;
     r.profile = std::move(profile);
     r.stack = std::move(stack);
-    r.kind = "train";
+    r.kind = std::string(kind);
     r.rows = static_cast<int>(v.size());
     r.p10 = quantile(v, 0.1);
     r.p50 = quantile(v, 0.5);

@@ -72,6 +72,13 @@ struct CrossValidation {
 // the coverage of the p10-p90 interval each held-out row gets from the
 // other sources' out-of-sample residuals.
 CrossValidation cross_validate(const Catalog& catalog, const std::vector<Measurement>& rows);
+
+// The serving rows (kind = "infer") scored the same way. No constant of the
+// serving model is fitted to serving rows, so each row's prediction is
+// already out of sample; leaving its source out changes only the residuals
+// its interval is drawn from (the other sources'), so coverage is honest.
+CrossValidation cross_validate_serving(const Catalog& catalog,
+                                       const std::vector<Measurement>& rows);
 void score(const Catalog& catalog, CrossValidation& cv);
 
 // Quantiles of out-of-sample residuals (predicted / measured - 1): pooled
@@ -81,7 +88,8 @@ void score(const Catalog& catalog, CrossValidation& cv);
 // records and estimates widen by.
 inline constexpr int kMinSpreadRows = Catalog::kMinResidualRows;
 std::vector<ResidualSpread> residual_spreads(const CrossValidation& cv,
-                                             std::string_view exclude_fold = {});
+                                             std::string_view exclude_fold = {},
+                                             std::string_view kind = "train");
 // The narrowest match: (profile, stack), else profile, else pooled.
 const ResidualSpread& pick_spread(const std::vector<ResidualSpread>& spreads,
                                   std::string_view profile, std::string_view stack);

@@ -47,6 +47,53 @@ Precision resolve_precision(const InferWorkload& w, const Accelerator& accel) {
   return Precision::kBf16;
 }
 
+std::optional<InferPrecision> parse_infer_precision(std::string_view text) {
+  if (text == "w4a8") return InferPrecision{Precision::kInt8, 4};
+  if (text == "int4" || text == "w4a16") return InferPrecision{Precision::kBf16, 4};
+  auto p = parse_precision(text);
+  if (!p) return std::nullopt;
+  return InferPrecision{*p, 0};
+}
+
+namespace {
+
+// Kernels one decode step launches per layer in a graph-captured engine
+// (CUDA graphs, Ascend graph mode), collectives counted apart. A dense
+// Llama-style layer in vLLM / SGLang: fused add+RMSNorm, QKV GEMM, rotary,
+// KV-cache write, attention, O GEMM, fused add+RMSNorm, gate/up GEMM,
+// SiLU-and-multiply, down GEMM = 10. An MoE MLP adds the router GEMM,
+// top-k, token permutation, a second grouped GEMM, un-permute/reduce and
+// the shared expert's three (activation fused) = +7 over the dense MLP. MLA
+// (DeepSeek, absorbed) adds the q down-projection and its norm, the kv
+// down-projection and its norm, and the two absorbed batched matmuls = +5
+// (a count of the operators in SGLang's DeepseekV2 decoder layer).
+constexpr double kDecodeKernelsDense = 10;
+constexpr double kDecodeKernelsMoeExtra = 7;
+constexpr double kDecodeKernelsMlaExtra = 5;
+
+// The busiest of `ranks` devices' share of `selections` expert selections
+// spread uniformly at random (top-k routing with balanced experts): the
+// mean plus the expected maximum excess of the per-rank binomial counts,
+// sqrt(2 ln R · var) (Gaussian extreme value). Real routers are skewed
+// beyond this; expert-placement balancers (EPLB) bring them back towards
+// it, so it is the floor, not a fitted factor.
+// An all-to-all's link: each rank sends over its own port, so across
+// scale-up domains it gets its own NIC's bandwidth (not a ring's k NICs).
+GroupLink alltoall_link(const DeviceModel& d, int ranks) {
+  if (ranks <= d.scaleup_domain) return group_link(d, ranks, 1);
+  return {d.scaleout_bw, d.scaleout_latency, true};
+}
+
+double expert_imbalance(double selections, int ranks) {
+  if (ranks <= 1 || !(selections > 0)) return 1.0;
+  const double r = ranks;
+  const double mean = selections / r;
+  const double excess = std::sqrt(2.0 * std::log(r) * mean * (1.0 - 1.0 / r));
+  return std::min(r, (mean + excess) / mean);
+}
+
+}  // namespace
+
 Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator& accel,
                                       const EfficiencyProfile& profile, int devices,
                                       const InferLayout& layout_in) {
@@ -63,6 +110,23 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   if (w.ttft_slo_s && *w.ttft_slo_s <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--ttft-slo-ms must be positive");
   }
+  if (w.spec_tokens < 0 || w.spec_tokens > 16) {
+    return fail(ErrorCode::kInvalidArgument, "--spec-tokens must be between 0 and 16");
+  }
+  if (w.spec_tokens > 0 &&
+      !(w.spec_accept_len >= 1.0 && w.spec_accept_len <= w.spec_tokens + 1.0)) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--spec-accept-len must be between 1 and spec tokens + 1 = {}",
+                            w.spec_tokens + 1));
+  }
+  if (w.weight_bits != 0 && w.weight_bits != 4 && w.weight_bits != 8 && w.weight_bits != 16) {
+    return fail(ErrorCode::kInvalidArgument, "weight width must be 4, 8 or 16 bits");
+  }
+  if (w.prefill_devices < 0 || (w.prefill_devices > 0 && !w.disaggregated)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--prefill-devices counts a disaggregated deployment's prefill devices: give "
+                "--disaggregated with it");
+  }
   InferWorkload w_resolved = w;
   w_resolved.precision = resolve_precision(w, accel);
   w_resolved.auto_precision = false;
@@ -70,17 +134,29 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   if (!cp) return std::unexpected(cp.error());
   auto dev = make_device_model(accel, profile, *cp);
   if (!dev) return std::unexpected(dev.error());
+  // A multi-die package serves as one rank per die (the 910C as two
+  // 910B-class dies): the layout counts ranks, outputs are per package.
+  const int dies = dev->dies > 1 ? dev->dies : 1;
+  const long long ranks_ll = 1LL * devices * dies;
+  if (ranks_ll > 1'000'000) return fail(ErrorCode::kInvalidArgument, "--devices is too large");
+  const int ranks = static_cast<int>(ranks_ll);
   InferLayout l = layout_in;
   if (l.tp <= 0) return fail(ErrorCode::kInvalidArgument, "--tp must be positive");
   if (m.heads % l.tp != 0) {
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("TP {} does not divide the {} attention heads", l.tp, m.heads));
   }
+  bool expert_tp = false;
   if (m.is_moe()) {
     if (l.ep <= 1) l.ep = l.tp;
+    if (l.ep < l.tp && l.tp % l.ep == 0) {
+      // EP groups inside the TP group, experts split over the rest.
+      expert_tp = true;
+      l.ep = l.tp;
+    }
     if (l.ep % l.tp != 0) {
       return fail(ErrorCode::kInvalidArgument,
-                  fmt::format("EP {} must be a multiple of TP {}", l.ep, l.tp));
+                  fmt::format("EP {} must be a multiple or a divisor of TP {}", l.ep, l.tp));
     }
     l.instance_devices = l.ep;
   } else {
@@ -88,21 +164,26 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
     l.ep = 1;
     l.instance_devices = l.tp;
   }
-  if (devices % l.instance_devices != 0) {
+  if (ranks % l.instance_devices != 0) {
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("--devices {} is not a multiple of the {} devices of one instance "
-                            "(TP {}{})",
-                            devices, l.instance_devices, l.tp,
+                fmt::format("{} is not a multiple of the {} ranks of one instance (TP {}{})",
+                            dies > 1 ? fmt::format("{} devices x {} dies = {} ranks", devices,
+                                                   dies, ranks)
+                                     : fmt::format("--devices {}", devices),
+                            l.instance_devices, l.tp,
                             m.is_moe() ? fmt::format(", EP {}", l.ep) : std::string()));
   }
-  l.instances = devices / l.instance_devices;
+  l.instances = ranks / l.instance_devices;
 
   InferModel im;
   im.w_ = w_resolved;
-  im.dev_ = std::move(*dev);
+  im.devices_ = devices;
+  im.expert_tp_ = expert_tp;
+  im.dev_ = per_die(*dev);
   im.layout_ = l;
   im.params_ = count_params(m);
-  im.weight_bytes_ = precision_bytes(w_resolved.precision);
+  im.weight_bytes_ =
+      w.weight_bits > 0 ? w.weight_bits / 8.0 : precision_bytes(w_resolved.precision);
   const InferModel::ParamSplit split = im.split_params();
   im.weights_per_device_ =
       im.weight_bytes_ * (split.dense / l.tp + split.experts / l.instance_devices);
@@ -144,33 +225,55 @@ double InferModel::kv_bytes_per_token_device() const {
   return 2.0 * m.layers * m.kv_heads * m.head_dim * kvb / split;
 }
 
-double InferModel::decode_step(int batch, double* mem_s, double* compute_s, double* comm_s) const {
+// Kernel and fixed costs of one decode step: every operator of every layer
+// (plus the drafter's layer per speculated token), then the scheduler,
+// sampling and host work of the step.
+double InferModel::decode_floor(double draft_layers) const {
+  const ModelArch& m = w_.model;
+  double per_layer = kDecodeKernelsDense + (m.mla ? kDecodeKernelsMlaExtra : 0.0);
+  double layers = m.layers;
+  if (m.is_moe()) {
+    const double moe_layers = m.layers - m.moe->first_dense_layers;
+    layers += moe_layers * kDecodeKernelsMoeExtra / per_layer;
+  }
+  return (layers + draft_layers) * per_layer * dev_.kernel_overhead + dev_.decode_overhead;
+}
+
+InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
   const double h = m.hidden;
   const double b = batch;
-  const double dp_groups = static_cast<double>(layout_.instance_devices) / layout_.tp;
+  const double ranks = layout_.instance_devices;
+  const double dp_groups = ranks / layout_.tp;
   const double b_dp = b / dp_groups;  // sequences per attention group
+  // Tokens per sequence a step processes: the next one plus the drafts
+  // verified beside it.
+  const double t = 1.0 + w_.spec_tokens;
   const double ctx_avg = w_.input_len + w_.output_len / 2.0;
   // Bytes read: dense weights once, activated experts once, the KV cache.
   // (The input embedding is a lookup: only the output layer's copy is read.)
   const ParamSplit split = split_params();
-  const double dense_params =
-      split.dense - (m.tied_embeddings ? 0.0 : static_cast<double>(m.vocab) * h);
+  const double head_params = static_cast<double>(m.vocab) * h;
+  const double dense_params = split.dense - (m.tied_embeddings ? 0.0 : head_params);
   double expert_read = 0;
   double expert_flops = 0;
+  double imbalance = 1;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    const double local = static_cast<double>(e.experts) / layout_.instance_devices;
-    const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b);
+    const double local = static_cast<double>(e.experts) / ranks;
+    const double selections = b * t * e.top_k;
+    const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b * t);
+    imbalance = expert_tp_ ? 1.0 : expert_imbalance(selections, layout_.instance_devices);
     expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
-    expert_flops =
-        split.moe_layers * 2.0 * (b * e.top_k / layout_.instance_devices) * params_.per_expert;
+    expert_flops = split.moe_layers * 2.0 * (selections / ranks) * imbalance * params_.per_expert;
   }
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
   const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device();
-  *mem_s = (weight_read + kv_read) / d.mem_bw;
-  // FLOPs: dense GEMMs on this group's sequences, routed experts, attention.
+  DecodeStep s;
+  s.memory = (weight_read + kv_read) / d.mem_bw;
+  // FLOPs: dense GEMMs on this group's tokens, routed experts (the busiest
+  // rank's), attention of every verified token over the context.
   double attn_flops_tok = 0;
   if (m.mla) {
     const auto& a = *m.mla;
@@ -178,29 +281,42 @@ double InferModel::decode_step(int batch, double* mem_s, double* compute_s, doub
   } else {
     attn_flops_tok = 4.0 * ctx_avg * m.heads * m.head_dim;
   }
-  const double flops = 2.0 * b_dp * dense_params / layout_.tp + expert_flops +
-                       b_dp * m.layers * attn_flops_tok / layout_.tp;
-  *compute_s = flops / (d.peak_flops * d.gemm_eff);
-  // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE layer.
-  const bool up = layout_.instance_devices <= d.scaleup_domain;
-  const double bw = up ? d.group_bw(layout_.instance_devices) : d.scaleout_bw;
-  const double lat = up ? d.scaleup_latency : d.scaleout_latency;
-  double comm = 2.0 * m.layers *
-                ring_allreduce_time(b_dp * h * 2.0, layout_.tp, d.group_bw(layout_.tp), d.scaleup_latency);
-  if (m.is_moe()) {
+  const double flops = 2.0 * b_dp * t * dense_params / layout_.tp + expert_flops +
+                       b_dp * t * m.layers * attn_flops_tok / layout_.tp;
+  s.compute = flops / (d.peak_flops * d.gemm_eff);
+  // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
+  // layer, sized by the busiest rank's tokens.
+  const GroupLink tp_link = group_link(d, layout_.tp, 1);
+  double comm = 2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw,
+                                                     tp_link.lat);
+  if (m.is_moe() && !expert_tp_) {
     const auto& e = *m.moe;
-    const double tokens_dev = b / layout_.instance_devices;
+    const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
+    const double tokens_rank = b * t / ranks * imbalance;
     comm += (m.layers - e.first_dense_layers) *
-            (alltoall_time(tokens_dev * e.top_k * h * 1.0, layout_.instance_devices, bw, lat) +
-             alltoall_time(tokens_dev * e.top_k * h * 2.0, layout_.instance_devices, bw, lat));
+            (alltoall_time(tokens_rank * e.top_k * h * 1.0, layout_.instance_devices, ep_link.bw,
+                           ep_link.lat) +
+             alltoall_time(tokens_rank * e.top_k * h * 2.0, layout_.instance_devices, ep_link.bw,
+                           ep_link.lat));
   }
-  *comm_s = comm;
-  return std::max(*mem_s, *compute_s) + comm + d.decode_overhead;
+  s.comm = comm;
+  // The drafter: one layer of the model's width plus the output layer, run
+  // once per drafted token (an MTP module or an EAGLE head).
+  double draft = 0;
+  if (w_.spec_tokens > 0) {
+    const double layer_bytes = (dense_params / m.layers) * weight_bytes_ / layout_.tp +
+                               (m.is_moe() ? expert_read / std::max(1, split.moe_layers) : 0.0);
+    const double head_bytes = head_params * weight_bytes_ / layout_.tp;
+    draft = w_.spec_tokens * (layer_bytes + head_bytes) / d.mem_bw;
+  }
+  s.floor = decode_floor(w_.spec_tokens);
+  s.total = std::max(s.memory, s.compute) + s.comm + draft + s.floor;
+  return s;
 }
 
-// One prompt's prefill on one attention group (tp devices). With several
+// One prompt's prefill on one attention group (tp ranks). With several
 // groups prefilling at once, the routed experts see proportionally more
-// tokens, so per group the expert work is that of tp devices too.
+// tokens, so per group the expert work is that of tp ranks too.
 double InferModel::prefill_time() const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
@@ -229,18 +345,17 @@ double InferModel::prefill_time() const {
   const double weights =
       (dense_params * weight_bytes_ / tp) + expert_bytes / layout_.instance_devices;
   double t = std::max(compute, weights / d.mem_bw);
-  // About a dozen kernels per layer.
-  t += 12.0 * m.layers * d.kernel_overhead;
-  t += 2.0 * m.layers *
-       ring_allreduce_time(n * h * 2.0, layout_.tp, d.group_bw(layout_.tp), d.scaleup_latency);
-  if (m.is_moe()) {
+  // The same operators as a decode step, one kernel each.
+  t += decode_floor(0) - d.decode_overhead;
+  const GroupLink tp_link = group_link(d, layout_.tp, 1);
+  t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
+  if (m.is_moe() && !expert_tp_) {
     const auto& e = *m.moe;
-    const bool up = layout_.instance_devices <= d.scaleup_domain;
-    const double bw = up ? d.group_bw(layout_.instance_devices) : d.scaleout_bw;
-    const double lat = up ? d.scaleup_latency : d.scaleout_latency;
-    const double tokens_dev = n / tp;
+    const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
+    const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         alltoall_time(tokens_dev * e.top_k * h * 2.0, layout_.instance_devices, bw, lat);
+         alltoall_time(tokens_rank * e.top_k * h * 2.0, layout_.instance_devices, ep_link.bw,
+                       ep_link.lat);
   }
   return t;
 }
@@ -271,23 +386,34 @@ InferEstimate InferModel::at_batch(int batch) const {
         "batch {} needs {:.1f} GB of KV cache per device; only {} sequences "
         "fit in {:.1f} GB usable",
         batch, e.kv_cache_gb, max_batch_, e.memory_usable_gb);
-    return e;
+    if (!(w_.published_run && w_.batch)) return e;
   }
-  e.fits = true;
-  e.decode_step_s = decode_step(batch, &e.decode_memory_s, &e.decode_compute_s, &e.decode_comm_s);
+  e.fits = e.why_not.empty();
+  const DecodeStep step = decode_step(batch);
+  e.decode_step_s = step.total;
+  e.decode_memory_s = step.memory;
+  e.decode_compute_s = step.compute;
+  e.decode_comm_s = step.comm;
+  e.decode_floor_s = step.floor;
+  e.tokens_per_step = w_.spec_tokens > 0 ? w_.spec_accept_len : 1.0;
   e.prefill_s = prefill_time();
   e.ttft_s = e.prefill_s + e.decode_step_s;
-  // Each of the batch's sequences needs one prefill per output_len decode
-  // steps; the attention groups prefill in parallel.
-  e.tpot_s = w_.disaggregated ? e.decode_step_s
-                              : e.decode_step_s + static_cast<double>(batch) / dp_groups *
-                                                      e.prefill_s / w_.output_len;
+  // Each sequence needs one prefill per output_len tokens. Every prefill
+  // stalls the whole instance: with DP attention one group's prefill holds
+  // every rank at the next expert all-to-all, so the groups' prefills do not
+  // run side by side.
+  const double prefill_share =
+      w_.disaggregated ? 0.0 : static_cast<double>(batch) * e.prefill_s / w_.output_len;
+  e.tpot_s = e.decode_step_s / e.tokens_per_step + prefill_share;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   const double per_instance = batch / e.tpot_s;
   e.output_tokens_per_s = per_instance * layout_.instances;
+  // Per device: packages, plus a disaggregated deployment's prefill devices.
   e.output_tokens_per_s_per_device =
-      e.output_tokens_per_s / (static_cast<double>(layout_.instances) * layout_.instance_devices);
+      e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
   e.input_tokens_per_s = e.output_tokens_per_s * w_.input_len / w_.output_len;
+  e.prefill_tokens_per_s_per_device =
+      w_.input_len / (e.prefill_s * layout_.tp) * ranks_per_device();
   if (dev_.hourly_usd > 0) {
     e.cost_per_million_output_tokens_usd =
         dev_.hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
@@ -333,13 +459,20 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
   InferSearchResult result;
   if (!tp) result.searched.emplace_back("tp");
   if (!ep && m.is_moe()) result.searched.emplace_back("ep");
-  const int domain = accel.scaleup_domain ? static_cast<int>(accel.scaleup_domain->value) : 1;
+  // Layouts count ranks: one per die of a multi-die package.
+  const int dies = accel.dies > 1 ? accel.dies : 1;
+  if (devices <= 0 || devices > 1'000'000 / dies) {
+    return fail(ErrorCode::kInvalidArgument, "--devices must be between 1 and 1000000");
+  }
+  const int ranks = devices * dies;
+  const int domain =
+      (accel.scaleup_domain ? static_cast<int>(accel.scaleup_domain->value) : 1) * dies;
   std::vector<int> tps;
   if (tp) {
     tps = {*tp};
   } else {
-    for (int t = 1; t <= std::min(devices, std::max(1, std::min(domain, 64))); ++t) {
-      if (devices % t == 0 && m.heads % t == 0) tps.push_back(t);
+    for (int t = 1; t <= std::min(ranks, std::max(1, std::min(domain, 64))); ++t) {
+      if (ranks % t == 0 && m.heads % t == 0) tps.push_back(t);
     }
   }
   bool have = false;
@@ -353,8 +486,8 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
         eps = {*ep};
       } else {
         eps.clear();
-        for (int e = t; e <= devices; e += t) {
-          if (devices % e == 0) eps.push_back(e);
+        for (int e = t; e <= ranks; e += t) {
+          if (ranks % e == 0) eps.push_back(e);
         }
       }
     } else if (ep) {
@@ -382,6 +515,12 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
         have = true;
       }
     }
+  }
+  // A published run that the KV-cache model says does not fit happened
+  // anyway: estimate it in the layout that comes closest to fitting.
+  if (!have && w.published_run && have_fail && best_fail.output_tokens_per_s > 0) {
+    result.best = best_fail;
+    have = true;
   }
   if (!have) {
     if (have_fail) {

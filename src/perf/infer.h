@@ -1,6 +1,11 @@
 // Analytical inference model (Pope et al. 2022; vLLM/TensorRT-LLM practice):
 // prefill is compute-bound, decode reads every active weight and the KV
 // cache once per step; batch is capped by KV-cache memory and by a TPOT SLO.
+// A decode step also pays a floor that grows with depth: every operator of
+// every layer is a kernel with a fixed cost (launch gap and tail), and every
+// collective a latency, however small the batch. Speculative decoding
+// verifies several tokens per step; MoE expert load is the busiest device's;
+// a multi-die package (Ascend 910C) serves as one rank per die.
 #pragma once
 
 #include <optional>
@@ -29,14 +34,41 @@ struct InferWorkload {
   // Resolve `precision` per chip: FP8 where the chip has it, else INT8
   // (W8A8), else BF16 — how mixed fleets are actually served.
   bool auto_precision = false;
+  // Stored weight width when it is narrower than the GEMM operands: 4 for
+  // W4A8 (precision int8) and INT4 weight-only (precision bf16); 0 = the
+  // precision's own width.
+  int weight_bits = 0;
+  // Speculative decoding (MTP, EAGLE, draft heads): `spec_tokens` drafted
+  // per step and verified together with the next token; `spec_accept_len`
+  // output tokens per step on average (1 to spec_tokens + 1). 0 = off.
+  int spec_tokens = 0;
+  double spec_accept_len = 0;
+  // Disaggregated: prefill devices counted in per-device throughput beside
+  // the decode devices (published "per card" figures over both); 0 = the
+  // decode devices only.
+  int prefill_devices = 0;
+  // A published run (validation): a fixed batch beyond what the KV-cache
+  // model allows is still estimated, since the run happened (paged engines
+  // hold sequences at their current length, not the maximum); `why_not`
+  // keeps the memory note.
+  bool published_run = false;
 };
+
+// "w4a8" and "int4" (weight-only) as a compute precision and a weight width;
+// the other precisions as themselves with the default width.
+struct InferPrecision {
+  Precision precision = Precision::kBf16;
+  int weight_bits = 0;
+};
+std::optional<InferPrecision> parse_infer_precision(std::string_view text);
 
 // The weight/GEMM precision used on `accel` for `w` (auto_precision resolved).
 Precision resolve_precision(const InferWorkload& w, const Accelerator& accel);
 
-// One serving instance spans `instance_devices` devices: attention and dense
+// One serving instance spans `instance_devices` ranks: attention and dense
 // layers use TP = tp (replicated instance_devices/tp times, "DP attention"),
-// routed experts are spread over all instance devices (EP).
+// routed experts are spread over all instance ranks (EP). A rank is a
+// device, or one die of a multi-die package (Ascend 910C: 2 per package).
 struct InferLayout {
   int tp = 1;
   int ep = 1;  // = instance_devices for MoE models, 1 for dense
@@ -51,7 +83,12 @@ struct InferEstimate {
   double ttft_s = 0;
   double tpot_s = 0;               // per output token, incl. prefill interference
   double decode_step_s = 0;        // one decode iteration alone
+  double decode_floor_s = 0;       // its per-kernel and fixed costs (part of decode_step_s)
+  double tokens_per_step = 1;      // output tokens per sequence and step (speculation)
   double prefill_s = 0;            // one prompt's prefill on an idle instance
+  // A prefill-only instance (disaggregated) kept busy: prompt tokens per
+  // second per device.
+  double prefill_tokens_per_s_per_device = 0;
   double output_tokens_per_s = 0;  // all devices
   double output_tokens_per_s_per_device = 0;
   double input_tokens_per_s = 0;
@@ -92,17 +129,26 @@ class InferModel {
     int moe_layers = 0;
   };
   ParamSplit split_params() const;
-  double decode_step(int batch, double* mem_s, double* compute_s, double* comm_s) const;
+  struct DecodeStep {
+    double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
+  };
+  DecodeStep decode_step(int batch) const;
+  double decode_floor(double tokens_per_rank) const;
   double prefill_time() const;
+  int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
   double kv_bytes_per_token_device() const;
 
   InferWorkload w_;
+  int devices_ = 1;  // packages (dev_ is one rank: a die of a multi-die package)
   DeviceModel dev_;
   InferLayout layout_;
   ParamCount params_;
   double weight_bytes_ = 1;
   double weights_per_device_ = 0;
   int max_batch_ = 0;
+  // MoE with EP smaller than TP: every expert split over the TP ranks
+  // (expert tensor parallelism): no all-to-all, no expert imbalance.
+  bool expert_tp_ = false;
 };
 
 struct InferSearchResult {

@@ -326,27 +326,6 @@ int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, doub
 
 namespace {
 
-// A communication group's link: inside one scale-up domain, or across
-// domains, where NCCL runs one ring channel per NIC: when k members of the
-// group share a domain, the collective sees k NICs' bandwidth (bounded by
-// the scale-up link the channels also cross).
-struct GroupLink {
-  double bw = 0;
-  double lat = 0;
-  bool scaleout = false;
-};
-GroupLink group_link(const DeviceModel& d, long long ranks, long long stride) {
-  // Every member on the dies of one package: the die-to-die link.
-  if (d.dies > 1 && ranks > 1 && ranks * stride <= d.dies) {
-    return {d.die_link_bw, d.scaleup_latency, false};
-  }
-  if (ranks * stride <= d.scaleup_domain) return {d.group_bw(ranks), d.scaleup_latency, false};
-  const long long per_domain =
-      std::max<long long>(1, std::min<long long>(ranks, d.scaleup_domain / std::max(1LL, stride)));
-  return {std::min(d.scaleout_bw * static_cast<double>(per_domain), d.group_bw(per_domain)),
-          d.scaleout_latency, true};
-}
-
 // Compute a collective may run beside, per link, in one window. Every
 // collective that overlaps the window draws from the same budget.
 struct Budget {

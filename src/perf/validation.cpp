@@ -72,7 +72,8 @@ double metric_upper_bound(std::string_view metric) {
   if (metric == "mfu" || metric == "mfu_megatron") return 1.0;
   if (metric == "megatron_tflops_per_device" || metric == "tflops_per_device") return 1e5;
   if (metric == "tokens_per_s_per_device" || metric == "output_tokens_per_s_per_device" ||
-      metric == "input_tokens_per_s_per_device") {
+      metric == "input_tokens_per_s_per_device" || metric == "total_tokens_per_s_per_device" ||
+      metric == "output_tokens_per_s_per_user") {
     return 1e8;
   }
   if (metric == "step_time_s") return 1e7;
@@ -141,6 +142,72 @@ Result<void> read_moe_mla(const TomlView& v, ModelArch& model, bool catalog_mode
                             {"v_head_dim", &a.v_head_dim}}));
     model.mla = a;
   }
+  return {};
+}
+
+// The keys of an inference row (kind = "infer").
+Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
+  SUANLI_TRY(check_metric(v, m.metric, "inference",
+                          {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms", "itl_ms",
+                           "input_tokens_per_s_per_device", "total_tokens_per_s_per_device",
+                           "output_tokens_per_s_per_user"}));
+  auto in = int_in(v, "input_len", 1, 10'000'000);
+  auto out = int_in(v, "output_len", 1, 10'000'000);
+  if (!in) return std::unexpected(in.error());
+  if (!out) return std::unexpected(out.error());
+  if (!*in || !*out)
+    return std::unexpected(v.error("input_len", "input_len and output_len are required"));
+  m.input_len = **in;
+  m.output_len = **out;
+  auto batch = int_in(v, "batch", 1, 10'000'000);
+  if (!batch) return std::unexpected(batch.error());
+  m.batch = *batch;
+  auto dis = v.boolean("disaggregated");
+  if (!dis) return std::unexpected(dis.error());
+  m.disaggregated = dis->value_or(false);
+  auto adp = v.boolean("attention_dp");  // implied by ep > tp; recorded
+  if (!adp) return std::unexpected(adp.error());
+  std::string kvp;
+  SUANLI_TRY(read_str(v, "kv_precision", kvp, false));
+  if (!kvp.empty()) {
+    auto k = parse_precision(kvp);
+    if (!k || (*k != Precision::kBf16 && *k != Precision::kFp8 && *k != Precision::kInt8)) {
+      return std::unexpected(v.error("kv_precision", "expected bf16, fp8 or int8"));
+    }
+    m.kv_precision = *k;
+  }
+  SUANLI_TRY(read_str(v, "engine", m.engine, false));
+  SUANLI_TRY(read_str(v, "engine_version", m.engine_version, false));
+  for (auto [key, slot] : {std::pair{"tp", &m.tp}, {"ep", &m.ep}, {"pp", &m.pp}}) {
+    auto x = int_in(v, key, 1, kMaxDevices);
+    if (!x) return std::unexpected(x.error());
+    *slot = *x;
+  }
+  auto dec = int_in(v, "decode_devices", 0, kMaxDevices);  // 0 = not given
+  if (!dec) return std::unexpected(dec.error());
+  if (dec->value_or(0) > 0) m.decode_devices = *dec;
+  auto pre = int_in(v, "prefill_devices", 0, kMaxDevices);
+  if (!pre) return std::unexpected(pre.error());
+  m.prefill_devices = pre->value_or(0);
+  auto chunk = int_in(v, "chunked_prefill_tokens", 1, 100'000'000);
+  if (!chunk) return std::unexpected(chunk.error());
+  m.chunked_prefill_tokens = *chunk;
+  SUANLI_TRY(read_str(v, "spec_decode", m.spec_decode, false));
+  auto st = int_in(v, "spec_tokens", 0, 16);
+  if (!st) return std::unexpected(st.error());
+  m.spec_tokens = st->value_or(0);
+  auto sa = number_in(v, "spec_accept_len", 0.0, 17.0);
+  if (!sa) return std::unexpected(sa.error());
+  m.spec_accept_len = sa->value_or(0.0);
+  auto rate = number_in(v, "request_rate", 0.0, 1e6);
+  if (!rate) return std::unexpected(rate.error());
+  m.request_rate = *rate;
+  auto tpot = number_in(v, "tpot_slo_ms", 1e-3, 1e7);
+  auto ttft = number_in(v, "ttft_slo_ms", 1e-3, 1e9);
+  if (!tpot) return std::unexpected(tpot.error());
+  if (!ttft) return std::unexpected(ttft.error());
+  m.tpot_slo_ms = *tpot;
+  m.ttft_slo_ms = *ttft;
   return {};
 }
 
@@ -296,7 +363,17 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
                            "etp",
                            "power_limit_w",
                            "moe",
-                           "mla"}));
+                           "mla",
+                           "engine",
+                           "engine_version",
+                           "attention_dp",
+                           "prefill_devices",
+                           "decode_devices",
+                           "chunked_prefill_tokens",
+                           "spec_decode",
+                           "spec_tokens",
+                           "spec_accept_len",
+                           "request_rate"}));
   Measurement m;
   m.defined_at = v.where();
   auto str = [&](const char* k, std::string& out, bool required) {
@@ -362,47 +439,23 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   std::string precision = "bf16";
   SUANLI_TRY(str("precision", precision, false));
   if (precision.empty()) precision = "bf16";
-  auto p = parse_precision(precision);
-  if (!p) {
-    return std::unexpected(v.error("precision", "expected fp32, tf32, bf16, fp16, fp8, int8 or fp4"));
-  }
-  m.precision = *p;
-
   if (m.kind == "train") {
+    auto p = parse_precision(precision);
+    if (!p) {
+      return std::unexpected(
+          v.error("precision", "expected fp32, tf32, bf16, fp16, fp8, int8 or fp4"));
+    }
+    m.precision = *p;
     SUANLI_TRY(read_training_fields(v, catalog, m));
   } else {
-    SUANLI_TRY(check_metric(v, m.metric, "inference",
-                            {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms",
-                             "input_tokens_per_s_per_device"}));
-    auto in = v.positive_integer("input_len");
-    auto out = v.positive_integer("output_len");
-    if (!in) return std::unexpected(in.error());
-    if (!out) return std::unexpected(out.error());
-    if (!*in || !*out)
-      return std::unexpected(v.error("input_len", "input_len and output_len are required"));
-    m.input_len = static_cast<int>(**in);
-    m.output_len = static_cast<int>(**out);
-    SUANLI_TRY(opt_int("batch", m.batch));
-    auto dis = v.boolean("disaggregated");
-    if (!dis) return std::unexpected(dis.error());
-    m.disaggregated = dis->value_or(false);
-    std::string kvp;
-    SUANLI_TRY(str("kv_precision", kvp, false));
-    if (!kvp.empty()) {
-      auto k = parse_precision(kvp);
-      if (!k || (*k != Precision::kBf16 && *k != Precision::kFp8 && *k != Precision::kInt8)) {
-        return std::unexpected(v.error("kv_precision", "expected bf16, fp8 or int8"));
-      }
-      m.kv_precision = *k;
+    auto p = parse_infer_precision(precision);
+    if (!p) {
+      return std::unexpected(
+          v.error("precision", "expected bf16, fp16, fp8, int8, fp4, w4a8 or int4"));
     }
-    SUANLI_TRY(opt_int("tp", m.tp));
-    SUANLI_TRY(opt_int("ep", m.ep));
-    auto tpot = v.number("tpot_slo_ms");
-    auto ttft = v.number("ttft_slo_ms");
-    if (!tpot) return std::unexpected(tpot.error());
-    if (!ttft) return std::unexpected(ttft.error());
-    m.tpot_slo_ms = *tpot;
-    m.ttft_slo_ms = *ttft;
+    m.precision = p->precision;
+    m.weight_bits = p->weight_bits;
+    SUANLI_TRY(read_inference_fields(v, m));
   }
   // A measured value must be physically possible for its metric.
   const double upper = metric_upper_bound(m.metric);
@@ -502,6 +555,77 @@ Result<double> training_metric(const Measurement& m, const TrainEstimate& e,
   return fail(ErrorCode::kInvalidArgument, fmt::format("unknown metric '{}'", m.metric));
 }
 
+namespace {
+
+// An inference row: its workload from the row's keys, the estimate, and
+// the metric the row publishes.
+ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
+                                const EfficiencyProfile& profile, ValidationRow row) {
+  auto failed = [&](std::string why) {
+    row.error = std::move(why);
+    return row;
+  };
+  if (m.pp && *m.pp > 1) return failed("pipeline-parallel inference is not modelled");
+  if (m.spec_tokens > 0 && !(m.spec_accept_len >= 1.0)) {
+    return failed("speculative decoding without a published acceptance length");
+  }
+  if (!m.batch && !m.tpot_slo_ms && !m.ttft_slo_ms) {
+    return failed(m.request_rate ? "request-rate runs (queueing) are not modelled"
+                                 : "neither a batch nor an SLO");
+  }
+  InferWorkload w;
+  w.model = m.model;
+  w.precision = m.precision;
+  w.weight_bits = m.weight_bits;
+  w.input_len = m.input_len;
+  w.output_len = m.output_len;
+  w.batch = m.batch;
+  w.kv_precision = m.kv_precision;
+  w.disaggregated = m.disaggregated;
+  w.spec_tokens = m.spec_tokens;
+  w.spec_accept_len = m.spec_accept_len;
+  w.published_run = true;
+  int devices = m.devices;
+  // `devices` is what the published per-device figure divides by; a
+  // disaggregated row that names its decode devices decodes on those, the
+  // rest (prefill) still in the denominator.
+  if (m.disaggregated && m.decode_devices && *m.decode_devices < m.devices) {
+    devices = *m.decode_devices;
+    w.prefill_devices = m.devices - *m.decode_devices;
+  }
+  if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
+  if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
+  auto found = search_infer(w, acc, profile, devices, m.tp, m.ep);
+  if (!found) return failed(found.error().message);
+  const auto& e = found->best;
+  const double out_dev = e.output_tokens_per_s_per_device;
+  double v = 0;
+  if (m.metric == "output_tokens_per_s_per_device") {
+    v = out_dev;
+  } else if (m.metric == "input_tokens_per_s_per_device") {
+    // A prefill-only (disaggregated) figure, else the prompt tokens the
+    // decode throughput implies.
+    v = m.disaggregated && m.output_len <= 1 ? e.prefill_tokens_per_s_per_device
+                                             : out_dev * m.input_len / m.output_len;
+  } else if (m.metric == "total_tokens_per_s_per_device") {
+    v = out_dev * (1.0 + static_cast<double>(m.input_len) / m.output_len);
+  } else if (m.metric == "tpot_ms" || m.metric == "itl_ms") {
+    v = e.tpot_s * 1e3;
+  } else if (m.metric == "output_tokens_per_s_per_user") {
+    v = 1.0 / e.tpot_s;
+  } else {
+    v = e.ttft_s * 1e3;
+  }
+  row.ok = true;
+  row.predicted = v;
+  row.config = fmt::format("tp{} ep{} batch {}{}", e.layout.tp, e.layout.ep, e.batch,
+                           m.spec_tokens > 0 ? fmt::format(" spec{}", m.spec_tokens) : "");
+  row.rel_error = v / m.value - 1.0;
+  return row;
+}
+
+}  // namespace
+
 ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
                                   const FitOverrides& overrides, TrainPrediction* train) {
   ValidationRow row;
@@ -565,33 +689,7 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
     }
     return row;
   }
-  InferWorkload w;
-  w.model = m.model;
-  w.precision = m.precision;
-  w.input_len = m.input_len;
-  w.output_len = m.output_len;
-  w.batch = m.batch;
-  w.kv_precision = m.kv_precision;
-  w.disaggregated = m.disaggregated;
-  if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
-  if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
-  auto found = search_infer(w, **acc, profile, m.devices, m.tp, m.ep);
-  if (!found) return failed(found.error().message);
-  const auto& e = found->best;
-  double v = 0;
-  if (m.metric == "output_tokens_per_s_per_device")
-    v = e.output_tokens_per_s_per_device;
-  else if (m.metric == "input_tokens_per_s_per_device")
-    v = e.input_tokens_per_s / m.devices;
-  else if (m.metric == "tpot_ms")
-    v = e.tpot_s * 1e3;
-  else
-    v = e.ttft_s * 1e3;
-  row.ok = true;
-  row.predicted = v;
-  row.config = fmt::format("tp{} ep{} batch {}", e.layout.tp, e.layout.ep, e.batch);
-  row.rel_error = v / m.value - 1.0;
-  return row;
+  return predict_inference(m, **acc, profile, row);
 }
 
 double median_abs(std::vector<double> v) {

@@ -51,6 +51,17 @@ struct Measurement : TrainSwitches {  // training rows' per-run switches
   std::optional<int> tp, ep;
   Precision kv_precision = Precision::kBf16;
   bool disaggregated = false;
+  int weight_bits = 0;        // 4 for w4a8 / int4 rows (InferWorkload::weight_bits)
+  std::string engine;         // serving engine and version as published (recorded, not modelled)
+  std::string engine_version;
+  std::optional<int> pp;      // inference pipeline stages (> 1 is not modelled: the row fails)
+  int prefill_devices = 0;    // disaggregated: prefill devices in the per-device figure
+  std::optional<int> decode_devices;  // disaggregated: the devices decoding (else `devices`)
+  std::string spec_decode;    // none | mtp | eagle | eagle3 | ngram | draft-model
+  int spec_tokens = 0;
+  double spec_accept_len = 0;
+  std::optional<int> chunked_prefill_tokens;  // recorded
+  std::optional<double> request_rate;         // requests/s, when the run drove a rate
 };
 
 // Loads every *.toml in `dir` (sorted), resolving models and accelerators

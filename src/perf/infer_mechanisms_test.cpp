@@ -1,0 +1,192 @@
+// Serving mechanisms of issue 15, one test each, each checked against a
+// figure worked out by hand from the shape and the catalog: the per-layer
+// decode floor, the prefill stall under DP attention, speculative
+// decoding, disaggregated per-device accounting, expert-load imbalance and
+// expert TP, the 910C as two dies, W4A8 / INT4 weights, published runs
+// beyond the KV-cache model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "bundled_catalog.h"
+#include "perf/infer.h"
+
+namespace suanli {
+namespace {
+
+class InferMechanismTest : public testing::BundledCatalogTest {
+ protected:
+  static InferWorkload workload(const std::string& model_id, Precision p, int in, int out,
+                                int batch) {
+    InferWorkload w;
+    w.model = model(model_id);
+    w.precision = p;
+    w.input_len = in;
+    w.output_len = out;
+    w.batch = batch;
+    return w;
+  }
+  static InferEstimate at(const InferWorkload& w, const std::string& accel_id, int devices, int tp,
+                          int ep = 1) {
+    const Accelerator& a = accel(accel_id);
+    auto im = InferModel::create(w, a, catalog_->profile_for(a), devices, InferLayout{tp, ep, 1, 1});
+    EXPECT_TRUE(im.has_value()) << (im ? "" : im.error().message);
+    if (!im) return {};
+    return im->evaluate();
+  }
+};
+
+// Defect 1: batch-1 decode pays a kernel cost per operator per layer, so
+// the floor grows with depth: 10 kernels per dense layer at the profile's
+// kernel_overhead_us, plus the fixed per-step overhead.
+TEST_F(InferMechanismTest, DecodeFloorScalesWithDepth) {
+  const Accelerator& h100 = accel("h100-sxm");
+  const EfficiencyProfile& prof = catalog_->profile_for(h100);
+  const InferEstimate small = at(workload("llama3-8b", Precision::kBf16, 128, 128, 1), "h100-sxm", 1, 1);
+  const InferEstimate big = at(workload("llama3-70b", Precision::kBf16, 128, 128, 1), "h100-sxm", 8, 8);
+  const double k = prof.kernel_overhead_us * 1e-6;
+  EXPECT_NEAR(small.decode_floor_s, 32 * 10 * k + prof.decode_step_overhead_us * 1e-6, 1e-9);
+  EXPECT_NEAR(big.decode_floor_s, 80 * 10 * k + prof.decode_step_overhead_us * 1e-6, 1e-9);
+  // The floor is part of the step, beside streaming the weights.
+  EXPECT_GE(small.decode_step_s, small.decode_memory_s + small.decode_floor_s);
+  // An MoE layer with MLA launches 10 + 7 + 5 kernels (the three dense
+  // layers of DeepSeek-V3 10 + 5).
+  const InferEstimate ds =
+      at(workload("deepseek-v3", Precision::kFp8, 128, 128, 1), "h200-sxm", 8, 8, 8);
+  const double kernels = 3 * 15 + 58 * 22;
+  EXPECT_NEAR(ds.decode_floor_s, kernels * k + prof.decode_step_overhead_us * 1e-6, 1e-9);
+}
+
+// Defect 3: with DP attention one group's prefill stalls every rank at the
+// next all-to-all, so a batch's prefills add up: TPOT = step + batch ·
+// prefill / output_len, not divided by the number of attention groups.
+TEST_F(InferMechanismTest, DpAttentionPrefillStallsTheWholeInstance) {
+  const InferEstimate e =
+      at(workload("deepseek-v3", Precision::kFp8, 2048, 512, 64), "h200-sxm", 16, 2, 16);
+  ASSERT_TRUE(e.fits) << e.why_not;
+  ASSERT_EQ(e.layout.instance_devices / e.layout.tp, 8);  // 8 attention groups
+  EXPECT_NEAR(e.tpot_s, e.decode_step_s + 64 * e.prefill_s / 512, 1e-12);
+}
+
+// Defect 4: speculative decoding verifies spec_tokens + 1 tokens per step
+// and emits the acceptance length; at batch 1 (bandwidth-bound) that is
+// nearly the acceptance length's speed-up, at a large batch much less.
+TEST_F(InferMechanismTest, SpeculationGainShrinksWithBatch) {
+  auto gain = [&](int batch) {
+    InferWorkload w = workload("llama3-70b", Precision::kFp8, 1024, 1024, batch);
+    w.disaggregated = true;  // decode alone
+    const InferEstimate base = at(w, "h100-sxm", 8, 8);
+    w.spec_tokens = 3;
+    w.spec_accept_len = 2.5;
+    const InferEstimate spec = at(w, "h100-sxm", 8, 8);
+    EXPECT_DOUBLE_EQ(spec.tokens_per_step, 2.5);
+    EXPECT_NEAR(spec.tpot_s, spec.decode_step_s / 2.5, 1e-12);
+    return base.tpot_s / spec.tpot_s;
+  };
+  const double g1 = gain(1);
+  const double g256 = gain(256);
+  EXPECT_GT(g1, 1.8);
+  EXPECT_LT(g1, 2.5);
+  EXPECT_LT(g256, g1 - 0.3);
+  // An acceptance length outside 1..spec_tokens+1 is refused.
+  InferWorkload bad = workload("llama3-8b", Precision::kBf16, 128, 128, 1);
+  bad.spec_tokens = 2;
+  bad.spec_accept_len = 3.5;
+  const Accelerator& a = accel("h100-sxm");
+  EXPECT_FALSE(InferModel::create(bad, a, catalog_->profile_for(a), 1, InferLayout{}).has_value());
+}
+
+// Defect 6: a disaggregated deployment's per-card figure counts prefill
+// cards too; prefill throughput per device is a metric of its own.
+TEST_F(InferMechanismTest, DisaggregatedCountsPrefillDevices) {
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 2048, 1024, 256);
+  w.disaggregated = true;
+  const InferEstimate decode_only = at(w, "h200-sxm", 16, 1, 16);
+  w.prefill_devices = 8;
+  const InferEstimate both = at(w, "h200-sxm", 16, 1, 16);
+  EXPECT_NEAR(both.output_tokens_per_s_per_device * 24, decode_only.output_tokens_per_s_per_device * 16,
+              1e-6 * decode_only.output_tokens_per_s);
+  // Prefill: input tokens of one prompt over its prefill time on tp ranks.
+  EXPECT_NEAR(both.prefill_tokens_per_s_per_device, 2048 / (both.prefill_s * 1), 1e-6);
+  // --prefill-devices without --disaggregated is a contradiction.
+  w.disaggregated = false;
+  const Accelerator& a = accel("h200-sxm");
+  EXPECT_FALSE(InferModel::create(w, a, catalog_->profile_for(a), 16, InferLayout{1, 16, 1, 1}).has_value());
+}
+
+// Defect 7: the busiest EP rank's expert load exceeds the mean by the
+// binomial maximum (imbalance), which vanishes as tokens per rank grow;
+// EP smaller than TP splits every expert over the TP ranks instead.
+TEST_F(InferMechanismTest, ExpertImbalanceAndExpertTp) {
+  // DeepSeek-V3 at batch 32 on EP16: 32 · 8 / 16 = 16 selections per rank
+  // on average; the expected maximum of 16 binomial counts adds
+  // sqrt(2 ln 16 · 16 · 15/16) = 9.1, so the busiest rank computes ~1.57x.
+  const InferEstimate b32 =
+      at(workload("deepseek-v3", Precision::kFp8, 1024, 1024, 32), "h200-sxm", 16, 1, 16);
+  ASSERT_GT(b32.decode_compute_s, 0);
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 1024, 1024, 32);
+  // Expert TP: EP 2 inside TP 8 is accepted (it used to be refused) and has
+  // no all-to-all: comm is the TP all-reduces alone.
+  const InferEstimate etp = at(w, "h200-sxm", 8, 8, 2);
+  EXPECT_EQ(etp.layout.instance_devices, 8);
+  const InferEstimate ep8 = at(w, "h200-sxm", 8, 8, 8);
+  EXPECT_LT(etp.decode_comm_s, ep8.decode_comm_s + 1e-12);
+  EXPECT_GT(etp.output_tokens_per_s, 0);
+}
+
+// Defect 7: a 910C package serves as two dies, each a rank; 4 x 910C at
+// TP 8 is the same layout as 8 x 910B-class dies, and outputs are per
+// package.
+TEST_F(InferMechanismTest, Ascend910cServesAsTwoDies) {
+  InferWorkload w = workload("qwen2.5-72b", Precision::kInt8, 2048, 256, 16);
+  const InferEstimate c = at(w, "ascend-910c", 4, 8);
+  ASSERT_TRUE(c.fits) << c.why_not;
+  EXPECT_EQ(c.layout.tp, 8);
+  EXPECT_EQ(c.layout.instance_devices, 8);
+  EXPECT_NEAR(c.output_tokens_per_s_per_device * 4, c.output_tokens_per_s,
+              1e-9 * c.output_tokens_per_s);
+  // TP 2 on one package crosses only the die-to-die link: 1 package works.
+  const InferEstimate one = at(workload("llama3-8b", Precision::kInt8, 512, 128, 4), "ascend-910c", 1, 2);
+  EXPECT_TRUE(one.fits) << one.why_not;
+  // A layout that needs more ranks than the packages' dies is refused.
+  const Accelerator& a = accel("ascend-910c");
+  EXPECT_FALSE(
+      InferModel::create(w, a, catalog_->profile_for(a), 2, InferLayout{8, 1, 1, 1}).has_value());
+}
+
+// Defect 9: W4A8 and INT4 weight-only store half a byte per weight.
+TEST_F(InferMechanismTest, FourBitWeightsHalveTheWeightBytes) {
+  auto p = parse_infer_precision("w4a8");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->precision, Precision::kInt8);
+  EXPECT_EQ(p->weight_bits, 4);
+  auto q = parse_infer_precision("int4");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->precision, Precision::kBf16);
+  EXPECT_FALSE(parse_infer_precision("int3").has_value());
+  InferWorkload w8 = workload("llama3-70b", Precision::kInt8, 1024, 256, 8);
+  InferWorkload w4 = w8;
+  w4.weight_bits = 4;
+  const InferEstimate e8 = at(w8, "ascend-910b", 8, 8);
+  const InferEstimate e4 = at(w4, "ascend-910b", 8, 8);
+  EXPECT_NEAR(e4.weights_gb * 2, e8.weights_gb, 1e-9 * e8.weights_gb);
+  EXPECT_LT(e4.decode_memory_s, e8.decode_memory_s);
+}
+
+// A published run whose batch the KV-cache model does not fit is still
+// estimated (it ran), with the memory note kept; a plan is still refused.
+TEST_F(InferMechanismTest, PublishedRunBeyondKvModelIsEstimated) {
+  InferWorkload w = workload("llama3-70b", Precision::kFp8, 4096, 4096, 2000);
+  const InferEstimate refused = at(w, "h100-sxm", 2, 2);
+  EXPECT_FALSE(refused.fits);
+  EXPECT_EQ(refused.output_tokens_per_s, 0);
+  w.published_run = true;
+  const InferEstimate ran = at(w, "h100-sxm", 2, 2);
+  EXPECT_FALSE(ran.fits);
+  EXPECT_FALSE(ran.why_not.empty());
+  EXPECT_GT(ran.output_tokens_per_s, 0);
+}
+
+}  // namespace
+}  // namespace suanli
