@@ -117,23 +117,30 @@ int run_train(Context& ctx, const CompareState& s) {
 int run_infer(Context& ctx, const CompareState& s) {
   auto cat = ctx.catalog();
   if (!cat) return ctx.report(cat.error());
-  auto w = make_infer_workload(**cat, s.infer);
-  if (!w) return ctx.report(w.error());
   auto sz = sizing(s);
   if (!sz) return ctx.report(sz.error());
-  auto rows = compare_infer(**cat, *w, split(s.accels, ','), *sz);
-  if (!rows) return ctx.report(rows.error());
   if (s.json) {
-    ctx.out() << compare_infer_json(*w, *rows).dump(2) << "\n";
+    auto j = compare_infer_request_json(**cat, s.infer, split(s.accels, ','), *sz);
+    if (!j) return ctx.report(j.error());
+    ctx.out() << j->dump(2) << "\n";
     return kExitOk;
   }
+  auto w = make_infer_workload(**cat, s.infer);
+  if (!w) return ctx.report(w.error());
+  const bool defaulted = apply_common_tpot_target(*w);
+  auto rows = compare_infer(**cat, *w, split(s.accels, ','), *sz);
+  if (!rows) return ctx.report(rows.error());
   auto& out = ctx.out();
   out << fmt::format(
       "Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
       w->auto_precision ? "auto: fp8, else int8, else bf16"
                         : std::string(precision_name(w->precision)),
       w->input_len, w->output_len,
-      w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+      !w->tpot_slo_s ? ", fixed batch (chips may run at different TPOT)"
+      : defaulted
+          ? fmt::format(", every chip at a common TPOT of {:.0f} ms (default; set --tpot-slo-ms)",
+                        *w->tpot_slo_s * 1e3)
+          : fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3));
   TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
                "out tok/s", "p10-p90", "per dev", "speed", "$/M out", "p10-p90", "cost-perf",
                "3A090", "China"});
@@ -143,7 +150,10 @@ int run_infer(Context& ctx, const CompareState& s) {
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 std::string(precision_name(r.precision)), "does not fit / unsupported", "", "", "",
+                 std::string(precision_name(r.precision)),
+                 r.error.find("SLO") != std::string::npos ? "cannot meet the TPOT target"
+                                                          : "does not fit / unsupported",
+                 "", "", "",
                  "", "", "", "", "", "", "", r.eccn_class, r.china_status});
       continue;
     }

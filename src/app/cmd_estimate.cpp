@@ -185,9 +185,12 @@ int run_infer(Context& ctx, const EstimateState& s) {
       "Serving {} on {} × {} ({} weights, {} compute), input {} / output {} tokens\n", w->model.id,
       s.devices, (*accel)->id, precision_name(w->precision),
       precision_name(model->device().compute_precision), w->input_len, w->output_len);
+  const int dies = model->device().dies;
   out << fmt::format(
-      "Layout       {} instance(s) of {} device(s): TP {}{}{}\n", e.layout.instances,
-      e.layout.instance_devices, e.layout.tp,
+      "Layout       {} instance(s) of {} {}: TP {}{}{}\n", e.layout.instances,
+      e.layout.instance_devices,
+      dies > 1 ? fmt::format("ranks ({} dies per device)", dies) : std::string("device(s)"),
+      e.layout.tp,
       w->model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string(),
       found->searched.empty() ? "" : fmt::format(" (searched {})", join(found->searched, ", ")));
   out << fmt::format(
@@ -196,20 +199,29 @@ int run_infer(Context& ctx, const EstimateState& s) {
   auto iv = infer_interval(**cat, *w, **accel, profile, s.devices, e);
   if (!iv) return ctx.report(iv.error());
   auto secs = [](double v) { return human_seconds(v); };
-  out << fmt::format("Latency      TTFT {}{} · TPOT {}{} (decode step {} + prefill interference)\n",
+  out << fmt::format("Latency      TTFT {}{} · TPOT {}{} (decode step {}{} + prefill interference)\n",
                      human_seconds(e.ttft_s), span(iv->ttft_s, secs), human_seconds(e.tpot_s),
-                     span(iv->tpot_s, secs), human_seconds(e.decode_step_s));
+                     span(iv->tpot_s, secs), human_seconds(e.decode_step_s),
+                     e.tokens_per_step > 1 ? fmt::format(" for {:.2f} accepted tokens",
+                                                         e.tokens_per_step)
+                                           : std::string());
   out << fmt::format("Throughput   {} output tokens/s{} ({} per device), {} input tokens/s\n",
                      human_count(e.output_tokens_per_s),
                      span(iv->output_tokens_per_s, [](double v) { return human_count(v); }),
                      human_count(e.output_tokens_per_s_per_device),
                      human_count(e.input_tokens_per_s));
-  out << fmt::format("Decode       {}-bound: memory {} vs compute {} per step, comm {}\n", e.bound,
-                     human_seconds(e.decode_memory_s), human_seconds(e.decode_compute_s),
-                     human_seconds(e.decode_comm_s));
   out << fmt::format(
-      "Memory       {:.1f} of {:.1f} GB usable per device (weights {:.1f}, KV cache {:.1f})\n",
-      e.memory_per_device_gb, e.memory_usable_gb, e.weights_gb, e.kv_cache_gb);
+      "Decode       {}-bound: memory {} vs compute {} per step, comm {}, kernel floor {}\n",
+      e.bound, human_seconds(e.decode_memory_s), human_seconds(e.decode_compute_s),
+      human_seconds(e.decode_comm_s), human_seconds(e.decode_floor_s));
+  if (w->disaggregated) {
+    out << fmt::format("Prefill      {} prompt tokens/s per device on a prefill-only instance\n",
+                       human_count(e.prefill_tokens_per_s_per_device));
+  }
+  out << fmt::format(
+      "Memory       {:.1f} of {:.1f} GB usable per {} (weights {:.1f}, KV cache {:.1f})\n",
+      e.memory_per_device_gb, e.memory_usable_gb, dies > 1 ? "die" : "device", e.weights_gb,
+      e.kv_cache_gb);
   if (e.cost_per_million_output_tokens_usd > 0) {
     out << fmt::format(
         "Cost         ${:.3f}{} per million output tokens at ${:.2f}/device-hour ({})\n",

@@ -76,9 +76,10 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
 void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--model", f.model, "Catalog model ID")->required();
   cmd->add_option("--precision", f.precision,
-                  "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8), fp4, or auto "
+                  "Weights/GEMMs: bf16, fp8, int8 (W8A8, for chips without FP8), fp4, w4a8 "
+                  "(4-bit weights, int8 GEMMs), int4 (4-bit weights only, bf16 GEMMs), or auto "
                   "(fp8 where the chip has it, else int8, else bf16)")
-      ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4", "auto"}));
+      ->check(CLI::IsMember({"bf16", "fp8", "int8", "fp4", "w4a8", "int4", "auto"}));
   cmd->add_option("--kv-precision", f.kv_precision,
                   "KV-cache precision: bf16 (default), fp8 or int8")
       ->check(CLI::IsMember({"bf16", "fp8", "int8"}));
@@ -91,7 +92,17 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");
   cmd->add_flag("--disaggregated", f.disaggregated,
                 "Prefill on separate instances: TPOT is the bare decode step and throughput "
-                "counts the decode devices only");
+                "counts the decode devices (plus --prefill-devices)");
+  cmd->add_option("--prefill-devices", f.prefill_devices,
+                  "With --disaggregated: prefill devices counted in the per-device throughput "
+                  "(published per-card figures over prefill and decode cards)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--spec-tokens", f.spec_tokens,
+                  "Speculative decoding (MTP, EAGLE): tokens drafted per step, verified together")
+      ->check(CLI::Range(1, 16));
+  cmd->add_option("--spec-accept-len", f.spec_accept_len,
+                  "Speculative decoding: mean output tokens per step (1 to spec tokens + 1)")
+      ->check(CLI::Range(1.0, 17.0));
   if (!with_layout) return;
   cmd->add_option("--tp", f.tp, "Tensor parallel size per instance (searched when omitted)");
   cmd->add_option("--ep", f.ep,

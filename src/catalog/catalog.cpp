@@ -292,6 +292,7 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
                            "mlp",
                            "tied_embeddings",
                            "dropout",
+                           "native_precision",
                            "max_seq",
                            "default_seq",
                            "default_global_batch_tokens",
@@ -340,6 +341,15 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
   auto dropout = v.boolean("dropout");
   if (!dropout) return std::unexpected(dropout.error());
   if (*dropout) m.dropout = **dropout;
+  auto native = v.string("native_precision");
+  if (!native) return std::unexpected(native.error());
+  if (*native) {
+    if (**native != "bf16" && **native != "fp8") {
+      return std::unexpected(
+          v.error("native_precision", fmt::format("expected bf16 or fp8, got '{}'", **native)));
+    }
+    m.native_fp8 = **native == "fp8";
+  }
   auto pb = v.number("params_b");
   auto ab = v.number("active_params_b");
   if (!pb) return std::unexpected(pb.error());

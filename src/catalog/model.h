@@ -40,6 +40,9 @@ struct ModelArch {
   MlpKind mlp = MlpKind::kSwiglu;
   bool tied_embeddings = false;
   bool dropout = false;  // trained with dropout (GPT-3 era): masks are kept as activations
+  // The weights as released: FP8 for models trained and shipped in FP8
+  // (DeepSeek-V3/R1, Kimi-K2). Serving defaults to it where the chip has it.
+  bool native_fp8 = false;
   int max_seq = 0;
   int default_seq = 0;
   long long default_global_batch_tokens = 0;

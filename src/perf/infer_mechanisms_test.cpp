@@ -10,7 +10,9 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "perf/compare.h"
 #include "perf/infer.h"
+#include "perf/workload_request.h"
 
 namespace suanli {
 namespace {
@@ -186,6 +188,47 @@ TEST_F(InferMechanismTest, PublishedRunBeyondKvModelIsEstimated) {
   EXPECT_FALSE(ran.fits);
   EXPECT_FALSE(ran.why_not.empty());
   EXPECT_GT(ran.output_tokens_per_s, 0);
+}
+
+// Defect 10: without an SLO, compare holds every chip to one TPOT target
+// and says so; a chip that cannot meet it is marked, not shown at its own
+// (much slower) latency. Native-FP8 models default to FP8 (INT8 on chips
+// without FP8), others to BF16.
+TEST_F(InferMechanismTest, CompareAtOneTpotAndNativeFp8Default) {
+  InferRequest r;
+  r.model = "deepseek-v3";
+  r.input_len = 2000;
+  r.output_len = 500;
+  auto w = make_infer_workload(*catalog_, r);
+  ASSERT_TRUE(w.has_value()) << w.error().message;
+  EXPECT_TRUE(w->auto_precision);
+  EXPECT_EQ(resolve_precision(*w, accel("h200-sxm")), Precision::kFp8);
+  EXPECT_EQ(resolve_precision(*w, accel("ascend-910b")), Precision::kInt8);
+  r.model = "llama3-70b";
+  auto dense = make_infer_workload(*catalog_, r);
+  ASSERT_TRUE(dense.has_value());
+  EXPECT_FALSE(dense->auto_precision);
+  EXPECT_EQ(dense->precision, Precision::kBf16);
+
+  auto j = compare_infer_request_json(*catalog_, r, {"h200-sxm", "a100-sxm-80g"},
+                                      CompareSizing{8, {}});
+  ASSERT_TRUE(j.has_value()) << j.error().message;
+  EXPECT_EQ((*j)["workload"]["tpot_target"], "default");
+  EXPECT_DOUBLE_EQ((*j)["workload"]["tpot_target_s"].get<double>(), kCompareTpotTargetS);
+  for (const auto& row : (*j)["rows"]) {
+    if (!row["ok"].get<bool>()) continue;
+    EXPECT_LE(row["tpot_s"].get<double>(), kCompareTpotTargetS * (1 + 1e-9)) << row.dump();
+    EXPECT_TRUE(row["meets_tpot_target"].get<bool>());
+  }
+  // A fixed batch is not overridden; a given SLO is kept.
+  InferWorkload fixed = *dense;
+  fixed.batch = 8;
+  EXPECT_FALSE(apply_common_tpot_target(fixed));
+  EXPECT_FALSE(fixed.tpot_slo_s.has_value());
+  InferWorkload slo = *dense;
+  slo.tpot_slo_s = 0.02;
+  EXPECT_FALSE(apply_common_tpot_target(slo));
+  EXPECT_DOUBLE_EQ(*slo.tpot_slo_s, 0.02);
 }
 
 }  // namespace

@@ -141,7 +141,11 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
        {{"memory_s", e.decode_memory_s},
         {"compute_s", e.decode_compute_s},
         {"comm_s", e.decode_comm_s},
+        {"floor_s", e.decode_floor_s},
+        {"tokens_per_step", e.tokens_per_step},
         {"bound", e.bound}}},
+      {"prefill_tokens_per_s_per_device", e.prefill_tokens_per_s_per_device},
+      {"dies_per_device", dev.dies},
       {"cost_per_million_output_tokens_usd",
        e.cost_per_million_output_tokens_usd > 0
            ? nlohmann::json(e.cost_per_million_output_tokens_usd)
@@ -151,6 +155,11 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   };
   if (w.tpot_slo_s) j["tpot_slo_s"] = *w.tpot_slo_s;
   if (w.ttft_slo_s) j["ttft_slo_s"] = *w.ttft_slo_s;
+  if (w.weight_bits > 0) j["weight_bits"] = w.weight_bits;
+  if (w.spec_tokens > 0) {
+    j["speculative"] = {{"tokens", w.spec_tokens}, {"accept_len", w.spec_accept_len}};
+  }
+  if (w.prefill_devices > 0) j["prefill_devices"] = w.prefill_devices;
   if (!e.fits) j["why_not"] = e.why_not;
   return j;
 }
@@ -279,6 +288,7 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
       j["output_tokens_per_s_per_device"] = e.output_tokens_per_s_per_device;
       j["cost_per_million_output_tokens_usd"] = e.cost_per_million_output_tokens_usd;
       j["bound"] = e.bound;
+      j["meets_tpot_target"] = !w.tpot_slo_s || e.tpot_s <= *w.tpot_slo_s * (1 + 1e-9);
       if (r.interval) j["interval"] = interval_json(*r.interval);
     }
     arr.push_back(j);
@@ -287,7 +297,9 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
                          {{"model", w.model.id},
                           {"precision", std::string(precision_name(w.precision))},
                           {"input_len", w.input_len},
-                          {"output_len", w.output_len}}},
+                          {"output_len", w.output_len},
+                          {"tpot_target_s", w.tpot_slo_s ? nlohmann::json(*w.tpot_slo_s)
+                                                         : nlohmann::json(nullptr)}}},
                         {"baseline", rows.empty() ? "" : rows.front().accelerator},
                         {"rows", arr}};
 }

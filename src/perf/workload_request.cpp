@@ -129,15 +129,24 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
   auto m = catalog.model(f.model);
   if (!m) return std::unexpected(m.error());
   w.model = **m;
-  if (f.precision == "auto") {
+  // No precision given: the weights as released (FP8 for DeepSeek-V3/R1,
+  // served in FP8 where the chip has it, else INT8), else BF16.
+  if (f.precision.empty() && w.model.native_fp8) {
+    w.auto_precision = true;
+    w.precision = Precision::kFp8;
+  } else if (f.precision.empty()) {
+    w.precision = Precision::kBf16;
+  } else if (f.precision == "auto") {
     w.auto_precision = true;
     w.precision = Precision::kFp8;
   } else {
-    auto p = parse_precision(f.precision);
+    auto p = parse_infer_precision(f.precision);
     if (!p) {
-      return fail(ErrorCode::kInvalidArgument, "--precision must be bf16, fp8, int8, fp4 or auto");
+      return fail(ErrorCode::kInvalidArgument,
+                  "--precision must be bf16, fp8, int8, fp4, w4a8, int4 or auto");
     }
-    w.precision = *p;
+    w.precision = p->precision;
+    w.weight_bits = p->weight_bits;
   }
   w.kv_precision = *parse_precision(f.kv_precision);
   w.disaggregated = f.disaggregated;
@@ -165,6 +174,13 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
   if (w.batch && (w.tpot_slo_s || w.ttft_slo_s)) {
     return fail(ErrorCode::kInvalidArgument, "give either --batch or an SLO, not both");
   }
+  if (f.spec_tokens.has_value() != f.spec_accept_len.has_value()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "speculative decoding needs both --spec-tokens and --spec-accept-len");
+  }
+  w.spec_tokens = f.spec_tokens.value_or(0);
+  w.spec_accept_len = f.spec_accept_len.value_or(0.0);
+  w.prefill_devices = f.prefill_devices.value_or(0);
   return w;
 }
 
@@ -230,12 +246,21 @@ Result<nlohmann::json> compare_train_request_json(const Catalog& catalog, const 
   return compare_train_json(w, rows);
 }
 
+bool apply_common_tpot_target(InferWorkload& w) {
+  if (w.batch || w.tpot_slo_s) return false;
+  w.tpot_slo_s = kCompareTpotTargetS;
+  return true;
+}
+
 Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const InferRequest& r,
                                                   const std::vector<std::string>& accelerators,
                                                   const CompareSizing& sizing) {
   SUANLI_ASSIGN(InferWorkload w, make_infer_workload(catalog, r));
+  const bool defaulted = apply_common_tpot_target(w);
   SUANLI_ASSIGN(auto rows, compare_infer(catalog, w, accelerators, sizing));
-  return compare_infer_json(w, rows);
+  nlohmann::json j = compare_infer_json(w, rows);
+  j["workload"]["tpot_target"] = defaulted ? "default" : w.batch ? "none (fixed batch)" : "slo";
+  return j;
 }
 
 }  // namespace suanli

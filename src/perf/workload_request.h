@@ -44,7 +44,9 @@ struct TrainRequest {
 
 struct InferRequest {
   std::string model;
-  std::string precision = "bf16";  // bf16, fp8, int8, fp4 or auto
+  // bf16, fp8, int8, fp4, w4a8, int4 or auto; empty: the model's released
+  // precision (fp8 models as auto, others bf16).
+  std::string precision;
   std::string kv_precision = "bf16";
   int input_len = 0;
   int output_len = 0;
@@ -53,11 +55,22 @@ struct InferRequest {
   std::optional<double> ttft_slo_ms;
   std::optional<int> tp, ep;
   bool disaggregated = false;
+  std::optional<int> prefill_devices;  // disaggregated: prefill devices in per-device figures
+  std::optional<int> spec_tokens;      // speculative decoding: drafts per step
+  std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
 };
 
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& r);
 ParallelismRequest make_parallelism_request(const TrainRequest& r);
 Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r);
+
+// Chips compared at unequal latency are not compared: without a batch or a
+// TPOT SLO, `compare infer` holds every chip to one TPOT target, 50 ms (the
+// interactive tier published serving runs report against: DeepSeek's
+// production 20-22 tokens/s per user, CloudMatrix384's and SGLang's 50 ms
+// TPOT configurations in data/validation). Returns whether it applied.
+inline constexpr double kCompareTpotTargetS = 0.050;
+bool apply_common_tpot_target(InferWorkload& w);
 
 // `estimate train --json`: the search's best configuration as train_json().
 // When a fully fixed configuration does not fit, the error is kInfeasible

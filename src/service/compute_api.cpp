@@ -175,7 +175,7 @@ const std::vector<FieldSpec>& infer_workload_fields() {
        "Weights/GEMM precision (auto: fp8, else int8, else bf16)",
        0,
        0,
-       {"bf16", "fp8", "int8", "fp4", "auto"}},
+       {"bf16", "fp8", "int8", "fp4", "w4a8", "int4", "auto"}},
       {"kv_precision", FieldType::kString, "KV-cache precision", 0, 0, {"bf16", "fp8", "int8"}},
       {"input_len", FieldType::kInteger, "Prompt tokens per request", 1, kMaxShape, {}, true},
       {"output_len", FieldType::kInteger, "Generated tokens per request", 1, kMaxShape, {}, true},
@@ -186,6 +186,11 @@ const std::vector<FieldSpec>& infer_workload_fields() {
       {"tpot_slo_ms", FieldType::kNumber, "Time-per-output-token SLO, ms", 0, 1e9, {}, false, true},
       {"ttft_slo_ms", FieldType::kNumber, "Time-to-first-token SLO, ms", 0, 1e9, {}, false, true},
       {"disaggregated", FieldType::kBoolean, "Prefill on separate instances"},
+      {"prefill_devices", FieldType::kInteger,
+       "With disaggregated: prefill devices counted in per-device throughput", 0, kMaxDevices},
+      {"spec_tokens", FieldType::kInteger, "Speculative decoding: tokens drafted per step", 1, 16},
+      {"spec_accept_len", FieldType::kNumber,
+       "Speculative decoding: mean output tokens per step (1 to spec_tokens + 1)", 1, 17},
   };
   return fields;
 }
@@ -430,6 +435,9 @@ Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read(r, f, "tpot_slo_ms", q.tpot_slo_ms));
   SUANLI_TRY(read(r, f, "ttft_slo_ms", q.ttft_slo_ms));
   SUANLI_TRY(read(r, f, "disaggregated", q.disaggregated));
+  SUANLI_TRY(read(r, f, "prefill_devices", q.prefill_devices));
+  SUANLI_TRY(read(r, f, "spec_tokens", q.spec_tokens));
+  SUANLI_TRY(read(r, f, "spec_accept_len", q.spec_accept_len));
   if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
     return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
   }
