@@ -127,7 +127,7 @@ TEST(CalibrateCli, BadInputFailsClearly) {
   auto wrong = run(
       {"calibrate", good.string(), "--accel", "h100-sxm", "--out", (dir.path() / "o").string()});
   EXPECT_EQ(wrong.code, kExitBadInput) << wrong.all();
-  EXPECT_TRUE(contains(wrong.err, "no counted training row for accelerator 'h100-sxm'"))
+  EXPECT_TRUE(contains(wrong.err, "no counted training or serving row for accelerator 'h100-sxm'"))
       << wrong.err;
 }
 

@@ -48,7 +48,17 @@ nlohmann::json report_json(const CalibrationReport& r) {
       {"profile", r.profile},
       {"calibrated_profile", r.new_profile},
       {"gemm_peak_fraction",
-       {{"prior", r.fit.prior}, {"fitted", r.fit.value}, {"low", r.fit.low}, {"high", r.fit.high}}},
+       {{"prior", r.fit.prior},
+        {"fitted", r.fit.value},
+        {"low", r.fit.low},
+        {"high", r.fit.high},
+        {"runs", r.fit.row_ids.size()}}},
+      {"decode_memory_bw_fraction",
+       {{"prior", r.serving_fit.prior},
+        {"fitted", r.serving_fit.value},
+        {"low", r.serving_fit.low},
+        {"high", r.serving_fit.high},
+        {"runs", r.serving_fit.row_ids.size()}}},
       {"runs", r.run_ids},
       {"calibration", {{"before", stats_json(r.runs_before)}, {"after", stats_json(r.runs_after)}}},
       {"held_out",
@@ -58,11 +68,16 @@ nlohmann::json report_json(const CalibrationReport& r) {
 }
 
 void print_report(std::ostream& out, const CalibrationReport& r, const std::string& dir) {
-  out << fmt::format(
-      "Calibrated   {}: profile '{}' gemm_peak_fraction {:.3f} -> {:.3f} (range {:.3f}-{:.3f}), "
-      "fitted to {} run(s): {}\n",
-      r.accelerator, r.profile, r.fit.prior, r.fit.value, r.fit.low, r.fit.high, r.run_ids.size(),
-      join(r.run_ids, ", "));
+  auto fitted = [&](const char* name, const ProfileFit& f, const char* kind) {
+    if (f.row_ids.empty()) return;
+    out << fmt::format(
+        "Calibrated   {}: profile '{}' {} {:.3f} -> {:.3f} (range {:.3f}-{:.3f}), fitted to {} "
+        "{} run(s): {}\n",
+        r.accelerator, r.profile, name, f.prior, f.value, f.low, f.high, f.row_ids.size(), kind,
+        join(f.row_ids, ", "));
+  };
+  fitted("gemm_peak_fraction", r.fit, "training");
+  fitted("decode_memory_bw_fraction", r.serving_fit, "serving");
   out << fmt::format("Wrote        {} (profile '{}')\n             {} ({} -> '{}')\n",
                      r.profile_file.string(), r.new_profile, r.accelerator_file.string(),
                      r.accelerator, r.new_profile);
@@ -89,8 +104,8 @@ void print_report(std::ostream& out, const CalibrationReport& r, const std::stri
     out << "Warning      the held-out error grew: the runs may not represent the held-out rows "
            "(another stack or shape); check before trusting the overlay\n";
   }
-  out << fmt::format("Use it       suanli --catalog {} estimate train --accel {} …\n", dir,
-                     r.accelerator);
+  out << fmt::format("Use it       suanli --catalog {} estimate {} --accel {} …\n", dir,
+                     r.fit.row_ids.empty() ? "infer" : "train", r.accelerator);
 }
 
 int run(Context& ctx, const CalibrateState& s) {
@@ -133,14 +148,15 @@ void register_calibrate(CLI::App& app, Context& ctx) {
   auto state = std::make_shared<CalibrateState>();
   auto* cmd = app.add_subcommand(
       "calibrate",
-      "Fit an accelerator's efficiency profile (gemm_peak_fraction) to your own measured runs "
-      "and write a catalog overlay for --catalog (see docs/calibrate.md)");
+      "Fit an accelerator's efficiency profile to your own measured runs (gemm_peak_fraction to "
+      "training runs, decode_memory_bw_fraction to serving runs) and write a catalog overlay "
+      "for --catalog (see docs/calibrate.md)");
   cmd->add_option("runs", state->runs,
                   "Measured runs: a *.toml file (or directory) in the data/validation format")
       ->required();
   cmd->add_option("--accel", state->accel,
                   "Accelerator to calibrate (default: the one the runs measure)");
-  cmd->add_option("--stack", state->stack, "Fit only the runs on this software stack");
+  cmd->add_option("--stack", state->stack, "Fit only the training runs on this software stack");
   cmd->add_option("--out", state->out, "Overlay directory to write (efficiency/, accelerators/)")
       ->required();
   cmd->add_option("--holdout", state->holdout,

@@ -452,6 +452,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
   SUANLI_TRY(
       v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
                     "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction",
+                    "decode_memory_bw_fraction",
                     "scaleup_bw_fraction", "scaleout_bw_fraction", "scaleup_latency_us",
                     "scaleout_latency_us", "kernel_overhead_us", "host_op_overhead_us", "attention_portable_fraction", "memory_reserved_gb",
                     "memory_usable_fraction", "decode_step_overhead_us", "notes"}));
@@ -470,6 +471,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
       {"attention_portable_fraction", &EfficiencyProfile::attention_portable_fraction, 0.01, 1.0},
       {"fp8_gemm_peak_fraction", &EfficiencyProfile::fp8_gemm_peak_fraction, 0.01, 1.0},
       {"memory_bw_fraction", &EfficiencyProfile::memory_bw_fraction, 0.01, 1.0},
+      {"decode_memory_bw_fraction", &EfficiencyProfile::decode_memory_bw_fraction, 0.01, 1.0},
       {"scaleup_bw_fraction", &EfficiencyProfile::scaleup_bw_fraction, 0.01, 1.0},
       {"scaleout_bw_fraction", &EfficiencyProfile::scaleout_bw_fraction, 0.01, 1.0},
       {"scaleup_latency_us", &EfficiencyProfile::scaleup_latency_us, 0.0, 1e6},

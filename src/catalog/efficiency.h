@@ -29,6 +29,11 @@ struct EfficiencyProfile {
   double attention_portable_fraction = 0.0;
   // Achieved fraction of memory bandwidth in streaming kernels.
   double memory_bw_fraction = 0.80;
+  // The serving stack's achieved fraction in a decode step's weight and
+  // KV-cache reads (paged attention, small GEMMs, the engine between them),
+  // fitted to the serving rows of data/validation like gemm_peak_fraction to
+  // the training rows; 0 = memory_bw_fraction.
+  double decode_memory_bw_fraction = 0.0;
   // Achieved bus bandwidth / nominal per-direction link bandwidth.
   double scaleup_bw_fraction = 0.75;
   double scaleout_bw_fraction = 0.80;

@@ -102,7 +102,7 @@ Result<std::string> choose_accelerator(const std::vector<Measurement>& runs,
   if (!o.accelerator.empty()) return o.accelerator;
   std::set<std::string> seen;
   for (const auto& m : runs) {
-    if (m.kind == "train" && m.counted) seen.insert(m.accelerator);
+    if (m.counted) seen.insert(m.accelerator);
   }
   if (seen.size() > 1) {
     return fail(ErrorCode::kInvalidArgument,
@@ -111,7 +111,7 @@ Result<std::string> choose_accelerator(const std::vector<Measurement>& runs,
   }
   if (seen.empty()) {
     return fail(ErrorCode::kInvalidArgument,
-                "the runs hold no counted training row (kind = \"train\", counted not false)");
+                "the runs hold no counted row (counted not false)");
   }
   return *seen.begin();
 }
@@ -142,22 +142,40 @@ Result<std::vector<Measurement>> load_runs(const fs::path& file_or_dir, const Ca
 // gemm_peak_fraction is copied here; calibrate_test checks that a copy
 // predicts exactly what the original does (a new field missing below fails).
 std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::string& new_id,
-                                    const ProfileFit& fit) {
+                                    const ProfileFit& fit, const ProfileFit& serving_fit) {
+  const bool trained = !fit.row_ids.empty();
+  const bool served = !serving_fit.row_ids.empty();
+  std::vector<std::string> ids = fit.row_ids;
+  ids.insert(ids.end(), serving_fit.row_ids.begin(), serving_fit.row_ids.end());
+  std::string fitted;
+  if (trained) {
+    fitted += fmt::format("gemm_peak_fraction {:.4g} (range {:.4g}-{:.4g})", fit.value, fit.low,
+                          fit.high);
+  }
+  if (served) {
+    fitted += fmt::format("{}decode_memory_bw_fraction {:.4g} (range {:.4g}-{:.4g})",
+                          trained ? ", " : "", serving_fit.value, serving_fit.low,
+                          serving_fit.high);
+  }
   std::string out = fmt::format(
-      "# Written by `suanli calibrate`: profile '{}' with gemm_peak_fraction fitted to the\n"
+      "# Written by `suanli calibrate`: profile '{}' with its fitted constants fitted to the\n"
       "# operator's runs. Use with `suanli --catalog DIR …`; re-run calibrate to update.\n"
       "[[profile]]\nid = {}\n",
       p.id, toml_string(new_id));
   out += fmt::format("source = {}\n",
-                     toml_string(fmt::format("suanli calibrate on {} runs: {}; fitted value {:.4g} "
-                                             "(range {:.4g}-{:.4g}); other fields from '{}'",
-                                             fit.row_ids.size(), join(fit.row_ids, ", "), fit.value,
-                                             fit.low, fit.high, p.id)));
+                     toml_string(fmt::format("suanli calibrate on {} runs: {}; fitted {}; other "
+                                             "fields from '{}'",
+                                             ids.size(), join(ids, ", "), fitted, p.id)));
   // "calibrated" is not one of the documented confidences (verified,
   // secondary, estimate, placeholder): a fit to the operator's own runs is
   // a secondary source.
   out += "confidence = \"secondary\"\n";
-  out += fmt::format("gemm_peak_fraction = {:.6g}\n", fit.value);
+  out += fmt::format("gemm_peak_fraction = {:.6g}\n", trained ? fit.value : p.gemm_peak_fraction);
+  if (served) {
+    out += fmt::format("decode_memory_bw_fraction = {:.6g}\n", serving_fit.value);
+  } else if (p.decode_memory_bw_fraction > 0) {
+    out += fmt::format("decode_memory_bw_fraction = {}\n", p.decode_memory_bw_fraction);
+  }
   out += fmt::format("gemm_half_flops = {}\n", p.gemm_half_flops);
   // 0 means "derive from another field" for these: written only when set.
   if (p.fp8_gemm_peak_fraction > 0) {
@@ -197,16 +215,19 @@ Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Me
   SUANLI_ASSIGN(std::string accel_id, choose_accelerator(runs, options));
   SUANLI_ASSIGN(const Accelerator* accel, catalog.accelerator(accel_id));
   std::vector<const Measurement*> chosen;
+  bool any_train = false;
+  bool any_infer = false;
   for (const auto& m : runs) {
-    if (m.kind != "train" || !m.counted || m.accelerator != accel_id) continue;
-    if (!options.stack.empty() && m.stack.id != options.stack) continue;
+    if (!m.counted || m.accelerator != accel_id) continue;
+    if (m.kind == "train" && !options.stack.empty() && m.stack.id != options.stack) continue;
     chosen.push_back(&m);
+    (m.kind == "train" ? any_train : any_infer) = true;
   }
   if (chosen.empty()) {
     return fail(
         ErrorCode::kInvalidArgument,
-        fmt::format("the runs hold no counted training row for accelerator '{}'{}", accel_id,
-                    options.stack.empty() ? "" : " on stack '" + options.stack + "'"));
+        fmt::format("the runs hold no counted training or serving row for accelerator '{}'{}",
+                    accel_id, options.stack.empty() ? "" : " on stack '" + options.stack + "'"));
   }
   CalibrationReport rep;
   rep.accelerator = accel_id;
@@ -218,13 +239,26 @@ Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Me
   if (base.size() > suffix.size() && base.ends_with(suffix))
     base.resize(base.size() - suffix.size());
   rep.new_profile = base + suffix;
-  SUANLI_ASSIGN(rep.fit, fit_profile(catalog, chosen, original.id));
+  rep.fit.profile = rep.serving_fit.profile = original.id;
+  rep.fit.prior = rep.fit.value = original.gemm_peak_fraction;
+  rep.serving_fit.prior = rep.serving_fit.value = original.decode_memory_bw_fraction > 0
+                                                      ? original.decode_memory_bw_fraction
+                                                      : original.memory_bw_fraction;
+  if (any_train) {
+    SUANLI_ASSIGN(rep.fit, fit_profile(catalog, chosen, original.id, "train"));
+  }
+  if (any_infer) {
+    SUANLI_ASSIGN(rep.serving_fit, fit_profile(catalog, chosen, original.id, "infer"));
+  }
   rep.run_ids = rep.fit.row_ids;
+  rep.run_ids.insert(rep.run_ids.end(), rep.serving_fit.row_ids.begin(),
+                     rep.serving_fit.row_ids.end());
 
   rep.profile_file = options.out_dir / "efficiency" / "calibrated.toml";
   rep.accelerator_file = options.out_dir / "accelerators" / "calibrated.toml";
   SUANLI_TRY(
-      write_file(rep.profile_file, calibrated_profile_toml(original, rep.new_profile, rep.fit)));
+      write_file(rep.profile_file,
+                 calibrated_profile_toml(original, rep.new_profile, rep.fit, rep.serving_fit)));
   SUANLI_TRY(
       write_file(rep.accelerator_file, calibrated_accelerator_toml(accel_id, rep.new_profile)));
 

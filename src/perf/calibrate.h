@@ -1,9 +1,11 @@
 // `suanli calibrate`: fit one accelerator's efficiency profile to an
 // operator's own measured runs and write it as a catalog overlay.
 //
-// The fit is fit_profile() (perf/fit.h: gemm_peak_fraction, the one
-// constant no datasheet gives) over the counted training runs of the chosen
-// accelerator (and stack, if given). The overlay directory gets
+// The fit is fit_profile() (perf/fit.h): gemm_peak_fraction, the one
+// constant no datasheet gives, over the counted training runs of the chosen
+// accelerator (and stack, if given), and decode_memory_bw_fraction over its
+// counted serving runs (kind = "infer"); either or both. The overlay
+// directory gets
 //   efficiency/calibrated.toml    [[profile]] "<profile>-calibrated-<accel>":
 //                                 every field copied from the original, the
 //                                 fitted gemm_peak_fraction, a source naming
@@ -59,8 +61,9 @@ struct CalibrationReport {
   std::string accelerator;
   std::string profile;      // the original profile id
   std::string new_profile;  // "<profile>-calibrated-<accel>"
-  ProfileFit fit;
-  std::vector<std::string> run_ids;  // the rows fitted to
+  ProfileFit fit;          // training runs (row_ids empty: none given, prior kept)
+  ProfileFit serving_fit;  // serving runs (row_ids empty: none given)
+  std::vector<std::string> run_ids;  // the rows fitted to (both kinds)
   ErrorStats runs_before, runs_after;
   ErrorStats holdout_before, holdout_after;
   std::vector<CalibratedRow> rows;
@@ -70,12 +73,12 @@ struct CalibrationReport {
 
 // The overlay's file texts for a fit (pure; calibrate() writes them).
 std::string calibrated_profile_toml(const EfficiencyProfile& original, const std::string& new_id,
-                                    const ProfileFit& fit);
+                                    const ProfileFit& fit, const ProfileFit& serving_fit);
 std::string calibrated_accelerator_toml(const std::string& accelerator, const std::string& new_id);
 
 // Fits, writes the overlay and scores it. `holdout` rows whose id is also a
 // run's are ignored; rows of other accelerators are ignored. Fails with
-// kInvalidArgument when no counted training run matches.
+// kInvalidArgument when no counted training or serving run matches.
 Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Measurement>& runs,
                                     const std::vector<Measurement>& holdout,
                                     const CalibrateOptions& options);

@@ -123,7 +123,7 @@ TEST(Calibrate, ProfileCopyPredictsLikeTheOriginal) {
     fit.value = orig.gemm_peak_fraction;
     fit.row_ids = {"r"};
     TempDir dir;
-    dir.write("efficiency/copy.toml", calibrated_profile_toml(orig, "copy", fit));
+    dir.write("efficiency/copy.toml", calibrated_profile_toml(orig, "copy", fit, ProfileFit{}));
     auto c = Catalog::load({{bundled(), dir.path()}});
     ASSERT_TRUE(c) << c.error().message;
     const EfficiencyProfile& copy = c->profile("copy");
@@ -195,7 +195,7 @@ TEST(Calibrate, RefusesRunsWithoutACountedTrainingRowForTheChip) {
   auto rep = calibrate(catalog(), *runs, {}, o);
   ASSERT_FALSE(rep);
   EXPECT_EQ(rep.error().code, ErrorCode::kInvalidArgument);
-  EXPECT_NE(rep.error().message.find("no counted training row for accelerator 'ascend-910b'"),
+  EXPECT_NE(rep.error().message.find("no counted training or serving row for accelerator 'ascend-910b'"),
             std::string::npos)
       << rep.error().message;
   EXPECT_FALSE(fs::exists(o.out_dir));
@@ -206,6 +206,44 @@ TEST(Calibrate, RefusesRunsWithoutACountedTrainingRowForTheChip) {
                 catalog());
   ASSERT_TRUE(uncounted) << uncounted.error().message;
   EXPECT_FALSE(calibrate(catalog(), *uncounted, {}, o));
+}
+
+// Serving runs fit the serving constant: an H100 decoding 25% slower than
+// the bundled profile predicts gets a decode_memory_bw_fraction that makes
+// the run's prediction match, written to the overlay and read back.
+TEST(Calibrate, ServingRunsFitTheDecodeBandwidthFraction) {
+  TempDir dir;
+  auto row = [](const std::string& id, double value) {
+    return fmt::format(
+        "[[measurement]]\nid = \"{}\"\nkind = \"infer\"\nsource = \"ours\"\n"
+        "confidence = \"verified\"\nmodel = \"llama3-70b\"\naccelerator = \"h100-sxm\"\n"
+        "devices = 8\ntp = 8\nprecision = \"fp8\"\ninput_len = 1024\noutput_len = 1024\n"
+        "batch = 1\ndisaggregated = true\nmetric = \"tpot_ms\"\nvalue = {}\n\n",
+        id, value);
+  };
+  auto probe = load_runs(dir.write("probe.toml", row("p", 10.0)), catalog());
+  ASSERT_TRUE(probe) << probe.error().message;
+  const ValidationRow before = predict_measurement(catalog(), probe->front(), FitOverrides{});
+  ASSERT_TRUE(before.ok) << before.error;
+  // Slower than predicted: the memory part of the step is what the
+  // constant scales, so 1.25x the whole step needs a lower fraction.
+  auto runs = load_runs(dir.write("runs.toml", row("s", before.predicted * 1.25)), catalog());
+  ASSERT_TRUE(runs) << runs.error().message;
+  CalibrateOptions o;
+  o.out_dir = dir.path() / "overlay";
+  o.catalog_directories = {bundled()};
+  auto rep = calibrate(catalog(), *runs, {}, o);
+  ASSERT_TRUE(rep) << rep.error().message;
+  EXPECT_TRUE(rep->fit.row_ids.empty());  // no training run: the GEMM fraction is kept
+  ASSERT_EQ(rep->serving_fit.row_ids.size(), 1u);
+  EXPECT_LT(rep->serving_fit.value, rep->serving_fit.prior);
+  EXPECT_NEAR(rep->runs_before.median_abs, 0.2, 0.01);  // 1/1.25 - 1
+  EXPECT_LT(rep->runs_after.median_abs, 0.02);
+  auto after = Catalog::load({{bundled(), o.out_dir}});
+  ASSERT_TRUE(after) << after.error().message;
+  const EfficiencyProfile& p = after->profile(rep->new_profile);
+  EXPECT_NEAR(p.decode_memory_bw_fraction, rep->serving_fit.value, 1e-6);
+  EXPECT_NEAR(p.gemm_peak_fraction, catalog().profile(rep->profile).gemm_peak_fraction, 1e-9);
 }
 
 TEST(Calibrate, SingleRunsFileErrorsNameItsLine) {

@@ -27,6 +27,7 @@ DeviceModel per_die(const DeviceModel& package) {
   d.memory_total_bytes /= k;
   d.memory_bytes = d.memory_total_bytes * usable - reserved;  // each die keeps its reserve
   d.mem_bw /= k;
+  d.decode_mem_bw /= k;
   d.scaleup_bw /= k;
   d.scaleout_bw /= k;
   d.scaleup_domain = static_cast<int>(std::min<long long>(
@@ -100,6 +101,9 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     note_if_unverified(a.die_link_gbps, "die_link_gbps", d.unverified);
     d.die_link_bw = die_link * 1e9 * e.scaleup_bw_fraction;
   }
+  d.decode_mem_bw = d.mem_bw / e.memory_bw_fraction *
+                    (e.decode_memory_bw_fraction > 0 ? e.decode_memory_bw_fraction
+                                                     : e.memory_bw_fraction);
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff =

@@ -20,6 +20,7 @@ struct DeviceModel {
   double memory_bytes = 0;     // usable bytes for the model (after reserve)
   double memory_total_bytes = 0;
   double mem_bw = 0;      // achieved bytes/s
+  double decode_mem_bw = 0;  // achieved in a serving decode step (decode_memory_bw_fraction)
   double scaleup_bw = 0;  // achieved bus bytes/s per direction
   double scaleout_bw = 0;
   double scaleup_latency = 0;  // seconds

@@ -47,6 +47,23 @@ struct RowCurve {
   }
 };
 
+// The fitted constant of a row's model: the training rows' sustained GEMM
+// fraction, the serving rows' decode memory-bandwidth fraction.
+void set_fitted(FitOverrides& o, const Measurement& m, const std::string& profile, double x) {
+  if (m.kind == "infer")
+    o.decode_memory_bw_fraction[profile] = x;
+  else
+    o.gemm_peak_fraction[profile] = x;
+}
+
+double prior_of(const Catalog& catalog, const std::string& profile, std::string_view kind) {
+  const EfficiencyProfile& p = catalog.profile(profile);
+  if (kind == "infer") {
+    return p.decode_memory_bw_fraction > 0 ? p.decode_memory_bw_fraction : p.memory_bw_fraction;
+  }
+  return p.gemm_peak_fraction;
+}
+
 RowCurve make_curve(const Catalog& catalog, const Measurement& m) {
   RowCurve c;
   c.m = &m;
@@ -55,7 +72,7 @@ RowCurve make_curve(const Catalog& catalog, const Measurement& m) {
   c.usable = !c.profile.empty();
   for (int i = 0; i < kGridPoints && c.usable; ++i) {
     FitOverrides o;
-    o.gemm_peak_fraction[c.profile] = grid_value(i);
+    set_fitted(o, m, c.profile, grid_value(i));
     const ValidationRow r = predict_measurement(catalog, m, o);
     if (!r.ok || !(r.predicted > 0)) {
       c.usable = false;
@@ -152,22 +169,21 @@ std::string measurement_profile(const Catalog& catalog, const Measurement& m) {
 }
 
 Result<ProfileFit> fit_profile(const Catalog& catalog, const std::vector<const Measurement*>& rows,
-                               const std::string& profile) {
+                               const std::string& profile, std::string_view kind) {
   std::vector<RowCurve> curves;
   for (const auto* m : rows) {
-    if (!counted_train(*m) || measurement_profile(catalog, *m) != profile) continue;
+    if (m->kind != kind || !m->counted || measurement_profile(catalog, *m) != profile) continue;
     RowCurve c = make_curve(catalog, *m);
     if (c.usable) curves.push_back(std::move(c));
   }
   if (curves.empty()) {
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("no counted training row that can be predicted uses efficiency "
-                            "profile '{}'",
-                            profile));
+                fmt::format("no counted {} row that can be predicted uses efficiency profile '{}'",
+                            kind == "infer" ? "serving" : "training", profile));
   }
   std::vector<const RowCurve*> ptrs;
   for (const auto& c : curves) ptrs.push_back(&c);
-  return fit_curves(profile, catalog.profile(profile).gemm_peak_fraction, ptrs);
+  return fit_curves(profile, prior_of(catalog, profile, kind), ptrs);
 }
 
 CrossValidation cross_validate(const Catalog& catalog, const std::vector<Measurement>& rows) {

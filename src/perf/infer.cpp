@@ -271,7 +271,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
   const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device();
   DecodeStep s;
-  s.memory = (weight_read + kv_read) / d.mem_bw;
+  s.memory = (weight_read + kv_read) / d.decode_mem_bw;
   // FLOPs: dense GEMMs on this group's tokens, routed experts (the busiest
   // rank's), attention of every verified token over the context.
   double attn_flops_tok = 0;
@@ -307,7 +307,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const double layer_bytes = (dense_params / m.layers) * weight_bytes_ / layout_.tp +
                                (m.is_moe() ? expert_read / std::max(1, split.moe_layers) : 0.0);
     const double head_bytes = head_params * weight_bytes_ / layout_.tp;
-    draft = w_.spec_tokens * (layer_bytes + head_bytes) / d.mem_bw;
+    draft = w_.spec_tokens * (layer_bytes + head_bytes) / d.decode_mem_bw;
   }
   s.floor = decode_floor(w_.spec_tokens);
   s.total = std::max(s.memory, s.compute) + s.comm + draft + s.floor;

@@ -640,6 +640,10 @@ ValidationRow predict_measurement(const Catalog& catalog, const Measurement& m,
   // TrainPrediction outlives this call.
   auto owned = std::make_unique<EfficiencyProfile>(catalog.profile_for(**acc));
   const EfficiencyProfile& profile = *owned;
+  if (auto it = overrides.decode_memory_bw_fraction.find(owned->id);
+      it != overrides.decode_memory_bw_fraction.end()) {
+    owned->decode_memory_bw_fraction = it->second;
+  }
   if (auto it = overrides.gemm_peak_fraction.find(owned->id);
       it != overrides.gemm_peak_fraction.end()) {
     owned->gemm_peak_fraction = it->second;

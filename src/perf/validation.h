@@ -95,6 +95,7 @@ struct ValidationSummary {
 // (the one constant fitted to measurements; perf/fit.h).
 struct FitOverrides {
   std::map<std::string, double> gemm_peak_fraction;
+  std::map<std::string, double> decode_memory_bw_fraction;  // the serving model's
 };
 
 // A training row's model and the estimate it was predicted from.
