@@ -131,6 +131,57 @@ TEST(Validation, CrossValidatedOutOfSample) {
   EXPECT_GE(cv.median_abs, cv.median_abs_in_sample);
 }
 
+// Serving: issue 15's targets are printed beside the bounds this commit
+// holds (the targets are not met yet: 15% overall, 20% domestic). No
+// serving constant is fitted, so every row is out of sample; the interval
+// of each comes from the other sources' residuals.
+constexpr double kServingTarget = 0.15;
+constexpr double kServingBound = 0.20;
+constexpr double kServingDomesticTarget = 0.20;
+constexpr double kServingDomesticBound = 0.32;
+
+TEST(Validation, ServingOutOfSample) {
+  auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",
+                                bundled());
+  ASSERT_TRUE(rows) << rows.error().message;
+  const CrossValidation cv = cross_validate_serving(bundled(), *rows);
+  std::printf("serving, by source (no serving constant fitted: every row out of sample)\n");
+  for (const auto& s : cv.by_source) {
+    std::printf("  %-26s %4d rows  median |error| %5.1f%%\n", s.source.c_str(), s.rows,
+                s.median_abs * 100);
+  }
+  std::printf(
+      "serving OUT-OF-SAMPLE median |error| %.1f%% over %d rows from %zu sources (target %.0f%%, "
+      "bound %.0f%%)\n",
+      cv.median_abs * 100, cv.counted, cv.by_source.size(), kServingTarget * 100,
+      kServingBound * 100);
+  std::printf("serving, domestic accelerators: %d rows, median |error| %.1f%% (target %.0f%%, "
+              "bound %.0f%%)\n",
+              cv.domestic_rows, cv.domestic_median_abs * 100, kServingDomesticTarget * 100,
+              kServingDomesticBound * 100);
+  std::printf("serving p10-p90 interval coverage: %.1f%% (must be 70-90%%)\n", cv.coverage * 100);
+  EXPECT_GE(cv.counted, 120);
+  EXPECT_GE(cv.by_source.size(), 15u);
+  EXPECT_GE(cv.domestic_rows, 30);
+  EXPECT_LE(cv.median_abs, kServingBound);
+  EXPECT_LE(cv.domestic_median_abs, kServingDomesticBound);
+  EXPECT_GE(cv.coverage, 0.70);
+  EXPECT_LE(cv.coverage, 0.90);
+  // The serving residuals estimates widen by are these rows'.
+  for (const auto& sp : residual_spreads(cv, {}, "infer")) {
+    const ResidualChoice c =
+        bundled().residual_for(sp.profile == "all" ? "" : sp.profile, "", "infer");
+    ASSERT_NE(c.spread, nullptr) << sp.profile;
+    EXPECT_EQ(c.spread->kind, "infer");
+    if (sp.profile == "all") continue;
+    EXPECT_NEAR(c.spread->p10, sp.p10, 6e-5)
+        << sp.profile << ": regenerate with suanli validate --cross-validate --write-residuals "
+                         "data/efficiency/residuals.toml";
+    EXPECT_NEAR(c.spread->p90, sp.p90, 6e-5) << sp.profile;
+    EXPECT_EQ(c.spread->rows, sp.rows) << sp.profile;
+  }
+}
+
 // The constants estimates use are the cross-validation's all-source fit
 // (defined once: data/efficiency/profiles.toml says "fitted" and must
 // match), and data/efficiency/residuals.toml is what the code generates.

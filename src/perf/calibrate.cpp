@@ -248,7 +248,14 @@ Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Me
     SUANLI_ASSIGN(rep.fit, fit_profile(catalog, chosen, original.id, "train"));
   }
   if (any_infer) {
-    SUANLI_ASSIGN(rep.serving_fit, fit_profile(catalog, chosen, original.id, "infer"));
+    // Serving rows no model can predict (a request rate only, PP > 1) do
+    // not sink a training fit given beside them.
+    auto serving = fit_profile(catalog, chosen, original.id, "infer");
+    if (serving) {
+      rep.serving_fit = std::move(*serving);
+    } else if (!any_train) {
+      return std::unexpected(serving.error());
+    }
   }
   rep.run_ids = rep.fit.row_ids;
   rep.run_ids.insert(rep.run_ids.end(), rep.serving_fit.row_ids.begin(),

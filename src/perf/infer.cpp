@@ -146,12 +146,11 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("TP {} does not divide the {} attention heads", l.tp, m.heads));
   }
-  bool expert_tp = false;
   if (m.is_moe()) {
     if (l.ep <= 1) l.ep = l.tp;
     if (l.ep < l.tp && l.tp % l.ep == 0) {
       // EP groups inside the TP group, experts split over the rest.
-      expert_tp = true;
+      l.expert_tp = true;
       l.ep = l.tp;
     }
     if (l.ep % l.tp != 0) {
@@ -178,7 +177,6 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   InferModel im;
   im.w_ = w_resolved;
   im.devices_ = devices;
-  im.expert_tp_ = expert_tp;
   im.dev_ = per_die(*dev);
   im.layout_ = l;
   im.params_ = count_params(m);
@@ -264,7 +262,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const double local = static_cast<double>(e.experts) / ranks;
     const double selections = b * t * e.top_k;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b * t);
-    imbalance = expert_tp_ ? 1.0 : expert_imbalance(selections, layout_.instance_devices);
+    imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, layout_.instance_devices);
     expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
     expert_flops = split.moe_layers * 2.0 * (selections / ranks) * imbalance * params_.per_expert;
   }
@@ -289,7 +287,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
   double comm = 2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw,
                                                      tp_link.lat);
-  if (m.is_moe() && !expert_tp_) {
+  if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
     const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
     const double tokens_rank = b * t / ranks * imbalance;
@@ -349,7 +347,7 @@ double InferModel::prefill_time() const {
   t += decode_floor(0) - d.decode_overhead;
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
   t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
-  if (m.is_moe() && !expert_tp_) {
+  if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
     const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
     const double tokens_rank = n / tp;
@@ -406,7 +404,12 @@ InferEstimate InferModel::at_batch(int batch) const {
       w_.disaggregated ? 0.0 : static_cast<double>(batch) * e.prefill_s / w_.output_len;
   e.tpot_s = e.decode_step_s / e.tokens_per_step + prefill_share;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
-  const double per_instance = batch / e.tpot_s;
+  // Little's law: each of the `batch` slots holds a request for its whole
+  // life, TTFT + output_len · TPOT, so an instance completes batch /
+  // that many requests per second. (Disaggregated: a decode slot is taken
+  // when the KV cache arrives, so only the decoding counts.)
+  const double life = (w_.disaggregated ? 0.0 : e.ttft_s) + w_.output_len * e.tpot_s;
+  const double per_instance = batch * static_cast<double>(w_.output_len) / life;
   e.output_tokens_per_s = per_instance * layout_.instances;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
   e.output_tokens_per_s_per_device =

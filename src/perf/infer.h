@@ -74,6 +74,11 @@ struct InferLayout {
   int ep = 1;  // = instance_devices for MoE models, 1 for dense
   int instance_devices = 1;
   int instances = 1;
+  // MoE with EP smaller than TP (set by create when asked for one): every
+  // expert split over the TP ranks (expert tensor parallelism), no
+  // all-to-all, no expert imbalance. Kept here so a model rebuilt from an
+  // estimate's layout (intervals, compare) is the same model.
+  bool expert_tp = false;
 };
 
 struct InferEstimate {
@@ -146,9 +151,6 @@ class InferModel {
   double weight_bytes_ = 1;
   double weights_per_device_ = 0;
   int max_batch_ = 0;
-  // MoE with EP smaller than TP: every expert split over the TP ranks
-  // (expert tensor parallelism): no all-to-all, no expert imbalance.
-  bool expert_tp_ = false;
 };
 
 struct InferSearchResult {

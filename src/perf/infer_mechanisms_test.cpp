@@ -132,6 +132,13 @@ TEST_F(InferMechanismTest, ExpertImbalanceAndExpertTp) {
   // no all-to-all: comm is the TP all-reduces alone.
   const InferEstimate etp = at(w, "h200-sxm", 8, 8, 2);
   EXPECT_EQ(etp.layout.instance_devices, 8);
+  EXPECT_TRUE(etp.layout.expert_tp);
+  // A model rebuilt from the estimate's layout (intervals, compare) is the
+  // same model.
+  const Accelerator& h200 = accel("h200-sxm");
+  auto again = InferModel::create(w, h200, catalog_->profile_for(h200), 8, etp.layout);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_DOUBLE_EQ(again->evaluate().tpot_s, etp.tpot_s);
   const InferEstimate ep8 = at(w, "h200-sxm", 8, 8, 8);
   EXPECT_LT(etp.decode_comm_s, ep8.decode_comm_s + 1e-12);
   EXPECT_GT(etp.output_tokens_per_s, 0);

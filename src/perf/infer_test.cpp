@@ -88,7 +88,9 @@ TEST_F(InferTest, Llama70bOnH20DecodeIsMemoryBound) {
   EXPECT_EQ(e.layout.instance_devices, 8);
   EXPECT_NEAR(e.output_tokens_per_s, e.output_tokens_per_s_per_device * 8,
               1e-9 * e.output_tokens_per_s);
-  EXPECT_NEAR(e.output_tokens_per_s, 16 / e.tpot_s, 1e-9 * e.output_tokens_per_s);
+  // Little's law: 16 slots, each held for TTFT + 512 · TPOT per request.
+  EXPECT_NEAR(e.output_tokens_per_s, 16.0 * 512 / (e.ttft_s + 512 * e.tpot_s),
+              1e-9 * e.output_tokens_per_s);
   EXPECT_NEAR(e.input_tokens_per_s, e.output_tokens_per_s * 2048 / 512,
               1e-9 * e.input_tokens_per_s);
 }

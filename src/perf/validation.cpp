@@ -186,6 +186,12 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   auto dec = int_in(v, "decode_devices", 0, kMaxDevices);  // 0 = not given
   if (!dec) return std::unexpected(dec.error());
   if (dec->value_or(0) > 0) m.decode_devices = *dec;
+  if (m.decode_devices && *m.decode_devices > m.devices) {
+    return std::unexpected(v.error(
+        "decode_devices", fmt::format("the decode devices ({}) cannot exceed devices ({}), which "
+                                      "the per-device figure divides by",
+                                      *m.decode_devices, m.devices)));
+  }
   auto pre = int_in(v, "prefill_devices", 0, kMaxDevices);
   if (!pre) return std::unexpected(pre.error());
   m.prefill_devices = pre->value_or(0);
