@@ -158,7 +158,7 @@ std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::strin
                           serving_fit.high);
   }
   std::string out = fmt::format(
-      "# Written by `suanli calibrate`: profile '{}' with its fitted constants fitted to the\n"
+      "# Written by `suanli calibrate`: profile '{}' with its constants fitted to the\n"
       "# operator's runs. Use with `suanli --catalog DIR …`; re-run calibrate to update.\n"
       "[[profile]]\nid = {}\n",
       p.id, toml_string(new_id));
@@ -170,7 +170,11 @@ std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::strin
   // secondary, estimate, placeholder): a fit to the operator's own runs is
   // a secondary source.
   out += "confidence = \"secondary\"\n";
-  out += fmt::format("gemm_peak_fraction = {:.6g}\n", trained ? fit.value : p.gemm_peak_fraction);
+  if (trained) {
+    out += fmt::format("gemm_peak_fraction = {:.6g}\n", fit.value);
+  } else {
+    out += fmt::format("gemm_peak_fraction = {}\n", p.gemm_peak_fraction);
+  }
   if (served) {
     out += fmt::format("decode_memory_bw_fraction = {:.6g}\n", serving_fit.value);
   } else if (p.decode_memory_bw_fraction > 0) {

@@ -8,7 +8,7 @@
 // directory gets
 //   efficiency/calibrated.toml    [[profile]] "<profile>-calibrated-<accel>":
 //                                 every field copied from the original, the
-//                                 fitted gemm_peak_fraction, a source naming
+//                                 fitted constant(s), a source naming
 //                                 the runs and the fitted range
 //   accelerators/calibrated.toml  [[accelerator]] id = "<accel>" with
 //                                 efficiency_profile = the new profile

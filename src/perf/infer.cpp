@@ -71,12 +71,6 @@ constexpr double kDecodeKernelsDense = 10;
 constexpr double kDecodeKernelsMoeExtra = 7;
 constexpr double kDecodeKernelsMlaExtra = 5;
 
-// The busiest of `ranks` devices' share of `selections` expert selections
-// spread uniformly at random (top-k routing with balanced experts): the
-// mean plus the expected maximum excess of the per-rank binomial counts,
-// sqrt(2 ln R · var) (Gaussian extreme value). Real routers are skewed
-// beyond this; expert-placement balancers (EPLB) bring them back towards
-// it, so it is the floor, not a fitted factor.
 // An all-to-all's link: each rank sends over its own port, so across
 // scale-up domains it gets its own NIC's bandwidth (not a ring's k NICs).
 GroupLink alltoall_link(const DeviceModel& d, int ranks) {
@@ -84,6 +78,12 @@ GroupLink alltoall_link(const DeviceModel& d, int ranks) {
   return {d.scaleout_bw, d.scaleout_latency, true};
 }
 
+// The busiest of `ranks` devices' share of `selections` expert selections
+// spread uniformly at random (top-k routing with balanced experts): the
+// mean plus the expected maximum excess of the per-rank binomial counts,
+// sqrt(2 ln R · var) (Gaussian extreme value). Real routers are skewed
+// beyond this; expert-placement balancers (EPLB) bring them back towards
+// it, so it is the floor, not a fitted factor.
 double expert_imbalance(double selections, int ranks) {
   if (ranks <= 1 || !(selections > 0)) return 1.0;
   const double r = ranks;

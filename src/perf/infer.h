@@ -138,7 +138,7 @@ class InferModel {
     double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
   };
   DecodeStep decode_step(int batch) const;
-  double decode_floor(double tokens_per_rank) const;
+  double decode_floor(double draft_layers) const;  // per-kernel costs + fixed step cost
   double prefill_time() const;
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
   double kv_bytes_per_token_device() const;

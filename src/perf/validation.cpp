@@ -615,8 +615,12 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
                                              : out_dev * m.input_len / m.output_len;
   } else if (m.metric == "total_tokens_per_s_per_device") {
     v = out_dev * (1.0 + static_cast<double>(m.input_len) / m.output_len);
-  } else if (m.metric == "tpot_ms" || m.metric == "itl_ms") {
+  } else if (m.metric == "tpot_ms") {
     v = e.tpot_s * 1e3;
+  } else if (m.metric == "itl_ms") {
+    // Between two streamed chunks: with speculation a chunk carries the
+    // accepted tokens of one step.
+    v = e.tpot_s * e.tokens_per_step * 1e3;
   } else if (m.metric == "output_tokens_per_s_per_user") {
     v = 1.0 / e.tpot_s;
   } else {
