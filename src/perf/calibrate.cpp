@@ -245,9 +245,7 @@ Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Me
   rep.new_profile = base + suffix;
   rep.fit.profile = rep.serving_fit.profile = original.id;
   rep.fit.prior = rep.fit.value = original.gemm_peak_fraction;
-  rep.serving_fit.prior = rep.serving_fit.value = original.decode_memory_bw_fraction > 0
-                                                      ? original.decode_memory_bw_fraction
-                                                      : original.memory_bw_fraction;
+  rep.serving_fit.prior = rep.serving_fit.value = decode_bw_fraction(original);
   if (any_train) {
     SUANLI_ASSIGN(rep.fit, fit_profile(catalog, chosen, original.id, "train"));
   }

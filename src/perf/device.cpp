@@ -16,6 +16,10 @@ void note_if_unverified(const std::optional<Figure>& f, const char* name,
 }
 }  // namespace
 
+double decode_bw_fraction(const EfficiencyProfile& e) {
+  return e.decode_memory_bw_fraction > 0 ? e.decode_memory_bw_fraction : e.memory_bw_fraction;
+}
+
 DeviceModel per_die(const DeviceModel& package) {
   if (package.dies <= 1) return package;
   DeviceModel d = package;
@@ -78,6 +82,7 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.memory_total_bytes = *mem * kGiB;
   d.memory_bytes = *mem * kGiB * e.memory_usable_fraction - e.memory_reserved_gb * 1e9;
   d.mem_bw = *bw * 1e9 * e.memory_bw_fraction;
+  d.decode_mem_bw = *bw * 1e9 * decode_bw_fraction(e);
   // Missing link figures: a PCIe-class scale-up link and a 100 Gb/s NIC,
   // reported as assumptions in `unverified`.
   const double up = a.scaleup_bidir_gbps ? a.scaleup_bidir_gbps->value : 64.0;
@@ -101,9 +106,6 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     note_if_unverified(a.die_link_gbps, "die_link_gbps", d.unverified);
     d.die_link_bw = die_link * 1e9 * e.scaleup_bw_fraction;
   }
-  d.decode_mem_bw = d.mem_bw / e.memory_bw_fraction *
-                    (e.decode_memory_bw_fraction > 0 ? e.decode_memory_bw_fraction
-                                                     : e.memory_bw_fraction);
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff =

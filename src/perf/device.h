@@ -64,6 +64,11 @@ struct DeviceModel {
   }
 };
 
+// The share of nominal memory bandwidth a serving decode step's reads
+// achieve: the profile's decode_memory_bw_fraction, else its
+// memory_bw_fraction (the one place this fallback is written).
+double decode_bw_fraction(const EfficiencyProfile& e);
+
 // One die of a multi-die package as a device of its own: compute, memory,
 // memory bandwidth and links divided by the dies, the scale-up domain
 // counted in dies. Power and rental price stay per package (what is bought

@@ -59,7 +59,7 @@ void set_fitted(FitOverrides& o, const Measurement& m, const std::string& profil
 double prior_of(const Catalog& catalog, const std::string& profile, std::string_view kind) {
   const EfficiencyProfile& p = catalog.profile(profile);
   if (kind == "infer") {
-    return p.decode_memory_bw_fraction > 0 ? p.decode_memory_bw_fraction : p.memory_bw_fraction;
+    return decode_bw_fraction(p);
   }
   return p.gemm_peak_fraction;
 }
