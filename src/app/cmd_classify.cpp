@@ -77,20 +77,39 @@ std::string origin_cell(const Classification& c) {
   return c.domestic ? c.origin + " (domestic)" : c.origin;
 }
 
-std::string render_table(const std::vector<Classification>& results) {
+// Below the table: each chip's rule, the class its disputed figures would
+// give, and what would change it (with `all`, only chips whose class rests
+// on a disputed figure).
+std::string render_details(const std::vector<Classification>& results, bool all) {
+  std::string out;
+  for (const auto& c : results) {
+    if (all && c.disputed.empty()) continue;
+    out += fmt::format("\n{}: {}\n", c.id, c.rule);
+    for (const auto& d : c.disputed) out += "  disputed: " + d + "\n";
+    if (!all) {
+      for (const auto& w : c.would_change) out += "  would change at " + w + "\n";
+    }
+  }
+  return out.empty() ? out : out + "\n";
+}
+
+std::string render_table(const std::vector<Classification>& results, bool all) {
   TextTable table(
       {"ID", "Origin", "TPP", "PD", "ECCN class", "China overlay (91 FR 1684)", "China status"});
   table.set_right_aligned({2, 3});
   for (const auto& c : results) {
     table.add_row({c.id, origin_cell(c), tpp_cell(c), pd_cell(c), class_cell(c),
                    std::string(china_overlay_name(c.china_overlay.overlay)),
-                   std::string(china_status_name(c.china_status))});
+                   std::string(china_status_name(c.china_status)) +
+                       (c.china_status_confirmed.empty() ? ""
+                                                         : " (" + c.china_status_confirmed + ")")});
   }
-  return table.render() +
+  return table.render() + render_details(results, all) +
          "Markers: ? = from a placeholder figure, * = from an estimate (both unverified); "
          "- = unknown.\n"
          "TPP = max dense TFLOPS x bits; PD = TPP / die area (mm²). CN (domestic) rows: US class "
-         "and overlay by parameters only. Reasons: --json.\n";
+         "and overlay by parameters only. China status with the month a source last confirmed "
+         "it. Every reason: --json.\n";
 }
 
 int run_classify(Context& ctx, const ClassifyOptions& opts) {
@@ -128,7 +147,7 @@ int run_classify(Context& ctx, const ClassifyOptions& opts) {
     for (const auto& c : results) out.push_back(classification_json(c));
     ctx.out() << out.dump(2) << "\n";
   } else {
-    ctx.out() << render_table(results);
+    ctx.out() << render_table(results, opts.all);
   }
   return kExitOk;
 }

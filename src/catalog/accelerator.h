@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,10 @@ std::optional<ChinaStatus> parse_china_status(std::string_view text);
 
 struct Accelerator {
   std::string id;    // e.g. "h200-sxm"
+  // The entry this one is a variant of ("ascend-910b" for "ascend-910b2"):
+  // a variant starts as a copy of its base as loaded when the variant is
+  // read, and its own keys replace the base's. Empty for a base entry.
+  std::string base;
   std::string name;  // e.g. "NVIDIA H200 SXM"
   std::string vendor;
   std::string origin;    // ISO 3166 alpha-2 country of the designer, e.g. "US", "CN"
@@ -80,6 +85,14 @@ struct Accelerator {
   ChinaStatus china_status = ChinaStatus::kNotOffered;
   std::string china_status_note;
   std::string china_status_source;
+  // When a source last confirmed the status: "YYYY-MM" or "YYYY-MM-DD".
+  // Empty when never recorded (`catalog check` warns).
+  std::string china_status_confirmed;
+
+  // Explanations for `suanli catalog check` warnings this entry is known to
+  // raise, by check id ("rate-ratio", "bandwidth-for-memory", ...): an
+  // explained warning is listed but does not fail the check.
+  std::map<std::string, std::string> check_notes;
 
   std::string defined_at;  // "file:line"
   // "file:line" of each later entry with this id that overrode keys of it

@@ -121,12 +121,97 @@ Result<void> read_string(const TomlView& v, std::string_view key, std::string& o
   return {};
 }
 
+// "YYYY-MM" or "YYYY-MM-DD" with a month 01..12 (and a day 01..31).
+bool is_year_month(std::string_view t) {
+  const auto digits = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
+    }
+    return true;
+  };
+  if (!(t.size() == 7 || t.size() == 10) || !digits(0, 4) || t[4] != '-' || !digits(5, 2)) {
+    return false;
+  }
+  const int month = (t[5] - '0') * 10 + (t[6] - '0');
+  if (month < 1 || month > 12) return false;
+  if (t.size() == 7) return true;
+  const int day = (t[8] - '0') * 10 + (t[9] - '0');
+  return t[7] == '-' && digits(8, 2) && day >= 1 && day <= 31;
+}
+
+// [accelerator.availability]: the China status, its note, source and the
+// date a source last confirmed it.
+Result<void> apply_availability(const TomlView& v, const FileContext& file, Accelerator& a) {
+  auto avail = v.subtable("availability");
+  if (!avail) return std::unexpected(avail.error());
+  if (!*avail) return {};
+  const TomlView& av = **avail;
+  SUANLI_TRY(av.check_keys({"china", "note", "source", "confirmed"}));
+  auto china = av.string("china");
+  if (!china) return std::unexpected(china.error());
+  if (*china) {
+    auto s = parse_china_status(**china);
+    if (!s) {
+      return std::unexpected(
+          av.error("china", fmt::format("unknown status '{}' (expected domestic, available, "
+                                        "licence-granted, case-by-case, presumption-of-denial, "
+                                        "import-blocked, discouraged or not-offered)",
+                                        escaped_excerpt(**china, 40))));
+    }
+    a.china_status = *s;
+  }
+  SUANLI_TRY(read_string(av, "note", a.china_status_note));
+  std::string src;
+  SUANLI_TRY(read_string(av, "source", src));
+  if (!src.empty()) {
+    auto it = file.sources.find(src);
+    a.china_status_source = it == file.sources.end() ? src : it->second;
+  }
+  std::string confirmed;
+  SUANLI_TRY(read_string(av, "confirmed", confirmed));
+  if (!confirmed.empty()) {
+    if (!is_year_month(confirmed)) {
+      return std::unexpected(av.error(
+          "confirmed", fmt::format("expected YYYY-MM or YYYY-MM-DD, got '{}'",
+                                   escaped_excerpt(confirmed, 40))));
+    }
+    a.china_status_confirmed = confirmed;
+  }
+  return {};
+}
+
+// [accelerator.check_notes]: check id = "why this entry's warning is expected".
+Result<void> apply_check_notes(const TomlView& v, Accelerator& a) {
+  auto notes = v.subtable("check_notes");
+  if (!notes) return std::unexpected(notes.error());
+  if (!*notes) return {};
+  for (const auto& [k, node] : (*notes)->table()) {
+    auto text = (*notes)->string(k.str());
+    if (!text) return std::unexpected(text.error());
+    if (!*text || (*text)->empty()) {
+      return std::unexpected((*notes)->error(k.str(), "expected a non-empty explanation"));
+    }
+    a.check_notes[std::string(k.str())] = **text;
+  }
+  return {};
+}
+
 Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
   SUANLI_TRY(
       v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
                     "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
-                    "scaleup_topology", "dies", "source",
-                    "confidence", "notes", "dense_tflops", "figures", "availability"}));
+                    "scaleup_topology", "dies", "base", "source", "confidence", "notes",
+                    "dense_tflops", "figures", "availability", "check_notes"}));
+  std::string base;
+  SUANLI_TRY(read_string(v, "base", base));
+  if (!base.empty() && base != a.base) {
+    // seed_variant has set a.base for a new variant; anything else is an
+    // override trying to re-parent a loaded chip.
+    return std::unexpected(v.error(
+        "base", fmt::format("'{}' is already defined{}; `base` applies only where a variant is "
+                            "first defined",
+                            a.id, a.base.empty() ? "" : fmt::format(" as a variant of '{}'", a.base))));
+  }
   if (a.defined_at.empty()) {
     a.defined_at = v.where();
   } else {
@@ -227,32 +312,8 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
     }
   }
 
-  auto avail = v.subtable("availability");
-  if (!avail) return std::unexpected(avail.error());
-  if (*avail) {
-    SUANLI_TRY((*avail)->check_keys({"china", "note", "source", "as_of"}));
-    auto china = (*avail)->string("china");
-    if (!china) return std::unexpected(china.error());
-    if (*china) {
-      auto s = parse_china_status(**china);
-      if (!s) {
-        return std::unexpected((*avail)->error(
-            "china", fmt::format("unknown status '{}' (expected domestic, available, "
-                                 "licence-granted, case-by-case, presumption-of-denial, "
-                                 "import-blocked, discouraged or not-offered)",
-                                 **china)));
-      }
-      a.china_status = *s;
-    }
-    SUANLI_TRY(read_string(**avail, "note", a.china_status_note));
-    std::string src;
-    SUANLI_TRY(read_string(**avail, "source", src));
-    if (!src.empty()) {
-      auto it = file.sources.find(src);
-      a.china_status_source = it == file.sources.end() ? src : it->second;
-    }
-  }
-  return {};
+  SUANLI_TRY(apply_availability(v, file, a));
+  return apply_check_notes(v, a);
 }
 
 Result<void> check_accelerator(const Accelerator& a) {
@@ -646,10 +707,42 @@ std::vector<fs::path> toml_files(const fs::path& dir) {
   return out;
 }
 
-// Applies every [[array_key]] entry of a file to `items` (merging by id).
-template <class T, class Apply>
+// The starting value of a new entry: a default-constructed one.
+struct NoSeed {
+  template <class T>
+  Result<std::optional<T>> operator()(const TomlView&, const std::vector<T>&) const {
+    return std::optional<T>();
+  }
+};
+
+// A new [[accelerator]] with `base = "id"` starts as a copy of that loaded
+// entry (its figures keep their file:line), with its own provenance.
+Result<std::optional<Accelerator>> seed_variant(const TomlView& v,
+                                                const std::vector<Accelerator>& loaded) {
+  std::string base;
+  SUANLI_TRY(read_string(v, "base", base));
+  if (base.empty()) return std::optional<Accelerator>();
+  auto it = std::find_if(loaded.begin(), loaded.end(),
+                         [&](const Accelerator& a) { return a.id == base; });
+  if (it == loaded.end()) {
+    return std::unexpected(v.error(
+        "base", fmt::format("unknown base accelerator '{}' (a variant must come after its base: "
+                            "later in the same file, or in a file read earlier)",
+                            escaped_excerpt(base, 40))));
+  }
+  Accelerator a = *it;
+  a.base = base;
+  a.defined_at.clear();
+  a.overridden_at.clear();
+  a.check_notes.clear();
+  return std::optional<Accelerator>(std::move(a));
+}
+
+// Applies every [[array_key]] entry of a file to `items` (merging by id); a
+// new id starts from what `seed` returns (default-constructed when nullopt).
+template <class T, class Apply, class Seed = NoSeed>
 Result<void> load_entries(const toml::table& root, const fs::path& path, std::string_view array_key,
-                          std::vector<T>& items, Apply apply) {
+                          std::vector<T>& items, Apply apply, Seed seed = {}) {
   const toml::node* node = root.get(array_key);
   if (!node) return {};
   const std::string file = path.string();
@@ -670,7 +763,9 @@ Result<void> load_entries(const toml::table& root, const fs::path& path, std::st
     if (id->empty()) return std::unexpected(view.error("id", "expected a non-empty id"));
     auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return x.id == *id; });
     if (it == items.end()) {
-      items.emplace_back();
+      auto seeded = seed(view, items);
+      if (!seeded) return std::unexpected(seeded.error());
+      items.push_back(*seeded ? std::move(**seeded) : T{});
       it = std::prev(items.end());
       it->id = *id;
     }
@@ -710,7 +805,8 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
         rv.check_keys({"sources", "accelerator", "model", "profile", "stack", "residual"}));
     SUANLI_TRY(load_entries(
         root, path, "accelerator", cat.accelerators_,
-        [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); }));
+        [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); },
+        seed_variant));
     SUANLI_TRY(load_entries(root, path, "model", cat.models_,
                             [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
     SUANLI_TRY(

@@ -29,6 +29,7 @@ nlohmann::json accelerator_json(const Accelerator& a, const CatalogJsonOptions& 
     if (a.supports(p)) rates[std::string(precision_name(p))] = figure_json(a.rate(p), options);
   }
   nlohmann::json j{{"id", a.id},
+                   {"base", a.base},
                    {"name", a.name},
                    {"vendor", a.vendor},
                    {"origin", a.origin},
@@ -53,9 +54,12 @@ nlohmann::json accelerator_json(const Accelerator& a, const CatalogJsonOptions& 
                    {"rental_usd_per_hour", figure_json(a.rental_usd_per_hour, options)},
                    {"china_status", std::string(china_status_name(a.china_status))},
                    {"china_status_note", a.china_status_note},
+                   {"china_status_source", a.china_status_source},
+                   {"china_status_confirmed", a.china_status_confirmed},
                    {"defined_at", a.defined_at},
                    {"overridden_at", a.overridden_at},
                    {"notes", a.notes}};
+  if (!a.check_notes.empty()) j["check_notes"] = a.check_notes;
   return j;
 }
 

@@ -479,7 +479,10 @@ std::string rules_summary(const ExportRuleParams& p) {
       th(p.china_case_by_case_tpp_max), th(p.china_case_by_case_dram_gbps_max));
 }
 
-Classification classify(const Accelerator& a, const ExportRuleParams& params) {
+namespace {
+
+// The class on the catalog values alone.
+Classification classify_values(const Accelerator& a, const ExportRuleParams& params) {
   Classification c;
   c.id = a.id;
   c.name = a.name;
@@ -492,6 +495,7 @@ Classification classify(const Accelerator& a, const ExportRuleParams& params) {
   }
   c.china_status = a.china_status;
   c.china_status_note = a.china_status_note;
+  c.china_status_confirmed = a.china_status_confirmed;
 
   c.tpp = compute_tpp(a);
   if (c.tpp && figure_usable(a.die_area_mm2)) {
@@ -506,6 +510,111 @@ Classification classify(const Accelerator& a, const ExportRuleParams& params) {
   classify_3a090(a, params, c);
   c.rule_2022 = classify_2022(a, c.tpp, params);
   c.china_overlay = china_overlay(a, c, params);
+  return c;
+}
+
+bool same_class(const Classification& x, const Classification& y) {
+  return x.eccn_class == y.eccn_class && x.paragraph == y.paragraph;
+}
+
+// The chip with every rate and the die area moved to one end of its range:
+// `high` takes rates at their highs and the die area at its low (the
+// reading with the most TPP and PD). `changed` lists what moved.
+Accelerator reading(const Accelerator& a, bool high, std::vector<std::string>& changed) {
+  Accelerator r = a;
+  for (auto p : kAllPrecisions) {
+    auto& f = r.dense_tflops[static_cast<std::size_t>(p)];
+    if (!f) continue;
+    const auto end = high ? f->high : f->low;
+    if (end && *end != f->value) {
+      f->value = *end;
+      changed.push_back(fmt::format("{} {:g} {}", precision_name(p), *end,
+                                    p == Precision::kInt8 ? "TOPS" : "TFLOPS"));
+    }
+  }
+  if (auto& d = r.die_area_mm2) {
+    const auto end = high ? d->low : d->high;
+    if (end && *end != d->value) {
+      d->value = *end;
+      changed.push_back(fmt::format("die area {:g} mm²", *end));
+    }
+  }
+  return r;
+}
+
+// The chip with every rate scaled so that its TPP is `tpp`.
+Accelerator at_tpp(const Accelerator& a, double from, double tpp) {
+  Accelerator r = a;
+  for (auto& f : r.dense_tflops) {
+    if (f) f->value *= tpp / from;
+  }
+  return r;
+}
+
+void add_sensitivity(const Accelerator& a, const ExportRuleParams& p, Classification& c) {
+  for (bool high : {false, true}) {
+    std::vector<std::string> changed;
+    const Accelerator r = reading(a, high, changed);
+    if (changed.empty()) continue;
+    const Classification rc = classify_values(r, p);
+    if (same_class(rc, c)) continue;
+    c.disputed.push_back(fmt::format("on the {} figures ({}): {}", high ? "high" : "low",
+                                     join(changed, ", "), rc.rule));
+  }
+  if (!c.tpp) return;
+  const double tpp = c.tpp->value;
+  const std::string prec(precision_name(c.tpp->precision));
+  // TPP thresholds, nearest first: the first above TPP (reached at t) and
+  // the first at or below it (left just under t) that change the class.
+  std::vector<double> thresholds = {p.a2_tpp_min, p.b1_tpp_min, p.b2_tpp_min,
+                                    p.a1_tpp_min, p.b1_tpp_max, p.datacenter_note_tpp};
+  std::sort(thresholds.begin(), thresholds.end());
+  const auto try_tpp = [&](double target, bool rising) {
+    // One TPP unit under a threshold: the class of a chip just below it.
+    const double probe = rising ? target : target - 1.0;
+    const Classification pc = classify_values(at_tpp(a, tpp, probe), p);
+    if (same_class(pc, c)) return false;
+    c.would_change.push_back(fmt::format(
+        "TPP {} {} ({} {} {} {}, {:+.1f}%): {}", rising ? "≥" : "<", th(target), prec,
+        rising ? "≥" : "<", format_grouped(target / c.tpp->bits, 1),
+        c.tpp->precision == Precision::kInt8 ? "TOPS" : "TFLOPS",
+        100.0 * (target / tpp - 1.0), pc.rule));
+    return true;
+  };
+  for (double t : thresholds) {
+    if (t > tpp && try_tpp(t, true)) break;
+  }
+  for (auto it = thresholds.rbegin(); it != thresholds.rend(); ++it) {
+    if (*it <= tpp && try_tpp(*it, false)) break;
+  }
+  if (!c.performance_density) return;
+  // Die-area thresholds: PD floors of a.2, b.2 and b.1.
+  const double area = c.performance_density->die_area_mm2;
+  std::optional<double> smaller, larger;  // the nearest areas where PD crosses a floor
+  for (double pd : {p.a2_pd_min, p.b2_pd_min, p.b1_pd_min}) {
+    const double at = tpp / pd;
+    if (at < area && (!smaller || at > *smaller)) smaller = at;
+    if (at >= area && (!larger || at < *larger)) larger = at;
+  }
+  const auto area_case = [&](double at, bool shrink) {
+    Accelerator r = a;
+    // At the threshold area (PD exactly on the floor) or 0.1 mm² above it.
+    r.die_area_mm2->value = shrink ? at : at + 0.1;
+    const Classification rc = classify_values(r, p);
+    if (same_class(rc, c)) return;
+    c.would_change.push_back(fmt::format("die area {} {} mm² ({:+.1f}%): {}",
+                                         shrink ? "≤" : ">", format_grouped(at, 1),
+                                         100.0 * (at / area - 1.0), rc.rule));
+  };
+  if (smaller) area_case(*smaller, true);
+  if (larger) area_case(*larger, false);
+}
+
+}  // namespace
+
+Classification classify(const Accelerator& a, const ExportRuleParams& params) {
+  Classification c = classify_values(a, params);
+  add_sensitivity(a, params, c);
   return c;
 }
 

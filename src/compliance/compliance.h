@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/accelerator.h"
 #include "catalog/figure.h"
@@ -128,9 +129,21 @@ struct Classification {
   Rule2022 rule_2022;
   ChinaOverlayResult china_overlay;
 
+  // Where the catalog keeps a disagreement (a rate's or the die area's
+  // low/high): the class on the low reading (every rate at its low, the die
+  // area at its high) and on the high reading, one line each, when it
+  // differs from the class on the catalog values. Empty when every reading
+  // gives the same class.
+  std::vector<std::string> disputed;
+  // What would change the class: the nearest TPP thresholds above and below
+  // (with the rate that would be needed) and, with a known die area, the
+  // nearest die-area threshold, each with the class it would give.
+  std::vector<std::string> would_change;
+
   // Passed through from the catalog.
   ChinaStatus china_status = ChinaStatus::kNotOffered;
   std::string china_status_note;
+  std::string china_status_confirmed;
 
   bool is_3a090() const {
     return eccn_class == EccnClass::k3A090a || eccn_class == EccnClass::k3A090b;

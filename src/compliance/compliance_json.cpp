@@ -32,6 +32,8 @@ nlohmann::ordered_json classification_json(const Classification& c) {
   j["eccn_class"] = std::string(eccn_class_name(c.eccn_class));
   j["paragraph"] = std::string(paragraph_name(c.paragraph));
   j["rule"] = c.rule;
+  j["disputed"] = c.disputed;
+  j["would_change"] = c.would_change;
   j["datacenter"] = c.datacenter_note.datacenter;
   j["datacenter_note"] = c.datacenter_note.text;
   j["nac_aca_eligible"] = c.datacenter_note.nac_aca_eligible;
@@ -41,6 +43,7 @@ nlohmann::ordered_json classification_json(const Classification& c) {
   j["china_overlay_reason"] = c.china_overlay.reason;
   j["china_status"] = std::string(china_status_name(c.china_status));
   j["china_status_note"] = c.china_status_note;
+  j["china_status_confirmed"] = c.china_status_confirmed;
   return j;
 }
 

@@ -407,6 +407,51 @@ TEST(ComplianceTest, ThresholdsComeFromTheParams) {
   EXPECT_EQ(classify(h200(), strict).paragraph, Paragraph::kA2);  // PD 19.45 still >= 5.92
 }
 
+// A chip whose sources disagree: the S4000 at the vendor's 98 TFLOPS (TPP
+// 1,568) against the press's rounded 100 (TPP 1,600, where the unknown die
+// area decides). The class is given on the catalog value, the other reading
+// is named, and so is the threshold that would change it.
+TEST(ComplianceTest, DisputedFiguresNameTheOtherVerdictAndTheThreshold) {
+  Accelerator a = make_chip({.id = "s4000", .origin = "CN",
+                             .rates = {{Precision::kFp16, 98}, {Precision::kInt8, 196}}});
+  a.dense_tflops[static_cast<std::size_t>(Precision::kFp16)]->high = 100;
+  a.dense_tflops[static_cast<std::size_t>(Precision::kInt8)]->high = 200;
+  const auto c = classify(a);
+  ASSERT_TRUE(c.tpp);
+  EXPECT_DOUBLE_EQ(c.tpp->value, 1568);
+  EXPECT_EQ(c.eccn_class, EccnClass::kNot3A090);
+  ASSERT_EQ(c.disputed.size(), 1u);
+  EXPECT_TRUE(contains(c.disputed[0], "on the high figures (fp16 100 TFLOPS, int8 200 TOPS)"))
+      << c.disputed[0];
+  EXPECT_TRUE(contains(c.disputed[0], "undetermined: TPP 1,600")) << c.disputed[0];
+  ASSERT_FALSE(c.would_change.empty());
+  EXPECT_TRUE(contains(c.would_change[0], "TPP ≥ 1,600 (fp16 ≥ 100.0 TFLOPS, +2.0%)"))
+      << c.would_change[0];
+  // Without the disagreement there is nothing disputed, but the threshold
+  // still is.
+  const auto plain = classify(make_chip({.id = "s4000-98", .origin = "CN",
+                                         .rates = {{Precision::kFp16, 98}}}));
+  EXPECT_TRUE(plain.disputed.empty());
+  EXPECT_FALSE(plain.would_change.empty());
+}
+
+// With a known die area, the nearest die-area threshold is named with the
+// class it would give (H200: a.1 on TPP, a.2 also met; leaving a.1 needs
+// TPP < 4,800; PD 19.4 is far above every floor).
+TEST(ComplianceTest, WouldChangeNamesTppAndDieAreaThresholds) {
+  const auto c = classify(make_chip({.id = "mid", .rates = {{Precision::kBf16, 200}},
+                                     .die_area = 600}));
+  // TPP 3,200, PD 5.33: 3A090.b (b.1 and b.2).
+  ASSERT_EQ(c.eccn_class, EccnClass::k3A090b);
+  bool tpp_up = false, area_down = false;
+  for (const auto& w : c.would_change) {
+    tpp_up = tpp_up || contains(w, "TPP ≥ 4,800 (bf16 ≥ 300.0 TFLOPS, +50.0%): 3A090.a.1");
+    area_down = area_down || contains(w, "die area ≤ 540.5 mm²");
+  }
+  EXPECT_TRUE(tpp_up) << ::testing::PrintToString(c.would_change);
+  EXPECT_TRUE(area_down) << ::testing::PrintToString(c.would_change);
+}
+
 TEST(ComplianceTest, NamesAreStable) {
   EXPECT_EQ(eccn_class_name(EccnClass::k3A090a), "3A090.a");
   EXPECT_EQ(eccn_class_name(EccnClass::k3A090b), "3A090.b");

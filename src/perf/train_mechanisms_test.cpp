@@ -461,6 +461,41 @@ TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
   EXPECT_LT(on.step_time_s, off.step_time_s);
 }
 
+// ---- 8a. Domain structure comes from the catalog ---------------------------
+//
+// The scale-up domain and the server are catalog facts, and a domain may be
+// smaller than a server: an Atlas 200T A2 Box16 holds 16 910Bs as two 8-NPU
+// HCCS rings, the original Atlas 800 two 4-NPU rings. A group inside a ring
+// uses HCCS; one that spans rings in the same server goes over the
+// scale-out path. A standalone Atlas 800T A3 server's 910C domain is 8
+// packages = 16 dies, not CloudMatrix384's 384.
+TEST_F(TrainMechanismsTest, DomainsSmallerThanAServerComeFromTheCatalog) {
+  const Accelerator& box = accel("ascend-910b-box16");
+  EXPECT_EQ(box.base, "ascend-910b");
+  EXPECT_EQ(box.node_devices, 16);
+  const DeviceModel d = device("ascend-910b-box16", Precision::kBf16);
+  EXPECT_EQ(d.scaleup_domain, 8);
+  EXPECT_FALSE(group_link(d, 8, 1).scaleout);
+  EXPECT_TRUE(group_link(d, 16, 1).scaleout);  // both rings of one server
+  // The chip itself is the 910B's: only the system differs.
+  const DeviceModel generic = device("ascend-910b", Precision::kBf16);
+  EXPECT_DOUBLE_EQ(d.bf16_peak_flops, generic.bf16_peak_flops);
+  EXPECT_DOUBLE_EQ(d.scaleup_bw, generic.scaleup_bw);
+
+  const DeviceModel a800 = device("ascend-910", Precision::kFp16);
+  EXPECT_EQ(a800.scaleup_domain, 4);
+  EXPECT_FALSE(group_link(a800, 4, 1).scaleout);
+  EXPECT_TRUE(group_link(a800, 8, 1).scaleout);
+
+  const DeviceModel server = per_die(device("ascend-910c-a3-server", Precision::kBf16));
+  const DeviceModel pod = per_die(device("ascend-910c", Precision::kBf16));
+  EXPECT_EQ(server.scaleup_domain, 16);  // 8 packages x 2 dies
+  EXPECT_EQ(pod.scaleup_domain, 768);
+  EXPECT_FALSE(group_link(server, 16, 1).scaleout);
+  EXPECT_TRUE(group_link(server, 32, 1).scaleout);
+  EXPECT_FALSE(group_link(pod, 32, 1).scaleout);
+}
+
 // ---- 8b. The 910C is two dies, each its own rank ---------------------------
 //
 // Old model: one 910C was one rank of 752 TFLOPS and 128 GB, so tp·pp·dp·cp

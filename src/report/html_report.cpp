@@ -447,7 +447,7 @@ void comparison(std::string& out, Ctx& c) {
     for (const auto& r : arr(w, "rows"))
       if (flag(r, "ok", true)) best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
 
-    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class", "China status"};
+    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class", "China status (confirmed)"};
     if (any_tpp) head.push_back("TPP");
     for (const char* h : {"Devices", "", "per $\u00b7h", "per kW", "Price / device", "Notes"})
       head.push_back(h[0] ? h : metric);
@@ -461,8 +461,10 @@ void comparison(std::string& out, Ctx& c) {
       std::string name_html = esc(c.accels.name(id));
       if (!id.empty() && c.accels.name(id) != id)
         name_html += fmt::format(" <span class=\"id\">{}</span>", esc(id));
-      std::vector<Cell> row = {raw_cell(name_html), tc(str(r, "origin")), tc(str(r, "eccn_class")),
-                               tc(str(r, "china_status"))};
+      const std::string confirmed = str(r, "china_status_confirmed");
+      std::vector<Cell> row = {
+          raw_cell(name_html), tc(str(r, "origin")), tc(str(r, "eccn_class")),
+          tc(str(r, "china_status") + (confirmed.empty() ? "" : " (" + confirmed + ")"))};
       if (any_tpp) row.push_back(nc(opt(num(r, "tpp"), group_digits)));
       if (ok) {
         row.push_back(nc(opt(num(r, "devices"), group_digits)));

@@ -29,6 +29,7 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
         const Classification c = classify(**a);
         row["eccn_class"] = std::string(eccn_class_name(c.eccn_class));
         row["china_status"] = std::string(china_status_name((*a)->china_status));
+        row["china_status_confirmed"] = (*a)->china_status_confirmed;
         if (c.tpp) row["tpp"] = c.tpp->value;
       }
       // Hourly cost of owning one device: purchase and levy spread over the
