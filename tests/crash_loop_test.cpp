@@ -39,6 +39,7 @@ name = "guian"
 
 [[candidate]]
 accelerator = "h200-sxm"
+assume_available = "the chip can be bought in China, a test assumption"
 levy = 0.25
 
 [[candidate]]

@@ -80,6 +80,7 @@ tariff_usd_per_kwh = 0.1
 
 [[candidate]]
 accelerator = "h200-sxm"
+assume_available = "the chip can be bought in China, a test assumption"
 levy = 0.25
 supply_cap_devices = 2000
 
@@ -281,6 +282,7 @@ name = "west"
 
 [[candidate]]
 accelerator = "h200-sxm"
+assume_available = "the chip can be bought in China, a test assumption"
 
 [[inference]]
 name = "secret-8b"

@@ -22,6 +22,39 @@ std::string money(double usd) {
 
 std::string marked(const PlanType& t) { return t.unverified.empty() ? t.id : t.id + "?"; }
 
+std::string status_text(const PlanType& t) {
+  return t.china_status + (t.china_status_confirmed.empty()
+                               ? ""
+                               : ", confirmed " + t.china_status_confirmed);
+}
+
+// First in the answer: what the plan assumes about availability, what it
+// would cost without that, and which candidates the China status keeps out.
+std::string availability_text(const PlanProblem& p, const PlanResult& r) {
+  std::string out;
+  for (const PlanType& t : p.types) {
+    if (!t.assumption.empty()) {
+      std::string without = "Not priced without it (policy costs off)";
+      for (const PolicyCost& c : r.assumption_costs) {
+        if (c.policy != "assumption:" + t.id) continue;
+        without = c.status_without == PlanStatus::kInfeasible
+                      ? "No plan meets the demand without it"
+                      : fmt::format("Without it: {} USD ({}{} USD)", money(c.objective_without_usd),
+                                    c.delta_usd <= 0 ? "it saves " : "it costs ",
+                                    money(std::abs(c.delta_usd)));
+      }
+      out += fmt::format("Assumes {} can be bought in China although its status is {}: {}. {}.\n",
+                         t.id, status_text(t), t.assumption, without);
+    } else if (t.barred) {
+      out += fmt::format(
+          "Not bought or rented: {} (China status {}; existing nodes still run; state "
+          "assume_available on the candidate to plan on it)\n",
+          t.id, status_text(t));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
@@ -48,6 +81,15 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
                              {"unverified", t.unverified}});
   }
   j["purchases"] = std::move(purchases);
+  Json availability = Json::array();
+  for (const PlanType& t : p.types) {
+    availability.push_back(Json{{"accelerator", t.id},
+                                {"china_status", t.china_status},
+                                {"china_status_confirmed", t.china_status_confirmed},
+                                {"barred", t.barred},
+                                {"assumption", t.assumption}});
+  }
+  j["availability"] = std::move(availability);
   Json rentals = Json::array();
   for (const PlanResult::Rental& x : r.rentals)
     rentals.push_back(
@@ -71,16 +113,20 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
     binding.push_back(std::move(e));
   }
   j["binding_constraints"] = std::move(binding);
-  Json policies = Json::array();
-  for (const PolicyCost& c : r.policy_costs)
-    policies.push_back(Json{{"policy", c.policy},
-                            {"detail", c.detail},
-                            {"status_without", std::string(plan_status_name(c.status_without))},
-                            {"objective_without_usd", c.objective_without_usd},
-                            {"delta_usd", c.delta_usd},
-                            {"delta_pct", c.delta_pct},
-                            {"tolerance_usd", c.tolerance_usd}});
-  j["policy_costs"] = std::move(policies);
+  const auto costs = [](const std::vector<PolicyCost>& list) {
+    Json arr = Json::array();
+    for (const PolicyCost& c : list)
+      arr.push_back(Json{{"policy", c.policy},
+                         {"detail", c.detail},
+                         {"status_without", std::string(plan_status_name(c.status_without))},
+                         {"objective_without_usd", c.objective_without_usd},
+                         {"delta_usd", c.delta_usd},
+                         {"delta_pct", c.delta_pct},
+                         {"tolerance_usd", c.tolerance_usd}});
+    return arr;
+  };
+  j["policy_costs"] = costs(r.policy_costs);
+  j["assumption_costs"] = costs(r.assumption_costs);
   Json demands = Json::array();
   for (const DemandOutcome& o : r.demands) {
     const PlanDemand& d = p.demands[o.demand];
@@ -160,6 +206,7 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
                   p.policy.domestic_share_min
                       ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
                       : "");
+  out += availability_text(p, r);
   out += "\nPurchases\n";
   TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"});
   buy.set_right_aligned({0, 4, 5});

@@ -38,6 +38,16 @@ struct PlanType {
   // Catalog figures behind the numbers above that are estimates or
   // placeholders ("price_usd", "tdp_w", ...), for output marking.
   std::vector<std::string> unverified;
+  // The chip's China status as the catalog records it, and when a source
+  // last confirmed it. A status that bars buying in China
+  // (import-blocked, presumption-of-denial, not-offered) leaves the type
+  // unbuyable and unrentable (existing nodes still run) unless the scenario
+  // states the assumption that it can be bought: `assumption` is that text,
+  // and the planner prices the plan without it as well.
+  std::string china_status;
+  std::string china_status_confirmed;
+  bool barred = false;      // the status bars it and no assumption is stated
+  std::string assumption;   // non-empty: bought on this stated assumption
 };
 
 struct PlanSite {

@@ -339,6 +339,50 @@ class Loader {
     return t;
   }
 
+  // A chip whose China status bars buying it there is not bought or rented
+  // unless the candidate states the assumption that it can be
+  // (`assume_available = "why"`); a cap or rental given for it without one
+  // is an error, not silently dropped.
+  Result<void> apply_china_status(const TomlView& v, const Accelerator& a, PlanType& t) {
+    t.china_status = std::string(china_status_name(a.china_status));
+    t.china_status_confirmed = a.china_status_confirmed;
+    const bool bars = a.china_status == ChinaStatus::kImportBlocked ||
+                      a.china_status == ChinaStatus::kPresumptionOfDenial ||
+                      a.china_status == ChinaStatus::kNotOffered;
+    SUANLI_ASSIGN(auto assume, v.string("assume_available"));
+    const std::string status =
+        fmt::format("{}'s China status is {}{}", a.id, t.china_status,
+                    a.china_status_confirmed.empty()
+                        ? ""
+                        : " (confirmed " + a.china_status_confirmed + ")");
+    if (assume) {
+      if (assume->empty()) {
+        return bad(v, "assume_available", "expected the assumption in words (a non-empty string)");
+      }
+      if (!bars) {
+        return bad(v, "assume_available",
+                   status + ", which does not bar buying it: remove assume_available");
+      }
+      t.assumption = *assume;
+      return {};
+    }
+    if (!bars) return {};
+    for (const char* key : {"supply_cap_devices", "rental_usd_per_hour", "rentable",
+                            "rental_max_devices"}) {
+      if (v.table().get(key)) {
+        return bad(v, key,
+                   status + ": it cannot be bought or rented there. State the assumption that "
+                            "it can with assume_available = \"...\" (the plan is then also "
+                            "priced without it), or remove " + key);
+      }
+    }
+    t.barred = true;
+    t.supply_cap_devices.assign(t.supply_cap_devices.size(), 0.0);
+    t.rental_usd_per_device_hour = 0;
+    t.rental_max_devices = 0;
+    return {};
+  }
+
   Result<void> read_candidates(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "candidate"));
     if (views.empty()) return bad(root, "candidate", "a plan needs at least one [[candidate]]");
@@ -346,7 +390,8 @@ class Loader {
     for (const TomlView& v : views) {
       SUANLI_TRY(v.check_keys({"accelerator", "name", "price_usd", "levy", "supply_cap_devices",
                                "rental_usd_per_hour", "rentable", "rental_max_devices",
-                               "nodes_per_rack", "node_power_kw", "node_devices", "sites"}));
+                               "nodes_per_rack", "node_power_kw", "node_devices", "sites",
+                               "assume_available"}));
       SUANLI_ASSIGN(auto id, required_name(v, "accelerator"));
       SUANLI_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
       if (auto it = type_where_.find(a->id); it != type_where_.end()) {
@@ -437,6 +482,7 @@ class Loader {
       }
       if (t.rental_usd_per_device_hour > 0)
         t.rental_max_devices = rental_max ? *rental_max : kNoLimit;
+      SUANLI_TRY(apply_china_status(v, *a, t));
 
       SUANLI_ASSIGN(auto per_rack, positive_max(v, "nodes_per_rack", kMaxNodesPerRack));
       t.nodes_per_rack = per_rack ? *per_rack : 4.0;

@@ -44,6 +44,7 @@ name = "guian"
 
 [[candidate]]
 accelerator = "h200-sxm"
+assume_available = "the chip can be bought in China, a test assumption"
 levy = 0.25
 supply_cap_devices = [512, 256]
 
@@ -418,6 +419,46 @@ key = "candidate.b300.levy"
 values = [0]
 )");
   EXPECT_TRUE(contains(m, "report.sweep[0].key")) << m;
+}
+
+// The catalog records the H200's China status as import-blocked: a plan
+// buys or rents it only on a stated assumption, and then names that
+// assumption; without one it is kept out, and a cap or rental given for it
+// is an error that says why, not silently dropped.
+TEST_F(PlanScenarioTest, ChinaStatusBarsBuyingWithoutAStatedAssumption) {
+  const std::string assumed = "assume_available = \"the chip can be bought in China, a test assumption\"\n";
+  ASSERT_TRUE(contains(kBase, assumed));
+  const std::string no_assumption = replace(kBase, assumed, "");
+  const std::string m = error_of(no_assumption);
+  EXPECT_TRUE(contains(m, "h200-sxm's China status is import-blocked")) << m;
+  EXPECT_TRUE(contains(m, "assume_available")) << m;
+  EXPECT_TRUE(contains(m, "supply_cap_devices")) << m;
+
+  // No cap or rental given: loaded, but unbuyable and unrentable.
+  const std::string bare = replace(no_assumption, "supply_cap_devices = [512, 256]\n", "");
+  auto s = parse(bare);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  const PlanType& h200 = s->problem.types[static_cast<std::size_t>(type_of(*s, "h200-sxm"))];
+  EXPECT_TRUE(h200.barred);
+  EXPECT_TRUE(h200.assumption.empty());
+  EXPECT_EQ(h200.china_status, "import-blocked");
+  EXPECT_FALSE(h200.china_status_confirmed.empty());
+  for (double cap : h200.supply_cap_devices) EXPECT_EQ(cap, 0.0);
+  EXPECT_EQ(h200.rental_max_devices, 0.0);
+
+  // Stated: bought as the scenario says, with the assumption carried.
+  auto with = parse(kBase);
+  ASSERT_TRUE(with.has_value()) << with.error().message;
+  const PlanType& t = with->problem.types[static_cast<std::size_t>(type_of(*with, "h200-sxm"))];
+  EXPECT_FALSE(t.barred);
+  EXPECT_EQ(t.assumption, "the chip can be bought in China, a test assumption");
+  EXPECT_EQ(t.supply_cap_devices[0], 512.0);
+
+  // An assumption about a chip nothing bars is a mistake.
+  const std::string m2 = error_of(replace(
+      kBase, "accelerator = \"ascend-910c\"\n",
+      "accelerator = \"ascend-910c\"\nassume_available = \"domestic, so always\"\n"));
+  EXPECT_TRUE(contains(m2, "does not bar buying it")) << m2;
 }
 
 TEST_F(PlanScenarioTest, BundledExampleLoads) {

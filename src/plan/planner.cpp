@@ -52,6 +52,7 @@ struct Switches {
   bool sensitive = true;
   bool risk = true;
   std::vector<bool> levy;              // per type
+  std::vector<bool> assumed;           // per type: its stated availability assumption holds
   std::set<std::string> relaxed;       // groups dropped entirely
   std::map<std::string, double> move;  // limit row name -> relaxation (in its unit)
 };
@@ -148,6 +149,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
     const double levy = sw.levy[t] ? ty.levy_fraction : 0.0;
     for (int y = 1; y <= Y; ++y) {
       double cap = caps_on ? ty.supply_cap_devices[y - 1] : kNoLimit;
+      if (!sw.assumed[t]) cap = 0;  // priced without its availability assumption
       if (finite(cap)) cap += moved(sw, fmt::format("supply-cap:{}:{}", ty.id, year_label(y)));
       const double ub = finite(cap) ? std::floor(cap / ty.node_devices + 1e-9) : kNoLimit;
       if (ub <= 0) continue;
@@ -169,7 +171,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
   b.rent.assign(T, std::vector<int>(Y, -1));
   for (int t = 0; t < T; ++t) {
     const PlanType& ty = p.types[t];
-    if (ty.rental_usd_per_device_hour <= 0 || ty.rental_max_devices <= 0) continue;
+    if (ty.rental_usd_per_device_hour <= 0 || ty.rental_max_devices <= 0 || !sw.assumed[t])
+      continue;
     for (int y = 1; y <= Y; ++y) {
       const double cost = ty.rental_usd_per_device_hour * kHoursPerYear * discount(p, y);
       const int c = add_col(0, ty.rental_max_devices, cost, false);
@@ -451,6 +454,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
 Switches default_switches(const PlanProblem& p) {
   Switches sw;
   sw.levy.assign(p.types.size(), true);
+  sw.assumed.assign(p.types.size(), true);
   return sw;
 }
 
@@ -810,7 +814,8 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     }
   }
   if (options.policy_costs) {
-    auto add = [&](std::string name, std::string detail, Switches off) {
+    auto add = [&](std::string name, std::string detail, Switches off,
+                   std::vector<PolicyCost>* into = nullptr) {
       if (plan_cancelled(options)) return;  // checked after the policies
       const Resolve r = resolve(problem, off, options);
       PolicyCost pc;
@@ -823,7 +828,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
         pc.delta_pct = r.objective > 0 ? 100 * pc.delta_usd / r.objective : 0;
         pc.tolerance_usd = options.relative_gap * (out.objective_usd + r.objective);
       }
-      out.policy_costs.push_back(std::move(pc));
+      (into ? *into : out.policy_costs).push_back(std::move(pc));
     };
     if (problem.policy.domestic_share_min) {
       Switches off = sw;
@@ -859,6 +864,20 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
           fmt::format("{:.0f}% surcharge on {}", problem.types[t].levy_fraction * 100,
                       problem.types[t].id),
           off);
+    }
+    for (std::size_t t = 0; t < problem.types.size(); ++t) {
+      const PlanType& ty = problem.types[t];
+      if (ty.assumption.empty()) continue;
+      Switches off = sw;
+      off.assumed[t] = false;
+      add("assumption:" + ty.id,
+          fmt::format("{} can be bought although its China status is {}{}: {}", ty.id,
+                      ty.china_status,
+                      ty.china_status_confirmed.empty()
+                          ? ""
+                          : " (confirmed " + ty.china_status_confirmed + ")",
+                      ty.assumption),
+          off, &out.assumption_costs);
     }
     if (plan_cancelled(options)) return cancelled();
   }

@@ -142,6 +142,11 @@ struct PlanResult {
   std::vector<TypeYearUse> use;
   std::vector<BindingConstraint> binding;
   std::vector<PolicyCost> policy_costs;
+  // Each stated availability assumption (a candidate bought although its
+  // China status bars it): the plan re-solved without that candidate.
+  // policy = "assumption:<id>"; delta_usd is usually negative (what the
+  // assumption saves), and "no plan" when the demand needs it.
+  std::vector<PolicyCost> assumption_costs;
   std::vector<Conflict> conflicts;  // when infeasible
   std::string note;                 // e.g. why no plan was found
   // Things the model pools that a buyer should check, e.g. a training gang

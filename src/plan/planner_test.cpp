@@ -97,6 +97,37 @@ TEST(Planner, CheaperForeignChipLosesOnlyToTheDomesticRule) {
   EXPECT_TRUE(free->policy_costs.empty());
 }
 
+// A candidate bought on a stated availability assumption is also priced
+// without it: F (1,000 for the item) against D only (3,000), so the
+// assumption saves 2,000; it is listed apart from the policies, which never
+// make a plan cheaper to drop.
+TEST(Planner, AnAvailabilityAssumptionIsPricedWithoutIt) {
+  PlanProblem p = share_problem();
+  p.policy.domestic_share_min.reset();
+  p.types[0].china_status = "import-blocked";
+  p.types[0].assumption = "imports resume";
+  auto r = solve_plan(p);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_NEAR(r->objective_usd, 1000, 1e-6);
+  ASSERT_EQ(r->assumption_costs.size(), 1u);
+  const PolicyCost& c = r->assumption_costs[0];
+  EXPECT_EQ(c.policy, "assumption:F");
+  EXPECT_NE(c.detail.find("import-blocked"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("imports resume"), std::string::npos) << c.detail;
+  EXPECT_NEAR(c.objective_without_usd, 3000, 1e-6);
+  EXPECT_NEAR(c.delta_usd, -2000, 1e-6);
+  EXPECT_EQ(policy(*r, "assumption:F"), nullptr);  // not a policy
+
+  // Without D the item needs F: no plan without the assumption.
+  p.types.pop_back();
+  p.demands[0].devices.pop_back();
+  p.demands[0].why_not.pop_back();
+  auto only = solve_plan(p);
+  ASSERT_TRUE(only.has_value()) << only.error().message;
+  ASSERT_EQ(only->assumption_costs.size(), 1u);
+  EXPECT_EQ(only->assumption_costs[0].status_without, PlanStatus::kInfeasible);
+}
+
 // Two items of 10 devices on either type (F 100, D 150), two years. In the
 // cut scenario F is banned from year 1 (installed devices lost too). The
 // robust rule makes the core item servable on D alone: 10 D + 10 F = 2,500

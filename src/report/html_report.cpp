@@ -695,6 +695,36 @@ void plan_section(std::string& out, Ctx& c) {
     }
   }
 
+  // Availability: what the plan assumes about chips whose China status
+  // bars them, and which candidates that status keeps out.
+  {
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& a : arr(plan, "availability")) {
+      const std::string assumption = str(a, "assumption");
+      if (assumption.empty() && !flag(a, "barred", false)) continue;
+      const std::string id = str(a, "accelerator");
+      std::string without = "not bought or rented (no assumption stated)";
+      for (const auto& ac : arr(plan, "assumption_costs")) {
+        if (str(ac, "policy") != "assumption:" + id) continue;
+        const std::string st = str(ac, "status_without");
+        without = st == "infeasible" ? std::string("no plan meets the demand without it")
+                                     : opt(num(ac, "objective_without_usd"), fmt_usd);
+      }
+      const std::string confirmed = str(a, "china_status_confirmed");
+      rows.push_back({tc(id),
+                      tc(str(a, "china_status") +
+                         (confirmed.empty() ? "" : " (confirmed " + confirmed + ")")),
+                      tc(assumption.empty() ? std::string("\u2014") : assumption), tc(without)});
+    }
+    if (!rows.empty()) {
+      out +=
+          "<h3>Availability assumptions</h3><p class=\"note\">Chips whose China status bars "
+          "buying them are bought only on an assumption the scenario states; the plan is also "
+          "re-solved without each such chip.</p>";
+      table(out, {"Accelerator", "China status", "Assumption", "Plan cost without it"}, rows);
+    }
+  }
+
   // Cost breakdown.
   const json& cost = obj(plan, "cost");
   if (!cost.empty()) {

@@ -188,6 +188,12 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
                                   plan->objective_usd / 1e6, p.years));
     summary.push_back(fmt::format("Domestic share (minimum over the years): {:.1f}%",
                                   plan->domestic_share * 100));
+    for (const PolicyCost& c : plan->assumption_costs)
+      summary.push_back(
+          c.status_without == PlanStatus::kInfeasible
+              ? fmt::format("Assumes {}; no plan meets the demand without it", c.detail)
+              : fmt::format("Assumes {}; without it the plan costs {:.1f} M USD", c.detail,
+                            c.objective_without_usd / 1e6));
     for (const PolicyCost& c : plan->policy_costs)
       if (c.status_without != PlanStatus::kInfeasible)
         summary.push_back(fmt::format("Policy {} costs {:+.1f} M USD ({:+.1f}%)", c.policy,

@@ -87,6 +87,7 @@ name = "guian"
 
 [[candidate]]
 accelerator = "h200-sxm"
+assume_available = "the chip can be bought in China, a test assumption"
 levy = 0.25
 supply_cap_devices = [512, 256]
 
