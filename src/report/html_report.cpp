@@ -444,8 +444,10 @@ void comparison(std::string& out, Ctx& c) {
     const std::string metric =
         str(w, "metric").empty() ? "throughput per device" : str(w, "metric");
     double best_usd = 0;
+    // Best among the chips the workload's rules allow.
     for (const auto& r : arr(w, "rows"))
-      if (flag(r, "ok", true)) best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
+      if (flag(r, "ok", true) && str(r, "forbidden").empty())
+        best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
 
     std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class", "China status (confirmed)"};
     if (any_tpp) head.push_back("TPP");
@@ -482,14 +484,19 @@ void comparison(std::string& out, Ctx& c) {
       if (!ok)
         notes =
             "not feasible: " + (str(r, "why_not").empty() ? "no layout fits" : str(r, "why_not"));
+      const std::string forbidden = str(r, "forbidden");
+      if (!forbidden.empty()) notes += (notes.empty() ? "" : "; ") + ("not allowed: " + forbidden);
+      if (!str(r, "assumption").empty())
+        notes += (notes.empty() ? "" : "; ") + ("assumes: " + str(r, "assumption"));
       std::string notes_html = esc(notes);
       if (!u.all.empty())
         notes_html += fmt::format("{}<span class=\"unv-list\">unverified: {}</span>",
                                   notes.empty() ? "" : "<br>", esc(u.all));
       row.push_back(raw_cell(notes_html));
       rows.push_back(std::move(row));
-      const bool best = ok && best_usd > 0 && num(r, "per_usd_hour").value_or(-1) == best_usd;
-      classes.push_back(!ok ? "infeasible" : best ? "best" : "");
+      const bool best = ok && forbidden.empty() && best_usd > 0 &&
+                        num(r, "per_usd_hour").value_or(-1) == best_usd;
+      classes.push_back(!ok ? "infeasible" : !forbidden.empty() ? "forbidden" : best ? "best" : "");
     }
     table(out, head, rows, classes);
   }
@@ -1377,6 +1384,7 @@ th { background: #eef1f5; font-weight: 600; white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.best td { font-weight: 600; }
+tr.forbidden td { color: #8a8a8a; }
 tr.best td:first-child::after { content: " \2605"; color: #c48a00; }
 tr.infeasible td { color: #8a929c; }
 .id { color: var(--muted); font-size: 12px; }

@@ -324,6 +324,27 @@ TEST(HtmlReport, MissingSectionsAreSkipped) {
   EXPECT_FALSE(contains(html, "Chart.js v4"));
 }
 
+// A chip the workload's rules forbid is listed with the rule and never
+// starred, even when it is the best value: the star goes to the best
+// allowed chip.
+TEST(HtmlReport, ForbiddenRowsAreNotStarredAndSayWhy) {
+  json rows = json::array();
+  rows.push_back({{"accelerator", "h200-sxm"}, {"origin", "US"}, {"ok", true},
+                  {"per_device_rate", 10.0}, {"per_usd_hour", 9.0}, {"per_kw", 1.0},
+                  {"forbidden", "sensitive data: this workload runs only on domestic chips"}});
+  rows.push_back({{"accelerator", "ascend-910c"}, {"origin", "CN"}, {"ok", true},
+                  {"per_device_rate", 8.0}, {"per_usd_hour", 7.0}, {"per_kw", 1.0}});
+  const json doc = {{"comparison", {{"workloads", json::array({{{"name", "gov"}, {"rows", rows}}})}}}};
+  const std::string html = render_report_html(doc);
+  EXPECT_TRUE(contains(html, "not allowed: sensitive data")) << html.substr(0, 200);
+  const auto forbidden = html.find("<tr class=\"forbidden\">");
+  const auto best = html.find("<tr class=\"best\">");
+  ASSERT_NE(forbidden, std::string::npos);
+  ASSERT_NE(best, std::string::npos);
+  EXPECT_LT(forbidden, best);  // the H200 row comes first, and is not the starred one
+  EXPECT_EQ(html.find("<tr class=\"best\">", best + 1), std::string::npos);
+}
+
 TEST(HtmlReport, InfeasiblePlanShowsConflicts) {
   json doc = {
       {"plan",

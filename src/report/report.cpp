@@ -40,6 +40,18 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
       const double hourly =
           ty.node_price_usd * (1 + ty.levy_fraction) / ty.node_devices / (p.years * kHoursPerYear) +
           per_device_kw * p.power_load_factor * s.pue * s.tariff_usd_per_kwh;
+      // The scenario's own rules for this workload: a chip they forbid is
+      // listed with the rule and never marked best.
+      if (dem.sensitive && p.policy.sensitive_domestic_only && !ty.domestic) {
+        row["forbidden"] =
+            "sensitive data: this workload runs only on domestic chips "
+            "(policy.sensitive_domestic_only)";
+      } else if (ty.barred) {
+        row["forbidden"] = fmt::format(
+            "China status {}{}: not bought or rented without assume_available", ty.china_status,
+            ty.china_status_confirmed.empty() ? "" : " (confirmed " + ty.china_status_confirmed + ")");
+      }
+      if (!ty.assumption.empty()) row["assumption"] = ty.assumption;
       row["price_usd_per_device"] = ty.node_price_usd / ty.node_devices;
       row["hourly_usd_per_device"] = hourly;
       row["unverified"] = ty.unverified;
