@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -852,18 +853,67 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
   return cat;
 }
 
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The index of the entry `query` names: the exact ID; else, ignoring case,
+// the one ID equal to it, or equal to it after its first dash-separated
+// component (a vendor prefix left out: "910c" for "ascend-910c"), or
+// before its last one (a form factor left out: "h200" for "h200-sxm").
+// Each loose rule applies only when exactly one ID matches it, and the
+// rules are tried in that order. nullopt: none, or ambiguous.
+std::optional<std::size_t> resolve_id(std::string_view query, const std::vector<std::string>& ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == query) return i;
+  const std::string q = lower(query);
+  if (q.empty()) return std::nullopt;
+  const auto unique = [&](auto match) -> std::optional<std::size_t> {
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (!match(lower(ids[i]))) continue;
+      if (found) return std::nullopt;
+      found = i;
+    }
+    return found;
+  };
+  if (auto i = unique([&](const std::string& id) { return id == q; })) return i;
+  // One leading component dropped: "ascend-910c" -> "910c", but not
+  // "iluvatar-bi-v100" -> "v100" (an NVIDIA V100 is not an Iluvatar card).
+  if (auto i = unique([&](const std::string& id) {
+        const auto dash = id.find('-');
+        return dash != std::string::npos && id.substr(dash + 1) == q;
+      }))
+    return i;
+  // One trailing component dropped: "h200-sxm" -> "h200".
+  return unique([&](const std::string& id) {
+    const auto dash = id.rfind('-');
+    return dash != std::string::npos && id.substr(0, dash) == q;
+  });
+}
+
+}  // namespace
+
 Result<const Accelerator*> Catalog::accelerator(std::string_view id) const {
   for (const auto& a : accelerators_) {
-    if (a.id == id) return &a;
+    if (a.id == id) return &a;  // the common case, without building the ID list
   }
-  return fail(ErrorCode::kNotFound, unknown_id_message("accelerator", id, accelerator_ids()));
+  const auto ids = accelerator_ids();
+  if (auto i = resolve_id(id, ids)) return &accelerators_[*i];
+  return fail(ErrorCode::kNotFound, unknown_id_message("accelerator", id, ids));
 }
 
 Result<const ModelArch*> Catalog::model(std::string_view id) const {
   for (const auto& m : models_) {
     if (m.id == id) return &m;
   }
-  return fail(ErrorCode::kNotFound, unknown_id_message("model", id, model_ids()));
+  const auto ids = model_ids();
+  if (auto i = resolve_id(id, ids)) return &models_[*i];
+  return fail(ErrorCode::kNotFound, unknown_id_message("model", id, ids));
 }
 
 Result<const SoftwareStack*> Catalog::stack(std::string_view id) const {

@@ -54,7 +54,11 @@ class Catalog {
   const std::vector<SoftwareStack>& stacks() const { return stacks_; }
   const std::vector<ResidualSpread>& residuals() const { return residuals_; }
 
-  // Lookups with a "did you mean" error for unknown IDs.
+  // Lookups with a "did you mean" error for unknown IDs. An accelerator or
+  // model ID may also be given loosely when exactly one entry matches: in
+  // any case ("H200"), without the vendor prefix ("910c" = ascend-910c) or
+  // without the form factor ("h200" = h200-sxm); "h100" (three H100s) is
+  // an error listing them. The entry's own `id` is the canonical one.
   Result<const Accelerator*> accelerator(std::string_view id) const;
   Result<const ModelArch*> model(std::string_view id) const;
   Result<const SoftwareStack*> stack(std::string_view id) const;

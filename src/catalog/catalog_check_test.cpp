@@ -150,6 +150,28 @@ TEST(CatalogCheck, StaleLimitAndDatesAreParameters) {
 
 class BundledCatalogCheck : public testing::BundledCatalogTest {};
 
+// IDs as people type them resolve when one entry matches; ambiguous ones
+// do not.
+TEST_F(BundledCatalogCheck, LooseIdsResolveOnlyWhenUnique) {
+  const std::pair<const char*, const char*> loose[] = {
+      {"H200", "h200-sxm"}, {"h200", "h200-sxm"},       {"910c", "ascend-910c"},
+      {"910B", "ascend-910b"}, {"s4000", "mtt-s4000"}, {"p800", "kunlun-p800"},
+      {"Ascend-910C", "ascend-910c"}, {"b200", "b200"}};
+  for (const auto& [query, id] : loose) {
+    auto a = catalog_->accelerator(query);
+    ASSERT_TRUE(a.has_value()) << query << ": " << a.error().message;
+    EXPECT_EQ((*a)->id, id) << query;
+  }
+  auto h100 = catalog_->accelerator("h100");  // h100-sxm, h100-pcie, h100-sxm-96g
+  ASSERT_FALSE(h100.has_value());
+  EXPECT_NE(h100.error().message.find("h100-sxm"), std::string::npos) << h100.error().message;
+  EXPECT_FALSE(catalog_->accelerator("").has_value());
+  EXPECT_FALSE(catalog_->accelerator("v100").has_value());  // not iluvatar-bi-v100
+  auto m = catalog_->model("Llama3-70B");
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  EXPECT_EQ((*m)->id, "llama3-70b");
+}
+
 TEST_F(BundledCatalogCheck, NoUnexplainedWarnings) {
   auto w = check_catalog(catalog_->accelerators(), {kReviewedAsOf, 12});
   ASSERT_TRUE(w.has_value());
