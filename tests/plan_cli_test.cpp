@@ -143,8 +143,15 @@ TEST(PlanCli, JsonContractAndConsistency) {
   ASSERT_TRUE(j.is_object());
 
   for (const char* key : {"status", "objective_usd", "purchases", "cost", "domestic_share",
-                          "binding_constraints", "policy_costs", "solve_time_s"})
+                          "binding_constraints", "policy_costs", "assumption_costs",
+                          "availability", "solve_time_s"})
     EXPECT_TRUE(j.contains(key)) << key;
+  // Purchases in the order a buyer places them: by year.
+  int last_year = 0;
+  for (const Json& x : j.at("purchases")) {
+    EXPECT_GE(x.at("year").get<int>(), last_year) << x.dump();
+    last_year = x.at("year").get<int>();
+  }
   const std::string status = j.at("status");
   EXPECT_TRUE(status == "optimal" || status == "feasible") << status;
   EXPECT_EQ(status, "optimal") << "a 3-type plan should be proven optimal";
@@ -242,6 +249,16 @@ TEST(PlanCli, TextOutputNamesPurchasesAndPolicies) {
   // Progress goes to stderr, not into the result.
   EXPECT_TRUE(contains(r.err, "solving")) << r.err;
   EXPECT_FALSE(contains(r.out, "solving (")) << r.out;
+  // The H200 is import-blocked in the catalog: the plan says it assumes
+  // otherwise before anything else.
+  EXPECT_TRUE(contains(r.out, "Assumes h200-sxm can be bought in China")) << r.out;
+  EXPECT_LT(r.out.find("Assumes h200-sxm"), r.out.find("Purchases")) << r.out;
+
+  // --csv writes a sweep's frontier: without --sweep it is an error, not a
+  // silent no-op.
+  const auto csv = run({"plan", file, "--csv", (dir.path() / "f.csv").string()});
+  EXPECT_EQ(csv.code, kExitBadInput) << csv.out << csv.err;
+  EXPECT_TRUE(contains(csv.err, "--sweep")) << csv.err;
 }
 
 TEST(PlanCli, InfeasibleBudgetNamesTheConflict) {

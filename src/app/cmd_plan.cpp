@@ -112,11 +112,12 @@ void register_plan(CLI::App& app, Context& ctx) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", state->sets,
                   "Override a scenario key, e.g. --set candidate.h200-sxm.levy=0.5 (repeatable)");
-  cmd->add_option(
+  auto* sweep = cmd->add_option(
       "--sweep", state->sweeps,
       "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
       "repeat for a grid");
-  cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV");
+  cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV")
+      ->needs(sweep);
   cmd->add_option("--time-limit", state->time_limit_s,
                   "Seconds per solve (default 60; 10 per sweep point)")
       ->check(CLI::PositiveNumber);

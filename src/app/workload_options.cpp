@@ -111,6 +111,8 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
 
 std::string human_count(double v) {
   const double a = std::fabs(v);
+  if (a >= 1e15) return fmt::format("{:.3g}", v);
+  if (a >= 1e12) return fmt::format("{:.2f}T", v / 1e12);
   if (a >= 1e9) return fmt::format("{:.2f}G", v / 1e9);
   if (a >= 1e6) return fmt::format("{:.2f}M", v / 1e6);
   if (a >= 1e4) return fmt::format("{:.1f}k", v / 1e3);

@@ -600,16 +600,17 @@ void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, 
     out.cost.expected_shortfall_usd += b.short_col[c] * v[c];
   }
   out.cost.power_usd += b.constant_power;
-  for (int t = 0; t < T; ++t)
-    for (int y = 1; y <= Y; ++y)
+  // Listed by year, then type and site: the order a buyer places them.
+  for (int y = 1; y <= Y; ++y)
+    for (int t = 0; t < T; ++t)
       for (int s = 0; s < S; ++s) {
         const int c = b.x[t][s][y - 1];
         if (c < 0 || v[c] < 0.5) continue;
         const int nodes = static_cast<int>(std::lround(v[c]));
         out.purchases.push_back({t, s, y, nodes, nodes * p.types[t].node_devices});
       }
-  for (int t = 0; t < T; ++t)
-    for (int y = 1; y <= Y; ++y) {
+  for (int y = 1; y <= Y; ++y)
+    for (int t = 0; t < T; ++t) {
       const int c = b.rent[t][y - 1];
       if (c >= 0 && v[c] > 1e-6) out.rentals.push_back({t, y, v[c]});
     }
