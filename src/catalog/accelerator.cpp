@@ -1,5 +1,7 @@
 #include "catalog/accelerator.h"
 
+#include <string>
+
 namespace suanli {
 
 std::string_view precision_name(Precision p) {
@@ -77,6 +79,12 @@ std::optional<ChinaStatus> parse_china_status(std::string_view text) {
     if (n.name == text) return n.status;
   }
   return std::nullopt;
+}
+
+std::string dated_china_status(std::string_view status, std::string_view confirmed) {
+  std::string out(status);
+  if (!confirmed.empty()) out += " (confirmed " + std::string(confirmed) + ")";
+  return out;
 }
 
 }  // namespace suanli

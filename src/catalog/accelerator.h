@@ -38,6 +38,8 @@ enum class ChinaStatus {
   kNotOffered,           // not sold in China for other reasons
 };
 std::string_view china_status_name(ChinaStatus s);
+// "import-blocked (confirmed 2026-05)"; the status alone when undated.
+std::string dated_china_status(std::string_view status, std::string_view confirmed);
 std::optional<ChinaStatus> parse_china_status(std::string_view text);
 
 struct Accelerator {

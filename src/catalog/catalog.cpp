@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <map>
 #include <tuple>
 
+#include "catalog/catalog_check.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -122,24 +122,6 @@ Result<void> read_string(const TomlView& v, std::string_view key, std::string& o
   return {};
 }
 
-// "YYYY-MM" or "YYYY-MM-DD" with a month 01..12 (and a day 01..31).
-bool is_year_month(std::string_view t) {
-  const auto digits = [&](std::size_t from, std::size_t n) {
-    for (std::size_t i = from; i < from + n; ++i) {
-      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
-    }
-    return true;
-  };
-  if (!(t.size() == 7 || t.size() == 10) || !digits(0, 4) || t[4] != '-' || !digits(5, 2)) {
-    return false;
-  }
-  const int month = (t[5] - '0') * 10 + (t[6] - '0');
-  if (month < 1 || month > 12) return false;
-  if (t.size() == 7) return true;
-  const int day = (t[8] - '0') * 10 + (t[9] - '0');
-  return t[7] == '-' && digits(8, 2) && day >= 1 && day <= 31;
-}
-
 // [accelerator.availability]: the China status, its note, source and the
 // date a source last confirmed it.
 Result<void> apply_availability(const TomlView& v, const FileContext& file, Accelerator& a) {
@@ -171,7 +153,7 @@ Result<void> apply_availability(const TomlView& v, const FileContext& file, Acce
   std::string confirmed;
   SUANLI_TRY(read_string(av, "confirmed", confirmed));
   if (!confirmed.empty()) {
-    if (!is_year_month(confirmed)) {
+    if (!year_month_index(confirmed)) {
       return std::unexpected(av.error(
           "confirmed", fmt::format("expected YYYY-MM or YYYY-MM-DD, got '{}'",
                                    escaped_excerpt(confirmed, 40))));
@@ -855,12 +837,6 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The index of the entry `query` names: the exact ID; else, ignoring case,
 // the one ID equal to it, or equal to it after its first dash-separated
 // component (a vendor prefix left out: "910c" for "ascend-910c"), or
@@ -870,12 +846,12 @@ std::string lower(std::string_view s) {
 std::optional<std::size_t> resolve_id(std::string_view query, const std::vector<std::string>& ids) {
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (ids[i] == query) return i;
-  const std::string q = lower(query);
+  const std::string q = to_lower(query);
   if (q.empty()) return std::nullopt;
   const auto unique = [&](auto match) -> std::optional<std::size_t> {
     std::optional<std::size_t> found;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (!match(lower(ids[i]))) continue;
+      if (!match(to_lower(ids[i]))) continue;
       if (found) return std::nullopt;
       found = i;
     }

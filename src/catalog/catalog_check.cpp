@@ -8,6 +8,8 @@
 #include <cmath>
 #include <optional>
 
+#include "util/strings.h"
+
 
 namespace suanli {
 namespace {
@@ -71,15 +73,17 @@ constexpr std::array<MemoryLimits, 10> kMemory = {{
 }};
 
 std::optional<MemoryLimits> memory_limits(std::string_view type) {
-  std::string t;
-  for (char c : type) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string t = to_lower(type);
   // The longest name the type starts with ("hbm3e" before "hbm3"); then a
   // vendor HBM named inside the text ("HiBL 1.0 (Huawei HBM)").
   std::optional<MemoryLimits> best;
   for (const auto& m : kMemory) {
     if (t.starts_with(m.type) && (!best || m.type.size() > best->type.size())) best = m;
   }
-  if (!best && t.find("hbm") != std::string::npos) best = kMemory[5];
+  if (!best && t.find("hbm") != std::string::npos) {
+    best = *std::find_if(kMemory.begin(), kMemory.end(),
+                         [](const MemoryLimits& m) { return m.type == "hbm"; });
+  }
   return best;
 }
 
@@ -102,18 +106,6 @@ std::optional<int> leading_year(std::string_view text) {
     y = y * 10 + (text[i] - '0');
   }
   return y;
-}
-
-// Months since year 0 of a "YYYY-MM[-DD]" text (validated by the caller).
-std::optional<int> month_index(std::string_view text) {
-  auto y = leading_year(text);
-  if (!y || text.size() < 7 || text[4] != '-' || !std::isdigit(static_cast<unsigned char>(text[5])) ||
-      !std::isdigit(static_cast<unsigned char>(text[6]))) {
-    return std::nullopt;
-  }
-  const int m = (text[5] - '0') * 10 + (text[6] - '0');
-  if (m < 1 || m > 12) return std::nullopt;
-  return *y * 12 + (m - 1);
 }
 
 struct Checker {
@@ -233,7 +225,7 @@ struct Checker {
       return;
     }
     if (a.china_status == ChinaStatus::kDomestic) return;
-    const auto when = month_index(a.china_status_confirmed);
+    const auto when = year_month_index(a.china_status_confirmed);
     if (when && as_of - *when > params.stale_months) {
       warn("status-date", "",
            fmt::format("China status '{}' was last confirmed {} ({} months before {}; limit {})",
@@ -274,9 +266,29 @@ void explain(const std::vector<Accelerator>& accelerators, std::vector<CatalogWa
 
 std::span<const CatalogCheckInfo> catalog_checks() { return kChecks; }
 
+std::optional<int> year_month_index(std::string_view t) {
+  const auto digits = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (i >= t.size() || !std::isdigit(static_cast<unsigned char>(t[i]))) return false;
+    }
+    return true;
+  };
+  if (!(t.size() == 7 || t.size() == 10) || !digits(0, 4) || t[4] != '-' || !digits(5, 2)) {
+    return std::nullopt;
+  }
+  const int month = (t[5] - '0') * 10 + (t[6] - '0');
+  if (month < 1 || month > 12) return std::nullopt;
+  if (t.size() == 10) {
+    if (t[7] != '-' || !digits(8, 2)) return std::nullopt;
+    const int day = (t[8] - '0') * 10 + (t[9] - '0');
+    if (day < 1 || day > 31) return std::nullopt;
+  }
+  return *leading_year(t) * 12 + (month - 1);
+}
+
 Result<std::vector<CatalogWarning>> check_catalog(const std::vector<Accelerator>& accelerators,
                                                   const CatalogCheckParams& params) {
-  const auto as_of = month_index(params.as_of);
+  const auto as_of = year_month_index(params.as_of);
   if (!as_of) {
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("as-of date '{}': expected YYYY-MM or YYYY-MM-DD", params.as_of));

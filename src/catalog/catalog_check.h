@@ -7,6 +7,7 @@
 // same catalog and date give the same warnings.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,11 @@ struct CatalogCheckInfo {
   std::string_view id;
   std::string_view what;
 };
+
+// Months since year 0 of a "YYYY-MM" or "YYYY-MM-DD" date (month 01-12,
+// day 01-31); nullopt when the text is not one. The one parser of the
+// catalog's status dates and of `--as-of`.
+std::optional<int> year_month_index(std::string_view text);
 
 // Every check, in the order warnings are listed.
 std::span<const CatalogCheckInfo> catalog_checks();

@@ -22,12 +22,6 @@ std::string money(double usd) {
 
 std::string marked(const PlanType& t) { return t.unverified.empty() ? t.id : t.id + "?"; }
 
-std::string status_text(const PlanType& t) {
-  return t.china_status + (t.china_status_confirmed.empty()
-                               ? ""
-                               : ", confirmed " + t.china_status_confirmed);
-}
-
 // First in the answer: what the plan assumes about availability, what it
 // would cost without that, and which candidates the China status keeps out.
 std::string availability_text(const PlanProblem& p, const PlanResult& r) {
@@ -44,12 +38,13 @@ std::string availability_text(const PlanProblem& p, const PlanResult& r) {
                                     money(std::abs(c.delta_usd)));
       }
       out += fmt::format("Assumes {} can be bought in China although its status is {}: {}. {}.\n",
-                         t.id, status_text(t), t.assumption, without);
+                         t.id, dated_china_status(t.china_status, t.china_status_confirmed),
+                         t.assumption, without);
     } else if (t.barred) {
       out += fmt::format(
-          "Not bought or rented: {} (China status {}; existing nodes still run; state "
-          "assume_available on the candidate to plan on it)\n",
-          t.id, status_text(t));
+          "Not bought or rented: {}, China status {}. Existing nodes still run; state "
+          "assume_available on the candidate to plan on it.\n",
+          t.id, dated_china_status(t.china_status, t.china_status_confirmed));
     }
   }
   return out;

@@ -350,11 +350,8 @@ class Loader {
                       a.china_status == ChinaStatus::kPresumptionOfDenial ||
                       a.china_status == ChinaStatus::kNotOffered;
     SUANLI_ASSIGN(auto assume, v.string("assume_available"));
-    const std::string status =
-        fmt::format("{}'s China status is {}{}", a.id, t.china_status,
-                    a.china_status_confirmed.empty()
-                        ? ""
-                        : " (confirmed " + a.china_status_confirmed + ")");
+    const std::string status = fmt::format("{}'s China status is {}", a.id,
+                                           dated_china_status(t.china_status, t.china_status_confirmed));
     if (assume) {
       if (assume->empty()) {
         return bad(v, "assume_available", "expected the assumption in words (a non-empty string)");

@@ -872,11 +872,8 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches off = sw;
       off.assumed[t] = false;
       add("assumption:" + ty.id,
-          fmt::format("{} can be bought although its China status is {}{}: {}", ty.id,
-                      ty.china_status,
-                      ty.china_status_confirmed.empty()
-                          ? ""
-                          : " (confirmed " + ty.china_status_confirmed + ")",
+          fmt::format("{} can be bought although its China status is {}: {}", ty.id,
+                      dated_china_status(ty.china_status, ty.china_status_confirmed),
                       ty.assumption),
           off, &out.assumption_costs);
     }

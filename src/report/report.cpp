@@ -47,9 +47,9 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
             "sensitive data: this workload runs only on domestic chips "
             "(policy.sensitive_domestic_only)";
       } else if (ty.barred) {
-        row["forbidden"] = fmt::format(
-            "China status {}{}: not bought or rented without assume_available", ty.china_status,
-            ty.china_status_confirmed.empty() ? "" : " (confirmed " + ty.china_status_confirmed + ")");
+        row["forbidden"] =
+            "China status " + dated_china_status(ty.china_status, ty.china_status_confirmed) +
+            ": not bought or rented without assume_available";
       }
       if (!ty.assumption.empty()) row["assumption"] = ty.assumption;
       row["price_usd_per_device"] = ty.node_price_usd / ty.node_devices;
