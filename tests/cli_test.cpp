@@ -207,12 +207,34 @@ TEST(Cli, EstimateTrainJsonContract) {
   const double step = j["step_time_s"].get<double>();
   EXPECT_NEAR(sum, step, 1e-6 * step);
 
-  // Totals follow from the throughput: days = tokens / (tokens/s) / 86400,
-  // device-hours = days · 24 · devices.
+  // Totals follow from the throughput: steady days = tokens / (tokens/s) /
+  // 86400; wall days = steady / goodput; device-hours = wall days · 24 ·
+  // devices; cost = device-hours · hourly cost on the ownership basis.
   const double tps = j["tokens_per_s"].get<double>();
   const double days = j["time_to_train_days"].get<double>();
-  EXPECT_NEAR(days, 1e12 / tps / 86400, 1e-6 * days);
+  const double steady = j["steady_state_days"].get<double>();
+  EXPECT_NEAR(steady, 1e12 / tps / 86400, 1e-6 * steady);
+  ASSERT_TRUE(j["goodput"].is_object()) << j["goodput"].dump();
+  const double goodput = j["goodput"]["fraction"].get<double>();
+  EXPECT_GT(goodput, 0.9);
+  EXPECT_LT(goodput, 1.0);
+  EXPECT_NEAR(days, steady / goodput, 1e-6 * days);
+  EXPECT_EQ(j["goodput"]["inputs"]["source"], "data/economics.toml");
   EXPECT_NEAR(j["device_hours"].get<double>(), days * 24 * 64, 1e-6 * days * 24 * 64);
+  EXPECT_EQ(j["cost_basis"], "ownership");
+  EXPECT_NEAR(j["cost_usd"].get<double>(),
+              j["device_hours"].get<double>() * j["hourly_usd_per_device"].get<double>(),
+              1e-6 * j["cost_usd"].get<double>());
+  // --steady-state: wall = steady, no goodput; --cost-basis rental: the market rate.
+  const auto st = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                       "--devices", "64", "--json", "--tokens", "1e12", "--steady-state",
+                       "--cost-basis", "rental"});
+  ASSERT_EQ(st.code, kExitOk) << st.err;
+  const auto js = nlohmann::json::parse(st.out, nullptr, false);
+  EXPECT_TRUE(js["goodput"].is_null());
+  EXPECT_NEAR(js["time_to_train_days"].get<double>(), steady, 1e-6 * steady);
+  EXPECT_EQ(js["cost_basis"], "rental");
+  EXPECT_GT(js["hourly_usd_per_device"].get<double>(), j["hourly_usd_per_device"].get<double>());
   EXPECT_NEAR(tps * step,
               static_cast<double>(p["global_batch"].get<long long>()) * j.value("seq", 0),
               1e-6 * tps * step);

@@ -108,8 +108,10 @@ int run_train(Context& ctx, const CompareState& s) {
   }
   out << t.render();
   print_row_notes(out, *rows);
-  out << "speed and cost-perf are relative to the first accelerator; cost uses catalog rental "
-         "prices (estimates);\np10-p90: catalog figure ranges and the model's out-of-sample "
+  out << "speed and cost-perf are relative to the first accelerator; time-to-train includes "
+         "interruptions, restarts and checkpoints (--steady-state without);\n"
+      << w->cost.describe()
+      << ";\np10-p90: catalog figure ranges and the model's out-of-sample "
          "residuals (`suanli estimate train … --json` gives the basis)\n";
   return kExitOk;
 }
@@ -173,8 +175,9 @@ int run_infer(Context& ctx, const CompareState& s) {
   }
   out << t.render();
   print_row_notes(out, *rows);
-  out << "speed and cost-perf are relative to the first accelerator; $/M out uses catalog rental "
-         "prices (estimates);\np10-p90: catalog figure ranges and the model's out-of-sample "
+  out << "speed and cost-perf are relative to the first accelerator; $/M out: "
+      << w->cost.describe()
+      << ";\np10-p90: catalog figure ranges and the model's out-of-sample "
          "residuals (`suanli estimate infer … --json` gives the basis)\n";
   return kExitOk;
 }

@@ -56,6 +56,53 @@ void print_collectives(std::ostream& out, const TrainEstimate& e) {
   }
 }
 
+// "19.7 per million device-hours [llama3, verified]": a figure with where it comes from.
+std::string sourced(const Figure& f, const std::string& text) {
+  return fmt::format("{} [{}, {}]", text, f.source_key.empty() ? f.origin : f.source_key,
+                     confidence_name(f.confidence));
+}
+
+// Goodput: the share of wall time that trains, and what it rests on.
+void print_goodput(std::ostream& out, const TrainTotals& t, const Economics& ec, int devices) {
+  if (!t.goodput) {
+    if (!t.goodput_error.empty()) out << "Goodput      not applied: " << t.goodput_error << "\n";
+    if (t.goodput_error.empty()) out << "Goodput      not applied (--steady-state)\n";
+    return;
+  }
+  const Goodput& g = *t.goodput;
+  out << fmt::format(
+      "Goodput      {:.1f}% of wall time trains (steady state {:.1f} days): ~{} interruptions, one "
+      "every {:.1f} h on {} devices; lost {:.1f}% to restarts, {:.1f}% to rework, {:.1f}% to "
+      "checkpoints ({:.1f} s every {:.0f} min)\n",
+      g.fraction * 100, t.steady_days, thousands(std::llround(g.interruptions)), g.job_mtbf_h,
+      thousands(devices), g.lost_to_restarts * 100, g.lost_to_rework * 100,
+      g.lost_to_checkpoints * 100, g.checkpoint_write_s, g.checkpoint_interval_s / 60);
+  out << fmt::format(
+      "             from: {}; restart {}; checkpoint writes {}, {} (data/economics.toml)\n",
+      sourced(ec.failures_per_million_device_hours,
+              fmt::format("{:g} interruptions per million device-hours",
+                          ec.failures_per_million_device_hours.value)),
+      sourced(ec.restart_minutes, fmt::format("{:g} min", ec.restart_minutes.value)),
+      sourced(ec.checkpoint_write_gbps_per_device,
+              fmt::format("{:g} GB/s per device", ec.checkpoint_write_gbps_per_device.value)),
+      sourced(ec.checkpoint_bytes_per_param,
+              fmt::format("{:g} B per parameter", ec.checkpoint_bytes_per_param.value)));
+}
+
+// The hourly cost by part, on its basis.
+void print_hour_cost(std::ostream& out, const DeviceHourCost& h, const CostAssumptions& c) {
+  if (h.basis == CostBasis::kRental) {
+    out << fmt::format("Cost basis   rental: ${:.2f}/device-hour (catalog market rate)\n", h.total);
+    return;
+  }
+  out << fmt::format(
+      "Cost basis   ownership ${:.2f}/device-hour = capital ${:.2f}{} + operations ${:.2f} + data "
+      "centre ${:.2f} + power ${:.2f} (life {:g} y at {:.0f}%, PUE {:g}, {:.3f} USD/kWh; "
+      "--cost-basis rental for the market rate)\n",
+      h.total, h.capex, h.levy > 0 ? fmt::format(" + levy ${:.2f}", h.levy) : "", h.operations,
+      h.facility, h.power, c.life_years, c.cost_of_capital * 100, c.pue, c.tariff_usd_per_kwh);
+}
+
 void print_caveats(std::ostream& out, const DeviceModel& d) {
   if (d.unverified.empty()) return;
   out << fmt::format("Caveats      unverified inputs for {}: {}\n", d.accel->id,
@@ -81,6 +128,7 @@ int run_train(Context& ctx, const EstimateState& s) {
   if (!w) return ctx.report(w.error());
   auto dev = make_device_model(**accel, (*cat)->profile_for(**accel), w->precision);
   if (!dev) return ctx.report(dev.error());
+  price_device(*dev, w->cost);
   auto model = TrainModel::create(*w, *dev, s.devices);
   if (!model) return ctx.report(model.error());
   const ParallelismRequest req = make_parallelism_request(s.train);
@@ -140,14 +188,16 @@ int run_train(Context& ctx, const EstimateState& s) {
         iv->time_to_train_days
             ? span(*iv->time_to_train_days, [](double v) { return fmt::format("{:.1f}", v); })
             : "",
-        human_count(t.device_hours), t.energy_mwh, w->pue);
+        human_count(t.device_hours), t.energy_mwh, w->cost.pue);
     if (t.cost_usd > 0) {
       out << fmt::format("${}{} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
                          iv->cost_usd ? span(*iv->cost_usd, count) : "", model->device().hourly_usd,
-                         confidence_name((*accel)->rental_usd_per_hour->confidence));
+                         cost_basis_name(w->cost.basis));
     } else {
-      out << "cost unknown (no rental price in the catalog)\n";
+      out << "cost unknown: " << device_hour_cost(**accel, w->cost).error().message << "\n";
     }
+    print_goodput(out, t, (*cat)->economics(), s.devices);
+    if (auto hour = device_hour_cost(**accel, w->cost)) print_hour_cost(out, *hour, w->cost);
   }
   print_collectives(out, e);
   print_range_basis(out, iv->basis);

@@ -87,9 +87,11 @@ int run_plan(Context& ctx, const PlanState& s) {
   if (s.json) {
     auto j = plan_result_json(scenario->problem, *result);
     j["scenario"] = s.scenario;
+    j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
     ctx.out() << j.dump(2) << "\n";
   } else {
-    ctx.out() << plan_result_text(scenario->problem, *result);
+    ctx.out() << plan_result_text(scenario->problem, *result)
+              << plan_sizing_text(*scenario, (*catalog)->economics());
   }
   return result->status == PlanStatus::kInfeasible ? kExitBadInput : kExitOk;
 }

@@ -6,6 +6,28 @@
 
 namespace suanli::app {
 
+namespace {
+
+// How device-hours are priced (perf/cost.h): the same flags for train and infer.
+void add_cost_flags(CLI::App* cmd, CostRequest& c) {
+  cmd->add_option("--cost-basis", c.basis,
+                  "How device-hours are priced: ownership (default: price and levy amortised over "
+                  "the device's life, operations, data centre and power; data/economics.toml) or "
+                  "rental (the catalog's market rate)")
+      ->check(CLI::IsMember({"ownership", "rental"}));
+  cmd->add_option("--levy", c.levy,
+                  "Surcharge on a chip's price, ID=FRACTION[,ID=FRACTION] (e.g. h200-sxm=0.25)");
+  cmd->add_option("--pue", c.pue, "Facility power over IT power (default: data/economics.toml)");
+  cmd->add_option("--tariff-usd-per-kwh", c.tariff_usd_per_kwh,
+                  "Electricity price (default: data/economics.toml)");
+  cmd->add_option("--power-load-factor", c.power_load_factor,
+                  "Average draw over full load (default: data/economics.toml)");
+  cmd->add_option("--node-power-overhead", c.node_power_overhead,
+                  "Node draw over the accelerators' TDP (default: data/economics.toml)");
+}
+
+}  // namespace
+
 void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_option("--model", f.model, "Catalog model ID (see `suanli catalog models`)");
   cmd->add_option("--layers", f.layers, "Custom shape: transformer layers");
@@ -35,6 +57,10 @@ void add_train_flags(CLI::App* cmd, TrainFlags& f, bool with_parallelism) {
   cmd->add_option("--stack", f.stack,
                   "Training software stack (data/stacks: megatron-core (default), nemo, megascale, "
                   "fsdp, mindspeed, megatron-2021, …): which features exist and what overlaps");
+  add_cost_flags(cmd, f.cost);
+  cmd->add_flag("--steady-state", f.steady_state,
+                "Time-to-train as if nothing failed (default: with interruptions, restarts and "
+                "checkpoints at data/economics.toml's rates)");
   cmd->add_flag("--uneven-pipeline", f.uneven_pipeline,
                 "Allow pipeline stages that differ by one layer (balances the logits stage)");
   cmd->add_option("--overlap-grad-reduce", f.overlap_grad_reduce,
@@ -103,6 +129,7 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--spec-accept-len", f.spec_accept_len,
                   "Speculative decoding: mean output tokens per step (1 to spec tokens + 1)")
       ->check(CLI::Range(1.0, 17.0));
+  add_cost_flags(cmd, f.cost);
   if (!with_layout) return;
   cmd->add_option("--tp", f.tp, "Tensor parallel size per instance (searched when omitted)");
   cmd->add_option("--ep", f.ep,

@@ -757,6 +757,57 @@ Result<void> load_entries(const toml::table& root, const fs::path& path, std::st
   return {};
 }
 
+// Reads a file's [economics] figures over what is loaded so far; a key the
+// file leaves out keeps its earlier value.
+Result<void> load_economics(const TomlView& root, const FileContext& file, Economics& out) {
+  auto table = root.subtable("economics");
+  if (!table) return std::unexpected(table.error());
+  if (!*table) return {};
+  const TomlView& v = **table;
+  std::vector<std::string_view> keys{"source", "confidence"};
+  for (const EconomicsKey& k : kEconomicsKeys) keys.push_back(k.name);
+  SUANLI_TRY(v.check_keys(keys));
+  EntryDefaults defaults;
+  SUANLI_TRY(read_string(v, "source", defaults.source));
+  std::string conf;
+  SUANLI_TRY(read_string(v, "confidence", conf));
+  if (!conf.empty()) {
+    defaults.confidence = parse_confidence(conf);
+    if (!defaults.confidence) {
+      return std::unexpected(v.error(
+          "confidence", fmt::format("expected verified, secondary, estimate or placeholder, got '{}'",
+                                    conf)));
+    }
+  }
+  for (const EconomicsKey& k : kEconomicsKeys) {
+    if (!v.table().get(k.name)) continue;
+    auto f = read_figure(v, k.name, file, defaults);
+    if (!f) return std::unexpected(f.error());
+    if (!(f->value >= k.min && f->value <= k.max)) {
+      return std::unexpected(v.error(
+          k.name, fmt::format("expected {} in [{}, {}], got {}", k.help, k.min, k.max, f->value)));
+    }
+    if ((f->low && *f->low < k.min) || (f->high && *f->high > k.max)) {
+      return std::unexpected(
+          v.error(k.name, fmt::format("expected low and high in [{}, {}]", k.min, k.max)));
+    }
+    out.*k.member = std::move(*f);
+  }
+  return {};
+}
+
+Economics fallback_economics() {
+  Economics e;
+  for (const EconomicsKey& k : kEconomicsKeys) {
+    Figure& f = e.*k.member;
+    f.value = k.fallback;
+    f.source = "built-in fallback: the catalog has no data/economics.toml (src/catalog/economics.h)";
+    f.confidence = Confidence::kPlaceholder;
+    f.origin = "src/catalog/economics.h";
+  }
+  return e;
+}
+
 }  // namespace
 
 std::vector<fs::path> Catalog::default_directories(const std::vector<fs::path>& extra) {
@@ -779,13 +830,15 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
   Catalog cat;
   cat.fallback_profile_.id = "default";
   cat.fallback_profile_.source = "built-in defaults (src/catalog/efficiency.h)";
+  cat.economics_ = fallback_economics();
   // One file's [sources] and entries, merged over what is loaded so far.
   auto apply_file = [&cat](const toml::table& root, const fs::path& path) -> Result<void> {
     TomlView rv(root, path.string(), "");
     auto fctx = read_sources(rv);
     if (!fctx) return std::unexpected(fctx.error());
     SUANLI_TRY(
-        rv.check_keys({"sources", "accelerator", "model", "profile", "stack", "residual"}));
+        rv.check_keys({"sources", "accelerator", "model", "profile", "stack", "residual",
+                       "economics"}));
     SUANLI_TRY(load_entries(
         root, path, "accelerator", cat.accelerators_,
         [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); },
@@ -799,6 +852,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
         load_entries(root, path, "stack", cat.stacks_,
                      [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
     SUANLI_TRY(load_residuals(root, path, cat.residuals_));
+    SUANLI_TRY(load_economics(rv, *fctx, cat.economics_));
     return {};
   };
   for (const auto& dir : options.directories) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catalog/accelerator.h"
+#include "catalog/economics.h"
 #include "catalog/efficiency.h"
 #include "catalog/model.h"
 #include "catalog/stack.h"
@@ -53,6 +54,8 @@ class Catalog {
   const std::vector<EfficiencyProfile>& profiles() const { return profiles_; }
   const std::vector<SoftwareStack>& stacks() const { return stacks_; }
   const std::vector<ResidualSpread>& residuals() const { return residuals_; }
+  // Cost, goodput and planning assumptions (data/economics.toml).
+  const Economics& economics() const { return economics_; }
 
   // Lookups with a "did you mean" error for unknown IDs. An accelerator or
   // model ID may also be given loosely when exactly one entry matches: in
@@ -90,6 +93,7 @@ class Catalog {
   std::vector<EfficiencyProfile> profiles_;
   std::vector<SoftwareStack> stacks_;
   std::vector<ResidualSpread> residuals_;
+  Economics economics_;
   EfficiencyProfile fallback_profile_;
   SoftwareStack fallback_stack_;
 };

@@ -52,7 +52,15 @@ void fill_base(CompareRowBase& row, const Accelerator& a) {
   const Classification c = classify(a);
   row.eccn_class = std::string(eccn_class_name(c.eccn_class));
   row.china_status = std::string(china_status_name(a.china_status));
-  row.hourly_usd = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;
+}
+
+// The row's hourly cost on the workload's basis (perf/cost.h): the same
+// figure estimate, the report and the API price with.
+void price_row(CompareRowBase& row, const Accelerator& a, const CostAssumptions& c) {
+  row.cost_basis = std::string(cost_basis_name(c.basis));
+  auto cost = device_hour_cost(a, c);
+  row.hourly_usd = cost ? cost->total : 0;
+  if (cost) row.hourly_cost = *cost;
 }
 
 template <class Row, class Throughput>
@@ -116,11 +124,13 @@ Result<std::vector<TrainCompareRow>> compare_train(const Catalog& catalog, const
                                                    const std::vector<std::string>& ids,
                                                    const CompareSizing& sizing) {
   auto estimate = [&](TrainCompareRow& row, const Accelerator& a) -> Result<void> {
+    price_row(row, a, w.cost);
     auto dev = make_device_model(a, catalog.profile_for(a), w.precision);
     if (!dev) {
       row.error = dev.error().message;
       return {};
     }
+    price_device(*dev, w.cost);
     row.unverified = dev->unverified;
     auto model = TrainModel::create(w, *dev, row.devices);
     if (!model) {
@@ -149,6 +159,7 @@ Result<std::vector<InferCompareRow>> compare_infer(const Catalog& catalog, const
                                                    const std::vector<std::string>& ids,
                                                    const CompareSizing& sizing) {
   auto estimate = [&](InferCompareRow& row, const Accelerator& a) -> Result<void> {
+    price_row(row, a, w.cost);
     row.precision = resolve_precision(w, a);
     const auto& profile = catalog.profile_for(a);
     auto found = search_infer(w, a, profile, row.devices, std::nullopt, std::nullopt);

@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "compliance/compliance.h"
+#include "perf/cost.h"
 #include "perf/infer.h"
 #include "perf/interval.h"
 #include "perf/train.h"
@@ -31,7 +32,9 @@ struct CompareRowBase {
   int devices = 0;
   bool ok = false;
   std::string error;                     // why there is no estimate
-  double hourly_usd = 0;                 // per device
+  double hourly_usd = 0;                 // per device, on cost_basis (0: unknown)
+  std::string cost_basis;                // "ownership" | "rental" (perf/cost.h)
+  DeviceHourCost hourly_cost;            // hourly_usd by part
   double relative_speed = 0;             // throughput / baseline throughput
   double relative_cost_performance = 0;  // (throughput per $/h) / baseline's
   std::vector<std::string> unverified;

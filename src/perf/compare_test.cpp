@@ -75,7 +75,11 @@ TEST_F(CompareTest, InferBaselineIsOne) {
   EXPECT_EQ(base.origin, accel("h200-sxm").origin);
   EXPECT_FALSE(base.eccn_class.empty());
   EXPECT_FALSE(base.china_status.empty());
-  EXPECT_DOUBLE_EQ(base.hourly_usd, accel("h200-sxm").rental_usd_per_hour->value);
+  // Priced on the one cost basis: ownership, as device_hour_cost gives it.
+  EXPECT_EQ(base.cost_basis, "ownership");
+  auto hour = device_hour_cost(accel("h200-sxm"), CostAssumptions::from(catalog_->economics()));
+  ASSERT_TRUE(hour.has_value());
+  EXPECT_DOUBLE_EQ(base.hourly_usd, hour->total);
 }
 
 TEST_F(CompareTest, TrainBaselineIsOne) {

@@ -119,7 +119,6 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.host_op_overhead = e.host_op_overhead_us * 1e-6;
   d.decode_overhead = e.decode_step_overhead_us * 1e-6;
   d.tdp_w = a.tdp_w ? a.tdp_w->value : 0;
-  d.hourly_usd = a.rental_usd_per_hour ? a.rental_usd_per_hour->value : 0;
   note_if_unverified(rate, "dense rate", d.unverified);
   note_if_unverified(a.memory_gb, "memory_gb", d.unverified);
   note_if_unverified(a.memory_bw_gbps, "memory_bw_gbps", d.unverified);

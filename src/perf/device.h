@@ -3,6 +3,7 @@
 // search so the inner loops do arithmetic only.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "catalog/accelerator.h"
@@ -40,7 +41,10 @@ struct DeviceModel {
   double host_op_overhead = 10e-6;
   double decode_overhead = 2e-4;
   double tdp_w = 0;
-  double hourly_usd = 0;  // rental per device-hour (0 if unknown)
+  // Cost per device-hour on cost_basis (perf/cost.h price_device; 0: unknown
+  // or not priced).
+  double hourly_usd = 0;
+  std::string cost_basis;
   // Figures behind this model that are estimates or placeholders
   // (e.g. "memory_bw_gbps (placeholder)"), for the output's caveats.
   std::vector<std::string> unverified;

@@ -134,6 +134,7 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   if (!cp) return std::unexpected(cp.error());
   auto dev = make_device_model(accel, profile, *cp);
   if (!dev) return std::unexpected(dev.error());
+  price_device(*dev, w.cost);
   // A multi-die package serves as one rank per die (the 910C as two
   // 910B-class dies): the layout counts ranks, outputs are per package.
   const int dies = dev->dies > 1 ? dev->dies : 1;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "perf/cost.h"
 #include "perf/device.h"
 #include "util/error.h"
 
@@ -52,6 +53,7 @@ struct InferWorkload {
   // hold sequences at their current length, not the maximum); `why_not`
   // keeps the memory note.
   bool published_run = false;
+  CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };
 
 // "w4a8" and "int4" (weight-only) as a compute precision and a weight width;

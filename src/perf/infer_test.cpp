@@ -209,20 +209,26 @@ TEST_F(InferTest, MlaKvCacheSmallerThanGqa70b) {
               1e-6 * ell.kv_cache_gb);
 }
 
-TEST_F(InferTest, CostPerMillionTokensFromRentalPrice) {
+TEST_F(InferTest, CostPerMillionTokensOnEitherCostBasis) {
   InferWorkload w = workload("llama3-70b", Precision::kBf16, 2048, 512);
   w.batch = 16;
-  for (const char* id : {"h20", "h200-sxm"}) {
-    auto im = create(w, id, 8, 8);
-    ASSERT_TRUE(im.has_value()) << im.error().message;
-    const InferEstimate e = im->evaluate();
-    ASSERT_TRUE(e.fits) << id << ": " << e.why_not;
-    const Accelerator& a = accel(id);
-    ASSERT_TRUE(a.rental_usd_per_hour.has_value()) << id;
-    const double expected =
-        a.rental_usd_per_hour->value / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
-    EXPECT_NEAR(e.cost_per_million_output_tokens_usd, expected, 1e-9 * expected) << id;
-    EXPECT_GT(e.cost_per_million_output_tokens_usd, 0) << id;
+  for (CostBasis basis : {CostBasis::kOwnership, CostBasis::kRental}) {
+    w.cost = CostAssumptions::from(catalog_->economics());
+    w.cost.basis = basis;
+    for (const char* id : {"h20", "h200-sxm"}) {
+      auto im = create(w, id, 8, 8);
+      ASSERT_TRUE(im.has_value()) << im.error().message;
+      const InferEstimate e = im->evaluate();
+      ASSERT_TRUE(e.fits) << id << ": " << e.why_not;
+      auto hour = device_hour_cost(accel(id), w.cost);
+      ASSERT_TRUE(hour.has_value()) << id;
+      if (basis == CostBasis::kRental) {
+        EXPECT_DOUBLE_EQ(hour->total, accel(id).rental_usd_per_hour->value);
+      }
+      const double expected = hour->total / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
+      EXPECT_NEAR(e.cost_per_million_output_tokens_usd, expected, 1e-9 * expected) << id;
+      EXPECT_GT(e.cost_per_million_output_tokens_usd, 0) << id;
+    }
   }
 }
 

@@ -172,15 +172,25 @@ void perturb(const Accelerator& accel, Precision compute, const std::vector<doub
   }
 }
 
-// The rental price's own spread (cost = time x price).
-std::optional<Spread> price_spread(const Accelerator& a, IntervalBasis& basis) {
-  const auto& p = a.rental_usd_per_hour;
+// The cost basis's own spread (cost = time x hourly cost): the rental
+// rate's range, or on ownership the purchase price's range over the share
+// of the hourly cost that scales with the price (capex, levy, operations).
+std::optional<Spread> price_spread(const Accelerator& a, const CostAssumptions& c,
+                                   IntervalBasis& basis) {
+  const bool rental = c.basis == CostBasis::kRental;
+  const auto& p = rental ? a.rental_usd_per_hour : a.price_usd;
   if (!p) return std::nullopt;
   if (!has_range(p)) return Spread{};
-  const Spread s =
-      spread_of({p->low.value_or(p->value) / p->value, p->high.value_or(p->value) / p->value});
-  basis.contributors.push_back(
-      {"rental_usd_per_hour", figure_label("rental_usd_per_hour", *p) + " (cost only)", 1.0, 1.0});
+  double share = 1.0;
+  if (!rental) {
+    auto hour = device_hour_cost(a, c);
+    if (!hour || !(hour->total > 0)) return std::nullopt;
+    share = (hour->capex + hour->levy + hour->operations) / hour->total;
+  }
+  auto ratio = [&](double v) { return 1.0 + share * (v / p->value - 1.0); };
+  const Spread s = spread_of({ratio(p->low.value_or(p->value)), ratio(p->high.value_or(p->value))});
+  const char* name = rental ? "rental_usd_per_hour" : "price_usd";
+  basis.contributors.push_back({name, figure_label(name, *p) + " (cost only)", 1.0, 1.0});
   return s;
 }
 
@@ -230,7 +240,7 @@ Result<TrainInterval> train_interval(const Catalog& catalog, const TrainModel& m
     out.time_to_train_days = time_range(totals.time_to_train_days, res.centre, spreads[0]);
     if (totals.cost_usd > 0) {
       std::vector<Spread> cost = spreads[0];
-      if (auto p = price_spread(*dev.accel, basis)) cost.push_back(*p);
+      if (auto p = price_spread(*dev.accel, w.cost, basis)) cost.push_back(*p);
       out.cost_usd = time_range(totals.cost_usd, res.centre, cost);
     }
   }
@@ -271,7 +281,7 @@ Result<InferInterval> infer_interval(const Catalog& catalog, const InferWorkload
   out.ttft_s = time_range(e.ttft_s, res.centre, spreads[2]);
   if (e.cost_per_million_output_tokens_usd > 0) {
     std::vector<Spread> cost = spreads[1];
-    if (auto p = price_spread(accel, basis)) cost.push_back(*p);
+    if (auto p = price_spread(accel, w.cost, basis)) cost.push_back(*p);
     out.cost_per_million_output_tokens_usd =
         time_range(e.cost_per_million_output_tokens_usd, res.centre, cost);
   }

@@ -28,7 +28,7 @@ std::string chip(const std::string& bf16 = "400", const std::string& bw = "2000"
          "[accelerator.dense_tflops]\nbf16 = " +
          bf16 + "\n[accelerator.figures]\nmemory_gb = 80\nmemory_bw_gbps = " + bw +
          "\nscaleup_bidir_gbps = 400\nscaleup_domain = 8\nscaleout_gbps = 50\n"
-         "rental_usd_per_hour = 2.0\n";
+         "rental_usd_per_hour = 2.0\nprice_usd = 20000\ntdp_w = 700\n";
 }
 
 const char* kProfile =
@@ -78,6 +78,7 @@ std::optional<TrainRun> train(const Catalog& c) {
   w.stack = c.default_stack();
   auto dev = make_device_model(**a, c.profile_for(**a), Precision::kBf16);
   if (!dev) return std::nullopt;
+  price_device(*dev, w.cost);
   auto model = TrainModel::create(w, *dev, 64);
   if (!model) return std::nullopt;
   auto found = search_train(*model, ParallelismRequest{});

@@ -101,10 +101,36 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
     j["tokens"] = w.tokens;
     j["time_to_train_days"] = t.time_to_train_days;
     j["device_hours"] = t.device_hours;
+    j["steady_state_days"] = t.steady_days;
     j["energy_mwh"] = t.energy_mwh;
-    j["pue"] = w.pue;
+    j["pue"] = w.cost.pue;
     j["cost_usd"] = t.cost_usd > 0 ? nlohmann::json(t.cost_usd) : nlohmann::json(nullptr);
-    j["cost_basis"] = "device-hours x catalog rental_usd_per_hour";
+    j["hourly_usd_per_device"] = model.device().hourly_usd;
+    j["cost_basis"] = std::string(cost_basis_name(w.cost.basis));
+    j["cost_assumptions"] = w.cost.describe();
+    if (t.goodput) {
+      const Goodput& g = *t.goodput;
+      j["goodput"] = {{"fraction", g.fraction},
+                      {"job_mtbf_hours", g.job_mtbf_h},
+                      {"interruptions", g.interruptions},
+                      {"checkpoint_interval_s", g.checkpoint_interval_s},
+                      {"checkpoint_write_s", g.checkpoint_write_s},
+                      {"lost_to_restarts", g.lost_to_restarts},
+                      {"lost_to_rework", g.lost_to_rework},
+                      {"lost_to_checkpoints", g.lost_to_checkpoints}};
+      if (w.goodput) {
+        j["goodput"]["inputs"] = {
+            {"failures_per_device_hour", w.goodput->failures_per_device_hour},
+            {"restart_s", w.goodput->restart_s},
+            {"checkpoint_write_bytes_per_s_per_device",
+             w.goodput->checkpoint_write_bytes_per_s_per_device},
+            {"checkpoint_bytes_per_param", w.goodput->checkpoint_bytes_per_param},
+            {"source", "data/economics.toml"}};
+      }
+    } else {
+      j["goodput"] = nullptr;
+      if (!t.goodput_error.empty()) j["goodput_error"] = t.goodput_error;
+    }
   }
   return j;
 }
@@ -225,7 +251,14 @@ nlohmann::json compare_base_json(const CompareRowBase& r) {
                    {"devices", r.devices},
                    {"ok", r.ok},
                    {"hourly_usd_per_device", r.hourly_usd},
+                   {"cost_basis", r.cost_basis},
                    {"unverified_inputs", r.unverified}};
+  if (r.cost_basis == "ownership" && r.hourly_usd > 0) {
+    const DeviceHourCost& h = r.hourly_cost;
+    j["hourly_cost_parts"] = {{"capital", h.capex},     {"levy", h.levy},
+                              {"operations", h.operations}, {"facility", h.facility},
+                              {"power", h.power}};
+  }
   if (r.ok) {
     j["relative_speed"] = r.relative_speed;
     j["relative_cost_performance"] = r.relative_cost_performance;
@@ -256,6 +289,9 @@ nlohmann::json compare_train_json(const TrainWorkload& w,
         j["device_hours"] = r.totals.device_hours;
         j["energy_mwh"] = r.totals.energy_mwh;
         j["cost_usd"] = r.totals.cost_usd;
+        j["steady_state_days"] = r.totals.steady_days;
+        j["goodput_fraction"] =
+            r.totals.goodput ? nlohmann::json(r.totals.goodput->fraction) : nlohmann::json(nullptr);
       }
       if (r.interval) j["interval"] = interval_json(*r.interval);
     }
@@ -267,6 +303,8 @@ nlohmann::json compare_train_json(const TrainWorkload& w,
                           {"global_batch", w.global_batch},
                           {"precision", std::string(precision_name(w.precision))},
                           {"tokens", w.tokens}}},
+                        {"cost_basis", std::string(cost_basis_name(w.cost.basis))},
+                        {"cost_assumptions", w.cost.describe()},
                         {"baseline", rows.empty() ? "" : rows.front().accelerator},
                         {"rows", arr}};
 }
@@ -300,6 +338,8 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
                           {"output_len", w.output_len},
                           {"tpot_target_s", w.tpot_slo_s ? nlohmann::json(*w.tpot_slo_s)
                                                          : nlohmann::json(nullptr)}}},
+                        {"cost_basis", std::string(cost_basis_name(w.cost.basis))},
+                        {"cost_assumptions", w.cost.describe()},
                         {"baseline", rows.empty() ? "" : rows.front().accelerator},
                         {"rows", arr}};
 }

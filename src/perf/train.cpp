@@ -784,10 +784,23 @@ TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {
   TrainTotals t;
   const double tokens = model.workload().tokens;
   if (tokens <= 0 || e.tokens_per_s <= 0) return t;
-  const double seconds = tokens / e.tokens_per_s;
+  const double steady = tokens / e.tokens_per_s;
+  double seconds = steady;
+  const TrainWorkload& w = model.workload();
+  if (w.goodput) {
+    auto g = goodput(*w.goodput, model.devices(), count_params(w.model).total, steady);
+    if (g) {
+      t.goodput = *g;
+      seconds = g->wall_s;
+    } else {
+      t.goodput_error = g.error().message;
+    }
+  }
+  t.steady_days = steady / 86400.0;
   t.time_to_train_days = seconds / 86400.0;
   t.device_hours = seconds / 3600.0 * model.devices();
-  t.energy_mwh = t.device_hours * model.device().tdp_w * model.workload().pue / 1e6;
+  t.energy_mwh = t.device_hours * model.device().tdp_w * w.cost.node_power_overhead *
+                 w.cost.power_load_factor * w.cost.pue / 1e6;
   t.cost_usd = t.device_hours * model.device().hourly_usd;
   return t;
 }

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "perf/cost.h"
 #include "perf/device.h"
+#include "perf/goodput.h"
 #include "util/error.h"
 
 namespace suanli {
@@ -61,7 +63,10 @@ struct TrainWorkload : TrainSwitches {
   double tokens = 0;                       // total training tokens (0: no time-to-train)
   bool uneven_pipeline = false;            // stages may differ by a layer (balance logits)
   SoftwareStack stack;                     // features and overlaps of the training framework
-  double pue = 1.3;                        // for energy
+  CostAssumptions cost;                    // prices device-hours; its PUE prices energy
+  // Interruptions, restarts and checkpoints over the run (perf/goodput.h);
+  // unset: steady state (time-to-train as if nothing failed).
+  std::optional<GoodputInputs> goodput;
   // Defaults the request did not state and the workload assumed ("mlp =
   // swiglu (default)"), for the output to print.
   std::vector<std::string> assumptions;
@@ -247,10 +252,13 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
 
 // Time-to-train, cost and energy for `tokens` training tokens.
 struct TrainTotals {
-  double time_to_train_days = 0;
+  double time_to_train_days = 0;  // wall time, with goodput when the workload has it
+  double steady_days = 0;         // as if nothing failed
+  std::optional<Goodput> goodput;
+  std::string goodput_error;      // why goodput could not be applied (then steady state)
   double device_hours = 0;
   double energy_mwh = 0;
-  double cost_usd = 0;  // device-hours x rental price (0 when unknown)
+  double cost_usd = 0;  // device-hours x the device's hourly cost (0 when unknown)
 };
 TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model);
 

@@ -36,7 +36,9 @@ class TrainTest : public testing::BundledCatalogTest {
     return w;
   }
   static TrainModel make(const TrainWorkload& w, const std::string& accel_id, int devices) {
-    auto t = TrainModel::create(w, device(accel_id, w.precision), devices);
+    DeviceModel d = device(accel_id, w.precision);
+    price_device(d, w.cost);
+    auto t = TrainModel::create(w, d, devices);
     EXPECT_TRUE(t.has_value()) << (t ? "" : t.error().message);
     return *t;
   }
@@ -526,10 +528,15 @@ TEST_F(TrainTest, TrainTotalsFollowFromThroughput) {
   EXPECT_NEAR(tot.time_to_train_days, seconds / 86400, 1e-9 * tot.time_to_train_days);
   EXPECT_NEAR(tot.device_hours, seconds / 3600 * 64, 1e-9 * tot.device_hours);
   const Accelerator& a = accel("h100-sxm");
-  ASSERT_TRUE(a.rental_usd_per_hour.has_value());
-  EXPECT_NEAR(tot.cost_usd, tot.device_hours * a.rental_usd_per_hour->value, 1e-9 * tot.cost_usd);
+  // Priced on the workload's cost basis (ownership by default).
+  auto hour = device_hour_cost(a, w.cost);
+  ASSERT_TRUE(hour.has_value()) << hour.error().message;
+  EXPECT_GT(hour->total, 0);
+  EXPECT_NEAR(tot.cost_usd, tot.device_hours * hour->total, 1e-9 * tot.cost_usd);
   ASSERT_TRUE(a.tdp_w.has_value());
-  EXPECT_NEAR(tot.energy_mwh, tot.device_hours * a.tdp_w->value * w.pue / 1e6,
+  EXPECT_NEAR(tot.energy_mwh,
+              tot.device_hours * a.tdp_w->value * w.cost.node_power_overhead *
+                  w.cost.power_load_factor * w.cost.pue / 1e6,
               1e-9 * tot.energy_mwh);
   // No tokens: no totals.
   TrainWorkload w0 = w;

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <cmath>
+#include <cstdlib>
 
 #include "perf/json.h"
+#include "util/strings.h"
 
 namespace suanli {
 
@@ -29,6 +31,68 @@ Result<void> apply_moe_shape(const TrainRequest& f, ModelArch& model) {
 }
 
 }  // namespace
+
+namespace {
+
+// "h200-sxm=0.25,h20=0.1" into c.levy, IDs resolved as the catalog resolves them.
+Result<void> read_levies(const Catalog& catalog, const std::string& text, CostAssumptions& c) {
+  for (const std::string& part : split(text, ',')) {
+    if (part.empty()) continue;
+    const auto eq = part.find('=');
+    double v = 0;
+    bool ok = eq != std::string::npos;
+    if (ok) {
+      const std::string num = part.substr(eq + 1);
+      char* end = nullptr;
+      v = std::strtod(num.c_str(), &end);
+      ok = !num.empty() && end && *end == '\0' && std::isfinite(v) && v >= 0 && v <= 10;
+    }
+    if (!ok) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--levy: expected ID=FRACTION (0 to 10, e.g. h200-sxm=0.25), got {}",
+                              quoted_excerpt(part, 60)));
+    }
+    SUANLI_ASSIGN(const Accelerator* a, catalog.accelerator(part.substr(0, eq)));
+    c.levy[a->id] = v;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const CostRequest& r) {
+  CostAssumptions c = CostAssumptions::from(catalog.economics());
+  if (!r.basis.empty()) {
+    auto b = parse_cost_basis(r.basis);
+    if (!b) {
+      return fail(ErrorCode::kInvalidArgument,
+                  fmt::format("--cost-basis: expected ownership or rental, got {}",
+                              quoted_excerpt(r.basis, 40)));
+    }
+    c.basis = *b;
+  }
+  SUANLI_TRY(read_levies(catalog, r.levy, c));
+  // Each override within the range data/economics.toml allows for it.
+  auto set = [](std::optional<double> v, std::string_view key, double& out) -> Result<void> {
+    if (!v) return {};
+    for (const EconomicsKey& k : kEconomicsKeys) {
+      if (k.name != key) continue;
+      if (!(std::isfinite(*v) && *v >= k.min && *v <= k.max)) {
+        std::string flag(key);
+        for (char& ch : flag) ch = ch == '_' ? '-' : ch;
+        return fail(ErrorCode::kInvalidArgument, fmt::format("--{}: expected {} in [{}, {}], got {}",
+                                                             flag, k.help, k.min, k.max, *v));
+      }
+    }
+    out = *v;
+    return {};
+  };
+  SUANLI_TRY(set(r.pue, "pue", c.pue));
+  SUANLI_TRY(set(r.tariff_usd_per_kwh, "tariff_usd_per_kwh", c.tariff_usd_per_kwh));
+  SUANLI_TRY(set(r.power_load_factor, "power_load_factor", c.power_load_factor));
+  SUANLI_TRY(set(r.node_power_overhead, "node_power_overhead", c.node_power_overhead));
+  return c;
+}
 
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& f) {
   TrainWorkload w;
@@ -104,6 +168,8 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
     if (!st) return std::unexpected(st.error());
     w.stack = **st;
   }
+  SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, f.cost));
+  if (!f.steady_state) w.goodput = GoodputInputs::from(catalog.economics());
   return w;
 }
 
@@ -181,6 +247,7 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
   w.spec_tokens = f.spec_tokens.value_or(0);
   w.spec_accept_len = f.spec_accept_len.value_or(0.0);
   w.prefill_devices = f.prefill_devices.value_or(0);
+  SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, f.cost));
   return w;
 }
 
@@ -191,6 +258,7 @@ Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_v
   SUANLI_ASSIGN(TrainWorkload w, make_train_workload(catalog, r));
   SUANLI_ASSIGN(DeviceModel dev,
                 make_device_model(*accel, catalog.profile_for(*accel), w.precision));
+  price_device(dev, w.cost);
   SUANLI_ASSIGN(TrainModel model, TrainModel::create(w, dev, devices));
   const ParallelismRequest req = make_parallelism_request(r);
   auto found = search_train(model, req);

@@ -19,6 +19,15 @@
 
 namespace suanli {
 
+// How a request prices device-hours (perf/cost.h): the basis and the
+// ownership inputs it changes from data/economics.toml. The same fields on
+// the CLI (--cost-basis, --levy, --pue, ...) and the API.
+struct CostRequest {
+  std::string basis;  // "", "ownership" or "rental"; empty: ownership
+  std::string levy;   // "ID=FRACTION[,ID=FRACTION]": surcharge on a chip's price
+  std::optional<double> pue, tariff_usd_per_kwh, power_load_factor, node_power_overhead;
+};
+
 struct TrainRequest {
   std::string model;  // catalog model ID, or empty for the custom shape below
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
@@ -40,6 +49,8 @@ struct TrainRequest {
   std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers;
   std::string recompute;  // "", "full", "selective", "none"
   bool sequence_parallel = false;
+  CostRequest cost;
+  bool steady_state = false;  // time-to-train without interruptions (no goodput)
 };
 
 struct InferRequest {
@@ -58,9 +69,12 @@ struct InferRequest {
   std::optional<int> prefill_devices;  // disaggregated: prefill devices in per-device figures
   std::optional<int> spec_tokens;      // speculative decoding: drafts per step
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
+  CostRequest cost;
 };
 
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& r);
+// The cost assumptions a request states over the catalog's economics.
+Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const CostRequest& r);
 ParallelismRequest make_parallelism_request(const TrainRequest& r);
 Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r);
 

@@ -1,5 +1,6 @@
 #include "plan/plan_json.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -262,6 +263,94 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
         "? = the price, power or speed of this type uses unverified catalog figures "
         "(`suanli catalog show ID`)\n";
   return out;
+}
+
+namespace {
+
+nlohmann::ordered_json figure_json(const Figure& f, double value, const std::string& stated_at) {
+  nlohmann::ordered_json j{{"value", value}};
+  if (!stated_at.empty()) {
+    j["source"] = "scenario " + stated_at;
+  } else {
+    j["source"] = f.source;
+    j["confidence"] = std::string(confidence_name(f.confidence));
+    if (f.low) j["low"] = *f.low;
+    if (f.high) j["high"] = *f.high;
+    j["defined_at"] = f.origin;
+  }
+  return j;
+}
+
+std::string stated(const PlanScenario& sc, const std::string& key) {
+  auto it = sc.sizing_sources.find(key);
+  return it == sc.sizing_sources.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+nlohmann::ordered_json plan_sizing_json(const PlanScenario& sc, const Economics& e) {
+  nlohmann::ordered_json j;
+  j["utilisation_target"] =
+      figure_json(e.utilisation_target, sc.utilisation_target, stated(sc, "utilisation_target"));
+  j["peak_to_mean"] = figure_json(e.peak_to_mean, sc.peak_to_mean, stated(sc, "peak_to_mean"));
+  nlohmann::ordered_json g;
+  g["applied"] = sc.with_goodput;
+  if (sc.with_goodput) {
+    g["failures_per_million_device_hours"] = figure_json(
+        e.failures_per_million_device_hours, sc.goodput.failures_per_device_hour * 1e6, "");
+    g["restart_minutes"] = figure_json(e.restart_minutes, sc.goodput.restart_s / 60, "");
+    g["checkpoint_write_gbps_per_device"] =
+        figure_json(e.checkpoint_write_gbps_per_device,
+                    sc.goodput.checkpoint_write_bytes_per_s_per_device / 1e9, "");
+    g["checkpoint_bytes_per_param"] =
+        figure_json(e.checkpoint_bytes_per_param, sc.goodput.checkpoint_bytes_per_param, "");
+  }
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  const PlanProblem& p = sc.problem;
+  for (std::size_t d = 0; d < p.demands.size() && d < sc.sizing.size(); ++d) {
+    if (p.demands[d].kind != DemandKind::kTraining) continue;
+    for (std::size_t t = 0; t < p.types.size() && t < sc.sizing[d].size(); ++t) {
+      const SizingDetail& z = sc.sizing[d][t];
+      if (!z.ok) continue;
+      items.push_back({{"demand", p.demands[d].name},
+                       {"accelerator", p.types[t].id},
+                       {"gang_devices", z.unit_devices},
+                       {"fleet_devices", z.devices},
+                       {"goodput", z.goodput},
+                       {"days", z.days},
+                       {"steady_state_days", z.steady_days}});
+    }
+  }
+  g["training"] = std::move(items);
+  j["goodput"] = std::move(g);
+  return j;
+}
+
+std::string plan_sizing_text(const PlanScenario& sc, const Economics& e) {
+  (void)e;
+  double lo = 1;
+  double hi = 0;
+  for (std::size_t d = 0; d < sc.sizing.size(); ++d) {
+    if (sc.problem.demands[d].kind != DemandKind::kTraining) continue;
+    for (const SizingDetail& z : sc.sizing[d]) {
+      if (!z.ok) continue;
+      lo = std::min(lo, z.goodput);
+      hi = std::max(hi, z.goodput);
+    }
+  }
+  std::string goodput =
+      !sc.with_goodput ? "steady state (goodput = false)"
+      : hi <= 0        ? "no training item"
+                       : fmt::format("goodput {:.1f}-{:.1f}% of wall time (interruptions, "
+                                     "restarts, checkpoints; data/economics.toml)",
+                                     lo * 100, hi * 100);
+  return fmt::format(
+      "Sized with: training gangs meet their deadline at {}, and take gang / {:.0f}% "
+      "utilisation target of the fleet{}; inference provisioned for {:g} x its mean rate "
+      "(peak-to-mean{})\n",
+      goodput, sc.utilisation_target * 100,
+      stated(sc, "utilisation_target").empty() ? "" : " (scenario)", sc.peak_to_mean,
+      stated(sc, "peak_to_mean").empty() ? ", data/economics.toml" : ", scenario");
 }
 
 }  // namespace suanli

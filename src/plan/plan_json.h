@@ -6,12 +6,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/economics.h"
 #include "plan/plan_problem.h"
+#include "plan/plan_scenario.h"
 #include "plan/planner.h"
 
 namespace suanli {
 
 nlohmann::ordered_json plan_result_json(const PlanProblem& problem, const PlanResult& result);
 std::string plan_result_text(const PlanProblem& problem, const PlanResult& result);
+
+// How the scenario turned demand into devices (`plan --json` "sizing"):
+// utilisation_target and peak_to_mean with where each came from, the
+// goodput inputs with their sources, and per training item and type the
+// gang, its goodput and its wall vs steady-state days.
+nlohmann::ordered_json plan_sizing_json(const PlanScenario& sc, const Economics& economics);
+// The same in two lines for the plan's text output.
+std::string plan_sizing_text(const PlanScenario& sc, const Economics& economics);
 
 }  // namespace suanli

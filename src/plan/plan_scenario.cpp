@@ -51,17 +51,6 @@ constexpr double kMaxLatencyMs = 1e7;
 constexpr long long kMaxSequenceTokens = 10'000'000;
 constexpr long long kMaxExistingNodes = 1'000'000;
 
-// "65,536"
-std::string thousands(long long n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 // "3.0e12"
 std::string sci(double x) {
   std::string s = fmt::format("{:.1e}", x);
@@ -185,6 +174,15 @@ class Loader {
  public:
   Loader(const Catalog& catalog, const fs::path& file) : catalog_(catalog), file_(file.string()) {
     out_.file = file;
+    // Defaults a scenario does not state come from data/economics.toml.
+    const Economics& e = catalog.economics();
+    default_pue_ = e.pue.value;
+    default_tariff_ = e.tariff_usd_per_kwh.value;
+    node_power_overhead_ = e.node_power_overhead.value;
+    out_.cost = CostAssumptions::from(e);
+    out_.goodput = GoodputInputs::from(e);
+    out_.utilisation_target = e.utilisation_target.value;
+    out_.peak_to_mean = e.peak_to_mean.value;
   }
 
   Result<PlanScenario> run(const toml::table& root_table) {
@@ -214,7 +212,8 @@ class Loader {
     const TomlView v = plan_opt ? *plan_opt : TomlView(empty, file_, "plan");
     SUANLI_TRY(v.check_keys({"name", "description", "years", "discount_rate", "power_load_factor",
                              "budget_usd", "seed", "simulation_days", "pue", "tariff_usd_per_kwh",
-                             "node_power_overhead", "shortfall_penalty_usd"}));
+                             "node_power_overhead", "shortfall_penalty_usd",
+                             "utilisation_target", "peak_to_mean", "goodput"}));
     SUANLI_ASSIGN(auto name, v.string("name"));
     p().name = name && !name->empty() ? *name : out_.file.stem().string();
     SUANLI_ASSIGN(auto description, v.string("description"));
@@ -224,7 +223,7 @@ class Loader {
     SUANLI_ASSIGN(auto rate, number_in(v, "discount_rate", 0, kMaxDiscountRate));
     p().discount_rate = rate ? *rate : 0.0;
     SUANLI_ASSIGN(auto load, number_in(v, "power_load_factor", 0.01, 1));
-    p().power_load_factor = load ? *load : 0.8;
+    p().power_load_factor = load ? *load : catalog_.economics().power_load_factor.value;
     SUANLI_ASSIGN(auto budget, number_in(v, "budget_usd", 0, kMaxBudgetUsd));
     p().budget_usd = budget;
     SUANLI_ASSIGN(auto seed, v.integer("seed"));
@@ -242,6 +241,22 @@ class Loader {
     if (overhead) node_power_overhead_ = *overhead;
     SUANLI_ASSIGN(auto penalty, number_in(v, "shortfall_penalty_usd", 0, kMaxPenaltyUsd));
     default_penalty_ = penalty;
+    SUANLI_ASSIGN(auto util, number_in(v, "utilisation_target", 0.1, 1));
+    if (util) {
+      out_.utilisation_target = *util;
+      out_.sizing_sources["utilisation_target"] = v.where("utilisation_target");
+    }
+    SUANLI_ASSIGN(auto peak, number_in(v, "peak_to_mean", 1, 20));
+    if (peak) {
+      out_.peak_to_mean = *peak;
+      out_.sizing_sources["peak_to_mean"] = v.where("peak_to_mean");
+    }
+    SUANLI_ASSIGN(auto goodput, v.boolean("goodput"));
+    out_.with_goodput = goodput.value_or(true);
+    out_.cost.pue = default_pue_;
+    out_.cost.tariff_usd_per_kwh = default_tariff_;
+    out_.cost.node_power_overhead = node_power_overhead_;
+    out_.cost.power_load_factor = p().power_load_factor;
     return {};
   }
 
@@ -423,6 +438,8 @@ class Loader {
       t.node_price_usd = *price * t.node_devices;
       SUANLI_ASSIGN(auto levy, number_in(v, "levy", 0, kMaxLevy));
       t.levy_fraction = levy ? *levy : 0.0;
+      out_.cost.levy[a->id] = t.levy_fraction;
+      out_.cost.price_usd[a->id] = *price;
 
       // Supply cap: a number for every year or one per year.
       t.supply_cap_devices.assign(years, kNoLimit);
@@ -859,6 +876,7 @@ class Loader {
     bool ok = false;
     std::string error;
     TrainEstimate estimate;
+    double wall_s = 0;  // time to train on this gang, goodput counted
   };
 
   TrainTry train_at(const TrainWorkload& w, std::size_t t, int devices) {
@@ -876,6 +894,13 @@ class Loader {
     out.ok = row.estimate.tokens_per_s > 0;
     if (!out.ok) out.error = "the estimator gives no throughput";
     out.estimate = row.estimate;
+    // Wall time with goodput (train_totals); steady state when goodput is
+    // off or cannot hold (interruptions faster than progress: never passes).
+    out.wall_s = row.totals.time_to_train_days * kSecondsPerDay;
+    if (w.goodput && !row.totals.goodput) {
+      out.ok = false;
+      out.error = row.totals.goodput_error;
+    }
     return out;
   }
 
@@ -889,6 +914,7 @@ class Loader {
     w.stack = catalog_.default_stack();
     w.precision = job.precision;
     w.tokens = job.tokens;
+    if (out_.with_goodput) w.goodput = out_.goodput;
     const int nd = p().types[t].node_devices;
     const double deadline_s = job.deadline_days * kSecondsPerDay;
     const int max_nodes = std::max(1, kMaxTrainDevices / nd);
@@ -901,7 +927,7 @@ class Loader {
     };
     auto passes = [&](int nodes) {
       const TrainTry& r = attempt(nodes);
-      return r.ok && job.tokens / r.estimate.tokens_per_s <= deadline_s;
+      return r.ok && r.wall_s <= deadline_s;
     };
 
     int fail_nodes = 0;  // largest doubling known to fail (0: none tried)
@@ -926,7 +952,7 @@ class Loader {
         }
       }
       if (best) {
-        const double days = job.tokens / best->estimate.tokens_per_s / kSecondsPerDay;
+        const double days = best->wall_s / kSecondsPerDay;
         s.why_not = best_nodes == max_nodes
                         ? fmt::format("needs {} days at the {}-device cap, deadline {}",
                                       num(std::ceil(days)),
@@ -952,14 +978,18 @@ class Loader {
       else
         lo = mid;
     }
-    const TrainEstimate& e = attempt(hi).estimate;
+    const TrainTry& chosen = attempt(hi);
+    const TrainEstimate& e = chosen.estimate;
     const int n = hi * nd;
     s.ok = true;
-    s.devices = n;
+    // The gang, and the fleet share it takes at the utilisation target.
+    s.devices = n / out_.utilisation_target;
     s.unit_devices = n;
     s.per_device_rate = e.tokens_per_s / n;
     s.mfu = e.mfu;
-    s.days = job.tokens / e.tokens_per_s / kSecondsPerDay;
+    s.days = chosen.wall_s / kSecondsPerDay;
+    s.steady_days = job.tokens / e.tokens_per_s / kSecondsPerDay;
+    s.goodput = s.days > 0 ? s.steady_days / s.days : 1.0;
     s.precision = std::string(precision_name(job.precision));
     std::string layout = fmt::format("TP{} PP{} DP{}", e.par.tp, e.par.pp, e.par.dp);
     if (e.par.cp > 1) layout += fmt::format(" CP{}", e.par.cp);
@@ -1031,7 +1061,9 @@ class Loader {
     }
     const int unit = std::max(1, best.layout.instance_devices);
     const double unit_rate = best.output_tokens_per_s / std::max(1, best.layout.instances);
-    const double instances = std::ceil(job.output_tokens_per_s / unit_rate - 1e-9);
+    // Provisioned for the peak, not the mean.
+    const double instances =
+        std::ceil(job.output_tokens_per_s * out_.peak_to_mean / unit_rate - 1e-9);
     s.ok = true;
     s.unit_devices = unit;
     s.devices = std::max(1.0, instances) * unit;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@
 
 #include "catalog/accelerator.h"
 #include "catalog/catalog.h"
+#include "perf/cost.h"
+#include "perf/goodput.h"
 #include "plan/plan_problem.h"
 #include "sched/job.h"
 #include "util/error.h"
@@ -56,7 +59,9 @@ struct SizingDetail {
   // per device under the SLO.
   double per_device_rate = 0;
   double mfu = 0;      // training only
-  double days = 0;     // training: time to train on the gang
+  double days = 0;     // training: time to train on the gang (wall, with goodput)
+  double steady_days = 0;  // training: the same as if nothing failed
+  double goodput = 1;      // training: steady / wall (perf/goodput.h)
   double ttft_ms = 0;  // inference only
   double tpot_ms = 0;  // inference only
   std::string precision;
@@ -83,6 +88,21 @@ struct PlanScenario {
   std::vector<PlanSweep> report_sweeps;           // [[report.sweep]]
   std::uint64_t seed = 42;                        // for the report's simulation
   double simulation_days = 30;                    // how long the report simulates
+  // How demand becomes devices, from data/economics.toml unless [plan]
+  // states them (sizing_sources then names the scenario's file:line):
+  // a training gang meets its deadline with interruptions, restarts and
+  // checkpoints counted (goodput; `goodput = false`: steady state) and
+  // needs gang / utilisation_target devices of the fleet; inference is
+  // provisioned for its mean rate x peak_to_mean.
+  double utilisation_target = 0.8;
+  double peak_to_mean = 1.5;
+  bool with_goodput = true;
+  GoodputInputs goodput;
+  std::map<std::string, std::string> sizing_sources;
+  // The one cost basis (perf/cost.h) at this scenario's prices, levies,
+  // default site's power and the catalog's life, capital and operations:
+  // what the report's comparison prices device-hours with.
+  CostAssumptions cost;
 };
 
 // Sets `override.key` in a parsed document; errors name the key. [plan]

@@ -14,6 +14,7 @@
 
 #include "bundled_catalog.h"
 #include "perf/compare.h"
+#include "plan/plan_json.h"
 
 namespace suanli {
 namespace {
@@ -230,11 +231,16 @@ TEST_F(PlanScenarioLoaded, TrainingGangMeetsTheDeadlineInWholeNodes) {
     ASSERT_TRUE(s.ok) << p.types[t].id << ": " << s.why_not;
     EXPECT_EQ(d.devices[t], s.devices);
     const int nd = p.types[t].node_devices;
-    EXPECT_EQ(static_cast<long long>(s.devices) % nd, 0) << p.types[t].id;
-    // It meets the deadline...
-    const double seconds = 3.0e11 / (s.per_device_rate * s.devices);
-    EXPECT_LE(seconds, 10 * 86400.0 * (1 + 1e-9)) << p.types[t].id;
-    EXPECT_NEAR(s.days, seconds / 86400, 1e-9);
+    // The gang is whole nodes; the fleet holds it at the utilisation target.
+    EXPECT_EQ(s.unit_devices % nd, 0) << p.types[t].id;
+    EXPECT_NEAR(s.devices, s.unit_devices / base_->utilisation_target, 1e-9);
+    // It meets the deadline in wall time: steady state over goodput.
+    const double steady = 3.0e11 / (s.per_device_rate * s.unit_devices);
+    EXPECT_NEAR(s.steady_days, steady / 86400, 1e-9);
+    EXPECT_GT(s.goodput, 0.5);
+    EXPECT_LT(s.goodput, 1.0);
+    EXPECT_NEAR(s.days, s.steady_days / s.goodput, 1e-9 * s.days);
+    EXPECT_LE(s.days, 10 * (1 + 1e-9)) << p.types[t].id;
     EXPECT_GT(s.mfu, 0);
     EXPECT_LT(s.mfu, 1);
     EXPECT_FALSE(s.layout.empty());
@@ -245,26 +251,27 @@ TEST_F(PlanScenarioLoaded, TrainingGangIsTheSmallestThatMeetsTheDeadline) {
   const PlanProblem& p = base_->problem;
   const int h200 = type_of(*base_, "h200-sxm");
   const SizingDetail& s = base_->sizing[0][h200];
-  ASSERT_GT(s.devices, 8) << "the test needs a gang of more than one node";
-  // One node fewer misses the deadline (or does not run at all).
+  ASSERT_GT(s.unit_devices, 8) << "the test needs a gang of more than one node";
+  // One node fewer misses the deadline, goodput counted (or does not run at all).
   TrainWorkload w;
   w.model = model("gpt3-6.7b");
   w.seq = default_seq(w.model);
   w.global_batch = default_global_batch(w.model, w.seq);
   w.stack = catalog_->default_stack();
-  auto rows =
-      compare_train(*catalog_, w, {"h200-sxm"}, CompareSizing{static_cast<int>(s.devices) - 8, {}});
+  w.tokens = 3.0e11;
+  w.goodput = base_->goodput;
+  auto rows = compare_train(*catalog_, w, {"h200-sxm"}, CompareSizing{s.unit_devices - 8, {}});
   ASSERT_TRUE(rows) << rows.error().message;
   const auto& row = rows->front();
   if (row.ok) {
-    EXPECT_GT(3.0e11 / row.estimate.tokens_per_s, 10 * 86400.0);
+    ASSERT_TRUE(row.totals.goodput.has_value());
+    EXPECT_GT(row.totals.time_to_train_days, 10.0);
   }
   // Four times the tokens by the same deadline needs a bigger gang.
   auto more = parse(replace(kBase, "tokens = 3.0e11", "tokens = 1.2e12"));
   ASSERT_TRUE(more) << more.error().message;
   EXPECT_GT(more->problem.demands[0].devices[h200], p.demands[0].devices[h200]);
-  EXPECT_LE(1.2e12 / (more->sizing[0][h200].per_device_rate * more->sizing[0][h200].devices),
-            10 * 86400.0 * (1 + 1e-9));
+  EXPECT_LE(more->sizing[0][h200].days, 10 * (1 + 1e-9));
 }
 
 TEST_F(PlanScenarioLoaded, InferenceDevicesCoverTheRate) {
@@ -281,13 +288,48 @@ TEST_F(PlanScenarioLoaded, InferenceDevicesCoverTheRate) {
   for (std::size_t t = 0; t < p.types.size(); ++t) {
     const SizingDetail& s = base_->sizing[1][t];
     ASSERT_TRUE(s.ok) << p.types[t].id << ": " << s.why_not;
-    EXPECT_GE(s.devices * s.per_device_rate, 50000 * (1 - 1e-9)) << p.types[t].id;
+    // Provisioned for the peak: the mean rate x peak_to_mean.
+    const double peak = 50000 * base_->peak_to_mean;
+    EXPECT_GT(base_->peak_to_mean, 1.0);
+    EXPECT_GE(s.devices * s.per_device_rate, peak * (1 - 1e-9)) << p.types[t].id;
     // Whole instances, and not one more than needed.
     EXPECT_EQ(std::fmod(s.devices, s.unit_devices), 0) << p.types[t].id;
-    EXPECT_LT((s.devices - s.unit_devices) * s.per_device_rate, 50000) << p.types[t].id;
+    EXPECT_LT((s.devices - s.unit_devices) * s.per_device_rate, peak) << p.types[t].id;
     EXPECT_LE(s.tpot_ms, 50 * (1 + 1e-9)) << p.types[t].id;
     EXPECT_GT(s.ttft_ms, 0);
   }
+}
+
+TEST_F(PlanScenarioLoaded, SizingMarginsAreScenarioKeysWithSourcedDefaults) {
+  // Defaults come from data/economics.toml and say so in plan --json.
+  const Economics& e = catalog_->economics();
+  EXPECT_DOUBLE_EQ(base_->utilisation_target, e.utilisation_target.value);
+  EXPECT_DOUBLE_EQ(base_->peak_to_mean, e.peak_to_mean.value);
+  const auto j = plan_sizing_json(*base_, e);
+  EXPECT_EQ(j["utilisation_target"]["source"], e.utilisation_target.source);
+  EXPECT_TRUE(j["goodput"]["applied"].get<bool>());
+  ASSERT_FALSE(j["goodput"]["training"].empty());
+  EXPECT_LT(j["goodput"]["training"][0]["goodput"].get<double>(), 1.0);
+  // Stated in [plan]: the scenario's values, named by file:line; goodput off
+  // sizes on steady state.
+  auto s = parse(replace(kBase, "[plan]\n",
+                         "[plan]\nutilisation_target = 0.5\npeak_to_mean = 2\ngoodput = false\n"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->utilisation_target, 0.5);
+  EXPECT_DOUBLE_EQ(s->peak_to_mean, 2.0);
+  const auto js = plan_sizing_json(*s, e);
+  EXPECT_NE(js["utilisation_target"]["source"].get<std::string>().find("scenario"),
+            std::string::npos);
+  EXPECT_FALSE(js["goodput"]["applied"].get<bool>());
+  const int h200 = type_of(*s, "h200-sxm");
+  const SizingDetail& z = s->sizing[0][h200];
+  EXPECT_DOUBLE_EQ(z.goodput, 1.0);
+  EXPECT_NEAR(z.devices, 2.0 * z.unit_devices, 1e-9);
+  EXPECT_GE(s->sizing[1][h200].devices * s->sizing[1][h200].per_device_rate, 2 * 50000 * (1 - 1e-9));
+  // Out of range: a located error.
+  auto bad = parse(replace(kBase, "[plan]\n", "[plan]\nutilisation_target = 1.5\n"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("utilisation_target"), std::string::npos);
 }
 
 TEST_F(PlanScenarioTest, OverridesChangeValuesBeforeLoading) {

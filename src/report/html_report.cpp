@@ -316,6 +316,26 @@ struct Ctx {
   ChartOut charts;
 };
 
+// The first screen: one sentence per question, with its range and the
+// command that reproduces the figure (report/headline.h).
+void answer(std::string& out, const json& doc) {
+  const json& head = obj(doc, "headline");
+  if (head.empty()) return;
+  out += "<section id=\"answer\" class=\"summary\"><h2>The answer</h2><ul>";
+  const json& worth = obj(head, "worth");
+  if (!worth.empty()) {
+    out += fmt::format(
+        "<li><strong>What is a {} worth against an {} here?</strong> {} "
+        "<span class=\"meta\">Cost basis: {}. The same figure: <code>{}</code></span></li>",
+        esc(str(worth, "other")), esc(str(worth, "baseline")), esc(str(worth, "sentence")),
+        esc(str(worth, "cost_basis")), esc(str(worth, "command")));
+  }
+  const json& buy = obj(head, "buy");
+  if (!buy.empty())
+    out += fmt::format("<li><strong>What to buy?</strong> {}</li>", esc(str(buy, "sentence")));
+  out += "</ul></section>\n";
+}
+
 void header(std::string& out, Ctx& c) {
   const json& doc = c.doc;
   const std::string title = str(doc, "title").empty() ? "suanli report" : str(doc, "title");
@@ -333,6 +353,7 @@ void header(std::string& out, Ctx& c) {
   if (!str(doc, "description").empty())
     out += fmt::format("<p class=\"description\">{}</p>", esc(str(doc, "description")));
   out += "</header>\n";
+  answer(out, doc);
 
   // Key figures at a glance.
   std::vector<std::pair<std::string, std::string>> cards;
@@ -415,8 +436,10 @@ void comparison(std::string& out, Ctx& c) {
   out +=
       "<section id=\"comparison\"><h2>Accelerator comparison</h2>"
       "<p>Each accelerator in its best layout for each of the scenario's workloads. "
-      "<em>per $\u00b7h</em> is throughput per US dollar of device-hour (purchase "
-      "amortised, power and levies included, as priced by the catalog); <em>per kW</em> is "
+      "<em>per $\u00b7h</em> is throughput per US dollar of device-hour on the one cost "
+      "basis every suanli output uses: ownership (purchase and levy amortised over the "
+      "device's life at the cost of capital, operations, data centre and power; "
+      "data/economics.toml); <em>per kW</em> is "
       "throughput per kilowatt of device power. <span class=\"unverified\">?</span> marks a "
       "figure that rests on an estimate or placeholder input.</p>\n";
 
@@ -1374,6 +1397,8 @@ nav.toc a { color: var(--accent); text-decoration: none; margin-right: 16px; }
 .card .k { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
 .card .v { font-size: 20px; font-weight: 600; }
 .summary ul { margin: 4px 0; padding-left: 22px; }
+#answer code { overflow-wrap: anywhere; }
+#answer li { margin: 6px 0; }
 .table-wrap { overflow-x: auto; margin: 8px 0 14px; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 table.kv, table.narrow { width: auto; min-width: 420px; }

@@ -3,15 +3,13 @@
 #include <fmt/format.h>
 
 #include "compliance/compliance.h"
+#include "perf/cost.h"
 #include "plan/plan_json.h"
 #include "plan/sweep.h"
+#include "report/headline.h"
 #include "report/plan_simulation.h"
 
 namespace suanli {
-
-namespace {
-constexpr double kHoursPerYear = 8760;
-}
 
 nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
   const PlanProblem& p = sc.problem;
@@ -32,14 +30,14 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
         row["china_status_confirmed"] = (*a)->china_status_confirmed;
         if (c.tpp) row["tpp"] = c.tpp->value;
       }
-      // Hourly cost of owning one device: purchase and levy spread over the
-      // plan horizon, plus energy at the first allowed site.
-      const int site = ty.sites.empty() ? 0 : ty.sites.front();
-      const PlanSite& s = p.sites[site];
+      // Hourly cost of owning one device on the one cost basis (perf/cost.h)
+      // at the scenario's prices, levies and power defaults: the figure the
+      // headline's `suanli compare` command reproduces.
       const double per_device_kw = ty.node_power_kw / ty.node_devices;
-      const double hourly =
-          ty.node_price_usd * (1 + ty.levy_fraction) / ty.node_devices / (p.years * kHoursPerYear) +
-          per_device_kw * p.power_load_factor * s.pue * s.tariff_usd_per_kwh;
+      double hourly = 0;
+      if (auto a = catalog.accelerator(ty.id)) {
+        if (auto h = device_hour_cost(**a, sc.cost)) hourly = h->total;
+      }
       // The scenario's own rules for this workload: a chip they forbid is
       // listed with the rule and never marked best.
       if (dem.sensitive && p.policy.sensitive_domestic_only && !ty.domestic) {
@@ -79,9 +77,8 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
         {"name", dem.name},
         {"kind", training ? "training" : "inference"},
         {"description",
-         dem.description +
-             " — per $·h: throughput per device-hour of ownership (price + levy over the "
-             "horizon, plus energy)"},
+         dem.description + " — per $·h: throughput per USD of device-hour; " +
+             sc.cost.describe()},
         {"metric", training ? "tokens/s per device" : "output tokens/s per device"},
         {"rows", std::move(rows)}});
   }
@@ -146,6 +143,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
   doc["comparison"] = comparison_json(*sc, catalog);
   doc["plan"] = nlohmann::json(plan_result_json(p, *plan));
+  doc["plan"]["sizing"] = nlohmann::json(plan_sizing_json(*sc, catalog.economics()));
   std::vector<std::string> unverified;
   for (const PlanType& t : p.types)
     if (!t.unverified.empty())
@@ -212,6 +210,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
                                       c.delta_usd / 1e6, c.delta_pct));
   }
   doc["summary"] = summary;
+  doc["headline"] = headline_json(*sc, *plan, catalog);
   out.summary = plan_result_text(p, *plan) + sweep_summary + sim_summary;
   if (cancelled()) return stop();
   return out;

@@ -138,6 +138,22 @@ const std::vector<FieldSpec>& train_workload_fields() {
       {"reshard_after_forward", FieldType::kBoolean, "ZeRO-3/FSDP: gather again for backward"},
       {"grad_accum", FieldType::kString, "Gradient accumulation precision", 0, 0, {"fp32", "bf16"}},
       {"power_limit_w", FieldType::kNumber, "Board power limit (W, 0 = TDP)", 0, 5000},
+      {"steady_state", FieldType::kBoolean,
+       "Time-to-train as if nothing failed (default: with interruptions, restarts, checkpoints)"},
+  };
+  return fields;
+}
+
+// How device-hours are priced (perf/cost.h); ranges as data/economics.toml's.
+const std::vector<FieldSpec>& cost_fields() {
+  static const std::vector<FieldSpec> fields = {
+      {"cost_basis", FieldType::kString, "ownership (default) or rental", 0, 0,
+       {"ownership", "rental"}},
+      {"levy", FieldType::kString, "Surcharge on a chip's price: ID=FRACTION[,ID=FRACTION]"},
+      {"pue", FieldType::kNumber, "Facility power over IT power", 1, 3},
+      {"tariff_usd_per_kwh", FieldType::kNumber, "Electricity price, USD/kWh", 0.001, 1},
+      {"power_load_factor", FieldType::kNumber, "Average draw over full load", 0.05, 1},
+      {"node_power_overhead", FieldType::kNumber, "Node draw over the accelerators' TDP", 1, 3},
   };
   return fields;
 }
@@ -372,6 +388,17 @@ Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::str
   return {};
 }
 
+Result<void> read_cost(FieldReader& r, CostRequest& c) {
+  const auto& f = cost_fields();
+  SUANLI_TRY(read(r, f, "cost_basis", c.basis));
+  SUANLI_TRY(read(r, f, "levy", c.levy));
+  SUANLI_TRY(read(r, f, "pue", c.pue));
+  SUANLI_TRY(read(r, f, "tariff_usd_per_kwh", c.tariff_usd_per_kwh));
+  SUANLI_TRY(read(r, f, "power_load_factor", c.power_load_factor));
+  SUANLI_TRY(read(r, f, "node_power_overhead", c.node_power_overhead));
+  return {};
+}
+
 Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
   const auto& f = train_workload_fields();
   SUANLI_TRY(read(r, f, "model", t.model));
@@ -400,6 +427,8 @@ Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
   SUANLI_TRY(read(r, f, "reshard_after_forward", t.reshard_after_forward));
   SUANLI_TRY(read(r, f, "grad_accum", t.grad_accum));
   SUANLI_TRY(read(r, f, "power_limit_w", t.power_limit_w));
+  SUANLI_TRY(read(r, f, "steady_state", t.steady_state));
+  SUANLI_TRY(read_cost(r, t.cost));
   if (t.model.empty() && (t.layers == 0 || t.hidden == 0 || t.heads == 0 || t.vocab == 0)) {
     return std::unexpected(bad_field(
         r.field("model"), "required (or a custom shape: layers, hidden, heads and vocab)"));
@@ -438,6 +467,7 @@ Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read(r, f, "prefill_devices", q.prefill_devices));
   SUANLI_TRY(read(r, f, "spec_tokens", q.spec_tokens));
   SUANLI_TRY(read(r, f, "spec_accept_len", q.spec_accept_len));
+  SUANLI_TRY(read_cost(r, q.cost));
   if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
     return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
   }
@@ -1144,19 +1174,22 @@ nlohmann::json accelerator_entry_schema() {
 
 nlohmann::json ComputeApi::request_schema(Method method, std::string_view pattern) {
   if (method == Method::kPost && pattern == "/api/v1/estimate/train") {
-    return object_schema({target_fields(), train_workload_fields(), train_parallelism_fields()},
+    return object_schema({target_fields(), train_workload_fields(), train_parallelism_fields(),
+                          cost_fields()},
                          "`suanli estimate train` flags in snake_case: a catalog model (or a "
                          "custom shape) on `devices` accelerators; parallelism fields left out "
                          "are searched");
   }
   if (method == Method::kPost && pattern == "/api/v1/estimate/infer") {
-    return object_schema({target_fields(), infer_workload_fields(), infer_layout_fields()},
+    return object_schema({target_fields(), infer_workload_fields(), infer_layout_fields(),
+                          cost_fields()},
                          "`suanli estimate infer` flags in snake_case (batch and the SLOs "
                          "exclude each other)");
   }
   if (method == Method::kPost && pattern == "/api/v1/compare") {
     nlohmann::json s =
-        object_schema({compare_fields(), train_workload_fields(), infer_workload_fields()},
+        object_schema({compare_fields(), train_workload_fields(), infer_workload_fields(),
+                       cost_fields()},
                       "`suanli compare train|infer`: kind, accelerators, devices or "
                       "budget_usd, and the workload fields of that kind (train: model or "
                       "shape, seq, global_batch, precision, tokens, stack, …; infer: model, "

@@ -10,6 +10,11 @@
 #include <thread>
 
 #include "cli_run.h"
+#include "plan/plan_scenario.h"
+#include "plan/planner.h"
+#include "report/headline.h"
+#include "report/report.h"
+#include "util/strings.h"
 #include "service/openapi.h"
 
 namespace suanli::service {
@@ -302,8 +307,11 @@ TEST_F(ComputeApiTest, CatalogReadsMarkUnverifiedFigures) {
   EXPECT_EQ(models.body, cli_json({"catalog", "models", "--json"}));
 }
 
+// A reseller's quote: rental rate and purchase price (the default cost
+// basis, ownership, prices from the purchase price).
 const char* kQuote = R"({"figures": {"rental_usd_per_hour": {"value": 0.5,
-  "source": "quote-2026q3", "confidence": "verified"}},
+  "source": "quote-2026q3", "confidence": "verified"},
+  "price_usd": {"value": 10000, "source": "quote-2026q3", "confidence": "verified"}},
   "sources": {"quote-2026q3": "reseller quote"}})";
 
 TEST_F(ComputeApiTest, PriceOverrideChangesCostAndIsListed) {
@@ -546,6 +554,95 @@ TEST(OpenApi, ListsEveryRouteWithSchemas) {
             nlohmann::json({"code", "message"}));
   EXPECT_TRUE(
       doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"].contains("field"));
+}
+
+// The acceptance of "one cost basis": the report's headline figure (a
+// domestic chip's cost-performance against the foreign one), the CLI
+// command the report prints for it, and the API the dashboard's compare
+// calls give the same number, and the report's comparison table prices a
+// device-hour as the CLI does.
+TEST_F(ComputeApiTest, OneCostPerformanceFigureInTheReportCliAndApi) {
+  const std::string text = R"TOML([plan]
+name = "one-answer"
+years = 1
+pue = 1.25
+tariff_usd_per_kwh = 0.05
+
+[[site]]
+name = "guian"
+
+[[candidate]]
+accelerator = "h200-sxm"
+assume_available = "licences granted"
+levy = 0.25
+
+[[candidate]]
+accelerator = "ascend-910c"
+
+[[training]]
+name = "run-6.7b"
+model = "gpt3-6.7b"
+tokens = 3.0e11
+deadline_days = 10
+)TOML";
+  auto catalog = holder_.get().catalog;
+  auto sc = parse_plan_scenario(text, "one-answer.toml", *catalog);
+  ASSERT_TRUE(sc) << sc.error().message;
+  PlanOptions o;
+  o.time_limit_s = 20;
+  o.policy_costs = false;
+  o.marginal_prices = false;
+  auto plan = solve_plan(sc->problem, o);
+  ASSERT_TRUE(plan) << plan.error().message;
+  const nlohmann::json head = headline_json(*sc, *plan, *catalog);
+  ASSERT_TRUE(head["worth"].is_object()) << head.dump(2);
+  const double figure = head["worth"]["relative_cost_performance"].get<double>();
+  EXPECT_GT(figure, 0);
+  const std::string command = head["worth"]["command"].get<std::string>();
+  std::printf("  report: %s worth %.4fx %s per ownership dollar\n  command: %s\n",
+              head["worth"]["other"].get<std::string>().c_str(), figure,
+              head["worth"]["baseline"].get<std::string>().c_str(), command.c_str());
+
+  // The CLI: exactly the command the report prints, with --json.
+  std::vector<std::string> args;
+  for (const std::string& a : suanli::split(command, ' '))
+    if (!a.empty()) args.push_back(a);
+  ASSERT_EQ(args.front(), "suanli");
+  args.erase(args.begin());
+  args.push_back("--json");
+  const nlohmann::json cli = cli_json(args);
+  ASSERT_EQ(cli["rows"].size(), 2u);
+  EXPECT_DOUBLE_EQ(cli["rows"][1]["relative_cost_performance"].get<double>(), figure);
+  EXPECT_EQ(cli["cost_basis"], "ownership");
+
+  // The API the dashboard's compare form posts to, with the same fields.
+  const TrainRequest r = headline_train_request(*sc);
+  nlohmann::json body{{"kind", "train"},
+                      {"model", r.model},
+                      {"tokens", r.tokens},
+                      {"precision", r.precision},
+                      {"devices", head["worth"]["devices"]},
+                      {"accelerators", {head["worth"]["baseline"], head["worth"]["other"]}},
+                      {"levy", r.cost.levy},
+                      {"pue", *r.cost.pue},
+                      {"tariff_usd_per_kwh", *r.cost.tariff_usd_per_kwh},
+                      {"power_load_factor", *r.cost.power_load_factor},
+                      {"node_power_overhead", *r.cost.node_power_overhead}};
+  const auto api = post("/api/v1/compare", body);
+  ASSERT_EQ(api.status, 200) << api.body.dump();
+  EXPECT_DOUBLE_EQ(api.body["rows"][1]["relative_cost_performance"].get<double>(), figure);
+
+  // The report's comparison table: the same hourly cost per device.
+  const nlohmann::json table = comparison_json(*sc, *catalog);
+  for (const auto& row : table["workloads"][0]["rows"]) {
+    for (const auto& c : cli["rows"]) {
+      if (c["accelerator"] == row["accelerator"]) {
+        EXPECT_DOUBLE_EQ(row["hourly_usd_per_device"].get<double>(),
+                         c["hourly_usd_per_device"].get<double>())
+            << row["accelerator"];
+      }
+    }
+  }
 }
 
 }  // namespace

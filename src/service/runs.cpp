@@ -817,6 +817,7 @@ Result<std::string> RunManager::run_task(Task& task) {
     SUANLI_ASSIGN(PlanResult plan, solve_plan(sc.problem, plan_options));
     nlohmann::json out = nlohmann::json(plan_result_json(sc.problem, plan));
     out["scenario"] = scenario.name;
+    out["sizing"] = nlohmann::json(plan_sizing_json(sc, catalog.economics()));
     if (sweeping) {
       progress(0.5, "sweeping", true);
       SUANLI_ASSIGN(

@@ -158,4 +158,16 @@ std::string quoted_excerpt(std::string_view text, std::size_t max_chars) {
   return "\"" + escaped_excerpt(text, max_chars) + "\"";
 }
 
+std::string thousands(long long n) {
+  const unsigned long long m =
+      n < 0 ? 0ULL - static_cast<unsigned long long>(n) : static_cast<unsigned long long>(n);
+  const std::string digits = std::to_string(m);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
 }  // namespace suanli

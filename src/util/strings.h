@@ -23,6 +23,8 @@ std::string unknown_id_message(std::string_view kind, std::string_view query,
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string> split(std::string_view text, char sep);
 std::string to_lower(std::string_view text);
+// "65,536": an integer with thousands separators.
+std::string thousands(long long n);
 
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
 // code points past U+10FFFF).

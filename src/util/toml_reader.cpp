@@ -135,6 +135,10 @@ Result<std::optional<long long>> TomlView::positive_integer(std::string_view key
 }
 
 Result<void> TomlView::check_keys(std::initializer_list<std::string_view> allowed) const {
+  return check_keys(std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+Result<void> TomlView::check_keys(std::span<const std::string_view> allowed) const {
   for (const auto& [k, node] : *table_) {
     bool ok = false;
     for (auto a : allowed) ok = ok || k.str() == a;

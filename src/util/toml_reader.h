@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,7 @@ class TomlView {
 
   // Fails on the first key not in `allowed` (typos must not pass silently).
   Result<void> check_keys(std::initializer_list<std::string_view> allowed) const;
+  Result<void> check_keys(std::span<const std::string_view> allowed) const;
 
  private:
   const toml::table* table_;

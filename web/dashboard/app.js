@@ -480,6 +480,10 @@
     } else if (v.tokens) {
       body.tokens = numberOr(v.tokens);
     }
+    // The one cost basis (ownership) unless rental is asked for; the same
+    // fields as the CLI's --cost-basis and --levy.
+    if (v.cost_basis) body.cost_basis = v.cost_basis;
+    if (v.levy) body.levy = v.levy;
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     let res;
     try {
@@ -593,7 +597,8 @@
     ];
     const wrap = $('#compare-table');
     wrap.replaceChildren(table(cols, rows, { empty: 'no rows' }),
-      el('p.hint', null, `Baseline: ${text(pick(res, 'baseline'))}. `, el('span.unv', null, '*'),
+      el('p.hint', null, `Baseline: ${text(pick(res, 'baseline'))}. ${text(pick(res, 'cost_assumptions'))}. `,
+         el('span.unv', null, '*'),
          ' marks figures resting on unverified (estimated) catalog inputs; hover for the list.'));
   }
 
