@@ -144,8 +144,23 @@ TEST(PlanCli, JsonContractAndConsistency) {
 
   for (const char* key : {"status", "objective_usd", "purchases", "cost", "domestic_share",
                           "binding_constraints", "policy_costs", "assumption_costs",
-                          "availability", "solve_time_s"})
+                          "availability", "solve_time_s", "sizing", "robustness"})
     EXPECT_TRUE(j.contains(key)) << key;
+  // What the sizing rested on, with sources; the robustness pass's inputs
+  // with the values at each end and what flips there.
+  EXPECT_TRUE(j.at("sizing").at("utilisation_target").contains("source"));
+  EXPECT_TRUE(j.at("sizing").at("peak_to_mean").contains("value"));
+  EXPECT_TRUE(j.at("sizing").at("goodput").at("applied").get<bool>());
+  const Json& robust = j.at("robustness");
+  ASSERT_TRUE(robust.is_object()) << robust.dump();
+  ASSERT_FALSE(robust.at("inputs").empty());
+  for (const Json& in : robust.at("inputs")) {
+    for (const char* side : {"low", "high"}) {
+      EXPECT_TRUE(in.at(side).contains("value")) << in.dump();
+      EXPECT_TRUE(in.at(side).contains("flips")) << in.dump();
+      EXPECT_GE(in.at(side).at("regret_usd").get<double>(), 0) << in.dump();
+    }
+  }
   // Purchases in the order a buyer places them: by year.
   int last_year = 0;
   for (const Json& x : j.at("purchases")) {

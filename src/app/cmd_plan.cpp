@@ -14,6 +14,7 @@
 #include "plan/plan_json.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
+#include "plan/robustness.h"
 #include "plan/sweep.h"
 
 namespace suanli::app {
@@ -30,6 +31,8 @@ struct PlanState {
   std::optional<double> gap;
   bool no_policy_costs = false;
   bool no_prices = false;
+  bool no_robustness = false;
+  double robustness_time_limit_s = 5;
   bool solver_log = false;
   bool json = false;
   bool quiet = false;
@@ -84,14 +87,30 @@ int run_plan(Context& ctx, const PlanState& s) {
         scenario->problem.demands.size(), scenario->problem.scenarios.size());
   auto result = solve_plan(scenario->problem, options);
   if (!result) return ctx.report(result.error());
+  std::optional<RobustnessResult> robust;
+  if (!s.no_robustness && result->status != PlanStatus::kInfeasible) {
+    RobustnessOptions ro;
+    ro.time_limit_s = s.robustness_time_limit_s;
+    if (!s.quiet) {
+      ctx.err() << "robustness: re-solving at each end of the price and throughput ranges...\n";
+      ro.progress = [&ctx](int done, int total) {
+        ctx.err() << fmt::format("  robustness {}/{}\n", done, total);
+      };
+    }
+    auto r = plan_robustness(*scenario, *result, **catalog, ro);
+    if (!r) return ctx.report(r.error());
+    robust = std::move(*r);
+  }
   if (s.json) {
     auto j = plan_result_json(scenario->problem, *result);
     j["scenario"] = s.scenario;
     j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
+    j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
     ctx.out() << j.dump(2) << "\n";
   } else {
     ctx.out() << plan_result_text(scenario->problem, *result)
-              << plan_sizing_text(*scenario, (*catalog)->economics());
+              << plan_sizing_text(*scenario, (*catalog)->economics())
+              << (robust ? robustness_text(*robust) : std::string());
   }
   return result->status == PlanStatus::kInfeasible ? kExitBadInput : kExitOk;
 }
@@ -130,6 +149,12 @@ void register_plan(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-policy-costs", state->no_policy_costs, "Skip re-solving without each policy");
   cmd->add_flag("--no-prices", state->no_prices,
                 "Skip measuring marginal prices of binding limits");
+  cmd->add_flag("--no-robustness", state->no_robustness,
+                "Skip the robustness pass (each catalog price and throughput range's ends: the "
+                "plan re-solved, the chosen purchases re-costed, the decisions that flip)");
+  cmd->add_option("--robustness-time-limit", state->robustness_time_limit_s,
+                  "Seconds per robustness re-solve (default 5; gap 1%)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option(
       "--write-mps", state->mps,
       "Write the main model in MPS format (for other solvers; CBC gzips it: FILE.mps.gz)");

@@ -25,6 +25,7 @@ struct ReportState {
   std::vector<std::string> sweeps;
   int year = 1;
   bool no_simulation = false;
+  bool no_robustness = false;
   double time_limit_s = 60;
   bool json = false;
   bool quiet = false;
@@ -42,6 +43,7 @@ int run_report(Context& ctx, const ReportState& s) {
   o.sweeps = std::move(*sweeps);
   o.plan.time_limit_s = s.time_limit_s;
   o.simulate = !s.no_simulation;
+  o.robustness = !s.no_robustness;
   o.simulate_year = s.year;
   if (!s.quiet) o.progress = [&](std::string_view line) { ctx.err() << line << "\n"; };
   auto report = build_report(s.scenario, **catalog, o);
@@ -90,6 +92,9 @@ void register_report(CLI::App& app, Context& ctx) {
   cmd->add_option("--year", state->year, "Plan year whose fleet is simulated (default 1)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--no-simulation", state->no_simulation, "Skip the simulation section");
+  cmd->add_flag("--no-robustness", state->no_robustness,
+                "Skip the robustness section (the plan at each end of the price and throughput "
+                "ranges)");
   cmd->add_option(
          "--time-limit", state->time_limit_s,
          "Seconds for the plan's solve (default 60; sweep points: 10 s each, proven within 0.5%)")

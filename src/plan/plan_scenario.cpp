@@ -877,6 +877,7 @@ class Loader {
     std::string error;
     TrainEstimate estimate;
     double wall_s = 0;  // time to train on this gang, goodput counted
+    double p10_ratio = 1, p90_ratio = 1;  // throughput interval over the point
   };
 
   TrainTry train_at(const TrainWorkload& w, std::size_t t, int devices) {
@@ -897,6 +898,10 @@ class Loader {
     // Wall time with goodput (train_totals); steady state when goodput is
     // off or cannot hold (interruptions faster than progress: never passes).
     out.wall_s = row.totals.time_to_train_days * kSecondsPerDay;
+    if (row.interval && row.estimate.tokens_per_s > 0) {
+      out.p10_ratio = row.interval->tokens_per_s.p10 / row.estimate.tokens_per_s;
+      out.p90_ratio = row.interval->tokens_per_s.p90 / row.estimate.tokens_per_s;
+    }
     if (w.goodput && !row.totals.goodput) {
       out.ok = false;
       out.error = row.totals.goodput_error;
@@ -990,6 +995,8 @@ class Loader {
     s.days = chosen.wall_s / kSecondsPerDay;
     s.steady_days = job.tokens / e.tokens_per_s / kSecondsPerDay;
     s.goodput = s.days > 0 ? s.steady_days / s.days : 1.0;
+    s.rate_p10_ratio = chosen.p10_ratio;
+    s.rate_p90_ratio = chosen.p90_ratio;
     s.precision = std::string(precision_name(job.precision));
     std::string layout = fmt::format("TP{} PP{} DP{}", e.par.tp, e.par.pp, e.par.dp);
     if (e.par.cp > 1) layout += fmt::format(" CP{}", e.par.cp);
@@ -1053,6 +1060,10 @@ class Loader {
         best = e;
         have = true;
         s.precision = std::string(precision_name(row.precision));
+        if (row.interval && e.output_tokens_per_s > 0) {
+          s.rate_p10_ratio = row.interval->output_tokens_per_s.p10 / e.output_tokens_per_s;
+          s.rate_p90_ratio = row.interval->output_tokens_per_s.p90 / e.output_tokens_per_s;
+        }
       }
     }
     if (!have) {

@@ -66,6 +66,10 @@ struct SizingDetail {
   double tpot_ms = 0;  // inference only
   std::string precision;
   std::string layout;  // e.g. "TP8 PP4 DP16" or "TP4 x 2 instances"
+  // The estimate's p10 and p90 throughput over its point (perf/interval.h):
+  // how far the per-device rate may move, for the plan's robustness pass.
+  double rate_p10_ratio = 1;
+  double rate_p90_ratio = 1;
 };
 
 // A TOML key (dotted; an array-of-tables segment selects the element whose

@@ -55,6 +55,7 @@ struct Switches {
   std::vector<bool> assumed;           // per type: its stated availability assumption holds
   std::set<std::string> relaxed;       // groups dropped entirely
   std::map<std::string, double> move;  // limit row name -> relaxation (in its unit)
+  const std::vector<Purchase>* fixed = nullptr;  // purchases fixed (PlanOptions)
 };
 
 struct LimitRow {
@@ -152,14 +153,24 @@ Built build(const PlanProblem& p, const Switches& sw) {
       if (!sw.assumed[t]) cap = 0;  // priced without its availability assumption
       if (finite(cap)) cap += moved(sw, fmt::format("supply-cap:{}:{}", ty.id, year_label(y)));
       const double ub = finite(cap) ? std::floor(cap / ty.node_devices + 1e-9) : kNoLimit;
-      if (ub <= 0) continue;
+      if (ub <= 0 && !sw.fixed) continue;
       double df_rest = 0;
       for (int z = y; z <= Y; ++z) df_rest += discount(p, z);
       for (int s = 0; s < S; ++s) {
         if (!type_at_site(ty, s)) continue;
+        // A fixed plan's nodes here (all others zero).
+        double lo = 0;
+        double hi = ub;
+        if (sw.fixed) {
+          lo = 0;
+          for (const Purchase& f : *sw.fixed)
+            if (f.type == t && f.site == s && f.year == y) lo += f.nodes;
+          hi = lo;
+          if (hi <= 0) continue;
+        }
         const double price = ty.node_price_usd * discount(p, y);
         const double energy = node_year_energy(t, s) * df_rest;
-        const int c = add_col(0, ub, price * (1 + levy) + energy, true);
+        const int c = add_col(lo, hi, price * (1 + levy) + energy, true);
         b.price_col[c] = price;
         b.levy_col[c] = price * levy;
         b.power_col[c] = energy;
@@ -775,7 +786,8 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   SUANLI_TRY(validate_problem(problem));
   const auto start = std::chrono::steady_clock::now();
   PlanResult out;
-  const Switches sw = default_switches(problem);
+  Switches sw = default_switches(problem);
+  sw.fixed = options.fixed_purchases;
   const Built b = build(problem, sw);
   SUANLI_TRY(check_milp_model(b.model));
   out.variables = b.model.variables();

@@ -19,6 +19,8 @@ namespace suanli {
 enum class PlanStatus { kOptimal, kFeasible, kInfeasible };
 std::string_view plan_status_name(PlanStatus s);
 
+struct Purchase;
+
 struct PlanOptions {
   double time_limit_s = 60;  // per solve; a plan found by then is "feasible"
   // Proven optimal within this relative gap between the plan and CBC's
@@ -31,6 +33,10 @@ struct PlanOptions {
   bool marginal_prices = true;  // re-solve with each binding limit relaxed
   bool explain_infeasible = true;
   bool solver_log = false;  // CBC's log on stdout (main solve only)
+  // Purchases fixed to these (a chosen plan re-costed under other inputs;
+  // plan/robustness.h): every other purchase is zero, rentals and
+  // allocations are still optimised. Unset: purchases are decided.
+  const std::vector<Purchase>* fixed_purchases = nullptr;
   std::string mps_path;     // write the main model as MPS (for other solvers)
   // Asked between solves (main solve, price and policy re-solves,
   // infeasibility explanation, sweep points) and inside CBC's branch and

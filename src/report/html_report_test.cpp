@@ -203,6 +203,27 @@ json sample_doc() {
           {"policy", {{"domestic_share_min", 0.5}}},
           {"comparison", {{"workloads", workloads}}},
           {"plan", plan},
+          {"headline",
+           {{"worth",
+             {{"baseline", "h200-sxm"},
+              {"other", "ascend-910c"},
+              {"sentence", "For foundation-175b a ascend-910c gives 0.81x."},
+              {"cost_basis", "cost basis: ownership per device-hour"},
+              {"command", "suanli compare train --model gpt3-175b --devices 1024"}}},
+            {"buy", {{"sentence", "Buy year 1: 1,920 ascend-910c."}}}}},
+          {"robustness",
+           {{"base_cost_usd", 1.9e8},
+            {"inputs",
+             json::array({{{"input", "price:ascend-910c"},
+                           {"label", "ascend-910c price (USD per device)"},
+                           {"source", "catalog price_usd"},
+                           {"base", 28000},
+                           {"low", {{"side", "low"}, {"value", 20000}, {"cost_usd", 1.77e8},
+                                    {"chosen_plan_cost_usd", 1.8e8}, {"regret_usd", 3e6},
+                                    {"flips", json::array()}}},
+                           {"high", {{"side", "high"}, {"value", 38000}, {"cost_usd", 2.17e8},
+                                     {"chosen_plan_cost_usd", nullptr}, {"regret_usd", 0},
+                                     {"flips", {"mlu590 3,328 -> 1,856 devices"}}}}}})}}},
           {"sweep",
            {{"keys", {"policy.domestic_share_min", "risk.licence_shock"}}, {"points", points}}},
           {"simulation",
@@ -244,7 +265,8 @@ std::string canvas(std::string_view name) { return "data-chart=\"" + std::string
 
 const std::vector<std::string> kAllCharts = {"compare-per-usd", "compare-per-kw", "plan-mix",
                                              "plan-cost",       "plan-policy",    "sweep-frontier",
-                                             "sim-utilisation", "sim-domestic",   "sim-jct"};
+                                             "sim-utilisation", "sim-domestic",   "sim-jct",
+                                             "robustness-tornado"};
 
 TEST(HtmlReport, EveryChartOfAFullDocument) {
   const std::string html = render_report_html(sample_doc());
@@ -257,6 +279,14 @@ TEST(HtmlReport, EveryChartOfAFullDocument) {
   EXPECT_TRUE(contains(html, "<h2>Accelerator comparison</h2>"));
   EXPECT_TRUE(contains(html, "<h2>Sweep frontier</h2>"));
   EXPECT_TRUE(contains(html, "policy minimum (50%)"));  // the dashed line
+  // The first screen answers both questions; the robustness table names what flips.
+  EXPECT_LT(html.find("id=\"answer\""), html.find("<h2>Accelerator comparison</h2>"));
+  EXPECT_TRUE(contains(html, "What is a ascend-910c worth against an h200-sxm here?"));
+  EXPECT_TRUE(contains(html, "suanli compare train --model gpt3-175b"));
+  EXPECT_TRUE(contains(html, "What to buy?"));
+  EXPECT_TRUE(contains(html, "<h2>How robust the plan is</h2>"));
+  EXPECT_TRUE(contains(html, "mlu590 3,328 -&gt; 1,856 devices"));
+  EXPECT_TRUE(contains(html, "breaks"));
   EXPECT_TRUE(contains(html, "\"animation\":false") || contains(html, "animation = false"));
 }
 

@@ -5,6 +5,7 @@
 #include "compliance/compliance.h"
 #include "perf/cost.h"
 #include "plan/plan_json.h"
+#include "plan/robustness.h"
 #include "plan/sweep.h"
 #include "report/headline.h"
 #include "report/plan_simulation.h"
@@ -142,6 +143,15 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
   if (p.policy.domestic_share_min)
     doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
   doc["comparison"] = comparison_json(*sc, catalog);
+  if (options.robustness && plan->status != PlanStatus::kInfeasible) {
+    if (cancelled()) return stop();
+    say("robustness: re-solving at each end of the price and throughput ranges...");
+    RobustnessOptions ro;
+    ro.cancelled = options.cancelled;
+    auto robust = plan_robustness(*sc, *plan, catalog, ro);
+    if (!robust) return std::unexpected(robust.error());
+    doc["robustness"] = nlohmann::json(robustness_json(*robust));
+  }
   doc["plan"] = nlohmann::json(plan_result_json(p, *plan));
   doc["plan"]["sizing"] = nlohmann::json(plan_sizing_json(*sc, catalog.economics()));
   std::vector<std::string> unverified;

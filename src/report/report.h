@@ -29,6 +29,7 @@ struct ReportOptions {
   PlanOptions plan;
   PlanOptions sweep = default_sweep_options();
   bool simulate = true;
+  bool robustness = true;  // the plan's robustness pass (plan/robustness.h)
   int simulate_year = 1;
   std::function<void(std::string_view)> progress;  // one line per step
   // Asked between steps and passed down to the plan's and the sweeps'

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "plan/plan_json.h"
+#include "plan/robustness.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "plan/sweep.h"
@@ -818,6 +819,14 @@ Result<std::string> RunManager::run_task(Task& task) {
     nlohmann::json out = nlohmann::json(plan_result_json(sc.problem, plan));
     out["scenario"] = scenario.name;
     out["sizing"] = nlohmann::json(plan_sizing_json(sc, catalog.economics()));
+    if (plan.status != PlanStatus::kInfeasible) {
+      progress(0.3, "robustness: the plan at each end of the price and throughput ranges", true);
+      RobustnessOptions ro;
+      ro.cancelled = cancelled;
+      if (params.plan.time_limit_s) ro.time_limit_s = std::min(ro.time_limit_s, *params.plan.time_limit_s);
+      SUANLI_ASSIGN(RobustnessResult robust, plan_robustness(sc, plan, catalog, ro));
+      out["robustness"] = nlohmann::json(robustness_json(robust));
+    }
     if (sweeping) {
       progress(0.5, "sweeping", true);
       SUANLI_ASSIGN(
