@@ -290,6 +290,47 @@ TEST(Cli, CompareInferJson) {
   EXPECT_DOUBLE_EQ(j["rows"][0]["relative_speed"].get<double>(), 1.0);
 }
 
+// Terminal tables fit 120 columns; --wide shows every column.
+TEST(Cli, CompareTablesFit120ColumnsUnlessWide) {
+  auto widest = [](const std::string& text) {
+    std::size_t w = 0;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t end = text.find('\n', start);
+      const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+      // Columns, not bytes: count UTF-8 lead bytes (·, ×, — are multi-byte).
+      std::size_t cols = 0;
+      for (unsigned char ch : line) cols += (ch & 0xC0) != 0x80;
+      // Table lines only: the header rule and rows (notes below may wrap).
+      if (line.rfind("  ", 0) != 0 && line.find("cost basis") == std::string::npos &&
+          line.find("p10-p90:") == std::string::npos && line.find("relative to") == std::string::npos)
+        w = std::max(w, cols);
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return w;
+  };
+  const std::vector<std::string> train = {"compare", "train", "--model", "gpt3-175b", "--tokens",
+                                          "3e11", "--devices", "128", "--accels",
+                                          "h200-sxm,ascend-910c,kunlun-p800"};
+  const auto narrow = run(train);
+  ASSERT_EQ(narrow.code, kExitOk) << narrow.err;
+  EXPECT_LE(widest(narrow.out), 120u) << narrow.out;
+  EXPECT_TRUE(contains(narrow.out, "tokens/s (p10-p90)")) << narrow.out;
+  EXPECT_FALSE(contains(narrow.out, "3A090")) << narrow.out;
+  auto wide_args = train;
+  wide_args.push_back("--wide");
+  const auto wide = run(wide_args);
+  ASSERT_EQ(wide.code, kExitOk) << wide.err;
+  EXPECT_TRUE(contains(wide.out, "3A090")) << wide.out;
+  EXPECT_GT(widest(wide.out), 120u);
+  const auto infer = run({"compare", "infer", "--model", "llama3-70b", "--accels",
+                          "h200-sxm,h20,ascend-910c,kunlun-p800", "--devices", "8", "--input-len",
+                          "2048", "--output-len", "512"});
+  ASSERT_EQ(infer.code, kExitOk) << infer.err;
+  EXPECT_LE(widest(infer.out), 120u) << infer.out;
+}
+
 TEST(Cli, CompareUnknownAccelerator) {
   const auto r = run({"compare", "infer", "--model", "llama3-70b", "--accels", "h200-sxm,h2000",
                       "--devices", "8", "--input-len", "2048", "--output-len", "512"});

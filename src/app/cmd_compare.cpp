@@ -23,6 +23,75 @@ struct CompareState {
   std::optional<int> devices;
   std::optional<double> budget;
   bool json = false;
+  bool wide = false;
+};
+
+// One column of the narrow (<= 120 characters) view: the wide columns it
+// joins, "value (p10-p90)".
+struct NarrowColumn {
+  std::string head;
+  std::vector<std::size_t> from;
+  bool right = false;
+};
+
+// The comparison table, wide (every column, --wide) or narrow (the columns
+// a buyer reads first, ranges beside their values; the rest in --json and
+// --wide).
+class CompareTable {
+ public:
+  CompareTable(std::vector<std::string> head, std::vector<NarrowColumn> narrow, bool wide)
+      : head_(std::move(head)), narrow_(std::move(narrow)), wide_(wide) {}
+  void set_right_aligned(std::vector<std::size_t> right) { right_ = std::move(right); }
+  // `unavailable`: why the chip has no estimate, shown in the narrow view's
+  // first value column.
+  void add_row(std::vector<std::string> row, std::string unavailable = {}) {
+    rows_.push_back(std::move(row));
+    unavailable_.push_back(std::move(unavailable));
+  }
+
+  std::string render() const {
+    if (wide_) {
+      TextTable t(head_);
+      t.set_right_aligned(right_);
+      for (const auto& r : rows_) t.add_row(r);
+      return t.render();
+    }
+    std::vector<std::string> head;
+    std::vector<std::size_t> right;
+    for (std::size_t c = 0; c < narrow_.size(); ++c) {
+      head.push_back(narrow_[c].head);
+      if (narrow_[c].right) right.push_back(c);
+    }
+    TextTable t(head);
+    t.set_right_aligned(right);
+    for (std::size_t k = 0; k < rows_.size(); ++k) {
+      const auto& r = rows_[k];
+      std::vector<std::string> out;
+      for (const NarrowColumn& n : narrow_) {
+        if (!unavailable_[k].empty() && out.size() == 2) {
+          out.push_back(unavailable_[k]);
+          continue;
+        }
+        std::string cell;
+        for (std::size_t i : n.from) {
+          const std::string v = i < r.size() ? r[i] : "";
+          if (v.empty() || v == "—") continue;
+          cell += cell.empty() ? v : " (" + v + ")";
+        }
+        out.push_back(cell);
+      }
+      t.add_row(std::move(out));
+    }
+    return t.render();
+  }
+
+ private:
+  std::vector<std::string> head_;
+  std::vector<NarrowColumn> narrow_;
+  bool wide_;
+  std::vector<std::size_t> right_;
+  std::vector<std::vector<std::string>> rows_;
+  std::vector<std::string> unavailable_;
 };
 
 Result<CompareSizing> sizing(const CompareState& s) {
@@ -76,9 +145,20 @@ int run_train(Context& ctx, const CompareState& s) {
                      w->global_batch, precision_name(w->precision),
                      w->tokens > 0 ? fmt::format(", {} tokens", human_count(w->tokens)) : "");
   const bool totals = w->tokens > 0;
-  TextTable t({"accelerator", "origin", "devices", "tp·pp·dp·cp (vpp)", "step", "tokens/s", "p10-p90",
-               "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
-               totals ? "cost $" : "$/h", totals ? "p10-p90" : "", "cost-perf", "3A090", "China"});
+  CompareTable t({"accelerator", "origin", "devices", "tp·pp·dp·cp (vpp)", "step", "tokens/s",
+                  "p10-p90", "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
+                  totals ? "cost $" : "$/h", totals ? "p10-p90" : "", "cost-perf", "3A090",
+                  "China"},
+                 {{"accelerator", {0}},
+                  {"devices", {2}, true},
+                  {"tokens/s (p10-p90)", {5, 6}, true},
+                  {"speed", {7}, true},
+                  {"MFU", {8}, true},
+                  {totals ? "days (p10-p90)" : "", {9, 10}, true},
+                  {totals ? "cost $" : "$/h", {11}, true},
+                  {"cost-perf", {13}, true},
+                  {"China", {15}}},
+                 s.wide);
   t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
   auto count = [](double v) { return human_count(v); };
   auto days = [](double v) { return fmt::format("{:.1f}", v); };
@@ -86,7 +166,8 @@ int run_train(Context& ctx, const CompareState& s) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
                  "does not fit / unavailable", "", "", "", "", "", "", "", "", "", "", r.eccn_class,
-                 r.china_status});
+                 r.china_status},
+                "does not fit / unavailable");
       continue;
     }
     const auto& e = r.estimate;
@@ -140,23 +221,35 @@ int run_infer(Context& ctx, const CompareState& s) {
       w->input_len, w->output_len,
       !w->tpot_slo_s ? ", fixed batch (chips may run at different TPOT)"
       : defaulted
-          ? fmt::format(", every chip at a common TPOT of {:.0f} ms (default; set --tpot-slo-ms)",
+          ? fmt::format(", every chip at TPOT {:.0f} ms (default; --tpot-slo-ms)",
                         *w->tpot_slo_s * 1e3)
           : fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3));
-  TextTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
-               "out tok/s", "p10-p90", "per dev", "speed", "$/M out", "p10-p90", "cost-perf",
-               "3A090", "China"});
+  CompareTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
+                  "out tok/s", "p10-p90", "per dev", "speed", "$/M out", "p10-p90", "cost-perf",
+                  "3A090", "China"},
+                 {{"accelerator", {0}},
+                  {"devices", {2}, true},
+                  {"prec", {3}},
+                  {"TTFT", {6}, true},
+                  {"TPOT", {7}, true},
+                  {"tok/s per dev", {10}, true},
+                  {"speed", {11}, true},
+                  {"$/M out (p10-p90)", {12, 13}, true},
+                  {"cost-perf", {14}, true},
+                  {"China", {16}}},
+                 s.wide);
   t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
   auto count = [](double v) { return human_count(v); };
   auto usd = [](double v) { return fmt::format("{:.2f}", v); };
   for (const auto& r : *rows) {
     if (!r.ok) {
+      const std::string why = r.error.find("SLO") != std::string::npos
+                                  ? "cannot meet the TPOT target"
+                                  : "does not fit / unsupported";
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 std::string(precision_name(r.precision)),
-                 r.error.find("SLO") != std::string::npos ? "cannot meet the TPOT target"
-                                                          : "does not fit / unsupported",
-                 "", "", "",
-                 "", "", "", "", "", "", "", r.eccn_class, r.china_status});
+                 std::string(precision_name(r.precision)), why, "", "", "", "", "", "", "", "",
+                 "", "", r.eccn_class, r.china_status},
+                why);
       continue;
     }
     const auto& e = r.estimate;
@@ -203,6 +296,9 @@ void register_compare(CLI::App& app, Context& ctx) {
     sub->add_option("--budget-usd", state->budget,
                     "Purchase budget: each type gets as many whole servers as it buys");
     sub->add_flag("--json", state->json, "Print JSON");
+    sub->add_flag("--wide", state->wide,
+                  "Every column (layout, step, origin, 3A090 class, separate ranges); the "
+                  "default fits 120 columns");
   }
   train->callback(
       [&ctx, state] { ctx.action() = [&ctx, state] { return run_train(ctx, *state); }; });

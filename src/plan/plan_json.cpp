@@ -106,6 +106,10 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
            {"slack", b.slack}, {"unit", b.unit}, {"step", b.step}};
     e["marginal_usd_per_unit"] =
         b.marginal_usd_per_unit ? Json(*b.marginal_usd_per_unit) : Json(nullptr);
+    // Binding, yet relaxing it saves less than the solves' proven gaps: not
+    // a price of zero, a price too small to measure.
+    if (b.marginal_usd_per_unit && *b.marginal_usd_per_unit == 0)
+      e["marginal_note"] = "relaxing it saves less than the solvers' proven gap";
     binding.push_back(std::move(e));
   }
   j["binding_constraints"] = std::move(binding);
@@ -235,7 +239,9 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
     for (const BindingConstraint& b : r.binding)
       bind.add_row(
           {b.name, b.detail,
-           b.marginal_usd_per_unit ? fmt::format("{:.4g} USD", *b.marginal_usd_per_unit) : "-",
+           !b.marginal_usd_per_unit         ? std::string("-")
+           : *b.marginal_usd_per_unit == 0 ? std::string("< solver gap")
+                                           : fmt::format("{:.4g} USD", *b.marginal_usd_per_unit),
            b.unit});
     out += bind.render();
   }

@@ -3,7 +3,9 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <cmath>
 
+#include "util/strings.h"
 #include "util/table.h"
 
 namespace suanli {
@@ -265,7 +267,25 @@ std::string sweep_text(const SweepResult& s) {
     row.resize(header.size());
     t.add_row(std::move(row));
   }
-  return t.render();
+  std::string out = t.render();
+  // Neighbouring points whose costs differ by less than their solves'
+  // proven gaps are equal as far as the solver knows: a stricter rule that
+  // "costs less" by that much is noise, and the output says so.
+  for (std::size_t i = 1; i < s.points.size(); ++i) {
+    const SweepPoint& a = s.points[i - 1];
+    const SweepPoint& b = s.points[i];
+    if (!a.error.empty() || !b.error.empty() || a.status == PlanStatus::kInfeasible ||
+        b.status == PlanStatus::kInfeasible || a.objective_usd == b.objective_usd)
+      continue;
+    const double tolerance = a.gap * a.objective_usd + b.gap * b.objective_usd;
+    if (std::abs(b.objective_usd - a.objective_usd) > tolerance) continue;
+    out += fmt::format(
+        "note: {} -> {}: the cost moves by {:+.2f} M USD, inside the two solves' proven gaps "
+        "({:.2f} M USD): equal within the solver's tolerance\n",
+        join(a.values, " "), join(b.values, " "), (b.objective_usd - a.objective_usd) / 1e6,
+        tolerance / 1e6);
+  }
+  return out;
 }
 
 std::string sweep_csv(const SweepResult& s) {

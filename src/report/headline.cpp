@@ -12,18 +12,36 @@ namespace suanli {
 namespace {
 
 // The baseline (first foreign candidate) and the domestic type the plan
-// buys most of (else the first domestic one); -1 when missing.
+// runs the first training item on (largest share, earliest year), else the
+// domestic type it buys most of; -1 when missing.
 std::pair<int, int> headline_pair(const PlanProblem& p, const PlanResult& plan) {
   int base = -1;
+  for (int t = 0; t < static_cast<int>(p.types.size()); ++t)
+    if (!p.types[t].domestic && base < 0) base = t;
   int other = -1;
-  std::map<int, long long> bought;
-  for (const Purchase& x : plan.purchases) bought[x.type] += x.devices;
-  for (int t = 0; t < static_cast<int>(p.types.size()); ++t) {
-    if (!p.types[t].domestic) {
-      if (base < 0) base = t;
+  double best = 0;
+  int best_year = 1 << 20;
+  for (const DemandOutcome& o : plan.demands) {
+    if (o.demand < 0 || static_cast<std::size_t>(o.demand) >= p.demands.size() ||
+        p.demands[o.demand].kind != DemandKind::kTraining)
       continue;
+    for (const auto& a : o.allocations) {
+      if (a.type < 0 || static_cast<std::size_t>(a.type) >= p.types.size() ||
+          !p.types[a.type].domestic)
+        continue;
+      if (a.year < best_year || (a.year == best_year && a.fraction > best)) {
+        best_year = a.year;
+        best = a.fraction;
+        other = a.type;
+      }
     }
-    if (other < 0 || bought[t] > bought[other]) other = t;
+    if (other >= 0) break;  // the first training item the plan serves on a domestic type
+  }
+  if (other < 0) {
+    std::map<int, long long> bought;
+    for (const Purchase& x : plan.purchases) bought[x.type] += x.devices;
+    for (int t = 0; t < static_cast<int>(p.types.size()); ++t)
+      if (p.types[t].domestic && (other < 0 || bought[t] > bought[other])) other = t;
   }
   return {base, other};
 }
@@ -130,9 +148,9 @@ nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan,
                         ro.relative_cost_performance * lo, ro.relative_cost_performance * hi, o);
   }
   worth["sentence"] = fmt::format(
-      "For {} ({}, {:g} tokens) on {} devices of each, a {} trains at {:.2f}x the speed of an {} "
-      "and gives {:.2f}x its training throughput per dollar of ownership{}; time to train {:.0f} "
-      "vs {:.0f} days, goodput counted.",
+      "For {} ({}, {:g} tokens) on {} devices of each, {} trains at {:.2f}x the speed of {} and "
+      "gives {:.2f}x its training throughput per dollar of ownership{}; time to train {:.0f} vs "
+      "{:.0f} days, goodput counted.",
       sc.training.front().name, r.model, r.tokens, thousands(devices), o, ro.relative_speed, b,
       ro.relative_cost_performance, range, ro.totals.time_to_train_days,
       rb.totals.time_to_train_days);

@@ -325,7 +325,7 @@ void answer(std::string& out, const json& doc) {
   const json& worth = obj(head, "worth");
   if (!worth.empty()) {
     out += fmt::format(
-        "<li><strong>What is a {} worth against an {} here?</strong> {} "
+        "<li><strong>What is {} worth against {} here?</strong> {} "
         "<span class=\"meta\">Cost basis: {}. The same figure: <code>{}</code></span></li>",
         esc(str(worth, "other")), esc(str(worth, "baseline")), esc(str(worth, "sentence")),
         esc(str(worth, "cost_basis")), esc(str(worth, "command")));
@@ -816,7 +816,9 @@ void plan_section(std::string& out, Ctx& c) {
         return v ? fmt_num(*v) + (unit.empty() ? "" : " " + unit) : std::string("\u2014");
       };
       std::string marginal = "not measured";
-      if (auto m = num(b, "marginal_usd_per_unit")) {
+      if (auto m = num(b, "marginal_usd_per_unit"); m && *m == 0) {
+        marginal = "below the solvers' gap";
+      } else if (m) {
         const std::string price =
             std::fabs(*m) >= 1 || *m == 0 ? fmt_usd(*m) : fmt::format("${:.3g}", *m);
         marginal = fmt::format("{} per {}", price, unit.empty() ? "unit" : unit);
@@ -1218,6 +1220,38 @@ void simulation_sweep_section(std::string& out, Ctx& c) {
   out += "</section>\n";
 }
 
+// Plan and simulation side by side: per type, the busy devices the plan
+// offers against the simulated utilisation, and the reason for each gap.
+void reconciliation(std::string& out, const json& rec, const Accelerators& A) {
+  const json& types = arr(rec, "types");
+  if (types.empty()) return;
+  out += "<h3>Plan and simulation, side by side</h3><p>The plan's allocation of each demand "
+         "item becomes jobs pinned to the type it chose, at the mean load (the plan provisions "
+         "for the peak). A gap names its reason.</p>";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& t : types) {
+    const std::string id = str(t, "accelerator");
+    rows.push_back({tc(A.label(id)), nc(group_digits(num(t, "devices").value_or(0))),
+                    nc(opt(num(t, "planned_utilisation"), fmt_pct)),
+                    nc(opt(num(t, "simulated_utilisation"), fmt_pct)),
+                    nc(fmt::format("{} / {}", group_digits(num(t, "finished").value_or(0)),
+                                   group_digits(num(t, "jobs").value_or(0)))),
+                    nc(fmt::format("{:.1f}", num(t, "mean_queue_hours").value_or(0))),
+                    tc(str(t, "reason"))});
+  }
+  table(out,
+        {"Accelerator", "Devices", "Planned busy (%)", "Simulated (%)", "Jobs finished / pinned",
+         "Mean queue (h)", "Reason"},
+        rows);
+  const json& share = obj(rec, "domestic_share");
+  if (!share.empty())
+    out += fmt::format(
+        "<p>Domestic share: planned {} (year {}), simulated mean {}, minimum {}. {}.</p>",
+        opt(num(share, "planned"), fmt_pct), fmt_num(num(rec, "year").value_or(1)),
+        opt(num(share, "simulated_mean"), fmt_pct), opt(num(share, "simulated_min"), fmt_pct),
+        esc(str(share, "reason")));
+}
+
 void simulation_section(std::string& out, Ctx& c) {
   const json& sim = at(c.doc, "simulation");
   if (!sim.is_object()) return;
@@ -1255,6 +1289,7 @@ void simulation_section(std::string& out, Ctx& c) {
       rows.push_back({tc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
     table(out, {"Accelerator", "Mean utilisation"}, rows);
   }
+  reconciliation(out, obj(sim, "reconciliation"), A);
 
   // Timeline: hours, or days for longer runs; thinned to ≤ 1500 points.
   const json& timeline = arr(sim, "timeline");

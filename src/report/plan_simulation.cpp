@@ -5,26 +5,31 @@
 // delivered up to the year; that year's rentals become a pool "<type>-rented"
 // at the type's first allowed site, rounded up to whole nodes. Scale-up
 // domains, prices and node names take the scenario loader's defaults. Every
-// demand item active in the year and served by the plan becomes a Poisson
-// generator whose offered load matches the plan's allocation: a training
-// programme is a stream of runs (model + tokens/N, N chosen so one run takes
-// about two days on the gang the plan sized on its main type, N runs per
-// deadline); an inference item is serving capacity: jobs of one or more
-// serving instances (instance size from the sizing) holding their devices
-// for 1–24 h, given as reference hours on the main type, so the simulated
-// device-hours equal the plan's on that type (the simulator's inference
-// work model has no TTFT/TPOT SLO, so output tokens would be served faster
-// than the plan sized for) and other types scale by the estimator's relative
-// serving throughput. `allowed` is left empty: the scheduler may use any type
-// where the work fits. Queue `priority` with serving (priority 1) ahead of
-// training (0), no preemption, placement `hetero`. The policies become rules:
-// sensitive data (confidential and above) on CN-origin types, and the plan's
-// domestic-share minimum with its measure. Items the plan does not serve in
-// the year are left out (listed in the file's header comment). At most about
-// kMaxJobs jobs are generated, so a 30-day run stays fast (under a second
-// for ~3,000 devices). Arrivals start at hour 0, so the first job length is
-// a ramp-up; training runs use the simulator's default training setup
-// (BF16, its default sequence and batch), not the plan item's precision.
+// (demand item, type) the plan allocates in the year becomes its own Poisson
+// generator, pinned to that type (`allowed = [type]`), whose offered load
+// matches the plan's allocation there: a training programme's share is a
+// stream of runs (model + tokens/N, N chosen so one run takes about two
+// days on the gang the plan sized on that type, N runs per deadline); an
+// inference item's share is serving capacity at its mean load (the plan
+// provisions peak_to_mean above it): jobs of one or more serving instances
+// (instance size from that type's sizing) holding their devices for 1-24 h,
+// given as reference hours on that type, so the simulated device-hours
+// equal the plan's there (the simulator's inference work model has no
+// TTFT/TPOT SLO, so output tokens would be served faster than the plan
+// sized for). Pinning keeps the simulator's placement from undoing the
+// plan's allocation (without it, serving took the training gang's devices
+// and the slowest type sat idle). Queue `priority` with serving (priority 1)
+// ahead of training (0), no preemption, placement `hetero`. The policies
+// become rules: sensitive data (confidential and above) on CN-origin types,
+// and the plan's domestic-share minimum with its measure. Items the plan
+// does not serve in the year are left out (listed in the file's header
+// comment). At most about kMaxJobs jobs are generated, so a 30-day run
+// stays fast (under a second for ~3,000 devices). Arrivals start at hour
+// 0, so the first job length is a ramp-up; training runs use the
+// simulator's default training setup (BF16, its default sequence and
+// batch), not the plan item's precision. simulate_plan reconciles the
+// result with the plan: per type, the busy devices the plan offers against
+// the simulated utilisation, with the reason for each gap.
 #include "report/plan_simulation.h"
 
 #include <fmt/format.h>
@@ -74,10 +79,12 @@ int count_for(double expected) {
   return static_cast<int>(std::ceil(expected + 4 * std::sqrt(expected) + 2));
 }
 
-struct Item {
+// One (demand item, type) the plan allocates in the year: its own job
+// stream, pinned to that type.
+struct Stream {
   int demand = 0;
-  int type = 0;       // the type with the largest allocated fraction
-  double served = 0;  // sum of the year's fractions, at most 1
+  int type = 0;
+  double fraction = 0;  // of the item the plan puts on this type this year
   Sensitivity sensitivity = Sensitivity::kPublic;
   std::string tenant;
 };
@@ -88,16 +95,20 @@ toml::array string_array(const std::vector<std::string>& v) {
   return a;
 }
 
-}  // namespace
+// What the generated scenario offers, for the reconciliation.
+struct Planned {
+  std::string toml;
+  std::map<std::string, double> installed;  // type id -> devices in the simulated fleet
+  std::map<std::string, double> offered;    // type id -> mean busy devices the streams offer
+};
 
-Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
-                                                const PlanResult& plan,
-                                                const PlanSimulationOptions& options) {
+Result<void> check_inputs(const PlanScenario& scenario, const PlanResult& plan,
+                          const PlanSimulationOptions& options) {
   const PlanProblem& p = scenario.problem;
-  const int year = options.year;
-  if (year < 1 || year > p.years)
+  if (options.year < 1 || options.year > p.years)
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("simulation year {} is outside the plan's years 1-{}", year, p.years));
+                fmt::format("simulation year {} is outside the plan's years 1-{}", options.year,
+                            p.years));
   if (!(options.days > 0) || !std::isfinite(options.days))
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("simulation days must be positive (got {})", options.days));
@@ -118,196 +129,193 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
                 fmt::format("{} training and {} inference demand items but {} and {} definitions",
                             n_training, n_demands - n_training, scenario.training.size(),
                             scenario.inference.size()));
-  const auto n_types = p.types.size();
-  auto type_ok = [&](int t) { return t >= 0 && static_cast<std::size_t>(t) < n_types; };
-  auto site_ok = [&](int s) { return s >= 0 && static_cast<std::size_t>(s) < p.sites.size(); };
-
-  // Fleet: nodes per (type, site).
-  std::map<std::pair<int, int>, long long> nodes;
-  for (const ExistingNodes& e : p.existing) {
-    if (!type_ok(e.type) || !site_ok(e.site))
+  for (const ExistingNodes& e : p.existing)
+    if (e.type < 0 || static_cast<std::size_t>(e.type) >= p.types.size() || e.site < 0 ||
+        static_cast<std::size_t>(e.site) >= p.sites.size())
       return fail(ErrorCode::kInvalidArgument, "existing nodes name an unknown type or site");
-    nodes[{e.type, e.site}] += e.nodes;
-  }
-  for (const Purchase& b : plan.purchases) {
-    if (!type_ok(b.type) || !site_ok(b.site))
+  for (const Purchase& b : plan.purchases)
+    if (b.type < 0 || static_cast<std::size_t>(b.type) >= p.types.size() || b.site < 0 ||
+        static_cast<std::size_t>(b.site) >= p.sites.size())
       return fail(ErrorCode::kInvalidArgument, "a purchase names an unknown type or site");
-    if (b.year <= year) nodes[{b.type, b.site}] += b.nodes;
-  }
-  std::vector<double> rented(n_types, 0);
-  for (const PlanResult::Rental& r : plan.rentals) {
-    if (!type_ok(r.type))
+  for (const PlanResult::Rental& r : plan.rentals)
+    if (r.type < 0 || static_cast<std::size_t>(r.type) >= p.types.size())
       return fail(ErrorCode::kInvalidArgument, "a rental names an unknown type");
-    if (r.year == year) rented[static_cast<std::size_t>(r.type)] += r.devices;
-  }
+  for (const PlanType& t : p.types)
+    for (int s : t.sites)
+      if (s < 0 || static_cast<std::size_t>(s) >= p.sites.size())
+        return fail(ErrorCode::kInvalidArgument, fmt::format("type {} names an unknown site", t.id));
+  return {};
+}
 
+// The fleet owned (existing + delivered purchases) and rented in `year`.
+toml::array fleet_array(const PlanProblem& p, const PlanResult& plan, int year,
+                        std::map<std::string, double>& installed) {
+  std::map<std::pair<int, int>, long long> nodes;
+  for (const ExistingNodes& e : p.existing) nodes[{e.type, e.site}] += e.nodes;
+  for (const Purchase& b : plan.purchases)
+    if (b.year <= year) nodes[{b.type, b.site}] += b.nodes;
+  std::vector<double> rented(p.types.size(), 0);
+  for (const PlanResult::Rental& r : plan.rentals)
+    if (r.year == year) rented[static_cast<std::size_t>(r.type)] += r.devices;
   toml::array fleet;
   for (const auto& [key, n] : nodes) {
     if (n <= 0) continue;
     const PlanType& t = p.types[static_cast<std::size_t>(key.first)];
+    installed[t.id] += static_cast<double>(n) * t.node_devices;
     fleet.push_back(toml::table{{"site", p.sites[static_cast<std::size_t>(key.second)].name},
                                 {"accelerator", t.id},
                                 {"nodes", static_cast<std::int64_t>(n)},
                                 {"devices_per_node", t.node_devices}});
   }
-  for (std::size_t k = 0; k < n_types; ++k) {
+  for (std::size_t k = 0; k < p.types.size(); ++k) {
     const PlanType& t = p.types[k];
     if (rented[k] <= 1e-9 || t.node_devices <= 0) continue;
     const auto n = static_cast<std::int64_t>(std::ceil(rented[k] / t.node_devices - 1e-9));
     const int site = t.sites.empty() ? 0 : t.sites.front();
-    if (!site_ok(site))
-      return fail(ErrorCode::kInvalidArgument, fmt::format("type {} names an unknown site", t.id));
+    installed[t.id] += static_cast<double>(n) * t.node_devices;
     fleet.push_back(toml::table{{"site", p.sites[static_cast<std::size_t>(site)].name},
                                 {"accelerator", t.id},
                                 {"nodes", n},
                                 {"devices_per_node", t.node_devices},
                                 {"name_prefix", t.id + "-rented"}});
   }
-  if (fleet.empty())
-    return fail(ErrorCode::kInfeasible,
-                fmt::format("the plan owns and rents no devices in year {}", year));
+  return fleet;
+}
 
-  // Demand items active this year and served by the plan.
-  std::vector<Item> items;
-  std::vector<std::string> notes;
-  std::vector<std::string> tenants;
-  for (std::size_t d = 0; d < n_demands; ++d) {
+// The year's (item, type) allocations; items the plan does not serve are
+// noted and left out.
+Result<std::vector<Stream>> collect_streams(const PlanScenario& scenario, const PlanResult& plan,
+                                            int year, std::vector<std::string>& notes,
+                                            std::vector<std::string>& tenants) {
+  const PlanProblem& p = scenario.problem;
+  std::vector<Stream> out;
+  for (std::size_t d = 0; d < p.demands.size(); ++d) {
     const PlanDemand& dem = p.demands[d];
     if (year < dem.first_year || year > dem.last_year) continue;
-    Item it;
-    it.demand = static_cast<int>(d);
-    double best = 0;
+    std::map<int, double> by_type;
     for (const DemandOutcome& o : plan.demands) {
-      if (o.demand != it.demand) continue;
-      for (const auto& a : o.allocations) {  // planner's allocation of the item
-        if (a.year != year || a.fraction <= 1e-9 || !type_ok(a.type)) continue;
-        it.served += a.fraction;
-        if (a.fraction > best) {
-          best = a.fraction;
-          it.type = a.type;
-        }
-      }
+      if (o.demand != static_cast<int>(d)) continue;
+      for (const auto& a : o.allocations)  // the planner's allocation of the item
+        if (a.year == year && a.fraction > 1e-9 && a.type >= 0 &&
+            static_cast<std::size_t>(a.type) < p.types.size())
+          by_type[a.type] += a.fraction;
     }
-    if (it.served <= 1e-9) {
+    if (by_type.empty()) {
       notes.push_back(
           fmt::format("{}: not served by the plan in year {}, left out", dem.name, year));
       continue;
     }
-    it.served = std::min(it.served, 1.0);
-    const auto& row = scenario.sizing[d];
-    if (row.size() != n_types || !row[static_cast<std::size_t>(it.type)].ok ||
-        row[static_cast<std::size_t>(it.type)].unit_devices <= 0)
-      return fail(ErrorCode::kInvalidArgument,
-                  fmt::format("demand {} is allocated to {}, which has no sizing for it", dem.name,
-                              p.types[static_cast<std::size_t>(it.type)].id));
-    it.sensitivity =
+    Sensitivity sens =
         d < scenario.sensitivity.size() ? scenario.sensitivity[d] : Sensitivity::kPublic;
-    if (dem.sensitive && it.sensitivity < Sensitivity::kConfidential)
-      it.sensitivity = Sensitivity::kConfidential;
-    it.tenant = d < scenario.demand_tenant.size() && !scenario.demand_tenant[d].empty()
-                    ? scenario.demand_tenant[d]
-                    : (dem.tenant.empty() ? std::string("default") : dem.tenant);
-    if (std::find(tenants.begin(), tenants.end(), it.tenant) == tenants.end())
-      tenants.push_back(it.tenant);
-    items.push_back(std::move(it));
-  }
-
-  const double hours = options.days * 24;
-  toml::array generators;
-  // Training first: their counts are small; serving shares what is left.
-  int training_jobs = 0;
-  int inference_items = 0;
-  for (const Item& it : items)
-    if (p.demands[static_cast<std::size_t>(it.demand)].kind == DemandKind::kInference)
-      ++inference_items;
-  std::vector<toml::table> training_gens;
-  std::vector<const Item*> serving;
-  for (const Item& it : items) {
-    const std::size_t d = static_cast<std::size_t>(it.demand);
-    const PlanDemand& dem = p.demands[d];
-    if (dem.kind != DemandKind::kTraining) {
-      serving.push_back(&it);
-      continue;
+    if (dem.sensitive && sens < Sensitivity::kConfidential) sens = Sensitivity::kConfidential;
+    const std::string tenant = d < scenario.demand_tenant.size() && !scenario.demand_tenant[d].empty()
+                                   ? scenario.demand_tenant[d]
+                                   : (dem.tenant.empty() ? std::string("default") : dem.tenant);
+    if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end())
+      tenants.push_back(tenant);
+    for (const auto& [t, fraction] : by_type) {
+      const auto& row = scenario.sizing[d];
+      if (row.size() != p.types.size() || !row[static_cast<std::size_t>(t)].ok ||
+          row[static_cast<std::size_t>(t)].unit_devices <= 0)
+        return fail(ErrorCode::kInvalidArgument,
+                    fmt::format("demand {} is allocated to {}, which has no sizing for it",
+                                dem.name, p.types[static_cast<std::size_t>(t)].id));
+      out.push_back({static_cast<int>(d), t, std::min(fraction, 1.0), sens, tenant});
     }
-    const PlanTraining& tr = scenario.training[d];
-    const PlanType& type = p.types[static_cast<std::size_t>(it.type)];
-    const SizingDetail& sz = scenario.sizing[d][static_cast<std::size_t>(it.type)];
-    const int gang = sz.unit_devices;
-    double run_days = sz.days;
-    if (!(run_days > 0) && sz.per_device_rate > 0)
-      run_days = tr.tokens / (sz.per_device_rate * gang) / 86400;
-    const double deadline =
-        tr.deadline_days > 0 ? tr.deadline_days : (run_days > 0 ? run_days : 365.0);
-    const int runs = std::max(1, static_cast<int>(std::lround(run_days / kTargetRunDays)));
-    const double rate = sig6(it.served * runs / (deadline * 24));
-    const double expected = rate * hours;
-    const int count = count_for(expected);
-    training_jobs += static_cast<int>(std::ceil(expected));
-    toml::table tpl{{"name", tr.name},
-                    {"kind", "training"},
-                    {"devices", gang},
-                    {"tp", tp_for(gang)},
-                    {"model", tr.model},
-                    {"tokens", sig6(tr.tokens / runs)},
-                    {"priority", kTrainingPriority},
-                    {"sensitivity", std::string(sensitivity_name(it.sensitivity))}};
-    toml::table gen{{"tenant", it.tenant},
-                    {"rate_per_hour", rate},
-                    {"count", count},
-                    {"jobs", toml::array{std::move(tpl)}}};
-    training_gens.push_back(std::move(gen));
-    notes.push_back(fmt::format(
-        "{}: training, {:.3g} tokens of {} in {:g} days on a {}-device {} gang ({:.1f} days): "
-        "{} runs per deadline, {:.3g} arrivals/h x {:.0f}% served",
-        tr.name, tr.tokens, tr.model, deadline, gang, type.id, run_days, runs, rate,
-        100 * it.served));
   }
-  for (auto& g : training_gens) generators.push_back(std::move(g));
+  return out;
+}
 
-  const int budget_each =
-      inference_items == 0
-          ? 0
-          : std::max(kMinJobsPerInferenceItem, (kMaxJobs - training_jobs) / inference_items);
-  for (const Item* it : serving) {
-    const std::size_t d = static_cast<std::size_t>(it->demand);
-    const PlanInference& inf = scenario.inference[d - n_training];
-    const PlanType& type = p.types[static_cast<std::size_t>(it->type)];
-    const SizingDetail& sz = scenario.sizing[d][static_cast<std::size_t>(it->type)];
-    const int unit = sz.unit_devices;
-    const double instances = it->served * std::max(sz.devices, static_cast<double>(unit)) / unit;
-    const double instance_hours = instances * hours;
-    // Instances per job: 1 unless 24-hour jobs of one instance would exceed
-    // the item's share of the job budget; never more than the item has.
-    const int per_job = std::clamp(
-        static_cast<int>(std::ceil(instance_hours / (kMaxServingJobHours * budget_each))), 1,
-        std::max(1, static_cast<int>(std::floor(instances))));
-    const double job_hours =
-        sig6(std::clamp(instance_hours / (per_job * budget_each), 1.0, kMaxServingJobHours));
-    const double rate = sig6(instances / (per_job * job_hours));
-    const int devices = per_job * unit;
-    toml::table tpl{{"name", inf.name},
-                    {"kind", "inference"},
-                    {"devices", devices},
-                    {"tp", tp_for(unit)},  // one group per instance (or its 8-device parts)
-                    {"model", inf.model},
-                    {"reference", type.id},
-                    {"reference_hours", job_hours},
-                    {"priority", kServingPriority},
-                    {"sensitivity", std::string(sensitivity_name(it->sensitivity))}};
-    if (inf.input_tokens > 0) tpl.insert("input_len", inf.input_tokens);
-    if (inf.output_tokens > 0) tpl.insert("output_len", inf.output_tokens);
-    generators.push_back(toml::table{{"tenant", it->tenant},
-                                     {"rate_per_hour", rate},
-                                     {"count", count_for(rate * hours)},
-                                     {"jobs", toml::array{std::move(tpl)}}});
-    notes.push_back(fmt::format(
-        "{}: serving {:g} output tokens/s of {} x {:.0f}% served = {:.1f} instances of {} {} "
-        "devices; jobs of {} instance(s) for {:g} h, {:.3g} arrivals/h",
-        inf.name, inf.output_tokens_per_s, inf.model, 100 * it->served, instances, unit, type.id,
-        per_job, job_hours, rate));
-  }
+// A training programme's share on one type: runs of about two days on the
+// gang the plan sized there, pinned to that type.
+toml::table training_generator(const PlanScenario& scenario, const Stream& st, double hours,
+                               std::vector<std::string>& notes, Planned& planned,
+                               int& expected_jobs) {
+  const PlanProblem& p = scenario.problem;
+  const std::size_t d = static_cast<std::size_t>(st.demand);
+  const PlanTraining& tr = scenario.training[d];
+  const PlanType& type = p.types[static_cast<std::size_t>(st.type)];
+  const SizingDetail& sz = scenario.sizing[d][static_cast<std::size_t>(st.type)];
+  const int gang = sz.unit_devices;
+  double run_days = sz.days;
+  if (!(run_days > 0) && sz.per_device_rate > 0)
+    run_days = tr.tokens / (sz.per_device_rate * gang) / 86400;
+  const double deadline = tr.deadline_days > 0 ? tr.deadline_days : (run_days > 0 ? run_days : 365.0);
+  const int runs = std::max(1, static_cast<int>(std::lround(run_days / kTargetRunDays)));
+  const double rate = sig6(st.fraction * runs / (deadline * 24));
+  const double expected = rate * hours;
+  expected_jobs += static_cast<int>(std::ceil(expected));
+  planned.offered[type.id] += st.fraction * gang * std::min(1.0, run_days / deadline);
+  toml::table tpl{{"name", tr.name},
+                  {"kind", "training"},
+                  {"devices", gang},
+                  {"tp", tp_for(gang)},
+                  {"model", tr.model},
+                  {"tokens", sig6(tr.tokens / runs)},
+                  {"allowed", string_array({type.id})},
+                  {"priority", kTrainingPriority},
+                  {"sensitivity", std::string(sensitivity_name(st.sensitivity))}};
+  notes.push_back(fmt::format(
+      "{} on {}: training, {:.3g} tokens of {} in {:g} days on a {}-device gang ({:.1f} days): "
+      "{} runs per deadline, {:.3g} arrivals/h x {:.0f}% of the item",
+      tr.name, type.id, tr.tokens, tr.model, deadline, gang, run_days, runs, rate,
+      100 * st.fraction));
+  return toml::table{{"tenant", st.tenant},
+                     {"rate_per_hour", rate},
+                     {"count", count_for(expected)},
+                     {"jobs", toml::array{std::move(tpl)}}};
+}
 
-  // Rules.
+// An inference item's share on one type: its mean load (the plan
+// provisions for the peak, peak_to_mean above it) as serving instances of
+// the size the plan sized there, pinned to that type.
+toml::table serving_generator(const PlanScenario& scenario, const Stream& st, double hours,
+                              int budget_each, std::vector<std::string>& notes, Planned& planned) {
+  const PlanProblem& p = scenario.problem;
+  const std::size_t d = static_cast<std::size_t>(st.demand);
+  const std::size_t n_training = scenario.training.size();
+  const PlanInference& inf = scenario.inference[d - n_training];
+  const PlanType& type = p.types[static_cast<std::size_t>(st.type)];
+  const SizingDetail& sz = scenario.sizing[d][static_cast<std::size_t>(st.type)];
+  const int unit = sz.unit_devices;
+  const double peak = std::max(1.0, scenario.peak_to_mean);
+  const double instances =
+      st.fraction * std::max(sz.devices, static_cast<double>(unit)) / unit / peak;
+  const double instance_hours = instances * hours;
+  // Instances per job: 1 unless 24-hour jobs of one instance would exceed
+  // the item's share of the job budget; never more than the item has.
+  const int per_job = std::clamp(
+      static_cast<int>(std::ceil(instance_hours / (kMaxServingJobHours * budget_each))), 1,
+      std::max(1, static_cast<int>(std::floor(instances))));
+  const double job_hours =
+      sig6(std::clamp(instance_hours / (per_job * budget_each), 1.0, kMaxServingJobHours));
+  const double rate = sig6(instances / (per_job * job_hours));
+  const int devices = per_job * unit;
+  planned.offered[type.id] += rate * job_hours * devices;
+  toml::table tpl{{"name", inf.name},
+                  {"kind", "inference"},
+                  {"devices", devices},
+                  {"tp", tp_for(unit)},  // one group per instance (or its 8-device parts)
+                  {"model", inf.model},
+                  {"reference", type.id},
+                  {"reference_hours", job_hours},
+                  {"allowed", string_array({type.id})},
+                  {"priority", kServingPriority},
+                  {"sensitivity", std::string(sensitivity_name(st.sensitivity))}};
+  if (inf.input_tokens > 0) tpl.insert("input_len", inf.input_tokens);
+  if (inf.output_tokens > 0) tpl.insert("output_len", inf.output_tokens);
+  notes.push_back(fmt::format(
+      "{} on {}: serving {:g} output tokens/s of {} x {:.0f}% of the item / {:g} peak-to-mean = "
+      "{:.1f} instances of {} devices; jobs of {} instance(s) for {:g} h, {:.3g} arrivals/h",
+      inf.name, type.id, inf.output_tokens_per_s, inf.model, 100 * st.fraction, peak, instances,
+      unit, per_job, job_hours, rate));
+  return toml::table{{"tenant", st.tenant},
+                     {"rate_per_hour", rate},
+                     {"count", count_for(rate * hours)},
+                     {"jobs", toml::array{std::move(tpl)}}};
+}
+
+toml::array rules_array(const PlanProblem& p) {
   toml::array rules;
   if (p.policy.sensitive_domestic_only)
     rules.push_back(toml::table{{"id", "sensitive-on-domestic"},
@@ -322,7 +330,43 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
                     {"measure", p.policy.share_measure == decltype(p.policy.share_measure)::kDevices
                                     ? "devices"
                                     : "compute"}});
+  return rules;
+}
 
+Result<Planned> planned_fleet(const PlanScenario& scenario, const PlanResult& plan,
+                              const PlanSimulationOptions& options) {
+  SUANLI_TRY(check_inputs(scenario, plan, options));
+  const PlanProblem& p = scenario.problem;
+  const int year = options.year;
+  Planned planned;
+  toml::array fleet = fleet_array(p, plan, year, planned.installed);
+  if (fleet.empty())
+    return fail(ErrorCode::kInfeasible,
+                fmt::format("the plan owns and rents no devices in year {}", year));
+  std::vector<std::string> notes;
+  std::vector<std::string> tenants;
+  SUANLI_ASSIGN(std::vector<Stream> streams, collect_streams(scenario, plan, year, notes, tenants));
+
+  const double hours = options.days * 24;
+  toml::array generators;
+  // Training first: their counts are small; serving shares what is left.
+  int training_jobs = 0;
+  int serving_streams = 0;
+  for (const Stream& st : streams) {
+    if (p.demands[static_cast<std::size_t>(st.demand)].kind == DemandKind::kTraining)
+      generators.push_back(training_generator(scenario, st, hours, notes, planned, training_jobs));
+    else
+      ++serving_streams;
+  }
+  const int budget_each =
+      serving_streams == 0
+          ? 0
+          : std::max(kMinJobsPerInferenceItem, (kMaxJobs - training_jobs) / serving_streams);
+  for (const Stream& st : streams)
+    if (p.demands[static_cast<std::size_t>(st.demand)].kind != DemandKind::kTraining)
+      generators.push_back(serving_generator(scenario, st, hours, budget_each, notes, planned));
+
+  toml::array rules = rules_array(p);
   toml::array sites;
   for (const PlanSite& s : p.sites) sites.push_back(toml::table{{"name", s.name}});
   toml::array tenant_tables;
@@ -351,13 +395,140 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
       << toml::toml_formatter(
              doc, toml::toml_formatter::default_flags | toml::format_flags::relaxed_float_precision)
       << "\n";
-  return out.str();
+  planned.toml = out.str();
+  return planned;
+}
+
+// Jobs pinned to one type (runnable on it alone) in the event log.
+struct TypeJobs {
+  int submitted = 0;
+  int finished = 0;
+  int placed = 0;
+  double queue_hours = 0;  // summed over placed jobs
+};
+
+void read_log(std::stringstream& log, std::vector<double>& jct_hours,
+              std::map<std::string, TypeJobs>& by_type) {
+  log.clear();
+  log.seekg(0);
+  std::map<int, std::string> type_id;
+  std::map<long long, std::pair<double, std::string>> submitted;  // job -> (t, pinned type)
+  std::string line;
+  while (std::getline(log, line)) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("event")) continue;
+    const std::string& ev = j["event"].get_ref<const std::string&>();
+    if (ev == "header") {
+      for (const auto& t : j.value("types", nlohmann::json::array()))
+        type_id[t.value("type", -1)] = t.value("id", "");
+    } else if (ev == "submit") {
+      std::string pinned;
+      const auto& run = j.value("runnable", nlohmann::json::array());
+      if (run.size() == 1 && run[0].is_number_integer()) pinned = type_id[run[0].get<int>()];
+      submitted[j["job"].get<long long>()] = {j["t"].get<double>(), pinned};
+      if (!pinned.empty()) ++by_type[pinned].submitted;
+    } else if (ev == "place") {
+      const auto it = submitted.find(j["job"].get<long long>());
+      if (it != submitted.end() && !it->second.second.empty()) {
+        TypeJobs& tj = by_type[it->second.second];
+        ++tj.placed;
+        tj.queue_hours += (j["t"].get<double>() - it->second.first) / 3600;
+      }
+    } else if (ev == "complete") {
+      const auto it = submitted.find(j["job"].get<long long>());
+      if (it != submitted.end()) {
+        jct_hours.push_back((j["t"].get<double>() - it->second.first) / 3600);
+        if (!it->second.second.empty()) ++by_type[it->second.second].finished;
+      }
+    }
+  }
+}
+
+// Why a type's simulated utilisation differs from what the plan offers it.
+std::string gap_reason(double installed, double planned, double simulated, const TypeJobs& jobs,
+                       bool training_headroom) {
+  if (installed <= 0) return "not in the fleet this year";
+  if (planned <= 1e-9)
+    return "no demand allocated here this year: capacity bought for a later year, or held for a "
+           "supply-cut scenario (policy.risk)";
+  if (std::abs(simulated - planned) <= 0.05) return "as planned";
+  if (simulated < planned) {
+    const int unfinished = jobs.submitted - jobs.finished;
+    if (jobs.placed < jobs.submitted)
+      return fmt::format("{} of {} jobs still queued at the end: ramp-up from an empty fleet and "
+                         "whole-gang waits",
+                         jobs.submitted - jobs.placed, jobs.submitted);
+    if (unfinished > 0)
+      return fmt::format("runs still in progress at the end ({} of {}); the simulator's work model "
+                         "runs some jobs faster than the plan sized",
+                         unfinished, jobs.submitted);
+    return "the simulator's work model runs these jobs faster than the plan sized";
+  }
+  return training_headroom
+             ? "jobs take longer in the simulator than the plan sized (work model, whole-gang rounding)"
+             : "jobs take longer in the simulator than the plan sized (work model, whole instances)";
+}
+
+// Planned against simulated, per type and for the domestic share, each gap
+// with its reason.
+nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResult& plan, int year,
+                                   const Planned& planned, const nlohmann::json& utilisation,
+                                   const std::map<std::string, TypeJobs>& by_type,
+                                   double share_mean, double share_min) {
+  nlohmann::json types = nlohmann::json::array();
+  for (const PlanType& t : scenario.problem.types) {
+    const auto in = planned.installed.find(t.id);
+    const double installed = in == planned.installed.end() ? 0 : in->second;
+    if (installed <= 0) continue;
+    const auto of = planned.offered.find(t.id);
+    const double offered = of == planned.offered.end() ? 0 : of->second;
+    const double plan_util = std::min(1.0, offered / installed);
+    const double sim_util = utilisation.value(t.id, 0.0);
+    const auto bj = by_type.find(t.id);
+    const TypeJobs jobs = bj == by_type.end() ? TypeJobs{} : bj->second;
+    types.push_back({{"accelerator", t.id},
+                     {"devices", installed},
+                     {"planned_busy_devices", offered},
+                     {"planned_utilisation", plan_util},
+                     {"simulated_utilisation", sim_util},
+                     {"jobs", jobs.submitted},
+                     {"finished", jobs.finished},
+                     {"mean_queue_hours", jobs.placed > 0 ? jobs.queue_hours / jobs.placed : 0.0},
+                     {"reason", gap_reason(installed, plan_util, sim_util, jobs, false)}});
+  }
+  const double planned_share = year >= 1 && static_cast<std::size_t>(year) <=
+                                                plan.domestic_share_by_year.size()
+                                   ? plan.domestic_share_by_year[static_cast<std::size_t>(year - 1)]
+                                   : plan.domestic_share;
+  return {{"year", year},
+          {"planned_share_of", "the plan's installed and rented capacity (its share measure)"},
+          {"simulated_share_of", "the compute running at each sample (idle capacity not counted)"},
+          {"domestic_share",
+           {{"planned", planned_share},
+            {"simulated_mean", share_mean},
+            {"simulated_min", share_min},
+            {"reason",
+             "the plan counts capacity, the simulation counts what runs: idle domestic devices "
+             "lower it, and the minimum falls in the first hours, while the fleet fills"}}},
+          {"serving_load", fmt::format("mean load: the plan provisions {:g}x for the peak",
+                                       scenario.peak_to_mean)},
+          {"types", std::move(types)}};
+}
+
+}  // namespace
+
+Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
+                                                const PlanResult& plan,
+                                                const PlanSimulationOptions& options) {
+  SUANLI_ASSIGN(Planned planned, planned_fleet(scenario, plan, options));
+  return planned.toml;
 }
 
 Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanResult& plan,
                                      const Catalog& catalog, const PlanSimulationOptions& options) {
-  auto text = planned_fleet_scenario_toml(scenario, plan, options);
-  if (!text) return std::unexpected(text.error());
+  SUANLI_ASSIGN(Planned planned, planned_fleet(scenario, plan, options));
+  const std::string* text = &planned.toml;
   const std::string stem =
       scenario.file.empty() ? std::string("plan") : scenario.file.stem().string();
   const std::filesystem::path file =
@@ -381,27 +552,11 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
   auto audit = audit_event_log(log);
   if (!audit) return std::unexpected(audit.error());
 
-  // Per-job JCT from the event log (SimulationResult keeps only percentiles).
+  // Per-job JCT and, per type, the jobs pinned to it and their queueing,
+  // from the event log (SimulationResult keeps only percentiles).
   std::vector<double> jct_hours;
-  {
-    log.clear();
-    log.seekg(0);
-    std::map<long long, double> submitted;
-    std::string line;
-    while (std::getline(log, line)) {
-      if (line.empty()) continue;
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.contains("event")) continue;
-      const std::string& ev = j["event"].get_ref<const std::string&>();
-      if (ev == "submit") {
-        submitted[j["job"].get<long long>()] = j["t"].get<double>();
-      } else if (ev == "complete") {
-        const auto it = submitted.find(j["job"].get<long long>());
-        if (it != submitted.end()) jct_hours.push_back((j["t"].get<double>() - it->second) / 3600);
-      }
-    }
-  }
-
+  std::map<std::string, TypeJobs> by_type;
+  read_log(log, jct_hours, by_type);
   const SimulationResult& r = *result;
   nlohmann::json util = nlohmann::json::object();
   std::vector<std::string> ids;
@@ -432,6 +587,9 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
   out["timeline"] = std::move(timeline);
   out["jct_hours"] = std::move(jct_hours);
   out["queue_hours_p95"] = r.queue_s.p95 / 3600;
+  out["reconciliation"] =
+      reconciliation_json(scenario, plan, options.year, planned, out["utilisation_by_accelerator"],
+                          by_type, r.domestic_share_mean, r.domestic_share_min);
   out["summary"] = nlohmann::json{{"mean_jct_h", r.jct_s.mean / 3600},
                                   {"p50_jct_h", r.jct_s.p50 / 3600},
                                   {"p95_jct_h", r.jct_s.p95 / 3600},

@@ -46,7 +46,11 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
 //    "timeline": [{"t_h", "domestic_share", "utilisation": {id: fraction}}],
 //    "jct_hours": [per finished job, in completion order], "queue_hours_p95",
 //    "summary": {"mean_jct_h", "p50_jct_h", "p95_jct_h", "domestic_share_min",
-//                "domestic_share_mean", "lost_device_hours"}}
+//                "domestic_share_mean", "lost_device_hours"},
+//    "reconciliation": {"year", "domestic_share": {"planned", "simulated_mean",
+//        "simulated_min", "reason"}, "types": [{"accelerator", "devices",
+//        "planned_busy_devices", "planned_utilisation", "simulated_utilisation",
+//        "jobs", "finished", "mean_queue_hours", "reason"}]}}
 // `unfinished` = jobs - finished (queued or running at the horizon, or
 // failed); `domestic_share` of a timeline point is null while nothing runs.
 Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanResult& plan,

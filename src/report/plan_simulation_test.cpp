@@ -197,7 +197,8 @@ TEST_F(PlanSimulation, GeneratedScenarioParses) {
   ASSERT_EQ(s->generators.size(), 3u) << text_;
   EXPECT_EQ(s->generators[0].templates[0].kind, JobKind::kTraining);
   EXPECT_EQ(s->generators[0].templates[0].devices, std::vector<int>{32});
-  EXPECT_TRUE(s->generators[0].templates[0].allowed.empty());
+  // Each stream is pinned to the type the plan allocated it to.
+  EXPECT_EQ(s->generators[0].templates[0].allowed.size(), 1u);
   EXPECT_EQ(s->generators[1].templates[0].kind, JobKind::kInference);
   EXPECT_EQ(s->generators[1].templates[0].sensitivity, Sensitivity::kConfidential);
   EXPECT_EQ(s->generators[1].templates[0].work.reference, "ascend-910b");
@@ -227,8 +228,9 @@ TEST_F(PlanSimulation, FleetIsExistingPlusPurchasesPlusRentalsOfTheYear) {
   // No rental in year 2; the 910B bought in year 2 arrives at wuhu.
   EXPECT_EQ(devices_by_type(*y2), (std::map<std::string, int>{
                                       {"h200-sxm", 16}, {"ascend-910c", 32}, {"ascend-910b", 56}}));
-  // Year 2's "later" item is active but unserved: left out, and said so.
-  EXPECT_EQ(y2->generators.size(), 3u);
+  // Year 2's "later" item is active but unserved: left out, and said so;
+  // gov-chat is split over two types: one stream each.
+  EXPECT_EQ(y2->generators.size(), 4u);
   EXPECT_NE(text_.find("later: not served by the plan in year 2"), std::string::npos);
 }
 
@@ -254,14 +256,28 @@ TEST_F(PlanSimulation, OfferedLoadMatchesThePlansAllocation) {
   const double days = 30;
   auto s = generated(f, {.year = 2, .days = days});
   ASSERT_TRUE(s.has_value()) << s.error().message;
-  // gov-chat in year 2: 70% on the 910B (its main type) + 30% elsewhere =
-  // 100% of the 24 devices it needs on the 910B alone.
-  const Generator& chat = s->generators[1];
-  const JobTemplate& t = chat.templates[0];
-  ASSERT_TRUE(t.work.reference_hours.has_value());
-  const double busy_devices = chat.rate_per_hour * t.work.reference_hours->min * t.devices[0];
-  EXPECT_NEAR(busy_devices, 24, 0.1);
-  EXPECT_EQ(t.devices[0] % 8, 0);  // whole 8-device instances
+  // gov-chat in year 2: 70% on the 910B and 30% on the 910C, each its own
+  // stream pinned there, at the mean load (the plan provisions 1.5x for the
+  // peak): 0.7 x 24 / 1.5 and 0.3 x 16 / 1.5 busy devices.
+  auto stream = [&](const std::string& name, const std::string& type) -> const Generator* {
+    for (const Generator& g : s->generators)
+      if (g.templates[0].name == name && g.templates[0].allowed.size() == 1 &&
+          g.templates[0].allowed[0] == type)
+        return &g;
+    return nullptr;
+  };
+  for (const auto& [type, busy_expected] :
+       std::vector<std::pair<std::string, double>>{{"ascend-910b", 0.7 * 24 / 1.5},
+                                                   {"ascend-910c", 0.3 * 16 / 1.5}}) {
+    const Generator* chat = stream("gov-chat", type);
+    ASSERT_NE(chat, nullptr) << type << "\n" << text_;
+    const JobTemplate& t = chat->templates[0];
+    ASSERT_TRUE(t.work.reference_hours.has_value());
+    EXPECT_EQ(t.work.reference, type);
+    const double busy = chat->rate_per_hour * t.work.reference_hours->min * t.devices[0];
+    EXPECT_NEAR(busy, busy_expected, 0.01) << type;
+    EXPECT_EQ(t.devices[0] % 8, 0);  // whole 8-device instances
+  }
   // The training programme: ~2-day runs on its 32-device gang; 5 days of
   // work per 6-day deadline.
   const Generator& train = s->generators[0];
@@ -326,7 +342,8 @@ TEST_F(PlanSimulation, JsonSectionShape) {
   for (const auto& [k, v] : j.items()) keys.insert(k);
   EXPECT_EQ(keys, (std::set<std::string>{"year", "seed", "days", "jobs", "finished", "unfinished",
                                          "audit_violations", "utilisation_by_accelerator",
-                                         "timeline", "jct_hours", "queue_hours_p95", "summary"}));
+                                         "timeline", "jct_hours", "queue_hours_p95", "summary",
+                                         "reconciliation"}));
   EXPECT_EQ(j["year"], 1);
   EXPECT_EQ(j["seed"], 11);
   EXPECT_EQ(j["days"], days);
@@ -367,6 +384,23 @@ TEST_F(PlanSimulation, JsonSectionShape) {
   EXPECT_LE(sum["p50_jct_h"].get<double>(), sum["p95_jct_h"].get<double>());
   EXPECT_GE(sum["domestic_share_mean"].get<double>(), sum["domestic_share_min"].get<double>());
   EXPECT_GE(j["queue_hours_p95"].get<double>(), 0);
+
+  // Planned against simulated per type, each with its reason; pinned jobs
+  // counted per type.
+  const auto& rec = j["reconciliation"];
+  ASSERT_EQ(rec["types"].size(), 3u) << rec.dump(2);
+  int pinned = 0;
+  for (const auto& t : rec["types"]) {
+    EXPECT_FALSE(t["reason"].get<std::string>().empty()) << t.dump();
+    EXPECT_GE(t["planned_utilisation"].get<double>(), 0);
+    EXPECT_LE(t["planned_utilisation"].get<double>(), 1);
+    EXPECT_DOUBLE_EQ(t["simulated_utilisation"].get<double>(),
+                     util[t["accelerator"].get<std::string>()].get<double>());
+    pinned += t["jobs"].get<int>();
+  }
+  EXPECT_EQ(pinned, j["jobs"].get<int>()) << "every generated job is pinned to one type";
+  EXPECT_TRUE(rec["domestic_share"].contains("planned"));
+  EXPECT_TRUE(rec["domestic_share"].contains("reason"));
 }
 
 TEST_F(PlanSimulation, SameSeedSameJsonOtherSeedDiffers) {
