@@ -5,7 +5,9 @@
 //   - every <canvas data-chart> has a size and painted (non-transparent) pixels;
 //   - the page asks for nothing but its own file (any other request is blocked
 //     and fails the test), no request fails, no console error, no page error;
-//   - the charts named by --expect-charts are all there.
+//   - the charts named by --expect-charts are all there;
+//   - at 1024, 1440 and 1920 px no table is cut behind an inner scroll and
+//     the page does not scroll sideways.
 // It writes a full-page screenshot (the test artefact) either way.
 //
 //   node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]
@@ -21,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const MIN_PAINTED = 100;  // non-transparent pixels a drawn chart has at least
+const WIDTHS = [1024, 1440, 1920];  // viewport widths the layout must hold at
 
 function usage(msg) {
   console.error(`report_render: ${msg}`);
@@ -134,6 +137,37 @@ try {
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });
   console.log(`screenshot: ${screenshotPath}`);
+
+  // Nothing hidden by the layout at the widths buyers read on: no table
+  // scrolls inside its box (a cell behind an inner scroll) and the page
+  // itself does not scroll sideways.
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    // Chart.js resizes its canvases from a ResizeObserver: let it settle.
+    await page.waitForTimeout(500);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const hidden = await page.evaluate(() => {
+      const out = [];
+      const doc = document.documentElement;
+      if (doc.scrollWidth > doc.clientWidth + 1) {
+        const wide = Array.from(document.querySelectorAll('body *'))
+          .filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1)
+          .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '') + '(' + Math.round(e.getBoundingClientRect().width) + ')' +
+                      (e.getAttribute('data-chart') ? `[${e.getAttribute('data-chart')}]` : '') + ' in #' + (e.closest('section') ? e.closest('section').id : '?'))
+          .slice(0, 4);
+        out.push(`the page scrolls sideways (${doc.scrollWidth} > ${doc.clientWidth} px): ${wide.join(', ')}`);
+      }
+      for (const w of document.querySelectorAll('.table-wrap')) {
+        if (w.scrollWidth <= w.clientWidth + 1) continue;
+        const section = w.closest('section');
+        const head = Array.from(w.querySelectorAll('th')).map((th) => th.textContent).join(' | ');
+        out.push(`a table in #${section ? section.id : '?'} is cut (${w.scrollWidth} > ${w.clientWidth} px): ${head.slice(0, 80)}`);
+      }
+      return out;
+    });
+    for (const h of hidden) failures.push(`at ${width} px: ${h}`);
+    console.log(`width ${width} px: ${hidden.length} hidden table(s)`);
+  }
 } catch (e) {
   failures.push(`browser: ${e.message}`);
 } finally {

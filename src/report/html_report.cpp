@@ -1417,7 +1417,7 @@ constexpr std::string_view kStyle = R"css(
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; color: var(--ink); background: #fff; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; }
+main { max-width: 1760px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--ink); }
 h3 { font-size: 16px; margin: 22px 0 6px; }
@@ -1440,9 +1440,10 @@ table.kv, table.narrow { width: auto; min-width: 420px; }
 table.kv td:first-child { color: var(--muted); padding-right: 28px; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 4px; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th { background: #eef1f5; font-weight: 600; white-space: nowrap; }
+th { background: #eef1f5; font-weight: 600; }
+td { overflow-wrap: anywhere; }
 tbody tr:nth-child(even) { background: var(--zebra); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; overflow-wrap: normal; }
 tr.best td { font-weight: 600; }
 tr.forbidden td { color: #8a8a8a; }
 tr.best td:first-child::after { content: " \2605"; color: #c48a00; }
@@ -1455,11 +1456,14 @@ tr.infeasible td { color: #8a929c; }
 figure.chart { margin: 14px 0 22px; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px 6px; }
 figcaption { font-weight: 600; font-size: 14px; margin-bottom: 6px; }
 .chart-box { position: relative; width: 100%; }
-.side { display: grid; grid-template-columns: minmax(260px, 1fr) 2fr; gap: 16px; align-items: start; }
+.side { display: grid; grid-template-columns: minmax(440px, 1fr) 2fr; gap: 16px; align-items: start; }
 .side figure.chart { margin-top: 8px; }
+.side > * { min-width: 0; }
+.chart-box canvas { max-width: 100%; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; }
 noscript div { border-left: 4px solid #e6a23c; background: #fdf6ec; padding: 8px 12px; }
-@media (max-width: 760px) { .side { grid-template-columns: 1fr; } main { padding: 14px; } }
+@media (max-width: 1200px) { .side { grid-template-columns: 1fr; } }
+@media (max-width: 760px) { main { padding: 14px; } }
 @media print {
   @page { margin: 14mm; }
   body { font-size: 11pt; }
