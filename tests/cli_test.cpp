@@ -4,6 +4,8 @@
 #include "app/app.h"
 
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -329,6 +331,35 @@ TEST(Cli, CompareTablesFit120ColumnsUnlessWide) {
                           "2048", "--output-len", "512"});
   ASSERT_EQ(infer.code, kExitOk) << infer.err;
   EXPECT_LE(widest(infer.out), 120u) << infer.out;
+}
+
+// CNY output: the printed amounts at the catalog's stated rate, the JSON in
+// USD with the rate beside it.
+TEST(Cli, CurrencyCnyConvertsPrintedAmountsAtTheStatedRate) {
+  const std::vector<std::string> args = {"estimate", "infer", "--model", "llama3-70b", "--accel",
+                                         "h20", "--devices", "8", "--input-len", "2048",
+                                         "--output-len", "512", "--batch", "16"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run(a);
+  };
+  const auto js = with({"--currency", "cny", "--json"});
+  ASSERT_EQ(js.code, kExitOk) << js.err;
+  const auto j = nlohmann::json::parse(js.out);
+  EXPECT_EQ(j["currency"]["display"], "CNY");
+  EXPECT_EQ(j["currency"]["amounts"], "USD");
+  const double rate = j["currency"]["cny_per_usd"].get<double>();
+  EXPECT_GT(rate, 5);
+  const double usd = j["cost_per_million_output_tokens_usd"].get<double>();
+  const auto text = with({"--currency", "cny"});
+  ASSERT_EQ(text.code, kExitOk) << text.err;
+  EXPECT_TRUE(contains(text.out, fmt::format("Cost         ¥{:.3f}", usd * rate))) << text.out;
+  EXPECT_TRUE(contains(text.out, "CNY at")) << text.out;
+  const auto plain = with({});
+  EXPECT_TRUE(contains(plain.out, fmt::format("Cost         ${:.3f}", usd))) << plain.out;
+  const auto bad = with({"--currency", "eur"});
+  EXPECT_EQ(bad.code, kExitBadInput);
 }
 
 TEST(Cli, CompareUnknownAccelerator) {

@@ -147,15 +147,18 @@ int run_train(Context& ctx, const CompareState& s) {
   const bool totals = w->tokens > 0;
   CompareTable t({"accelerator", "origin", "devices", "tp·pp·dp·cp (vpp)", "step", "tokens/s",
                   "p10-p90", "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
-                  totals ? "cost $" : "$/h", totals ? "p10-p90" : "", "cost-perf", "3A090",
-                  "China"},
+                  totals ? std::string("cost ") + w->cost.symbol()
+                         : w->cost.symbol() + std::string("/h"),
+                  totals ? "p10-p90" : "", "cost-perf", "3A090", "China"},
                  {{"accelerator", {0}},
                   {"devices", {2}, true},
                   {"tokens/s (p10-p90)", {5, 6}, true},
                   {"speed", {7}, true},
                   {"MFU", {8}, true},
                   {totals ? "days (p10-p90)" : "", {9, 10}, true},
-                  {totals ? "cost $" : "$/h", {11}, true},
+                  {totals ? std::string("cost ") + w->cost.symbol() : w->cost.symbol() + std::string("/h"),
+                   {11},
+                   true},
                   {"cost-perf", {13}, true},
                   {"China", {15}}},
                  s.wide);
@@ -182,9 +185,11 @@ int run_train(Context& ctx, const CompareState& s) {
                ratio(r.relative_speed), fmt::format("{:.1f}%", e.mfu * 100),
                totals ? days(r.totals.time_to_train_days) : "",
                totals ? range_cell(iv ? iv->time_to_train_days : std::nullopt, days) : "",
-               totals ? (r.totals.cost_usd > 0 ? human_count(r.totals.cost_usd) : "—")
-                      : fmt::format("{:.0f}", r.hourly_usd * r.devices),
-               totals ? range_cell(iv ? iv->cost_usd : std::nullopt, count) : "",
+               totals ? (r.totals.cost_usd > 0 ? human_count(w->cost.money(r.totals.cost_usd)) : "—")
+                      : fmt::format("{:.0f}", w->cost.money(r.hourly_usd * r.devices)),
+               totals ? range_cell(iv ? iv->cost_usd : std::nullopt,
+                                   [&](double v) { return human_count(w->cost.money(v)); })
+                      : "",
                ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
   }
   out << t.render();
@@ -225,7 +230,8 @@ int run_infer(Context& ctx, const CompareState& s) {
                         *w->tpot_slo_s * 1e3)
           : fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3));
   CompareTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
-                  "out tok/s", "p10-p90", "per dev", "speed", "$/M out", "p10-p90", "cost-perf",
+                  "out tok/s", "p10-p90", "per dev", "speed", w->cost.symbol() + std::string("/M out"),
+                  "p10-p90", "cost-perf",
                   "3A090", "China"},
                  {{"accelerator", {0}},
                   {"devices", {2}, true},
@@ -234,13 +240,13 @@ int run_infer(Context& ctx, const CompareState& s) {
                   {"TPOT", {7}, true},
                   {"tok/s per dev", {10}, true},
                   {"speed", {11}, true},
-                  {"$/M out (p10-p90)", {12, 13}, true},
+                  {w->cost.symbol() + std::string("/M out (p10-p90)"), {12, 13}, true},
                   {"cost-perf", {14}, true},
                   {"China", {16}}},
                  s.wide);
   t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
   auto count = [](double v) { return human_count(v); };
-  auto usd = [](double v) { return fmt::format("{:.2f}", v); };
+  auto usd = [&](double v) { return fmt::format("{:.2f}", w->cost.money(v)); };
   for (const auto& r : *rows) {
     if (!r.ok) {
       const std::string why = r.error.find("SLO") != std::string::npos
@@ -261,14 +267,15 @@ int run_infer(Context& ctx, const CompareState& s) {
                range_cell(iv ? std::optional(iv->output_tokens_per_s) : std::nullopt, count),
                human_count(e.output_tokens_per_s_per_device), ratio(r.relative_speed),
                e.cost_per_million_output_tokens_usd > 0
-                   ? fmt::format("{:.2f}", e.cost_per_million_output_tokens_usd)
+                   ? usd(e.cost_per_million_output_tokens_usd)
                    : "—",
                range_cell(iv ? iv->cost_per_million_output_tokens_usd : std::nullopt, usd),
                ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
   }
   out << t.render();
   print_row_notes(out, *rows);
-  out << "speed and cost-perf are relative to the first accelerator; $/M out: "
+  out << "speed and cost-perf are relative to the first accelerator; " << w->cost.symbol()
+      << "/M out: "
       << w->cost.describe()
       << ";\np10-p90: catalog figure ranges and the model's out-of-sample "
          "residuals (`suanli estimate infer … --json` gives the basis)\n";

@@ -89,18 +89,24 @@ void print_goodput(std::ostream& out, const TrainTotals& t, const Economics& ec,
               fmt::format("{:g} B per parameter", ec.checkpoint_bytes_per_param.value)));
 }
 
-// The hourly cost by part, on its basis.
+// The hourly cost by part, on its basis, in the output currency.
 void print_hour_cost(std::ostream& out, const DeviceHourCost& h, const CostAssumptions& c) {
+  const char* s = c.symbol();
   if (h.basis == CostBasis::kRental) {
-    out << fmt::format("Cost basis   rental: ${:.2f}/device-hour (catalog market rate)\n", h.total);
+    out << fmt::format("Cost basis   rental: {}{:.2f}/device-hour (catalog market rate){}\n", s,
+                       c.money(h.total),
+                       c.in_cny ? fmt::format(", CNY at {:g} per USD", c.cny_per_usd) : "");
     return;
   }
   out << fmt::format(
-      "Cost basis   ownership ${:.2f}/device-hour = capital ${:.2f}{} + operations ${:.2f} + data "
-      "centre ${:.2f} + power ${:.2f} (life {:g} y at {:.0f}%, PUE {:g}, {:.3f} USD/kWh; "
+      "Cost basis   ownership {}{:.2f}/device-hour = capital {}{:.2f}{} + operations {}{:.2f} + "
+      "data centre {}{:.2f} + power {}{:.2f} (life {:g} y at {:.0f}%, PUE {:g}, {:.3f} USD/kWh{}; "
       "--cost-basis rental for the market rate)\n",
-      h.total, h.capex, h.levy > 0 ? fmt::format(" + levy ${:.2f}", h.levy) : "", h.operations,
-      h.facility, h.power, c.life_years, c.cost_of_capital * 100, c.pue, c.tariff_usd_per_kwh);
+      s, c.money(h.total), s, c.money(h.capex),
+      h.levy > 0 ? fmt::format(" + levy {}{:.2f}", s, c.money(h.levy)) : "", s,
+      c.money(h.operations), s, c.money(h.facility), s, c.money(h.power), c.life_years,
+      c.cost_of_capital * 100, c.pue, c.tariff_usd_per_kwh,
+      c.in_cny ? fmt::format("; CNY at {:g} per USD", c.cny_per_usd) : "");
 }
 
 void print_caveats(std::ostream& out, const DeviceModel& d) {
@@ -190,9 +196,11 @@ int run_train(Context& ctx, const EstimateState& s) {
             : "",
         human_count(t.device_hours), t.energy_mwh, w->cost.pue);
     if (t.cost_usd > 0) {
-      out << fmt::format("${}{} at ${:.2f}/device-hour ({})\n", human_count(t.cost_usd),
-                         iv->cost_usd ? span(*iv->cost_usd, count) : "", model->device().hourly_usd,
-                         cost_basis_name(w->cost.basis));
+      const CostAssumptions& c = w->cost;
+      auto money = [&c](double v) { return human_count(c.money(v)); };
+      out << fmt::format("{}{}{} at {}{:.2f}/device-hour ({})\n", c.symbol(), money(t.cost_usd),
+                         iv->cost_usd ? span(*iv->cost_usd, money) : "", c.symbol(),
+                         c.money(model->device().hourly_usd), cost_basis_name(c.basis));
     } else {
       out << "cost unknown: " << device_hour_cost(**accel, w->cost).error().message << "\n";
     }
@@ -272,16 +280,23 @@ int run_infer(Context& ctx, const EstimateState& s) {
       "Memory       {:.1f} of {:.1f} GB usable per {} (weights {:.1f}, KV cache {:.1f})\n",
       e.memory_per_device_gb, e.memory_usable_gb, dies > 1 ? "die" : "device", e.weights_gb,
       e.kv_cache_gb);
+  const CostAssumptions& c = w->cost;
   if (e.cost_per_million_output_tokens_usd > 0) {
+    // The basis, not a catalog figure's grade: the chip may have no rental
+    // rate on the ownership basis.
     out << fmt::format(
-        "Cost         ${:.3f}{} per million output tokens at ${:.2f}/device-hour ({})\n",
-        e.cost_per_million_output_tokens_usd,
+        "Cost         {}{:.3f}{} per million output tokens at {}{:.2f}/device-hour ({})\n",
+        c.symbol(), c.money(e.cost_per_million_output_tokens_usd),
         iv->cost_per_million_output_tokens_usd
             ? span(*iv->cost_per_million_output_tokens_usd,
-                   [](double v) { return fmt::format("${:.3f}", v); })
+                   [&c](double v) { return fmt::format("{}{:.3f}", c.symbol(), c.money(v)); })
             : "",
-        model->device().hourly_usd, confidence_name((*accel)->rental_usd_per_hour->confidence));
+        c.symbol(), c.money(model->device().hourly_usd), cost_basis_name(c.basis));
+  } else {
+    auto why = device_hour_cost(**accel, c);
+    out << "Cost         unknown: " << (why ? "no throughput" : why.error().message) << "\n";
   }
+  if (auto hour = device_hour_cost(**accel, c)) print_hour_cost(out, *hour, c);
   print_range_basis(out, iv->basis);
   print_caveats(out, model->device());
   return kExitOk;

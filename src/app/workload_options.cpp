@@ -22,6 +22,10 @@ void add_cost_flags(CLI::App* cmd, CostRequest& c) {
                   "Electricity price (default: data/economics.toml)");
   cmd->add_option("--power-load-factor", c.power_load_factor,
                   "Average draw over full load (default: data/economics.toml)");
+  cmd->add_option("--currency", c.currency,
+                  "Currency of the printed amounts: usd (default) or cny, at data/economics.toml's "
+                  "rate (JSON stays in USD and carries the rate)")
+      ->check(CLI::IsMember({"usd", "cny"}));
   cmd->add_option("--node-power-overhead", c.node_power_overhead,
                   "Node draw over the accelerators' TDP (default: data/economics.toml)");
 }

@@ -43,7 +43,10 @@ double CostAssumptions::levy_for(const std::string& accelerator) const {
 }
 
 std::string CostAssumptions::describe() const {
-  if (basis == CostBasis::kRental) return "cost basis: rental (catalog market rate per device-hour)";
+  const std::string currency =
+      in_cny ? fmt::format("; amounts in CNY at {:g} per USD (data/economics.toml)", cny_per_usd) : "";
+  if (basis == CostBasis::kRental)
+    return "cost basis: rental (catalog market rate per device-hour)" + currency;
   std::string levies;
   for (const auto& [id, f] : levy)
     if (f > 0) levies += fmt::format(", {} levy {:.0f}%", id, f * 100);
@@ -52,7 +55,7 @@ std::string CostAssumptions::describe() const {
       "cost of capital, operations {:.0f}% of the price a year, data centre {:.0f} USD per kW a "
       "month, power at {:.0f}% load x {:g} node overhead x PUE {:g} x {:.3f} USD/kWh{})",
       life_years, cost_of_capital * 100, operations_fraction * 100, facility_usd_per_kw_month,
-      power_load_factor * 100, node_power_overhead, pue, tariff_usd_per_kwh, levies);
+      power_load_factor * 100, node_power_overhead, pue, tariff_usd_per_kwh, levies) + currency;
 }
 
 double capital_recovery_factor(double rate, double years) {

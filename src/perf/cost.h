@@ -37,6 +37,7 @@ struct CostAssumptions {
   double pue = 1.3;
   double tariff_usd_per_kwh = 0.08;
   double cny_per_usd = 7.1;
+  bool in_cny = false;  // text output in CNY at cny_per_usd (JSON stays USD, with the rate)
   std::map<std::string, double> levy;       // surcharge on the price, by accelerator ID
   std::map<std::string, double> price_usd;  // a scenario's price in place of the catalog's
 
@@ -44,6 +45,9 @@ struct CostAssumptions {
   double levy_for(const std::string& accelerator) const;
   // One line naming the basis and its inputs, for output footers.
   std::string describe() const;
+  // A USD amount in the output currency, and that currency's symbol.
+  double money(double usd) const { return in_cny ? usd * cny_per_usd : usd; }
+  const char* symbol() const { return in_cny ? "¥" : "$"; }
 };
 
 // USD per device-hour, by part. Ownership fills capex .. power; rental

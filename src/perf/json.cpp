@@ -20,6 +20,15 @@ nlohmann::json parallelism_json(const Parallelism& p) {
 }
 
 namespace {
+
+// The output currency: JSON amounts stay in USD; the rate converts them.
+nlohmann::json currency_json(const CostAssumptions& c) {
+  return {{"amounts", "USD"},
+          {"display", c.in_cny ? "CNY" : "USD"},
+          {"cny_per_usd", c.cny_per_usd},
+          {"rate_source", "data/economics.toml cny_per_usd"}};
+}
+
 nlohmann::json device_json(const DeviceModel& d) {
   nlohmann::json j{{"accelerator", d.accel ? d.accel->id : ""},
                    {"efficiency_profile", d.profile ? d.profile->id : ""},
@@ -108,6 +117,7 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
     j["hourly_usd_per_device"] = model.device().hourly_usd;
     j["cost_basis"] = std::string(cost_basis_name(w.cost.basis));
     j["cost_assumptions"] = w.cost.describe();
+    j["currency"] = currency_json(w.cost);
     if (t.goodput) {
       const Goodput& g = *t.goodput;
       j["goodput"] = {{"fraction", g.fraction},
@@ -181,6 +191,10 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   };
   if (w.tpot_slo_s) j["tpot_slo_s"] = *w.tpot_slo_s;
   if (w.ttft_slo_s) j["ttft_slo_s"] = *w.ttft_slo_s;
+  j["hourly_usd_per_device"] = dev.hourly_usd;
+  j["cost_basis"] = std::string(cost_basis_name(w.cost.basis));
+  j["cost_assumptions"] = w.cost.describe();
+  j["currency"] = currency_json(w.cost);
   if (w.weight_bits > 0) j["weight_bits"] = w.weight_bits;
   if (w.spec_tokens > 0) {
     j["speculative"] = {{"tokens", w.spec_tokens}, {"accept_len", w.spec_accept_len}};
@@ -305,6 +319,7 @@ nlohmann::json compare_train_json(const TrainWorkload& w,
                           {"tokens", w.tokens}}},
                         {"cost_basis", std::string(cost_basis_name(w.cost.basis))},
                         {"cost_assumptions", w.cost.describe()},
+                        {"currency", currency_json(w.cost)},
                         {"baseline", rows.empty() ? "" : rows.front().accelerator},
                         {"rows", arr}};
 }
@@ -340,6 +355,7 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
                                                          : nlohmann::json(nullptr)}}},
                         {"cost_basis", std::string(cost_basis_name(w.cost.basis))},
                         {"cost_assumptions", w.cost.describe()},
+                        {"currency", currency_json(w.cost)},
                         {"baseline", rows.empty() ? "" : rows.front().accelerator},
                         {"rows", arr}};
 }

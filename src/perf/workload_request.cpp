@@ -72,6 +72,11 @@ Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const Cost
     c.basis = *b;
   }
   SUANLI_TRY(read_levies(catalog, r.levy, c));
+  if (!r.currency.empty() && r.currency != "usd" && r.currency != "cny") {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--currency: expected usd or cny, got {}", quoted_excerpt(r.currency, 20)));
+  }
+  c.in_cny = r.currency == "cny";
   // Each override within the range data/economics.toml allows for it.
   auto set = [](std::optional<double> v, std::string_view key, double& out) -> Result<void> {
     if (!v) return {};

@@ -26,6 +26,7 @@ struct CostRequest {
   std::string basis;  // "", "ownership" or "rental"; empty: ownership
   std::string levy;   // "ID=FRACTION[,ID=FRACTION]": surcharge on a chip's price
   std::optional<double> pue, tariff_usd_per_kwh, power_load_factor, node_power_overhead;
+  std::string currency;  // "", "usd" or "cny": the text output's currency
 };
 
 struct TrainRequest {

@@ -394,13 +394,31 @@ void header(std::string& out, Ctx& c) {
       if (!str(line).empty()) out += fmt::format("<li>{}</li>", esc(str(line)));
     out += "</ul></section>\n";
   }
+  // The few figures the answer rests on (the robustness pass's largest
+  // swings) first; the full list of unverified inputs folded below them.
+  const json& inputs = arr(obj(doc, "robustness"), "inputs");
+  if (!inputs.empty()) {
+    out += "<div class=\"warn\"><strong>What the answer rests on.</strong> The inputs that move "
+           "the plan's cost most across their ranges (see <a href=\"#robustness\">How robust "
+           "the plan is</a>):<ul>";
+    std::size_t shown = 0;
+    for (const auto& in : inputs) {
+      if (shown++ == 3) break;
+      out += fmt::format("<li>{}: {} to {} moves the cost by up to {}; range from {}</li>",
+                         esc(str(in, "label")), fmt_num(num(obj(in, "low"), "value").value_or(0)),
+                         fmt_num(num(obj(in, "high"), "value").value_or(0)),
+                         fmt_usd(num(in, "swing_usd").value_or(0)), esc(str(in, "source")));
+    }
+    out += "</ul></div>\n";
+  }
   const json& unverified = at(doc, "unverified");
   if (unverified.is_array() && !unverified.empty()) {
-    out +=
-        "<div class=\"warn\"><strong>Unverified inputs.</strong> These figures rest on estimates "
-        "or placeholders and are marked <span class=\"unverified\">?</span> where used:<ul>";
+    out += fmt::format(
+        "<details class=\"warn\"><summary><strong>Unverified inputs</strong> ({} types rest on "
+        "estimates or placeholders, marked <span class=\"unverified\">?</span>)</summary><ul>",
+        unverified.size());
     for (const auto& u : unverified) out += fmt::format("<li>{}</li>", esc(str(u)));
-    out += "</ul></div>\n";
+    out += "</ul></details>\n";
   }
 }
 

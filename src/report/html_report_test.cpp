@@ -287,6 +287,8 @@ TEST(HtmlReport, EveryChartOfAFullDocument) {
   EXPECT_TRUE(contains(html, "<h2>How robust the plan is</h2>"));
   EXPECT_TRUE(contains(html, "mlu590 3,328 -&gt; 1,856 devices"));
   EXPECT_TRUE(contains(html, "breaks"));
+  EXPECT_TRUE(contains(html, "What the answer rests on."));
+  EXPECT_LT(html.find("What the answer rests on."), html.find("<h2>Accelerator comparison</h2>"));
   EXPECT_TRUE(contains(html, "\"animation\":false") || contains(html, "animation = false"));
 }
 

@@ -154,6 +154,8 @@ const std::vector<FieldSpec>& cost_fields() {
       {"tariff_usd_per_kwh", FieldType::kNumber, "Electricity price, USD/kWh", 0.001, 1},
       {"power_load_factor", FieldType::kNumber, "Average draw over full load", 0.05, 1},
       {"node_power_overhead", FieldType::kNumber, "Node draw over the accelerators' TDP", 1, 3},
+      {"currency", FieldType::kString, "Output currency of text amounts (JSON stays USD)", 0, 0,
+       {"usd", "cny"}},
   };
   return fields;
 }
@@ -396,6 +398,7 @@ Result<void> read_cost(FieldReader& r, CostRequest& c) {
   SUANLI_TRY(read(r, f, "tariff_usd_per_kwh", c.tariff_usd_per_kwh));
   SUANLI_TRY(read(r, f, "power_load_factor", c.power_load_factor));
   SUANLI_TRY(read(r, f, "node_power_overhead", c.node_power_overhead));
+  SUANLI_TRY(read(r, f, "currency", c.currency));
   return {};
 }
 
