@@ -177,10 +177,11 @@ TEST(PlanCli, JsonContractAndConsistency) {
   const double objective = j.at("objective_usd");
   EXPECT_GT(objective, 0);
   const Json& cost = j.at("cost");
-  for (const char* key : {"capex_usd", "power_usd", "rental_usd", "levies_usd"})
+  for (const char* key : {"capex_usd", "power_usd", "rental_usd", "levies_usd", "operations_usd"})
     ASSERT_TRUE(cost.contains(key)) << key;
   const double sum = cost.at("capex_usd").get<double>() + cost.at("levies_usd").get<double>() +
                      cost.at("power_usd").get<double>() + cost.at("rental_usd").get<double>() +
+                     cost.at("operations_usd").get<double>() +
                      cost.value("expected_shortfall_usd", 0.0);
   EXPECT_NEAR(sum, objective, 1e-6 * std::abs(objective));
 
@@ -452,7 +453,7 @@ TEST(PlanCli, SweepDomesticShareFrontier) {
     const Json& c = p.at("cost");
     const double sum = c.at("capex_usd").get<double>() + c.at("levies_usd").get<double>() +
                        c.at("power_usd").get<double>() + c.at("rental_usd").get<double>() +
-                       c.at("expected_shortfall_usd").get<double>();
+                       c.value("operations_usd", 0.0) + c.at("expected_shortfall_usd").get<double>();
     EXPECT_NEAR(sum, objective, 1e-6 * objective) << "point " << i;
   }
   // At 100% domestic nothing foreign is bought.

@@ -134,6 +134,7 @@ SweepPoint plan_sweep_point(const std::vector<std::string>& keys, const Json& p)
   out.cost.capex_usd = number(field(cost, "capex_usd"));
   out.cost.levies_usd = number(field(cost, "levies_usd"));
   out.cost.power_usd = number(field(cost, "power_usd"));
+  out.cost.operations_usd = number(field(cost, "operations_usd"));
   out.cost.rental_usd = number(field(cost, "rental_usd"));
   out.cost.expected_shortfall_usd = number(field(cost, "expected_shortfall_usd"));
   const Json& devices = field(p, "devices_by_accelerator");

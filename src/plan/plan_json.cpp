@@ -93,6 +93,7 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   j["rentals"] = std::move(rentals);
   j["cost"] = Json{{"capex_usd", r.cost.capex_usd},
                    {"power_usd", r.cost.power_usd},
+                   {"operations_usd", r.cost.operations_usd},
                    {"rental_usd", r.cost.rental_usd},
                    {"levies_usd", r.cost.levies_usd},
                    {"expected_shortfall_usd", r.cost.expected_shortfall_usd},
@@ -193,10 +194,10 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
   }
   out += fmt::format(
       "Total cost {} USD (discounted at {:.1f}%/year): capex {}, levies {}, energy {}, "
-      "rental {}, expected shortfall {}\n",
+      "operations and data centre {}, rental {}, expected shortfall {}\n",
       money(r.objective_usd), p.discount_rate * 100, money(r.cost.capex_usd),
-      money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.rental_usd),
-      money(r.cost.expected_shortfall_usd));
+      money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.operations_usd),
+      money(r.cost.rental_usd), money(r.cost.expected_shortfall_usd));
   std::string shares;
   for (std::size_t y = 0; y < r.domestic_share_by_year.size(); ++y)
     shares += fmt::format("{}y{} {:.1f}%", y ? ", " : "", y + 1, r.domestic_share_by_year[y] * 100);

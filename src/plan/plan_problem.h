@@ -120,6 +120,11 @@ struct PlanProblem {
   int years = 3;
   double discount_rate = 0.0;        // per year; costs in year y are divided by (1+r)^(y-1)
   double power_load_factor = 0.8;    // average draw / full load, for energy cost
+  // Yearly ownership costs of an installed node (perf/cost.h, from
+  // data/economics.toml): operations as a share of its price, and
+  // data-centre capacity per kW of its power. 0: not counted.
+  double operations_fraction = 0;
+  double facility_usd_per_kw_month = 0;
   std::optional<double> budget_usd;  // purchases + levies, undiscounted
   std::vector<PlanType> types;
   std::vector<PlanSite> sites;

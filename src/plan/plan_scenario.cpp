@@ -257,6 +257,8 @@ class Loader {
     out_.cost.tariff_usd_per_kwh = default_tariff_;
     out_.cost.node_power_overhead = node_power_overhead_;
     out_.cost.power_load_factor = p().power_load_factor;
+    p().operations_fraction = out_.cost.operations_fraction;
+    p().facility_usd_per_kw_month = out_.cost.facility_usd_per_kw_month;
     return {};
   }
 

@@ -81,9 +81,11 @@ struct Built {
   std::vector<double> price_col;  // per col: purchase price part of its cost (x only)
   std::vector<double> levy_col;
   std::vector<double> power_col;
+  std::vector<double> ops_col;
   std::vector<double> rent_col;
   std::vector<double> short_col;
   double constant_power = 0;                  // existing nodes' energy
+  double constant_ops = 0;                    // existing nodes' operations and data centre
   std::vector<std::vector<double>> existing;  // [t][s] nodes
 };
 
@@ -125,6 +127,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
     b.price_col.push_back(0);
     b.levy_col.push_back(0);
     b.power_col.push_back(0);
+    b.ops_col.push_back(0);
     b.rent_col.push_back(0);
     b.short_col.push_back(0);
     return c;
@@ -136,11 +139,18 @@ Built build(const PlanProblem& p, const Switches& sw) {
     return p.types[t].node_power_kw * p.power_load_factor * p.sites[s].pue * kHoursPerYear *
            p.sites[s].tariff_usd_per_kwh;
   };
+  // Operations (share of the price) and data-centre capacity per kW.
+  auto node_year_ops = [&](int t) {
+    return p.types[t].node_price_usd * p.operations_fraction +
+           p.types[t].node_power_kw * p.facility_usd_per_kw_month * 12;
+  };
   double df_sum_all = 0;
   for (int y = 1; y <= Y; ++y) df_sum_all += discount(p, y);
   for (int t = 0; t < T; ++t)
-    for (int s = 0; s < S; ++s)
+    for (int s = 0; s < S; ++s) {
       b.constant_power += b.existing[t][s] * node_year_energy(t, s) * df_sum_all;
+      b.constant_ops += b.existing[t][s] * node_year_ops(t) * df_sum_all;
+    }
 
   // Purchases.
   b.x.assign(T, std::vector<std::vector<int>>(S, std::vector<int>(Y, -1)));
@@ -170,10 +180,12 @@ Built build(const PlanProblem& p, const Switches& sw) {
         }
         const double price = ty.node_price_usd * discount(p, y);
         const double energy = node_year_energy(t, s) * df_rest;
-        const int c = add_col(lo, hi, price * (1 + levy) + energy, true);
+        const double ops = node_year_ops(t) * df_rest;
+        const int c = add_col(lo, hi, price * (1 + levy) + energy + ops, true);
         b.price_col[c] = price;
         b.levy_col[c] = price * levy;
         b.power_col[c] = energy;
+        b.ops_col[c] = ops;
         b.x[t][s][y - 1] = c;
       }
     }
@@ -502,7 +514,7 @@ Resolve resolve(const PlanProblem& p, const Switches& sw, const PlanOptions& opt
   Built b = build(p, sw);
   Resolve r;
   r.solution = run(b, options);
-  r.objective = r.solution.objective + b.constant_power;
+  r.objective = r.solution.objective + b.constant_power + b.constant_ops;
   return r;
 }
 
@@ -601,16 +613,18 @@ std::vector<Conflict> explain(const PlanProblem& p, const PlanOptions& options) 
 void fill_result(const PlanProblem& p, const Built& b, const MilpSolution& sol, PlanResult& out) {
   const auto& v = sol.values;
   const int T = b.T, S = b.S, Y = b.Y, D = b.D;
-  out.objective_usd = sol.objective + b.constant_power;
+  out.objective_usd = sol.objective + b.constant_power + b.constant_ops;
   out.gap = std::max(0.0, sol.objective - sol.best_bound) / std::max(1.0, std::abs(sol.objective));
   for (int c = 0; c < b.model.variables(); ++c) {
     out.cost.capex_usd += b.price_col[c] * v[c];
     out.cost.levies_usd += b.levy_col[c] * v[c];
     out.cost.power_usd += b.power_col[c] * v[c];
+    out.cost.operations_usd += b.ops_col[c] * v[c];
     out.cost.rental_usd += b.rent_col[c] * v[c];
     out.cost.expected_shortfall_usd += b.short_col[c] * v[c];
   }
   out.cost.power_usd += b.constant_power;
+  out.cost.operations_usd += b.constant_ops;
   // Listed by year, then type and site: the order a buyer places them.
   for (int y = 1; y <= Y; ++y)
     for (int t = 0; t < T; ++t)

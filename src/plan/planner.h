@@ -61,10 +61,14 @@ struct CostBreakdown {  // discounted to year 1, USD
   double capex_usd = 0;
   double levies_usd = 0;
   double power_usd = 0;  // new and existing nodes
+  // Operations (share of the price) and data-centre capacity per kW, new
+  // and existing nodes: the ownership terms of perf/cost.h.
+  double operations_usd = 0;
   double rental_usd = 0;
   double expected_shortfall_usd = 0;  // probability-weighted penalties
   double total() const {
-    return capex_usd + levies_usd + power_usd + rental_usd + expected_shortfall_usd;
+    return capex_usd + levies_usd + power_usd + operations_usd + rental_usd +
+           expected_shortfall_usd;
   }
 };
 

@@ -124,9 +124,9 @@ TEST_F(RobustnessTest, APriceBeyondTheCompetitorsFlipsThePurchase) {
   ASSERT_TRUE(plan) << plan.error().message;
   ASSERT_FALSE(plan->purchases.empty());
   const int bought = plan->purchases.front().type;
-  // Triple the bought type's price: the other candidate takes over.
+  // Ten times the bought type's price: the other candidate takes over.
   PlanProblem q = sc->problem;
-  q.types[bought].node_price_usd *= 3;
+  q.types[bought].node_price_usd *= 10;
   auto other = solve_plan(q, quick());
   ASSERT_TRUE(other);
   ASSERT_NE(other->status, PlanStatus::kInfeasible);

@@ -215,6 +215,7 @@ nlohmann::ordered_json sweep_json(const SweepResult& s) {
         e["cost"] = {{"capex_usd", p.cost.capex_usd},
                      {"levies_usd", p.cost.levies_usd},
                      {"power_usd", p.cost.power_usd},
+                     {"operations_usd", p.cost.operations_usd},
                      {"rental_usd", p.cost.rental_usd},
                      {"expected_shortfall_usd", p.cost.expected_shortfall_usd}};
         e["devices_by_accelerator"] = p.devices_by_accelerator;
@@ -299,8 +300,8 @@ std::string sweep_csv(const SweepResult& s) {
   std::string out;
   for (const std::string& k : s.keys) out += quote(k) + ",";
   out +=
-      "status,objective_usd,capex_usd,levies_usd,power_usd,rental_usd,expected_shortfall_usd,"
-      "domestic_share";
+      "status,objective_usd,capex_usd,levies_usd,power_usd,operations_usd,rental_usd,"
+      "expected_shortfall_usd,domestic_share";
   for (const std::string& id : ids) out += ",devices_" + id;
   out += "\n";
   for (const SweepPoint& p : s.points) {
@@ -308,15 +309,16 @@ std::string sweep_csv(const SweepResult& s) {
     const bool has = p.error.empty() && p.status != PlanStatus::kInfeasible;
     out += p.error.empty() ? std::string(plan_status_name(p.status)) : "error";
     if (has) {
-      out += fmt::format(",{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.6f}", p.objective_usd,
-                         p.cost.capex_usd, p.cost.levies_usd, p.cost.power_usd, p.cost.rental_usd,
-                         p.cost.expected_shortfall_usd, p.domestic_share);
+      out += fmt::format(",{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.6f}",
+                         p.objective_usd, p.cost.capex_usd, p.cost.levies_usd, p.cost.power_usd,
+                         p.cost.operations_usd, p.cost.rental_usd, p.cost.expected_shortfall_usd,
+                         p.domestic_share);
       for (const std::string& id : ids) {
         auto it = p.devices_by_accelerator.find(id);
         out += fmt::format(",{}", it == p.devices_by_accelerator.end() ? 0 : it->second);
       }
     } else {
-      out += ",,,,,,,";
+      out += ",,,,,,,,";  // the eight figures above
       for (std::size_t i = 0; i < ids.size(); ++i) out += ",";
     }
     out += "\n";

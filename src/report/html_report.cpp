@@ -780,9 +780,11 @@ void plan_section(std::string& out, Ctx& c) {
         {"capex_usd", "Capital expenditure"},
         {"levies_usd", "Levies and tariffs"},
         {"power_usd", "Power"},
+        {"operations_usd", "Operations and data centre"},
         {"rental_usd", "Rental"},
         {"expected_shortfall_usd", "Expected shortfall penalties"}};
-    static const char* kCostColours[] = {"#1f5fa8", "#d1495b", "#e9c46a", "#2a9d8f", "#6a4c93"};
+    static const char* kCostColours[] = {"#1f5fa8", "#d1495b", "#e9c46a", "#8d99ae", "#2a9d8f",
+                                         "#6a4c93"};
     std::vector<std::vector<Cell>> rows;
     json labels = json::array(), data = json::array(), colours = json::array();
     double total = 0;
