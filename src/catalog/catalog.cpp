@@ -547,7 +547,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
                            "zero3_gathers_per_layer", "fp8_cast_bytes", "host_ops_per_layer",
                            "elementwise_traffic_factor", "ep_dedup",
                            "selective_recompute_gemm_fraction", "native_attention",
-                           "notes"}));
+                           "attention_block_tokens", "notes"}));
   if (st.defined_at.empty()) st.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", st.source));
   SUANLI_TRY(read_string(v, "confidence", st.confidence));
@@ -582,6 +582,13 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
   auto gathers = v.positive_integer("zero3_gathers_per_layer");
   if (!gathers) return std::unexpected(gathers.error());
   if (*gathers) st.zero3_gathers_per_layer = static_cast<int>(**gathers);
+  auto block = v.positive_integer("attention_block_tokens");
+  if (!block) return std::unexpected(block.error());
+  if (*block) {
+    if (**block > 1'000'000)
+      return std::unexpected(v.error("attention_block_tokens", "expected at most 1000000 tokens"));
+    st.attention_block_tokens = static_cast<int>(**block);
+  }
   for (auto [k, member, hi] :
        {std::tuple{"fp8_cast_bytes", &SoftwareStack::fp8_cast_bytes, 64.0},
         std::tuple{"host_ops_per_layer", &SoftwareStack::host_ops_per_layer, 10000.0},

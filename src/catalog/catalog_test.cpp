@@ -585,5 +585,26 @@ TEST(CatalogResiduals, BadRowsGiveFileLineErrors) {
   }
 }
 
+TEST(CatalogStacks, AttentionBlockTokensIsAPositiveBoundedInteger) {
+  auto stack = [](const std::string& value) {
+    return "[[stack]]\nid = \"s\"\nsource = \"test\"\nflash_attention = false\n"
+           "attention_block_tokens = " + value + "\n";
+  };
+  for (const char* bad : {"0", "-512", "2000000", "512.5", "\"512\""}) {
+    SCOPED_TRACE(bad);
+    TempDir dir;
+    auto o = load_one(dir, "stacks/s.toml", stack(bad));
+    expect_located(o, 5, "stack.attention_block_tokens");
+  }
+  TempDir dir;
+  auto o = load_one(dir, "stacks/s.toml", stack("512"));
+  ASSERT_TRUE(o.ok) << o.error.message;
+  auto cat = Catalog::load({{dir.path()}});
+  ASSERT_TRUE(cat.has_value());
+  auto st = cat->stack("s");
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ((*st)->attention_block_tokens, 512);
+}
+
 }  // namespace
 }  // namespace suanli

@@ -15,6 +15,10 @@ struct SoftwareStack {
   std::string confidence = "secondary";
   // false: attention scores are materialised (s x s softmax in memory).
   bool flash_attention = true;
+  // Materialised attention computed block by block (AscendSpeed's
+  // --triangle-attn): square blocks of this many tokens, those wholly above
+  // the causal diagonal skipped. 0: every score of the s x s matrix.
+  int attention_block_tokens = 0;
   bool sequence_parallel = true;    // SP available with TP
   bool selective_recompute = true;  // selective activation recompute available
   bool context_parallel = true;

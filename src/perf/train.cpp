@@ -396,12 +396,20 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
     attn_core = flops / (attn_peak * d.attn_eff) + d.kernel_overhead;
   } else {
     // Materialised scores: two batched GEMMs over all s keys (the causal
-    // mask is applied afterwards) plus the softmax/mask/dropout passes over
-    // the s x s scores: ~13 bytes per score forward.
-    const double scores = n * static_cast<double>(w_.seq) * heads_local;
+    // mask is applied afterwards) plus the passes over the s x s scores in
+    // 16-bit: the score GEMM writes them, the fused mask-softmax reads and
+    // writes them, the value GEMM reads them (8 bytes per score forward);
+    // attention dropout adds a read, a write and a 1-byte mask (13 bytes).
+    // Blockwise (triangle) attention skips the blocks above the diagonal:
+    // a query meets the keys before its block and its own block.
+    const double s = static_cast<double>(w_.seq);
+    const double b = std::min<double>(s, w_.stack.attention_block_tokens);
+    const double keys = b > 0 ? 0.5 * (s - b) + b : s;
+    const double scores = n * keys * heads_local;
     const double flops = 2.0 * scores * (attn_core_dim_ / m.heads);
     const double eff = d.gemm_eff * flops / (flops + d.gemm_half_flops);
-    attn_core = flops / (attn_peak * eff) + 13.0 * scores / d.mem_bw + 4.0 * d.kernel_overhead;
+    const double score_bytes = m.dropout ? 13.0 : 8.0;
+    attn_core = flops / (attn_peak * eff) + score_bytes * scores / d.mem_bw + 4.0 * d.kernel_overhead;
     if (rc == Recompute::kSelective) attn_recompute = attn_core;
   }
   const double elem_bytes = w_.stack.elementwise_traffic_factor * 2.0 *

@@ -753,6 +753,54 @@ value = 0.4
   EXPECT_LT(row.predicted, 1.0);
 }
 
+// Materialised attention (no flash kernel) moves the s x s scores through
+// memory. Without attention dropout the passes are the score GEMM's write,
+// the fused mask-softmax's read and write and the value GEMM's read (8 bytes
+// per score forward); dropout adds a read, a write and a 1-byte mask (13).
+// AscendSpeed's --triangle-attn computes the scores in 512-token blocks and
+// skips those above the causal diagonal: (s + b) / 2 keys per query instead
+// of s. The old model charged 13 bytes per score for every model and every
+// score of the s x s matrix: a Llama-2 7B layer (no dropout) cost the same
+// as with dropout, and blockwise attention did not exist, so the AscendSpeed
+// ZeRO-2 rows on 910B came out 30-36% too slow.
+TEST_F(TrainMechanismsTest, MaterialisedAttentionTrafficFollowsDropoutAndCausalBlocks) {
+  const Parallelism p = layout(1, 1, 8, 1, Recompute::kFull, false, 1);
+  auto compute = [&](const ModelArch& m, const SoftwareStack& st) {
+    TrainWorkload w = workload(m, 4096, 64, "megatron-deepspeed-2022");
+    w.stack = st;
+    const TrainModel t = make(w, "ascend-910b", 8);
+    auto ok = t.check(p);
+    EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().message);
+    return t.evaluate(p).breakdown.compute;
+  };
+  const SoftwareStack full = stack("megatron-deepspeed-2022");
+  ASSERT_FALSE(full.flash_attention);
+  ASSERT_EQ(full.attention_block_tokens, 0);
+  ModelArch plain = model("llama2-7b");
+  ASSERT_FALSE(plain.dropout);
+  ModelArch dropped = plain;
+  dropped.dropout = true;
+  const double base = compute(plain, full);
+  EXPECT_GT(compute(dropped, full), base * 1.02) << "dropout moves 5 more bytes per score";
+
+  SoftwareStack blocks = full;
+  blocks.attention_block_tokens = 512;
+  const double blocked = compute(plain, blocks);
+  EXPECT_LT(blocked, base * 0.95) << "blocks above the diagonal are skipped";
+  // A block as long as the sequence is the whole matrix again.
+  blocks.attention_block_tokens = 4096;
+  EXPECT_NEAR(compute(plain, blocks), base, 1e-9 * base);
+  // The saving is the attention core's: with flash attention (no scores in
+  // memory) the block size changes nothing.
+  SoftwareStack flash = full;
+  flash.flash_attention = true;
+  SoftwareStack flash_blocks = flash;
+  flash_blocks.attention_block_tokens = 512;
+  EXPECT_DOUBLE_EQ(compute(plain, flash_blocks), compute(plain, flash));
+  // The bundled AscendSpeed DeepSpeed stack is the blockwise one.
+  EXPECT_EQ(stack("ascendspeed-deepspeed").attention_block_tokens, 512);
+}
+
 TEST_F(TrainMechanismsTest, MeasurementRowsRefuseRecomputeLayersWithoutFullRecompute) {
   for (const char* rc : {"recompute = \"selective\"\n", ""}) {
     SCOPED_TRACE(rc);
