@@ -280,9 +280,9 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   } else {
     attn_flops_tok = 4.0 * ctx_avg * m.heads * m.head_dim;
   }
-  const double flops = 2.0 * b_dp * t * dense_params / layout_.tp + expert_flops +
-                       b_dp * t * m.layers * attn_flops_tok / layout_.tp;
-  s.compute = flops / (d.peak_flops * d.gemm_eff);
+  const double gemm_flops = 2.0 * b_dp * t * dense_params / layout_.tp + expert_flops;
+  const double attn_flops = b_dp * t * m.layers * attn_flops_tok / layout_.tp;
+  s.compute = (gemm_flops + attn_flops) / (d.peak_flops * d.gemm_eff);
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
   // layer, sized by the busiest rank's tokens.
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
@@ -309,7 +309,12 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     draft = w_.spec_tokens * (layer_bytes + head_bytes) / d.decode_mem_bw;
   }
   s.floor = decode_floor(w_.spec_tokens);
-  s.total = std::max(s.memory, s.compute) + s.comm + draft + s.floor;
+  // The weight GEMMs and the attention over the KV cache are separate
+  // kernels, one after the other: each is bound by its own bytes or FLOPs,
+  // and one's compute does not hide the other's reads.
+  const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_flops / (d.peak_flops * d.gemm_eff));
+  const double attention = std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.gemm_eff));
+  s.total = gemms + attention + s.comm + draft + s.floor;
   return s;
 }
 

@@ -238,5 +238,27 @@ TEST_F(InferMechanismTest, CompareAtOneTpotAndNativeFp8Default) {
   EXPECT_DOUBLE_EQ(*slo.tpot_slo_s, 0.02);
 }
 
+// The decode step's weight GEMMs and its attention over the KV cache are
+// separate kernels, one after the other: each is bound by its own bytes or
+// FLOPs. The old model took max(all bytes, all FLOPs), so at a large batch
+// the GEMMs' compute hid the KV-cache reads: Llama-3 8B on one H100 at
+// batch 512 (512 in, 128 out) stepped in max(18.8 ms, 13.4 ms) + 1.4 ms =
+// 20.3 ms; now the compute-bound GEMMs (~13 ms) and the memory-bound
+// attention (~12 ms of KV reads) add up: ~28 ms. With little KV cache (batch
+// 1) nothing changes.
+TEST_F(InferMechanismTest, DecodeGemmsAndAttentionAreSeparateRooflines) {
+  const InferEstimate big =
+      at(workload("llama3-8b", Precision::kBf16, 512, 128, 512), "h100-sxm", 1, 1);
+  ASSERT_TRUE(big.fits) << big.why_not;
+  const double old_step = std::max(big.decode_memory_s, big.decode_compute_s) +
+                          big.decode_comm_s + big.decode_floor_s;
+  EXPECT_GT(big.decode_step_s, old_step + 0.3 * std::min(big.decode_memory_s, big.decode_compute_s));
+  EXPECT_LE(big.decode_step_s, big.decode_memory_s + big.decode_compute_s + big.decode_comm_s +
+                                   big.decode_floor_s + 1e-12);
+  const InferEstimate one = at(workload("llama3-8b", Precision::kBf16, 512, 128, 1), "h100-sxm", 1, 1);
+  EXPECT_NEAR(one.decode_step_s, one.decode_memory_s + one.decode_comm_s + one.decode_floor_s,
+              1e-9);
+}
+
 }  // namespace
 }  // namespace suanli
