@@ -73,6 +73,24 @@ void print_text(std::ostream& out, const SimulationResult& r, const AuditReport&
     u.add_row({x.accelerator, x.domestic ? "domestic" : "foreign",
                fmt::format("{:.1f}%", 100 * x.utilization), fmt::format("{:.0f}", x.device_hours)});
   out << u.render();
+  // Each note word-wrapped to 100 columns under an "idle:" label.
+  for (const std::string& note : idle_type_notes(r)) {
+    std::string line = "idle:";
+    std::size_t pos = 0;
+    while (pos < note.size()) {
+      std::size_t end = note.find(' ', pos);
+      if (end == std::string::npos) end = note.size();
+      const std::string_view word(note.data() + pos, end - pos);
+      if (line.size() + 1 + word.size() > 100) {
+        out << line << "\n";
+        line = "     ";
+      }
+      line += ' ';
+      line += word;
+      pos = end + 1;
+    }
+    out << line << "\n";
+  }
   if (!r.failure_reasons.empty()) {
     out << "\nfailed jobs by reason:";
     for (const auto& [reason, n] : r.failure_reasons) out << fmt::format(" {} {};", reason, n);

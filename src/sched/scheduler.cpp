@@ -890,6 +890,7 @@ struct Scheduler::Impl {
         fmt::format("{} device(s) of {}", c.allocation.devices(), fleet.type(c.allocation.type).id);
     st.allocation = c.allocation;
     d.allocation = std::move(c.allocation);
+    d.also_fit = std::exchange(also_fit_, {});
     emit(std::move(d));
     track_release(j, st.allocation.type, true);
   }
@@ -1023,6 +1024,8 @@ struct Scheduler::Impl {
           if (fits[i].c.key > fits[pick].c.key) pick = i;
       }
       if (auto built = place_on(j, fits[pick].type)) {
+        for (std::size_t i = 0; i < fits.size(); ++i)
+          if (i != pick) also_fit_.push_back(fits[i].type);
         start(j, std::move(*built), now);
         return;
       }
@@ -1036,6 +1039,7 @@ struct Scheduler::Impl {
   // work per pass on large queues).
   static constexpr int kMaxWaitingPerPass = 16;
   int waiting_this_pass = 0;
+  std::vector<TypeId> also_fit_;  // the next kPlace decision's also_fit
   TypeId busy_pick_;
   std::string wait_detail_;
 

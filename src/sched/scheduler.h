@@ -77,6 +77,7 @@ struct Decision {
   Allocation allocation;              // kPlace, and the devices released by kPreempt/kEvict/kKill
   std::vector<std::string> checked;   // kPlace: rules evaluated and passed
   std::vector<TypeRefusal> refusals;  // kQueue
+  std::vector<TypeId> also_fit;       // kPlace: other types it fitted on now, not chosen
   JobId by;                           // kPreempt: the job that needed the devices
   double lost_device_s = 0;           // kPreempt/kEvict/kKill: work thrown away
   std::optional<NodeId> node;         // kKill: the node that failed

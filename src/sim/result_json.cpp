@@ -51,10 +51,14 @@ Json simulation_result_json(const SimulationResult& r, const AuditReport& audit,
                           {"domestic", u.domestic},
                           {"utilization", u.utilization},
                           {"device_hours", u.device_hours},
-                          {"up_device_hours", u.up_device_hours}});
+                          {"up_device_hours", u.up_device_hours},
+                          {"placements", u.placements},
+                          {"passed_over", u.passed_over},
+                          {"refusals", u.refusals}});
   }
   j["utilization"] = std::move(util);
   j["utilization_detail"] = std::move(detail);
+  j["idle_types"] = idle_type_notes(r);
   j["domestic_share"] = Json{{"min", r.domestic_share_min}, {"mean", r.domestic_share_mean}};
   j["policy_violations"] = audit.violation_count;
   j["audit"] = audit_report_json(audit);

@@ -149,6 +149,9 @@ struct Simulation::Impl {
   // Metrics.
   SimTime last_t = 0;
   std::vector<double> alloc_device_s;  // per type
+  std::vector<int> type_placements;    // per type: kPlace decisions on it
+  std::vector<int> type_passed_over;   // per type: placed elsewhere although it fitted
+  std::vector<std::map<std::string, int>> type_refusals;  // per type: queue refusals by rule
   std::vector<double> up_device_s;
   std::vector<int> up_devices;
   double share_integral = 0;
@@ -317,6 +320,8 @@ struct Simulation::Impl {
     for (Decision& d : scheduler.take_decisions()) {
       switch (d.kind) {
         case DecisionKind::kPlace: {
+          ++type_placements[static_cast<std::size_t>(d.allocation.type.value)];
+          for (TypeId t : d.also_fit) ++type_passed_over[static_cast<std::size_t>(t.value)];
           const JobStatus& st = scheduler.status(d.job);
           push(scheduler.expected_end(d.job), EventKind::kComplete, d.job.value, st.epoch);
           if (!started[d.job.index()]) {
@@ -347,6 +352,10 @@ struct Simulation::Impl {
           break;
         case DecisionKind::kSubmit:
           ++result.jobs_submitted;
+          break;
+        case DecisionKind::kQueue:
+          for (const TypeRefusal& r : d.refusals)
+            ++type_refusals[static_cast<std::size_t>(r.type.value)][r.rule];
           break;
         default:
           break;
@@ -382,6 +391,9 @@ struct Simulation::Impl {
   void sync_types() {
     const std::size_t types = scheduler.fleet().types().size();
     alloc_device_s.resize(types, 0);
+    type_placements.resize(types, 0);
+    type_passed_over.resize(types, 0);
+    type_refusals.resize(types);
     up_device_s.resize(types, 0);
     up_devices.resize(types, 0);
   }
@@ -671,6 +683,9 @@ struct Simulation::Impl {
       u.device_hours = alloc_device_s[k] / 3600;
       u.up_device_hours = up_device_s[k] / 3600;
       u.utilization = up_device_s[k] > 0 ? alloc_device_s[k] / up_device_s[k] : 0;
+      u.placements = type_placements[k];
+      u.passed_over = type_passed_over[k];
+      u.refusals = type_refusals[k];
       result.cost_usd += u.device_hours * f.types()[k].price_per_device_hour;
       result.utilization.push_back(std::move(u));
     }
@@ -683,6 +698,30 @@ struct Simulation::Impl {
     return result;
   }
 };
+
+std::vector<std::string> idle_type_notes(const SimulationResult& r, double below) {
+  std::vector<std::string> out;
+  const std::string why = r.placement_policy == "hetero"
+                              ? "the hetero policy chose the type with the earliest expected completion"
+                              : fmt::format("the {} policy preferred another type", r.placement_policy);
+  for (const TypeUtilization& u : r.utilization) {
+    if (u.up_device_hours <= 0 || u.utilization >= below) continue;
+    std::string s = fmt::format("{} was busy {:.1f}% of its up time: {} placement(s)", u.accelerator,
+                                100 * u.utilization, u.placements);
+    if (u.passed_over > 0)
+      s += fmt::format("; {} job(s) fitted on it but went to another type ({})", u.passed_over, why);
+    std::vector<std::pair<std::string, int>> by(u.refusals.begin(), u.refusals.end());
+    std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (!by.empty()) {
+      s += "; refused while jobs queued:";
+      for (std::size_t i = 0; i < by.size(); ++i)
+        s += fmt::format("{} {} x{}", i == 0 ? "" : ",", by[i].first, by[i].second);
+    }
+    if (u.passed_over == 0 && by.empty()) s += "; no job was submitted that could run on it";
+    out.push_back(s + ".");
+  }
+  return out;
+}
 
 Simulation::Simulation(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Simulation::Simulation(Simulation&&) noexcept = default;

@@ -31,6 +31,12 @@ struct TypeUtilization {
   double utilization = 0;   // allocated device-seconds / up device-seconds
   double device_hours = 0;  // allocated
   double up_device_hours = 0;
+  // Why a type sat idle: placements on it, jobs placed on another type
+  // although this one had room (the policy preferred the other: earlier
+  // completion, packing), and queue refusals on it by rule or reason ID.
+  int placements = 0;
+  int passed_over = 0;
+  std::map<std::string, int> refusals;
 };
 
 // One point of the time series (every sample_interval_s).
@@ -71,6 +77,12 @@ struct SimulationResult {
   std::map<std::string, int> failure_reasons;  // by rule/reason ID
   std::vector<Sample> samples;
 };
+
+// One sentence per accelerator type busy less than `below` of its up time,
+// saying why from the run's own decisions: what it was passed over for
+// (with the placement policy's reason) and which rules and reasons refused
+// it. Empty when every type was busier.
+std::vector<std::string> idle_type_notes(const SimulationResult& r, double below = 0.10);
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;       // overrides the scenario's
