@@ -6,8 +6,9 @@
 //   - the page asks for nothing but its own file (any other request is blocked
 //     and fails the test), no request fails, no console error, no page error;
 //   - the charts named by --expect-charts are all there;
-//   - at 1024, 1440 and 1920 px no table is cut behind an inner scroll and
-//     the page does not scroll sideways.
+//   - at 1024, 1440 and 1920 px no table is cut behind an inner scroll, the
+//     page does not scroll sideways and no two axis tick labels of a chart
+//     overlap.
 // It writes a full-page screenshot (the test artefact) either way.
 //
 //   node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]
@@ -55,6 +56,55 @@ if (!existsSync(reportPath) || !statSync(reportPath).isFile()) {
 }
 
 const { chromium, executablePath } = loadChromium('report_render');
+
+// Runs in the page: every pair of neighbouring tick labels on every axis of
+// every chart, measured as drawn (Chart.js's own label items: text, font,
+// position, rotation), must not overlap. Horizontal labels on a horizontal
+// axis need half their widths between centres; rotated ones need their line
+// height across the rotation; labels on a vertical axis need half their
+// heights. Returns one sentence per overlap.
+function labelOverlaps() {
+  const out = [];
+  if (typeof Chart === 'undefined') return ['the chart library is not loaded'];
+  const measure = document.createElement('canvas').getContext('2d');
+  const lines = (label) => (Array.isArray(label) ? label.map(String) : [String(label)]);
+  for (const canvas of document.querySelectorAll('canvas[data-chart]')) {
+    const chart = Chart.getChart(canvas);
+    if (!chart) continue;
+    for (const scale of Object.values(chart.scales)) {
+      if (!scale.options.display || !scale.options.ticks || scale.options.ticks.display === false) continue;
+      const items = (typeof scale.getLabelItems === 'function' ? scale.getLabelItems() : scale._labelItems) || [];
+      const boxes = items.filter((it) => lines(it.label).some((l) => l.trim() !== '')).map((it) => {
+        measure.font = it.font.string;
+        const ls = lines(it.label);
+        const w = Math.max(...ls.map((l) => measure.measureText(l).width));
+        const h = it.font.lineHeight * ls.length;
+        const [x, y] = it.options.translation;
+        return { text: ls.join(' '), w, h, x, y, rot: it.options.rotation || 0 };
+      });
+      const horizontal = scale.isHorizontal();
+      boxes.sort((a, b) => (horizontal ? a.x - b.x : a.y - b.y));
+      for (let i = 1; i < boxes.length; ++i) {
+        const a = boxes[i - 1], b = boxes[i];
+        let gap, need;
+        if (!horizontal) {
+          gap = Math.abs(b.y - a.y);
+          need = (a.h + b.h) / 2;
+        } else if (Math.abs(a.rot) < 1e-3) {
+          gap = Math.abs(b.x - a.x);
+          need = (a.w + b.w) / 2;
+        } else {
+          gap = Math.abs(b.x - a.x) * Math.abs(Math.sin(a.rot));
+          need = Math.max(a.h, b.h);
+        }
+        if (gap + 1 < need) {
+          out.push(`chart ${canvas.getAttribute('data-chart')}, axis ${scale.id}: labels "${a.text}" and "${b.text}" overlap (${gap.toFixed(1)} px apart, ${need.toFixed(1)} px needed)`);
+        }
+      }
+    }
+  }
+  return out;
+}
 
 const failures = [];
 const blocked = [];
@@ -166,7 +216,9 @@ try {
       return out;
     });
     for (const h of hidden) failures.push(`at ${width} px: ${h}`);
-    console.log(`width ${width} px: ${hidden.length} hidden table(s)`);
+    const overlaps = await page.evaluate(labelOverlaps);
+    for (const o of overlaps) failures.push(`at ${width} px: ${o}`);
+    console.log(`width ${width} px: ${hidden.length} hidden table(s), ${overlaps.length} overlapping axis label(s)`);
   }
 } catch (e) {
   failures.push(`browser: ${e.message}`);
