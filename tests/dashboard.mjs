@@ -342,6 +342,38 @@ try {
   if (compareRows < 2) fail(`comparison table has ${compareRows} rows`);
   await shot(page, 'dashboard-catalog.png');
 
+  // -- the same comparison in CNY: the money column is headed in yuan and
+  // equals the USD figure times the stated rate, row by row.
+  const moneyColumn = (symbol) => page.$$eval('#compare-table table', (tables, sym) => {
+    const t = tables[0];
+    const heads = Array.from(t.querySelectorAll('thead th')).map((th) => th.textContent.trim());
+    const i = heads.indexOf(sym + ' / M output tok');
+    if (i < 0) return null;
+    return Array.from(t.querySelectorAll('tbody tr')).map((tr) => tr.children[i].textContent.trim());
+  }, symbol);
+  const usdCol = await moneyColumn('$');
+  if (!usdCol) fail('the comparison has no "$ / M output tok" column');
+  await page.selectOption('#compare-form select[name="currency"]', 'cny');
+  await page.click('#compare-form button[type="submit"]');
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('#compare-table thead th'))
+    .some((th) => th.textContent.trim() === '¥ / M output tok'), null, { timeout: 120_000 });
+  const cnyCol = await moneyColumn('¥');
+  const hint = await page.textContent('#compare-table p.hint');
+  const rateMatch = hint.match(/Amounts in CNY at ([0-9.]+) per USD/);
+  if (!rateMatch) fail(`the CNY comparison does not state its rate: ${hint}`);
+  const rate = rateMatch ? Number(rateMatch[1]) : NaN;
+  const amount = (s) => Number(s.replace(/[^0-9.]/g, ''));
+  let compared = 0;
+  for (let i = 0; usdCol && cnyCol && i < usdCol.length; ++i) {
+    if (!/[0-9]/.test(usdCol[i]) || /[MB]$/.test(usdCol[i])) continue;
+    const ratio = amount(cnyCol[i]) / amount(usdCol[i]);
+    if (!(Math.abs(ratio / rate - 1) < 0.01)) fail(`row ${i}: ${cnyCol[i]} is not ${usdCol[i]} x ${rate}`);
+    ++compared;
+  }
+  if (compared < 2) fail(`only ${compared} comparable money cells in the CNY comparison`);
+  log(`compare in CNY: ${compared} rows at ${rate} CNY per USD (e.g. ${usdCol?.[0]} -> ${cnyCol?.[0]})`);
+  await page.selectOption('#compare-form select[name="currency"]', 'usd');
+
   // -- estimator: an error with its field, then a result
   await tab(page, 'estimate');
   await page.waitForSelector('#estimate-form select[name="accelerator"] option[value="h100-sxm"]', { state: 'attached' });

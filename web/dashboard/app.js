@@ -71,13 +71,23 @@
   }
   const fmtInt = (v) => (isNum(figure(v)) ? Math.round(figure(v)).toLocaleString('en-US') : DASH);
   const fmtPct = (v, d = 1) => (isNum(v) ? (v * 100).toFixed(d) + ' %' : DASH);
-  function fmtUsd(v) {
+  // Money in the display currency: the API's JSON amounts are USD and its
+  // "currency" object carries the display choice and the CNY rate.
+  function moneyOf(res) {
+    const c = pick(res, 'currency') || {};
+    return c.display === 'CNY' && isNum(c.cny_per_usd) && c.cny_per_usd > 0
+      ? { symbol: '¥', rate: c.cny_per_usd, code: 'CNY' }
+      : { symbol: '$', rate: 1, code: 'USD' };
+  }
+  function fmtUsd(v, money = { symbol: '$', rate: 1 }) {
     if (!isNum(v)) return DASH;
+    v *= money.rate;
+    const s = money.symbol;
     const a = Math.abs(v);
-    if (a >= 1e9) return '$' + (v / 1e9).toFixed(2) + ' B';
-    if (a >= 1e6) return '$' + (v / 1e6).toFixed(2) + ' M';
-    if (a >= 1e4) return '$' + Math.round(v).toLocaleString('en-US');
-    return '$' + v.toLocaleString('en-US', { maximumSignificantDigits: 4 });
+    if (a >= 1e9) return s + (v / 1e9).toFixed(2) + ' B';
+    if (a >= 1e6) return s + (v / 1e6).toFixed(2) + ' M';
+    if (a >= 1e4) return s + Math.round(v).toLocaleString('en-US');
+    return s + v.toLocaleString('en-US', { maximumSignificantDigits: 4 });
   }
   function fmtSec(v) {
     if (!isNum(v)) return DASH;
@@ -484,6 +494,7 @@
     // fields as the CLI's --cost-basis and --levy.
     if (v.cost_basis) body.cost_basis = v.cost_basis;
     if (v.levy) body.levy = v.levy;
+    if (v.currency && v.currency !== 'usd') body.currency = v.currency;
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     let res;
     try {
@@ -543,12 +554,14 @@
       return unverifiedOf(r).length ? id + ' *' : id;
     };
     const ok = rows.filter((r) => r.ok !== false && r.fits !== false);
-    const unit = mode === 'infer' ? 'output tokens per $' : 'training tokens per $';
+    const money = moneyOf(res);
+    const unit = (mode === 'infer' ? 'output tokens per ' : 'training tokens per ') + money.symbol;
+    const perMoney = (r) => { const x = perUsd(r, mode); return isNum(x) ? x / money.rate : undefined; };
     drawChart(canvasFor('compare-per-usd'), {
       type: 'bar',
       data: {
         labels: ok.map(label),
-        datasets: [{ label: unit, data: ok.map((r) => perUsd(r, mode) ?? null),
+        datasets: [{ label: unit, data: ok.map((r) => perMoney(r) ?? null),
                      backgroundColor: ok.map((r) => colour(r.accelerator || r.id, pick(r, 'domestic'))) }],
       },
       options: {
@@ -588,16 +601,17 @@
         ? { label: 'output tok/s', num: true, render: (r) => fmtNum(pick(r, 'output_tokens_per_s')) }
         : { label: 'tokens/s', num: true, render: (r) => fmtNum(pick(r, 'tokens_per_s')) },
       mode === 'infer'
-        ? { label: '$ / M output tok', num: true, render: (r) => fmtUsd(pick(r, 'cost_per_million_output_tokens_usd')) }
+        ? { label: money.symbol + ' / M output tok', num: true, render: (r) => fmtUsd(pick(r, 'cost_per_million_output_tokens_usd'), money) }
         : { label: 'time to train', num: true, render: (r) => { const d = pick(r, 'time_to_train_days'); return isNum(d) ? d.toFixed(1) + ' d' : DASH; } },
-      { label: unit, num: true, render: (r) => fmtNum(perUsd(r, mode)) },
+      { label: unit, num: true, render: (r) => fmtNum(perMoney(r)) },
       { label: 'rel. speed', num: true, render: (r) => fmtNum(pick(r, 'relative_speed')) },
       { label: 'rel. cost-perf.', num: true, render: (r) => fmtNum(pick(r, 'relative_cost_performance')) },
       { label: 'note', render: (r) => (r.ok === false || r.fits === false ? pick(r, 'error', 'reason', 'message') || 'does not fit' : pick(r, 'bound')) },
     ];
     const wrap = $('#compare-table');
     wrap.replaceChildren(table(cols, rows, { empty: 'no rows' }),
-      el('p.hint', null, `Baseline: ${text(pick(res, 'baseline'))}. ${text(pick(res, 'cost_assumptions'))}. `,
+      el('p.hint', null, `Baseline: ${text(pick(res, 'baseline'))}. ${text(pick(res, 'cost_assumptions'))}. ` +
+         (money.code === 'CNY' ? `Amounts in CNY at ${money.rate} per USD (data/economics.toml). ` : ''),
          el('span.unv', null, '*'),
          ' marks figures resting on unverified (estimated) catalog inputs; hover for the list.'));
   }
