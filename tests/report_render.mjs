@@ -5,13 +5,15 @@
 //   - every <canvas data-chart> has a size and painted (non-transparent) pixels;
 //   - the page asks for nothing but its own file (any other request is blocked
 //     and fails the test), no request fails, no console error, no page error;
-//   - the charts named by --expect-charts are all there;
+//   - the charts named by --expect-charts and the sections (<section id>)
+//     named by --expect-sections are all there;
 //   - at 1024, 1440 and 1920 px no table is cut behind an inner scroll, the
 //     page does not scroll sideways and no two axis tick labels of a chart
 //     overlap.
 // It writes a full-page screenshot (the test artefact) either way.
 //
 //   node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]
+//                                [--expect-sections x,y]
 //
 // Exit 0: all good (one line per chart); 1: a check failed (with the reason);
 // 2: bad usage; 77: cannot run here (no Chromium or no playwright-core; run
@@ -28,15 +30,20 @@ const WIDTHS = [1024, 1440, 1920];  // viewport widths the layout must hold at
 
 function usage(msg) {
   console.error(`report_render: ${msg}`);
-  console.error('usage: node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]');
+  console.error('usage: node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c] [--expect-sections x,y]');
   process.exit(2);
 }
 
 const positional = [];
 let expected = [];
+let expectedSections = [];
 const argv = process.argv.slice(2);
+const listOf = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 for (let i = 0; i < argv.length; ++i) {
-  if (argv[i] === '--expect-charts') {
+  if (argv[i] === '--expect-sections') {
+    if (i + 1 >= argv.length) usage('--expect-sections needs a list');
+    expectedSections = listOf(argv[++i]);
+  } else if (argv[i] === '--expect-charts') {
     if (i + 1 >= argv.length) usage('--expect-charts needs a list');
     expected = argv[++i].split(',').map((s) => s.trim()).filter(Boolean);
   } else if (argv[i].startsWith('--expect-charts=')) {
@@ -183,6 +190,14 @@ try {
   }
   const present = new Set(charts.map((c) => c.name));
   for (const name of expected) if (!present.has(name)) failures.push(`expected chart ${name} is missing`);
+  const sections = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('section[id]')).map((s) => ({ id: s.id, cells: s.querySelectorAll('td, li, p').length })));
+  for (const id of expectedSections) {
+    const s = sections.find((x) => x.id === id);
+    if (!s) failures.push(`expected section #${id} is missing`);
+    else if (s.cells === 0) failures.push(`section #${id} is empty`);
+  }
+  console.log(`sections: ${sections.map((s) => s.id).join(', ')}`);
 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });

@@ -24,6 +24,11 @@ std::string render_report_html(const nlohmann::json& doc);
 // cmake/embed_asset.cmake; the text inlined into every report.
 std::string_view chart_js_source();
 
+// The report's stylesheet and page script (web/report/report.css and
+// web/report/charts.js), embedded at build time the same way.
+std::string_view report_style_css();
+std::string_view report_charts_js();
+
 // `text` with & < > " ' replaced by entities: safe in element content and
 // in quoted attribute values.
 std::string html_escape(std::string_view text);

@@ -1,0 +1,338 @@
+// Internal to the report renderer: the tolerant JSON readers, number
+// formats, HTML table and chart helpers and the accelerator colours every
+// section file shares, and the section renderers html_report.cpp lists in
+// its table (one file per section: report_answer.cpp, report_comparison.cpp,
+// report_plan.cpp, report_robustness.cpp, report_sweep.cpp,
+// report_simulation.cpp). Readers never throw: a missing or mistyped field
+// reads as absent, so a malformed section renders as less.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "report/html_report.h"
+
+namespace suanli::report_html {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------- access
+// Tolerant readers: a missing or mistyped field reads as absent, so a
+// malformed section renders as less, never as an exception.
+
+inline const json& null_json() {
+  static const json n;
+  return n;
+}
+
+inline const json& at(const json& j, const char* key) {
+  if (!j.is_object()) return null_json();
+  const auto it = j.find(key);
+  return it == j.end() ? null_json() : *it;
+}
+
+inline const json& arr(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json& v = at(j, key);
+  return v.is_array() ? v : empty;
+}
+
+inline const json& obj(const json& j, const char* key) {
+  static const json empty = json::object();
+  const json& v = at(j, key);
+  return v.is_object() ? v : empty;
+}
+
+inline std::optional<double> num(const json& v) {
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d)) return d;
+  }
+  return std::nullopt;
+}
+inline std::optional<double> num(const json& j, const char* key) { return num(at(j, key)); }
+
+inline std::string fmt_num(double v);
+
+inline std::string str(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (auto d = num(v)) return fmt_num(*d);
+  return "";
+}
+inline std::string str(const json& j, const char* key) { return str(at(j, key)); }
+
+inline bool flag(const json& j, const char* key, bool fallback) {
+  const json& v = at(j, key);
+  return v.is_boolean() ? v.get<bool>() : fallback;
+}
+
+// ---------------------------------------------------------------- numbers
+
+inline std::string group_digits(double v) {  // rounded to an integer, "12,345"
+  const double r = std::round(std::fabs(v));
+  if (r >= 1e15) return fmt::format("{}{:.3e}", v < 0 ? "-" : "", r);
+  std::string digits = fmt::format("{:.0f}", r);
+  std::string out;
+  const int n = static_cast<int>(digits.size());
+  for (int i = 0; i < n; ++i) {
+    if (i > 0 && (n - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (v < 0 && r > 0 ? "-" : "") + out;
+}
+
+inline std::string fmt_num(double v) {
+  const double a = std::fabs(v);
+  if (a >= 100 || (a < 1e15 && v == std::round(v))) return group_digits(v);
+  if (a >= 10) return fmt::format("{:.1f}", v);
+  if (a >= 1) return fmt::format("{:.2f}", v);
+  if (a == 0) return "0";
+  return fmt::format("{:.3g}", v);
+}
+
+inline std::string fmt_usd(double v) {
+  const double a = std::fabs(v);
+  const char* sign = v < 0 ? "\u2212$" : "$";
+  if (a >= 1e9) return fmt::format("{}{:.3g} B", sign, a / 1e9);
+  if (a >= 1e6) return fmt::format("{}{:.3g} M", sign, a / 1e6);
+  if (a >= 1e4) return fmt::format("{}{:.3g} k", sign, a / 1e3);
+  return fmt::format("{}{}", sign, group_digits(a));
+}
+
+inline std::string fmt_pct(double fraction) {
+  const double p = fraction * 100;
+  return std::fabs(p) < 10 && p != 0 ? fmt::format("{:.1f}%", p) : fmt::format("{:.0f}%", p);
+}
+
+inline std::string opt(std::optional<double> v, std::string (*f)(double)) { return v ? f(*v) : "\u2014"; }
+
+// ---------------------------------------------------------------- html
+
+inline std::string esc(std::string_view s) { return html_escape(s); }
+
+struct Cell {
+  std::string html;  // already escaped
+  bool numeric = false;
+};
+inline Cell tc(std::string_view text) { return {esc(text), false}; }
+inline Cell nc(std::string_view text) { return {esc(text), true}; }
+inline Cell raw_cell(std::string html, bool numeric = false) { return {std::move(html), numeric}; }
+
+inline void table(std::string& out, const std::vector<std::string>& head,
+           const std::vector<std::vector<Cell>>& rows,
+           const std::vector<std::string>& row_classes = {}, std::string_view caption = {}) {
+  const bool key_value =
+      std::all_of(head.begin(), head.end(), [](const std::string& h) { return h.empty(); });
+  out += key_value          ? "<div class=\"table-wrap\"><table class=\"kv\">"
+         : head.size() <= 2 ? "<div class=\"table-wrap\"><table class=\"narrow\">"
+                            : "<div class=\"table-wrap\"><table>";
+  if (!caption.empty()) out += fmt::format("<caption>{}</caption>", esc(caption));
+  if (!key_value) {
+    out += "<thead><tr>";
+    for (const auto& h : head) out += fmt::format("<th>{}</th>", esc(h));
+    out += "</tr></thead>";
+  }
+  out += "<tbody>";
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const bool has_class = r < row_classes.size() && !row_classes[r].empty();
+    out += has_class ? fmt::format("<tr class=\"{}\">", esc(row_classes[r])) : "<tr>";
+    for (const auto& c : rows[r])
+      out += (c.numeric ? "<td class=\"num\">" : "<td>") + c.html + "</td>";
+    out += "</tr>";
+  }
+  out += "</tbody></table></div>\n";
+}
+
+// A "?" marking a figure that rests on an estimate or placeholder.
+inline std::string unverified_mark(std::string_view what) {
+  return fmt::format("<span class=\"unverified\" title=\"unverified: {}\">?</span>", esc(what));
+}
+
+// ---------------------------------------------------------------- accelerators
+
+struct AccelInfo {
+  std::string name;
+  std::string origin;
+  int order = 0;
+};
+
+// Names, origins and chart colours of every accelerator the document
+// mentions; domestic (Chinese) chips get warm colours, the others cool ones,
+// the same in every chart.
+class Accelerators {
+ public:
+  explicit Accelerators(const json& doc) {
+    const json& listed = at(doc, "accelerators");
+    if (listed.is_array()) {
+      for (const auto& a : listed)
+        add(str(a, "id").empty() ? str(a, "accelerator") : str(a, "id"), a);
+    } else if (listed.is_object()) {
+      for (auto it = listed.begin(); it != listed.end(); ++it) add(it.key(), it.value());
+    }
+    for (const auto& w : arr(obj(doc, "comparison"), "workloads"))
+      for (const auto& r : arr(w, "rows")) add(str(r, "accelerator"), r);
+    const json& plan = obj(doc, "plan");
+    for (const char* key : {"purchases", "utilisation", "rentals"})
+      for (const auto& p : arr(plan, key)) add(str(p, "accelerator"), p);
+    for (const auto& d : arr(plan, "demands"))
+      for (const auto& a : arr(d, "allocations")) add(str(a, "accelerator"), a);
+    for (const auto& p : arr(obj(doc, "sweep"), "points"))
+      for (auto it = obj(p, "devices_by_accelerator").begin();
+           it != obj(p, "devices_by_accelerator").end(); ++it)
+        add(it.key(), null_json());
+    const json& sim = obj(doc, "simulation");
+    for (auto it = obj(sim, "utilisation_by_accelerator").begin();
+         it != obj(sim, "utilisation_by_accelerator").end(); ++it)
+      add(it.key(), null_json());
+    for (const auto& t : arr(sim, "timeline"))
+      for (auto it = obj(t, "utilisation").begin(); it != obj(t, "utilisation").end(); ++it)
+        add(it.key(), null_json());
+    assign_colours();
+  }
+
+  std::string name(const std::string& id) const {
+    const auto it = info_.find(id);
+    return it == info_.end() || it->second.name.empty() ? id : it->second.name;
+  }
+  std::string origin(const std::string& id) const {
+    const auto it = info_.find(id);
+    return it == info_.end() ? "" : it->second.origin;
+  }
+  // nullopt: origin unknown.
+  std::optional<bool> domestic(const std::string& id) const {
+    const std::string o = origin(id);
+    if (o.empty()) return std::nullopt;
+    return o == "CN" || o == "cn" || o == "China" || o == "china" || o == "domestic";
+  }
+  std::string colour(const std::string& id) const {
+    const auto it = colour_.find(id);
+    return it == colour_.end() ? "#888888" : it->second;
+  }
+  std::string label(const std::string& id) const {
+    const std::string o = origin(id);
+    return o.empty() ? name(id) : fmt::format("{} ({})", name(id), o);
+  }
+  // Foreign first, then domestic, then unknown; in order of first mention.
+  std::vector<std::string> sorted(const std::set<std::string>& ids) const {
+    std::vector<std::string> v(ids.begin(), ids.end());
+    std::stable_sort(v.begin(), v.end(), [&](const std::string& a, const std::string& b) {
+      return std::pair(group(a), order(a)) < std::pair(group(b), order(b));
+    });
+    return v;
+  }
+
+ private:
+  void add(const std::string& id, const json& j) {
+    if (id.empty()) return;
+    auto [it, fresh] = info_.try_emplace(id);
+    if (fresh) it->second.order = static_cast<int>(info_.size());
+    if (it->second.name.empty()) it->second.name = str(j, "name");
+    if (it->second.origin.empty()) it->second.origin = str(j, "origin");
+    if (it->second.origin.empty() && at(j, "domestic").is_boolean())
+      it->second.origin = flag(j, "domestic", false) ? "CN" : "";
+  }
+  int group(const std::string& id) const {
+    const auto d = domestic(id);
+    return !d ? 2 : (*d ? 1 : 0);
+  }
+  int order(const std::string& id) const {
+    const auto it = info_.find(id);
+    return it == info_.end() ? 1 << 30 : it->second.order;
+  }
+  void assign_colours() {
+    static const char* kForeign[] = {"#1f5fa8", "#2a9d8f", "#5b8fd6", "#6a4c93", "#3d7a3a",
+                                     "#0f8bb5", "#8fb3e0", "#4d908e", "#7b6fd0", "#1d3557"};
+    static const char* kDomestic[] = {"#d1495b", "#e67e22", "#b5651d", "#c0392b", "#edae49",
+                                      "#f28482", "#9c2c2c", "#f4a259", "#a8552a", "#e9c46a"};
+    static const char* kUnknown[] = {"#7f7f7f", "#a0a0a0", "#5f5f5f", "#b8b8b8"};
+    std::set<std::string> ids;
+    for (const auto& [id, _] : info_) ids.insert(id);
+    int counts[3] = {0, 0, 0};
+    for (const auto& id : sorted(ids)) {
+      const int g = group(id);
+      const int k = counts[g]++;
+      colour_[id] = g == 0 ? kForeign[k % 10] : g == 1 ? kDomestic[k % 10] : kUnknown[k % 4];
+    }
+  }
+
+  std::map<std::string, AccelInfo> info_;
+  std::map<std::string, std::string> colour_;
+};
+
+// ---------------------------------------------------------------- charts
+
+struct ChartOut {
+  std::vector<std::string> names;  // every chart emitted, in order
+};
+
+// A chart: a titled figure holding the canvas, and the configuration the
+// page script hands to Chart.js. `fmt` says how the page formats values:
+// {"axes": {"y": "usd"}, "tooltip": "usd", "valueAxis": "y"}.
+inline void chart(std::string& out, ChartOut& charts, const std::string& name, std::string_view title,
+           json config, json formats, std::string_view note = {}, int height = 320) {
+  config["suanli"] = std::move(formats);
+  out += fmt::format(
+      "<figure class=\"chart\"><figcaption>{}</figcaption>"
+      "<div class=\"chart-box\" style=\"height:{}px\"><canvas data-chart=\"{}\" role=\"img\" "
+      "aria-label=\"{}\"></canvas></div>"
+      "<script type=\"application/json\" id=\"chart-data-{}\">{}</script>",
+      esc(title), height, esc(name), esc(title), esc(name), script_safe_json(config));
+  if (!note.empty()) out += fmt::format("<p class=\"note\">{}</p>", esc(note));
+  out += "</figure>\n";
+  charts.names.push_back(name);
+}
+
+inline json axis_title(std::string_view text) { return {{"display", true}, {"text", std::string(text)}}; }
+
+inline json bar_options(std::string_view x_title, std::string_view y_title, bool stacked = false,
+                 bool horizontal = false) {
+  json x = {{"title", axis_title(x_title)}, {"stacked", stacked}, {"grid", {{"display", false}}}};
+  json y = {{"title", axis_title(y_title)}, {"stacked", stacked}, {"beginAtZero", true}};
+  json o = {{"scales", {{"x", x}, {"y", y}}}, {"plugins", {{"legend", {{"position", "bottom"}}}}}};
+  if (horizontal) {
+    o["indexAxis"] = "y";
+    std::swap(o["scales"]["x"], o["scales"]["y"]);
+    o["scales"]["x"]["grid"] = json::object();
+    o["scales"]["y"]["grid"] = {{"display", false}};
+  }
+  return o;
+}
+
+inline std::string rgba(const std::string& hex, double alpha) {
+  if (hex.size() != 7 || hex[0] != '#') return hex;
+  const long v = std::strtol(hex.c_str() + 1, nullptr, 16);
+  return fmt::format("rgba({},{},{},{})", (v >> 16) & 255, (v >> 8) & 255, v & 255, alpha);
+}
+
+// ---------------------------------------------------------------- sections
+
+struct Ctx {
+  const json& doc;
+  const Accelerators& accels;
+  ChartOut charts;
+};
+
+// ---------------------------------------------------------------- section renderers
+// Each appends its <section> to `out`, or nothing when the document lacks it.
+
+void answer(std::string& out, const json& doc);  // the first screen (called by header)
+void header(std::string& out, Ctx& c);
+void comparison(std::string& out, Ctx& c);
+void plan_section(std::string& out, Ctx& c);
+void robustness_section(std::string& out, Ctx& c);
+void sweep_section(std::string& out, Ctx& c);
+void simulation_sweep_section(std::string& out, Ctx& c);
+void simulation_section(std::string& out, Ctx& c);
+
+}  // namespace suanli::report_html

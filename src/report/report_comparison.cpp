@@ -1,0 +1,184 @@
+// The accelerator comparison: per workload, throughput, time and cost per chip with ranges, the rules that forbid a chip, and the per-dollar and per-kW charts.
+#include "report/html_parts.h"
+
+namespace suanli::report_html {
+
+namespace {
+
+// Which measured column a list of unverified field names touches.
+struct UnverifiedCols {
+  bool rate = false, price = false, power = false;
+  std::string all;
+};
+UnverifiedCols unverified_cols(const json& row) {
+  UnverifiedCols u;
+  std::vector<std::string> fields;
+  for (const auto& f : arr(row, "unverified")) {
+    const std::string s = str(f);
+    if (s.empty()) continue;
+    fields.push_back(s);
+    if (s.find("price") != std::string::npos || s.find("usd") != std::string::npos ||
+        s.find("cost") != std::string::npos || s.find("rent") != std::string::npos) {
+      u.price = true;
+    } else if (s.find("power") != std::string::npos || s.find("tdp") != std::string::npos ||
+               s.find("watt") != std::string::npos || s.find("kw") != std::string::npos) {
+      u.power = true;
+    } else {
+      u.rate = true;
+    }
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) u.all += (i ? ", " : "") + fields[i];
+  return u;
+}
+
+}  // namespace
+
+void comparison(std::string& out, Ctx& c) {
+  const json& workloads = arr(obj(c.doc, "comparison"), "workloads");
+  if (workloads.empty()) return;
+  out +=
+      "<section id=\"comparison\"><h2>Accelerator comparison</h2>"
+      "<p>Each accelerator in its best layout for each of the scenario's workloads. "
+      "<em>per $\u00b7h</em> is throughput per US dollar of device-hour on the one cost "
+      "basis every suanli output uses: ownership (purchase and levy amortised over the "
+      "device's life at the cost of capital, operations, data centre and power; "
+      "data/economics.toml); <em>per kW</em> is "
+      "throughput per kilowatt of device power. <span class=\"unverified\">?</span> marks a "
+      "figure that rests on an estimate or placeholder input.</p>\n";
+
+  bool any_tpp = false;
+  for (const auto& w : workloads)
+    for (const auto& r : arr(w, "rows")) any_tpp = any_tpp || num(r, "tpp").has_value();
+
+  // Chart data: each workload's figures relative to its best accelerator.
+  std::set<std::string> ids, unverified_ids;
+  std::vector<std::string> id_order;
+  for (const auto& w : workloads)
+    for (const auto& r : arr(w, "rows")) {
+      const std::string id = str(r, "accelerator");
+      if (!id.empty() && ids.insert(id).second) id_order.push_back(id);
+      if (!unverified_cols(r).all.empty()) unverified_ids.insert(id);
+    }
+
+  for (const auto& w : workloads) {
+    const std::string wname = str(w, "name");
+    std::string heading = wname.empty() ? "Workload" : wname;
+    if (!str(w, "kind").empty()) heading += " (" + str(w, "kind") + ")";
+    out += fmt::format("<h3>{}</h3>", esc(heading));
+    if (!str(w, "description").empty())
+      out += fmt::format("<p class=\"note\">{}</p>", esc(str(w, "description")));
+    const std::string metric =
+        str(w, "metric").empty() ? "throughput per device" : str(w, "metric");
+    double best_usd = 0;
+    // Best among the chips the workload's rules allow.
+    for (const auto& r : arr(w, "rows"))
+      if (flag(r, "ok", true) && str(r, "forbidden").empty())
+        best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
+
+    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class", "China status (confirmed)"};
+    if (any_tpp) head.push_back("TPP");
+    for (const char* h : {"Devices", "", "per $\u00b7h", "per kW", "Price / device", "Notes"})
+      head.push_back(h[0] ? h : metric);
+    std::vector<std::vector<Cell>> rows;
+    std::vector<std::string> classes;
+    for (const auto& r : arr(w, "rows")) {
+      const std::string id = str(r, "accelerator");
+      const bool ok = flag(r, "ok", true);
+      const UnverifiedCols u = unverified_cols(r);
+      auto mark = [&](bool on) { return on ? unverified_mark(u.all) : std::string(); };
+      std::string name_html = esc(c.accels.name(id));
+      if (!id.empty() && c.accels.name(id) != id)
+        name_html += fmt::format(" <span class=\"id\">{}</span>", esc(id));
+      const std::string confirmed = str(r, "china_status_confirmed");
+      std::vector<Cell> row = {
+          raw_cell(name_html), tc(str(r, "origin")), tc(str(r, "eccn_class")),
+          tc(str(r, "china_status") + (confirmed.empty() ? "" : " (" + confirmed + ")"))};
+      if (any_tpp) row.push_back(nc(opt(num(r, "tpp"), group_digits)));
+      if (ok) {
+        row.push_back(nc(opt(num(r, "devices"), group_digits)));
+        row.push_back(raw_cell(esc(opt(num(r, "per_device_rate"), fmt_num)) + mark(u.rate), true));
+        row.push_back(
+            raw_cell(esc(opt(num(r, "per_usd_hour"), fmt_num)) + mark(u.price || u.rate), true));
+        row.push_back(
+            raw_cell(esc(opt(num(r, "per_kw"), fmt_num)) + mark(u.power || u.rate), true));
+      } else {
+        for (int i = 0; i < 4; ++i) row.push_back(nc("\u2014"));
+      }
+      row.push_back(
+          raw_cell(esc(opt(num(r, "price_usd_per_device"), fmt_usd)) + mark(u.price), true));
+      std::string notes;
+      if (!ok)
+        notes =
+            "not feasible: " + (str(r, "why_not").empty() ? "no layout fits" : str(r, "why_not"));
+      const std::string forbidden = str(r, "forbidden");
+      if (!forbidden.empty()) notes += (notes.empty() ? "" : "; ") + ("not allowed: " + forbidden);
+      if (!str(r, "assumption").empty())
+        notes += (notes.empty() ? "" : "; ") + ("assumes: " + str(r, "assumption"));
+      std::string notes_html = esc(notes);
+      if (!u.all.empty())
+        notes_html += fmt::format("{}<span class=\"unv-list\">unverified: {}</span>",
+                                  notes.empty() ? "" : "<br>", esc(u.all));
+      row.push_back(raw_cell(notes_html));
+      rows.push_back(std::move(row));
+      const bool best = ok && forbidden.empty() && best_usd > 0 &&
+                        num(r, "per_usd_hour").value_or(-1) == best_usd;
+      classes.push_back(!ok ? "infeasible" : !forbidden.empty() ? "forbidden" : best ? "best" : "");
+    }
+    table(out, head, rows, classes);
+  }
+
+  // Grouped bars across workloads, each relative to its best accelerator.
+  for (const auto& [key, name, title, unit] :
+       {std::tuple{"per_usd_hour", "compare-per-usd", "Throughput per $\u00b7h", "per $\u00b7h"},
+        std::tuple{"per_kw", "compare-per-kw", "Throughput per kW", "per kW"}}) {
+    json labels = json::array();
+    for (const auto& id : id_order)
+      labels.push_back(c.accels.label(id) + (unverified_ids.contains(id) ? " ?" : ""));
+    json datasets = json::array();
+    static const char* kWorkloadColours[] = {"#264653", "#2a9d8f", "#e9c46a", "#f4a261",
+                                             "#e76f51", "#6d597a", "#457b9d", "#8ab17d"};
+    int k = 0;
+    bool any = false;
+    for (const auto& w : workloads) {
+      double best = 0;
+      std::map<std::string, double> value;
+      for (const auto& r : arr(w, "rows")) {
+        const auto v = num(r, key);
+        if (!flag(r, "ok", true) || !v || *v <= 0) continue;
+        value[str(r, "accelerator")] = *v;
+        best = std::max(best, *v);
+      }
+      if (best <= 0) continue;
+      any = true;
+      json data = json::array(), raw = json::array();
+      for (const auto& id : id_order) {
+        const auto it = value.find(id);
+        data.push_back(it == value.end() ? json(nullptr) : json(100 * it->second / best));
+        raw.push_back(it == value.end() ? json(nullptr) : json(it->second));
+      }
+      const std::string colour = kWorkloadColours[k++ % 8];
+      datasets.push_back(
+          {{"label", str(w, "name")},
+           {"data", data},
+           {"backgroundColor", colour},
+           {"suanliRaw", raw},
+           {"suanliUnit",
+            str(w, "metric").empty() ? std::string(unit) : str(w, "metric") + " " + unit}});
+    }
+    if (!any) continue;
+    json options = bar_options("", fmt::format("% of the best accelerator ({})", unit));
+    options["scales"]["y"]["suggestedMax"] = 100;
+    chart(out, c.charts, name,
+          fmt::format("{}, relative to the best accelerator per workload", title),
+          {{"type", "bar"},
+           {"data", {{"labels", labels}, {"datasets", datasets}}},
+           {"options", options}},
+          {{"axes", {{"y", "rel"}}}, {"tooltip", "rel"}, {"valueAxis", "y"}},
+          "100% = the best accelerator for that workload; hover for the absolute figure. Bars "
+          "missing: "
+          "the accelerator cannot run the workload. \u201c?\u201d: rests on unverified inputs.");
+  }
+  out += "</section>\n";
+}
+
+}  // namespace suanli::report_html

@@ -1,0 +1,348 @@
+// The procurement plan: purchases by year and site, cost breakdown, allocations, binding limits and their prices, assumptions, and the mix/cost/policy charts.
+#include "report/html_parts.h"
+
+namespace suanli::report_html {
+
+namespace {
+
+std::string year_label(const json& plan, int year) {
+  if (auto start = num(plan, "start_year"))
+    return fmt::format("{} (Y{})", static_cast<int>(*start) + year - 1, year);
+  return fmt::format("Year {}", year);
+}
+
+}  // namespace
+
+void plan_section(std::string& out, Ctx& c) {
+  const json& plan = at(c.doc, "plan");
+  if (!plan.is_object()) return;
+  const Accelerators& A = c.accels;
+  const std::string status = str(plan, "status");
+  out += "<section id=\"plan\"><h2>The plan</h2>\n";
+
+  // Headline figures.
+  {
+    std::vector<std::vector<Cell>> rows;
+    auto add = [&](std::string_view k, std::string_view v) {
+      if (!v.empty()) rows.push_back({tc(k), nc(v)});
+    };
+    add("Status", status);
+    if (auto v = num(plan, "objective_usd")) add("Objective (discounted total cost)", fmt_usd(*v));
+    if (auto v = num(plan, "domestic_share"))
+      add("Domestic share of capacity (lowest year)", fmt_pct(*v));
+    std::string by_year;
+    int y = 1;
+    for (const auto& s : arr(plan, "domestic_share_by_year")) {
+      if (auto v = num(s))
+        by_year += (by_year.empty() ? "" : ", ") + year_label(plan, y) + ": " + fmt_pct(*v);
+      ++y;
+    }
+    add("Domestic share by year", by_year);
+    if (auto v = num(plan, "solve_time_s")) add("Solve time", fmt::format("{:.2f} s", *v));
+    if (auto v = num(plan, "gap")) add("Relative gap", fmt::format("{:.2g}", *v));
+    if (!rows.empty()) table(out, {"", ""}, rows, {}, {});
+  }
+
+  const json& conflicts = arr(plan, "conflicts");
+  if (status == "infeasible" || !conflicts.empty()) {
+    out += "<div class=\"conflicts\"><strong>No plan satisfies every constraint.</strong>";
+    if (!conflicts.empty()) {
+      out += " These constraints conflict (relaxing any one of them may restore feasibility):<ul>";
+      for (const auto& k : conflicts) {
+        out += fmt::format("<li><code>{}</code>", esc(str(k, "name")));
+        if (!str(k, "kind").empty())
+          out += fmt::format(" <span class=\"id\">{}</span>", esc(str(k, "kind")));
+        if (!str(k, "detail").empty()) out += " \u2014 " + esc(str(k, "detail"));
+        out += "</li>";
+      }
+      out += "</ul>";
+    }
+    out += "</div>\n";
+  }
+
+  // Purchases.
+  const json& purchases = arr(plan, "purchases");
+  if (!purchases.empty()) {
+    out += "<h3>Purchases</h3>";
+    std::vector<std::vector<Cell>> rows;
+    double nodes = 0, devices = 0;
+    for (const auto& p : purchases) {
+      const std::string id = str(p, "accelerator");
+      const auto y = num(p, "year");
+      rows.push_back({tc(A.name(id)), tc(A.origin(id)), tc(str(p, "site")),
+                      tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+                      nc(opt(num(p, "nodes"), group_digits)),
+                      nc(opt(num(p, "devices"), group_digits))});
+      nodes += num(p, "nodes").value_or(0);
+      devices += num(p, "devices").value_or(0);
+    }
+    rows.push_back({raw_cell("<strong>Total</strong>"), tc(""), tc(""), tc(""),
+                    nc(group_digits(nodes)), nc(group_digits(devices))});
+    table(out, {"Accelerator", "Origin", "Site", "Delivered", "Nodes", "Devices"}, rows);
+  }
+
+  // Fleet mix by year: owned (existing + delivered) and rented devices from
+  // the utilisation rows, else the cumulative purchases.
+  {
+    std::map<std::pair<std::string, int>, double> owned, rented;
+    std::set<int> years;
+    std::set<std::string> ids;
+    const json& use = arr(plan, "utilisation");
+    for (const auto& u : use) {
+      const auto y = num(u, "year");
+      const std::string id = str(u, "accelerator");
+      if (!y || id.empty()) continue;
+      years.insert(static_cast<int>(*y));
+      ids.insert(id);
+      owned[{id, static_cast<int>(*y)}] += num(u, "owned_devices").value_or(0);
+      rented[{id, static_cast<int>(*y)}] += num(u, "rented_devices").value_or(0);
+    }
+    std::string basis = "owned (existing and delivered) and rented devices";
+    if (years.empty()) {
+      basis = "devices bought, cumulative";
+      std::map<std::pair<std::string, int>, double> bought;
+      for (const auto& p : purchases) {
+        const auto y = num(p, "year");
+        const std::string id = str(p, "accelerator");
+        if (!y || id.empty()) continue;
+        years.insert(static_cast<int>(*y));
+        ids.insert(id);
+        bought[{id, static_cast<int>(*y)}] += num(p, "devices").value_or(0);
+      }
+      if (!years.empty())
+        for (int y = *years.begin(); y <= *years.rbegin(); ++y) years.insert(y);
+      for (const auto& id : ids) {
+        double total = 0;
+        for (int y : years) owned[{id, y}] = total += bought[{id, y}];
+      }
+    }
+    if (!years.empty() && !ids.empty()) {
+      json labels = json::array();
+      for (int y : years) labels.push_back(year_label(plan, y));
+      json datasets = json::array();
+      for (const auto& id : A.sorted(ids)) {
+        for (const bool is_rented : {false, true}) {
+          const auto& m = is_rented ? rented : owned;
+          json data = json::array();
+          bool any = false;
+          for (int y : years) {
+            const auto it = m.find({id, y});
+            const double v = it == m.end() ? 0 : it->second;
+            any = any || v > 0;
+            data.push_back(v);
+          }
+          if (!any) continue;
+          const std::string colour = A.colour(id);
+          datasets.push_back({{"label", A.label(id) + (is_rented ? " \u2014 rented" : "")},
+                              {"data", data},
+                              {"backgroundColor", is_rented ? rgba(colour, 0.35) : colour},
+                              {"borderColor", colour},
+                              {"borderWidth", is_rented ? 1 : 0},
+                              {"stack", "fleet"}});
+        }
+      }
+      if (!datasets.empty())
+        chart(out, c.charts, "plan-mix", "Fleet by accelerator and year (devices)",
+              {{"type", "bar"},
+               {"data", {{"labels", labels}, {"datasets", datasets}}},
+               {"options", bar_options("", "devices", true)}},
+              {{"axes", {{"y", "num"}}}, {"tooltip", "num"}, {"valueAxis", "y"}},
+              fmt::format("Stacked {}. Warm colours: Chinese domestic accelerators; cool colours: "
+                          "foreign; grey: origin unknown. Pale bars: rented capacity.",
+                          basis),
+              340);
+    }
+  }
+
+  // Availability: what the plan assumes about chips whose China status
+  // bars them, and which candidates that status keeps out.
+  {
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& a : arr(plan, "availability")) {
+      const std::string assumption = str(a, "assumption");
+      if (assumption.empty() && !flag(a, "barred", false)) continue;
+      const std::string id = str(a, "accelerator");
+      std::string without = "not bought or rented (no assumption stated)";
+      for (const auto& ac : arr(plan, "assumption_costs")) {
+        if (str(ac, "policy") != "assumption:" + id) continue;
+        const std::string st = str(ac, "status_without");
+        without = st == "infeasible" ? std::string("no plan meets the demand without it")
+                                     : opt(num(ac, "objective_without_usd"), fmt_usd);
+      }
+      const std::string confirmed = str(a, "china_status_confirmed");
+      rows.push_back({tc(id),
+                      tc(str(a, "china_status") +
+                         (confirmed.empty() ? "" : " (confirmed " + confirmed + ")")),
+                      tc(assumption.empty() ? std::string("\u2014") : assumption), tc(without)});
+    }
+    if (!rows.empty()) {
+      out +=
+          "<h3>Availability assumptions</h3><p class=\"note\">Chips whose China status bars "
+          "buying them are bought only on an assumption the scenario states; the plan is also "
+          "re-solved without each such chip.</p>";
+      table(out, {"Accelerator", "China status", "Assumption", "Plan cost without it"}, rows);
+    }
+  }
+
+  // Cost breakdown.
+  const json& cost = obj(plan, "cost");
+  if (!cost.empty()) {
+    static const std::pair<const char*, const char*> kCosts[] = {
+        {"capex_usd", "Capital expenditure"},
+        {"levies_usd", "Levies and tariffs"},
+        {"power_usd", "Power"},
+        {"operations_usd", "Operations and data centre"},
+        {"rental_usd", "Rental"},
+        {"expected_shortfall_usd", "Expected shortfall penalties"}};
+    static const char* kCostColours[] = {"#1f5fa8", "#d1495b", "#e9c46a", "#8d99ae", "#2a9d8f",
+                                         "#6a4c93"};
+    std::vector<std::vector<Cell>> rows;
+    json labels = json::array(), data = json::array(), colours = json::array();
+    double total = 0;
+    bool any = false;
+    for (std::size_t i = 0; i < std::size(kCosts); ++i) {
+      const auto v = num(cost, kCosts[i].first);
+      if (!v) continue;
+      total += *v;
+      any = any || *v != 0;
+      rows.push_back({tc(kCosts[i].second), nc(fmt_usd(*v))});
+      labels.push_back(kCosts[i].second);
+      data.push_back(*v);
+      colours.push_back(kCostColours[i]);
+    }
+    if (!rows.empty()) {
+      out += "<h3>Cost breakdown</h3><div class=\"side\"><div>";
+      rows.push_back({raw_cell("<strong>Total</strong>"),
+                      raw_cell("<strong>" + esc(fmt_usd(total)) + "</strong>", true)});
+      table(out, {"Component (discounted to year 1)", "USD"}, rows);
+      out += "</div><div>";
+      if (any) {
+        json options = bar_options("", "USD (discounted)", false, true);
+        options["plugins"]["legend"] = {{"display", false}};
+        chart(
+            out, c.charts, "plan-cost", "Cost breakdown",
+            {{"type", "bar"},
+             {"data",
+              {{"labels", labels},
+               {"datasets",
+                json::array({{{"label", "USD"}, {"data", data}, {"backgroundColor", colours}}})}}},
+             {"options", options}},
+            {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {}, 240);
+      }
+      out += "</div></div>\n";
+    }
+  }
+
+  // Binding constraints.
+  const json& binding = arr(plan, "binding_constraints");
+  if (!binding.empty()) {
+    out +=
+        "<h3>Binding constraints</h3><p class=\"note\">Limits the optimum presses against. The "
+        "marginal price is the cost saved per unit of relaxation, measured by re-solving with the "
+        "limit relaxed by the step shown.</p>";
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& b : binding) {
+      const std::string unit = str(b, "unit");
+      auto with_unit = [&](std::optional<double> v) {
+        return v ? fmt_num(*v) + (unit.empty() ? "" : " " + unit) : std::string("\u2014");
+      };
+      std::string marginal = "not measured";
+      if (auto m = num(b, "marginal_usd_per_unit"); m && *m == 0) {
+        marginal = "below the solvers' gap";
+      } else if (m) {
+        const std::string price =
+            std::fabs(*m) >= 1 || *m == 0 ? fmt_usd(*m) : fmt::format("${:.3g}", *m);
+        marginal = fmt::format("{} per {}", price, unit.empty() ? "unit" : unit);
+      }
+      rows.push_back({raw_cell(fmt::format("<code>{}</code>", esc(str(b, "name")))),
+                      tc(str(b, "kind")), tc(str(b, "detail")), nc(with_unit(num(b, "limit"))),
+                      nc(with_unit(num(b, "slack"))), nc(marginal), nc(with_unit(num(b, "step")))});
+    }
+    table(out, {"Constraint", "Kind", "Detail", "Limit", "Slack", "Marginal price", "Step"}, rows);
+  }
+
+  // Price of each policy.
+  const json& policies = arr(plan, "policy_costs");
+  if (!policies.empty()) {
+    out +=
+        "<h3>Price of each policy</h3><p class=\"note\">The plan re-solved without each policy: "
+        "what the policy adds to the cost.</p>";
+    std::vector<std::vector<Cell>> rows;
+    json labels = json::array(), data = json::array(), colours = json::array();
+    for (const auto& p : policies) {
+      const std::string without = str(p, "status_without");
+      const bool comparable = without.empty() || without == "optimal" || without == "feasible";
+      const auto d = num(p, "delta_usd");
+      const auto pct = num(p, "delta_pct");
+      rows.push_back({raw_cell(fmt::format("<code>{}</code>", esc(str(p, "policy")))),
+                      tc(str(p, "detail")), nc(comparable ? opt(d, fmt_usd) : "\u2014"),
+                      nc(comparable && pct ? fmt::format("{:+.1f}%", *pct) : "\u2014"),
+                      tc(without)});
+      if (comparable && d) {
+        labels.push_back(str(p, "policy"));
+        data.push_back(*d);
+        colours.push_back(*d >= 0 ? "#d1495b" : "#2a9d8f");
+      }
+    }
+    table(out, {"Policy", "Detail", "Cost of the policy", "% of cost without", "Status without"},
+          rows);
+    if (!data.empty()) {
+      json options = bar_options("", "added cost, USD (discounted)", false, true);
+      options["plugins"]["legend"] = {{"display", false}};
+      options["scales"]["x"]["beginAtZero"] = true;
+      chart(out, c.charts, "plan-policy", "Cost of each policy",
+            {{"type", "bar"},
+             {"data",
+              {{"labels", labels},
+               {"datasets",
+                json::array(
+                    {{{"label", "added cost"}, {"data", data}, {"backgroundColor", colours}}})}}},
+             {"options", options}},
+            {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {},
+            std::max(160, 60 + 36 * static_cast<int>(data.size())));
+    }
+  }
+
+  // Demand allocation.
+  const json& demands = arr(plan, "demands");
+  if (!demands.empty()) {
+    out += "<h3>Where each demand runs</h3>";
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& d : demands) {
+      bool first = true;
+      const json& allocs = arr(d, "allocations");
+      if (allocs.empty())
+        rows.push_back(
+            {tc(str(d, "name")), tc(str(d, "kind")), tc("\u2014"), tc(""), nc(""), nc("")});
+      for (const auto& a : allocs) {
+        const std::string id = str(a, "accelerator");
+        const auto y = num(a, "year");
+        rows.push_back({tc(first ? str(d, "name") : ""), tc(first ? str(d, "kind") : ""),
+                        tc(A.label(id)), tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+                        nc(opt(num(a, "fraction"), fmt_pct)),
+                        nc(opt(num(a, "devices"), group_digits))});
+        first = false;
+      }
+    }
+    table(out, {"Demand", "Kind", "Accelerator", "Year", "Share of the demand", "Devices"}, rows);
+  }
+
+  // Utilisation.
+  const json& use = arr(plan, "utilisation");
+  if (!use.empty()) {
+    out += "<h3>Planned utilisation</h3>";
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& u : use) {
+      const auto y = num(u, "year");
+      rows.push_back(
+          {tc(A.label(str(u, "accelerator"))), tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+           nc(opt(num(u, "owned_devices"), group_digits)),
+           nc(opt(num(u, "rented_devices"), group_digits)),
+           nc(opt(num(u, "used_devices"), group_digits)), nc(opt(num(u, "utilisation"), fmt_pct))});
+    }
+    table(out, {"Accelerator", "Year", "Owned", "Rented", "Used", "Utilisation"}, rows);
+  }
+  out += "</section>\n";
+}
+
+}  // namespace suanli::report_html

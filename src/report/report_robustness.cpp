@@ -1,0 +1,77 @@
+// The robustness pass (plan/robustness.h): a tornado of the inputs that move the plan's cost most, what flips at each end, and the regret of the chosen plan.
+#include "report/html_parts.h"
+
+namespace suanli::report_html {
+
+// The robustness pass (plan/robustness.h): a tornado of the inputs that
+// move the plan's cost most, and what flips at each end.
+void robustness_section(std::string& out, Ctx& c) {
+  const json& r = obj(c.doc, "robustness");
+  const json& inputs = arr(r, "inputs");
+  if (inputs.empty()) return;
+  const double base = num(r, "base_cost_usd").value_or(0);
+  out +=
+      "<section id=\"robustness\"><h2>How robust the plan is</h2>"
+      "<p>Each input at the ends of its range (catalog price ranges; each chip's throughput at "
+      "its estimate's p10 and p90): the plan re-solved, and the chosen purchases re-costed. "
+      "<em>Regret</em> is what the chosen plan costs there beyond the best plan for that "
+      "value; <em>breaks</em>: the chosen purchases no longer satisfy the scenario there "
+      "(demand, budget or rules); <em>no plan</em>: nothing meets the demand at that "
+      "value.</p>\n";
+  json labels = json::array(), low = json::array(), high = json::array();
+  std::vector<std::vector<Cell>> rows;
+  auto cost = [&](const json& k) -> std::optional<double> { return num(k, "cost_usd"); };
+  auto delta = [&](const json& k) -> json {
+    auto v = cost(k);
+    return v ? json(*v - base) : json(nullptr);
+  };
+  auto musd = [](std::optional<double> v) {
+    return v ? fmt::format("{:.1f}", *v / 1e6) : std::string("no plan");
+  };
+  for (const auto& in : inputs) {
+    const json& lo = obj(in, "low");
+    const json& hi = obj(in, "high");
+    labels.push_back(str(in, "label"));
+    low.push_back(delta(lo));
+    high.push_back(delta(hi));
+    auto regret = [&](const json& k) {
+      return at(k, "chosen_plan_cost_usd").is_null()
+                 ? std::string("breaks")
+                 : fmt::format("{:.1f}", num(k, "regret_usd").value_or(0) / 1e6);
+    };
+    std::string flips;
+    for (const json* k : {&lo, &hi}) {
+      std::vector<std::string> f;
+      for (const auto& x : arr(*k, "flips")) f.push_back(str(x));
+      if (!f.empty())
+        flips += fmt::format("{}{}: {}", flips.empty() ? "" : "; ", str(*k, "side"),
+                             fmt::format("{}", fmt::join(f, ", ")));
+    }
+    rows.push_back({tc(str(in, "label")),
+                    nc(fmt::format("{} .. {}", fmt_num(num(lo, "value").value_or(0)),
+                                   fmt_num(num(hi, "value").value_or(0)))),
+                    nc(musd(cost(lo)) + " .. " + musd(cost(hi))),
+                    nc(regret(lo) + " .. " + regret(hi)), tc(flips.empty() ? "none" : flips),
+                    tc(str(in, "source"))});
+  }
+  json options = bar_options("", "cost change against the chosen plan, USD (discounted)", false,
+                             true);
+  chart(out, c.charts, "robustness-tornado", "Inputs that move the plan's cost most",
+        {{"type", "bar"},
+         {"data",
+          {{"labels", labels},
+           {"datasets", json::array({{{"label", "input at its low end"}, {"data", low},
+                                      {"backgroundColor", "#4e79a7"}},
+                                     {{"label", "input at its high end"}, {"data", high},
+                                      {"backgroundColor", "#e15759"}}})}}},
+         {"options", options}},
+        {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {},
+        std::max(200, 80 + 40 * static_cast<int>(labels.size())));
+  table(out,
+        {"input", "low .. high", "cost at each end (M USD)", "regret (M USD)",
+         "decisions that flip", "range from"},
+        rows);
+  out += "</section>\n";
+}
+
+}  // namespace suanli::report_html

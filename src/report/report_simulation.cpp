@@ -1,0 +1,241 @@
+// The simulation of the planned fleet: metrics, per-type utilisation, domestic share over time, JCT, and the plan-vs-simulation reconciliation table.
+#include "report/html_parts.h"
+
+namespace suanli::report_html {
+
+namespace {
+
+// "p95_jct_h" -> "p95 JCT (h)": a readable label for a summary key.
+std::string pretty_key(const std::string& key) {
+  static const std::map<std::string, std::string> kWords = {
+      {"jct", "JCT"}, {"usd", "(USD)"}, {"h", "(h)"}, {"s", "(s)"}, {"pct", "(%)"}, {"gpu", "GPU"}};
+  std::string out;
+  for (const auto& word : [&] {
+         std::vector<std::string> w;
+         std::string cur;
+         for (char ch : key) {
+           if (ch == '_') {
+             if (!cur.empty()) w.push_back(cur);
+             cur.clear();
+           } else {
+             cur += ch;
+           }
+         }
+         if (!cur.empty()) w.push_back(cur);
+         return w;
+       }()) {
+    const auto it = kWords.find(word);
+    out += (out.empty() ? "" : " ") + (it == kWords.end() ? word : it->second);
+  }
+  const bool word = std::all_of(key.begin(), key.begin() + std::min(key.find('_'), key.size()),
+                                [](char ch) { return ch >= 'a' && ch <= 'z'; });
+  if (word && !out.empty() && out[0] >= 'a' && out[0] <= 'z')
+    out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  return out;
+}
+
+// A "nice" bin width (1, 2, 2.5 or 5 × 10^k) giving about `bins` bins.
+double nice_width(double span, int bins) {
+  if (span <= 0) return 1;
+  const double raw = span / bins;
+  const double p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (raw <= m * p) return m * p;
+  return 10 * p;
+}
+
+// Plan and simulation side by side: per type, the busy devices the plan
+// offers against the simulated utilisation, and the reason for each gap.
+void reconciliation(std::string& out, const json& rec, const Accelerators& A) {
+  const json& types = arr(rec, "types");
+  if (types.empty()) return;
+  out += "<h3>Plan and simulation, side by side</h3><p>The plan's allocation of each demand "
+         "item becomes jobs pinned to the type it chose, at the mean load (the plan provisions "
+         "for the peak). A gap names its reason.</p>";
+  std::vector<std::vector<Cell>> rows;
+  for (const auto& t : types) {
+    const std::string id = str(t, "accelerator");
+    rows.push_back({tc(A.label(id)), nc(group_digits(num(t, "devices").value_or(0))),
+                    nc(opt(num(t, "planned_utilisation"), fmt_pct)),
+                    nc(opt(num(t, "simulated_utilisation"), fmt_pct)),
+                    nc(fmt::format("{} / {}", group_digits(num(t, "finished").value_or(0)),
+                                   group_digits(num(t, "jobs").value_or(0)))),
+                    nc(fmt::format("{:.1f}", num(t, "mean_queue_hours").value_or(0))),
+                    tc(str(t, "reason"))});
+  }
+  table(out,
+        {"Accelerator", "Devices", "Planned busy (%)", "Simulated (%)", "Jobs finished / pinned",
+         "Mean queue (h)", "Reason"},
+        rows);
+  const json& share = obj(rec, "domestic_share");
+  if (!share.empty())
+    out += fmt::format(
+        "<p>Domestic share: planned {} (year {}), simulated mean {}, minimum {}. {}.</p>",
+        opt(num(share, "planned"), fmt_pct), fmt_num(num(rec, "year").value_or(1)),
+        opt(num(share, "simulated_mean"), fmt_pct), opt(num(share, "simulated_min"), fmt_pct),
+        esc(str(share, "reason")));
+}
+
+}  // namespace
+
+void simulation_section(std::string& out, Ctx& c) {
+  const json& sim = at(c.doc, "simulation");
+  if (!sim.is_object()) return;
+  const Accelerators& A = c.accels;
+  out += "<section id=\"simulation\"><h2>Simulation of the planned fleet</h2>\n";
+  {
+    std::vector<std::vector<Cell>> rows;
+    auto add = [&](std::string_view k, std::optional<double> v) {
+      if (v) rows.push_back({tc(k), nc(fmt_num(*v))});
+    };
+    add("Seed", num(sim, "seed"));
+    add("Days simulated", num(sim, "days"));
+    add("Jobs submitted", num(sim, "jobs"));
+    add("Jobs finished", num(sim, "finished"));
+    add("Audit violations", num(sim, "audit_violations"));
+    const json& summary = obj(sim, "summary");
+    for (auto it = summary.begin(); it != summary.end(); ++it) {
+      const std::string label = pretty_key(it.key());
+      const std::string v = str(it.value());
+      if (!v.empty()) rows.push_back({tc(label), nc(v)});
+    }
+    if (!rows.empty()) table(out, {"", ""}, rows);
+    if (auto v = num(sim, "audit_violations"); v && *v > 0)
+      out += fmt::format(
+          "<div class=\"conflicts\"><strong>{} policy-rule violation(s)</strong> found by "
+          "the independent audit of the event log.</div>",
+          group_digits(*v));
+  }
+  const json& ubya = obj(sim, "utilisation_by_accelerator");
+  if (!ubya.empty()) {
+    std::set<std::string> ids;
+    for (auto it = ubya.begin(); it != ubya.end(); ++it) ids.insert(it.key());
+    std::vector<std::vector<Cell>> rows;
+    for (const auto& id : A.sorted(ids))
+      rows.push_back({tc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
+    table(out, {"Accelerator", "Mean utilisation"}, rows);
+  }
+  reconciliation(out, obj(sim, "reconciliation"), A);
+
+  // Timeline: hours, or days for longer runs; thinned to ≤ 1500 points.
+  const json& timeline = arr(sim, "timeline");
+  std::vector<const json*> pts;
+  for (const auto& t : timeline)
+    if (num(t, "t_h")) pts.push_back(&t);
+  if (!pts.empty()) {
+    const std::size_t stride = (pts.size() + 1499) / 1500;
+    std::vector<const json*> thin;
+    for (std::size_t i = 0; i < pts.size(); i += stride) thin.push_back(pts[i]);
+    if (thin.back() != pts.back()) thin.push_back(pts.back());
+    const double t0 = *num(*thin.front(), "t_h"), t1 = *num(*thin.back(), "t_h");
+    const bool days = t1 - t0 > 72;
+    const double scale = days ? 1.0 / 24 : 1.0;
+    const std::string xt = days ? "day" : "hour";
+    const bool dense = thin.size() > 60;
+
+    std::set<std::string> ids;
+    for (const auto* t : thin)
+      for (auto it = obj(*t, "utilisation").begin(); it != obj(*t, "utilisation").end(); ++it)
+        ids.insert(it.key());
+    if (!ids.empty()) {
+      json datasets = json::array();
+      for (const auto& id : A.sorted(ids)) {
+        json data = json::array();
+        for (const auto* t : thin)
+          if (auto v = num(obj(*t, "utilisation"), id.c_str()))
+            data.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+        datasets.push_back({{"label", A.label(id)},
+                            {"data", data},
+                            {"borderColor", A.colour(id)},
+                            {"backgroundColor", A.colour(id)},
+                            {"pointRadius", dense ? 0 : 2},
+                            {"borderWidth", 1.5},
+                            {"tension", 0}});
+      }
+      json options = {
+          {"scales",
+           {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
+            {"y", {{"min", 0}, {"suggestedMax", 1}, {"title", axis_title("devices busy")}}}}},
+          {"plugins", {{"legend", {{"position", "bottom"}}}}}};
+      chart(out, c.charts, "sim-utilisation", "Utilisation by accelerator over time",
+            {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
+            {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
+    }
+
+    json share = json::array();
+    for (const auto* t : thin)
+      if (auto v = num(*t, "domestic_share"))
+        share.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+    if (!share.empty()) {
+      json datasets = json::array({{{"label", "domestic share of busy devices"},
+                                    {"data", share},
+                                    {"borderColor", "#d1495b"},
+                                    {"backgroundColor", "rgba(209,73,91,0.12)"},
+                                    {"fill", true},
+                                    {"pointRadius", dense ? 0 : 2},
+                                    {"borderWidth", 1.5},
+                                    {"tension", 0}}});
+      auto min_share = num(obj(c.doc, "policy"), "domestic_share_min");
+      if (!min_share) min_share = num(obj(c.doc, "plan"), "domestic_share_min");
+      if (min_share)
+        datasets.push_back({{"label", fmt::format("policy minimum ({})", fmt_pct(*min_share))},
+                            {"data", json::array({{{"x", t0 * scale}, {"y", *min_share}},
+                                                  {{"x", t1 * scale}, {"y", *min_share}}})},
+                            {"borderColor", "#333333"},
+                            {"borderDash", json::array({6, 4})},
+                            {"borderWidth", 1.5},
+                            {"pointRadius", 0},
+                            {"fill", false}});
+      json options = {{"scales",
+                       {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
+                        {"y", {{"min", 0}, {"max", 1}, {"title", axis_title("domestic share")}}}}},
+                      {"plugins", {{"legend", {{"position", "bottom"}}}}}};
+      chart(out, c.charts, "sim-domestic", "Domestic share over time",
+            {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
+            {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
+      if (min_share)
+        out +=
+            "<p class=\"note\">The share is of allocated compute. It can dip below the minimum "
+            "when domestic work finishes while foreign work keeps running: the rule refuses a "
+            "foreign placement that would leave the share below it, and never evicts running "
+            "work. The independent audit of the event log checks every placement against the "
+            "rule (audit violations above).</p>";
+    }
+  }
+
+  // Job completion time histogram, ~20 bins of a round width.
+  std::vector<double> jct;
+  for (const auto& v : arr(sim, "jct_hours"))
+    if (auto d = num(v); d && *d >= 0) jct.push_back(*d);
+  if (!jct.empty()) {
+    const double hi = *std::max_element(jct.begin(), jct.end());
+    const double width = nice_width(hi, 20);
+    const int bins = std::max(1, static_cast<int>(std::floor(hi / width)) + 1);
+    std::vector<int> count(bins, 0);
+    for (double v : jct) ++count[std::min(bins - 1, static_cast<int>(std::floor(v / width)))];
+    json labels = json::array(), data = json::array();
+    for (int b = 0; b < bins; ++b) {
+      labels.push_back(fmt::format("{}\u2013{}", fmt_num(b * width), fmt_num((b + 1) * width)));
+      data.push_back(count[b]);
+    }
+    json options = bar_options("job completion time, hours", "jobs");
+    options["plugins"]["legend"] = {{"display", false}};
+    options["datasets"] = {{"bar", {{"barPercentage", 1.0}, {"categoryPercentage", 0.96}}}};
+    const json& s = obj(sim, "summary");
+    std::string note = fmt::format("{} jobs", group_digits(static_cast<double>(jct.size())));
+    if (auto m = num(s, "mean_jct_h")) note += fmt::format("; mean {} h", fmt_num(*m));
+    if (auto m = num(s, "p50_jct_h")) note += fmt::format("; median {} h", fmt_num(*m));
+    if (auto m = num(s, "p95_jct_h")) note += fmt::format("; p95 {} h", fmt_num(*m));
+    chart(out, c.charts, "sim-jct", "Job completion time distribution",
+          {{"type", "bar"},
+           {"data",
+            {{"labels", labels},
+             {"datasets",
+              json::array({{{"label", "jobs"}, {"data", data}, {"backgroundColor", "#1f5fa8"}}})}}},
+           {"options", options}},
+          {{"axes", {{"y", "num"}}}, {"tooltip", "num"}, {"valueAxis", "y"}}, note, 280);
+  }
+  out += "</section>\n";
+}
+
+}  // namespace suanli::report_html
