@@ -279,7 +279,11 @@ TEST(Validation, CalibratingA910BOnThreeRunsImprovesTheRest) {
       "over tries); improved in %d of %d\n",
       tries, median(before) * 100, median(after) * 100, improved, tries);
   EXPECT_LT(median(after), median(before));
-  EXPECT_GT(improved * 2, tries);
+  // At least two tries in three improve. The fit that minimised the median
+  // |error| improved 18 of 35: with three runs the median is the middle
+  // one, so it could match one run and ignore the other two (the least-
+  // absolute-deviations fit: 25 of 35).
+  EXPECT_GE(improved * 3, tries * 2);
 }
 
 TEST(Validation, RowsWithFixedParallelismUseIt) {

@@ -83,17 +83,18 @@ RowCurve make_curve(const Catalog& catalog, const Measurement& m) {
   return c;
 }
 
-// The fraction minimising the median |log ratio| over `rows`; ties go to
-// the value nearest the prior (deterministic).
+// The fraction minimising the mean |log ratio| over `rows` (least absolute
+// deviations: its optimum moves smoothly as rows come and go, where the
+// median |log ratio| jumps between local minima when one source is held
+// out); ties go to the value nearest the prior (deterministic).
 double best_fraction(const std::vector<const RowCurve*>& rows, double prior) {
   double best = prior;
   double best_cost = 1e300;
   const int steps = static_cast<int>(std::lround((grid_value(kGridPoints - 1) - kGridLow) / kFineStep));
-  std::vector<double> abs_err(rows.size());
   for (int s = 0; s <= steps; ++s) {
     const double x = kGridLow + kFineStep * s;
-    for (std::size_t i = 0; i < rows.size(); ++i) abs_err[i] = std::fabs(rows[i]->at(x));
-    const double cost = median_abs(abs_err);
+    double cost = 0;
+    for (const RowCurve* r : rows) cost += std::fabs(r->at(x));
     if (cost < best_cost - 1e-12 ||
         (std::fabs(cost - best_cost) <= 1e-12 && std::fabs(x - prior) < std::fabs(best - prior))) {
       best_cost = cost;

@@ -3,10 +3,10 @@
 // One constant is fitted per efficiency profile: the sustained large-GEMM
 // fraction of dense peak (`gemm_peak_fraction`), the one figure no datasheet
 // gives. Everything else the model uses is a datasheet figure, a stack fact
-// or a stated assumption in data/. A fit minimises the median |log(predicted
-// / measured)| over the training rows of that profile on a fixed grid, so the
-// result is deterministic; its range is the spread of the values that each
-// row alone would choose. Cross-validation refits on all sources but one and
+// or a stated assumption in data/. A fit minimises the mean |log(predicted
+// / measured)| (least absolute deviations) over the training rows of that
+// profile on a fixed grid, so the result is deterministic; its range is the
+// spread of the values that each row alone would choose. Cross-validation refits on all sources but one and
 // scores the held-out source, for every source in turn.
 #pragma once
 
