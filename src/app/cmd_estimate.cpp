@@ -232,8 +232,9 @@ int run_infer(Context& ctx, const EstimateState& s) {
   if (s.devices <= 0)
     return ctx.report({ErrorCode::kInvalidArgument, "--devices must be positive"});
   const auto& profile = (*cat)->profile_for(**accel);
-  auto found = search_infer(*w, **accel, profile, s.devices, s.infer.tp, s.infer.ep);
-  if (!found) return ctx.report(found.error());
+  auto search = search_infer_for_estimate(*w, **accel, profile, s.devices, s.infer.tp, s.infer.ep);
+  if (!search) return ctx.report(search.error());
+  const InferSearchResult* found = &search->found;
   const InferEstimate& e = found->best;
   // Rebuild the device model for the chosen layout (for the JSON's caveats).
   auto model = InferModel::create(*w, **accel, profile, s.devices, e.layout);
@@ -251,9 +252,17 @@ int run_infer(Context& ctx, const EstimateState& s) {
       e.layout.tp,
       w->model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string(),
       found->searched.empty() ? "" : fmt::format(" (searched {})", join(found->searched, ", ")));
-  out << fmt::format(
-      "Batch        {} sequences per instance (memory allows {}){}\n", e.batch, e.max_batch,
-      w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3) : "");
+  const std::string target =
+      search->tpot_target == "default"
+          ? fmt::format(": the largest at TPOT <= {:.0f} ms, as compare (--batch, --tpot-slo-ms)",
+                        kCompareTpotTargetS * 1e3)
+      : search->tpot_target == "default unmet"
+          ? fmt::format(": the largest that fits (no batch reaches TPOT <= {:.0f} ms)",
+                        kCompareTpotTargetS * 1e3)
+      : w->tpot_slo_s ? fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3)
+                      : std::string();
+  out << fmt::format("Batch        {} sequences per instance (memory allows {}){}\n", e.batch,
+                     e.max_batch, target);
   auto iv = infer_interval(**cat, *w, **accel, profile, s.devices, e);
   if (!iv) return ctx.report(iv.error());
   auto secs = [](double v) { return human_seconds(v); };

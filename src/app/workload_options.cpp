@@ -116,7 +116,7 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--input-len", f.input_len, "Prompt tokens per request")->required();
   cmd->add_option("--output-len", f.output_len, "Generated tokens per request")->required();
   cmd->add_option("--batch", f.batch,
-                  "Concurrent sequences per instance (default: largest that fits / meets the SLO)");
+                  "Concurrent sequences per instance (default: the largest that meets the SLO; without one, the largest at TPOT <= 50 ms, as compare infer, else the largest that fits)");
   cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms,
                   "Cap the batch so time per output token stays under this");
   cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");

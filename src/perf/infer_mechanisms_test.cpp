@@ -260,5 +260,50 @@ TEST_F(InferMechanismTest, DecodeGemmsAndAttentionAreSeparateRooflines) {
               1e-9);
 }
 
+// `estimate infer` and `compare infer` size the batch the same way, so the
+// same chip and workload print the same figures in both: without a batch
+// or an SLO, the largest batch at TPOT <= 50 ms. The old estimate took the
+// largest batch memory allowed (Llama-3 8B, 100/100 tokens, one H200:
+// batch 4,759 at 383 ms per token and $0.030 per million tokens, beside
+// compare's batch 606 at 50 ms). When no batch reaches the target, the
+// estimate falls back to the largest that fits and says so.
+TEST_F(InferMechanismTest, EstimateAndCompareSizeTheBatchAlike) {
+  InferRequest r;
+  r.model = "llama3-8b";
+  r.input_len = 100;
+  r.output_len = 100;
+  auto est = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
+  ASSERT_TRUE(est.has_value()) << est.error().message;
+  auto cmp = compare_infer_request_json(*catalog_, r, {"h200-sxm"}, CompareSizing{1, {}});
+  ASSERT_TRUE(cmp.has_value()) << cmp.error().message;
+  const auto& row = (*cmp)["rows"][0];
+  ASSERT_TRUE(row["ok"].get<bool>()) << row.dump();
+  EXPECT_EQ((*est)["tpot_target"], "default");
+  EXPECT_EQ((*est)["batch"], row["batch"]);
+  EXPECT_NEAR((*est)["tpot_s"].get<double>(), row["tpot_s"].get<double>(), 1e-12);
+  EXPECT_NEAR((*est)["cost_per_million_output_tokens_usd"].get<double>(),
+              row["cost_per_million_output_tokens_usd"].get<double>(), 1e-12);
+  EXPECT_LE((*est)["tpot_s"].get<double>(), kCompareTpotTargetS * (1 + 1e-9));
+  EXPECT_LT((*est)["batch"].get<int>(), (*est)["max_batch"].get<int>());
+
+  // An 8,000-token prompt per output token: the prefill alone passes 50 ms
+  // per token, so no batch meets the target.
+  r.input_len = 8000;
+  r.output_len = 1;
+  auto unmet = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
+  ASSERT_TRUE(unmet.has_value()) << unmet.error().message;
+  EXPECT_EQ((*unmet)["tpot_target"], "default unmet");
+  EXPECT_EQ((*unmet)["batch"], (*unmet)["max_batch"]);
+  EXPECT_GT((*unmet)["tpot_s"].get<double>(), kCompareTpotTargetS);
+
+  r.input_len = 100;
+  r.output_len = 100;
+  r.batch = 8;
+  auto fixed = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
+  ASSERT_TRUE(fixed.has_value()) << fixed.error().message;
+  EXPECT_EQ((*fixed)["tpot_target"], "none (fixed batch)");
+  EXPECT_EQ((*fixed)["batch"].get<int>(), 8);
+}
+
 }  // namespace
 }  // namespace suanli

@@ -301,13 +301,19 @@ Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_v
   SUANLI_ASSIGN(InferWorkload w, make_infer_workload(catalog, r));
   if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
   const auto& profile = catalog.profile_for(*accel);
-  SUANLI_ASSIGN(InferSearchResult found, search_infer(w, *accel, profile, devices, r.tp, r.ep));
+  SUANLI_ASSIGN(EstimateInferSearch search,
+                search_infer_for_estimate(w, *accel, profile, devices, r.tp, r.ep));
+  const InferSearchResult& found = search.found;
   // Rebuild the device model for the chosen layout (for the JSON's caveats).
   SUANLI_ASSIGN(InferModel model,
                 InferModel::create(w, *accel, profile, devices, found.best.layout));
   nlohmann::json j = infer_json(found.best, w, model.device(), found.searched);
   SUANLI_ASSIGN(InferInterval iv, infer_interval(catalog, w, *accel, profile, devices, found.best));
   j["interval"] = interval_json(iv);
+  j["tpot_target"] = search.tpot_target;
+  j["tpot_target_s"] = search.tpot_target == "default" || search.tpot_target == "default unmet"
+                           ? nlohmann::json(kCompareTpotTargetS)
+                           : w.tpot_slo_s ? nlohmann::json(*w.tpot_slo_s) : nlohmann::json(nullptr);
   return j;
 }
 
@@ -323,6 +329,25 @@ bool apply_common_tpot_target(InferWorkload& w) {
   if (w.batch || w.tpot_slo_s) return false;
   w.tpot_slo_s = kCompareTpotTargetS;
   return true;
+}
+
+Result<EstimateInferSearch> search_infer_for_estimate(InferWorkload& w, const Accelerator& accel,
+                                                      const EfficiencyProfile& profile, int devices,
+                                                      std::optional<int> tp,
+                                                      std::optional<int> ep) {
+  EstimateInferSearch out;
+  const bool defaulted = apply_common_tpot_target(w);
+  out.tpot_target = defaulted ? "default" : w.batch ? "none (fixed batch)" : "slo";
+  auto found = search_infer(w, accel, profile, devices, tp, ep);
+  if (!found && defaulted) {
+    // No batch meets the default target: the largest batch that fits.
+    w.tpot_slo_s.reset();
+    found = search_infer(w, accel, profile, devices, tp, ep);
+    out.tpot_target = "default unmet";
+  }
+  if (!found) return std::unexpected(found.error());
+  out.found = std::move(*found);
+  return out;
 }
 
 Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const InferRequest& r,

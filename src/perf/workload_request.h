@@ -87,6 +87,20 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
 inline constexpr double kCompareTpotTargetS = 0.050;
 bool apply_common_tpot_target(InferWorkload& w);
 
+// `estimate infer` sizes its batch the same way, so an estimate and a
+// comparison of the same chip and workload print the same figures: without
+// a batch or an SLO, the largest batch that meets the common TPOT target;
+// when no batch meets it, the largest that fits memory. `tpot_target` says
+// which ("default", "slo", "none (fixed batch)", or "default unmet").
+struct EstimateInferSearch {
+  InferSearchResult found;
+  std::string tpot_target;
+};
+Result<EstimateInferSearch> search_infer_for_estimate(InferWorkload& w, const Accelerator& accel,
+                                                      const EfficiencyProfile& profile, int devices,
+                                                      std::optional<int> tp,
+                                                      std::optional<int> ep);
+
 // `estimate train --json`: the search's best configuration as train_json().
 // When a fully fixed configuration does not fit, the error is kInfeasible
 // and `*unfit` (if given) receives that configuration's estimate with a

@@ -198,8 +198,8 @@ const std::vector<FieldSpec>& infer_workload_fields() {
       {"input_len", FieldType::kInteger, "Prompt tokens per request", 1, kMaxShape, {}, true},
       {"output_len", FieldType::kInteger, "Generated tokens per request", 1, kMaxShape, {}, true},
       {"batch", FieldType::kInteger,
-       "Concurrent sequences per instance (default: largest that "
-       "fits / meets the SLO)",
+       "Concurrent sequences per instance (default: the largest that meets the SLO; "
+       "without one, the largest at TPOT <= 50 ms, as compare, else the largest that fits)",
        1, 1e6},
       {"tpot_slo_ms", FieldType::kNumber, "Time-per-output-token SLO, ms", 0, 1e9, {}, false, true},
       {"ttft_slo_ms", FieldType::kNumber, "Time-to-first-token SLO, ms", 0, 1e9, {}, false, true},
