@@ -74,9 +74,9 @@ std::vector<std::string> layering_violations(const std::string& module, const st
 }
 
 TEST(RepositoryMap, TheCheckFindsAnUpwardInclude) {
-  EXPECT_EQ(layering_violations("catalog", "src/catalog/x.h", "#include \"plan/planner.h\"\n")
-                .size(),
-            1u);
+  EXPECT_EQ(
+      layering_violations("catalog", "src/catalog/x.h", "#include \"plan/planner.h\"\n").size(),
+      1u);
   EXPECT_EQ(layering_violations("sched", "src/sched/x.cpp", "#include \"perf/train.h\"\n").size(),
             1u);
   EXPECT_TRUE(layering_violations("plan", "src/plan/x.cpp",
@@ -106,13 +106,14 @@ TEST(RepositoryMap, EveryIncludeFollowsTheLayering) {
 
 TEST(RepositoryMap, NoFileCitesAPathOutsideTheRepository) {
   // A sibling checkout's folder or a development machine's home.
-  static const std::regex outside(R"re((\.\./shared\b|/work/(main|shared)\b|/home/[a-z][a-z0-9_-]*/|/Users/[A-Za-z]))re");
-  const std::set<std::string> skip_dirs = {".git", "node_modules", "build", "build-asan",
-                                           "build-fuzz", "artifacts"};
+  static const std::regex outside(
+      R"re((\.\./shared\b|/work/(main|shared)\b|/home/[a-z][a-z0-9_-]*/|/Users/[A-Za-z]))re");
+  const std::set<std::string> skip_dirs = {".git",       "node_modules", "build",
+                                           "build-asan", "build-fuzz",   "artifacts"};
   int files = 0;
   std::vector<std::string> bad;
-  for (auto it = fs::recursive_directory_iterator(kSource); it != fs::recursive_directory_iterator();
-       ++it) {
+  for (auto it = fs::recursive_directory_iterator(kSource);
+       it != fs::recursive_directory_iterator(); ++it) {
     const fs::path p = it->path();
     if (it->is_directory()) {
       const std::string name = p.filename().string();
@@ -121,9 +122,9 @@ TEST(RepositoryMap, NoFileCitesAPathOutsideTheRepository) {
     }
     if (!it->is_regular_file() || it->file_size() > 4'000'000) continue;
     const std::string ext = p.extension().string();
-    static const std::set<std::string> text = {".cpp", ".h",   ".md",  ".toml", ".txt", ".cmake",
-                                               ".sh",  ".mjs", ".js",  ".json", ".html", ".css",
-                                               ".yml", ".yaml", ""};
+    static const std::set<std::string> text = {".cpp",   ".h",   ".md",  ".toml", ".txt",
+                                               ".cmake", ".sh",  ".mjs", ".js",   ".json",
+                                               ".html",  ".css", ".yml", ".yaml", ""};
     if (!text.contains(ext)) continue;
     if (p.filename() == "repository_map_test.cpp") continue;  // holds the patterns
     ++files;

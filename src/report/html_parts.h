@@ -115,7 +115,9 @@ inline std::string fmt_pct(double fraction) {
   return std::fabs(p) < 10 && p != 0 ? fmt::format("{:.1f}%", p) : fmt::format("{:.0f}%", p);
 }
 
-inline std::string opt(std::optional<double> v, std::string (*f)(double)) { return v ? f(*v) : "\u2014"; }
+inline std::string opt(std::optional<double> v, std::string (*f)(double)) {
+  return v ? f(*v) : "\u2014";
+}
 
 // ---------------------------------------------------------------- html
 
@@ -130,8 +132,8 @@ inline Cell nc(std::string_view text) { return {esc(text), true}; }
 inline Cell raw_cell(std::string html, bool numeric = false) { return {std::move(html), numeric}; }
 
 inline void table(std::string& out, const std::vector<std::string>& head,
-           const std::vector<std::vector<Cell>>& rows,
-           const std::vector<std::string>& row_classes = {}, std::string_view caption = {}) {
+                  const std::vector<std::vector<Cell>>& rows,
+                  const std::vector<std::string>& row_classes = {}, std::string_view caption = {}) {
   const bool key_value =
       std::all_of(head.begin(), head.end(), [](const std::string& h) { return h.empty(); });
   out += key_value          ? "<div class=\"table-wrap\"><table class=\"kv\">"
@@ -279,8 +281,9 @@ struct ChartOut {
 // A chart: a titled figure holding the canvas, and the configuration the
 // page script hands to Chart.js. `fmt` says how the page formats values:
 // {"axes": {"y": "usd"}, "tooltip": "usd", "valueAxis": "y"}.
-inline void chart(std::string& out, ChartOut& charts, const std::string& name, std::string_view title,
-           json config, json formats, std::string_view note = {}, int height = 320) {
+inline void chart(std::string& out, ChartOut& charts, const std::string& name,
+                  std::string_view title, json config, json formats, std::string_view note = {},
+                  int height = 320) {
   config["suanli"] = std::move(formats);
   out += fmt::format(
       "<figure class=\"chart\"><figcaption>{}</figcaption>"
@@ -293,10 +296,12 @@ inline void chart(std::string& out, ChartOut& charts, const std::string& name, s
   charts.names.push_back(name);
 }
 
-inline json axis_title(std::string_view text) { return {{"display", true}, {"text", std::string(text)}}; }
+inline json axis_title(std::string_view text) {
+  return {{"display", true}, {"text", std::string(text)}};
+}
 
 inline json bar_options(std::string_view x_title, std::string_view y_title, bool stacked = false,
-                 bool horizontal = false) {
+                        bool horizontal = false) {
   json x = {{"title", axis_title(x_title)}, {"stacked", stacked}, {"grid", {{"display", false}}}};
   json y = {{"title", axis_title(y_title)}, {"stacked", stacked}, {"beginAtZero", true}};
   json o = {{"scales", {{"x", x}, {"y", y}}}, {"plugins", {{"legend", {{"position", "bottom"}}}}}};

@@ -1,4 +1,5 @@
-// The report's first screen and header: the one-sentence answers (report/headline.h), the title, scenario and summary.
+// The report's first screen and header: the one-sentence answers (report/headline.h), the title,
+// scenario and summary.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -85,9 +86,10 @@ void header(std::string& out, Ctx& c) {
   // swings) first; the full list of unverified inputs folded below them.
   const json& inputs = arr(obj(doc, "robustness"), "inputs");
   if (!inputs.empty()) {
-    out += "<div class=\"warn\"><strong>What the answer rests on.</strong> The inputs that move "
-           "the plan's cost most across their ranges (see <a href=\"#robustness\">How robust "
-           "the plan is</a>):<ul>";
+    out +=
+        "<div class=\"warn\"><strong>What the answer rests on.</strong> The inputs that move "
+        "the plan's cost most across their ranges (see <a href=\"#robustness\">How robust "
+        "the plan is</a>):<ul>";
     std::size_t shown = 0;
     for (const auto& in : inputs) {
       if (shown++ == 3) break;

@@ -1,4 +1,5 @@
-// The accelerator comparison: per workload, throughput, time and cost per chip with ranges, the rules that forbid a chip, and the per-dollar and per-kW charts.
+// The accelerator comparison: per workload, throughput, time and cost per chip with ranges, the
+// rules that forbid a chip, and the per-dollar and per-kW charts.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -75,7 +76,8 @@ void comparison(std::string& out, Ctx& c) {
       if (flag(r, "ok", true) && str(r, "forbidden").empty())
         best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
 
-    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class", "China status (confirmed)"};
+    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class",
+                                     "China status (confirmed)"};
     if (any_tpp) head.push_back("TPP");
     for (const char* h : {"Devices", "", "per $\u00b7h", "per kW", "Price / device", "Notes"})
       head.push_back(h[0] ? h : metric);

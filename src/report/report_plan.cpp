@@ -1,4 +1,5 @@
-// The procurement plan: purchases by year and site, cost breakdown, allocations, binding limits and their prices, assumptions, and the mix/cost/policy charts.
+// The procurement plan: purchases by year and site, cost breakdown, allocations, binding limits
+// and their prices, assumptions, and the mix/cost/policy charts.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -170,10 +171,10 @@ void plan_section(std::string& out, Ctx& c) {
                                      : opt(num(ac, "objective_without_usd"), fmt_usd);
       }
       const std::string confirmed = str(a, "china_status_confirmed");
-      rows.push_back({tc(id),
-                      tc(str(a, "china_status") +
-                         (confirmed.empty() ? "" : " (confirmed " + confirmed + ")")),
-                      tc(assumption.empty() ? std::string("\u2014") : assumption), tc(without)});
+      rows.push_back(
+          {tc(id),
+           tc(str(a, "china_status") + (confirmed.empty() ? "" : " (confirmed " + confirmed + ")")),
+           tc(assumption.empty() ? std::string("\u2014") : assumption), tc(without)});
     }
     if (!rows.empty()) {
       out +=
@@ -194,8 +195,8 @@ void plan_section(std::string& out, Ctx& c) {
         {"operations_usd", "Operations and data centre"},
         {"rental_usd", "Rental"},
         {"expected_shortfall_usd", "Expected shortfall penalties"}};
-    static const char* kCostColours[] = {"#1f5fa8", "#d1495b", "#e9c46a", "#8d99ae", "#2a9d8f",
-                                         "#6a4c93"};
+    static const char* kCostColours[] = {"#1f5fa8", "#d1495b", "#e9c46a",
+                                         "#8d99ae", "#2a9d8f", "#6a4c93"};
     std::vector<std::vector<Cell>> rows;
     json labels = json::array(), data = json::array(), colours = json::array();
     double total = 0;

@@ -1,4 +1,5 @@
-// The robustness pass (plan/robustness.h): a tornado of the inputs that move the plan's cost most, what flips at each end, and the regret of the chosen plan.
+// The robustness pass (plan/robustness.h): a tornado of the inputs that move the plan's cost most,
+// what flips at each end, and the regret of the chosen plan.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -54,16 +55,18 @@ void robustness_section(std::string& out, Ctx& c) {
                     nc(regret(lo) + " .. " + regret(hi)), tc(flips.empty() ? "none" : flips),
                     tc(str(in, "source"))});
   }
-  json options = bar_options("", "cost change against the chosen plan, USD (discounted)", false,
-                             true);
+  json options =
+      bar_options("", "cost change against the chosen plan, USD (discounted)", false, true);
   chart(out, c.charts, "robustness-tornado", "Inputs that move the plan's cost most",
         {{"type", "bar"},
          {"data",
           {{"labels", labels},
-           {"datasets", json::array({{{"label", "input at its low end"}, {"data", low},
-                                      {"backgroundColor", "#4e79a7"}},
-                                     {{"label", "input at its high end"}, {"data", high},
-                                      {"backgroundColor", "#e15759"}}})}}},
+           {"datasets",
+            json::array(
+                {{{"label", "input at its low end"}, {"data", low}, {"backgroundColor", "#4e79a7"}},
+                 {{"label", "input at its high end"},
+                  {"data", high},
+                  {"backgroundColor", "#e15759"}}})}}},
          {"options", options}},
         {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {},
         std::max(200, 80 + 40 * static_cast<int>(labels.size())));

@@ -1,4 +1,5 @@
-// The simulation of the planned fleet: metrics, per-type utilisation, domestic share over time, JCT, and the plan-vs-simulation reconciliation table.
+// The simulation of the planned fleet: metrics, per-type utilisation, domestic share over time,
+// JCT, and the plan-vs-simulation reconciliation table.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -49,9 +50,10 @@ double nice_width(double span, int bins) {
 void reconciliation(std::string& out, const json& rec, const Accelerators& A) {
   const json& types = arr(rec, "types");
   if (types.empty()) return;
-  out += "<h3>Plan and simulation, side by side</h3><p>The plan's allocation of each demand "
-         "item becomes jobs pinned to the type it chose, at the mean load (the plan provisions "
-         "for the peak). A gap names its reason.</p>";
+  out +=
+      "<h3>Plan and simulation, side by side</h3><p>The plan's allocation of each demand "
+      "item becomes jobs pinned to the type it chose, at the mean load (the plan provisions "
+      "for the peak). A gap names its reason.</p>";
   std::vector<std::vector<Cell>> rows;
   for (const auto& t : types) {
     const std::string id = str(t, "accelerator");

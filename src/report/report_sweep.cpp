@@ -1,4 +1,5 @@
-// The sweeps: the plan re-solved over one scenario key (cost frontier, mix per value, solver-gap notes) and the simulation sweep over one key.
+// The sweeps: the plan re-solved over one scenario key (cost frontier, mix per value, solver-gap
+// notes) and the simulation sweep over one key.
 #include "report/html_parts.h"
 
 namespace suanli::report_html {
@@ -138,10 +139,7 @@ void sweep_section(std::string& out, Ctx& c) {
   out += "</section>\n";
 }
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 // A simulation sweep (`suanli sweep` over a simulator scenario): mean and
 // p95 job completion time against the first key (one series per value of
