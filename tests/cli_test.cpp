@@ -42,6 +42,28 @@ const std::vector<std::string> kGpt3NoModelParallel = {
     "--devices",     "8",     "--tp",        "1",         "--pp",    "1",
     "--micro-batch", "1",     "--recompute", "full",      "--zero",  "1"};
 
+// `suanli --version`: the version, the git revision and the catalog it
+// reads, identified by content, so that two machines can tell whether they
+// estimate from the same figures. An extra catalog directory changes the
+// digest and the file count.
+TEST(Cli, VersionNamesTheRevisionAndTheCatalog) {
+  const std::regex line(R"(suanli \d+\.\d+\.\d+ \(git [0-9a-z-]+\)\ncatalog ([0-9a-f]{16}) \((\d+) files\) in .+)");
+  unsetenv("SUANLI_CATALOG");
+  const auto base = run({"--version"});
+  EXPECT_EQ(base.code, 0) << base.err;
+  std::smatch a;
+  ASSERT_TRUE(std::regex_search(base.out, a, line)) << base.out;
+  EXPECT_GT(std::stoi(a[2]), 20);
+  setenv("SUANLI_CATALOG", (std::string(SUANLI_SOURCE_DIR) + "/examples/my-catalog").c_str(), 1);
+  const auto more = run({"--version"});
+  unsetenv("SUANLI_CATALOG");
+  std::smatch b;
+  ASSERT_TRUE(std::regex_search(more.out, b, line)) << more.out;
+  EXPECT_NE(a[1].str(), b[1].str());
+  EXPECT_GT(std::stoi(b[2]), std::stoi(a[2]));
+  EXPECT_EQ(run({"--version"}).out, base.out) << "the same catalog gives the same digest";
+}
+
 TEST(Cli, UnknownModelSuggests) {
   const auto r =
       run({"estimate", "train", "--model", "llama3-7b", "--accel", "h100-sxm", "--devices", "8"});

@@ -2,9 +2,54 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <ostream>
+#include <sstream>
+
+#include "util/version.h"
 
 namespace suanli::app {
+
+namespace {
+
+// The catalog a run would read, identified by content: FNV-1a (64-bit) over
+// the relative path and bytes of every *.toml in its directories, in path
+// order, with the file count. Two machines that print the same digest
+// estimate from the same figures.
+std::string catalog_identity(const std::vector<std::filesystem::path>& dirs) {
+  namespace fs = std::filesystem;
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char ch : bytes) {
+      h ^= ch;
+      h *= 1099511628211ULL;
+    }
+  };
+  int files = 0;
+  for (const fs::path& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> tomls;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->is_regular_file(ec) && it->path().extension() == ".toml") tomls.push_back(it->path());
+    std::sort(tomls.begin(), tomls.end());
+    for (const fs::path& p : tomls) {
+      std::ifstream in(p, std::ios::binary);
+      std::ostringstream s;
+      s << in.rdbuf();
+      mix(fs::relative(p, dir, ec).generic_string());
+      mix(s.str());
+      ++files;
+    }
+  }
+  return fmt::format("{:016x} ({} files)", h, files);
+}
+
+}  // namespace
 
 Result<const Catalog*> Context::catalog() {
   if (!catalog_) {
@@ -43,6 +88,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "validated against published measurements (`suanli validate`)."};
   app.name("suanli");
   app.require_subcommand(1);
+  app.set_version_flag(
+      "--version",
+      [&ctx] {
+        std::string dirs;
+        const auto list = Catalog::default_directories(ctx.catalog_dirs());
+        for (const auto& d : list) dirs += (dirs.empty() ? "" : ", ") + d.string();
+        return fmt::format("suanli {} (git {})\ncatalog {} in {}", kSuanliVersion, git_revision(),
+                           catalog_identity(list), dirs);
+      },
+      "Print the version, the git revision it was built from and the catalog it reads");
   app.add_option("--catalog", ctx.catalog_dirs(),
                  "Extra catalog directory (accelerators/, models/, efficiency/ *.toml); "
                  "repeatable; also SUANLI_CATALOG=dir1:dir2")

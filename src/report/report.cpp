@@ -9,6 +9,7 @@
 #include "plan/sweep.h"
 #include "report/headline.h"
 #include "report/plan_simulation.h"
+#include "util/version.h"
 
 namespace suanli {
 
@@ -135,7 +136,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
   doc["title"] = p.name.empty() ? "suanli procurement report" : p.name;
   doc["scenario"] = file.string();
   doc["description"] = sc->description;
-  doc["generated_by"] = "suanli 0.1.0";
+  doc["generated_by"] = fmt::format("suanli {}", kSuanliVersion);
   nlohmann::json accels = nlohmann::json::array();
   for (const PlanType& t : p.types)
     accels.push_back({{"id", t.id}, {"name", t.name}, {"origin", t.origin}});

@@ -13,6 +13,7 @@
 #include "service/scenario_api.h"
 #include "store/store.h"
 #include "util/strings.h"
+#include "util/version.h"
 
 namespace suanli::service {
 
@@ -67,7 +68,8 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
         [self](const ApiRequest&) {
           auto version = self->store_->schema_version();
           return json_response({{"status", "ok"},
-                                {"version", "0.1.0"},
+                                {"version", std::string(kSuanliVersion)},
+                                {"revision", std::string(git_revision())},
                                 {"store", self->store_->backend()},
                                 {"schema_version", version ? *version : -1},
                                 {"read_requires_token", self->options_.read_requires_token},
