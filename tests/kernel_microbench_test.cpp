@@ -1,0 +1,180 @@
+// The Hopper efficiency profile's derived constants, checked against the
+// project's own kernel microbenchmarks on an H200
+// (data/validation/kernels/h200.toml, taken with bench/device/*.py): memory
+// bandwidth, the FP8/BF16 GEMM ratio, the attention fractions derived from
+// kernel rates, and the SDPA backend the pytorch-2.11 stacks say PyTorch
+// picks. Each check prints the measured figure, the catalog's and the
+// tolerance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "util/toml_reader.h"
+
+namespace suanli {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path data() { return fs::path(SUANLI_SOURCE_DIR) / "data"; }
+
+const Catalog& catalog() {
+  static const Catalog c = [] {
+    CatalogOptions o;
+    o.directories = {data()};
+    auto r = Catalog::load(o);
+    if (!r) {
+      ADD_FAILURE() << r.error().message;
+      return Catalog{};
+    }
+    return *r;
+  }();
+  return c;
+}
+
+toml::table bench() {
+  auto r = parse_toml_file(data() / "validation" / "kernels" / "h200.toml");
+  if (!r) {
+    ADD_FAILURE() << r.error().message;
+    return {};
+  }
+  return *r;
+}
+
+// The rows of one [[array]] whose string `key` equals `value` ("" = all).
+std::vector<const toml::table*> rows(const toml::table& root, std::string_view array,
+                                     std::string_view key = {}, std::string_view value = {}) {
+  std::vector<const toml::table*> out;
+  const auto* arr = root[array].as_array();
+  if (!arr) return out;
+  for (const auto& n : *arr) {
+    const auto* t = n.as_table();
+    if (!t) continue;
+    if (key.empty() || (*t)[key].value_or(std::string{}) == value) out.push_back(t);
+  }
+  return out;
+}
+
+double num(const toml::table& t, std::string_view key) {
+  const auto* n = t.get(key);
+  return n ? node_number(*n).value_or(NAN) : NAN;
+}
+
+struct Peaks {
+  double bf16 = 0, fp8 = 0, bw = 0;
+};
+
+Peaks h200_peaks() {
+  auto a = catalog().accelerator("h200-sxm");
+  if (!a) {
+    ADD_FAILURE() << a.error().message;
+    return {};
+  }
+  const auto* acc = *a;
+  return {acc->rate(Precision::kBf16)->value, acc->rate(Precision::kFp8)->value,
+          acc->memory_bw_gbps->value};
+}
+
+const EfficiencyProfile& hopper() { return catalog().profile("nvidia-hopper"); }
+
+TEST(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  double sum = 0;
+  int count = 0;
+  for (const auto* r : rows(root, "bandwidth")) {
+    const std::string op = (*r)["op"].value_or(std::string{});
+    if (num(*r, "gib") < 4 || (op != "read" && op != "copy")) continue;
+    sum += num(*r, "gbps");
+    ++count;
+  }
+  ASSERT_EQ(count, 2) << "expected the 4 GiB read and copy rows";
+  const double measured = sum / count / p.bw;
+  const double tol = 0.05;
+  std::printf("H200 streaming (4 GiB read, copy): %.3f of %.0f GB/s; profile memory_bw_fraction "
+              "%.3f; tolerance +-%.2f\n",
+              measured, p.bw, hopper().memory_bw_fraction, tol);
+  EXPECT_NEAR(hopper().memory_bw_fraction, measured, tol);
+}
+
+TEST(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  std::vector<double> ratios;
+  for (const auto* r : rows(root, "gemm")) {
+    const std::string name = (*r)["name"].value_or(std::string{});
+    if (name.rfind("llama8b_", 0) != 0) continue;  // training-shaped GEMMs
+    ratios.push_back((num(*r, "fp8_tensorwise_tflops") / p.fp8) / (num(*r, "bf16_tflops") / p.bf16));
+  }
+  ASSERT_EQ(ratios.size(), 5u);
+  std::sort(ratios.begin(), ratios.end());
+  const double median = ratios[ratios.size() / 2];
+  const double assumed = hopper().fp8_gemm_peak_fraction > 0
+                             ? hopper().fp8_gemm_peak_fraction / hopper().gemm_peak_fraction
+                             : 0.87;  // efficiency.h's default ratio
+  const double tol = 0.06;
+  std::printf("H200 FP8 / BF16 fraction of peak, Llama-8B GEMMs at 8192 tokens: median %.3f "
+              "(%.3f-%.3f); assumed %.3f; tolerance +-%.2f\n",
+              median, ratios.front(), ratios.back(), assumed, tol);
+  EXPECT_NEAR(assumed, median, tol);
+}
+
+// profiles.toml derives attention fractions as: kernel forward+backward rate
+// / peak x 0.9 (causal) x (fitted GEMM fraction / microbenchmark GEMM
+// fraction). The same derivation from first-party kernel rates must land
+// within 10% of the catalog's values.
+TEST(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  double gemm = NAN;
+  for (const auto* r : rows(root, "gemm", "name", "square8192")) gemm = num(*r, "bf16_tflops");
+  ASSERT_TRUE(std::isfinite(gemm));
+  const double derate = hopper().gemm_peak_fraction / (gemm / p.bf16);
+  auto derived = [&](std::string_view backend) {
+    double rate = NAN;
+    for (const auto* r : rows(root, "attention", "backend", backend)) {
+      if (num(*r, "seq") == 16384 && num(*r, "head_dim") == 128) rate = num(*r, "fwd_bwd_tflops");
+    }
+    return rate / p.bf16 * 0.9 * derate;
+  };
+  const double native = derived("cudnn_attention");
+  const double portable = derived("flash_attention");
+  std::printf("H200 attention, seq 16k, head dim 128: derived native %.3f (profile %.3f), "
+              "portable %.3f (profile %.3f); tolerance 10%%\n",
+              native, hopper().attention_peak_fraction, portable,
+              hopper().attention_portable_fraction);
+  EXPECT_NEAR(native / hopper().attention_peak_fraction, 1.0, 0.10);
+  EXPECT_NEAR(portable / hopper().attention_portable_fraction, 1.0, 0.10);
+}
+
+// The pytorch-2.11 stacks say SDPA runs architecture-native (cuDNN) kernels:
+// with no backend named, every measured shape ran as fast as cuDNN, clearly
+// faster than FlashAttention-2, and its first kernel is cuDNN's.
+TEST(KernelMicrobench, SdpaDefaultIsCudnnAsTheStacksSay) {
+  const auto root = bench();
+  const auto shapes = rows(root, "sdpa_default");
+  ASSERT_GE(shapes.size(), 3u);
+  for (const auto* r : shapes) {
+    const double def = num(*r, "default_s");
+    const double cudnn = num(*r, "cudnn_s");
+    const double flash = num(*r, "flash_s");
+    std::printf("SDPA default %.3f ms, cuDNN %.3f ms, flash %.3f ms\n", def * 1e3, cudnn * 1e3,
+                flash * 1e3);
+    EXPECT_NEAR(def / cudnn, 1.0, 0.05);
+    EXPECT_LT(def, 0.8 * flash);
+    EXPECT_NE((*r)["default_kernel"].value_or(std::string{}).find("cudnn"), std::string::npos);
+  }
+  for (const char* id : {"pytorch-2.11-eager", "pytorch-2.11-compile"}) {
+    auto s = catalog().stack(id);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_TRUE((*s)->native_attention) << id;
+  }
+}
+
+}  // namespace
+}  // namespace suanli
