@@ -263,6 +263,18 @@ int run_infer(Context& ctx, const EstimateState& s) {
                       : std::string();
   out << fmt::format("Batch        {} sequences per instance (memory allows {}){}\n", e.batch,
                      e.max_batch, target);
+  if (w->request_rate) {
+    out << fmt::format(
+        "Load         {:g} requests/s: {}\n", *w->request_rate,
+        e.saturated
+            ? fmt::format("more than the deployment serves (at most {:.3g} requests/s at batch {}): "
+                          "the queue grows, throughput is the capacity and TTFT (below: without the "
+                          "queue) grows with the queue's age",
+                          e.output_tokens_per_s / w->output_len, e.batch)
+            : fmt::format("{} requests in flight per instance (Little's law); TTFT waits {} for "
+                          "prefill",
+                          e.batch, human_seconds(e.prefill_wait_s)));
+  }
   auto iv = infer_interval(**cat, *w, **accel, profile, s.devices, e);
   if (!iv) return ctx.report(iv.error());
   auto secs = [](double v) { return human_seconds(v); };
@@ -274,7 +286,9 @@ int run_infer(Context& ctx, const EstimateState& s) {
                                            : std::string());
   out << fmt::format("Throughput   {} output tokens/s{} ({} per device), {} input tokens/s\n",
                      human_count(e.output_tokens_per_s),
-                     span(iv->output_tokens_per_s, [](double v) { return human_count(v); }),
+                     e.request_rate > 0 && !e.saturated
+                         ? std::string(" (set by the request rate)")
+                         : span(iv->output_tokens_per_s, [](double v) { return human_count(v); }),
                      human_count(e.output_tokens_per_s_per_device),
                      human_count(e.input_tokens_per_s));
   out << fmt::format(

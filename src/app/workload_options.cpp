@@ -120,6 +120,11 @@ void add_infer_flags(CLI::App* cmd, InferFlags& f, bool with_layout) {
   cmd->add_option("--tpot-slo-ms", f.tpot_slo_ms,
                   "Cap the batch so time per output token stays under this");
   cmd->add_option("--ttft-slo-ms", f.ttft_slo_ms, "Time-to-first-token SLO");
+  cmd->add_option("--request-rate", f.request_rate,
+                  "Open-loop load: requests per second arriving at the whole deployment "
+                  "(Poisson). The batch is then the requests in flight (Little's law, capped "
+                  "by --batch and memory), throughput the arrival rate while it keeps up, and "
+                  "TTFT includes the wait for prefill");
   cmd->add_flag("--disaggregated", f.disaggregated,
                 "Prefill on separate instances: TPOT is the bare decode step and throughput "
                 "counts the decode devices (plus --prefill-devices)");

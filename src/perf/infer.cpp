@@ -430,7 +430,85 @@ InferEstimate InferModel::at_batch(int batch) const {
   return e;
 }
 
+namespace {
+
+// Mean wait in queue of c servers, Poisson arrivals, constant service time
+// `service`, utilisation rho < 1: Sakasegawa's approximation of M/M/c
+// (Sakasegawa 1977; Hopp & Spearman, Factory Physics, eq. 8.10),
+// rho^(sqrt(2(c+1)) - 1) / (c (1 - rho)) x service, times (ca^2 + cs^2) / 2
+// = 1/2 for Poisson arrivals and deterministic service (exact for M/D/1).
+double queue_wait(double rho, double servers, double service) {
+  const double c = std::max(1.0, servers);
+  return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
+}
+
+}  // namespace
+
+InferEstimate InferModel::at_rate() const {
+  const double rate = *w_.request_rate;
+  const double per_instance = rate / layout_.instances;
+  // The concurrency cap: the client's (per instance), else memory's.
+  int cap = max_batch_;
+  if (w_.batch) cap = w_.published_run ? *w_.batch : std::min(*w_.batch, max_batch_);
+  cap = std::max(1, cap);
+  // Requests one instance completes per second at batch b.
+  auto served = [&](const InferEstimate& e) {
+    return e.output_tokens_per_s / layout_.instances / w_.output_len;
+  };
+  InferEstimate e = at_batch(cap);
+  if (!(e.output_tokens_per_s > 0)) return e;
+  e.request_rate = rate;
+  if (per_instance >= served(e)) {
+    e.saturated = true;
+    return e;
+  }
+  // Little's law: the batch holds every request in flight, b = rate x its
+  // time in the system, which grows with b; the smallest b that keeps up.
+  int lo = 1;
+  int hi = cap;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (served(at_batch(mid)) > per_instance)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  e = at_batch(lo);
+  e.request_rate = rate;
+  e.output_tokens_per_s = rate * w_.output_len;
+  e.output_tokens_per_s_per_device =
+      e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
+  e.input_tokens_per_s = rate * w_.input_len;
+  if (dev_.hourly_usd > 0) {
+    e.cost_per_million_output_tokens_usd =
+        dev_.hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
+  }
+  // TTFT waits for prefill: co-located, behind the instance's other
+  // prompts (each stalls the whole instance); disaggregated, at the
+  // prefill devices' attention groups, when the row names them.
+  double rho = 0, servers = 1;
+  if (!w_.disaggregated) {
+    rho = per_instance * e.prefill_s;
+  } else if (w_.prefill_devices > 0) {
+    servers = static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+    rho = rate * e.prefill_s / servers;
+  }
+  if (rho >= 1.0) {  // prefill cannot keep up: it sets the throughput
+    e.saturated = true;
+    const double prefill_rate = rate / rho;
+    e.output_tokens_per_s = prefill_rate * w_.output_len;
+    e.output_tokens_per_s_per_device =
+        e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
+    e.input_tokens_per_s = prefill_rate * w_.input_len;
+    return e;
+  }
+  e.prefill_wait_s = rho > 0 ? queue_wait(rho, servers, e.prefill_s) : 0.0;
+  e.ttft_s += e.prefill_wait_s;
+  return e;
+}
+
 InferEstimate InferModel::evaluate() const {
+  if (w_.request_rate) return at_rate();
   if (w_.batch) return at_batch(*w_.batch);
   if (max_batch_ < 1) return at_batch(1);
   auto ok = [&](int b) {
@@ -464,6 +542,17 @@ InferEstimate InferModel::evaluate() const {
 Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator& accel,
                                        const EfficiencyProfile& profile, int devices,
                                        std::optional<int> tp, std::optional<int> ep) {
+  // The highest throughput wins; under a request rate every layout that
+  // keeps up serves the same throughput, so the one that answers soonest
+  // (TTFT + output x TPOT) wins among those, and any that keeps up beats
+  // one that does not.
+  auto better = [&](const InferEstimate& a, const InferEstimate& b) {
+    if (w.request_rate && a.saturated != b.saturated) return !a.saturated;
+    if (w.request_rate && !a.saturated) {
+      return a.ttft_s + w.output_len * a.tpot_s < (b.ttft_s + w.output_len * b.tpot_s) * (1 - 1e-9);
+    }
+    return a.output_tokens_per_s > b.output_tokens_per_s * (1 + 1e-9);
+  };
   const ModelArch& m = w.model;
   InferSearchResult result;
   if (!tp) result.searched.emplace_back("tp");
@@ -519,7 +608,7 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
         }
         continue;
       }
-      if (!have || est.output_tokens_per_s > result.best.output_tokens_per_s * (1 + 1e-9)) {
+      if (!have || better(est, result.best)) {
         result.best = est;
         have = true;
       }

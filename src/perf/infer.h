@@ -5,7 +5,9 @@
 // every layer is a kernel with a fixed cost (launch gap and tail), and every
 // collective a latency, however small the batch. Speculative decoding
 // verifies several tokens per step; MoE expert load is the busiest device's;
-// a multi-die package (Ascend 910C) serves as one rank per die.
+// a multi-die package (Ascend 910C) serves as one rank per die. Under a
+// request rate the batch is the requests in flight (Little's law) and TTFT
+// queues for prefill (M/D/c).
 #pragma once
 
 #include <optional>
@@ -53,6 +55,12 @@ struct InferWorkload {
   // hold sequences at their current length, not the maximum); `why_not`
   // keeps the memory note.
   bool published_run = false;
+  // Open-loop load: requests per second arriving at the whole deployment
+  // (Poisson, as `vllm bench serve --request-rate`). The batch is then what
+  // Little's law gives (sequences in flight = arrival rate x time in the
+  // system), capped by `batch` (the client's maximum concurrency, per
+  // instance) and by memory; TTFT adds the wait for prefill.
+  std::optional<double> request_rate;
   CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };
 
@@ -110,6 +118,12 @@ struct InferEstimate {
   double decode_compute_s = 0;
   double decode_comm_s = 0;
   std::string bound;                              // "memory-bandwidth" or "compute"
+  // Under a request rate: the wait for prefill inside TTFT, and whether
+  // the arrivals exceed what the deployment can serve (the queue then
+  // grows without bound: throughput is the capacity, TTFT the run's length).
+  double request_rate = 0;  // requests/s, the whole deployment; 0 = closed loop
+  double prefill_wait_s = 0;
+  bool saturated = false;
   double cost_per_million_output_tokens_usd = 0;  // 0 when no price is known
 };
 
@@ -124,6 +138,9 @@ class InferModel {
   // Estimate at a given batch (0: choose from SLO / memory).
   InferEstimate evaluate() const;
   InferEstimate at_batch(int batch) const;
+  // Under w.request_rate: the smallest batch that holds every arriving
+  // request (Little's law), its throughput the arrival rate.
+  InferEstimate at_rate() const;
 
   const DeviceModel& device() const { return dev_; }
 

@@ -3,7 +3,7 @@
 // decode floor, the prefill stall under DP attention, speculative
 // decoding, disaggregated per-device accounting, expert-load imbalance and
 // expert TP, the 910C as two dies, W4A8 / INT4 weights, published runs
-// beyond the KV-cache model.
+// beyond the KV-cache model, open-loop load (a request rate).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -303,6 +303,99 @@ TEST_F(InferMechanismTest, EstimateAndCompareSizeTheBatchAlike) {
   ASSERT_TRUE(fixed.has_value()) << fixed.error().message;
   EXPECT_EQ((*fixed)["tpot_target"], "none (fixed batch)");
   EXPECT_EQ((*fixed)["batch"].get<int>(), 8);
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Defect 9 (load): under an open-loop request rate the deployment serves
+// every arrival while it can, so throughput is the rate; the batch is the
+// requests in flight (Little's law: the smallest batch that completes more
+// than the rate); TTFT adds the M/D/1 wait for the instance's prefill.
+TEST_F(InferMechanismTest, RequestRateSetsBatchByLittlesLaw) {
+  const Accelerator& a = accel("h200-sxm");
+  InferWorkload w = workload("llama3-8b", Precision::kBf16, 1024, 256, 1);
+  w.batch.reset();
+  auto im = InferModel::create(w, a, catalog_->profile_for(a), 1, InferLayout{1, 1, 1, 1});
+  ASSERT_TRUE(im.has_value());
+  auto served = [&](int b) { return im->at_batch(b).output_tokens_per_s / 256.0; };
+  int last_batch = 0;
+  double last_wait = -1;
+  for (double rate : {1.0, 5.0, 20.0}) {
+    w.request_rate = rate;
+    auto m = InferModel::create(w, a, catalog_->profile_for(a), 1, InferLayout{1, 1, 1, 1});
+    ASSERT_TRUE(m.has_value());
+    const InferEstimate e = m->evaluate();
+    EXPECT_FALSE(e.saturated) << rate;
+    EXPECT_DOUBLE_EQ(e.output_tokens_per_s, rate * 256);
+    EXPECT_GT(served(e.batch), rate);
+    if (e.batch > 1) EXPECT_LE(served(e.batch - 1), rate);
+    EXPECT_GT(e.batch, last_batch);
+    // M/D/1: rho = rate x prefill time, wait = rho S / (2 (1 - rho)).
+    const double rho = rate * e.prefill_s;
+    EXPECT_NEAR(e.prefill_wait_s, rho * e.prefill_s / (2 * (1 - rho)), 1e-12);
+    EXPECT_NEAR(e.ttft_s, e.prefill_s + e.decode_step_s + e.prefill_wait_s, 1e-12);
+    EXPECT_GT(e.prefill_wait_s, last_wait);
+    last_batch = e.batch;
+    last_wait = e.prefill_wait_s;
+  }
+  // More than the deployment serves: saturated at the memory's batch, the
+  // throughput its capacity.
+  w.request_rate = 100.0;
+  auto m = InferModel::create(w, a, catalog_->profile_for(a), 1, InferLayout{1, 1, 1, 1});
+  ASSERT_TRUE(m.has_value());
+  const InferEstimate e = m->evaluate();
+  EXPECT_TRUE(e.saturated);
+  EXPECT_EQ(e.batch, e.max_batch);
+  EXPECT_DOUBLE_EQ(e.output_tokens_per_s, m->at_batch(e.max_batch).output_tokens_per_s);
+  EXPECT_LT(e.output_tokens_per_s, 100.0 * 256);
+}
+
+// Disaggregated under a rate: prompts queue at the prefill devices' groups
+// (servers = prefill devices / TP); when they cannot keep up, prefill sets
+// the throughput.
+TEST_F(InferMechanismTest, RequestRateQueuesAtPrefillDevices) {
+  const Accelerator& a = accel("h200-sxm");
+  InferWorkload w = workload("llama3-8b", Precision::kBf16, 4096, 256, 1);
+  w.batch.reset();
+  w.disaggregated = true;
+  w.prefill_devices = 2;
+  auto make = [&](double rate) {
+    w.request_rate = rate;
+    auto m = InferModel::create(w, a, catalog_->profile_for(a), 2, InferLayout{1, 1, 1, 1});
+    EXPECT_TRUE(m.has_value());
+    return m ? m->evaluate() : InferEstimate{};
+  };
+  const InferEstimate light = make(2.0);
+  ASSERT_GT(light.prefill_s, 0);
+  const double capacity = 2.0 / light.prefill_s;  // prompts/s over two prefill devices
+  EXPECT_FALSE(light.saturated);
+  EXPECT_GT(light.prefill_wait_s, 0);
+  EXPECT_DOUBLE_EQ(light.output_tokens_per_s, 2.0 * 256);
+  const InferEstimate heavy = make(capacity * 1.5);
+  EXPECT_TRUE(heavy.saturated);
+  EXPECT_NEAR(heavy.output_tokens_per_s, capacity * 256, capacity * 256 * 1e-9);
+}
+
+TEST_F(InferMechanismTest, RequestRateRejectsNonsenseAndSloTogether) {
+  const Catalog& cat = *catalog_;
+  InferRequest r;
+  r.model = "llama3-8b";
+  r.input_len = 128;
+  r.output_len = 128;
+  for (double bad : {0.0, -1.0, 2e6, std::nan("")}) {
+    r.request_rate = bad;
+    EXPECT_FALSE(make_infer_workload(cat, r).has_value()) << bad;
+  }
+  r.request_rate = 5;
+  EXPECT_TRUE(make_infer_workload(cat, r).has_value());
+  r.tpot_slo_ms = 50;
+  auto w = make_infer_workload(cat, r);
+  ASSERT_FALSE(w.has_value());
+  EXPECT_NE(w.error().message.find("--request-rate"), std::string::npos);
 }
 
 }  // namespace

@@ -263,13 +263,19 @@ Result<InferInterval> infer_interval(const Catalog& catalog, const InferWorkload
   // (1 / throughput), TTFT.
   const std::vector<double> point{e.tpot_s, 1.0 / e.output_tokens_per_s, e.ttft_s};
   std::vector<std::vector<Spread>> spreads(point.size());
+  // Under a request rate the deployment keeps up with, the throughput is
+  // the arrival rate, whatever the model's error: no residual on it.
+  const bool pinned = e.request_rate > 0 && !e.saturated;
   if (basis.residual) {
-    for (auto& s : spreads) s.push_back(res.spread);
+    for (std::size_t i = 0; i < spreads.size(); ++i) {
+      if (!(pinned && i == 1)) spreads[i].push_back(res.spread);
+    }
   }
   auto eval = [&](const Accelerator& a) -> std::optional<std::vector<double>> {
     auto m = InferModel::create(w, a, profile, devices, e.layout);
     if (!m) return std::nullopt;
-    const InferEstimate x = m->at_batch(e.batch);
+    // A rate sets the batch: the perturbed chip finds its own.
+    const InferEstimate x = w.request_rate ? m->evaluate() : m->at_batch(e.batch);
     if (!(x.output_tokens_per_s > 0)) return std::nullopt;
     return std::vector<double>{x.tpot_s, 1.0 / x.output_tokens_per_s, x.ttft_s};
   };
@@ -277,13 +283,13 @@ Result<InferInterval> infer_interval(const Catalog& catalog, const InferWorkload
 
   InferInterval out;
   out.tpot_s = time_range(e.tpot_s, res.centre, spreads[0]);
-  out.output_tokens_per_s = rate_range(e.output_tokens_per_s, res.centre, spreads[1]);
+  out.output_tokens_per_s = rate_range(e.output_tokens_per_s, pinned ? 0.0 : res.centre, spreads[1]);
   out.ttft_s = time_range(e.ttft_s, res.centre, spreads[2]);
   if (e.cost_per_million_output_tokens_usd > 0) {
     std::vector<Spread> cost = spreads[1];
     if (auto p = price_spread(accel, w.cost, basis)) cost.push_back(*p);
     out.cost_per_million_output_tokens_usd =
-        time_range(e.cost_per_million_output_tokens_usd, res.centre, cost);
+        time_range(e.cost_per_million_output_tokens_usd, pinned ? 0.0 : res.centre, cost);
   }
   finish_basis(basis);
   out.basis = std::move(basis);

@@ -191,6 +191,11 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   };
   if (w.tpot_slo_s) j["tpot_slo_s"] = *w.tpot_slo_s;
   if (w.ttft_slo_s) j["ttft_slo_s"] = *w.ttft_slo_s;
+  if (w.request_rate) {
+    j["load"] = {{"request_rate", *w.request_rate},
+                 {"prefill_wait_s", e.prefill_wait_s},
+                 {"saturated", e.saturated}};
+  }
   j["hourly_usd_per_device"] = dev.hourly_usd;
   j["cost_basis"] = std::string(cost_basis_name(w.cost.basis));
   j["cost_assumptions"] = w.cost.describe();
@@ -341,6 +346,7 @@ nlohmann::json compare_infer_json(const InferWorkload& w,
       j["output_tokens_per_s_per_device"] = e.output_tokens_per_s_per_device;
       j["cost_per_million_output_tokens_usd"] = e.cost_per_million_output_tokens_usd;
       j["bound"] = e.bound;
+      if (w.request_rate) j["saturated"] = e.saturated;
       j["meets_tpot_target"] = !w.tpot_slo_s || e.tpot_s <= *w.tpot_slo_s * (1 + 1e-9);
       if (r.interval) j["interval"] = interval_json(*r.interval);
     }

@@ -205,7 +205,7 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   auto sa = number_in(v, "spec_accept_len", 0.0, 17.0);
   if (!sa) return std::unexpected(sa.error());
   m.spec_accept_len = sa->value_or(0.0);
-  auto rate = number_in(v, "request_rate", 0.0, 1e6);
+  auto rate = number_in(v, "request_rate", 1e-6, 1e6);
   if (!rate) return std::unexpected(rate.error());
   m.request_rate = *rate;
   auto tpot = number_in(v, "tpot_slo_ms", 1e-3, 1e7);
@@ -575,9 +575,8 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
   if (m.spec_tokens > 0 && !(m.spec_accept_len >= 1.0)) {
     return failed("speculative decoding without a published acceptance length");
   }
-  if (!m.batch && !m.tpot_slo_ms && !m.ttft_slo_ms) {
-    return failed(m.request_rate ? "request-rate runs (queueing) are not modelled"
-                                 : "neither a batch nor an SLO");
+  if (!m.batch && !m.tpot_slo_ms && !m.ttft_slo_ms && !m.request_rate) {
+    return failed("neither a batch, an SLO nor a request rate");
   }
   InferWorkload w;
   w.model = m.model;
@@ -591,6 +590,7 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
   w.spec_tokens = m.spec_tokens;
   w.spec_accept_len = m.spec_accept_len;
   w.published_run = true;
+  w.request_rate = m.request_rate;
   int devices = m.devices;
   // `devices` is what the published per-device figure divides by; a
   // disaggregated row that names its decode devices decodes on those, the

@@ -245,6 +245,17 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
   if (w.batch && (w.tpot_slo_s || w.ttft_slo_s)) {
     return fail(ErrorCode::kInvalidArgument, "give either --batch or an SLO, not both");
   }
+  if (f.request_rate) {
+    if (!(*f.request_rate > 0) || !(*f.request_rate <= 1e6)) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "--request-rate must be a positive number of requests per second, at most 1e6");
+    }
+    if (w.tpot_slo_s || w.ttft_slo_s) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "give either --request-rate (the load sets the batch) or an SLO, not both");
+    }
+    w.request_rate = f.request_rate;
+  }
   if (f.spec_tokens.has_value() != f.spec_accept_len.has_value()) {
     return fail(ErrorCode::kInvalidArgument,
                 "speculative decoding needs both --spec-tokens and --spec-accept-len");
@@ -326,7 +337,8 @@ Result<nlohmann::json> compare_train_request_json(const Catalog& catalog, const 
 }
 
 bool apply_common_tpot_target(InferWorkload& w) {
-  if (w.batch || w.tpot_slo_s) return false;
+  // A request rate sets the batch (Little's law), as a fixed batch does.
+  if (w.batch || w.tpot_slo_s || w.request_rate) return false;
   w.tpot_slo_s = kCompareTpotTargetS;
   return true;
 }

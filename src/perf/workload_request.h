@@ -65,6 +65,7 @@ struct InferRequest {
   std::optional<int> batch;
   std::optional<double> tpot_slo_ms;
   std::optional<double> ttft_slo_ms;
+  std::optional<double> request_rate;  // requests/s arriving at the deployment (open loop)
   std::optional<int> tp, ep;
   bool disaggregated = false;
   std::optional<int> prefill_devices;  // disaggregated: prefill devices in per-device figures

@@ -203,6 +203,10 @@ const std::vector<FieldSpec>& infer_workload_fields() {
        1, 1e6},
       {"tpot_slo_ms", FieldType::kNumber, "Time-per-output-token SLO, ms", 0, 1e9, {}, false, true},
       {"ttft_slo_ms", FieldType::kNumber, "Time-to-first-token SLO, ms", 0, 1e9, {}, false, true},
+      {"request_rate", FieldType::kNumber,
+       "Open-loop load: requests per second arriving at the whole deployment (Poisson); the "
+       "batch becomes the requests in flight, capped by batch and memory",
+       0, 1e6, {}, false, true},
       {"disaggregated", FieldType::kBoolean, "Prefill on separate instances"},
       {"prefill_devices", FieldType::kInteger,
        "With disaggregated: prefill devices counted in per-device throughput", 0, kMaxDevices},
@@ -466,6 +470,7 @@ Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read(r, f, "batch", q.batch));
   SUANLI_TRY(read(r, f, "tpot_slo_ms", q.tpot_slo_ms));
   SUANLI_TRY(read(r, f, "ttft_slo_ms", q.ttft_slo_ms));
+  SUANLI_TRY(read(r, f, "request_rate", q.request_rate));
   SUANLI_TRY(read(r, f, "disaggregated", q.disaggregated));
   SUANLI_TRY(read(r, f, "prefill_devices", q.prefill_devices));
   SUANLI_TRY(read(r, f, "spec_tokens", q.spec_tokens));
@@ -473,6 +478,10 @@ Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read_cost(r, q.cost));
   if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
     return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
+  }
+  if (q.request_rate && (q.tpot_slo_ms || q.ttft_slo_ms)) {
+    return std::unexpected(
+        bad_field(r.field("request_rate"), "give either request_rate or an SLO, not both"));
   }
   return {};
 }
