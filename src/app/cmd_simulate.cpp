@@ -188,8 +188,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--seed", state->seed, "Seed (overrides the scenario's)");
   cmd->add_option("--placement", state->placement,
-                  "Override the placement policy: first-fit | best-fit | dotprod | gpu-packing | "
-                  "gpu-clustering | random | fgd | hetero");
+                  "Override the placement policy. " + placement_policy_help());
   cmd->add_option("--queue", state->queue,
                   "Override the queue policy: fifo | priority | sjf | fair-share");
   cmd->add_option("--events", state->events,

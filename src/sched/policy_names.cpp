@@ -1,4 +1,5 @@
-// Names of the scheduling core's enums, as scenario files and the CLI spell them.
+// Names of the scheduling core's enums, as scenario files and the CLI spell them
+// (placement policies: sched/placement/table.cpp).
 #include <array>
 #include <utility>
 
@@ -17,22 +18,6 @@ constexpr EnumNames<QueuePolicy, 4> kQueues{{
     {QueuePolicy::kShortestFirst, "sjf"},
     {QueuePolicy::kFairShare, "fair-share"},
 }};
-
-constexpr EnumNames<PlacementKind, 8> kPlacements{{
-    {PlacementKind::kFirstFit, "first-fit"},
-    {PlacementKind::kBestFit, "best-fit"},
-    {PlacementKind::kDotProduct, "dotprod"},
-    {PlacementKind::kGpuPacking, "gpu-packing"},
-    {PlacementKind::kGpuClustering, "gpu-clustering"},
-    {PlacementKind::kRandom, "random"},
-    {PlacementKind::kFgd, "fgd"},
-    {PlacementKind::kHetero, "hetero"},
-}};
-
-constexpr std::array<PlacementKind, 8> kAllPlacements{
-    PlacementKind::kFirstFit,   PlacementKind::kBestFit,       PlacementKind::kDotProduct,
-    PlacementKind::kGpuPacking, PlacementKind::kGpuClustering, PlacementKind::kRandom,
-    PlacementKind::kFgd,        PlacementKind::kHetero};
 
 constexpr EnumNames<DecisionKind, 9> kDecisions{{
     {DecisionKind::kSubmit, "submit"},
@@ -64,11 +49,6 @@ std::string_view queue_policy_name(QueuePolicy p) { return enum_name(kQueues, p)
 Result<QueuePolicy> parse_queue_policy(std::string_view text) {
   return parse_of(kQueues, text, "queue policy");
 }
-std::string_view placement_policy_name(PlacementKind p) { return enum_name(kPlacements, p); }
-Result<PlacementKind> parse_placement_policy(std::string_view text) {
-  return parse_of(kPlacements, text, "placement policy");
-}
-std::span<const PlacementKind> all_placement_policies() { return kAllPlacements; }
 std::string_view decision_kind_name(DecisionKind kind) { return enum_name(kDecisions, kind); }
 
 }  // namespace suanli

@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "sched/placement/placement.h"
 #include "sched/policy.h"
+#include "sched/release_forecast.h"
 #include "sched/rng.h"
 
 namespace suanli {
@@ -24,48 +26,6 @@ constexpr double kShareEpsilon = 1e-9;
 constexpr double kWaitMargin = 0.9;
 constexpr std::string_view kPreemptionRule = "preemption";
 constexpr std::string_view kNodeFailureRule = "node-failure";
-
-// Sums of non-negative amounts over buckets 0, 1, 2, … (a Fenwick tree that
-// grows on demand), with the prefix search the hetero forecast needs.
-class BucketSums {
- public:
-  std::size_t size() const { return tree_.size() - 1; }
-
-  void add(std::size_t i, std::int64_t v) {
-    if (i >= size()) grow(i + 1);
-    for (std::size_t k = i + 1; k <= size(); k += k & (~k + 1)) tree_[k] += v;
-  }
-
-  // Sum over buckets [0, i).
-  std::int64_t before(std::size_t i) const {
-    std::int64_t sum = 0;
-    for (std::size_t k = std::min(i, size()); k > 0; k -= k & (~k + 1)) sum += tree_[k];
-    return sum;
-  }
-
-  // The first bucket i with before(i + 1) >= target (size() when none).
-  std::size_t first_reaching(std::int64_t target) const {
-    std::size_t pos = 0;
-    std::int64_t acc = 0;
-    for (std::size_t step = std::bit_floor(size()); step > 0; step >>= 1)
-      if (pos + step <= size() && acc + tree_[pos + step] < target) {
-        pos += step;
-        acc += tree_[pos];
-      }
-    return pos;
-  }
-
- private:
-  void grow(std::size_t at_least) {
-    std::vector<std::int64_t> values(size());
-    for (std::size_t i = 0; i < size(); ++i) values[i] = before(i + 1) - before(i);
-    tree_.assign(std::max({at_least, 2 * size(), std::size_t{64}}) + 1, 0);
-    for (std::size_t i = 0; i < values.size(); ++i)
-      if (values[i] != 0) add(i, values[i]);
-  }
-
-  std::vector<std::int64_t> tree_{0};  // 1-based
-};
 
 // Devices a job holds (a fractional pod counts its share of one).
 double job_devices(const JobSpec& s) {
@@ -91,6 +51,8 @@ struct Scheduler::Impl {
   std::vector<Rule> rules;
   SchedulerConfig config;
   Rng rng{1};
+  std::unique_ptr<FleetPlacement> placement;  // config.placement's policy
+  ReleaseForecast forecast;              // kept only when the policy forecasts
 
   std::vector<JobSpec> specs;
   std::vector<JobStatus> status;
@@ -489,35 +451,22 @@ struct Scheduler::Impl {
     for (int k = min_free; k < static_cast<int>(b.size()); ++k)
       out.insert(out.end(), b[static_cast<std::size_t>(k)].begin(),
                  b[static_cast<std::size_t>(k)].end());
-    if (config.placement == PlacementKind::kFirstFit) {
+    if (placement->fill() == FleetPlacement::Fill::kIndex) {
       std::sort(out.begin(), out.end());
-    } else if (config.placement == PlacementKind::kRandom) {
+    } else if (placement->fill() == FleetPlacement::Fill::kShuffled) {
       std::sort(out.begin(), out.end());
       for (std::size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[rng.below(i)]);
     }
-    // Others: buckets ascending (fullest nodes first, best fit), index inside.
+    // Fullest first: buckets ascending (fullest nodes first), index inside.
     return out;
   }
 
   int node_score(const NodeState& n, const PodRequest& pod, std::uint32_t* mask) {
-    switch (config.placement) {
-      case PlacementKind::kDotProduct:
-        return dot_product_score(n, pod);
-      case PlacementKind::kGpuPacking:
-        return gpu_packing_score(n, pod);
-      case PlacementKind::kGpuClustering:
-        return gpu_clustering_score(n, pod);
-      case PlacementKind::kFgd: {
-        refresh_typical();
-        const ScoredGpus s = fgd_score(n, pod, typical, node_gpu_fragmentation(n, typical));
-        *mask = s.gpu_mask;
-        return s.score;
-      }
-      case PlacementKind::kRandom:
-        return static_cast<int>(rng.below(1000));
-      default:
-        return best_fit_score(n, pod);
-    }
+    PlacementContext ctx{rng, [this]() -> std::span<const TypicalPod> {
+                           refresh_typical();
+                           return typical;
+                         }};
+    return placement->score(n, pod, mask, ctx);
   }
 
   std::optional<Candidate> place_fractional(JobId j, TypeId t) {
@@ -529,8 +478,8 @@ struct Scheduler::Impl {
     for (const FleetNode& n : fleet.nodes()) {
       if (n.type != t || !n.placeable() || !ClusterState::fits(n.state, pod)) continue;
       std::uint32_t mask = 0;
-      int score =
-          config.placement == PlacementKind::kFirstFit ? 0 : node_score(n.state, pod, &mask);
+      const bool by_index = placement->keyed_by_index();
+      int score = by_index ? 0 : node_score(n.state, pod, &mask);
       if (best && score <= best_score) continue;
       if (mask == 0) mask = best_fit_gpus(n.state, pod);
       best_score = score;
@@ -538,9 +487,9 @@ struct Scheduler::Impl {
       Candidate c;
       c.allocation.type = t;
       c.allocation.groups = {{DeviceSlot{n.id, std::countr_zero(best_mask), s.gpu_milli}}};
-      c.key = config.placement == PlacementKind::kFirstFit ? -n.id.value : score;
+      c.key = by_index ? -n.id.value : score;
       best = std::move(c);
-      if (config.placement == PlacementKind::kFirstFit) break;
+      if (by_index) break;
     }
     return best;
   }
@@ -550,10 +499,10 @@ struct Scheduler::Impl {
     const JobSpec& s = specs[j.index()];
     const auto& b = buckets[t.index()];
     const int n_dev = s.devices;
-    const PlacementKind p = config.placement;
+    const FleetPlacement::SingleNode pick = placement->single_node();
     std::optional<int> chosen;
     double key = 0;
-    if (p == PlacementKind::kFirstFit) {
+    if (pick == FleetPlacement::SingleNode::kLowestIndex) {
       for (int k = n_dev; k < static_cast<int>(b.size()); ++k)
         for (int node : b[static_cast<std::size_t>(k)]) {
           if (chosen && node > *chosen) break;
@@ -563,7 +512,7 @@ struct Scheduler::Impl {
           }
         }
       if (chosen) key = -*chosen;
-    } else if (p == PlacementKind::kBestFit || p == PlacementKind::kHetero) {
+    } else if (pick == FleetPlacement::SingleNode::kTightest) {
       for (int k = n_dev; k < static_cast<int>(b.size()) && !chosen; ++k)
         for (int node : b[static_cast<std::size_t>(k)])
           if (cpu_mem_fit(fleet.nodes()[static_cast<std::size_t>(node)].state, s)) {
@@ -620,8 +569,7 @@ struct Scheduler::Impl {
       needed -= take;
       if (build) add_node_groups(c.allocation, n, take, s.tp);
     };
-    if (config.placement == PlacementKind::kFirstFit ||
-        config.placement == PlacementKind::kRandom) {
+    if (placement->fill() != FleetPlacement::Fill::kFullestFirst) {
       for (int node : node_order(t, s.tp)) {
         take_from(node);
         if (needed == 0) break;
@@ -635,7 +583,7 @@ struct Scheduler::Impl {
         }
     }
     if (needed > 0) return std::nullopt;
-    c.key = config.placement == PlacementKind::kFirstFit ? -first_node : -leftover;
+    c.key = placement->keyed_by_index() ? -first_node : -leftover;
     return c;
   }
 
@@ -648,9 +596,9 @@ struct Scheduler::Impl {
     for (std::size_t d = 0; d < fleet.domains().size(); ++d)
       if (fleet.domains()[d].type == t && domain_free_nodes[d] >= nodes_per_group)
         order.push_back(static_cast<int>(d));
-    if (config.placement == PlacementKind::kRandom) {
+    if (placement->fill() == FleetPlacement::Fill::kShuffled) {
       for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-    } else if (config.placement != PlacementKind::kFirstFit) {
+    } else if (placement->fill() == FleetPlacement::Fill::kFullestFirst) {
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
         return domain_free_nodes[static_cast<std::size_t>(a)] <
                domain_free_nodes[static_cast<std::size_t>(b)];
@@ -667,8 +615,7 @@ struct Scheduler::Impl {
         if (groups >= needed) break;
       }
       if (groups < needed) return std::nullopt;
-      c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
-                                                           : -leftover;
+      c.key = placement->keyed_by_index() ? -static_cast<double>(order.front()) : -leftover;
       return c;
     }
     for (int d : order) {
@@ -696,8 +643,7 @@ struct Scheduler::Impl {
       if (needed == 0) break;
     }
     if (needed > 0) return std::nullopt;
-    c.key = config.placement == PlacementKind::kFirstFit ? -static_cast<double>(order.front())
-                                                         : -leftover;
+    c.key = placement->keyed_by_index() ? -static_cast<double>(order.front()) : -leftover;
     return c;
   }
 
@@ -725,105 +671,24 @@ struct Scheduler::Impl {
 
   // ---- forecasts for the hetero policy ----------------------------------
 
-  // Per type: when running jobs will release their devices (kept up to date
-  // by start/stop), plus this pass's reservations by jobs that chose to
-  // wait: a reservation takes its devices from the pool at once and gives
-  // them back at its forecast end, so free devices only grow with time and
-  // the earliest start is a forward walk. Amounts are in milli-devices
-  // (exact). Release totals per one-minute bucket sit in a Fenwick tree, so
-  // the earliest start is a prefix search plus a step through one bucket
-  // (exact, and 25% faster than 15-minute buckets at 100k devices).
-  static constexpr double kForecastBucketS = 60;
-  using Release = std::pair<SimTime, std::int64_t>;  // (time, milli-devices)
-  struct Timeline {
-    std::multiset<Release> exact;
-    BucketSums sums;  // milli-devices released per bucket
-  };
-  std::vector<Timeline> releases;
-  std::vector<SimTime> release_at;  // per running job: its entry in `releases`
-  struct Back {
-    SimTime t = 0;
-    std::int64_t milli = 0;
-    std::size_t bucket = 0;
-    bool operator<(const Back& o) const { return t != o.t ? t < o.t : milli < o.milli; }
-  };
-  struct Reservations {
-    std::int64_t taken = 0;
-    std::vector<Back> back;  // sorted
-  };
-  std::vector<Reservations> reserved;
-
-  static std::size_t bucket_of(SimTime t) {
-    return t <= 0 ? 0 : static_cast<std::size_t>(std::floor(t / kForecastBucketS));
-  }
-
   static std::int64_t job_milli(const JobSpec& s) {
     return static_cast<std::int64_t>(s.devices) * s.gpu_milli;
   }
 
-  // Only the hetero policy forecasts; the others skip the bookkeeping.
+  // Only a forecasting policy keeps the bookkeeping.
   void track_release(JobId j, TypeId t, bool add) {
-    if (config.placement != PlacementKind::kHetero) return;
-    if (releases.size() < fleet.types().size()) releases.resize(fleet.types().size());
-    Timeline& tl = releases[t.index()];
+    if (!placement->forecasts_releases()) return;
     const std::int64_t milli = job_milli(specs[j.index()]);
-    if (add) {
-      release_at[j.index()] = expected_end(j);
-      tl.exact.emplace(release_at[j.index()], milli);
-      tl.sums.add(bucket_of(release_at[j.index()]), milli);
-    } else if (auto it = tl.exact.find({release_at[j.index()], milli}); it != tl.exact.end()) {
-      tl.exact.erase(it);
-      tl.sums.add(bucket_of(release_at[j.index()]), -milli);
-    }
+    if (add)
+      forecast.on_start(j, t, expected_end(j), milli);
+    else
+      forecast.on_stop(j, t, milli);
   }
 
-  // Earliest time at which `need` milli-devices of t are free: the prefix
-  // search finds the bucket where releases (and returning reservations)
-  // meet the need, then one step at a time through that bucket.
   SimTime earliest_start(TypeId t, std::int64_t need, SimTime now) const {
-    const Reservations& r = reserved[t.index()];
-    std::int64_t level = std::int64_t{type_devices_up[t.index()]} * kGpuMilli -
-                         type_alloc_milli[t.index()] - r.taken;
-    if (level >= need) return now;
-    static const Timeline kEmpty;
-    const Timeline& tl = t.index() < releases.size() ? releases[t.index()] : kEmpty;
-    auto b = r.back.begin();
-    const auto b_end = r.back.end();
-    // Steps through one bucket: its releases and the reservations returning in it.
-    auto walk = [&](std::size_t bucket) -> std::optional<SimTime> {
-      auto a = tl.exact.lower_bound({(static_cast<double>(bucket) - 1) * kForecastBucketS, 0});
-      while (a != tl.exact.end() && bucket_of(a->first) < bucket) ++a;
-      while (true) {
-        const bool a_in = a != tl.exact.end() && bucket_of(a->first) == bucket;
-        const bool b_in = b != b_end && b->bucket == bucket;
-        if (!a_in && !b_in) return std::nullopt;
-        const bool take_a = !b_in || (a_in && a->first <= b->t);
-        const SimTime when = take_a ? a->first : b->t;
-        level += take_a ? (a++)->second : (b++)->milli;
-        if (level >= need) return std::max(now, when);
-      }
-    };
-    std::size_t pos = 0;  // buckets before pos are counted in `level`
-    while (true) {
-      const std::size_t limit = b == b_end ? tl.sums.size() : b->bucket;
-      const std::size_t i = tl.sums.first_reaching(need - level + tl.sums.before(pos));
-      if (i < limit && i < tl.sums.size()) {
-        level += tl.sums.before(i) - tl.sums.before(pos);
-        if (auto when = walk(i)) return *when;
-        return kCannotRun;  // unreachable: bucket i meets the need
-      }
-      if (b == b_end) return kCannotRun;
-      level += tl.sums.before(limit) - tl.sums.before(pos);
-      if (auto when = walk(limit)) return *when;
-      pos = limit + 1;
-    }
-  }
-
-  void reserve(TypeId t, std::int64_t need, SimTime end) {
-    Reservations& r = reserved[t.index()];
-    r.taken += need;
-    const Back back{end, need, bucket_of(end)};
-    r.back.insert(std::upper_bound(r.back.begin(), r.back.end(), back), back);
+    const std::int64_t free_now =
+        std::int64_t{type_devices_up[t.index()]} * kGpuMilli - type_alloc_milli[t.index()];
+    return forecast.earliest_start(t, need, free_now, now);
   }
 
   // ---- the pass ---------------------------------------------------------
@@ -1010,7 +875,7 @@ struct Scheduler::Impl {
     }
     if (!fits.empty()) {
       std::size_t pick = 0;
-      if (config.placement == PlacementKind::kHetero) {
+      if (placement->forecasts_releases()) {
         if (auto w = hetero_choice(j, fits, busy, now); w) {
           pick = *w;
         } else {
@@ -1084,7 +949,6 @@ struct Scheduler::Impl {
       share_short = false;
     }
     if (share_short && fleet.type(fits[pick].type).domestic) return pick;
-    if (reserved.size() != fleet.types().size()) reserved.resize(fleet.types().size());
     const std::int64_t need = job_milli(s);
     double best_wait = kCannotRun;
     TypeId wait_type;
@@ -1103,7 +967,8 @@ struct Scheduler::Impl {
       ++waiting_this_pass;
       // Reserve: the devices are taken from the start time on and come back
       // at the end.
-      reserve(wait_type, need, earliest_start(wait_type, need, now) + remaining(wait_type));
+      forecast.reserve(wait_type, need,
+                       earliest_start(wait_type, need, now) + remaining(wait_type));
       busy_pick_ = wait_type;
       wait_detail_ = fmt::format("{} expected to finish at t={:.0f} s vs {:.0f} s on {} now",
                                  fleet.type(wait_type).id, best_wait, best_now,
@@ -1165,7 +1030,7 @@ struct Scheduler::Impl {
     apply_rules(now);
     if (!dirty) return;
     dirty = false;
-    for (Reservations& r : reserved) r = Reservations{};
+    forecast.clear_reservations();
     waiting_this_pass = 0;
     // A domestic placement late in a pass can admit a foreign job that the
     // share rule held back earlier in it: go round again while that happens.
@@ -1225,6 +1090,7 @@ Result<Scheduler> Scheduler::create(Fleet fleet, std::vector<Tenant> tenants,
   impl->rules = std::move(rules);
   impl->config = config;
   impl->rng = Rng(config.seed);
+  impl->placement = make_placement(config.placement);
   impl->tenant_alloc_milli.assign(impl->tenants.size(), 0);
   impl->rule_started.assign(impl->rules.size(), false);
   impl->rule_deadline_done.assign(impl->rules.size(), false);
@@ -1277,7 +1143,6 @@ Result<JobId> Scheduler::submit(JobSpec spec, SimTime now) {
   m.status.push_back(std::move(st));
   m.last_codes.emplace_back();
   m.tried_epoch.push_back(-1);
-  m.release_at.push_back(0);
   m.tried_share_epoch.push_back(-1);
   m.queue.insert(id.value);
   m.dirty = true;

@@ -34,10 +34,13 @@ enum class PlacementKind {
   kFgd,
   kHetero,  // earliest completion across types (Gavel-like), best fit inside
 };
-std::string_view placement_policy_name(PlacementKind p);
+// Named in sched/placement/table.cpp (one file per policy beside it):
 // first-fit|best-fit|dotprod|gpu-packing|gpu-clustering|random|fgd|hetero
+std::string_view placement_policy_name(PlacementKind p);
 Result<PlacementKind> parse_placement_policy(std::string_view text);
 std::span<const PlacementKind> all_placement_policies();
+// "name: what it does; …" for help texts.
+std::string placement_policy_help();
 
 struct SchedulerConfig {
   QueuePolicy queue = QueuePolicy::kFifo;
