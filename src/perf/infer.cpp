@@ -364,7 +364,23 @@ double InferModel::prefill_time() const {
   return t;
 }
 
-InferEstimate InferModel::at_batch(int batch) const {
+namespace {
+
+// Mean wait in queue of c servers, Poisson arrivals, constant service time
+// `service`, utilisation rho < 1: Sakasegawa's approximation of M/M/c
+// (Sakasegawa 1977; Hopp & Spearman, Factory Physics, eq. 8.10),
+// rho^(sqrt(2(c+1)) - 1) / (c (1 - rho)) x service, times (ca^2 + cs^2) / 2
+// = 1/2 for Poisson arrivals and deterministic service (exact for M/D/1).
+double queue_wait(double rho, double servers, double service) {
+  const double c = std::max(1.0, servers);
+  return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
+}
+
+}  // namespace
+
+InferEstimate InferModel::at_batch(int batch) const { return at_load(batch, std::nullopt); }
+
+InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) const {
   InferEstimate e;
   e.layout = layout_;
   e.max_batch = max_batch_;
@@ -414,7 +430,22 @@ InferEstimate InferModel::at_batch(int batch) const {
   // life, TTFT + output_len · TPOT, so an instance completes batch /
   // that many requests per second. (Disaggregated: a decode slot is taken
   // when the KV cache arrives, so only the decoding counts.)
-  const double life = (w_.disaggregated ? 0.0 : e.ttft_s) + w_.output_len * e.tpot_s;
+  double life = (w_.disaggregated ? 0.0 : e.ttft_s) + w_.output_len * e.tpot_s;
+  // The wait for prefill. Open loop: given by the arrival rate. Closed
+  // loop (a client holding `batch` requests in the system, as benchmarks
+  // with a maximum concurrency do): a new request finds the instance
+  // prefilling another prompt with probability rho = batch x prefill /
+  // life; M/D/1 wait, at most the other prompts of the batch. While it
+  // waits it holds its slot (co-located), so the wait is part of its life.
+  double wait = open_wait.value_or(0.0);
+  if (!open_wait && !w_.disaggregated && batch > 1) {
+    const double rho = batch * e.prefill_s / life;
+    const double cap = (batch - 1) * e.prefill_s;
+    wait = rho < 1 ? std::min(queue_wait(rho, 1, e.prefill_s), cap) : cap;
+  }
+  e.prefill_wait_s = wait;
+  e.ttft_s += wait;
+  if (!w_.disaggregated) life += wait;
   const double per_instance = batch * static_cast<double>(w_.output_len) / life;
   e.output_tokens_per_s = per_instance * layout_.instances;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
@@ -430,19 +461,6 @@ InferEstimate InferModel::at_batch(int batch) const {
   return e;
 }
 
-namespace {
-
-// Mean wait in queue of c servers, Poisson arrivals, constant service time
-// `service`, utilisation rho < 1: Sakasegawa's approximation of M/M/c
-// (Sakasegawa 1977; Hopp & Spearman, Factory Physics, eq. 8.10),
-// rho^(sqrt(2(c+1)) - 1) / (c (1 - rho)) x service, times (ca^2 + cs^2) / 2
-// = 1/2 for Poisson arrivals and deterministic service (exact for M/D/1).
-double queue_wait(double rho, double servers, double service) {
-  const double c = std::max(1.0, servers);
-  return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
-}
-
-}  // namespace
 
 InferEstimate InferModel::at_rate() const {
   const double rate = *w_.request_rate;
@@ -451,12 +469,37 @@ InferEstimate InferModel::at_rate() const {
   int cap = max_batch_;
   if (w_.batch) cap = w_.published_run ? *w_.batch : std::min(*w_.batch, max_batch_);
   cap = std::max(1, cap);
-  // Requests one instance completes per second at batch b.
-  auto served = [&](const InferEstimate& e) {
-    return e.output_tokens_per_s / layout_.instances / w_.output_len;
-  };
-  InferEstimate e = at_batch(cap);
+  InferEstimate e = at_load(cap, 0.0);
   if (!(e.output_tokens_per_s > 0)) return e;
+  e.request_rate = rate;
+  // TTFT waits for prefill: co-located, behind the instance's other
+  // prompts (each stalls the whole instance); disaggregated, at the
+  // prefill devices' attention groups, when the row names them.
+  const double prefill = e.prefill_s;
+  double rho = 0, servers = 1;
+  if (!w_.disaggregated) {
+    rho = per_instance * prefill;
+  } else if (w_.prefill_devices > 0) {
+    servers = static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+    rho = rate * prefill / servers;
+  }
+  if (rho >= 1.0) {  // prefill cannot keep up
+    e.saturated = true;
+    if (w_.disaggregated) {  // the prefill devices set the throughput
+      const double prefill_rate = rate / rho;
+      e.output_tokens_per_s = std::min(e.output_tokens_per_s, prefill_rate * w_.output_len);
+      e.output_tokens_per_s_per_device =
+          e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
+      e.input_tokens_per_s = e.output_tokens_per_s * w_.input_len / w_.output_len;
+    }
+    return e;
+  }
+  const double wait = rho > 0 ? queue_wait(rho, servers, prefill) : 0.0;
+  // Requests one instance completes per second at batch b.
+  auto served = [&](const InferEstimate& x) {
+    return x.output_tokens_per_s / layout_.instances / w_.output_len;
+  };
+  e = at_load(cap, wait);
   e.request_rate = rate;
   if (per_instance >= served(e)) {
     e.saturated = true;
@@ -468,12 +511,12 @@ InferEstimate InferModel::at_rate() const {
   int hi = cap;
   while (lo < hi) {
     const int mid = lo + (hi - lo) / 2;
-    if (served(at_batch(mid)) > per_instance)
+    if (served(at_load(mid, wait)) > per_instance)
       hi = mid;
     else
       lo = mid + 1;
   }
-  e = at_batch(lo);
+  e = at_load(lo, wait);
   e.request_rate = rate;
   e.output_tokens_per_s = rate * w_.output_len;
   e.output_tokens_per_s_per_device =
@@ -483,27 +526,6 @@ InferEstimate InferModel::at_rate() const {
     e.cost_per_million_output_tokens_usd =
         dev_.hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
   }
-  // TTFT waits for prefill: co-located, behind the instance's other
-  // prompts (each stalls the whole instance); disaggregated, at the
-  // prefill devices' attention groups, when the row names them.
-  double rho = 0, servers = 1;
-  if (!w_.disaggregated) {
-    rho = per_instance * e.prefill_s;
-  } else if (w_.prefill_devices > 0) {
-    servers = static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
-    rho = rate * e.prefill_s / servers;
-  }
-  if (rho >= 1.0) {  // prefill cannot keep up: it sets the throughput
-    e.saturated = true;
-    const double prefill_rate = rate / rho;
-    e.output_tokens_per_s = prefill_rate * w_.output_len;
-    e.output_tokens_per_s_per_device =
-        e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
-    e.input_tokens_per_s = prefill_rate * w_.input_len;
-    return e;
-  }
-  e.prefill_wait_s = rho > 0 ? queue_wait(rho, servers, e.prefill_s) : 0.0;
-  e.ttft_s += e.prefill_wait_s;
   return e;
 }
 

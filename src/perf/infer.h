@@ -118,7 +118,8 @@ struct InferEstimate {
   double decode_compute_s = 0;
   double decode_comm_s = 0;
   std::string bound;                              // "memory-bandwidth" or "compute"
-  // Under a request rate: the wait for prefill inside TTFT, and whether
+  // The wait for prefill inside TTFT (the closed loop's at a fixed batch,
+  // the arrivals' under a request rate), and, under a request rate, whether
   // the arrivals exceed what the deployment can serve (the queue then
   // grows without bound: throughput is the capacity, TTFT the run's length).
   double request_rate = 0;  // requests/s, the whole deployment; 0 = closed loop
@@ -138,13 +139,16 @@ class InferModel {
   // Estimate at a given batch (0: choose from SLO / memory).
   InferEstimate evaluate() const;
   InferEstimate at_batch(int batch) const;
-  // Under w.request_rate: the smallest batch that holds every arriving
-  // request (Little's law), its throughput the arrival rate.
-  InferEstimate at_rate() const;
 
   const DeviceModel& device() const { return dev_; }
 
  private:
+  // Under w.request_rate: the smallest batch that holds every arriving
+  // request (Little's law), its throughput the arrival rate.
+  InferEstimate at_rate() const;
+  // At `batch`, with the wait for prefill given (open loop) or, without
+  // one, that of a closed loop holding `batch` requests.
+  InferEstimate at_load(int batch, std::optional<double> open_wait) const;
   // Parameters outside the routed experts (attention, dense MLPs, shared
   // experts, routers, embeddings + output layer) and in all routed experts.
   struct ParamSplit {
