@@ -1,3 +1,9 @@
+// The plan scenario reader (plan_scenario.h): every section of a plan
+// scenario TOML, its bounds and its file:line errors, and the writer that
+// gives a scenario back. One file over 900 lines: one reader per section
+// over the same TomlView conventions and limits, read in one pass so that
+// cross-section references (candidates, sites, demands) are checked where
+// they are read.
 #include "plan/plan_scenario.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,9 @@
+// The procurement planner (planner.h): builds the MILP (plan-model.md names
+// every variable and constraint), solves it through plan/milp.h, and reads
+// the plan, the binding limits and the price of each policy back. One file
+// over 900 lines: building, re-solving and reading share the index of
+// variables and rows (`Built`); build() is the longest function left to
+// split (tests/function_size_test.cpp).
 #include "plan/planner.h"
 
 #include <algorithm>

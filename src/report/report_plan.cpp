@@ -12,22 +12,14 @@ std::string year_label(const json& plan, int year) {
   return fmt::format("Year {}", year);
 }
 
-}  // namespace
-
-void plan_section(std::string& out, Ctx& c) {
-  const json& plan = at(c.doc, "plan");
-  if (!plan.is_object()) return;
-  const Accelerators& A = c.accels;
-  const std::string status = str(plan, "status");
-  out += "<section id=\"plan\"><h2>The plan</h2>\n";
-
-  // Headline figures.
+// The headline figures: status, objective, domestic share by year, solve time and gap.
+void plan_headline(std::string& out, Ctx&, const json& plan) {
   {
     std::vector<std::vector<Cell>> rows;
     auto add = [&](std::string_view k, std::string_view v) {
       if (!v.empty()) rows.push_back({tc(k), nc(v)});
     };
-    add("Status", status);
+    add("Status", str(plan, "status"));
     if (auto v = num(plan, "objective_usd")) add("Objective (discounted total cost)", fmt_usd(*v));
     if (auto v = num(plan, "domestic_share"))
       add("Domestic share of capacity (lowest year)", fmt_pct(*v));
@@ -43,7 +35,11 @@ void plan_section(std::string& out, Ctx& c) {
     if (auto v = num(plan, "gap")) add("Relative gap", fmt::format("{:.2g}", *v));
     if (!rows.empty()) table(out, {"", ""}, rows, {}, {});
   }
+}
 
+// Why no plan exists, when none does: the conflicting constraints.
+void plan_conflicts(std::string& out, Ctx&, const json& plan) {
+  const std::string status = str(plan, "status");
   const json& conflicts = arr(plan, "conflicts");
   if (status == "infeasible" || !conflicts.empty()) {
     out += "<div class=\"conflicts\"><strong>No plan satisfies every constraint.</strong>";
@@ -60,8 +56,11 @@ void plan_section(std::string& out, Ctx& c) {
     }
     out += "</div>\n";
   }
+}
 
-  // Purchases.
+// What is bought, where and when, with totals.
+void plan_purchases(std::string& out, Ctx& c, const json& plan) {
+  const Accelerators& A = c.accels;
   const json& purchases = arr(plan, "purchases");
   if (!purchases.empty()) {
     out += "<h3>Purchases</h3>";
@@ -81,9 +80,13 @@ void plan_section(std::string& out, Ctx& c) {
                     nc(group_digits(nodes)), nc(group_digits(devices))});
     table(out, {"Accelerator", "Origin", "Site", "Delivered", "Nodes", "Devices"}, rows);
   }
+}
 
-  // Fleet mix by year: owned (existing + delivered) and rented devices from
-  // the utilisation rows, else the cumulative purchases.
+// Fleet mix by year: owned (existing + delivered) and rented devices from
+// the utilisation rows, else the cumulative purchases.
+void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
+  const Accelerators& A = c.accels;
+  const json& purchases = arr(plan, "purchases");
   {
     std::map<std::pair<std::string, int>, double> owned, rented;
     std::set<int> years;
@@ -154,9 +157,11 @@ void plan_section(std::string& out, Ctx& c) {
               340);
     }
   }
+}
 
-  // Availability: what the plan assumes about chips whose China status
-  // bars them, and which candidates that status keeps out.
+// Availability: what the plan assumes about chips whose China status
+// bars them, and which candidates that status keeps out.
+void plan_availability(std::string& out, Ctx&, const json& plan) {
   {
     std::vector<std::vector<Cell>> rows;
     for (const auto& a : arr(plan, "availability")) {
@@ -184,8 +189,10 @@ void plan_section(std::string& out, Ctx& c) {
       table(out, {"Accelerator", "China status", "Assumption", "Plan cost without it"}, rows);
     }
   }
+}
 
-  // Cost breakdown.
+// The discounted cost by component, as a table and a bar chart.
+void plan_cost(std::string& out, Ctx& c, const json& plan) {
   const json& cost = obj(plan, "cost");
   if (!cost.empty()) {
     static const std::pair<const char*, const char*> kCosts[] = {
@@ -233,8 +240,10 @@ void plan_section(std::string& out, Ctx& c) {
       out += "</div></div>\n";
     }
   }
+}
 
-  // Binding constraints.
+// The limits the optimum presses against, with their marginal prices.
+void plan_binding(std::string& out, Ctx&, const json& plan) {
   const json& binding = arr(plan, "binding_constraints");
   if (!binding.empty()) {
     out +=
@@ -261,8 +270,10 @@ void plan_section(std::string& out, Ctx& c) {
     }
     table(out, {"Constraint", "Kind", "Detail", "Limit", "Slack", "Marginal price", "Step"}, rows);
   }
+}
 
-  // Price of each policy.
+// What each policy adds to the cost (the plan re-solved without it), with a chart.
+void plan_policy_costs(std::string& out, Ctx& c, const json& plan) {
   const json& policies = arr(plan, "policy_costs");
   if (!policies.empty()) {
     out +=
@@ -303,8 +314,11 @@ void plan_section(std::string& out, Ctx& c) {
             std::max(160, 60 + 36 * static_cast<int>(data.size())));
     }
   }
+}
 
-  // Demand allocation.
+// Where each demand runs, by accelerator and year.
+void plan_demands(std::string& out, Ctx& c, const json& plan) {
+  const Accelerators& A = c.accels;
   const json& demands = arr(plan, "demands");
   if (!demands.empty()) {
     out += "<h3>Where each demand runs</h3>";
@@ -327,8 +341,11 @@ void plan_section(std::string& out, Ctx& c) {
     }
     table(out, {"Demand", "Kind", "Accelerator", "Year", "Share of the demand", "Devices"}, rows);
   }
+}
 
-  // Utilisation.
+// Owned, rented and used devices by accelerator and year.
+void plan_utilisation(std::string& out, Ctx& c, const json& plan) {
+  const Accelerators& A = c.accels;
   const json& use = arr(plan, "utilisation");
   if (!use.empty()) {
     out += "<h3>Planned utilisation</h3>";
@@ -343,6 +360,24 @@ void plan_section(std::string& out, Ctx& c) {
     }
     table(out, {"Accelerator", "Year", "Owned", "Rented", "Used", "Utilisation"}, rows);
   }
+}
+
+}  // namespace
+
+void plan_section(std::string& out, Ctx& c) {
+  const json& plan = at(c.doc, "plan");
+  if (!plan.is_object()) return;
+  out += "<section id=\"plan\"><h2>The plan</h2>\n";
+  plan_headline(out, c, plan);
+  plan_conflicts(out, c, plan);
+  plan_purchases(out, c, plan);
+  plan_fleet_mix(out, c, plan);
+  plan_availability(out, c, plan);
+  plan_cost(out, c, plan);
+  plan_binding(out, c, plan);
+  plan_policy_costs(out, c, plan);
+  plan_demands(out, c, plan);
+  plan_utilisation(out, c, plan);
   out += "</section>\n";
 }
 

@@ -1,3 +1,10 @@
+// The scheduling core's pass (scheduler.h): queue order, the try of a job
+// across device types, preemption, rules and drains, with the accounting
+// and the explanations of every decision. One file over 900 lines for now:
+// Scheduler::Impl's parts all read and write the same job and node state.
+// The placement policies (placement/, one file each) and the release
+// forecast (release_forecast.h) are out; the accounting and the
+// explanations are the next to move (issue 18).
 #include "sched/scheduler.h"
 
 #include <algorithm>

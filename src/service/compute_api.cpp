@@ -1,3 +1,8 @@
+// The estimator, compare and plan routes of the JSON API, with each request
+// type's field table (name, type, bounds, help), which drives decoding,
+// validation, the OpenAPI schema and docs/api.md from one definition. One
+// file over 900 lines: the tables and their decoders belong together, so a
+// field is defined once.
 #include "service/compute_api.h"
 
 #include <fmt/chrono.h>

@@ -2,7 +2,9 @@
 // per-device allocated milli, per-node CPU/memory use) and of the jobs
 // (queued / running / completed / failed, with the groups each running job
 // holds). It shares no code with the scheduler on purpose: a bug in the
-// scheduling core must not be able to hide itself here.
+// scheduling core must not be able to hide itself here. That is also why it
+// is one file over 900 lines: its model of the fleet and its checks stay
+// private to it.
 //
 // Choices the format leaves open (see also docs/event-log.md):
 // - CPU/memory: a job's cpu_milli and memory_mib count once on every node
