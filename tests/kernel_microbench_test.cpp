@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bundled_catalog.h"
 #include "catalog/catalog.h"
 #include "util/toml_reader.h"
 
@@ -22,20 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path data() { return fs::path(SUANLI_SOURCE_DIR) / "data"; }
-
-const Catalog& catalog() {
-  static const Catalog c = [] {
-    CatalogOptions o;
-    o.directories = {data()};
-    auto r = Catalog::load(o);
-    if (!r) {
-      ADD_FAILURE() << r.error().message;
-      return Catalog{};
-    }
-    return *r;
-  }();
-  return c;
-}
 
 toml::table bench() {
   auto r = parse_toml_file(data() / "validation" / "kernels" / "h200.toml");
@@ -69,20 +56,17 @@ struct Peaks {
   double bf16 = 0, fp8 = 0, bw = 0;
 };
 
-Peaks h200_peaks() {
-  auto a = catalog().accelerator("h200-sxm");
-  if (!a) {
-    ADD_FAILURE() << a.error().message;
-    return {};
+class KernelMicrobench : public testing::BundledCatalogTest {
+ protected:
+  static Peaks h200_peaks() {
+    const Accelerator& a = accel("h200-sxm");
+    return {a.rate(Precision::kBf16)->value, a.rate(Precision::kFp8)->value,
+            a.memory_bw_gbps->value};
   }
-  const auto* acc = *a;
-  return {acc->rate(Precision::kBf16)->value, acc->rate(Precision::kFp8)->value,
-          acc->memory_bw_gbps->value};
-}
+  static const EfficiencyProfile& hopper() { return catalog_->profile("nvidia-hopper"); }
+};
 
-const EfficiencyProfile& hopper() { return catalog().profile("nvidia-hopper"); }
-
-TEST(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
+TEST_F(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
   const auto root = bench();
   const Peaks p = h200_peaks();
   double sum = 0;
@@ -102,7 +86,7 @@ TEST(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
   EXPECT_NEAR(hopper().memory_bw_fraction, measured, tol);
 }
 
-TEST(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
+TEST_F(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
   const auto root = bench();
   const Peaks p = h200_peaks();
   std::vector<double> ratios;
@@ -128,7 +112,7 @@ TEST(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
 // / peak x 0.9 (causal) x (fitted GEMM fraction / microbenchmark GEMM
 // fraction). The same derivation from first-party kernel rates must land
 // within 10% of the catalog's values.
-TEST(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
+TEST_F(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
   const auto root = bench();
   const Peaks p = h200_peaks();
   double gemm = NAN;
@@ -155,7 +139,7 @@ TEST(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
 // The pytorch-2.11 stacks say SDPA runs architecture-native (cuDNN) kernels:
 // with no backend named, every measured shape ran as fast as cuDNN, clearly
 // faster than FlashAttention-2, and its first kernel is cuDNN's.
-TEST(KernelMicrobench, SdpaDefaultIsCudnnAsTheStacksSay) {
+TEST_F(KernelMicrobench, SdpaDefaultIsCudnnAsTheStacksSay) {
   const auto root = bench();
   const auto shapes = rows(root, "sdpa_default");
   ASSERT_GE(shapes.size(), 3u);
@@ -170,7 +154,7 @@ TEST(KernelMicrobench, SdpaDefaultIsCudnnAsTheStacksSay) {
     EXPECT_NE((*r)["default_kernel"].value_or(std::string{}).find("cudnn"), std::string::npos);
   }
   for (const char* id : {"pytorch-2.11-eager", "pytorch-2.11-compile"}) {
-    auto s = catalog().stack(id);
+    auto s = catalog_->stack(id);
     ASSERT_TRUE(s) << s.error().message;
     EXPECT_TRUE((*s)->native_attention) << id;
   }

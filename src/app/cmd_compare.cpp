@@ -224,7 +224,11 @@ int run_infer(Context& ctx, const CompareState& s) {
       w->auto_precision ? "auto: fp8, else int8, else bf16"
                         : std::string(precision_name(w->precision)),
       w->input_len, w->output_len,
-      !w->tpot_slo_s ? ", fixed batch (chips may run at different TPOT)"
+      w->request_rate
+          ? fmt::format(", {:g} requests/s arriving (open loop: the batch is what is in "
+                        "flight; a chip that cannot keep up is marked saturated)",
+                        *w->request_rate)
+      : !w->tpot_slo_s ? ", fixed batch (chips may run at different TPOT)"
       : defaulted
           ? fmt::format(", every chip at TPOT {:.0f} ms (default; --tpot-slo-ms)",
                         *w->tpot_slo_s * 1e3)
@@ -262,10 +266,12 @@ int run_infer(Context& ctx, const CompareState& s) {
     const InferInterval* iv = r.interval ? &*r.interval : nullptr;
     t.add_row({r.accelerator, r.origin, std::to_string(r.devices),
                std::string(precision_name(r.precision)),
-               fmt::format("{}/{}", e.layout.tp, e.layout.ep), std::to_string(e.batch),
+               fmt::format("{}/{}", e.layout.tp, e.layout.ep),
+               std::to_string(e.batch),
                human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_count(e.output_tokens_per_s),
                range_cell(iv ? std::optional(iv->output_tokens_per_s) : std::nullopt, count),
-               human_count(e.output_tokens_per_s_per_device), ratio(r.relative_speed),
+               human_count(e.output_tokens_per_s_per_device) + (e.saturated ? " saturated" : ""),
+               ratio(r.relative_speed),
                e.cost_per_million_output_tokens_usd > 0
                    ? usd(e.cost_per_million_output_tokens_usd)
                    : "—",

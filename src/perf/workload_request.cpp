@@ -349,7 +349,10 @@ Result<EstimateInferSearch> search_infer_for_estimate(InferWorkload& w, const Ac
                                                       std::optional<int> ep) {
   EstimateInferSearch out;
   const bool defaulted = apply_common_tpot_target(w);
-  out.tpot_target = defaulted ? "default" : w.batch ? "none (fixed batch)" : "slo";
+  out.tpot_target = defaulted              ? "default"
+                    : w.request_rate ? "none (request rate)"
+                    : w.batch        ? "none (fixed batch)"
+                                     : "slo";
   auto found = search_infer(w, accel, profile, devices, tp, ep);
   if (!found && defaulted) {
     // No batch meets the default target: the largest batch that fits.
@@ -369,7 +372,10 @@ Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const 
   const bool defaulted = apply_common_tpot_target(w);
   SUANLI_ASSIGN(auto rows, compare_infer(catalog, w, accelerators, sizing));
   nlohmann::json j = compare_infer_json(w, rows);
-  j["workload"]["tpot_target"] = defaulted ? "default" : w.batch ? "none (fixed batch)" : "slo";
+  j["workload"]["tpot_target"] = defaulted              ? "default"
+                    : w.request_rate ? "none (request rate)"
+                    : w.batch        ? "none (fixed batch)"
+                                     : "slo";
   return j;
 }
 
