@@ -461,7 +461,6 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   return e;
 }
 
-
 InferEstimate InferModel::at_rate() const {
   const double rate = *w_.request_rate;
   const double per_instance = rate / layout_.instances;

@@ -31,23 +31,11 @@ constexpr EnumNames<DecisionKind, 9> kDecisions{{
     {DecisionKind::kRule, "rule"},
 }};
 
-template <class E, std::size_t N>
-Result<E> parse_of(const EnumNames<E, N>& names, std::string_view text, std::string_view what) {
-  std::string choices;
-  for (const auto& [v, name] : names) {
-    if (name == text) return v;
-    if (!choices.empty()) choices += ", ";
-    choices += name;
-  }
-  return fail(ErrorCode::kInvalidArgument,
-              fmt::format("unknown {} '{}' (expected one of: {})", what, text, choices));
-}
-
 }  // namespace
 
 std::string_view queue_policy_name(QueuePolicy p) { return enum_name(kQueues, p); }
 Result<QueuePolicy> parse_queue_policy(std::string_view text) {
-  return parse_of(kQueues, text, "queue policy");
+  return parse_enum(kQueues, text, "queue policy");
 }
 std::string_view decision_kind_name(DecisionKind kind) { return enum_name(kDecisions, kind); }
 

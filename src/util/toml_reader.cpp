@@ -1,5 +1,7 @@
 #include "util/toml_reader.h"
 
+#include "util/enum_names.h"
+
 #include <climits>
 
 #include <fmt/format.h>
@@ -145,8 +147,10 @@ Result<void> TomlView::check_keys(std::span<const std::string_view> allowed) con
     if (!ok) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return std::unexpected(
-          error(k.str(), fmt::format("unknown key (expected one of: {})", list)));
+      const auto near = closest_name(allowed, k.str());
+      return std::unexpected(error(
+          k.str(), fmt::format("unknown key (expected one of: {}{})", list,
+                               near ? fmt::format("; did you mean '{}'?", *near) : std::string())));
     }
   }
   return {};

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sched/placement/placement.h"
+#include "util/enum_names.h"
 
 namespace suanli {
 
@@ -43,6 +44,13 @@ constexpr std::array<PlacementKind, kPlacementTable.size()> kAllPlacements = [] 
   return out;
 }();
 
+constexpr EnumNames<PlacementKind, kPlacementTable.size()> kPlacementNames = [] {
+  EnumNames<PlacementKind, kPlacementTable.size()> out{};
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = {kPlacementTable[i].kind, kPlacementTable[i].name};
+  return out;
+}();
+
 const PlacementEntry* entry(PlacementKind kind) {
   for (const auto& e : kPlacementTable)
     if (e.kind == kind) return &e;
@@ -62,14 +70,7 @@ std::string_view placement_policy_name(PlacementKind p) {
 }
 
 Result<PlacementKind> parse_placement_policy(std::string_view text) {
-  std::string choices;
-  for (const auto& e : kPlacementTable) {
-    if (e.name == text) return e.kind;
-    if (!choices.empty()) choices += ", ";
-    choices += e.name;
-  }
-  return fail(ErrorCode::kInvalidArgument,
-              fmt::format("unknown placement policy '{}' (expected one of: {})", text, choices));
+  return parse_enum(kPlacementNames, text, "placement policy");
 }
 
 std::span<const PlacementKind> all_placement_policies() { return kAllPlacements; }
