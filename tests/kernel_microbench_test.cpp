@@ -2,9 +2,9 @@
 // project's own kernel microbenchmarks on an H200
 // (data/validation/kernels/h200.toml, taken with bench/device/*.py): memory
 // bandwidth, the FP8/BF16 GEMM ratio, the attention fractions derived from
-// kernel rates, and the SDPA backend the pytorch-2.11 stacks say PyTorch
-// picks. Each check prints the measured figure, the catalog's and the
-// tolerance.
+// kernel rates, the fitted GEMM fraction against one board's sustained
+// rate, and the SDPA backend the pytorch-2.11 stacks say PyTorch picks.
+// Each check prints the measured figure, the catalog's and the tolerance.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -106,6 +106,24 @@ TEST_F(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
               "(%.3f-%.3f); assumed %.3f; tolerance +-%.2f\n",
               median, ratios.front(), ratios.back(), assumed, tol);
   EXPECT_NEAR(assumed, median, tol);
+}
+
+// A fitted sustained-GEMM fraction is what training at scale gets; it
+// cannot exceed what one board sustains on back-to-back large GEMMs at its
+// power cap (kernels/h200.toml [[sustained]]: 0.67 of peak for 90 s).
+TEST_F(KernelMicrobench, FittedGemmFractionIsBelowWhatOneBoardSustains) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  double sustained = NAN;
+  for (const auto* r : rows(root, "sustained")) {
+    if ((*r)["op"].value_or(std::string{}).rfind("bf16 gemm", 0) == 0)
+      sustained = num(*r, "tflops_median") / p.bf16;
+  }
+  ASSERT_TRUE(std::isfinite(sustained));
+  std::printf("H200 sustained BF16 GEMM at the power cap: %.3f of peak; Hopper fitted %.3f\n",
+              sustained, hopper().gemm_peak_fraction);
+  EXPECT_LT(hopper().gemm_peak_fraction, sustained);
+  EXPECT_GT(sustained, 0.5);
 }
 
 // profiles.toml derives attention fractions as: kernel forward+backward rate
