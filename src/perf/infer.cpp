@@ -376,6 +376,20 @@ double queue_wait(double rho, double servers, double service) {
   return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
 }
 
+// The figures that follow from the deployment's output rate: per device
+// (`devices` counts a disaggregated deployment's prefill devices too), the
+// prompt tokens it implies, and the cost per million output tokens.
+void set_output_rate(InferEstimate& e, double out_per_s, double devices, const InferWorkload& w,
+                     double hourly_usd) {
+  e.output_tokens_per_s = out_per_s;
+  e.output_tokens_per_s_per_device = out_per_s / devices;
+  e.input_tokens_per_s = out_per_s * w.input_len / w.output_len;
+  if (hourly_usd > 0) {
+    e.cost_per_million_output_tokens_usd =
+        hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
+  }
+}
+
 }  // namespace
 
 InferEstimate InferModel::at_batch(int batch) const { return at_load(batch, std::nullopt); }
@@ -447,17 +461,11 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.ttft_s += wait;
   if (!w_.disaggregated) life += wait;
   const double per_instance = batch * static_cast<double>(w_.output_len) / life;
-  e.output_tokens_per_s = per_instance * layout_.instances;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
-  e.output_tokens_per_s_per_device =
-      e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
-  e.input_tokens_per_s = e.output_tokens_per_s * w_.input_len / w_.output_len;
+  set_output_rate(e, per_instance * layout_.instances, devices_ + w_.prefill_devices, w_,
+                  dev_.hourly_usd);
   e.prefill_tokens_per_s_per_device =
       w_.input_len / (e.prefill_s * layout_.tp) * ranks_per_device();
-  if (dev_.hourly_usd > 0) {
-    e.cost_per_million_output_tokens_usd =
-        dev_.hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
-  }
   return e;
 }
 
@@ -486,10 +494,8 @@ InferEstimate InferModel::at_rate() const {
     e.saturated = true;
     if (w_.disaggregated) {  // the prefill devices set the throughput
       const double prefill_rate = rate / rho;
-      e.output_tokens_per_s = std::min(e.output_tokens_per_s, prefill_rate * w_.output_len);
-      e.output_tokens_per_s_per_device =
-          e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
-      e.input_tokens_per_s = e.output_tokens_per_s * w_.input_len / w_.output_len;
+      set_output_rate(e, std::min(e.output_tokens_per_s, prefill_rate * w_.output_len),
+                      devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
     }
     return e;
   }
@@ -517,14 +523,7 @@ InferEstimate InferModel::at_rate() const {
   }
   e = at_load(lo, wait);
   e.request_rate = rate;
-  e.output_tokens_per_s = rate * w_.output_len;
-  e.output_tokens_per_s_per_device =
-      e.output_tokens_per_s / (static_cast<double>(devices_) + w_.prefill_devices);
-  e.input_tokens_per_s = rate * w_.input_len;
-  if (dev_.hourly_usd > 0) {
-    e.cost_per_million_output_tokens_usd =
-        dev_.hourly_usd / (e.output_tokens_per_s_per_device * 3600.0) * 1e6;
-  }
+  set_output_rate(e, rate * w_.output_len, devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
   return e;
 }
 

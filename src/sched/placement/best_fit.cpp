@@ -3,21 +3,8 @@
 
 namespace suanli {
 
-namespace {
-
-class BestFit final : public FleetPlacement {
- public:
-  SingleNode single_node() const override { return SingleNode::kTightest; }
-  Fill fill() const override { return Fill::kFullestFirst; }
-  int score(const NodeState& node, const PodRequest& pod, std::uint32_t* gpu_mask,
-            PlacementContext& ctx) const override {
-    (void)gpu_mask, (void)ctx;
-    return best_fit_score(node, pod);
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<FleetPlacement> make_best_fit() { return std::make_unique<BestFit>(); }
+std::unique_ptr<FleetPlacement> make_best_fit() {
+  return std::make_unique<ScoredPlacement<best_fit_score, FleetPlacement::SingleNode::kTightest>>();
+}
 
 }  // namespace suanli

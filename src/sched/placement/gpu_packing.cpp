@@ -4,21 +4,9 @@
 
 namespace suanli {
 
-namespace {
-
-class GpuPacking final : public FleetPlacement {
- public:
-  SingleNode single_node() const override { return SingleNode::kHighestScore; }
-  Fill fill() const override { return Fill::kFullestFirst; }
-  int score(const NodeState& node, const PodRequest& pod, std::uint32_t* gpu_mask,
-            PlacementContext& ctx) const override {
-    (void)gpu_mask, (void)ctx;
-    return gpu_packing_score(node, pod);
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<FleetPlacement> make_gpu_packing() { return std::make_unique<GpuPacking>(); }
+std::unique_ptr<FleetPlacement> make_gpu_packing() {
+  using Policy = ScoredPlacement<gpu_packing_score, FleetPlacement::SingleNode::kHighestScore>;
+  return std::make_unique<Policy>();
+}
 
 }  // namespace suanli

@@ -5,23 +5,9 @@
 
 namespace suanli {
 
-namespace {
-
-class Hetero final : public FleetPlacement {
- public:
-  SingleNode single_node() const override { return SingleNode::kTightest; }
-  Fill fill() const override { return Fill::kFullestFirst; }
-  int score(const NodeState& node, const PodRequest& pod, std::uint32_t* gpu_mask,
-            PlacementContext& ctx) const override {
-    (void)gpu_mask, (void)ctx;
-    return best_fit_score(node, pod);
-  }
-
-  bool forecasts_releases() const override { return true; }
-};
-
-}  // namespace
-
-std::unique_ptr<FleetPlacement> make_hetero() { return std::make_unique<Hetero>(); }
+std::unique_ptr<FleetPlacement> make_hetero() {
+  using Policy = ScoredPlacement<best_fit_score, FleetPlacement::SingleNode::kTightest, true>;
+  return std::make_unique<Policy>();
+}
 
 }  // namespace suanli

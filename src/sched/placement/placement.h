@@ -60,6 +60,23 @@ class FleetPlacement {
   bool keyed_by_index() const { return single_node() == SingleNode::kLowestIndex; }
 };
 
+// A policy that scores a node with one of the FGD paper's functions
+// (sched/policy.h), fills groups fullest first, and picks a one-node job's
+// node by `Pick`: best-fit and hetero (tightest, hetero forecasting
+// releases), dotprod, gpu-packing and gpu-clustering (highest score).
+template <int (*Score)(const NodeState&, const PodRequest&), FleetPlacement::SingleNode Pick,
+          bool Forecasts = false>
+class ScoredPlacement final : public FleetPlacement {
+ public:
+  SingleNode single_node() const override { return Pick; }
+  Fill fill() const override { return Fill::kFullestFirst; }
+  int score(const NodeState& node, const PodRequest& pod, std::uint32_t*,
+            PlacementContext&) const override {
+    return Score(node, pod);
+  }
+  bool forecasts_releases() const override { return Forecasts; }
+};
+
 // The policy of a kind (table.cpp).
 std::unique_ptr<FleetPlacement> make_placement(PlacementKind kind);
 
