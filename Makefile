@@ -10,20 +10,24 @@ GENERATOR  ?= Ninja
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SUANLI     := $(BUILD)/suanli
 
-# Debian packages the build and tests need (checked with dpkg, installed when missing).
-# chromium: the headless browser the report and dashboard tests drive.
-# clang-19: the sanitizer build of `make test` and libFuzzer (`make fuzz`).
-# postgresql: the store tests start a throwaway server (initdb/pg_ctl) in a
-# temp dir. wrk: the HTTP load test of `make bench`; curl: the demo's API calls.
-# slurm-wlm munge: the Slurm tests start a real slurmctld, slurmd and munged
-# on loopback in a temp dir (tests/slurm_cluster.h, docs/slurm.md).
-# ccache: used when present (faster rebuilds).
-DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
+# Debian packages, in two sets checked with dpkg and installed when missing.
+# Building and running (`make build`, `make demo`, `make install`): the
+# compilers and libraries, GoogleTest/Benchmark (the build configures the
+# test and bench targets), ccache (used when present), curl (the demo's API
+# calls).
+DEB_BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev \
-  coinor-libcbc-dev chromium \
-  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev postgresql wrk curl \
-  clang-19 libclang-rt-19-dev slurm-wlm munge
+  libgtest-dev libgmock-dev libbenchmark-dev coinor-libcbc-dev \
+  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev curl
+# What only the test suite and benchmarks add (`make test`, `make bench`):
+# chromium, the headless browser the report and dashboard tests drive;
+# clang-19, the sanitizer build of `make test` and libFuzzer (`make fuzz`);
+# postgresql, a throwaway server (initdb/pg_ctl) in a temp dir for the store
+# tests; wrk, the HTTP load test of `make bench`; slurm-wlm munge, a real
+# slurmctld, slurmd and munged on loopback in a temp dir (tests/slurm_cluster.h,
+# docs/slurm.md).
+DEB_TEST_PACKAGES := chromium postgresql wrk clang-19 libclang-rt-19-dev slurm-wlm munge
+DEB_PACKAGES := $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 # Node.js runs npm and the browser test; Debian's nodejs + npm are installed
 # only when no `node` is on the PATH (a NodeSource node brings its own npm).
 NODE_PACKAGES := nodejs npm
@@ -33,12 +37,22 @@ WEB := web
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test test-release test-asan bench fuzz format tidy clean
+.PHONY: all deps deps-build install-debian-packages install-npm-packages install build demo test test-release test-asan bench fuzz format tidy clean
 
 all: build
 
+# `make deps`: everything the build and the test suite need; `make
+# deps-build`: only what building and running need (what `make demo` installs).
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install-debian-packages PACKAGES="$(DEB_PACKAGES)"
+	@$(MAKE) --no-print-directory install-npm-packages
+
+deps-build:
+	@$(MAKE) --no-print-directory install-debian-packages PACKAGES="$(DEB_BUILD_PACKAGES)"
+	@$(MAKE) --no-print-directory install-npm-packages
+
+install-debian-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	command -v node >/dev/null 2>&1 || missing="$$missing $(NODE_PACKAGES)"; \
@@ -47,16 +61,25 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "All Debian packages present."; fi
+
+install-npm-packages:
 	@if [ ! -d $(WEB)/node_modules ] || [ $(WEB)/package-lock.json -nt $(WEB)/node_modules ]; then \
 	  echo "Installing npm packages into $(WEB)/node_modules (npm ci)"; \
 	  npm ci --prefix $(WEB) --no-audit --no-fund && touch $(WEB)/node_modules; \
 	else echo "All npm packages present."; fi
 
-$(BUILD)/build.ninja: | deps
+$(BUILD)/build.ninja: | deps-build
 	cmake -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
 
-build: deps $(BUILD)/build.ninja
+build: deps-build $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# `make install PREFIX=DIR`: the binary in DIR/bin, its data, examples and
+# docs in DIR/share/suanli, where it finds them from any directory (and
+# after DIR is moved); SUANLI_SHARE_DIR points it elsewhere.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The main job on the bundled examples: the questions the project was born from.
 demo: build
@@ -92,7 +115,7 @@ test-asan: deps
 
 # Google Benchmark (estimator, replay, simulator, planner), then the HTTP
 # load test: wrk against `suanli serve` on loopback (bench/http/run.sh).
-bench: build
+bench: deps build
 	$(BUILD)/suanli_bench --benchmark_counters_tabular=true
 	bench/http/run.sh $(BUILD)
 

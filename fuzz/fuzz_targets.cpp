@@ -16,6 +16,7 @@
 #include "plan/plan_scenario.h"
 #include "sched/openb_trace.h"
 #include "service/http_server.h"
+#include "util/share_dir.h"
 #include "service/service.h"
 #include "sim/scenario.h"
 #include "store/store.h"
@@ -27,7 +28,7 @@ namespace {
 const Catalog& bundled_catalog() {
   static const Catalog catalog = [] {
     CatalogOptions o;
-    o.directories = {std::filesystem::path(SUANLI_DEFAULT_DATA_DIR)};
+    o.directories = {bundled_data_dir()};
     auto c = Catalog::load(o);
     if (!c) std::abort();
     return std::move(*c);

@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "catalog/catalog_check.h"
+#include "util/share_dir.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -824,11 +825,7 @@ Economics fallback_economics() {
 
 std::vector<fs::path> Catalog::default_directories(const std::vector<fs::path>& extra) {
   std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("SUANLI_DATA_DIR"); env && *env) {
-    dirs.emplace_back(env);
-  } else {
-    dirs.emplace_back(SUANLI_DEFAULT_DATA_DIR);
-  }
+  dirs.push_back(bundled_data_dir());
   if (const char* env = std::getenv("SUANLI_CATALOG"); env && *env) {
     for (const auto& part : split(env, ':')) {
       if (!part.empty()) dirs.emplace_back(part);

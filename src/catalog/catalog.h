@@ -43,8 +43,8 @@ class Catalog {
  public:
   static Result<Catalog> load(const CatalogOptions& options);
 
-  // Directories from the defaults: the bundled data directory (env
-  // SUANLI_DATA_DIR or the compiled-in source path) followed by the
+  // Directories from the defaults: the bundled data directory
+  // (bundled_data_dir(), util/share_dir.h) followed by the
   // directories in env SUANLI_CATALOG (colon-separated) and `extra`.
   static std::vector<std::filesystem::path> default_directories(
       const std::vector<std::filesystem::path>& extra = {});

@@ -436,12 +436,6 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
   }
   SUANLI_TRY(read_moe_mla(v, m.model, !model_id.empty()));
 
-  auto opt_int = [&](const char* k, std::optional<int>& out) -> Result<void> {
-    auto x = v.positive_integer(k);
-    if (!x) return std::unexpected(x.error());
-    if (*x) out = static_cast<int>(**x);
-    return {};
-  };
   std::string precision = "bf16";
   SUANLI_TRY(str("precision", precision, false));
   if (precision.empty()) precision = "bf16";

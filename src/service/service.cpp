@@ -12,6 +12,7 @@
 #include "service/runs.h"
 #include "service/scenario_api.h"
 #include "store/store.h"
+#include "util/share_dir.h"
 #include "util/strings.h"
 #include "util/version.h"
 
@@ -34,8 +35,7 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   if (!options.clock) options.clock = system_seconds;
   if (options.db_url.empty()) options.db_url = store::default_store_url(options.data_dir);
   if (options.examples_dir.empty()) {
-    options.examples_dir =
-        std::filesystem::path(SUANLI_DEFAULT_DATA_DIR).parent_path() / "examples";
+    options.examples_dir = share_dir() / "examples";
   }
   s->options_ = options;
 

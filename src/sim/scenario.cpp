@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "sched/cluster.h"
+#include "util/share_dir.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -878,7 +879,7 @@ class Resolver {
 
   // Where a trace file is: absolute, or relative to the scenario's folder,
   // to $SUANLI_TRACES (the traces folder or its alibaba-gpu-v2023 folder),
-  // or to the shared traces folder next to the source tree.
+  // or to the bundled traces folder (data/traces under share_dir()).
   std::vector<fs::path> trace_candidates(const fs::path& rel) const {
     if (rel.is_absolute()) return {rel};
     std::vector<fs::path> out;
@@ -889,7 +890,7 @@ class Resolver {
       out.push_back(dir.parent_path() / rel);
     }
     // The bundled traces (data/traces, e.g. alibaba-gpu-v2023/…).
-    out.push_back(fs::path(SUANLI_DEFAULT_DATA_DIR) / "traces" / rel);
+    out.push_back(bundled_data_dir() / "traces" / rel);
     return out;
   }
 

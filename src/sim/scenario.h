@@ -163,7 +163,7 @@ struct Scenario {
 struct ScenarioLoadOptions {
   // Where [[traces]] files may come from. Unset (the CLI: the user owns the
   // machine): an absolute path, or relative to the scenario's folder,
-  // $SUANLI_TRACES or the shared traces folder. Set (the service): only a
+  // $SUANLI_TRACES or the bundled data/traces folder. Set (the service): only a
   // relative path without "..", found under one of these directories,
   // whose real path (symbolic links followed) stays inside it; messages
   // then name no server path.
