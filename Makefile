@@ -18,15 +18,17 @@ SUANLI     := $(BUILD)/suanli
 DEB_BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev coinor-libcbc-dev \
-  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev curl
+  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev prometheus-cpp-dev curl
 # What only the test suite and benchmarks add (`make test`, `make bench`):
 # chromium, the headless browser the report and dashboard tests drive;
 # clang-19, the sanitizer build of `make test` and libFuzzer (`make fuzz`);
 # postgresql, a throwaway server (initdb/pg_ctl) in a temp dir for the store
 # tests; wrk, the HTTP load test of `make bench`; slurm-wlm munge, a real
 # slurmctld, slurmd and munged on loopback in a temp dir (tests/slurm_cluster.h,
-# docs/slurm.md).
-DEB_TEST_PACKAGES := chromium postgresql wrk clang-19 libclang-rt-19-dev slurm-wlm munge
+# docs/slurm.md); prometheus, a real server scraping `suanli serve` in a temp
+# dir (tests/prometheus_test.py; python3 runs it and the Python package tests).
+DEB_TEST_PACKAGES := chromium postgresql wrk clang-19 libclang-rt-19-dev slurm-wlm munge prometheus \
+  python3
 DEB_PACKAGES := $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 # Node.js runs npm and the browser test; Debian's nodejs + npm are installed
 # only when no `node` is on the PATH (a NodeSource node brings its own npm).

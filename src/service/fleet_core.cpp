@@ -7,6 +7,7 @@
 #include "service/fleet_core.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -553,7 +554,10 @@ FleetResult<Applied> FleetCore::commit(FleetEvent event) {
   }
   // One event, one transaction: a config is appended like any other event
   // (it starts a new epoch; nothing is deleted).
+  const auto write_start = std::chrono::steady_clock::now();
   auto seq = store_->append_fleet_event(encode_event(event), *decisions);
+  const double store_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count();
   if (!seq) {
     (void)rebuild();
     return std::unexpected(FleetError(
@@ -563,7 +567,9 @@ FleetResult<Applied> FleetCore::commit(FleetEvent event) {
   }
   if (config) state_ = std::move(fresh);
   state_->last_seq = *seq;
-  return Applied{*seq, t, std::move(*decisions)};
+  Applied applied{*seq, t, std::move(*decisions)};
+  if (options_.on_commit) options_.on_commit(event, applied, store_seconds);
+  return applied;
 }
 
 // ---- mutations ----------------------------------------------------------------

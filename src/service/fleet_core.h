@@ -207,6 +207,10 @@ class FleetCore {
     // Where a config's [[traces]] files may come from (ScenarioLoadOptions);
     // a fleet config takes none, so by default none may be read.
     std::vector<std::filesystem::path> trace_dirs;
+    // Called after each committed event (under the core's lock, so keep it
+    // short and never call back into the core): the event, what it did, and
+    // the seconds the store's transaction took. The service's metrics.
+    std::function<void(const FleetEvent&, const Applied&, double store_seconds)> on_commit;
   };
 
   // Replays the store (see the contract above). Fails only without a clock.

@@ -97,6 +97,23 @@ Json encode_json(const JobReportEvent& e) {
 }
 Json encode_json(const TickEvent& e) { return {{"type", "tick"}, {"t", e.t}}; }
 
+}  // namespace
+
+std::string event_type_name(const FleetEvent& event) {
+  struct Name {
+    std::string operator()(const ConfigEvent&) const { return "config"; }
+    std::string operator()(const AddNodesEvent&) const { return "nodes"; }
+    std::string operator()(const NodeStateEvent& e) const { return std::string(node_change_name(e.change)); }
+    std::string operator()(const RuleEvent&) const { return "rule"; }
+    std::string operator()(const SubmitEvent&) const { return "submit"; }
+    std::string operator()(const JobReportEvent& e) const { return std::string(job_report_name(e.report)); }
+    std::string operator()(const TickEvent&) const { return "tick"; }
+  };
+  return std::visit(Name{}, event);
+}
+
+namespace {
+
 template <class T>
 std::optional<T> opt(const Json& j, const char* key) {
   auto it = j.find(key);

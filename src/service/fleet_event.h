@@ -97,5 +97,8 @@ using FleetEvent = std::variant<ConfigEvent, AddNodesEvent, NodeStateEvent, Rule
 std::string encode_event(const FleetEvent& event);
 Result<FleetEvent> decode_event(std::string_view text);
 SimTime event_time(const FleetEvent& event);
+// The stored "type" of an event: config, nodes, node_down, node_up, cordon,
+// uncordon, rule, submit, start, finish, fail, tick.
+std::string event_type_name(const FleetEvent& event);
 
 }  // namespace suanli::service

@@ -267,6 +267,7 @@ HttpServer::HttpServer(Service& service, HttpOptions options)
     impl->handle_api(req, res);
   };
   svr.Get("/api/.*", api);
+  svr.Get("/metrics", api);  // Prometheus (service/metrics.h)
   svr.Post("/api/.*", api);
   svr.Put("/api/.*", api);
   svr.Delete("/api/.*", api);

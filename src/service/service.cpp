@@ -8,6 +8,7 @@
 #include "service/catalog_holder.h"
 #include "service/compute_api.h"
 #include "service/live_fleet.h"
+#include "service/metrics.h"
 #include "service/openapi.h"
 #include "service/runs.h"
 #include "service/scenario_api.h"
@@ -60,7 +61,13 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   run_options.trace_dirs = options.trace_dirs;
   run_options.max_runs_per_token = options.max_runs_per_token;
   s->runs_ = std::make_unique<RunManager>(*s->store_, *s->catalog_, run_options);
-  SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock));
+  s->metrics_ = std::make_unique<Metrics>();
+  FleetCore::Options fleet_options;
+  fleet_options.on_commit = [metrics = s->metrics_.get()](const FleetEvent& e, const Applied& a,
+                                                           double store_seconds) {
+    metrics->observe_fleet_commit(e, a, store_seconds);
+  };
+  SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock, fleet_options));
 
   Router& r = s->router_;
   Service* self = s.get();
@@ -75,6 +82,11 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
                                 {"read_requires_token", self->options_.read_requires_token},
                                 {"read_only", self->options_.read_only}});
         });
+  r.add(Method::kGet, "/metrics", Access::kRead,
+        "Prometheus metrics (text format 0.0.4): API requests and latency, store writes, the "
+        "live fleet's devices, allocation, domestic share against each share rule, queue and "
+        "decisions (src/service/metrics.h)",
+        [self](const ApiRequest&) { return self->metrics_response(); });
   r.add(Method::kGet, "/api/v1/openapi.json", Access::kRead, "This API as an OpenAPI 3 document",
         [self](const ApiRequest&) { return json_response(self->openapi_); });
   s->compute_->add_routes(r);
@@ -91,6 +103,40 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
 }
 
 ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view> bearer) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string_view route = "unmatched";
+  ApiResponse response = dispatch(request, bearer, route);
+  metrics_->observe_request(
+      route, method_name(request.method), response.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+ApiResponse Service::metrics_response() {
+  FleetSnapshot snap;
+  if (options_.read_only) (void)fleet_->follow_store();
+  const FleetCore& core = fleet_->core();
+  if (auto usable = core.usable(); !usable) {
+    snap.degraded = usable.error().kind == FleetError::Kind::kUnavailable;
+  } else {
+    auto summary = core.summary();
+    auto nodes = core.nodes();
+    auto queue = core.queue();
+    if (summary && nodes && queue) {
+      snap.configured = summary->configured;
+      snap.summary = std::move(*summary);
+      snap.nodes = std::move(*nodes);
+      snap.queue = std::move(*queue);
+    }
+  }
+  ApiResponse r;
+  r.raw = metrics_->render(snap);
+  r.content_type = std::string(kMetricsContentType);
+  return r;
+}
+
+ApiResponse Service::dispatch(ApiRequest& request, std::optional<std::string_view> bearer,
+                              std::string_view& route_pattern) {
   try {
     auto match = router_.match(request.method, request.path);
     if (!match.route) {
@@ -102,6 +148,7 @@ ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view>
       return error_response(404, "not_found", fmt::format("no route {}", request.path));
     }
     const Route& route = *match.route;
+    route_pattern = route.pattern;
     request.params = std::move(match.params);
     request.principal = {};
     if (bearer) {

@@ -28,6 +28,7 @@ class ComputeApi;
 class ScenarioApi;
 class RunManager;
 class LiveFleet;
+class Metrics;
 
 struct ServiceOptions {
   std::string db_url;                               // "sqlite:PATH" or "postgresql://…"
@@ -67,17 +68,25 @@ class Service {
   void shutdown(std::chrono::milliseconds grace);
 
   const Router& router() const { return router_; }
+  // GET /metrics: the Prometheus exposition (metrics.h), the fleet's gauges
+  // read now.
+  ApiResponse metrics_response();
   store::Store& store() { return *store_; }
   const ServiceOptions& options() const { return options_; }
 
  private:
   Service() = default;
+  // handle() without the request metrics; sets `route_pattern` to the
+  // matched route's pattern (left alone when none matched).
+  ApiResponse dispatch(ApiRequest& request, std::optional<std::string_view> bearer,
+                       std::string_view& route_pattern);
   ServiceOptions options_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<CatalogHolder> catalog_;
   std::unique_ptr<ComputeApi> compute_;
   std::unique_ptr<ScenarioApi> scenarios_;
   std::unique_ptr<RunManager> runs_;
+  std::unique_ptr<Metrics> metrics_;  // before fleet_: the fleet reports to it
   std::unique_ptr<LiveFleet> fleet_;
   Router router_;
   nlohmann::json openapi_;
