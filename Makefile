@@ -13,12 +13,14 @@ SUANLI     := $(BUILD)/suanli
 # Debian packages, in two sets checked with dpkg and installed when missing.
 # Building and running (`make build`, `make demo`, `make install`): the
 # compilers and libraries, GoogleTest/Benchmark (the build configures the
-# test and bench targets), ccache (used when present), curl (the demo's API
-# calls).
+# test and bench targets), prometheus-cpp (GET /metrics), python3-dev and
+# pybind11-dev (the Python package, python/), ccache (used when present),
+# curl (the demo's API calls).
 DEB_BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev coinor-libcbc-dev \
-  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev prometheus-cpp-dev curl
+  libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev prometheus-cpp-dev curl \
+  python3-dev pybind11-dev
 # What only the test suite and benchmarks add (`make test`, `make bench`):
 # chromium, the headless browser the report and dashboard tests drive;
 # clang-19, the sanitizer build of `make test` and libFuzzer (`make fuzz`);
@@ -28,7 +30,7 @@ DEB_BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
 # docs/slurm.md); prometheus, a real server scraping `suanli serve` in a temp
 # dir (tests/prometheus_test.py; python3 runs it and the Python package tests).
 DEB_TEST_PACKAGES := chromium postgresql wrk clang-19 libclang-rt-19-dev slurm-wlm munge prometheus \
-  python3
+  python3 python3-pytest
 DEB_PACKAGES := $(DEB_BUILD_PACKAGES) $(DEB_TEST_PACKAGES)
 # Node.js runs npm and the browser test; Debian's nodejs + npm are installed
 # only when no `node` is on the PATH (a NodeSource node brings its own npm).
@@ -115,10 +117,12 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) -E 'Report(Sample)?RendersInChromium'
 
 
-# Google Benchmark (estimator, replay, simulator, planner), then the HTTP
+# Google Benchmark (estimator, replay, simulator, planner), the Python
+# package's 10,000-estimate sweep against the same loop in C++, then the HTTP
 # load test: wrk against `suanli serve` on loopback (bench/http/run.sh).
 bench: deps build
 	$(BUILD)/suanli_bench --benchmark_counters_tabular=true
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 bench/python_sweep.py 10000
 	bench/http/run.sh $(BUILD)
 
 # libFuzzer (clang-19) on the scenario parsers, the trace CSV readers and

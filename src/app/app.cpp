@@ -52,6 +52,7 @@ std::string catalog_identity(const std::vector<std::filesystem::path>& dirs) {
 }  // namespace
 
 Result<const Catalog*> Context::catalog() {
+  if (preloaded_ != nullptr && catalog_dirs_.empty()) return preloaded_;
   if (!catalog_) {
     CatalogOptions options;
     options.directories = Catalog::default_directories(catalog_dirs_);
@@ -81,7 +82,13 @@ int Context::report(const Error& error) {
 }
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  return run_cli(argc, argv, out, err, nullptr);
+}
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const Catalog* preloaded) {
   Context ctx(out, err);
+  ctx.set_preloaded(preloaded);
   CLI::App app{
       "suanli (算力) — plans, prices and schedules AI compute across mixed accelerator fleets.\n"
       "Every figure carries its source and confidence; estimates are analytical and\n"

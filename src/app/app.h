@@ -33,8 +33,10 @@ class Context {
   // and SUANLI_CATALOG).
   std::vector<std::filesystem::path>& catalog_dirs() { return catalog_dirs_; }
 
-  // Loads the catalog on first use.
+  // Loads the catalog on first use (or answers the preloaded one when no
+  // --catalog directory was given).
   Result<const Catalog*> catalog();
+  void set_preloaded(const Catalog* catalog) { preloaded_ = catalog; }
 
   // The subcommand's action, set by its callback and run after parsing.
   std::function<int()>& action() { return action_; }
@@ -47,10 +49,16 @@ class Context {
   std::ostream& err_;
   std::vector<std::filesystem::path> catalog_dirs_;
   std::optional<Catalog> catalog_;
+  const Catalog* preloaded_ = nullptr;
   std::function<int()> action_;
 };
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+// The same with a catalog already loaded from the default directories
+// (the Python package's session, which runs many commands): used unless the
+// arguments name --catalog directories. `preloaded` outlives the call.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const Catalog* preloaded);
 
 // Each command lives in its own cmd_<name>.cpp and registers itself here.
 void register_catalog(CLI::App& app, Context& ctx);
