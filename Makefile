@@ -13,14 +13,15 @@ SUANLI     := $(BUILD)/suanli
 # Debian packages, in two sets checked with dpkg and installed when missing.
 # Building and running (`make build`, `make demo`, `make install`): the
 # compilers and libraries, GoogleTest/Benchmark (the build configures the
-# test and bench targets), prometheus-cpp (GET /metrics), python3-dev and
+# test and bench targets), prometheus-cpp (GET /metrics), libxlsxwriter
+# (plan --xlsx), python3-dev and
 # pybind11-dev (the Python package, python/), ccache (used when present),
 # curl (the demo's API calls).
 DEB_BUILD_PACKAGES := build-essential cmake ninja-build pkg-config ccache \
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev coinor-libcbc-dev \
   libsqlite3-dev libcpp-httplib-dev libssl-dev libpqxx-dev prometheus-cpp-dev curl \
-  python3-dev pybind11-dev
+  python3-dev pybind11-dev libxlsxwriter-dev
 # What only the test suite and benchmarks add (`make test`, `make bench`):
 # chromium, the headless browser the report and dashboard tests drive;
 # clang-19, the sanitizer build of `make test` and libFuzzer (`make fuzz`);

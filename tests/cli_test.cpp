@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <sys/wait.h>
 
@@ -312,6 +314,60 @@ TEST(Cli, CompareInferJson) {
   EXPECT_EQ(j["rows"][1]["accelerator"], "h20");
   ASSERT_TRUE(j["rows"][0].contains("relative_speed")) << j["rows"][0].dump();
   EXPECT_DOUBLE_EQ(j["rows"][0]["relative_speed"].get<double>(), 1.0);
+}
+
+// compare --csv FILE: one line per accelerator with the --json rows' fields,
+// the same figures (the table still prints on stdout).
+TEST(Cli, CompareCsvCarriesTheJsonRows) {
+  suanli::testing::TempDir dir;
+  const auto csv = (dir.path() / "compare.csv").string();
+  const std::vector<std::string> args = {"compare", "train", "--model", "llama3-8b", "--devices", "8",
+                                         "--accels", "h100-sxm,ascend-910b"};
+  auto with_csv = args;
+  with_csv.insert(with_csv.end(), {"--csv", csv});
+  const auto r = run(with_csv);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(contains(r.out, "ascend-910b"));  // the table is still printed
+  auto json_args = args;
+  json_args.push_back("--json");
+  const auto j = nlohmann::json::parse(run(json_args).out);
+  std::ifstream f(csv);
+  std::string header, line;
+  std::getline(f, header);
+  std::vector<std::string> cols;
+  for (std::size_t a = 0, b; a <= header.size(); a = b + 1) {
+    b = header.find(',', a);
+    if (b == std::string::npos) b = header.size();
+    cols.push_back(header.substr(a, b - a));
+  }
+  const auto at = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+  };
+  ASSERT_LT(at("accelerator"), cols.size()) << header;
+  ASSERT_LT(at("tokens_per_s"), cols.size()) << header;
+  ASSERT_LT(at("interval.tokens_per_s.p10"), cols.size()) << header;
+  for (const auto& row : j.at("rows")) {
+    ASSERT_TRUE(std::getline(f, line));
+    std::vector<std::string> cells(1);  // RFC 4180: quoted cells may hold commas and ""
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        cells.emplace_back();
+      } else {
+        cells.back() += c;
+      }
+    }
+    ASSERT_EQ(cells.size(), cols.size()) << line;
+    EXPECT_EQ(cells.at(at("accelerator")), row.at("accelerator").get<std::string>());
+    EXPECT_DOUBLE_EQ(std::stod(cells.at(at("tokens_per_s"))), row.at("tokens_per_s").get<double>());
+  }
+  EXPECT_FALSE(std::getline(f, line)) << "one line per accelerator";
 }
 
 // Terminal tables fit 120 columns; --wide shows every column.

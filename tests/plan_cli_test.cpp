@@ -6,11 +6,13 @@
 // well under a second in a release build.
 #include "app/app.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -270,11 +272,12 @@ TEST(PlanCli, TextOutputNamesPurchasesAndPolicies) {
   EXPECT_TRUE(contains(r.out, "Assumes h200-sxm can be bought in China")) << r.out;
   EXPECT_LT(r.out.find("Assumes h200-sxm"), r.out.find("Purchases")) << r.out;
 
-  // --csv writes a sweep's frontier: without --sweep it is an error, not a
-  // silent no-op.
-  const auto csv = run({"plan", file, "--csv", (dir.path() / "f.csv").string()});
-  EXPECT_EQ(csv.code, kExitBadInput) << csv.out << csv.err;
-  EXPECT_TRUE(contains(csv.err, "--sweep")) << csv.err;
+  // --csv without --sweep is one plan's tables in a directory (with
+  // --sweep, the frontier file); it says where it wrote them.
+  const auto csv = run({"plan", file, "--csv", (dir.path() / "tables").string()});
+  EXPECT_EQ(csv.code, kExitOk) << csv.out << csv.err;
+  EXPECT_TRUE(contains(csv.err, "6 CSV files written to")) << csv.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "tables" / "purchases.csv"));
 }
 
 TEST(PlanCli, InfeasibleBudgetNamesTheConflict) {
@@ -568,6 +571,58 @@ TEST(PlanCli, Deterministic) {
   const Json jb = parse(b);
   EXPECT_TRUE(ja.contains("solve_time_s"));
   EXPECT_EQ(without_timing(ja).dump(), without_timing(jb).dump());
+}
+
+// A buyer's spreadsheets: --xlsx (one workbook, a sheet per table) and
+// --csv DIR (a file per table) carry the same figures as --json.
+TEST(PlanCli, SpreadsheetsCarryTheJsonFigures) {
+  suanli::testing::TempDir dir;
+  const auto file = dir.write("small.toml", kSmallPlan).string();
+  const auto xlsx = (dir.path() / "out" / "plan.xlsx").string();
+  const auto csv = (dir.path() / "csv").string();
+  const auto r = run({"plan", file, "--json", "--no-robustness", "--xlsx", xlsx, "--csv", csv});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const Json j = parse(r);
+  // The workbook is a zip whose directory names the six sheets.
+  std::ifstream in(xlsx, std::ios::binary);
+  const std::string book((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(book.size(), 1000u);
+  EXPECT_EQ(book.substr(0, 2), "PK");
+  EXPECT_TRUE(contains(book, "xl/worksheets/sheet6.xml"));
+  EXPECT_FALSE(contains(book, "xl/worksheets/sheet7.xml"));
+  auto read = [&](const char* name) {
+    std::ifstream f(dir.path() / "csv" / name);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  // cost.csv: the total is the JSON's objective, at full precision.
+  const std::string cost = read("cost.csv");
+  EXPECT_TRUE(contains(cost, "component,value,unit\n")) << cost;
+  EXPECT_TRUE(contains(cost, fmt::format("total (objective),{},", j.at("objective_usd").get<double>())))
+      << cost;
+  // purchases.csv: one line per purchase, devices summing to the JSON's.
+  const std::string purchases = read("purchases.csv");
+  double devices = 0;
+  for (const Json& p : j.at("purchases")) devices += p.at("devices").get<double>();
+  double csv_devices = 0;
+  std::istringstream lines(purchases);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "year,site,accelerator,origin,nodes,devices");
+  int n = 0;
+  while (std::getline(lines, line)) {
+    csv_devices += std::stod(line.substr(line.rfind(',') + 1));
+    ++n;
+  }
+  EXPECT_EQ(n, static_cast<int>(j.at("purchases").size()));
+  EXPECT_DOUBLE_EQ(csv_devices, devices);
+  for (const char* name : {"rentals.csv", "policy_prices.csv", "binding_constraints.csv",
+                           "domestic_share.csv"})
+    EXPECT_FALSE(read(name).empty()) << name;
+  // --xlsx with --sweep is refused (a sweep has its frontier CSV instead).
+  EXPECT_EQ(run({"plan", file, "--sweep", "policy.domestic_share_min=0.3,0.5", "--xlsx", xlsx}).code,
+            kExitBadInput);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include "app/workload_options.h"
 #include "perf/compare.h"
 #include "perf/json.h"
+#include "util/files.h"
+#include "util/sheet.h"
 #include "util/strings.h"
 #include "util/table.h"
 
@@ -24,7 +26,17 @@ struct CompareState {
   std::optional<double> budget;
   bool json = false;
   bool wide = false;
+  std::string csv;  // --csv FILE: the --json rows, one line each
 };
+
+// --csv FILE: the rows of the --json document as CSV (same figures).
+int write_compare_csv(Context& ctx, const CompareState& s, const nlohmann::json& doc) {
+  if (s.csv.empty()) return kExitOk;
+  const Sheet sheet = sheet_from_json_rows("compare", doc.at("rows"));
+  if (auto ok = write_file_atomically(s.csv, sheet_csv(sheet)); !ok) return ctx.report(ok.error());
+  ctx.err() << fmt::format("{} rows written to {}\n", sheet.rows.size(), s.csv);
+  return kExitOk;
+}
 
 // One column of the narrow (<= 120 characters) view: the wide columns it
 // joins, "value (p10-p90)".
@@ -136,9 +148,13 @@ int run_train(Context& ctx, const CompareState& s) {
   if (!sz) return ctx.report(sz.error());
   auto rows = compare_train(**cat, *w, split(s.accels, ','), *sz);
   if (!rows) return ctx.report(rows.error());
-  if (s.json) {
-    ctx.out() << compare_train_json(*w, *rows).dump(2) << "\n";
-    return kExitOk;
+  if (s.json || !s.csv.empty()) {
+    const auto doc = compare_train_json(*w, *rows);
+    if (int rc = write_compare_csv(ctx, s, doc); rc != kExitOk) return rc;
+    if (s.json) {
+      ctx.out() << doc.dump(2) << "\n";
+      return kExitOk;
+    }
   }
   auto& out = ctx.out();
   out << fmt::format("Training {} (seq {}, global batch {}, {}){}\n", w->model.id, w->seq,
@@ -207,11 +223,14 @@ int run_infer(Context& ctx, const CompareState& s) {
   if (!cat) return ctx.report(cat.error());
   auto sz = sizing(s);
   if (!sz) return ctx.report(sz.error());
-  if (s.json) {
+  if (s.json || !s.csv.empty()) {
     auto j = compare_infer_request_json(**cat, s.infer, split(s.accels, ','), *sz);
     if (!j) return ctx.report(j.error());
-    ctx.out() << j->dump(2) << "\n";
-    return kExitOk;
+    if (int rc = write_compare_csv(ctx, s, *j); rc != kExitOk) return rc;
+    if (s.json) {
+      ctx.out() << j->dump(2) << "\n";
+      return kExitOk;
+    }
   }
   auto w = make_infer_workload(**cat, s.infer);
   if (!w) return ctx.report(w.error());
@@ -309,6 +328,10 @@ void register_compare(CLI::App& app, Context& ctx) {
     sub->add_option("--budget-usd", state->budget,
                     "Purchase budget: each type gets as many whole servers as it buys");
     sub->add_flag("--json", state->json, "Print JSON");
+    sub->add_option("--csv", state->csv,
+                    "Also write the comparison as CSV to this file: one line per accelerator, "
+                    "the --json rows' fields as columns (units in their names, ranges as "
+                    "interval.<quantity>.p10/p50/p90)");
     sub->add_flag("--wide", state->wide,
                   "Every column (layout, step, origin, 3A090 class, separate ranges); the "
                   "default fits 120 columns");

@@ -15,7 +15,10 @@
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "plan/robustness.h"
+#include "plan/plan_sheets.h"
 #include "plan/sweep.h"
+#include "report/xlsx_workbook.h"
+#include "util/sheet.h"
 
 namespace suanli::app {
 
@@ -26,6 +29,7 @@ struct PlanState {
   std::vector<std::string> sets;
   std::vector<std::string> sweeps;
   std::string csv;
+  std::string xlsx;
   std::string mps;
   std::optional<double> time_limit_s;
   std::optional<double> gap;
@@ -37,6 +41,20 @@ struct PlanState {
   bool json = false;
   bool quiet = false;
 };
+
+// --xlsx FILE and --csv DIR of one plan: the tables of plan_sheets().
+int write_plan_sheets(Context& ctx, const PlanState& s, const nlohmann::ordered_json& plan) {
+  const auto sheets = plan_sheets(plan);
+  if (!s.xlsx.empty()) {
+    if (auto ok = write_xlsx(s.xlsx, sheets); !ok) return ctx.report(ok.error());
+    if (!s.quiet) ctx.err() << fmt::format("workbook written to {} ({} sheets)\n", s.xlsx, sheets.size());
+  }
+  if (!s.csv.empty()) {
+    if (auto ok = write_sheets_csv(s.csv, sheets); !ok) return ctx.report(ok.error());
+    if (!s.quiet) ctx.err() << fmt::format("{} CSV files written to {}/\n", sheets.size(), s.csv);
+  }
+  return kExitOk;
+}
 
 int run_plan(Context& ctx, const PlanState& s) {
   auto catalog = ctx.catalog();
@@ -101,11 +119,12 @@ int run_plan(Context& ctx, const PlanState& s) {
     if (!r) return ctx.report(r.error());
     robust = std::move(*r);
   }
+  auto j = plan_result_json(scenario->problem, *result);
+  j["scenario"] = s.scenario;
+  j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
+  j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
+  if (int rc = write_plan_sheets(ctx, s, j); rc != kExitOk) return rc;
   if (s.json) {
-    auto j = plan_result_json(scenario->problem, *result);
-    j["scenario"] = s.scenario;
-    j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
-    j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
     ctx.out() << j.dump(2) << "\n";
   } else {
     ctx.out() << plan_result_text(scenario->problem, *result)
@@ -137,8 +156,15 @@ void register_plan(CLI::App& app, Context& ctx) {
       "--sweep", state->sweeps,
       "Re-solve over values of a key, e.g. --sweep policy.domestic_share_min=0.3,0.5,0.7; "
       "repeat for a grid");
-  cmd->add_option("--csv", state->csv, "With --sweep: also write the frontier as CSV")
-      ->needs(sweep);
+  cmd->add_option("--csv", state->csv,
+                  "One plan: write its tables as CSV files into this directory (purchases, "
+                  "rentals, cost, policy_prices, binding_constraints, domestic_share; units in "
+                  "the headers). With --sweep: write the frontier to this CSV file");
+  cmd->add_option("--xlsx", state->xlsx,
+                  "Write the plan's tables as one Excel workbook (a sheet each: purchases by year "
+                  "and site, rentals, cost breakdown, policy prices, binding constraints, domestic "
+                  "share; units in the headers); not with --sweep")
+      ->excludes(sweep);
   cmd->add_option("--time-limit", state->time_limit_s,
                   "Seconds per solve (default 60; 10 per sweep point)")
       ->check(CLI::PositiveNumber);
