@@ -551,7 +551,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
                            "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
                            "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
                            "zero3_gathers_per_layer", "fp8_cast_bytes", "host_ops_per_layer",
-                           "elementwise_traffic_factor", "ep_dedup",
+                           "elementwise_traffic_factor", "moe_permute_bytes", "ep_dedup",
                            "selective_recompute_gemm_fraction", "native_attention",
                            "attention_block_tokens", "notes"}));
   if (st.defined_at.empty()) st.defined_at = v.where();
@@ -600,6 +600,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
         std::tuple{"host_ops_per_layer", &SoftwareStack::host_ops_per_layer, 10000.0},
         std::tuple{"elementwise_traffic_factor", &SoftwareStack::elementwise_traffic_factor,
                    10.0},
+        std::tuple{"moe_permute_bytes", &SoftwareStack::moe_permute_bytes, 200.0},
         std::tuple{"selective_recompute_gemm_fraction",
                    &SoftwareStack::selective_recompute_gemm_fraction, 1.0}}) {
     auto x = v.number(k);

@@ -45,6 +45,13 @@ struct SoftwareStack {
   // activation, residual): eager PyTorch runs each operator as its own
   // kernel and re-reads its inputs (data/stacks derives the factor).
   double elementwise_traffic_factor = 1.0;
+  // MoE token permutation to expert order and back (gather, scatter, the
+  // weighted sum of each token's top-k copies): bytes moved per routed
+  // hidden element in the forward pass; the backward moves twice that, as
+  // every element-wise pass. 8 is the floor (each copy written and read once
+  // each way in 16 bits); measured on an H200 (data/validation/kernels/h200.toml
+  // [[moe_glue]]): ~28 for eager PyTorch index ops, ~15 fused.
+  double moe_permute_bytes = 8.0;
   // Selective recompute: the share of the layer's forward GEMMs recomputed
   // too (Megatron recomputes only the attention core: 0; torchtitan's per-op
   // policy saves every other matmul output: 0.5).

@@ -494,9 +494,9 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
     }
   }
   c.compute = c.gemm;
-  // Token permutation to expert order and back: each routed copy is
-  // written and read once on the way in and once on the way out.
-  c.compute += 8.0 * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
+  // Token permutation to expert order and back: the stack's bytes per
+  // routed element (8 when each copy is written and read once each way).
+  c.compute += w_.stack.moe_permute_bytes * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
   // Router: a small GEMM plus top-k.
   c.compute += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
                d.kernel_overhead * 4;
