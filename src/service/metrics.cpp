@@ -59,15 +59,29 @@ struct Metrics::Impl {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
+// Counting never fails a request or a fleet write: the library only throws
+// for an invalid label name (ours are constants) or when memory runs out,
+// and a metric lost then is better than an answer lost.
 void Metrics::observe_request(std::string_view route, std::string_view method, int status,
-                              double seconds) {
-  const std::string r(route), m(method);
-  impl_->requests.Add({{"route", r}, {"method", m}, {"code", std::to_string(status)}}).Increment();
-  impl_->latency.Add({{"route", r}, {"method", m}}, kLatencyBuckets).Observe(seconds);
+                              double seconds) noexcept {
+  try {
+    const std::string r(route), m(method);
+    impl_->requests.Add({{"route", r}, {"method", m}, {"code", std::to_string(status)}}).Increment();
+    impl_->latency.Add({{"route", r}, {"method", m}}, kLatencyBuckets).Observe(seconds);
+  } catch (...) {
+  }
 }
 
 void Metrics::observe_fleet_commit(const FleetEvent& event, const Applied& applied,
-                                   double store_seconds) {
+                                   double store_seconds) noexcept {
+  try {
+    count_fleet_commit(event, applied, store_seconds);
+  } catch (...) {
+  }
+}
+
+void Metrics::count_fleet_commit(const FleetEvent& event, const Applied& applied,
+                                 double store_seconds) {
   impl_->store_write.Add({{"operation", "fleet_event"}}, kLatencyBuckets).Observe(store_seconds);
   impl_->events.Add({{"type", event_type_name(event)}}).Increment();
   for (const std::string& text : applied.decisions) {

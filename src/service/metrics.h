@@ -47,13 +47,16 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
+  // Never throw (a metric is dropped rather than a request failed).
   void observe_request(std::string_view route, std::string_view method, int status,
-                       double seconds);
-  void observe_fleet_commit(const FleetEvent& event, const Applied& applied, double store_seconds);
+                       double seconds) noexcept;
+  void observe_fleet_commit(const FleetEvent& event, const Applied& applied,
+                            double store_seconds) noexcept;
   // The whole exposition: the counters above and the fleet's gauges.
   std::string render(const FleetSnapshot& fleet) const;
 
  private:
+  void count_fleet_commit(const FleetEvent& event, const Applied& applied, double store_seconds);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
