@@ -42,7 +42,7 @@ WEB := web
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-build install-debian-packages install-npm-packages install build demo test test-release test-asan bench fuzz format tidy clean
+.PHONY: all deps deps-build install-debian-packages install-npm-packages install build demo check test test-release test-asan bench fuzz format tidy clean
 
 all: build
 
@@ -101,6 +101,15 @@ test-release: deps $(BUILD)/build.ninja
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -E 'PublishedMeasurements|CrossValidated|ServingOutOfSample|CalibratingA910B'
 	cd $(BUILD) && ctest -V -R 'PublishedMeasurements|CrossValidated|ServingOutOfSample|CalibratingA910B'
 	@echo "Performance: make bench (single estimate, full parallelism search, cross-validation)."
+
+# The inner loop: the release build and every test that needs no outside
+# process or long wait — everything but the browser, Slurm, PostgreSQL,
+# Prometheus, kill -9 durability, install, trace-replay and slow-client
+# tests, which `make test` runs (about a minute on 2 cores instead of 30).
+SLOW_TESTS := Chromium|Sigkill|Slurm|Postgresql|Prometheus|InstallRelocatable|ReplayTraceTest|FgdPlusTraceTest|Slowloris|CrashLoop|ShutdownInterrupts
+check: deps-build $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target suanli suanli_tests
+	cd $(BUILD) && ctest -j $(JOBS) -E '$(SLOW_TESTS)' --output-on-failure
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # built with clang-19: a second compiler, UBSan's float-cast-overflow check
