@@ -119,14 +119,17 @@ int run_plan(Context& ctx, const PlanState& s) {
     if (!r) return ctx.report(r.error());
     robust = std::move(*r);
   }
-  auto j = plan_result_json(scenario->problem, *result);
-  j["scenario"] = s.scenario;
-  j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
-  j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
-  if (int rc = write_plan_sheets(ctx, s, j); rc != kExitOk) return rc;
-  if (s.json) {
-    ctx.out() << j.dump(2) << "\n";
-  } else {
+  // The JSON document only when something prints or reads it (the
+  // spreadsheets are built from it, so their figures are the JSON's).
+  if (s.json || !s.xlsx.empty() || !s.csv.empty()) {
+    auto j = plan_result_json(scenario->problem, *result);
+    j["scenario"] = s.scenario;
+    j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
+    j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
+    if (int rc = write_plan_sheets(ctx, s, j); rc != kExitOk) return rc;
+    if (s.json) ctx.out() << j.dump(2) << "\n";
+  }
+  if (!s.json) {
     ctx.out() << plan_result_text(scenario->problem, *result)
               << plan_sizing_text(*scenario, (*catalog)->economics())
               << (robust ? robustness_text(*robust) : std::string());

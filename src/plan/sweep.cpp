@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cmath>
 
+#include "util/sheet.h"
 #include "util/strings.h"
 #include "util/table.h"
 
@@ -290,12 +291,7 @@ std::string sweep_text(const SweepResult& s) {
 }
 
 std::string sweep_csv(const SweepResult& s) {
-  auto quote = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
+  const auto quote = csv_field;
   const std::vector<std::string> ids = accelerators_of(s);
   std::string out;
   for (const std::string& k : s.keys) out += quote(k) + ",";

@@ -9,18 +9,18 @@
 
 namespace suanli {
 
-namespace {
-
-std::string quoted(const std::string& v) {
+std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
   std::string q = "\"";
   for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
 }
 
+namespace {
+
 std::string cell_text(const SheetCell& c) {
   if (const double* d = std::get_if<double>(&c)) return fmt::format("{}", *d);
-  if (const std::string* s = std::get_if<std::string>(&c)) return quoted(*s);
+  if (const std::string* s = std::get_if<std::string>(&c)) return csv_field(*s);
   return "";
 }
 
@@ -70,7 +70,7 @@ Sheet sheet_from_json_rows(std::string name, const nlohmann::json& rows) {
 std::string sheet_csv(const Sheet& sheet) {
   std::string out;
   for (std::size_t i = 0; i < sheet.headers.size(); ++i)
-    out += (i ? "," : "") + quoted(sheet.headers[i]);
+    out += (i ? "," : "") + csv_field(sheet.headers[i]);
   out += "\n";
   for (const auto& row : sheet.rows) {
     for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + cell_text(row[i]);

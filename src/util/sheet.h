@@ -29,6 +29,10 @@ struct Sheet {
 // booleans as "true"/"false". The keys carry their units (_s, _usd, _gb).
 Sheet sheet_from_json_rows(std::string name, const nlohmann::json& rows);
 
+// One CSV field: as is, or quoted (RFC 4180) when it holds a comma, quote
+// or line break.
+std::string csv_field(const std::string& v);
+
 // One sheet as CSV text (header line first).
 std::string sheet_csv(const Sheet& sheet);
 
