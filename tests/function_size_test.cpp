@@ -29,22 +29,19 @@ constexpr int kLimit = 120;
 // Functions over the limit when the limit was set, with their length then:
 // none may grow, and each is to be split (issue 18).
 const std::map<std::string, int> kAllowed = {
-    {"src/plan/planner.cpp:build", 358},
+    {"src/plan/planner.cpp:build", 355},
     {"src/sim/audit.cpp:place", 179},
     {"src/perf/train_search.cpp:search_train", 161},
-    {"src/report/report_simulation.cpp:simulation_section", 159},
+    {"src/report/report_simulation.cpp:simulation_section", 141},
     {"src/perf/validation.cpp:read_measurement", 144},
-    {"src/report/report_comparison.cpp:comparison", 148},
     {"src/sim/scenario.cpp:read_template", 145},
     {"src/slurm/sweep_array.cpp:run_grid_sweep_slurm", 140},
     {"src/slurm/command.cpp:run_command", 134},
-    {"src/report/report_sweep.cpp:simulation_sweep_section", 132},
     {"src/perf/train.cpp:evaluate", 132},
     {"src/catalog/catalog.cpp:apply_model", 131},
     {"src/service/runs.cpp:run_task", 130},
     {"src/compliance/compliance.cpp:classify_3a090", 130},
     {"src/sched/replay.cpp:replay_openb", 123},
-    {"src/report/report_sweep.cpp:sweep_section", 122},
 };
 
 struct Function {

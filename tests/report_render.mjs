@@ -9,17 +9,21 @@
 //     named by --expect-sections are all there;
 //   - at 1024, 1440 and 1920 px no table is cut behind an inner scroll, the
 //     page does not scroll sideways and no two axis tick labels of a chart
-//     overlap.
+//     overlap;
+//   - with --lang zh: the page is <html lang="zh-CN"> and no string is left
+//     untranslated (tests/untranslated.mjs: every Latin-letter word is data
+//     the page marks translate="no", or a unit or acronym).
 // It writes a full-page screenshot (the test artefact) either way.
 //
 //   node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c]
-//                                [--expect-sections x,y]
+//                                [--expect-sections x,y] [--lang zh]
 //
 // Exit 0: all good (one line per chart); 1: a check failed (with the reason);
 // 2: bad usage; 77: cannot run here (no Chromium or no playwright-core; run
 // `make deps`) — CTest reports that as skipped.
 // SUANLI_CHROMIUM overrides the browser path.
 import { loadChromium } from './chromium.mjs';
+import { ALLOWED_WORDS, untranslatedInPage } from './untranslated.mjs';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,17 +34,21 @@ const WIDTHS = [1024, 1440, 1920];  // viewport widths the layout must hold at
 
 function usage(msg) {
   console.error(`report_render: ${msg}`);
-  console.error('usage: node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c] [--expect-sections x,y]');
+  console.error('usage: node tests/report_render.mjs REPORT.html SCREENSHOT.png [--expect-charts a,b,c] [--expect-sections x,y] [--lang zh]');
   process.exit(2);
 }
 
 const positional = [];
 let expected = [];
 let expectedSections = [];
+let lang = 'en';
 const argv = process.argv.slice(2);
 const listOf = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 for (let i = 0; i < argv.length; ++i) {
-  if (argv[i] === '--expect-sections') {
+  if (argv[i] === '--lang') {
+    if (i + 1 >= argv.length || !['en', 'zh'].includes(argv[i + 1])) usage('--lang needs en or zh');
+    lang = argv[++i];
+  } else if (argv[i] === '--expect-sections') {
     if (i + 1 >= argv.length) usage('--expect-sections needs a list');
     expectedSections = listOf(argv[++i]);
   } else if (argv[i] === '--expect-charts') {
@@ -198,6 +206,14 @@ try {
     else if (s.cells === 0) failures.push(`section #${id} is empty`);
   }
   console.log(`sections: ${sections.map((s) => s.id).join(', ')}`);
+
+  if (lang === 'zh') {
+    const htmlLang = await page.evaluate(() => document.documentElement.lang);
+    if (htmlLang !== 'zh-CN') failures.push(`<html lang="${htmlLang}">, expected zh-CN`);
+    const left = await page.evaluate(untranslatedInPage, ALLOWED_WORDS);
+    for (const l of left) failures.push(`untranslated: ${l}`);
+    console.log(`Chinese: ${left.length} untranslated string(s)`);
+  }
 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });

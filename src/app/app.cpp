@@ -9,6 +9,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "util/share_dir.h"
 #include "util/version.h"
 
 namespace suanli::app {
@@ -63,6 +64,14 @@ Result<const Catalog*> Context::catalog() {
   return &*catalog_;
 }
 
+Result<const Messages*> Context::messages() {
+  if (!messages_) {
+    SUANLI_ASSIGN(const Lang lang, this->lang());
+    SUANLI_ASSIGN(messages_, Messages::load(lang, bundled_data_dir()));
+  }
+  return &*messages_;
+}
+
 int Context::report(const Error& error) {
   err_ << "error: " << error.message << "\n";
   switch (error.code) {
@@ -109,6 +118,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                  "Extra catalog directory (accelerators/, models/, efficiency/ *.toml); "
                  "repeatable; also SUANLI_CATALOG=dir1:dir2")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--lang", ctx.lang_flag(),
+                 "Language of the report, the dashboard's default and the tables' headers and "
+                 "messages: en or zh (also SUANLI_LANG; chip and model names stay as they are)");
+  app.fallthrough();
   register_catalog(app, ctx);
   register_classify(app, ctx);
   register_estimate(app, ctx);
@@ -140,6 +153,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     app.exit(e, out, err);
     return kExitBadInput;
   }
+  if (auto lang = ctx.lang(); !lang) return ctx.report(lang.error());
   if (!ctx.action()) {
     err << "error: no command given (see suanli --help)\n";
     return kExitBadInput;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "util/messages.h"
 
 namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's namespace
 class App;
@@ -38,6 +39,14 @@ class Context {
   Result<const Catalog*> catalog();
   void set_preloaded(const Catalog* catalog) { preloaded_ = catalog; }
 
+  // --lang as given (empty: $SUANLI_LANG, else English).
+  std::string& lang_flag() { return lang_flag_; }
+  // The language from --lang or $SUANLI_LANG (util/messages.h).
+  Result<Lang> lang() const { return resolve_lang(lang_flag_); }
+  // That language's message catalog, loaded on first use from the bundled
+  // data (data/i18n/); English needs none.
+  Result<const Messages*> messages();
+
   // The subcommand's action, set by its callback and run after parsing.
   std::function<int()>& action() { return action_; }
 
@@ -50,6 +59,8 @@ class Context {
   std::vector<std::filesystem::path> catalog_dirs_;
   std::optional<Catalog> catalog_;
   const Catalog* preloaded_ = nullptr;
+  std::string lang_flag_;
+  std::optional<Messages> messages_;
   std::function<int()> action_;
 };
 

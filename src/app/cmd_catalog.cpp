@@ -86,6 +86,9 @@ int run(Context& ctx, const CatalogState& s) {
   auto cat = ctx.catalog();
   if (!cat) return ctx.report(cat.error());
   const Catalog& c = **cat;
+  auto messages = ctx.messages();
+  if (!messages) return ctx.report(messages.error());
+  const Messages& tr = **messages;
   if (s.what == "models") {
     if (s.json) {
       nlohmann::json arr = nlohmann::json::array();
@@ -93,7 +96,7 @@ int run(Context& ctx, const CatalogState& s) {
       ctx.out() << arr.dump(2) << "\n";
       return kExitOk;
     }
-    TextTable t({"id", "name", "layers", "hidden", "heads/kv", "params", "active", "kind"});
+    TextTable t({"id", "name", "layers", "hidden", "heads/kv", "params", "active", "kind"}, tr);
     t.set_right_aligned({2, 3, 5, 6});
     for (const auto& m : c.models()) {
       const auto p = count_params(m);
@@ -120,7 +123,8 @@ int run(Context& ctx, const CatalogState& s) {
     return kExitOk;
   }
   TextTable t({"id", "vendor", "origin", "BF16 TF", "FP8 TF", "mem GB", "mem GB/s", "scale-up",
-               "domain", "TDP W", "$/h", "China (confirmed)"});
+               "domain", "TDP W", "$/h", "China (confirmed)"},
+              tr);
   t.set_right_aligned({3, 4, 5, 6, 7, 8, 9, 10});
   for (const auto& a : c.accelerators()) {
     const auto& bf = a.rate(Precision::kBf16) ? a.rate(Precision::kBf16) : a.rate(Precision::kFp16);
@@ -130,8 +134,9 @@ int run(Context& ctx, const CatalogState& s) {
                status_cell(a)});
   }
   ctx.out() << t.render()
-            << "? = estimate or placeholder (unverified); `suanli catalog show ID` gives every "
-               "figure's source\n";
+            << tr.tr("? = estimate or placeholder (unverified); `suanli catalog show ID` gives "
+                     "every figure's source")
+            << "\n";
   return kExitOk;
 }
 

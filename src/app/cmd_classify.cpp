@@ -93,14 +93,14 @@ std::string render_details(const std::vector<Classification>& results, bool all)
   return out.empty() ? out : out + "\n";
 }
 
-std::string render_table(const std::vector<Classification>& results, bool all) {
+std::string render_table(const std::vector<Classification>& results, bool all, const Messages& m) {
   TextTable table(
-      {"ID", "Origin", "TPP", "PD", "ECCN class", "China overlay (91 FR 1684)", "China status"});
+      {"ID", "Origin", "TPP", "PD", "ECCN class", "China overlay (91 FR 1684)", "China status"}, m);
   table.set_right_aligned({2, 3});
   for (const auto& c : results) {
     table.add_row({c.id, origin_cell(c), tpp_cell(c), pd_cell(c), class_cell(c),
                    std::string(china_overlay_name(c.china_overlay.overlay)),
-                   std::string(china_status_name(c.china_status)) +
+                   std::string(m.tr(china_status_name(c.china_status))) +
                        (c.china_status_confirmed.empty() ? ""
                                                          : " (" + c.china_status_confirmed + ")")});
   }
@@ -147,7 +147,9 @@ int run_classify(Context& ctx, const ClassifyOptions& opts) {
     for (const auto& c : results) out.push_back(classification_json(c));
     ctx.out() << out.dump(2) << "\n";
   } else {
-    ctx.out() << render_table(results, opts.all);
+    auto messages = ctx.messages();
+    if (!messages) return ctx.report(messages.error());
+    ctx.out() << render_table(results, opts.all, **messages);
   }
   return kExitOk;
 }

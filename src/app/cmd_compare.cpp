@@ -51,8 +51,9 @@ struct NarrowColumn {
 // --wide).
 class CompareTable {
  public:
-  CompareTable(std::vector<std::string> head, std::vector<NarrowColumn> narrow, bool wide)
-      : head_(std::move(head)), narrow_(std::move(narrow)), wide_(wide) {}
+  CompareTable(std::vector<std::string> head, std::vector<NarrowColumn> narrow, bool wide,
+               const Messages& m)
+      : head_(std::move(head)), narrow_(std::move(narrow)), wide_(wide), m_(m) {}
   void set_right_aligned(std::vector<std::size_t> right) { right_ = std::move(right); }
   // `unavailable`: why the chip has no estimate, shown in the narrow view's
   // first value column.
@@ -63,7 +64,7 @@ class CompareTable {
 
   std::string render() const {
     if (wide_) {
-      TextTable t(head_);
+      TextTable t(head_, m_);
       t.set_right_aligned(right_);
       for (const auto& r : rows_) t.add_row(r);
       return t.render();
@@ -74,7 +75,7 @@ class CompareTable {
       head.push_back(narrow_[c].head);
       if (narrow_[c].right) right.push_back(c);
     }
-    TextTable t(head);
+    TextTable t(head, m_);
     t.set_right_aligned(right);
     for (std::size_t k = 0; k < rows_.size(); ++k) {
       const auto& r = rows_[k];
@@ -101,6 +102,7 @@ class CompareTable {
   std::vector<std::string> head_;
   std::vector<NarrowColumn> narrow_;
   bool wide_;
+  const Messages& m_;
   std::vector<std::size_t> right_;
   std::vector<std::vector<std::string>> rows_;
   std::vector<std::string> unavailable_;
@@ -123,7 +125,7 @@ std::string range_cell(const std::optional<QuantityRange>& r, Fmt f) {
 
 // Per row: what dominates its range, and the unverified inputs behind it.
 template <class Row>
-void print_row_notes(std::ostream& out, const std::vector<Row>& rows) {
+void print_row_notes(std::ostream& out, const std::vector<Row>& rows, const Messages& m) {
   for (const auto& r : rows) {
     if (!r.ok) {
       out << fmt::format("  {}: {}\n", r.accelerator, r.error);
@@ -131,10 +133,11 @@ void print_row_notes(std::ostream& out, const std::vector<Row>& rows) {
     }
     std::vector<std::string> parts;
     if (r.interval && !r.interval->basis.dominant.empty()) {
-      parts.push_back("range dominated by " + r.interval->basis.dominant);
+      parts.push_back(m.trf("range dominated by {input}", fmt::arg("input", r.interval->basis.dominant)));
     }
-    if (r.interval && !r.interval->basis.residual) parts.push_back("no model residuals");
-    if (!r.unverified.empty()) parts.push_back("unverified: " + join(r.unverified, ", "));
+    if (r.interval && !r.interval->basis.residual) parts.push_back(std::string(m.tr("no model residuals")));
+    if (!r.unverified.empty())
+      parts.push_back(m.trf("unverified: {fields}", fmt::arg("fields", join(r.unverified, ", "))));
     if (!parts.empty()) out << fmt::format("  {}: {}\n", r.accelerator, join(parts, "; "));
   }
 }
@@ -156,10 +159,16 @@ int run_train(Context& ctx, const CompareState& s) {
       return kExitOk;
     }
   }
+  auto msgs = ctx.messages();
+  if (!msgs) return ctx.report(msgs.error());
+  const Messages& m = **msgs;
   auto& out = ctx.out();
-  out << fmt::format("Training {} (seq {}, global batch {}, {}){}\n", w->model.id, w->seq,
-                     w->global_batch, precision_name(w->precision),
-                     w->tokens > 0 ? fmt::format(", {} tokens", human_count(w->tokens)) : "");
+  out << m.trf(w->tokens > 0 ? "Training {model} (seq {seq}, global batch {batch}, {precision}), {tokens} tokens"
+                             : "Training {model} (seq {seq}, global batch {batch}, {precision})",
+               fmt::arg("model", w->model.id), fmt::arg("seq", w->seq),
+               fmt::arg("batch", w->global_batch), fmt::arg("precision", precision_name(w->precision)),
+               fmt::arg("tokens", human_count(w->tokens)))
+      << "\n";
   const bool totals = w->tokens > 0;
   CompareTable t({"accelerator", "origin", "devices", "tp·pp·dp·cp (vpp)", "step", "tokens/s",
                   "p10-p90", "speed", "MFU", totals ? "days" : "—", totals ? "p10-p90" : "",
@@ -177,23 +186,24 @@ int run_train(Context& ctx, const CompareState& s) {
                    true},
                   {"cost-perf", {13}, true},
                   {"China", {15}}},
-                 s.wide);
+                 s.wide, m);
   t.set_right_aligned({2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13});
   auto count = [](double v) { return human_count(v); };
   auto days = [](double v) { return fmt::format("{:.1f}", v); };
   for (const auto& r : *rows) {
     if (!r.ok) {
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
-                 "does not fit / unavailable", "", "", "", "", "", "", "", "", "", "", r.eccn_class,
-                 r.china_status},
-                "does not fit / unavailable");
+                 std::string(m.tr("does not fit / unavailable")), "", "", "", "", "", "", "", "", "",
+                 "", r.eccn_class, std::string(m.tr(r.china_status))},
+                std::string(m.tr("does not fit / unavailable")));
       continue;
     }
     const auto& e = r.estimate;
     const TrainInterval* iv = r.interval ? &*r.interval : nullptr;
     // A multi-die package runs a rank per die: say so beside the count.
     t.add_row({r.accelerator, r.origin,
-               e.dies > 1 ? fmt::format("{} ({} dies)", r.devices, 1LL * r.devices * e.dies)
+               e.dies > 1 ? m.trf("{devices} ({dies} dies)", fmt::arg("devices", r.devices),
+                                  fmt::arg("dies", 1LL * r.devices * e.dies))
                           : std::to_string(r.devices),
                fmt::format("{}·{}·{}·{} ({})", e.par.tp, e.par.pp, e.par.dp, e.par.cp, e.par.vpp),
                human_seconds(e.step_time_s), human_count(e.tokens_per_s),
@@ -206,15 +216,17 @@ int run_train(Context& ctx, const CompareState& s) {
                totals ? range_cell(iv ? iv->cost_usd : std::nullopt,
                                    [&](double v) { return human_count(w->cost.money(v)); })
                       : "",
-               ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
+               ratio(r.relative_cost_performance), r.eccn_class, std::string(m.tr(r.china_status))});
   }
   out << t.render();
-  print_row_notes(out, *rows);
-  out << "speed and cost-perf are relative to the first accelerator; time-to-train includes "
-         "interruptions, restarts and checkpoints (--steady-state without);\n"
-      << w->cost.describe()
-      << ";\np10-p90: catalog figure ranges and the model's out-of-sample "
-         "residuals (`suanli estimate train … --json` gives the basis)\n";
+  print_row_notes(out, *rows, m);
+  out << m.tr("speed and cost-perf are relative to the first accelerator; time-to-train includes "
+              "interruptions, restarts and checkpoints (--steady-state without);")
+      << "\n"
+      << w->cost.describe(m) << m.tr(";") << "\n"
+      << m.tr("p10-p90: catalog figure ranges and the model's out-of-sample residuals (`suanli "
+              "estimate train … --json` gives the basis)")
+      << "\n";
   return kExitOk;
 }
 
@@ -237,21 +249,26 @@ int run_infer(Context& ctx, const CompareState& s) {
   const bool defaulted = apply_common_tpot_target(*w);
   auto rows = compare_infer(**cat, *w, split(s.accels, ','), *sz);
   if (!rows) return ctx.report(rows.error());
+  auto msgs = ctx.messages();
+  if (!msgs) return ctx.report(msgs.error());
+  const Messages& m = **msgs;
   auto& out = ctx.out();
-  out << fmt::format(
-      "Serving {} ({}), input {} / output {} tokens{}\n", w->model.id,
-      w->auto_precision ? "auto: fp8, else int8, else bf16"
-                        : std::string(precision_name(w->precision)),
-      w->input_len, w->output_len,
-      w->request_rate
-          ? fmt::format(", {:g} requests/s arriving (open loop: the batch is what is in "
-                        "flight; a chip that cannot keep up is marked saturated)",
-                        *w->request_rate)
-      : !w->tpot_slo_s ? ", fixed batch (chips may run at different TPOT)"
-      : defaulted
-          ? fmt::format(", every chip at TPOT {:.0f} ms (default; --tpot-slo-ms)",
-                        *w->tpot_slo_s * 1e3)
-          : fmt::format(", TPOT SLO {:.0f} ms", *w->tpot_slo_s * 1e3));
+  const double tpot_ms = w->tpot_slo_s ? *w->tpot_slo_s * 1e3 : 0;
+  out << m.trf("Serving {model} ({precision}), input {input} / output {output} tokens",
+               fmt::arg("model", w->model.id),
+               fmt::arg("precision", w->auto_precision
+                                         ? std::string(m.tr("auto: fp8, else int8, else bf16"))
+                                         : std::string(precision_name(w->precision))),
+               fmt::arg("input", w->input_len), fmt::arg("output", w->output_len))
+      << (w->request_rate
+              ? m.trf(", {rate} requests/s arriving (open loop: the batch is what is in flight; a "
+                      "chip that cannot keep up is marked saturated)",
+                      fmt::arg("rate", fmt::format("{:g}", *w->request_rate)))
+          : !w->tpot_slo_s ? std::string(m.tr(", fixed batch (chips may run at different TPOT)"))
+          : defaulted ? m.trf(", every chip at TPOT {ms} ms (default; --tpot-slo-ms)",
+                              fmt::arg("ms", fmt::format("{:.0f}", tpot_ms)))
+                      : m.trf(", TPOT SLO {ms} ms", fmt::arg("ms", fmt::format("{:.0f}", tpot_ms))))
+      << "\n";
   CompareTable t({"accelerator", "origin", "devices", "prec", "TP/EP", "batch", "TTFT", "TPOT",
                   "out tok/s", "p10-p90", "per dev", "speed", w->cost.symbol() + std::string("/M out"),
                   "p10-p90", "cost-perf",
@@ -266,18 +283,18 @@ int run_infer(Context& ctx, const CompareState& s) {
                   {w->cost.symbol() + std::string("/M out (p10-p90)"), {12, 13}, true},
                   {"cost-perf", {14}, true},
                   {"China", {16}}},
-                 s.wide);
+                 s.wide, m);
   t.set_right_aligned({2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14});
   auto count = [](double v) { return human_count(v); };
   auto usd = [&](double v) { return fmt::format("{:.2f}", w->cost.money(v)); };
   for (const auto& r : *rows) {
     if (!r.ok) {
-      const std::string why = r.error.find("SLO") != std::string::npos
-                                  ? "cannot meet the TPOT target"
-                                  : "does not fit / unsupported";
+      const std::string why(m.tr(r.error.find("SLO") != std::string::npos
+                                     ? "cannot meet the TPOT target"
+                                     : "does not fit / unsupported"));
       t.add_row({r.accelerator, r.origin, r.devices ? std::to_string(r.devices) : "—",
                  std::string(precision_name(r.precision)), why, "", "", "", "", "", "", "", "",
-                 "", "", r.eccn_class, r.china_status},
+                 "", "", r.eccn_class, std::string(m.tr(r.china_status))},
                 why);
       continue;
     }
@@ -289,21 +306,23 @@ int run_infer(Context& ctx, const CompareState& s) {
                std::to_string(e.batch),
                human_seconds(e.ttft_s), human_seconds(e.tpot_s), human_count(e.output_tokens_per_s),
                range_cell(iv ? std::optional(iv->output_tokens_per_s) : std::nullopt, count),
-               human_count(e.output_tokens_per_s_per_device) + (e.saturated ? " saturated" : ""),
+               human_count(e.output_tokens_per_s_per_device) +
+                   (e.saturated ? " " + std::string(m.tr("saturated")) : ""),
                ratio(r.relative_speed),
                e.cost_per_million_output_tokens_usd > 0
                    ? usd(e.cost_per_million_output_tokens_usd)
                    : "—",
                range_cell(iv ? iv->cost_per_million_output_tokens_usd : std::nullopt, usd),
-               ratio(r.relative_cost_performance), r.eccn_class, r.china_status});
+               ratio(r.relative_cost_performance), r.eccn_class, std::string(m.tr(r.china_status))});
   }
   out << t.render();
-  print_row_notes(out, *rows);
-  out << "speed and cost-perf are relative to the first accelerator; " << w->cost.symbol()
-      << "/M out: "
-      << w->cost.describe()
-      << ";\np10-p90: catalog figure ranges and the model's out-of-sample "
-         "residuals (`suanli estimate infer … --json` gives the basis)\n";
+  print_row_notes(out, *rows, m);
+  out << m.trf("speed and cost-perf are relative to the first accelerator; {symbol}/M out:",
+               fmt::arg("symbol", w->cost.symbol()))
+      << " " << w->cost.describe(m) << m.tr(";") << "\n"
+      << m.tr("p10-p90: catalog figure ranges and the model's out-of-sample residuals (`suanli "
+              "estimate infer … --json` gives the basis)")
+      << "\n";
   return kExitOk;
 }
 

@@ -121,18 +121,21 @@ int run_plan(Context& ctx, const PlanState& s) {
   }
   // The JSON document only when something prints or reads it (the
   // spreadsheets are built from it, so their figures are the JSON's).
+  auto messages = ctx.messages();
+  if (!messages) return ctx.report(messages.error());
+  const Messages& m = **messages;
   if (s.json || !s.xlsx.empty() || !s.csv.empty()) {
-    auto j = plan_result_json(scenario->problem, *result);
+    auto j = plan_result_json(scenario->problem, *result, m);
     j["scenario"] = s.scenario;
     j["sizing"] = plan_sizing_json(*scenario, (*catalog)->economics());
-    j["robustness"] = robust ? robustness_json(*robust) : nlohmann::ordered_json(nullptr);
+    j["robustness"] = robust ? robustness_json(*robust, m) : nlohmann::ordered_json(nullptr);
     if (int rc = write_plan_sheets(ctx, s, j); rc != kExitOk) return rc;
     if (s.json) ctx.out() << j.dump(2) << "\n";
   }
   if (!s.json) {
-    ctx.out() << plan_result_text(scenario->problem, *result)
+    ctx.out() << plan_result_text(scenario->problem, *result, m)
               << plan_sizing_text(*scenario, (*catalog)->economics())
-              << (robust ? robustness_text(*robust) : std::string());
+              << (robust ? robustness_text(*robust, m) : std::string());
   }
   return result->status == PlanStatus::kInfeasible ? kExitBadInput : kExitOk;
 }

@@ -34,7 +34,11 @@ struct ReportState {
 int run_report(Context& ctx, const ReportState& s) {
   auto catalog = ctx.catalog();
   if (!catalog) return ctx.report(catalog.error());
+  auto messages = ctx.messages();
+  if (!messages) return ctx.report(messages.error());
+  const Messages& m = **messages;
   ReportOptions o;
+  o.messages = &m;
   auto sets = parse_set_args(s.sets);
   if (!sets) return ctx.report(sets.error());
   o.overrides = std::move(*sets);
@@ -48,7 +52,7 @@ int run_report(Context& ctx, const ReportState& s) {
   if (!s.quiet) o.progress = [&](std::string_view line) { ctx.err() << line << "\n"; };
   auto report = build_report(s.scenario, **catalog, o);
   if (!report) return ctx.report(report.error());
-  const std::string html = render_report_html(report->doc);
+  const std::string html = render_report_html(report->doc, m);
   const std::filesystem::path tmp = s.out + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary);
@@ -64,9 +68,11 @@ int run_report(Context& ctx, const ReportState& s) {
     ctx.out() << report->doc.dump(2) << "\n";
   } else {
     ctx.out() << report->summary;
-    ctx.out() << fmt::format(
-        "\nReport written to {} ({:.0f} KB, self-contained: open it in any browser)\n",
-        std::filesystem::absolute(s.out).string(), html.size() / 1024.0);
+    ctx.out() << "\n"
+              << m.trf("Report written to {file} ({kb} KB, self-contained: open it in any browser)",
+                       fmt::arg("file", std::filesystem::absolute(s.out).string()),
+                       fmt::arg("kb", fmt::format("{:.0f}", html.size() / 1024.0)))
+              << "\n";
   }
   return kExitOk;
 }

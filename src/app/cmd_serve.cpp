@@ -66,6 +66,9 @@ int run_serve(Context& ctx, const ServeState& s) {
   options.trace_dirs.assign(s.trace_dirs.begin(), s.trace_dirs.end());
   options.max_runs_per_token = s.max_runs_per_token;
   options.read_only = s.read_only;
+  auto lang = ctx.lang();
+  if (!lang) return ctx.report(lang.error());
+  options.lang = *lang;  // --lang / SUANLI_LANG: the dashboard's default language
   auto svc = service::Service::open(options);
   if (!svc) return ctx.report(svc.error());
 

@@ -42,20 +42,32 @@ double CostAssumptions::levy_for(const std::string& accelerator) const {
   return it == levy.end() ? 0.0 : it->second;
 }
 
-std::string CostAssumptions::describe() const {
+std::string CostAssumptions::describe(const Messages& m) const {
   const std::string currency =
-      in_cny ? fmt::format("; amounts in CNY at {:g} per USD (data/economics.toml)", cny_per_usd) : "";
+      in_cny ? m.trf("; amounts in CNY at {rate} per USD (data/economics.toml)",
+                     fmt::arg("rate", fmt::format("{:g}", cny_per_usd)))
+             : "";
   if (basis == CostBasis::kRental)
-    return "cost basis: rental (catalog market rate per device-hour)" + currency;
+    return std::string(m.tr("cost basis: rental (catalog market rate per device-hour)")) + currency;
   std::string levies;
   for (const auto& [id, f] : levy)
-    if (f > 0) levies += fmt::format(", {} levy {:.0f}%", id, f * 100);
-  return fmt::format(
-      "cost basis: ownership per device-hour (catalog price amortised over {:g} years at {:.0f}% "
-      "cost of capital, operations {:.0f}% of the price a year, data centre {:.0f} USD per kW a "
-      "month, power at {:.0f}% load x {:g} node overhead x PUE {:g} x {:.3f} USD/kWh{})",
-      life_years, cost_of_capital * 100, operations_fraction * 100, facility_usd_per_kw_month,
-      power_load_factor * 100, node_power_overhead, pue, tariff_usd_per_kwh, levies) + currency;
+    if (f > 0)
+      levies += m.trf(", {accelerator} levy {percent}%", fmt::arg("accelerator", id),
+                      fmt::arg("percent", fmt::format("{:.0f}", f * 100)));
+  return m.trf("cost basis: ownership per device-hour (catalog price amortised over {years} years "
+               "at {capital}% cost of capital, operations {operations}% of the price a year, data "
+               "centre {facility} USD per kW a month, power at {load}% load x {overhead} node "
+               "overhead x PUE {pue} x {tariff} USD/kWh{levies})",
+               fmt::arg("years", fmt::format("{:g}", life_years)),
+               fmt::arg("capital", fmt::format("{:.0f}", cost_of_capital * 100)),
+               fmt::arg("operations", fmt::format("{:.0f}", operations_fraction * 100)),
+               fmt::arg("facility", fmt::format("{:.0f}", facility_usd_per_kw_month)),
+               fmt::arg("load", fmt::format("{:.0f}", power_load_factor * 100)),
+               fmt::arg("overhead", fmt::format("{:g}", node_power_overhead)),
+               fmt::arg("pue", fmt::format("{:g}", pue)),
+               fmt::arg("tariff", fmt::format("{:.3f}", tariff_usd_per_kwh)),
+               fmt::arg("levies", levies)) +
+         currency;
 }
 
 double capital_recovery_factor(double rate, double years) {

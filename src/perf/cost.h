@@ -17,6 +17,7 @@
 #include "catalog/economics.h"
 #include "perf/device.h"
 #include "util/error.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -44,7 +45,8 @@ struct CostAssumptions {
   static CostAssumptions from(const Economics& e);
   double levy_for(const std::string& accelerator) const;
   // One line naming the basis and its inputs, for output footers.
-  std::string describe() const;
+  // In the words of `messages` (English by default).
+  std::string describe(const Messages& messages = {}) const;
   // A USD amount in the output currency, and that currency's symbol.
   double money(double usd) const { return in_cny ? usd * cny_per_usd : usd; }
   const char* symbol() const { return in_cny ? "¥" : "$"; }

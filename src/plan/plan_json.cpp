@@ -53,7 +53,7 @@ std::string availability_text(const PlanProblem& p, const PlanResult& r) {
 
 }  // namespace
 
-Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
+Json plan_result_json(const PlanProblem& p, const PlanResult& r, const Messages& m) {
   Json j;
   j["status"] = std::string(plan_status_name(r.status));
   j["objective_usd"] = r.objective_usd;
@@ -103,7 +103,7 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   if (p.policy.domestic_share_min) j["domestic_share_min"] = *p.policy.domestic_share_min;
   Json binding = Json::array();
   for (const BindingConstraint& b : r.binding) {
-    Json e{{"name", b.name},   {"kind", b.kind}, {"detail", b.detail}, {"limit", b.limit},
+    Json e{{"name", b.name},   {"kind", b.kind}, {"detail", m.render(b.detail)}, {"limit", b.limit},
            {"slack", b.slack}, {"unit", b.unit}, {"step", b.step}};
     e["marginal_usd_per_unit"] =
         b.marginal_usd_per_unit ? Json(*b.marginal_usd_per_unit) : Json(nullptr);
@@ -114,11 +114,11 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
     binding.push_back(std::move(e));
   }
   j["binding_constraints"] = std::move(binding);
-  const auto costs = [](const std::vector<PolicyCost>& list) {
+  const auto costs = [&m](const std::vector<PolicyCost>& list) {
     Json arr = Json::array();
     for (const PolicyCost& c : list)
       arr.push_back(Json{{"policy", c.policy},
-                         {"detail", c.detail},
+                         {"detail", m.render(c.detail)},
                          {"status_without", std::string(plan_status_name(c.status_without))},
                          {"objective_without_usd", c.objective_without_usd},
                          {"delta_usd", c.delta_usd},
@@ -142,7 +142,7 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
       if (p.scenarios[k].any_cut()) shortfall[p.scenarios[k].name] = o.worst_shortfall[k];
     demands.push_back(Json{{"name", d.name},
                            {"kind", d.kind == DemandKind::kTraining ? "training" : "inference"},
-                           {"description", d.description},
+                           {"description", m.render(d.description)},
                            {"tenant", d.tenant},
                            {"sensitive", d.sensitive},
                            {"core", d.core},
@@ -162,7 +162,7 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   j["utilisation"] = std::move(use);
   Json conflicts = Json::array();
   for (const Conflict& c : r.conflicts)
-    conflicts.push_back(Json{{"name", c.name}, {"kind", c.kind}, {"detail", c.detail}});
+    conflicts.push_back(Json{{"name", c.name}, {"kind", c.kind}, {"detail", m.render(c.detail)}});
   j["conflicts"] = std::move(conflicts);
   j["warnings"] = r.warnings;
   Json unverified = Json::object();
@@ -172,15 +172,32 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r) {
   return j;
 }
 
-std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
-  std::string out;
-  out += fmt::format("Plan {}: {} over {} year(s), {} types x {} sites, {} supply scenarios\n",
-                     p.name, plan_status_name(r.status), p.years, p.types.size(), p.sites.size(),
-                     p.scenarios.size());
-  out += fmt::format(
-      "MILP: {} variables ({} integer), {} constraints; solved in {:.2f} s (gap {:.2g}); "
-      "{:.2f} s with policy costs and prices\n",
-      r.variables, r.integer_variables, r.constraints, r.solve_time_s, r.gap, r.total_time_s);
+namespace {
+
+// The plan's first lines: what was solved and how.
+std::string plan_head_text(const PlanProblem& p, const PlanResult& r, const Messages& m) {
+  std::string out = m.trf(
+      "Plan {name}: {status} over {years} year(s), {types} types x {sites} sites, {scenarios} "
+      "supply scenarios",
+      fmt::arg("name", p.name), fmt::arg("status", m.tr(plan_status_name(r.status))),
+      fmt::arg("years", p.years), fmt::arg("types", p.types.size()),
+      fmt::arg("sites", p.sites.size()), fmt::arg("scenarios", p.scenarios.size()));
+  out += "\n" +
+         m.trf("MILP: {variables} variables ({integers} integer), {constraints} constraints; "
+               "solved in {seconds} s (gap {gap}); {total} s with policy costs and prices",
+               fmt::arg("variables", r.variables), fmt::arg("integers", r.integer_variables),
+               fmt::arg("constraints", r.constraints),
+               fmt::arg("seconds", fmt::format("{:.2f}", r.solve_time_s)),
+               fmt::arg("gap", fmt::format("{:.2g}", r.gap)),
+               fmt::arg("total", fmt::format("{:.2f}", r.total_time_s))) +
+         "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string plan_result_text(const PlanProblem& p, const PlanResult& r, const Messages& m) {
+  std::string out = plan_head_text(p, r, m);
   if (r.status == PlanStatus::kInfeasible) {
     if (!r.note.empty()) out += "  " + r.note + "\n";
     if (!r.conflicts.empty()) {
@@ -188,7 +205,7 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
           "These constraints cannot all hold together, even with every other item and limit set\n"
           "aside; without any one of them the rest of this set can be met (other conflicts may\n"
           "remain once this one is resolved):\n";
-      for (const Conflict& c : r.conflicts) out += fmt::format("  - {}: {}\n", c.name, c.detail);
+      for (const Conflict& c : r.conflicts) out += fmt::format("  - {}: {}\n", c.name, m.render(c.detail));
     }
     return out;
   }
@@ -208,19 +225,20 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
                       ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
                       : "");
   out += availability_text(p, r);
-  out += "\nPurchases\n";
-  TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"});
+  out += "\n" + std::string(m.tr("Purchases")) + "\n";
+  TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"}, m);
   buy.set_right_aligned({0, 4, 5});
   for (const Purchase& x : r.purchases)
     buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin,
                  p.sites[x.site].name, std::to_string(x.nodes), std::to_string(x.devices)});
   for (const PlanResult::Rental& x : r.rentals)
     buy.add_row({std::to_string(x.year), marked(p.types[x.type]), p.types[x.type].origin,
-                 "(rented)", "", fmt::format("{:.0f}", x.devices)});
-  out += r.purchases.empty() && r.rentals.empty() ? "  none: the existing fleet suffices\n"
-                                                  : buy.render();
-  out += "\nDemand\n";
-  TextTable dem({"item", "kind", "served on (year: devices)"});
+                 std::string(m.tr("(rented)")), "", fmt::format("{:.0f}", x.devices)});
+  out += r.purchases.empty() && r.rentals.empty()
+             ? "  " + std::string(m.tr("none: the existing fleet suffices")) + "\n"
+             : buy.render();
+  out += "\n" + std::string(m.tr("Demand")) + "\n";
+  TextTable dem({"item", "kind", "served on (year: devices)"}, m);
   for (const DemandOutcome& o : r.demands) {
     const PlanDemand& d = p.demands[o.demand];
     std::string served;
@@ -228,35 +246,36 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r) {
       served += fmt::format("{}y{} {} {:.0f}", served.empty() ? "" : ", ", a.year,
                             p.types[a.type].id, a.devices);
     dem.add_row({d.name + (d.core ? " (core)" : "") + (d.sensitive ? " (sensitive)" : ""),
-                 d.kind == DemandKind::kTraining ? "training" : "inference", served});
+                 std::string(m.tr(d.kind == DemandKind::kTraining ? "training" : "inference")), served});
   }
   out += dem.render();
   if (!r.binding.empty()) {
-    out +=
-        "\nBinding constraints (marginal: objective saved per unit of relaxation, measured by "
-        "re-solving)\n";
-    TextTable bind({"constraint", "limit", "marginal", "per"});
+    out += "\n" +
+           std::string(m.tr("Binding constraints (marginal: objective saved per unit of "
+                            "relaxation, measured by re-solving)")) +
+           "\n";
+    TextTable bind({"constraint", "limit", "marginal", "per"}, m);
     bind.set_right_aligned({2});
     for (const BindingConstraint& b : r.binding)
       bind.add_row(
-          {b.name, b.detail,
+          {b.name, m.render(b.detail),
            !b.marginal_usd_per_unit         ? std::string("-")
-           : *b.marginal_usd_per_unit == 0 ? std::string("< solver gap")
+           : *b.marginal_usd_per_unit == 0 ? std::string(m.tr("< solver gap"))
                                            : fmt::format("{:.4g} USD", *b.marginal_usd_per_unit),
-           b.unit});
+           std::string(m.tr(b.unit))});
     out += bind.render();
   }
   if (!r.policy_costs.empty()) {
-    out += "\nPrice of each policy (re-solved without it)\n";
-    TextTable pol({"policy", "what", "cost", "%", "+-"});
+    out += "\n" + std::string(m.tr("Price of each policy (re-solved without it)")) + "\n";
+    TextTable pol({"policy", "what", "cost", "%", "+-"}, m);
     pol.set_right_aligned({2, 3, 4});
     for (const PolicyCost& c : r.policy_costs) {
       if (c.status_without == PlanStatus::kInfeasible)
-        pol.add_row({c.policy, c.detail, "no plan without it", "", ""});
+        pol.add_row({c.policy, m.render(c.detail), std::string(m.tr("no plan without it")), "", ""});
       else if (std::abs(c.delta_usd) <= c.tolerance_usd)
-        pol.add_row({c.policy, c.detail, "~0 USD", "~0%", money(c.tolerance_usd)});
+        pol.add_row({c.policy, m.render(c.detail), "~0 USD", "~0%", money(c.tolerance_usd)});
       else
-        pol.add_row({c.policy, c.detail,
+        pol.add_row({c.policy, m.render(c.detail),
                      fmt::format("{}{} USD", c.delta_usd >= 0 ? "+" : "", money(c.delta_usd)),
                      fmt::format("{:+.1f}%", c.delta_pct), money(c.tolerance_usd)});
     }

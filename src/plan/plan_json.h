@@ -10,11 +10,16 @@
 #include "plan/plan_problem.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
+#include "util/messages.h"
 
 namespace suanli {
 
-nlohmann::ordered_json plan_result_json(const PlanProblem& problem, const PlanResult& result);
-std::string plan_result_text(const PlanProblem& problem, const PlanResult& result);
+// The constraints', policies' and conflicts' details are put in the words
+// of `messages` (English by default); every key and figure is the same.
+nlohmann::ordered_json plan_result_json(const PlanProblem& problem, const PlanResult& result,
+                                        const Messages& messages = {});
+std::string plan_result_text(const PlanProblem& problem, const PlanResult& result,
+                             const Messages& messages = {});
 
 // How the scenario turned demand into devices (`plan --json` "sizing"):
 // utilisation_target and peak_to_mean with where each came from, the

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sched/rules.h"  // ShareMeasure
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -70,7 +71,7 @@ struct PlanDemand {
   std::string name;
   DemandKind kind = DemandKind::kTraining;
   std::string tenant;
-  std::string description;  // e.g. "gpt3-175b, 2.0e12 tokens in 90 days"
+  Text description;  // e.g. "gpt3-175b, 2.0e12 tokens in 90 days" (util/messages.h)
   bool sensitive = false;   // may only run on domestic types (when that policy is on)
   bool core = false;        // must be served in every supply scenario (robust mode)
   int first_year = 1;       // 1-based, inclusive

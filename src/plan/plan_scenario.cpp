@@ -735,7 +735,7 @@ class Loader {
     return c;
   }
 
-  PlanDemand make_demand(const DemandCommon& c, DemandKind kind, std::string description) {
+  PlanDemand make_demand(const DemandCommon& c, DemandKind kind, Text description) {
     PlanDemand d;
     d.name = c.name;
     d.kind = kind;
@@ -786,7 +786,8 @@ class Loader {
       t.defined_at = v.where();
       p().demands.push_back(make_demand(
           c, DemandKind::kTraining,
-          fmt::format("{}, {} tokens in {} days", t.model, sci(t.tokens), num(t.deadline_days))));
+          Text("{model}, {tokens} tokens in {days} days",
+               {{"model", t.model}, {"tokens", sci(t.tokens)}, {"days", num(t.deadline_days)}})));
       out_.training.push_back(std::move(t));
       demand_views_.push_back(v);
     }
@@ -806,12 +807,17 @@ class Loader {
       SUANLI_ASSIGN(in.ttft_ms, positive_max(v, "ttft_ms", kMaxLatencyMs));
       SUANLI_ASSIGN(in.tpot_ms, positive_max(v, "tpot_ms", kMaxLatencyMs));
       in.defined_at = v.where();
-      std::string desc =
-          fmt::format("{}, {} output tokens/s, {} in / {} out", in.model,
-                      sci(in.output_tokens_per_s), in.input_tokens, in.output_tokens);
-      if (in.ttft_ms) desc += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
-      if (in.tpot_ms) desc += fmt::format(", TPOT {} ms", num(*in.tpot_ms));
-      p().demands.push_back(make_demand(c, DemandKind::kInference, std::move(desc)));
+      std::string limits;  // units and acronyms only: the same in every language
+      if (in.ttft_ms) limits += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
+      if (in.tpot_ms) limits += fmt::format(", TPOT {} ms", num(*in.tpot_ms));
+      p().demands.push_back(make_demand(
+          c, DemandKind::kInference,
+          Text("{model}, {rate} output tokens/s, {input} in / {output} out{limits}",
+               {{"model", in.model},
+                {"rate", sci(in.output_tokens_per_s)},
+                {"input", std::to_string(in.input_tokens)},
+                {"output", std::to_string(in.output_tokens)},
+                {"limits", limits}})));
       out_.inference.push_back(std::move(in));
       demand_views_.push_back(v);
     }

@@ -224,7 +224,7 @@ TEST_F(PlanScenarioLoaded, TrainingGangMeetsTheDeadlineInWholeNodes) {
   EXPECT_FALSE(d.sensitive);
   EXPECT_EQ(d.first_year, 1);
   EXPECT_EQ(d.last_year, 2);
-  EXPECT_EQ(d.description, "gpt3-6.7b, 3.0e11 tokens in 10 days");
+  EXPECT_EQ(d.description.english(), "gpt3-6.7b, 3.0e11 tokens in 10 days");
   ASSERT_EQ(d.devices.size(), 3u);
   for (std::size_t t = 0; t < p.types.size(); ++t) {
     const SizingDetail& s = base_->sizing[0][t];

@@ -66,7 +66,8 @@ struct Switches {
 
 struct LimitRow {
   int row = 0;
-  std::string name, group, kind, detail, unit;
+  std::string name, group, kind, unit;
+  Text detail;
   double limit = 0;
   double node_unit = 0;  // how much one more node would use: slack below this binds
   double step = 0;       // relaxation used to measure the marginal price
@@ -119,6 +120,24 @@ double share_weight(const PlanProblem& p, int t) {
 
 bool risk_active(const PlanProblem& p, const Switches& sw) {
   return sw.risk && p.policy.risk != RiskMode::kNone;
+}
+
+// The limits in words (util/messages.h Text: each front end's language).
+Text share_detail(const PlanProblem& p, double share, int year) {
+  return Text("domestic share of {measure} >= {share}% in year {year}",
+              {{"measure", p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices"},
+               {"share", fmt::format("{:.0f}", share * 100)},
+               {"year", std::to_string(year)}});
+}
+Text power_detail(const PlanSite& site) {
+  return Text("{site} facility power <= {mw} MW (PUE {pue})",
+              {{"site", site.name},
+               {"mw", fmt::format("{:.1f}", site.power_kw / 1000)},
+               {"pue", fmt::format("{:.2f}", site.pue)}});
+}
+Text supply_detail(const std::string& type, double cap, int year) {
+  return Text("{accelerator} deliveries <= {devices} devices in year {year}",
+              {{"accelerator", type}, {"devices", fmt::format("{:.0f}", cap)}, {"year", std::to_string(year)}});
 }
 
 Built build(const PlanProblem& p, const Switches& sw) {
@@ -295,10 +314,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
       lim.group = "domestic-share";
       lim.kind = "domestic-share";
       lim.limit = *p.policy.domestic_share_min;
-      lim.detail =
-          fmt::format("domestic share of {} >= {:.0f}% in year {}",
-                      p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices",
-                      lim.limit * 100, y);
+      lim.detail = share_detail(p, lim.limit, y);
       lim.unit = "percentage point";
       lim.node_unit = finite(min_foreign_node) ? min_foreign_node : 1e-6;
       lim.step = 5;  // percentage points
@@ -330,8 +346,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
       lim.group = power_name;
       lim.kind = "site-power";
       lim.limit = site.power_kw;
-      lim.detail = fmt::format("{} facility power <= {:.1f} MW (PUE {:.2f})", site.name,
-                               site.power_kw / 1000, site.pue);
+      lim.detail = power_detail(site);
       lim.unit = "kW";
       lim.node_unit = finite(unit) ? unit : 1e-6;
       lim.step = std::max(1.0, 0.05 * site.power_kw);
@@ -357,7 +372,8 @@ Built build(const PlanProblem& p, const Switches& sw) {
       lim.group = rack_name;
       lim.kind = "site-racks";
       lim.limit = site.racks;
-      lim.detail = fmt::format("{} rack space <= {:.0f} racks", site.name, site.racks);
+      lim.detail = Text("{site} rack space <= {racks} racks",
+                        {{"site", site.name}, {"racks", fmt::format("{:.0f}", site.racks)}});
       lim.unit = "rack";
       lim.node_unit = finite(unit) ? unit : 1e-6;
       lim.step = std::max(1.0, std::round(0.05 * site.racks));
@@ -383,7 +399,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
       lim.group = "supply-cap:" + ty.id;
       lim.kind = "supply-cap";
       lim.limit = cap;
-      lim.detail = fmt::format("{} deliveries <= {:.0f} devices in year {}", ty.id, cap, y);
+      lim.detail = supply_detail(ty.id, cap, y);
       lim.unit = "device";
       lim.node_unit = ty.node_devices;
       lim.step = std::max<double>(ty.node_devices,
@@ -412,7 +428,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
     lim.group = "budget";
     lim.kind = "budget";
     lim.limit = *p.budget_usd;
-    lim.detail = fmt::format("purchases + levies <= {:.4g} USD", *p.budget_usd);
+    lim.detail = Text("purchases + levies <= {usd} USD", {{"usd", fmt::format("{:.4g}", *p.budget_usd)}});
     lim.unit = "USD";
     lim.node_unit = finite(unit) ? unit : 1e-6;
     lim.step = std::max(1.0, 0.05 * *p.budget_usd);
@@ -524,7 +540,8 @@ Resolve resolve(const PlanProblem& p, const Switches& sw, const PlanOptions& opt
   return r;
 }
 
-std::string demand_detail(const PlanProblem& p, int d) {
+// The demand in words: its description (the scenario's text) and needs.
+Text demand_detail(const PlanProblem& p, int d) {
   const PlanDemand& dem = p.demands[d];
   double best = kNoLimit;
   std::string best_type;
@@ -536,11 +553,16 @@ std::string demand_detail(const PlanProblem& p, int d) {
       best_type = p.types[t].id;
     }
   }
-  std::string text = dem.description.empty() ? dem.name : dem.description;
-  if (!best_type.empty()) text += fmt::format("; smallest need {:.0f} x {}", best, best_type);
-  if (dem.sensitive) text += "; sensitive";
-  if (dem.core) text += "; core";
-  return text;
+  const std::string what = dem.description.empty() ? dem.name : dem.description.english();
+  const std::string tags = std::string(dem.sensitive ? "sensitive" : "") +
+                           (dem.sensitive && dem.core ? ", " : "") + (dem.core ? "core" : "");
+  if (best_type.empty()) return Text("{what}", {{"what", what}});
+  return Text(tags.empty() ? "{what}; smallest need {devices} x {accelerator}"
+                           : "{what}; smallest need {devices} x {accelerator}; {tags}",
+              {{"what", what},
+               {"devices", fmt::format("{:.0f}", best)},
+               {"accelerator", best_type},
+               {"tags", tags}});
 }
 
 // Constraint groups that can conflict, in the order the deletion filter tries them.
@@ -551,18 +573,22 @@ std::vector<Conflict> conflict_groups(const PlanProblem& p) {
   bool any_sensitive = false;
   for (const PlanDemand& d : p.demands) any_sensitive |= d.sensitive;
   if (any_sensitive && p.policy.sensitive_domestic_only)
-    g.push_back({"sensitive-on-domestic", "policy", "sensitive demand only on domestic types"});
+    g.push_back({"sensitive-on-domestic", "policy", Text("sensitive demand only on domestic types")});
   if (p.policy.risk == RiskMode::kRobust || p.policy.risk == RiskMode::kBoth)
     for (const SupplyScenario& sc : p.scenarios)
       if (sc.any_cut())
         g.push_back(
             {"robustness:" + sc.name, "policy",
-             fmt::format("core demand served in scenario '{}' (cut from year {}{})", sc.name,
-                         sc.from_year, sc.installed_lost ? ", installed devices lost" : "")});
+             Text(sc.installed_lost
+                      ? "core demand served in scenario '{scenario}' (cut from year {year}, "
+                        "installed devices lost)"
+                      : "core demand served in scenario '{scenario}' (cut from year {year})",
+                  {{"scenario", sc.name}, {"year", std::to_string(sc.from_year)}})});
   if (p.policy.domestic_share_min)
     g.push_back(
         {"domestic-share", "policy",
-         fmt::format("domestic share >= {:.0f}% every year", *p.policy.domestic_share_min * 100)});
+         Text("domestic share >= {share}% every year",
+              {{"share", fmt::format("{:.0f}", *p.policy.domestic_share_min * 100)}})});
   for (const PlanType& t : p.types) {
     bool capped = false;
     for (double c : t.supply_cap_devices) capped |= finite(c);
@@ -572,7 +598,8 @@ std::vector<Conflict> conflict_groups(const PlanProblem& p) {
         caps +=
             (caps.empty() ? "" : ", ") + (finite(c) ? fmt::format("{:.0f}", c) : std::string("-"));
       g.push_back({"supply-cap:" + t.id, "supply-cap",
-                   fmt::format("{} deliveries per year <= [{}] devices", t.id, caps)});
+                   Text("{accelerator} deliveries per year <= [{caps}] devices",
+                        {{"accelerator", t.id}, {"caps", caps}})});
     }
   }
   for (const PlanSite& s : p.sites) {
@@ -847,7 +874,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     }
   }
   if (options.policy_costs) {
-    auto add = [&](std::string name, std::string detail, Switches off,
+    auto add = [&](std::string name, Text detail, Switches off,
                    std::vector<PolicyCost>* into = nullptr) {
       if (plan_cancelled(options)) return;  // checked after the policies
       const Resolve r = resolve(problem, off, options);
@@ -867,8 +894,8 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches off = sw;
       off.domestic_share = false;
       add("domestic-share",
-          fmt::format("domestic share >= {:.0f}% every year",
-                      *problem.policy.domestic_share_min * 100),
+          Text("domestic share >= {share}% every year",
+               {{"share", fmt::format("{:.0f}", *problem.policy.domestic_share_min * 100)}}),
           off);
     }
     bool any_sensitive = false;
@@ -876,7 +903,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     if (any_sensitive && problem.policy.sensitive_domestic_only) {
       Switches off = sw;
       off.sensitive = false;
-      add("sensitive-on-domestic", "sensitive demand only on domestic types", off);
+      add("sensitive-on-domestic", Text("sensitive demand only on domestic types"), off);
     }
     bool any_cut = false;
     for (const SupplyScenario& s : problem.scenarios) any_cut |= s.any_cut();
@@ -887,15 +914,16 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
           problem.policy.risk == RiskMode::kRobust ? "core demand served in every supply scenario"
           : problem.policy.risk == RiskMode::kExpected ? "expected shortfall penalty"
                                                        : "core robustness and expected shortfall";
-      add("risk", what, off);
+      add("risk", Text(what), off);
     }
     for (std::size_t t = 0; t < problem.types.size(); ++t) {
       if (problem.types[t].levy_fraction <= 0) continue;
       Switches off = sw;
       off.levy[t] = false;
       add("levy:" + problem.types[t].id,
-          fmt::format("{:.0f}% surcharge on {}", problem.types[t].levy_fraction * 100,
-                      problem.types[t].id),
+          Text("{percent}% surcharge on {accelerator}",
+               {{"percent", fmt::format("{:.0f}", problem.types[t].levy_fraction * 100)},
+                {"accelerator", problem.types[t].id}}),
           off);
     }
     for (std::size_t t = 0; t < problem.types.size(); ++t) {
@@ -904,9 +932,15 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
       Switches off = sw;
       off.assumed[t] = false;
       add("assumption:" + ty.id,
-          fmt::format("{} can be bought although its China status is {}: {}", ty.id,
-                      dated_china_status(ty.china_status, ty.china_status_confirmed),
-                      ty.assumption),
+          Text(ty.china_status_confirmed.empty()
+                   ? "{accelerator} can be bought although its China status is {status}: "
+                     "{assumption}"
+                   : "{accelerator} can be bought although its China status is {status} "
+                     "(confirmed {date}): {assumption}",
+               {{"accelerator", ty.id},
+                {"status", ty.china_status},
+                {"date", ty.china_status_confirmed},
+                {"assumption", ty.assumption}}),
           off, &out.assumption_costs);
     }
     if (plan_cancelled(options)) return cancelled();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "plan/plan_problem.h"
+#include "util/messages.h"
 #include "util/error.h"
 
 namespace suanli {
@@ -101,7 +102,7 @@ struct TypeYearUse {
 struct BindingConstraint {
   std::string name;  // e.g. "site-power:ulanqab"
   std::string kind;  // budget | site-power | site-racks | supply-cap | domestic-share | ...
-  std::string detail;
+  Text detail;       // the limit in words (util/messages.h: each front end's language)
   double limit = 0;
   double slack = 0;
   // Objective decrease per unit of relaxation, measured by re-solving with
@@ -113,7 +114,7 @@ struct BindingConstraint {
 
 struct PolicyCost {
   std::string policy;  // "domestic-share", "sensitive-on-domestic", "risk", "levy:<type>"
-  std::string detail;
+  Text detail;
   PlanStatus status_without = PlanStatus::kOptimal;
   double objective_without_usd = 0;
   double delta_usd = 0;  // objective with the policy minus without
@@ -126,7 +127,7 @@ struct PolicyCost {
 struct Conflict {
   std::string name;  // constraint group, e.g. "budget", "demand:chat-70b"
   std::string kind;
-  std::string detail;  // the limit in words
+  Text detail;  // the limit in words
 };
 
 struct PlanResult {

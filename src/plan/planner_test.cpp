@@ -112,8 +112,9 @@ TEST(Planner, AnAvailabilityAssumptionIsPricedWithoutIt) {
   ASSERT_EQ(r->assumption_costs.size(), 1u);
   const PolicyCost& c = r->assumption_costs[0];
   EXPECT_EQ(c.policy, "assumption:F");
-  EXPECT_NE(c.detail.find("import-blocked"), std::string::npos) << c.detail;
-  EXPECT_NE(c.detail.find("imports resume"), std::string::npos) << c.detail;
+  const std::string detail = c.detail.english();
+  EXPECT_NE(detail.find("import-blocked"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("imports resume"), std::string::npos) << detail;
   EXPECT_NEAR(c.objective_without_usd, 3000, 1e-6);
   EXPECT_NEAR(c.delta_usd, -2000, 1e-6);
   EXPECT_EQ(policy(*r, "assumption:F"), nullptr);  // not a policy

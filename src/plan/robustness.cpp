@@ -5,12 +5,20 @@
 #include <cmath>
 #include <map>
 
+#include "util/share_dir.h"
 #include "util/strings.h"
 #include "util/table.h"
 
 namespace suanli {
 
 namespace {
+
+// "file:line" of a catalog figure, relative to the bundled share folder
+// when it lies there (a report never names a machine's paths).
+std::string shared_relative(const std::string& origin) {
+  const std::string root = share_dir().generic_string() + "/";
+  return origin.rfind(root, 0) == 0 ? origin.substr(root.size()) : origin;
+}
 
 // Devices bought per type over the horizon.
 std::map<int, long long> bought(const std::vector<Purchase>& purchases) {
@@ -21,7 +29,8 @@ std::map<int, long long> bought(const std::vector<Purchase>& purchases) {
 
 // One perturbed problem: `apply` changes a copy of the chosen problem.
 struct Perturbation {
-  std::string key, label, source;
+  std::string key;
+  Text label, source;
   double base = 0, low = 0, high = 0;
   std::function<void(PlanProblem&, double)> apply;  // sets the input to a value
 };
@@ -40,9 +49,11 @@ std::vector<Perturbation> perturbations(const PlanScenario& sc, const Catalog& c
       const Figure& f = *(*a)->price_usd;
       Perturbation x;
       x.key = "price:" + ty.id;
-      x.label = ty.id + " price (USD per device)";
-      x.source = fmt::format("catalog price_usd {} ({}), {}", f.value, confidence_name(f.confidence),
-                             f.origin);
+      x.label = Text("{accelerator} price (USD per device)", {{"accelerator", ty.id}});
+      x.source = Text("catalog price_usd {value} ({confidence}), {where}",
+                      {{"value", fmt::format("{}", f.value)},
+                       {"confidence", std::string(confidence_name(f.confidence))},
+                       {"where", shared_relative(f.origin)}});
       x.base = f.value;
       x.low = f.low.value_or(f.value);
       x.high = f.high.value_or(f.value);
@@ -68,8 +79,8 @@ std::vector<Perturbation> perturbations(const PlanScenario& sc, const Catalog& c
     if (std::abs(l - 1) < 1e-3 && std::abs(h - 1) < 1e-3) continue;
     Perturbation x;
     x.key = "rate:" + ty.id;
-    x.label = ty.id + " throughput (x the estimate)";
-    x.source = "the estimate's p10-p90 (catalog figure ranges and out-of-sample residuals)";
+    x.label = Text("{accelerator} throughput (x the estimate)", {{"accelerator", ty.id}});
+    x.source = Text("the estimate's p10-p90 (catalog figure ranges and out-of-sample residuals)");
     x.base = 1;
     x.low = l;
     x.high = h;
@@ -124,8 +135,10 @@ RobustnessCase evaluate(const PlanScenario& sc, const PlanResult& chosen, const 
       // A flip: bought or dropped, or a change of a tenth or more.
       if ((a == 0) != (b == 0) || std::abs(static_cast<double>(b - a)) >= 0.1 * std::max(a, b)) {
         if (a != b)
-          c.flips.push_back(
-              fmt::format("{} {} -> {} devices", q.types[t].id, thousands(a), thousands(b)));
+          c.flips.push_back(Text("{accelerator} {from} -> {to} devices",
+                                 {{"accelerator", q.types[t].id},
+                                  {"from", thousands(a)},
+                                  {"to", thousands(b)}}));
       }
     }
     c.mix_change = total > 0 ? moved / static_cast<double>(total) : 0;
@@ -171,7 +184,13 @@ Result<RobustnessResult> plan_robustness(const PlanScenario& sc, const PlanResul
 
 namespace {
 
-nlohmann::ordered_json case_json(const RobustnessCase& c) {
+std::vector<std::string> rendered(const std::vector<Text>& texts, const Messages& m) {
+  std::vector<std::string> out;
+  for (const Text& t : texts) out.push_back(m.render(t));
+  return out;
+}
+
+nlohmann::ordered_json case_json(const RobustnessCase& c, const Messages& m) {
   nlohmann::ordered_json j{{"side", c.side},
                            {"value", c.value},
                            {"status", std::string(plan_status_name(c.status))},
@@ -183,26 +202,27 @@ nlohmann::ordered_json case_json(const RobustnessCase& c) {
                                                         : nlohmann::ordered_json(nullptr)},
                            {"regret_usd", c.regret_usd},
                            {"mix_change", c.mix_change},
-                           {"flips", c.flips}};
-  if (c.timed_out) j["note"] = "no plan found within the time limit (not proven infeasible)";
+                           {"flips", rendered(c.flips, m)}};
+  if (c.timed_out)
+    j["note"] = m.tr("no plan found within the time limit (not proven infeasible)");
   if (!c.chosen_cost_usd)
     j["chosen_plan_note"] =
-        "the chosen purchases no longer satisfy the scenario here (demand, budget or rules)";
+        m.tr("the chosen purchases no longer satisfy the scenario here (demand, budget or rules)");
   return j;
 }
 
 }  // namespace
 
-nlohmann::ordered_json robustness_json(const RobustnessResult& r) {
+nlohmann::ordered_json robustness_json(const RobustnessResult& r, const Messages& m) {
   nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
   for (const RobustnessInput& i : r.inputs) {
     inputs.push_back({{"input", i.key},
-                      {"label", i.label},
-                      {"source", i.source},
+                      {"label", m.render(i.label)},
+                      {"source", m.render(i.source)},
                       {"base", i.base},
                       {"swing_usd", i.swing_usd},
-                      {"low", case_json(i.low)},
-                      {"high", case_json(i.high)}});
+                      {"low", case_json(i.low, m)},
+                      {"high", case_json(i.high, m)}});
   }
   return {{"base_cost_usd", r.base_cost_usd},
           {"method",
@@ -213,7 +233,7 @@ nlohmann::ordered_json robustness_json(const RobustnessResult& r) {
           {"inputs", std::move(inputs)}};
 }
 
-std::string robustness_text(const RobustnessResult& r) {
+std::string robustness_text(const RobustnessResult& r, const Messages& messages) {
   if (r.inputs.empty()) return "";
   std::string out = fmt::format(
       "\nRobustness (each input at its range's ends; cost re-solved: none = no plan meets the "
@@ -232,7 +252,7 @@ std::string robustness_text(const RobustnessResult& r) {
     std::vector<std::string> flips;
     for (const RobustnessCase* c : {&i.low, &i.high})
       if (!c->flips.empty())
-        flips.push_back(fmt::format("{}: {}", c->side, join(c->flips, ", ")));
+        flips.push_back(fmt::format("{}: {}", c->side, join(rendered(c->flips, messages), ", ")));
     t.add_row({i.key, fmt::format("{:.4g} .. {:.4g}", i.low.value, i.high.value),
                m(i.low) + " .. " + m(i.high), regret(i.low) + " .. " + regret(i.high),
                flips.empty() ? "none" : join(flips, "; ")});

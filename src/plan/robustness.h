@@ -20,6 +20,7 @@
 #include "catalog/catalog.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -33,14 +34,14 @@ struct RobustnessCase {
   // satisfy the scenario: too slow for the demand, over budget, ...).
   std::optional<double> chosen_cost_usd;
   double regret_usd = 0;            // chosen - re-solved (0 within the solver gap)
-  std::vector<std::string> flips;   // "ascend-910c 1,920 -> 0 devices"
+  std::vector<Text> flips;          // "ascend-910c 1,920 -> 0 devices"
   double mix_change = 0;            // sum |devices bought - chosen| / chosen total
 };
 
 struct RobustnessInput {
   std::string key;     // "price:ascend-910c", "rate:kunlun-p800"
-  std::string label;   // "ascend-910c price (USD per device)"
-  std::string source;  // where the range comes from
+  Text label;   // "ascend-910c price (USD per device)"
+  Text source;  // where the range comes from
   double base = 0;
   RobustnessCase low, high;
   double swing_usd = 0;  // max |cost - base cost| over both ends
@@ -64,7 +65,7 @@ struct RobustnessOptions {
 Result<RobustnessResult> plan_robustness(const PlanScenario& sc, const PlanResult& chosen,
                                          const Catalog& catalog, const RobustnessOptions& options);
 
-nlohmann::ordered_json robustness_json(const RobustnessResult& r);
-std::string robustness_text(const RobustnessResult& r);
+nlohmann::ordered_json robustness_json(const RobustnessResult& r, const Messages& messages = {});
+std::string robustness_text(const RobustnessResult& r, const Messages& messages = {});
 
 }  // namespace suanli

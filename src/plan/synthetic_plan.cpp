@@ -53,7 +53,7 @@ PlanProblem synthetic_plan(const SyntheticPlanOptions& o) {
     PlanDemand d;
     d.kind = training ? DemandKind::kTraining : DemandKind::kInference;
     d.name = fmt::format("{}-{}", training ? "train" : "serve", i);
-    d.description = d.name;
+    d.description = Text("{what}", {{"what", d.name}});
     d.tenant = fmt::format("tenant-{}", i % 3);
     d.indivisible = training;
     d.sensitive = !training && i % 4 == 0;

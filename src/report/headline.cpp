@@ -63,10 +63,10 @@ std::string command_for(const TrainRequest& r, const std::string& base, const st
   return cmd;
 }
 
-nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan) {
+nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan, const Messages& m) {
   const PlanProblem& p = sc.problem;
   if (plan.status == PlanStatus::kInfeasible) {
-    return {{"sentence", "No plan meets the demand under the scenario's rules (see the plan)."}};
+    return {{"sentence", m.tr("No plan meets the demand under the scenario's rules (see the plan).")}};
   }
   std::map<int, std::map<int, long long>> by_year;  // year -> type -> devices
   for (const Purchase& x : plan.purchases) by_year[x.year][x.type] += x.devices;
@@ -74,21 +74,29 @@ nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan) {
   for (const auto& [y, types] : by_year) {
     std::vector<std::string> parts;
     for (const auto& [t, n] : types) parts.push_back(fmt::format("{} {}", thousands(n), p.types[t].id));
-    years.push_back(fmt::format("year {}: {}", y, join(parts, ", ")));
+    years.push_back(m.trf("year {year}: {devices}", fmt::arg("year", y),
+                          fmt::arg("devices", join(parts, ", "))));
   }
+  const std::string cost = fmt::format("{:.1f}", plan.objective_usd / 1e6);
+  const std::string share = fmt::format("{:.0f}", plan.domestic_share * 100);
   std::string sentence =
-      years.empty() ? "Buy nothing: the existing fleet meets the demand"
-                    : "Buy " + join(years, "; ");
-  sentence += fmt::format(", for {:.1f} M USD discounted over {} years; domestic share at least "
-                          "{:.0f}%",
-                          plan.objective_usd / 1e6, p.years, plan.domestic_share * 100);
+      years.empty()
+          ? m.trf("Buy nothing: the existing fleet meets the demand, for {cost} M USD discounted "
+                  "over {years} years; domestic share at least {share}%",
+                  fmt::arg("cost", cost), fmt::arg("years", p.years), fmt::arg("share", share))
+          : m.trf("Buy {purchases}, for {cost} M USD discounted over {years} years; domestic "
+                  "share at least {share}%",
+                  fmt::arg("purchases", join(years, "; ")), fmt::arg("cost", cost),
+                  fmt::arg("years", p.years), fmt::arg("share", share));
   for (const PolicyCost& c : plan.assumption_costs) {
     sentence += c.status_without == PlanStatus::kInfeasible
-                    ? fmt::format(". It assumes {}; without it no plan meets the demand", c.detail)
-                    : fmt::format(". It assumes {}; without it: {:.1f} M USD", c.detail,
-                                  c.objective_without_usd / 1e6);
+                    ? m.trf(". It assumes {assumption}; without it no plan meets the demand",
+                            fmt::arg("assumption", m.render(c.detail)))
+                    : m.trf(". It assumes {assumption}; without it: {cost} M USD",
+                            fmt::arg("assumption", m.render(c.detail)),
+                            fmt::arg("cost", fmt::format("{:.1f}", c.objective_without_usd / 1e6)));
   }
-  return {{"sentence", sentence + "."}};
+  return {{"sentence", sentence + std::string(m.tr("."))}};
 }
 
 }  // namespace
@@ -113,8 +121,8 @@ TrainRequest headline_train_request(const PlanScenario& sc) {
 }
 
 nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan,
-                             const Catalog& catalog) {
-  nlohmann::json out{{"worth", nullptr}, {"buy", buy_json(sc, plan)}};
+                             const Catalog& catalog, const Messages& m) {
+  nlohmann::json out{{"worth", nullptr}, {"buy", buy_json(sc, plan, m)}};
   const PlanProblem& p = sc.problem;
   const auto [base, other] = headline_pair(p, plan);
   if (sc.training.empty() || base < 0 || other < 0 || sc.sizing.empty()) return out;
@@ -137,23 +145,30 @@ nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan,
                        {"workload", sc.training.front().name},
                        {"relative_speed", ro.relative_speed},
                        {"relative_cost_performance", ro.relative_cost_performance},
-                       {"cost_basis", w->cost.describe()},
+                       {"cost_basis", w->cost.describe(m)},
                        {"command", command_for(r, b, o, devices)}};
   std::string range;
   if (ro.interval && ro.estimate.tokens_per_s > 0) {
     const double lo = ro.interval->tokens_per_s.p10 / ro.estimate.tokens_per_s;
     const double hi = ro.interval->tokens_per_s.p90 / ro.estimate.tokens_per_s;
     worth["range"] = {ro.relative_cost_performance * lo, ro.relative_cost_performance * hi};
-    range = fmt::format(" (p10-p90 {:.2f}-{:.2f}x from the {} estimate's range)",
-                        ro.relative_cost_performance * lo, ro.relative_cost_performance * hi, o);
+    range = m.trf(" (p10-p90 {low}-{high}x from the {accelerator} estimate's range)",
+                  fmt::arg("low", fmt::format("{:.2f}", ro.relative_cost_performance * lo)),
+                  fmt::arg("high", fmt::format("{:.2f}", ro.relative_cost_performance * hi)),
+                  fmt::arg("accelerator", o));
   }
-  worth["sentence"] = fmt::format(
-      "For {} ({}, {:g} tokens) on {} devices of each, {} trains at {:.2f}x the speed of {} and "
-      "gives {:.2f}x its training throughput per dollar of ownership{}; time to train {:.0f} vs "
-      "{:.0f} days, goodput counted.",
-      sc.training.front().name, r.model, r.tokens, thousands(devices), o, ro.relative_speed, b,
-      ro.relative_cost_performance, range, ro.totals.time_to_train_days,
-      rb.totals.time_to_train_days);
+  worth["sentence"] = m.trf(
+      "For {workload} ({model}, {tokens} tokens) on {devices} devices of each, {other} trains at "
+      "{speed}x the speed of {baseline} and gives {value}x its training throughput per dollar of "
+      "ownership{range}; time to train {days_other} vs {days_baseline} days, goodput counted.",
+      fmt::arg("workload", sc.training.front().name), fmt::arg("model", r.model),
+      fmt::arg("tokens", fmt::format("{:g}", r.tokens)), fmt::arg("devices", thousands(devices)),
+      fmt::arg("other", o), fmt::arg("speed", fmt::format("{:.2f}", ro.relative_speed)),
+      fmt::arg("baseline", b),
+      fmt::arg("value", fmt::format("{:.2f}", ro.relative_cost_performance)),
+      fmt::arg("range", range),
+      fmt::arg("days_other", fmt::format("{:.0f}", ro.totals.time_to_train_days)),
+      fmt::arg("days_baseline", fmt::format("{:.0f}", rb.totals.time_to_train_days)));
   out["worth"] = std::move(worth);
   return out;
 }

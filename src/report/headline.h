@@ -12,6 +12,7 @@
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "perf/workload_request.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -23,8 +24,9 @@ TrainRequest headline_train_request(const PlanScenario& sc);
 // {"worth": {"sentence", "command", "baseline", "other", "devices",
 // "relative_speed", "relative_cost_performance", "range"}, "buy": {...}};
 // "worth" is null when the scenario has no training item or lacks a
-// foreign or a domestic candidate.
+// foreign or a domestic candidate. The sentences are in the words of
+// `messages` (English by default); the figures are the same.
 nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan,
-                             const Catalog& catalog);
+                             const Catalog& catalog, const Messages& messages = {});
 
 }  // namespace suanli

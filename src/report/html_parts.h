@@ -15,12 +15,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "report/html_report.h"
+#include "util/messages.h"
 
 namespace suanli::report_html {
 
@@ -131,9 +133,19 @@ inline Cell tc(std::string_view text) { return {esc(text), false}; }
 inline Cell nc(std::string_view text) { return {esc(text), true}; }
 inline Cell raw_cell(std::string html, bool numeric = false) { return {std::move(html), numeric}; }
 
+// Data the report shows but does not translate (chip and model IDs, names
+// from the scenario, commands, file names, sources): marked with HTML's
+// translate="no", which the browser test honours.
+inline std::string data_html(std::string_view text) {
+  return text.empty() ? std::string() : "<span translate=\"no\">" + esc(text) + "</span>";
+}
+inline Cell dc(std::string_view text) { return {data_html(text), false}; }
+
+// `head_is_html`: the headers are HTML already (data spans in them).
 inline void table(std::string& out, const std::vector<std::string>& head,
                   const std::vector<std::vector<Cell>>& rows,
-                  const std::vector<std::string>& row_classes = {}, std::string_view caption = {}) {
+                  const std::vector<std::string>& row_classes = {}, std::string_view caption = {},
+                  bool head_is_html = false) {
   const bool key_value =
       std::all_of(head.begin(), head.end(), [](const std::string& h) { return h.empty(); });
   out += key_value          ? "<div class=\"table-wrap\"><table class=\"kv\">"
@@ -142,7 +154,7 @@ inline void table(std::string& out, const std::vector<std::string>& head,
   if (!caption.empty()) out += fmt::format("<caption>{}</caption>", esc(caption));
   if (!key_value) {
     out += "<thead><tr>";
-    for (const auto& h : head) out += fmt::format("<th>{}</th>", esc(h));
+    for (const auto& h : head) out += fmt::format("<th>{}</th>", head_is_html ? h : esc(h));
     out += "</tr></thead>";
   }
   out += "<tbody>";
@@ -157,8 +169,9 @@ inline void table(std::string& out, const std::vector<std::string>& head,
 }
 
 // A "?" marking a figure that rests on an estimate or placeholder.
-inline std::string unverified_mark(std::string_view what) {
-  return fmt::format("<span class=\"unverified\" title=\"unverified: {}\">?</span>", esc(what));
+inline std::string unverified_mark(const Messages& m, std::string_view what) {
+  return fmt::format("<span class=\"unverified\" title=\"{}\">?</span>",
+                     esc(m.trf("unverified: {fields}", fmt::arg("fields", what))));
 }
 
 // ---------------------------------------------------------------- accelerators
@@ -281,16 +294,19 @@ struct ChartOut {
 // A chart: a titled figure holding the canvas, and the configuration the
 // page script hands to Chart.js. `fmt` says how the page formats values:
 // {"axes": {"y": "usd"}, "tooltip": "usd", "valueAxis": "y"}.
+// `title_html`, when given, is the caption as HTML (data spans in it);
+// `title` is then its plain text, for the canvas's label.
 inline void chart(std::string& out, ChartOut& charts, const std::string& name,
                   std::string_view title, json config, json formats, std::string_view note = {},
-                  int height = 320) {
+                  int height = 320, std::string_view title_html = {}) {
   config["suanli"] = std::move(formats);
   out += fmt::format(
       "<figure class=\"chart\"><figcaption>{}</figcaption>"
       "<div class=\"chart-box\" style=\"height:{}px\"><canvas data-chart=\"{}\" role=\"img\" "
       "aria-label=\"{}\"></canvas></div>"
       "<script type=\"application/json\" id=\"chart-data-{}\">{}</script>",
-      esc(title), height, esc(name), esc(title), esc(name), script_safe_json(config));
+      title_html.empty() ? esc(title) : std::string(title_html), height, esc(name), esc(title),
+      esc(name), script_safe_json(config));
   if (!note.empty()) out += fmt::format("<p class=\"note\">{}</p>", esc(note));
   out += "</figure>\n";
   charts.names.push_back(name);
@@ -325,13 +341,39 @@ inline std::string rgba(const std::string& hex, double alpha) {
 struct Ctx {
   const json& doc;
   const Accelerators& accels;
+  const Messages& m;  // the report's language
   ChartOut charts;
+
+  std::string tr(std::string_view english) const { return std::string(m.tr(english)); }
+  // A translated sentence as HTML whose named fields are HTML already
+  // (data spans): the sentence is escaped, the fields are not.
+  template <typename... Args>
+  std::string html(std::string_view english, const Args&... args) const {
+    const std::string pattern = esc(m.tr(english));
+    try {
+      return fmt::vformat(pattern, fmt::make_format_args(args...));
+    } catch (const fmt::format_error&) {
+      return pattern;
+    }
+  }
+  // Table headers, translated.
+  std::vector<std::string> heads(std::initializer_list<std::string_view> english) const {
+    std::vector<std::string> out;
+    for (const auto h : english) out.push_back(h.empty() ? std::string() : tr(h));
+    return out;
+  }
+  // A value the document spells in English (a status, a kind, a class):
+  // its translation when the catalog has one, else the value as data.
+  std::string word_html(std::string_view value) const {
+    const std::string_view t = m.tr(value);
+    return t == value && m.lang() != Lang::kEn ? data_html(value) : esc(t);
+  }
 };
 
 // ---------------------------------------------------------------- section renderers
 // Each appends its <section> to `out`, or nothing when the document lacks it.
 
-void answer(std::string& out, const json& doc);  // the first screen (called by header)
+void answer(std::string& out, const Ctx& c);  // the first screen (called by header)
 void header(std::string& out, Ctx& c);
 void comparison(std::string& out, Ctx& c);
 void plan_section(std::string& out, Ctx& c);

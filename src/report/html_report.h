@@ -15,10 +15,14 @@
 #include <string>
 #include <string_view>
 
+#include "util/messages.h"
+
 namespace suanli {
 
-// The whole HTML document.
-std::string render_report_html(const nlohmann::json& doc);
+// The whole HTML document, in the language of `messages` (English by
+// default): the page's own words translated, the document's data (chip and
+// model names, scenario text, commands, sources) marked translate="no".
+std::string render_report_html(const nlohmann::json& doc, const Messages& messages = {});
 
 // Chart.js (UMD build), embedded at build time from web/node_modules by
 // cmake/embed_asset.cmake; the text inlined into every report.

@@ -446,28 +446,29 @@ void read_log(std::stringstream& log, std::vector<double>& jct_hours,
 }
 
 // Why a type's simulated utilisation differs from what the plan offers it.
-std::string gap_reason(double installed, double planned, double simulated, const TypeJobs& jobs,
-                       bool training_headroom) {
-  if (installed <= 0) return "not in the fleet this year";
+std::string gap_reason(const Messages& m, double installed, double planned, double simulated,
+                       const TypeJobs& jobs, bool training_headroom) {
+  if (installed <= 0) return std::string(m.tr("not in the fleet this year"));
   if (planned <= 1e-9)
-    return "no demand allocated here this year: capacity bought for a later year, or held for a "
-           "supply-cut scenario (policy.risk)";
-  if (std::abs(simulated - planned) <= 0.05) return "as planned";
+    return std::string(m.tr("no demand allocated here this year: capacity bought for a later "
+                            "year, or held for a supply-cut scenario (policy.risk)"));
+  if (std::abs(simulated - planned) <= 0.05) return std::string(m.tr("as planned"));
   if (simulated < planned) {
     const int unfinished = jobs.submitted - jobs.finished;
     if (jobs.placed < jobs.submitted)
-      return fmt::format("{} of {} jobs still queued at the end: ramp-up from an empty fleet and "
-                         "whole-gang waits",
-                         jobs.submitted - jobs.placed, jobs.submitted);
+      return m.trf("{queued} of {jobs} jobs still queued at the end: ramp-up from an empty fleet "
+                   "and whole-gang waits",
+                   fmt::arg("queued", jobs.submitted - jobs.placed), fmt::arg("jobs", jobs.submitted));
     if (unfinished > 0)
-      return fmt::format("runs still in progress at the end ({} of {}); the simulator's work model "
-                         "runs some jobs faster than the plan sized",
-                         unfinished, jobs.submitted);
-    return "the simulator's work model runs these jobs faster than the plan sized";
+      return m.trf("runs still in progress at the end ({running} of {jobs}); the simulator's work "
+                   "model runs some jobs faster than the plan sized",
+                   fmt::arg("running", unfinished), fmt::arg("jobs", jobs.submitted));
+    return std::string(m.tr("the simulator's work model runs these jobs faster than the plan sized"));
   }
-  return training_headroom
-             ? "jobs take longer in the simulator than the plan sized (work model, whole-gang rounding)"
-             : "jobs take longer in the simulator than the plan sized (work model, whole instances)";
+  return std::string(m.tr(training_headroom ? "jobs take longer in the simulator than the plan sized "
+                                              "(work model, whole-gang rounding)"
+                                            : "jobs take longer in the simulator than the plan sized "
+                                              "(work model, whole instances)"));
 }
 
 // Planned against simulated, per type and for the domestic share, each gap
@@ -475,7 +476,7 @@ std::string gap_reason(double installed, double planned, double simulated, const
 nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResult& plan, int year,
                                    const Planned& planned, const nlohmann::json& utilisation,
                                    const std::map<std::string, TypeJobs>& by_type,
-                                   double share_mean, double share_min) {
+                                   double share_mean, double share_min, const Messages& m) {
   nlohmann::json types = nlohmann::json::array();
   for (const PlanType& t : scenario.problem.types) {
     const auto in = planned.installed.find(t.id);
@@ -495,7 +496,7 @@ nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResul
                      {"jobs", jobs.submitted},
                      {"finished", jobs.finished},
                      {"mean_queue_hours", jobs.placed > 0 ? jobs.queue_hours / jobs.placed : 0.0},
-                     {"reason", gap_reason(installed, plan_util, sim_util, jobs, false)}});
+                     {"reason", gap_reason(m, installed, plan_util, sim_util, jobs, false)}});
   }
   const double planned_share = year >= 1 && static_cast<std::size_t>(year) <=
                                                 plan.domestic_share_by_year.size()
@@ -509,8 +510,9 @@ nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResul
             {"simulated_mean", share_mean},
             {"simulated_min", share_min},
             {"reason",
-             "the plan counts capacity, the simulation counts what runs: idle domestic devices "
-             "lower it, and the minimum falls in the first hours, while the fleet fills"}}},
+             m.tr("the plan counts capacity, the simulation counts what runs: idle domestic "
+                  "devices lower it, and the minimum falls in the first hours, while the fleet "
+                  "fills.")}}},
           {"serving_load", fmt::format("mean load: the plan provisions {:g}x for the peak",
                                        scenario.peak_to_mean)},
           {"types", std::move(types)}};
@@ -589,7 +591,8 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
   out["queue_hours_p95"] = r.queue_s.p95 / 3600;
   out["reconciliation"] =
       reconciliation_json(scenario, plan, options.year, planned, out["utilisation_by_accelerator"],
-                          by_type, r.domestic_share_mean, r.domestic_share_min);
+                          by_type, r.domestic_share_mean, r.domestic_share_min,
+                          options.messages ? *options.messages : Messages{});
   out["summary"] = nlohmann::json{{"mean_jct_h", r.jct_s.mean / 3600},
                                   {"p50_jct_h", r.jct_s.p50 / 3600},
                                   {"p95_jct_h", r.jct_s.p95 / 3600},

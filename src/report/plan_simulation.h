@@ -18,6 +18,7 @@
 #include "plan/planner.h"
 #include "sim/scenario.h"
 #include "util/error.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -28,6 +29,8 @@ struct PlanSimulationOptions {
   // Caps the simulation's [limits] (the service's SimLimits); unset: the
   // scenario's defaults.
   std::optional<SimLimits> limits;
+  // The words of the reconciliation's reasons (null: English).
+  const Messages* messages = nullptr;
 };
 
 // The simulation scenario (TOML text in docs/scenario-format.md's format)

@@ -13,7 +13,7 @@
 
 namespace suanli {
 
-nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
+nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog, const Messages& m) {
   const PlanProblem& p = sc.problem;
   nlohmann::json workloads = nlohmann::json::array();
   for (std::size_t d = 0; d < p.demands.size(); ++d) {
@@ -43,13 +43,15 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
       // The scenario's own rules for this workload: a chip they forbid is
       // listed with the rule and never marked best.
       if (dem.sensitive && p.policy.sensitive_domestic_only && !ty.domestic) {
-        row["forbidden"] =
-            "sensitive data: this workload runs only on domestic chips "
-            "(policy.sensitive_domestic_only)";
+        row["forbidden"] = m.tr("sensitive data: this workload runs only on domestic chips "
+                                "(policy.sensitive_domestic_only)");
       } else if (ty.barred) {
-        row["forbidden"] =
-            "China status " + dated_china_status(ty.china_status, ty.china_status_confirmed) +
-            ": not bought or rented without assume_available";
+        row["forbidden"] = m.render(Text(
+            ty.china_status_confirmed.empty()
+                ? "China status {status}: not bought or rented without assume_available"
+                : "China status {status} (confirmed {date}): not bought or rented without "
+                  "assume_available",
+            {{"status", ty.china_status}, {"date", ty.china_status_confirmed}}));
       }
       if (!ty.assumption.empty()) row["assumption"] = ty.assumption;
       row["price_usd_per_device"] = ty.node_price_usd / ty.node_devices;
@@ -75,12 +77,18 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
       }
       rows.push_back(std::move(row));
     }
+    std::string model;  // the scenario's training or inference item of this name
+    for (const PlanTraining& t : sc.training)
+      if (t.name == dem.name) model = t.model;
+    for (const PlanInference& i : sc.inference)
+      if (i.name == dem.name) model = i.model;
     workloads.push_back(nlohmann::json{
         {"name", dem.name},
+        {"model", model},
         {"kind", training ? "training" : "inference"},
-        {"description",
-         dem.description + " — per $·h: throughput per USD of device-hour; " +
-             sc.cost.describe()},
+        {"description", m.render(dem.description) + " — " +
+                            std::string(m.tr("per $·h: throughput per USD of device-hour;")) +
+                            " " + sc.cost.describe(m)},
         {"metric", training ? "tokens/s per device" : "output tokens/s per device"},
         {"rows", std::move(rows)}});
   }
@@ -88,6 +96,37 @@ nlohmann::json comparison_json(const PlanScenario& sc, const Catalog& catalog) {
 }
 
 namespace {
+
+// The report's summary, one line per figure.
+std::vector<std::string> summary_lines(const PlanProblem& p, const PlanResult& plan,
+                                       const Messages& m) {
+  std::vector<std::string> summary;
+  summary.push_back(m.trf("Plan status: {status} ({seconds} s, gap {gap})",
+                          fmt::arg("status", m.tr(plan_status_name(plan.status))),
+                          fmt::arg("seconds", fmt::format("{:.2f}", plan.solve_time_s)),
+                          fmt::arg("gap", fmt::format("{:.2g}", plan.gap))));
+  if (plan.status == PlanStatus::kInfeasible) return summary;
+  summary.push_back(m.trf("Total discounted cost: {cost} M USD over {years} years",
+                          fmt::arg("cost", fmt::format("{:.1f}", plan.objective_usd / 1e6)),
+                          fmt::arg("years", p.years)));
+  summary.push_back(m.trf("Domestic share (minimum over the years): {share}%",
+                          fmt::arg("share", fmt::format("{:.1f}", plan.domestic_share * 100))));
+  for (const PolicyCost& c : plan.assumption_costs)
+    summary.push_back(
+        c.status_without == PlanStatus::kInfeasible
+            ? m.trf("Assumes {assumption}; no plan meets the demand without it",
+                    fmt::arg("assumption", m.render(c.detail)))
+            : m.trf("Assumes {assumption}; without it the plan costs {cost} M USD",
+                    fmt::arg("assumption", m.render(c.detail)),
+                    fmt::arg("cost", fmt::format("{:.1f}", c.objective_without_usd / 1e6))));
+  for (const PolicyCost& c : plan.policy_costs)
+    if (c.status_without != PlanStatus::kInfeasible)
+      summary.push_back(m.trf("Policy {policy} costs {cost} M USD ({percent}%)",
+                              fmt::arg("policy", c.policy),
+                              fmt::arg("cost", fmt::format("{:+.1f}", c.delta_usd / 1e6)),
+                              fmt::arg("percent", fmt::format("{:+.1f}", c.delta_pct))));
+  return summary;
+}
 
 // Where the scenario comes from: a file, or text with a name for messages.
 struct ReportSource {
@@ -109,6 +148,8 @@ struct ReportSource {
 
 Result<Report> build(const ReportSource& source, const Catalog& catalog,
                      const ReportOptions& options) {
+  const Messages english;
+  const Messages& m = options.messages ? *options.messages : english;
   const std::filesystem::path& file = source.file;
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
@@ -133,7 +174,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
 
   Report out;
   nlohmann::json& doc = out.doc;
-  doc["title"] = p.name.empty() ? "suanli procurement report" : p.name;
+  doc["title"] = p.name.empty() ? std::string(m.tr("suanli procurement report")) : p.name;
   doc["scenario"] = file.string();
   doc["description"] = sc->description;
   doc["generated_by"] = fmt::format("suanli {}", kSuanliVersion);
@@ -143,7 +184,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
   doc["accelerators"] = std::move(accels);
   if (p.policy.domestic_share_min)
     doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
-  doc["comparison"] = comparison_json(*sc, catalog);
+  doc["comparison"] = comparison_json(*sc, catalog, m);
   if (options.robustness && plan->status != PlanStatus::kInfeasible) {
     if (cancelled()) return stop();
     say("robustness: re-solving at each end of the price and throughput ranges...");
@@ -151,15 +192,16 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     ro.cancelled = options.cancelled;
     auto robust = plan_robustness(*sc, *plan, catalog, ro);
     if (!robust) return std::unexpected(robust.error());
-    doc["robustness"] = nlohmann::json(robustness_json(*robust));
+    doc["robustness"] = nlohmann::json(robustness_json(*robust, m));
   }
-  doc["plan"] = nlohmann::json(plan_result_json(p, *plan));
+  doc["plan"] = nlohmann::json(plan_result_json(p, *plan, m));
   doc["plan"]["sizing"] = nlohmann::json(plan_sizing_json(*sc, catalog.economics()));
   std::vector<std::string> unverified;
   for (const PlanType& t : p.types)
     if (!t.unverified.empty())
-      unverified.push_back(fmt::format("{}: {} from unverified catalog figures", t.id,
-                                       fmt::join(t.unverified, ", ")));
+      unverified.push_back(m.trf("{accelerator}: {fields} from unverified catalog figures",
+                                 fmt::arg("accelerator", t.id),
+                                 fmt::arg("fields", fmt::format("{}", fmt::join(t.unverified, ", ")))));
   doc["unverified"] = unverified;
 
   const std::vector<PlanSweep>& sweeps =
@@ -187,6 +229,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     so.seed = sc->seed;
     so.days = sc->simulation_days;
     so.limits = options.sim_limits;
+    so.messages = &m;
     say(fmt::format("simulating the planned fleet of year {} for {:.0f} days (seed {})...", so.year,
                     so.days, so.seed));
     auto sim = simulate_plan(*sc, *plan, catalog, so);
@@ -201,28 +244,9 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
         sm["summary"].value("p95_jct_h", 0.0),
         sm["summary"].value("domestic_share_min", 0.0) * 100);
   }
-  std::vector<std::string> summary;
-  summary.push_back(fmt::format("Plan status: {} ({:.2f} s, gap {:.2g})",
-                                plan_status_name(plan->status), plan->solve_time_s, plan->gap));
-  if (plan->status != PlanStatus::kInfeasible) {
-    summary.push_back(fmt::format("Total discounted cost: {:.1f} M USD over {} years",
-                                  plan->objective_usd / 1e6, p.years));
-    summary.push_back(fmt::format("Domestic share (minimum over the years): {:.1f}%",
-                                  plan->domestic_share * 100));
-    for (const PolicyCost& c : plan->assumption_costs)
-      summary.push_back(
-          c.status_without == PlanStatus::kInfeasible
-              ? fmt::format("Assumes {}; no plan meets the demand without it", c.detail)
-              : fmt::format("Assumes {}; without it the plan costs {:.1f} M USD", c.detail,
-                            c.objective_without_usd / 1e6));
-    for (const PolicyCost& c : plan->policy_costs)
-      if (c.status_without != PlanStatus::kInfeasible)
-        summary.push_back(fmt::format("Policy {} costs {:+.1f} M USD ({:+.1f}%)", c.policy,
-                                      c.delta_usd / 1e6, c.delta_pct));
-  }
-  doc["summary"] = summary;
-  doc["headline"] = headline_json(*sc, *plan, catalog);
-  out.summary = plan_result_text(p, *plan) + sweep_summary + sim_summary;
+  doc["summary"] = summary_lines(p, *plan, m);
+  doc["headline"] = headline_json(*sc, *plan, catalog, m);
+  out.summary = plan_result_text(p, *plan, m) + sweep_summary + sim_summary;
   if (cancelled()) return stop();
   return out;
 }

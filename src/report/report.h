@@ -20,6 +20,7 @@
 #include "plan/planner.h"
 #include "plan/sweep.h"
 #include "sim/scenario.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -38,6 +39,9 @@ struct ReportOptions {
   std::function<bool()> cancelled;
   // Caps the report's simulation (the service's SimLimits); unset: defaults.
   std::optional<SimLimits> sim_limits;
+  // The language of the document's sentences (null: English); keys and
+  // figures are the same in every language.
+  const Messages* messages = nullptr;
 };
 
 struct Report {
@@ -53,6 +57,7 @@ Result<Report> build_report_text(std::string_view text, const std::filesystem::p
                                  const Catalog& catalog, const ReportOptions& options);
 
 // The comparison section alone (from the scenario's sizing).
-nlohmann::json comparison_json(const PlanScenario& scenario, const Catalog& catalog);
+nlohmann::json comparison_json(const PlanScenario& scenario, const Catalog& catalog,
+                               const Messages& messages = {});
 
 }  // namespace suanli

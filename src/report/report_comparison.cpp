@@ -32,20 +32,102 @@ UnverifiedCols unverified_cols(const json& row) {
   return u;
 }
 
+// One workload's table: each chip in its best layout, with the rules that
+// forbid it, its assumptions and its unverified inputs.
+void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp) {
+  const std::string wname = str(w, "name");
+  std::string heading = wname.empty() ? esc(c.tr("Workload")) : data_html(wname);
+  if (!str(w, "kind").empty()) heading += " (" + c.word_html(str(w, "kind")) + ")";
+  if (!str(w, "model").empty()) heading += " \u00b7 " + data_html(str(w, "model"));
+  out += fmt::format("<h3>{}</h3>", heading);
+  if (!str(w, "description").empty())
+    out += fmt::format("<p class=\"note\">{}</p>", esc(str(w, "description")));
+  const std::string metric =
+      c.tr(str(w, "metric").empty() ? "throughput per device" : str(w, "metric"));
+  double best_usd = 0;
+  // Best among the chips the workload's rules allow.
+  for (const auto& r : arr(w, "rows"))
+    if (flag(r, "ok", true) && str(r, "forbidden").empty())
+      best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
+
+  std::vector<std::string> head = {c.tr("Accelerator"), c.tr("Origin"), c.tr("ECCN class"),
+                                   c.tr("China status (confirmed)")};
+  if (any_tpp) head.push_back("TPP");
+  for (const char* h : {"Devices", "", "per $\u00b7h", "per kW", "Price / device", "Notes"})
+    head.push_back(h[0] ? c.tr(h) : metric);
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> classes;
+  for (const auto& r : arr(w, "rows")) {
+    const std::string id = str(r, "accelerator");
+    const bool ok = flag(r, "ok", true);
+    const UnverifiedCols u = unverified_cols(r);
+    auto mark = [&](bool on) { return on ? unverified_mark(c.m, u.all) : std::string(); };
+    std::string name_html = data_html(c.accels.name(id));
+    if (!id.empty() && c.accels.name(id) != id)
+      name_html += fmt::format(" <span class=\"id\" translate=\"no\">{}</span>", esc(id));
+    const std::string confirmed = str(r, "china_status_confirmed");
+    std::vector<Cell> row = {
+        raw_cell(name_html), raw_cell(c.word_html(str(r, "origin"))),
+        raw_cell(c.word_html(str(r, "eccn_class"))),
+        raw_cell(c.word_html(str(r, "china_status")) +
+                 (confirmed.empty() ? "" : " (" + esc(confirmed) + ")"))};
+    if (any_tpp) row.push_back(nc(opt(num(r, "tpp"), group_digits)));
+    if (ok) {
+      row.push_back(nc(opt(num(r, "devices"), group_digits)));
+      row.push_back(raw_cell(esc(opt(num(r, "per_device_rate"), fmt_num)) + mark(u.rate), true));
+      row.push_back(
+          raw_cell(esc(opt(num(r, "per_usd_hour"), fmt_num)) + mark(u.price || u.rate), true));
+      row.push_back(
+          raw_cell(esc(opt(num(r, "per_kw"), fmt_num)) + mark(u.power || u.rate), true));
+    } else {
+      for (int i = 0; i < 4; ++i) row.push_back(nc("\u2014"));
+    }
+    row.push_back(
+        raw_cell(esc(opt(num(r, "price_usd_per_device"), fmt_usd)) + mark(u.price), true));
+    // The reasons are the document's (already in the report's language);
+    // an assumption is the scenario's own text.
+    std::string notes_html;
+    auto note = [&](std::string html) {
+      notes_html += (notes_html.empty() ? "" : "; ") + std::move(html);
+    };
+    if (!ok)
+      note(esc(c.m.trf("not feasible: {reason}",
+                       fmt::arg("reason", str(r, "why_not").empty() ? c.tr("no layout fits")
+                                                                     : str(r, "why_not")))));
+    const std::string forbidden = str(r, "forbidden");
+    if (!forbidden.empty())
+      note(esc(c.m.trf("not allowed: {rule}", fmt::arg("rule", forbidden))));
+    if (!str(r, "assumption").empty())
+      note(esc(c.tr("assumes:")) + " " + data_html(str(r, "assumption")));
+    if (!u.all.empty())
+      notes_html += fmt::format("{}<span class=\"unv-list\">{} {}</span>",
+                                notes_html.empty() ? "" : "<br>", esc(c.tr("unverified:")),
+                                data_html(u.all));
+    row.push_back(raw_cell(notes_html));
+    rows.push_back(std::move(row));
+    const bool best = ok && forbidden.empty() && best_usd > 0 &&
+                      num(r, "per_usd_hour").value_or(-1) == best_usd;
+    classes.push_back(!ok ? "infeasible" : !forbidden.empty() ? "forbidden" : best ? "best" : "");
+  }
+  table(out, head, rows, classes);
+}
+
 }  // namespace
 
 void comparison(std::string& out, Ctx& c) {
   const json& workloads = arr(obj(c.doc, "comparison"), "workloads");
   if (workloads.empty()) return;
-  out +=
-      "<section id=\"comparison\"><h2>Accelerator comparison</h2>"
-      "<p>Each accelerator in its best layout for each of the scenario's workloads. "
-      "<em>per $\u00b7h</em> is throughput per US dollar of device-hour on the one cost "
-      "basis every suanli output uses: ownership (purchase and levy amortised over the "
-      "device's life at the cost of capital, operations, data centre and power; "
-      "data/economics.toml); <em>per kW</em> is "
-      "throughput per kilowatt of device power. <span class=\"unverified\">?</span> marks a "
-      "figure that rests on an estimate or placeholder input.</p>\n";
+  out += fmt::format(
+      "<section id=\"comparison\"><h2>{}</h2><p>{} <em>{}</em> {} <em>{}</em> {} "
+      "<span class=\"unverified\">?</span> {}</p>\n",
+      esc(c.tr("Accelerator comparison")),
+      esc(c.tr("Each accelerator in its best layout for each of the scenario's workloads.")),
+      esc(c.tr("per $\u00b7h")),
+      esc(c.tr("is throughput per US dollar of device-hour on the one cost basis every suanli "
+               "output uses: ownership (purchase and levy amortised over the device's life at the "
+               "cost of capital, operations, data centre and power; data/economics.toml);")),
+      esc(c.tr("per kW")), esc(c.tr("is throughput per kilowatt of device power.")),
+      esc(c.tr("marks a figure that rests on an estimate or placeholder input.")));
 
   bool any_tpp = false;
   for (const auto& w : workloads)
@@ -61,73 +143,7 @@ void comparison(std::string& out, Ctx& c) {
       if (!unverified_cols(r).all.empty()) unverified_ids.insert(id);
     }
 
-  for (const auto& w : workloads) {
-    const std::string wname = str(w, "name");
-    std::string heading = wname.empty() ? "Workload" : wname;
-    if (!str(w, "kind").empty()) heading += " (" + str(w, "kind") + ")";
-    out += fmt::format("<h3>{}</h3>", esc(heading));
-    if (!str(w, "description").empty())
-      out += fmt::format("<p class=\"note\">{}</p>", esc(str(w, "description")));
-    const std::string metric =
-        str(w, "metric").empty() ? "throughput per device" : str(w, "metric");
-    double best_usd = 0;
-    // Best among the chips the workload's rules allow.
-    for (const auto& r : arr(w, "rows"))
-      if (flag(r, "ok", true) && str(r, "forbidden").empty())
-        best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
-
-    std::vector<std::string> head = {"Accelerator", "Origin", "ECCN class",
-                                     "China status (confirmed)"};
-    if (any_tpp) head.push_back("TPP");
-    for (const char* h : {"Devices", "", "per $\u00b7h", "per kW", "Price / device", "Notes"})
-      head.push_back(h[0] ? h : metric);
-    std::vector<std::vector<Cell>> rows;
-    std::vector<std::string> classes;
-    for (const auto& r : arr(w, "rows")) {
-      const std::string id = str(r, "accelerator");
-      const bool ok = flag(r, "ok", true);
-      const UnverifiedCols u = unverified_cols(r);
-      auto mark = [&](bool on) { return on ? unverified_mark(u.all) : std::string(); };
-      std::string name_html = esc(c.accels.name(id));
-      if (!id.empty() && c.accels.name(id) != id)
-        name_html += fmt::format(" <span class=\"id\">{}</span>", esc(id));
-      const std::string confirmed = str(r, "china_status_confirmed");
-      std::vector<Cell> row = {
-          raw_cell(name_html), tc(str(r, "origin")), tc(str(r, "eccn_class")),
-          tc(str(r, "china_status") + (confirmed.empty() ? "" : " (" + confirmed + ")"))};
-      if (any_tpp) row.push_back(nc(opt(num(r, "tpp"), group_digits)));
-      if (ok) {
-        row.push_back(nc(opt(num(r, "devices"), group_digits)));
-        row.push_back(raw_cell(esc(opt(num(r, "per_device_rate"), fmt_num)) + mark(u.rate), true));
-        row.push_back(
-            raw_cell(esc(opt(num(r, "per_usd_hour"), fmt_num)) + mark(u.price || u.rate), true));
-        row.push_back(
-            raw_cell(esc(opt(num(r, "per_kw"), fmt_num)) + mark(u.power || u.rate), true));
-      } else {
-        for (int i = 0; i < 4; ++i) row.push_back(nc("\u2014"));
-      }
-      row.push_back(
-          raw_cell(esc(opt(num(r, "price_usd_per_device"), fmt_usd)) + mark(u.price), true));
-      std::string notes;
-      if (!ok)
-        notes =
-            "not feasible: " + (str(r, "why_not").empty() ? "no layout fits" : str(r, "why_not"));
-      const std::string forbidden = str(r, "forbidden");
-      if (!forbidden.empty()) notes += (notes.empty() ? "" : "; ") + ("not allowed: " + forbidden);
-      if (!str(r, "assumption").empty())
-        notes += (notes.empty() ? "" : "; ") + ("assumes: " + str(r, "assumption"));
-      std::string notes_html = esc(notes);
-      if (!u.all.empty())
-        notes_html += fmt::format("{}<span class=\"unv-list\">unverified: {}</span>",
-                                  notes.empty() ? "" : "<br>", esc(u.all));
-      row.push_back(raw_cell(notes_html));
-      rows.push_back(std::move(row));
-      const bool best = ok && forbidden.empty() && best_usd > 0 &&
-                        num(r, "per_usd_hour").value_or(-1) == best_usd;
-      classes.push_back(!ok ? "infeasible" : !forbidden.empty() ? "forbidden" : best ? "best" : "");
-    }
-    table(out, head, rows, classes);
-  }
+  for (const auto& w : workloads) workload_table(out, c, w, any_tpp);
 
   // Grouped bars across workloads, each relative to its best accelerator.
   for (const auto& [key, name, title, unit] :
@@ -135,7 +151,7 @@ void comparison(std::string& out, Ctx& c) {
         std::tuple{"per_kw", "compare-per-kw", "Throughput per kW", "per kW"}}) {
     json labels = json::array();
     for (const auto& id : id_order)
-      labels.push_back(c.accels.label(id) + (unverified_ids.contains(id) ? " ?" : ""));
+      labels.push_back(c.accels.label(id) + (unverified_ids.contains(id) ? " ?" : ""));  // data
     json datasets = json::array();
     static const char* kWorkloadColours[] = {"#264653", "#2a9d8f", "#e9c46a", "#f4a261",
                                              "#e76f51", "#6d597a", "#457b9d", "#8ab17d"};
@@ -164,21 +180,23 @@ void comparison(std::string& out, Ctx& c) {
            {"data", data},
            {"backgroundColor", colour},
            {"suanliRaw", raw},
-           {"suanliUnit",
-            str(w, "metric").empty() ? std::string(unit) : str(w, "metric") + " " + unit}});
+           {"suanliUnit", str(w, "metric").empty() ? c.tr(unit)
+                                                  : c.tr(str(w, "metric")) + " " + c.tr(unit)}});
     }
     if (!any) continue;
-    json options = bar_options("", fmt::format("% of the best accelerator ({})", unit));
+    json options =
+        bar_options("", c.m.trf("% of the best accelerator ({unit})", fmt::arg("unit", c.tr(unit))));
     options["scales"]["y"]["suggestedMax"] = 100;
     chart(out, c.charts, name,
-          fmt::format("{}, relative to the best accelerator per workload", title),
+          c.m.trf("{title}, relative to the best accelerator per workload",
+                  fmt::arg("title", c.tr(title))),
           {{"type", "bar"},
            {"data", {{"labels", labels}, {"datasets", datasets}}},
            {"options", options}},
           {{"axes", {{"y", "rel"}}}, {"tooltip", "rel"}, {"valueAxis", "y"}},
-          "100% = the best accelerator for that workload; hover for the absolute figure. Bars "
-          "missing: "
-          "the accelerator cannot run the workload. \u201c?\u201d: rests on unverified inputs.");
+          c.tr("100% = the best accelerator for that workload; hover for the absolute figure. Bars "
+               "missing: the accelerator cannot run the workload. \u201c?\u201d: rests on "
+               "unverified inputs."));
   }
   out += "</section>\n";
 }

@@ -6,20 +6,21 @@ namespace suanli::report_html {
 
 namespace {
 
-std::string year_label(const json& plan, int year) {
+std::string year_label(const Ctx& c, const json& plan, int year) {
   if (auto start = num(plan, "start_year"))
-    return fmt::format("{} (Y{})", static_cast<int>(*start) + year - 1, year);
-  return fmt::format("Year {}", year);
+    return c.m.trf("{calendar} (Y{year})", fmt::arg("calendar", static_cast<int>(*start) + year - 1),
+                   fmt::arg("year", year));
+  return c.m.trf("Year {year}", fmt::arg("year", year));
 }
 
 // The headline figures: status, objective, domestic share by year, solve time and gap.
-void plan_headline(std::string& out, Ctx&, const json& plan) {
+void plan_headline(std::string& out, Ctx& c, const json& plan) {
   {
     std::vector<std::vector<Cell>> rows;
     auto add = [&](std::string_view k, std::string_view v) {
-      if (!v.empty()) rows.push_back({tc(k), nc(v)});
+      if (!v.empty()) rows.push_back({tc(c.tr(k)), nc(v)});
     };
-    add("Status", str(plan, "status"));
+    if (!str(plan, "status").empty()) add("Status", c.tr(str(plan, "status")));
     if (auto v = num(plan, "objective_usd")) add("Objective (discounted total cost)", fmt_usd(*v));
     if (auto v = num(plan, "domestic_share"))
       add("Domestic share of capacity (lowest year)", fmt_pct(*v));
@@ -27,7 +28,7 @@ void plan_headline(std::string& out, Ctx&, const json& plan) {
     int y = 1;
     for (const auto& s : arr(plan, "domestic_share_by_year")) {
       if (auto v = num(s))
-        by_year += (by_year.empty() ? "" : ", ") + year_label(plan, y) + ": " + fmt_pct(*v);
+        by_year += (by_year.empty() ? "" : ", ") + year_label(c, plan, y) + ": " + fmt_pct(*v);
       ++y;
     }
     add("Domestic share by year", by_year);
@@ -38,17 +39,19 @@ void plan_headline(std::string& out, Ctx&, const json& plan) {
 }
 
 // Why no plan exists, when none does: the conflicting constraints.
-void plan_conflicts(std::string& out, Ctx&, const json& plan) {
+void plan_conflicts(std::string& out, Ctx& c, const json& plan) {
   const std::string status = str(plan, "status");
   const json& conflicts = arr(plan, "conflicts");
   if (status == "infeasible" || !conflicts.empty()) {
-    out += "<div class=\"conflicts\"><strong>No plan satisfies every constraint.</strong>";
+    out += fmt::format("<div class=\"conflicts\"><strong>{}</strong>",
+                       esc(c.tr("No plan satisfies every constraint.")));
     if (!conflicts.empty()) {
-      out += " These constraints conflict (relaxing any one of them may restore feasibility):<ul>";
+      out += " " + esc(c.tr("These constraints conflict (relaxing any one of them may restore "
+                            "feasibility):")) + "<ul>";
       for (const auto& k : conflicts) {
         out += fmt::format("<li><code>{}</code>", esc(str(k, "name")));
         if (!str(k, "kind").empty())
-          out += fmt::format(" <span class=\"id\">{}</span>", esc(str(k, "kind")));
+          out += fmt::format(" <span class=\"id\">{}</span>", c.word_html(str(k, "kind")));
         if (!str(k, "detail").empty()) out += " \u2014 " + esc(str(k, "detail"));
         out += "</li>";
       }
@@ -63,22 +66,22 @@ void plan_purchases(std::string& out, Ctx& c, const json& plan) {
   const Accelerators& A = c.accels;
   const json& purchases = arr(plan, "purchases");
   if (!purchases.empty()) {
-    out += "<h3>Purchases</h3>";
+    out += "<h3>" + esc(c.tr("Purchases")) + "</h3>";
     std::vector<std::vector<Cell>> rows;
     double nodes = 0, devices = 0;
     for (const auto& p : purchases) {
       const std::string id = str(p, "accelerator");
       const auto y = num(p, "year");
-      rows.push_back({tc(A.name(id)), tc(A.origin(id)), tc(str(p, "site")),
-                      tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+      rows.push_back({dc(A.name(id)), raw_cell(c.word_html(A.origin(id))), dc(str(p, "site")),
+                      tc(y ? year_label(c, plan, static_cast<int>(*y)) : ""),
                       nc(opt(num(p, "nodes"), group_digits)),
                       nc(opt(num(p, "devices"), group_digits))});
       nodes += num(p, "nodes").value_or(0);
       devices += num(p, "devices").value_or(0);
     }
-    rows.push_back({raw_cell("<strong>Total</strong>"), tc(""), tc(""), tc(""),
+    rows.push_back({raw_cell("<strong>" + esc(c.tr("Total")) + "</strong>"), tc(""), tc(""), tc(""),
                     nc(group_digits(nodes)), nc(group_digits(devices))});
-    table(out, {"Accelerator", "Origin", "Site", "Delivered", "Nodes", "Devices"}, rows);
+    table(out, c.heads({"Accelerator", "Origin", "Site", "Delivered", "Nodes", "Devices"}), rows);
   }
 }
 
@@ -101,9 +104,9 @@ void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
       owned[{id, static_cast<int>(*y)}] += num(u, "owned_devices").value_or(0);
       rented[{id, static_cast<int>(*y)}] += num(u, "rented_devices").value_or(0);
     }
-    std::string basis = "owned (existing and delivered) and rented devices";
+    std::string basis = c.tr("owned (existing and delivered) and rented devices");
     if (years.empty()) {
-      basis = "devices bought, cumulative";
+      basis = c.tr("devices bought, cumulative");
       std::map<std::pair<std::string, int>, double> bought;
       for (const auto& p : purchases) {
         const auto y = num(p, "year");
@@ -122,7 +125,7 @@ void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
     }
     if (!years.empty() && !ids.empty()) {
       json labels = json::array();
-      for (int y : years) labels.push_back(year_label(plan, y));
+      for (int y : years) labels.push_back(year_label(c, plan, y));
       json datasets = json::array();
       for (const auto& id : A.sorted(ids)) {
         for (const bool is_rented : {false, true}) {
@@ -137,7 +140,7 @@ void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
           }
           if (!any) continue;
           const std::string colour = A.colour(id);
-          datasets.push_back({{"label", A.label(id) + (is_rented ? " \u2014 rented" : "")},
+          datasets.push_back({{"label", A.label(id) + (is_rented ? " \u2014 " + c.tr("rented") : "")},
                               {"data", data},
                               {"backgroundColor", is_rented ? rgba(colour, 0.35) : colour},
                               {"borderColor", colour},
@@ -146,14 +149,14 @@ void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
         }
       }
       if (!datasets.empty())
-        chart(out, c.charts, "plan-mix", "Fleet by accelerator and year (devices)",
+        chart(out, c.charts, "plan-mix", c.tr("Fleet by accelerator and year (devices)"),
               {{"type", "bar"},
                {"data", {{"labels", labels}, {"datasets", datasets}}},
-               {"options", bar_options("", "devices", true)}},
+               {"options", bar_options("", c.tr("devices"), true)}},
               {{"axes", {{"y", "num"}}}, {"tooltip", "num"}, {"valueAxis", "y"}},
-              fmt::format("Stacked {}. Warm colours: Chinese domestic accelerators; cool colours: "
-                          "foreign; grey: origin unknown. Pale bars: rented capacity.",
-                          basis),
+              c.m.trf("Stacked {basis}. Warm colours: Chinese domestic accelerators; cool colours: "
+                      "foreign; grey: origin unknown. Pale bars: rented capacity.",
+                      fmt::arg("basis", basis)),
               340);
     }
   }
@@ -161,32 +164,35 @@ void plan_fleet_mix(std::string& out, Ctx& c, const json& plan) {
 
 // Availability: what the plan assumes about chips whose China status
 // bars them, and which candidates that status keeps out.
-void plan_availability(std::string& out, Ctx&, const json& plan) {
+void plan_availability(std::string& out, Ctx& c, const json& plan) {
   {
     std::vector<std::vector<Cell>> rows;
     for (const auto& a : arr(plan, "availability")) {
       const std::string assumption = str(a, "assumption");
       if (assumption.empty() && !flag(a, "barred", false)) continue;
       const std::string id = str(a, "accelerator");
-      std::string without = "not bought or rented (no assumption stated)";
+      std::string without = c.tr("not bought or rented (no assumption stated)");
       for (const auto& ac : arr(plan, "assumption_costs")) {
         if (str(ac, "policy") != "assumption:" + id) continue;
         const std::string st = str(ac, "status_without");
-        without = st == "infeasible" ? std::string("no plan meets the demand without it")
+        without = st == "infeasible" ? c.tr("no plan meets the demand without it")
                                      : opt(num(ac, "objective_without_usd"), fmt_usd);
       }
       const std::string confirmed = str(a, "china_status_confirmed");
       rows.push_back(
-          {tc(id),
-           tc(str(a, "china_status") + (confirmed.empty() ? "" : " (confirmed " + confirmed + ")")),
-           tc(assumption.empty() ? std::string("\u2014") : assumption), tc(without)});
+          {dc(id),
+           raw_cell(c.word_html(str(a, "china_status")) +
+                    (confirmed.empty()
+                         ? ""
+                         : " (" + esc(c.m.trf("confirmed {date}", fmt::arg("date", confirmed))) + ")")),
+           assumption.empty() ? tc("\u2014") : dc(assumption), tc(without)});
     }
     if (!rows.empty()) {
-      out +=
-          "<h3>Availability assumptions</h3><p class=\"note\">Chips whose China status bars "
-          "buying them are bought only on an assumption the scenario states; the plan is also "
-          "re-solved without each such chip.</p>";
-      table(out, {"Accelerator", "China status", "Assumption", "Plan cost without it"}, rows);
+      out += fmt::format("<h3>{}</h3><p class=\"note\">{}</p>", esc(c.tr("Availability assumptions")),
+                         esc(c.tr("Chips whose China status bars buying them are bought only on an "
+                                  "assumption the scenario states; the plan is also re-solved "
+                                  "without each such chip.")));
+      table(out, c.heads({"Accelerator", "China status", "Assumption", "Plan cost without it"}), rows);
     }
   }
 }
@@ -213,22 +219,22 @@ void plan_cost(std::string& out, Ctx& c, const json& plan) {
       if (!v) continue;
       total += *v;
       any = any || *v != 0;
-      rows.push_back({tc(kCosts[i].second), nc(fmt_usd(*v))});
-      labels.push_back(kCosts[i].second);
+      rows.push_back({tc(c.tr(kCosts[i].second)), nc(fmt_usd(*v))});
+      labels.push_back(c.tr(kCosts[i].second));
       data.push_back(*v);
       colours.push_back(kCostColours[i]);
     }
     if (!rows.empty()) {
-      out += "<h3>Cost breakdown</h3><div class=\"side\"><div>";
-      rows.push_back({raw_cell("<strong>Total</strong>"),
+      out += "<h3>" + esc(c.tr("Cost breakdown")) + "</h3><div class=\"side\"><div>";
+      rows.push_back({raw_cell("<strong>" + esc(c.tr("Total")) + "</strong>"),
                       raw_cell("<strong>" + esc(fmt_usd(total)) + "</strong>", true)});
-      table(out, {"Component (discounted to year 1)", "USD"}, rows);
+      table(out, c.heads({"Component (discounted to year 1)", "USD"}), rows);
       out += "</div><div>";
       if (any) {
-        json options = bar_options("", "USD (discounted)", false, true);
+        json options = bar_options("", c.tr("USD (discounted)"), false, true);
         options["plugins"]["legend"] = {{"display", false}};
         chart(
-            out, c.charts, "plan-cost", "Cost breakdown",
+            out, c.charts, "plan-cost", c.tr("Cost breakdown"),
             {{"type", "bar"},
              {"data",
               {{"labels", labels},
@@ -243,32 +249,36 @@ void plan_cost(std::string& out, Ctx& c, const json& plan) {
 }
 
 // The limits the optimum presses against, with their marginal prices.
-void plan_binding(std::string& out, Ctx&, const json& plan) {
+void plan_binding(std::string& out, Ctx& c, const json& plan) {
   const json& binding = arr(plan, "binding_constraints");
   if (!binding.empty()) {
-    out +=
-        "<h3>Binding constraints</h3><p class=\"note\">Limits the optimum presses against. The "
-        "marginal price is the cost saved per unit of relaxation, measured by re-solving with the "
-        "limit relaxed by the step shown.</p>";
+    out += fmt::format(
+        "<h3>{}</h3><p class=\"note\">{}</p>", esc(c.tr("Binding constraints")),
+        esc(c.tr("Limits the optimum presses against. The marginal price is the cost saved per "
+                 "unit of relaxation, measured by re-solving with the limit relaxed by the step "
+                 "shown.")));
     std::vector<std::vector<Cell>> rows;
     for (const auto& b : binding) {
-      const std::string unit = str(b, "unit");
+      const std::string unit = str(b, "unit").empty() ? std::string() : c.tr(str(b, "unit"));
       auto with_unit = [&](std::optional<double> v) {
         return v ? fmt_num(*v) + (unit.empty() ? "" : " " + unit) : std::string("\u2014");
       };
-      std::string marginal = "not measured";
+      std::string marginal = c.tr("not measured");
       if (auto m = num(b, "marginal_usd_per_unit"); m && *m == 0) {
-        marginal = "below the solvers' gap";
+        marginal = c.tr("below the solvers' gap");
       } else if (m) {
         const std::string price =
             std::fabs(*m) >= 1 || *m == 0 ? fmt_usd(*m) : fmt::format("${:.3g}", *m);
-        marginal = fmt::format("{} per {}", price, unit.empty() ? "unit" : unit);
+        marginal = c.m.trf("{price} per {unit}", fmt::arg("price", price),
+                           fmt::arg("unit", unit.empty() ? c.tr("unit") : unit));
       }
       rows.push_back({raw_cell(fmt::format("<code>{}</code>", esc(str(b, "name")))),
-                      tc(str(b, "kind")), tc(str(b, "detail")), nc(with_unit(num(b, "limit"))),
-                      nc(with_unit(num(b, "slack"))), nc(marginal), nc(with_unit(num(b, "step")))});
+                      raw_cell(c.word_html(str(b, "kind"))), tc(str(b, "detail")),
+                      nc(with_unit(num(b, "limit"))), nc(with_unit(num(b, "slack"))), nc(marginal),
+                      nc(with_unit(num(b, "step")))});
     }
-    table(out, {"Constraint", "Kind", "Detail", "Limit", "Slack", "Marginal price", "Step"}, rows);
+    table(out, c.heads({"Constraint", "Kind", "Detail", "Limit", "Slack", "Marginal price", "Step"}),
+          rows);
   }
 }
 
@@ -276,9 +286,9 @@ void plan_binding(std::string& out, Ctx&, const json& plan) {
 void plan_policy_costs(std::string& out, Ctx& c, const json& plan) {
   const json& policies = arr(plan, "policy_costs");
   if (!policies.empty()) {
-    out +=
-        "<h3>Price of each policy</h3><p class=\"note\">The plan re-solved without each policy: "
-        "what the policy adds to the cost.</p>";
+    out += fmt::format("<h3>{}</h3><p class=\"note\">{}</p>", esc(c.tr("Price of each policy")),
+                       esc(c.tr("The plan re-solved without each policy: what the policy adds to "
+                                "the cost.")));
     std::vector<std::vector<Cell>> rows;
     json labels = json::array(), data = json::array(), colours = json::array();
     for (const auto& p : policies) {
@@ -289,26 +299,27 @@ void plan_policy_costs(std::string& out, Ctx& c, const json& plan) {
       rows.push_back({raw_cell(fmt::format("<code>{}</code>", esc(str(p, "policy")))),
                       tc(str(p, "detail")), nc(comparable ? opt(d, fmt_usd) : "\u2014"),
                       nc(comparable && pct ? fmt::format("{:+.1f}%", *pct) : "\u2014"),
-                      tc(without)});
+                      raw_cell(c.word_html(without))});
       if (comparable && d) {
         labels.push_back(str(p, "policy"));
         data.push_back(*d);
         colours.push_back(*d >= 0 ? "#d1495b" : "#2a9d8f");
       }
     }
-    table(out, {"Policy", "Detail", "Cost of the policy", "% of cost without", "Status without"},
+    table(out,
+          c.heads({"Policy", "Detail", "Cost of the policy", "% of cost without", "Status without"}),
           rows);
     if (!data.empty()) {
-      json options = bar_options("", "added cost, USD (discounted)", false, true);
+      json options = bar_options("", c.tr("added cost, USD (discounted)"), false, true);
       options["plugins"]["legend"] = {{"display", false}};
       options["scales"]["x"]["beginAtZero"] = true;
-      chart(out, c.charts, "plan-policy", "Cost of each policy",
+      chart(out, c.charts, "plan-policy", c.tr("Cost of each policy"),
             {{"type", "bar"},
              {"data",
               {{"labels", labels},
                {"datasets",
                 json::array(
-                    {{{"label", "added cost"}, {"data", data}, {"backgroundColor", colours}}})}}},
+                    {{{"label", c.tr("added cost")}, {"data", data}, {"backgroundColor", colours}}})}}},
              {"options", options}},
             {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {},
             std::max(160, 60 + 36 * static_cast<int>(data.size())));
@@ -321,25 +332,27 @@ void plan_demands(std::string& out, Ctx& c, const json& plan) {
   const Accelerators& A = c.accels;
   const json& demands = arr(plan, "demands");
   if (!demands.empty()) {
-    out += "<h3>Where each demand runs</h3>";
+    out += "<h3>" + esc(c.tr("Where each demand runs")) + "</h3>";
     std::vector<std::vector<Cell>> rows;
     for (const auto& d : demands) {
       bool first = true;
       const json& allocs = arr(d, "allocations");
       if (allocs.empty())
-        rows.push_back(
-            {tc(str(d, "name")), tc(str(d, "kind")), tc("\u2014"), tc(""), nc(""), nc("")});
+        rows.push_back({dc(str(d, "name")), raw_cell(c.word_html(str(d, "kind"))), tc("\u2014"),
+                        tc(""), nc(""), nc("")});
       for (const auto& a : allocs) {
         const std::string id = str(a, "accelerator");
         const auto y = num(a, "year");
-        rows.push_back({tc(first ? str(d, "name") : ""), tc(first ? str(d, "kind") : ""),
-                        tc(A.label(id)), tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+        rows.push_back({dc(first ? str(d, "name") : ""),
+                        raw_cell(first ? c.word_html(str(d, "kind")) : ""), dc(A.label(id)),
+                        tc(y ? year_label(c, plan, static_cast<int>(*y)) : ""),
                         nc(opt(num(a, "fraction"), fmt_pct)),
                         nc(opt(num(a, "devices"), group_digits))});
         first = false;
       }
     }
-    table(out, {"Demand", "Kind", "Accelerator", "Year", "Share of the demand", "Devices"}, rows);
+    table(out, c.heads({"Demand", "Kind", "Accelerator", "Year", "Share of the demand", "Devices"}),
+          rows);
   }
 }
 
@@ -348,17 +361,17 @@ void plan_utilisation(std::string& out, Ctx& c, const json& plan) {
   const Accelerators& A = c.accels;
   const json& use = arr(plan, "utilisation");
   if (!use.empty()) {
-    out += "<h3>Planned utilisation</h3>";
+    out += "<h3>" + esc(c.tr("Planned utilisation")) + "</h3>";
     std::vector<std::vector<Cell>> rows;
     for (const auto& u : use) {
       const auto y = num(u, "year");
       rows.push_back(
-          {tc(A.label(str(u, "accelerator"))), tc(y ? year_label(plan, static_cast<int>(*y)) : ""),
+          {dc(A.label(str(u, "accelerator"))), tc(y ? year_label(c, plan, static_cast<int>(*y)) : ""),
            nc(opt(num(u, "owned_devices"), group_digits)),
            nc(opt(num(u, "rented_devices"), group_digits)),
            nc(opt(num(u, "used_devices"), group_digits)), nc(opt(num(u, "utilisation"), fmt_pct))});
     }
-    table(out, {"Accelerator", "Year", "Owned", "Rented", "Used", "Utilisation"}, rows);
+    table(out, c.heads({"Accelerator", "Year", "Owned", "Rented", "Used", "Utilisation"}), rows);
   }
 }
 
@@ -367,7 +380,7 @@ void plan_utilisation(std::string& out, Ctx& c, const json& plan) {
 void plan_section(std::string& out, Ctx& c) {
   const json& plan = at(c.doc, "plan");
   if (!plan.is_object()) return;
-  out += "<section id=\"plan\"><h2>The plan</h2>\n";
+  out += "<section id=\"plan\"><h2>" + esc(c.tr("The plan")) + "</h2>\n";
   plan_headline(out, c, plan);
   plan_conflicts(out, c, plan);
   plan_purchases(out, c, plan);

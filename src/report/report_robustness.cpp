@@ -11,14 +11,18 @@ void robustness_section(std::string& out, Ctx& c) {
   const json& inputs = arr(r, "inputs");
   if (inputs.empty()) return;
   const double base = num(r, "base_cost_usd").value_or(0);
-  out +=
-      "<section id=\"robustness\"><h2>How robust the plan is</h2>"
-      "<p>Each input at the ends of its range (catalog price ranges; each chip's throughput at "
-      "its estimate's p10 and p90): the plan re-solved, and the chosen purchases re-costed. "
-      "<em>Regret</em> is what the chosen plan costs there beyond the best plan for that "
-      "value; <em>breaks</em>: the chosen purchases no longer satisfy the scenario there "
-      "(demand, budget or rules); <em>no plan</em>: nothing meets the demand at that "
-      "value.</p>\n";
+  out += fmt::format(
+      "<section id=\"robustness\"><h2>{}</h2><p>{} <em>{}</em> {} <em>{}</em>{} <em>{}</em>{}</p>\n",
+      esc(c.tr("How robust the plan is")),
+      esc(c.tr("Each input at the ends of its range (catalog price ranges; each chip's throughput "
+               "at its estimate's p10 and p90): the plan re-solved, and the chosen purchases "
+               "re-costed.")),
+      esc(c.tr("Regret")),
+      esc(c.tr("is what the chosen plan costs there beyond the best plan for that value;")),
+      esc(c.tr("breaks")),
+      esc(c.tr(": the chosen purchases no longer satisfy the scenario there (demand, budget or "
+               "rules);")),
+      esc(c.tr("no plan")), esc(c.tr(": nothing meets the demand at that value.")));
   json labels = json::array(), low = json::array(), high = json::array();
   std::vector<std::vector<Cell>> rows;
   auto cost = [&](const json& k) -> std::optional<double> { return num(k, "cost_usd"); };
@@ -26,8 +30,8 @@ void robustness_section(std::string& out, Ctx& c) {
     auto v = cost(k);
     return v ? json(*v - base) : json(nullptr);
   };
-  auto musd = [](std::optional<double> v) {
-    return v ? fmt::format("{:.1f}", *v / 1e6) : std::string("no plan");
+  auto musd = [&c](std::optional<double> v) {
+    return v ? fmt::format("{:.1f}", *v / 1e6) : c.tr("no plan");
   };
   for (const auto& in : inputs) {
     const json& lo = obj(in, "low");
@@ -37,7 +41,7 @@ void robustness_section(std::string& out, Ctx& c) {
     high.push_back(delta(hi));
     auto regret = [&](const json& k) {
       return at(k, "chosen_plan_cost_usd").is_null()
-                 ? std::string("breaks")
+                 ? c.tr("breaks")
                  : fmt::format("{:.1f}", num(k, "regret_usd").value_or(0) / 1e6);
     };
     std::string flips;
@@ -45,34 +49,34 @@ void robustness_section(std::string& out, Ctx& c) {
       std::vector<std::string> f;
       for (const auto& x : arr(*k, "flips")) f.push_back(str(x));
       if (!f.empty())
-        flips += fmt::format("{}{}: {}", flips.empty() ? "" : "; ", str(*k, "side"),
+        flips += fmt::format("{}{}: {}", flips.empty() ? "" : "; ", c.tr(str(*k, "side")),
                              fmt::format("{}", fmt::join(f, ", ")));
     }
     rows.push_back({tc(str(in, "label")),
                     nc(fmt::format("{} .. {}", fmt_num(num(lo, "value").value_or(0)),
                                    fmt_num(num(hi, "value").value_or(0)))),
                     nc(musd(cost(lo)) + " .. " + musd(cost(hi))),
-                    nc(regret(lo) + " .. " + regret(hi)), tc(flips.empty() ? "none" : flips),
+                    nc(regret(lo) + " .. " + regret(hi)), tc(flips.empty() ? c.tr("none") : flips),
                     tc(str(in, "source"))});
   }
   json options =
-      bar_options("", "cost change against the chosen plan, USD (discounted)", false, true);
-  chart(out, c.charts, "robustness-tornado", "Inputs that move the plan's cost most",
+      bar_options("", c.tr("cost change against the chosen plan, USD (discounted)"), false, true);
+  chart(out, c.charts, "robustness-tornado", c.tr("Inputs that move the plan's cost most"),
         {{"type", "bar"},
          {"data",
           {{"labels", labels},
            {"datasets",
             json::array(
-                {{{"label", "input at its low end"}, {"data", low}, {"backgroundColor", "#4e79a7"}},
-                 {{"label", "input at its high end"},
+                {{{"label", c.tr("input at its low end")}, {"data", low}, {"backgroundColor", "#4e79a7"}},
+                 {{"label", c.tr("input at its high end")},
                   {"data", high},
                   {"backgroundColor", "#e15759"}}})}}},
          {"options", options}},
         {{"axes", {{"x", "usd"}}}, {"tooltip", "usd"}, {"valueAxis", "x"}}, {},
         std::max(200, 80 + 40 * static_cast<int>(labels.size())));
   table(out,
-        {"input", "low .. high", "cost at each end (M USD)", "regret (M USD)",
-         "decisions that flip", "range from"},
+        c.heads({"input", "low .. high", "cost at each end (M USD)", "regret (M USD)",
+                 "decisions that flip", "range from"}),
         rows);
   out += "</section>\n";
 }

@@ -47,17 +47,19 @@ double nice_width(double span, int bins) {
 
 // Plan and simulation side by side: per type, the busy devices the plan
 // offers against the simulated utilisation, and the reason for each gap.
-void reconciliation(std::string& out, const json& rec, const Accelerators& A) {
+void reconciliation(std::string& out, const json& rec, const Ctx& c) {
+  const Accelerators& A = c.accels;
   const json& types = arr(rec, "types");
   if (types.empty()) return;
-  out +=
-      "<h3>Plan and simulation, side by side</h3><p>The plan's allocation of each demand "
-      "item becomes jobs pinned to the type it chose, at the mean load (the plan provisions "
-      "for the peak). A gap names its reason.</p>";
+  out += fmt::format(
+      "<h3>{}</h3><p>{}</p>", esc(c.tr("Plan and simulation, side by side")),
+      esc(c.tr("The plan's allocation of each demand item becomes jobs pinned to the type it "
+               "chose, at the mean load (the plan provisions for the peak). A gap names its "
+               "reason.")));
   std::vector<std::vector<Cell>> rows;
   for (const auto& t : types) {
     const std::string id = str(t, "accelerator");
-    rows.push_back({tc(A.label(id)), nc(group_digits(num(t, "devices").value_or(0))),
+    rows.push_back({dc(A.label(id)), nc(group_digits(num(t, "devices").value_or(0))),
                     nc(opt(num(t, "planned_utilisation"), fmt_pct)),
                     nc(opt(num(t, "simulated_utilisation"), fmt_pct)),
                     nc(fmt::format("{} / {}", group_digits(num(t, "finished").value_or(0)),
@@ -66,16 +68,44 @@ void reconciliation(std::string& out, const json& rec, const Accelerators& A) {
                     tc(str(t, "reason"))});
   }
   table(out,
-        {"Accelerator", "Devices", "Planned busy (%)", "Simulated (%)", "Jobs finished / pinned",
-         "Mean queue (h)", "Reason"},
+        c.heads({"Accelerator", "Devices", "Planned busy (%)", "Simulated (%)",
+                 "Jobs finished / pinned", "Mean queue (h)", "Reason"}),
         rows);
   const json& share = obj(rec, "domestic_share");
   if (!share.empty())
+    out += "<p>" +
+           esc(c.m.trf("Domestic share: planned {planned} (year {year}), simulated mean {mean}, "
+                       "minimum {min}.",
+                       fmt::arg("planned", opt(num(share, "planned"), fmt_pct)),
+                       fmt::arg("year", fmt_num(num(rec, "year").value_or(1))),
+                       fmt::arg("mean", opt(num(share, "simulated_mean"), fmt_pct)),
+                       fmt::arg("min", opt(num(share, "simulated_min"), fmt_pct)))) +
+           " " + esc(str(share, "reason")) + "</p>";
+}
+
+// The simulation's figures (seed, jobs, audit, the summary's metrics).
+void simulation_metrics(std::string& out, const Ctx& c, const json& sim) {
+  std::vector<std::vector<Cell>> rows;
+  auto add = [&](std::string_view k, std::optional<double> v) {
+    if (v) rows.push_back({tc(c.tr(k)), nc(fmt_num(*v))});
+  };
+  add("Seed", num(sim, "seed"));
+  add("Days simulated", num(sim, "days"));
+  add("Jobs submitted", num(sim, "jobs"));
+  add("Jobs finished", num(sim, "finished"));
+  add("Audit violations", num(sim, "audit_violations"));
+  const json& summary = obj(sim, "summary");
+  for (auto it = summary.begin(); it != summary.end(); ++it) {
+    const std::string label = pretty_key(it.key());
+    const std::string v = str(it.value());
+    if (!v.empty()) rows.push_back({tc(c.tr(label)), nc(v)});
+  }
+  if (!rows.empty()) table(out, {"", ""}, rows);
+  if (auto v = num(sim, "audit_violations"); v && *v > 0)
     out += fmt::format(
-        "<p>Domestic share: planned {} (year {}), simulated mean {}, minimum {}. {}.</p>",
-        opt(num(share, "planned"), fmt_pct), fmt_num(num(rec, "year").value_or(1)),
-        opt(num(share, "simulated_mean"), fmt_pct), opt(num(share, "simulated_min"), fmt_pct),
-        esc(str(share, "reason")));
+        "<div class=\"conflicts\"><strong>{}</strong> {}</div>",
+        esc(c.m.trf("{n} policy-rule violation(s)", fmt::arg("n", group_digits(*v)))),
+        esc(c.tr("found by the independent audit of the event log.")));
 }
 
 }  // namespace
@@ -84,40 +114,19 @@ void simulation_section(std::string& out, Ctx& c) {
   const json& sim = at(c.doc, "simulation");
   if (!sim.is_object()) return;
   const Accelerators& A = c.accels;
-  out += "<section id=\"simulation\"><h2>Simulation of the planned fleet</h2>\n";
-  {
-    std::vector<std::vector<Cell>> rows;
-    auto add = [&](std::string_view k, std::optional<double> v) {
-      if (v) rows.push_back({tc(k), nc(fmt_num(*v))});
-    };
-    add("Seed", num(sim, "seed"));
-    add("Days simulated", num(sim, "days"));
-    add("Jobs submitted", num(sim, "jobs"));
-    add("Jobs finished", num(sim, "finished"));
-    add("Audit violations", num(sim, "audit_violations"));
-    const json& summary = obj(sim, "summary");
-    for (auto it = summary.begin(); it != summary.end(); ++it) {
-      const std::string label = pretty_key(it.key());
-      const std::string v = str(it.value());
-      if (!v.empty()) rows.push_back({tc(label), nc(v)});
-    }
-    if (!rows.empty()) table(out, {"", ""}, rows);
-    if (auto v = num(sim, "audit_violations"); v && *v > 0)
-      out += fmt::format(
-          "<div class=\"conflicts\"><strong>{} policy-rule violation(s)</strong> found by "
-          "the independent audit of the event log.</div>",
-          group_digits(*v));
-  }
+  out += "<section id=\"simulation\"><h2>" + esc(c.tr("Simulation of the planned fleet")) +
+         "</h2>\n";
+  simulation_metrics(out, c, sim);
   const json& ubya = obj(sim, "utilisation_by_accelerator");
   if (!ubya.empty()) {
     std::set<std::string> ids;
     for (auto it = ubya.begin(); it != ubya.end(); ++it) ids.insert(it.key());
     std::vector<std::vector<Cell>> rows;
     for (const auto& id : A.sorted(ids))
-      rows.push_back({tc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
-    table(out, {"Accelerator", "Mean utilisation"}, rows);
+      rows.push_back({dc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
+    table(out, c.heads({"Accelerator", "Mean utilisation"}), rows);
   }
-  reconciliation(out, obj(sim, "reconciliation"), A);
+  reconciliation(out, obj(sim, "reconciliation"), c);
 
   // Timeline: hours, or days for longer runs; thinned to ≤ 1500 points.
   const json& timeline = arr(sim, "timeline");
@@ -132,7 +141,7 @@ void simulation_section(std::string& out, Ctx& c) {
     const double t0 = *num(*thin.front(), "t_h"), t1 = *num(*thin.back(), "t_h");
     const bool days = t1 - t0 > 72;
     const double scale = days ? 1.0 / 24 : 1.0;
-    const std::string xt = days ? "day" : "hour";
+    const std::string xt = c.tr(days ? "day" : "hour");
     const bool dense = thin.size() > 60;
 
     std::set<std::string> ids;
@@ -157,9 +166,9 @@ void simulation_section(std::string& out, Ctx& c) {
       json options = {
           {"scales",
            {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
-            {"y", {{"min", 0}, {"suggestedMax", 1}, {"title", axis_title("devices busy")}}}}},
+            {"y", {{"min", 0}, {"suggestedMax", 1}, {"title", axis_title(c.tr("devices busy"))}}}}},
           {"plugins", {{"legend", {{"position", "bottom"}}}}}};
-      chart(out, c.charts, "sim-utilisation", "Utilisation by accelerator over time",
+      chart(out, c.charts, "sim-utilisation", c.tr("Utilisation by accelerator over time"),
             {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
             {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
     }
@@ -169,7 +178,7 @@ void simulation_section(std::string& out, Ctx& c) {
       if (auto v = num(*t, "domestic_share"))
         share.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
     if (!share.empty()) {
-      json datasets = json::array({{{"label", "domestic share of busy devices"},
+      json datasets = json::array({{{"label", c.tr("domestic share of busy devices")},
                                     {"data", share},
                                     {"borderColor", "#d1495b"},
                                     {"backgroundColor", "rgba(209,73,91,0.12)"},
@@ -180,7 +189,8 @@ void simulation_section(std::string& out, Ctx& c) {
       auto min_share = num(obj(c.doc, "policy"), "domestic_share_min");
       if (!min_share) min_share = num(obj(c.doc, "plan"), "domestic_share_min");
       if (min_share)
-        datasets.push_back({{"label", fmt::format("policy minimum ({})", fmt_pct(*min_share))},
+        datasets.push_back({{"label", c.m.trf("policy minimum ({share})",
+                                              fmt::arg("share", fmt_pct(*min_share)))},
                             {"data", json::array({{{"x", t0 * scale}, {"y", *min_share}},
                                                   {{"x", t1 * scale}, {"y", *min_share}}})},
                             {"borderColor", "#333333"},
@@ -190,18 +200,19 @@ void simulation_section(std::string& out, Ctx& c) {
                             {"fill", false}});
       json options = {{"scales",
                        {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
-                        {"y", {{"min", 0}, {"max", 1}, {"title", axis_title("domestic share")}}}}},
+                        {"y", {{"min", 0}, {"max", 1}, {"title", axis_title(c.tr("domestic share"))}}}}},
                       {"plugins", {{"legend", {{"position", "bottom"}}}}}};
-      chart(out, c.charts, "sim-domestic", "Domestic share over time",
+      chart(out, c.charts, "sim-domestic", c.tr("Domestic share over time"),
             {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
             {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
       if (min_share)
-        out +=
-            "<p class=\"note\">The share is of allocated compute. It can dip below the minimum "
-            "when domestic work finishes while foreign work keeps running: the rule refuses a "
-            "foreign placement that would leave the share below it, and never evicts running "
-            "work. The independent audit of the event log checks every placement against the "
-            "rule (audit violations above).</p>";
+        out += "<p class=\"note\">" +
+               esc(c.tr("The share is of allocated compute. It can dip below the minimum when "
+                        "domestic work finishes while foreign work keeps running: the rule "
+                        "refuses a foreign placement that would leave the share below it, and "
+                        "never evicts running work. The independent audit of the event log "
+                        "checks every placement against the rule (audit violations above).")) +
+               "</p>";
     }
   }
 
@@ -220,20 +231,21 @@ void simulation_section(std::string& out, Ctx& c) {
       labels.push_back(fmt::format("{}\u2013{}", fmt_num(b * width), fmt_num((b + 1) * width)));
       data.push_back(count[b]);
     }
-    json options = bar_options("job completion time, hours", "jobs");
+    json options = bar_options(c.tr("job completion time, hours"), c.tr("jobs"));
     options["plugins"]["legend"] = {{"display", false}};
     options["datasets"] = {{"bar", {{"barPercentage", 1.0}, {"categoryPercentage", 0.96}}}};
     const json& s = obj(sim, "summary");
-    std::string note = fmt::format("{} jobs", group_digits(static_cast<double>(jct.size())));
-    if (auto m = num(s, "mean_jct_h")) note += fmt::format("; mean {} h", fmt_num(*m));
-    if (auto m = num(s, "p50_jct_h")) note += fmt::format("; median {} h", fmt_num(*m));
-    if (auto m = num(s, "p95_jct_h")) note += fmt::format("; p95 {} h", fmt_num(*m));
-    chart(out, c.charts, "sim-jct", "Job completion time distribution",
+    std::string note =
+        c.m.trf("{n} jobs", fmt::arg("n", group_digits(static_cast<double>(jct.size()))));
+    if (auto m = num(s, "mean_jct_h")) note += c.m.trf("; mean {h} h", fmt::arg("h", fmt_num(*m)));
+    if (auto m = num(s, "p50_jct_h")) note += c.m.trf("; median {h} h", fmt::arg("h", fmt_num(*m)));
+    if (auto m = num(s, "p95_jct_h")) note += c.m.trf("; p95 {h} h", fmt::arg("h", fmt_num(*m)));
+    chart(out, c.charts, "sim-jct", c.tr("Job completion time distribution"),
           {{"type", "bar"},
            {"data",
             {{"labels", labels},
              {"datasets",
-              json::array({{{"label", "jobs"}, {"data", data}, {"backgroundColor", "#1f5fa8"}}})}}},
+              json::array({{{"label", c.tr("jobs")}, {"data", data}, {"backgroundColor", "#1f5fa8"}}})}}},
            {"options", options}},
           {{"axes", {{"y", "num"}}}, {"tooltip", "num"}, {"valueAxis", "y"}}, note, 280);
   }

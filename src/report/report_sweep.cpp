@@ -14,6 +14,78 @@ std::optional<double> parse_number(const std::string& s) {
   return v;
 }
 
+// Every sweep point: the keys' values, status, objective, domestic share
+// and the devices of each accelerator.
+void sweep_table(std::string& out, const Ctx& c, const json& points,
+                 const std::vector<std::string>& keys, const std::vector<std::string>& id_list) {
+  std::vector<std::string> head;  // HTML: the keys and chip names are data
+  for (const auto& k : keys) head.push_back(data_html(k));
+  for (const char* h : {"Status", "Objective", "Domestic share"}) head.push_back(esc(c.tr(h)));
+  for (const auto& id : id_list) head.push_back(data_html(c.accels.name(id)));
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> classes;
+  for (const auto& p : points) {
+    std::vector<Cell> row;
+    row.reserve(head.size());
+    for (const auto& k : keys) row.push_back(nc(str(obj(p, "values"), k.c_str())));
+    const std::string st = str(p, "status");
+    row.push_back(raw_cell(c.word_html(st)));
+    row.push_back(nc(opt(num(p, "objective_usd"), fmt_usd)));
+    row.push_back(nc(opt(num(p, "domestic_share"), fmt_pct)));
+    for (const auto& id : id_list)
+      row.push_back(nc(opt(num(obj(p, "devices_by_accelerator"), id.c_str()), group_digits)));
+    rows.push_back(std::move(row));
+    classes.push_back(st == "infeasible" ? "infeasible" : "");
+  }
+  table(out, head, rows, classes,
+        id_list.empty() ? "" : c.tr("Devices by accelerator in the last columns."), true);
+}
+
+// Every simulation sweep point's headline metrics.
+void simulation_sweep_table(std::string& out, const Ctx& c, const json& points,
+                            const std::vector<std::string>& keys) {
+  auto ok = [](const json& p) { return str(p, "status") == "ok"; };
+  std::vector<std::string> head;  // HTML: the keys are data
+  for (const auto& k : keys) head.push_back(data_html(k));
+  for (const char* h :
+       {"Status", "Completed / failed / unfinished", "JCT mean", "JCT p95", "Queueing p95",
+        "Utilisation", "Domestic share min / mean", "Cost", "Policy violations"})
+    head.push_back(esc(c.tr(h)));
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> classes;
+  const auto hours = [](double s) { return fmt_num(s / 3600) + " h"; };
+  for (const auto& p : points) {
+    std::vector<Cell> row;
+    for (const auto& key : keys) {
+      const std::string v = str(obj(p, "values"), key.c_str());
+      row.push_back(parse_number(v) ? nc(v) : dc(v));
+    }
+    if (!ok(p)) {
+      row.push_back(tc(c.tr("error")));
+      row.push_back(dc(str(p, "error")));
+      row.resize(head.size(), tc(""));
+      rows.push_back(std::move(row));
+      classes.push_back("infeasible");
+      continue;
+    }
+    row.push_back(tc(c.tr("ok")));
+    row.push_back(nc(fmt::format("{} / {} / {}", group_digits(num(p, "jobs_completed").value_or(0)),
+                                 group_digits(num(p, "jobs_failed").value_or(0)),
+                                 group_digits(num(p, "jobs_unfinished").value_or(0)))));
+    row.push_back(nc(opt(num(obj(p, "jct_s"), "mean"), +hours)));
+    row.push_back(nc(opt(num(obj(p, "jct_s"), "p95"), +hours)));
+    row.push_back(nc(opt(num(obj(p, "queue_s"), "p95"), +hours)));
+    row.push_back(nc(opt(num(p, "utilization_overall"), fmt_pct)));
+    row.push_back(nc(fmt::format("{} / {}", opt(num(obj(p, "domestic_share"), "min"), fmt_pct),
+                                 opt(num(obj(p, "domestic_share"), "mean"), fmt_pct))));
+    row.push_back(nc(opt(num(p, "cost_usd"), fmt_usd)));
+    row.push_back(nc(opt(num(p, "policy_violations"), group_digits)));
+    rows.push_back(std::move(row));
+    classes.push_back("");
+  }
+  table(out, head, rows, classes, {}, true);
+}
+
 }  // namespace
 
 void sweep_section(std::string& out, Ctx& c) {
@@ -26,7 +98,7 @@ void sweep_section(std::string& out, Ctx& c) {
   if (keys.empty())  // fall back to the keys of the first point
     for (auto it = obj(points[0], "values").begin(); it != obj(points[0], "values").end(); ++it)
       keys.push_back(it.key());
-  out += "<section id=\"sweep\"><h2>Sweep frontier</h2>\n";
+  out += "<section id=\"sweep\"><h2>" + esc(c.tr("Sweep frontier")) + "</h2>\n";
 
   std::set<std::string> ids;
   for (const auto& p : points)
@@ -89,7 +161,7 @@ void sweep_section(std::string& out, Ctx& c) {
         }
       }
       const std::string colour = kSeries[k++ % 6];
-      datasets.push_back({{"label", keys.size() > 1 ? keys[1] + " = " + s : "objective"},
+      datasets.push_back({{"label", keys.size() > 1 ? keys[1] + " = " + s : c.tr("objective")},
                           {"data", data},
                           {"borderColor", colour},
                           {"backgroundColor", colour},
@@ -101,41 +173,23 @@ void sweep_section(std::string& out, Ctx& c) {
       json options = {
           {"scales",
            {{"x", {{"type", numeric ? "linear" : "category"}, {"title", axis_title(k1)}}},
-            {"y", {{"title", axis_title("objective, USD (discounted)")}}}}},
+            {"y", {{"title", axis_title(c.tr("objective, USD (discounted)"))}}}}},
           {"plugins", {{"legend", {{"display", keys.size() > 1}, {"position", "bottom"}}}}}};
       json data = {{"datasets", datasets}};
       if (!numeric) data["labels"] = labels;
       json axes = {{"y", "usd"}};
       if (numeric) axes["x"] = "num";
-      chart(out, c.charts, "sweep-frontier", fmt::format("Objective against {}", k1),
+      chart(out, c.charts, "sweep-frontier", c.m.trf("Objective against {key}", fmt::arg("key", k1)),
             {{"type", "line"}, {"data", data}, {"options", options}},
             {{"axes", axes}, {"tooltip", "usd"}, {"valueAxis", "y"}},
-            dropped > 0
-                ? fmt::format("{} infeasible point(s) are not drawn; see the table.", dropped)
-                : "");
+            dropped > 0 ? c.m.trf("{n} infeasible point(s) are not drawn; see the table.",
+                                  fmt::arg("n", dropped))
+                        : "",
+            320, c.html("Objective against {key}", fmt::arg("key", data_html(k1))));
     }
   }
 
-  std::vector<std::string> head = keys;
-  for (const char* h : {"Status", "Objective", "Domestic share"}) head.push_back(h);
-  for (const auto& id : id_list) head.push_back(c.accels.name(id));
-  std::vector<std::vector<Cell>> rows;
-  std::vector<std::string> classes;
-  for (const auto& p : points) {
-    std::vector<Cell> row;
-    row.reserve(head.size());
-    for (const auto& k : keys) row.push_back(nc(str(obj(p, "values"), k.c_str())));
-    const std::string st = str(p, "status");
-    row.push_back(tc(st));
-    row.push_back(nc(opt(num(p, "objective_usd"), fmt_usd)));
-    row.push_back(nc(opt(num(p, "domestic_share"), fmt_pct)));
-    for (const auto& id : id_list)
-      row.push_back(nc(opt(num(obj(p, "devices_by_accelerator"), id.c_str()), group_digits)));
-    rows.push_back(std::move(row));
-    classes.push_back(st == "infeasible" ? "infeasible" : "");
-  }
-  table(out, head, rows, classes,
-        id_list.empty() ? "" : "Devices by accelerator in the last columns.");
+  sweep_table(out, c, points, keys, id_list);
   out += "</section>\n";
 }
 
@@ -151,7 +205,7 @@ void simulation_sweep_section(std::string& out, Ctx& c) {
   std::vector<std::string> keys;
   for (const auto& k : arr(sweep, "keys"))
     if (!str(k).empty()) keys.push_back(str(k));
-  out += "<section id=\"simulation-sweep\"><h2>Simulation sweep</h2>\n";
+  out += "<section id=\"simulation-sweep\"><h2>" + esc(c.tr("Simulation sweep")) + "</h2>\n";
   auto ok = [](const json& p) { return str(p, "status") == "ok"; };
   if (!keys.empty()) {
     const std::string& k1 = keys[0];
@@ -204,7 +258,7 @@ void simulation_sweep_section(std::string& out, Ctx& c) {
           }
         }
         const std::string label = (keys.size() > 1 ? keys[1] + " = " + s + ", " : std::string()) +
-                                  (std::string_view(stat) == "mean" ? "mean JCT" : "p95 JCT");
+                                  c.tr(std::string_view(stat) == "mean" ? "mean JCT" : "p95 JCT");
         json ds = {{"label", label},        {"data", data},
                    {"borderColor", colour}, {"backgroundColor", colour},
                    {"pointRadius", 4},      {"tension", 0},
@@ -217,7 +271,7 @@ void simulation_sweep_section(std::string& out, Ctx& c) {
       json options = {
           {"scales",
            {{"x", {{"type", numeric ? "linear" : "category"}, {"title", axis_title(k1)}}},
-            {"y", {{"title", axis_title("job completion time, h")}, {"beginAtZero", true}}}}},
+            {"y", {{"title", axis_title(c.tr("job completion time, h"))}, {"beginAtZero", true}}}}},
           {"plugins", {{"legend", {{"display", true}, {"position", "bottom"}}}}}};
       json data = {{"datasets", datasets}};
       if (!numeric) {
@@ -227,53 +281,18 @@ void simulation_sweep_section(std::string& out, Ctx& c) {
       }
       json axes = {{"y", "num"}};
       if (numeric) axes["x"] = "num";
-      chart(out, c.charts, "sim-sweep-jct", fmt::format("Job completion time against {}", k1),
+      chart(out, c.charts, "sim-sweep-jct",
+            c.m.trf("Job completion time against {key}", fmt::arg("key", k1)),
             {{"type", "line"}, {"data", data}, {"options", options}},
             {{"axes", axes}, {"tooltip", "num"}, {"valueAxis", "y"}},
-            dropped > 0
-                ? fmt::format("{} point(s) that did not run are not drawn; see the table.", dropped)
-                : "Solid: mean; dashed: 95th percentile.");
+            dropped > 0 ? c.m.trf("{n} point(s) that did not run are not drawn; see the table.",
+                                  fmt::arg("n", dropped))
+                        : c.tr("Solid: mean; dashed: 95th percentile."),
+            320, c.html("Job completion time against {key}", fmt::arg("key", data_html(k1))));
     }
   }
 
-  std::vector<std::string> head = keys;
-  for (const char* h :
-       {"Status", "Completed / failed / unfinished", "JCT mean", "JCT p95", "Queueing p95",
-        "Utilisation", "Domestic share min / mean", "Cost", "Policy violations"})
-    head.push_back(h);
-  std::vector<std::vector<Cell>> rows;
-  std::vector<std::string> classes;
-  const auto hours = [](double s) { return fmt_num(s / 3600) + " h"; };
-  for (const auto& p : points) {
-    std::vector<Cell> row;
-    for (const auto& key : keys) {
-      const std::string v = str(obj(p, "values"), key.c_str());
-      row.push_back(parse_number(v) ? nc(v) : tc(v));
-    }
-    if (!ok(p)) {
-      row.push_back(tc("error"));
-      row.push_back(tc(str(p, "error")));
-      row.resize(head.size(), tc(""));
-      rows.push_back(std::move(row));
-      classes.push_back("infeasible");
-      continue;
-    }
-    row.push_back(tc("ok"));
-    row.push_back(nc(fmt::format("{} / {} / {}", group_digits(num(p, "jobs_completed").value_or(0)),
-                                 group_digits(num(p, "jobs_failed").value_or(0)),
-                                 group_digits(num(p, "jobs_unfinished").value_or(0)))));
-    row.push_back(nc(opt(num(obj(p, "jct_s"), "mean"), +hours)));
-    row.push_back(nc(opt(num(obj(p, "jct_s"), "p95"), +hours)));
-    row.push_back(nc(opt(num(obj(p, "queue_s"), "p95"), +hours)));
-    row.push_back(nc(opt(num(p, "utilization_overall"), fmt_pct)));
-    row.push_back(nc(fmt::format("{} / {}", opt(num(obj(p, "domestic_share"), "min"), fmt_pct),
-                                 opt(num(obj(p, "domestic_share"), "mean"), fmt_pct))));
-    row.push_back(nc(opt(num(p, "cost_usd"), fmt_usd)));
-    row.push_back(nc(opt(num(p, "policy_violations"), group_digits)));
-    rows.push_back(std::move(row));
-    classes.push_back("");
-  }
-  table(out, head, rows, classes);
+  simulation_sweep_table(out, c, points, keys);
   out += "</section>\n";
 }
 

@@ -69,6 +69,11 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   };
   SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock, fleet_options));
 
+  for (const Lang lang : all_langs()) {
+    SUANLI_ASSIGN(auto messages, Messages::load(lang, bundled_data_dir()));
+    s->messages_.emplace(lang, std::move(messages));
+  }
+
   Router& r = s->router_;
   Service* self = s.get();
   r.add(Method::kGet, "/api/v1/health", Access::kRead, "Service status: version, store, schema",
@@ -80,8 +85,13 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
                                 {"store", self->store_->backend()},
                                 {"schema_version", version ? *version : -1},
                                 {"read_requires_token", self->options_.read_requires_token},
-                                {"read_only", self->options_.read_only}});
+                                {"read_only", self->options_.read_only},
+                                {"lang", std::string(lang_code(self->options_.lang))}});
         });
+  r.add(Method::kGet, "/api/v1/i18n/{lang}", Access::kRead,
+        "A language's message catalog for the dashboard (data/i18n/LANG.toml, every table): "
+        "{lang, name, messages: {English text: translation}}; en has no messages",
+        [self](const ApiRequest& req) { return self->messages_response(req.params.at("lang")); });
   r.add(Method::kGet, "/metrics", Access::kRead,
         "Prometheus metrics (text format 0.0.4): API requests and latency, store writes, the "
         "live fleet's devices, allocation, domestic share against each share rule, queue and "
@@ -110,6 +120,20 @@ ApiResponse Service::handle(ApiRequest& request, std::optional<std::string_view>
       route, method_name(request.method), response.status,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return response;
+}
+
+ApiResponse Service::messages_response(std::string_view code) const {
+  for (const auto& [lang, messages] : messages_) {
+    if (lang_code(lang) != code) continue;
+    nlohmann::json entries = nlohmann::json::object();
+    for (const auto& [english, translated] : messages.entries()) entries[english] = translated;
+    return json_response(
+        {{"lang", std::string(code)}, {"name", messages.name()}, {"messages", std::move(entries)}});
+  }
+  std::string known;
+  for (const Lang lang : all_langs()) known += (known.empty() ? "" : ", ") + std::string(lang_code(lang));
+  return error_response(404, "not_found",
+                        "no message catalog for this language: expected one of " + known);
 }
 
 ApiResponse Service::metrics_response() {

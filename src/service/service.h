@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "service/api.h"
 #include "service/router.h"
 #include "util/error.h"
+#include "util/messages.h"
 
 namespace suanli::store {
 class Store;
@@ -48,6 +50,9 @@ struct ServiceOptions {
   // answers 503 read_only, no run is recovered or executed, and the live
   // fleet follows the store's new events on each fleet read.
   bool read_only = false;
+  // The dashboard's language until a user picks one (GET /api/v1/health
+  // "lang"); every language's catalog is served at GET /api/v1/i18n/{lang}.
+  Lang lang = Lang::kEn;
 };
 
 class Service {
@@ -71,6 +76,8 @@ class Service {
   // GET /metrics: the Prometheus exposition (metrics.h), the fleet's gauges
   // read now.
   ApiResponse metrics_response();
+  // GET /api/v1/i18n/{lang}: the catalog as JSON, or a 404 naming the languages.
+  ApiResponse messages_response(std::string_view code) const;
   store::Store& store() { return *store_; }
   const ServiceOptions& options() const { return options_; }
 
@@ -88,6 +95,7 @@ class Service {
   std::unique_ptr<RunManager> runs_;
   std::unique_ptr<Metrics> metrics_;  // before fleet_: the fleet reports to it
   std::unique_ptr<LiveFleet> fleet_;
+  std::map<Lang, Messages> messages_;  // every language's catalog, loaded at open
   Router router_;
   nlohmann::json openapi_;
 };

@@ -30,6 +30,11 @@ std::size_t display_width(const std::string& text) {
 TextTable::TextTable(std::vector<std::string> header)
     : header_(std::move(header)), right_(header_.size(), false) {}
 
+TextTable::TextTable(std::vector<std::string> header, const Messages& messages)
+    : TextTable(std::move(header)) {
+  for (auto& h : header_) h = std::string(messages.tr(h));
+}
+
 void TextTable::set_right_aligned(const std::vector<std::size_t>& columns) {
   for (auto c : columns) {
     if (c < right_.size()) right_[c] = true;

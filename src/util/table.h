@@ -4,11 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "util/messages.h"
+
 namespace suanli {
 
 class TextTable {
  public:
   explicit TextTable(std::vector<std::string> header);
+  // The headers in the words of `messages` (util/messages.h).
+  TextTable(std::vector<std::string> header, const Messages& messages);
   // Columns whose index is listed are right-aligned (numbers).
   void set_right_aligned(const std::vector<std::size_t>& columns);
   void add_row(std::vector<std::string> row);

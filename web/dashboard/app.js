@@ -3,12 +3,38 @@
 // binary as /chart.js (global `Chart`). Every chart canvas carries
 // data-chart="<name>" and gets data-rendered="true" once drawn.
 // Responses are read defensively: a missing figure shows as "—".
+// Every word the dashboard itself shows goes through t() / tf() / tn()
+// (translated by GET /api/v1/i18n/{lang}); data from the server (IDs, names,
+// TOML, the server's own messages) is shown untranslated in elements with
+// translate="no" (raw()).
 'use strict';
 
 (() => {
   const API = '/api/v1';
   const TOKEN_KEY = 'suanli.token';
+  const LANG_KEY = 'suanli.lang';
+  const LANGS = { en: 'en', zh: 'zh-CN' };  // dashboard language → <html lang>
   const DASH = '—';
+
+  // ------------------------------------------------------------------ i18n
+  // Keys are the exact English text; named placeholders {like_this} are
+  // filled after translation. A missing entry shows the English.
+  const i18n = { lang: 'en', messages: {}, failed: false };
+  function t(english) {
+    const m = i18n.messages[english];
+    return typeof m === 'string' && m !== '' ? m : english;
+  }
+  function tf(english, vars = {}) {
+    return t(english).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  }
+  // tf whose values may be nodes: an array of strings and nodes for el().
+  function tn(english, vars = {}) {
+    return t(english).split(/\{(\w+)\}/).map((part, i) => (i % 2 === 0 ? part : (part in vars ? vars[part] : `{${part}}`)))
+      .flat().filter((x) => x !== '' && x !== null && x !== undefined);
+  }
+  // An enum value the API sends (run status, kind, rule state…): shown
+  // translated, while the value itself stays English in the API calls.
+  const tEnum = (v) => (v === undefined || v === null || v === '' ? DASH : t(String(v)));
 
   // ---------------------------------------------------------------- helpers
   const $ = (sel, root = document) => root.querySelector(sel);
@@ -96,10 +122,11 @@
     if (a < 1e-3) return (v * 1e6).toFixed(1) + ' µs';
     if (a < 1) return (v * 1e3).toPrecision(3) + ' ms';
     if (a < 120) return v.toPrecision(3) + ' s';
-    if (a < 7200) return (v / 60).toPrecision(3) + ' min';
+    if (a < 7200) return tf('{n} min', { n: (v / 60).toPrecision(3) });
     if (a < 172800) return (v / 3600).toPrecision(3) + ' h';
-    return (v / 86400).toPrecision(3) + ' d';
+    return tf('{n} d', { n: (v / 86400).toPrecision(3) });
   }
+  const fmtDays = (d) => (isNum(d) ? tf('{n} d', { n: d.toFixed(1) }) : DASH);
   const fmtGb = (v) => (isNum(v) ? v.toFixed(v >= 100 ? 0 : 1) + ' GB' : DASH);
   function fmtTime(s) {
     if (!s) return DASH;
@@ -108,6 +135,8 @@
     return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   }
   const text = (v) => (v === undefined || v === null || v === '' ? DASH : String(v));
+  // Data shown as it is (IDs, names, the server's own messages): never translated.
+  const raw = (v) => el('span', { translate: 'no' }, text(v));
 
   // ------------------------------------------------------------- API calls
   class ApiError extends Error {
@@ -145,18 +174,21 @@
     try {
       res = await fetch(API + path, init);
     } catch (e) {
-      setHealth(null, 'server unreachable');
-      throw new ApiError(0, 'network', 'cannot reach the server: ' + e.message);
+      setHealth(null, t('server unreachable'));
+      const err = new ApiError(0, '', e.message);
+      err.lead = t('cannot reach the server');
+      throw err;
     }
     let data = null;
-    const raw = await res.text();
-    if (raw) {
-      try { data = JSON.parse(raw); } catch { data = { text: raw }; }
+    const answer = await res.text();
+    if (answer) {
+      try { data = JSON.parse(answer); } catch { data = { text: answer }; }
     }
     if (!res.ok) {
       const e = (data && data.error) || {};
       const err = new ApiError(res.status, e.code || 'http_' + res.status,
-                               e.message || res.statusText || 'request failed', e.field);
+                               e.message || res.statusText || t('request failed'), e.field);
+      err.local = !e.message && !res.statusText;
       if (res.status === 401 || res.status === 403) showAuthProblem(err, method, path);
       throw err;
     }
@@ -166,15 +198,16 @@
 
   function showAuthProblem(err, method, path) {
     const banner = $('#auth-banner');
-    const what = err.status === 401 ? '401 Unauthorized' : '403 Forbidden';
+    const what = err.status === 401 ? t('401 Unauthorized') : t('403 Forbidden');
     const hint = err.status === 401
-      ? (state.token ? 'the token was not accepted — check it in the header bar'
-                     : 'enter a token in the header bar (suanli token create NAME)')
-      : 'this token may not do that (read-only or revoked)';
-    banner.textContent = `${what} on ${method} ${API}${path}: ${err.message} — ${hint}.`;
+      ? (state.token ? t('the token was not accepted — check it in the header bar')
+                     : tn('enter a token in the header bar ({command})', { command: el('code', null, 'suanli token create NAME') }))
+      : t('this token may not do that (read-only or revoked)');
+    banner.replaceChildren(...tn('{what} on {request}: {message} — {hint}.',
+      { what, request: el('code', null, `${method} ${API}${path}`), message: raw(err.message), hint }));
     banner.hidden = false;
     const st = $('#token-state');
-    st.textContent = err.status === 401 ? 'not accepted' : 'forbidden';
+    st.textContent = err.status === 401 ? t('not accepted') : t('forbidden');
     st.className = 'token-state bad';
   }
   function hideAuthProblem() {
@@ -182,17 +215,28 @@
     const st = $('#token-state');
     if (st.classList.contains('bad')) {
       st.className = 'token-state';
-      st.textContent = state.token ? 'token set' : 'no token';
+      st.textContent = state.token ? t('token set') : t('no token');
     }
   }
+
+  // An error as nodes: [status code: ] [lead: ] message [(field: …)]. The
+  // dashboard's own messages (err.local) are translated already; the
+  // server's text, code and field are shown as they are.
+  function errorNodes(err, lead) {
+    const msg = err.local ? err.message : raw(err.message || String(err));
+    const code = err.code ? el('span.code', { translate: 'no' }, `${err.status || ''} ${err.code}`.trim() + ': ') : '';
+    lead = lead || err.lead;
+    return [code, ...(lead ? tn('{what}: {message}', { what: lead, message: msg }) : [msg]),
+            err.field ? el('span.code', null, '  ', ...tn('(field: {field})', { field: raw(err.field) })) : ''];
+  }
+  // The dashboard's own error message (already translated).
+  const localError = (message, field) => ({ message, field, local: true });
 
   // An error next to a form; highlights the input the API's `field` names.
   function showError(box, err, form) {
     clearError(box, form);
     if (!err) return;
-    const code = err.code ? el('span.code', null, `${err.status || ''} ${err.code}`.trim() + ': ') : null;
-    box.replaceChildren(code || '', err.message || String(err),
-                        err.field ? el('span.code', null, `  (field: ${err.field})`) : '');
+    box.replaceChildren(...errorNodes(err));
     box.hidden = false;
     if (form && err.field) {
       const input = findField(form, err.field);
@@ -248,7 +292,7 @@
     if (old) old.destroy();
     canvas.removeAttribute('data-rendered');
     if (typeof window.Chart !== 'function') {
-      canvas.parentElement.replaceChildren(el('p.muted', null, 'charting library not loaded'));
+      canvas.parentElement.replaceChildren(el('p.muted', null, t('charting library not loaded')));
       return;
     }
     config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false },
@@ -291,18 +335,23 @@
     const n = parseInt(hex.slice(1), 16);
     return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
   }
+  // A catalog China status ("case-by-case", "available (confirmed 2025-06)"), translated.
+  function chinaStatus(s) {
+    const m = String(s).match(/^(\S+) \(confirmed (.+)\)$/);
+    return m ? tf('{status} (confirmed {date})', { status: t(m[1]), date: m[2] }) : t(String(s));
+  }
   const originTag = (id, hint) => {
     const d = isDomestic(id, hint);
     return d === undefined ? el('span.tag', null, '?')
-      : el('span.tag.' + (d ? 'domestic' : 'foreign'), null, d ? 'domestic' : 'foreign');
+      : el('span.tag.' + (d ? 'domestic' : 'foreign'), null, d ? t('domestic') : t('foreign'));
   };
 
   function table(columns, rows, opts = {}) {
-    const t = el('table.table');
-    t.append(el('thead', null, el('tr', null, columns.map((c) => el('th' + (c.num ? '.num' : ''), null, c.label)))));
+    const tbl = el('table.table');
+    tbl.append(el('thead', null, el('tr', null, columns.map((c) => el('th' + (c.num ? '.num' : ''), null, c.label)))));
     const tb = el('tbody');
     if (rows.length === 0) {
-      tb.append(el('tr', null, el('td.muted', { colspan: columns.length }, opts.empty || 'nothing yet')));
+      tb.append(el('tr', null, el('td.muted', { colspan: columns.length }, opts.empty || t('nothing yet'))));
     }
     for (const r of rows) {
       const tr = el('tr');
@@ -313,8 +362,8 @@
       if (opts.onRow) { tr.classList.add('clickable'); tr.addEventListener('click', () => opts.onRow(r)); }
       tb.append(tr);
     }
-    t.append(tb);
-    return t;
+    tbl.append(tb);
+    return tbl;
   }
 
   function card(k, v, s, cls) {
@@ -328,21 +377,21 @@
     if (!h) {
       state.health = null;
       box.className = 'health down';
-      box.textContent = problem || 'server unreachable';
+      box.replaceChildren(...(problem ? [problem].flat() : [t('server unreachable')]));
       return;
     }
     state.health = h;
     box.className = 'health ok';
-    const parts = [`v${text(h.version)}`, `store: ${text(pick(h, 'store', 'store_backend', 'backend'))}`];
-    if (h.schema_version !== undefined) parts.push(`schema ${h.schema_version}`);
-    if (h.read_requires_token) parts.push('reads need a token');
-    box.textContent = parts.join(' · ');
+    const parts = [[raw('v' + text(h.version))], tn('store: {store}', { store: raw(pick(h, 'store', 'store_backend', 'backend')) })];
+    if (h.schema_version !== undefined) parts.push(tn('schema {n}', { n: h.schema_version }));
+    if (h.read_requires_token) parts.push([t('reads need a token')]);
+    box.replaceChildren(...parts.flatMap((p, i) => (i ? [' · ', ...p] : p)));
   }
   async function loadHealth() {
     try {
       setHealth(await api('GET', '/health'));
     } catch (e) {
-      setHealth(null, e.status ? `health: ${e.status} ${e.message}` : 'server unreachable');
+      setHealth(null, e.status ? tn('health: {status} {message}', { status: e.status, message: raw(e.message) }) : t('server unreachable'));
     }
   }
 
@@ -350,16 +399,18 @@
     const input = $('#token-input');
     input.value = state.token;
     const st = $('#token-state');
-    st.textContent = state.token ? 'token set' : 'no token';
+    st.textContent = state.token ? t('token set') : t('no token');
     $('#token-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       state.token = input.value.trim();
       if (state.token) localStorage.setItem(TOKEN_KEY, state.token);
       else localStorage.removeItem(TOKEN_KEY);
       st.className = 'token-state';
-      st.textContent = state.token ? 'token saved' : 'no token';
+      st.textContent = state.token ? t('token saved') : t('no token');
       $('#auth-banner').hidden = true;
-      // A server with --read-requires-token answered nothing before.
+      // A server with --read-requires-token answered nothing before (the
+      // language's messages included: start again with the token).
+      if (i18n.failed && state.token) { location.reload(); return; }
       if (!state.health) loadHealth();
       if (state.accelerators.length === 0) loadCatalog();
       refreshCurrent();
@@ -369,7 +420,7 @@
       state.token = '';
       localStorage.removeItem(TOKEN_KEY);
       st.className = 'token-state';
-      st.textContent = 'no token';
+      st.textContent = t('no token');
     });
   }
 
@@ -397,7 +448,7 @@
       state.accelerators = listOf(acc, 'accelerators', 'items', 'data');
       state.models = listOf(models, 'models', 'items', 'data');
     } catch (e) {
-      chipBox.replaceChildren(el('span.error-box', null, `catalog: ${e.message}`));
+      chipBox.replaceChildren(el('span.error-box', null, ...errorNodes(e, t('catalog'))));
       return;
     }
     state.accelById = new Map(state.accelerators.map((a) => [a.id, a]));
@@ -407,12 +458,12 @@
 
     // Model and accelerator selects of every form.
     for (const sel of $$('select.model-select')) {
-      sel.replaceChildren(...state.models.map((m) => el('option', { value: m.id }, modelLabel(m))));
+      sel.replaceChildren(...state.models.map((m) => el('option', { value: m.id, translate: 'no' }, modelLabel(m))));
       const pref = state.models.find((m) => m.id === 'llama3-70b') || state.models[0];
       if (pref) sel.value = pref.id;
     }
     for (const sel of $$('select.accel-select')) {
-      sel.replaceChildren(...state.accelerators.map((a) => el('option', { value: a.id }, `${a.name || a.id} (${a.id})`)));
+      sel.replaceChildren(...state.accelerators.map((a) => el('option', { value: a.id, translate: 'no' }, `${a.name || a.id} (${a.id})`)));
       if (state.accelById.has('h100-sxm')) sel.value = 'h100-sxm';
     }
 
@@ -435,9 +486,10 @@
       const idx = state.selected.indexOf(a.id);
       const c = el('span.chip' + (d ? '.domestic' : '.foreign') + (sel ? '.selected' : ''),
         { role: 'button', tabindex: 0, 'data-accel': a.id, 'aria-pressed': sel ? 'true' : 'false',
-          title: [a.name, a.origin ? 'origin ' + a.origin : '', a.china_status || ''].filter(Boolean).join(' · ') },
+          title: a.china_status ? tf('China status: {status}', { status: chinaStatus(a.china_status) }) : undefined },
         el('span.dot', { style: { background: colour(a.id) } }),
-        a.id, el('span.origin', null, idx === 0 ? ' baseline' : a.origin ? ' ' + a.origin : ''));
+        el('span', { translate: 'no', title: [a.name, a.origin].filter(Boolean).join(' · ') }, a.id),
+        el('span.origin', null, idx === 0 ? ' ' + t('baseline') : a.origin ? [' ', raw(a.origin)] : ''));
       const toggle = () => {
         if (state.selected.includes(a.id)) state.selected = state.selected.filter((x) => x !== a.id);
         else state.selected.push(a.id);
@@ -448,9 +500,9 @@
       return c;
     };
     const groups = [
-      ['foreign', state.accelerators.filter((a) => isDomestic(a.id) === false)],
-      ['domestic (CN)', state.accelerators.filter((a) => isDomestic(a.id) === true)],
-      ['origin unknown', state.accelerators.filter((a) => isDomestic(a.id) === undefined)],
+      [t('foreign'), state.accelerators.filter((a) => isDomestic(a.id) === false)],
+      [t('domestic (CN)'), state.accelerators.filter((a) => isDomestic(a.id) === true)],
+      [t('origin unknown'), state.accelerators.filter((a) => isDomestic(a.id) === undefined)],
     ].filter(([, list]) => list.length);
     box.replaceChildren(...groups.map(([label, list]) =>
       el('div.chip-row', null, el('span.row-label', null, label), ...list.map(chip))));
@@ -478,7 +530,7 @@
     clearError(box, form);
     const v = formValues(form);
     if (state.selected.length === 0) {
-      showError(box, { message: 'choose at least one accelerator (click the chips)' });
+      showError(box, localError(t('choose at least one accelerator (click the chips)')));
       return;
     }
     const mode = v.kind === 'train' ? 'train' : 'infer';
@@ -532,18 +584,18 @@
     for (const r of rows) {
       const id = r.accelerator || r.id;
       const a = state.accelById.get(id) || {};
-      const t = pick(r, 'tpp', 'classification.tpp') ?? pick(a, 'tpp', 'classification.tpp');
+      const v = pick(r, 'tpp', 'classification.tpp') ?? pick(a, 'tpp', 'classification.tpp');
       const cls = pick(r, 'eccn_class', 'classification.eccn_class') ?? pick(a, 'eccn_class', 'classification.eccn_class');
-      tpp.set(id, { tpp: figure(t), eccn: cls, unverified: pick(r, 'tpp_unverified') ?? pick(a, 'tpp_unverified') });
+      tpp.set(id, { tpp: figure(v), eccn: cls, unverified: pick(r, 'tpp_unverified') ?? pick(a, 'tpp_unverified') });
     }
     const missing = [...tpp.entries()].filter(([, v]) => !isNum(v.tpp)).map(([id]) => id);
     if (missing.length) {
       try {
         const cl = listOf(await api('POST', '/classify', { accelerators: missing }), 'results', 'classifications', 'accelerators', 'rows');
         for (const c of cl) {
-          const t = tpp.get(c.id || c.accelerator) || {};
-          t.tpp = figure(c.tpp); t.eccn = t.eccn || c.eccn_class; t.unverified = c.tpp_unverified;
-          tpp.set(c.id || c.accelerator, t);
+          const e = tpp.get(c.id || c.accelerator) || {};
+          e.tpp = figure(c.tpp); e.eccn = e.eccn || c.eccn_class; e.unverified = c.tpp_unverified;
+          tpp.set(c.id || c.accelerator, e);
         }
       } catch { /* shown as — */ }
     }
@@ -555,7 +607,8 @@
     };
     const ok = rows.filter((r) => r.ok !== false && r.fits !== false);
     const money = moneyOf(res);
-    const unit = (mode === 'infer' ? 'output tokens per ' : 'training tokens per ') + money.symbol;
+    const unit = mode === 'infer' ? tf('output tokens per {symbol}', { symbol: money.symbol })
+                                  : tf('training tokens per {symbol}', { symbol: money.symbol });
     const perMoney = (r) => { const x = perUsd(r, mode); return isNum(x) ? x / money.rate : undefined; };
     drawChart(canvasFor('compare-per-usd'), {
       type: 'bar',
@@ -569,7 +622,7 @@
         plugins: { legend: { display: false },
                    tooltip: { callbacks: { afterLabel: (c) => {
                      const u = unverifiedOf(ok[c.dataIndex]);
-                     return u.length ? 'unverified: ' + u.join(', ') : '';
+                     return u.length ? tf('unverified: {inputs}', { inputs: u.join(', ') }) : '';
                    } } } },
         scales: { x: { title: { display: true, text: unit }, ticks: { callback: (v) => fmtNum(v) } } },
       },
@@ -578,42 +631,51 @@
     drawChart(canvasFor('compare-tpp'), {
       type: 'bar',
       data: {
-        labels: tppRows.map((id) => `${id} (${tpp.get(id).eccn || '?'})${tpp.get(id).unverified ? ' *' : ''}`),
+        labels: tppRows.map((id) => `${id} (${tpp.get(id).eccn ? eccnLabel(tpp.get(id).eccn) : '?'})${tpp.get(id).unverified ? ' *' : ''}`),
         datasets: [{ label: 'TPP', data: tppRows.map((id) => tpp.get(id).tpp),
                      backgroundColor: tppRows.map((id) => colour(id)) }],
       },
       options: {
         indexAxis: 'y',
         plugins: { legend: { display: false } },
-        scales: { x: { title: { display: true, text: 'Total Processing Performance (3A090.a at ≥ 4,800)' } } },
+        scales: { x: { title: { display: true, text: t('Total Processing Performance (3A090.a at ≥ 4,800)') } } },
       },
     });
 
-    const cols = [
-      { label: 'accelerator', render: (r) => el('span', null, el('span.swatch', { style: { background: colour(r.accelerator || r.id) } }), ' ', r.accelerator || r.id,
-                                                       unverifiedOf(r).length ? el('span.unv', { title: 'unverified: ' + unverifiedOf(r).join(', ') }, ' *') : '') },
-      { label: 'origin', render: (r) => originTag(r.accelerator || r.id, pick(r, 'domestic')) },
-      { label: 'ECCN', render: (r) => tpp.get(r.accelerator || r.id)?.eccn ?? pick(r, 'eccn_class') },
-      { label: 'TPP', num: true, render: (r) => fmtInt(tpp.get(r.accelerator || r.id)?.tpp) },
-      { label: 'China status', render: (r) => pick(r, 'china_status') },
-      { label: 'devices', num: true, render: (r) => fmtInt(pick(r, 'devices')) },
-      mode === 'infer'
-        ? { label: 'output tok/s', num: true, render: (r) => fmtNum(pick(r, 'output_tokens_per_s')) }
-        : { label: 'tokens/s', num: true, render: (r) => fmtNum(pick(r, 'tokens_per_s')) },
-      mode === 'infer'
-        ? { label: money.symbol + ' / M output tok', num: true, render: (r) => fmtUsd(pick(r, 'cost_per_million_output_tokens_usd'), money) }
-        : { label: 'time to train', num: true, render: (r) => { const d = pick(r, 'time_to_train_days'); return isNum(d) ? d.toFixed(1) + ' d' : DASH; } },
-      { label: unit, num: true, render: (r) => fmtNum(perMoney(r)) },
-      { label: 'rel. speed', num: true, render: (r) => fmtNum(pick(r, 'relative_speed')) },
-      { label: 'rel. cost-perf.', num: true, render: (r) => fmtNum(pick(r, 'relative_cost_performance')) },
-      { label: 'note', render: (r) => (r.ok === false || r.fits === false ? pick(r, 'error', 'reason', 'message') || 'does not fit' : pick(r, 'bound')) },
-    ];
     const wrap = $('#compare-table');
-    wrap.replaceChildren(table(cols, rows, { empty: 'no rows' }),
-      el('p.hint', null, `Baseline: ${text(pick(res, 'baseline'))}. ${text(pick(res, 'cost_assumptions'))}. ` +
-         (money.code === 'CNY' ? `Amounts in CNY at ${money.rate} per USD (data/economics.toml). ` : ''),
-         el('span.unv', null, '*'),
-         ' marks figures resting on unverified (estimated) catalog inputs; hover for the list.'));
+    wrap.replaceChildren(table(compareColumns(mode, money, unit, tpp, perMoney), rows, { empty: t('no rows') }),
+      el('p.hint', null, ...tn('Baseline: {baseline}.', { baseline: raw(pick(res, 'baseline')) }), ' ', raw(pick(res, 'cost_assumptions')), '. ',
+         money.code === 'CNY' ? [...tn('Amounts in CNY at {rate} per USD ({file}).', { rate: money.rate, file: el('code', null, 'data/economics.toml') }), ' '] : '',
+         el('span.unv', null, '*'), ' ', t('marks figures resting on unverified (estimated) catalog inputs; hover for the list.')));
+  }
+  // An ECCN class: the codes as they are, the words translated.
+  const eccnLabel = (c) => (/^3A090/.test(String(c)) ? String(c) : t(String(c)));
+  // The star's tooltip lists the catalog's unverified inputs (data; the
+  // hint under the table says what the star means).
+  const unverifiedMark = (list) => el('span.unv', { title: list.join(', '), translate: 'no' }, ' *');
+  const accelCell = (id, colourOf) => el('span', null, el('span.swatch', { style: { background: colourOf } }), ' ', raw(id));
+  function compareColumns(mode, money, unit, tpp, perMoney) {
+    const id = (r) => r.accelerator || r.id;
+    return [
+      { label: t('accelerator'), render: (r) => el('span', null, accelCell(id(r), colour(id(r))), unverifiedOf(r).length ? unverifiedMark(unverifiedOf(r)) : '') },
+      { label: t('origin'), render: (r) => originTag(id(r), pick(r, 'domestic')) },
+      { label: 'ECCN', render: (r) => { const c = tpp.get(id(r))?.eccn ?? pick(r, 'eccn_class'); return c ? eccnLabel(c) : DASH; } },
+      { label: 'TPP', num: true, render: (r) => fmtInt(tpp.get(id(r))?.tpp) },
+      { label: t('China status'), render: (r) => (pick(r, 'china_status') ? chinaStatus(pick(r, 'china_status')) : DASH) },
+      { label: t('devices'), num: true, render: (r) => fmtInt(pick(r, 'devices')) },
+      mode === 'infer'
+        ? { label: t('output tok/s'), num: true, render: (r) => fmtNum(pick(r, 'output_tokens_per_s')) }
+        : { label: t('tokens/s'), num: true, render: (r) => fmtNum(pick(r, 'tokens_per_s')) },
+      mode === 'infer'
+        ? { label: tf('{symbol} / M output tok', { symbol: money.symbol }), num: true, render: (r) => fmtUsd(pick(r, 'cost_per_million_output_tokens_usd'), money) }
+        : { label: t('time to train'), num: true, render: (r) => fmtDays(pick(r, 'time_to_train_days')) },
+      { label: unit, num: true, render: (r) => fmtNum(perMoney(r)) },
+      { label: t('rel. speed'), num: true, render: (r) => fmtNum(pick(r, 'relative_speed')) },
+      { label: t('rel. cost-perf.'), num: true, render: (r) => fmtNum(pick(r, 'relative_cost_performance')) },
+      { label: t('note'), render: (r) => (r.ok === false || r.fits === false
+        ? (pick(r, 'error', 'reason', 'message') ? raw(pick(r, 'error', 'reason', 'message')) : t('does not fit'))
+        : tEnum(pick(r, 'bound'))) },
+    ];
   }
 
   // ---------------------------------------------------------- 2. estimator
@@ -647,13 +709,13 @@
     for (const k of keys) if (v[k] !== undefined && v[k] !== '') body[k] = numberOr(v[k]);
     const btn = $('#estimate-run');
     btn.disabled = true;
-    $('#estimate-cards').replaceChildren(el('p.muted', null, 'estimating…'));
+    $('#estimate-cards').replaceChildren(el('p.muted', null, t('estimating…')));
     let res;
     try {
       res = await api('POST', '/estimate/' + mode, body);
     } catch (e) {
       showError(box, e, form);
-      $('#estimate-cards').replaceChildren(el('p.muted', null, 'no result'));
+      $('#estimate-cards').replaceChildren(el('p.muted', null, t('no result')));
       return;
     } finally {
       btn.disabled = false;
@@ -661,71 +723,81 @@
     renderEstimate(res, mode);
   }
 
+  function trainCards(r, fits) {
+    const p = pick(r, 'parallelism') || {};
+    // A multi-die package (Ascend 910C) runs a rank per die: memory is per die.
+    const perDie = pick(r, 'dies_per_device') > 1;
+    const usable = tf('of {usable} usable', { usable: fmtGb(pick(r, 'memory_usable_gb')) });
+    return [
+      card(t('step time'), fmtSec(pick(r, 'step_time_s')), tf('{batch} seq × {seq} tok', { batch: fmtInt(pick(r, 'parallelism.global_batch')), seq: fmtInt(pick(r, 'seq')) })),
+      card(t('tokens / s'), fmtNum(pick(r, 'tokens_per_s')), tf('{n} per device', { n: fmtNum(pick(r, 'tokens_per_s_per_device')) })),
+      card('MFU', fmtPct(pick(r, 'mfu')), tf('HFU {hfu} · peak {peak}', { hfu: fmtPct(pick(r, 'hfu')), peak: text(pick(r, 'mfu_peak')) })),
+      card(perDie ? t('memory / die') : t('memory / device'), fmtGb(pick(r, 'memory_per_device_gb')),
+           perDie ? `${usable} · ${tf('{n} ranks', { n: fmtInt(pick(r, 'ranks')) })}` : usable, fits === false ? 'bad' : ''),
+      card(t('cost'), fmtUsd(pick(r, 'cost_usd')), tf('{n} device-hours', { n: fmtNum(pick(r, 'device_hours')) })),
+      card(t('time to train'), fmtDays(pick(r, 'time_to_train_days')),
+           tf('{tokens} tokens · {energy} MWh', { tokens: fmtNum(pick(r, 'tokens')), energy: fmtNum(pick(r, 'energy_mwh')) })),
+      card(t('parallelism'), `TP${text(p.tp)} PP${text(p.pp)} DP${text(p.dp)}`,
+           `EP${text(p.ep)} CP${text(p.cp)} · ${tf('micro-batch {n}', { n: text(p.micro_batch) })} · ZeRO ${text(p.zero)} · ${tf('recompute: {mode}', { mode: tEnum(p.recompute) })}`),
+    ];
+  }
+  function inferCards(r, fits) {
+    const bound = pick(r, 'decode.bound');
+    return [
+      card(t('step time (decode)'), fmtSec(pick(r, 'decode_step_s')), tf('prefill {time}', { time: fmtSec(pick(r, 'prefill_s')) })),
+      card(t('output tokens / s'), fmtNum(pick(r, 'output_tokens_per_s')), tf('{n} per device', { n: fmtNum(pick(r, 'output_tokens_per_s_per_device')) })),
+      card('TTFT / TPOT', `${fmtSec(pick(r, 'ttft_s'))} / ${fmtSec(pick(r, 'tpot_s'))}`, tf('batch {batch} of max {max}', { batch: fmtInt(pick(r, 'batch')), max: fmtInt(pick(r, 'max_batch')) })),
+      card('MFU', fmtPct(pick(r, 'mfu', 'decode_mfu')), bound ? tf('decode {bound}-bound', { bound: tEnum(bound) }) : ''),
+      card(t('memory / device'), fmtGb(pick(r, 'memory_per_device_gb')),
+           tf('of {usable} usable · KV {kv}', { usable: fmtGb(pick(r, 'memory_usable_gb')), kv: fmtGb(pick(r, 'kv_cache_gb')) }), fits === false ? 'bad' : ''),
+      card(t('cost'), fmtUsd(pick(r, 'cost_per_million_output_tokens_usd')), t('per million output tokens')),
+      card(t('layout'), `${fmtInt(pick(r, 'instances'))} × TP${text(pick(r, 'tp'))}`, `EP${text(pick(r, 'ep'))} · ${text(pick(r, 'precision'))} · KV ${text(pick(r, 'kv_precision'))}`),
+    ];
+  }
+
   function renderEstimate(res, mode) {
     const r = pick(res, 'result', 'estimate') && typeof res.result === 'object' ? res.result : res;
-    const cards = [];
     const fits = pick(r, 'fits');
-    if (mode === 'train') {
-      cards.push(card('step time', fmtSec(pick(r, 'step_time_s')), `${fmtInt(pick(r, 'parallelism.global_batch'))} seq × ${fmtInt(pick(r, 'seq'))} tok`));
-      cards.push(card('tokens / s', fmtNum(pick(r, 'tokens_per_s')), `${fmtNum(pick(r, 'tokens_per_s_per_device'))} per device`));
-      cards.push(card('MFU', fmtPct(pick(r, 'mfu')), `HFU ${fmtPct(pick(r, 'hfu'))} · peak ${text(pick(r, 'mfu_peak'))}`));
-      // A multi-die package (Ascend 910C) runs a rank per die: memory is per die.
-      const perDie = pick(r, 'dies_per_device') > 1;
-      cards.push(card(perDie ? 'memory / die' : 'memory / device', fmtGb(pick(r, 'memory_per_device_gb')),
-                      `of ${fmtGb(pick(r, 'memory_usable_gb'))} usable${perDie ? ` · ${fmtInt(pick(r, 'ranks'))} ranks` : ''}`,
-                      fits === false ? 'bad' : ''));
-      cards.push(card('cost', fmtUsd(pick(r, 'cost_usd')), `${fmtNum(pick(r, 'device_hours'))} device-hours`));
-      const ttt = pick(r, 'time_to_train_days');
-      cards.push(card('time to train', isNum(ttt) ? ttt.toFixed(1) + ' d' : DASH, `${fmtNum(pick(r, 'tokens'))} tokens · ${fmtNum(pick(r, 'energy_mwh'))} MWh`));
-      const p = pick(r, 'parallelism') || {};
-      cards.push(card('parallelism', `TP${text(p.tp)} PP${text(p.pp)} DP${text(p.dp)}`,
-                      `EP${text(p.ep)} CP${text(p.cp)} · mb ${text(p.micro_batch)} · ZeRO ${text(p.zero)} · ${text(p.recompute)}`));
-    } else {
-      cards.push(card('step time (decode)', fmtSec(pick(r, 'decode_step_s')), `prefill ${fmtSec(pick(r, 'prefill_s'))}`));
-      cards.push(card('output tokens / s', fmtNum(pick(r, 'output_tokens_per_s')), `${fmtNum(pick(r, 'output_tokens_per_s_per_device'))} per device`));
-      cards.push(card('TTFT / TPOT', `${fmtSec(pick(r, 'ttft_s'))} / ${fmtSec(pick(r, 'tpot_s'))}`, `batch ${fmtInt(pick(r, 'batch'))} of max ${fmtInt(pick(r, 'max_batch'))}`));
-      cards.push(card('MFU', fmtPct(pick(r, 'mfu', 'decode_mfu')), pick(r, 'decode.bound') ? 'decode ' + pick(r, 'decode.bound') + '-bound' : ''));
-      cards.push(card('memory / device', fmtGb(pick(r, 'memory_per_device_gb')), `of ${fmtGb(pick(r, 'memory_usable_gb'))} usable · KV ${fmtGb(pick(r, 'kv_cache_gb'))}`,
-                      fits === false ? 'bad' : ''));
-      cards.push(card('cost', fmtUsd(pick(r, 'cost_per_million_output_tokens_usd')), 'per million output tokens'));
-      cards.push(card('layout', `${fmtInt(pick(r, 'instances'))} × TP${text(pick(r, 'tp'))}`, `EP${text(pick(r, 'ep'))} · ${text(pick(r, 'precision'))} · KV ${text(pick(r, 'kv_precision'))}`));
-    }
-    if (fits === false) cards.unshift(card('fits', 'no', pick(r, 'reason', 'message') || 'does not fit in memory', 'bad'));
+    const cards = mode === 'train' ? trainCards(r, fits) : inferCards(r, fits);
+    const why = pick(r, 'reason', 'message', 'why_not');
+    if (fits === false) cards.unshift(card(t('fits'), t('no'), why ? raw(why) : t('does not fit in memory'), 'bad'));
     const unv = pick(r, 'device.unverified_inputs', 'unverified_inputs');
     const cardsBox = $('#estimate-cards');
     cardsBox.replaceChildren(...cards);
     cardsBox.dataset.mode = mode;
     if (Array.isArray(unv) && unv.length) {
-      cardsBox.append(el('div.card', null, el('div.k', null, 'unverified inputs'), el('div.s', null, el('span.unv', null, '* '), unv.join(', '))));
+      cardsBox.append(el('div.card', null, el('div.k', null, t('unverified inputs')), el('div.s', null, el('span.unv', null, '* '), raw(unv.join(', ')))));
     }
     $('#estimate-raw').textContent = JSON.stringify(res, null, 2);
+    drawBreakdown(r, mode);
+  }
 
-    // Breakdown chart: train → step-time components; infer → memory.
+  // Breakdown chart: train → step-time components; infer → memory. The
+  // labels are the API's keys ("tp_comm", "kv_cache_gb") shown as words.
+  function drawBreakdown(r, mode) {
     const box = $('#estimate-chart-box');
-    let labels = [], data = [], title = '';
+    let keys = [], data = [], title = '';
     if (mode === 'train' && r.breakdown && typeof r.breakdown === 'object') {
-      title = 'Step time breakdown (s)';
-      for (const [k, val] of Object.entries(r.breakdown)) if (isNum(val) && val > 0) { labels.push(k.replace(/_/g, ' ')); data.push(val); }
+      title = t('Step time breakdown (s)');
+      for (const [k, val] of Object.entries(r.breakdown)) if (isNum(val) && val > 0) { keys.push(k.replace(/_/g, ' ')); data.push(val); }
     }
-    if (labels.length === 0) {
-      title = pick(r, 'dies_per_device') > 1 ? 'Memory per die (GB)' : 'Memory per device (GB)';
+    if (keys.length === 0) {
+      title = pick(r, 'dies_per_device') > 1 ? t('Memory per die (GB)') : t('Memory per device (GB)');
       const mem = r.memory && typeof r.memory === 'object' ? r.memory : { weights_gb: pick(r, 'weights_gb'), kv_cache_gb: pick(r, 'kv_cache_gb') };
-      for (const [k, val] of Object.entries(mem)) if (isNum(val) && val > 0) { labels.push(k.replace(/_gb$/, '').replace(/_/g, ' ')); data.push(val); }
+      for (const [k, val] of Object.entries(mem)) if (isNum(val) && val > 0) { keys.push(k.replace(/_gb$/, '').replace(/_/g, ' ')); data.push(val); }
       const usable = pick(r, 'memory_usable_gb'), used = pick(r, 'memory_per_device_gb');
-      if (isNum(usable) && isNum(used) && usable > used) { labels.push('free'); data.push(usable - used); }
+      if (isNum(usable) && isNum(used) && usable > used) { keys.push('free'); data.push(usable - used); }
     }
-    if (labels.length) {
-      box.hidden = false;
-      $('#estimate-chart-title').textContent = title;
-      const pal = ['#1f5fa8', '#d1495b', '#2a9d8f', '#e9c46a', '#6a4c93', '#e67e22', '#3d7a3a', '#8fb3e0', '#b8b8b8'];
-      drawChart(canvasFor('estimate-breakdown'), {
-        type: 'bar',
-        data: { labels, datasets: [{ label: title, data, backgroundColor: labels.map((l, i) => (l === 'free' ? '#d9dee5' : pal[i % pal.length])) }] },
-        options: { indexAxis: 'y', plugins: { legend: { display: false } } },
-      });
-    } else {
-      box.hidden = true;
-    }
+    if (keys.length === 0) { box.hidden = true; return; }
+    box.hidden = false;
+    $('#estimate-chart-title').textContent = title;
+    const pal = ['#1f5fa8', '#d1495b', '#2a9d8f', '#e9c46a', '#6a4c93', '#e67e22', '#3d7a3a', '#8fb3e0', '#b8b8b8'];
+    drawChart(canvasFor('estimate-breakdown'), {
+      type: 'bar',
+      data: { labels: keys.map((k) => t(k)),
+              datasets: [{ label: title, data, backgroundColor: keys.map((k, i) => (k === 'free' ? '#d9dee5' : pal[i % pal.length])) }] },
+      options: { indexAxis: 'y', plugins: { legend: { display: false } } },
+    });
   }
 
   // ---------------------------------------------------------- 3. scenarios
@@ -736,7 +808,7 @@
       try {
         state.scenarios = listOf(await api('GET', '/scenarios'), 'scenarios', 'items', 'data');
       } catch (e) {
-        $('#scenario-list').replaceChildren(el('li.muted', null, 'cannot list: ' + e.message));
+        $('#scenario-list').replaceChildren(el('li.muted', null, ...errorNodes(e, t('cannot list'))));
         return;
       } finally {
         scenarioLoading = null;
@@ -748,15 +820,22 @@
   }
   function renderScenarioList() {
     const ul = $('#scenario-list');
-    if (state.scenarios.length === 0) { ul.replaceChildren(el('li.muted', null, 'no saved scenarios')); return; }
+    if (state.scenarios.length === 0) { ul.replaceChildren(el('li.muted', null, t('no saved scenarios'))); return; }
     ul.replaceChildren(...state.scenarios.map((s) => el('li' + (state.openScenario && state.openScenario.id === s.id ? '.active' : ''),
       { 'data-scenario': s.id, onclick: () => openScenario(s.id) },
-      el('span', null, s.name || '#' + s.id), el('span.meta', null, `${text(s.kind)} · v${text(s.version)}`))));
+      raw(s.name || '#' + s.id), el('span.meta', null, `${tEnum(s.kind)} · v${text(s.version)}`))));
   }
+  // The run form's scenarios, grouped by kind (the option itself is the
+  // scenario's name and version: data).
+  const scenarioGroupLabel = (kind) => (kind === 'plan' ? t('plan scenarios') : kind === 'simulate' ? t('simulate scenarios')
+    : tf('{kind} scenarios', { kind: tEnum(kind) }));
   function renderRunScenarioSelect() {
     const sel = $('#run-scenario');
     const prev = sel.value;
-    sel.replaceChildren(...state.scenarios.map((s) => el('option', { value: s.id, 'data-kind': s.kind || '' }, `${s.name} (${text(s.kind)}, v${text(s.version)})`)));
+    const kinds = [...new Set(state.scenarios.map((s) => s.kind || ''))];
+    sel.replaceChildren(...kinds.map((kind) => el('optgroup', { label: scenarioGroupLabel(kind) },
+      state.scenarios.filter((s) => (s.kind || '') === kind).map((s) =>
+        el('option', { value: s.id, 'data-kind': s.kind || '', translate: 'no' }, `${s.name} · v${text(s.version)}`)))));
     if (prev && state.scenarios.some((s) => String(s.id) === prev)) sel.value = prev;
   }
   function scenarioMsg(msg, cls) {
@@ -781,7 +860,7 @@
     try {
       s = await api('GET', `/scenarios/${encodeURIComponent(id)}` + (version ? `?version=${version}` : ''));
     } catch (e) {
-      scenarioMsg(`cannot open scenario ${id}: ${e.message}`, 'error');
+      scenarioMsg(errorNodes(e, tf('cannot open scenario {id}', { id })), 'error');
       return;
     }
     s = s.scenario && typeof s.scenario === 'object' ? s.scenario : s;
@@ -789,8 +868,8 @@
     const latest = state.scenarios.find((x) => x.id === s.id);
     const isOld = latest && isNum(latest.version) && isNum(s.version) && s.version < latest.version;
     $('#scenario-head').className = 'scenario-head';
-    $('#scenario-head').replaceChildren(el('strong', null, s.name || '#' + s.id), ` · ${text(s.kind)} · version ${text(s.version)}`,
-      isOld ? el('span.tag', null, ` viewing an old version (latest v${latest.version}); saving makes it the newest`) : '',
+    $('#scenario-head').replaceChildren(el('strong', { translate: 'no' }, s.name || '#' + s.id), ` · ${tEnum(s.kind)} · ${tf('version {n}', { n: text(s.version) })}`,
+      isOld ? el('span.tag', null, ' ' + tf('viewing an old version (latest v{latest}); saving makes it the newest', { latest: latest.version })) : '',
       el('span.muted', null, ` · ${fmtTime(s.created_at || s.updated_at)}`));
     $('#scenario-body').value = s.body ?? s.toml ?? '';
     $('#scenario-save').disabled = false;
@@ -805,14 +884,14 @@
     try {
       vs = listOf(await api('GET', `/scenarios/${encodeURIComponent(id)}/versions`), 'versions', 'items');
     } catch (e) {
-      ul.replaceChildren(el('li.muted', null, 'versions: ' + e.message));
+      ul.replaceChildren(el('li.muted', null, ...errorNodes(e, t('versions'))));
       return;
     }
     vs = vs.slice().sort((a, b) => (b.version || 0) - (a.version || 0));
     ul.replaceChildren(...vs.map((v) => el('li' + (state.openScenario && state.openScenario.version === v.version ? '.active' : ''),
       { onclick: () => openScenario(id, v.version) },
       el('span', null, 'v' + text(v.version)), el('span.meta', null, fmtTime(v.created_at)))));
-    if (vs.length === 0) ul.replaceChildren(el('li.muted', null, 'no versions'));
+    if (vs.length === 0) ul.replaceChildren(el('li.muted', null, t('no versions')));
   }
   async function saveScenario() {
     const s = state.openScenario;
@@ -828,15 +907,15 @@
       const saved = r && r.scenario && typeof r.scenario === 'object' ? r.scenario : r;
       await loadScenarios();
       await openScenario(s.id);
-      scenarioMsg(`saved as version ${text(saved && saved.version)}`);
+      scenarioMsg(tf('saved as version {n}', { n: text(saved && saved.version) }));
     } catch (e) {
       if (e.status === 409) {
-        scenarioMsg([el('strong', null, '409 conflict: '), e.message, ' — someone saved a newer version. ',
-                     el('button.small.secondary', { type: 'button', onclick: () => { loadScenarios().then(() => loadVersions(s.id)); } }, 'show versions'),
-                     ' Your text is still in the editor; reload the latest version to merge.'], 'conflict');
+        scenarioMsg([el('strong', null, t('409 conflict:'), ' '), raw(e.message), ' ', t('— someone saved a newer version.'), ' ',
+                     el('button.small.secondary', { type: 'button', onclick: () => { loadScenarios().then(() => loadVersions(s.id)); } }, t('show versions')),
+                     ' ', t('Your text is still in the editor; reload the latest version to merge.')], 'conflict');
       } else {
         if (e.field && /body/.test(e.field)) area.classList.add('invalid');
-        scenarioMsg(`${e.status || ''} ${e.code || ''}: ${e.message}`.trim(), 'error');
+        scenarioMsg(errorNodes(e), 'error');
       }
     }
   }
@@ -851,32 +930,32 @@
       const s = r && r.scenario && typeof r.scenario === 'object' ? r.scenario : r;
       await loadScenarios();
       if (s && s.id !== undefined) await openScenario(s.id);
-      scenarioMsg(`created ${text(s && s.name)} (version ${text(s && s.version)})`);
+      scenarioMsg(tn('created {name} (version {n})', { name: raw(s && s.name), n: text(s && s.version) }));
     } catch (e) {
       if (e.field) {
         const input = findField(form, e.field);
         if (input) input.classList.add('invalid');
         else if (/body/.test(e.field)) area.classList.add('invalid');
       }
-      scenarioMsg(`${e.status || ''} ${e.code || ''}: ${e.message}`.trim(), e.status === 409 ? 'conflict' : 'error');
+      scenarioMsg(errorNodes(e), e.status === 409 ? 'conflict' : 'error');
     }
   }
   async function deleteScenario() {
     const s = state.openScenario;
     if (!s) return;
-    if (!window.confirm(`Delete scenario ${s.name || s.id}?`)) return;
+    if (!window.confirm(tf('Delete scenario {name}?', { name: s.name || s.id }))) return;
     try {
       await api('DELETE', `/scenarios/${encodeURIComponent(s.id)}`);
     } catch (e) {
-      scenarioMsg(`${e.status || ''} ${e.code || ''}: ${e.message}`.trim(), 'error');
+      scenarioMsg(errorNodes(e), 'error');
       return;
     }
     state.openScenario = null;
     $('#scenario-body').value = '';
-    $('#scenario-head').replaceChildren('No scenario open.');
-    $('#scenario-versions').replaceChildren(el('li.muted', null, 'open a scenario'));
+    $('#scenario-head').replaceChildren(t('No scenario open.'));
+    $('#scenario-versions').replaceChildren(el('li.muted', null, t('open a scenario')));
     for (const id of ['#scenario-save', '#scenario-delete', '#scenario-run']) $(id).disabled = true;
-    scenarioMsg(`deleted ${s.name || s.id}`);
+    scenarioMsg(tn('deleted {name}', { name: raw(s.name || s.id) }));
     loadScenarios();
   }
   function initScenarios() {
@@ -886,12 +965,12 @@
     $('#scenario-new').addEventListener('click', () => {
       state.openScenario = null;
       setNewMode(true);
-      $('#scenario-head').replaceChildren('New scenario: give it a name and kind, paste or write the TOML, then Create.');
+      $('#scenario-head').replaceChildren(t('New scenario: give it a name and kind, paste or write the TOML, then Create.'));
       $('#scenario-body').value = '';
       scenarioMsg(null);
       renderScenarioList();
     });
-    $('#scenario-cancel-new').addEventListener('click', () => { setNewMode(false); $('#scenario-head').replaceChildren('No scenario open.'); });
+    $('#scenario-cancel-new').addEventListener('click', () => { setNewMode(false); $('#scenario-head').replaceChildren(t('No scenario open.')); });
     $('#scenario-create-btn').addEventListener('click', createScenario);
     $('#scenario-run').addEventListener('click', () => {
       const s = state.openScenario;
@@ -912,7 +991,7 @@
     try {
       state.runs = listOf(await api('GET', '/runs'), 'runs', 'items', 'data');
     } catch (e) {
-      $('#run-table tbody').replaceChildren(el('tr', null, el('td.muted', { colspan: 7 }, 'cannot list runs: ' + e.message)));
+      $('#run-table tbody').replaceChildren(el('tr', null, el('td.muted', { colspan: 7 }, ...errorNodes(e, t('cannot list runs')))));
       return;
     }
     renderRuns();
@@ -935,26 +1014,27 @@
   }
   function progressBar(r) {
     const p = isNum(r.progress) ? Math.max(0, Math.min(1, r.progress)) : (r.status === 'succeeded' ? 1 : 0);
-    return el('div.progress' + (r.status === 'succeeded' ? '.done' : ''), { 'data-run-progress': r.id, title: r.message || '' },
+    // translate="no": its only text is a percentage, its title the server's progress message.
+    return el('div.progress' + (r.status === 'succeeded' ? '.done' : ''), { 'data-run-progress': r.id, title: r.message || '', translate: 'no' },
               el('div', { style: { width: (p * 100).toFixed(1) + '%' } }), el('span', null, (p * 100).toFixed(0) + ' %'));
   }
   function renderRuns() {
     const tb = $('#run-table tbody');
-    if (state.runs.length === 0) { tb.replaceChildren(el('tr', null, el('td.muted', { colspan: 7 }, 'no runs yet'))); return; }
+    if (state.runs.length === 0) { tb.replaceChildren(el('tr', null, el('td.muted', { colspan: 7 }, t('no runs yet')))); return; }
     tb.replaceChildren(...state.runs.map((r) => {
       const active = ACTIVE.has(r.status);
       const tr = el('tr.clickable' + (state.selectedRun === r.id ? '.selected' : ''), { 'data-run': r.id, 'data-status': r.status },
         el('td', null, String(r.id)),
-        el('td', null, text(r.kind)),
-        el('td', null, scenarioOfRun(r)),
-        el('td', null, el('span.status.' + (r.status || 'unknown'), null, text(r.status)),
-           r.message && active ? el('div.muted.small', null, r.message) : ''),
+        el('td', null, tEnum(r.kind)),
+        el('td', null, raw(scenarioOfRun(r))),
+        el('td', null, el('span.status.' + (r.status || 'unknown'), null, tEnum(r.status)),
+           r.message && active ? el('div.muted.small', { translate: 'no' }, r.message) : ''),
         el('td', null, progressBar(r)),
         el('td.small', null, fmtTime(r.created_at)),
         el('td', null,
-           active ? el('button.small.danger', { type: 'button', 'data-cancel': r.id, onclick: (ev) => { ev.stopPropagation(); cancelRun(r.id); } }, 'Cancel') : '',
+           active ? el('button.small.danger', { type: 'button', 'data-cancel': r.id, onclick: (ev) => { ev.stopPropagation(); cancelRun(r.id); } }, t('Cancel')) : '',
            r.status === 'succeeded' && r.kind === 'report'
-             ? el('a', { href: `${API}/runs/${r.id}/report.html`, target: '_blank', rel: 'noopener', onclick: (ev) => ev.stopPropagation() }, ' report') : ''));
+             ? el('a', { href: `${API}/runs/${r.id}/report.html`, target: '_blank', rel: 'noopener', onclick: (ev) => ev.stopPropagation() }, ' ' + t('report')) : ''));
       tr.addEventListener('click', () => selectRun(r.id));
       return tr;
     }));
@@ -989,7 +1069,7 @@
     let options = {};
     if (v.options) {
       try { options = JSON.parse(v.options); } catch (e) {
-        showError(box, { message: 'options: not valid JSON: ' + e.message, field: 'options' }, form);
+        showError(box, { lead: t('options: not valid JSON'), message: e.message, field: 'options' }, form);
         return;
       }
     }
@@ -1031,43 +1111,43 @@
       run = await api('GET', `/runs/${id}`);
       run = run && run.run && typeof run.run === 'object' ? run.run : run;
     } catch (e) {
-      $('#run-detail-body').replaceChildren(el('p.error-box', null, e.message));
+      $('#run-detail-body').replaceChildren(el('p.error-box', null, ...errorNodes(e)));
       return;
     }
     if (seq !== detailSeq) return;
     detailStatus = run.status;
-    $('#run-detail-title').textContent = `Run #${id} · ${text(run.kind)} · ${text(run.status)}`;
+    $('#run-detail-title').textContent = tf('Run #{id} · {kind} · {status}', { id, kind: tEnum(run.kind), status: tEnum(run.status) });
     const body = $('#run-detail-body');
     const kv = el('dl.kv', null,
-      el('dt', null, 'scenario'), el('dd', null, scenarioOfRun(run)),
-      el('dt', null, 'created'), el('dd', null, fmtTime(run.created_at)),
-      el('dt', null, 'updated'), el('dd', null, fmtTime(run.updated_at)),
-      el('dt', null, 'message'), el('dd', null, text(run.message)),
-      el('dt', null, 'options'), el('dd', null, el('code', null, JSON.stringify(pick(run, 'options', 'params.options') ?? {}))));
+      el('dt', null, t('scenario')), el('dd', null, raw(scenarioOfRun(run))),
+      el('dt', null, t('created')), el('dd', null, fmtTime(run.created_at)),
+      el('dt', null, t('updated')), el('dd', null, fmtTime(run.updated_at)),
+      el('dt', null, t('message')), el('dd', null, raw(run.message)),
+      el('dt', null, t('options')), el('dd', null, el('code', null, JSON.stringify(pick(run, 'options', 'params.options') ?? {}))));
     body.replaceChildren(kv);
     const chartsBox = $('#run-charts');
     const extra = $('#run-detail-extra');
     extra.replaceChildren();
     if (run.status === 'failed' || run.status === 'cancelled' || run.status === 'interrupted') {
       const err = run.error && typeof run.error === 'object' ? run.error : null;
-      body.append(el('div.error-box', null, err ? `${err.code || ''}: ${err.message || ''}` : text(run.error || run.message || run.status)));
+      body.append(el('div.error-box', null, ...(err ? errorNodes(err) : run.error || run.message ? [raw(run.error || run.message)] : [tEnum(run.status)])));
       chartsBox.replaceChildren();
       return;
     }
     if (run.status !== 'succeeded') {
-      body.append(el('p.muted', null, 'running… the charts appear when it finishes.'), progressBar(run));
+      body.append(el('p.muted', null, t('running… the charts appear when it finishes.')), progressBar(run));
       chartsBox.replaceChildren();
       return;
     }
     if (run.kind === 'report') {
       body.append(el('p', null, el('a', { href: `${API}/runs/${id}/report.html`, target: '_blank', rel: 'noopener', 'data-report-link': id },
-                                  'Open the HTML report'), ' (self-contained; opens in a new tab).'));
+                                  t('Open the HTML report')), ' ', t('(self-contained; opens in a new tab).')));
     }
     let result;
     try {
       result = await api('GET', `/runs/${id}/result`);
     } catch (e) {
-      body.append(el('div.error-box', null, 'result: ' + e.message));
+      body.append(el('div.error-box', null, ...errorNodes(e, t('result'))));
       return;
     }
     if (seq !== detailSeq) return;
@@ -1126,7 +1206,7 @@
     }
     // Figures were added one by one: let every chart take its final size.
     for (const c of $$('canvas', chartsBox)) { const ch = charts.get(c); if (ch) ch.resize(); }
-    extra.append(el('details.raw', null, el('summary', null, 'Raw result JSON'), el('pre', null, JSON.stringify(res, null, 2).slice(0, 200000))));
+    extra.append(el('details.raw', null, el('summary', null, t('Raw result JSON')), el('pre', null, JSON.stringify(res, null, 2).slice(0, 200000))));
   }
 
   // Simulation: utilisation per type and domestic share over time, JCT.
@@ -1141,8 +1221,8 @@
     if (Array.isArray(tl) || Array.isArray(tl.points)) {
       const pts = listOf(tl, 'points');
       for (const p of pts) {
-        const t = pick(p, 't_h', 'hours') ?? (isNum(pick(p, 't_s', 't')) ? pick(p, 't_s', 't') / 3600 : undefined);
-        out.t.push(t);
+        const h = pick(p, 't_h', 'hours') ?? (isNum(pick(p, 't_s', 't')) ? pick(p, 't_s', 't') / 3600 : undefined);
+        out.t.push(h);
         out.share.push(pick(p, 'domestic_share') ?? null);
         const u = pick(p, 'utilization', 'utilisation');
         if (u && typeof u === 'object') for (const [id, v] of Object.entries(u)) {
@@ -1153,9 +1233,9 @@
       }
       return out;
     }
-    let t = pick(tl, 't_h', 'hours');
-    if (!Array.isArray(t)) { const ts = pick(tl, 't_s', 't'); t = Array.isArray(ts) ? ts.map((x) => x / 3600) : []; }
-    out.t = t;
+    let hours = pick(tl, 't_h', 'hours');
+    if (!Array.isArray(hours)) { const ts = pick(tl, 't_s', 't'); hours = Array.isArray(ts) ? ts.map((x) => x / 3600) : []; }
+    out.t = hours;
     const u = pick(tl, 'utilization', 'utilisation');
     if (u && typeof u === 'object') for (const [id, v] of Object.entries(u)) if (Array.isArray(v)) out.util.set(id, v);
     const sh = pick(tl, 'domestic_share');
@@ -1169,56 +1249,77 @@
     const sim = r.summary && typeof r.summary === 'object' ? r.summary : r;
     const P = (...paths) => pick(sim, ...paths) ?? pick(doc, ...paths);
     const utilRows = utilisationRows(sim).length ? utilisationRows(sim) : utilisationRows(doc);
-    const violations = P('policy_violations', 'audit.violations', 'audit_violations');
-    body.append(el('div.cards', null,
-      card('jobs', `${fmtInt(P('jobs_completed', 'finished'))} / ${fmtInt(P('jobs_submitted', 'jobs'))}`, `completed · failed ${fmtInt(P('jobs_failed'))} · unfinished ${fmtInt(P('jobs_unfinished', 'unfinished'))}`),
-      card('JCT p50 / p95', `${fmtSec(P('jct_s.p50') ?? hoursToS(P('p50_jct_h', 'summary.p50_jct_h')))} / ${fmtSec(P('jct_s.p95') ?? hoursToS(P('p95_jct_h', 'summary.p95_jct_h')))}`, `mean ${fmtSec(P('jct_s.mean') ?? hoursToS(P('mean_jct_h', 'summary.mean_jct_h')))}`),
-      card('queue wait p95', fmtSec(P('queue_s.p95') ?? hoursToS(P('queue_hours_p95'))), `mean ${fmtSec(P('queue_s.mean'))}`),
-      card('domestic share', fmtPct(P('domestic_share.mean', 'domestic_share_mean', 'summary.domestic_share_mean')), `min ${fmtPct(P('domestic_share.min', 'summary.domestic_share_min'))}`),
-      card('policy violations', fmtInt(violations), `audit: ${fmtInt(P('audit.lines'))} log lines checked`, (violations || 0) > 0 ? 'bad' : 'good'),
-      card('cost', fmtUsd(P('cost_usd')), `makespan ${fmtSec(P('makespan_s'))} · ${text(P('end_reason'))}`),
-      card('lost device-hours', fmtNum(P('lost_device_hours', 'summary.lost_device_hours')), `node failures ${fmtInt(P('node_failures'))} · restarts ${fmtInt(P('restarts'))}`)));
-
+    body.append(el('div.cards', null, ...simCards(P)));
     const tl = simTimeline(doc);
+    simUtilisationChart(tl, utilRows, chartsBox);
+    simShareChart(tl, P('domestic_share_min', 'audit.domestic_share_min_rule') ?? ruleMinShare(doc), chartsBox);
+    simJctChart(doc, P, chartsBox);
+    if (utilRows.length) {
+      extra.append(el('h3', null, t('Utilisation by accelerator (whole run)')), table([
+        { label: t('accelerator'), render: (u) => accelCell(u.id, colour(u.id, u.domestic)) },
+        { label: t('origin'), render: (u) => originTag(u.id, u.domestic) },
+        { label: t('utilisation'), num: true, render: (u) => fmtPct(u.u) },
+        { label: t('device-hours used'), num: true, render: (u) => fmtNum(u.hours) },
+        { label: t('device-hours up'), num: true, render: (u) => fmtNum(u.up) },
+      ], utilRows));
+    }
+  }
+  function simCards(P) {
+    const violations = P('policy_violations', 'audit.violations', 'audit_violations');
+    const sec = (s, h) => fmtSec(P(s) ?? hoursToS(P(...h)));
+    return [
+      card(t('jobs'), `${fmtInt(P('jobs_completed', 'finished'))} / ${fmtInt(P('jobs_submitted', 'jobs'))}`,
+           tf('completed · failed {failed} · unfinished {unfinished}', { failed: fmtInt(P('jobs_failed')), unfinished: fmtInt(P('jobs_unfinished', 'unfinished')) })),
+      card(t('JCT p50 / p95'), `${sec('jct_s.p50', ['p50_jct_h', 'summary.p50_jct_h'])} / ${sec('jct_s.p95', ['p95_jct_h', 'summary.p95_jct_h'])}`,
+           tf('mean {time}', { time: sec('jct_s.mean', ['mean_jct_h', 'summary.mean_jct_h']) })),
+      card(t('queue wait p95'), sec('queue_s.p95', ['queue_hours_p95']), tf('mean {time}', { time: fmtSec(P('queue_s.mean')) })),
+      card(t('domestic share'), fmtPct(P('domestic_share.mean', 'domestic_share_mean', 'summary.domestic_share_mean')),
+           tf('min {share}', { share: fmtPct(P('domestic_share.min', 'summary.domestic_share_min')) })),
+      card(t('policy violations'), fmtInt(violations), tf('audit: {n} log lines checked', { n: fmtInt(P('audit.lines')) }), (violations || 0) > 0 ? 'bad' : 'good'),
+      card(t('cost'), fmtUsd(P('cost_usd')), tf('makespan {time} · {end}', { time: fmtSec(P('makespan_s')), end: tEnum(P('end_reason')) })),
+      card(t('lost device-hours'), fmtNum(P('lost_device_hours', 'summary.lost_device_hours')),
+           tf('node failures {failures} · restarts {restarts}', { failures: fmtInt(P('node_failures')), restarts: fmtInt(P('restarts')) })),
+    ];
+  }
+  const colourNote = () => t('Warm colours: Chinese domestic accelerators; cool colours: foreign.');
+  const simSeries = (tl, ys) => tl.t.map((x, i) => ({ x, y: isNum(ys[i]) ? ys[i] : null })).filter((d) => isNum(d.x));
+  function simUtilisationChart(tl, utilRows, chartsBox) {
     const domesticOf = new Map(utilRows.map((u) => [u.id, u.domestic]));
-    const series = (ys) => tl.t.map((x, i) => ({ x, y: isNum(ys[i]) ? ys[i] : null })).filter((d) => isNum(d.x));
     if (tl.t.length > 0 && tl.util.size > 0) {
-      chartsBox.append(chartBox('sim-utilisation', 'Utilisation by accelerator over time',
-                                'Warm colours: Chinese domestic accelerators; cool colours: foreign.'));
+      chartsBox.append(chartBox('sim-utilisation', t('Utilisation by accelerator over time'), colourNote()));
       drawChart(canvasFor('sim-utilisation', chartsBox), {
         type: 'line',
         data: { datasets: [...tl.util.entries()].map(([id, ys]) => ({
           label: id, borderColor: colour(id, domesticOf.get(id)), backgroundColor: colour(id, domesticOf.get(id)),
-          pointRadius: 0, borderWidth: 1.5, data: series(ys) })) },
+          pointRadius: 0, borderWidth: 1.5, data: simSeries(tl, ys) })) },
         options: { parsing: false, normalized: true, interaction: { mode: 'nearest', intersect: false },
-                   scales: { x: { type: 'linear', title: { display: true, text: 'hours' } }, y: pctAxis } },
+                   scales: { x: { type: 'linear', title: { display: true, text: t('hours') } }, y: pctAxis } },
       });
-    } else {
-      const util = utilRows;
-      if (util.length) {
-        chartsBox.append(chartBox('sim-utilisation', 'Utilisation by accelerator (whole run)'));
-        drawChart(canvasFor('sim-utilisation', chartsBox), {
-          type: 'bar',
-          data: { labels: util.map((u) => u.id), datasets: [{ label: 'utilisation', data: util.map((u) => u.u), backgroundColor: util.map((u) => colour(u.id, u.domestic)) }] },
-          options: { plugins: { legend: { display: false } }, scales: { y: pctAxis } },
-        });
-      }
-    }
-    const share = series(tl.share);
-    if (share.some((d) => isNum(d.y))) {
-      const min = P('domestic_share_min', 'audit.domestic_share_min_rule') ?? ruleMinShare(doc);
-      const datasets = [{ label: 'domestic share', data: share, borderColor: '#d1495b', backgroundColor: rgba('#d1495b', 0.15),
-                          fill: true, pointRadius: 0, borderWidth: 1.5, spanGaps: false }];
-      if (isNum(min)) datasets.push({ label: 'rule minimum', data: [{ x: share[0].x, y: min }, { x: share[share.length - 1].x, y: min }],
-                                      borderColor: '#1d2733', borderDash: [6, 4], pointRadius: 0, borderWidth: 1 });
-      chartsBox.append(chartBox('sim-domestic', 'Domestic share of allocated compute over time',
-                                'Gaps: nothing running. The share can dip below the rule when foreign work was placed while it held and domestic jobs then ended.'));
-      drawChart(canvasFor('sim-domestic', chartsBox), {
-        type: 'line', data: { datasets },
-        options: { parsing: false, normalized: true, scales: { x: { type: 'linear', title: { display: true, text: 'hours' } }, y: pctAxis } },
+    } else if (utilRows.length) {
+      chartsBox.append(chartBox('sim-utilisation', t('Utilisation by accelerator (whole run)')));
+      drawChart(canvasFor('sim-utilisation', chartsBox), {
+        type: 'bar',
+        data: { labels: utilRows.map((u) => u.id), datasets: [{ label: t('utilisation'), data: utilRows.map((u) => u.u), backgroundColor: utilRows.map((u) => colour(u.id, u.domestic)) }] },
+        options: { plugins: { legend: { display: false } }, scales: { y: pctAxis } },
       });
     }
-    // JCT distribution: the server's histogram, else per-job hours, else percentiles.
+  }
+  function simShareChart(tl, min, chartsBox) {
+    const share = simSeries(tl, tl.share);
+    if (!share.some((d) => isNum(d.y))) return;
+    const datasets = [{ label: t('domestic share'), data: share, borderColor: '#d1495b', backgroundColor: rgba('#d1495b', 0.15),
+                        fill: true, pointRadius: 0, borderWidth: 1.5, spanGaps: false }];
+    if (isNum(min)) datasets.push({ label: t('rule minimum'), data: [{ x: share[0].x, y: min }, { x: share[share.length - 1].x, y: min }],
+                                    borderColor: '#1d2733', borderDash: [6, 4], pointRadius: 0, borderWidth: 1 });
+    chartsBox.append(chartBox('sim-domestic', t('Domestic share of allocated compute over time'),
+                              t('Gaps: nothing running. The share can dip below the rule when foreign work was placed while it held and domestic jobs then ended.')));
+    drawChart(canvasFor('sim-domestic', chartsBox), {
+      type: 'line', data: { datasets },
+      options: { parsing: false, normalized: true, scales: { x: { type: 'linear', title: { display: true, text: t('hours') } }, y: pctAxis } },
+    });
+  }
+  // JCT distribution: the server's histogram, else per-job hours, else percentiles.
+  function simJctChart(doc, P, chartsBox) {
     const hist = pick(doc, 'jct_histogram');
     const buckets = listOf(hist, 'buckets');
     let labels = [], counts = [], title = '';
@@ -1227,40 +1328,30 @@
       const f = (x) => (isNum(x) ? (x === 0 ? '0' : x >= 100 ? Math.round(x).toString() : x >= 1 ? x.toPrecision(3).replace(/\.?0+$/, '') : x.toPrecision(2)) : '?');
       labels = buckets.map((b) => `${f(pick(b, 'from_h', 'from'))}–${f(pick(b, 'to_h', 'to'))}`);
       counts = buckets.map((b) => pick(b, 'count') ?? 0);
-      title = `Job completion time distribution (${fmtInt(pick(hist, 'count') ?? counts.reduce((a, b) => a + b, 0))} jobs, ${unit})`;
+      title = tf('Job completion time distribution ({n} jobs, {unit})', { n: fmtInt(pick(hist, 'count') ?? counts.reduce((a, b) => a + b, 0)), unit });
     } else {
-      let jct = pick(doc, 'jct_hours', 'jct_h');
+      const jct = pick(doc, 'jct_hours', 'jct_h');
       if (Array.isArray(jct) && jct.length) {
         const h = histogram(jct.filter(isNum));
         labels = h.labels; counts = h.counts;
-        title = `Job completion time distribution (${jct.length} jobs, h)`;
+        title = tf('Job completion time distribution ({n} jobs, {unit})', { n: jct.length, unit: 'h' });
       }
     }
     if (labels.length) {
       chartsBox.append(chartBox('sim-jct', title));
       drawChart(canvasFor('sim-jct', chartsBox), {
-        type: 'bar', data: { labels, datasets: [{ label: 'jobs', data: counts, backgroundColor: '#1f5fa8' }] },
-        options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: 'job completion time (hours)' } }, y: { title: { display: true, text: 'jobs' } } } },
+        type: 'bar', data: { labels, datasets: [{ label: t('jobs'), data: counts, backgroundColor: '#1f5fa8' }] },
+        options: { plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: t('job completion time (hours)') } }, y: { title: { display: true, text: t('jobs') } } } },
       });
-    } else {
-      const pcts = ['mean', 'p50', 'p95', 'p99'].map((k) => [k, P('jct_s.' + k)]).filter(([, v]) => isNum(v));
-      if (pcts.length) {
-        chartsBox.append(chartBox('sim-jct', 'Job completion time (hours)'));
-        drawChart(canvasFor('sim-jct', chartsBox), {
-          type: 'bar', data: { labels: pcts.map(([k]) => k), datasets: [{ label: 'JCT (h)', data: pcts.map(([, v]) => v / 3600), backgroundColor: '#1f5fa8' }] },
-          options: { plugins: { legend: { display: false } } },
-        });
-      }
+      return;
     }
-    if (utilRows.length) {
-      const util = utilRows;
-      extra.append(el('h3', null, 'Utilisation by accelerator (whole run)'), table([
-        { label: 'accelerator', render: (u) => el('span', null, el('span.swatch', { style: { background: colour(u.id, u.domestic) } }), ' ', u.id) },
-        { label: 'origin', render: (u) => originTag(u.id, u.domestic) },
-        { label: 'utilisation', num: true, render: (u) => fmtPct(u.u) },
-        { label: 'device-hours used', num: true, render: (u) => fmtNum(u.hours) },
-        { label: 'device-hours up', num: true, render: (u) => fmtNum(u.up) },
-      ], util));
+    const pcts = ['mean', 'p50', 'p95', 'p99'].map((k) => [k, P('jct_s.' + k)]).filter(([, v]) => isNum(v));
+    if (pcts.length) {
+      chartsBox.append(chartBox('sim-jct', t('Job completion time (hours)')));
+      drawChart(canvasFor('sim-jct', chartsBox), {
+        type: 'bar', data: { labels: pcts.map(([k]) => (k === 'mean' ? t('mean') : k)), datasets: [{ label: t('JCT (h)'), data: pcts.map(([, v]) => v / 3600), backgroundColor: '#1f5fa8' }] },
+        options: { plugins: { legend: { display: false } } },
+      });
     }
   }
   function ruleMinShare(doc) {
@@ -1293,78 +1384,86 @@
   // Plan: purchase mix per type and year, cost breakdown.
   function renderPlanResult(r, chartsBox, body, extra) {
     const plan = r.plan && typeof r.plan === 'object' ? r.plan : r;
+    const binding = listOf(pick(plan, 'binding_constraints'));
     body.append(el('div.cards', null,
-      card('status', text(plan.status), `gap ${fmtPct(pick(plan, 'gap'), 2)}`, plan.status === 'optimal' ? 'good' : plan.status === 'infeasible' ? 'bad' : ''),
-      card('discounted cost', fmtUsd(pick(plan, 'objective_usd')), isNum(pick(plan, 'solve_time_s')) ? `solved in ${fmtSec(pick(plan, 'solve_time_s'))}` : 'objective over the plan years'),
-      card('domestic share', fmtPct(pick(plan, 'domestic_share')), `rule ≥ ${fmtPct(pick(plan, 'domestic_share_min'), 0)}`),
-      card('binding constraints', fmtInt(listOf(pick(plan, 'binding_constraints')).length), listOf(pick(plan, 'binding_constraints')).map((b) => b.name).slice(0, 3).join(', '))));
+      card(t('status'), tEnum(plan.status), tf('gap {gap}', { gap: fmtPct(pick(plan, 'gap'), 2) }), plan.status === 'optimal' ? 'good' : plan.status === 'infeasible' ? 'bad' : ''),
+      card(t('discounted cost'), fmtUsd(pick(plan, 'objective_usd')),
+           isNum(pick(plan, 'solve_time_s')) ? tf('solved in {time}', { time: fmtSec(pick(plan, 'solve_time_s')) }) : t('objective over the plan years')),
+      card(t('domestic share'), fmtPct(pick(plan, 'domestic_share')), tf('rule ≥ {share}', { share: fmtPct(pick(plan, 'domestic_share_min'), 0) })),
+      card(t('binding constraints'), fmtInt(binding.length), raw(binding.map((b) => b.name).slice(0, 3).join(', ')))));
     const purchases = listOf(pick(plan, 'purchases'));
-    const rentals = listOf(pick(plan, 'rentals'));
+    planMixChart(purchases, listOf(pick(plan, 'rentals')), chartsBox);
+    planCostChart(pick(plan, 'cost'), chartsBox);
+    planTables(plan, purchases, binding, extra);
+    const conflicts = listOf(pick(plan, 'conflicts'));
+    if (conflicts.length) {
+      body.append(el('div.error-box', null, ...tn('conflicting constraints: {list}',
+        { list: raw(conflicts.map((c) => c.detail || c.name || JSON.stringify(c)).join('; ')) })));
+    }
+  }
+  function planMixChart(purchases, rentals, chartsBox) {
     const years = [...new Set([...purchases, ...rentals].map((p) => p.year).filter((y) => y !== undefined))].sort((a, b) => a - b);
     const types = [...new Set([...purchases, ...rentals].map((p) => p.accelerator))];
-    if (years.length && types.length) {
-      const datasets = [];
-      for (const id of types) {
-        const sum = (list) => years.map((y) => list.filter((p) => p.accelerator === id && p.year === y).reduce((a, p) => a + (pick(p, 'devices') || 0), 0));
-        const bought = sum(purchases);
-        if (bought.some((x) => x > 0)) datasets.push({ label: id, data: bought, backgroundColor: colour(id, originDomestic(pick(purchases.find((p) => p.accelerator === id) || {}, 'origin'))), stack: 'devices' });
-        const rented = sum(rentals);
-        if (rented.some((x) => x > 0)) datasets.push({ label: id + ' (rented)', data: rented, backgroundColor: rgba(colour(id), 0.35), borderColor: colour(id), borderWidth: 1, stack: 'devices' });
-      }
-      chartsBox.append(chartBox('plan-mix', 'Devices bought (and rented) per type and year',
-                                'Warm colours: Chinese domestic accelerators; cool colours: foreign.'));
-      drawChart(canvasFor('plan-mix', chartsBox), {
-        type: 'bar', data: { labels: years.map((y) => 'year ' + y), datasets },
-        options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'devices' } } } },
-      });
+    if (!years.length || !types.length) return;
+    const datasets = [];
+    for (const id of types) {
+      const sum = (list) => years.map((y) => list.filter((p) => p.accelerator === id && p.year === y).reduce((a, p) => a + (pick(p, 'devices') || 0), 0));
+      const bought = sum(purchases);
+      if (bought.some((x) => x > 0)) datasets.push({ label: id, data: bought, backgroundColor: colour(id, originDomestic(pick(purchases.find((p) => p.accelerator === id) || {}, 'origin'))), stack: 'devices' });
+      const rented = sum(rentals);
+      if (rented.some((x) => x > 0)) datasets.push({ label: tf('{id} (rented)', { id }), data: rented, backgroundColor: rgba(colour(id), 0.35), borderColor: colour(id), borderWidth: 1, stack: 'devices' });
     }
-    const cost = pick(plan, 'cost');
-    if (cost && typeof cost === 'object') {
-      const entries = Object.entries(cost).filter(([k, v]) => k.endsWith('_usd') && isNum(v) && v > 0);
-      if (entries.length) {
-        const pal = ['#1f5fa8', '#d1495b', '#e9c46a', '#2a9d8f', '#6a4c93', '#e67e22'];
-        chartsBox.append(chartBox('plan-cost', 'Cost breakdown (discounted USD)'));
-        drawChart(canvasFor('plan-cost', chartsBox), {
-          type: 'bar',
-          data: { labels: entries.map(([k]) => k.replace(/_usd$/, '').replace(/_/g, ' ')),
-                  datasets: [{ label: 'USD', data: entries.map(([, v]) => v), backgroundColor: entries.map((_, i) => pal[i % pal.length]) }] },
-          options: { plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => fmtUsd(c.parsed.y) } } },
-                     scales: { y: { ticks: { callback: (v) => fmtUsd(v) } } } },
-        });
-      }
-    }
+    chartsBox.append(chartBox('plan-mix', t('Devices bought (and rented) per type and year'), colourNote()));
+    drawChart(canvasFor('plan-mix', chartsBox), {
+      type: 'bar', data: { labels: years.map((y) => tf('year {year}', { year: y })), datasets },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t('devices') } } } },
+    });
+  }
+  // The plan's cost parts ("capex_usd", "expected_shortfall_usd") as words.
+  function planCostChart(cost, chartsBox) {
+    if (!cost || typeof cost !== 'object') return;
+    const entries = Object.entries(cost).filter(([k, v]) => k.endsWith('_usd') && isNum(v) && v > 0);
+    if (!entries.length) return;
+    const pal = ['#1f5fa8', '#d1495b', '#e9c46a', '#2a9d8f', '#6a4c93', '#e67e22'];
+    chartsBox.append(chartBox('plan-cost', t('Cost breakdown (discounted USD)')));
+    drawChart(canvasFor('plan-cost', chartsBox), {
+      type: 'bar',
+      data: { labels: entries.map(([k]) => t(k.replace(/_usd$/, '').replace(/_/g, ' '))),
+              datasets: [{ label: 'USD', data: entries.map(([, v]) => v), backgroundColor: entries.map((_, i) => pal[i % pal.length]) }] },
+      options: { plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => fmtUsd(c.parsed.y) } } },
+                 scales: { y: { ticks: { callback: (v) => fmtUsd(v) } } } },
+    });
+  }
+  function planTables(plan, purchases, binding, extra) {
     purchases.sort((x, y) => (x.year - y.year) || String(x.site).localeCompare(String(y.site)) || String(x.accelerator).localeCompare(String(y.accelerator)));
     if (purchases.length) {
-      extra.append(el('h3', null, 'Purchases'), table([
-        { label: 'year', render: (p) => p.year },
-        { label: 'site', render: (p) => p.site },
-        { label: 'accelerator', render: (p) => el('span', null, p.accelerator, listOf(p.unverified).length ? el('span.unv', { title: 'unverified: ' + p.unverified.join(', ') }, ' *') : '') },
-        { label: 'origin', render: (p) => originTag(p.accelerator, originDomestic(p.origin)) },
-        { label: 'nodes', num: true, render: (p) => fmtInt(p.nodes) },
-        { label: 'devices', num: true, render: (p) => fmtInt(p.devices) },
+      extra.append(el('h3', null, t('Purchases')), table([
+        { label: t('year'), render: (p) => p.year },
+        { label: t('site'), render: (p) => raw(p.site) },
+        { label: t('accelerator'), render: (p) => el('span', null, raw(p.accelerator), listOf(p.unverified).length ? unverifiedMark(p.unverified) : '') },
+        { label: t('origin'), render: (p) => originTag(p.accelerator, originDomestic(p.origin)) },
+        { label: t('nodes'), num: true, render: (p) => fmtInt(p.nodes) },
+        { label: t('devices'), num: true, render: (p) => fmtInt(p.devices) },
       ], purchases));
     }
-    const binding = listOf(pick(plan, 'binding_constraints'));
     if (binding.length) {
-      extra.append(el('h3', null, 'Binding constraints'), table([
-        { label: 'constraint', render: (c) => c.name },
-        { label: 'detail', render: (c) => c.detail },
-        { label: 'limit', num: true, render: (c) => `${fmtNum(c.limit)} ${c.unit || ''}` },
-        { label: 'marginal $ / unit', num: true, render: (c) => fmtUsd(c.marginal_usd_per_unit) },
+      extra.append(el('h3', null, t('Binding constraints')), table([
+        { label: t('constraint'), render: (c) => raw(c.name) },
+        { label: t('detail'), render: (c) => raw(c.detail) },
+        { label: t('limit'), num: true, render: (c) => `${fmtNum(c.limit)} ${c.unit ? t(c.unit) : ''}` },
+        { label: t('marginal $ / unit'), num: true, render: (c) => fmtUsd(c.marginal_usd_per_unit) },
       ], binding));
     }
     const policies = listOf(pick(plan, 'policy_costs'));
     if (policies.length) {
-      extra.append(el('h3', null, 'Price of each policy (re-solved without it)'), table([
-        { label: 'policy', render: (c) => c.policy },
-        { label: 'detail', render: (c) => c.detail },
-        { label: 'without it', render: (c) => c.status_without },
-        { label: 'added cost', num: true, render: (c) => fmtUsd(c.delta_usd) },
+      extra.append(el('h3', null, t('Price of each policy (re-solved without it)')), table([
+        { label: t('policy'), render: (c) => raw(c.policy) },
+        { label: t('detail'), render: (c) => raw(c.detail) },
+        { label: t('without it'), render: (c) => tEnum(c.status_without) },
+        { label: t('added cost'), num: true, render: (c) => fmtUsd(c.delta_usd) },
         { label: '%', num: true, render: (c) => (isNum(c.delta_pct) ? c.delta_pct.toFixed(2) + ' %' : DASH) },
       ], policies));
     }
-    const conflicts = listOf(pick(plan, 'conflicts'));
-    if (conflicts.length) body.append(el('div.error-box', null, 'conflicting constraints: ' + conflicts.map((c) => c.detail || c.name || JSON.stringify(c)).join('; ')));
   }
   const originDomestic = (o) => (o ? ['cn', 'china', 'domestic'].includes(String(o).toLowerCase()) : undefined);
 
@@ -1375,13 +1474,28 @@
     if (sim && typeof sim === 'object') renderSimulateResult(sim, chartsBox, body, sim, extra);
   }
 
-  const OPTION_HINTS = {
-    simulate: 'Options: seed (integer), placement (first-fit, best-fit, dotprod, gpu-packing, gpu-clustering, random, fgd, hetero), queue (fifo, priority, sjf, fair-share), until_hours — e.g. {"until_hours": 240, "placement": "fgd"}. Needs a simulate scenario.',
-    plan: 'Options: set ["key=value", …], sweep ["key=v1,v2", …], time_limit_s, gap — e.g. {"set": ["policy.domestic_share_min=0.7"]}. Needs a plan scenario.',
-    report: 'Options: set, sweep, time_limit_s, gap, simulate (true/false), year — e.g. {"simulate": false}. Needs a plan scenario; the finished run links to its HTML report.',
-  };
+  // The run form's hint: option names and examples are JSON (code), the
+  // words around them translated.
+  function optionHint(kind) {
+    const c = (x) => el('code', null, x);
+    if (kind === 'simulate') {
+      return tn('Options: {seed} (integer), {placement} ({placements}), {queue} ({queues}), {until} — e.g. {example}. Needs a simulate scenario.', {
+        seed: c('seed'), placement: c('placement'), placements: c('first-fit, best-fit, dotprod, gpu-packing, gpu-clustering, random, fgd, hetero'),
+        queue: c('queue'), queues: c('fifo, priority, sjf, fair-share'), until: c('until_hours'), example: c('{"until_hours": 240, "placement": "fgd"}') });
+    }
+    if (kind === 'plan') {
+      return tn('Options: {set}, {sweep}, {time_limit}, {gap} — e.g. {example}. Needs a plan scenario.', {
+        set: c('set ["key=value", …]'), sweep: c('sweep ["key=v1,v2", …]'), time_limit: c('time_limit_s'), gap: c('gap'),
+        example: c('{"set": ["policy.domestic_share_min=0.7"]}') });
+    }
+    if (kind === 'report') {
+      return tn('Options: {options} — e.g. {example}. Needs a plan scenario; the finished run links to its HTML report.', {
+        options: c('set, sweep, time_limit_s, gap, simulate (true/false), year'), example: c('{"simulate": false}') });
+    }
+    return [];
+  }
   function syncRunHint() {
-    $('#run-options-hint').textContent = OPTION_HINTS[$('#run-form [name="kind"]').value] || '';
+    $('#run-options-hint').replaceChildren(...optionHint($('#run-form [name="kind"]').value));
   }
   function initRuns() {
     $('#run-form').addEventListener('submit', (ev) => { ev.preventDefault(); startRun(); });
@@ -1423,115 +1537,188 @@
     if (fleet && !fleet.__error) renderFleet(fleet);
     renderQueue(queue && !queue.__error ? queue : null, fleet);
     renderAudit(audit && !audit.__error ? audit : null, fleet);
-    $('#fleet-updated').textContent = '· updated ' + new Date().toLocaleTimeString();
+    $('#fleet-updated').textContent = tf('· updated {time}', { time: new Date().toLocaleTimeString(i18n.lang === 'zh' ? 'zh-CN' : undefined) });
     if (state.tab === 'fleet') fleetTimer = setTimeout(loadFleet, 3000);
   }
   function fleetTypes(f) {
     let types = pick(f, 'types', 'by_type', 'accelerators');
     if (types && !Array.isArray(types) && typeof types === 'object') types = Object.entries(types).map(([id, v]) => Object.assign({ accelerator: id }, v));
-    return listOf(types).map((t) => {
-      const total = pick(t, 'devices_total', 'devices', 'total');
-      const up = pick(t, 'devices_up', 'up');
-      const busy = pick(t, 'devices_allocated', 'allocated_devices', 'busy_devices', 'busy');
-      const down = isNum(total) && isNum(up) ? Math.max(0, total - up) : pick(t, 'devices_down', 'down');
-      const free = isNum(up) && isNum(busy) ? Math.max(0, up - busy) : pick(t, 'devices_free', 'free');
-      return { id: pick(t, 'accelerator', 'id', 'type'), origin: t.origin, devices: total, up, busy, free, down,
-               domestic: typeof t.domestic === 'boolean' ? t.domestic : originDomestic(t.origin) };
+    return listOf(types).map((x) => {
+      const total = pick(x, 'devices_total', 'devices', 'total');
+      const up = pick(x, 'devices_up', 'up');
+      const busy = pick(x, 'devices_allocated', 'allocated_devices', 'busy_devices', 'busy');
+      const down = isNum(total) && isNum(up) ? Math.max(0, total - up) : pick(x, 'devices_down', 'down');
+      const free = isNum(up) && isNum(busy) ? Math.max(0, up - busy) : pick(x, 'devices_free', 'free');
+      return { id: pick(x, 'accelerator', 'id', 'type'), origin: x.origin, devices: total, up, busy, free, down,
+               domestic: typeof x.domestic === 'boolean' ? x.domestic : originDomestic(x.origin) };
     });
+  }
+  function fleetCards(f, types) {
+    const sum = (k) => types.reduce((a, x) => a + (isNum(x[k]) ? x[k] : 0), 0);
+    const share = pick(f, 'domestic_share');
+    const shareRule = listOf(pick(f, 'rules')).find((r) => r.kind === 'domestic-share');
+    const events = card(t('events'), fmtInt(pick(f, 'events')), f.configured === false ? ''
+      : tf('last seq {seq} · t = {t}', { seq: text(pick(f, 'last_seq')), t: fmtSec(pick(f, 'now_t')) }));
+    if (f.configured === false) {
+      return [card(t('fleet'), t('not configured'), tn('{request} with a fleet scenario, then report nodes and jobs', { request: el('code', null, 'PUT /api/v1/fleet/config') })), events];
+    }
+    return [
+      card(t('scenario'), raw(pick(f, 'scenario')),
+           tn('{queue} queue · {placement} placement', { queue: raw(pick(f, 'scheduler.queue')), placement: raw(pick(f, 'scheduler.placement')) })),
+      card(t('accelerator types'), fmtInt(types.length), tf('{nodes} nodes ({up} up)', { nodes: fmtInt(pick(f, 'nodes')), up: fmtInt(pick(f, 'nodes_up')) })),
+      card(t('devices'), fmtInt(sum('devices')), tf('{allocated} allocated · {down} down', { allocated: fmtInt(sum('busy')), down: fmtInt(sum('down')) })),
+      card(t('domestic share'), fmtPct(isNum(share) ? share : undefined),
+           shareRule ? tn('rule {rule}: ≥ {share} of {measure}', { rule: raw(shareRule.id), share: fmtPct(shareRule.min_share, 0), measure: t(shareRule.measure || 'compute') })
+                     : t('of allocated compute'),
+           isNum(share) && shareRule && share < shareRule.min_share ? 'bad' : ''),
+      card(t('jobs'), fmtInt(pick(f, 'jobs')), tf('{running} running · {queued} queued', { running: fmtInt(pick(f, 'running')), queued: fmtInt(pick(f, 'queued')) })),
+      events,
+    ];
   }
   function renderFleet(f) {
     const configured = f.configured !== false;
     const types = fleetTypes(f);
-    for (const t of types) colour(t.id, t.domestic);
-    const sum = (k) => types.reduce((a, t) => a + (isNum(t[k]) ? t[k] : 0), 0);
-    const share = pick(f, 'domestic_share');
-    const shareRule = listOf(pick(f, 'rules')).find((r) => r.kind === 'domestic-share');
-    $('#fleet-cards').replaceChildren(...(configured ? [
-      card('scenario', text(pick(f, 'scenario')), `${text(pick(f, 'scheduler.queue'))} queue · ${text(pick(f, 'scheduler.placement'))} placement`),
-      card('accelerator types', fmtInt(types.length), `${fmtInt(pick(f, 'nodes'))} nodes (${fmtInt(pick(f, 'nodes_up'))} up)`),
-      card('devices', fmtInt(sum('devices')), `${fmtInt(sum('busy'))} allocated · ${fmtInt(sum('down'))} down`),
-      card('domestic share', fmtPct(isNum(share) ? share : undefined), shareRule ? `rule ${shareRule.id}: ≥ ${fmtPct(shareRule.min_share, 0)} of ${shareRule.measure || 'compute'}` : 'of allocated compute',
-           isNum(share) && shareRule && share < shareRule.min_share ? 'bad' : ''),
-      card('jobs', fmtInt(pick(f, 'jobs')), `${fmtInt(pick(f, 'running'))} running · ${fmtInt(pick(f, 'queued'))} queued`),
-      card('events', fmtInt(pick(f, 'events')), `last seq ${text(pick(f, 'last_seq'))} · t = ${fmtSec(pick(f, 'now_t'))}`),
-    ] : [card('fleet', 'not configured', 'PUT /api/v1/fleet/config with a fleet scenario, then report nodes and jobs'),
-         card('events', fmtInt(pick(f, 'events')), '')]));
-    const ids = types.map((t) => t.id);
-    const col = (t) => colour(t.id, t.domestic);
+    for (const x of types) colour(x.id, x.domestic);
+    $('#fleet-cards').replaceChildren(...fleetCards(f, types));
+    const ids = types.map((x) => x.id);
+    const col = (x) => colour(x.id, x.domestic);
     drawChart(canvasFor('fleet-types'), {
       type: 'bar',
       data: {
-        labels: ids.length ? ids : ['(no fleet)'],
+        labels: ids.length ? ids : [t('(no fleet)')],
         datasets: [
-          { label: 'allocated', data: ids.length ? types.map((t) => t.busy || 0) : [0], backgroundColor: types.map(col), stack: 'd' },
-          { label: 'free', data: ids.length ? types.map((t) => t.free || 0) : [0], backgroundColor: types.map((t) => rgba(col(t), 0.25)),
+          { label: t('allocated'), data: ids.length ? types.map((x) => x.busy || 0) : [0], backgroundColor: types.map(col), stack: 'd' },
+          { label: t('free'), data: ids.length ? types.map((x) => x.free || 0) : [0], backgroundColor: types.map((x) => rgba(col(x), 0.25)),
             borderColor: types.map(col), borderWidth: 1, stack: 'd' },
-          { label: 'down', data: ids.length ? types.map((t) => t.down || 0) : [0], backgroundColor: '#9aa3ad', stack: 'd' },
+          { label: t('down'), data: ids.length ? types.map((x) => x.down || 0) : [0], backgroundColor: '#9aa3ad', stack: 'd' },
         ],
       },
-      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'devices' } } } },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, title: { display: true, text: t('devices') } } } },
     });
     const rules = listOf(pick(f, 'rules'));
     $('#fleet-types-table').replaceChildren(
       table([
-        { label: 'accelerator', render: (t) => el('span', null, el('span.swatch', { style: { background: col(t) } }), ' ', t.id) },
-        { label: 'origin', render: (t) => originTag(t.id, t.domestic) },
-        { label: 'devices', num: true, render: (t) => fmtInt(t.devices) },
-        { label: 'up', num: true, render: (t) => fmtInt(t.up) },
-        { label: 'allocated', num: true, render: (t) => fmtNum(t.busy) },
-        { label: 'free', num: true, render: (t) => fmtNum(t.free) },
-      ], types, { empty: configured ? 'no nodes yet' : 'no fleet config' }),
-      rules.length ? el('h3', null, 'Rules') : '',
-      rules.length ? table([
-        { label: 'rule', render: (r) => r.id },
-        { label: 'kind', render: (r) => r.kind },
-        { label: 'applies to', render: (r) => r.accelerator || (Array.isArray(r.tenants) ? r.tenants.join(', ') : '') || (Array.isArray(r.origins) ? 'origins ' + r.origins.join(', ') : '') },
-        { label: 'detail', render: (r) => (isNum(r.min_share) ? `≥ ${fmtPct(r.min_share, 0)} (${r.measure || 'compute'})` : r.min_sensitivity ? `${r.min_sensitivity} and above` : '') },
-        { label: 'state', render: (r) => r.state },
-      ], rules) : '');
+        { label: t('accelerator'), render: (x) => accelCell(x.id, col(x)) },
+        { label: t('origin'), render: (x) => originTag(x.id, x.domestic) },
+        { label: t('devices'), num: true, render: (x) => fmtInt(x.devices) },
+        { label: t('up'), num: true, render: (x) => fmtInt(x.up) },
+        { label: t('allocated'), num: true, render: (x) => fmtNum(x.busy) },
+        { label: t('free'), num: true, render: (x) => fmtNum(x.free) },
+      ], types, { empty: configured ? t('no nodes yet') : t('no fleet config') }),
+      rules.length ? el('h3', null, t('Rules')) : '',
+      rules.length ? rulesTable(rules) : '');
+  }
+  function rulesTable(rules) {
+    const appliesTo = (r) => (r.accelerator ? raw(r.accelerator) : Array.isArray(r.tenants) && r.tenants.length ? raw(r.tenants.join(', '))
+      : Array.isArray(r.origins) ? tn('origins {list}', { list: raw(r.origins.join(', ')) }) : '');
+    const detail = (r) => (isNum(r.min_share) ? tf('≥ {share} ({measure})', { share: fmtPct(r.min_share, 0), measure: t(r.measure || 'compute') })
+      : r.min_sensitivity ? tf('{level} and above', { level: t(r.min_sensitivity) }) : '');
+    return table([
+      { label: t('rule'), render: (r) => raw(r.id) },
+      { label: t('kind'), render: (r) => tEnum(r.kind) },
+      { label: t('applies to'), render: (r) => el('span', null, appliesTo(r)) },
+      { label: t('detail'), render: detail },
+      { label: t('state'), render: (r) => tEnum(r.state) },
+    ], rules);
   }
   const joinList = (v) => (Array.isArray(v) ? v.join(', ') : v);
+  // Why a job waits, or why a type was refused: the server's own words.
+  const refusalLine = (r, type) => el('div.small.muted', null, r.accelerator ? raw(r.accelerator) : type ? tf('type {n}', { n: r.type }) : raw(r.type), ': ',
+                                      raw(r.rule || ''), r.detail ? [' — ', raw(r.detail)] : '');
   function renderQueue(q, f) {
     const jobs = listOf(q, 'queued', 'queue', 'jobs');
     $('#fleet-queue').replaceChildren(table([
-      { label: 'job', num: true, render: (j) => pick(j, 'id', 'job') },
-      { label: 'name', render: (j) => pick(j, 'name') },
-      { label: 'tenant', render: (j) => pick(j, 'tenant') },
-      { label: 'priority', num: true, render: (j) => pick(j, 'priority') },
-      { label: 'sensitivity', render: (j) => pick(j, 'sensitivity') },
-      { label: 'devices', num: true, render: (j) => fmtInt(pick(j, 'devices')) },
-      { label: 'submitted', num: true, render: (j) => fmtSec(pick(j, 'submitted_t')) },
-      { label: 'why waiting (rule)', render: (j) => {
+      { label: t('job'), num: true, render: (j) => pick(j, 'id', 'job') },
+      { label: t('name'), render: (j) => raw(pick(j, 'name')) },
+      { label: t('tenant'), render: (j) => raw(pick(j, 'tenant')) },
+      { label: t('priority'), num: true, render: (j) => pick(j, 'priority') },
+      { label: t('sensitivity'), render: (j) => tEnum(pick(j, 'sensitivity')) },
+      { label: t('devices'), num: true, render: (j) => fmtInt(pick(j, 'devices')) },
+      { label: t('submitted'), num: true, render: (j) => fmtSec(pick(j, 'submitted_t')) },
+      { label: t('why waiting (rule)'), render: (j) => {
         const refusals = listOf(pick(j, 'refusals'));
-        const head = [pick(j, 'reason'), pick(j, 'rule') ? `[${pick(j, 'rule')}]` : ''].filter(Boolean).join(' ');
-        return el('span', null, head || (refusals.length ? '' : DASH),
-                  ...(pick(j, 'reason') ? [] : refusals).map((r) => el('div.small.muted', null, `${r.accelerator || r.type}: ${r.rule || ''}${r.detail ? ' — ' + r.detail : ''}`)));
+        const reason = pick(j, 'reason'), rule = pick(j, 'rule');
+        return el('span', null, reason ? raw(reason) : '', reason && rule ? ' ' : '', rule ? raw(`[${rule}]`) : '',
+                  reason || rule || refusals.length ? '' : DASH, ...(reason ? [] : refusals).map((r) => refusalLine(r, false)));
       } },
-    ], jobs, { empty: f && f.configured === false ? 'no fleet config' : 'queue empty' }));
+    ], jobs, { empty: f && f.configured === false ? t('no fleet config') : t('queue empty') }));
+  }
+  function auditWhere(x) {
+    const where = [x.accelerator, joinList(x.nodes)].filter(Boolean);
+    if (where.length === 2) return el('span', null, ...tn('{accelerator} on {nodes}', { accelerator: raw(where[0]), nodes: raw(where[1]) }));
+    if (where.length === 1) return raw(where[0]);
+    return isNum(x.node) ? tf('node {n}', { n: x.node }) : DASH;
   }
   function renderAudit(a, f) {
     const rows = listOf(a, 'decisions', 'audit', 'items').slice().sort((x, y) => (y.seq || 0) - (x.seq || 0));
     const d = (row) => (row.decision && typeof row.decision === 'object' ? row.decision : row);
     $('#fleet-audit').replaceChildren(table([
-      { label: 'seq', num: true, render: (r) => r.seq },
-      { label: 'event', num: true, render: (r) => r.event_seq },
+      { label: t('seq'), num: true, render: (r) => r.seq },
+      { label: t('event'), num: true, render: (r) => r.event_seq },
       { label: 't', num: true, render: (r) => fmtSec(pick(d(r), 't')) },
-      { label: 'decision', render: (r) => el('span.tag', null, text(pick(d(r), 'event', 'kind', 'action'))) },
-      { label: 'job', render: (r) => { const x = d(r); return x.job_name ? `${x.job_name} (#${x.job})` : pick(x, 'job'); } },
-      { label: 'where', render: (r) => { const x = d(r); return [x.accelerator, joinList(x.nodes)].filter(Boolean).join(' on ') || (isNum(x.node) ? 'node ' + x.node : DASH); } },
-      { label: 'rule', render: (r) => {
+      { label: t('decision'), render: (r) => el('span.tag', null, tEnum(pick(d(r), 'event', 'kind', 'action'))) },
+      { label: t('job'), render: (r) => { const x = d(r); return x.job_name ? el('span', null, raw(x.job_name), ` (#${x.job})`) : pick(x, 'job'); } },
+      { label: t('where'), render: (r) => auditWhere(d(r)) },
+      { label: t('rule'), render: (r) => {
         const x = d(r);
         const refusals = listOf(x.refusals);
         return el('span', null, x.rule ? el('code', null, x.rule) : refusals.length ? '' : DASH,
-                  x.detail ? ' ' + x.detail : '', x.reason ? ' ' + x.reason : '',
-                  Array.isArray(x.checked) && x.checked.length ? el('div.small.muted', null, 'checked: ' + x.checked.join(', ')) : '',
-                  ...refusals.map((y) => el('div.small.muted', null, `${y.accelerator || 'type ' + y.type}: ${y.rule || ''}${y.detail ? ' — ' + y.detail : ''}`)));
+                  x.detail ? [' ', raw(x.detail)] : '', x.reason ? [' ', raw(x.reason)] : '',
+                  Array.isArray(x.checked) && x.checked.length ? el('div.small.muted', null, ...tn('checked: {rules}', { rules: raw(x.checked.join(', ')) })) : '',
+                  ...refusals.map((y) => refusalLine(y, true)));
       } },
-    ], rows, { empty: f && f.configured === false ? 'no fleet config' : 'no decisions yet' }));
+    ], rows, { empty: f && f.configured === false ? t('no fleet config') : t('no decisions yet') }));
+  }
+
+  // -------------------------------------------------------------- language
+  // The language: ?lang=, else the one chosen here before (localStorage),
+  // else the server's default (health's "lang"), else English.
+  async function chooseLang() {
+    const asked = new URLSearchParams(location.search).get('lang');
+    if (asked && LANGS[asked]) return asked;
+    const stored = localStorage.getItem(LANG_KEY);
+    if (stored && LANGS[stored]) return stored;
+    await loadHealth();
+    return state.health && LANGS[state.health.lang] ? state.health.lang : 'en';
+  }
+  async function initLang() {
+    i18n.lang = await chooseLang();
+    if (i18n.lang !== 'en') {
+      try {
+        const c = await api('GET', '/i18n/' + encodeURIComponent(i18n.lang));
+        i18n.messages = c && c.messages && typeof c.messages === 'object' ? c.messages : {};
+      } catch (e) {
+        i18n.failed = true;  // shown in English; saving a token tries again
+      }
+    }
+    document.documentElement.lang = LANGS[i18n.lang];
+    applyStatic();
+    const sel = $('#lang-select');
+    sel.value = i18n.lang;
+    sel.addEventListener('change', () => {
+      localStorage.setItem(LANG_KEY, sel.value);
+      // Everything is drawn again in the new language; a ?lang= would win over the choice.
+      const url = new URL(location.href);
+      if (url.searchParams.has('lang')) { url.searchParams.delete('lang'); location.replace(url.href); } else location.reload();
+    });
+  }
+  // index.html's own text: data-i18n elements show t(their English text)
+  // (kept in data-i18n once read), data-i18n-<attribute> names the English
+  // of that attribute.
+  function applyStatic(root = document) {
+    for (const n of $$('[data-i18n]', root)) {
+      if (!n.getAttribute('data-i18n')) n.setAttribute('data-i18n', n.textContent.replace(/\s+/g, ' ').trim());
+      n.textContent = t(n.getAttribute('data-i18n'));
+    }
+    for (const a of ['placeholder', 'title', 'aria-label']) {
+      for (const n of $$(`[data-i18n-${a}]`, root)) n.setAttribute(a, t(n.getAttribute(`data-i18n-${a}`)));
+    }
   }
 
   // ------------------------------------------------------------------ start
-  function init() {
+  async function init() {
+    await initLang();
+    if (state.health) setHealth(state.health);  // drawn before the messages came
     initToken();
     initEstimate();
     initScenarios();
