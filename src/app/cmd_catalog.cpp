@@ -96,7 +96,8 @@ int run(Context& ctx, const CatalogState& s) {
       ctx.out() << arr.dump(2) << "\n";
       return kExitOk;
     }
-    TextTable t({"id", "name", "layers", "hidden", "heads/kv", "params", "active", "kind"}, tr);
+    TextTable t({"id", "name", "layers", "hidden", "heads/kv", "params", "active params", "kind"},
+                tr);
     t.set_right_aligned({2, 3, 5, 6});
     for (const auto& m : c.models()) {
       const auto p = count_params(m);
