@@ -25,27 +25,37 @@ std::string marked(const PlanType& t) { return t.unverified.empty() ? t.id : t.i
 
 // First in the answer: what the plan assumes about availability, what it
 // would cost without that, and which candidates the China status keeps out.
-std::string availability_text(const PlanProblem& p, const PlanResult& r) {
+std::string dated_status(const PlanType& t, const Messages& m) {
+  return t.china_status_confirmed.empty()
+             ? std::string(m.tr(t.china_status))
+             : m.trf("{status} (confirmed {date})", fmt::arg("status", m.tr(t.china_status)),
+                     fmt::arg("date", t.china_status_confirmed));
+}
+
+std::string availability_text(const PlanProblem& p, const PlanResult& r, const Messages& m) {
   std::string out;
   for (const PlanType& t : p.types) {
     if (!t.assumption.empty()) {
-      std::string without = "Not priced without it (policy costs off)";
+      std::string without(m.tr("Not priced without it (policy costs off)"));
       for (const PolicyCost& c : r.assumption_costs) {
         if (c.policy != "assumption:" + t.id) continue;
         without = c.status_without == PlanStatus::kInfeasible
-                      ? "No plan meets the demand without it"
-                      : fmt::format("Without it: {} USD ({}{} USD)", money(c.objective_without_usd),
-                                    c.delta_usd <= 0 ? "it saves " : "it costs ",
-                                    money(std::abs(c.delta_usd)));
+                      ? std::string(m.tr("No plan meets the demand without it"))
+                      : m.trf(c.delta_usd <= 0 ? "Without it: {cost} USD (it saves {delta} USD)"
+                                               : "Without it: {cost} USD (it costs {delta} USD)",
+                              fmt::arg("cost", money(c.objective_without_usd)),
+                              fmt::arg("delta", money(std::abs(c.delta_usd))));
       }
-      out += fmt::format("Assumes {} can be bought in China although its status is {}: {}. {}.\n",
-                         t.id, dated_china_status(t.china_status, t.china_status_confirmed),
-                         t.assumption, without);
+      out += m.trf("Assumes {accelerator} can be bought in China although its status is "
+                   "{status}: {assumption}. {without}.",
+                   fmt::arg("accelerator", t.id), fmt::arg("status", dated_status(t, m)),
+                   fmt::arg("assumption", t.assumption), fmt::arg("without", without)) +
+             "\n";
     } else if (t.barred) {
-      out += fmt::format(
-          "Not bought or rented: {}, China status {}. Existing nodes still run; state "
-          "assume_available on the candidate to plan on it.\n",
-          t.id, dated_china_status(t.china_status, t.china_status_confirmed));
+      out += m.trf("Not bought or rented: {accelerator}, China status {status}. Existing nodes "
+                   "still run; state assume_available on the candidate to plan on it.",
+                   fmt::arg("accelerator", t.id), fmt::arg("status", dated_status(t, m))) +
+             "\n";
     }
   }
   return out;
@@ -194,6 +204,36 @@ std::string plan_head_text(const PlanProblem& p, const PlanResult& r, const Mess
   return out;
 }
 
+// The plan's cost by part and its domestic share by year.
+std::string plan_cost_text(const PlanProblem& p, const PlanResult& r, const Messages& m) {
+  std::string out =
+      m.trf("Total cost {total} USD (discounted at {rate}%/year): capex {capex}, levies {levies}, "
+            "energy {energy}, operations and data centre {operations}, rental {rental}, expected "
+            "shortfall {shortfall}",
+            fmt::arg("total", money(r.objective_usd)),
+            fmt::arg("rate", fmt::format("{:.1f}", p.discount_rate * 100)),
+            fmt::arg("capex", money(r.cost.capex_usd)), fmt::arg("levies", money(r.cost.levies_usd)),
+            fmt::arg("energy", money(r.cost.power_usd)),
+            fmt::arg("operations", money(r.cost.operations_usd)),
+            fmt::arg("rental", money(r.cost.rental_usd)),
+            fmt::arg("shortfall", money(r.cost.expected_shortfall_usd))) +
+      "\n";
+  std::string shares;
+  for (std::size_t y = 0; y < r.domestic_share_by_year.size(); ++y)
+    shares += fmt::format("{}y{} {:.1f}%", y ? ", " : "", y + 1, r.domestic_share_by_year[y] * 100);
+  out += m.trf("Domestic share of {measure}: {shares}{rule}",
+               fmt::arg("measure", m.tr(p.policy.share_measure == ShareMeasure::kCompute ? "compute"
+                                                                                        : "devices")),
+               fmt::arg("shares", shares),
+               fmt::arg("rule", p.policy.domestic_share_min
+                                    ? m.trf(" (rule >= {share}%)",
+                                            fmt::arg("share", fmt::format(
+                                                                  "{:.0f}", *p.policy.domestic_share_min * 100)))
+                                    : std::string())) +
+         "\n";
+  return out;
+}
+
 }  // namespace
 
 std::string plan_result_text(const PlanProblem& p, const PlanResult& r, const Messages& m) {
@@ -209,22 +249,8 @@ std::string plan_result_text(const PlanProblem& p, const PlanResult& r, const Me
     }
     return out;
   }
-  out += fmt::format(
-      "Total cost {} USD (discounted at {:.1f}%/year): capex {}, levies {}, energy {}, "
-      "operations and data centre {}, rental {}, expected shortfall {}\n",
-      money(r.objective_usd), p.discount_rate * 100, money(r.cost.capex_usd),
-      money(r.cost.levies_usd), money(r.cost.power_usd), money(r.cost.operations_usd),
-      money(r.cost.rental_usd), money(r.cost.expected_shortfall_usd));
-  std::string shares;
-  for (std::size_t y = 0; y < r.domestic_share_by_year.size(); ++y)
-    shares += fmt::format("{}y{} {:.1f}%", y ? ", " : "", y + 1, r.domestic_share_by_year[y] * 100);
-  out +=
-      fmt::format("Domestic share of {}: {}{}\n",
-                  p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices", shares,
-                  p.policy.domestic_share_min
-                      ? fmt::format(" (rule >= {:.0f}%)", *p.policy.domestic_share_min * 100)
-                      : "");
-  out += availability_text(p, r);
+  out += plan_cost_text(p, r, m);
+  out += availability_text(p, r, m);
   out += "\n" + std::string(m.tr("Purchases")) + "\n";
   TextTable buy({"year", "accelerator", "origin", "site", "nodes", "devices"}, m);
   buy.set_right_aligned({0, 4, 5});

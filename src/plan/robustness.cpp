@@ -235,11 +235,14 @@ nlohmann::ordered_json robustness_json(const RobustnessResult& r, const Messages
 
 std::string robustness_text(const RobustnessResult& r, const Messages& messages) {
   if (r.inputs.empty()) return "";
-  std::string out = fmt::format(
-      "\nRobustness (each input at its range's ends; cost re-solved: none = no plan meets the "
-      "demand there; regret of the chosen purchases: breaks = they no longer satisfy the "
-      "scenario):\n");
-  TextTable t({"input", "low .. high", "cost M USD", "regret M USD", "decisions that flip"});
+  std::string out =
+      "\n" +
+      std::string(messages.tr("Robustness (each input at its range's ends; cost re-solved: none = "
+                              "no plan meets the demand there; regret of the chosen purchases: "
+                              "breaks = they no longer satisfy the scenario):")) +
+      "\n";
+  TextTable t({"input", "low .. high", "cost M USD", "regret M USD", "decisions that flip"},
+              messages);
   t.set_right_aligned({2, 3});
   auto m = [](const RobustnessCase& c) {
     if (c.status != PlanStatus::kInfeasible) return fmt::format("{:.1f}", c.cost_usd / 1e6);

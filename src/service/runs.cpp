@@ -19,6 +19,8 @@
 #include "service/scenario_api.h"
 #include "sim/result_json.h"
 #include "sim/scenario.h"
+#include "util/messages.h"
+#include "util/share_dir.h"
 #include "util/strings.h"
 
 namespace suanli::service {
@@ -44,6 +46,7 @@ struct PlanParams {
   std::optional<double> gap;
   int year = 1;          // report only
   bool simulate = true;  // report only
+  Lang lang = Lang::kEn;  // report only: the language of its sentences and page
 };
 
 struct Params {
@@ -131,6 +134,13 @@ Result<void> read_options(std::string_view kind, const nlohmann::json& options, 
     }
     SUANLI_ASSIGN(auto simulate, r.opt_bool("simulate"));
     if (simulate) out.plan.simulate = *simulate;
+    SUANLI_ASSIGN(auto lang, r.opt_string("lang"));
+    if (lang) {
+      auto parsed = parse_lang(*lang);
+      if (!parsed)
+        return fail(ErrorCode::kInvalidArgument, "body.options.lang: " + parsed.error().message);
+      out.plan.lang = *parsed;
+    }
   }
   return r.finish();
 }
@@ -570,9 +580,16 @@ ApiResponse RunManager::report_html(const ApiRequest& request) {
   const auto doc = nlohmann::json::parse(run->result, nullptr, false);
   if (doc.is_discarded())
     return error_response(500, "io", fmt::format("run {}: stored result is not JSON", run->id));
+  // The page in the language the document was built in (its "lang").
+  std::string code = "en";
+  if (const auto it = doc.find("lang"); doc.is_object() && it != doc.end() && it->is_string())
+    code = it->get<std::string>();
+  const auto lang = parse_lang(code);
+  auto messages = Messages::load(lang.value_or(Lang::kEn), bundled_data_dir());
+  if (!messages) return error_response(messages.error());
   ApiResponse r;
   r.status = 200;
-  r.raw = render_report_html(doc);
+  r.raw = render_report_html(doc, *messages);
   r.content_type = "text/html; charset=utf-8";
   return r;
 }
@@ -735,6 +752,24 @@ void RunManager::execute(Task& task) {
   (void)store_.finish_run(task.id, "failed", "", run_error_text(e, options_.data_dir));
 }
 
+namespace {
+
+// A report run's options (the caller adds cancellation, progress, messages).
+ReportOptions report_options(const PlanParams& plan, const PlanOptions& plan_options,
+                             const PlanOptions& sweep_options, const SimLimits& limits) {
+  ReportOptions ro;
+  ro.overrides = plan.overrides;
+  ro.sweeps = plan.sweeps;
+  ro.plan = plan_options;
+  ro.sweep = sweep_options;
+  ro.simulate = plan.simulate;
+  ro.simulate_year = plan.year;
+  ro.sim_limits = limits;
+  return ro;
+}
+
+}  // namespace
+
 Result<std::string> RunManager::run_task(Task& task) {
   auto cancelled = [&task] { return task.cancel.load(); };
   auto stopped = [] { return fail(ErrorCode::kCancelled, "cancelled"); };
@@ -844,15 +879,10 @@ Result<std::string> RunManager::run_task(Task& task) {
   }
 
   // report
-  ReportOptions ro;
-  ro.overrides = params.plan.overrides;
-  ro.sweeps = params.plan.sweeps;
-  ro.plan = plan_options;
-  ro.sweep = sweep_options;
-  ro.simulate = params.plan.simulate;
-  ro.simulate_year = params.plan.year;
+  ReportOptions ro = report_options(params.plan, plan_options, sweep_options, options_.limits);
   ro.cancelled = cancelled;
-  ro.sim_limits = options_.limits;
+  SUANLI_ASSIGN(const Messages messages, Messages::load(params.plan.lang, bundled_data_dir()));
+  ro.messages = &messages;
   int step = 0;
   ro.progress = [&](std::string_view line) {
     ++step;
@@ -863,6 +893,7 @@ Result<std::string> RunManager::run_task(Task& task) {
   if (cancelled()) return stopped();
   scrub_timing(report.doc);
   scrub_report_summary(report.doc);
+  report.doc["lang"] = std::string(lang_code(params.plan.lang));  // the page renders in it
   return safe_dump(report.doc);
 }
 

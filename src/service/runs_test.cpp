@@ -381,7 +381,34 @@ TEST_F(RunsTest, ReportRunRendersHtml) {
   EXPECT_EQ(html.status, 200);
   EXPECT_EQ(html.content_type.rfind("text/html", 0), 0u);
   ASSERT_TRUE(html.raw.has_value());
-  EXPECT_NE(html.raw->find("<html"), std::string::npos);
+  EXPECT_NE(html.raw->find("<html lang=\"en\""), std::string::npos);
+}
+
+// options.lang: the report's sentences and its page in Chinese, the
+// figures the same as the English run's.
+TEST_F(RunsTest, ReportRunInChineseRendersAChinesePage) {
+  const auto sid = save("plan", "plan", kPlan);
+  auto m = manager();
+  const auto id = start({{"kind", "report"},
+                         {"scenario_id", sid},
+                         {"options", {{"simulate", false}, {"lang", "zh"}}}});
+  ASSERT_GT(id, 0);
+  const auto done = wait_for(id, {"succeeded", "failed"});
+  ASSERT_EQ(done.status, "succeeded") << done.error;
+  const auto doc = nlohmann::json::parse(result_text(id));
+  EXPECT_EQ(doc["lang"], "zh");
+  ASSERT_TRUE(doc["summary"].is_array() && !doc["summary"].empty());
+  EXPECT_EQ(doc["summary"][0].get<std::string>().rfind("方案状态", 0), 0u) << doc["summary"];
+  auto html = call(Method::kGet, fmt::format("/api/v1/runs/{}/report.html", id));
+  ASSERT_EQ(html.status, 200);
+  ASSERT_TRUE(html.raw.has_value());
+  EXPECT_NE(html.raw->find("<html lang=\"zh-CN\""), std::string::npos);
+  EXPECT_NE(html.raw->find("采购方案"), std::string::npos);
+  auto bad = call(Method::kPost, "/api/v1/runs",
+                  {{"kind", "report"}, {"scenario_id", sid}, {"options", {{"lang", "fr"}}}});
+  EXPECT_EQ(bad.status, 400) << bad.body.dump();
+  EXPECT_NE(bad.body.dump().find("body.options.lang: unknown language"), std::string::npos)
+      << bad.body.dump();
 }
 
 TEST_F(RunsTest, BadRequestsAreRefusedUpFrontAndNothingIsStored) {

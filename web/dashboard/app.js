@@ -1073,6 +1073,9 @@
         return;
       }
     }
+    // A report is written in the dashboard's language unless the options say.
+    if (v.kind === 'report' && options && typeof options === 'object' && !Array.isArray(options) &&
+        options.lang === undefined && i18n.lang !== 'en') options.lang = i18n.lang;
     const body = { kind: v.kind, scenario_id: numberOr(v.scenario_id), options };
     let r;
     try {
@@ -1490,7 +1493,7 @@
     }
     if (kind === 'report') {
       return tn('Options: {options} — e.g. {example}. Needs a plan scenario; the finished run links to its HTML report.', {
-        options: c('set, sweep, time_limit_s, gap, simulate (true/false), year'), example: c('{"simulate": false}') });
+        options: c('set, sweep, time_limit_s, gap, simulate (true/false), year, lang (en/zh)'), example: c('{"simulate": false}') });
     }
     return [];
   }
