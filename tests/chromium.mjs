@@ -9,6 +9,13 @@ import { fileURLToPath } from 'node:url';
 export const SKIP = 77;
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+// The headless flags every browser test launches Chromium with (no sandbox,
+// GPU, QUIC, background networking, updates or sync; /tmp, not /dev/shm).
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage'];
+
 // Returns { chromium, executablePath }; `name` prefixes the skip message.
 export function loadChromium(name) {
   const executablePath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';

@@ -47,7 +47,7 @@
 // 77: cannot run here (no Chromium or no playwright-core; run `make deps`)
 // — CTest reports that as skipped. SUANLI_CHROMIUM overrides the browser.
 // Under the sanitizers everything is ~10x slower: waits are generous.
-import { loadChromium, repo } from './chromium.mjs';
+import { CHROMIUM_ARGS, loadChromium, repo } from './chromium.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -399,8 +399,8 @@ async function englishAuth(page, token, readOnly) {
   await page.click('#scenario-cancel-new');
 }
 
-// Open, save a version, provoke a 409.
-async function englishScenarios(page, base, token) {
+// Opens the imported hybrid-cloud-2026 scenario into the editor; its ID.
+async function openImportedScenario(page) {
   const scenarioId = await page.$$eval('#scenario-list li[data-scenario]', (items) => {
     const li = items.find((x) => x.textContent.includes('hybrid-cloud-2026'));
     return li ? li.getAttribute('data-scenario') : null;
@@ -408,6 +408,12 @@ async function englishScenarios(page, base, token) {
   if (!scenarioId) fail('the imported scenario hybrid-cloud-2026 is not in the list');
   await page.click(`#scenario-list li[data-scenario="${scenarioId}"]`);
   await page.waitForFunction(() => document.querySelector('#scenario-body').value.includes('hybrid-cloud-2026'), null, { timeout: 30_000 });
+  return scenarioId;
+}
+
+// Open, save a version, provoke a 409.
+async function englishScenarios(page, base, token) {
+  const scenarioId = await openImportedScenario(page);
   await page.waitForSelector('#scenario-versions li', { timeout: 30_000 });
   const original = await page.inputValue('#scenario-body');
   await page.fill('#scenario-body', original + '\n# edited in the dashboard test\n');
@@ -672,13 +678,7 @@ async function zhScenarios(page, token, ids) {
   await tab(page, 'scenarios');
   await page.waitForSelector('#scenario-list li[data-scenario]', { timeout: 30_000 });
   await checkChinese(page, 'scenarios (list)', ids);
-  const scenarioId = await page.$$eval('#scenario-list li[data-scenario]', (items) => {
-    const li = items.find((x) => x.textContent.includes('hybrid-cloud-2026'));
-    return li ? li.getAttribute('data-scenario') : null;
-  });
-  if (!scenarioId) fail('the imported scenario hybrid-cloud-2026 is not in the list');
-  await page.click(`#scenario-list li[data-scenario="${scenarioId}"]`);
-  await page.waitForFunction(() => document.querySelector('#scenario-body').value.includes('hybrid-cloud-2026'), null, { timeout: 30_000 });
+  const scenarioId = await openImportedScenario(page);
   await page.waitForSelector('#scenario-versions li:not(.muted)', { timeout: 30_000 });
   await checkChinese(page, 'scenarios (open)', ids);
   await shot(page, 'dashboard-zh-scenarios.png');
@@ -780,9 +780,7 @@ try {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--disable-dev-shm-usage'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1360, height: 1000 },
     deviceScaleFactor: 1,
     timeout: 60_000,

@@ -22,7 +22,7 @@
 // 2: bad usage; 77: cannot run here (no Chromium or no playwright-core; run
 // `make deps`) — CTest reports that as skipped.
 // SUANLI_CHROMIUM overrides the browser path.
-import { loadChromium } from './chromium.mjs';
+import { CHROMIUM_ARGS, loadChromium } from './chromium.mjs';
 import { ALLOWED_WORDS, untranslatedInPage } from './untranslated.mjs';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,9 +140,7 @@ try {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--disable-dev-shm-usage'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1200, height: 900 },
     deviceScaleFactor: 1,
     offline: true,

@@ -529,6 +529,7 @@ Result<std::string> planned_fleet_scenario_toml(const PlanScenario& scenario,
 
 Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanResult& plan,
                                      const Catalog& catalog, const PlanSimulationOptions& options) {
+  const Messages english;  // when options.messages is null (no copy of a catalog)
   SUANLI_ASSIGN(Planned planned, planned_fleet(scenario, plan, options));
   const std::string* text = &planned.toml;
   const std::string stem =
@@ -592,7 +593,7 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
   out["reconciliation"] =
       reconciliation_json(scenario, plan, options.year, planned, out["utilisation_by_accelerator"],
                           by_type, r.domestic_share_mean, r.domestic_share_min,
-                          options.messages ? *options.messages : Messages{});
+                          options.messages ? *options.messages : english);
   out["summary"] = nlohmann::json{{"mean_jct_h", r.jct_s.mean / 3600},
                                   {"p50_jct_h", r.jct_s.p50 / 3600},
                                   {"p95_jct_h", r.jct_s.p95 / 3600},
