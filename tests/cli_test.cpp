@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli_run.h"
+#include "perf/workload_fields.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
@@ -127,6 +128,39 @@ TEST(Cli, ParallelProductMustEqualDevices) {
                       "--devices", "8", "--tp", "2", "--pp", "2", "--dp", "4"});
   EXPECT_EQ(r.code, kExitBadInput);
   EXPECT_FALSE(r.err.empty());
+}
+
+// Each workload field is defined once (perf/workload_fields.h): `--help`
+// lists its flag with its description and bounds, an out-of-range value is
+// bad input naming the flag, and the API reads the same table (checked in
+// compute_api_test.cpp against the OpenAPI schema).
+template <class R>
+void expect_flags_in_help(const std::string& help, const FieldTable<R>& table) {
+  for (const auto& f : table) {
+    const std::string flag = cli_flag(f);
+    EXPECT_TRUE(contains(help, flag + " ")) << flag;
+    // Help wraps long lines: look for the description's first words.
+    const std::string head(f.spec.description.substr(0, 24));
+    EXPECT_TRUE(contains(help, head)) << flag << ": " << head;
+  }
+}
+
+TEST(Cli, WorkloadFlagsComeFromTheFieldTables) {
+  const auto train = run({"estimate", "train", "--help"});
+  expect_flags_in_help(train.out + train.err, train_workload_fields());
+  expect_flags_in_help(train.out + train.err, train_parallelism_fields());
+  expect_flags_in_help(train.out + train.err, cost_fields());
+  const auto infer = run({"estimate", "infer", "--help"});
+  expect_flags_in_help(infer.out + infer.err, infer_workload_fields());
+  expect_flags_in_help(infer.out + infer.err, infer_layout_fields());
+  // The table's bounds reach the CLI: ZeRO is 0..3 there.
+  const auto zero = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                         "--devices", "8", "--zero", "4"});
+  EXPECT_EQ(zero.code, kExitBadInput);
+  EXPECT_TRUE(contains(zero.err, "--zero")) << zero.err;
+  const auto power = run({"estimate", "train", "--model", "llama3-8b", "--accel", "h100-sxm",
+                          "--devices", "8", "--power-limit", "-5"});
+  EXPECT_EQ(power.code, kExitBadInput);
 }
 
 TEST(Cli, NonPositiveSizesAreBadInputWithoutNan) {

@@ -1,5 +1,7 @@
 // Command-line flags that describe a workload, shared by `estimate` and
-// `compare`; their translation into core workloads is in perf/workload_request.h.
+// `compare`, added from the field tables the HTTP API also decodes with
+// (perf/workload_fields.h); their translation into core workloads is in
+// perf/workload_request.h.
 #pragma once
 
 #include <optional>

@@ -327,34 +327,9 @@ Result<void> check_accelerator(const Accelerator& a) {
   return {};
 }
 
-Result<void> apply_model(const TomlView& v, ModelArch& m) {
-  SUANLI_TRY(v.check_keys({"id",
-                           "name",
-                           "source",
-                           "confidence",
-                           "layers",
-                           "hidden",
-                           "heads",
-                           "kv_heads",
-                           "head_dim",
-                           "ffn",
-                           "vocab",
-                           "mlp",
-                           "tied_embeddings",
-                           "dropout",
-                           "native_precision",
-                           "max_seq",
-                           "default_seq",
-                           "default_global_batch_tokens",
-                           "params_b",
-                           "active_params_b",
-                           "moe",
-                           "mla",
-                           "notes"}));
-  if (m.defined_at.empty()) m.defined_at = v.where();
-  SUANLI_TRY(read_string(v, "name", m.name));
-  SUANLI_TRY(read_string(v, "source", m.source));
-  SUANLI_TRY(read_string(v, "confidence", m.confidence));
+// The model's scalar keys: the shape's integers, mlp, embeddings, dropout,
+// native precision and the stated parameter counts.
+Result<void> apply_model_scalars(const TomlView& v, ModelArch& m) {
   const std::pair<std::string_view, int ModelArch::*> ints[] = {
       {"layers", &ModelArch::layers},
       {"hidden", &ModelArch::hidden},
@@ -412,7 +387,11 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
     m.stated_active_b = **ab;
     m.active_defined_at = v.where("active_params_b");
   }
+  return {};
+}
 
+// [model.moe]: the keys given override the spec an earlier entry of this id set.
+Result<void> apply_model_moe(const TomlView& v, ModelArch& m) {
   auto moe = v.subtable("moe");
   if (!moe) return std::unexpected(moe.error());
   if (*moe) {
@@ -436,6 +415,11 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
     }
     m.moe = spec;
   }
+  return {};
+}
+
+// [model.mla]: the keys given override the spec an earlier entry of this id set.
+Result<void> apply_model_mla(const TomlView& v, ModelArch& m) {
   auto mla = v.subtable("mla");
   if (!mla) return std::unexpected(mla.error());
   if (*mla) {
@@ -457,6 +441,39 @@ Result<void> apply_model(const TomlView& v, ModelArch& m) {
     m.mla = spec;
   }
   return {};
+}
+
+Result<void> apply_model(const TomlView& v, ModelArch& m) {
+  SUANLI_TRY(v.check_keys({"id",
+                           "name",
+                           "source",
+                           "confidence",
+                           "layers",
+                           "hidden",
+                           "heads",
+                           "kv_heads",
+                           "head_dim",
+                           "ffn",
+                           "vocab",
+                           "mlp",
+                           "tied_embeddings",
+                           "dropout",
+                           "native_precision",
+                           "max_seq",
+                           "default_seq",
+                           "default_global_batch_tokens",
+                           "params_b",
+                           "active_params_b",
+                           "moe",
+                           "mla",
+                           "notes"}));
+  if (m.defined_at.empty()) m.defined_at = v.where();
+  SUANLI_TRY(read_string(v, "name", m.name));
+  SUANLI_TRY(read_string(v, "source", m.source));
+  SUANLI_TRY(read_string(v, "confidence", m.confidence));
+  SUANLI_TRY(apply_model_scalars(v, m));
+  SUANLI_TRY(apply_model_moe(v, m));
+  return apply_model_mla(v, m);
 }
 
 Result<void> check_model(ModelArch& m) {

@@ -36,7 +36,7 @@ struct CatalogOptions {
   // efficiency/ and stacks/ subfolders of *.toml files (or *.toml files directly).
   std::vector<std::filesystem::path> directories;
   // Read after the directories, in order, merging the same way.
-  std::vector<CatalogText> texts;
+  std::vector<CatalogText> texts = {};
 };
 
 class Catalog {

@@ -191,7 +191,9 @@ TEST_F(BundledCatalogCheck, AtLeast45AcceleratorsEachFigureSourcedAndGraded) {
   EXPECT_GE(catalog_->accelerators().size(), 45u);
   for (const auto& a : catalog_->accelerators()) {
     for (const auto& f : a.dense_tflops) {
-      if (f) EXPECT_FALSE(f->source.empty()) << a.id;
+      if (f) {
+        EXPECT_FALSE(f->source.empty()) << a.id;
+      }
     }
     EXPECT_FALSE(a.memory_bw_gbps->source.empty()) << a.id;
   }

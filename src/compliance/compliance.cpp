@@ -194,6 +194,53 @@ std::string b2_met(double tpp, double pd, const ExportRuleParams& p) {
                      th(p.b2_tpp_min), th(p.b2_pd_min), pd_text(pd, p.b2_pd_min), th(p.b2_pd_max));
 }
 
+// The class when only performance density is missing (a.1 never depends on
+// it): undetermined, with the die areas that would decide each way.
+void explain_undetermined_pd(double tpp, const ExportRuleParams& p, const std::string& unverified,
+                             Classification& c) {
+  c.eccn_class = EccnClass::kUndetermined;
+  c.paragraph = Paragraph::kNone;
+  // A test with a value here is false on TPP alone; an open one still
+  // depends on PD, and its PD floor is where 3A090.b starts.
+  const double b_pd_floor = std::min(c.b1 ? kInf : p.b1_pd_min, c.b2 ? kInf : p.b2_pd_min);
+  std::string split;
+  if (!c.a2)
+    split += fmt::format("3A090.a.2 if die area ≤ {} mm² (PD ≥ {})",
+                         format_grouped(tpp / p.a2_pd_min, 1), th(p.a2_pd_min));
+  if (std::isfinite(b_pd_floor)) {
+    if (!split.empty()) split += ", ";
+    split += fmt::format("3A090.b if ≤ {} mm² (PD ≥ {})", format_grouped(tpp / b_pd_floor, 1),
+                         th(b_pd_floor));
+  }
+  c.rule = fmt::format(
+      "undetermined: TPP {} is between {} and {}, so the class depends on performance "
+      "density, and the die area is unknown ({}, otherwise not 3A090){}",
+      tpp_text(tpp, p.a1_tpp_min), th(std::min(p.a2_tpp_min, p.b2_tpp_min)), th(p.a1_tpp_min),
+      split, unverified);
+}
+
+// Note 2 to 3A090 for a chip the note does not exempt: why not, and whether
+// the class is NAC/ACA-eligible.
+void fill_datacenter_note(const Accelerator& a, double tpp, const ExportRuleParams& p,
+                          Classification& c) {
+  auto& note = c.datacenter_note;
+  if (a.datacenter) {
+    note.text = "designed or marketed for datacenters: Note 2 does not apply";
+    if (c.eccn_class == EccnClass::k3A090b) {
+      note.nac_aca_eligible = true;
+      note.text += "; 3A090.b datacenter items are NAC/ACA-eligible";
+    }
+  } else {
+    note.text = fmt::format(
+        "not designed or marketed for datacenters, but TPP {} ≥ {}: Note 2 does not exempt it",
+        tpp_text(tpp, p.datacenter_note_tpp), th(p.datacenter_note_tpp));
+    if (c.eccn_class == EccnClass::k3A090a) {
+      note.nac_aca_eligible = true;
+      note.text += "; 3A090.a non-datacenter items are NAC/ACA-eligible";
+    }
+  }
+}
+
 // The 3A090 tests and the class (Oct-2023 rule with the datacenter Note).
 void classify_3a090(const Accelerator& a, const ExportRuleParams& p, Classification& c) {
   c.datacenter_note.datacenter = a.datacenter;
@@ -276,27 +323,7 @@ void classify_3a090(const Accelerator& a, const ExportRuleParams& p, Classificat
     }
     c.rule += unverified + pd_unverified;
   } else if (!c.a2 || !c.b1 || !c.b2) {
-    // Only PD is missing here (a.1 never depends on it): say which die areas
-    // would decide each way.
-    c.eccn_class = EccnClass::kUndetermined;
-    c.paragraph = Paragraph::kNone;
-    // A test with a value here is false on TPP alone; an open one still
-    // depends on PD, and its PD floor is where 3A090.b starts.
-    const double b_pd_floor = std::min(c.b1 ? kInf : p.b1_pd_min, c.b2 ? kInf : p.b2_pd_min);
-    std::string split;
-    if (!c.a2)
-      split += fmt::format("3A090.a.2 if die area ≤ {} mm² (PD ≥ {})",
-                           format_grouped(tpp / p.a2_pd_min, 1), th(p.a2_pd_min));
-    if (std::isfinite(b_pd_floor)) {
-      if (!split.empty()) split += ", ";
-      split += fmt::format("3A090.b if ≤ {} mm² (PD ≥ {})", format_grouped(tpp / b_pd_floor, 1),
-                           th(b_pd_floor));
-    }
-    c.rule = fmt::format(
-        "undetermined: TPP {} is between {} and {}, so the class depends on performance "
-        "density, and the die area is unknown ({}, otherwise not 3A090){}",
-        tpp_text(tpp, p.a1_tpp_min), th(std::min(p.a2_tpp_min, p.b2_tpp_min)), th(p.a1_tpp_min),
-        split, unverified);
+    explain_undetermined_pd(tpp, p, unverified, c);
   } else {
     c.eccn_class = EccnClass::kNot3A090;
     c.paragraph = Paragraph::kBelowThresholds;
@@ -308,22 +335,7 @@ void classify_3a090(const Accelerator& a, const ExportRuleParams& p, Classificat
     c.rule = "not 3A090 (below all thresholds): " + join(why, "; ") + unverified + pd_unverified;
   }
 
-  auto& note = c.datacenter_note;
-  if (a.datacenter) {
-    note.text = "designed or marketed for datacenters: Note 2 does not apply";
-    if (c.eccn_class == EccnClass::k3A090b) {
-      note.nac_aca_eligible = true;
-      note.text += "; 3A090.b datacenter items are NAC/ACA-eligible";
-    }
-  } else {
-    note.text = fmt::format(
-        "not designed or marketed for datacenters, but TPP {} ≥ {}: Note 2 does not exempt it",
-        tpp_text(tpp, p.datacenter_note_tpp), th(p.datacenter_note_tpp));
-    if (c.eccn_class == EccnClass::k3A090a) {
-      note.nac_aca_eligible = true;
-      note.text += "; 3A090.a non-datacenter items are NAC/ACA-eligible";
-    }
-  }
+  fill_datacenter_note(a, tpp, p, c);
 }
 
 Rule2022 classify_2022(const Accelerator& a, const std::optional<Tpp>& tpp,

@@ -332,7 +332,9 @@ TEST_F(InferMechanismTest, RequestRateSetsBatchByLittlesLaw) {
     EXPECT_FALSE(e.saturated) << rate;
     EXPECT_DOUBLE_EQ(e.output_tokens_per_s, rate * 256);
     EXPECT_GT(served(e.batch), rate);
-    if (e.batch > 1) EXPECT_LE(served(e.batch - 1), rate);
+    if (e.batch > 1) {
+      EXPECT_LE(served(e.batch - 1), rate);
+    }
     EXPECT_GT(e.batch, last_batch);
     // M/D/1: rho = rate x prefill time, wait = rho S / (2 (1 - rho)).
     const double rho = rate * e.prefill_s;

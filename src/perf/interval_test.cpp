@@ -163,7 +163,9 @@ TEST(Interval, UsesThePooledRowWhenTheProfileHasFewRows) {
   // A serving lookup never takes a training row (the bundled serving
   // residuals may answer it).
   const ResidualSpread* serving = t.catalog->residual_for("test-profile", "nemo", "infer").spread;
-  if (serving) EXPECT_EQ(serving->kind, "infer");
+  if (serving) {
+    EXPECT_EQ(serving->kind, "infer");
+  }
 }
 
 TEST(Interval, DetectsAMeasuredValueOutsideTheRange) {

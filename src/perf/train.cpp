@@ -627,116 +627,158 @@ double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, T
   return dp_comm;
 }
 
-TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
-  const ModelArch& m = w_.model;
-  const DeviceModel& d = dev_;
-  const SoftwareStack& st = w_.stack;
+namespace {
+
+// Logits on the last stage, one micro-batch, seconds: GEMM forward + 2
+// backward, plus the softmax/loss.
+double logits_time(const TrainWorkload& w, const DeviceModel& d, const Parallelism& par) {
+  const ModelArch& m = w.model;
   const double h = m.hidden;
   const double t = par.tp;
-  const double n = static_cast<double>(par.micro_batch) * w_.seq / par.cp;  // tokens per rank
-  const bool fp8 = w_.precision == Precision::kFp8;
-  const double ov_tp = switched(w_.tp_comm_overlap, st.tp_overlap_fraction);
-
-  // ---- one layer, one micro-batch: recomputed and plain ----
-  const int stage_layers_even = ceil_div(m.layers, par.pp);
-  const int recomputed = recomputed_layers(par, stage_layers_even);
-  struct Layer {
-    LayerCost c;
-    double tp_hidden = 0, total = 0, launch = 0;
-  };
-  auto layer = [&](bool re) {
-    Layer l{layer_cost(par, re)};
-    const double tp_time = l.c.tp_one * l.c.tp_count;
-    l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
-    const double device =
-        l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
-    l.launch = std::max(0.0, l.c.host - device);
-    l.total = device + l.launch;
-    return l;
-  };
-  const Layer plain = layer(false);
-  const Layer rec = recomputed > 0 ? layer(true) : plain;
-  const double rec_frac = static_cast<double>(recomputed) / stage_layers_even;
-  auto avg = [&](auto f) { return rec_frac * f(rec) + (1 - rec_frac) * f(plain); };
-  const double layer_total = avg([](const Layer& l) { return l.total; });
-  const double layer_compute =
-      avg([](const Layer& l) { return l.c.fwd + l.c.bwd + l.c.recompute + l.launch; });
-  const double layer_tp =
-      avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count - l.tp_hidden; });
-  const double layer_ep = avg([](const Layer& l) { return l.c.ep; });
-  const double layer_cp = avg([](const Layer& l) { return l.c.cp; });
-
-  // Logits (last stage): GEMM forward + 2 backward, plus the softmax/loss.
+  const double n = static_cast<double>(par.micro_batch) * w.seq / par.cp;  // tokens per rank
+  const bool fp8 = w.precision == Precision::kFp8;
   const double in_bytes = fp8 ? 1.0 : 2.0;
   const double vocab_local = static_cast<double>(m.vocab) / t;
   const double logits_flops = 2.0 * n * h * vocab_local;
   const double logits_fwd =
       d.gemm_time(logits_flops, in_bytes * (n * h + h * vocab_local) + 2.0 * n * vocab_local) +
       (n * vocab_local * 4.0 * 3.0) / d.mem_bw;
-  const double logits_time = 3.0 * logits_fwd;
+  return 3.0 * logits_fwd;
+}
+
+// Exposed pipeline point-to-point seconds per step over `mb` micro-batches
+// (0 without PP); records "pp" in `e`. Activations go forward and gradients
+// backward at each of the vpp chunk boundaries per micro-batch. Megatron
+// scatters the activation over the TP ranks before the send and gathers it
+// after, so each rank sends 1/tp of it with or without sequence parallelism.
+double pipeline_comm(const TrainWorkload& w, const DeviceModel& d, const Parallelism& par,
+                     double mb, TrainEstimate& e) {
+  if (par.pp <= 1) return 0;
+  const double h = w.model.hidden;
+  const double t = par.tp;
+  const double n = static_cast<double>(par.micro_batch) * w.seq / par.cp;  // tokens per rank
+  const double bytes = n * h * 2.0 / t;
+  // Consecutive stages on a multi-die package: half the boundaries cross
+  // packages, and the slower link paces the pipeline.
+  const GroupLink link = group_link(
+      d, 2, std::max<long long>(1LL * par.tp * par.cp * par.dp, d.dies > 1 ? d.dies : 1));
+  const double gather = par.sequence_parallel || par.tp == 1
+                            ? 0.0
+                            : ring_allgather_time(n * h * 2.0, par.tp, group_link(d, par.tp, 1).bw,
+                                                  d.scaleup_latency);
+  const double one = bytes / link.bw + link.lat + gather;
+  const double total = mb * 2.0 * par.vpp * one;
+  const double exposed = total * (1.0 - w.stack.pp_overlap_fraction);
+  record_collective(e, "pp", link.scaleout, mb * 2.0 * par.vpp * bytes, link.bw, total,
+                    total - exposed);
+  return exposed;
+}
+
+}  // namespace
+
+// One layer, one micro-batch, with TP's own overlap and the host launch
+// bound applied, plain and recomputed, and their averages over the stage.
+// Its functions are defined in the class so that evaluate() inlines them.
+struct TrainModel::LayerMix {
+  struct Layer {
+    LayerCost c;
+    double tp_hidden = 0, total = 0, launch = 0;
+  };
+  Layer plain, rec;     // rec is plain when no layer is recomputed
+  double rec_frac = 0;  // share of the stage's layers that are recomputed
+  // Averages over the stage's layers: step time, compute (with launch-bound
+  // idle time), exposed TP, EP and CP.
+  double total = 0, compute = 0, tp = 0, ep = 0, cp = 0;
+
+  // The stage's average of f(layer), weighted by the recomputed share.
+  template <class F>
+  double avg(F f) const {
+    return rec_frac * f(rec) + (1 - rec_frac) * f(plain);
+  }
+
+  // Both kinds of layer on `par`'s stages and their averages.
+  static LayerMix build(const TrainModel& model, const Parallelism& par) {
+    const TrainWorkload& w = model.w_;
+    const double ov_tp = switched(w.tp_comm_overlap, w.stack.tp_overlap_fraction);
+    const int stage_layers_even = ceil_div(w.model.layers, par.pp);
+    const int recomputed = model.recomputed_layers(par, stage_layers_even);
+    auto layer = [&](bool re) {
+      Layer l{model.layer_cost(par, re)};
+      const double tp_time = l.c.tp_one * l.c.tp_count;
+      l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
+      const double device =
+          l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
+      l.launch = std::max(0.0, l.c.host - device);
+      l.total = device + l.launch;
+      return l;
+    };
+    LayerMix mix;
+    mix.plain = layer(false);
+    mix.rec = recomputed > 0 ? layer(true) : mix.plain;
+    mix.rec_frac = static_cast<double>(recomputed) / stage_layers_even;
+    mix.total = mix.avg([](const Layer& l) { return l.total; });
+    mix.compute =
+        mix.avg([](const Layer& l) { return l.c.fwd + l.c.bwd + l.c.recompute + l.launch; });
+    mix.tp = mix.avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count - l.tp_hidden; });
+    mix.ep = mix.avg([](const Layer& l) { return l.c.ep; });
+    mix.cp = mix.avg([](const Layer& l) { return l.c.cp; });
+    return mix;
+  }
+
+  // Records the per-layer collectives (tp, ep, cp) over `layer_count` layers.
+  void record_collectives(const Parallelism& par, const DeviceModel& d, double layer_count,
+                          TrainEstimate& e) const {
+    const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
+    const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
+    record_collective(e, "tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw,
+                      tp_time * layer_count, (tp_time - tp) * layer_count);
+    record_collective(e, "ep", par.ep * par.etp * par.cp > d.scaleup_domain,
+                      avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count,
+                      par.ep * par.etp * par.cp > d.scaleup_domain
+                          ? d.scaleout_bw
+                          : group_link(d, par.ep, std::max(1, par.etp)).bw,
+                      ep * layer_count, 0.0);
+    record_collective(e, "cp", par.tp * par.cp > d.scaleup_domain, 0.0,
+                      group_link(d, par.cp, par.tp).bw, cp * layer_count, 0.0);
+  }
+};
+
+TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
+  using Layer = LayerMix::Layer;
+  const ModelArch& m = w_.model;
+
+  // ---- one layer, one micro-batch: recomputed and plain; logits (last stage) ----
+  const LayerMix mix = LayerMix::build(*this, par);
+  const double logits = logits_time(w_, dev_, par);
 
   double stage_time = 0;
-  const int stage_layers = stage_layers_max(par, layer_total, logits_time, &stage_time);
+  const int stage_layers = stage_layers_max(par, mix.total, logits, &stage_time);
   const long long mbs = w_.global_batch / (1LL * par.dp * par.micro_batch);
   const double mb = static_cast<double>(mbs);
   // Fill and drain: the other stages' forward and backward passes, without
   // the last stage's logits (1F1B: (p - 1) x one stage's time per chunk).
   const double bubble =
-      (par.pp - 1.0) / par.vpp * (static_cast<double>(m.layers) / par.pp) * layer_total;
+      (par.pp - 1.0) / par.vpp * (static_cast<double>(m.layers) / par.pp) * mix.total;
 
   TrainEstimate e;
   e.par = par;
   e.micro_batches = static_cast<int>(mbs);
   e.stage_layers = stage_layers;
-  auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
-                    double hidden) { record_collective(e, name, scaleout, bytes, bw, time, hidden); };
   const double layer_count = mb * stage_layers;
-  {
-    const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
-    const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
-    record("tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw, tp_time * layer_count,
-           (tp_time - layer_tp) * layer_count);
-    record("ep", par.ep * par.etp * par.cp > d.scaleup_domain,
-           avg([](const Layer& l) { return l.c.ep_bytes; }) * layer_count,
-           par.ep * par.etp * par.cp > d.scaleup_domain
-               ? d.scaleout_bw
-               : group_link(d, par.ep, std::max(1, par.etp)).bw,
-           layer_ep * layer_count, 0.0);
-    record("cp", par.tp * par.cp > d.scaleup_domain, 0.0, group_link(d, par.cp, par.tp).bw, layer_cp * layer_count,
-           0.0);
-  }
-
-  // Pipeline point-to-point: activations forward and gradients backward at
-  // each of the vpp chunk boundaries per micro-batch. Megatron scatters the
-  // activation over the TP ranks before the send and gathers it after, so
-  // each rank sends 1/tp of it with or without sequence parallelism.
-  double pp_comm = 0;
-  if (par.pp > 1) {
-    const double bytes = n * h * 2.0 / t;
-    // Consecutive stages on a multi-die package: half the boundaries cross
-    // packages, and the slower link paces the pipeline.
-    const GroupLink link =
-        group_link(d, 2, std::max<long long>(1LL * par.tp * par.cp * par.dp, d.dies > 1 ? d.dies : 1));
-    const double gather = par.sequence_parallel || par.tp == 1
-                              ? 0.0
-                              : ring_allgather_time(n * h * 2.0, par.tp, group_link(d, par.tp, 1).bw,
-                                                    d.scaleup_latency);
-    const double one = bytes / link.bw + link.lat + gather;
-    const double total = mb * 2.0 * par.vpp * one;
-    pp_comm = total * (1.0 - st.pp_overlap_fraction);
-    record("pp", link.scaleout, mb * 2.0 * par.vpp * bytes, link.bw, total, total - pp_comm);
-  }
+  mix.record_collectives(par, dev_, layer_count, e);
+  // Pipeline point-to-point between the stages.
+  const double pp_comm = pipeline_comm(w_, dev_, par, mb, e);
 
   // ---- data parallelism, with one overlap budget per window and link ----
   const TrainMemory mem = memory(par);
   DpWindows win;
-  win.stage_fwd = stage_layers * avg([](const Layer& l) { return l.c.fwd; });
-  win.stage_bwd = stage_layers * avg([](const Layer& l) { return l.c.bwd + l.c.recompute; });
+  win.stage_fwd = stage_layers * mix.avg([](const Layer& l) { return l.c.fwd; });
+  win.stage_bwd = stage_layers * mix.avg([](const Layer& l) { return l.c.bwd + l.c.recompute; });
   win.micro_batches = mb;
   win.stage_layers = stage_layers;
-  win.recomputed_share = rec_frac;
-  win.tp_hidden = avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
-  win.tp_scaleout = plain.c.tp_scaleout;
+  win.recomputed_share = mix.rec_frac;
+  win.tp_hidden = mix.avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
+  win.tp_scaleout = mix.plain.c.tp_scaleout;
   double optimizer = 0;
   const double dp_comm = data_parallel(par, win, e, &optimizer);
 
@@ -744,13 +786,13 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   // proportions of one layer; logits count as compute. A launch-bound
   // layer's idle time counts as compute.
   const double busy = mb * stage_time;
-  const double logits_busy = mb * logits_time;
+  const double logits_busy = mb * logits;
   const double layer_busy = std::max(0.0, busy - logits_busy);
-  auto share = [&](double part) { return layer_total > 0 ? layer_busy * part / layer_total : 0.0; };
-  e.breakdown.compute = share(layer_compute) + logits_busy;
-  e.breakdown.tp_comm = share(layer_tp);
-  e.breakdown.ep_comm = share(layer_ep);
-  e.breakdown.cp_comm = share(layer_cp);
+  auto share = [&](double part) { return mix.total > 0 ? layer_busy * part / mix.total : 0.0; };
+  e.breakdown.compute = share(mix.compute) + logits_busy;
+  e.breakdown.tp_comm = share(mix.tp);
+  e.breakdown.ep_comm = share(mix.ep);
+  e.breakdown.cp_comm = share(mix.cp);
   e.breakdown.pp_comm = pp_comm;
   e.breakdown.bubble = bubble;
   e.breakdown.dp_comm = dp_comm;

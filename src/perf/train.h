@@ -34,6 +34,7 @@ struct Parallelism {
   int etp = 1;   // expert tensor parallelism: each expert split over etp ranks (MoE)
   // With full recompute: layers per pipeline stage that are recomputed (0 = all).
   int recompute_layers = 0;
+  bool operator==(const Parallelism&) const = default;  // field by field (not its padding)
 };
 
 // Per-run switches, defined once for the workload and a measurement row
@@ -211,6 +212,9 @@ class TrainModel {
   };
   double data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e,
                        double* optimizer) const;
+  // One layer, one micro-batch, plain and recomputed, and their averages
+  // over the stage (defined in train.cpp, evaluate()'s helper).
+  struct LayerMix;
 
   TrainWorkload w_;
   DeviceModel dev_;

@@ -86,14 +86,10 @@ Result<void> check_request(const TrainModel& model, const ParallelismRequest& re
   return {};
 }
 
-}  // namespace
-
-Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
-  SUANLI_TRY(check_request(model, req));
+// Records in `result.searched` the names of the fields the request left open.
+void note_searched(const TrainModel& model, const ParallelismRequest& req,
+                   TrainSearchResult& result) {
   const ModelArch& m = model.workload().model;
-  const int n = model.ranks();
-  const DeviceModel& dev = model.device();
-  TrainSearchResult result;
   auto note = [&](bool searched, const char* name) {
     if (searched) result.searched.emplace_back(name);
   };
@@ -108,146 +104,208 @@ Result<TrainSearchResult> search_train(const TrainModel& model, const Parallelis
   note(!req.sequence_parallel, "sequence_parallel");
   note(!req.zero, "zero");
   note(!req.etp && m.is_moe(), "etp");
+}
 
+// The values tried for the axes that do not depend on the layout: tp, cp,
+// pp, recompute and ZeRO stage (a fixed field tries only its value).
+struct OuterAxes {
+  std::vector<int> tps, cps, pps;
+  std::vector<Recompute> recs;
+  std::vector<int> zeros;
+};
+
+// The outer axes for the request, in the order the search tries them.
+OuterAxes outer_axes(const TrainModel& model, const ParallelismRequest& req) {
+  const ModelArch& m = model.workload().model;
+  const int n = model.ranks();
+  const DeviceModel& dev = model.device();
+  OuterAxes ax;
   const int tp_cap = std::max(1, std::min(dev.scaleup_domain, 64));
-  std::vector<int> tps = req.tp ? std::vector<int>{*req.tp} : divisors(n, tp_cap);
-  std::vector<int> cps;
+  ax.tps = req.tp ? std::vector<int>{*req.tp} : divisors(n, tp_cap);
   if (req.cp) {
-    cps = {*req.cp};
+    ax.cps = {*req.cp};
   } else {
     for (int c = 1; c <= 64; c *= 2) {
       if (c > 1 && (model.workload().seq / c < 2048 || !model.workload().stack.context_parallel))
         break;
-      cps.push_back(c);
+      ax.cps.push_back(c);
     }
   }
-  std::vector<int> pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
-  std::vector<Recompute> recs =
-      req.recompute
-          ? std::vector<Recompute>{*req.recompute}
-          : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective, Recompute::kFull};
-  std::vector<int> zeros = req.zero ? std::vector<int>{*req.zero}
-                           : model.workload().stack.distributed_optimizer
-                               ? std::vector<int>{1, 0, 2, 3}
-                               : std::vector<int>{0};
+  ax.pps = req.pp ? std::vector<int>{*req.pp} : divisors(n, m.layers);
+  ax.recs = req.recompute
+                ? std::vector<Recompute>{*req.recompute}
+                : std::vector<Recompute>{Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  ax.zeros = req.zero ? std::vector<int>{*req.zero}
+             : model.workload().stack.distributed_optimizer ? std::vector<int>{1, 0, 2, 3}
+                                                            : std::vector<int>{0};
+  return ax;
+}
 
+// The values tried for the axes that depend on the layout (tp, pp, dp):
+// ep, etp, vpp, micro-batch and sequence parallelism.
+struct InnerAxes {
+  std::vector<int> eps{1};
+  std::vector<int> mbs_opts;
+  std::vector<int> vpps{1};
+  std::vector<bool> sps;
+  std::vector<int> etps{1};
+};
+
+// The inner axes for one layout, in the order the search tries them.
+InnerAxes inner_axes(const TrainModel& model, const ParallelismRequest& req, int tp, int pp,
+                     int dp) {
+  const ModelArch& m = model.workload().model;
+  InnerAxes ax;
+  if (m.is_moe()) {
+    ax.eps = req.ep ? std::vector<int>{*req.ep} : divisors(m.moe->experts, m.moe->experts);
+  } else if (req.ep) {
+    ax.eps = {*req.ep};
+  }
+  // Micro-batch: any divisor of the per-replica batch up to 32.
+  if (req.micro_batch) {
+    ax.mbs_opts = {*req.micro_batch};
+  } else {
+    const long long per_replica = model.workload().global_batch / dp;
+    if (per_replica * dp == model.workload().global_batch) {
+      ax.mbs_opts = divisors(static_cast<int>(std::min<long long>(per_replica, 1 << 30)), 32);
+    }
+  }
+  const SoftwareStack& st = model.workload().stack;
+  if (req.vpp) {
+    ax.vpps = {*req.vpp};
+  } else if (pp > 1 && st.interleaved_pipeline) {
+    ax.vpps = divisors(std::max(1, m.layers / pp), 16);
+  }
+  if (req.sequence_parallel)
+    ax.sps = {*req.sequence_parallel};
+  else if (tp > 1 && st.sequence_parallel)
+    ax.sps = {true, false};
+  else
+    ax.sps = {false};
+  // Expert TP: as requested, else whole experts or split like TP
+  // (Megatron-Core's default is the TP size).
+  if (req.etp) {
+    ax.etps = {*req.etp};
+  } else if (m.is_moe() && tp > 1) {
+    ax.etps = {1, tp};
+  }
+  return ax;
+}
+
+// What the search has found so far: the counts, the fastest layout that
+// fits, the one closest to fitting and the first rule a candidate broke.
+struct SearchState {
+  TrainSearchResult result;
   bool have_best = false;
   bool have_closest = false;
   TrainEstimate closest;
   double closest_ratio = 1e300;
   Error first_error{ErrorCode::kInvalidArgument, ""};
-  for (int tp : tps) {
-    for (int cp : cps) {
-      for (int pp : pps) {
+};
+
+// Tries one configuration: counts it, and keeps it when it is the fastest
+// that fits or the closest to fitting so far.
+void try_candidate(const TrainModel& model, const Parallelism& par, SearchState& s) {
+  if (!model.valid(par)) {
+    if (s.first_error.message.empty()) s.first_error = model.check(par).error();
+    return;
+  }
+  ++s.result.candidates;
+  const TrainMemory mem = model.memory(par);
+  if (mem.total > mem.usable) {
+    const double ratio = mem.total / mem.usable;
+    if (ratio < s.closest_ratio) {
+      s.closest_ratio = ratio;
+      s.closest = model.evaluate(par);
+      s.have_closest = true;
+    }
+    return;
+  }
+  ++s.result.feasible;
+  TrainEstimate est = model.evaluate(par);
+  if (!s.have_best || est.step_time_s < s.result.best.step_time_s) {
+    s.result.best = est;
+    s.have_best = true;
+  }
+}
+
+// Tries every configuration of one layout (tp, cp, pp, dp) over the inner
+// axes and the recompute and ZeRO choices.
+void search_layout(const TrainModel& model, const ParallelismRequest& req, const OuterAxes& outer,
+                   int tp, int cp, int pp, int dp, SearchState& s) {
+  const InnerAxes ax = inner_axes(model, req, tp, pp, dp);
+  for (int ep : ax.eps) {
+    for (int etp : ax.etps) {
+      for (int vpp : ax.vpps) {
+        for (int mb : ax.mbs_opts) {
+          for (bool sp : ax.sps) {
+            for (Recompute rc : outer.recs) {
+              for (int zero : outer.zeros) {
+                Parallelism par{tp, pp, dp, cp, ep, vpp, mb, rc, sp, zero, etp,
+                                req.recompute_layers.value_or(0)};
+                try_candidate(model, par, s);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The error when nothing fits: the first rule broken when no candidate was
+// valid, else the closest candidate and its memory against what is usable.
+std::unexpected<Error> no_fit_error(const TrainModel& model, SearchState& s) {
+  const ModelArch& m = model.workload().model;
+  const DeviceModel& dev = model.device();
+  if (!s.have_closest) {
+    if (s.first_error.message.empty()) {
+      s.first_error.message = fmt::format(
+          "no parallel layout of {} matches the request: tp·pp·dp·cp must equal "
+          "the rank count, with tp dividing the {} heads (at most the {}-rank scale-up domain), pp "
+          "at most the {} layers and dp dividing the global batch of {} sequences",
+          rank_count(model), m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
+    }
+    return std::unexpected(s.first_error);
+  }
+  const TrainEstimate& closest = s.closest;
+  const auto& p = closest.par;
+  return fail(
+      ErrorCode::kInfeasible,
+      fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
+                  "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
+                  "per {} (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
+                  "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
+                  s.result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
+                  recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
+                  dev.dies > 1 ? "die" : "device",
+                  closest.memory.weights / 1e9, closest.memory.grads / 1e9,
+                  closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
+                  closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",
+                  closest.memory.usable / 1e9));
+}
+
+}  // namespace
+
+Result<TrainSearchResult> search_train(const TrainModel& model, const ParallelismRequest& req) {
+  SUANLI_TRY(check_request(model, req));
+  const int n = model.ranks();
+  SearchState s;
+  note_searched(model, req, s.result);
+  const OuterAxes outer = outer_axes(model, req);
+  for (int tp : outer.tps) {
+    for (int cp : outer.cps) {
+      for (int pp : outer.pps) {
         const long long tpc = 1LL * tp * cp * pp;
         if (tpc > n || n % tpc != 0) continue;
         const int dp = static_cast<int>(n / tpc);
         if (req.dp && *req.dp != dp) continue;
-        std::vector<int> eps{1};
-        if (m.is_moe()) {
-          eps = req.ep ? std::vector<int>{*req.ep} : divisors(m.moe->experts, m.moe->experts);
-        } else if (req.ep) {
-          eps = {*req.ep};
-        }
-        // Micro-batch: any divisor of the per-replica batch up to 32.
-        std::vector<int> mbs_opts;
-        if (req.micro_batch) {
-          mbs_opts = {*req.micro_batch};
-        } else {
-          const long long per_replica = model.workload().global_batch / dp;
-          if (per_replica * dp == model.workload().global_batch) {
-            mbs_opts = divisors(static_cast<int>(std::min<long long>(per_replica, 1 << 30)), 32);
-          }
-        }
-        const SoftwareStack& st = model.workload().stack;
-        std::vector<int> vpps{1};
-        if (req.vpp) {
-          vpps = {*req.vpp};
-        } else if (pp > 1 && st.interleaved_pipeline) {
-          vpps = divisors(std::max(1, m.layers / pp), 16);
-        }
-        std::vector<bool> sps;
-        if (req.sequence_parallel)
-          sps = {*req.sequence_parallel};
-        else if (tp > 1 && st.sequence_parallel)
-          sps = {true, false};
-        else
-          sps = {false};
-        // Expert TP: as requested, else whole experts or split like TP
-        // (Megatron-Core's default is the TP size).
-        std::vector<int> etps{1};
-        if (req.etp) {
-          etps = {*req.etp};
-        } else if (m.is_moe() && tp > 1) {
-          etps = {1, tp};
-        }
-        for (int ep : eps) {
-          for (int etp : etps) {
-          for (int vpp : vpps) {
-            for (int mb : mbs_opts) {
-              for (bool sp : sps) {
-                for (Recompute rc : recs) {
-                  for (int zero : zeros) {
-                    Parallelism par{tp, pp, dp, cp, ep, vpp, mb, rc, sp, zero, etp,
-                                    req.recompute_layers.value_or(0)};
-                    if (!model.valid(par)) {
-                      if (first_error.message.empty()) first_error = model.check(par).error();
-                      continue;
-                    }
-                    ++result.candidates;
-                    const TrainMemory mem = model.memory(par);
-                    if (mem.total > mem.usable) {
-                      const double ratio = mem.total / mem.usable;
-                      if (ratio < closest_ratio) {
-                        closest_ratio = ratio;
-                        closest = model.evaluate(par);
-                        have_closest = true;
-                      }
-                      continue;
-                    }
-                    ++result.feasible;
-                    TrainEstimate est = model.evaluate(par);
-                    if (!have_best || est.step_time_s < result.best.step_time_s) {
-                      result.best = est;
-                      have_best = true;
-                    }
-                  }
-                }
-              }
-            }
-          }
-          }
-        }
+        search_layout(model, req, outer, tp, cp, pp, dp, s);
       }
     }
   }
-  if (!have_best) {
-    if (!have_closest) {
-      if (first_error.message.empty()) {
-        first_error.message = fmt::format(
-            "no parallel layout of {} matches the request: tp·pp·dp·cp must equal "
-            "the rank count, with tp dividing the {} heads (at most the {}-rank scale-up domain), pp "
-            "at most the {} layers and dp dividing the global batch of {} sequences",
-            rank_count(model), m.heads, dev.scaleup_domain, m.layers, model.workload().global_batch);
-      }
-      return std::unexpected(first_error);
-    }
-    const auto& p = closest.par;
-    return fail(
-        ErrorCode::kInfeasible,
-        fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
-                    "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
-                    "per {} (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
-                    "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
-                    result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
-                    recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
-                    dev.dies > 1 ? "die" : "device",
-                    closest.memory.weights / 1e9, closest.memory.grads / 1e9,
-                    closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
-                    closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",
-                    closest.memory.usable / 1e9));
-  }
-  return result;
+  if (!s.have_best) return no_fit_error(model, s);
+  return std::move(s.result);
 }
 
 }  // namespace suanli

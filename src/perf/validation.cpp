@@ -320,68 +320,72 @@ Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Mea
   return {};
 }
 
-Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
-                                     const std::map<std::string, std::string>& sources) {
-  SUANLI_TRY(v.check_keys({"id",
-                           "kind",
-                           "source",
-                           "locator",
-                           "confidence",
-                           "model",
-                           "shape",
-                           "seq",
-                           "accelerator",
-                           "devices",
-                           "tp",
-                           "pp",
-                           "dp",
-                           "cp",
-                           "ep",
-                           "vpp",
-                           "micro_batch",
-                           "global_batch",
-                           "recompute",
-                           "sequence_parallel",
-                           "zero",
-                           "precision",
-                           "uneven_pipeline",
-                           "metric",
-                           "value",
-                           "note",
-                           "mfu_peak",
-                           "input_len",
-                           "output_len",
-                           "batch",
-                           "tpot_slo_ms",
-                           "ttft_slo_ms",
-                           "counted",
-                           "stack",
-                           "kv_precision",
-                           "disaggregated",
-                           "reason",
-                           "overlap_grad_reduce",
-                           "overlap_param_gather",
-                           "tp_comm_overlap",
-                           "ep_comm_overlap",
-                           "grad_accum_dtype",
-                           "recompute_layers",
-                           "reshard_after_forward",
-                           "etp",
-                           "power_limit_w",
-                           "moe",
-                           "mla",
-                           "engine",
-                           "engine_version",
-                           "attention_dp",
-                           "prefill_devices",
-                           "decode_devices",
-                           "chunked_prefill_tokens",
-                           "spec_decode",
-                           "spec_tokens",
-                           "spec_accept_len",
-                           "request_rate"}));
-  Measurement m;
-  m.defined_at = v.where();
+// The keys a measurement row may have (any other is an error).
+Result<void> check_measurement_keys(const TomlView& v) {
+  return v.check_keys({"id",
+                        "kind",
+                        "source",
+                        "locator",
+                        "confidence",
+                        "model",
+                        "shape",
+                        "seq",
+                        "accelerator",
+                        "devices",
+                        "tp",
+                        "pp",
+                        "dp",
+                        "cp",
+                        "ep",
+                        "vpp",
+                        "micro_batch",
+                        "global_batch",
+                        "recompute",
+                        "sequence_parallel",
+                        "zero",
+                        "precision",
+                        "uneven_pipeline",
+                        "metric",
+                        "value",
+                        "note",
+                        "mfu_peak",
+                        "input_len",
+                        "output_len",
+                        "batch",
+                        "tpot_slo_ms",
+                        "ttft_slo_ms",
+                        "counted",
+                        "stack",
+                        "kv_precision",
+                        "disaggregated",
+                        "reason",
+                        "overlap_grad_reduce",
+                        "overlap_param_gather",
+                        "tp_comm_overlap",
+                        "ep_comm_overlap",
+                        "grad_accum_dtype",
+                        "recompute_layers",
+                        "reshard_after_forward",
+                        "etp",
+                        "power_limit_w",
+                        "moe",
+                        "mla",
+                        "engine",
+                        "engine_version",
+                        "attention_dp",
+                        "prefill_devices",
+                        "decode_devices",
+                        "chunked_prefill_tokens",
+                        "spec_decode",
+                        "spec_tokens",
+                        "spec_accept_len",
+                        "request_rate"});
+}
+
+// The row's provenance, metric, counting, accelerator, value and device
+// count, in that order.
+Result<void> read_row_header(const TomlView& v, const Catalog& catalog,
+                             const std::map<std::string, std::string>& sources, Measurement& m) {
   auto str = [&](const char* k, std::string& out, bool required) {
     return read_str(v, k, out, required);
   };
@@ -418,9 +422,13 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     return std::unexpected(v.error("devices", fmt::format("expected at most {}", kMaxDevices)));
   }
   m.devices = static_cast<int>(**devices);
+  return {};
+}
 
+// The model: a catalog ID or an inline shape, then any moe/mla beside the shape.
+Result<void> read_row_model(const TomlView& v, const Catalog& catalog, Measurement& m) {
   std::string model_id;
-  SUANLI_TRY(str("model", model_id, false));
+  SUANLI_TRY(read_str(v, "model", model_id, false));
   auto shape = v.subtable("shape");
   if (!shape) return std::unexpected(shape.error());
   if (!model_id.empty()) {
@@ -435,9 +443,14 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     return std::unexpected(v.error("model", "give model = \"ID\" or an inline shape"));
   }
   SUANLI_TRY(read_moe_mla(v, m.model, !model_id.empty()));
+  return {};
+}
 
+// The precision (bf16 when absent), parsed for the row's kind, then the
+// kind's own keys (training or inference).
+Result<void> read_kind_fields(const TomlView& v, const Catalog& catalog, Measurement& m) {
   std::string precision = "bf16";
-  SUANLI_TRY(str("precision", precision, false));
+  SUANLI_TRY(read_str(v, "precision", precision, false));
   if (precision.empty()) precision = "bf16";
   if (m.kind == "train") {
     auto p = parse_precision(precision);
@@ -457,6 +470,17 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
     m.weight_bits = p->weight_bits;
     SUANLI_TRY(read_inference_fields(v, m));
   }
+  return {};
+}
+
+Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
+                                     const std::map<std::string, std::string>& sources) {
+  SUANLI_TRY(check_measurement_keys(v));
+  Measurement m;
+  m.defined_at = v.where();
+  SUANLI_TRY(read_row_header(v, catalog, sources, m));
+  SUANLI_TRY(read_row_model(v, catalog, m));
+  SUANLI_TRY(read_kind_fields(v, catalog, m));
   // A measured value must be physically possible for its metric.
   const double upper = metric_upper_bound(m.metric);
   if (!(m.value <= upper)) {

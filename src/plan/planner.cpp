@@ -2,8 +2,8 @@
 // every variable and constraint), solves it through plan/milp.h, and reads
 // the plan, the binding limits and the price of each policy back. One file
 // over 900 lines: building, re-solving and reading share the index of
-// variables and rows (`Built`); build() is the longest function left to
-// split (tests/function_size_test.cpp).
+// variables and rows (`Built`). build() calls one add_* helper per group of
+// variables or constraints, in the order the columns and rows must keep.
 #include "plan/planner.h"
 
 #include <algorithm>
@@ -140,58 +140,71 @@ Text supply_detail(const std::string& type, double cap, int year) {
               {{"accelerator", type}, {"devices", fmt::format("{:.0f}", cap)}, {"year", std::to_string(year)}});
 }
 
-Built build(const PlanProblem& p, const Switches& sw) {
-  Built b;
-  const int T = b.T = static_cast<int>(p.types.size());
-  const int S = b.S = static_cast<int>(p.sites.size());
-  const int Y = b.Y = p.years;
-  const int D = b.D = static_cast<int>(p.demands.size());
-  MilpModel& m = b.model;
-  auto add_col = [&](double lb, double ub, double cost, bool integer) {
-    const int c = m.add_variable(lb, ub, cost, integer);
-    b.price_col.push_back(0);
-    b.levy_col.push_back(0);
-    b.power_col.push_back(0);
-    b.ops_col.push_back(0);
-    b.rent_col.push_back(0);
-    b.short_col.push_back(0);
-    return c;
-  };
+// Adds one column to the model with every cost part zero (the caller sets
+// the parts its cost is made of).
+int add_col(Built& b, double lb, double ub, double cost, bool integer) {
+  const int c = b.model.add_variable(lb, ub, cost, integer);
+  b.price_col.push_back(0);
+  b.levy_col.push_back(0);
+  b.power_col.push_back(0);
+  b.ops_col.push_back(0);
+  b.rent_col.push_back(0);
+  b.short_col.push_back(0);
+  return c;
+}
 
-  b.existing.assign(T, std::vector<double>(S, 0));
+// energy_t,s: one node of type t at site s for a year, USD.
+double node_year_energy(const PlanProblem& p, int t, int s) {
+  return p.types[t].node_power_kw * p.power_load_factor * p.sites[s].pue * kHoursPerYear *
+         p.sites[s].tariff_usd_per_kwh;
+}
+
+// ops_t: operations (share of the price) and data-centre capacity per kW,
+// one node of type t for a year, USD.
+double node_year_ops(const PlanProblem& p, int t) {
+  return p.types[t].node_price_usd * p.operations_fraction +
+         p.types[t].node_power_kw * p.facility_usd_per_kw_month * 12;
+}
+
+// Adds the existing fleet (no variables): its nodes per type and site and
+// their energy and operations over the horizon as objective constants.
+void add_existing(Built& b, const PlanProblem& p) {
+  b.existing.assign(b.T, std::vector<double>(b.S, 0));
   for (const ExistingNodes& e : p.existing) b.existing[e.type][e.site] += e.nodes;
-  auto node_year_energy = [&](int t, int s) {
-    return p.types[t].node_power_kw * p.power_load_factor * p.sites[s].pue * kHoursPerYear *
-           p.sites[s].tariff_usd_per_kwh;
-  };
-  // Operations (share of the price) and data-centre capacity per kW.
-  auto node_year_ops = [&](int t) {
-    return p.types[t].node_price_usd * p.operations_fraction +
-           p.types[t].node_power_kw * p.facility_usd_per_kw_month * 12;
-  };
   double df_sum_all = 0;
-  for (int y = 1; y <= Y; ++y) df_sum_all += discount(p, y);
-  for (int t = 0; t < T; ++t)
-    for (int s = 0; s < S; ++s) {
-      b.constant_power += b.existing[t][s] * node_year_energy(t, s) * df_sum_all;
-      b.constant_ops += b.existing[t][s] * node_year_ops(t) * df_sum_all;
+  for (int y = 1; y <= b.Y; ++y) df_sum_all += discount(p, y);
+  for (int t = 0; t < b.T; ++t)
+    for (int s = 0; s < b.S; ++s) {
+      b.constant_power += b.existing[t][s] * node_year_energy(p, t, s) * df_sum_all;
+      b.constant_ops += b.existing[t][s] * node_year_ops(p, t) * df_sum_all;
     }
+}
 
-  // Purchases.
-  b.x.assign(T, std::vector<std::vector<int>>(S, std::vector<int>(Y, -1)));
-  for (int t = 0; t < T; ++t) {
+// The upper bound on x[t][s][y] of type t in year y from its supply cap
+// (kNoLimit without one; 0 without its availability assumption).
+double purchase_bound(const PlanProblem& p, const Switches& sw, int t, int y) {
+  const PlanType& ty = p.types[t];
+  const bool caps_on = !sw.relaxed.contains("supply-cap:" + ty.id);
+  double cap = caps_on ? ty.supply_cap_devices[y - 1] : kNoLimit;
+  if (!sw.assumed[t]) cap = 0;  // priced without its availability assumption
+  if (finite(cap)) cap += moved(sw, fmt::format("supply-cap:{}:{}", ty.id, year_label(y)));
+  return finite(cap) ? std::floor(cap / ty.node_devices + 1e-9) : kNoLimit;
+}
+
+// Adds x[t][s][y]: nodes delivered where the type may be installed, bounded
+// by the supply cap (or fixed to a given plan), costing capex + levy +
+// energy + operations through the horizon.
+void add_purchases(Built& b, const PlanProblem& p, const Switches& sw) {
+  b.x.assign(b.T, std::vector<std::vector<int>>(b.S, std::vector<int>(b.Y, -1)));
+  for (int t = 0; t < b.T; ++t) {
     const PlanType& ty = p.types[t];
-    const bool caps_on = !sw.relaxed.contains("supply-cap:" + ty.id);
     const double levy = sw.levy[t] ? ty.levy_fraction : 0.0;
-    for (int y = 1; y <= Y; ++y) {
-      double cap = caps_on ? ty.supply_cap_devices[y - 1] : kNoLimit;
-      if (!sw.assumed[t]) cap = 0;  // priced without its availability assumption
-      if (finite(cap)) cap += moved(sw, fmt::format("supply-cap:{}:{}", ty.id, year_label(y)));
-      const double ub = finite(cap) ? std::floor(cap / ty.node_devices + 1e-9) : kNoLimit;
+    for (int y = 1; y <= b.Y; ++y) {
+      const double ub = purchase_bound(p, sw, t, y);
       if (ub <= 0 && !sw.fixed) continue;
       double df_rest = 0;
-      for (int z = y; z <= Y; ++z) df_rest += discount(p, z);
-      for (int s = 0; s < S; ++s) {
+      for (int z = y; z <= b.Y; ++z) df_rest += discount(p, z);
+      for (int s = 0; s < b.S; ++s) {
         if (!type_at_site(ty, s)) continue;
         // A fixed plan's nodes here (all others zero).
         double lo = 0;
@@ -204,9 +217,9 @@ Built build(const PlanProblem& p, const Switches& sw) {
           if (hi <= 0) continue;
         }
         const double price = ty.node_price_usd * discount(p, y);
-        const double energy = node_year_energy(t, s) * df_rest;
-        const double ops = node_year_ops(t) * df_rest;
-        const int c = add_col(lo, hi, price * (1 + levy) + energy + ops, true);
+        const double energy = node_year_energy(p, t, s) * df_rest;
+        const double ops = node_year_ops(p, t) * df_rest;
+        const int c = add_col(b, lo, hi, price * (1 + levy) + energy + ops, true);
         b.price_col[c] = price;
         b.levy_col[c] = price * levy;
         b.power_col[c] = energy;
@@ -215,187 +228,211 @@ Built build(const PlanProblem& p, const Switches& sw) {
       }
     }
   }
-  // Rentals.
-  b.rent.assign(T, std::vector<int>(Y, -1));
-  for (int t = 0; t < T; ++t) {
+}
+
+// Adds r[t][y]: devices rented per year, for rentable types whose
+// availability assumption holds.
+void add_rentals(Built& b, const PlanProblem& p, const Switches& sw) {
+  b.rent.assign(b.T, std::vector<int>(b.Y, -1));
+  for (int t = 0; t < b.T; ++t) {
     const PlanType& ty = p.types[t];
     if (ty.rental_usd_per_device_hour <= 0 || ty.rental_max_devices <= 0 || !sw.assumed[t])
       continue;
-    for (int y = 1; y <= Y; ++y) {
+    for (int y = 1; y <= b.Y; ++y) {
       const double cost = ty.rental_usd_per_device_hour * kHoursPerYear * discount(p, y);
-      const int c = add_col(0, ty.rental_max_devices, cost, false);
+      const int c = add_col(b, 0, ty.rental_max_devices, cost, false);
       b.rent_col[c] = cost;
       b.rent[t][y - 1] = c;
     }
   }
-  auto has_capacity = [&](int t) {
-    for (int y = 0; y < Y; ++y)
-      if (b.rent[t][y] >= 0) return true;
-    for (int s = 0; s < S; ++s) {
-      if (b.existing[t][s] > 0) return true;
-      for (int y = 0; y < Y; ++y)
-        if (b.x[t][s][y] >= 0) return true;
-    }
-    return false;
-  };
+}
 
-  // Nominal allocation: every active item is served in full. A training
-  // programme runs on one type for all its years (one gang, one software
-  // stack); inference may be split across types and change every year.
-  b.u.assign(D, std::vector<std::vector<int>>(T, std::vector<int>(Y, -1)));
-  for (int d = 0; d < D; ++d) {
+// Whether type t has any capacity in the model (existing nodes, an x or an
+// r column); reads only what add_existing/add_purchases/add_rentals built.
+bool has_capacity(const Built& b, int t) {
+  for (int y = 0; y < b.Y; ++y)
+    if (b.rent[t][y] >= 0) return true;
+  for (int s = 0; s < b.S; ++s) {
+    if (b.existing[t][s] > 0) return true;
+    for (int y = 0; y < b.Y; ++y)
+      if (b.x[t][s][y] >= 0) return true;
+  }
+  return false;
+}
+
+// Adds w/u[d][t][y] and the `demand:<item>` rows: every active item is
+// served in full. A training programme runs on one type for all its years
+// (one binary per type: one gang, one software stack); inference may be
+// split across types and change every year.
+void add_nominal_allocation(Built& b, const PlanProblem& p, const Switches& sw) {
+  b.u.assign(b.D, std::vector<std::vector<int>>(b.T, std::vector<int>(b.Y, -1)));
+  for (int d = 0; d < b.D; ++d) {
     const PlanDemand& dem = p.demands[d];
     if (sw.relaxed.contains("demand:" + dem.name)) continue;
     if (dem.indivisible) {
       std::vector<MilpTerm> terms;
-      for (int t = 0; t < T; ++t) {
-        if (!servable(p, sw, d, t) || !has_capacity(t)) continue;
-        const int c = add_col(0, 1, 0, true);
+      for (int t = 0; t < b.T; ++t) {
+        if (!servable(p, sw, d, t) || !has_capacity(b, t)) continue;
+        const int c = add_col(b, 0, 1, 0, true);
         for (int y = dem.first_year; y <= dem.last_year; ++y) b.u[d][t][y - 1] = c;
         terms.push_back({c, 1});
       }
-      m.add_constraint(std::move(terms), 1, 1);
+      b.model.add_constraint(std::move(terms), 1, 1);
       continue;
     }
     for (int y = dem.first_year; y <= dem.last_year; ++y) {
       std::vector<MilpTerm> terms;
-      for (int t = 0; t < T; ++t) {
-        if (!servable(p, sw, d, t) || !has_capacity(t)) continue;
-        const int c = add_col(0, 1, 0, false);
+      for (int t = 0; t < b.T; ++t) {
+        if (!servable(p, sw, d, t) || !has_capacity(b, t)) continue;
+        const int c = add_col(b, 0, 1, 0, false);
         b.u[d][t][y - 1] = c;
         terms.push_back({c, 1});
       }
-      m.add_constraint(std::move(terms), 1, 1);
+      b.model.add_constraint(std::move(terms), 1, 1);
     }
   }
-  // Capacity per type and year: owned (all sites) plus rented.
-  for (int t = 0; t < T; ++t) {
+}
+
+// Adds the (capacity) rows: per type and year, the nominal allocation's
+// devices <= owned (existing + x on all sites so far) plus rented (r).
+void add_capacity(Built& b, const PlanProblem& p) {
+  for (int t = 0; t < b.T; ++t) {
     const double nd = p.types[t].node_devices;
-    for (int y = 1; y <= Y; ++y) {
+    for (int y = 1; y <= b.Y; ++y) {
       std::vector<MilpTerm> terms;
-      for (int d = 0; d < D; ++d)
+      for (int d = 0; d < b.D; ++d)
         if (b.u[d][t][y - 1] >= 0) terms.push_back({b.u[d][t][y - 1], p.demands[d].devices[t]});
       if (terms.empty()) continue;
       double rhs = 0;
-      for (int s = 0; s < S; ++s) {
+      for (int s = 0; s < b.S; ++s) {
         rhs += nd * b.existing[t][s];
         for (int z = 1; z <= y; ++z)
           if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], -nd});
       }
       if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], -1});
-      m.add_constraint(std::move(terms), -kNoLimit, rhs);
+      b.model.add_constraint(std::move(terms), -kNoLimit, rhs);
     }
   }
+}
 
-  // Domestic share of owned + rented capacity, every year.
-  if (p.policy.domestic_share_min && sw.domestic_share && !sw.relaxed.contains("domestic-share")) {
-    double min_foreign_node = kNoLimit;
-    for (int y = 1; y <= Y; ++y) {
-      const std::string name = "domestic-share:" + year_label(y);
-      const double share = std::max(0.0, *p.policy.domestic_share_min - moved(sw, name));
-      std::vector<MilpTerm> terms;
-      double constant = 0;
-      for (int t = 0; t < T; ++t) {
-        const double w = share_weight(p, t);
-        const double coef = ((p.types[t].domestic ? 1.0 : 0.0) - share) * w;
-        const double nd = p.types[t].node_devices;
-        for (int s = 0; s < S; ++s) {
-          constant += coef * nd * b.existing[t][s];
-          for (int z = 1; z <= y; ++z)
-            if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], coef * nd});
-        }
-        if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], coef});
-        if (!p.types[t].domestic && w > 0)
-          min_foreign_node = std::min(min_foreign_node, share * w * nd);
+// Adds the `domestic-share:y<Y>` rows (a >= limit each): the domestic share
+// of owned + rented capacity, every year, when the policy is on.
+void add_domestic_share(Built& b, const PlanProblem& p, const Switches& sw) {
+  if (!p.policy.domestic_share_min || !sw.domestic_share || sw.relaxed.contains("domestic-share"))
+    return;
+  double min_foreign_node = kNoLimit;
+  for (int y = 1; y <= b.Y; ++y) {
+    const std::string name = "domestic-share:" + year_label(y);
+    const double share = std::max(0.0, *p.policy.domestic_share_min - moved(sw, name));
+    std::vector<MilpTerm> terms;
+    double constant = 0;
+    for (int t = 0; t < b.T; ++t) {
+      const double w = share_weight(p, t);
+      const double coef = ((p.types[t].domestic ? 1.0 : 0.0) - share) * w;
+      const double nd = p.types[t].node_devices;
+      for (int s = 0; s < b.S; ++s) {
+        constant += coef * nd * b.existing[t][s];
+        for (int z = 1; z <= y; ++z)
+          if (b.x[t][s][z - 1] >= 0) terms.push_back({b.x[t][s][z - 1], coef * nd});
       }
-      LimitRow lim;
-      lim.row = m.add_constraint(std::move(terms), -constant, kNoLimit);
-      lim.name = name;
-      lim.group = "domestic-share";
-      lim.kind = "domestic-share";
-      lim.limit = *p.policy.domestic_share_min;
-      lim.detail = share_detail(p, lim.limit, y);
-      lim.unit = "percentage point";
-      lim.node_unit = finite(min_foreign_node) ? min_foreign_node : 1e-6;
-      lim.step = 5;  // percentage points
-      lim.lower = true;
-      b.limits.push_back(std::move(lim));
+      if (b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], coef});
+      if (!p.types[t].domestic && w > 0)
+        min_foreign_node = std::min(min_foreign_node, share * w * nd);
     }
+    LimitRow lim;
+    lim.row = b.model.add_constraint(std::move(terms), -constant, kNoLimit);
+    lim.name = name;
+    lim.group = "domestic-share";
+    lim.kind = "domestic-share";
+    lim.limit = *p.policy.domestic_share_min;
+    lim.detail = share_detail(p, lim.limit, y);
+    lim.unit = "percentage point";
+    lim.node_unit = finite(min_foreign_node) ? min_foreign_node : 1e-6;
+    lim.step = 5;  // percentage points
+    lim.lower = true;
+    b.limits.push_back(std::move(lim));
   }
+}
 
-  // Site power and rack space (cumulative, so the last year binds).
-  for (int s = 0; s < S; ++s) {
-    const PlanSite& site = p.sites[s];
-    const std::string power_name = "site-power:" + site.name;
-    if (finite(site.power_kw) && !sw.relaxed.contains(power_name)) {
-      std::vector<MilpTerm> terms;
-      double used = 0, unit = kNoLimit;
-      for (int t = 0; t < T; ++t) {
-        const double kw = p.types[t].node_power_kw * site.pue;
-        used += kw * b.existing[t][s];
-        for (int y = 0; y < Y; ++y)
-          if (b.x[t][s][y] >= 0) {
-            terms.push_back({b.x[t][s][y], kw});
-            unit = std::min(unit, kw);
-          }
+// Adds the `site-power:<site>` row of site s (cumulative purchases, so the
+// last year binds) and its limit, unless the site has no power limit.
+void add_site_power(Built& b, const PlanProblem& p, const Switches& sw, int s) {
+  const PlanSite& site = p.sites[s];
+  const std::string power_name = "site-power:" + site.name;
+  if (!finite(site.power_kw) || sw.relaxed.contains(power_name)) return;
+  std::vector<MilpTerm> terms;
+  double used = 0, unit = kNoLimit;
+  for (int t = 0; t < b.T; ++t) {
+    const double kw = p.types[t].node_power_kw * site.pue;
+    used += kw * b.existing[t][s];
+    for (int y = 0; y < b.Y; ++y)
+      if (b.x[t][s][y] >= 0) {
+        terms.push_back({b.x[t][s][y], kw});
+        unit = std::min(unit, kw);
       }
-      LimitRow lim;
-      const double limit = site.power_kw + moved(sw, power_name);
-      lim.row = m.add_constraint(std::move(terms), -kNoLimit, limit - used);
-      lim.name = power_name;
-      lim.group = power_name;
-      lim.kind = "site-power";
-      lim.limit = site.power_kw;
-      lim.detail = power_detail(site);
-      lim.unit = "kW";
-      lim.node_unit = finite(unit) ? unit : 1e-6;
-      lim.step = std::max(1.0, 0.05 * site.power_kw);
-      b.limits.push_back(std::move(lim));
-    }
-    const std::string rack_name = "site-racks:" + site.name;
-    if (finite(site.racks) && !sw.relaxed.contains(rack_name)) {
-      std::vector<MilpTerm> terms;
-      double used = 0, unit = kNoLimit;
-      for (int t = 0; t < T; ++t) {
-        const double per = 1.0 / p.types[t].nodes_per_rack;
-        used += per * b.existing[t][s];
-        for (int y = 0; y < Y; ++y)
-          if (b.x[t][s][y] >= 0) {
-            terms.push_back({b.x[t][s][y], per});
-            unit = std::min(unit, per);
-          }
-      }
-      LimitRow lim;
-      lim.row =
-          m.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
-      lim.name = rack_name;
-      lim.group = rack_name;
-      lim.kind = "site-racks";
-      lim.limit = site.racks;
-      lim.detail = Text("{site} rack space <= {racks} racks",
-                        {{"site", site.name}, {"racks", fmt::format("{:.0f}", site.racks)}});
-      lim.unit = "rack";
-      lim.node_unit = finite(unit) ? unit : 1e-6;
-      lim.step = std::max(1.0, std::round(0.05 * site.racks));
-      b.limits.push_back(std::move(lim));
-    }
   }
+  LimitRow lim;
+  const double limit = site.power_kw + moved(sw, power_name);
+  lim.row = b.model.add_constraint(std::move(terms), -kNoLimit, limit - used);
+  lim.name = power_name;
+  lim.group = power_name;
+  lim.kind = "site-power";
+  lim.limit = site.power_kw;
+  lim.detail = power_detail(site);
+  lim.unit = "kW";
+  lim.node_unit = finite(unit) ? unit : 1e-6;
+  lim.step = std::max(1.0, 0.05 * site.power_kw);
+  b.limits.push_back(std::move(lim));
+}
 
-  // Supply caps per type and year (also variable bounds above; the row
-  // makes them visible as binding constraints).
-  for (int t = 0; t < T; ++t) {
+// Adds the `site-racks:<site>` row of site s (cumulative, like power) and
+// its limit, unless the site has no rack limit.
+void add_site_racks(Built& b, const PlanProblem& p, const Switches& sw, int s) {
+  const PlanSite& site = p.sites[s];
+  const std::string rack_name = "site-racks:" + site.name;
+  if (!finite(site.racks) || sw.relaxed.contains(rack_name)) return;
+  std::vector<MilpTerm> terms;
+  double used = 0, unit = kNoLimit;
+  for (int t = 0; t < b.T; ++t) {
+    const double per = 1.0 / p.types[t].nodes_per_rack;
+    used += per * b.existing[t][s];
+    for (int y = 0; y < b.Y; ++y)
+      if (b.x[t][s][y] >= 0) {
+        terms.push_back({b.x[t][s][y], per});
+        unit = std::min(unit, per);
+      }
+  }
+  LimitRow lim;
+  lim.row =
+      b.model.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
+  lim.name = rack_name;
+  lim.group = rack_name;
+  lim.kind = "site-racks";
+  lim.limit = site.racks;
+  lim.detail = Text("{site} rack space <= {racks} racks",
+                    {{"site", site.name}, {"racks", fmt::format("{:.0f}", site.racks)}});
+  lim.unit = "rack";
+  lim.node_unit = finite(unit) ? unit : 1e-6;
+  lim.step = std::max(1.0, std::round(0.05 * site.racks));
+  b.limits.push_back(std::move(lim));
+}
+
+// Adds the `supply-cap:<type>:y<Y>` rows per type and year and their limits
+// (also bounds on x: the row makes them visible as binding constraints).
+void add_supply_caps(Built& b, const PlanProblem& p, const Switches& sw) {
+  for (int t = 0; t < b.T; ++t) {
     const PlanType& ty = p.types[t];
     if (sw.relaxed.contains("supply-cap:" + ty.id)) continue;
-    for (int y = 1; y <= Y; ++y) {
+    for (int y = 1; y <= b.Y; ++y) {
       const double cap = ty.supply_cap_devices[y - 1];
       if (!finite(cap)) continue;
       std::vector<MilpTerm> terms;
-      for (int s = 0; s < S; ++s)
+      for (int s = 0; s < b.S; ++s)
         if (b.x[t][s][y - 1] >= 0) terms.push_back({b.x[t][s][y - 1], double(ty.node_devices)});
       if (terms.empty()) continue;
       LimitRow lim;
       lim.name = fmt::format("supply-cap:{}:{}", ty.id, year_label(y));
-      lim.row = m.add_constraint(std::move(terms), -kNoLimit, cap + moved(sw, lim.name));
+      lim.row = b.model.add_constraint(std::move(terms), -kNoLimit, cap + moved(sw, lim.name));
       lim.group = "supply-cap:" + ty.id;
       lim.kind = "supply-cap";
       lim.limit = cap;
@@ -407,92 +444,146 @@ Built build(const PlanProblem& p, const Switches& sw) {
       b.limits.push_back(std::move(lim));
     }
   }
+}
 
-  // Budget: purchases and levies, undiscounted.
-  if (p.budget_usd && !sw.relaxed.contains("budget")) {
-    std::vector<MilpTerm> terms;
-    double unit = kNoLimit;
-    for (int t = 0; t < T; ++t) {
-      const double levy = sw.levy[t] ? p.types[t].levy_fraction : 0.0;
-      const double node = p.types[t].node_price_usd * (1 + levy);
-      for (int s = 0; s < S; ++s)
-        for (int y = 0; y < Y; ++y)
-          if (b.x[t][s][y] >= 0) {
-            terms.push_back({b.x[t][s][y], node});
-            unit = std::min(unit, node);
-          }
-    }
-    LimitRow lim;
-    lim.row = m.add_constraint(std::move(terms), -kNoLimit, *p.budget_usd + moved(sw, "budget"));
-    lim.name = "budget";
-    lim.group = "budget";
-    lim.kind = "budget";
-    lim.limit = *p.budget_usd;
-    lim.detail = Text("purchases + levies <= {usd} USD", {{"usd", fmt::format("{:.4g}", *p.budget_usd)}});
-    lim.unit = "USD";
-    lim.node_unit = finite(unit) ? unit : 1e-6;
-    lim.step = std::max(1.0, 0.05 * *p.budget_usd);
-    b.limits.push_back(std::move(lim));
+// Adds the `budget` row (purchases and levies on x, undiscounted) and its
+// limit, when the problem has a budget.
+void add_budget(Built& b, const PlanProblem& p, const Switches& sw) {
+  if (!p.budget_usd || sw.relaxed.contains("budget")) return;
+  std::vector<MilpTerm> terms;
+  double unit = kNoLimit;
+  for (int t = 0; t < b.T; ++t) {
+    const double levy = sw.levy[t] ? p.types[t].levy_fraction : 0.0;
+    const double node = p.types[t].node_price_usd * (1 + levy);
+    for (int s = 0; s < b.S; ++s)
+      for (int y = 0; y < b.Y; ++y)
+        if (b.x[t][s][y] >= 0) {
+          terms.push_back({b.x[t][s][y], node});
+          unit = std::min(unit, node);
+        }
   }
+  LimitRow lim;
+  lim.row =
+      b.model.add_constraint(std::move(terms), -kNoLimit, *p.budget_usd + moved(sw, "budget"));
+  lim.name = "budget";
+  lim.group = "budget";
+  lim.kind = "budget";
+  lim.limit = *p.budget_usd;
+  lim.detail =
+      Text("purchases + levies <= {usd} USD", {{"usd", fmt::format("{:.4g}", *p.budget_usd)}});
+  lim.unit = "USD";
+  lim.node_unit = finite(unit) ? unit : 1e-6;
+  lim.step = std::max(1.0, 0.05 * *p.budget_usd);
+  b.limits.push_back(std::move(lim));
+}
 
-  // Supply scenarios: recourse allocation on what survives the cut.
-  if (risk_active(p, sw)) {
-    const RiskMode mode = p.policy.risk;
-    for (int k = 0; k < static_cast<int>(p.scenarios.size()); ++k) {
-      const SupplyScenario& sc = p.scenarios[k];
-      if (!sc.any_cut()) continue;  // identical to the nominal plan
-      const bool robust_on = (mode == RiskMode::kRobust || mode == RiskMode::kBoth) &&
-                             !sw.relaxed.contains("robustness:" + sc.name);
-      const int kk = static_cast<int>(b.scenario.size());
-      b.scenario.push_back(k);
-      b.short_.push_back(std::vector<std::vector<int>>(D, std::vector<int>(Y, -1)));
-      // v[d][t] for the current year.
-      for (int y = std::max(1, sc.from_year); y <= Y; ++y) {
-        std::vector<std::vector<MilpTerm>> cap_terms(T);
-        for (int d = 0; d < D; ++d) {
-          const PlanDemand& dem = p.demands[d];
-          if (sw.relaxed.contains("demand:" + dem.name)) continue;
-          if (y < dem.first_year || y > dem.last_year) continue;
-          const bool hard = dem.core && robust_on;
-          const bool penalised =
-              mode == RiskMode::kExpected || (mode == RiskMode::kBoth && !dem.core);
-          if (!hard && !penalised) continue;
-          std::vector<MilpTerm> terms;
-          for (int t = 0; t < T; ++t) {
-            if (!servable(p, sw, d, t)) continue;
-            const int v = add_col(0, 1, 0, false);
-            terms.push_back({v, 1});
-            cap_terms[t].push_back({v, dem.devices[t]});
-          }
-          const double pen =
-              penalised ? sc.probability * dem.shortfall_penalty_usd * discount(p, y) : 0;
-          const int h = add_col(0, hard ? 0 : 1, pen, false);
-          b.short_col[h] = pen;
-          b.short_[kk][d][y - 1] = h;
-          terms.push_back({h, 1});
-          m.add_constraint(std::move(terms), 1, 1);
-        }
-        for (int t = 0; t < T; ++t) {
-          if (cap_terms[t].empty()) continue;
-          const PlanType& ty = p.types[t];
-          const bool cut_now = sc.cut[t] && y >= sc.from_year;
-          const double nd = ty.node_devices;
-          double rhs = 0;
-          std::vector<MilpTerm> terms = std::move(cap_terms[t]);
-          for (int s = 0; s < S; ++s) {
-            if (!cut_now || !sc.installed_lost) rhs += nd * b.existing[t][s];
-            for (int z = 1; z <= y; ++z) {
-              if (b.x[t][s][z - 1] < 0) continue;
-              const bool delivered = !cut_now || (z < sc.from_year && !sc.installed_lost);
-              if (delivered) terms.push_back({b.x[t][s][z - 1], -nd});
-            }
-          }
-          if (!cut_now && b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], -1});
-          m.add_constraint(std::move(terms), -kNoLimit, rhs);
-        }
+// One cut scenario being built: kk indexes b.short_ (k in the model), and
+// robust_on says whether its core items are hard (`robustness:<scenario>`).
+struct ScenarioBuild {
+  const SupplyScenario& sc;
+  int kk = 0;
+  bool robust_on = false;
+};
+
+// Adds v[k][d][t][y], h[k][d][y] and the `robustness:<scenario>` rows
+// (sum_t v + h = 1) of scenario k in year y; returns each type's v terms
+// (weighted by devices) for its (scenario capacity) row.
+std::vector<std::vector<MilpTerm>> add_recourse_allocation(Built& b, const PlanProblem& p,
+                                                           const Switches& sw,
+                                                           const ScenarioBuild& k, int y) {
+  const RiskMode mode = p.policy.risk;
+  std::vector<std::vector<MilpTerm>> cap_terms(b.T);
+  for (int d = 0; d < b.D; ++d) {
+    const PlanDemand& dem = p.demands[d];
+    if (sw.relaxed.contains("demand:" + dem.name)) continue;
+    if (y < dem.first_year || y > dem.last_year) continue;
+    const bool hard = dem.core && k.robust_on;
+    const bool penalised = mode == RiskMode::kExpected || (mode == RiskMode::kBoth && !dem.core);
+    if (!hard && !penalised) continue;
+    std::vector<MilpTerm> terms;
+    for (int t = 0; t < b.T; ++t) {
+      if (!servable(p, sw, d, t)) continue;
+      const int v = add_col(b, 0, 1, 0, false);
+      terms.push_back({v, 1});
+      cap_terms[t].push_back({v, dem.devices[t]});
+    }
+    const double pen =
+        penalised ? k.sc.probability * dem.shortfall_penalty_usd * discount(p, y) : 0;
+    const int h = add_col(b, 0, hard ? 0 : 1, pen, false);
+    b.short_col[h] = pen;
+    b.short_[k.kk][d][y - 1] = h;
+    terms.push_back({h, 1});
+    b.model.add_constraint(std::move(terms), 1, 1);
+  }
+  return cap_terms;
+}
+
+// Adds the (scenario capacity) rows of scenario sc in year y: per type, the
+// recourse devices <= what survives the cut (no new deliveries or rentals of
+// a cut type from its from_year; installed and existing nodes too when
+// installed_lost).
+void add_scenario_capacity(Built& b, const PlanProblem& p, const SupplyScenario& sc, int y,
+                           std::vector<std::vector<MilpTerm>> cap_terms) {
+  for (int t = 0; t < b.T; ++t) {
+    if (cap_terms[t].empty()) continue;
+    const PlanType& ty = p.types[t];
+    const bool cut_now = sc.cut[t] && y >= sc.from_year;
+    const double nd = ty.node_devices;
+    double rhs = 0;
+    std::vector<MilpTerm> terms = std::move(cap_terms[t]);
+    for (int s = 0; s < b.S; ++s) {
+      if (!cut_now || !sc.installed_lost) rhs += nd * b.existing[t][s];
+      for (int z = 1; z <= y; ++z) {
+        if (b.x[t][s][z - 1] < 0) continue;
+        const bool delivered = !cut_now || (z < sc.from_year && !sc.installed_lost);
+        if (delivered) terms.push_back({b.x[t][s][z - 1], -nd});
       }
     }
+    if (!cut_now && b.rent[t][y - 1] >= 0) terms.push_back({b.rent[t][y - 1], -1});
+    b.model.add_constraint(std::move(terms), -kNoLimit, rhs);
   }
+}
+
+// Adds the supply scenarios (risk modes): for each scenario with a cut, its
+// index in b.scenario and b.short_, then year by year from the cut on its
+// recourse allocation (v, h, `robustness:<scenario>`) and capacity rows.
+void add_scenarios(Built& b, const PlanProblem& p, const Switches& sw) {
+  if (!risk_active(p, sw)) return;
+  const RiskMode mode = p.policy.risk;
+  for (int k = 0; k < static_cast<int>(p.scenarios.size()); ++k) {
+    const SupplyScenario& sc = p.scenarios[k];
+    if (!sc.any_cut()) continue;  // identical to the nominal plan
+    const bool robust_on = (mode == RiskMode::kRobust || mode == RiskMode::kBoth) &&
+                           !sw.relaxed.contains("robustness:" + sc.name);
+    const ScenarioBuild kb{sc, static_cast<int>(b.scenario.size()), robust_on};
+    b.scenario.push_back(k);
+    b.short_.push_back(std::vector<std::vector<int>>(b.D, std::vector<int>(b.Y, -1)));
+    for (int y = std::max(1, sc.from_year); y <= b.Y; ++y)
+      add_scenario_capacity(b, p, sc, y, add_recourse_allocation(b, p, sw, kb, y));
+  }
+}
+
+// The model for problem p with switches sw (plan-model.md): columns x, r,
+// w/u, v, h in that order; rows in the order of the calls below.
+Built build(const PlanProblem& p, const Switches& sw) {
+  Built b;
+  b.T = static_cast<int>(p.types.size());
+  b.S = static_cast<int>(p.sites.size());
+  b.Y = p.years;
+  b.D = static_cast<int>(p.demands.size());
+  add_existing(b, p);
+  add_purchases(b, p, sw);
+  add_rentals(b, p, sw);
+  add_nominal_allocation(b, p, sw);
+  add_capacity(b, p);
+  add_domestic_share(b, p, sw);
+  for (int s = 0; s < b.S; ++s) {
+    add_site_power(b, p, sw, s);
+    add_site_racks(b, p, sw, s);
+  }
+  add_supply_caps(b, p, sw);
+  add_budget(b, p, sw);
+  add_scenarios(b, p, sw);
   return b;
 }
 

@@ -90,7 +90,9 @@ TEST_F(RobustnessTest, EndsOfEachRangeWithRegretAndFlips) {
     rate = rate || in.key.starts_with("rate:");
     EXPECT_LE(in.low.value, in.base) << in.key;
     EXPECT_GE(in.high.value, in.base) << in.key;
-    if (i > 0) EXPECT_LE(in.swing_usd, r->inputs[i - 1].swing_usd) << "sorted by swing";
+    if (i > 0) {
+      EXPECT_LE(in.swing_usd, r->inputs[i - 1].swing_usd) << "sorted by swing";
+    }
     for (const RobustnessCase* c : {&in.low, &in.high}) {
       ASSERT_NE(c->status, PlanStatus::kInfeasible) << in.key << " " << c->side;
       EXPECT_GE(c->regret_usd, 0) << in.key;

@@ -28,7 +28,7 @@ struct PlanSimulationOptions {
   double days = 30;         // simulated horizon
   // Caps the simulation's [limits] (the service's SimLimits); unset: the
   // scenario's defaults.
-  std::optional<SimLimits> limits;
+  std::optional<SimLimits> limits = std::nullopt;
   // The words of the reconciliation's reasons (null: English).
   const Messages* messages = nullptr;
 };

@@ -108,15 +108,9 @@ void simulation_metrics(std::string& out, const Ctx& c, const json& sim) {
         esc(c.tr("found by the independent audit of the event log.")));
 }
 
-}  // namespace
-
-void simulation_section(std::string& out, Ctx& c) {
-  const json& sim = at(c.doc, "simulation");
-  if (!sim.is_object()) return;
+// Mean utilisation per accelerator type over the simulated period.
+void utilisation_table(std::string& out, Ctx& c, const json& sim) {
   const Accelerators& A = c.accels;
-  out += "<section id=\"simulation\"><h2>" + esc(c.tr("Simulation of the planned fleet")) +
-         "</h2>\n";
-  simulation_metrics(out, c, sim);
   const json& ubya = obj(sim, "utilisation_by_accelerator");
   if (!ubya.empty()) {
     std::set<std::string> ids;
@@ -126,97 +120,131 @@ void simulation_section(std::string& out, Ctx& c) {
       rows.push_back({dc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
     table(out, c.heads({"Accelerator", "Mean utilisation"}), rows);
   }
-  reconciliation(out, obj(sim, "reconciliation"), c);
+}
 
-  // Timeline: hours, or days for longer runs; thinned to ≤ 1500 points.
+// The simulated timeline's points, thinned to at most 1500, on an axis of
+// hours, or days for runs longer than three days.
+struct Timeline {
+  std::vector<const json*> thin;
+  double t0 = 0, t1 = 0, scale = 1;
+  std::string xt;
+  bool dense = false;
+};
+
+std::optional<Timeline> read_timeline(Ctx& c, const json& sim) {
   const json& timeline = arr(sim, "timeline");
   std::vector<const json*> pts;
   for (const auto& t : timeline)
     if (num(t, "t_h")) pts.push_back(&t);
-  if (!pts.empty()) {
-    const std::size_t stride = (pts.size() + 1499) / 1500;
-    std::vector<const json*> thin;
-    for (std::size_t i = 0; i < pts.size(); i += stride) thin.push_back(pts[i]);
-    if (thin.back() != pts.back()) thin.push_back(pts.back());
-    const double t0 = *num(*thin.front(), "t_h"), t1 = *num(*thin.back(), "t_h");
-    const bool days = t1 - t0 > 72;
-    const double scale = days ? 1.0 / 24 : 1.0;
-    const std::string xt = c.tr(days ? "day" : "hour");
-    const bool dense = thin.size() > 60;
+  if (pts.empty()) return std::nullopt;
+  Timeline tl;
+  const std::size_t stride = (pts.size() + 1499) / 1500;
+  for (std::size_t i = 0; i < pts.size(); i += stride) tl.thin.push_back(pts[i]);
+  if (tl.thin.back() != pts.back()) tl.thin.push_back(pts.back());
+  tl.t0 = *num(*tl.thin.front(), "t_h");
+  tl.t1 = *num(*tl.thin.back(), "t_h");
+  const bool days = tl.t1 - tl.t0 > 72;
+  tl.scale = days ? 1.0 / 24 : 1.0;
+  tl.xt = c.tr(days ? "day" : "hour");
+  tl.dense = tl.thin.size() > 60;
+  return tl;
+}
 
-    std::set<std::string> ids;
-    for (const auto* t : thin)
-      for (auto it = obj(*t, "utilisation").begin(); it != obj(*t, "utilisation").end(); ++it)
-        ids.insert(it.key());
-    if (!ids.empty()) {
-      json datasets = json::array();
-      for (const auto& id : A.sorted(ids)) {
-        json data = json::array();
-        for (const auto* t : thin)
-          if (auto v = num(obj(*t, "utilisation"), id.c_str()))
-            data.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
-        datasets.push_back({{"label", A.label(id)},
-                            {"data", data},
-                            {"borderColor", A.colour(id)},
-                            {"backgroundColor", A.colour(id)},
-                            {"pointRadius", dense ? 0 : 2},
-                            {"borderWidth", 1.5},
-                            {"tension", 0}});
-      }
-      json options = {
-          {"scales",
-           {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
-            {"y", {{"min", 0}, {"suggestedMax", 1}, {"title", axis_title(c.tr("devices busy"))}}}}},
-          {"plugins", {{"legend", {{"position", "bottom"}}}}}};
-      chart(out, c.charts, "sim-utilisation", c.tr("Utilisation by accelerator over time"),
-            {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
-            {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
+// Utilisation of each accelerator type over time.
+void utilisation_chart(std::string& out, Ctx& c, const Timeline& tl) {
+  const Accelerators& A = c.accels;
+  const auto& thin = tl.thin;
+  const double scale = tl.scale;
+  const std::string& xt = tl.xt;
+  const bool dense = tl.dense;
+  std::set<std::string> ids;
+  for (const auto* t : thin)
+    for (auto it = obj(*t, "utilisation").begin(); it != obj(*t, "utilisation").end(); ++it)
+      ids.insert(it.key());
+  if (!ids.empty()) {
+    json datasets = json::array();
+    for (const auto& id : A.sorted(ids)) {
+      json data = json::array();
+      for (const auto* t : thin)
+        if (auto v = num(obj(*t, "utilisation"), id.c_str()))
+          data.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+      datasets.push_back({{"label", A.label(id)},
+                          {"data", data},
+                          {"borderColor", A.colour(id)},
+                          {"backgroundColor", A.colour(id)},
+                          {"pointRadius", dense ? 0 : 2},
+                          {"borderWidth", 1.5},
+                          {"tension", 0}});
     }
-
-    json share = json::array();
-    for (const auto* t : thin)
-      if (auto v = num(*t, "domestic_share"))
-        share.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
-    if (!share.empty()) {
-      json datasets = json::array({{{"label", c.tr("domestic share of busy devices")},
-                                    {"data", share},
-                                    {"borderColor", "#d1495b"},
-                                    {"backgroundColor", "rgba(209,73,91,0.12)"},
-                                    {"fill", true},
-                                    {"pointRadius", dense ? 0 : 2},
-                                    {"borderWidth", 1.5},
-                                    {"tension", 0}}});
-      auto min_share = num(obj(c.doc, "policy"), "domestic_share_min");
-      if (!min_share) min_share = num(obj(c.doc, "plan"), "domestic_share_min");
-      if (min_share)
-        datasets.push_back({{"label", c.m.trf("policy minimum ({share})",
-                                              fmt::arg("share", fmt_pct(*min_share)))},
-                            {"data", json::array({{{"x", t0 * scale}, {"y", *min_share}},
-                                                  {{"x", t1 * scale}, {"y", *min_share}}})},
-                            {"borderColor", "#333333"},
-                            {"borderDash", json::array({6, 4})},
-                            {"borderWidth", 1.5},
-                            {"pointRadius", 0},
-                            {"fill", false}});
-      json options = {{"scales",
-                       {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
-                        {"y", {{"min", 0}, {"max", 1}, {"title", axis_title(c.tr("domestic share"))}}}}},
-                      {"plugins", {{"legend", {{"position", "bottom"}}}}}};
-      chart(out, c.charts, "sim-domestic", c.tr("Domestic share over time"),
-            {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
-            {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
-      if (min_share)
-        out += "<p class=\"note\">" +
-               esc(c.tr("The share is of allocated compute. It can dip below the minimum when "
-                        "domestic work finishes while foreign work keeps running: the rule "
-                        "refuses a foreign placement that would leave the share below it, and "
-                        "never evicts running work. The independent audit of the event log "
-                        "checks every placement against the rule (audit violations above).")) +
-               "</p>";
-    }
+    json options = {
+        {"scales",
+         {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
+          {"y", {{"min", 0}, {"suggestedMax", 1}, {"title", axis_title(c.tr("devices busy"))}}}}},
+        {"plugins", {{"legend", {{"position", "bottom"}}}}}};
+    chart(out, c.charts, "sim-utilisation", c.tr("Utilisation by accelerator over time"),
+          {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
+          {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
   }
+}
 
-  // Job completion time histogram, ~20 bins of a round width.
+// The domestic share of busy devices over time, against the policy minimum.
+void domestic_share_chart(std::string& out, Ctx& c, const Timeline& tl) {
+  const auto& thin = tl.thin;
+  const double scale = tl.scale, t0 = tl.t0, t1 = tl.t1;
+  const std::string& xt = tl.xt;
+  const bool dense = tl.dense;
+  json share = json::array();
+  for (const auto* t : thin)
+    if (auto v = num(*t, "domestic_share"))
+      share.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+  if (!share.empty()) {
+    json datasets = json::array({{{"label", c.tr("domestic share of busy devices")},
+                                  {"data", share},
+                                  {"borderColor", "#d1495b"},
+                                  {"backgroundColor", "rgba(209,73,91,0.12)"},
+                                  {"fill", true},
+                                  {"pointRadius", dense ? 0 : 2},
+                                  {"borderWidth", 1.5},
+                                  {"tension", 0}}});
+    auto min_share = num(obj(c.doc, "policy"), "domestic_share_min");
+    if (!min_share) min_share = num(obj(c.doc, "plan"), "domestic_share_min");
+    if (min_share)
+      datasets.push_back({{"label", c.m.trf("policy minimum ({share})",
+                                            fmt::arg("share", fmt_pct(*min_share)))},
+                          {"data", json::array({{{"x", t0 * scale}, {"y", *min_share}},
+                                                {{"x", t1 * scale}, {"y", *min_share}}})},
+                          {"borderColor", "#333333"},
+                          {"borderDash", json::array({6, 4})},
+                          {"borderWidth", 1.5},
+                          {"pointRadius", 0},
+                          {"fill", false}});
+    json options = {{"scales",
+                     {{"x", {{"type", "linear"}, {"title", axis_title(xt)}}},
+                      {"y", {{"min", 0}, {"max", 1}, {"title", axis_title(c.tr("domestic share"))}}}}},
+                    {"plugins", {{"legend", {{"position", "bottom"}}}}}};
+    chart(out, c.charts, "sim-domestic", c.tr("Domestic share over time"),
+          {{"type", "line"}, {"data", {{"datasets", datasets}}}, {"options", options}},
+          {{"axes", {{"x", "num"}, {"y", "pct"}}}, {"tooltip", "pct"}, {"valueAxis", "y"}});
+    if (min_share)
+      out += "<p class=\"note\">" +
+             esc(c.tr("The share is of allocated compute. It can dip below the minimum when "
+                      "domestic work finishes while foreign work keeps running: the rule "
+                      "refuses a foreign placement that would leave the share below it, and "
+                      "never evicts running work. The independent audit of the event log "
+                      "checks every placement against the rule (audit violations above).")) +
+             "</p>";
+  }
+}
+
+void timeline_charts(std::string& out, Ctx& c, const json& sim) {
+  const auto tl = read_timeline(c, sim);
+  if (!tl) return;
+  utilisation_chart(out, c, *tl);
+  domestic_share_chart(out, c, *tl);
+}
+
+// The job completion time histogram, ~20 bins of a round width.
+void jct_chart(std::string& out, Ctx& c, const json& sim) {
   std::vector<double> jct;
   for (const auto& v : arr(sim, "jct_hours"))
     if (auto d = num(v); d && *d >= 0) jct.push_back(*d);
@@ -249,6 +277,20 @@ void simulation_section(std::string& out, Ctx& c) {
            {"options", options}},
           {{"axes", {{"y", "num"}}}, {"tooltip", "num"}, {"valueAxis", "y"}}, note, 280);
   }
+}
+
+}  // namespace
+
+void simulation_section(std::string& out, Ctx& c) {
+  const json& sim = at(c.doc, "simulation");
+  if (!sim.is_object()) return;
+  out += "<section id=\"simulation\"><h2>" + esc(c.tr("Simulation of the planned fleet")) +
+         "</h2>\n";
+  simulation_metrics(out, c, sim);
+  utilisation_table(out, c, sim);
+  reconciliation(out, obj(sim, "reconciliation"), c);
+  timeline_charts(out, c, sim);
+  jct_chart(out, c, sim);
   out += "</section>\n";
 }
 

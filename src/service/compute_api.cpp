@@ -13,9 +13,11 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <variant>
 
 #include "catalog/catalog_json.h"
 #include "compliance/compliance_json.h"
+#include "perf/workload_fields.h"
 #include "perf/workload_request.h"
 
 namespace suanli::service {
@@ -89,148 +91,12 @@ ResponseCache::Stats ResponseCache::stats() const {
 // ---------------------------------------------------------------------------
 // Request fields: one table per route gives each field's type, bounds and
 // description; the decoders check bounds from it and the OpenAPI schemas
-// are generated from it, so the two cannot drift apart.
+// are generated from it, so the two cannot drift apart. The workload tables
+// (perf/workload_fields.h) also give the CLI its flags.
 
 namespace {
 
-enum class FieldType { kInteger, kNumber, kString, kBoolean, kIdentifier, kStringArray, kObject };
-
-struct FieldSpec {
-  std::string_view name;
-  FieldType type;
-  std::string_view description;
-  double min = 0;  // numbers: inclusive bounds; strings: ignored
-  double max = 0;
-  std::vector<std::string_view> values = {};  // allowed strings (empty: any)
-  bool required = false;
-  bool exclusive_min = false;
-};
-
 constexpr double kMaxDevices = 1'000'000;
-constexpr double kMaxShape = 10'000'000;
-
-const std::vector<FieldSpec>& train_workload_fields() {
-  static const std::vector<FieldSpec> fields = {
-      {"model", FieldType::kIdentifier, "Catalog model ID; or give the custom shape fields"},
-      {"layers", FieldType::kInteger, "Custom shape: transformer layers", 1, 100'000},
-      {"hidden", FieldType::kInteger, "Custom shape: hidden size", 1, kMaxShape},
-      {"heads", FieldType::kInteger, "Custom shape: attention heads", 1, 100'000},
-      {"kv_heads", FieldType::kInteger, "Custom shape: KV heads (default = heads)", 1, 100'000},
-      {"ffn", FieldType::kInteger, "Custom shape: MLP intermediate size (default 4·hidden)", 1,
-       kMaxShape},
-      {"vocab", FieldType::kInteger, "Custom shape: vocabulary size", 1, kMaxShape},
-      {"experts", FieldType::kInteger, "Custom shape: routed experts (MoE)", 1, 100'000},
-      {"top_k", FieldType::kInteger, "Custom shape: experts per token (MoE)", 1, 100'000},
-      {"shared_experts", FieldType::kInteger, "Custom shape: always-active experts (MoE)", 0,
-       100'000},
-      {"expert_ffn", FieldType::kInteger, "Custom shape: one expert's intermediate size", 1,
-       kMaxShape},
-      {"first_dense_layers", FieldType::kInteger, "Custom shape: leading dense layers (MoE)", 0,
-       100'000},
-      {"mlp", FieldType::kString, "Custom shape: MLP kind (default swiglu)", 0, 0, {"swiglu", "gelu"}},
-      {"seq", FieldType::kInteger, "Sequence length (default: the model's)", 1, kMaxShape},
-      {"global_batch", FieldType::kInteger, "Sequences per optimizer step (default: the model's)",
-       1, 1e12},
-      {"precision", FieldType::kString, "GEMM precision", 0, 0, {"bf16", "fp8", "tf32", "fp32"}},
-      {"tokens", FieldType::kNumber, "Training tokens, for time-to-train, energy and cost", 0,
-       1e18},
-      {"stack", FieldType::kIdentifier, "Training software stack ID (default megatron-core)"},
-      {"uneven_pipeline", FieldType::kBoolean, "Allow pipeline stages that differ by one layer"},
-      {"overlap_grad_reduce", FieldType::kBoolean, "DP gradient reduction beside the backward"},
-      {"overlap_param_gather", FieldType::kBoolean, "DP parameter all-gather beside the forward"},
-      {"tp_comm_overlap", FieldType::kBoolean, "TP collectives pipelined with GEMMs (TE, MC2)"},
-      {"ep_comm_overlap", FieldType::kBoolean, "MoE all-to-alls beside another micro-batch's compute"},
-      {"reshard_after_forward", FieldType::kBoolean, "ZeRO-3/FSDP: gather again for backward"},
-      {"grad_accum", FieldType::kString, "Gradient accumulation precision", 0, 0, {"fp32", "bf16"}},
-      {"power_limit_w", FieldType::kNumber, "Board power limit (W, 0 = TDP)", 0, 5000},
-      {"steady_state", FieldType::kBoolean,
-       "Time-to-train as if nothing failed (default: with interruptions, restarts, checkpoints)"},
-  };
-  return fields;
-}
-
-// How device-hours are priced (perf/cost.h); ranges as data/economics.toml's.
-const std::vector<FieldSpec>& cost_fields() {
-  static const std::vector<FieldSpec> fields = {
-      {"cost_basis", FieldType::kString, "ownership (default) or rental", 0, 0,
-       {"ownership", "rental"}},
-      {"levy", FieldType::kString, "Surcharge on a chip's price: ID=FRACTION[,ID=FRACTION]"},
-      {"pue", FieldType::kNumber, "Facility power over IT power", 1, 3},
-      {"tariff_usd_per_kwh", FieldType::kNumber, "Electricity price, USD/kWh", 0.001, 1},
-      {"power_load_factor", FieldType::kNumber, "Average draw over full load", 0.05, 1},
-      {"node_power_overhead", FieldType::kNumber, "Node draw over the accelerators' TDP", 1, 3},
-      {"currency", FieldType::kString, "Output currency of text amounts (JSON stays USD)", 0, 0,
-       {"usd", "cny"}},
-  };
-  return fields;
-}
-
-const std::vector<FieldSpec>& train_parallelism_fields() {
-  static const std::vector<FieldSpec> fields = {
-      {"tp", FieldType::kInteger, "Tensor parallel size (searched when omitted)", 1, kMaxDevices},
-      {"pp", FieldType::kInteger, "Pipeline parallel size (searched when omitted)", 1, kMaxDevices},
-      {"dp", FieldType::kInteger, "Data parallel size (searched when omitted)", 1, kMaxDevices},
-      {"ep", FieldType::kInteger, "Expert parallel size (searched when omitted)", 1, kMaxDevices},
-      {"cp", FieldType::kInteger, "Context parallel size (searched when omitted)", 1, kMaxDevices},
-      {"vpp", FieldType::kInteger, "Interleaved pipeline chunks per device (searched)", 1, 1000},
-      {"micro_batch", FieldType::kInteger, "Sequences per micro-batch (searched when omitted)", 1,
-       1e6},
-      {"recompute",
-       FieldType::kString,
-       "Activation recomputation (searched when omitted)",
-       0,
-       0,
-       {"full", "selective", "none"}},
-      {"sequence_parallel", FieldType::kBoolean, "Use sequence parallelism with TP"},
-      {"zero", FieldType::kInteger, "ZeRO stage (searched when omitted)", 0, 3},
-      {"etp", FieldType::kInteger, "Expert tensor parallel size (MoE)", 1, kMaxDevices},
-      {"recompute_layers", FieldType::kInteger, "Full recompute: layers per stage recomputed", 1,
-       100'000},
-  };
-  return fields;
-}
-
-const std::vector<FieldSpec>& infer_workload_fields() {
-  static const std::vector<FieldSpec> fields = {
-      {"model", FieldType::kIdentifier, "Catalog model ID", 0, 0, {}, true},
-      {"precision",
-       FieldType::kString,
-       "Weights/GEMM precision (auto: fp8, else int8, else bf16)",
-       0,
-       0,
-       {"bf16", "fp8", "int8", "fp4", "w4a8", "int4", "auto"}},
-      {"kv_precision", FieldType::kString, "KV-cache precision", 0, 0, {"bf16", "fp8", "int8"}},
-      {"input_len", FieldType::kInteger, "Prompt tokens per request", 1, kMaxShape, {}, true},
-      {"output_len", FieldType::kInteger, "Generated tokens per request", 1, kMaxShape, {}, true},
-      {"batch", FieldType::kInteger,
-       "Concurrent sequences per instance (default: the largest that meets the SLO; "
-       "without one, the largest at TPOT <= 50 ms, as compare, else the largest that fits)",
-       1, 1e6},
-      {"tpot_slo_ms", FieldType::kNumber, "Time-per-output-token SLO, ms", 0, 1e9, {}, false, true},
-      {"ttft_slo_ms", FieldType::kNumber, "Time-to-first-token SLO, ms", 0, 1e9, {}, false, true},
-      {"request_rate", FieldType::kNumber,
-       "Open-loop load: requests per second arriving at the whole deployment (Poisson); the "
-       "batch becomes the requests in flight, capped by batch and memory",
-       0, 1e6, {}, false, true},
-      {"disaggregated", FieldType::kBoolean, "Prefill on separate instances"},
-      {"prefill_devices", FieldType::kInteger,
-       "With disaggregated: prefill devices counted in per-device throughput", 0, kMaxDevices},
-      {"spec_tokens", FieldType::kInteger, "Speculative decoding: tokens drafted per step", 1, 16},
-      {"spec_accept_len", FieldType::kNumber,
-       "Speculative decoding: mean output tokens per step (1 to spec_tokens + 1)", 1, 17},
-  };
-  return fields;
-}
-
-const std::vector<FieldSpec>& infer_layout_fields() {
-  static const std::vector<FieldSpec> fields = {
-      {"tp", FieldType::kInteger, "Tensor parallel size per instance (searched when omitted)", 1,
-       kMaxDevices},
-      {"ep", FieldType::kInteger, "Expert parallel size per instance (searched when omitted)", 1,
-       kMaxDevices},
-  };
-  return fields;
-}
 
 const std::vector<FieldSpec>& target_fields() {
   static const std::vector<FieldSpec> fields = {
@@ -373,12 +239,9 @@ Result<std::optional<std::string>> read_string(FieldReader& r, const FieldSpec& 
   return v;
 }
 
-// Reads the field named `name` of `fields` into `out` (the member's type
-// picks the reader).
+// Reads field `s` into `out` (the member's type picks the reader).
 template <class T>
-Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::string_view name,
-                  T& out) {
-  const FieldSpec& s = spec(fields, name);
+Result<void> read_value(FieldReader& r, const FieldSpec& s, T& out) {
   if constexpr (std::is_same_v<T, int> || std::is_same_v<T, std::optional<int>> ||
                 std::is_same_v<T, std::optional<long long>>) {
     SUANLI_ASSIGN(auto v, read_int(r, s));
@@ -399,48 +262,27 @@ Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::str
   return {};
 }
 
-Result<void> read_cost(FieldReader& r, CostRequest& c) {
-  const auto& f = cost_fields();
-  SUANLI_TRY(read(r, f, "cost_basis", c.basis));
-  SUANLI_TRY(read(r, f, "levy", c.levy));
-  SUANLI_TRY(read(r, f, "pue", c.pue));
-  SUANLI_TRY(read(r, f, "tariff_usd_per_kwh", c.tariff_usd_per_kwh));
-  SUANLI_TRY(read(r, f, "power_load_factor", c.power_load_factor));
-  SUANLI_TRY(read(r, f, "node_power_overhead", c.node_power_overhead));
-  SUANLI_TRY(read(r, f, "currency", c.currency));
+// Reads the field named `name` of `fields` into `out`.
+template <class T>
+Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::string_view name,
+                  T& out) {
+  return read_value(r, spec(fields, name), out);
+}
+
+// Reads every field of a workload table into its member of `out`, in
+// table order (perf/workload_fields.h).
+template <class R>
+Result<void> read_fields(FieldReader& r, const FieldTable<R>& table, R& out) {
+  for (const RequestField<R>& f : table) {
+    SUANLI_TRY(std::visit([&](auto member) { return read_value(r, f.spec, out.*member); },
+                          f.member));
+  }
   return {};
 }
 
 Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
-  const auto& f = train_workload_fields();
-  SUANLI_TRY(read(r, f, "model", t.model));
-  SUANLI_TRY(read(r, f, "layers", t.layers));
-  SUANLI_TRY(read(r, f, "hidden", t.hidden));
-  SUANLI_TRY(read(r, f, "heads", t.heads));
-  SUANLI_TRY(read(r, f, "kv_heads", t.kv_heads));
-  SUANLI_TRY(read(r, f, "ffn", t.ffn));
-  SUANLI_TRY(read(r, f, "vocab", t.vocab));
-  SUANLI_TRY(read(r, f, "experts", t.experts));
-  SUANLI_TRY(read(r, f, "top_k", t.top_k));
-  SUANLI_TRY(read(r, f, "shared_experts", t.shared_experts));
-  SUANLI_TRY(read(r, f, "expert_ffn", t.expert_ffn));
-  SUANLI_TRY(read(r, f, "first_dense_layers", t.first_dense_layers));
-  SUANLI_TRY(read(r, f, "mlp", t.mlp));
-  SUANLI_TRY(read(r, f, "seq", t.seq));
-  SUANLI_TRY(read(r, f, "global_batch", t.global_batch));
-  SUANLI_TRY(read(r, f, "precision", t.precision));
-  SUANLI_TRY(read(r, f, "tokens", t.tokens));
-  SUANLI_TRY(read(r, f, "stack", t.stack));
-  SUANLI_TRY(read(r, f, "uneven_pipeline", t.uneven_pipeline));
-  SUANLI_TRY(read(r, f, "overlap_grad_reduce", t.overlap_grad_reduce));
-  SUANLI_TRY(read(r, f, "overlap_param_gather", t.overlap_param_gather));
-  SUANLI_TRY(read(r, f, "tp_comm_overlap", t.tp_comm_overlap));
-  SUANLI_TRY(read(r, f, "ep_comm_overlap", t.ep_comm_overlap));
-  SUANLI_TRY(read(r, f, "reshard_after_forward", t.reshard_after_forward));
-  SUANLI_TRY(read(r, f, "grad_accum", t.grad_accum));
-  SUANLI_TRY(read(r, f, "power_limit_w", t.power_limit_w));
-  SUANLI_TRY(read(r, f, "steady_state", t.steady_state));
-  SUANLI_TRY(read_cost(r, t.cost));
+  SUANLI_TRY(read_fields(r, train_workload_fields(), t));
+  SUANLI_TRY(read_fields(r, cost_fields(), t.cost));
   if (t.model.empty() && (t.layers == 0 || t.hidden == 0 || t.heads == 0 || t.vocab == 0)) {
     return std::unexpected(bad_field(
         r.field("model"), "required (or a custom shape: layers, hidden, heads and vocab)"));
@@ -449,38 +291,12 @@ Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
 }
 
 Result<void> read_train_parallelism(FieldReader& r, TrainRequest& t) {
-  const auto& f = train_parallelism_fields();
-  SUANLI_TRY(read(r, f, "tp", t.tp));
-  SUANLI_TRY(read(r, f, "pp", t.pp));
-  SUANLI_TRY(read(r, f, "dp", t.dp));
-  SUANLI_TRY(read(r, f, "ep", t.ep));
-  SUANLI_TRY(read(r, f, "cp", t.cp));
-  SUANLI_TRY(read(r, f, "vpp", t.vpp));
-  SUANLI_TRY(read(r, f, "micro_batch", t.micro_batch));
-  SUANLI_TRY(read(r, f, "recompute", t.recompute));
-  SUANLI_TRY(read(r, f, "sequence_parallel", t.sequence_parallel));
-  SUANLI_TRY(read(r, f, "zero", t.zero));
-  SUANLI_TRY(read(r, f, "etp", t.etp));
-  SUANLI_TRY(read(r, f, "recompute_layers", t.recompute_layers));
-  return {};
+  return read_fields(r, train_parallelism_fields(), t);
 }
 
 Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
-  const auto& f = infer_workload_fields();
-  SUANLI_TRY(read(r, f, "model", q.model));
-  SUANLI_TRY(read(r, f, "precision", q.precision));
-  SUANLI_TRY(read(r, f, "kv_precision", q.kv_precision));
-  SUANLI_TRY(read(r, f, "input_len", q.input_len));
-  SUANLI_TRY(read(r, f, "output_len", q.output_len));
-  SUANLI_TRY(read(r, f, "batch", q.batch));
-  SUANLI_TRY(read(r, f, "tpot_slo_ms", q.tpot_slo_ms));
-  SUANLI_TRY(read(r, f, "ttft_slo_ms", q.ttft_slo_ms));
-  SUANLI_TRY(read(r, f, "request_rate", q.request_rate));
-  SUANLI_TRY(read(r, f, "disaggregated", q.disaggregated));
-  SUANLI_TRY(read(r, f, "prefill_devices", q.prefill_devices));
-  SUANLI_TRY(read(r, f, "spec_tokens", q.spec_tokens));
-  SUANLI_TRY(read(r, f, "spec_accept_len", q.spec_accept_len));
-  SUANLI_TRY(read_cost(r, q.cost));
+  SUANLI_TRY(read_fields(r, infer_workload_fields(), q));
+  SUANLI_TRY(read_fields(r, cost_fields(), q.cost));
   if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
     return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
   }
@@ -673,8 +489,7 @@ ApiResponse ComputeApi::estimate_infer(const ApiRequest& request) {
                     SUANLI_TRY(read(*r, target_fields(), "accelerator", accel));
                     SUANLI_TRY(read(*r, target_fields(), "devices", devices));
                     SUANLI_TRY(read_infer_workload(*r, q));
-                    SUANLI_TRY(read(*r, infer_layout_fields(), "tp", q.tp));
-                    SUANLI_TRY(read(*r, infer_layout_fields(), "ep", q.ep));
+                    SUANLI_TRY(read_fields(*r, infer_layout_fields(), q));
                     return r->finish();
                   };
                   if (auto ok = decode(); !ok) {
@@ -1191,22 +1006,22 @@ nlohmann::json accelerator_entry_schema() {
 
 nlohmann::json ComputeApi::request_schema(Method method, std::string_view pattern) {
   if (method == Method::kPost && pattern == "/api/v1/estimate/train") {
-    return object_schema({target_fields(), train_workload_fields(), train_parallelism_fields(),
-                          cost_fields()},
+    return object_schema({target_fields(), field_specs(train_workload_fields()),
+                          field_specs(train_parallelism_fields()), field_specs(cost_fields())},
                          "`suanli estimate train` flags in snake_case: a catalog model (or a "
                          "custom shape) on `devices` accelerators; parallelism fields left out "
                          "are searched");
   }
   if (method == Method::kPost && pattern == "/api/v1/estimate/infer") {
-    return object_schema({target_fields(), infer_workload_fields(), infer_layout_fields(),
-                          cost_fields()},
+    return object_schema({target_fields(), field_specs(infer_workload_fields()),
+                          field_specs(infer_layout_fields()), field_specs(cost_fields())},
                          "`suanli estimate infer` flags in snake_case (batch and the SLOs "
                          "exclude each other)");
   }
   if (method == Method::kPost && pattern == "/api/v1/compare") {
     nlohmann::json s =
-        object_schema({compare_fields(), train_workload_fields(), infer_workload_fields(),
-                       cost_fields()},
+        object_schema({compare_fields(), field_specs(train_workload_fields()),
+                       field_specs(infer_workload_fields()), field_specs(cost_fields())},
                       "`suanli compare train|infer`: kind, accelerators, devices or "
                       "budget_usd, and the workload fields of that kind (train: model or "
                       "shape, seq, global_batch, precision, tokens, stack, …; infer: model, "

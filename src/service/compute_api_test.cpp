@@ -15,6 +15,7 @@
 #include "report/headline.h"
 #include "report/report.h"
 #include "util/strings.h"
+#include "perf/workload_fields.h"
 #include "service/openapi.h"
 
 namespace suanli::service {
@@ -543,6 +544,17 @@ TEST(OpenApi, ListsEveryRouteWithSchemas) {
   EXPECT_EQ(train["properties"]["devices"]["minimum"], 1);
   EXPECT_EQ(train["required"], nlohmann::json({"accelerator", "devices"}));
   EXPECT_EQ(train["properties"]["zero"]["maximum"], 3);
+  // The workload fields are the CLI's (perf/workload_fields.h): same names,
+  // descriptions and bounds in the schema.
+  for (const auto* table : {&train_workload_fields(), &train_parallelism_fields()}) {
+    for (const auto& f : *table) {
+      const auto& p = train["properties"][std::string(f.spec.name)];
+      EXPECT_EQ(p["description"], std::string(f.spec.description)) << f.spec.name;
+    }
+  }
+  for (const auto& f : cost_fields())
+    EXPECT_TRUE(train["properties"].contains(std::string(f.spec.name))) << f.spec.name;
+  EXPECT_EQ(train["properties"]["power_limit_w"]["maximum"], 5000);
   for (auto path : {"/api/v1/estimate/infer", "/api/v1/compare", "/api/v1/classify"}) {
     EXPECT_TRUE(doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
                    ["properties"]

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <regex>
 #include <sstream>
 
@@ -262,112 +263,6 @@ std::string run_error_text(const Error& e, const std::filesystem::path& data_dir
   } catch (...) {  // allocation failure: still a valid error text
     return R"({"code":"internal","message":"the run failed; its error could not be encoded"})";
   }
-}
-
-// ------------------------------------------------------------ JSON helpers
-
-nlohmann::ordered_json simulation_summary_json(const SimulationResult& r,
-                                               const AuditReport& audit) {
-  // The keys and order of `suanli simulate --json`, without the wall time
-  // and the timeline (which the run result carries in its own shape).
-  SimulationJsonOptions options;
-  options.wall_time = false;
-  return simulation_result_json(r, audit, options);
-}
-
-nlohmann::ordered_json simulation_timeline_json(const SimulationResult& r, int max_points) {
-  std::vector<std::string> ids;
-  for (const TypeUtilization& u : r.utilization) ids.push_back(u.accelerator);
-  const std::size_t n = r.samples.size();
-  const std::size_t limit = static_cast<std::size_t>(std::max(2, max_points));
-  const std::size_t stride = n > limit ? (n + limit - 1) / limit : 1;
-  Json t_h = Json::array(), share = Json::array(), queued = Json::array(), running = Json::array();
-  std::vector<Json> util(ids.size(), Json::array()), alloc(ids.size(), Json::array()),
-      up(ids.size(), Json::array());
-  for (std::size_t i = 0; i < n; i += stride) {
-    const Sample& s = r.samples[i];
-    t_h.push_back(s.t / 3600);
-    share.push_back(s.domestic_share ? Json(*s.domestic_share) : Json(nullptr));
-    queued.push_back(s.queued);
-    running.push_back(s.running);
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      const double a = k < s.allocated.size() ? s.allocated[k] : 0.0;
-      const int u = k < s.up.size() ? s.up[k] : 0;
-      util[k].push_back(u > 0 ? std::min(1.0, a / u) : 0.0);
-      alloc[k].push_back(a);
-      up[k].push_back(u);
-    }
-  }
-  Json j;
-  j["interval_s"] = n >= 2 * stride ? r.samples[stride].t - r.samples[0].t : 0.0;
-  j["accelerators"] = ids;
-  j["t_h"] = std::move(t_h);
-  Json u_obj = Json::object(), a_obj = Json::object(), up_obj = Json::object();
-  for (std::size_t k = 0; k < ids.size(); ++k) {
-    u_obj[ids[k]] = std::move(util[k]);
-    a_obj[ids[k]] = std::move(alloc[k]);
-    up_obj[ids[k]] = std::move(up[k]);
-  }
-  j["utilization"] = std::move(u_obj);
-  j["allocated"] = std::move(a_obj);
-  j["up"] = std::move(up_obj);
-  j["domestic_share"] = std::move(share);
-  j["queued"] = std::move(queued);
-  j["running"] = std::move(running);
-  return j;
-}
-
-nlohmann::ordered_json jct_histogram_json(const std::vector<double>& jct_hours) {
-  Json j;
-  j["unit"] = "h";
-  j["count"] = jct_hours.size();
-  Json buckets = Json::array();
-  double width = 0;
-  if (!jct_hours.empty()) {
-    const double max = *std::max_element(jct_hours.begin(), jct_hours.end());
-    // About 20 buckets of a round width (1, 2 or 5 x 10^k hours).
-    const double raw = max > 0 ? max / 20 : 1;
-    const double p = std::pow(10.0, std::floor(std::log10(raw)));
-    const double m = raw / p;
-    width = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
-    const std::size_t count =
-        std::min<std::size_t>(200, static_cast<std::size_t>(std::floor(max / width)) + 1);
-    std::vector<long long> counts(count, 0);
-    for (double h : jct_hours) {
-      const auto b = static_cast<std::size_t>(std::max(0.0, std::floor(h / width)));
-      ++counts[std::min(b, count - 1)];
-    }
-    for (std::size_t b = 0; b < count; ++b)
-      buckets.push_back(Json{{"from_h", static_cast<double>(b) * width},
-                             {"to_h", static_cast<double>(b + 1) * width},
-                             {"count", counts[b]}});
-  }
-  j["bucket_width_h"] = width;
-  j["buckets"] = std::move(buckets);
-  return j;
-}
-
-std::vector<double> jct_hours_from_event_log(std::istream& log) {
-  std::vector<double> out;
-  std::map<long long, double> submitted;
-  std::string line;
-  while (std::getline(log, line)) {
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("event") || !j["event"].is_string())
-      continue;
-    const std::string& ev = j["event"].get_ref<const std::string&>();
-    if ((ev != "submit" && ev != "complete") || !j.contains("job") || !j.contains("t") ||
-        !j["job"].is_number() || !j["t"].is_number())
-      continue;
-    if (ev == "submit") {
-      submitted[j["job"].get<long long>()] = j["t"].get<double>();
-    } else {
-      const auto it = submitted.find(j["job"].get<long long>());
-      if (it != submitted.end()) out.push_back((j["t"].get<double>() - it->second) / 3600);
-    }
-  }
-  return out;
 }
 
 nlohmann::json run_json(const store::RunRecord& r) {
@@ -754,6 +649,106 @@ void RunManager::execute(Task& task) {
 
 namespace {
 
+// What a run's work reads: its parameters, the scenario's text, name and
+// pseudo-path, the catalog snapshot, the manager's options, and where to
+// report progress and ask about cancellation.
+struct RunContext {
+  const Params& params;
+  const std::string& body;
+  const std::string& name;
+  const std::filesystem::path& file;
+  const Catalog& catalog;
+  const RunManagerOptions& options;
+  ProgressWriter& progress;
+  std::function<bool()> cancelled;
+};
+
+// A simulate run: the simulation, its audited event log, and the result
+// document of runs.h.
+Result<std::string> simulate_run(const RunContext& ctx) {
+  ScenarioLoadOptions lo;
+  lo.trace_dirs = service_trace_dirs(ctx.options.data_dir, ctx.options.trace_dirs);
+  SUANLI_ASSIGN(Scenario sc, parse_scenario(ctx.body, ctx.file, ctx.catalog, {}, lo));
+  sc.limits = min_limits(sc.limits, ctx.options.limits);
+  if (ctx.params.sim.until_hours) sc.simulation.until = *ctx.params.sim.until_hours * 3600;
+  long long expected_jobs = static_cast<long long>(sc.jobs.size());
+  for (const Generator& g : sc.generators) expected_jobs += g.count;
+  for (const TraceImport& t : sc.traces) expected_jobs += t.limit;
+  const std::optional<SimTime> until = sc.simulation.until;
+  std::stringstream log;
+  RunOptions ro;
+  ro.seed = ctx.params.sim.seed;
+  ro.placement = ctx.params.sim.placement;
+  ro.queue = ctx.params.sim.queue;
+  ro.events = &log;
+  ro.cancelled = ctx.cancelled;
+  ro.progress_interval_events = 20000;
+  ro.progress = [&](SimTime t, int ended, int submitted) {
+    double f = expected_jobs > 0 ? static_cast<double>(ended) / expected_jobs : 0;
+    if (until && *until > 0) f = std::max(f, t / *until);
+    ctx.progress(std::min(f, 0.99) * 0.95,
+                 fmt::format("simulated {:.1f} h: {} of {} jobs ended", t / 3600, ended, submitted));
+  };
+  SUANLI_ASSIGN(auto sim, Simulation::create(sc, ctx.catalog, std::move(ro)));
+  SUANLI_ASSIGN(SimulationResult r, sim.run());
+  if (ctx.cancelled()) return fail(ErrorCode::kCancelled, "cancelled");
+  ctx.progress(0.96, "auditing the event log", true);
+  log.seekg(0);
+  SUANLI_ASSIGN(AuditReport audit, audit_event_log(log));
+  log.clear();
+  log.seekg(0);
+  const std::vector<double> jct = jct_hours_from_event_log(log);
+  Json out;
+  out["kind"] = "simulate";
+  out["summary"] = simulation_summary_json(r, audit);
+  out["timeline"] = simulation_timeline_json(r, ctx.options.max_timeline_points);
+  out["jct_histogram"] = jct_histogram_json(jct);
+  return safe_dump(out);
+}
+
+// A plan run: the plan, its sizing, its robustness pass and the sweeps asked for.
+Result<std::string> plan_run(const RunContext& ctx, const PlanOptions& plan_options,
+                             const PlanOptions& sweep_options) {
+  ctx.progress(0.05, "sizing demand on every candidate type with the estimator", true);
+  SUANLI_ASSIGN(PlanScenario sc,
+                parse_plan_scenario(ctx.body, ctx.file, ctx.catalog, ctx.params.plan.overrides));
+  if (ctx.cancelled()) return fail(ErrorCode::kCancelled, "cancelled");
+  const bool sweeping = !ctx.params.plan.sweeps.empty();
+  ctx.progress(0.2,
+               fmt::format("solving ({} types, {} sites, {} demand items, {} supply scenarios)",
+                           sc.problem.types.size(), sc.problem.sites.size(),
+                           sc.problem.demands.size(), sc.problem.scenarios.size()),
+               true);
+  SUANLI_ASSIGN(PlanResult plan, solve_plan(sc.problem, plan_options));
+  nlohmann::json out = nlohmann::json(plan_result_json(sc.problem, plan));
+  out["scenario"] = ctx.name;
+  out["sizing"] = nlohmann::json(plan_sizing_json(sc, ctx.catalog.economics()));
+  if (plan.status != PlanStatus::kInfeasible) {
+    ctx.progress(0.3, "robustness: the plan at each end of the price and throughput ranges", true);
+    RobustnessOptions ro;
+    ro.cancelled = ctx.cancelled;
+    if (ctx.params.plan.time_limit_s)
+      ro.time_limit_s = std::min(ro.time_limit_s, *ctx.params.plan.time_limit_s);
+    SUANLI_ASSIGN(RobustnessResult robust, plan_robustness(sc, plan, ctx.catalog, ro));
+    out["robustness"] = nlohmann::json(robustness_json(robust));
+  }
+  if (sweeping) {
+    ctx.progress(0.5, "sweeping", true);
+    SUANLI_ASSIGN(
+        SweepResult sweep,
+        run_sweep_text(ctx.body, ctx.file, ctx.catalog, ctx.params.plan.overrides,
+                       ctx.params.plan.sweeps, sweep_options,
+                       [&](int done, int total, const SweepPoint&) {
+                         ctx.progress(0.5 + 0.49 * done / std::max(1, total),
+                                      fmt::format("sweep point {} of {}", done, total));
+                       }));
+    out["sweep"] = nlohmann::json(sweep_json(sweep));
+  }
+  if (ctx.cancelled()) return fail(ErrorCode::kCancelled, "cancelled");
+  scrub_timing(out);
+  return safe_dump(out);
+}
+
 // A report run's options (the caller adds cancellation, progress, messages).
 ReportOptions report_options(const PlanParams& plan, const PlanOptions& plan_options,
                              const PlanOptions& sweep_options, const SimLimits& limits) {
@@ -789,46 +784,9 @@ Result<std::string> RunManager::run_task(Task& task) {
       fmt::format("started: {} of scenario {} v{}", params.kind, scenario.name, scenario.version),
       true);
 
-  if (params.kind == "simulate") {
-    ScenarioLoadOptions lo;
-    lo.trace_dirs = service_trace_dirs(options_.data_dir, options_.trace_dirs);
-    SUANLI_ASSIGN(Scenario sc, parse_scenario(scenario.body, file, catalog, {}, lo));
-    sc.limits = min_limits(sc.limits, options_.limits);
-    if (params.sim.until_hours) sc.simulation.until = *params.sim.until_hours * 3600;
-    long long expected_jobs = static_cast<long long>(sc.jobs.size());
-    for (const Generator& g : sc.generators) expected_jobs += g.count;
-    for (const TraceImport& t : sc.traces) expected_jobs += t.limit;
-    const std::optional<SimTime> until = sc.simulation.until;
-    std::stringstream log;
-    RunOptions ro;
-    ro.seed = params.sim.seed;
-    ro.placement = params.sim.placement;
-    ro.queue = params.sim.queue;
-    ro.events = &log;
-    ro.cancelled = cancelled;
-    ro.progress_interval_events = 20000;
-    ro.progress = [&](SimTime t, int ended, int submitted) {
-      double f = expected_jobs > 0 ? static_cast<double>(ended) / expected_jobs : 0;
-      if (until && *until > 0) f = std::max(f, t / *until);
-      progress(std::min(f, 0.99) * 0.95,
-               fmt::format("simulated {:.1f} h: {} of {} jobs ended", t / 3600, ended, submitted));
-    };
-    SUANLI_ASSIGN(auto sim, Simulation::create(sc, catalog, std::move(ro)));
-    SUANLI_ASSIGN(SimulationResult r, sim.run());
-    if (cancelled()) return stopped();
-    progress(0.96, "auditing the event log", true);
-    log.seekg(0);
-    SUANLI_ASSIGN(AuditReport audit, audit_event_log(log));
-    log.clear();
-    log.seekg(0);
-    const std::vector<double> jct = jct_hours_from_event_log(log);
-    Json out;
-    out["kind"] = "simulate";
-    out["summary"] = simulation_summary_json(r, audit);
-    out["timeline"] = simulation_timeline_json(r, options_.max_timeline_points);
-    out["jct_histogram"] = jct_histogram_json(jct);
-    return safe_dump(out);
-  }
+  const RunContext ctx{params, scenario.body, scenario.name, file, catalog, options_, progress,
+                       cancelled};
+  if (params.kind == "simulate") return simulate_run(ctx);
 
   PlanOptions plan_options;
   if (params.plan.time_limit_s) plan_options.time_limit_s = *params.plan.time_limit_s;
@@ -839,44 +797,7 @@ Result<std::string> RunManager::run_task(Task& task) {
   if (params.plan.gap) sweep_options.relative_gap = *params.plan.gap;
   sweep_options.cancelled = cancelled;
 
-  if (params.kind == "plan") {
-    progress(0.05, "sizing demand on every candidate type with the estimator", true);
-    SUANLI_ASSIGN(PlanScenario sc,
-                  parse_plan_scenario(scenario.body, file, catalog, params.plan.overrides));
-    if (cancelled()) return stopped();
-    const bool sweeping = !params.plan.sweeps.empty();
-    progress(0.2,
-             fmt::format("solving ({} types, {} sites, {} demand items, {} supply scenarios)",
-                         sc.problem.types.size(), sc.problem.sites.size(),
-                         sc.problem.demands.size(), sc.problem.scenarios.size()),
-             true);
-    SUANLI_ASSIGN(PlanResult plan, solve_plan(sc.problem, plan_options));
-    nlohmann::json out = nlohmann::json(plan_result_json(sc.problem, plan));
-    out["scenario"] = scenario.name;
-    out["sizing"] = nlohmann::json(plan_sizing_json(sc, catalog.economics()));
-    if (plan.status != PlanStatus::kInfeasible) {
-      progress(0.3, "robustness: the plan at each end of the price and throughput ranges", true);
-      RobustnessOptions ro;
-      ro.cancelled = cancelled;
-      if (params.plan.time_limit_s) ro.time_limit_s = std::min(ro.time_limit_s, *params.plan.time_limit_s);
-      SUANLI_ASSIGN(RobustnessResult robust, plan_robustness(sc, plan, catalog, ro));
-      out["robustness"] = nlohmann::json(robustness_json(robust));
-    }
-    if (sweeping) {
-      progress(0.5, "sweeping", true);
-      SUANLI_ASSIGN(
-          SweepResult sweep,
-          run_sweep_text(scenario.body, file, catalog, params.plan.overrides, params.plan.sweeps,
-                         sweep_options, [&](int done, int total, const SweepPoint&) {
-                           progress(0.5 + 0.49 * done / std::max(1, total),
-                                    fmt::format("sweep point {} of {}", done, total));
-                         }));
-      out["sweep"] = nlohmann::json(sweep_json(sweep));
-    }
-    if (cancelled()) return stopped();
-    scrub_timing(out);
-    return safe_dump(out);
-  }
+  if (params.kind == "plan") return plan_run(ctx, plan_options, sweep_options);
 
   // report
   ReportOptions ro = report_options(params.plan, plan_options, sweep_options, options_.limits);

@@ -207,6 +207,77 @@ Groups normalized(Groups g) {
   return g;
 }
 
+// The gang problems of group `g` (its valid entries `kept`) spanning
+// nodes: only whole nodes smaller than tp, in one scale-up domain.
+void check_group_span(const AJob& job, std::size_t g, const std::vector<Entry>& kept,
+                      const std::vector<ANode>& nodes, std::vector<std::string>& gang) {
+  std::map<int, int> per_node;  // node -> devices of this group on it
+  for (const Entry& e : kept) ++per_node[static_cast<int>(e.node)];
+  if (per_node.size() <= 1) return;
+  std::set<int> domains;
+  for (const auto& [node, count] : per_node) {
+    const ANode& n = nodes[node];
+    domains.insert(n.domain);
+    if (n.devices >= job.tp) {
+      gang.push_back(
+          fmt::format("group {} (tp {}) spans {} nodes although node {} has {} "
+                      "devices",
+                      g, job.tp, per_node.size(), node, n.devices));
+      break;
+    }
+    if (count != n.devices) {
+      gang.push_back(
+          fmt::format("group {} (tp {}) uses {} of the {} devices of node {}; a "
+                      "multi-node group takes whole nodes",
+                      g, job.tp, count, n.devices, node));
+      break;
+    }
+  }
+  if (domains.size() > 1)
+    gang.push_back(
+        fmt::format("group {} (tp {}) spans {} scale-up domains", g, job.tp, domains.size()));
+}
+
+// The distinct gang problems in first-seen order, at most five shown.
+std::string gang_summary(const std::vector<std::string>& gang) {
+  std::vector<std::string> distinct;
+  for (const auto& what : gang)
+    if (std::find(distinct.begin(), distinct.end(), what) == distinct.end())
+      distinct.push_back(what);
+  std::string shown;
+  for (std::size_t i = 0; i < distinct.size() && i < 5; ++i) shown += (i ? "; " : "") + distinct[i];
+  if (distinct.size() > 5) shown += fmt::format("; and {} more", distinct.size() - 5);
+  return shown;
+}
+
+// The gang problems of a place line's group shapes (`groups` as logged,
+// `valid` the entries kept of each), appended to `gang`.
+void check_gang_shape(const AJob& job, const Groups& groups, const Groups& valid,
+                      const std::vector<ANode>& nodes, std::vector<std::string>& gang) {
+  if (job.milli < 1000) {
+    if (groups.size() != 1 || groups[0].size() != 1)
+      gang.push_back(fmt::format("a fractional pod needs 1 group of 1 device, got {} group(s)",
+                                 groups.size()));
+    return;
+  }
+  if (job.tp <= 0 || job.devices % job.tp != 0) {
+    gang.push_back(fmt::format("devices {} is not a multiple of tp {}", job.devices, job.tp));
+    return;
+  }
+  long long want = job.devices / job.tp;
+  if (static_cast<long long>(groups.size()) != want)
+    gang.push_back(fmt::format("{} group(s), expected devices/tp = {}", groups.size(), want));
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const auto& group = groups[g];
+    if (static_cast<long long>(group.size()) != job.tp) {
+      gang.push_back(
+          fmt::format("group {} has {} device(s), expected tp = {}", g, group.size(), job.tp));
+      continue;
+    }
+    check_group_span(job, g, valid[g], nodes, gang);
+  }
+}
+
 class Auditor {
  public:
   Result<void> line(std::string_view text, int line_no);
@@ -249,6 +320,18 @@ class Auditor {
   double share(bool by_devices) const;
   bool type_allowed(const AJob& job, int type, double t) const;
   bool fits_now(const AJob& job, int type) const;
+
+  // A place line's entries as checked: the problems found, the valid
+  // entries of each group and the nodes they are on.
+  struct PlacedEntries {
+    std::vector<std::string> gang;
+    Groups valid;
+    std::set<int> on_nodes;
+  };
+  PlacedEntries check_entries(const Groups& groups, const AJob& job, int type,
+                              const std::string& who);
+  void check_placement_rules(const AJob& job, int type, const std::string& who);
+  void check_domestic_share(const AJob& job, int type, const std::string& who);
 
   AuditReport report_;
   bool have_header_ = false;
@@ -518,7 +601,6 @@ Result<Groups> Auditor::parse_groups(const Fields& f, std::string_view key) {
     for (const json& e : g) {
       if (!e.is_array() || e.size() != 3)
         return f.bad(key, "has an entry that is not [node, device, milli]");
-      Entry entry;
       auto node = f.as_integer(e[0], key);
       auto device = f.as_integer(e[1], key);
       auto milli = f.as_integer(e[2], key);
@@ -794,6 +876,107 @@ Result<void> Auditor::submit(const Fields& f) {
   return {};
 }
 
+// Checks a place line's entries (existence, type, up, duplicates, milli):
+// problems go to the result's gang list, a down node is reported at once.
+Auditor::PlacedEntries Auditor::check_entries(const Groups& groups, const AJob& job, int type,
+                                              const std::string& who) {
+  const bool type_ok = type >= 0;
+  PlacedEntries out;
+  std::set<std::pair<long long, long long>> seen;
+  bool down_reported = false;
+  for (const auto& group : groups) {
+    std::vector<Entry> kept;
+    for (const Entry& e : group) {
+      if (e.node < 0 || e.node >= static_cast<long long>(nodes_.size())) {
+        out.gang.push_back(fmt::format("node {} does not exist", e.node));
+        continue;
+      }
+      const ANode& n = nodes_[e.node];
+      if (e.device < 0 || e.device >= n.devices) {
+        out.gang.push_back(fmt::format("node {} has no device {}", e.node, e.device));
+        continue;
+      }
+      if (!seen.insert({e.node, e.device}).second) {
+        out.gang.push_back(fmt::format("device [{}, {}] listed twice", e.node, e.device));
+        continue;
+      }
+      if (e.milli <= 0 || e.milli > 1000 || e.milli != job.milli)
+        out.gang.push_back(fmt::format("device [{}, {}] gets {} milli, the job asks {}", e.node,
+                                       e.device, e.milli, job.milli));
+      if (type_ok && n.type != type)
+        out.gang.push_back(
+            fmt::format("node {} is {}, not the placed type", e.node, type_label(n.type)));
+      if (!n.up && !down_reported) {
+        violation("node-down", fmt::format("{} placed on node {}, which is down", who, e.node));
+        down_reported = true;
+      }
+      if (e.milli > 0 && e.milli <= 1000) {
+        kept.push_back(e);
+        out.on_nodes.insert(static_cast<int>(e.node));
+      }
+    }
+    out.valid.push_back(std::move(kept));
+  }
+  return out;
+}
+
+// Reports the type and rule violations of placing `job` on known `type`.
+void Auditor::check_placement_rules(const AJob& job, int type, const std::string& who) {
+  const AType& ty = types_[type];
+  if (std::find(job.runnable.begin(), job.runnable.end(), type) == job.runnable.end())
+    violation("type", fmt::format("{} placed on {}, which is not in its runnable list", who,
+                                  type_label(type)));
+  for (const ARule& r : rules_) {
+    switch (r.kind) {
+      case RuleKind::kSensitivityOrigin:
+        if (job.sensitivity >= r.min_sensitivity &&
+            std::find(r.origins.begin(), r.origins.end(), ty.origin) == r.origins.end())
+          violation("sensitivity-origin",
+                    fmt::format("{} ({}) placed on {} of origin {}; rule {} allows only [{}] "
+                                "from {}",
+                                who, job.sensitivity_name, type_label(type), ty.origin, r.id,
+                                join_strings(r.origins), r.min_sensitivity_name));
+        break;
+      case RuleKind::kApproved:
+        if (r.type == type &&
+            std::find(r.tenants.begin(), r.tenants.end(), job.tenant) == r.tenants.end())
+          violation("approved-customers",
+                    fmt::format("{} of tenant {} placed on {}; rule {} does not approve the "
+                                "tenant",
+                                who, job.tenant, type_label(type), r.id));
+        break;
+      case RuleKind::kNoNew:
+      case RuleKind::kDrain:
+        if (r.type == type && t_ >= r.from)
+          violation(r.kind == RuleKind::kDrain ? "drain" : "no-new-placements",
+                    fmt::format("{} placed on {} at t={}; rule {} forbids new placements from "
+                                "t={}",
+                                who, type_label(type), t_, r.id, r.from));
+        break;
+      case RuleKind::kDomesticShare:
+        break;
+    }
+  }
+}
+
+// After `job` (now running) was allocated: when it holds a foreign node,
+// reports each domestic-share rule the allocation now breaks.
+void Auditor::check_domestic_share(const AJob& job, int type, const std::string& who) {
+  bool foreign = false;
+  for (int node : job.on_nodes) foreign = foreign || !types_[nodes_[node].type].domestic;
+  if (!foreign) return;
+  for (const ARule& r : rules_) {
+    if (r.kind != RuleKind::kDomesticShare) continue;
+    double s = share(r.measure_devices);
+    if (s >= 0 && s < r.min_share - kShareEps)
+      violation("domestic-share",
+                fmt::format("{} placed on {} brings the domestic share of allocated {} to {:.4f} "
+                            "< {} (rule {})",
+                            who, type_label(type), r.measure_devices ? "devices" : "compute", s,
+                            r.min_share, r.id));
+  }
+}
+
 Result<void> Auditor::place(const Fields& f) {
   auto id = f.integer("job");
   auto type_r = f.integer("type");
@@ -815,162 +998,23 @@ Result<void> Auditor::place(const Fields& f) {
   int type = type_ok ? static_cast<int>(*type_r) : -1;
   if (!type_ok) violation("gang", fmt::format("{} placed on unknown type {}", who, *type_r));
 
-  // Entries: existence, type, up, duplicates. Only valid entries are kept.
-  std::vector<std::string> gang;
-  std::set<std::pair<long long, long long>> seen;
-  Groups valid;
-  std::set<int> on_nodes;
-  bool down_reported = false;
-  for (const auto& group : *groups) {
-    std::vector<Entry> kept;
-    for (const Entry& e : group) {
-      if (e.node < 0 || e.node >= static_cast<long long>(nodes_.size())) {
-        gang.push_back(fmt::format("node {} does not exist", e.node));
-        continue;
-      }
-      const ANode& n = nodes_[e.node];
-      if (e.device < 0 || e.device >= n.devices) {
-        gang.push_back(fmt::format("node {} has no device {}", e.node, e.device));
-        continue;
-      }
-      if (!seen.insert({e.node, e.device}).second) {
-        gang.push_back(fmt::format("device [{}, {}] listed twice", e.node, e.device));
-        continue;
-      }
-      if (e.milli <= 0 || e.milli > 1000 || e.milli != job.milli)
-        gang.push_back(fmt::format("device [{}, {}] gets {} milli, the job asks {}", e.node,
-                                   e.device, e.milli, job.milli));
-      if (type_ok && n.type != type)
-        gang.push_back(
-            fmt::format("node {} is {}, not the placed type", e.node, type_label(n.type)));
-      if (!n.up && !down_reported) {
-        violation("node-down", fmt::format("{} placed on node {}, which is down", who, e.node));
-        down_reported = true;
-      }
-      if (e.milli > 0 && e.milli <= 1000) {
-        kept.push_back(e);
-        on_nodes.insert(static_cast<int>(e.node));
-      }
-    }
-    valid.push_back(std::move(kept));
-  }
-  // Shape.
-  if (job.milli < 1000) {
-    if (groups->size() != 1 || (*groups)[0].size() != 1)
-      gang.push_back(fmt::format("a fractional pod needs 1 group of 1 device, got {} group(s)",
-                                 groups->size()));
-  } else if (job.tp <= 0 || job.devices % job.tp != 0) {
-    gang.push_back(fmt::format("devices {} is not a multiple of tp {}", job.devices, job.tp));
-  } else {
-    long long want = job.devices / job.tp;
-    if (static_cast<long long>(groups->size()) != want)
-      gang.push_back(fmt::format("{} group(s), expected devices/tp = {}", groups->size(), want));
-    for (std::size_t g = 0; g < groups->size(); ++g) {
-      const auto& group = (*groups)[g];
-      if (static_cast<long long>(group.size()) != job.tp) {
-        gang.push_back(
-            fmt::format("group {} has {} device(s), expected tp = {}", g, group.size(), job.tp));
-        continue;
-      }
-      std::map<int, int> per_node;  // node -> devices of this group on it
-      for (const Entry& e : valid[g]) ++per_node[static_cast<int>(e.node)];
-      if (per_node.size() <= 1) continue;
-      std::set<int> domains;
-      for (const auto& [node, count] : per_node) {
-        const ANode& n = nodes_[node];
-        domains.insert(n.domain);
-        if (n.devices >= job.tp) {
-          gang.push_back(
-              fmt::format("group {} (tp {}) spans {} nodes although node {} has {} "
-                          "devices",
-                          g, job.tp, per_node.size(), node, n.devices));
-          break;
-        }
-        if (count != n.devices) {
-          gang.push_back(
-              fmt::format("group {} (tp {}) uses {} of the {} devices of node {}; a "
-                          "multi-node group takes whole nodes",
-                          g, job.tp, count, n.devices, node));
-          break;
-        }
-      }
-      if (domains.size() > 1)
-        gang.push_back(
-            fmt::format("group {} (tp {}) spans {} scale-up domains", g, job.tp, domains.size()));
-    }
-  }
-  if (!gang.empty()) {
-    // One violation per place line; the message lists each distinct problem.
-    std::vector<std::string> distinct;
-    for (const auto& what : gang)
-      if (std::find(distinct.begin(), distinct.end(), what) == distinct.end())
-        distinct.push_back(what);
-    std::string shown;
-    for (std::size_t i = 0; i < distinct.size() && i < 5; ++i)
-      shown += (i ? "; " : "") + distinct[i];
-    if (distinct.size() > 5) shown += fmt::format("; and {} more", distinct.size() - 5);
-    violation("gang", fmt::format("{} placed on {}: {}", who, type_label(type), shown));
-  }
-
-  if (type_ok) {
-    const AType& ty = types_[type];
-    if (std::find(job.runnable.begin(), job.runnable.end(), type) == job.runnable.end())
-      violation("type", fmt::format("{} placed on {}, which is not in its runnable list", who,
-                                    type_label(type)));
-    for (const ARule& r : rules_) {
-      switch (r.kind) {
-        case RuleKind::kSensitivityOrigin:
-          if (job.sensitivity >= r.min_sensitivity &&
-              std::find(r.origins.begin(), r.origins.end(), ty.origin) == r.origins.end())
-            violation("sensitivity-origin",
-                      fmt::format("{} ({}) placed on {} of origin {}; rule {} allows only [{}] "
-                                  "from {}",
-                                  who, job.sensitivity_name, type_label(type), ty.origin, r.id,
-                                  join_strings(r.origins), r.min_sensitivity_name));
-          break;
-        case RuleKind::kApproved:
-          if (r.type == type &&
-              std::find(r.tenants.begin(), r.tenants.end(), job.tenant) == r.tenants.end())
-            violation("approved-customers",
-                      fmt::format("{} of tenant {} placed on {}; rule {} does not approve the "
-                                  "tenant",
-                                  who, job.tenant, type_label(type), r.id));
-          break;
-        case RuleKind::kNoNew:
-        case RuleKind::kDrain:
-          if (r.type == type && t_ >= r.from)
-            violation(r.kind == RuleKind::kDrain ? "drain" : "no-new-placements",
-                      fmt::format("{} placed on {} at t={}; rule {} forbids new placements from "
-                                  "t={}",
-                                  who, type_label(type), t_, r.id, r.from));
-          break;
-        case RuleKind::kDomesticShare:
-          break;
-      }
-    }
-  }
+  // Entries, then shape. Only valid entries are kept.
+  PlacedEntries placed = check_entries(*groups, job, type, who);
+  check_gang_shape(job, *groups, placed.valid, nodes_, placed.gang);
+  // One violation per place line; the message lists each distinct problem.
+  if (!placed.gang.empty())
+    violation("gang",
+              fmt::format("{} placed on {}: {}", who, type_label(type), gang_summary(placed.gang)));
+  if (type_ok) check_placement_rules(job, type, who);
 
   // Apply.
   job.state = JobState::kRunning;
   queued_.erase(*id);
   job.type = type;
-  job.held = std::move(valid);
-  job.on_nodes.assign(on_nodes.begin(), on_nodes.end());
+  job.held = std::move(placed.valid);
+  job.on_nodes.assign(placed.on_nodes.begin(), placed.on_nodes.end());
   allocate(job, *id);
-
-  bool foreign = false;
-  for (int node : job.on_nodes) foreign = foreign || !types_[nodes_[node].type].domestic;
-  if (foreign)
-    for (const ARule& r : rules_) {
-      if (r.kind != RuleKind::kDomesticShare) continue;
-      double s = share(r.measure_devices);
-      if (s >= 0 && s < r.min_share - kShareEps)
-        violation("domestic-share",
-                  fmt::format("{} placed on {} brings the domestic share of allocated {} to {:.4f} "
-                              "< {} (rule {})",
-                              who, type_label(type), r.measure_devices ? "devices" : "compute", s,
-                              r.min_share, r.id));
-    }
+  check_domestic_share(job, type, who);
   return {};
 }
 

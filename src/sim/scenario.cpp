@@ -119,6 +119,118 @@ Result<std::optional<SampleRange>> sample_range(const TomlView& v, std::string_v
   return std::optional(r);
 }
 
+// A template's kind, name and (templates only) weight into `t`.
+Result<void> read_template_identity(const TomlView& v, bool explicit_job, JobTemplate& t) {
+  SUANLI_ASSIGN(auto kind_text, v.string("kind"));
+  if (kind_text) {
+    auto k = parse_job_kind(*kind_text);
+    if (!k) {
+      return bad(v, "kind",
+                 fmt::format("unknown job kind '{}' (expected training, inference, fine-tune, "
+                             "batch or fractional)",
+                             *kind_text));
+    }
+    t.kind = *k;
+  }
+  SUANLI_ASSIGN(auto name, v.string("name"));
+  if (name && name->empty()) return bad(v, "name", "expected a non-empty string");
+  t.name = name ? *name : std::string(job_kind_name(t.kind));
+  if (!explicit_job) {
+    SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
+    if (weight) t.weight = *weight;
+  }
+  return {};
+}
+
+// A template's devices (an integer, or for templates an array of choices),
+// tp and gpu_milli into `t`, each device count checked against the other two.
+Result<void> read_template_devices(const TomlView& v, bool explicit_job, JobTemplate& t) {
+  if (const toml::node* node = v.table().get("devices")) {
+    std::vector<long long> choices;
+    if (node->is_integer()) {
+      choices.push_back(*node->value<long long>());
+    } else if (const toml::array* arr = node->as_array(); arr && !explicit_job) {
+      for (const toml::node& e : *arr) {
+        if (!e.is_integer())
+          return bad(v, "devices", "expected an integer or an array of integers");
+        choices.push_back(*e.value<long long>());
+      }
+      if (choices.empty()) return bad(v, "devices", "expected at least one device count");
+    } else {
+      return bad(v, "devices",
+                 explicit_job ? "expected an integer (an explicit job has one size)"
+                              : "expected an integer or an array of integers");
+    }
+    t.devices.clear();
+    for (long long d : choices) {
+      if (d < 1 || d > 1'000'000) {
+        return bad(v, "devices", fmt::format("expected device counts >= 1, got {}", d));
+      }
+      t.devices.push_back(static_cast<int>(d));
+    }
+  }
+  SUANLI_ASSIGN(t.tp, int_in(v, "tp", 1));
+  if (t.tp) {
+    for (int d : t.devices) {
+      if (d % *t.tp != 0) {
+        return bad(v, "tp", fmt::format("devices {} is not a multiple of tp {}", d, *t.tp));
+      }
+    }
+  }
+  SUANLI_ASSIGN(auto milli, int_in(v, "gpu_milli", 1, kGpuMilli));
+  if (milli) t.gpu_milli = *milli;
+  if (t.gpu_milli < kGpuMilli) {
+    for (int d : t.devices) {
+      if (d != 1) {
+        return bad(v, "gpu_milli",
+                   fmt::format("gpu_milli {} (part of one device) needs devices = 1, got {}",
+                               t.gpu_milli, d));
+      }
+    }
+  }
+  return {};
+}
+
+// A template's CPU cores, memory and priority into `t`.
+Result<void> read_template_resources(const TomlView& v, JobTemplate& t) {
+  SUANLI_ASSIGN(auto cores, number_in(v, "cpu_cores", 0, kMaxCpuCores));
+  if (cores) t.cpu_milli = std::llround(*cores * 1000);
+  SUANLI_ASSIGN(auto gib, number_in(v, "memory_gib", 0, kMaxMemoryGib));
+  if (gib) t.memory_mib = std::llround(*gib * 1024);
+  SUANLI_ASSIGN(auto priority, v.integer("priority"));
+  if (priority) {
+    if (*priority < INT_MIN / 2 || *priority > INT_MAX / 2) {
+      return bad(v, "priority", "priority out of range");
+    }
+    t.priority = static_cast<int>(*priority);
+  }
+  return {};
+}
+
+// That a template's work is one of tokens (with model) or reference_hours
+// (with reference).
+Result<void> check_work(const TomlView& v, const WorkSpec& w) {
+  if (w.tokens && w.reference_hours) {
+    return bad(v, "reference_hours", "give tokens or reference_hours, not both");
+  }
+  if (!w.tokens && !w.reference_hours) {
+    return bad(v, "tokens",
+               "the job has no work: give tokens (with model) or reference_hours (with "
+               "reference)");
+  }
+  if (w.tokens && w.model.empty()) {
+    return bad(v, "tokens", "tokens needs model = \"<catalog model ID>\"");
+  }
+  if (w.reference_hours && w.reference.empty()) {
+    return bad(v, "reference_hours",
+               "reference_hours needs reference = \"<catalog accelerator ID>\"");
+  }
+  if (!w.reference.empty() && !w.reference_hours) {
+    return bad(v, "reference", "reference needs reference_hours");
+  }
+  return {};
+}
+
 // A node pool of [[fleet]] or [[deliveries]] before its type is known.
 struct PoolEntry {
   TomlView view;
@@ -670,80 +782,9 @@ class Resolver {
   Result<JobTemplate> read_template(const TomlView& v, TenantId owner, bool explicit_job) {
     JobTemplate t;
     t.defined_at = v.where();
-    SUANLI_ASSIGN(auto kind_text, v.string("kind"));
-    if (kind_text) {
-      auto k = parse_job_kind(*kind_text);
-      if (!k) {
-        return bad(v, "kind",
-                   fmt::format("unknown job kind '{}' (expected training, inference, fine-tune, "
-                               "batch or fractional)",
-                               *kind_text));
-      }
-      t.kind = *k;
-    }
-    SUANLI_ASSIGN(auto name, v.string("name"));
-    if (name && name->empty()) return bad(v, "name", "expected a non-empty string");
-    t.name = name ? *name : std::string(job_kind_name(t.kind));
-    if (!explicit_job) {
-      SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
-      if (weight) t.weight = *weight;
-    }
-
-    // devices: an integer, or (templates) an array of choices.
-    if (const toml::node* node = v.table().get("devices")) {
-      std::vector<long long> choices;
-      if (node->is_integer()) {
-        choices.push_back(*node->value<long long>());
-      } else if (const toml::array* arr = node->as_array(); arr && !explicit_job) {
-        for (const toml::node& e : *arr) {
-          if (!e.is_integer())
-            return bad(v, "devices", "expected an integer or an array of integers");
-          choices.push_back(*e.value<long long>());
-        }
-        if (choices.empty()) return bad(v, "devices", "expected at least one device count");
-      } else {
-        return bad(v, "devices",
-                   explicit_job ? "expected an integer (an explicit job has one size)"
-                                : "expected an integer or an array of integers");
-      }
-      t.devices.clear();
-      for (long long d : choices) {
-        if (d < 1 || d > 1'000'000) {
-          return bad(v, "devices", fmt::format("expected device counts >= 1, got {}", d));
-        }
-        t.devices.push_back(static_cast<int>(d));
-      }
-    }
-    SUANLI_ASSIGN(t.tp, int_in(v, "tp", 1));
-    if (t.tp) {
-      for (int d : t.devices) {
-        if (d % *t.tp != 0) {
-          return bad(v, "tp", fmt::format("devices {} is not a multiple of tp {}", d, *t.tp));
-        }
-      }
-    }
-    SUANLI_ASSIGN(auto milli, int_in(v, "gpu_milli", 1, kGpuMilli));
-    if (milli) t.gpu_milli = *milli;
-    if (t.gpu_milli < kGpuMilli) {
-      for (int d : t.devices) {
-        if (d != 1) {
-          return bad(v, "gpu_milli",
-                     fmt::format("gpu_milli {} (part of one device) needs devices = 1, got {}",
-                                 t.gpu_milli, d));
-        }
-      }
-    }
-    SUANLI_ASSIGN(auto cores, number_in(v, "cpu_cores", 0, kMaxCpuCores));
-    if (cores) t.cpu_milli = std::llround(*cores * 1000);
-    SUANLI_ASSIGN(auto gib, number_in(v, "memory_gib", 0, kMaxMemoryGib));
-    if (gib) t.memory_mib = std::llround(*gib * 1024);
-    SUANLI_ASSIGN(auto priority, v.integer("priority"));
-    if (priority) {
-      if (*priority < INT_MIN / 2 || *priority > INT_MAX / 2) {
-        return bad(v, "priority", "priority out of range");
-      }
-      t.priority = static_cast<int>(*priority);
-    }
+    SUANLI_TRY(read_template_identity(v, explicit_job, t));
+    SUANLI_TRY(read_template_devices(v, explicit_job, t));
+    SUANLI_TRY(read_template_resources(v, t));
     // The tenant's declared sensitivity is the floor (sched/job.h).
     SUANLI_ASSIGN(auto own, sensitivity(v, "sensitivity"));
     t.sensitivity = job_sensitivity(own, scenario_.tenants[owner.index()]);
@@ -755,8 +796,13 @@ class Resolver {
       }
       t.allowed = std::move(*allowed);
     }
+    SUANLI_TRY(read_work(v, explicit_job, t));
+    return t;
+  }
 
-    // The work.
+  // A template's work (model, tokens or reference hours, sequence lengths)
+  // and checkpoint interval into `t`; `t.kind` is already read.
+  Result<void> read_work(const TomlView& v, bool explicit_job, JobTemplate& t) {
     WorkSpec& w = t.work;
     SUANLI_ASSIGN(auto model, v.string("model"));
     if (model) {
@@ -781,24 +827,7 @@ class Resolver {
       SUANLI_TRY(catalog_accel(v, "reference", *reference));
       w.reference = *reference;
     }
-    if (w.tokens && w.reference_hours) {
-      return bad(v, "reference_hours", "give tokens or reference_hours, not both");
-    }
-    if (!w.tokens && !w.reference_hours) {
-      return bad(v, "tokens",
-                 "the job has no work: give tokens (with model) or reference_hours (with "
-                 "reference)");
-    }
-    if (w.tokens && w.model.empty()) {
-      return bad(v, "tokens", "tokens needs model = \"<catalog model ID>\"");
-    }
-    if (w.reference_hours && w.reference.empty()) {
-      return bad(v, "reference_hours",
-                 "reference_hours needs reference = \"<catalog accelerator ID>\"");
-    }
-    if (!w.reference.empty() && !w.reference_hours) {
-      return bad(v, "reference", "reference needs reference_hours");
-    }
+    SUANLI_TRY(check_work(v, w));
     for (std::string_view key : {"input_len", "output_len"}) {
       if (v.has(key) && t.kind != JobKind::kInference) {
         return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
@@ -810,7 +839,7 @@ class Resolver {
     if (output_len) w.output_len = *output_len;
     SUANLI_ASSIGN(auto checkpoint, number_in(v, "checkpoint_minutes", 0, kMaxCheckpointMinutes));
     if (checkpoint) t.checkpoint_interval_s = *checkpoint * 60;
-    return t;
+    return {};
   }
 
   Result<void> read_generators(const TomlView& root) {

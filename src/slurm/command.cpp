@@ -56,6 +56,76 @@ std::vector<std::string> merged_environment(const EnvVars& extra) {
   return out;
 }
 
+// The program to spawn: posix_spawnp searches the PATH of the *calling*
+// process, so a PATH given in `env` is honoured by resolving it here.
+std::string resolve_program(const std::string& name, const EnvVars& env) {
+  std::string program = name;
+  for (const auto& [var, value] : env) {
+    if (var != "PATH" || program.find('/') != std::string::npos) continue;
+    std::string_view path(value);
+    while (!path.empty()) {
+      const auto colon = path.find(':');
+      std::string dir(path.substr(0, colon));
+      std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        program = candidate;
+        break;
+      }
+      if (colon == std::string_view::npos) break;
+      path.remove_prefix(colon + 1);
+    }
+  }
+  return program;
+}
+
+// Feeds the child its stdin and collects its stdout and stderr until both
+// close or the deadline passes (then the child is killed and the result
+// says it timed out).
+void exchange(pid_t pid, const CommandOptions& options, Pipe& in, Pipe& out, Pipe& err,
+              CommandResult& result) {
+  std::string_view pending = options.stdin_text;
+  if (pending.empty()) in.close_end(1);
+  if (in.fd[1] >= 0) ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long long>(options.timeout_s * 1000));
+  char buffer[8192];
+  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+    pollfd fds[3];
+    int n = 0;
+    int out_i = -1, err_i = -1, in_i = -1;
+    if (out.fd[0] >= 0) fds[out_i = n++] = pollfd{out.fd[0], POLLIN, 0};
+    if (err.fd[0] >= 0) fds[err_i = n++] = pollfd{err.fd[0], POLLIN, 0};
+    if (in.fd[1] >= 0) fds[in_i = n++] = pollfd{in.fd[1], POLLOUT, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) {
+      result.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    const int ready =
+        ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left, 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    auto drain = [&](int i, Pipe& p, std::string& into) {
+      if (i < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
+      const ssize_t got = ::read(p.fd[0], buffer, sizeof buffer);
+      if (got > 0)
+        into.append(buffer, static_cast<std::size_t>(got));
+      else if (got == 0 || errno != EINTR)
+        p.close_end(0);
+    };
+    drain(out_i, out, result.out);
+    drain(err_i, err, result.err);
+    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+      const ssize_t put = ::write(in.fd[1], pending.data(), pending.size());
+      if (put > 0) pending.remove_prefix(static_cast<std::size_t>(put));
+      if ((put < 0 && errno != EAGAIN && errno != EINTR) || pending.empty()) in.close_end(1);
+    }
+  }
+}
+
 }  // namespace
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -107,24 +177,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv,
   for (std::string& s : args) argp.push_back(s.data());
   argp.push_back(nullptr);
 
-  // posix_spawnp searches the PATH of the *calling* process; honour a PATH
-  // given in options.env by resolving the program here.
-  std::string program = argv.front();
-  for (const auto& [name, value] : options.env) {
-    if (name != "PATH" || program.find('/') != std::string::npos) continue;
-    std::string_view path(value);
-    while (!path.empty()) {
-      const auto colon = path.find(':');
-      std::string dir(path.substr(0, colon));
-      std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        program = candidate;
-        break;
-      }
-      if (colon == std::string_view::npos) break;
-      path.remove_prefix(colon + 1);
-    }
-  }
+  const std::string program = resolve_program(argv.front(), options.env);
 
   // A program that exits before reading its stdin must not kill us with
   // SIGPIPE: block it in this thread and clear a pending one afterwards.
@@ -158,47 +211,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv,
   err.close_end(1);
 
   CommandResult result;
-  std::string_view pending = options.stdin_text;
-  if (pending.empty()) in.close_end(1);
-  if (in.fd[1] >= 0) ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long long>(options.timeout_s * 1000));
-  char buffer[8192];
-  while (out.fd[0] >= 0 || err.fd[0] >= 0) {
-    pollfd fds[3];
-    int n = 0;
-    int out_i = -1, err_i = -1, in_i = -1;
-    if (out.fd[0] >= 0) fds[out_i = n++] = pollfd{out.fd[0], POLLIN, 0};
-    if (err.fd[0] >= 0) fds[err_i = n++] = pollfd{err.fd[0], POLLIN, 0};
-    if (in.fd[1] >= 0) fds[in_i = n++] = pollfd{in.fd[1], POLLOUT, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) {
-      result.timed_out = true;
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    const int ready =
-        ::poll(fds, static_cast<nfds_t>(n), static_cast<int>(std::min<long long>(left, 1000)));
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    auto drain = [&](int i, Pipe& p, std::string& into) {
-      if (i < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
-      const ssize_t got = ::read(p.fd[0], buffer, sizeof buffer);
-      if (got > 0)
-        into.append(buffer, static_cast<std::size_t>(got));
-      else if (got == 0 || errno != EINTR)
-        p.close_end(0);
-    };
-    drain(out_i, out, result.out);
-    drain(err_i, err, result.err);
-    if (in_i >= 0 && (fds[in_i].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-      const ssize_t put = ::write(in.fd[1], pending.data(), pending.size());
-      if (put > 0) pending.remove_prefix(static_cast<std::size_t>(put));
-      if ((put < 0 && errno != EAGAIN && errno != EINTR) || pending.empty()) in.close_end(1);
-    }
-  }
+  exchange(pid, options, in, out, err, result);
   in.close_end(1);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -60,6 +60,95 @@ struct Task {
   int missing_polls = 0;  // consecutive polls that did not list it
 };
 
+// Records one poll of the array's tasks (`listed`) on `tasks`: a task in a
+// final state has ended, as has one Slurm no longer lists whose point file
+// exists (or that went unlisted three polls running). Returns how many ended.
+std::size_t record_poll(const std::vector<SlurmJob>& listed, std::int64_t job_id,
+                        const fs::path& dir, std::vector<Task>& tasks) {
+  const std::size_t n = tasks.size();
+  std::error_code ec;
+  bool meta_pending = false;  // tasks not yet split off the array's own record
+  std::vector<bool> seen(n, false);
+  for (const SlurmJob& j : listed) {
+    if (!j.array_task_id) {
+      if (j.job_id == job_id && !job_state_final(j.state)) meta_pending = true;
+      continue;
+    }
+    if (j.array_job_id != job_id || *j.array_task_id < 0 ||
+        static_cast<std::size_t>(*j.array_task_id) >= n)
+      continue;
+    Task& t = tasks[static_cast<std::size_t>(*j.array_task_id)];
+    seen[static_cast<std::size_t>(*j.array_task_id)] = true;
+    if (t.ended) continue;
+    t.state = j.state;
+    t.exit = j.exit_code;
+    t.missing_polls = 0;
+    if (job_state_final(j.state)) t.ended = true;
+  }
+  // A task Slurm no longer lists (MinJobAge passed) has ended; one that
+  // was never listed is still pending in the array's own record.
+  for (std::size_t i = 0; i < n; ++i) {
+    Task& t = tasks[i];
+    if (t.ended || seen[i]) continue;
+    if (fs::exists(grid_point_file(dir, i), ec)) {
+      t.ended = true;
+      if (t.state.empty() || !job_state_final(t.state)) t.state = "ENDED (no longer listed)";
+    } else if (!meta_pending && ++t.missing_polls >= 3) {
+      t.ended = true;
+      t.state = t.state.empty()
+                    ? "UNKNOWN (never listed by Slurm)"
+                    : fmt::format("UNKNOWN (last seen {}, no longer listed)", t.state);
+    }
+  }
+  std::size_t done = 0;
+  for (const Task& t : tasks) done += t.ended ? 1 : 0;
+  return done;
+}
+
+// The point files the tasks wrote, in task order. A task that ended
+// otherwise than COMPLETED, or left no point file (after a grace period for a
+// shared filesystem to show it), fails the sweep, with its log's last lines.
+Result<std::vector<std::string>> gather_points(const fs::path& dir, std::int64_t job_id,
+                                               const std::vector<Task>& tasks) {
+  const std::size_t n = tasks.size();
+  std::vector<std::string> texts(n);
+  std::vector<std::string> failures;
+  const auto grace_end = Clock::now() + std::chrono::seconds(10);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Task& t = tasks[i];
+    const bool failed_state = job_state_final(t.state) && t.state != "COMPLETED";
+    Result<std::string> text = read_text(grid_point_file(dir, i));
+    while (!text && !failed_state && Clock::now() < grace_end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      text = read_text(grid_point_file(dir, i));
+    }
+    if (text && !failed_state) {
+      texts[i] = std::move(*text);
+      continue;
+    }
+    const std::string exit = t.exit ? describe_exit(*t.exit) : std::string();
+    failures.push_back(
+        fmt::format("task {} (job {}_{}): Slurm state {}{}; {}; last lines of {}:\n{}", i, job_id,
+                    i, t.state, exit,
+                    text ? "its point file exists but the task did not complete"
+                         : fmt::format("no {}", grid_point_file(dir, i).string()),
+                    task_log(dir, i).string(), log_tail(task_log(dir, i))));
+  }
+  if (!failures.empty()) {
+    std::string message =
+        fmt::format("{} of {} sweep task(s) failed (array job {}, work dir {}):", failures.size(),
+                    n, job_id, dir.string());
+    constexpr std::size_t kShown = 5;
+    for (std::size_t i = 0; i < std::min(failures.size(), kShown); ++i)
+      message += "\n" + failures[i];
+    if (failures.size() > kShown)
+      message += fmt::format("\n… and {} more (see {}/task-*.log)", failures.size() - kShown,
+                             dir.string());
+    return fail(ErrorCode::kIo, message);
+  }
+  return texts;
+}
+
 Result<void> prepare_workdir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
@@ -139,41 +228,7 @@ Result<GridSweepResult> run_grid_sweep_slurm(const GridSweep& sweep, const Catal
     if (!listed)
       return fail(listed.error().code, fmt::format("{} (array job {}, work dir {})",
                                                    listed.error().message, job_id, dir.string()));
-    bool meta_pending = false;  // tasks not yet split off the array's own record
-    std::vector<bool> seen(n, false);
-    for (const SlurmJob& j : *listed) {
-      if (!j.array_task_id) {
-        if (j.job_id == job_id && !job_state_final(j.state)) meta_pending = true;
-        continue;
-      }
-      if (j.array_job_id != job_id || *j.array_task_id < 0 ||
-          static_cast<std::size_t>(*j.array_task_id) >= n)
-        continue;
-      Task& t = tasks[static_cast<std::size_t>(*j.array_task_id)];
-      seen[static_cast<std::size_t>(*j.array_task_id)] = true;
-      if (t.ended) continue;
-      t.state = j.state;
-      t.exit = j.exit_code;
-      t.missing_polls = 0;
-      if (job_state_final(j.state)) t.ended = true;
-    }
-    // A task Slurm no longer lists (MinJobAge passed) has ended; one that
-    // was never listed is still pending in the array's own record.
-    for (std::size_t i = 0; i < n; ++i) {
-      Task& t = tasks[i];
-      if (t.ended || seen[i]) continue;
-      if (fs::exists(grid_point_file(dir, i), ec)) {
-        t.ended = true;
-        if (t.state.empty() || !job_state_final(t.state)) t.state = "ENDED (no longer listed)";
-      } else if (!meta_pending && ++t.missing_polls >= 3) {
-        t.ended = true;
-        t.state = t.state.empty()
-                      ? "UNKNOWN (never listed by Slurm)"
-                      : fmt::format("UNKNOWN (last seen {}, no longer listed)", t.state);
-      }
-    }
-    std::size_t done = 0;
-    for (const Task& t : tasks) done += t.ended ? 1 : 0;
+    const std::size_t done = record_poll(*listed, job_id, dir, tasks);
     if (done != reported) {
       reported = done;
       if (options.progress) options.progress(done, n);
@@ -187,43 +242,7 @@ Result<GridSweepResult> run_grid_sweep_slurm(const GridSweep& sweep, const Catal
     std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_interval_s));
   }
 
-  // Gather: a task that ended otherwise than COMPLETED, or left no point
-  // file (after a grace period for a shared filesystem to show it), fails.
-  std::vector<std::string> texts(n);
-  std::vector<std::string> failures;
-  const auto grace_end = Clock::now() + std::chrono::seconds(10);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Task& t = tasks[i];
-    const bool failed_state = job_state_final(t.state) && t.state != "COMPLETED";
-    Result<std::string> text = read_text(grid_point_file(dir, i));
-    while (!text && !failed_state && Clock::now() < grace_end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      text = read_text(grid_point_file(dir, i));
-    }
-    if (text && !failed_state) {
-      texts[i] = std::move(*text);
-      continue;
-    }
-    const std::string exit = t.exit ? describe_exit(*t.exit) : std::string();
-    failures.push_back(
-        fmt::format("task {} (job {}_{}): Slurm state {}{}; {}; last lines of {}:\n{}", i, job_id,
-                    i, t.state, exit,
-                    text ? "its point file exists but the task did not complete"
-                         : fmt::format("no {}", grid_point_file(dir, i).string()),
-                    task_log(dir, i).string(), log_tail(task_log(dir, i))));
-  }
-  if (!failures.empty()) {
-    std::string message =
-        fmt::format("{} of {} sweep task(s) failed (array job {}, work dir {}):", failures.size(),
-                    n, job_id, dir.string());
-    constexpr std::size_t kShown = 5;
-    for (std::size_t i = 0; i < std::min(failures.size(), kShown); ++i)
-      message += "\n" + failures[i];
-    if (failures.size() > kShown)
-      message += fmt::format("\n… and {} more (see {}/task-*.log)", failures.size() - kShown,
-                             dir.string());
-    return fail(ErrorCode::kIo, message);
-  }
+  SUANLI_ASSIGN(std::vector<std::string> texts, gather_points(dir, job_id, tasks));
   auto result = grid_result_from_texts(sweep, texts);
   if (!result)
     return fail(result.error().code,

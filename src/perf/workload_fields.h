@@ -1,0 +1,65 @@
+// The fields of a workload request (perf/workload_request.h), each defined
+// once: name, type, bounds, allowed values, description and the request
+// member it fills. The CLI adds its flags from these tables
+// (app/workload_options.cpp), the HTTP API decodes request bodies and
+// generates its OpenAPI schema from them (service/compute_api.cpp), so a
+// flag, a body field and its documentation cannot drift apart.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "perf/workload_request.h"
+#include "util/field_spec.h"
+
+namespace suanli {
+
+// The request member a field fills; its type picks the reader (and, on the
+// CLI, whether it is a flag: bool members are flags, std::optional<bool>
+// members take on|off).
+template <class R>
+using FieldMember =
+    std::variant<int R::*, std::optional<int> R::*, std::optional<long long> R::*, double R::*,
+                 std::optional<double> R::*, bool R::*, std::optional<bool> R::*,
+                 std::string R::*>;
+
+template <class R>
+struct RequestField {
+  FieldSpec spec;
+  FieldMember<R> member;
+  std::string_view flag = {};  // the CLI flag when it is not kebab_flag(spec.name)
+};
+
+template <class R>
+using FieldTable = std::vector<RequestField<R>>;
+
+// The model and run of `estimate train` / `compare train` (not parallelism).
+const FieldTable<TrainRequest>& train_workload_fields();
+// The parallel layout `estimate train` may fix (searched when omitted).
+const FieldTable<TrainRequest>& train_parallelism_fields();
+// How device-hours are priced, for train and infer alike.
+const FieldTable<CostRequest>& cost_fields();
+// The model and traffic of `estimate infer` / `compare infer`.
+const FieldTable<InferRequest>& infer_workload_fields();
+// The per-instance layout `estimate infer` may fix.
+const FieldTable<InferRequest>& infer_layout_fields();
+
+// The CLI flag of a field.
+template <class R>
+std::string cli_flag(const RequestField<R>& f) {
+  return f.flag.empty() ? kebab_flag(f.spec.name) : std::string(f.flag);
+}
+
+// The specs of a table, for schemas.
+template <class R>
+std::vector<FieldSpec> field_specs(const FieldTable<R>& table) {
+  std::vector<FieldSpec> out;
+  out.reserve(table.size());
+  for (const auto& f : table) out.push_back(f.spec);
+  return out;
+}
+
+}  // namespace suanli
