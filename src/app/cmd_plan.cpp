@@ -36,7 +36,7 @@ struct PlanState {
   bool no_policy_costs = false;
   bool no_prices = false;
   bool no_robustness = false;
-  double robustness_time_limit_s = 5;
+  double robustness_time_limit_s = 30;
   bool solver_log = false;
   bool json = false;
   bool quiet = false;
@@ -172,7 +172,9 @@ void register_plan(CLI::App& app, Context& ctx) {
                   "share; units in the headers); not with --sweep")
       ->excludes(sweep);
   cmd->add_option("--time-limit", state->time_limit_s,
-                  "Seconds per solve (default 60; 10 per sweep point)")
+                  "Seconds per solve, a backstop (default 60; 10 per sweep point): a solve "
+                  "stops first after 500,000 branch-and-bound nodes (50,000 per sweep point), "
+                  "the same on every machine")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--gap", state->gap,
                   "Relative optimality gap proven before stopping (default 1e-3 = 0.1%, 5e-3 for "
@@ -185,7 +187,8 @@ void register_plan(CLI::App& app, Context& ctx) {
                 "Skip the robustness pass (each catalog price and throughput range's ends: the "
                 "plan re-solved, the chosen purchases re-costed, the decisions that flip)");
   cmd->add_option("--robustness-time-limit", state->robustness_time_limit_s,
-                  "Seconds per robustness re-solve (default 5; gap 1%)")
+                  "Seconds per robustness re-solve, a backstop (default 30; a re-solve stops "
+                  "first after 50,000 branch-and-bound nodes, the same on every machine; gap 1%)")
       ->check(CLI::PositiveNumber);
   cmd->add_option(
       "--write-mps", state->mps,

@@ -172,6 +172,11 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
     argv.push_back("-maxSol");
     argv.push_back("1");
   }
+  const std::string nodes = fmt::format("{}", options.max_nodes);
+  if (options.max_nodes > 0) {
+    argv.push_back("-maxNodes");
+    argv.push_back(nodes.c_str());
+  }
   argv.push_back("-solve");
   argv.push_back("-quit");
   CbcMain1(static_cast<int>(argv.size()), argv.data(), cbc, no_callback, data);
@@ -194,6 +199,8 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   } else {
     out.status = MilpStatus::kUnknown;
   }
+  out.nodes = cbc.getNodeCount();
+  out.time_limited = cbc.isSecondsLimitReached();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

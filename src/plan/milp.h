@@ -26,6 +26,12 @@ enum class MilpStatus {
 
 struct MilpOptions {
   double time_limit_s = 60;
+  // Branch-and-bound nodes at most (0: no limit). A node limit stops the
+  // search at the same place on every machine and under any load, where a
+  // time limit does not; callers that must give identical output for
+  // identical input bound the work with it and keep the time limit as a
+  // backstop.
+  long long max_nodes = 0;
   double relative_gap = 1e-6;
   bool first_solution = false;  // feasibility only: stop at the first solution
   bool log = false;             // CBC's progress log on stdout
@@ -41,6 +47,8 @@ struct MilpSolution {
   double best_bound = 0;
   std::vector<double> values;
   double seconds = 0;
+  long long nodes = 0;        // branch-and-bound nodes explored
+  bool time_limited = false;  // stopped by the time limit (the result may vary with load)
   std::string error;  // set when check_milp_model refused the model (status kUnknown)
 };
 

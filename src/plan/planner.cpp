@@ -602,6 +602,7 @@ MilpSolution run(const Built& b, const PlanOptions& options, bool first_solution
     mo.mps_path = options.mps_path;
   }
   mo.time_limit_s = options.time_limit_s;
+  mo.max_nodes = options.max_nodes;
   mo.relative_gap = options.relative_gap;
   mo.first_solution = first_solution;
   mo.cancelled = options.cancelled;
@@ -920,6 +921,28 @@ Result<void> validate_problem(const PlanProblem& p) {
   return {};
 }
 
+namespace {
+
+// Each binding limit's marginal price: the plan re-solved with the limit
+// moved by its step. False when the solve was cancelled meanwhile.
+bool price_binding_limits(const PlanProblem& problem, const Switches& sw,
+                          const PlanOptions& options, PlanResult& out) {
+  for (BindingConstraint& bc : out.binding) {
+    Switches moved_sw = sw;
+    moved_sw.move[bc.name] = bc.kind == "domestic-share" ? bc.step / 100 : bc.step;
+    const Resolve r = resolve(problem, moved_sw, options);
+    if (plan_cancelled(options)) return false;
+    if (!has_solution(r.solution)) continue;
+    // Differences inside the solver's proven gap are noise, not a price.
+    const double tolerance = options.relative_gap * (out.objective_usd + r.objective);
+    const double saved = out.objective_usd - r.objective;
+    bc.marginal_usd_per_unit = std::abs(saved) <= tolerance ? 0.0 : saved / bc.step;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& options) {
   SUANLI_TRY(validate_problem(problem));
   const auto start = std::chrono::steady_clock::now();
@@ -940,8 +963,9 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   if (!has_solution(sol)) {
     out.status = PlanStatus::kInfeasible;
     if (sol.status == MilpStatus::kUnknown)
-      out.note = fmt::format("no plan found within the {:.0f} s time limit (not proven infeasible)",
-                             options.time_limit_s);
+      out.note = fmt::format(
+          "no plan found within the search limits ({} nodes, {:.0f} s; not proven infeasible)",
+          options.max_nodes, options.time_limit_s);
     else if (options.explain_infeasible)
       out.conflicts = explain(problem, options);
     if (plan_cancelled(options)) return cancelled();
@@ -950,20 +974,14 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     return out;
   }
   fill_result(problem, b, sol, out);
+  if (sol.time_limited)
+    out.note = fmt::format(
+        "the {:.0f} s time limit stopped the search before its {} nodes: a faster or less "
+        "loaded machine may return another plan",
+        options.time_limit_s, options.max_nodes);
 
-  if (options.marginal_prices) {
-    for (BindingConstraint& bc : out.binding) {
-      Switches moved_sw = sw;
-      moved_sw.move[bc.name] = bc.kind == "domestic-share" ? bc.step / 100 : bc.step;
-      const Resolve r = resolve(problem, moved_sw, options);
-      if (plan_cancelled(options)) return cancelled();
-      if (!has_solution(r.solution)) continue;
-      // Differences inside the solver's proven gap are noise, not a price.
-      const double tolerance = options.relative_gap * (out.objective_usd + r.objective);
-      const double saved = out.objective_usd - r.objective;
-      bc.marginal_usd_per_unit = std::abs(saved) <= tolerance ? 0.0 : saved / bc.step;
-    }
-  }
+  if (options.marginal_prices && !price_binding_limits(problem, sw, options, out))
+    return cancelled();
   if (options.policy_costs) {
     auto add = [&](std::string name, Text detail, Switches off,
                    std::vector<PolicyCost>* into = nullptr) {

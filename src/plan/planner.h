@@ -23,6 +23,11 @@ std::string_view plan_status_name(PlanStatus s);
 struct Purchase;
 
 struct PlanOptions {
+  // Per solve: branch-and-bound nodes at most, so the search stops at the
+  // same place on every machine and under any load (identical output for
+  // identical input); the time limit is a backstop, and a plan it stops
+  // says so in its note. The bundled plans' hardest re-solve takes ~380 k.
+  long long max_nodes = 500'000;
   double time_limit_s = 60;  // per solve; a plan found by then is "feasible"
   // Proven optimal within this relative gap between the plan and CBC's
   // lower bound: 0.1%, i.e. 70 k USD on a 70 M USD plan, less than the

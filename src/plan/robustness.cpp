@@ -102,6 +102,7 @@ RobustnessCase evaluate(const PlanScenario& sc, const PlanResult& chosen, const 
   x.apply(q, value);
   PlanOptions o;
   o.time_limit_s = ro.time_limit_s;
+  o.max_nodes = ro.max_nodes;
   o.relative_gap = ro.relative_gap;
   o.policy_costs = false;
   o.marginal_prices = false;
@@ -153,6 +154,7 @@ Result<RobustnessResult> plan_robustness(const PlanScenario& sc, const PlanResul
   RobustnessResult out;
   out.base_cost_usd = chosen.objective_usd;
   out.per_solve_time_limit_s = ro.time_limit_s;
+  out.per_solve_node_limit = ro.max_nodes;
   out.relative_gap = ro.relative_gap;
   if (chosen.status == PlanStatus::kInfeasible) return out;
   const std::vector<Perturbation> xs = perturbations(sc, catalog);
@@ -204,7 +206,7 @@ nlohmann::ordered_json case_json(const RobustnessCase& c, const Messages& m) {
                            {"mix_change", c.mix_change},
                            {"flips", rendered(c.flips, m)}};
   if (c.timed_out)
-    j["note"] = m.tr("no plan found within the time limit (not proven infeasible)");
+    j["note"] = m.tr("no plan found within the search limits (not proven infeasible)");
   if (!c.chosen_cost_usd)
     j["chosen_plan_note"] =
         m.tr("the chosen purchases no longer satisfy the scenario here (demand, budget or rules)");
@@ -229,6 +231,7 @@ nlohmann::ordered_json robustness_json(const RobustnessResult& r, const Messages
            "each input at its range's ends: the plan re-solved (best plan at that value) and the "
            "chosen purchases re-costed (regret = chosen - best)"},
           {"per_solve_time_limit_s", r.per_solve_time_limit_s},
+          {"per_solve_node_limit", r.per_solve_node_limit},
           {"relative_gap", r.relative_gap},
           {"inputs", std::move(inputs)}};
 }

@@ -28,7 +28,7 @@ struct RobustnessCase {
   std::string side;  // "low" | "high"
   double value = 0;  // the input's value at this end
   PlanStatus status = PlanStatus::kInfeasible;  // of the re-solve
-  bool timed_out = false;  // no plan found within the time limit (not proven infeasible)
+  bool timed_out = false;  // no plan found within the node and time limits (not proven infeasible)
   double cost_usd = 0;                          // re-solved optimum
   // The chosen plan's purchases at this value (nullopt: they no longer
   // satisfy the scenario: too slow for the demand, over budget, ...).
@@ -51,11 +51,15 @@ struct RobustnessResult {
   double base_cost_usd = 0;
   std::vector<RobustnessInput> inputs;  // by swing (cost, then mix), largest first
   double per_solve_time_limit_s = 0;
+  long long per_solve_node_limit = 0;
   double relative_gap = 0;
 };
 
 struct RobustnessOptions {
-  double time_limit_s = 5;     // per re-solve
+  // Per re-solve: the node limit stops the search at the same place on
+  // every machine (the time limit is a backstop; see PlanOptions).
+  long long max_nodes = 50'000;
+  double time_limit_s = 30;    // per re-solve
   double relative_gap = 0.01;  // re-solves stop within 1%
   int max_inputs = 10;         // kept after sorting
   std::function<bool()> cancelled;
