@@ -4,7 +4,6 @@ namespace suanli {
 
 namespace {
 
-constexpr double kMaxDevices = 1'000'000;
 constexpr double kMaxShape = 10'000'000;
 constexpr double kMaxCount = 100'000;
 
@@ -95,13 +94,16 @@ const FieldTable<TrainRequest>& train_workload_fields() {
 
 const FieldTable<TrainRequest>& train_parallelism_fields() {
   static const FieldTable<T> fields = {
-      {{"tp", F::kInteger, "Tensor parallel size (searched when omitted)", 1, kMaxDevices}, &T::tp},
-      {{"pp", F::kInteger, "Pipeline parallel size (searched when omitted)", 1, kMaxDevices},
+      {{"tp", F::kInteger, "Tensor parallel size (searched when omitted)", 1, kMaxRequestDevices},
+       &T::tp},
+      {{"pp", F::kInteger, "Pipeline parallel size (searched when omitted)", 1, kMaxRequestDevices},
        &T::pp},
-      {{"dp", F::kInteger, "Data parallel size (searched when omitted)", 1, kMaxDevices}, &T::dp},
-      {{"ep", F::kInteger, "Expert parallel size, MoE (searched when omitted)", 1, kMaxDevices},
+      {{"dp", F::kInteger, "Data parallel size (searched when omitted)", 1, kMaxRequestDevices},
+       &T::dp},
+      {{"ep", F::kInteger, "Expert parallel size, MoE (searched when omitted)", 1,
+        kMaxRequestDevices},
        &T::ep},
-      {{"cp", F::kInteger, "Context parallel size (searched when omitted)", 1, kMaxDevices},
+      {{"cp", F::kInteger, "Context parallel size (searched when omitted)", 1, kMaxRequestDevices},
        &T::cp},
       {{"vpp", F::kInteger, "Interleaved pipeline chunks per device (searched when omitted)", 1,
         1000},
@@ -120,7 +122,7 @@ const FieldTable<TrainRequest>& train_parallelism_fields() {
        &T::zero},
       {{"etp", F::kInteger,
         "Expert tensor parallel size, MoE (1 or the TP size searched when omitted)", 1,
-        kMaxDevices},
+        kMaxRequestDevices},
        &T::etp},
       {{"recompute_layers", F::kInteger,
         "With full recompute: layers per pipeline stage recomputed (default all)", 1, kMaxCount},
@@ -202,7 +204,7 @@ const FieldTable<InferRequest>& infer_workload_fields() {
       {{"prefill_devices", F::kInteger,
         "With disaggregated: prefill devices counted in the per-device throughput (published "
         "per-card figures over prefill and decode cards)",
-        0, kMaxDevices},
+        0, kMaxRequestDevices},
        &I::prefill_devices},
       {{"spec_tokens", F::kInteger,
         "Speculative decoding (MTP, EAGLE): tokens drafted per step, verified together", 1, 16},
@@ -217,11 +219,11 @@ const FieldTable<InferRequest>& infer_workload_fields() {
 const FieldTable<InferRequest>& infer_layout_fields() {
   static const FieldTable<I> fields = {
       {{"tp", F::kInteger, "Tensor parallel size per instance (searched when omitted)", 1,
-        kMaxDevices},
+        kMaxRequestDevices},
        &I::tp},
       {{"ep", F::kInteger,
         "Expert parallel size = devices per instance, MoE (searched when omitted)", 1,
-        kMaxDevices},
+        kMaxRequestDevices},
        &I::ep},
   };
   return fields;

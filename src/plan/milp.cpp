@@ -181,6 +181,7 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   argv.push_back("-quit");
   CbcMain1(static_cast<int>(argv.size()), argv.data(), cbc, no_callback, data);
 
+  out.time_limited = cbc.isSecondsLimitReached();
   const double* best = cbc.bestSolution();
   if (best != nullptr) {
     out.values.assign(best, best + n);
@@ -190,7 +191,7 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
     out.objective = 0;
     for (int c = 0; c < n; ++c) out.objective += model.cost_[c] * out.values[c];
     out.best_bound = cbc.getBestPossibleObjValue();
-    const bool proven = cbc.isProvenOptimal() && !cbc.isSecondsLimitReached();
+    const bool proven = cbc.isProvenOptimal() && !out.time_limited;
     out.status = proven || options.first_solution ? MilpStatus::kOptimal : MilpStatus::kFeasible;
   } else if (cbc.isProvenInfeasible() || cbc.status() == 0) {
     // status 0: the search finished (presolve or branch and bound) without
@@ -199,8 +200,6 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
   } else {
     out.status = MilpStatus::kUnknown;
   }
-  out.nodes = cbc.getNodeCount();
-  out.time_limited = cbc.isSecondsLimitReached();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -47,7 +47,6 @@ struct MilpSolution {
   double best_bound = 0;
   std::vector<double> values;
   double seconds = 0;
-  long long nodes = 0;        // branch-and-bound nodes explored
   bool time_limited = false;  // stopped by the time limit (the result may vary with load)
   std::string error;  // set when check_milp_model refused the model (status kUnknown)
 };

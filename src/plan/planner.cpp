@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -354,47 +355,27 @@ void add_domestic_share(Built& b, const PlanProblem& p, const Switches& sw) {
   }
 }
 
-// Adds the `site-power:<site>` row of site s (cumulative purchases, so the
-// last year binds) and its limit, unless the site has no power limit.
-void add_site_power(Built& b, const PlanProblem& p, const Switches& sw, int s) {
-  const PlanSite& site = p.sites[s];
-  const std::string power_name = "site-power:" + site.name;
-  if (!finite(site.power_kw) || sw.relaxed.contains(power_name)) return;
-  std::vector<MilpTerm> terms;
-  double used = 0, unit = kNoLimit;
-  for (int t = 0; t < b.T; ++t) {
-    const double kw = p.types[t].node_power_kw * site.pue;
-    used += kw * b.existing[t][s];
-    for (int y = 0; y < b.Y; ++y)
-      if (b.x[t][s][y] >= 0) {
-        terms.push_back({b.x[t][s][y], kw});
-        unit = std::min(unit, kw);
-      }
-  }
-  LimitRow lim;
-  const double limit = site.power_kw + moved(sw, power_name);
-  lim.row = b.model.add_constraint(std::move(terms), -kNoLimit, limit - used);
-  lim.name = power_name;
-  lim.group = power_name;
-  lim.kind = "site-power";
-  lim.limit = site.power_kw;
-  lim.detail = power_detail(site);
-  lim.unit = "kW";
-  lim.node_unit = finite(unit) ? unit : 1e-6;
-  lim.step = std::max(1.0, 0.05 * site.power_kw);
-  b.limits.push_back(std::move(lim));
-}
+// One cumulative site limit (power or rack space): its row name and kind,
+// the site's capacity, what one node of type t uses of it, and its limit's
+// wording, unit and step.
+struct SiteLimit {
+  std::string name;
+  const char* kind;
+  double capacity;
+  std::function<double(int t)> per_node;
+  Text detail;
+  const char* unit;
+  double step;
+};
 
-// Adds the `site-racks:<site>` row of site s (cumulative, like power) and
-// its limit, unless the site has no rack limit.
-void add_site_racks(Built& b, const PlanProblem& p, const Switches& sw, int s) {
-  const PlanSite& site = p.sites[s];
-  const std::string rack_name = "site-racks:" + site.name;
-  if (!finite(site.racks) || sw.relaxed.contains(rack_name)) return;
+// Adds a site limit's row (cumulative purchases, so the last year binds)
+// and its LimitRow, unless the site has no such limit or it is relaxed.
+void add_site_limit(Built& b, const Switches& sw, int s, const SiteLimit& l) {
+  if (!finite(l.capacity) || sw.relaxed.contains(l.name)) return;
   std::vector<MilpTerm> terms;
   double used = 0, unit = kNoLimit;
   for (int t = 0; t < b.T; ++t) {
-    const double per = 1.0 / p.types[t].nodes_per_rack;
+    const double per = l.per_node(t);
     used += per * b.existing[t][s];
     for (int y = 0; y < b.Y; ++y)
       if (b.x[t][s][y] >= 0) {
@@ -403,18 +384,32 @@ void add_site_racks(Built& b, const PlanProblem& p, const Switches& sw, int s) {
       }
   }
   LimitRow lim;
-  lim.row =
-      b.model.add_constraint(std::move(terms), -kNoLimit, site.racks + moved(sw, rack_name) - used);
-  lim.name = rack_name;
-  lim.group = rack_name;
-  lim.kind = "site-racks";
-  lim.limit = site.racks;
-  lim.detail = Text("{site} rack space <= {racks} racks",
-                    {{"site", site.name}, {"racks", fmt::format("{:.0f}", site.racks)}});
-  lim.unit = "rack";
+  lim.row = b.model.add_constraint(std::move(terms), -kNoLimit,
+                                   l.capacity + moved(sw, l.name) - used);
+  lim.name = l.name;
+  lim.group = l.name;
+  lim.kind = l.kind;
+  lim.limit = l.capacity;
+  lim.detail = l.detail;
+  lim.unit = l.unit;
   lim.node_unit = finite(unit) ? unit : 1e-6;
-  lim.step = std::max(1.0, std::round(0.05 * site.racks));
+  lim.step = l.step;
   b.limits.push_back(std::move(lim));
+}
+
+// Adds the `site-power:<site>` and `site-racks:<site>` rows of site s.
+void add_site_limits(Built& b, const PlanProblem& p, const Switches& sw, int s) {
+  const PlanSite& site = p.sites[s];
+  add_site_limit(b, sw, s,
+                 {"site-power:" + site.name, "site-power", site.power_kw,
+                  [&](int t) { return p.types[t].node_power_kw * site.pue; }, power_detail(site),
+                  "kW", std::max(1.0, 0.05 * site.power_kw)});
+  add_site_limit(b, sw, s,
+                 {"site-racks:" + site.name, "site-racks", site.racks,
+                  [&](int t) { return 1.0 / p.types[t].nodes_per_rack; },
+                  Text("{site} rack space <= {racks} racks",
+                       {{"site", site.name}, {"racks", fmt::format("{:.0f}", site.racks)}}),
+                  "rack", std::max(1.0, std::round(0.05 * site.racks))});
 }
 
 // Adds the `supply-cap:<type>:y<Y>` rows per type and year and their limits
@@ -577,10 +572,7 @@ Built build(const PlanProblem& p, const Switches& sw) {
   add_nominal_allocation(b, p, sw);
   add_capacity(b, p);
   add_domestic_share(b, p, sw);
-  for (int s = 0; s < b.S; ++s) {
-    add_site_power(b, p, sw, s);
-    add_site_racks(b, p, sw, s);
-  }
+  for (int s = 0; s < b.S; ++s) add_site_limits(b, p, sw, s);
   add_supply_caps(b, p, sw);
   add_budget(b, p, sw);
   add_scenarios(b, p, sw);

@@ -96,12 +96,10 @@ ResponseCache::Stats ResponseCache::stats() const {
 
 namespace {
 
-constexpr double kMaxDevices = 1'000'000;
-
 const std::vector<FieldSpec>& target_fields() {
   static const std::vector<FieldSpec> fields = {
       {"accelerator", FieldType::kIdentifier, "Accelerator ID", 0, 0, {}, true},
-      {"devices", FieldType::kInteger, "Number of devices", 1, kMaxDevices, {}, true},
+      {"devices", FieldType::kInteger, "Number of devices", 1, kMaxRequestDevices, {}, true},
   };
   return fields;
 }
@@ -117,7 +115,7 @@ const std::vector<FieldSpec>& compare_fields() {
        {},
        true},
       {"devices", FieldType::kInteger, "Devices per accelerator type (or budget_usd)", 1,
-       kMaxDevices},
+       kMaxRequestDevices},
       {"budget_usd",
        FieldType::kNumber,
        "Purchase budget: each type gets as many whole servers as it buys (or devices)",

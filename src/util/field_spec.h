@@ -25,6 +25,9 @@ struct FieldSpec {
   bool exclusive_min = false;
 };
 
+// The most devices a request may name (a device count or a parallel size).
+inline constexpr double kMaxRequestDevices = 1'000'000;
+
 // "--global-batch" for "global_batch".
 inline std::string kebab_flag(std::string_view name) {
   std::string out = "--";
