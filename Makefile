@@ -108,7 +108,7 @@ test-release: deps $(BUILD)/build.ninja
 # process or long wait — everything but the browser, Slurm, PostgreSQL,
 # Prometheus, kill -9 durability, install, trace-replay and slow-client
 # tests, which `make test` runs (about a minute on 2 cores instead of 30).
-SLOW_TESTS := Chromium|Sigkill|Slurm|Postgresql|Prometheus|InstallRelocatable|ReplayTraceTest|FgdPlusTraceTest|Slowloris|CrashLoop|ShutdownInterrupts
+SLOW_TESTS := Chromium|ReportBundled|Sigkill|Slurm|Postgresql|Prometheus|InstallRelocatable|ReplayTraceTest|FgdPlusTraceTest|Slowloris|CrashLoop|ShutdownInterrupts
 check: deps-build $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target suanli suanli_tests
 	cd $(BUILD) && ctest -j $(JOBS) -E '$(SLOW_TESTS)' --output-on-failure

@@ -65,7 +65,7 @@ int run_report(Context& ctx, const ReportState& s) {
     return ctx.report(
         Error{ErrorCode::kIo, fmt::format("cannot write {}: {}", s.out, ec.message())});
   if (s.json) {
-    ctx.out() << report->doc.dump(2) << "\n";
+    ctx.out() << encode_report_document(report->doc).dump(2) << "\n";
   } else {
     ctx.out() << report->summary;
     ctx.out() << "\n"

@@ -148,8 +148,9 @@ int run_sweep_command(Context& ctx, const SweepState& s) {
     if (!s.quiet) ctx.err() << "table written to " << s.csv << "\n";
   }
   if (!s.report.empty()) {
-    if (auto w = write_output(s.report, render_report_html(grid_sweep_report_doc(*result))); !w)
-      return ctx.report(w.error());
+    auto html = render_report_json(grid_sweep_report_doc(*result));
+    if (!html) return ctx.report(html.error());
+    if (auto w = write_output(s.report, *html); !w) return ctx.report(w.error());
     if (!s.quiet) ctx.err() << "report written to " << s.report << "\n";
   }
   if (s.json) {

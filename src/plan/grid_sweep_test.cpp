@@ -217,10 +217,11 @@ TEST_F(GridSweepTest, RendersTableCsvAndReport) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
   EXPECT_TRUE(contains(csv, "rules.domestic-share.min_share,status,jobs_submitted")) << csv;
   EXPECT_TRUE(contains(csv, "utilization_ascend-910c")) << csv;
-  const std::string html = render_report_html(grid_sweep_report_doc(*r));
-  EXPECT_TRUE(contains(html, "<section id=\"simulation-sweep\">"));
-  EXPECT_TRUE(contains(html, "data-chart=\"sim-sweep-jct\""));
-  EXPECT_TRUE(contains(html, "Simulation sweep"));
+  const auto html = render_report_json(grid_sweep_report_doc(*r));
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(contains(*html, "<section id=\"simulation-sweep\">"));
+  EXPECT_TRUE(contains(*html, "data-chart=\"sim-sweep-jct\""));
+  EXPECT_TRUE(contains(*html, "Simulation sweep"));
 }
 
 TEST_F(GridSweepTest, PlanSweepUsesThePlanSweepFormat) {
@@ -238,8 +239,9 @@ TEST_F(GridSweepTest, PlanSweepUsesThePlanSweepFormat) {
             r->points[0]["objective_usd"].get<double>());
   EXPECT_TRUE(contains(grid_sweep_text(*r), "cost M USD"));
   EXPECT_TRUE(contains(grid_sweep_csv(*r), "objective_usd"));
-  const std::string html = render_report_html(grid_sweep_report_doc(*r));
-  EXPECT_TRUE(contains(html, "data-chart=\"sweep-frontier\""));
+  const auto html = render_report_json(grid_sweep_report_doc(*r));
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_TRUE(contains(*html, "data-chart=\"sweep-frontier\""));
   const Json j = grid_sweep_json(*r);
   EXPECT_EQ(j["kind"], "plan");
 }

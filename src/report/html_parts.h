@@ -3,8 +3,9 @@
 // section file shares, and the section renderers html_report.cpp lists in
 // its table (one file per section: report_answer.cpp, report_comparison.cpp,
 // report_plan.cpp, report_robustness.cpp, report_sweep.cpp,
-// report_simulation.cpp). Readers never throw: a missing or mistyped field
-// reads as absent, so a malformed section renders as less.
+// report_simulation.cpp). The sections read the typed document
+// (report_document.h); a stored document was decoded, with its errors
+// reported, before it got here.
 #pragma once
 
 #include <fmt/format.h>
@@ -22,62 +23,14 @@
 #include <vector>
 
 #include "report/html_report.h"
+#include "report/report_document.h"
 #include "util/messages.h"
 
 namespace suanli::report_html {
 
 using nlohmann::json;
 
-// ---------------------------------------------------------------- access
-// Tolerant readers: a missing or mistyped field reads as absent, so a
-// malformed section renders as less, never as an exception.
-
-inline const json& null_json() {
-  static const json n;
-  return n;
-}
-
-inline const json& at(const json& j, const char* key) {
-  if (!j.is_object()) return null_json();
-  const auto it = j.find(key);
-  return it == j.end() ? null_json() : *it;
-}
-
-inline const json& arr(const json& j, const char* key) {
-  static const json empty = json::array();
-  const json& v = at(j, key);
-  return v.is_array() ? v : empty;
-}
-
-inline const json& obj(const json& j, const char* key) {
-  static const json empty = json::object();
-  const json& v = at(j, key);
-  return v.is_object() ? v : empty;
-}
-
-inline std::optional<double> num(const json& v) {
-  if (v.is_number()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d)) return d;
-  }
-  return std::nullopt;
-}
-inline std::optional<double> num(const json& j, const char* key) { return num(at(j, key)); }
-
 inline std::string fmt_num(double v);
-
-inline std::string str(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
-  if (auto d = num(v)) return fmt_num(*d);
-  return "";
-}
-inline std::string str(const json& j, const char* key) { return str(at(j, key)); }
-
-inline bool flag(const json& j, const char* key, bool fallback) {
-  const json& v = at(j, key);
-  return v.is_boolean() ? v.get<bool>() : fallback;
-}
 
 // ---------------------------------------------------------------- numbers
 
@@ -187,32 +140,28 @@ struct AccelInfo {
 // the same in every chart.
 class Accelerators {
  public:
-  explicit Accelerators(const json& doc) {
-    const json& listed = at(doc, "accelerators");
-    if (listed.is_array()) {
-      for (const auto& a : listed)
-        add(str(a, "id").empty() ? str(a, "accelerator") : str(a, "id"), a);
-    } else if (listed.is_object()) {
-      for (auto it = listed.begin(); it != listed.end(); ++it) add(it.key(), it.value());
+  explicit Accelerators(const ReportDocument& doc) {
+    if (doc.accelerators)
+      for (const ReportAccelerator& a : *doc.accelerators) add(a.id, a.name, a.origin);
+    if (doc.comparison)
+      for (const ComparisonWorkload& w : doc.comparison->workloads)
+        for (const ComparisonRow& r : w.rows) add(r.accelerator, r.name, r.origin);
+    if (doc.plan) {
+      for (const PlanPurchase& p : doc.plan->purchases) add(p.accelerator, "", p.origin);
+      for (const PlanUse& u : doc.plan->utilisation) add(u.accelerator);
+      for (const PlanRental& r : doc.plan->rentals) add(r.accelerator);
+      for (const PlanDemandOutcome& d : doc.plan->demands)
+        for (const PlanAllocationDoc& a : d.allocations) add(a.accelerator);
     }
-    for (const auto& w : arr(obj(doc, "comparison"), "workloads"))
-      for (const auto& r : arr(w, "rows")) add(str(r, "accelerator"), r);
-    const json& plan = obj(doc, "plan");
-    for (const char* key : {"purchases", "utilisation", "rentals"})
-      for (const auto& p : arr(plan, key)) add(str(p, "accelerator"), p);
-    for (const auto& d : arr(plan, "demands"))
-      for (const auto& a : arr(d, "allocations")) add(str(a, "accelerator"), a);
-    for (const auto& p : arr(obj(doc, "sweep"), "points"))
-      for (auto it = obj(p, "devices_by_accelerator").begin();
-           it != obj(p, "devices_by_accelerator").end(); ++it)
-        add(it.key(), null_json());
-    const json& sim = obj(doc, "simulation");
-    for (auto it = obj(sim, "utilisation_by_accelerator").begin();
-         it != obj(sim, "utilisation_by_accelerator").end(); ++it)
-      add(it.key(), null_json());
-    for (const auto& t : arr(sim, "timeline"))
-      for (auto it = obj(t, "utilisation").begin(); it != obj(t, "utilisation").end(); ++it)
-        add(it.key(), null_json());
+    if (doc.sweep)
+      for (const SweepPointDoc& p : doc.sweep->points)
+        if (p.devices_by_accelerator)
+          for (const auto& [id, n] : *p.devices_by_accelerator) add(id);
+    if (doc.simulation) {
+      for (const auto& [id, u] : doc.simulation->utilisation_by_accelerator) add(id);
+      for (const TimelineSample& t : doc.simulation->timeline)
+        for (const auto& [id, u] : t.utilisation) add(id);
+    }
     assign_colours();
   }
 
@@ -248,14 +197,12 @@ class Accelerators {
   }
 
  private:
-  void add(const std::string& id, const json& j) {
+  void add(const std::string& id, const std::string& name = {}, const std::string& origin = {}) {
     if (id.empty()) return;
     auto [it, fresh] = info_.try_emplace(id);
     if (fresh) it->second.order = static_cast<int>(info_.size());
-    if (it->second.name.empty()) it->second.name = str(j, "name");
-    if (it->second.origin.empty()) it->second.origin = str(j, "origin");
-    if (it->second.origin.empty() && at(j, "domestic").is_boolean())
-      it->second.origin = flag(j, "domestic", false) ? "CN" : "";
+    if (it->second.name.empty()) it->second.name = name;
+    if (it->second.origin.empty()) it->second.origin = origin;
   }
   int group(const std::string& id) const {
     const auto d = domestic(id);
@@ -339,7 +286,7 @@ inline std::string rgba(const std::string& hex, double alpha) {
 // ---------------------------------------------------------------- sections
 
 struct Ctx {
-  const json& doc;
+  const ReportDocument& doc;
   const Accelerators& accels;
   const Messages& m;  // the report's language
   ChartOut charts;

@@ -3,10 +3,10 @@
 // frontier and a simulation of the planned fleet, drawn as charts by the
 // charting library inlined into the page.
 //
-// The input is a JSON document assembled by `suanli report` (keys: title,
-// scenario, description, generated_by, summary, comparison, plan, sweep,
-// simulation, policy); each section is rendered when present and skipped
-// when absent or malformed, so rendering never fails. Every chart is a
+// The input is the typed report document (report_document.h) that `suanli
+// report` builds or a stored copy of it decoded; each section is rendered
+// when present and skipped when absent, so rendering a document never fails
+// (decoding a stored one names its first bad field). Every chart is a
 // <canvas data-chart="NAME"> drawn from a <script type="application/json">
 // block without animation, so the page is complete right after `load`.
 #pragma once
@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "report/report_document.h"
+#include "util/error.h"
 #include "util/messages.h"
 
 namespace suanli {
@@ -22,7 +24,10 @@ namespace suanli {
 // The whole HTML document, in the language of `messages` (English by
 // default): the page's own words translated, the document's data (chip and
 // model names, scenario text, commands, sources) marked translate="no".
-std::string render_report_html(const nlohmann::json& doc, const Messages& messages = {});
+std::string render_report_html(const ReportDocument& doc, const Messages& messages = {});
+// The same for a document as JSON (a stored report run, a sweep's
+// document): decoded first; a document that does not decode is the error.
+Result<std::string> render_report_json(const nlohmann::json& doc, const Messages& messages = {});
 
 // Chart.js (UMD build), embedded at build time from web/node_modules by
 // cmake/embed_asset.cmake; the text inlined into every report.

@@ -173,18 +173,16 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
   if (cancelled()) return stop();
 
   Report out;
-  nlohmann::json& doc = out.doc;
-  doc["title"] = p.name.empty() ? std::string(m.tr("suanli procurement report")) : p.name;
-  doc["scenario"] = file.string();
-  doc["description"] = sc->description;
-  doc["generated_by"] = fmt::format("suanli {}", kSuanliVersion);
-  nlohmann::json accels = nlohmann::json::array();
-  for (const PlanType& t : p.types)
-    accels.push_back({{"id", t.id}, {"name", t.name}, {"origin", t.origin}});
-  doc["accelerators"] = std::move(accels);
-  if (p.policy.domestic_share_min)
-    doc["policy"] = {{"domestic_share_min", *p.policy.domestic_share_min}};
-  doc["comparison"] = comparison_json(*sc, catalog, m);
+  ReportDocument& doc = out.doc;
+  doc.title = p.name.empty() ? std::string(m.tr("suanli procurement report")) : p.name;
+  doc.scenario = file.string();
+  doc.description = sc->description;
+  doc.generated_by = fmt::format("suanli {}", kSuanliVersion);
+  doc.accelerators.emplace();
+  for (const PlanType& t : p.types) doc.accelerators->push_back({t.id, t.name, t.origin});
+  if (p.policy.domestic_share_min) doc.policy = ReportPolicy{*p.policy.domestic_share_min};
+  SUANLI_ASSIGN(doc.comparison, decode_section<ComparisonSection>(
+                                    comparison_json(*sc, catalog, m), "comparison"));
   if (options.robustness && plan->status != PlanStatus::kInfeasible) {
     if (cancelled()) return stop();
     say("robustness: re-solving at each end of the price and throughput ranges...");
@@ -192,34 +190,36 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     ro.cancelled = options.cancelled;
     auto robust = plan_robustness(*sc, *plan, catalog, ro);
     if (!robust) return std::unexpected(robust.error());
-    doc["robustness"] = nlohmann::json(robustness_json(*robust, m));
+    SUANLI_ASSIGN(doc.robustness, decode_section<RobustnessSection>(
+                                      nlohmann::json(robustness_json(*robust, m)), "robustness"));
   }
-  doc["plan"] = nlohmann::json(plan_result_json(p, *plan, m));
-  doc["plan"]["sizing"] = nlohmann::json(plan_sizing_json(*sc, catalog.economics()));
-  std::vector<std::string> unverified;
+  nlohmann::json plan_doc(plan_result_json(p, *plan, m));
+  plan_doc["sizing"] = nlohmann::json(plan_sizing_json(*sc, catalog.economics()));
+  SUANLI_ASSIGN(doc.plan, decode_section<PlanSection>(plan_doc, "plan"));
+  doc.unverified.emplace();
   for (const PlanType& t : p.types)
     if (!t.unverified.empty())
-      unverified.push_back(m.trf("{accelerator}: {fields} from unverified catalog figures",
-                                 fmt::arg("accelerator", t.id),
-                                 fmt::arg("fields", fmt::format("{}", fmt::join(t.unverified, ", ")))));
-  doc["unverified"] = unverified;
+      doc.unverified->push_back(m.trf("{accelerator}: {fields} from unverified catalog figures",
+                                      fmt::arg("accelerator", t.id),
+                                      fmt::arg("fields", fmt::format("{}", fmt::join(t.unverified, ", ")))));
 
   const std::vector<PlanSweep>& sweeps =
       options.sweeps.empty() ? sc->report_sweeps : options.sweeps;
   std::string sweep_summary;
   if (!sweeps.empty()) {
     // One sweep per key (the frontier along each axis), not the full grid.
-    nlohmann::json all = nlohmann::json::array();
+    doc.sweeps.emplace();
     for (const PlanSweep& s : sweeps) {
       if (cancelled()) return stop();
       say(fmt::format("sweep {} over {} values...", s.key, s.values.size()));
       auto r = source.sweep(catalog, options.overrides, {s}, sweep_options);
       if (!r) return std::unexpected(r.error());
-      all.push_back(nlohmann::json(sweep_json(*r)));
+      SUANLI_ASSIGN(SweepSection section,
+                    decode_section<SweepSection>(nlohmann::json(sweep_json(*r)), "sweeps"));
+      doc.sweeps->push_back(std::move(section));
       sweep_summary += fmt::format("\nSweep {}\n{}", s.key, sweep_text(*r));
     }
-    doc["sweep"] = all.front();
-    doc["sweeps"] = std::move(all);
+    doc.sweep = doc.sweeps->front();
   }
   std::string sim_summary;
   if (options.simulate && plan->status != PlanStatus::kInfeasible) {
@@ -234,18 +234,17 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
                     so.days, so.seed));
     auto sim = simulate_plan(*sc, *plan, catalog, so);
     if (!sim) return std::unexpected(sim.error());
-    doc["simulation"] = *sim;
-    const nlohmann::json& sm = *sim;
+    SUANLI_ASSIGN(doc.simulation, decode_section<SimulationSection>(*sim, "simulation"));
+    const SimulationSection& sm = *doc.simulation;
     sim_summary = fmt::format(
         "\nSimulation of the year-{} fleet ({:.0f} days, seed {}): {} jobs, {} finished, {} audit "
         "violations; mean JCT {:.1f} h, p95 {:.1f} h; domestic share min {:.1f}%\n",
-        so.year, so.days, so.seed, sm.value("jobs", 0), sm.value("finished", 0),
-        sm.value("audit_violations", 0), sm["summary"].value("mean_jct_h", 0.0),
-        sm["summary"].value("p95_jct_h", 0.0),
-        sm["summary"].value("domestic_share_min", 0.0) * 100);
+        so.year, so.days, so.seed, sm.jobs, sm.finished, sm.audit_violations,
+        sm.summary.mean_jct_h, sm.summary.p95_jct_h, sm.summary.domestic_share_min * 100);
   }
-  doc["summary"] = summary_lines(p, *plan, m);
-  doc["headline"] = headline_json(*sc, *plan, catalog, m);
+  doc.summary = summary_lines(p, *plan, m);
+  SUANLI_ASSIGN(doc.headline, decode_section<HeadlineSection>(
+                                  headline_json(*sc, *plan, catalog, m), "headline"));
   out.summary = plan_result_text(p, *plan, m) + sweep_summary + sim_summary;
   if (cancelled()) return stop();
   return out;

@@ -1,5 +1,5 @@
-// `suanli report`: the buyer's story for one plan scenario as a document
-// (JSON) that html_report.h renders into one self-contained HTML file:
+// `suanli report`: the buyer's story for one plan scenario as a typed
+// document (report_document.h) that html_report.h renders into one self-contained HTML file:
 // accelerator comparison for the scenario's workloads, the plan with its
 // cost breakdown, binding constraints and policy prices, the sweep
 // frontier, and a simulation of the planned fleet; plus a plain-text
@@ -19,6 +19,7 @@
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "plan/sweep.h"
+#include "report/report_document.h"
 #include "sim/scenario.h"
 #include "util/messages.h"
 
@@ -45,7 +46,7 @@ struct ReportOptions {
 };
 
 struct Report {
-  nlohmann::json doc;
+  ReportDocument doc;   // `report --json` is encode_report_document(doc)
   std::string summary;  // plain text, for stdout
 };
 

@@ -8,52 +8,43 @@ namespace suanli::report_html {
 // command that reproduces the figure (report/headline.h). The sentences
 // arrive in the report's language (the document is built in it).
 void answer(std::string& out, const Ctx& c) {
-  const json& head = obj(c.doc, "headline");
-  if (head.empty()) return;
+  if (!c.doc.headline) return;
+  const HeadlineSection& head = *c.doc.headline;
   out += fmt::format("<section id=\"answer\" class=\"summary\"><h2>{}</h2><ul>", esc(c.tr("The answer")));
-  const json& worth = obj(head, "worth");
-  if (!worth.empty()) {
+  if (const auto& worth = head.worth) {
     out += fmt::format(
         "<li><strong>{}</strong> {} <span class=\"meta\">{} <code>{}</code></span></li>",
         esc(c.m.trf("What is {other} worth against {baseline} here?",
-                    fmt::arg("other", str(worth, "other")), fmt::arg("baseline", str(worth, "baseline")))),
-        esc(str(worth, "sentence")),
-        esc(c.m.trf("{basis}. The same figure:", fmt::arg("basis", str(worth, "cost_basis")))),
-        esc(str(worth, "command")));
+                    fmt::arg("other", worth->other), fmt::arg("baseline", worth->baseline))),
+        esc(worth->sentence),
+        esc(c.m.trf("{basis}. The same figure:", fmt::arg("basis", worth->cost_basis))),
+        esc(worth->command));
   }
-  const json& buy = obj(head, "buy");
-  if (!buy.empty())
+  if (!head.buy.sentence.empty())
     out += fmt::format("<li><strong>{}</strong> {}</li>", esc(c.tr("What to buy?")),
-                       esc(str(buy, "sentence")));
+                       esc(head.buy.sentence));
   out += "</ul></section>\n";
 }
 
 namespace {
 
 void cards(std::string& out, const Ctx& c) {
-  const json& doc = c.doc;
   std::vector<std::pair<std::string, std::string>> cards;
-  const json& plan = obj(doc, "plan");
-  if (!plan.empty()) {
-    cards.emplace_back(c.tr("Plan"),
-                       str(plan, "status").empty() ? "\u2014" : c.tr(str(plan, "status")));
-    if (auto v = num(plan, "objective_usd"))
-      cards.emplace_back(c.tr("Total cost (discounted)"), fmt_usd(*v));
-    if (auto v = num(plan, "domestic_share"))
-      cards.emplace_back(c.tr("Domestic share (min year)"), fmt_pct(*v));
+  if (const auto& plan = c.doc.plan) {
+    cards.emplace_back(c.tr("Plan"), plan->status.empty() ? "\u2014" : c.tr(plan->status));
+    cards.emplace_back(c.tr("Total cost (discounted)"), fmt_usd(plan->objective_usd));
+    cards.emplace_back(c.tr("Domestic share (min year)"), fmt_pct(plan->domestic_share));
     double devices = 0;
-    for (const auto& p : arr(plan, "purchases")) devices += num(p, "devices").value_or(0);
-    if (!arr(plan, "purchases").empty())
+    for (const PlanPurchase& p : plan->purchases) devices += static_cast<double>(p.devices);
+    if (!plan->purchases.empty())
       cards.emplace_back(c.tr("Devices bought"), group_digits(devices));
   }
-  const json& sim = obj(doc, "simulation");
-  if (!sim.empty()) {
-    if (auto j = num(sim, "jobs"))
-      cards.emplace_back(
-          c.tr("Simulated jobs finished"),
-          fmt::format("{} / {}", group_digits(num(sim, "finished").value_or(0)), group_digits(*j)));
-    if (auto v = num(obj(sim, "summary"), "p95_jct_h"))
-      cards.emplace_back(c.tr("p95 job completion"), fmt::format("{} h", fmt_num(*v)));
+  if (const auto& sim = c.doc.simulation) {
+    cards.emplace_back(c.tr("Simulated jobs finished"),
+                       fmt::format("{} / {}", group_digits(static_cast<double>(sim->finished)),
+                                   group_digits(static_cast<double>(sim->jobs))));
+    cards.emplace_back(c.tr("p95 job completion"),
+                       fmt::format("{} h", fmt_num(sim->summary.p95_jct_h)));
   }
   if (cards.empty()) return;
   out += "<div class=\"cards\">";
@@ -67,7 +58,8 @@ void cards(std::string& out, const Ctx& c) {
 // The few figures the answer rests on (the robustness pass's largest
 // swings) first; the full list of unverified inputs folded below them.
 void rests_on(std::string& out, const Ctx& c) {
-  const json& inputs = arr(obj(c.doc, "robustness"), "inputs");
+  static const std::vector<RobustnessInputDoc> none;
+  const std::vector<RobustnessInputDoc>& inputs = c.doc.robustness ? c.doc.robustness->inputs : none;
   if (!inputs.empty()) {
     out += fmt::format(
         "<div class=\"warn\"><strong>{}</strong> {} <a href=\"#robustness\">{}</a>):<ul>",
@@ -75,27 +67,25 @@ void rests_on(std::string& out, const Ctx& c) {
         esc(c.tr("The inputs that move the plan's cost most across their ranges (see")),
         esc(c.tr("How robust the plan is")));
     std::size_t shown = 0;
-    for (const auto& in : inputs) {
+    for (const RobustnessInputDoc& in : inputs) {
       if (shown++ == 3) break;
       out += "<li>" +
              esc(c.m.trf("{input}: {low} to {high} moves the cost by up to {swing}; range from {source}",
-                         fmt::arg("input", str(in, "label")),
-                         fmt::arg("low", fmt_num(num(obj(in, "low"), "value").value_or(0))),
-                         fmt::arg("high", fmt_num(num(obj(in, "high"), "value").value_or(0))),
-                         fmt::arg("swing", fmt_usd(num(in, "swing_usd").value_or(0))),
-                         fmt::arg("source", str(in, "source")))) +
+                         fmt::arg("input", in.label), fmt::arg("low", fmt_num(in.low.value)),
+                         fmt::arg("high", fmt_num(in.high.value)),
+                         fmt::arg("swing", fmt_usd(in.swing_usd)), fmt::arg("source", in.source))) +
              "</li>";
     }
     out += "</ul></div>\n";
   }
-  const json& unverified = at(c.doc, "unverified");
-  if (unverified.is_array() && !unverified.empty()) {
+  if (c.doc.unverified && !c.doc.unverified->empty()) {
+    const Strings& unverified = *c.doc.unverified;
     out += fmt::format("<details class=\"warn\"><summary><strong>{}</strong> ({} <span "
                        "class=\"unverified\">?</span>)</summary><ul>",
                        esc(c.tr("Unverified inputs")),
                        esc(c.m.trf("{n} types rest on estimates or placeholders, marked",
                                    fmt::arg("n", unverified.size()))));
-    for (const auto& u : unverified) out += fmt::format("<li>{}</li>", esc(str(u)));
+    for (const std::string& u : unverified) out += fmt::format("<li>{}</li>", esc(u));
     out += "</ul></details>\n";
   }
 }
@@ -103,30 +93,29 @@ void rests_on(std::string& out, const Ctx& c) {
 }  // namespace
 
 void header(std::string& out, Ctx& c) {
-  const json& doc = c.doc;
-  const std::string title = str(doc, "title").empty() ? c.tr("suanli report") : str(doc, "title");
+  const ReportDocument& doc = c.doc;
+  const std::string title = doc.title.empty() ? c.tr("suanli report") : doc.title;
   out += fmt::format("<header><h1>{}</h1>", data_html(title));
   std::vector<std::string> meta;
-  if (!str(doc, "scenario").empty())
-    meta.push_back(fmt::format("{} <code>{}</code>", esc(c.tr("Scenario")), esc(str(doc, "scenario"))));
-  if (!str(doc, "generated_by").empty())
-    meta.push_back(esc(c.m.trf("generated by {program}", fmt::arg("program", str(doc, "generated_by")))));
+  if (!doc.scenario.empty())
+    meta.push_back(fmt::format("{} <code>{}</code>", esc(c.tr("Scenario")), esc(doc.scenario)));
+  if (!doc.generated_by.empty())
+    meta.push_back(esc(c.m.trf("generated by {program}", fmt::arg("program", doc.generated_by))));
   if (!meta.empty()) {
     out += "<p class=\"meta\">";
     for (std::size_t i = 0; i < meta.size(); ++i) out += (i ? " \u00b7 " : "") + meta[i];
     out += "</p>";
   }
-  if (!str(doc, "description").empty())
-    out += fmt::format("<p class=\"description\">{}</p>", data_html(str(doc, "description")));
+  if (!doc.description.empty())
+    out += fmt::format("<p class=\"description\">{}</p>", data_html(doc.description));
   out += "</header>\n";
   answer(out, c);
   cards(out, c);
 
-  const json& summary = at(doc, "summary");
-  if (summary.is_array() && !summary.empty()) {
+  if (doc.summary && !doc.summary->empty()) {
     out += fmt::format("<section class=\"summary\"><h2>{}</h2><ul>", esc(c.tr("Summary")));
-    for (const auto& line : summary)
-      if (!str(line).empty()) out += fmt::format("<li>{}</li>", esc(str(line)));
+    for (const std::string& line : *doc.summary)
+      if (!line.empty()) out += fmt::format("<li>{}</li>", esc(line));
     out += "</ul></section>\n";
   }
   rests_on(out, c);

@@ -11,11 +11,10 @@ struct UnverifiedCols {
   bool rate = false, price = false, power = false;
   std::string all;
 };
-UnverifiedCols unverified_cols(const json& row) {
+UnverifiedCols unverified_cols(const ComparisonRow& row) {
   UnverifiedCols u;
   std::vector<std::string> fields;
-  for (const auto& f : arr(row, "unverified")) {
-    const std::string s = str(f);
+  for (const std::string& s : row.unverified) {
     if (s.empty()) continue;
     fields.push_back(s);
     if (s.find("price") != std::string::npos || s.find("usd") != std::string::npos ||
@@ -34,21 +33,17 @@ UnverifiedCols unverified_cols(const json& row) {
 
 // One workload's table: each chip in its best layout, with the rules that
 // forbid it, its assumptions and its unverified inputs.
-void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp) {
-  const std::string wname = str(w, "name");
-  std::string heading = wname.empty() ? esc(c.tr("Workload")) : data_html(wname);
-  if (!str(w, "kind").empty()) heading += " (" + c.word_html(str(w, "kind")) + ")";
-  if (!str(w, "model").empty()) heading += " \u00b7 " + data_html(str(w, "model"));
+void workload_table(std::string& out, const Ctx& c, const ComparisonWorkload& w, bool any_tpp) {
+  std::string heading = w.name.empty() ? esc(c.tr("Workload")) : data_html(w.name);
+  if (!w.kind.empty()) heading += " (" + c.word_html(w.kind) + ")";
+  if (!w.model.empty()) heading += " \u00b7 " + data_html(w.model);
   out += fmt::format("<h3>{}</h3>", heading);
-  if (!str(w, "description").empty())
-    out += fmt::format("<p class=\"note\">{}</p>", esc(str(w, "description")));
-  const std::string metric =
-      c.tr(str(w, "metric").empty() ? "throughput per device" : str(w, "metric"));
+  if (!w.description.empty()) out += fmt::format("<p class=\"note\">{}</p>", esc(w.description));
+  const std::string metric = c.tr(w.metric.empty() ? "throughput per device" : w.metric);
   double best_usd = 0;
   // Best among the chips the workload's rules allow.
-  for (const auto& r : arr(w, "rows"))
-    if (flag(r, "ok", true) && str(r, "forbidden").empty())
-      best_usd = std::max(best_usd, num(r, "per_usd_hour").value_or(0));
+  for (const ComparisonRow& r : w.rows)
+    if (r.ok && !r.forbidden) best_usd = std::max(best_usd, r.per_usd_hour.value_or(0));
 
   std::vector<std::string> head = {c.tr("Accelerator"), c.tr("Origin"), c.tr("ECCN class"),
                                    c.tr("China status (confirmed)")};
@@ -57,33 +52,30 @@ void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp)
     head.push_back(h[0] ? c.tr(h) : metric);
   std::vector<std::vector<Cell>> rows;
   std::vector<std::string> classes;
-  for (const auto& r : arr(w, "rows")) {
-    const std::string id = str(r, "accelerator");
-    const bool ok = flag(r, "ok", true);
+  for (const ComparisonRow& r : w.rows) {
+    const std::string& id = r.accelerator;
+    const bool ok = r.ok;
     const UnverifiedCols u = unverified_cols(r);
     auto mark = [&](bool on) { return on ? unverified_mark(c.m, u.all) : std::string(); };
     std::string name_html = data_html(c.accels.name(id));
     if (!id.empty() && c.accels.name(id) != id)
       name_html += fmt::format(" <span class=\"id\" translate=\"no\">{}</span>", esc(id));
-    const std::string confirmed = str(r, "china_status_confirmed");
+    const std::string confirmed = r.china_status_confirmed.value_or("");
     std::vector<Cell> row = {
-        raw_cell(name_html), raw_cell(c.word_html(str(r, "origin"))),
-        raw_cell(c.word_html(str(r, "eccn_class"))),
-        raw_cell(c.word_html(str(r, "china_status")) +
+        raw_cell(name_html), raw_cell(c.word_html(r.origin)),
+        raw_cell(c.word_html(r.eccn_class.value_or(""))),
+        raw_cell(c.word_html(r.china_status.value_or("")) +
                  (confirmed.empty() ? "" : " (" + esc(confirmed) + ")"))};
-    if (any_tpp) row.push_back(nc(opt(num(r, "tpp"), group_digits)));
+    if (any_tpp) row.push_back(nc(opt(r.tpp, group_digits)));
     if (ok) {
-      row.push_back(nc(opt(num(r, "devices"), group_digits)));
-      row.push_back(raw_cell(esc(opt(num(r, "per_device_rate"), fmt_num)) + mark(u.rate), true));
-      row.push_back(
-          raw_cell(esc(opt(num(r, "per_usd_hour"), fmt_num)) + mark(u.price || u.rate), true));
-      row.push_back(
-          raw_cell(esc(opt(num(r, "per_kw"), fmt_num)) + mark(u.power || u.rate), true));
+      row.push_back(nc(opt(r.devices, group_digits)));
+      row.push_back(raw_cell(esc(opt(r.per_device_rate, fmt_num)) + mark(u.rate), true));
+      row.push_back(raw_cell(esc(opt(r.per_usd_hour, fmt_num)) + mark(u.price || u.rate), true));
+      row.push_back(raw_cell(esc(opt(r.per_kw, fmt_num)) + mark(u.power || u.rate), true));
     } else {
       for (int i = 0; i < 4; ++i) row.push_back(nc("\u2014"));
     }
-    row.push_back(
-        raw_cell(esc(opt(num(r, "price_usd_per_device"), fmt_usd)) + mark(u.price), true));
+    row.push_back(raw_cell(esc(fmt_usd(r.price_usd_per_device)) + mark(u.price), true));
     // The reasons are the document's (already in the report's language);
     // an assumption is the scenario's own text.
     std::string notes_html;
@@ -92,13 +84,13 @@ void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp)
     };
     if (!ok)
       note(esc(c.m.trf("not feasible: {reason}",
-                       fmt::arg("reason", str(r, "why_not").empty() ? c.tr("no layout fits")
-                                                                     : str(r, "why_not")))));
-    const std::string forbidden = str(r, "forbidden");
+                       fmt::arg("reason", r.why_not.value_or("").empty() ? c.tr("no layout fits")
+                                                                         : *r.why_not))));
+    const std::string forbidden = r.forbidden.value_or("");
     if (!forbidden.empty())
       note(esc(c.m.trf("not allowed: {rule}", fmt::arg("rule", forbidden))));
-    if (!str(r, "assumption").empty())
-      note(esc(c.tr("assumes:")) + " " + data_html(str(r, "assumption")));
+    if (!r.assumption.value_or("").empty())
+      note(esc(c.tr("assumes:")) + " " + data_html(*r.assumption));
     if (!u.all.empty())
       notes_html += fmt::format("{}<span class=\"unv-list\">{} {}</span>",
                                 notes_html.empty() ? "" : "<br>", esc(c.tr("unverified:")),
@@ -106,7 +98,7 @@ void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp)
     row.push_back(raw_cell(notes_html));
     rows.push_back(std::move(row));
     const bool best = ok && forbidden.empty() && best_usd > 0 &&
-                      num(r, "per_usd_hour").value_or(-1) == best_usd;
+                      r.per_usd_hour.value_or(-1) == best_usd;
     classes.push_back(!ok ? "infeasible" : !forbidden.empty() ? "forbidden" : best ? "best" : "");
   }
   table(out, head, rows, classes);
@@ -115,8 +107,8 @@ void workload_table(std::string& out, const Ctx& c, const json& w, bool any_tpp)
 }  // namespace
 
 void comparison(std::string& out, Ctx& c) {
-  const json& workloads = arr(obj(c.doc, "comparison"), "workloads");
-  if (workloads.empty()) return;
+  if (!c.doc.comparison || c.doc.comparison->workloads.empty()) return;
+  const std::vector<ComparisonWorkload>& workloads = c.doc.comparison->workloads;
   out += fmt::format(
       "<section id=\"comparison\"><h2>{}</h2><p>{} <em>{}</em> {} <em>{}</em> {} "
       "<span class=\"unverified\">?</span> {}</p>\n",
@@ -130,25 +122,28 @@ void comparison(std::string& out, Ctx& c) {
       esc(c.tr("marks a figure that rests on an estimate or placeholder input.")));
 
   bool any_tpp = false;
-  for (const auto& w : workloads)
-    for (const auto& r : arr(w, "rows")) any_tpp = any_tpp || num(r, "tpp").has_value();
+  for (const ComparisonWorkload& w : workloads)
+    for (const ComparisonRow& r : w.rows) any_tpp = any_tpp || r.tpp.has_value();
 
   // Chart data: each workload's figures relative to its best accelerator.
   std::set<std::string> ids, unverified_ids;
   std::vector<std::string> id_order;
-  for (const auto& w : workloads)
-    for (const auto& r : arr(w, "rows")) {
-      const std::string id = str(r, "accelerator");
+  for (const ComparisonWorkload& w : workloads)
+    for (const ComparisonRow& r : w.rows) {
+      const std::string& id = r.accelerator;
       if (!id.empty() && ids.insert(id).second) id_order.push_back(id);
       if (!unverified_cols(r).all.empty()) unverified_ids.insert(id);
     }
 
-  for (const auto& w : workloads) workload_table(out, c, w, any_tpp);
+  for (const ComparisonWorkload& w : workloads) workload_table(out, c, w, any_tpp);
 
   // Grouped bars across workloads, each relative to its best accelerator.
+  using RowFigure = std::optional<double> ComparisonRow::*;
   for (const auto& [key, name, title, unit] :
-       {std::tuple{"per_usd_hour", "compare-per-usd", "Throughput per $\u00b7h", "per $\u00b7h"},
-        std::tuple{"per_kw", "compare-per-kw", "Throughput per kW", "per kW"}}) {
+       {std::tuple{&ComparisonRow::per_usd_hour, "compare-per-usd", "Throughput per $\u00b7h",
+                   "per $\u00b7h"},
+        std::tuple<RowFigure, const char*, const char*, const char*>{
+            &ComparisonRow::per_kw, "compare-per-kw", "Throughput per kW", "per kW"}}) {
     json labels = json::array();
     for (const auto& id : id_order)
       labels.push_back(c.accels.label(id) + (unverified_ids.contains(id) ? " ?" : ""));  // data
@@ -157,13 +152,13 @@ void comparison(std::string& out, Ctx& c) {
                                              "#e76f51", "#6d597a", "#457b9d", "#8ab17d"};
     int k = 0;
     bool any = false;
-    for (const auto& w : workloads) {
+    for (const ComparisonWorkload& w : workloads) {
       double best = 0;
       std::map<std::string, double> value;
-      for (const auto& r : arr(w, "rows")) {
-        const auto v = num(r, key);
-        if (!flag(r, "ok", true) || !v || *v <= 0) continue;
-        value[str(r, "accelerator")] = *v;
+      for (const ComparisonRow& r : w.rows) {
+        const std::optional<double>& v = r.*key;
+        if (!r.ok || !v || *v <= 0) continue;
+        value[r.accelerator] = *v;
         best = std::max(best, *v);
       }
       if (best <= 0) continue;
@@ -176,12 +171,11 @@ void comparison(std::string& out, Ctx& c) {
       }
       const std::string colour = kWorkloadColours[k++ % 8];
       datasets.push_back(
-          {{"label", str(w, "name")},
+          {{"label", w.name},
            {"data", data},
            {"backgroundColor", colour},
            {"suanliRaw", raw},
-           {"suanliUnit", str(w, "metric").empty() ? c.tr(unit)
-                                                  : c.tr(str(w, "metric")) + " " + c.tr(unit)}});
+           {"suanliUnit", w.metric.empty() ? c.tr(unit) : c.tr(w.metric) + " " + c.tr(unit)}});
     }
     if (!any) continue;
     json options =

@@ -7,10 +7,9 @@ namespace suanli::report_html {
 // The robustness pass (plan/robustness.h): a tornado of the inputs that
 // move the plan's cost most, and what flips at each end.
 void robustness_section(std::string& out, Ctx& c) {
-  const json& r = obj(c.doc, "robustness");
-  const json& inputs = arr(r, "inputs");
-  if (inputs.empty()) return;
-  const double base = num(r, "base_cost_usd").value_or(0);
+  if (!c.doc.robustness || c.doc.robustness->inputs.empty()) return;
+  const RobustnessSection& r = *c.doc.robustness;
+  const double base = r.base_cost_usd;
   out += fmt::format(
       "<section id=\"robustness\"><h2>{}</h2><p>{} <em>{}</em> {} <em>{}</em>{} <em>{}</em>{}</p>\n",
       esc(c.tr("How robust the plan is")),
@@ -25,39 +24,30 @@ void robustness_section(std::string& out, Ctx& c) {
       esc(c.tr("no plan")), esc(c.tr(": nothing meets the demand at that value.")));
   json labels = json::array(), low = json::array(), high = json::array();
   std::vector<std::vector<Cell>> rows;
-  auto cost = [&](const json& k) -> std::optional<double> { return num(k, "cost_usd"); };
-  auto delta = [&](const json& k) -> json {
-    auto v = cost(k);
-    return v ? json(*v - base) : json(nullptr);
+  auto delta = [&](const RobustnessCaseDoc& k) -> json {
+    return k.cost_usd ? json(*k.cost_usd - base) : json(nullptr);
   };
   auto musd = [&c](std::optional<double> v) {
     return v ? fmt::format("{:.1f}", *v / 1e6) : c.tr("no plan");
   };
-  for (const auto& in : inputs) {
-    const json& lo = obj(in, "low");
-    const json& hi = obj(in, "high");
-    labels.push_back(str(in, "label"));
+  auto regret = [&c](const RobustnessCaseDoc& k) {
+    return k.chosen_plan_cost_usd ? fmt::format("{:.1f}", k.regret_usd / 1e6) : c.tr("breaks");
+  };
+  for (const RobustnessInputDoc& in : r.inputs) {
+    const RobustnessCaseDoc& lo = in.low;
+    const RobustnessCaseDoc& hi = in.high;
+    labels.push_back(in.label);
     low.push_back(delta(lo));
     high.push_back(delta(hi));
-    auto regret = [&](const json& k) {
-      return at(k, "chosen_plan_cost_usd").is_null()
-                 ? c.tr("breaks")
-                 : fmt::format("{:.1f}", num(k, "regret_usd").value_or(0) / 1e6);
-    };
     std::string flips;
-    for (const json* k : {&lo, &hi}) {
-      std::vector<std::string> f;
-      for (const auto& x : arr(*k, "flips")) f.push_back(str(x));
-      if (!f.empty())
-        flips += fmt::format("{}{}: {}", flips.empty() ? "" : "; ", c.tr(str(*k, "side")),
-                             fmt::format("{}", fmt::join(f, ", ")));
-    }
-    rows.push_back({tc(str(in, "label")),
-                    nc(fmt::format("{} .. {}", fmt_num(num(lo, "value").value_or(0)),
-                                   fmt_num(num(hi, "value").value_or(0)))),
-                    nc(musd(cost(lo)) + " .. " + musd(cost(hi))),
+    for (const RobustnessCaseDoc* k : {&lo, &hi})
+      if (!k->flips.empty())
+        flips += fmt::format("{}{}: {}", flips.empty() ? "" : "; ", c.tr(k->side),
+                             fmt::format("{}", fmt::join(k->flips, ", ")));
+    rows.push_back({tc(in.label), nc(fmt::format("{} .. {}", fmt_num(lo.value), fmt_num(hi.value))),
+                    nc(musd(lo.cost_usd) + " .. " + musd(hi.cost_usd)),
                     nc(regret(lo) + " .. " + regret(hi)), tc(flips.empty() ? c.tr("none") : flips),
-                    tc(str(in, "source"))});
+                    tc(in.source)});
   }
   json options =
       bar_options("", c.tr("cost change against the chosen plan, USD (discounted)"), false, true);

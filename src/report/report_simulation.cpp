@@ -47,77 +47,75 @@ double nice_width(double span, int bins) {
 
 // Plan and simulation side by side: per type, the busy devices the plan
 // offers against the simulated utilisation, and the reason for each gap.
-void reconciliation(std::string& out, const json& rec, const Ctx& c) {
+void reconciliation(std::string& out, const Reconciliation& rec, const Ctx& c) {
   const Accelerators& A = c.accels;
-  const json& types = arr(rec, "types");
-  if (types.empty()) return;
+  if (rec.types.empty()) return;
   out += fmt::format(
       "<h3>{}</h3><p>{}</p>", esc(c.tr("Plan and simulation, side by side")),
       esc(c.tr("The plan's allocation of each demand item becomes jobs pinned to the type it "
                "chose, at the mean load (the plan provisions for the peak). A gap names its "
                "reason.")));
   std::vector<std::vector<Cell>> rows;
-  for (const auto& t : types) {
-    const std::string id = str(t, "accelerator");
-    rows.push_back({dc(A.label(id)), nc(group_digits(num(t, "devices").value_or(0))),
-                    nc(opt(num(t, "planned_utilisation"), fmt_pct)),
-                    nc(opt(num(t, "simulated_utilisation"), fmt_pct)),
-                    nc(fmt::format("{} / {}", group_digits(num(t, "finished").value_or(0)),
-                                   group_digits(num(t, "jobs").value_or(0)))),
-                    nc(fmt::format("{:.1f}", num(t, "mean_queue_hours").value_or(0))),
-                    tc(str(t, "reason"))});
-  }
+  for (const ReconciledType& t : rec.types)
+    rows.push_back({dc(A.label(t.accelerator)), nc(group_digits(t.devices)),
+                    nc(fmt_pct(t.planned_utilisation)), nc(fmt_pct(t.simulated_utilisation)),
+                    nc(fmt::format("{} / {}", group_digits(static_cast<double>(t.finished)),
+                                   group_digits(static_cast<double>(t.jobs)))),
+                    nc(fmt::format("{:.1f}", t.mean_queue_hours)), tc(t.reason)});
   table(out,
         c.heads({"Accelerator", "Devices", "Planned busy (%)", "Simulated (%)",
                  "Jobs finished / pinned", "Mean queue (h)", "Reason"}),
         rows);
-  const json& share = obj(rec, "domestic_share");
-  if (!share.empty())
-    out += "<p>" +
-           esc(c.m.trf("Domestic share: planned {planned} (year {year}), simulated mean {mean}, "
-                       "minimum {min}.",
-                       fmt::arg("planned", opt(num(share, "planned"), fmt_pct)),
-                       fmt::arg("year", fmt_num(num(rec, "year").value_or(1))),
-                       fmt::arg("mean", opt(num(share, "simulated_mean"), fmt_pct)),
-                       fmt::arg("min", opt(num(share, "simulated_min"), fmt_pct)))) +
-           " " + esc(str(share, "reason")) + "</p>";
+  const ReconciledShare& share = rec.domestic_share;
+  out += "<p>" +
+         esc(c.m.trf("Domestic share: planned {planned} (year {year}), simulated mean {mean}, "
+                     "minimum {min}.",
+                     fmt::arg("planned", fmt_pct(share.planned)),
+                     fmt::arg("year", fmt_num(static_cast<double>(rec.year))),
+                     fmt::arg("mean", fmt_pct(share.simulated_mean)),
+                     fmt::arg("min", fmt_pct(share.simulated_min)))) +
+         " " + esc(share.reason) + "</p>";
 }
 
 // The simulation's figures (seed, jobs, audit, the summary's metrics).
-void simulation_metrics(std::string& out, const Ctx& c, const json& sim) {
+void simulation_metrics(std::string& out, const Ctx& c, const SimulationSection& sim) {
   std::vector<std::vector<Cell>> rows;
-  auto add = [&](std::string_view k, std::optional<double> v) {
-    if (v) rows.push_back({tc(c.tr(k)), nc(fmt_num(*v))});
+  auto add = [&](std::string_view label, double v) {
+    if (std::isfinite(v)) rows.push_back({tc(c.tr(label)), nc(fmt_num(v))});
   };
-  add("Seed", num(sim, "seed"));
-  add("Days simulated", num(sim, "days"));
-  add("Jobs submitted", num(sim, "jobs"));
-  add("Jobs finished", num(sim, "finished"));
-  add("Audit violations", num(sim, "audit_violations"));
-  const json& summary = obj(sim, "summary");
-  for (auto it = summary.begin(); it != summary.end(); ++it) {
-    const std::string label = pretty_key(it.key());
-    const std::string v = str(it.value());
-    if (!v.empty()) rows.push_back({tc(c.tr(label)), nc(v)});
-  }
+  add("Seed", static_cast<double>(sim.seed));
+  add("Days simulated", sim.days);
+  add("Jobs submitted", static_cast<double>(sim.jobs));
+  add("Jobs finished", static_cast<double>(sim.finished));
+  add("Audit violations", static_cast<double>(sim.audit_violations));
+  // The summary's metrics, in the order of their keys.
+  const SimulationSummaryDoc& s = sim.summary;
+  const std::pair<const char*, double> summary[] = {{"domestic_share_mean", s.domestic_share_mean},
+                                                    {"domestic_share_min", s.domestic_share_min},
+                                                    {"lost_device_hours", s.lost_device_hours},
+                                                    {"mean_jct_h", s.mean_jct_h},
+                                                    {"p50_jct_h", s.p50_jct_h},
+                                                    {"p95_jct_h", s.p95_jct_h}};
+  for (const auto& [key, v] : summary) add(pretty_key(key), v);
   if (!rows.empty()) table(out, {"", ""}, rows);
-  if (auto v = num(sim, "audit_violations"); v && *v > 0)
+  if (sim.audit_violations > 0)
     out += fmt::format(
         "<div class=\"conflicts\"><strong>{}</strong> {}</div>",
-        esc(c.m.trf("{n} policy-rule violation(s)", fmt::arg("n", group_digits(*v)))),
+        esc(c.m.trf("{n} policy-rule violation(s)",
+                    fmt::arg("n", group_digits(static_cast<double>(sim.audit_violations))))),
         esc(c.tr("found by the independent audit of the event log.")));
 }
 
 // Mean utilisation per accelerator type over the simulated period.
-void utilisation_table(std::string& out, Ctx& c, const json& sim) {
+void utilisation_table(std::string& out, Ctx& c, const SimulationSection& sim) {
   const Accelerators& A = c.accels;
-  const json& ubya = obj(sim, "utilisation_by_accelerator");
+  const std::map<std::string, double>& ubya = sim.utilisation_by_accelerator;
   if (!ubya.empty()) {
     std::set<std::string> ids;
-    for (auto it = ubya.begin(); it != ubya.end(); ++it) ids.insert(it.key());
+    for (const auto& [id, u] : ubya) ids.insert(id);
     std::vector<std::vector<Cell>> rows;
     for (const auto& id : A.sorted(ids))
-      rows.push_back({dc(A.label(id)), nc(opt(num(ubya, id.c_str()), fmt_pct))});
+      rows.push_back({dc(A.label(id)), nc(fmt_pct(ubya.at(id)))});
     table(out, c.heads({"Accelerator", "Mean utilisation"}), rows);
   }
 }
@@ -125,24 +123,23 @@ void utilisation_table(std::string& out, Ctx& c, const json& sim) {
 // The simulated timeline's points, thinned to at most 1500, on an axis of
 // hours, or days for runs longer than three days.
 struct Timeline {
-  std::vector<const json*> thin;
+  std::vector<const TimelineSample*> thin;
   double t0 = 0, t1 = 0, scale = 1;
   std::string xt;
   bool dense = false;
 };
 
-std::optional<Timeline> read_timeline(Ctx& c, const json& sim) {
-  const json& timeline = arr(sim, "timeline");
-  std::vector<const json*> pts;
-  for (const auto& t : timeline)
-    if (num(t, "t_h")) pts.push_back(&t);
+std::optional<Timeline> read_timeline(Ctx& c, const SimulationSection& sim) {
+  std::vector<const TimelineSample*> pts;
+  for (const TimelineSample& t : sim.timeline)
+    if (std::isfinite(t.t_h)) pts.push_back(&t);
   if (pts.empty()) return std::nullopt;
   Timeline tl;
   const std::size_t stride = (pts.size() + 1499) / 1500;
   for (std::size_t i = 0; i < pts.size(); i += stride) tl.thin.push_back(pts[i]);
   if (tl.thin.back() != pts.back()) tl.thin.push_back(pts.back());
-  tl.t0 = *num(*tl.thin.front(), "t_h");
-  tl.t1 = *num(*tl.thin.back(), "t_h");
+  tl.t0 = tl.thin.front()->t_h;
+  tl.t1 = tl.thin.back()->t_h;
   const bool days = tl.t1 - tl.t0 > 72;
   tl.scale = days ? 1.0 / 24 : 1.0;
   tl.xt = c.tr(days ? "day" : "hour");
@@ -158,16 +155,15 @@ void utilisation_chart(std::string& out, Ctx& c, const Timeline& tl) {
   const std::string& xt = tl.xt;
   const bool dense = tl.dense;
   std::set<std::string> ids;
-  for (const auto* t : thin)
-    for (auto it = obj(*t, "utilisation").begin(); it != obj(*t, "utilisation").end(); ++it)
-      ids.insert(it.key());
+  for (const TimelineSample* t : thin)
+    for (const auto& [id, u] : t->utilisation) ids.insert(id);
   if (!ids.empty()) {
     json datasets = json::array();
     for (const auto& id : A.sorted(ids)) {
       json data = json::array();
-      for (const auto* t : thin)
-        if (auto v = num(obj(*t, "utilisation"), id.c_str()))
-          data.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+      for (const TimelineSample* t : thin)
+        if (const auto it = t->utilisation.find(id); it != t->utilisation.end())
+          data.push_back({{"x", t->t_h * scale}, {"y", it->second}});
       datasets.push_back({{"label", A.label(id)},
                           {"data", data},
                           {"borderColor", A.colour(id)},
@@ -194,9 +190,8 @@ void domestic_share_chart(std::string& out, Ctx& c, const Timeline& tl) {
   const std::string& xt = tl.xt;
   const bool dense = tl.dense;
   json share = json::array();
-  for (const auto* t : thin)
-    if (auto v = num(*t, "domestic_share"))
-      share.push_back({{"x", *num(*t, "t_h") * scale}, {"y", *v}});
+  for (const TimelineSample* t : thin)
+    if (t->domestic_share) share.push_back({{"x", t->t_h * scale}, {"y", *t->domestic_share}});
   if (!share.empty()) {
     json datasets = json::array({{{"label", c.tr("domestic share of busy devices")},
                                   {"data", share},
@@ -206,8 +201,11 @@ void domestic_share_chart(std::string& out, Ctx& c, const Timeline& tl) {
                                   {"pointRadius", dense ? 0 : 2},
                                   {"borderWidth", 1.5},
                                   {"tension", 0}}});
-    auto min_share = num(obj(c.doc, "policy"), "domestic_share_min");
-    if (!min_share) min_share = num(obj(c.doc, "plan"), "domestic_share_min");
+    std::optional<double> min_share;
+    if (c.doc.policy)
+      min_share = c.doc.policy->domestic_share_min;
+    else if (c.doc.plan)
+      min_share = c.doc.plan->domestic_share_min;
     if (min_share)
       datasets.push_back({{"label", c.m.trf("policy minimum ({share})",
                                             fmt::arg("share", fmt_pct(*min_share)))},
@@ -236,7 +234,7 @@ void domestic_share_chart(std::string& out, Ctx& c, const Timeline& tl) {
   }
 }
 
-void timeline_charts(std::string& out, Ctx& c, const json& sim) {
+void timeline_charts(std::string& out, Ctx& c, const SimulationSection& sim) {
   const auto tl = read_timeline(c, sim);
   if (!tl) return;
   utilisation_chart(out, c, *tl);
@@ -244,10 +242,10 @@ void timeline_charts(std::string& out, Ctx& c, const json& sim) {
 }
 
 // The job completion time histogram, ~20 bins of a round width.
-void jct_chart(std::string& out, Ctx& c, const json& sim) {
+void jct_chart(std::string& out, Ctx& c, const SimulationSection& sim) {
   std::vector<double> jct;
-  for (const auto& v : arr(sim, "jct_hours"))
-    if (auto d = num(v); d && *d >= 0) jct.push_back(*d);
+  for (const double d : sim.jct_hours)
+    if (std::isfinite(d) && d >= 0) jct.push_back(d);
   if (!jct.empty()) {
     const double hi = *std::max_element(jct.begin(), jct.end());
     const double width = nice_width(hi, 20);
@@ -262,12 +260,12 @@ void jct_chart(std::string& out, Ctx& c, const json& sim) {
     json options = bar_options(c.tr("job completion time, hours"), c.tr("jobs"));
     options["plugins"]["legend"] = {{"display", false}};
     options["datasets"] = {{"bar", {{"barPercentage", 1.0}, {"categoryPercentage", 0.96}}}};
-    const json& s = obj(sim, "summary");
+    const SimulationSummaryDoc& s = sim.summary;
     std::string note =
         c.m.trf("{n} jobs", fmt::arg("n", group_digits(static_cast<double>(jct.size()))));
-    if (auto m = num(s, "mean_jct_h")) note += c.m.trf("; mean {h} h", fmt::arg("h", fmt_num(*m)));
-    if (auto m = num(s, "p50_jct_h")) note += c.m.trf("; median {h} h", fmt::arg("h", fmt_num(*m)));
-    if (auto m = num(s, "p95_jct_h")) note += c.m.trf("; p95 {h} h", fmt::arg("h", fmt_num(*m)));
+    note += c.m.trf("; mean {h} h", fmt::arg("h", fmt_num(s.mean_jct_h)));
+    note += c.m.trf("; median {h} h", fmt::arg("h", fmt_num(s.p50_jct_h)));
+    note += c.m.trf("; p95 {h} h", fmt::arg("h", fmt_num(s.p95_jct_h)));
     chart(out, c.charts, "sim-jct", c.tr("Job completion time distribution"),
           {{"type", "bar"},
            {"data",
@@ -282,13 +280,13 @@ void jct_chart(std::string& out, Ctx& c, const json& sim) {
 }  // namespace
 
 void simulation_section(std::string& out, Ctx& c) {
-  const json& sim = at(c.doc, "simulation");
-  if (!sim.is_object()) return;
+  if (!c.doc.simulation) return;
+  const SimulationSection& sim = *c.doc.simulation;
   out += "<section id=\"simulation\"><h2>" + esc(c.tr("Simulation of the planned fleet")) +
          "</h2>\n";
   simulation_metrics(out, c, sim);
   utilisation_table(out, c, sim);
-  reconciliation(out, obj(sim, "reconciliation"), c);
+  reconciliation(out, sim.reconciliation, c);
   timeline_charts(out, c, sim);
   jct_chart(out, c, sim);
   out += "</section>\n";

@@ -484,7 +484,13 @@ ApiResponse RunManager::report_html(const ApiRequest& request) {
   if (!messages) return error_response(messages.error());
   ApiResponse r;
   r.status = 200;
-  r.raw = render_report_html(doc, *messages);
+  auto html = render_report_json(doc, *messages);
+  if (!html)
+    return error_response(500, "io",
+                          fmt::format("run {}: the stored report does not read as a report "
+                                      "document of this version ({}); run the report again",
+                                      run->id, html.error().message));
+  r.raw = std::move(*html);
   r.content_type = "text/html; charset=utf-8";
   return r;
 }
@@ -812,10 +818,11 @@ Result<std::string> RunManager::run_task(Task& task) {
   };
   SUANLI_ASSIGN(Report report, build_report_text(scenario.body, file, catalog, ro));
   if (cancelled()) return stopped();
-  scrub_timing(report.doc);
-  scrub_report_summary(report.doc);
-  report.doc["lang"] = std::string(lang_code(params.plan.lang));  // the page renders in it
-  return safe_dump(report.doc);
+  report.doc.lang = std::string(lang_code(params.plan.lang));  // the page renders in it
+  nlohmann::json doc = encode_report_document(report.doc);
+  scrub_timing(doc);
+  scrub_report_summary(doc);
+  return safe_dump(doc);
 }
 
 }  // namespace suanli::service
