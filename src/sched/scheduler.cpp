@@ -1,10 +1,12 @@
 // The scheduling core's pass (scheduler.h): queue order, the try of a job
-// across device types, preemption, rules and drains, with the accounting
-// and the explanations of every decision. One file over 900 lines for now:
-// Scheduler::Impl's parts all read and write the same job and node state.
-// The placement policies (placement/, one file each) and the release
-// forecast (release_forecast.h) are out; the accounting and the
-// explanations are the next to move (issue 18).
+// across device types (placement on one type through the policy),
+// preemption, time rules and drains, and the job lifecycle the public API
+// drives. One file over 900 lines: Scheduler::Impl's pass, placement and
+// lifecycle all read and write the same job state and call one another.
+// Moved out for issue 18: the placement policies (placement/, one file
+// each), the release forecast (release_forecast.h), the fleet accounting
+// (accounting.h: node buckets, held devices and compute, apply) and the
+// explanations (explain.h: refusal codes, their words, the rules passed).
 #include "sched/scheduler.h"
 
 #include <algorithm>
@@ -17,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "sched/accounting.h"
+#include "sched/explain.h"
 #include "sched/placement/placement.h"
 #include "sched/policy.h"
 #include "sched/release_forecast.h"
@@ -26,18 +30,12 @@ namespace suanli {
 
 namespace {
 
-constexpr double kShareEpsilon = 1e-9;
 // The hetero policy waits for a busy faster type only when the forecast
 // completion there beats running now by this margin (forecasts are
 // optimistic: they ignore fragmentation and later arrivals).
 constexpr double kWaitMargin = 0.9;
 constexpr std::string_view kPreemptionRule = "preemption";
 constexpr std::string_view kNodeFailureRule = "node-failure";
-
-// Devices a job holds (a fractional pod counts its share of one).
-double job_devices(const JobSpec& s) {
-  return static_cast<double>(s.devices) * s.gpu_milli / kGpuMilli;
-}
 
 std::string policy_rule(PlacementKind p) {
   return fmt::format("policy:{}", placement_policy_name(p));
@@ -59,28 +57,16 @@ struct Scheduler::Impl {
   SchedulerConfig config;
   Rng rng{1};
   std::unique_ptr<FleetPlacement> placement;  // config.placement's policy
-  ReleaseForecast forecast;              // kept only when the policy forecasts
+  ReleaseForecast forecast;                   // kept only when the policy forecasts
 
   std::vector<JobSpec> specs;
   std::vector<JobStatus> status;
-  std::vector<std::vector<std::pair<int, int>>> last_codes;  // last queue decision per job
-  std::set<int> queue;                                       // queued job IDs (submission order)
-  std::set<int> running;                                     // running job IDs
+  std::vector<RefusalCodes> last_codes;  // last queue decision per job
+  std::set<int> queue;                   // queued job IDs (submission order)
+  std::set<int> running;                 // running job IDs
   std::vector<Decision> decisions;
 
-  // Per type: nodes that are up, bucketed by fully free devices.
-  std::vector<std::vector<std::set<int>>> buckets;
-  std::vector<int> node_bucket;             // -1: down or cordoned (in no bucket)
-  std::vector<char> node_counted_up;        // 1: devices counted in type_devices_up
-  std::vector<std::vector<int>> node_jobs;  // running jobs with devices on each node
-  std::vector<int> domain_free_nodes;       // fully free up nodes per domain
-  std::vector<std::int64_t> type_alloc_milli;
-  std::vector<int> type_devices_up;     // devices in nodes that are up, per type
-  std::vector<int> type_devices_total;  // all devices, per type
-  std::vector<std::int64_t> tenant_alloc_milli;
-  double alloc_compute_domestic = 0;  // under share_measure
-  double alloc_compute_total = 0;
-  ShareMeasure share_measure = ShareMeasure::kCompute;
+  FleetAccounting accounting;  // buckets, node jobs, allocated devices and compute
   std::vector<bool> rule_started;
   std::vector<bool> rule_deadline_done;
   bool dirty = true;
@@ -102,52 +88,9 @@ struct Scheduler::Impl {
 
   // ---- helpers ----------------------------------------------------------
 
-  double weight_of(TypeId t) const {
-    return share_measure == ShareMeasure::kDevices ? 1.0 : fleet.type(t).compute_weight;
-  }
-
   void emit(Decision d) { decisions.push_back(std::move(d)); }
 
   int node_devices(TypeId t) const { return fleet.devices_per_node(t); }
-
-  void rebucket(int node_index) {
-    const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(node_index)];
-    auto& type_buckets = buckets[n.type.index()];
-    const int old_bucket = node_bucket[static_cast<std::size_t>(node_index)];
-    const int new_bucket = n.placeable() ? n.state.fully_free_gpus() : -1;
-    // A drained (cordoned) node's devices stay up: its jobs hold them, and
-    // capacity bounds count them; only placement skips the node.
-    auto& counted = node_counted_up[static_cast<std::size_t>(node_index)];
-    if ((counted != 0) != n.up) {
-      type_devices_up[n.type.index()] += n.up ? n.state.gpu_count : -n.state.gpu_count;
-      counted = n.up ? 1 : 0;
-    }
-    if (old_bucket == new_bucket) return;
-    const bool was_full = old_bucket == n.state.gpu_count;
-    const bool is_full = new_bucket == n.state.gpu_count;
-    if (old_bucket >= 0) type_buckets[static_cast<std::size_t>(old_bucket)].erase(node_index);
-    if (new_bucket >= 0) type_buckets[static_cast<std::size_t>(new_bucket)].insert(node_index);
-    node_bucket[static_cast<std::size_t>(node_index)] = new_bucket;
-    if (was_full != is_full) domain_free_nodes[n.domain.index()] += is_full ? 1 : -1;
-  }
-
-  void index_new_nodes() {
-    buckets.resize(fleet.types().size());
-    for (std::size_t t = 0; t < fleet.types().size(); ++t)
-      buckets[t].resize(static_cast<std::size_t>(kMaxNodeGpus) + 1);
-    type_alloc_milli.resize(fleet.types().size(), 0);
-    type_devices_up.resize(fleet.types().size(), 0);
-    type_devices_total.resize(fleet.types().size(), 0);
-    domain_free_nodes.resize(fleet.domains().size(), 0);
-    const std::size_t first = node_bucket.size();
-    node_bucket.resize(fleet.nodes().size(), -1);
-    node_counted_up.resize(fleet.nodes().size(), 0);
-    node_jobs.resize(fleet.nodes().size());
-    for (std::size_t i = first; i < fleet.nodes().size(); ++i) {
-      type_devices_total[fleet.nodes()[i].type.index()] += fleet.nodes()[i].state.gpu_count;
-      rebucket(static_cast<int>(i));
-    }
-  }
 
   PodRequest pod_for(const JobSpec& s, TypeId t, int devices_on_node) const {
     PodRequest p;
@@ -209,40 +152,13 @@ struct Scheduler::Impl {
 
   // ---- allocation bookkeeping -------------------------------------------
 
+  // The accounting's apply, and the retry epochs it moves: a release (or
+  // any change under preemption) lets queued jobs in again; a domestic
+  // placement lets in those the share rule held back.
   void apply(JobId j, const Allocation& a, int sign) {
-    const JobSpec& s = specs[j.index()];
-    std::int64_t milli = 0;
-    std::vector<int> touched;  // nodes, in allocation order (slots of a node are adjacent)
-    for (const auto& g : a.groups)
-      for (const DeviceSlot& slot : g) {
-        FleetNode& n = fleet.node(slot.node);
-        n.state.gpu_left[static_cast<std::size_t>(slot.device)] -= sign * slot.milli;
-        milli += slot.milli;
-        if (touched.empty() || touched.back() != slot.node.value)
-          touched.push_back(slot.node.value);
-      }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    for (int node : touched) {
-      auto& on_node = node_jobs[static_cast<std::size_t>(node)];
-      if (sign > 0)
-        on_node.push_back(j.value);
-      else
-        on_node.erase(std::find(on_node.begin(), on_node.end(), j.value));
-      FleetNode& n = fleet.node(NodeId{node});
-      n.state.cpu_left -= sign * s.cpu_milli;
-      n.state.memory_left -= sign * s.memory_mib;
-      ++n.state.version;
-      rebucket(node);
-    }
-    type_alloc_milli[a.type.index()] += sign * milli;
+    accounting.apply(fleet, specs, j, a, sign);
     if (sign < 0 || config.preemption) ++release_epoch;
     if (sign > 0 && fleet.type(a.type).domestic) ++share_epoch;
-    tenant_alloc_milli[s.tenant.index()] += sign * milli;
-    const double compute = weight_of(a.type) * static_cast<double>(milli) / kGpuMilli;
-    alloc_compute_total += sign * compute;
-    if (fleet.type(a.type).domestic) alloc_compute_domestic += sign * compute;
-    if (std::abs(alloc_compute_total) < 1e-9) alloc_compute_total = alloc_compute_domestic = 0;
   }
 
   // Stops a running job: devices released, time and cost accounted, back
@@ -305,134 +221,10 @@ struct Scheduler::Impl {
     queue.insert(j.value);
   }
 
-  // ---- rules ------------------------------------------------------------
+  // ---- explanations -----------------------------------------------------
 
-  std::optional<double> share() const {
-    if (alloc_compute_total <= 0) return std::nullopt;
-    return alloc_compute_domestic / alloc_compute_total;
-  }
-
-  // Why a job is not placed on a type: a rule index (>= 0) or a reason code.
-  static constexpr int kCodeWorkload = -1;
-  static constexpr int kCodeNoNodes = -2;
-  static constexpr int kCodeDomain = -3;
-  static constexpr int kCodeCapacity = -4;
-  static constexpr int kCodeWait = -5;
-  using Codes = std::vector<std::pair<int, int>>;  // (type, code)
-
-  // The rule (or reason) that forbids the job on type t now, ignoring
-  // capacity; nullopt when nothing does. Allocation-free (hot path).
-  std::optional<int> refusal_code(JobId j, TypeId t, SimTime now) const {
-    const JobSpec& s = specs[j.index()];
-    const AcceleratorType& type = fleet.type(t);
-    if (!std::isfinite(s.duration_s[t.index()])) return kCodeWorkload;
-    const int nd = node_devices(t);
-    if (nd == 0 || type_devices_total[t.index()] == 0) return kCodeNoNodes;
-    if (s.tp > nd && (s.tp % nd != 0 || s.tp > fleet.domain_devices(t))) return kCodeDomain;
-    for (std::size_t i = 0; i < rules.size(); ++i) {
-      const Rule& r = rules[i];
-      const int code = static_cast<int>(i);
-      switch (r.kind) {
-        case RuleKind::kSensitivityOrigin:
-          if (s.sensitivity >= r.min_sensitivity &&
-              std::find(r.origins.begin(), r.origins.end(), type.origin) == r.origins.end())
-            return code;
-          break;
-        case RuleKind::kApprovedCustomers:
-          if (r.type == t &&
-              std::find(r.tenants.begin(), r.tenants.end(), s.tenant) == r.tenants.end())
-            return code;
-          break;
-        case RuleKind::kNoNewPlacements:
-        case RuleKind::kDrain:
-          if (r.type == t && now >= r.from) return code;
-          break;
-        case RuleKind::kDomesticShare:
-          if (!type.domestic) {
-            const double total = alloc_compute_total + job_compute(s, t);
-            if (total > 0 && alloc_compute_domestic / total < r.min_share - kShareEpsilon)
-              return code;
-          }
-          break;
-      }
-    }
-    return std::nullopt;
-  }
-
-  double job_compute(const JobSpec& s, TypeId t) const { return weight_of(t) * job_devices(s); }
-
-  // The rule ID and a sentence for a refusal code (built only when logged).
-  TypeRefusal describe(JobId j, TypeId t, int code) const {
-    const JobSpec& s = specs[j.index()];
-    const AcceleratorType& type = fleet.type(t);
-    switch (code) {
-      case kCodeWorkload: {
-        std::string why =
-            t.index() < s.cannot_run_reason.size() ? s.cannot_run_reason[t.index()] : "";
-        return {t, std::string(kWorkloadReason), why.empty() ? "cannot run there" : why};
-      }
-      case kCodeNoNodes:
-        return {t, std::string(kCapacityReason), "no nodes of this type"};
-      case kCodeDomain:
-        return {t, std::string(kDomainReason),
-                fmt::format("TP group of {} does not fit a {}-device scale-up domain of "
-                            "{}-device nodes",
-                            s.tp, fleet.domain_devices(t), node_devices(t))};
-      case kCodeCapacity:
-        return {t, std::string(kCapacityReason),
-                fmt::format("needs {} device(s) in groups of {}; {:.2f} free", s.devices, s.tp,
-                            type_devices_up[t.index()] -
-                                static_cast<double>(type_alloc_milli[t.index()]) / kGpuMilli)};
-      case kCodeWait:
-        return {t, std::string(kWaitReason), wait_detail_};
-      default:
-        break;
-    }
-    const Rule& r = rules[static_cast<std::size_t>(code)];
-    switch (r.kind) {
-      case RuleKind::kSensitivityOrigin:
-        return {t, r.id,
-                fmt::format("{} data may not run on {}-origin devices",
-                            sensitivity_name(s.sensitivity), type.origin)};
-      case RuleKind::kApprovedCustomers:
-        return {t, r.id,
-                fmt::format("tenant {} is not an approved customer of {}",
-                            tenants[s.tenant.index()].name, type.id)};
-      case RuleKind::kNoNewPlacements:
-      case RuleKind::kDrain:
-        return {t, r.id, fmt::format("no new placements on {} since t={:.0f} s", type.id, r.from)};
-      case RuleKind::kDomesticShare: {
-        const double total = alloc_compute_total + job_compute(s, t);
-        return {t, r.id,
-                fmt::format("domestic share would fall to {:.1f}% (minimum {:.1f}%)",
-                            100 * alloc_compute_domestic / total, 100 * r.min_share)};
-      }
-    }
-    return {t, r.id, ""};
-  }
-
-  std::vector<std::string> checked_rules(JobId j, TypeId t, SimTime now) const {
-    const JobSpec& s = specs[j.index()];
-    std::vector<std::string> out;
-    for (const Rule& r : rules) {
-      switch (r.kind) {
-        case RuleKind::kSensitivityOrigin:
-          if (s.sensitivity >= r.min_sensitivity) out.push_back(r.id);
-          break;
-        case RuleKind::kApprovedCustomers:
-          if (r.type == t) out.push_back(r.id);
-          break;
-        case RuleKind::kNoNewPlacements:
-        case RuleKind::kDrain:
-          if (r.type == t && now < r.from) out.push_back(r.id);
-          break;
-        case RuleKind::kDomesticShare:
-          if (!fleet.type(t).domestic) out.push_back(r.id);
-          break;
-      }
-    }
-    return out;
-  }
+  // The explanations over the current state (explain.h).
+  Explainer explain() const { return Explainer(fleet, tenants, rules, accounting); }
 
   // ---- placement on one type --------------------------------------------
 
@@ -454,7 +246,7 @@ struct Scheduler::Impl {
   // order the policy prefers for multi-node fills.
   std::vector<int> node_order(TypeId t, int min_free) {
     std::vector<int> out;
-    const auto& b = buckets[t.index()];
+    const auto& b = accounting.buckets(t);
     for (int k = min_free; k < static_cast<int>(b.size()); ++k)
       out.insert(out.end(), b[static_cast<std::size_t>(k)].begin(),
                  b[static_cast<std::size_t>(k)].end());
@@ -504,7 +296,7 @@ struct Scheduler::Impl {
   // Single node for the whole job (devices <= node size): the policy's pick.
   std::optional<Candidate> place_single_node(JobId j, TypeId t) {
     const JobSpec& s = specs[j.index()];
-    const auto& b = buckets[t.index()];
+    const auto& b = accounting.buckets(t);
     const int n_dev = s.devices;
     const FleetPlacement::SingleNode pick = placement->single_node();
     std::optional<int> chosen;
@@ -555,7 +347,7 @@ struct Scheduler::Impl {
   // Groups of tp <= node size, spread over nodes in the policy's order.
   std::optional<Candidate> place_multi_node(JobId j, TypeId t, bool build) {
     const JobSpec& s = specs[j.index()];
-    const auto& b = buckets[t.index()];
+    const auto& b = accounting.buckets(t);
     // Quick bound: groups available in all nodes together.
     long long available = 0;
     for (int k = s.tp; k < static_cast<int>(b.size()); ++k)
@@ -569,7 +361,7 @@ struct Scheduler::Impl {
     auto take_from = [&](int node) {
       const FleetNode& n = fleet.nodes()[static_cast<std::size_t>(node)];
       if (!cpu_mem_fit(n.state, s)) return;
-      const int free = node_bucket[static_cast<std::size_t>(node)];
+      const int free = accounting.bucket_of(node);
       const int take = std::min(needed, free / s.tp);
       leftover += free - take * s.tp;
       if (first_node < 0) first_node = node;
@@ -601,14 +393,14 @@ struct Scheduler::Impl {
     int needed = s.devices / s.tp;
     std::vector<int> order;
     for (std::size_t d = 0; d < fleet.domains().size(); ++d)
-      if (fleet.domains()[d].type == t && domain_free_nodes[d] >= nodes_per_group)
+      if (fleet.domains()[d].type == t && accounting.domain_free_nodes(d) >= nodes_per_group)
         order.push_back(static_cast<int>(d));
     if (placement->fill() == FleetPlacement::Fill::kShuffled) {
       for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
     } else if (placement->fill() == FleetPlacement::Fill::kFullestFirst) {
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return domain_free_nodes[static_cast<std::size_t>(a)] <
-               domain_free_nodes[static_cast<std::size_t>(b)];
+        return accounting.domain_free_nodes(static_cast<std::size_t>(a)) <
+               accounting.domain_free_nodes(static_cast<std::size_t>(b));
       });
     }
     Candidate c;
@@ -617,8 +409,8 @@ struct Scheduler::Impl {
     if (!build) {
       long long groups = 0;
       for (int d : order) {
-        groups += domain_free_nodes[static_cast<std::size_t>(d)] / nodes_per_group;
-        leftover += domain_free_nodes[static_cast<std::size_t>(d)] % nodes_per_group;
+        groups += accounting.domain_free_nodes(static_cast<std::size_t>(d)) / nodes_per_group;
+        leftover += accounting.domain_free_nodes(static_cast<std::size_t>(d)) % nodes_per_group;
         if (groups >= needed) break;
       }
       if (groups < needed) return std::nullopt;
@@ -670,10 +462,7 @@ struct Scheduler::Impl {
   // Cheap upper bound: could the job fit on t at all right now?
   bool might_fit(JobId j, TypeId t) const {
     const JobSpec& s = specs[j.index()];
-    const std::int64_t free_milli =
-        static_cast<std::int64_t>(type_devices_up[t.index()]) * kGpuMilli -
-        type_alloc_milli[t.index()];
-    return free_milli >= static_cast<std::int64_t>(s.devices) * s.gpu_milli;
+    return accounting.free_milli(t) >= static_cast<std::int64_t>(s.devices) * s.gpu_milli;
   }
 
   // ---- forecasts for the hetero policy ----------------------------------
@@ -693,9 +482,7 @@ struct Scheduler::Impl {
   }
 
   SimTime earliest_start(TypeId t, std::int64_t need, SimTime now) const {
-    const std::int64_t free_now =
-        std::int64_t{type_devices_up[t.index()]} * kGpuMilli - type_alloc_milli[t.index()];
-    return forecast.earliest_start(t, need, free_now, now);
+    return forecast.earliest_start(t, need, accounting.free_milli(t), now);
   }
 
   // ---- the pass ---------------------------------------------------------
@@ -729,9 +516,9 @@ struct Scheduler::Impl {
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
           const JobSpec& sa = specs[static_cast<std::size_t>(a)];
           const JobSpec& sb = specs[static_cast<std::size_t>(b)];
-          const double ua = static_cast<double>(tenant_alloc_milli[sa.tenant.index()]) /
+          const double ua = static_cast<double>(accounting.tenant_milli(sa.tenant)) /
                             tenants[sa.tenant.index()].weight;
-          const double ub = static_cast<double>(tenant_alloc_milli[sb.tenant.index()]) /
+          const double ub = static_cast<double>(accounting.tenant_milli(sb.tenant)) /
                             tenants[sb.tenant.index()].weight;
           if (ua != ub) return ua < ub;
           return sa.priority > sb.priority;
@@ -757,7 +544,7 @@ struct Scheduler::Impl {
     d.kind = DecisionKind::kPlace;
     d.job = j;
     d.rule = policy_rule(config.placement);
-    d.checked = checked_rules(j, c.allocation.type, now);
+    d.checked = explain().checked_rules(specs[j.index()], c.allocation.type, now);
     d.detail =
         fmt::format("{} device(s) of {}", c.allocation.devices(), fleet.type(c.allocation.type).id);
     st.allocation = c.allocation;
@@ -767,7 +554,7 @@ struct Scheduler::Impl {
     track_release(j, st.allocation.type, true);
   }
 
-  void record_queue(JobId j, SimTime now, Codes codes) {
+  void record_queue(JobId j, SimTime now, RefusalCodes codes) {
     tried_epoch[j.index()] = release_epoch;
     tried_share_epoch[j.index()] = -1;
     for (const auto& [type, code] : codes)
@@ -775,35 +562,17 @@ struct Scheduler::Impl {
         tried_share_epoch[j.index()] = share_epoch;
     if (codes == last_codes[j.index()] && !codes.empty()) return;
     JobStatus& st = status[j.index()];
-    std::vector<TypeRefusal> refusals;
-    std::string summary;
-    for (const auto& [type, code] : codes) {
-      refusals.push_back(describe(j, TypeId{type}, code));
-      const TypeRefusal& r = refusals.back();
-      if (!summary.empty()) summary += "; ";
-      summary += fmt::format("{}: {} ({})", fleet.type(r.type).id, r.rule, r.detail);
-    }
-    if (refusals.empty()) summary = "no accelerator type in the fleet";
-    st.reason = summary;
-    // The most telling reason: a policy rule, else capacity or waiting, else the first.
-    st.reason_rule = refusals.empty() ? std::string(kWorkloadReason) : refusals.front().rule;
-    int best = 3;
-    for (std::size_t i = 0; i < codes.size(); ++i) {
-      const int code = codes[i].second;
-      const int rank = code >= 0 ? 0 : (code == kCodeCapacity || code == kCodeWait) ? 1 : 2;
-      if (rank < best) {
-        best = rank;
-        st.reason_rule = refusals[i].rule;
-      }
-    }
+    QueueExplanation why = explain().queue(specs[j.index()], codes, wait_detail_);
+    st.reason = why.summary;
+    st.reason_rule = why.rule;
     last_codes[j.index()] = std::move(codes);
     Decision d;
     d.time = now;
     d.kind = DecisionKind::kQueue;
     d.job = j;
     d.rule = st.reason_rule;
-    d.detail = std::move(summary);
-    d.refusals = std::move(refusals);
+    d.detail = std::move(why.summary);
+    d.refusals = std::move(why.refusals);
     emit(std::move(d));
   }
 
@@ -831,7 +600,7 @@ struct Scheduler::Impl {
       for (int v : victims) {
         apply(JobId{v}, status[static_cast<std::size_t>(v)].allocation, -1);
         released.push_back(v);
-        if (refusal_code(j, t, now)) continue;  // e.g. the share rule after releasing
+        if (explain().refusal(s, t, now)) continue;  // e.g. the share rule after releasing
         c = place_on(j, t);
         if (c) break;
       }
@@ -858,7 +627,7 @@ struct Scheduler::Impl {
   }
 
   void try_job(JobId j, SimTime now) {
-    Codes codes;
+    RefusalCodes codes;
     struct Fit {
       TypeId type;
       Candidate c;
@@ -867,7 +636,7 @@ struct Scheduler::Impl {
     std::vector<TypeId> busy;  // allowed types where only capacity blocks
     for (std::size_t ti = 0; ti < fleet.types().size(); ++ti) {
       const TypeId t{static_cast<int>(ti)};
-      if (auto code = refusal_code(j, t, now)) {
+      if (auto code = explain().refusal(specs[j.index()], t, now)) {
         codes.emplace_back(t.value, *code);
         continue;
       }
@@ -877,7 +646,7 @@ struct Scheduler::Impl {
         fits.push_back(Fit{t, std::move(*c)});
       } else {
         busy.push_back(t);
-        codes.emplace_back(t.value, kCodeCapacity);
+        codes.emplace_back(t.value, kRefusalCapacity);
       }
     }
     if (!fits.empty()) {
@@ -887,7 +656,7 @@ struct Scheduler::Impl {
           pick = *w;
         } else {
           for (auto& [type, code] : codes)
-            if (type == busy_pick_.value) code = kCodeWait;
+            if (type == busy_pick_.value) code = kRefusalWait;
           record_queue(j, now, std::move(codes));
           return;
         }
@@ -931,7 +700,7 @@ struct Scheduler::Impl {
     bool share_short = false;
     for (const Rule& r : rules)
       if (r.kind == RuleKind::kDomesticShare) {
-        const auto sh = share();
+        const auto sh = accounting.share();
         if (!sh || *sh < r.min_share) share_short = true;
       }
     std::size_t pick = 0;
@@ -1098,15 +867,16 @@ Result<Scheduler> Scheduler::create(Fleet fleet, std::vector<Tenant> tenants,
   impl->config = config;
   impl->rng = Rng(config.seed);
   impl->placement = make_placement(config.placement);
-  impl->tenant_alloc_milli.assign(impl->tenants.size(), 0);
   impl->rule_started.assign(impl->rules.size(), false);
   impl->rule_deadline_done.assign(impl->rules.size(), false);
+  ShareMeasure measure = ShareMeasure::kCompute;
   for (const Rule& r : impl->rules)
     if (r.kind == RuleKind::kDomesticShare) {
-      impl->share_measure = r.measure;
+      measure = r.measure;
       break;
     }
-  impl->index_new_nodes();
+  impl->accounting = FleetAccounting(impl->tenants.size(), measure);
+  impl->accounting.index_new_nodes(impl->fleet);
   return Scheduler(std::move(impl));
 }
 
@@ -1197,7 +967,7 @@ Result<void> Scheduler::node_down(NodeId node, SimTime now) {
   if (!node.valid() || node.index() >= m.fleet.nodes().size())
     return suanli::fail(ErrorCode::kNotFound, "node_down: unknown node");
   if (!m.fleet.node(node).up) return {};
-  std::vector<int> victims = m.node_jobs[node.index()];
+  std::vector<int> victims = m.accounting.jobs_on(node);
   std::sort(victims.begin(), victims.end());
   for (int id : victims) {
     const JobId j{id};
@@ -1219,7 +989,7 @@ Result<void> Scheduler::node_down(NodeId node, SimTime now) {
     }
   }
   m.fleet.node(node).up = false;
-  m.rebucket(node.value);
+  m.accounting.rebucket(m.fleet, node);
   m.dirty = true;
   return {};
 }
@@ -1230,7 +1000,7 @@ Result<void> Scheduler::node_up(NodeId node, SimTime now) {
   if (!node.valid() || node.index() >= m.fleet.nodes().size())
     return suanli::fail(ErrorCode::kNotFound, "node_up: unknown node");
   m.fleet.node(node).up = true;
-  m.rebucket(node.value);
+  m.accounting.rebucket(m.fleet, node);
   ++m.release_epoch;
   m.dirty = true;
   return {};
@@ -1244,7 +1014,7 @@ Result<void> Scheduler::cordon(NodeId node, bool on, SimTime now) {
   FleetNode& n = m.fleet.node(node);
   if (n.cordoned == on) return {};
   n.cordoned = on;
-  m.rebucket(node.value);
+  m.accounting.rebucket(m.fleet, node);
   if (!on) ++m.release_epoch;
   m.dirty = true;
   return {};
@@ -1280,7 +1050,7 @@ Result<std::vector<NodeId>> Scheduler::add_nodes(const NodePool& pool, SimTime n
   Impl& m = *impl_;
   auto added = m.fleet.add_pool(pool);
   if (!added) return added;
-  m.index_new_nodes();
+  m.accounting.index_new_nodes(m.fleet);
   ++m.release_epoch;
   m.dirty = true;
   return added;
@@ -1334,9 +1104,15 @@ std::vector<JobId> Scheduler::queued() const {
 int Scheduler::running_count() const { return static_cast<int>(impl_->running.size()); }
 
 double Scheduler::allocated_devices(TypeId type) const {
-  return static_cast<double>(impl_->type_alloc_milli[type.index()]) / kGpuMilli;
+  return static_cast<double>(impl_->accounting.alloc_milli(type)) / kGpuMilli;
 }
 
-std::optional<double> Scheduler::domestic_share() const { return impl_->share(); }
+std::optional<double> Scheduler::domestic_share() const { return impl_->accounting.share(); }
+
+Result<void> Scheduler::check_accounting() const {
+  const Impl& m = *impl_;
+  if (const std::optional<Error>& e = m.accounting.first_failure()) return std::unexpected(*e);
+  return m.accounting.check_invariants(m.fleet, m.specs);
+}
 
 }  // namespace suanli

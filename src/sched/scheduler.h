@@ -139,6 +139,10 @@ class Scheduler {
   // Domestic share of allocated compute under the first domestic-share
   // rule's measure (compute when there is none); nullopt when nothing runs.
   std::optional<double> domestic_share() const;
+  // The fleet accounting recounted from the nodes (sched/accounting.h):
+  // the first mismatch the per-apply checks of a debug or sanitizer build
+  // found, else one found now; tests call it, nothing aborts.
+  Result<void> check_accounting() const;
 
  private:
   struct Impl;

@@ -1003,6 +1003,106 @@ TEST(SchedulerTest, RandomPolicyIsDeterministicForASeed) {
   EXPECT_EQ(a, b);
 }
 
+// ---- 13b. accounting ------------------------------------------------------
+
+// Every kind of change, with the fleet accounting recounted from the nodes
+// after each (debug and sanitizer builds also check after every apply,
+// including the trial releases of preemption).
+TEST(SchedulerTest, AccountingMatchesTheNodesThroughEveryChange) {
+  Fleet f;
+  const SiteId site = f.add_site({"gy", "cn-southwest"});
+  const auto cn = add(f, site, accel("ascend-910c", "CN", 300), 4, 8, 16);
+  const auto us = add(f, site, accel("h100", "US", 900), 3);
+  Rule share;
+  share.id = "R-SHARE";
+  share.kind = RuleKind::kDomesticShare;
+  share.min_share = 0.2;
+  SchedulerConfig config;
+  config.preemption = true;
+  config.queue = QueuePolicy::kPriority;
+  Scheduler s = make(std::move(f), {{"a", 1}, {"b", 2}}, {share}, config);
+  auto consistent = [&](const char* step) {
+    auto r = s.check_accounting();
+    EXPECT_TRUE(r.has_value()) << step << ": " << (r ? "" : r.error().message);
+  };
+  consistent("empty fleet");
+
+  std::vector<JobId> ids;
+  ids.push_back(submit(s, job("cn-tp16", 16, 16, {100, kCannotRun}), 0));
+  ids.push_back(submit(s, job("us-8", 8, 8, {kCannotRun, 100}, TenantId{1}), 0));
+  ids.push_back(submit(s, job("any-4", 4, 4, {200, 100}), 0));
+  JobSpec frac = job("frac", 1, 1, {50, 40}, TenantId{1});
+  frac.gpu_milli = 400;
+  frac.cpu_milli = 500;
+  ids.push_back(submit(s, frac, 0));
+  ids.push_back(submit(s, frac, 0));
+  s.schedule(0);
+  consistent("first placements");
+  EXPECT_TRUE(running(s, ids[0]));
+  EXPECT_TRUE(running(s, ids[3]));
+
+  JobSpec urgent = job("urgent", 24, 8, {100, 100});
+  urgent.priority = 10;
+  ids.push_back(submit(s, urgent, 5));
+  s.schedule(5);
+  consistent("preemption");
+
+  ASSERT_TRUE(s.finish(ids[3], 10));
+  ASSERT_TRUE(s.fail(ids[4], 10, "out of memory"));
+  s.schedule(10);
+  consistent("finish and fail");
+
+  NodeId busy;  // a node with a running job
+  for (JobId j : ids)
+    if (running(s, j)) {
+      busy = s.status(j).allocation.groups[0][0].node;
+      break;
+    }
+  ASSERT_TRUE(busy.valid());
+  ASSERT_TRUE(s.node_down(busy, 20));
+  s.schedule(20);
+  consistent("node down");
+  ASSERT_TRUE(s.cordon(us.nodes[0], true, 25));
+  s.schedule(25);
+  consistent("cordon");
+  ASSERT_TRUE(s.node_up(busy, 30));
+  ASSERT_TRUE(s.cordon(us.nodes[0], false, 30));
+  s.schedule(30);
+  consistent("node up and uncordon");
+
+  NodePool pool;
+  pool.site = site;
+  pool.type = cn.type;
+  pool.nodes = 2;
+  pool.devices_per_node = 8;
+  pool.scale_up_domain = 16;
+  ASSERT_TRUE(s.add_nodes(pool, 40));
+  Rule drain;
+  drain.id = "R-DRAIN";
+  drain.kind = RuleKind::kDrain;
+  drain.type = us.type;
+  drain.from = 50;
+  drain.within_s = 10;
+  ASSERT_TRUE(s.add_rule(drain, 40));
+  s.schedule(40);
+  consistent("delivery");
+  s.schedule(50);
+  consistent("drain starts");
+  s.schedule(60);
+  consistent("drain deadline");
+  EXPECT_EQ(s.allocated_devices(us.type), 0) << "the drained type is empty";
+  const auto ds = s.take_decisions();
+  for (DecisionKind k : {DecisionKind::kPreempt, DecisionKind::kKill, DecisionKind::kEvict})
+    EXPECT_FALSE(of(ds, k).empty()) << decision_kind_name(k);
+
+  s.fail_queued(70, "end of run");
+  for (JobId j : ids)
+    if (running(s, j)) ASSERT_TRUE(s.finish(j, 80));
+  consistent("all ended");
+  EXPECT_EQ(s.allocated_devices(cn.type), 0);
+  EXPECT_FALSE(s.domestic_share().has_value());
+}
+
 // ---- 14. bad input ---------------------------------------------------------
 
 TEST(SchedulerTest, BadInputIsRejectedWithAReason) {
