@@ -480,11 +480,11 @@ ApiResponse RunManager::report_html(const ApiRequest& request) {
   if (const auto it = doc.find("lang"); doc.is_object() && it != doc.end() && it->is_string())
     code = it->get<std::string>();
   const auto lang = parse_lang(code);
-  auto messages = Messages::load(lang.value_or(Lang::kEn), bundled_data_dir());
+  auto messages = messages_for(lang.value_or(Lang::kEn));
   if (!messages) return error_response(messages.error());
   ApiResponse r;
   r.status = 200;
-  auto html = render_report_json(doc, *messages);
+  auto html = render_report_json(doc, **messages);
   if (!html)
     return error_response(500, "io",
                           fmt::format("run {}: the stored report does not read as a report "
@@ -771,6 +771,16 @@ ReportOptions report_options(const PlanParams& plan, const PlanOptions& plan_opt
 
 }  // namespace
 
+Result<const Messages*> RunManager::messages_for(Lang lang) const {
+  std::lock_guard lock(messages_mutex_);
+  auto& slot = messages_[lang];
+  if (!slot) {
+    SUANLI_ASSIGN(Messages loaded, Messages::load(lang, bundled_data_dir()));
+    slot = std::make_unique<const Messages>(std::move(loaded));
+  }
+  return slot.get();
+}
+
 Result<std::string> RunManager::run_task(Task& task) {
   auto cancelled = [&task] { return task.cancel.load(); };
   auto stopped = [] { return fail(ErrorCode::kCancelled, "cancelled"); };
@@ -808,8 +818,7 @@ Result<std::string> RunManager::run_task(Task& task) {
   // report
   ReportOptions ro = report_options(params.plan, plan_options, sweep_options, options_.limits);
   ro.cancelled = cancelled;
-  SUANLI_ASSIGN(const Messages messages, Messages::load(params.plan.lang, bundled_data_dir()));
-  ro.messages = &messages;
+  SUANLI_ASSIGN(ro.messages, messages_for(params.plan.lang));
   int step = 0;
   ro.progress = [&](std::string_view line) {
     ++step;

@@ -37,6 +37,7 @@
 #include "sim/audit.h"
 #include "sim/simulation.h"
 #include "store/store.h"
+#include "util/messages.h"
 
 namespace suanli::service {
 
@@ -129,6 +130,9 @@ class RunManager {
   void execute(Task& task);
   Result<std::string> run_task(Task& task);
   void enqueue(std::shared_ptr<Task> task);
+  // A language's message catalog, read from data/i18n once and kept (the
+  // report runs and report.html pages use it).
+  Result<const Messages*> messages_for(Lang lang) const;
 
   store::Store& store_;
   CatalogHolder& catalog_;
@@ -145,6 +149,8 @@ class RunManager {
   bool stopping_ = false;
   bool shut_down_ = false;
   std::vector<std::thread> workers_;
+  mutable std::mutex messages_mutex_;
+  mutable std::map<Lang, std::unique_ptr<const Messages>> messages_;
 };
 
 // The run record as the API shows it (params and error parsed back to JSON).
