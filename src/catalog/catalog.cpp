@@ -49,7 +49,7 @@ Result<FileContext> read_sources(const TomlView& root) {
 
 Result<Figure> read_figure(const TomlView& parent, std::string_view key, const FileContext& file,
                            const EntryDefaults& defaults) {
-  const toml::node* node = parent.table().get(key);
+  const toml::node* node = parent.node(key);
   Figure f;
   f.origin = parent.where(key);
   std::string source = defaults.source;
@@ -58,9 +58,6 @@ Result<Figure> read_figure(const TomlView& parent, std::string_view key, const F
     f.value = *node_number(*node);  // an integer a double cannot hold exactly is still a number
   } else if (const auto* t = node->as_table()) {
     TomlView view(*t, parent.file(), fmt::format("{}.{}", parent.path(), key));
-    if (auto ok = view.check_keys({"value", "low", "high", "source", "confidence", "note"}); !ok) {
-      return std::unexpected(ok.error());
-    }
     auto value = view.required_number("value");
     if (!value) return std::unexpected(value.error());
     f.value = *value;
@@ -74,6 +71,7 @@ Result<Figure> read_figure(const TomlView& parent, std::string_view key, const F
     if (!src) return std::unexpected(src.error());
     if (!conf) return std::unexpected(conf.error());
     if (!note) return std::unexpected(note.error());
+    SUANLI_TRY(view.finish());
     f.low = *low;
     f.high = *high;
     if (*src) source = **src;
@@ -135,7 +133,6 @@ Result<void> apply_availability(const TomlView& v, const FileContext& file, Acce
   if (!avail) return std::unexpected(avail.error());
   if (!*avail) return {};
   const TomlView& av = **avail;
-  SUANLI_TRY(av.check_keys({"china", "note", "source", "confirmed"}));
   auto china = av.string("china");
   if (!china) return std::unexpected(china.error());
   if (*china) {
@@ -158,6 +155,7 @@ Result<void> apply_availability(const TomlView& v, const FileContext& file, Acce
   }
   std::string confirmed;
   SUANLI_TRY(read_string(av, "confirmed", confirmed));
+  SUANLI_TRY(av.finish());
   if (!confirmed.empty()) {
     if (!year_month_index(confirmed)) {
       return std::unexpected(av.error(
@@ -186,11 +184,6 @@ Result<void> apply_check_notes(const TomlView& v, Accelerator& a) {
 }
 
 Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
-  SUANLI_TRY(
-      v.check_keys({"id", "name", "vendor", "origin", "released", "datacenter",
-                    "efficiency_profile", "node_devices", "memory_type", "scaleup_link",
-                    "scaleup_topology", "dies", "base", "source", "confidence", "notes",
-                    "dense_tflops", "figures", "availability", "check_notes"}));
   std::string base;
   SUANLI_TRY(read_string(v, "base", base));
   if (!base.empty() && base != a.base) {
@@ -395,8 +388,6 @@ Result<void> apply_model_moe(const TomlView& v, ModelArch& m) {
   auto moe = v.subtable("moe");
   if (!moe) return std::unexpected(moe.error());
   if (*moe) {
-    SUANLI_TRY((*moe)->check_keys(
-        {"experts", "top_k", "shared_experts", "expert_ffn", "first_dense_layers"}));
     MoeSpec spec = m.moe.value_or(MoeSpec{});
     const std::pair<std::string_view, int MoeSpec::*> fields[] = {
         {"experts", &MoeSpec::experts},
@@ -413,6 +404,7 @@ Result<void> apply_model_moe(const TomlView& v, ModelArch& m) {
         spec.*member = static_cast<int>(**x);
       }
     }
+    SUANLI_TRY((*moe)->finish());
     m.moe = spec;
   }
   return {};
@@ -423,8 +415,6 @@ Result<void> apply_model_mla(const TomlView& v, ModelArch& m) {
   auto mla = v.subtable("mla");
   if (!mla) return std::unexpected(mla.error());
   if (*mla) {
-    SUANLI_TRY((*mla)->check_keys(
-        {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"}));
     MlaSpec spec = m.mla.value_or(MlaSpec{});
     const std::pair<std::string_view, int MlaSpec::*> fields[] = {
         {"q_lora_rank", &MlaSpec::q_lora_rank},
@@ -438,35 +428,14 @@ Result<void> apply_model_mla(const TomlView& v, ModelArch& m) {
       if (!x) return std::unexpected(x.error());
       if (*x) spec.*member = static_cast<int>(**x);
     }
+    SUANLI_TRY((*mla)->finish());
     m.mla = spec;
   }
   return {};
 }
 
 Result<void> apply_model(const TomlView& v, ModelArch& m) {
-  SUANLI_TRY(v.check_keys({"id",
-                           "name",
-                           "source",
-                           "confidence",
-                           "layers",
-                           "hidden",
-                           "heads",
-                           "kv_heads",
-                           "head_dim",
-                           "ffn",
-                           "vocab",
-                           "mlp",
-                           "tied_embeddings",
-                           "dropout",
-                           "native_precision",
-                           "max_seq",
-                           "default_seq",
-                           "default_global_batch_tokens",
-                           "params_b",
-                           "active_params_b",
-                           "moe",
-                           "mla",
-                           "notes"}));
+  v.accept({"notes"});  // for the reader of the file
   if (m.defined_at.empty()) m.defined_at = v.where();
   SUANLI_TRY(read_string(v, "name", m.name));
   SUANLI_TRY(read_string(v, "source", m.source));
@@ -516,13 +485,7 @@ Result<void> check_model(ModelArch& m) {
 }
 
 Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
-  SUANLI_TRY(
-      v.check_keys({"id", "source", "confidence", "gemm_peak_fraction", "gemm_half_flops",
-                    "attention_peak_fraction", "fp8_gemm_peak_fraction", "memory_bw_fraction",
-                    "decode_memory_bw_fraction",
-                    "scaleup_bw_fraction", "scaleout_bw_fraction", "scaleup_latency_us",
-                    "scaleout_latency_us", "kernel_overhead_us", "host_op_overhead_us", "attention_portable_fraction", "memory_reserved_gb",
-                    "memory_usable_fraction", "decode_step_overhead_us", "notes"}));
+  v.accept({"notes"});  // for the reader of the file
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
   SUANLI_TRY(read_string(v, "confidence", e.confidence));
@@ -563,14 +526,7 @@ Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
 }
 
 Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
-  SUANLI_TRY(v.check_keys({"id", "source", "confidence", "flash_attention", "sequence_parallel",
-                           "selective_recompute", "context_parallel", "interleaved_pipeline",
-                           "distributed_optimizer", "tp_overlap_fraction", "dp_overlap_fraction",
-                           "pp_overlap_fraction", "ep_overlap_fraction", "grad_reduce_bytes",
-                           "zero3_gathers_per_layer", "fp8_cast_bytes", "host_ops_per_layer",
-                           "elementwise_traffic_factor", "moe_permute_bytes", "ep_dedup",
-                           "selective_recompute_gemm_fraction", "native_attention",
-                           "attention_block_tokens", "notes"}));
+  v.accept({"notes"});  // for the reader of the file
   if (st.defined_at.empty()) st.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", st.source));
   SUANLI_TRY(read_string(v, "confidence", st.confidence));
@@ -640,8 +596,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
 
 // One [[residual]] row: an out-of-sample error spread (see efficiency.h).
 Result<ResidualSpread> read_residual(const TomlView& v) {
-  SUANLI_TRY(v.check_keys(
-      {"profile", "stack", "kind", "rows", "p10", "p50", "p90", "source", "note", "notes"}));
+  v.accept({"note", "notes"});  // for the reader of the file
   ResidualSpread r;
   r.defined_at = v.where();
   auto profile = v.required_string("profile");
@@ -680,17 +635,16 @@ Result<ResidualSpread> read_residual(const TomlView& v) {
   if (!src) return std::unexpected(src.error());
   if (src->empty()) return std::unexpected(v.error("source", "expected a non-empty source"));
   r.source = *src;
+  SUANLI_TRY(v.finish());
   return r;
 }
 
 // Reads a file's [[residual]] rows; a row replaces a loaded one with the
 // same (profile, stack, kind).
-Result<void> load_residuals(const toml::table& root, const fs::path& path,
-                            std::vector<ResidualSpread>& out) {
-  const toml::node* node = root.get("residual");
+Result<void> load_residuals(const TomlView& rv, std::vector<ResidualSpread>& out) {
+  const toml::node* node = rv.node("residual");
   if (!node) return {};
-  const std::string file = path.string();
-  TomlView rv(root, file, "");
+  const std::string& file = rv.file();
   const auto* arr = node->as_array();
   if (!arr) return std::unexpected(rv.error("residual", "expected [[residual]] entries"));
   for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -755,22 +709,17 @@ Result<std::optional<Accelerator>> seed_variant(const TomlView& v,
 // Applies every [[array_key]] entry of a file to `items` (merging by id); a
 // new id starts from what `seed` returns (default-constructed when nullopt).
 template <class T, class Apply, class Seed = NoSeed>
-Result<void> load_entries(const toml::table& root, const fs::path& path, std::string_view array_key,
-                          std::vector<T>& items, Apply apply, Seed seed = {}) {
-  const toml::node* node = root.get(array_key);
+Result<void> load_entries(const TomlView& rv, std::string_view array_key, std::vector<T>& items,
+                          Apply apply, Seed seed = {}) {
+  const toml::node* node = rv.node(array_key);
   if (!node) return {};
-  const std::string file = path.string();
+  const std::string& file = rv.file();
   const auto* arr = node->as_array();
-  if (!arr) {
-    TomlView rv(root, file, "");
+  if (!arr)
     return std::unexpected(rv.error(array_key, fmt::format("expected [[{}]] entries", array_key)));
-  }
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const auto* t = (*arr)[i].as_table();
-    if (!t) {
-      TomlView rv(root, file, "");
-      return std::unexpected(rv.error(array_key, "expected a table"));
-    }
+    if (!t) return std::unexpected(rv.error(array_key, "expected a table"));
     TomlView view(*t, file, std::string(array_key));
     auto id = view.required_string("id");
     if (!id) return std::unexpected(id.error());
@@ -784,6 +733,7 @@ Result<void> load_entries(const toml::table& root, const fs::path& path, std::st
       it->id = *id;
     }
     SUANLI_TRY(apply(view, *it));
+    SUANLI_TRY(view.finish());  // the id, the seed's and the entry's keys were read
   }
   return {};
 }
@@ -795,9 +745,6 @@ Result<void> load_economics(const TomlView& root, const FileContext& file, Econo
   if (!table) return std::unexpected(table.error());
   if (!*table) return {};
   const TomlView& v = **table;
-  std::vector<std::string_view> keys{"source", "confidence"};
-  for (const EconomicsKey& k : kEconomicsKeys) keys.push_back(k.name);
-  SUANLI_TRY(v.check_keys(keys));
   EntryDefaults defaults;
   SUANLI_TRY(read_string(v, "source", defaults.source));
   std::string conf;
@@ -811,7 +758,7 @@ Result<void> load_economics(const TomlView& root, const FileContext& file, Econo
     }
   }
   for (const EconomicsKey& k : kEconomicsKeys) {
-    if (!v.table().get(k.name)) continue;
+    if (!v.node(k.name)) continue;
     auto f = read_figure(v, k.name, file, defaults);
     if (!f) return std::unexpected(f.error());
     if (!(f->value >= k.min && f->value <= k.max)) {
@@ -824,7 +771,7 @@ Result<void> load_economics(const TomlView& root, const FileContext& file, Econo
     }
     out.*k.member = std::move(*f);
   }
-  return {};
+  return v.finish();
 }
 
 Economics fallback_economics() {
@@ -863,24 +810,21 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     TomlView rv(root, path.string(), "");
     auto fctx = read_sources(rv);
     if (!fctx) return std::unexpected(fctx.error());
-    SUANLI_TRY(
-        rv.check_keys({"sources", "accelerator", "model", "profile", "stack", "residual",
-                       "economics"}));
     SUANLI_TRY(load_entries(
-        root, path, "accelerator", cat.accelerators_,
+        rv, "accelerator", cat.accelerators_,
         [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); },
         seed_variant));
-    SUANLI_TRY(load_entries(root, path, "model", cat.models_,
+    SUANLI_TRY(load_entries(rv, "model", cat.models_,
                             [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
     SUANLI_TRY(
-        load_entries(root, path, "profile", cat.profiles_,
+        load_entries(rv, "profile", cat.profiles_,
                      [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
     SUANLI_TRY(
-        load_entries(root, path, "stack", cat.stacks_,
+        load_entries(rv, "stack", cat.stacks_,
                      [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
-    SUANLI_TRY(load_residuals(root, path, cat.residuals_));
+    SUANLI_TRY(load_residuals(rv, cat.residuals_));
     SUANLI_TRY(load_economics(rv, *fctx, cat.economics_));
-    return {};
+    return rv.finish();
   };
   for (const auto& dir : options.directories) {
     std::error_code ec;

@@ -109,7 +109,7 @@ Result<std::optional<double>> positive_max(const TomlView& v, std::string_view k
 
 Result<double> required_positive(const TomlView& v, std::string_view key, double hi) {
   SUANLI_ASSIGN(auto x, positive_max(v, key, hi));
-  if (!x) return bad(v, key, "required key is missing (expected a number > 0)");
+  if (!x) return std::unexpected(v.missing(key, "a number > 0"));
   return *x;
 }
 
@@ -193,16 +193,19 @@ class Loader {
 
   Result<PlanScenario> run(const toml::table& root_table) {
     const TomlView root(root_table, file_, "");
-    SUANLI_TRY(root.check_keys({"plan", "policy", "site", "candidate", "existing", "training",
-                                "inference", "scenario", "report"}));
-    SUANLI_TRY(read_plan(root));
-    SUANLI_TRY(read_sites(root));
-    SUANLI_TRY(read_candidates(root));
-    SUANLI_TRY(read_existing(root));
-    SUANLI_TRY(read_scenarios(root));
-    SUANLI_TRY(read_policy(root));
-    SUANLI_TRY(read_demands(root));
-    SUANLI_TRY(read_report(root, root_table));
+    auto sections = [&]() -> Result<void> {
+      SUANLI_TRY(read_plan(root));
+      SUANLI_TRY(read_sites(root));
+      SUANLI_TRY(read_candidates(root));
+      SUANLI_TRY(read_existing(root));
+      SUANLI_TRY(read_scenarios(root));
+      SUANLI_TRY(read_policy(root));
+      SUANLI_TRY(read_demands(root));
+      return read_report(root, root_table);
+    }();
+    // A misspelt section ([[candidates]]) fails a later one first: name it.
+    if (!sections) return std::unexpected(root.typo().value_or(sections.error()));
+    SUANLI_TRY(root.finish());  // every section above read its key of the root
     SUANLI_TRY(size_demands());
     return std::move(out_);
   }
@@ -216,10 +219,6 @@ class Loader {
     SUANLI_ASSIGN(auto plan_opt, root.subtable("plan"));
     toml::table empty;
     const TomlView v = plan_opt ? *plan_opt : TomlView(empty, file_, "plan");
-    SUANLI_TRY(v.check_keys({"name", "description", "years", "discount_rate", "power_load_factor",
-                             "budget_usd", "seed", "simulation_days", "pue", "tariff_usd_per_kwh",
-                             "node_power_overhead", "shortfall_penalty_usd",
-                             "utilisation_target", "peak_to_mean", "goodput"}));
     SUANLI_ASSIGN(auto name, v.string("name"));
     p().name = name && !name->empty() ? *name : out_.file.stem().string();
     SUANLI_ASSIGN(auto description, v.string("description"));
@@ -259,6 +258,7 @@ class Loader {
     }
     SUANLI_ASSIGN(auto goodput, v.boolean("goodput"));
     out_.with_goodput = goodput.value_or(true);
+    SUANLI_TRY(v.finish());
     out_.cost.pue = default_pue_;
     out_.cost.tariff_usd_per_kwh = default_tariff_;
     out_.cost.node_power_overhead = node_power_overhead_;
@@ -275,7 +275,6 @@ class Loader {
     if (views.empty()) return bad(root, "site", "a plan needs at least one [[site]]");
     std::map<std::string, std::string> seen;
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"name", "power_mw", "racks", "pue", "tariff_usd_per_kwh"}));
       PlanSite s;
       SUANLI_ASSIGN(s.name, required_name(v, "name"));
       if (auto it = seen.find(s.name); it != seen.end()) {
@@ -291,6 +290,7 @@ class Loader {
       s.pue = pue ? *pue : default_pue_;
       SUANLI_ASSIGN(auto tariff, number_in(v, "tariff_usd_per_kwh", 0, kMaxTariffUsdPerKwh));
       s.tariff_usd_per_kwh = tariff ? *tariff : default_tariff_;
+      SUANLI_TRY(v.finish());
       p().sites.push_back(std::move(s));
     }
     return {};
@@ -389,7 +389,7 @@ class Loader {
     if (!bars) return {};
     for (const char* key : {"supply_cap_devices", "rental_usd_per_hour", "rentable",
                             "rental_max_devices"}) {
-      if (v.table().get(key)) {
+      if (v.node(key)) {
         return bad(v, key,
                    status + ": it cannot be bought or rented there. State the assumption that "
                             "it can with assume_available = \"...\" (the plan is then also "
@@ -408,10 +408,6 @@ class Loader {
     if (views.empty()) return bad(root, "candidate", "a plan needs at least one [[candidate]]");
     const int years = p().years;
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"accelerator", "name", "price_usd", "levy", "supply_cap_devices",
-                               "rental_usd_per_hour", "rentable", "rental_max_devices",
-                               "nodes_per_rack", "node_power_kw", "node_devices", "sites",
-                               "assume_available"}));
       SUANLI_ASSIGN(auto id, required_name(v, "accelerator"));
       SUANLI_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
       if (auto it = type_where_.find(a->id); it != type_where_.end()) {
@@ -451,7 +447,7 @@ class Loader {
 
       // Supply cap: a number for every year or one per year.
       t.supply_cap_devices.assign(years, kNoLimit);
-      if (const toml::node* cap = v.table().get("supply_cap_devices")) {
+      if (const toml::node* cap = v.node("supply_cap_devices")) {
         if (const toml::array* arr = cap->as_array()) {
           if (static_cast<int>(arr->size()) != years) {
             return bad(
@@ -517,6 +513,7 @@ class Loader {
         }
         if (t.sites.empty()) return bad(v, "sites", "expected at least one site (omit it for all)");
       }
+      SUANLI_TRY(v.finish());
       accels_.push_back(a);
       p().types.push_back(std::move(t));
     }
@@ -538,13 +535,13 @@ class Loader {
   Result<void> read_existing(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "existing"));
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"accelerator", "site", "nodes"}));
       SUANLI_ASSIGN(auto id, required_name(v, "accelerator"));
       SUANLI_ASSIGN(const Accelerator* a, catalog_accel(v, "accelerator", id));
       SUANLI_ASSIGN(auto site_name, required_name(v, "site"));
       ExistingNodes e;
       SUANLI_ASSIGN(e.site, site_index(v, "site", site_name));
       SUANLI_ASSIGN(e.nodes, required_int_in(v, "nodes", 1, kMaxExistingNodes));
+      SUANLI_TRY(v.finish());
       int t = type_index(a->id);
       if (t < 0) {
         // Owned but not a candidate: a type that cannot be bought (supply
@@ -573,8 +570,6 @@ class Loader {
     std::map<std::string, std::string> seen;
     double sum = 0;
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys(
-          {"name", "probability", "cut_origins", "cut_types", "from_year", "installed_lost"}));
       SupplyScenario s;
       SUANLI_ASSIGN(s.name, required_name(v, "name"));
       if (auto it = seen.find(s.name); it != seen.end()) {
@@ -585,7 +580,7 @@ class Loader {
       seen[s.name] = v.where("name");
       SUANLI_ASSIGN(auto prob, in_range(v, "probability", 0, 1));
       if (!prob)
-        return bad(v, "probability", "required key is missing (expected a number in [0, 1])");
+        return std::unexpected(v.missing("probability", "a number in [0, 1]"));
       s.probability = *prob;
       sum += *prob;
       s.cut.assign(p().types.size(), false);
@@ -613,6 +608,7 @@ class Loader {
       s.from_year = from ? *from : 1;
       SUANLI_ASSIGN(auto lost, v.boolean("installed_lost"));
       s.installed_lost = lost && *lost;
+      SUANLI_TRY(v.finish());
       p().scenarios.push_back(std::move(s));
     }
     if (!views.empty() && std::fabs(sum - 1.0) > 1e-6) {
@@ -631,8 +627,6 @@ class Loader {
     SUANLI_ASSIGN(auto opt, root.subtable("policy"));
     toml::table empty;
     const TomlView v = opt ? *opt : TomlView(empty, file_, "policy");
-    SUANLI_TRY(
-        v.check_keys({"domestic_share_min", "share_measure", "sensitive_domestic_only", "risk"}));
     PlanPolicy& pol = p().policy;
     SUANLI_ASSIGN(pol.domestic_share_min, in_range(v, "domestic_share_min", 0, 1));
     SUANLI_ASSIGN(auto measure, v.string("share_measure"));
@@ -664,6 +658,7 @@ class Loader {
                    fmt::format("expected none, robust, expected or both, got '{}'", *risk));
       }
     }
+    SUANLI_TRY(v.finish());
     if (pol.risk != RiskMode::kNone && p().scenarios.empty()) {
       return bad(v, "risk",
                  fmt::format("risk = \"{}\" needs supply scenarios ([[scenario]]); use \"none\" "
@@ -700,7 +695,7 @@ class Loader {
     c.core = core && *core;
     c.first_year = 1;
     c.last_year = p().years;
-    if (const toml::node* y = v.table().get("years")) {
+    if (const toml::node* y = v.node("years")) {
       const toml::array* arr = y->as_array();
       auto year_of = [&](const toml::node* n) -> std::optional<int> {
         if (!n || !n->is_integer()) return std::nullopt;
@@ -766,8 +761,6 @@ class Loader {
       return bad(root, "training", "a plan needs at least one [[training]] or [[inference]] item");
     }
     for (const TomlView& v : train_views) {
-      SUANLI_TRY(v.check_keys({"name", "model", "tokens", "deadline_days", "precision", "tenant",
-                               "sensitivity", "core", "years", "shortfall_penalty_usd"}));
       SUANLI_ASSIGN(DemandCommon c, read_common(v));
       PlanTraining t;
       t.name = c.name;
@@ -783,6 +776,7 @@ class Loader {
         }
         t.precision = *pr;
       }
+      SUANLI_TRY(v.finish());  // read_common read the keys both kinds share
       t.defined_at = v.where();
       p().demands.push_back(make_demand(
           c, DemandKind::kTraining,
@@ -792,9 +786,6 @@ class Loader {
       demand_views_.push_back(v);
     }
     for (const TomlView& v : infer_views) {
-      SUANLI_TRY(v.check_keys({"name", "model", "input_tokens", "output_tokens",
-                               "output_tokens_per_s", "ttft_ms", "tpot_ms", "tenant", "sensitivity",
-                               "core", "years", "shortfall_penalty_usd"}));
       SUANLI_ASSIGN(DemandCommon c, read_common(v));
       PlanInference in;
       in.name = c.name;
@@ -806,6 +797,7 @@ class Loader {
                     required_number_in(v, "output_tokens_per_s", 1e-3, kMaxTokensPerS));
       SUANLI_ASSIGN(in.ttft_ms, positive_max(v, "ttft_ms", kMaxLatencyMs));
       SUANLI_ASSIGN(in.tpot_ms, positive_max(v, "tpot_ms", kMaxLatencyMs));
+      SUANLI_TRY(v.finish());
       in.defined_at = v.where();
       std::string limits;  // units and acronyms only: the same in every language
       if (in.ttft_ms) limits += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
@@ -830,17 +822,17 @@ class Loader {
     SUANLI_ASSIGN(auto opt, root.subtable("report"));
     if (!opt) return {};
     const TomlView& v = *opt;
-    SUANLI_TRY(v.check_keys({"sweep"}));
     SUANLI_ASSIGN(auto sweeps, table_array(v, "sweep"));
+    SUANLI_TRY(v.finish());
     for (const TomlView& s : sweeps) {
-      SUANLI_TRY(s.check_keys({"key", "values"}));
       PlanSweep sweep;
       SUANLI_ASSIGN(sweep.key, required_name(s, "key"));
-      const toml::node* values = s.table().get("values");
-      if (!values) return bad(s, "values", "required key is missing (expected an array of values)");
+      const toml::node* values = s.node("values");
+      if (!values) return std::unexpected(s.missing("values", "an array of values"));
       const toml::array* arr = values->as_array();
       if (!arr || arr->empty()) return bad(s, "values", "expected a non-empty array of values");
       for (const toml::node& e : *arr) sweep.values.push_back(toml_literal(e));
+      SUANLI_TRY(s.finish());
       // The key must lead somewhere in this file.
       toml::table copy = doc;
       auto applied = apply_plan_override(copy, PlanOverride{sweep.key, sweep.values.front()});

@@ -415,8 +415,21 @@ TEST_F(PlanScenarioTest, UnknownModelAndUnknownKeyAreErrors) {
   const std::string m = error_of(replace(kBase, "\"gpt3-6.7b\"", "\"gpt3-6.8b\""));
   EXPECT_TRUE(contains(m, "training[0].model")) << m;
   EXPECT_TRUE(contains(m, "did you mean")) << m;
-  const std::string k = error_of(replace(kBase, "deadline_days = 10", "deadline_dayz = 10"));
-  EXPECT_TRUE(contains(k, "training[0].deadline_dayz")) << k;
+  // A misspelt required key: the key it should be, at the misspelling's line.
+  const std::string text = replace(kBase, "deadline_days = 10", "deadline_dayz = 10");
+  const std::string k = error_of(text);
+  EXPECT_TRUE(contains(k, fmt::format("{}:{}: training[0].deadline_days: required key is missing",
+                                      kFile, line_of(text, "deadline_dayz"))))
+      << k;
+  EXPECT_TRUE(contains(k, "did you mean 'deadline_dayz'?")) << k;
+  // A misspelt optional key is unknown once the entry is read.
+  const std::string o = error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nprecison = \"bf16\""));
+  EXPECT_TRUE(contains(o, "training[0].precison: unknown key")) << o;
+  EXPECT_TRUE(contains(o, "did you mean 'precision'?")) << o;
+  // A misspelt section fails a later one first; the typo is what is named.
+  const std::string t = error_of(replace(kBase, "[[training]]", "[[trainin]]"));
+  EXPECT_TRUE(contains(t, "trainin: unknown key")) << t;
+  EXPECT_TRUE(contains(t, "did you mean 'training'?")) << t;
 }
 
 TEST_F(PlanScenarioTest, DemandNoTypeCanServeIsAnError) {

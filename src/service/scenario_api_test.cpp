@@ -122,13 +122,15 @@ TEST_F(ScenarioApiTest, CreateGetUpdateVersionsAndDelete) {
 }
 
 TEST_F(ScenarioApiTest, InvalidScenarioIsRefusedWithItsLineAndNothingIsStored) {
-  // An unknown key on line 9 (the loader's check), and a TOML syntax error.
+  // A misspelt required key on line 8 (the loader names the missing key at
+  // the look-alike's line), and a TOML syntax error.
   std::string bad = kTiny;
   bad.replace(bad.find("nodes = 2"), 9, "nodez = 2");
   auto r = call(Method::kPost, "/api/v1/scenarios",
                 {{"name", "tiny"}, {"kind", "simulate"}, {"body", bad}});
   EXPECT_EQ(r.status, 400) << r.body.dump();
   EXPECT_NE(message_of(r).find("tiny.toml:8"), std::string::npos) << message_of(r);
+  EXPECT_NE(message_of(r).find("did you mean 'nodez'?"), std::string::npos) << message_of(r);
   EXPECT_EQ(r.body["error"]["field"], "body.body");
 
   auto syntax = call(Method::kPost, "/api/v1/scenarios",

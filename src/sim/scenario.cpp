@@ -43,7 +43,7 @@ Result<std::optional<SimTime>> hours(const TomlView& v, std::string_view key, do
 
 Result<SimTime> required_hours(const TomlView& v, std::string_view key, double max_hours) {
   SUANLI_ASSIGN(auto h, hours(v, key, max_hours));
-  if (!h) return bad(v, key, "required key is missing (expected a number of hours)");
+  if (!h) return std::unexpected(v.missing(key, "a number of hours"));
   return *h;
 }
 
@@ -91,7 +91,7 @@ Result<std::optional<Sensitivity>> sensitivity(const TomlView& v, std::string_vi
 // A number (fixed) or [min, max] with 0 < min <= max.
 Result<std::optional<SampleRange>> sample_range(const TomlView& v, std::string_view key,
                                                 bool allow_range, bool log, double max) {
-  const toml::node* node = v.table().get(key);
+  const toml::node* node = v.node(key);
   if (!node) return std::optional<SampleRange>{};
   SampleRange r;
   r.log = log;
@@ -145,7 +145,7 @@ Result<void> read_template_identity(const TomlView& v, bool explicit_job, JobTem
 // A template's devices (an integer, or for templates an array of choices),
 // tp and gpu_milli into `t`, each device count checked against the other two.
 Result<void> read_template_devices(const TomlView& v, bool explicit_job, JobTemplate& t) {
-  if (const toml::node* node = v.table().get("devices")) {
+  if (const toml::node* node = v.node("devices")) {
     std::vector<long long> choices;
     if (node->is_integer()) {
       choices.push_back(*node->value<long long>());
@@ -265,20 +265,22 @@ class Resolver {
 
   Result<Scenario> run(const toml::table& root_table) {
     const TomlView root(root_table, file_, "");
-    SUANLI_TRY(root.check_keys({"name", "description", "seed", "scheduler", "simulation", "sites",
-                                "fleet", "tenants", "rules", "generators", "jobs", "traces",
-                                "deliveries", "node_events", "limits"}));
-    SUANLI_TRY(read_header(root));
-    SUANLI_TRY(read_limits(root));
-    SUANLI_TRY(read_fleet(root));
-    SUANLI_TRY(read_tenants(root));
-    SUANLI_TRY(read_rules(root));
-    SUANLI_TRY(read_scheduler(root));
-    SUANLI_TRY(read_simulation(root));
-    SUANLI_TRY(read_generators(root));
-    SUANLI_TRY(read_jobs(root));
-    SUANLI_TRY(read_traces(root));
-    SUANLI_TRY(read_node_events(root));
+    auto sections = [&]() -> Result<void> {
+      SUANLI_TRY(read_header(root));
+      SUANLI_TRY(read_limits(root));
+      SUANLI_TRY(read_fleet(root));
+      SUANLI_TRY(read_tenants(root));
+      SUANLI_TRY(read_rules(root));
+      SUANLI_TRY(read_scheduler(root));
+      SUANLI_TRY(read_simulation(root));
+      SUANLI_TRY(read_generators(root));
+      SUANLI_TRY(read_jobs(root));
+      SUANLI_TRY(read_traces(root));
+      return read_node_events(root);
+    }();
+    // A misspelt section ([[tenant]]) fails a later one first: name it.
+    if (!sections) return std::unexpected(root.typo().value_or(sections.error()));
+    SUANLI_TRY(root.finish());  // every section above read its key of the root
     SUANLI_TRY(check_job_total(root));
     return std::move(scenario_);
   }
@@ -290,8 +292,6 @@ class Resolver {
     SUANLI_ASSIGN(auto sub, root.subtable("limits"));
     if (!sub) return {};
     const TomlView& v = *sub;
-    SUANLI_TRY(v.check_keys(
-        {"max_simulated_hours", "max_events", "max_jobs", "max_samples", "max_wall_s"}));
     SimLimits& l = scenario_.limits;
     const SimLimits& hi = kSimLimitBounds;
     SUANLI_ASSIGN(auto hours, number_in(v, "max_simulated_hours", 1, hi.max_simulated_hours));
@@ -308,7 +308,7 @@ class Resolver {
         return bad(v, key, fmt::format("expected an integer from 1 to {}, got {}", max, *x));
       *field = *x;
     }
-    return {};
+    return v.finish();
   }
 
   // Generators' counts and explicit jobs together within limits.max_jobs.
@@ -377,16 +377,6 @@ class Resolver {
   }
 
   Result<PoolEntry> read_pool(const TomlView& v, bool delivery) {
-    if (delivery) {
-      SUANLI_TRY(
-          v.check_keys({"at_hours", "site", "accelerator", "nodes", "devices_per_node",
-                        "scale_up_domain", "cpu_cores", "memory_gib", "price_per_device_hour",
-                        "mtbf_hours", "mttr_hours", "name_prefix"}));
-    } else {
-      SUANLI_TRY(v.check_keys(
-          {"site", "accelerator", "nodes", "devices_per_node", "scale_up_domain", "cpu_cores",
-           "memory_gib", "price_per_device_hour", "mtbf_hours", "mttr_hours", "name_prefix"}));
-    }
     PoolEntry e{v, nullptr, {}, {}, {}, {}, 0};
     if (delivery) {
       SUANLI_ASSIGN(e.at, required_hours(v, "at_hours", max_hours()));
@@ -443,6 +433,8 @@ class Resolver {
       if (prefix->empty()) return bad(v, "name_prefix", "expected a non-empty string");
       e.pool.name_prefix = *prefix;
     }
+    // at_hours was read for a delivery only: a [[fleet]] pool refuses it.
+    SUANLI_TRY(v.finish());
     return e;
   }
 
@@ -468,11 +460,11 @@ class Resolver {
     SUANLI_ASSIGN(auto sites, table_array(root, "sites"));
     std::map<std::string, std::string> site_where;
     for (const TomlView& v : sites) {
-      SUANLI_TRY(v.check_keys({"name", "region"}));
       Site s;
       SUANLI_ASSIGN(s.name, required_name(v, "name"));
       SUANLI_ASSIGN(auto region, v.string("region"));
       if (region) s.region = *region;
+      SUANLI_TRY(v.finish());
       if (auto it = site_where.find(s.name); it != site_where.end()) {
         return bad(v, "name",
                    fmt::format("duplicate site '{}' (first declared at {})", s.name, it->second));
@@ -596,7 +588,6 @@ class Resolver {
     SUANLI_ASSIGN(auto views, table_array(root, "tenants"));
     std::map<std::string, std::string> seen;
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"name", "weight", "sensitivity"}));
       Tenant t;
       SUANLI_ASSIGN(t.name, required_name(v, "name"));
       if (auto it = seen.find(t.name); it != seen.end()) {
@@ -607,6 +598,7 @@ class Resolver {
       SUANLI_ASSIGN(auto weight, number_in(v, "weight", 1e-9, kMaxWeight));
       if (weight) t.weight = *weight;
       SUANLI_ASSIGN(t.sensitivity, sensitivity(v, "sensitivity"));
+      SUANLI_TRY(v.finish());
       scenario_.tenants.push_back(std::move(t));
     }
     return {};
@@ -628,23 +620,6 @@ class Resolver {
                                kind));
       }
       r.kind = *k;
-      switch (r.kind) {
-        case RuleKind::kSensitivityOrigin:
-          SUANLI_TRY(v.check_keys({"id", "kind", "min_sensitivity", "origins"}));
-          break;
-        case RuleKind::kDomesticShare:
-          SUANLI_TRY(v.check_keys({"id", "kind", "min_share", "measure"}));
-          break;
-        case RuleKind::kApprovedCustomers:
-          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "tenants"}));
-          break;
-        case RuleKind::kNoNewPlacements:
-          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours"}));
-          break;
-        case RuleKind::kDrain:
-          SUANLI_TRY(v.check_keys({"id", "kind", "accelerator", "from_hours", "within_hours"}));
-          break;
-      }
       if (auto it = seen.find(r.id); it != seen.end()) {
         return bad(v, "id",
                    fmt::format("duplicate rule id '{}' (first defined at {})", r.id, it->second));
@@ -711,6 +686,8 @@ class Resolver {
           break;
         }
       }
+      // Each kind read only its own keys: the others' are refused here.
+      SUANLI_TRY(v.finish());
       scenario_.rules.push_back(std::move(r));
     }
     return {};
@@ -722,8 +699,6 @@ class Resolver {
     SUANLI_ASSIGN(auto sub, root.subtable("scheduler"));
     if (!sub) return {};
     const TomlView& v = *sub;
-    SUANLI_TRY(v.check_keys({"queue", "placement", "preemption", "checkpoint_on_preempt",
-                             "restart_overhead_s", "max_restarts"}));
     SchedulerConfig& c = scenario_.scheduler;
     SUANLI_ASSIGN(auto queue, v.string("queue"));
     if (queue) {
@@ -745,14 +720,13 @@ class Resolver {
     if (overhead) c.restart_overhead_s = *overhead;
     SUANLI_ASSIGN(auto restarts, int_in(v, "max_restarts", 0, 1'000'000));
     if (restarts) c.max_restarts = *restarts;
-    return {};
+    return v.finish();
   }
 
   Result<void> read_simulation(const TomlView& root) {
     SUANLI_ASSIGN(auto sub, root.subtable("simulation"));
     if (!sub) return {};
     const TomlView& v = *sub;
-    SUANLI_TRY(v.check_keys({"until_hours", "sample_interval_s"}));
     SUANLI_ASSIGN(auto until, positive(v, "until_hours"));
     if (until && *until > max_hours()) {
       return bad(v, "until_hours",
@@ -763,6 +737,7 @@ class Resolver {
     SUANLI_ASSIGN(auto interval,
                   number_in(v, "sample_interval_s", kMinSampleIntervalS, kMaxSampleIntervalS));
     if (interval) scenario_.simulation.sample_interval_s = *interval;
+    SUANLI_TRY(v.finish());
     if (until) {
       const double samples = *until * kSecondsPerHour / scenario_.simulation.sample_interval_s;
       if (samples > static_cast<double>(scenario_.limits.max_samples)) {
@@ -778,7 +753,7 @@ class Resolver {
   // --- workloads ---------------------------------------------------------
 
   // A template ([[generators.jobs]]) or an explicit job ([[jobs]]); the
-  // caller has checked the keys.
+  // caller finishes the view (an explicit job has keys of its own).
   Result<JobTemplate> read_template(const TomlView& v, TenantId owner, bool explicit_job) {
     JobTemplate t;
     t.defined_at = v.where();
@@ -845,7 +820,6 @@ class Resolver {
   Result<void> read_generators(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "generators"));
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"tenant", "rate_per_hour", "count", "start_hours", "jobs"}));
       Generator g;
       g.defined_at = v.where();
       SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
@@ -856,31 +830,13 @@ class Resolver {
       SUANLI_ASSIGN(auto start, hours(v, "start_hours", max_hours()));
       if (start) g.start = *start;
       SUANLI_ASSIGN(auto templates, table_array(v, "jobs"));
+      SUANLI_TRY(v.finish());
       if (templates.empty()) {
         return bad(v, "jobs", "a generator needs at least one [[generators.jobs]] template");
       }
       for (const TomlView& tv : templates) {
-        SUANLI_TRY(tv.check_keys({"name",
-                                  "weight",
-                                  "kind",
-                                  "devices",
-                                  "tp",
-                                  "gpu_milli",
-                                  "cpu_cores",
-                                  "memory_gib",
-                                  "priority",
-                                  "sensitivity",
-                                  "allowed",
-                                  "model",
-                                  "tokens",
-                                  "tokens_log",
-                                  "reference_hours",
-                                  "reference_hours_log",
-                                  "reference",
-                                  "input_len",
-                                  "output_len",
-                                  "checkpoint_minutes"}));
         SUANLI_ASSIGN(auto t, read_template(tv, g.tenant, false));
+        SUANLI_TRY(tv.finish());
         g.templates.push_back(std::move(t));
       }
       scenario_.generators.push_back(std::move(g));
@@ -891,16 +847,14 @@ class Resolver {
   Result<void> read_jobs(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "jobs"));
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"tenant", "submit_hours", "name", "kind", "devices", "tp",
-                               "gpu_milli", "cpu_cores", "memory_gib", "priority", "sensitivity",
-                               "allowed", "model", "tokens", "reference_hours", "reference",
-                               "input_len", "output_len", "checkpoint_minutes"}));
       ScenarioJob j;
       SUANLI_ASSIGN(auto tenant_name, required_name(v, "tenant"));
       SUANLI_ASSIGN(j.tenant, tenant(v, "tenant", tenant_name));
       SUANLI_ASSIGN(auto submit, hours(v, "submit_hours", max_hours()));
       if (submit) j.submit = *submit;
       SUANLI_ASSIGN(j.job, read_template(v, j.tenant, true));
+      // weight, tokens_log and reference_hours_log are templates' only.
+      SUANLI_TRY(v.finish());
       scenario_.jobs.push_back(std::move(j));
     }
     return {};
@@ -959,8 +913,6 @@ class Resolver {
   Result<void> read_traces(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "traces"));
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"pods", "tenant", "gpu_map", "default_reference", "limit",
-                               "time_scale", "skip_bad_rows", "sensitivity"}));
       TraceImport t;
       t.defined_at = v.where();
       SUANLI_ASSIGN(auto pods, required_name(v, "pods"));
@@ -1001,6 +953,7 @@ class Resolver {
       if (skip) t.skip_bad_rows = *skip;
       SUANLI_ASSIGN(auto own, sensitivity(v, "sensitivity"));
       t.sensitivity = job_sensitivity(own, scenario_.tenants[t.tenant.index()]);
+      SUANLI_TRY(v.finish());
       scenario_.traces.push_back(std::move(t));
     }
     return {};
@@ -1009,7 +962,6 @@ class Resolver {
   Result<void> read_node_events(const TomlView& root) {
     SUANLI_ASSIGN(auto views, table_array(root, "node_events"));
     for (const TomlView& v : views) {
-      SUANLI_TRY(v.check_keys({"at_hours", "node", "state"}));
       NodeEvent e;
       e.defined_at = v.where();
       SUANLI_ASSIGN(e.at, required_hours(v, "at_hours", max_hours()));
@@ -1038,6 +990,7 @@ class Resolver {
       } else if (state != "down") {
         return bad(v, "state", fmt::format("expected down or up, got '{}'", state));
       }
+      SUANLI_TRY(v.finish());
       scenario_.node_events.push_back(std::move(e));
     }
     return {};

@@ -453,6 +453,13 @@ accelerator = "h200-sxm"
 min_share = 0.5
 )";
   expect_error_at(rule, "min_share", "rules[0].min_share", "unknown key");
+  // A misspelt section leaves its entries undeclared and a later section
+  // fails on that first; the typo is what is reported.
+  std::string tenant = kBase;
+  for (std::size_t at = tenant.find("[[tenants]]"); at != std::string::npos;
+       at = tenant.find("[[tenants]]", at))
+    tenant.replace(at, 11, "[[tenant]]");
+  expect_error_at(tenant, "[[tenant]]", "tenant", "did you mean 'tenants'?");
 }
 
 TEST_F(ScenarioTest, UnknownAcceleratorSuggestsTheClosestId) {

@@ -106,9 +106,6 @@ bool current_placement_started(const JobView& job) {
 Result<JobFile> parse_job_file(std::string_view text, const std::filesystem::path& file) {
   SUANLI_ASSIGN(const toml::table doc, parse_toml_text(text, file));
   const TomlView v(doc, file.string(), "");
-  SUANLI_TRY(v.check_keys({"name", "tenant", "kind", "priority", "sensitivity", "devices", "tp",
-                           "checkpoint_interval_s", "duration_hours", "reference",
-                           "durations_hours", "script", "command"}));
   Json req = Json::object();
   SUANLI_ASSIGN(req["name"], required_name(v, "name"));
   SUANLI_ASSIGN(req["tenant"], required_name(v, "tenant"));
@@ -137,6 +134,7 @@ Result<JobFile> parse_job_file(std::string_view text, const std::filesystem::pat
   }
   SUANLI_ASSIGN(auto script_path, v.string("script"));
   SUANLI_ASSIGN(auto command, v.string("command"));
+  SUANLI_TRY(v.finish());
   if (script_path.has_value() == command.has_value())
     return std::unexpected(
         v.error("script",

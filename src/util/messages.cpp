@@ -102,15 +102,11 @@ Result<Messages> Messages::parse(Lang lang, std::string_view toml_text,
 Result<Messages> Messages::from_table(Lang lang, const toml::table& doc,
                                       const std::filesystem::path& file) {
   const TomlView root(doc, file.string(), "");
-  std::vector<std::string_view> allowed = {"language"};
-  allowed.insert(allowed.end(), std::begin(kTables), std::end(kTables));
-  SUANLI_TRY(root.check_keys(std::span<const std::string_view>(allowed)));
   Messages m;
   m.lang_ = lang;
   auto language = root.subtable("language");
   if (!language) return std::unexpected(language.error());
   if (*language) {
-    SUANLI_TRY((*language)->check_keys({"code", "name"}));
     auto code = (*language)->required_string("code");
     if (!code) return std::unexpected(code.error());
     if (*code != lang_code(lang))
@@ -119,12 +115,14 @@ Result<Messages> Messages::from_table(Lang lang, const toml::table& doc,
     auto name = (*language)->required_string("name");
     if (!name) return std::unexpected(name.error());
     m.name_ = *name;
+    SUANLI_TRY((*language)->finish());
   }
   for (std::string_view t : kTables) {
     auto table = root.subtable(t);
     if (!table) return std::unexpected(table.error());
     if (*table) SUANLI_TRY(add_table(m.entries_, m.table_of_, **table, t));
   }
+  SUANLI_TRY(root.finish());
   return m;
 }
 

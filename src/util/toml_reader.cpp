@@ -2,6 +2,7 @@
 
 #include "util/enum_names.h"
 
+#include <algorithm>
 #include <climits>
 
 #include <fmt/format.h>
@@ -59,14 +60,14 @@ Error TomlView::error(std::string_view key, std::string_view what) const {
 }
 
 Result<std::optional<std::string>> TomlView::string(std::string_view key) const {
-  const toml::node* node = table_->get(key);
+  const toml::node* node = this->node(key);
   if (!node) return std::optional<std::string>{};
   if (auto v = node->value<std::string>(); v && node->is_string()) return v;
   return std::unexpected(error(key, "expected a string"));
 }
 
 Result<std::optional<double>> TomlView::number(std::string_view key) const {
-  const toml::node* node = table_->get(key);
+  const toml::node* node = this->node(key);
   if (!node) return std::optional<double>{};
   if (node->is_integer() || node->is_floating_point()) {
     const double v = *node_number(*node);
@@ -77,7 +78,7 @@ Result<std::optional<double>> TomlView::number(std::string_view key) const {
 }
 
 Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
-  const toml::node* node = table_->get(key);
+  const toml::node* node = this->node(key);
   if (!node) return std::optional<long long>{};
   if (node->is_integer()) return node->value<long long>();
   if (node->is_floating_point()) {
@@ -90,14 +91,14 @@ Result<std::optional<long long>> TomlView::integer(std::string_view key) const {
 }
 
 Result<std::optional<bool>> TomlView::boolean(std::string_view key) const {
-  const toml::node* node = table_->get(key);
+  const toml::node* node = this->node(key);
   if (!node) return std::optional<bool>{};
   if (node->is_boolean()) return node->value<bool>();
   return std::unexpected(error(key, "expected true or false"));
 }
 
 Result<std::optional<TomlView>> TomlView::subtable(std::string_view key) const {
-  const toml::node* node = table_->get(key);
+  const toml::node* node = this->node(key);
   if (!node) return std::optional<TomlView>{};
   if (const auto* t = node->as_table()) {
     std::string sub = path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
@@ -109,21 +110,21 @@ Result<std::optional<TomlView>> TomlView::subtable(std::string_view key) const {
 Result<std::string> TomlView::required_string(std::string_view key) const {
   auto v = string(key);
   if (!v) return std::unexpected(v.error());
-  if (!*v) return std::unexpected(error(key, "required key is missing (expected a string)"));
+  if (!*v) return std::unexpected(missing(key, "a string"));
   return **v;
 }
 
 Result<double> TomlView::required_number(std::string_view key) const {
   auto v = number(key);
   if (!v) return std::unexpected(v.error());
-  if (!*v) return std::unexpected(error(key, "required key is missing (expected a number)"));
+  if (!*v) return std::unexpected(missing(key, "a number"));
   return **v;
 }
 
 Result<long long> TomlView::required_integer(std::string_view key) const {
   auto v = integer(key);
   if (!v) return std::unexpected(v.error());
-  if (!*v) return std::unexpected(error(key, "required key is missing (expected an integer)"));
+  if (!*v) return std::unexpected(missing(key, "an integer"));
   return **v;
 }
 
@@ -136,24 +137,50 @@ Result<std::optional<long long>> TomlView::positive_integer(std::string_view key
   return *v;
 }
 
-Result<void> TomlView::check_keys(std::initializer_list<std::string_view> allowed) const {
-  return check_keys(std::span<const std::string_view>(allowed.begin(), allowed.size()));
+void TomlView::mark(std::string_view key) const {
+  if (std::find(read_->begin(), read_->end(), key) == read_->end()) read_->emplace_back(key);
 }
 
-Result<void> TomlView::check_keys(std::span<const std::string_view> allowed) const {
+void TomlView::accept(std::initializer_list<std::string_view> keys) const {
+  for (std::string_view k : keys) mark(k);
+}
+
+Result<void> TomlView::finish() const {
+  std::vector<std::string_view> allowed(read_->begin(), read_->end());
   for (const auto& [k, node] : *table_) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || k.str() == a;
-    if (!ok) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      const auto near = closest_name(allowed, k.str());
-      return std::unexpected(error(
-          k.str(), fmt::format("unknown key (expected one of: {}{})", list,
-                               near ? fmt::format("; did you mean '{}'?", *near) : std::string())));
-    }
+    if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    const auto near = closest_name(allowed, k.str());
+    return std::unexpected(error(
+        k.str(), fmt::format("unknown key (expected one of: {}{})", list,
+                             near ? fmt::format("; did you mean '{}'?", *near) : std::string())));
   }
   return {};
+}
+
+Error TomlView::missing(std::string_view key, std::string_view expected) const {
+  std::vector<std::string_view> unread;
+  for (const auto& [k, node] : *table_)
+    if (std::find(read_->begin(), read_->end(), k.str()) == read_->end()) unread.push_back(k.str());
+  const auto near = closest_name(unread, key);
+  Error e = error(key, fmt::format("required key is missing (expected {}){}", expected,
+                                   near ? fmt::format("; did you mean '{}'?", *near) : std::string()));
+  // At the look-alike's line, where the reader will look.
+  if (near) e.message.replace(0, where(key).size(), where(*near));
+  return e;
+}
+
+std::optional<Error> TomlView::typo() const {
+  std::vector<std::string_view> asked_absent;
+  for (const std::string& k : *read_)
+    if (!table_->contains(k)) asked_absent.push_back(k);
+  for (const auto& [k, node] : *table_) {
+    if (std::find(read_->begin(), read_->end(), k.str()) != read_->end()) continue;
+    if (const auto near = closest_name(asked_absent, k.str()))
+      return error(k.str(), fmt::format("unknown key (did you mean '{}'?)", *near));
+  }
+  return std::nullopt;
 }
 
 std::unexpected<Error> bad(const TomlView& v, std::string_view key, std::string_view what) {
@@ -166,7 +193,7 @@ std::string sub_path(const TomlView& v, std::string_view key) {
 
 Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view key) {
   std::vector<TomlView> out;
-  const toml::node* node = v.table().get(key);
+  const toml::node* node = v.node(key);
   if (!node) return out;
   const toml::array* arr = node->as_array();
   if (!arr) return bad(v, key, fmt::format("expected an array of tables ([[{}]])", key));
@@ -184,7 +211,7 @@ Result<std::vector<TomlView>> table_array(const TomlView& v, std::string_view ke
 
 Result<std::optional<std::vector<std::string>>> string_array(const TomlView& v,
                                                              std::string_view key) {
-  const toml::node* node = v.table().get(key);
+  const toml::node* node = v.node(key);
   if (!node) return std::optional<std::vector<std::string>>{};
   const toml::array* arr = node->as_array();
   if (!arr) return bad(v, key, "expected an array of strings");
@@ -220,8 +247,7 @@ Result<double> required_number_in(const TomlView& v, std::string_view key, doubl
                                   double hi) {
   SUANLI_ASSIGN(auto x, number_in(v, key, lo, hi));
   if (!x) {
-    return bad(v, key,
-               fmt::format("required key is missing (expected a number from {} to {})", lo, hi));
+    return std::unexpected(v.missing(key, fmt::format("a number from {} to {}", lo, hi)));
   }
   return *x;
 }
@@ -241,7 +267,7 @@ Result<std::optional<int>> int_in(const TomlView& v, std::string_view key, long 
 
 Result<int> required_int_in(const TomlView& v, std::string_view key, long long lo, long long hi) {
   SUANLI_ASSIGN(auto x, int_in(v, key, lo, hi));
-  if (!x) return bad(v, key, "required key is missing (expected an integer)");
+  if (!x) return std::unexpected(v.missing(key, "an integer"));
   return *x;
 }
 

@@ -6,6 +6,7 @@
 #include <climits>
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,10 +31,22 @@ Result<toml::table> parse_toml_text(std::string_view text, const std::filesystem
 std::optional<double> node_number(const toml::node& node);
 
 // A view of one table inside a file, with the dotted path used in messages.
+//
+// The view records every key it is asked for (present or not; copies of a
+// view share the record), and finish() fails on the first key of the table
+// nothing asked for: "unknown key (expected one of: <the keys read>; did you
+// mean …?)". So a loader's list of keys is the keys it reads, written once,
+// and a key that only some kinds of entry use is refused on the others. A
+// key a loader accepts without reading it is named with accept(). A
+// required key that is missing names a present key it looks like ("did you
+// mean 'nmae'?"), since finish() comes after the reads.
 class TomlView {
  public:
   TomlView(const toml::table& table, std::string file, std::string path)
-      : table_(&table), file_(std::move(file)), path_(std::move(path)) {}
+      : table_(&table),
+        file_(std::move(file)),
+        path_(std::move(path)),
+        read_(std::make_shared<std::vector<std::string>>()) {}
 
   const toml::table& table() const { return *table_; }
   const std::string& file() const { return file_; }
@@ -44,7 +57,15 @@ class TomlView {
   // "file:line: path.key: what" as an Error.
   Error error(std::string_view key, std::string_view what) const;
 
-  bool has(std::string_view key) const { return table_->contains(key); }
+  bool has(std::string_view key) const {
+    mark(key);
+    return table_->contains(key);
+  }
+  // The node of a key, recorded as read (nullptr when absent).
+  const toml::node* node(std::string_view key) const {
+    mark(key);
+    return table_->get(key);
+  }
 
   // Absent keys give nullopt; present keys of the wrong type are errors.
   Result<std::optional<std::string>> string(std::string_view key) const;
@@ -61,14 +82,25 @@ class TomlView {
   // Positive-number helpers (a size of zero or less is an error).
   Result<std::optional<long long>> positive_integer(std::string_view key) const;
 
-  // Fails on the first key not in `allowed` (typos must not pass silently).
-  Result<void> check_keys(std::initializer_list<std::string_view> allowed) const;
-  Result<void> check_keys(std::span<const std::string_view> allowed) const;
+  // Records keys as read without reading them (accepted, unused).
+  void mark(std::string_view key) const;
+  void accept(std::initializer_list<std::string_view> keys) const;
+  // Fails on the first key of the table not read (typos must not pass
+  // silently); call it when the loader has read the table.
+  Result<void> finish() const;
+  // "required key is missing (expected …)", with a look-alike present key
+  // (and at its line).
+  Error missing(std::string_view key, std::string_view expected) const;
+  // A key present and not read that looks like one asked for and absent
+  // ("tenant" for "tenants"), as an unknown-key error: what a loader that
+  // failed part-way reports first, since the typo is the likelier cause.
+  std::optional<Error> typo() const;
 
  private:
   const toml::table* table_;
   std::string file_;
   std::string path_;
+  std::shared_ptr<std::vector<std::string>> read_;  // in the order first read
 };
 
 // Helpers shared by the scenario loaders (simulation and plan scenarios).

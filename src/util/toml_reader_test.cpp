@@ -173,17 +173,55 @@ TEST_F(TomlViewTest, PositiveInteger) {
   EXPECT_FALSE(absent->has_value());
 }
 
-TEST_F(TomlViewTest, CheckKeysRejectsUnknownKey) {
+// finish() refuses the keys nothing read; copies of a view share the
+// record, and a key asked for counts whether present or not.
+TEST_F(TomlViewTest, FinishRejectsTheKeysNothingRead) {
   const TomlView v = root();
-  auto all =
-      v.check_keys({"name", "count", "ratio", "whole", "flag", "zero", "negative", "figures"});
-  EXPECT_TRUE(all.has_value());
-  auto typo = v.check_keys({"name", "count", "ratio", "whole", "flag", "zero", "figures"});
+  ASSERT_TRUE(v.string("name"));
+  const TomlView copy = v;
+  ASSERT_TRUE(copy.integer("count"));
+  ASSERT_TRUE(v.number("ratio"));
+  ASSERT_TRUE(v.number("whole"));
+  ASSERT_TRUE(v.boolean("flag"));
+  ASSERT_TRUE(v.integer("zero"));
+  ASSERT_TRUE(v.subtable("figures"));
+  ASSERT_TRUE(v.number("absent"));
+  auto typo = v.finish();
   ASSERT_FALSE(typo.has_value());
   EXPECT_EQ(typo.error().code, ErrorCode::kParse);
-  EXPECT_TRUE(contains(typo.error().message, file_.string() + ":7: accelerator.negative:"))
-      << typo.error().message;
-  EXPECT_TRUE(contains(typo.error().message, "expected")) << typo.error().message;
+  EXPECT_EQ(typo.error().message,
+            file_.string() +
+                ":7: accelerator.negative: unknown key (expected one of: name, count, ratio, "
+                "whole, flag, zero, figures, absent)");
+  v.accept({"negative"});
+  EXPECT_TRUE(v.finish().has_value());
+}
+
+// typo(): a present key nothing read that looks like one asked for and
+// absent, for a loader that failed before finish().
+TEST_F(TomlViewTest, TypoNamesAPresentKeyLikeAnAbsentOneAskedFor) {
+  const TomlView v = root();
+  EXPECT_FALSE(v.typo().has_value());
+  ASSERT_TRUE(v.integer("counts"));  // absent; "count" is there, unread
+  const auto t = v.typo();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->message, file_.string() + ":2: accelerator.count: unknown key (did you mean 'counts'?)");
+  ASSERT_TRUE(v.integer("count"));
+  EXPECT_FALSE(v.typo().has_value());
+}
+
+// A required key that is missing names the unread key it looks like.
+TEST_F(TomlViewTest, AMissingRequiredKeyNamesALookAlike) {
+  const TomlView v = root();
+  auto r = v.required_integer("negativ");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(contains(r.error().message,
+                       "required key is missing (expected an integer); did you mean 'negative'?"))
+      << r.error().message;
+  ASSERT_TRUE(v.integer("negative"));
+  r = v.required_integer("negativ");  // read now: no longer a candidate
+  ASSERT_FALSE(r.has_value());
+  EXPECT_FALSE(contains(r.error().message, "did you mean")) << r.error().message;
 }
 
 TEST_F(TomlViewTest, ErrorWithEmptyPath) {
