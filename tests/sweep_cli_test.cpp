@@ -16,7 +16,7 @@
 
 #include "app/app.h"
 #include "cli_run.h"
-#include "plan/grid_sweep.h"
+#include "sweep/grid_sweep.h"
 #include "temp_dir.h"
 
 namespace suanli::app {

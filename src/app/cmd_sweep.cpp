@@ -3,7 +3,7 @@
 // scenario (each point solved), run on this machine's cores or as one
 // Slurm job array (--slurm), gathered into one table, JSON, CSV and HTML
 // report. `suanli sweep point DIR --index I` is the internal command each
-// array task runs. The work is in plan/grid_sweep.h and slurm/sweep_array.h.
+// array task runs. The work is in sweep/grid_sweep.h and slurm/sweep_array.h.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,7 +14,7 @@
 #include <optional>
 
 #include "app/app.h"
-#include "plan/grid_sweep.h"
+#include "sweep/grid_sweep.h"
 #include "plan/sweep.h"
 #include "report/html_report.h"
 #include "slurm/sweep_array.h"

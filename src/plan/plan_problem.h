@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sched/rules.h"  // ShareMeasure
+#include "vocab/share_measure.h"
 #include "util/messages.h"
 
 namespace suanli {

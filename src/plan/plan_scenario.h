@@ -22,7 +22,7 @@
 #include "perf/cost.h"
 #include "perf/goodput.h"
 #include "plan/plan_problem.h"
-#include "sched/job.h"
+#include "vocab/sensitivity.h"
 #include "util/error.h"
 #include "util/toml_override.h"
 

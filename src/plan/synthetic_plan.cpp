@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "sched/rng.h"
+#include "vocab/rng.h"
 
 namespace suanli {
 

@@ -238,7 +238,7 @@ struct RobustnessSection {
   std::vector<RobustnessInputDoc> inputs;
 };
 
-// ------------------------------------------------------------ sweeps (plan/sweep.h, plan/grid_sweep.h)
+// ------------------------------------------------------------ sweeps (plan/sweep.h, sweep/grid_sweep.h)
 
 struct SweepPointDoc {
   std::optional<std::int64_t> index;  // grid sweeps number their points
@@ -256,7 +256,7 @@ struct SweepSection {
   std::vector<SweepPointDoc> points;
 };
 
-// A simulation sweep's point (plan/grid_sweep.h, sim/sim_sweep.h): the
+// A simulation sweep's point (sweep/grid_sweep.h, sweep/sim_sweep.h): the
 // renderer's part of the simulator's headline metrics, which its table and
 // chart show; the rest of the metrics is not read.
 struct JctStats {  // seconds; also the shape of queue_s

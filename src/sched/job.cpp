@@ -14,13 +14,6 @@ constexpr EnumNames<JobKind, 5> kKinds{{
     {JobKind::kFractional, "fractional"},
 }};
 
-constexpr EnumNames<Sensitivity, 4> kSensitivities{{
-    {Sensitivity::kPublic, "public"},
-    {Sensitivity::kInternal, "internal"},
-    {Sensitivity::kConfidential, "confidential"},
-    {Sensitivity::kSecret, "secret"},
-}};
-
 constexpr EnumNames<JobState, 4> kStates{{
     {JobState::kQueued, "queued"},
     {JobState::kRunning, "running"},
@@ -32,15 +25,11 @@ constexpr EnumNames<JobState, 4> kStates{{
 
 std::string_view job_kind_name(JobKind kind) { return enum_name(kKinds, kind); }
 std::optional<JobKind> parse_job_kind(std::string_view text) { return enum_value(kKinds, text); }
-std::string_view sensitivity_name(Sensitivity s) { return enum_name(kSensitivities, s); }
 
 Sensitivity job_sensitivity(std::optional<Sensitivity> given, const Tenant& tenant) {
   const Sensitivity own = given.value_or(Sensitivity::kPublic);
   const Sensitivity floor = tenant.sensitivity.value_or(Sensitivity::kPublic);
   return own < floor ? floor : own;
-}
-std::optional<Sensitivity> parse_sensitivity(std::string_view text) {
-  return enum_value(kSensitivities, text);
 }
 std::string_view job_state_name(JobState s) { return enum_name(kStates, s); }
 

@@ -14,17 +14,13 @@
 
 #include "sched/fleet.h"
 #include "util/error.h"
+#include "vocab/sensitivity.h"
 
 namespace suanli {
 
 enum class JobKind { kTraining, kInference, kFineTune, kBatch, kFractional };
 std::string_view job_kind_name(JobKind kind);
 std::optional<JobKind> parse_job_kind(std::string_view text);
-
-// Ordered: a rule "sensitivity >= confidential" covers secret too.
-enum class Sensitivity { kPublic, kInternal, kConfidential, kSecret };
-std::string_view sensitivity_name(Sensitivity s);
-std::optional<Sensitivity> parse_sensitivity(std::string_view text);
 
 struct Tenant {
   std::string name;

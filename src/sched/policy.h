@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "sched/cluster.h"
-#include "sched/rng.h"
+#include "vocab/rng.h"
 #include "util/error.h"
 
 namespace suanli {

@@ -17,6 +17,7 @@
 
 #include "sched/fleet.h"
 #include "sched/job.h"
+#include "vocab/share_measure.h"
 
 namespace suanli {
 
@@ -29,9 +30,6 @@ enum class RuleKind {
 };
 std::string_view rule_kind_name(RuleKind kind);
 std::optional<RuleKind> parse_rule_kind(std::string_view text);
-
-// How the domestic share weighs a device.
-enum class ShareMeasure { kCompute, kDevices };
 
 struct Rule {
   std::string id;

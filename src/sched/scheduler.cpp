@@ -24,7 +24,7 @@
 #include "sched/placement/placement.h"
 #include "sched/policy.h"
 #include "sched/release_forecast.h"
-#include "sched/rng.h"
+#include "vocab/rng.h"
 
 namespace suanli {
 

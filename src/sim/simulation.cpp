@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sched/openb_trace.h"
-#include "sched/rng.h"
+#include "vocab/rng.h"
 #include "sim/event_log.h"
 #include "sim/work_model.h"
 

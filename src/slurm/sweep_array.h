@@ -1,4 +1,4 @@
-// `suanli sweep --slurm`: a grid sweep (plan/grid_sweep.h) run as one Slurm
+// `suanli sweep --slurm`: a grid sweep (sweep/grid_sweep.h) run as one Slurm
 // job array, one task per point. The submitting process writes a work
 // directory (manifest.json: the scenario text and path, the catalog
 // directories, the overrides of every point, the kind), submits the array,
@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "catalog/catalog.h"
-#include "plan/grid_sweep.h"
+#include "sweep/grid_sweep.h"
 #include "slurm/slurm_client.h"
 #include "util/error.h"
 

@@ -18,7 +18,7 @@
 
 #include "sched/cluster.h"
 #include "sched/policy.h"
-#include "sched/rng.h"
+#include "vocab/rng.h"
 #include "sched/scheduler.h"
 
 namespace suanli {

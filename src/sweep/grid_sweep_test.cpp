@@ -2,7 +2,7 @@
 // on simulator scenarios (a bad key fails before anything runs, naming it),
 // identical output for any number of threads, the manifest and the point
 // files of the Slurm path (same JSON as the local path), and the renderers.
-#include "plan/grid_sweep.h"
+#include "sweep/grid_sweep.h"
 
 #include <gtest/gtest.h>
 

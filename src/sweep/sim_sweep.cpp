@@ -1,4 +1,4 @@
-#include "sim/sim_sweep.h"
+#include "sweep/sim_sweep.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "plan/grid_sweep.h"
+#include "sweep/grid_sweep.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include "plan/plan_scenario.h"
 #include "plan/sweep.h"
 #include "sim/scenario.h"
-#include "sim/sim_sweep.h"
+#include "sweep/sim_sweep.h"
 #include "util/files.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
