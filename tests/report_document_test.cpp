@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 
+#include "golden_diff.h"
 #include "report/html_report.h"
 #include "report/report_document.h"
 
@@ -56,20 +57,6 @@ void scrub_document(nlohmann::json& doc) {
   if (doc.contains("summary"))
     for (auto& line : doc["summary"])
       if (line.is_string()) line = std::regex_replace(line.get<std::string>(), kSeconds, "(gap ");
-}
-
-std::string first_line_difference(const std::string& got, const std::string& want) {
-  std::istringstream a(got), b(want);
-  std::string la, lb;
-  for (int n = 1;; ++n) {
-    const bool more_a = static_cast<bool>(std::getline(a, la));
-    const bool more_b = static_cast<bool>(std::getline(b, lb));
-    if (!more_a && !more_b) return "no line differs";
-    if (!more_a || !more_b || la != lb)
-      return "first difference at line " + std::to_string(n) + ":\n  got:    " +
-             (more_a ? la.substr(0, 300) : "(end)") + "\n  golden: " +
-             (more_b ? lb.substr(0, 300) : "(end)");
-  }
 }
 
 // Every section of the plan report, as the renderer's table names them.
@@ -138,7 +125,7 @@ TEST(ReportDocument, TheBundledReportIsTheGolden) {
     return;
   }
   const std::string want = read(kGolden);
-  EXPECT_TRUE(got == want) << first_line_difference(got, want)
+  EXPECT_TRUE(got == want) << testing::first_line_difference(got, want)
                            << "\n(regenerate with SUANLI_UPDATE_GOLDEN=1 after a deliberate change)";
 #endif
 }

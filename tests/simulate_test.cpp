@@ -17,6 +17,7 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "golden_diff.h"
 #include "sched/openb_trace.h"
 #include "sched/scheduler.h"
 #include "sim/audit.h"
@@ -70,22 +71,6 @@ class SimulateTest : public testing::BundledCatalogTest {
     return r;
   }
 };
-
-// Where two texts first differ: the line number and both lines (a golden
-// event log is thousands of lines; the whole diff says nothing).
-std::string first_difference(const std::string& got, const std::string& want) {
-  std::istringstream a(got), b(want);
-  std::string la, lb;
-  for (int n = 1;; ++n) {
-    const bool more_a = static_cast<bool>(std::getline(a, la));
-    const bool more_b = static_cast<bool>(std::getline(b, lb));
-    if (!more_a && !more_b) return "no line differs (line endings?)";
-    if (!more_a || !more_b || la != lb)
-      return fmt::format("first difference at line {}:\n  got:    {}\n  golden: {}", n,
-                         more_a ? la.substr(0, 300) : "(end of file)",
-                         more_b ? lb.substr(0, 300) : "(end of file)");
-  }
-}
 
 std::vector<nlohmann::json> lines_of(const std::string& log) {
   std::vector<nlohmann::json> out;
@@ -330,7 +315,7 @@ TEST_F(SimulateTest, SameSeedGivesByteIdenticalOutputMatchingTheGolden) {
   const std::string golden_log = read(golden / log_file);
   EXPECT_EQ(a.log.size(), golden_log.size());
   EXPECT_TRUE(a.log == golden_log) << "event log differs from " << log_file << ": "
-                                    << first_difference(a.log, golden_log);
+                                    << testing::first_line_difference(a.log, golden_log);
 }
 
 TEST_F(SimulateTest, SeveralSimulationsInOneProcessDoNotInterfere) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace suanli::testing {
 
 class TempDir {
@@ -15,8 +17,11 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
+    // The process ID too: CTest runs test processes side by side, and two
+    // that start in the same clock tick must not share a directory.
     path_ = std::filesystem::temp_directory_path() /
-            ("suanli-test-" + std::to_string(stamp) + "-" + std::to_string(counter++));
+            ("suanli-test-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) + "-" +
+             std::to_string(counter++));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {

@@ -172,21 +172,19 @@ TEST(HtmlReport, MissingSectionsAreSkipped) {
 // starred, even when it is the best value: the star goes to the best
 // allowed chip.
 TEST(HtmlReport, ForbiddenRowsAreNotStarredAndSayWhy) {
-  ComparisonRow h200;
-  h200.accelerator = "h200-sxm";
-  h200.origin = "US";
-  h200.ok = true;
-  h200.per_device_rate = 10.0;
-  h200.per_usd_hour = 9.0;
-  h200.per_kw = 1.0;
+  auto row = [](std::string id, std::string origin, double rate, double per_usd) {
+    ComparisonRow r;
+    r.accelerator = std::move(id);
+    r.origin = std::move(origin);
+    r.ok = true;
+    r.per_device_rate = rate;
+    r.per_usd_hour = per_usd;
+    r.per_kw = 1.0;
+    return r;
+  };
+  ComparisonRow h200 = row("h200-sxm", "US", 10.0, 9.0);
   h200.forbidden = "sensitive data: this workload runs only on domestic chips";
-  ComparisonRow c910;
-  c910.accelerator = "ascend-910c";
-  c910.origin = "CN";
-  c910.ok = true;
-  c910.per_device_rate = 8.0;
-  c910.per_usd_hour = 7.0;
-  c910.per_kw = 1.0;
+  const ComparisonRow c910 = row("ascend-910c", "CN", 8.0, 7.0);
   ReportDocument doc;
   ComparisonWorkload gov;
   gov.name = "gov";
