@@ -146,10 +146,14 @@ TEST(PlanCli, JsonContractAndConsistency) {
 
   for (const char* key : {"status", "objective_usd", "purchases", "cost", "domestic_share",
                           "binding_constraints", "policy_costs", "assumption_costs",
-                          "availability", "solve_time_s", "sizing", "robustness"})
+                          "availability", "assumptions", "solve_time_s", "sizing", "robustness"})
     EXPECT_TRUE(j.contains(key)) << key;
   // What the sizing rested on, with sources; the robustness pass's inputs
   // with the values at each end and what flips there.
+  // The small plan buys the import-blocked H200 on a stated assumption.
+  ASSERT_EQ(j.at("assumptions").size(), 1u) << j.at("assumptions").dump();
+  EXPECT_EQ(j.at("assumptions")[0].at("accelerator"), "h200-sxm");
+  EXPECT_EQ(j.at("assumptions")[0].at("overrides"), "import-blocked");
   EXPECT_TRUE(j.at("sizing").at("utilisation_target").contains("source"));
   EXPECT_TRUE(j.at("sizing").at("peak_to_mean").contains("value"));
   EXPECT_TRUE(j.at("sizing").at("goodput").at("applied").get<bool>());

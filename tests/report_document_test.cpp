@@ -91,6 +91,17 @@ TEST(ReportDocument, TheGoldenDecodesAndWritesBackByteForByte) {
   expect_every_section(*d);
 }
 
+// A document stored by an earlier version, without the fields added since
+// (optional in the tables), still reads and renders.
+TEST(ReportDocument, ADocumentFromBeforeAnAddedFieldStillReads) {
+  auto j = nlohmann::json::parse(read(kGolden));
+  ASSERT_TRUE(j["plan"].contains("assumptions"));
+  j["plan"].erase("assumptions");
+  auto html = render_report_json(j);
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_NE(html->find("<section id=\"plan\""), std::string::npos);
+}
+
 TEST(ReportDocument, AStoredDocumentThatDoesNotDecodeNamesItsField) {
   auto j = nlohmann::json::parse(read(kGolden));
   j["plan"]["purchases"][1]["devices"] = "many";

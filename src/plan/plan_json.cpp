@@ -61,6 +61,30 @@ std::string availability_text(const PlanProblem& p, const PlanResult& r, const M
   return out;
 }
 
+// Each type's China status and whether it is barred ("availability"), and
+// the scenario's assumptions: each chip bought or rented although its status
+// bars it, the status it overrides and the stated reason (the cost without
+// it is in assumption_costs).
+void add_availability(const PlanProblem& p, Json& j) {
+  Json availability = Json::array();
+  for (const PlanType& t : p.types) {
+    availability.push_back(Json{{"accelerator", t.id},
+                                {"china_status", t.china_status},
+                                {"china_status_confirmed", t.china_status_confirmed},
+                                {"barred", t.barred},
+                                {"assumption", t.assumption}});
+  }
+  j["availability"] = std::move(availability);
+  Json assumptions = Json::array();
+  for (const PlanType& t : p.types)
+    if (!t.assumption.empty())
+      assumptions.push_back(Json{{"accelerator", t.id},
+                                 {"overrides", t.china_status},
+                                 {"china_status_confirmed", t.china_status_confirmed},
+                                 {"assumption", t.assumption}});
+  j["assumptions"] = std::move(assumptions);
+}
+
 }  // namespace
 
 Json plan_result_json(const PlanProblem& p, const PlanResult& r, const Messages& m) {
@@ -87,15 +111,7 @@ Json plan_result_json(const PlanProblem& p, const PlanResult& r, const Messages&
                              {"unverified", t.unverified}});
   }
   j["purchases"] = std::move(purchases);
-  Json availability = Json::array();
-  for (const PlanType& t : p.types) {
-    availability.push_back(Json{{"accelerator", t.id},
-                                {"china_status", t.china_status},
-                                {"china_status_confirmed", t.china_status_confirmed},
-                                {"barred", t.barred},
-                                {"assumption", t.assumption}});
-  }
-  j["availability"] = std::move(availability);
+  add_availability(p, j);
   Json rentals = Json::array();
   for (const PlanResult::Rental& x : r.rentals)
     rentals.push_back(

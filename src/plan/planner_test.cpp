@@ -1,6 +1,7 @@
 // Small plans whose optimum is worked out by hand in the comments; the
 // planner must find exactly that plan and price each policy as computed.
 #include "plan/planner.h"
+#include "plan/plan_json.h"
 #include "plan/synthetic_plan.h"
 
 #include <algorithm>
@@ -119,6 +120,12 @@ TEST(Planner, AnAvailabilityAssumptionIsPricedWithoutIt) {
   EXPECT_NEAR(c.objective_without_usd, 3000, 1e-6);
   EXPECT_NEAR(c.delta_usd, -2000, 1e-6);
   EXPECT_EQ(policy(*r, "assumption:F"), nullptr);  // not a policy
+  // plan --json names it: the chip, the status it overrides, the reason.
+  const auto j = plan_result_json(p, *r);
+  ASSERT_EQ(j.at("assumptions").size(), 1u) << j.at("assumptions").dump();
+  EXPECT_EQ(j.at("assumptions")[0].at("accelerator"), "F");
+  EXPECT_EQ(j.at("assumptions")[0].at("overrides"), "import-blocked");
+  EXPECT_EQ(j.at("assumptions")[0].at("assumption"), "imports resume");
 
   // Without D the item needs F: no plan without the assumption.
   p.types.pop_back();

@@ -77,6 +77,10 @@ SUANLI_SHAPE(PlanAvailability, json_field("accelerator", &PlanAvailability::acce
              json_field("china_status_confirmed", &PlanAvailability::china_status_confirmed),
              json_field("barred", &PlanAvailability::barred),
              json_field("assumption", &PlanAvailability::assumption));
+SUANLI_SHAPE(PlanAssumption, json_field("accelerator", &PlanAssumption::accelerator),
+             json_field("overrides", &PlanAssumption::overrides),
+             json_field("china_status_confirmed", &PlanAssumption::china_status_confirmed),
+             json_field("assumption", &PlanAssumption::assumption));
 SUANLI_SHAPE(PlanRental, json_field("accelerator", &PlanRental::accelerator),
              json_field("year", &PlanRental::year), json_field("devices", &PlanRental::devices));
 using PC = PlanCostBreakdown;
@@ -148,7 +152,9 @@ SUANLI_SHAPE(PlanSection, json_field("status", &PS::status),
              json_field("total_time_s", &PS::total_time_s, P::kOptional),
              json_field("gap", &PS::gap), json_field("model", &PS::model),
              json_field("note", &PS::note, P::kOptional), json_field("purchases", &PS::purchases),
-             json_field("availability", &PS::availability), json_field("rentals", &PS::rentals),
+             json_field("availability", &PS::availability),
+             json_field("assumptions", &PS::assumptions, P::kOptional),
+             json_field("rentals", &PS::rentals),
              json_field("cost", &PS::cost), json_field("domestic_share", &PS::domestic_share),
              json_field("domestic_share_by_year", &PS::domestic_share_by_year),
              json_field("domestic_share_min", &PS::domestic_share_min, P::kOptional),

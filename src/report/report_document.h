@@ -110,6 +110,10 @@ struct PlanAvailability {
   std::string assumption;
 };
 
+struct PlanAssumption {
+  std::string accelerator, overrides, china_status_confirmed, assumption;
+};
+
 struct PlanRental {
   std::string accelerator;
   std::int64_t year = 0;
@@ -195,6 +199,9 @@ struct PlanSection {
   std::optional<std::string> note;
   std::vector<PlanPurchase> purchases;
   std::vector<PlanAvailability> availability;
+  // Added after the first stored documents, which lack it (a field a later
+  // version adds is optional, so stored report runs keep reading).
+  std::optional<std::vector<PlanAssumption>> assumptions;
   std::vector<PlanRental> rentals;
   PlanCostBreakdown cost;
   double domestic_share = 0;
