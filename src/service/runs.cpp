@@ -772,6 +772,10 @@ ReportOptions report_options(const PlanParams& plan, const PlanOptions& plan_opt
 }  // namespace
 
 Result<const Messages*> RunManager::messages_for(Lang lang) const {
+  if (options_.messages) {
+    const auto it = options_.messages->find(lang);
+    if (it != options_.messages->end()) return &it->second;
+  }
   std::lock_guard lock(messages_mutex_);
   auto& slot = messages_[lang];
   if (!slot) {

@@ -59,6 +59,9 @@ struct RunManagerOptions {
   // $SUANLI_TRACES when set): relative paths only, no "..", no symbolic
   // link out of these directories.
   std::vector<std::filesystem::path> trace_dirs;
+  // Every language's message catalog, owned by the caller and outliving the
+  // manager (the service's); null: the manager reads each once itself.
+  const std::map<Lang, Messages>* messages = nullptr;
 };
 
 // The error text stored with a failed or cancelled run:
@@ -130,8 +133,8 @@ class RunManager {
   void execute(Task& task);
   Result<std::string> run_task(Task& task);
   void enqueue(std::shared_ptr<Task> task);
-  // A language's message catalog, read from data/i18n once and kept (the
-  // report runs and report.html pages use it).
+  // A language's message catalog: the caller's (options.messages), else
+  // read from data/i18n once and kept (report runs and report.html pages).
   Result<const Messages*> messages_for(Lang lang) const;
 
   store::Store& store_;

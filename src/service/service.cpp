@@ -55,7 +55,12 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
   SUANLI_TRY(s->compute_->reload_catalog());
   s->scenarios_ = std::make_unique<ScenarioApi>(*s->store_, *s->catalog_, options.data_dir,
                                                options.trace_dirs);
+  for (const Lang lang : all_langs()) {
+    SUANLI_ASSIGN(auto messages, Messages::load(lang, bundled_data_dir()));
+    s->messages_.emplace(lang, std::move(messages));
+  }
   RunManagerOptions run_options;
+  run_options.messages = &s->messages_;
   run_options.workers = options.run_workers;
   run_options.data_dir = options.data_dir;
   run_options.trace_dirs = options.trace_dirs;
@@ -68,11 +73,6 @@ Result<std::unique_ptr<Service>> Service::open(ServiceOptions options) {
     metrics->observe_fleet_commit(e, a, store_seconds);
   };
   SUANLI_ASSIGN(s->fleet_, LiveFleet::open(*s->store_, *s->catalog_, options.clock, fleet_options));
-
-  for (const Lang lang : all_langs()) {
-    SUANLI_ASSIGN(auto messages, Messages::load(lang, bundled_data_dir()));
-    s->messages_.emplace(lang, std::move(messages));
-  }
 
   Router& r = s->router_;
   Service* self = s.get();

@@ -92,10 +92,12 @@ class Service {
   std::unique_ptr<CatalogHolder> catalog_;
   std::unique_ptr<ComputeApi> compute_;
   std::unique_ptr<ScenarioApi> scenarios_;
+  // Every language's catalog, loaded at open; before runs_, which reads it
+  // and so must stop first.
+  std::map<Lang, Messages> messages_;
   std::unique_ptr<RunManager> runs_;
   std::unique_ptr<Metrics> metrics_;  // before fleet_: the fleet reports to it
   std::unique_ptr<LiveFleet> fleet_;
-  std::map<Lang, Messages> messages_;  // every language's catalog, loaded at open
   Router router_;
   nlohmann::json openapi_;
 };

@@ -54,9 +54,14 @@ std::string TomlView::where(std::string_view key) const {
 }
 
 Error TomlView::error(std::string_view key, std::string_view what) const {
+  return error_at(where(key), key, what);
+}
+
+Error TomlView::error_at(const std::string& location, std::string_view key,
+                         std::string_view what) const {
   std::string full = path_;
   if (!key.empty()) full = full.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  return Error{ErrorCode::kParse, fmt::format("{}: {}: {}", where(key), full, what)};
+  return Error{ErrorCode::kParse, fmt::format("{}: {}: {}", location, full, what)};
 }
 
 Result<std::optional<std::string>> TomlView::string(std::string_view key) const {
@@ -164,11 +169,10 @@ Error TomlView::missing(std::string_view key, std::string_view expected) const {
   for (const auto& [k, node] : *table_)
     if (std::find(read_->begin(), read_->end(), k.str()) == read_->end()) unread.push_back(k.str());
   const auto near = closest_name(unread, key);
-  Error e = error(key, fmt::format("required key is missing (expected {}){}", expected,
-                                   near ? fmt::format("; did you mean '{}'?", *near) : std::string()));
   // At the look-alike's line, where the reader will look.
-  if (near) e.message.replace(0, where(key).size(), where(*near));
-  return e;
+  return error_at(near ? where(*near) : where(key), key,
+                  fmt::format("required key is missing (expected {}){}", expected,
+                              near ? fmt::format("; did you mean '{}'?", *near) : std::string()));
 }
 
 std::optional<Error> TomlView::typo() const {

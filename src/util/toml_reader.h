@@ -97,6 +97,9 @@ class TomlView {
   std::optional<Error> typo() const;
 
  private:
+  // error() at a given "file:line".
+  Error error_at(const std::string& location, std::string_view key, std::string_view what) const;
+
   const toml::table* table_;
   std::string file_;
   std::string path_;
