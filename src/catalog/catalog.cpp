@@ -159,8 +159,8 @@ Result<void> apply_availability(const TomlView& v, const FileContext& file, Acce
   if (!confirmed.empty()) {
     if (!year_month_index(confirmed)) {
       return std::unexpected(av.error(
-          "confirmed", fmt::format("expected YYYY-MM or YYYY-MM-DD, got '{}'",
-                                   escaped_excerpt(confirmed, 40))));
+          "confirmed",
+          fmt::format("expected YYYY-MM or YYYY-MM-DD, got '{}'", escaped_excerpt(confirmed, 40))));
     }
     a.china_status_confirmed = confirmed;
   }
@@ -190,9 +190,10 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
     // seed_variant has set a.base for a new variant; anything else is an
     // override trying to re-parent a loaded chip.
     return std::unexpected(v.error(
-        "base", fmt::format("'{}' is already defined{}; `base` applies only where a variant is "
-                            "first defined",
-                            a.id, a.base.empty() ? "" : fmt::format(" as a variant of '{}'", a.base))));
+        "base",
+        fmt::format("'{}' is already defined{}; `base` applies only where a variant is "
+                    "first defined",
+                    a.id, a.base.empty() ? "" : fmt::format(" as a variant of '{}'", a.base))));
   }
   if (a.defined_at.empty()) {
     a.defined_at = v.where();
@@ -214,7 +215,8 @@ Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accel
     a.scaleup_full_mesh = false;
   } else if (!topology.empty()) {
     return std::unexpected(v.error(
-        "scaleup_topology", fmt::format("expected switch or full-mesh, got '{}'", escaped_excerpt(topology, 40))));
+        "scaleup_topology",
+        fmt::format("expected switch or full-mesh, got '{}'", escaped_excerpt(topology, 40))));
   }
   SUANLI_TRY(read_string(v, "notes", a.notes));
   auto dc = v.boolean("datacenter");
@@ -571,8 +573,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
   for (auto [k, member, hi] :
        {std::tuple{"fp8_cast_bytes", &SoftwareStack::fp8_cast_bytes, 64.0},
         std::tuple{"host_ops_per_layer", &SoftwareStack::host_ops_per_layer, 10000.0},
-        std::tuple{"elementwise_traffic_factor", &SoftwareStack::elementwise_traffic_factor,
-                   10.0},
+        std::tuple{"elementwise_traffic_factor", &SoftwareStack::elementwise_traffic_factor, 10.0},
         std::tuple{"moe_permute_bytes", &SoftwareStack::moe_permute_bytes, 200.0},
         std::tuple{"selective_recompute_gemm_fraction",
                    &SoftwareStack::selective_recompute_gemm_fraction, 1.0}}) {
@@ -601,19 +602,22 @@ Result<ResidualSpread> read_residual(const TomlView& v) {
   r.defined_at = v.where();
   auto profile = v.required_string("profile");
   if (!profile) return std::unexpected(profile.error());
-  if (profile->empty()) return std::unexpected(v.error("profile", "expected a profile id or \"all\""));
+  if (profile->empty())
+    return std::unexpected(v.error("profile", "expected a profile id or \"all\""));
   r.profile = *profile;
   SUANLI_TRY(read_string(v, "stack", r.stack));
   auto kind = v.required_string("kind");
   if (!kind) return std::unexpected(kind.error());
   if (*kind != "train" && *kind != "infer") {
-    return std::unexpected(v.error("kind", fmt::format("expected train or infer, got '{}'", *kind)));
+    return std::unexpected(
+        v.error("kind", fmt::format("expected train or infer, got '{}'", *kind)));
   }
   r.kind = *kind;
   auto rows = v.required_integer("rows");
   if (!rows) return std::unexpected(rows.error());
   if (*rows <= 0 || *rows > 1000000) {
-    return std::unexpected(v.error("rows", fmt::format("expected a positive count, got {}", *rows)));
+    return std::unexpected(
+        v.error("rows", fmt::format("expected a positive count, got {}", *rows)));
   }
   r.rows = static_cast<int>(*rows);
   const std::pair<std::string_view, double ResidualSpread::*> qs[] = {
@@ -628,8 +632,8 @@ Result<ResidualSpread> read_residual(const TomlView& v) {
     r.*member = *x;
   }
   if (r.p10 > r.p50 || r.p50 > r.p90) {
-    return std::unexpected(v.error("p50", fmt::format("expected p10 <= p50 <= p90, got {} / {} / {}",
-                                                      r.p10, r.p50, r.p90)));
+    return std::unexpected(v.error(
+        "p50", fmt::format("expected p10 <= p50 <= p90, got {} / {} / {}", r.p10, r.p50, r.p90)));
   }
   auto src = v.required_string("source");
   if (!src) return std::unexpected(src.error());
@@ -753,8 +757,8 @@ Result<void> load_economics(const TomlView& root, const FileContext& file, Econo
     defaults.confidence = parse_confidence(conf);
     if (!defaults.confidence) {
       return std::unexpected(v.error(
-          "confidence", fmt::format("expected verified, secondary, estimate or placeholder, got '{}'",
-                                    conf)));
+          "confidence",
+          fmt::format("expected verified, secondary, estimate or placeholder, got '{}'", conf)));
     }
   }
   for (const EconomicsKey& k : kEconomicsKeys) {
@@ -779,11 +783,26 @@ Economics fallback_economics() {
   for (const EconomicsKey& k : kEconomicsKeys) {
     Figure& f = e.*k.member;
     f.value = k.fallback;
-    f.source = "built-in fallback: the catalog has no data/economics.toml (src/catalog/economics.h)";
+    f.source =
+        "built-in fallback: the catalog has no data/economics.toml (src/catalog/economics.h)";
     f.confidence = Confidence::kPlaceholder;
     f.origin = "src/catalog/economics.h";
   }
   return e;
+}
+
+// How a catalog file is named in figures' `defined_at` and in messages:
+// the catalog directory's own name and the path below it ("data/economics.toml",
+// "my-catalog/accelerators/x.toml"), never the machine's absolute path, which
+// would otherwise travel into plan documents, reports and service answers.
+std::string display_path(const fs::path& dir, const fs::path& file) {
+  std::error_code ec;
+  fs::path norm = fs::absolute(dir, ec).lexically_normal();
+  if (!norm.has_filename()) norm = norm.parent_path();  // "/x/data/" or "."
+  const fs::path name = norm.filename();
+  const fs::path below = file.lexically_relative(dir);
+  if (below.empty() || *below.begin() == "..") return file.string();
+  return (name / below).generic_string();
 }
 
 }  // namespace
@@ -819,9 +838,9 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     SUANLI_TRY(
         load_entries(rv, "profile", cat.profiles_,
                      [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
-    SUANLI_TRY(
-        load_entries(rv, "stack", cat.stacks_,
-                     [&](const TomlView& v, SoftwareStack& st) { return apply_stack(v, st); }));
+    SUANLI_TRY(load_entries(rv, "stack", cat.stacks_, [&](const TomlView& v, SoftwareStack& st) {
+      return apply_stack(v, st);
+    }));
     SUANLI_TRY(load_residuals(rv, cat.residuals_));
     SUANLI_TRY(load_economics(rv, *fctx, cat.economics_));
     return rv.finish();
@@ -841,7 +860,7 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     for (const auto& path : files) {
       auto root = parse_toml_file(path);
       if (!root) return std::unexpected(root.error());
-      SUANLI_TRY(apply_file(*root, path));
+      SUANLI_TRY(apply_file(*root, display_path(dir, path)));
     }
   }
   for (const auto& text : options.texts) {

@@ -269,10 +269,10 @@ TEST_F(BundledCatalog, UserDirectoryOverridesOneFigureOnly) {
 
 TEST_F(BundledCatalog, LaterDirectoryOverridesAnEntryAndSaysWhere) {
   TempDir dir;
-  const fs::path p = dir.write("accelerators/calibrated.toml",
-                               "[[accelerator]]\n"
-                               "id = \"h100-sxm\"\n"
-                               "efficiency_profile = \"nvidia-hopper-calibrated-h100-sxm\"\n");
+  dir.write("accelerators/calibrated.toml",
+            "[[accelerator]]\n"
+            "id = \"h100-sxm\"\n"
+            "efficiency_profile = \"nvidia-hopper-calibrated-h100-sxm\"\n");
   dir.write("efficiency/calibrated.toml",
             "[[profile]]\nid = \"nvidia-hopper-calibrated-h100-sxm\"\nsource = \"fit\"\n"
             "confidence = \"secondary\"\ngemm_peak_fraction = 0.5\n");
@@ -283,7 +283,8 @@ TEST_F(BundledCatalog, LaterDirectoryOverridesAnEntryAndSaysWhere) {
   EXPECT_EQ((*a)->efficiency_profile, "nvidia-hopper-calibrated-h100-sxm");
   EXPECT_DOUBLE_EQ(merged->profile_for(**a).gemm_peak_fraction, 0.5);
   ASSERT_EQ((*a)->overridden_at.size(), 1u);
-  EXPECT_EQ((*a)->overridden_at[0], p.string() + ":1");
+  EXPECT_EQ((*a)->overridden_at[0],
+            dir.path().filename().string() + "/accelerators/calibrated.toml:1");
   EXPECT_TRUE(contains((*a)->defined_at, "nvidia.toml")) << (*a)->defined_at;
   EXPECT_TRUE((**catalog_->accelerator("h100-sxm")).overridden_at.empty());
 }
@@ -324,7 +325,9 @@ LoadOutcome load_one(const TempDir& dir, const std::string& rel, const std::stri
   const fs::path p = dir.write(rel, text);
   auto r = Catalog::load({{dir.path()}});
   LoadOutcome out;
-  out.file = p.string();
+  // Messages name the file below the catalog directory's own name
+  // ("suanli-test-…/accelerators/chip.toml"), as figures' defined_at do.
+  out.file = (dir.path().filename() / fs::path(rel)).generic_string();
   out.ok = r.has_value();
   if (!r) out.error = r.error();
   return out;
@@ -337,6 +340,26 @@ void expect_located(const LoadOutcome& o, int line, const std::string& key) {
   EXPECT_TRUE(contains(msg, o.file)) << msg;
   EXPECT_TRUE(contains(msg, o.file + ":" + std::to_string(line) + ": " + key + ": ")) << msg;
   EXPECT_TRUE(contains(msg, "expected")) << msg;
+}
+
+TEST(CatalogErrors, LocationsNameTheCatalogDirectoryNotTheMachinesPath) {
+  TempDir dir;
+  dir.write("accelerators/chip.toml", chip_lines());
+  auto r = Catalog::load({{dir.path()}});
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_FALSE(r->accelerators().empty());
+  const std::string at = r->accelerators().front().defined_at;
+  EXPECT_TRUE(at.starts_with(dir.path().filename().string() + "/accelerators/chip.toml:")) << at;
+  EXPECT_EQ(at.find(dir.path().parent_path().string()), std::string::npos) << at;
+  // The same through a relative and a "." spelling of the directory.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path());
+  auto dot = Catalog::load({{fs::path(".")}});
+  auto rel = Catalog::load({{fs::path("accelerators/..")}});
+  fs::current_path(cwd);
+  ASSERT_TRUE(dot.has_value() && rel.has_value());
+  EXPECT_EQ(dot->accelerators().front().defined_at, at);
+  EXPECT_EQ(rel->accelerators().front().defined_at, at);
 }
 
 TEST(CatalogErrors, ValidTemplateLoads) {
@@ -388,19 +411,19 @@ TEST(CatalogErrors, FigureWithoutSource) {
 
 // A package's die count and its scale-up wiring are bounded and spelled out.
 std::string chip_with_top_level(const std::string& line6) {
-  return "[[accelerator]]\n"                 // 1
-         "id = \"test-chip\"\n"              // 2
-         "name = \"Test Chip\"\n"            // 3
-         "vendor = \"Test\"\n"               // 4
-         "origin = \"CN\"\n"                 // 5
-         + line6 +                           // 6
-         "source = \"test datasheet\"\n"     // 7
-         "confidence = \"verified\"\n"       // 8
-         "[accelerator.dense_tflops]\n"      // 9
-         "bf16 = 100\n"                      // 10
-         "[accelerator.figures]\n"           // 11
-         "memory_gb = 64\n"                  // 12
-         "memory_bw_gbps = 1000\n";          // 13
+  return "[[accelerator]]\n"              // 1
+         "id = \"test-chip\"\n"           // 2
+         "name = \"Test Chip\"\n"         // 3
+         "vendor = \"Test\"\n"            // 4
+         "origin = \"CN\"\n"              // 5
+         + line6 +                        // 6
+         "source = \"test datasheet\"\n"  // 7
+         "confidence = \"verified\"\n"    // 8
+         "[accelerator.dense_tflops]\n"   // 9
+         "bf16 = 100\n"                   // 10
+         "[accelerator.figures]\n"        // 11
+         "memory_gb = 64\n"               // 12
+         "memory_bw_gbps = 1000\n";       // 13
 }
 
 TEST(CatalogErrors, DiesOutOfRange) {
@@ -431,8 +454,8 @@ TEST(CatalogErrors, DieLinkNeedsDies) {
 
 TEST(CatalogErrors, UnknownScaleupTopology) {
   TempDir dir;
-  auto o = load_one(dir, "accelerators/chip.toml",
-                    chip_with_top_level("scaleup_topology = \"ring\"\n"));
+  auto o =
+      load_one(dir, "accelerators/chip.toml", chip_with_top_level("scaleup_topology = \"ring\"\n"));
   expect_located(o, 6, "accelerator.scaleup_topology");
   TempDir dir2;
   auto mesh = load_one(dir2, "accelerators/chip.toml",
@@ -588,7 +611,8 @@ TEST(CatalogResiduals, BadRowsGiveFileLineErrors) {
 TEST(CatalogStacks, AttentionBlockTokensIsAPositiveBoundedInteger) {
   auto stack = [](const std::string& value) {
     return "[[stack]]\nid = \"s\"\nsource = \"test\"\nflash_attention = false\n"
-           "attention_block_tokens = " + value + "\n";
+           "attention_block_tokens = " +
+           value + "\n";
   };
   for (const char* bad : {"0", "-512", "2000000", "512.5", "\"512\""}) {
     SCOPED_TRACE(bad);

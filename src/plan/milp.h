@@ -1,5 +1,6 @@
 // A small mixed-integer program builder and its solve with COIN-OR CBC
-// (CbcMain with the solver's default presolve, cuts and heuristics, one
+// (CbcMain with the solver's default presolve, cuts and heuristics, node
+// selection "fewest" (milp.cpp says why), one
 // thread, so results are deterministic). The CBC headers stay private to
 // milp.cpp; the planner only sees columns, rows and a solution.
 #pragma once
@@ -36,6 +37,14 @@ struct MilpOptions {
   bool first_solution = false;  // feasibility only: stop at the first solution
   bool log = false;             // CBC's progress log on stdout
   std::string mps_path;         // also write the model here (MPS, for other solvers)
+  // A solution to start from, one value per column (CBC's MIP start): CBC
+  // fixes its integers, completes it with an LP and, when that is feasible,
+  // searches from it as its first incumbent; otherwise it is ignored. A
+  // re-solve of a model that differs from a solved one by a bound, a row or
+  // the costs reaches the same gap in a fraction of the nodes (the bundled
+  // plan's policy re-solves: 380 k nodes to 30). Empty or of another
+  // length: no start.
+  std::vector<double> start;
   // Asked at CBC's branch-and-bound events; true stops the search (the
   // solution is then whatever was found, the caller reports cancellation).
   std::function<bool()> cancelled;
@@ -48,7 +57,7 @@ struct MilpSolution {
   std::vector<double> values;
   double seconds = 0;
   bool time_limited = false;  // stopped by the time limit (the result may vary with load)
-  std::string error;  // set when check_milp_model refused the model (status kUnknown)
+  std::string error;          // set when check_milp_model refused the model (status kUnknown)
 };
 
 class MilpModel;

@@ -125,10 +125,11 @@ bool risk_active(const PlanProblem& p, const Switches& sw) {
 
 // The limits in words (util/messages.h Text: each front end's language).
 Text share_detail(const PlanProblem& p, double share, int year) {
-  return Text("domestic share of {measure} >= {share}% in year {year}",
-              {{"measure", p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices"},
-               {"share", fmt::format("{:.0f}", share * 100)},
-               {"year", std::to_string(year)}});
+  return Text(
+      "domestic share of {measure} >= {share}% in year {year}",
+      {{"measure", p.policy.share_measure == ShareMeasure::kCompute ? "compute" : "devices"},
+       {"share", fmt::format("{:.0f}", share * 100)},
+       {"year", std::to_string(year)}});
 }
 Text power_detail(const PlanSite& site) {
   return Text("{site} facility power <= {mw} MW (PUE {pue})",
@@ -138,7 +139,9 @@ Text power_detail(const PlanSite& site) {
 }
 Text supply_detail(const std::string& type, double cap, int year) {
   return Text("{accelerator} deliveries <= {devices} devices in year {year}",
-              {{"accelerator", type}, {"devices", fmt::format("{:.0f}", cap)}, {"year", std::to_string(year)}});
+              {{"accelerator", type},
+               {"devices", fmt::format("{:.0f}", cap)},
+               {"year", std::to_string(year)}});
 }
 
 // Adds one column to the model with every cost part zero (the caller sets
@@ -384,8 +387,8 @@ void add_site_limit(Built& b, const Switches& sw, int s, const SiteLimit& l) {
       }
   }
   LimitRow lim;
-  lim.row = b.model.add_constraint(std::move(terms), -kNoLimit,
-                                   l.capacity + moved(sw, l.name) - used);
+  lim.row =
+      b.model.add_constraint(std::move(terms), -kNoLimit, l.capacity + moved(sw, l.name) - used);
   lim.name = l.name;
   lim.group = l.name;
   lim.kind = l.kind;
@@ -586,9 +589,11 @@ Switches default_switches(const PlanProblem& p) {
   return sw;
 }
 
+// `start`: a related solution's column values to search from (MilpOptions::start).
 MilpSolution run(const Built& b, const PlanOptions& options, bool first_solution = false,
-                 bool main_solve = false) {
+                 bool main_solve = false, const std::vector<double>* start = nullptr) {
   MilpOptions mo;
+  if (start != nullptr) mo.start = *start;
   if (main_solve) {
     mo.log = options.solver_log;
     mo.mps_path = options.mps_path;
@@ -616,10 +621,14 @@ struct Resolve {
   MilpSolution solution;
   double objective = 0;
 };
-Resolve resolve(const PlanProblem& p, const Switches& sw, const PlanOptions& options) {
+// `start`: the main solve's values; every re-solve differs from the main
+// model by a bound, a row or a cost, so the main plan is a good first
+// incumbent (and often a feasible one).
+Resolve resolve(const PlanProblem& p, const Switches& sw, const PlanOptions& options,
+                const std::vector<double>& start) {
   Built b = build(p, sw);
   Resolve r;
-  r.solution = run(b, options);
+  r.solution = run(b, options, false, false, &start);
   r.objective = r.solution.objective + b.constant_power + b.constant_ops;
   return r;
 }
@@ -657,7 +666,8 @@ std::vector<Conflict> conflict_groups(const PlanProblem& p) {
   bool any_sensitive = false;
   for (const PlanDemand& d : p.demands) any_sensitive |= d.sensitive;
   if (any_sensitive && p.policy.sensitive_domestic_only)
-    g.push_back({"sensitive-on-domestic", "policy", Text("sensitive demand only on domestic types")});
+    g.push_back(
+        {"sensitive-on-domestic", "policy", Text("sensitive demand only on domestic types")});
   if (p.policy.risk == RiskMode::kRobust || p.policy.risk == RiskMode::kBoth)
     for (const SupplyScenario& sc : p.scenarios)
       if (sc.any_cut())
@@ -669,10 +679,9 @@ std::vector<Conflict> conflict_groups(const PlanProblem& p) {
                       : "core demand served in scenario '{scenario}' (cut from year {year})",
                   {{"scenario", sc.name}, {"year", std::to_string(sc.from_year)}})});
   if (p.policy.domestic_share_min)
-    g.push_back(
-        {"domestic-share", "policy",
-         Text("domestic share >= {share}% every year",
-              {{"share", fmt::format("{:.0f}", *p.policy.domestic_share_min * 100)}})});
+    g.push_back({"domestic-share", "policy",
+                 Text("domestic share >= {share}% every year",
+                      {{"share", fmt::format("{:.0f}", *p.policy.domestic_share_min * 100)}})});
   for (const PlanType& t : p.types) {
     bool capped = false;
     for (double c : t.supply_cap_devices) capped |= finite(c);
@@ -922,7 +931,7 @@ bool price_binding_limits(const PlanProblem& problem, const Switches& sw,
   for (BindingConstraint& bc : out.binding) {
     Switches moved_sw = sw;
     moved_sw.move[bc.name] = bc.kind == "domestic-share" ? bc.step / 100 : bc.step;
-    const Resolve r = resolve(problem, moved_sw, options);
+    const Resolve r = resolve(problem, moved_sw, options, out.solution);
     if (plan_cancelled(options)) return false;
     if (!has_solution(r.solution)) continue;
     // Differences inside the solver's proven gap are noise, not a price.
@@ -948,7 +957,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   out.constraints = b.model.constraints();
   auto cancelled = [&] { return fail(ErrorCode::kCancelled, "plan solve cancelled"); };
   if (plan_cancelled(options)) return cancelled();
-  const MilpSolution sol = run(b, options, false, /*main_solve=*/true);
+  const MilpSolution sol = run(b, options, false, /*main_solve=*/true, options.start);
   if (plan_cancelled(options)) return cancelled();
   out.solve_time_s = sol.seconds;
   out.status = to_status(sol);
@@ -966,6 +975,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     return out;
   }
   fill_result(problem, b, sol, out);
+  out.solution = sol.values;
   if (sol.time_limited)
     out.note = fmt::format(
         "the {:.0f} s time limit stopped the search before its {} nodes: a faster or less "
@@ -978,7 +988,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
     auto add = [&](std::string name, Text detail, Switches off,
                    std::vector<PolicyCost>* into = nullptr) {
       if (plan_cancelled(options)) return;  // checked after the policies
-      const Resolve r = resolve(problem, off, options);
+      const Resolve r = resolve(problem, off, options, out.solution);
       PolicyCost pc;
       pc.policy = std::move(name);
       pc.detail = std::move(detail);

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "plan/plan_problem.h"
-#include "util/messages.h"
 #include "util/error.h"
+#include "util/messages.h"
 
 namespace suanli {
 
@@ -26,7 +26,7 @@ struct PlanOptions {
   // Per solve: branch-and-bound nodes at most, so the search stops at the
   // same place on every machine and under any load (identical output for
   // identical input); the time limit is a backstop, and a plan it stops
-  // says so in its note. The bundled plans' hardest re-solve takes ~380 k.
+  // says so in its note (docs/plan-model.md, "Solver settings").
   long long max_nodes = 500'000;
   double time_limit_s = 60;  // per solve; a plan found by then is "feasible"
   // Proven optimal within this relative gap between the plan and CBC's
@@ -43,7 +43,12 @@ struct PlanOptions {
   // plan/robustness.h): every other purchase is zero, rentals and
   // allocations are still optimised. Unset: purchases are decided.
   const std::vector<Purchase>* fixed_purchases = nullptr;
-  std::string mps_path;     // write the main model as MPS (for other solvers)
+  std::string mps_path;  // write the main model as MPS (for other solvers)
+  // The main solve starts from these column values (PlanResult::solution
+  // of a plan of the same scenario under other inputs; MilpOptions::start).
+  // A start changes which of the plans within the gap is returned, never
+  // the gap; nullptr: no start.
+  const std::vector<double>* start = nullptr;
   // Asked between solves (main solve, price and policy re-solves,
   // infeasibility explanation, sweep points) and inside CBC's branch and
   // bound; when it returns true the call fails with ErrorCode::kCancelled.
@@ -164,7 +169,10 @@ struct PlanResult {
   // assumption saves), and "no plan" when the demand needs it.
   std::vector<PolicyCost> assumption_costs;
   std::vector<Conflict> conflicts;  // when infeasible
-  std::string note;                 // e.g. why no plan was found
+  // The MILP's column values, to start a related solve from
+  // (PlanOptions::start); empty without a plan.
+  std::vector<double> solution;
+  std::string note;  // e.g. why no plan was found
   // Things the model pools that a buyer should check, e.g. a training gang
   // larger than any one site's devices of its type.
   std::vector<std::string> warnings;

@@ -108,6 +108,7 @@ RobustnessCase evaluate(const PlanScenario& sc, const PlanResult& chosen, const 
   o.marginal_prices = false;
   o.explain_infeasible = false;
   o.cancelled = ro.cancelled;
+  o.start = &chosen.solution;  // the chosen plan: feasible at most perturbed inputs
   auto best = solve_plan(q, o);
   if (best) {
     c.status = best->status;
@@ -115,6 +116,7 @@ RobustnessCase evaluate(const PlanScenario& sc, const PlanResult& chosen, const 
     c.timed_out = best->status == PlanStatus::kInfeasible && !best->note.empty();
   }
   o.fixed_purchases = &chosen.purchases;
+  o.start = nullptr;  // the fixed build has other columns
   auto fixed = solve_plan(q, o);
   if (fixed && fixed->status != PlanStatus::kInfeasible) c.chosen_cost_usd = fixed->objective_usd;
   if (c.chosen_cost_usd && best && best->status != PlanStatus::kInfeasible) {
@@ -136,10 +138,9 @@ RobustnessCase evaluate(const PlanScenario& sc, const PlanResult& chosen, const 
       // A flip: bought or dropped, or a change of a tenth or more.
       if ((a == 0) != (b == 0) || std::abs(static_cast<double>(b - a)) >= 0.1 * std::max(a, b)) {
         if (a != b)
-          c.flips.push_back(Text("{accelerator} {from} -> {to} devices",
-                                 {{"accelerator", q.types[t].id},
-                                  {"from", thousands(a)},
-                                  {"to", thousands(b)}}));
+          c.flips.push_back(
+              Text("{accelerator} {from} -> {to} devices",
+                   {{"accelerator", q.types[t].id}, {"from", thousands(a)}, {"to", thousands(b)}}));
       }
     }
     c.mix_change = total > 0 ? moved / static_cast<double>(total) : 0;
@@ -193,18 +194,17 @@ std::vector<std::string> rendered(const std::vector<Text>& texts, const Messages
 }
 
 nlohmann::ordered_json case_json(const RobustnessCase& c, const Messages& m) {
-  nlohmann::ordered_json j{{"side", c.side},
-                           {"value", c.value},
-                           {"status", std::string(plan_status_name(c.status))},
-                           {"cost_usd", c.status == PlanStatus::kInfeasible
-                                            ? nlohmann::ordered_json(nullptr)
-                                            : nlohmann::ordered_json(c.cost_usd)},
-                           {"chosen_plan_cost_usd", c.chosen_cost_usd
-                                                        ? nlohmann::ordered_json(*c.chosen_cost_usd)
-                                                        : nlohmann::ordered_json(nullptr)},
-                           {"regret_usd", c.regret_usd},
-                           {"mix_change", c.mix_change},
-                           {"flips", rendered(c.flips, m)}};
+  nlohmann::ordered_json j{
+      {"side", c.side},
+      {"value", c.value},
+      {"status", std::string(plan_status_name(c.status))},
+      {"cost_usd", c.status == PlanStatus::kInfeasible ? nlohmann::ordered_json(nullptr)
+                                                       : nlohmann::ordered_json(c.cost_usd)},
+      {"chosen_plan_cost_usd", c.chosen_cost_usd ? nlohmann::ordered_json(*c.chosen_cost_usd)
+                                                 : nlohmann::ordered_json(nullptr)},
+      {"regret_usd", c.regret_usd},
+      {"mix_change", c.mix_change},
+      {"flips", rendered(c.flips, m)}};
   if (c.timed_out)
     j["note"] = m.tr("no plan found within the search limits (not proven infeasible)");
   if (!c.chosen_cost_usd)
