@@ -81,10 +81,10 @@ double busy(const TrainEstimate& e) {
   return b.compute + b.tp_comm + b.cp_comm + b.ep_comm;
 }
 
-#define ASSERT_VALID(model, par)                                   \
-  do {                                                             \
-    auto ok_ = (model).check(par);                                 \
-    ASSERT_TRUE(ok_.has_value()) << ok_.error().message;           \
+#define ASSERT_VALID(model, par)                         \
+  do {                                                   \
+    auto ok_ = (model).check(par);                       \
+    ASSERT_TRUE(ok_.has_value()) << ok_.error().message; \
   } while (0)
 
 // ---- 0. One overlap budget per compute window and link --------------------
@@ -244,8 +244,8 @@ TEST_F(TrainMechanismsTest, Tp16AcrossTwoNodesUsesEveryNicOfTheNode) {
   ASSERT_NE(tp, nullptr);
   EXPECT_STREQ(tp->link, "scale-out");
   const DeviceModel& d = t.device();
-  const double one_nic = ring_allreduce_time(2048.0 * 20480 * 2, 16, d.scaleout_bw,
-                                             d.scaleout_latency);
+  const double one_nic =
+      ring_allreduce_time(2048.0 * 20480 * 2, 16, d.scaleout_bw, d.scaleout_latency);
   // 6 collectives per layer and micro-batch with full recompute.
   const double old_total = one_nic * 6.0 * e.stage_layers * e.micro_batches;
   EXPECT_LT(tp->time, 0.25 * old_total);
@@ -438,8 +438,8 @@ TEST_F(TrainMechanismsTest, MoePermutationCostsTheStacksBytesPerRoutedElement) {
   const double routed_elems = 4096.0 * m.moe->top_k * m.hidden;  // per layer, micro-batch 1
   const int moe_layers = m.layers - m.moe->first_dense_layers;
   const double micro_batches = 64.0 / 8.0;
-  const double expected = 20.0 * routed_elems / device("h100-sxm", Precision::kBf16).mem_bw *
-                          3.0 * moe_layers * micro_batches;
+  const double expected = 20.0 * routed_elems / device("h100-sxm", Precision::kBf16).mem_bw * 3.0 *
+                          moe_layers * micro_batches;
   EXPECT_NEAR(eager - floor, expected, 0.02 * expected);
   EXPECT_DOUBLE_EQ(step("llama3-8b", 8.0), step("llama3-8b", 28.0));
 }
@@ -480,7 +480,8 @@ TEST_F(TrainMechanismsTest, TpCommOverlapHidesTensorParallelTrafficOnAscend) {
 TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
   const Parallelism p = layout(1, 2, 8, 2, Recompute::kNone, false, 1, 8);
   auto run = [&](std::optional<bool> overlap) {
-    TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-bridge", Precision::kFp8);
+    TrainWorkload w =
+        workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-bridge", Precision::kFp8);
     w.ep_comm_overlap = overlap;
     const TrainModel t = make(w, "h100-sxm", 16);
     EXPECT_TRUE(t.valid(p));
@@ -568,8 +569,8 @@ TEST_F(TrainMechanismsTest, Ascend910CRunsEachDieAsARank) {
   EXPECT_EQ(e2.dies, 2);
   EXPECT_NEAR(e2.mfu_peak_tflops, pkg.bf16_peak_flops / 1e12, 1e-9);
   EXPECT_NEAR(e2.memory.usable, die.memory_bytes, 1e-9 * die.memory_bytes);
-  EXPECT_NEAR(e2.model_tflops_per_device,
-              e2.mfu * pkg.bf16_peak_flops / 1e12, 1e-6 * e2.model_tflops_per_device);
+  EXPECT_NEAR(e2.model_tflops_per_device, e2.mfu * pkg.bf16_peak_flops / 1e12,
+              1e-6 * e2.model_tflops_per_device);
 }
 
 // ---- 9. Configurations now expressible ------------------------------------
@@ -665,8 +666,8 @@ TEST_F(TrainMechanismsTest, Zero3WithTensorAndPipelineParallelismEvaluates) {
   EXPECT_EQ(collective(e, "dp-gather"), nullptr);
   // Stage of 16 layers plus one embedding (or output) table, over tp 2.
   const ParamCount pc = count_params(m);
-  const double stage = (16 * (pc.per_layer_attn + pc.per_dense_mlp) +
-                        static_cast<double>(m.vocab) * m.hidden) / 2;
+  const double stage =
+      (16 * (pc.per_layer_attn + pc.per_dense_mlp) + static_cast<double>(m.vocab) * m.hidden) / 2;
   EXPECT_NEAR(zg->bytes, e.micro_batches * 2.0 * 2.0 * stage * 0.5, 1e-9 * zg->bytes);
   EXPECT_NEAR(e.breakdown.dp_comm, zg->time + rs->time, 1e-9 * e.breakdown.dp_comm);
   // ZeRO-3 shards the weights over dp 2.
@@ -715,13 +716,13 @@ metric = "tokens_per_s_per_device"
 value = 1000
 )";
 
-// Old loader: etp, recompute_layers, grad_accum_dtype, the overlap switches,
+// Old loader: etp, recompute_layers, grad_accum, the overlap switches,
 // moe beside a shape and tf32 were unknown keys or values.
 TEST_F(TrainMechanismsTest, MeasurementRowsStateTheNewSwitches) {
   TempDir dir("ok");
   dir.write("rows.toml", std::string(kRowHead) + R"(recompute = "full"
 recompute_layers = 2
-grad_accum_dtype = "bf16"
+grad_accum = "bf16"
 overlap_grad_reduce = false
 tp_comm_overlap = true
 precision = "tf32"
@@ -745,6 +746,65 @@ precision = "tf32"
   EXPECT_TRUE(*r.tp_comm_overlap);
   EXPECT_FALSE(r.overlap_param_gather.has_value());
   EXPECT_EQ(r.precision, Precision::kTf32);
+}
+
+// A row's run fields are `estimate train`'s (perf/workload_fields.h): the
+// same bounds and words as the flag and the API field, and a forced-off
+// sequence parallelism stays off rather than searched.
+TEST_F(TrainMechanismsTest, MeasurementRowsReadTheEstimateFieldsTable) {
+  TempDir dir("ok");
+  dir.write("rows.toml", std::string(kRowHead) + "sequence_parallel = false\n");
+  auto rows = load_measurements(dir.path(), *catalog_);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  ASSERT_TRUE((*rows)[0].parallelism.sequence_parallel.has_value());
+  EXPECT_FALSE(*(*rows)[0].parallelism.sequence_parallel);
+  for (const auto& [line, words] :
+       {std::pair{"zero = 4\n", "zero: expected an integer in [0, 3], got 4"},
+        std::pair{"grad_accum = \"fp16\"\n", "grad_accum: expected one of fp32, bf16"},
+        std::pair{"precision = \"int8\"\n", "precision: expected one of bf16, fp8, tf32, fp32"},
+        std::pair{"tokens = 1e12\n", "tokens: unknown key"}}) {
+    TempDir bad("bad");
+    bad.write("rows.toml", std::string(kRowHead) + line);
+    auto r = load_measurements(bad.path(), *catalog_);
+    ASSERT_FALSE(r.has_value()) << line;
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().message;
+  }
+}
+
+// Serving rows read `estimate infer`'s fields the same way.
+TEST_F(TrainMechanismsTest, ServingRowsReadTheEstimateInferFieldsTable) {
+  const std::string head = R"(
+[[measurement]]
+id = "serve-row"
+kind = "infer"
+source = "test"
+confidence = "estimate"
+model = "llama3-8b"
+accelerator = "h100-sxm"
+devices = 1
+input_len = 1000
+output_len = 100
+metric = "tpot_ms"
+value = 10
+)";
+  TempDir dir("ok");
+  dir.write("rows.toml", head + "batch = 8\nspec_tokens = 2\nspec_accept_len = 2.5\n");
+  auto rows = load_measurements(dir.path(), *catalog_);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  EXPECT_EQ((*rows)[0].batch, 8);
+  EXPECT_EQ((*rows)[0].spec_tokens, 2);
+  EXPECT_DOUBLE_EQ((*rows)[0].spec_accept_len, 2.5);
+  for (const auto& [line, words] :
+       {std::pair{"spec_tokens = 0\n", "spec_tokens: expected an integer in [1, 16], got 0"},
+        std::pair{"kv_precision = \"fp4\"\n", "kv_precision: expected one of bf16, fp8, int8"},
+        std::pair{"tpot_slo_ms = 0\n",
+                  "tpot_slo_ms: expected a number in (0, 1000000000], got 0"}}) {
+    TempDir bad("bad");
+    bad.write("rows.toml", head + line);
+    auto r = load_measurements(bad.path(), *catalog_);
+    ASSERT_FALSE(r.has_value()) << line;
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().message;
+  }
 }
 
 // A row's devices and per-device metrics count packages: on a 910C the MFU

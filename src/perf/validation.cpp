@@ -5,6 +5,8 @@
 #include <cmath>
 #include <memory>
 
+#include "perf/workload_fields.h"
+#include "perf/workload_request.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -64,8 +66,6 @@ Result<void> check_metric(const TomlView& v, const std::string& metric, const ch
 
 // Bounds on what a row may say (hostile files: no value outside physics).
 constexpr long long kMaxDevices = 1'000'000;
-constexpr long long kMaxSeq = 10'000'000;
-constexpr long long kMaxGlobalBatch = 1'000'000'000;
 
 double metric_upper_bound(std::string_view metric) {
   if (metric == "mfu" || metric == "mfu_megatron") return 1.0;
@@ -148,38 +148,32 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
                           {"output_tokens_per_s_per_device", "tpot_ms", "ttft_ms", "itl_ms",
                            "input_tokens_per_s_per_device", "total_tokens_per_s_per_device",
                            "output_tokens_per_s_per_user"}));
-  auto in = int_in(v, "input_len", 1, 10'000'000);
-  auto out = int_in(v, "output_len", 1, 10'000'000);
-  if (!in) return std::unexpected(in.error());
-  if (!out) return std::unexpected(out.error());
-  if (!*in || !*out)
-    return std::unexpected(v.error("input_len", "input_len and output_len are required"));
-  m.input_len = **in;
-  m.output_len = **out;
-  auto batch = int_in(v, "batch", 1, 10'000'000);
-  if (!batch) return std::unexpected(batch.error());
-  m.batch = *batch;
-  auto dis = v.boolean("disaggregated");
-  if (!dis) return std::unexpected(dis.error());
-  m.disaggregated = dis->value_or(false);
+  // The traffic and serving fields are `estimate infer`'s (perf/
+  // workload_fields.h: the flag's and the API field's bounds and words).
+  TomlFieldReader reader(v);
+  InferRequest r;
+  SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), r, {"model", "precision"}));
+  SUANLI_TRY(read_request_fields(reader, infer_layout_fields(), r));
+  m.input_len = r.input_len;
+  m.output_len = r.output_len;
+  m.batch = r.batch;
+  m.disaggregated = r.disaggregated;
+  m.kv_precision = *parse_precision(r.kv_precision);  // the table allows parseable names only
+  m.tp = r.tp;
+  m.ep = r.ep;
+  m.prefill_devices = r.prefill_devices.value_or(0);
+  m.spec_tokens = r.spec_tokens.value_or(0);
+  m.spec_accept_len = r.spec_accept_len.value_or(0.0);
+  m.request_rate = r.request_rate;
+  m.tpot_slo_ms = r.tpot_slo_ms;
+  m.ttft_slo_ms = r.ttft_slo_ms;
   auto adp = v.boolean("attention_dp");  // implied by ep > tp; recorded
   if (!adp) return std::unexpected(adp.error());
-  std::string kvp;
-  SUANLI_TRY(read_str(v, "kv_precision", kvp, false));
-  if (!kvp.empty()) {
-    auto k = parse_precision(kvp);
-    if (!k || (*k != Precision::kBf16 && *k != Precision::kFp8 && *k != Precision::kInt8)) {
-      return std::unexpected(v.error("kv_precision", "expected bf16, fp8 or int8"));
-    }
-    m.kv_precision = *k;
-  }
   SUANLI_TRY(read_str(v, "engine", m.engine, false));
   SUANLI_TRY(read_str(v, "engine_version", m.engine_version, false));
-  for (auto [key, slot] : {std::pair{"tp", &m.tp}, {"ep", &m.ep}, {"pp", &m.pp}}) {
-    auto x = int_in(v, key, 1, kMaxDevices);
-    if (!x) return std::unexpected(x.error());
-    *slot = *x;
-  }
+  auto pp = int_in(v, "pp", 1, kMaxDevices);
+  if (!pp) return std::unexpected(pp.error());
+  m.pp = *pp;
   auto dec = int_in(v, "decode_devices", 0, kMaxDevices);  // 0 = not given
   if (!dec) return std::unexpected(dec.error());
   if (dec->value_or(0) > 0) m.decode_devices = *dec;
@@ -189,131 +183,60 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
                                       "the per-device figure divides by",
                                       *m.decode_devices, m.devices)));
   }
-  auto pre = int_in(v, "prefill_devices", 0, kMaxDevices);
-  if (!pre) return std::unexpected(pre.error());
-  m.prefill_devices = pre->value_or(0);
   auto chunk = int_in(v, "chunked_prefill_tokens", 1, 100'000'000);
   if (!chunk) return std::unexpected(chunk.error());
   m.chunked_prefill_tokens = *chunk;
   SUANLI_TRY(read_str(v, "spec_decode", m.spec_decode, false));
-  auto st = int_in(v, "spec_tokens", 0, 16);
-  if (!st) return std::unexpected(st.error());
-  m.spec_tokens = st->value_or(0);
-  auto sa = number_in(v, "spec_accept_len", 0.0, 17.0);
-  if (!sa) return std::unexpected(sa.error());
-  m.spec_accept_len = sa->value_or(0.0);
-  auto rate = number_in(v, "request_rate", 1e-6, 1e6);
-  if (!rate) return std::unexpected(rate.error());
-  m.request_rate = *rate;
-  auto tpot = number_in(v, "tpot_slo_ms", 1e-3, 1e7);
-  auto ttft = number_in(v, "ttft_slo_ms", 1e-3, 1e9);
-  if (!tpot) return std::unexpected(tpot.error());
-  if (!ttft) return std::unexpected(ttft.error());
-  m.tpot_slo_ms = *tpot;
-  m.ttft_slo_ms = *ttft;
   return {};
 }
 
-// The keys only training rows have: sequence, batch, the parallelism as
-// published (absent keys are searched) and the run's switches.
+// The keys only training rows have: sequence, batch, precision, stack, the
+// run's switches and the parallelism as published (absent keys are
+// searched). Each is a field of `estimate train` (perf/workload_fields.h:
+// the same name, type, bounds and allowed values as the CLI flag and the
+// API field) and becomes the workload the way the CLI's does
+// (make_train_switches, make_parallelism_request); the model is the row's
+// own (read_row_model), and the row adds mfu_peak.
 Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Measurement& m) {
-  auto opt_int = [&](const char* k, std::optional<int>& out) -> Result<void> {
-    auto x = v.positive_integer(k);
-    if (!x) return std::unexpected(x.error());
-    if (*x) out = static_cast<int>(**x);
-    return {};
-  };
-    SUANLI_TRY(check_metric(v, m.metric, "training",
-                            {"megatron_tflops_per_device", "mfu_megatron", "mfu",
-                             "tflops_per_device", "tokens_per_s_per_device", "step_time_s",
-                             "device_hours_per_trillion_tokens"}));
-    auto seq = v.positive_integer("seq");
-    if (!seq) return std::unexpected(seq.error());
-    m.seq = static_cast<int>(std::min<long long>(
-        seq->value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048), kMaxSeq + 1));
-    if (m.seq > kMaxSeq) {
-      return std::unexpected(v.error("seq", fmt::format("expected at most {}", kMaxSeq)));
-    }
-    auto gb = v.positive_integer("global_batch");
-    if (!gb) return std::unexpected(gb.error());
-    m.global_batch = gb->value_or(0);
-    if (m.global_batch > kMaxGlobalBatch) {
-      return std::unexpected(
-          v.error("global_batch", fmt::format("expected at most {}", kMaxGlobalBatch)));
-    }
-    if (m.global_batch == 0) {
-      return std::unexpected(v.error("global_batch", "required for training rows"));
-    }
-    auto& r = m.parallelism;
-    SUANLI_TRY(opt_int("tp", r.tp));
-    SUANLI_TRY(opt_int("pp", r.pp));
-    SUANLI_TRY(opt_int("dp", r.dp));
-    SUANLI_TRY(opt_int("cp", r.cp));
-    SUANLI_TRY(opt_int("ep", r.ep));
-    SUANLI_TRY(opt_int("vpp", r.vpp));
-    SUANLI_TRY(opt_int("micro_batch", r.micro_batch));
-    auto zero = v.integer("zero");
-    if (!zero) return std::unexpected(zero.error());
-    if (*zero) {
-      if (**zero < 0 || **zero > 3) return std::unexpected(v.error("zero", "expected 0..3"));
-      r.zero = static_cast<int>(**zero);
-    }
-    std::string rc;
-    SUANLI_TRY(read_str(v, "recompute", rc, false));
-    if (!rc.empty()) {
-      r.recompute = parse_recompute(rc);
-      if (!r.recompute)
-        return std::unexpected(v.error("recompute", "expected full, selective or none"));
-    }
-    auto sp = v.boolean("sequence_parallel");
-    if (!sp) return std::unexpected(sp.error());
-    r.sequence_parallel = *sp;  // absent: searched
-    auto un = v.boolean("uneven_pipeline");
-    if (!un) return std::unexpected(un.error());
-    m.uneven_pipeline = un->value_or(false);
-    std::string peak;
-    SUANLI_TRY(read_str(v, "mfu_peak", peak, false));
-    if (!peak.empty() && peak != "fp8" && peak != "bf16") {
-      return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
-    }
-    m.mfu_peak_fp8 = peak == "fp8";
-    std::string stack_id;
-    SUANLI_TRY(read_str(v, "stack", stack_id, false));
-    if (stack_id.empty()) {
-      m.stack = catalog.default_stack();
-    } else {
-      auto st = catalog.stack(stack_id);
-      if (!st) return std::unexpected(v.error("stack", st.error().message));
-      m.stack = **st;
-    }
-  SUANLI_TRY(opt_int("etp", r.etp));
-  SUANLI_TRY(opt_int("recompute_layers", r.recompute_layers));
-  if (r.recompute_layers && r.recompute != Recompute::kFull) {
+  SUANLI_TRY(
+      check_metric(v, m.metric, "training",
+                   {"megatron_tflops_per_device", "mfu_megatron", "mfu", "tflops_per_device",
+                    "tokens_per_s_per_device", "step_time_s", "device_hours_per_trillion_tokens"}));
+  TomlFieldReader reader(v);
+  TrainRequest r;
+  // The model and its shape are the row's (an ID or a `shape` table); time-
+  // to-train inputs do not apply to a measured step.
+  SUANLI_TRY(read_request_fields(
+      reader, train_workload_fields(), r,
+      {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+       "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+  SUANLI_TRY(read_request_fields(reader, train_parallelism_fields(), r));
+  m.seq = r.seq.value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
+  if (!r.global_batch)
+    return std::unexpected(v.error("global_batch", "required for training rows"));
+  m.global_batch = *r.global_batch;
+  m.precision = *parse_precision(r.precision);  // the table allows parseable names only
+  m.uneven_pipeline = r.uneven_pipeline;
+  if (r.stack.empty()) {
+    m.stack = catalog.default_stack();
+  } else {
+    auto st = catalog.stack(r.stack);
+    if (!st) return std::unexpected(v.error("stack", st.error().message));
+    m.stack = **st;
+  }
+  m.parallelism = make_parallelism_request(r);
+  if (r.recompute_layers && r.recompute != "full") {
     return std::unexpected(v.error("recompute_layers", "needs recompute = \"full\""));
   }
-  for (auto [k, out] : {std::pair{"overlap_grad_reduce", &m.overlap_grad_reduce},
-                        std::pair{"overlap_param_gather", &m.overlap_param_gather},
-                        std::pair{"tp_comm_overlap", &m.tp_comm_overlap},
-                        std::pair{"ep_comm_overlap", &m.ep_comm_overlap},
-                        std::pair{"reshard_after_forward", &m.reshard_after_forward}}) {
-    auto b = v.boolean(k);
-    if (!b) return std::unexpected(b.error());
-    *out = *b;
+  auto switches = make_train_switches(r);
+  if (!switches) return std::unexpected(v.error("", switches.error().message));
+  static_cast<TrainSwitches&>(m) = *switches;
+  std::string peak;
+  SUANLI_TRY(read_str(v, "mfu_peak", peak, false));
+  if (!peak.empty() && peak != "fp8" && peak != "bf16") {
+    return std::unexpected(v.error("mfu_peak", "expected bf16 or fp8"));
   }
-  std::string accum;
-  SUANLI_TRY(read_str(v, "grad_accum_dtype", accum, false));
-  if (!accum.empty() && accum != "fp32" && accum != "bf16") {
-    return std::unexpected(v.error("grad_accum_dtype", "expected fp32 or bf16"));
-  }
-  m.bf16_grad_accum = accum == "bf16";
-  auto watts = v.number("power_limit_w");
-  if (!watts) return std::unexpected(watts.error());
-  if (*watts) {
-    if (!(**watts >= 50 && **watts <= 5000)) {
-      return std::unexpected(v.error("power_limit_w", "expected 50..5,000 W"));
-    }
-    m.power_limit_w = **watts;
-  }
+  m.mfu_peak_fp8 = peak == "fp8";
   return {};
 }
 
@@ -384,18 +307,12 @@ Result<void> read_row_model(const TomlView& v, const Catalog& catalog, Measureme
 // The precision (bf16 when absent), parsed for the row's kind, then the
 // kind's own keys (training or inference).
 Result<void> read_kind_fields(const TomlView& v, const Catalog& catalog, Measurement& m) {
-  std::string precision = "bf16";
-  SUANLI_TRY(read_str(v, "precision", precision, false));
-  if (precision.empty()) precision = "bf16";
   if (m.kind == "train") {
-    auto p = parse_precision(precision);
-    if (!p) {
-      return std::unexpected(
-          v.error("precision", "expected fp32, tf32, bf16, fp16, fp8, int8 or fp4"));
-    }
-    m.precision = *p;
     SUANLI_TRY(read_training_fields(v, catalog, m));
   } else {
+    std::string precision = "bf16";
+    SUANLI_TRY(read_str(v, "precision", precision, false));
+    if (precision.empty()) precision = "bf16";
     auto p = parse_infer_precision(precision);
     if (!p) {
       return std::unexpected(

@@ -6,6 +6,8 @@
 // flag, a body field and its documentation cannot drift apart.
 #pragma once
 
+#include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "perf/workload_request.h"
+#include "util/field_read.h"
 #include "util/field_spec.h"
 
 namespace suanli {
@@ -23,8 +26,7 @@ namespace suanli {
 template <class R>
 using FieldMember =
     std::variant<int R::*, std::optional<int> R::*, std::optional<long long> R::*, double R::*,
-                 std::optional<double> R::*, bool R::*, std::optional<bool> R::*,
-                 std::string R::*>;
+                 std::optional<double> R::*, bool R::*, std::optional<bool> R::*, std::string R::*>;
 
 template <class R>
 struct RequestField {
@@ -51,6 +53,21 @@ const FieldTable<InferRequest>& infer_layout_fields();
 template <class R>
 std::string cli_flag(const RequestField<R>& f) {
   return f.flag.empty() ? kebab_flag(f.spec.name) : std::string(f.flag);
+}
+
+// Reads every field of `table` into its member of `out`, in table order,
+// from a Reader of util/field_read.h (an API body, a TOML table), except
+// the fields named in `skip` (a reader that takes those its own way or not
+// at all).
+template <class Reader, class R>
+Result<void> read_request_fields(Reader& reader, const FieldTable<R>& table, R& out,
+                                 std::initializer_list<std::string_view> skip = {}) {
+  for (const RequestField<R>& f : table) {
+    if (std::find(skip.begin(), skip.end(), f.spec.name) != skip.end()) continue;
+    SUANLI_TRY(std::visit([&](auto member) { return read_spec_value(reader, f.spec, out.*member); },
+                          f.member));
+  }
+  return {};
 }
 
 // The specs of a table, for schemas.

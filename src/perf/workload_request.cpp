@@ -73,8 +73,8 @@ Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const Cost
   }
   SUANLI_TRY(read_levies(catalog, r.levy, c));
   if (!r.currency.empty() && r.currency != "usd" && r.currency != "cny") {
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("--currency: expected usd or cny, got {}", quoted_excerpt(r.currency, 20)));
+    return fail(ErrorCode::kInvalidArgument, fmt::format("--currency: expected usd or cny, got {}",
+                                                         quoted_excerpt(r.currency, 20)));
   }
   c.in_cny = r.currency == "cny";
   // Each override within the range data/economics.toml allows for it.
@@ -85,8 +85,9 @@ Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const Cost
       if (!(std::isfinite(*v) && *v >= k.min && *v <= k.max)) {
         std::string flag(key);
         for (char& ch : flag) ch = ch == '_' ? '-' : ch;
-        return fail(ErrorCode::kInvalidArgument, fmt::format("--{}: expected {} in [{}, {}], got {}",
-                                                             flag, k.help, k.min, k.max, *v));
+        return fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("--{}: expected {} in [{}, {}], got {}", flag, k.help, k.min, k.max, *v));
       }
     }
     out = *v;
@@ -148,19 +149,8 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
                 "--precision must be bf16, fp8, tf32 or fp32 for training");
   }
   w.precision = *p;
-  w.overlap_grad_reduce = f.overlap_grad_reduce;
-  w.overlap_param_gather = f.overlap_param_gather;
-  w.tp_comm_overlap = f.tp_comm_overlap;
-  w.ep_comm_overlap = f.ep_comm_overlap;
-  w.reshard_after_forward = f.reshard_after_forward;
-  if (!f.grad_accum.empty() && f.grad_accum != "fp32" && f.grad_accum != "bf16") {
-    return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");
-  }
-  w.bf16_grad_accum = f.grad_accum == "bf16";
-  if (!(f.power_limit_w >= 0 && f.power_limit_w <= 5000)) {
-    return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..5,000 W");
-  }
-  w.power_limit_w = f.power_limit_w;
+  SUANLI_ASSIGN(const TrainSwitches switches, make_train_switches(f));
+  static_cast<TrainSwitches&>(w) = switches;
   if (f.tokens < 0 || !std::isfinite(f.tokens)) {
     return fail(ErrorCode::kInvalidArgument, "--tokens must be a non-negative number");
   }
@@ -178,6 +168,24 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
   return w;
 }
 
+Result<TrainSwitches> make_train_switches(const TrainRequest& f) {
+  TrainSwitches w;
+  w.overlap_grad_reduce = f.overlap_grad_reduce;
+  w.overlap_param_gather = f.overlap_param_gather;
+  w.tp_comm_overlap = f.tp_comm_overlap;
+  w.ep_comm_overlap = f.ep_comm_overlap;
+  w.reshard_after_forward = f.reshard_after_forward;
+  if (!f.grad_accum.empty() && f.grad_accum != "fp32" && f.grad_accum != "bf16") {
+    return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");
+  }
+  w.bf16_grad_accum = f.grad_accum == "bf16";
+  if (!(f.power_limit_w >= 0 && f.power_limit_w <= 5000)) {
+    return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..5,000 W");
+  }
+  w.power_limit_w = f.power_limit_w;
+  return w;
+}
+
 ParallelismRequest make_parallelism_request(const TrainRequest& f) {
   ParallelismRequest r;
   r.tp = f.tp;
@@ -191,7 +199,7 @@ ParallelismRequest make_parallelism_request(const TrainRequest& f) {
   r.etp = f.etp;
   r.recompute_layers = f.recompute_layers;
   if (!f.recompute.empty()) r.recompute = parse_recompute(f.recompute);
-  if (f.sequence_parallel) r.sequence_parallel = true;
+  r.sequence_parallel = f.sequence_parallel;
   return r;
 }
 
@@ -324,7 +332,8 @@ Result<nlohmann::json> estimate_infer_json(const Catalog& catalog, std::string_v
   j["tpot_target"] = search.tpot_target;
   j["tpot_target_s"] = search.tpot_target == "default" || search.tpot_target == "default unmet"
                            ? nlohmann::json(kCompareTpotTargetS)
-                           : w.tpot_slo_s ? nlohmann::json(*w.tpot_slo_s) : nlohmann::json(nullptr);
+                       : w.tpot_slo_s ? nlohmann::json(*w.tpot_slo_s)
+                                      : nlohmann::json(nullptr);
   return j;
 }
 
@@ -349,7 +358,7 @@ Result<EstimateInferSearch> search_infer_for_estimate(InferWorkload& w, const Ac
                                                       std::optional<int> ep) {
   EstimateInferSearch out;
   const bool defaulted = apply_common_tpot_target(w);
-  out.tpot_target = defaulted              ? "default"
+  out.tpot_target = defaulted        ? "default"
                     : w.request_rate ? "none (request rate)"
                     : w.batch        ? "none (fixed batch)"
                                      : "slo";
@@ -372,10 +381,10 @@ Result<nlohmann::json> compare_infer_request_json(const Catalog& catalog, const 
   const bool defaulted = apply_common_tpot_target(w);
   SUANLI_ASSIGN(auto rows, compare_infer(catalog, w, accelerators, sizing));
   nlohmann::json j = compare_infer_json(w, rows);
-  j["workload"]["tpot_target"] = defaulted              ? "default"
-                    : w.request_rate ? "none (request rate)"
-                    : w.batch        ? "none (fixed batch)"
-                                     : "slo";
+  j["workload"]["tpot_target"] = defaulted        ? "default"
+                                 : w.request_rate ? "none (request rate)"
+                                 : w.batch        ? "none (fixed batch)"
+                                                  : "slo";
   return j;
 }
 

@@ -33,8 +33,9 @@ struct TrainRequest {
   std::string model;  // catalog model ID, or empty for the custom shape below
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
   int experts = 0, top_k = 0;
-  int shared_experts = 0, expert_ffn = 0, first_dense_layers = 0;  // MoE shape (expert_ffn 0: = ffn)
-  std::string mlp;  // "swiglu" | "gelu"; empty: swiglu, reported as an assumption
+  int shared_experts = 0, expert_ffn = 0,
+      first_dense_layers = 0;  // MoE shape (expert_ffn 0: = ffn)
+  std::string mlp;             // "swiglu" | "gelu"; empty: swiglu, reported as an assumption
   std::optional<int> seq;
   std::optional<long long> global_batch;
   std::string precision = "bf16";
@@ -42,14 +43,14 @@ struct TrainRequest {
   bool uneven_pipeline = false;
   std::string stack;
   // Per-run switches (unset: the stack's behaviour).
-  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap,
-      ep_comm_overlap, reshard_after_forward;
+  std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap, ep_comm_overlap,
+      reshard_after_forward;
   std::string grad_accum;    // "", "fp32" or "bf16"
   double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).
   std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers;
-  std::string recompute;  // "", "full", "selective", "none"
-  bool sequence_parallel = false;
+  std::string recompute;                  // "", "full", "selective", "none"
+  std::optional<bool> sequence_parallel;  // unset: searched; false: forced off
   CostRequest cost;
   bool steady_state = false;  // time-to-train without interruptions (no goodput)
 };
@@ -68,8 +69,8 @@ struct InferRequest {
   std::optional<double> request_rate;  // requests/s arriving at the deployment (open loop)
   std::optional<int> tp, ep;
   bool disaggregated = false;
-  std::optional<int> prefill_devices;  // disaggregated: prefill devices in per-device figures
-  std::optional<int> spec_tokens;      // speculative decoding: drafts per step
+  std::optional<int> prefill_devices;     // disaggregated: prefill devices in per-device figures
+  std::optional<int> spec_tokens;         // speculative decoding: drafts per step
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
   CostRequest cost;
 };
@@ -77,6 +78,10 @@ struct InferRequest {
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& r);
 // The cost assumptions a request states over the catalog's economics.
 Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const CostRequest& r);
+// The run's switches (overlaps, resharding, gradient accumulation, power
+// limit) and the layout it fixes: shared by make_train_workload and the
+// validation rows (perf/validation.cpp), which read the same fields.
+Result<TrainSwitches> make_train_switches(const TrainRequest& r);
 ParallelismRequest make_parallelism_request(const TrainRequest& r);
 Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r);
 
@@ -99,8 +104,7 @@ struct EstimateInferSearch {
 };
 Result<EstimateInferSearch> search_infer_for_estimate(InferWorkload& w, const Accelerator& accel,
                                                       const EfficiencyProfile& profile, int devices,
-                                                      std::optional<int> tp,
-                                                      std::optional<int> ep);
+                                                      std::optional<int> tp, std::optional<int> ep);
 
 // `estimate train --json`: the search's best configuration as train_json().
 // When a fully fixed configuration does not fit, the error is kInfeasible

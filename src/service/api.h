@@ -95,6 +95,10 @@ class FieldReader {
   Result<void> finish() const;
   const std::string& where() const { return where_; }
   std::string field(std::string_view key) const { return where_ + "." + std::string(key); }
+  // "body.key: message" (kInvalidArgument), for util/field_read.h.
+  Error field_error(std::string_view key, std::string_view message) const {
+    return Error{ErrorCode::kInvalidArgument, field(key) + ": " + std::string(message)};
+  }
 
  private:
   FieldReader(const nlohmann::json& value, std::string where)

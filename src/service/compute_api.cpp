@@ -185,97 +185,18 @@ Error bad_field(const std::string& field, std::string message) {
   return Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", field, message)};
 }
 
-std::string range_text(const FieldSpec& s) {
-  return fmt::format("{}{}, {}]", s.exclusive_min ? "(" : "[", s.min, s.max);
-}
-
-Result<std::optional<long long>> read_int(FieldReader& r, const FieldSpec& s) {
-  SUANLI_ASSIGN(auto v, r.opt_int(s.name));
-  if (!v) {
-    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
-    return std::optional<long long>{};
-  }
-  if (static_cast<double>(*v) < s.min || static_cast<double>(*v) > s.max) {
-    return std::unexpected(bad_field(
-        r.field(s.name), fmt::format("expected an integer in {}, got {}", range_text(s), *v)));
-  }
-  return std::optional<long long>(*v);
-}
-
-Result<std::optional<double>> read_number(FieldReader& r, const FieldSpec& s) {
-  SUANLI_ASSIGN(auto v, r.opt_number(s.name));
-  if (!v) {
-    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
-    return std::optional<double>{};
-  }
-  const bool low = s.exclusive_min ? !(*v > s.min) : !(*v >= s.min);
-  if (!std::isfinite(*v) || low || *v > s.max) {
-    return std::unexpected(bad_field(
-        r.field(s.name), fmt::format("expected a number in {}, got {}", range_text(s), *v)));
-  }
-  return v;
-}
-
-Result<std::optional<std::string>> read_string(FieldReader& r, const FieldSpec& s) {
-  std::optional<std::string> v;
-  if (s.type == FieldType::kIdentifier) {
-    SUANLI_ASSIGN(v, r.opt_identifier(s.name));
-  } else {
-    SUANLI_ASSIGN(v, r.opt_string(s.name));
-  }
-  if (!v) {
-    if (s.required) return std::unexpected(bad_field(r.field(s.name), "required"));
-    return v;
-  }
-  if (!s.values.empty() && std::find(s.values.begin(), s.values.end(), *v) == s.values.end()) {
-    std::string allowed;
-    for (auto a : s.values) allowed += (allowed.empty() ? "" : ", ") + std::string(a);
-    return std::unexpected(bad_field(
-        r.field(s.name), fmt::format("expected one of {}, got {:?}", allowed, v->substr(0, 40))));
-  }
-  if (v->size() > 4096) return std::unexpected(bad_field(r.field(s.name), "too long"));
-  return v;
-}
-
-// Reads field `s` into `out` (the member's type picks the reader).
-template <class T>
-Result<void> read_value(FieldReader& r, const FieldSpec& s, T& out) {
-  if constexpr (std::is_same_v<T, int> || std::is_same_v<T, std::optional<int>> ||
-                std::is_same_v<T, std::optional<long long>>) {
-    SUANLI_ASSIGN(auto v, read_int(r, s));
-    if (v)
-      out = static_cast<
-          std::conditional_t<std::is_same_v<T, std::optional<long long>>, long long, int>>(*v);
-  } else if constexpr (std::is_same_v<T, double> || std::is_same_v<T, std::optional<double>>) {
-    SUANLI_ASSIGN(auto v, read_number(r, s));
-    if (v) out = *v;
-  } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::optional<bool>>) {
-    SUANLI_ASSIGN(auto v, r.opt_bool(s.name));
-    if (v) out = *v;
-  } else {
-    static_assert(std::is_same_v<T, std::string>);
-    SUANLI_ASSIGN(auto v, read_string(r, s));
-    if (v) out = *v;
-  }
-  return {};
-}
-
 // Reads the field named `name` of `fields` into `out`.
 template <class T>
 Result<void> read(FieldReader& r, const std::vector<FieldSpec>& fields, std::string_view name,
                   T& out) {
-  return read_value(r, spec(fields, name), out);
+  return read_spec_value(r, spec(fields, name), out);
 }
 
 // Reads every field of a workload table into its member of `out`, in
 // table order (perf/workload_fields.h).
 template <class R>
 Result<void> read_fields(FieldReader& r, const FieldTable<R>& table, R& out) {
-  for (const RequestField<R>& f : table) {
-    SUANLI_TRY(std::visit([&](auto member) { return read_value(r, f.spec, out.*member); },
-                          f.member));
-  }
-  return {};
+  return read_request_fields(r, table, out);
 }
 
 Result<void> read_train_workload(FieldReader& r, TrainRequest& t) {
@@ -925,8 +846,9 @@ nlohmann::json figure_schema() {
 
 nlohmann::json accelerator_entry_schema() {
   nlohmann::json figures = nlohmann::json::object();
-  for (auto k : {"memory_gb", "memory_bw_gbps", "scaleup_bidir_gbps", "scaleup_domain",
-                 "scaleout_gbps", "die_link_gbps", "tdp_w", "die_area_mm2", "price_usd", "rental_usd_per_hour"}) {
+  for (auto k :
+       {"memory_gb", "memory_bw_gbps", "scaleup_bidir_gbps", "scaleup_domain", "scaleout_gbps",
+        "die_link_gbps", "tdp_w", "die_area_mm2", "price_usd", "rental_usd_per_hour"}) {
     figures[k] = figure_schema();
   }
   nlohmann::json rates = nlohmann::json::object();
@@ -939,8 +861,9 @@ nlohmann::json accelerator_entry_schema() {
       {"released", {{"type", "string"}}},
       {"base",
        {{"type", "string"},
-        {"description", "a new chip only: the catalog ID it is a variant of; it starts as a copy "
-                        "of that chip and its own keys replace the copy's"}}},
+        {"description",
+         "a new chip only: the catalog ID it is a variant of; it starts as a copy "
+         "of that chip and its own keys replace the copy's"}}},
       {"datacenter", {{"type", "boolean"}}},
       {"efficiency_profile", {{"type", "string"}}},
       {"node_devices", {{"type", "integer"}, {"minimum", 1}}},
@@ -954,8 +877,9 @@ nlohmann::json accelerator_entry_schema() {
       {"scaleup_topology",
        {{"type", "string"},
         {"enum", {"switch", "full-mesh"}},
-        {"description", "switch (default): any group gets full bandwidth; full-mesh: a group of k of "
-                        "the domain's D chips gets k-1 of the D-1 links"}}},
+        {"description",
+         "switch (default): any group gets full bandwidth; full-mesh: a group of k of "
+         "the domain's D chips gets k-1 of the D-1 links"}}},
       {"notes", {{"type", "string"}}},
       {"source",
        {{"type", "string"}, {"description", "default source of the entry's bare figures"}}},
@@ -978,7 +902,8 @@ nlohmann::json accelerator_entry_schema() {
           {"confirmed",
            {{"type", "string"},
             {"pattern", "^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$"},
-            {"description", "when a source last confirmed the status (YYYY-MM or YYYY-MM-DD)"}}}}}}},
+            {"description",
+             "when a source last confirmed the status (YYYY-MM or YYYY-MM-DD)"}}}}}}},
       {"sources",
        {{"type", "object"},
         {"additionalProperties", {{"type", "string"}}},

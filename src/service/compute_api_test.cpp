@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "cli_run.h"
+#include "perf/workload_fields.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
 #include "report/headline.h"
 #include "report/report.h"
-#include "util/strings.h"
-#include "perf/workload_fields.h"
 #include "service/openapi.h"
+#include "util/strings.h"
 
 namespace suanli::service {
 namespace {
@@ -157,7 +157,7 @@ TEST_F(ComputeApiTest, EstimateTrainFixedParallelismEqualsCliJson) {
   ASSERT_EQ(r.status, 200) << r.body.dump();
   const auto cli = cli_json({"estimate", "train", "--accel", "h100-sxm", "--devices", "64",
                              "--model", "llama3-8b", "--tokens", "1e12", "--tp", "2", "--pp", "2",
-                             "--recompute", "selective", "--sequence-parallel", "--json"});
+                             "--recompute", "selective", "--sequence-parallel", "on", "--json"});
   EXPECT_EQ(r.body, cli);
   EXPECT_EQ(r.body.at("parallelism").at("tp"), 2);
 }
