@@ -19,6 +19,8 @@
 #include "perf/compare.h"
 #include "perf/infer.h"
 #include "perf/train.h"
+#include "perf/workload_fields.h"
+#include "perf/workload_request.h"
 #include "util/strings.h"
 #include "util/toml_reader.h"
 
@@ -39,13 +41,13 @@ constexpr double kMinPue = 1, kMaxPue = 3;
 constexpr double kMaxTariffUsdPerKwh = 10;
 constexpr double kMaxNodePowerKw = 100;
 constexpr double kMaxPowerOverhead = 3;
-constexpr double kMaxPriceUsd = 1e9;            // one device
-constexpr double kMaxRentalUsdPerHour = 10'000; // one device-hour
+constexpr double kMaxPriceUsd = 1e9;             // one device
+constexpr double kMaxRentalUsdPerHour = 10'000;  // one device-hour
 constexpr double kMaxBudgetUsd = 1e13;
 constexpr double kMaxPenaltyUsd = 1e12;
-constexpr double kMaxDevices = 1e9;             // supply caps, rental caps
-constexpr double kMaxLevy = 10;                 // a fraction of the price
-constexpr double kMaxDiscountRate = 1;          // per year
+constexpr double kMaxDevices = 1e9;     // supply caps, rental caps
+constexpr double kMaxLevy = 10;         // a fraction of the price
+constexpr double kMaxDiscountRate = 1;  // per year
 constexpr double kMaxSitePowerMw = 100'000;
 constexpr double kMaxRacks = 10'000'000;
 constexpr double kMaxNodesPerRack = 1000;
@@ -373,8 +375,9 @@ class Loader {
                       a.china_status == ChinaStatus::kPresumptionOfDenial ||
                       a.china_status == ChinaStatus::kNotOffered;
     SUANLI_ASSIGN(auto assume, v.string("assume_available"));
-    const std::string status = fmt::format("{}'s China status is {}", a.id,
-                                           dated_china_status(t.china_status, t.china_status_confirmed));
+    const std::string status =
+        fmt::format("{}'s China status is {}", a.id,
+                    dated_china_status(t.china_status, t.china_status_confirmed));
     if (assume) {
       if (assume->empty()) {
         return bad(v, "assume_available", "expected the assumption in words (a non-empty string)");
@@ -387,13 +390,15 @@ class Loader {
       return {};
     }
     if (!bars) return {};
-    for (const char* key : {"supply_cap_devices", "rental_usd_per_hour", "rentable",
-                            "rental_max_devices"}) {
+    for (const char* key :
+         {"supply_cap_devices", "rental_usd_per_hour", "rentable", "rental_max_devices"}) {
       if (v.node(key)) {
         return bad(v, key,
-                   status + ": it cannot be bought or rented there. State the assumption that "
-                            "it can with assume_available = \"...\" (the plan is then also "
-                            "priced without it), or remove " + key);
+                   status +
+                       ": it cannot be bought or rented there. State the assumption that "
+                       "it can with assume_available = \"...\" (the plan is then also "
+                       "priced without it), or remove " +
+                       key);
       }
     }
     t.barred = true;
@@ -579,8 +584,7 @@ class Loader {
       }
       seen[s.name] = v.where("name");
       SUANLI_ASSIGN(auto prob, in_range(v, "probability", 0, 1));
-      if (!prob)
-        return std::unexpected(v.missing("probability", "a number in [0, 1]"));
+      if (!prob) return std::unexpected(v.missing("probability", "a number in [0, 1]"));
       s.probability = *prob;
       sum += *prob;
       s.cut.assign(p().types.size(), false);
@@ -768,14 +772,17 @@ class Loader {
       t.model = m->id;
       SUANLI_ASSIGN(t.tokens, required_number_in(v, "tokens", 1e6, kMaxTrainingTokens));
       SUANLI_ASSIGN(t.deadline_days, required_positive(v, "deadline_days", kMaxDeadlineDays));
-      SUANLI_ASSIGN(auto prec, v.string("precision"));
-      if (prec) {
-        auto pr = parse_precision(*prec);
-        if (!pr || (*pr != Precision::kBf16 && *pr != Precision::kFp8)) {
-          return bad(v, "precision", fmt::format("expected bf16 or fp8, got '{}'", *prec));
-        }
-        t.precision = *pr;
-      }
+      // The run's other keys are estimate train's, read through its table
+      // (the model is a catalog ID; time-to-train's interruptions are the
+      // plan's `goodput` switch).
+      TomlFieldReader reader(v);
+      SUANLI_TRY(read_request_fields(
+          reader, train_workload_fields(), t.run,
+          {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+           "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+      t.run.model = t.model;
+      t.run.tokens = t.tokens;
+      if (auto w = make_train_workload(catalog_, t.run); !w) return bad(v, "", w.error().message);
       SUANLI_TRY(v.finish());  // read_common read the keys both kinds share
       t.defined_at = v.where();
       p().demands.push_back(make_demand(
@@ -802,14 +809,14 @@ class Loader {
       std::string limits;  // units and acronyms only: the same in every language
       if (in.ttft_ms) limits += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
       if (in.tpot_ms) limits += fmt::format(", TPOT {} ms", num(*in.tpot_ms));
-      p().demands.push_back(make_demand(
-          c, DemandKind::kInference,
-          Text("{model}, {rate} output tokens/s, {input} in / {output} out{limits}",
-               {{"model", in.model},
-                {"rate", sci(in.output_tokens_per_s)},
-                {"input", std::to_string(in.input_tokens)},
-                {"output", std::to_string(in.output_tokens)},
-                {"limits", limits}})));
+      p().demands.push_back(
+          make_demand(c, DemandKind::kInference,
+                      Text("{model}, {rate} output tokens/s, {input} in / {output} out{limits}",
+                           {{"model", in.model},
+                            {"rate", sci(in.output_tokens_per_s)},
+                            {"input", std::to_string(in.input_tokens)},
+                            {"output", std::to_string(in.output_tokens)},
+                            {"limits", limits}})));
       out_.inference.push_back(std::move(in));
       demand_views_.push_back(v);
     }
@@ -882,7 +889,7 @@ class Loader {
     bool ok = false;
     std::string error;
     TrainEstimate estimate;
-    double wall_s = 0;  // time to train on this gang, goodput counted
+    double wall_s = 0;                    // time to train on this gang, goodput counted
     double p10_ratio = 1, p90_ratio = 1;  // throughput interval over the point
   };
 
@@ -917,14 +924,10 @@ class Loader {
 
   SizingDetail size_training(const PlanTraining& job, std::size_t t) {
     SizingDetail s;
-    auto m = catalog_.model(job.model);
-    TrainWorkload w;
-    w.model = **m;
-    w.seq = default_seq(w.model);
-    w.global_batch = default_global_batch(w.model, w.seq);
-    w.stack = catalog_.default_stack();
-    w.precision = job.precision;
-    w.tokens = job.tokens;
+    // Checked when the item was read; the plan prices device-hours itself.
+    TrainWorkload w = *make_train_workload(catalog_, job.run);
+    w.cost = {};
+    w.goodput.reset();
     if (out_.with_goodput) w.goodput = out_.goodput;
     const int nd = p().types[t].node_devices;
     const double deadline_s = job.deadline_days * kSecondsPerDay;
@@ -1003,7 +1006,7 @@ class Loader {
     s.goodput = s.days > 0 ? s.steady_days / s.days : 1.0;
     s.rate_p10_ratio = chosen.p10_ratio;
     s.rate_p90_ratio = chosen.p90_ratio;
-    s.precision = std::string(precision_name(job.precision));
+    s.precision = std::string(precision_name(w.precision));
     std::string layout = fmt::format("TP{} PP{} DP{}", e.par.tp, e.par.pp, e.par.dp);
     if (e.par.cp > 1) layout += fmt::format(" CP{}", e.par.cp);
     if (e.par.ep > 1) layout += fmt::format(" EP{}", e.par.ep);

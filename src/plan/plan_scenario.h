@@ -21,10 +21,11 @@
 #include "catalog/catalog.h"
 #include "perf/cost.h"
 #include "perf/goodput.h"
+#include "perf/workload_request.h"
 #include "plan/plan_problem.h"
-#include "vocab/sensitivity.h"
 #include "util/error.h"
 #include "util/toml_override.h"
+#include "vocab/sensitivity.h"
 
 namespace suanli {
 
@@ -33,7 +34,11 @@ struct PlanTraining {
   std::string model;  // catalog model ID
   double tokens = 0;
   double deadline_days = 0;
-  Precision precision = Precision::kBf16;
+  // The run as `estimate train` reads it (perf/workload_fields.h, the same
+  // keys in the [[training]] table): model and tokens as above, precision,
+  // seq, global_batch, stack and the run's switches. Sizing and the
+  // report's headline build their workload from it with make_train_workload.
+  TrainRequest run;
   std::string defined_at;  // "file:line"
 };
 
@@ -58,12 +63,12 @@ struct SizingDetail {
   // Training: tokens/s per device at that gang; inference: output tokens/s
   // per device under the SLO.
   double per_device_rate = 0;
-  double mfu = 0;      // training only
-  double days = 0;     // training: time to train on the gang (wall, with goodput)
+  double mfu = 0;          // training only
+  double days = 0;         // training: time to train on the gang (wall, with goodput)
   double steady_days = 0;  // training: the same as if nothing failed
   double goodput = 1;      // training: steady / wall (perf/goodput.h)
-  double ttft_ms = 0;  // inference only
-  double tpot_ms = 0;  // inference only
+  double ttft_ms = 0;      // inference only
+  double tpot_ms = 0;      // inference only
   std::string precision;
   std::string layout;  // e.g. "TP8 PP4 DP16" or "TP4 x 2 instances"
   // The estimate's p10 and p90 throughput over its point (perf/interval.h):

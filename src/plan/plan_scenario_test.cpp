@@ -325,7 +325,8 @@ TEST_F(PlanScenarioLoaded, SizingMarginsAreScenarioKeysWithSourcedDefaults) {
   const SizingDetail& z = s->sizing[0][h200];
   EXPECT_DOUBLE_EQ(z.goodput, 1.0);
   EXPECT_NEAR(z.devices, 2.0 * z.unit_devices, 1e-9);
-  EXPECT_GE(s->sizing[1][h200].devices * s->sizing[1][h200].per_device_rate, 2 * 50000 * (1 - 1e-9));
+  EXPECT_GE(s->sizing[1][h200].devices * s->sizing[1][h200].per_device_rate,
+            2 * 50000 * (1 - 1e-9));
   // Out of range: a located error.
   auto bad = parse(replace(kBase, "[plan]\n", "[plan]\nutilisation_target = 1.5\n"));
   ASSERT_FALSE(bad);
@@ -423,13 +424,41 @@ TEST_F(PlanScenarioTest, UnknownModelAndUnknownKeyAreErrors) {
       << k;
   EXPECT_TRUE(contains(k, "did you mean 'deadline_dayz'?")) << k;
   // A misspelt optional key is unknown once the entry is read.
-  const std::string o = error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nprecison = \"bf16\""));
+  const std::string o =
+      error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nprecison = \"bf16\""));
   EXPECT_TRUE(contains(o, "training[0].precison: unknown key")) << o;
   EXPECT_TRUE(contains(o, "did you mean 'precision'?")) << o;
   // A misspelt section fails a later one first; the typo is what is named.
   const std::string t = error_of(replace(kBase, "[[training]]", "[[trainin]]"));
   EXPECT_TRUE(contains(t, "trainin: unknown key")) << t;
   EXPECT_TRUE(contains(t, "did you mean 'training'?")) << t;
+}
+
+// A [[training]] item takes estimate train's run keys (perf/workload_fields.h):
+// a longer sequence at the same tokens is more attention work, so a larger
+// gang meets the deadline; a key's bounds and words are the flag's.
+TEST_F(PlanScenarioTest, TrainingItemsTakeTheEstimatesRunKeys) {
+  auto base = parse(kBase);
+  ASSERT_TRUE(base) << base.error().message;
+  auto longer = parse(replace(kBase, "deadline_days = 10", "deadline_days = 10\nseq = 32768"));
+  ASSERT_TRUE(longer) << longer.error().message;
+  EXPECT_EQ(longer->training[0].run.seq, 32768);
+  const PlanScenario& a = *base;
+  const PlanScenario& b = *longer;
+  for (std::size_t t = 0; t < a.problem.types.size(); ++t) {
+    ASSERT_TRUE(a.sizing[0][t].ok && b.sizing[0][t].ok) << a.problem.types[t].id;
+    EXPECT_LT(b.sizing[0][t].per_device_rate, a.sizing[0][t].per_device_rate)
+        << a.problem.types[t].id;
+  }
+  const std::string z =
+      error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nzero = 7"));
+  EXPECT_TRUE(contains(z, "zero: unknown key")) << z;  // the layout is the sizing's to search
+  const std::string g =
+      error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nglobal_batch = 0"));
+  EXPECT_TRUE(contains(g, "training[0].global_batch: expected an integer in [1, ")) << g;
+  const std::string st =
+      error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nstack = \"nope\""));
+  EXPECT_TRUE(contains(st, "nope")) << st;
 }
 
 TEST_F(PlanScenarioTest, DemandNoTypeCanServeIsAnError) {
@@ -481,7 +510,8 @@ values = [0]
 // assumption; without one it is kept out, and a cap or rental given for it
 // is an error that says why, not silently dropped.
 TEST_F(PlanScenarioTest, ChinaStatusBarsBuyingWithoutAStatedAssumption) {
-  const std::string assumed = "assume_available = \"the chip can be bought in China, a test assumption\"\n";
+  const std::string assumed =
+      "assume_available = \"the chip can be bought in China, a test assumption\"\n";
   ASSERT_TRUE(contains(kBase, assumed));
   const std::string no_assumption = replace(kBase, assumed, "");
   const std::string m = error_of(no_assumption);
@@ -510,9 +540,9 @@ TEST_F(PlanScenarioTest, ChinaStatusBarsBuyingWithoutAStatedAssumption) {
   EXPECT_EQ(t.supply_cap_devices[0], 512.0);
 
   // An assumption about a chip nothing bars is a mistake.
-  const std::string m2 = error_of(replace(
-      kBase, "accelerator = \"ascend-910c\"\n",
-      "accelerator = \"ascend-910c\"\nassume_available = \"domestic, so always\"\n"));
+  const std::string m2 = error_of(
+      replace(kBase, "accelerator = \"ascend-910c\"\n",
+              "accelerator = \"ascend-910c\"\nassume_available = \"domestic, so always\"\n"));
   EXPECT_TRUE(contains(m2, "does not bar buying it")) << m2;
 }
 

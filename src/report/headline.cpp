@@ -56,8 +56,10 @@ std::string command_for(const TrainRequest& r, const std::string& base, const st
   cmd += fmt::format(" --devices {} --accels {},{}", devices, base, other);
   if (!r.cost.levy.empty()) cmd += " --levy " + r.cost.levy;
   if (r.cost.pue) cmd += " --pue " + num_text(*r.cost.pue);
-  if (r.cost.tariff_usd_per_kwh) cmd += " --tariff-usd-per-kwh " + num_text(*r.cost.tariff_usd_per_kwh);
-  if (r.cost.power_load_factor) cmd += " --power-load-factor " + num_text(*r.cost.power_load_factor);
+  if (r.cost.tariff_usd_per_kwh)
+    cmd += " --tariff-usd-per-kwh " + num_text(*r.cost.tariff_usd_per_kwh);
+  if (r.cost.power_load_factor)
+    cmd += " --power-load-factor " + num_text(*r.cost.power_load_factor);
   if (r.cost.node_power_overhead)
     cmd += " --node-power-overhead " + num_text(*r.cost.node_power_overhead);
   return cmd;
@@ -66,14 +68,16 @@ std::string command_for(const TrainRequest& r, const std::string& base, const st
 nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan, const Messages& m) {
   const PlanProblem& p = sc.problem;
   if (plan.status == PlanStatus::kInfeasible) {
-    return {{"sentence", m.tr("No plan meets the demand under the scenario's rules (see the plan).")}};
+    return {
+        {"sentence", m.tr("No plan meets the demand under the scenario's rules (see the plan).")}};
   }
   std::map<int, std::map<int, long long>> by_year;  // year -> type -> devices
   for (const Purchase& x : plan.purchases) by_year[x.year][x.type] += x.devices;
   std::vector<std::string> years;
   for (const auto& [y, types] : by_year) {
     std::vector<std::string> parts;
-    for (const auto& [t, n] : types) parts.push_back(fmt::format("{} {}", thousands(n), p.types[t].id));
+    for (const auto& [t, n] : types)
+      parts.push_back(fmt::format("{} {}", thousands(n), p.types[t].id));
     years.push_back(m.trf("year {year}: {devices}", fmt::arg("year", y),
                           fmt::arg("devices", join(parts, ", "))));
   }
@@ -81,13 +85,15 @@ nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan, const Me
   const std::string share = fmt::format("{:.0f}", plan.domestic_share * 100);
   std::string sentence =
       years.empty()
-          ? m.trf("Buy nothing: the existing fleet meets the demand, for {cost} M USD discounted "
-                  "over {years} years; domestic share at least {share}%",
-                  fmt::arg("cost", cost), fmt::arg("years", p.years), fmt::arg("share", share))
-          : m.trf("Buy {purchases}, for {cost} M USD discounted over {years} years; domestic "
-                  "share at least {share}%",
-                  fmt::arg("purchases", join(years, "; ")), fmt::arg("cost", cost),
-                  fmt::arg("years", p.years), fmt::arg("share", share));
+          ? m.trf(
+                "Buy nothing: the existing fleet meets the demand, for {cost} M USD discounted "
+                "over {years} years; domestic share at least {share}%",
+                fmt::arg("cost", cost), fmt::arg("years", p.years), fmt::arg("share", share))
+          : m.trf(
+                "Buy {purchases}, for {cost} M USD discounted over {years} years; domestic "
+                "share at least {share}%",
+                fmt::arg("purchases", join(years, "; ")), fmt::arg("cost", cost),
+                fmt::arg("years", p.years), fmt::arg("share", share));
   for (const PolicyCost& c : plan.assumption_costs) {
     sentence += c.status_without == PlanStatus::kInfeasible
                     ? m.trf(". It assumes {assumption}; without it no plan meets the demand",
@@ -104,10 +110,7 @@ nlohmann::json buy_json(const PlanScenario& sc, const PlanResult& plan, const Me
 TrainRequest headline_train_request(const PlanScenario& sc) {
   TrainRequest r;
   if (sc.training.empty()) return r;
-  const PlanTraining& job = sc.training.front();
-  r.model = job.model;
-  r.tokens = job.tokens;
-  r.precision = std::string(precision_name(job.precision));
+  r = sc.training.front().run;  // the plan sized this run
   r.steady_state = !sc.with_goodput;
   std::vector<std::string> levies;
   for (const auto& [id, f] : sc.cost.levy)
@@ -120,8 +123,8 @@ TrainRequest headline_train_request(const PlanScenario& sc) {
   return r;
 }
 
-nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan,
-                             const Catalog& catalog, const Messages& m) {
+nlohmann::json headline_json(const PlanScenario& sc, const PlanResult& plan, const Catalog& catalog,
+                             const Messages& m) {
   nlohmann::json out{{"worth", nullptr}, {"buy", buy_json(sc, plan, m)}};
   const PlanProblem& p = sc.problem;
   const auto [base, other] = headline_pair(p, plan);

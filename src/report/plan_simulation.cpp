@@ -41,10 +41,13 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <toml++/toml.h>
 
+#include "perf/workload_fields.h"
 #include "sim/audit.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
@@ -106,9 +109,9 @@ Result<void> check_inputs(const PlanScenario& scenario, const PlanResult& plan,
                           const PlanSimulationOptions& options) {
   const PlanProblem& p = scenario.problem;
   if (options.year < 1 || options.year > p.years)
-    return fail(ErrorCode::kInvalidArgument,
-                fmt::format("simulation year {} is outside the plan's years 1-{}", options.year,
-                            p.years));
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("simulation year {} is outside the plan's years 1-{}", options.year, p.years));
   if (!(options.days > 0) || !std::isfinite(options.days))
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("simulation days must be positive (got {})", options.days));
@@ -143,7 +146,8 @@ Result<void> check_inputs(const PlanScenario& scenario, const PlanResult& plan,
   for (const PlanType& t : p.types)
     for (int s : t.sites)
       if (s < 0 || static_cast<std::size_t>(s) >= p.sites.size())
-        return fail(ErrorCode::kInvalidArgument, fmt::format("type {} names an unknown site", t.id));
+        return fail(ErrorCode::kInvalidArgument,
+                    fmt::format("type {} names an unknown site", t.id));
   return {};
 }
 
@@ -208,9 +212,10 @@ Result<std::vector<Stream>> collect_streams(const PlanScenario& scenario, const 
     Sensitivity sens =
         d < scenario.sensitivity.size() ? scenario.sensitivity[d] : Sensitivity::kPublic;
     if (dem.sensitive && sens < Sensitivity::kConfidential) sens = Sensitivity::kConfidential;
-    const std::string tenant = d < scenario.demand_tenant.size() && !scenario.demand_tenant[d].empty()
-                                   ? scenario.demand_tenant[d]
-                                   : (dem.tenant.empty() ? std::string("default") : dem.tenant);
+    const std::string tenant =
+        d < scenario.demand_tenant.size() && !scenario.demand_tenant[d].empty()
+            ? scenario.demand_tenant[d]
+            : (dem.tenant.empty() ? std::string("default") : dem.tenant);
     if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end())
       tenants.push_back(tenant);
     for (const auto& [t, fraction] : by_type) {
@@ -224,6 +229,33 @@ Result<std::vector<Stream>> collect_streams(const PlanScenario& scenario, const 
     }
   }
   return out;
+}
+
+// The keys of a training item's run that differ from estimate train's
+// defaults, written into its simulated jobs as the same keys (the job table
+// reads them through the same field table), so the simulated run is the
+// sized one: an fp8 item runs at fp8, a 32k-sequence item at 32k.
+void write_run_fields(const TrainRequest& run, toml::table& out) {
+  static const TrainRequest defaults;
+  for (const RequestField<TrainRequest>& f : train_workload_fields()) {
+    const std::string_view name = f.spec.name;
+    if (name == "model" || name == "tokens" || name == "steady_state") continue;
+    std::visit(
+        [&](auto member) {
+          const auto& value = run.*member;
+          if (value == defaults.*member) return;
+          using V = std::remove_cvref_t<decltype(value)>;
+          if constexpr (std::is_same_v<V, std::optional<int>> ||
+                        std::is_same_v<V, std::optional<long long>> ||
+                        std::is_same_v<V, std::optional<double>> ||
+                        std::is_same_v<V, std::optional<bool>>) {
+            if (value) out.insert_or_assign(name, *value);
+          } else {
+            out.insert_or_assign(name, value);
+          }
+        },
+        f.member);
+  }
 }
 
 // A training programme's share on one type: runs of about two days on the
@@ -240,7 +272,8 @@ toml::table training_generator(const PlanScenario& scenario, const Stream& st, d
   double run_days = sz.days;
   if (!(run_days > 0) && sz.per_device_rate > 0)
     run_days = tr.tokens / (sz.per_device_rate * gang) / 86400;
-  const double deadline = tr.deadline_days > 0 ? tr.deadline_days : (run_days > 0 ? run_days : 365.0);
+  const double deadline =
+      tr.deadline_days > 0 ? tr.deadline_days : (run_days > 0 ? run_days : 365.0);
   const int runs = std::max(1, static_cast<int>(std::lround(run_days / kTargetRunDays)));
   const double rate = sig6(st.fraction * runs / (deadline * 24));
   const double expected = rate * hours;
@@ -255,6 +288,7 @@ toml::table training_generator(const PlanScenario& scenario, const Stream& st, d
                   {"allowed", string_array({type.id})},
                   {"priority", kTrainingPriority},
                   {"sensitivity", std::string(sensitivity_name(st.sensitivity))}};
+  write_run_fields(tr.run, tpl);
   notes.push_back(fmt::format(
       "{} on {}: training, {:.3g} tokens of {} in {:g} days on a {}-device gang ({:.1f} days): "
       "{} runs per deadline, {:.3g} arrivals/h x {:.0f}% of the item",
@@ -284,9 +318,9 @@ toml::table serving_generator(const PlanScenario& scenario, const Stream& st, do
   const double instance_hours = instances * hours;
   // Instances per job: 1 unless 24-hour jobs of one instance would exceed
   // the item's share of the job budget; never more than the item has.
-  const int per_job = std::clamp(
-      static_cast<int>(std::ceil(instance_hours / (kMaxServingJobHours * budget_each))), 1,
-      std::max(1, static_cast<int>(std::floor(instances))));
+  const int per_job =
+      std::clamp(static_cast<int>(std::ceil(instance_hours / (kMaxServingJobHours * budget_each))),
+                 1, std::max(1, static_cast<int>(std::floor(instances))));
   const double job_hours =
       sig6(std::clamp(instance_hours / (per_job * budget_each), 1.0, kMaxServingJobHours));
   const double rate = sig6(instances / (per_job * job_hours));
@@ -450,25 +484,30 @@ std::string gap_reason(const Messages& m, double installed, double planned, doub
                        const TypeJobs& jobs, bool training_headroom) {
   if (installed <= 0) return std::string(m.tr("not in the fleet this year"));
   if (planned <= 1e-9)
-    return std::string(m.tr("no demand allocated here this year: capacity bought for a later "
-                            "year, or held for a supply-cut scenario (policy.risk)"));
+    return std::string(
+        m.tr("no demand allocated here this year: capacity bought for a later "
+             "year, or held for a supply-cut scenario (policy.risk)"));
   if (std::abs(simulated - planned) <= 0.05) return std::string(m.tr("as planned"));
   if (simulated < planned) {
     const int unfinished = jobs.submitted - jobs.finished;
     if (jobs.placed < jobs.submitted)
-      return m.trf("{queued} of {jobs} jobs still queued at the end: ramp-up from an empty fleet "
-                   "and whole-gang waits",
-                   fmt::arg("queued", jobs.submitted - jobs.placed), fmt::arg("jobs", jobs.submitted));
+      return m.trf(
+          "{queued} of {jobs} jobs still queued at the end: ramp-up from an empty fleet "
+          "and whole-gang waits",
+          fmt::arg("queued", jobs.submitted - jobs.placed), fmt::arg("jobs", jobs.submitted));
     if (unfinished > 0)
-      return m.trf("runs still in progress at the end ({running} of {jobs}); the simulator's work "
-                   "model runs some jobs faster than the plan sized",
-                   fmt::arg("running", unfinished), fmt::arg("jobs", jobs.submitted));
-    return std::string(m.tr("the simulator's work model runs these jobs faster than the plan sized"));
+      return m.trf(
+          "runs still in progress at the end ({running} of {jobs}); the simulator's work "
+          "model runs some jobs faster than the plan sized",
+          fmt::arg("running", unfinished), fmt::arg("jobs", jobs.submitted));
+    return std::string(
+        m.tr("the simulator's work model runs these jobs faster than the plan sized"));
   }
-  return std::string(m.tr(training_headroom ? "jobs take longer in the simulator than the plan sized "
-                                              "(work model, whole-gang rounding)"
-                                            : "jobs take longer in the simulator than the plan sized "
-                                              "(work model, whole instances)"));
+  return std::string(m.tr(training_headroom
+                              ? "jobs take longer in the simulator than the plan sized "
+                                "(work model, whole-gang rounding)"
+                              : "jobs take longer in the simulator than the plan sized "
+                                "(work model, whole instances)"));
 }
 
 // Planned against simulated, per type and for the domestic share, each gap
@@ -498,10 +537,10 @@ nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResul
                      {"mean_queue_hours", jobs.placed > 0 ? jobs.queue_hours / jobs.placed : 0.0},
                      {"reason", gap_reason(m, installed, plan_util, sim_util, jobs, false)}});
   }
-  const double planned_share = year >= 1 && static_cast<std::size_t>(year) <=
-                                                plan.domestic_share_by_year.size()
-                                   ? plan.domestic_share_by_year[static_cast<std::size_t>(year - 1)]
-                                   : plan.domestic_share;
+  const double planned_share =
+      year >= 1 && static_cast<std::size_t>(year) <= plan.domestic_share_by_year.size()
+          ? plan.domestic_share_by_year[static_cast<std::size_t>(year - 1)]
+          : plan.domestic_share;
   return {{"year", year},
           {"planned_share_of", "the plan's installed and rented capacity (its share measure)"},
           {"simulated_share_of", "the compute running at each sample (idle capacity not counted)"},
@@ -513,8 +552,8 @@ nlohmann::json reconciliation_json(const PlanScenario& scenario, const PlanResul
              m.tr("the plan counts capacity, the simulation counts what runs: idle domestic "
                   "devices lower it, and the minimum falls in the first hours, while the fleet "
                   "fills.")}}},
-          {"serving_load", fmt::format("mean load: the plan provisions {:g}x for the peak",
-                                       scenario.peak_to_mean)},
+          {"serving_load",
+           fmt::format("mean load: the plan provisions {:g}x for the peak", scenario.peak_to_mean)},
           {"types", std::move(types)}};
 }
 
@@ -590,10 +629,9 @@ Result<nlohmann::json> simulate_plan(const PlanScenario& scenario, const PlanRes
   out["timeline"] = std::move(timeline);
   out["jct_hours"] = std::move(jct_hours);
   out["queue_hours_p95"] = r.queue_s.p95 / 3600;
-  out["reconciliation"] =
-      reconciliation_json(scenario, plan, options.year, planned, out["utilisation_by_accelerator"],
-                          by_type, r.domestic_share_mean, r.domestic_share_min,
-                          options.messages ? *options.messages : english);
+  out["reconciliation"] = reconciliation_json(
+      scenario, plan, options.year, planned, out["utilisation_by_accelerator"], by_type,
+      r.domestic_share_mean, r.domestic_share_min, options.messages ? *options.messages : english);
   out["summary"] = nlohmann::json{{"mean_jct_h", r.jct_s.mean / 3600},
                                   {"p50_jct_h", r.jct_s.p50 / 3600},
                                   {"p95_jct_h", r.jct_s.p95 / 3600},

@@ -210,6 +210,23 @@ TEST_F(PlanSimulation, GeneratedScenarioParses) {
   }
 }
 
+// A training item's run keys travel into its simulated jobs, which read
+// them as estimate train's fields: the simulated run is the sized one.
+TEST_F(PlanSimulation, TrainingJobsCarryTheItemsRun) {
+  Fixture f = make_fixture();
+  f.scenario.training[0].run.seq = 16384;
+  f.scenario.training[0].run.overlap_grad_reduce = false;
+  f.scenario.training[0].run.stack = "nemo";
+  auto s = generated(f, {.year = 1, .days = 2});
+  ASSERT_TRUE(s.has_value()) << s.error().message << "\n" << text_;
+  const TrainRequest& run = s->generators[0].templates[0].work.run;
+  EXPECT_EQ(run.seq, 16384) << text_;
+  EXPECT_EQ(run.overlap_grad_reduce, std::optional<bool>(false));
+  EXPECT_EQ(run.stack, "nemo");
+  EXPECT_EQ(run.precision, "bf16");  // the default, not written
+  EXPECT_EQ(text_.find("precision"), std::string::npos) << text_;
+}
+
 TEST_F(PlanSimulation, FleetIsExistingPlusPurchasesPlusRentalsOfTheYear) {
   const Fixture f = make_fixture();
   auto y1 = generated(f, {.year = 1, .days = 2});
@@ -266,9 +283,8 @@ TEST_F(PlanSimulation, OfferedLoadMatchesThePlansAllocation) {
         return &g;
     return nullptr;
   };
-  for (const auto& [type, busy_expected] :
-       std::vector<std::pair<std::string, double>>{{"ascend-910b", 0.7 * 24 / 1.5},
-                                                   {"ascend-910c", 0.3 * 16 / 1.5}}) {
+  for (const auto& [type, busy_expected] : std::vector<std::pair<std::string, double>>{
+           {"ascend-910b", 0.7 * 24 / 1.5}, {"ascend-910c", 0.3 * 16 / 1.5}}) {
     const Generator* chat = stream("gov-chat", type);
     ASSERT_NE(chat, nullptr) << type << "\n" << text_;
     const JobTemplate& t = chat->templates[0];
@@ -340,10 +356,10 @@ TEST_F(PlanSimulation, JsonSectionShape) {
   const nlohmann::json& j = *json;
   std::set<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.insert(k);
-  EXPECT_EQ(keys, (std::set<std::string>{"year", "seed", "days", "jobs", "finished", "unfinished",
-                                         "audit_violations", "utilisation_by_accelerator",
-                                         "timeline", "jct_hours", "queue_hours_p95", "summary",
-                                         "reconciliation"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"year", "seed", "days", "jobs", "finished", "unfinished",
+                                   "audit_violations", "utilisation_by_accelerator", "timeline",
+                                   "jct_hours", "queue_hours_p95", "summary", "reconciliation"}));
   EXPECT_EQ(j["year"], 1);
   EXPECT_EQ(j["seed"], 11);
   EXPECT_EQ(j["days"], days);

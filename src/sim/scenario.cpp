@@ -15,6 +15,7 @@
 #include <tuple>
 #include <utility>
 
+#include "perf/workload_fields.h"
 #include "sched/cluster.h"
 #include "util/share_dir.h"
 #include "util/strings.h"
@@ -298,10 +299,9 @@ class Resolver {
     if (hours) l.max_simulated_hours = *hours;
     SUANLI_ASSIGN(auto wall, number_in(v, "max_wall_s", 1, hi.max_wall_s));
     if (wall) l.max_wall_s = *wall;
-    for (auto [key, field, max] :
-         {std::tuple{"max_events", &l.max_events, hi.max_events},
-          std::tuple{"max_jobs", &l.max_jobs, hi.max_jobs},
-          std::tuple{"max_samples", &l.max_samples, hi.max_samples}}) {
+    for (auto [key, field, max] : {std::tuple{"max_events", &l.max_events, hi.max_events},
+                                   std::tuple{"max_jobs", &l.max_jobs, hi.max_jobs},
+                                   std::tuple{"max_samples", &l.max_samples, hi.max_samples}}) {
       SUANLI_ASSIGN(auto x, v.integer(key));
       if (!x) continue;
       if (*x < 1 || *x > max)
@@ -795,14 +795,26 @@ class Resolver {
       if (hl) hours_log = *hl;
     }
     SUANLI_ASSIGN(w.tokens, sample_range(v, "tokens", !explicit_job, tokens_log, kMaxTokens));
-    SUANLI_ASSIGN(w.reference_hours, sample_range(v, "reference_hours", !explicit_job, hours_log,
-                                                  kMaxReferenceHours));
+    SUANLI_ASSIGN(w.reference_hours,
+                  sample_range(v, "reference_hours", !explicit_job, hours_log, kMaxReferenceHours));
     SUANLI_ASSIGN(auto reference, v.string("reference"));
     if (reference) {
       SUANLI_TRY(catalog_accel(v, "reference", *reference));
       w.reference = *reference;
     }
     SUANLI_TRY(check_work(v, w));
+    if (t.kind != JobKind::kInference && t.kind != JobKind::kFractional) {
+      TomlFieldReader reader(v);
+      SUANLI_TRY(read_request_fields(
+          reader, train_workload_fields(), w.run,
+          {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
+           "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+      if (!w.model.empty()) {
+        TrainRequest r = w.run;
+        r.model = w.model;
+        if (auto ok = make_train_workload(catalog_, r); !ok) return bad(v, "", ok.error().message);
+      }
+    }
     for (std::string_view key : {"input_len", "output_len"}) {
       if (v.has(key) && t.kind != JobKind::kInference) {
         return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
@@ -1000,8 +1012,8 @@ class Resolver {
   std::string file_;
   const ScenarioLoadOptions& options_;
   Scenario scenario_;
-  Fleet future_fleet_;                                          // the fleet after every delivery
-  std::map<std::string, SimTime> node_arrival_;                 // node name -> when it exists
+  Fleet future_fleet_;                           // the fleet after every delivery
+  std::map<std::string, SimTime> node_arrival_;  // node name -> when it exists
 };
 
 }  // namespace
@@ -1020,8 +1032,7 @@ Result<Scenario> load_scenario(const std::filesystem::path& path, const Catalog&
 }
 
 Result<Scenario> parse_scenario(std::string_view text, const std::filesystem::path& file,
-                                const Catalog& catalog,
-                                const std::vector<TomlOverride>& overrides,
+                                const Catalog& catalog, const std::vector<TomlOverride>& overrides,
                                 const ScenarioLoadOptions& options) {
   SUANLI_ASSIGN(toml::table table, parse_toml_text(text, file));
   for (const TomlOverride& o : overrides) SUANLI_TRY(apply_scenario_override(table, o));

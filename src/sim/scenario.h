@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "perf/workload_request.h"
 #include "sched/fleet.h"
 #include "sched/job.h"
 #include "sched/rules.h"
@@ -43,6 +44,11 @@ struct WorkSpec {
   std::string reference;  // catalog accelerator ID of the reference device
   int input_len = 2048;   // inference only
   int output_len = 512;   // inference only
+  // Training, fine-tune and batch work with a model: the run as `estimate
+  // train` reads it (perf/workload_fields.h, the same keys in the job
+  // table: precision, seq, global_batch, stack and the run's switches), so
+  // a plan's training item simulates as it was sized (sim/work_model.cpp).
+  TrainRequest run;
 };
 
 struct JobTemplate {

@@ -8,6 +8,7 @@
 #include "perf/compare.h"
 #include "perf/infer.h"
 #include "perf/train.h"
+#include "perf/workload_request.h"
 
 namespace suanli {
 
@@ -47,13 +48,15 @@ Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind
           reason[i] = (*rows)[i].error;
       }
     } else {
-      auto m = catalog_->model(work.model);
-      if (!m) return std::unexpected(m.error());
-      TrainWorkload w;
-      w.model = **m;
-      w.seq = default_seq(w.model);
-      w.global_batch = default_global_batch(w.model, w.seq);
-      w.stack = catalog_->default_stack();
+      // The job's run, as estimate train builds it (the scenario checked it);
+      // the simulator times the steady step and prices nothing here.
+      TrainRequest r = work.run;
+      r.model = work.model;
+      auto built = make_train_workload(*catalog_, r);
+      if (!built) return std::unexpected(built.error());
+      TrainWorkload w = std::move(*built);
+      w.cost = {};
+      w.goodput.reset();
       auto rows = compare_train(*catalog_, w, accels, CompareSizing{devices, {}});
       if (!rows) return std::unexpected(rows.error());
       for (std::size_t i = 0; i < rows->size(); ++i) {
