@@ -152,7 +152,9 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   // workload_fields.h: the flag's and the API field's bounds and words).
   TomlFieldReader reader(v);
   InferRequest r;
-  SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), r, {"model", "precision"}));
+  // The model is the row's; its precision refuses "auto" (read_kind_fields).
+  static constexpr std::array<std::string_view, 2> kNotRowFields = {"model", "precision"};
+  SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), r, kNotRowFields));
   SUANLI_TRY(read_request_fields(reader, infer_layout_fields(), r));
   m.input_len = r.input_len;
   m.output_len = r.output_len;
@@ -206,10 +208,7 @@ Result<void> read_training_fields(const TomlView& v, const Catalog& catalog, Mea
   TrainRequest r;
   // The model and its shape are the row's (an ID or a `shape` table); time-
   // to-train inputs do not apply to a measured step.
-  SUANLI_TRY(read_request_fields(
-      reader, train_workload_fields(), r,
-      {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-       "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+  SUANLI_TRY(read_train_run_fields(reader, r));
   SUANLI_TRY(read_request_fields(reader, train_parallelism_fields(), r));
   m.seq = r.seq.value_or(m.model.default_seq > 0 ? m.model.default_seq : 2048);
   if (!r.global_batch)

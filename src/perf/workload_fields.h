@@ -7,8 +7,9 @@
 #pragma once
 
 #include <algorithm>
-#include <initializer_list>
+#include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,13 +62,30 @@ std::string cli_flag(const RequestField<R>& f) {
 // at all).
 template <class Reader, class R>
 Result<void> read_request_fields(Reader& reader, const FieldTable<R>& table, R& out,
-                                 std::initializer_list<std::string_view> skip = {}) {
+                                 std::span<const std::string_view> skip = {}) {
   for (const RequestField<R>& f : table) {
     if (std::find(skip.begin(), skip.end(), f.spec.name) != skip.end()) continue;
     SUANLI_TRY(std::visit([&](auto member) { return read_spec_value(reader, f.spec, out.*member); },
                           f.member));
   }
   return {};
+}
+
+// The fields of train_workload_fields() that are not the run itself: the
+// model and its custom shape, the tokens to train and the steady-state
+// switch. A file that names its model and its amount of work its own way
+// (a validation row, a plan's [[training]] item, a simulated job) reads the
+// rest, the run, with read_train_run_fields.
+inline constexpr std::array<std::string_view, 15> kTrainNonRunFields = {
+    "model", "layers",  "hidden",      "heads",          "kv_heads",   "ffn",
+    "vocab", "experts", "top_k",       "shared_experts", "expert_ffn", "first_dense_layers",
+    "mlp",   "tokens",  "steady_state"};
+
+// The run of a training workload (precision, seq, global_batch, stack, the
+// run's switches) into `out`: estimate train's fields but those above.
+template <class Reader>
+Result<void> read_train_run_fields(Reader& reader, TrainRequest& out) {
+  return read_request_fields(reader, train_workload_fields(), out, kTrainNonRunFields);
 }
 
 // The specs of a table, for schemas.

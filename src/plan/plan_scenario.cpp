@@ -776,10 +776,7 @@ class Loader {
       // (the model is a catalog ID; time-to-train's interruptions are the
       // plan's `goodput` switch).
       TomlFieldReader reader(v);
-      SUANLI_TRY(read_request_fields(
-          reader, train_workload_fields(), t.run,
-          {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-           "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+      SUANLI_TRY(read_train_run_fields(reader, t.run));
       t.run.model = t.model;
       t.run.tokens = t.tokens;
       if (auto w = make_train_workload(catalog_, t.run); !w) return bad(v, "", w.error().message);

@@ -239,7 +239,9 @@ void write_run_fields(const TrainRequest& run, toml::table& out) {
   static const TrainRequest defaults;
   for (const RequestField<TrainRequest>& f : train_workload_fields()) {
     const std::string_view name = f.spec.name;
-    if (name == "model" || name == "tokens" || name == "steady_state") continue;
+    if (std::find(kTrainNonRunFields.begin(), kTrainNonRunFields.end(), name) !=
+        kTrainNonRunFields.end())
+      continue;
     std::visit(
         [&](auto member) {
           const auto& value = run.*member;

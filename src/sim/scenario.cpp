@@ -805,10 +805,7 @@ class Resolver {
     SUANLI_TRY(check_work(v, w));
     if (t.kind != JobKind::kInference && t.kind != JobKind::kFractional) {
       TomlFieldReader reader(v);
-      SUANLI_TRY(read_request_fields(
-          reader, train_workload_fields(), w.run,
-          {"model", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "experts", "top_k",
-           "shared_experts", "expert_ffn", "first_dense_layers", "mlp", "tokens", "steady_state"}));
+      SUANLI_TRY(read_train_run_fields(reader, w.run));
       if (!w.model.empty()) {
         TrainRequest r = w.run;
         r.model = w.model;
