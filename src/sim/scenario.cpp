@@ -810,6 +810,12 @@ class Resolver {
         TrainRequest r = w.run;
         r.model = w.model;
         if (auto ok = make_train_workload(catalog_, r); !ok) return bad(v, "", ok.error().message);
+      } else {
+        // Reference-hours work has no step to time: a run key would be ignored.
+        for (const RequestField<TrainRequest>& f : train_workload_fields())
+          if (v.has(f.spec.name) && std::find(kTrainNonRunFields.begin(), kTrainNonRunFields.end(),
+                                              f.spec.name) == kTrainNonRunFields.end())
+            return bad(v, f.spec.name, "the run's keys need model = \"<catalog model ID>\"");
       }
     }
     for (std::string_view key : {"input_len", "output_len"}) {

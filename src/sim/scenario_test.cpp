@@ -307,6 +307,28 @@ nodes = 1
   EXPECT_EQ(s->jobs[0].job.work.reference, "h100-sxm");
 }
 
+// A training job's run keys are estimate train's (perf/workload_fields.h);
+// work by reference hours has no step to time, so it takes none.
+TEST_F(ScenarioTest, JobsTakeTheEstimatesRunKeysOnlyWithAModel) {
+  const std::string job = R"(
+[[jobs]]
+tenant = "lab"
+name = "run"
+devices = 8
+)";
+  auto ok = parse(kBase + job +
+                  "model = \"llama3-8b\"\ntokens = 1e9\nseq = 16384\nprecision = \"fp8\"\n");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->jobs[0].job.work.run.seq, 16384);
+  EXPECT_EQ(ok->jobs[0].job.work.run.precision, "fp8");
+  const std::string bounds =
+      error_of(kBase + job + "model = \"llama3-8b\"\ntokens = 1e9\nseq = 0\n");
+  EXPECT_NE(bounds.find("seq: expected an integer in [1, "), std::string::npos) << bounds;
+  const std::string orphan = error_of(
+      kBase + job + "reference = \"h100-sxm\"\nreference_hours = 1\nprecision = \"fp8\"\n");
+  EXPECT_NE(orphan.find("precision: the run's keys need model"), std::string::npos) << orphan;
+}
+
 // H2 of issue 13: a job cannot lower its tenant's declared sensitivity by
 // saying less or nothing; it can raise it.
 TEST_F(ScenarioTest, TenantSensitivityIsTheFloorOfItsJobs) {
