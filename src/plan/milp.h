@@ -1,8 +1,8 @@
-// A small mixed-integer program builder and its solve with COIN-OR CBC
-// (CbcMain with the solver's default presolve, cuts and heuristics, node
-// selection "fewest" (milp.cpp says why), one
-// thread, so results are deterministic). The CBC headers stay private to
-// milp.cpp; the planner only sees columns, rows and a solution.
+// A small mixed-integer program builder and its solve with COIN-OR CBC:
+// CbcMain with the solver's default presolve, cuts and heuristics, node
+// selection "fewest" (milp.cpp says why) and an optional start solution,
+// on one thread, so results are deterministic. The CBC headers stay
+// private to milp.cpp; the planner only sees columns, rows and a solution.
 #pragma once
 
 #include <functional>
