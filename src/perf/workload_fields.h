@@ -81,6 +81,11 @@ inline constexpr std::array<std::string_view, 15> kTrainNonRunFields = {
     "vocab", "experts", "top_k",       "shared_experts", "expert_ffn", "first_dense_layers",
     "mlp",   "tokens",  "steady_state"};
 
+inline bool is_train_run_field(std::string_view name) {
+  return std::find(kTrainNonRunFields.begin(), kTrainNonRunFields.end(), name) ==
+         kTrainNonRunFields.end();
+}
+
 // The run of a training workload (precision, seq, global_batch, stack, the
 // run's switches) into `out`: estimate train's fields but those above.
 template <class Reader>

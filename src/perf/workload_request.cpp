@@ -168,6 +168,14 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
   return w;
 }
 
+Result<TrainWorkload> make_train_step_workload(const Catalog& catalog, const TrainRequest& r) {
+  TrainRequest steady = r;
+  steady.steady_state = true;
+  SUANLI_ASSIGN(TrainWorkload w, make_train_workload(catalog, steady));
+  w.cost = {};
+  return w;
+}
+
 Result<TrainSwitches> make_train_switches(const TrainRequest& f) {
   TrainSwitches w;
   w.overlap_grad_reduce = f.overlap_grad_reduce;

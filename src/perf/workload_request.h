@@ -76,6 +76,9 @@ struct InferRequest {
 };
 
 Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainRequest& r);
+// The run's steady step, unpriced: make_train_workload without goodput or
+// cost assumptions, what plan sizing and the simulator's work model time.
+Result<TrainWorkload> make_train_step_workload(const Catalog& catalog, const TrainRequest& r);
 // The cost assumptions a request states over the catalog's economics.
 Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const CostRequest& r);
 // The run's switches (overlaps, resharding, gradient accumulation, power

@@ -779,7 +779,8 @@ class Loader {
       SUANLI_TRY(read_train_run_fields(reader, t.run));
       t.run.model = t.model;
       t.run.tokens = t.tokens;
-      if (auto w = make_train_workload(catalog_, t.run); !w) return bad(v, "", w.error().message);
+      if (auto w = make_train_step_workload(catalog_, t.run); !w)
+        return bad(v, "", w.error().message);
       SUANLI_TRY(v.finish());  // read_common read the keys both kinds share
       t.defined_at = v.where();
       p().demands.push_back(make_demand(
@@ -922,9 +923,7 @@ class Loader {
   SizingDetail size_training(const PlanTraining& job, std::size_t t) {
     SizingDetail s;
     // Checked when the item was read; the plan prices device-hours itself.
-    TrainWorkload w = *make_train_workload(catalog_, job.run);
-    w.cost = {};
-    w.goodput.reset();
+    TrainWorkload w = *make_train_step_workload(catalog_, job.run);
     if (out_.with_goodput) w.goodput = out_.goodput;
     const int nd = p().types[t].node_devices;
     const double deadline_s = job.deadline_days * kSecondsPerDay;

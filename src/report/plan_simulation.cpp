@@ -239,9 +239,7 @@ void write_run_fields(const TrainRequest& run, toml::table& out) {
   static const TrainRequest defaults;
   for (const RequestField<TrainRequest>& f : train_workload_fields()) {
     const std::string_view name = f.spec.name;
-    if (std::find(kTrainNonRunFields.begin(), kTrainNonRunFields.end(), name) !=
-        kTrainNonRunFields.end())
-      continue;
+    if (!is_train_run_field(name)) continue;
     std::visit(
         [&](auto member) {
           const auto& value = run.*member;

@@ -809,12 +809,12 @@ class Resolver {
       if (!w.model.empty()) {
         TrainRequest r = w.run;
         r.model = w.model;
-        if (auto ok = make_train_workload(catalog_, r); !ok) return bad(v, "", ok.error().message);
+        if (auto ok = make_train_step_workload(catalog_, r); !ok)
+          return bad(v, "", ok.error().message);
       } else {
         // Reference-hours work has no step to time: a run key would be ignored.
         for (const RequestField<TrainRequest>& f : train_workload_fields())
-          if (v.has(f.spec.name) && std::find(kTrainNonRunFields.begin(), kTrainNonRunFields.end(),
-                                              f.spec.name) == kTrainNonRunFields.end())
+          if (v.has(f.spec.name) && is_train_run_field(f.spec.name))
             return bad(v, f.spec.name, "the run's keys need model = \"<catalog model ID>\"");
       }
     }

@@ -52,11 +52,7 @@ Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind
       // the simulator times the steady step and prices nothing here.
       TrainRequest r = work.run;
       r.model = work.model;
-      auto built = make_train_workload(*catalog_, r);
-      if (!built) return std::unexpected(built.error());
-      TrainWorkload w = std::move(*built);
-      w.cost = {};
-      w.goodput.reset();
+      SUANLI_ASSIGN(const TrainWorkload w, make_train_step_workload(*catalog_, r));
       auto rows = compare_train(*catalog_, w, accels, CompareSizing{devices, {}});
       if (!rows) return std::unexpected(rows.error());
       for (std::size_t i = 0; i < rows->size(); ++i) {
