@@ -97,19 +97,19 @@ supply_cap_devices = 1000
 [[inference]]
 name = "chat-8b"
 model = "llama3-8b"
-input_tokens = 1000
-output_tokens = 250
+input_len = 1000
+output_len = 250
 output_tokens_per_s = 400000
-tpot_ms = 50
+tpot_slo_ms = 50
 core = true
 
 [[inference]]
 name = "chat-70b"
 model = "llama3-70b"
-input_tokens = 1000
-output_tokens = 250
+input_len = 1000
+output_len = 250
 output_tokens_per_s = 50000
-tpot_ms = 60
+tpot_slo_ms = 60
 sensitivity = "confidential"
 
 [[scenario]]
@@ -327,8 +327,8 @@ assume_available = "the chip can be bought in China, a test assumption"
 [[inference]]
 name = "secret-8b"
 model = "llama3-8b"
-input_tokens = 1000
-output_tokens = 250
+input_len = 1000
+output_len = 250
 output_tokens_per_s = 20000
 sensitivity = "secret"
 )")
@@ -366,7 +366,8 @@ TEST(PlanCli, BadInputNamesTheKey) {
       {"probability = 0.3", "probability = 0.2", "probability", "0.9"},
       {"accelerator = \"ascend-910b\"", "accelerator = \"ascend-910x\"", "accelerator",
        "ascend-910x"},
-      {"output_tokens_per_s = 50000\ntpot_ms = 60", "output_tokens_per_s = 50000\ntpot_ms = 0.01",
+      {"output_tokens_per_s = 50000\ntpot_slo_ms = 60",
+       "output_tokens_per_s = 50000\ntpot_slo_ms = 0.01",
        "chat-70b", "no candidate type can serve it"},
   };
   suanli::testing::TempDir dir;

@@ -103,7 +103,7 @@ int run_plan(Context& ctx, const PlanState& s) {
         "solving ({} types, {} sites, {} demand items, {} supply scenarios)...\n",
         scenario->problem.types.size(), scenario->problem.sites.size(),
         scenario->problem.demands.size(), scenario->problem.scenarios.size());
-  auto result = solve_plan(scenario->problem, options);
+  auto result = solve_scenario_plan(*scenario, options);
   if (!result) return ctx.report(result.error());
   std::optional<RobustnessResult> robust;
   if (!s.no_robustness && result->status != PlanStatus::kInfeasible) {

@@ -791,9 +791,9 @@ value = 10
   dir.write("rows.toml", head + "batch = 8\nspec_tokens = 2\nspec_accept_len = 2.5\n");
   auto rows = load_measurements(dir.path(), *catalog_);
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
-  EXPECT_EQ((*rows)[0].batch, 8);
-  EXPECT_EQ((*rows)[0].spec_tokens, 2);
-  EXPECT_DOUBLE_EQ((*rows)[0].spec_accept_len, 2.5);
+  EXPECT_EQ((*rows)[0].serving.batch, 8);
+  EXPECT_EQ((*rows)[0].serving.spec_tokens, 2);
+  EXPECT_DOUBLE_EQ(*(*rows)[0].serving.spec_accept_len, 2.5);
   for (const auto& [line, words] :
        {std::pair{"spec_tokens = 0\n", "spec_tokens: expected an integer in [1, 16], got 0"},
         std::pair{"kv_precision = \"fp4\"\n", "kv_precision: expected one of bf16, fp8, int8"},

@@ -151,24 +151,10 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   // The traffic and serving fields are `estimate infer`'s (perf/
   // workload_fields.h: the flag's and the API field's bounds and words).
   TomlFieldReader reader(v);
-  InferRequest r;
   // The model is the row's; its precision refuses "auto" (read_kind_fields).
   static constexpr std::array<std::string_view, 2> kNotRowFields = {"model", "precision"};
-  SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), r, kNotRowFields));
-  SUANLI_TRY(read_request_fields(reader, infer_layout_fields(), r));
-  m.input_len = r.input_len;
-  m.output_len = r.output_len;
-  m.batch = r.batch;
-  m.disaggregated = r.disaggregated;
-  m.kv_precision = *parse_precision(r.kv_precision);  // the table allows parseable names only
-  m.tp = r.tp;
-  m.ep = r.ep;
-  m.prefill_devices = r.prefill_devices.value_or(0);
-  m.spec_tokens = r.spec_tokens.value_or(0);
-  m.spec_accept_len = r.spec_accept_len.value_or(0.0);
-  m.request_rate = r.request_rate;
-  m.tpot_slo_ms = r.tpot_slo_ms;
-  m.ttft_slo_ms = r.ttft_slo_ms;
+  SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), m.serving, kNotRowFields));
+  SUANLI_TRY(read_request_fields(reader, infer_layout_fields(), m.serving));
   auto adp = v.boolean("attention_dp");  // implied by ep > tp; recorded
   if (!adp) return std::unexpected(adp.error());
   SUANLI_TRY(read_str(v, "engine", m.engine, false));
@@ -318,7 +304,7 @@ Result<void> read_kind_fields(const TomlView& v, const Catalog& catalog, Measure
           v.error("precision", "expected bf16, fp16, fp8, int8, fp4, w4a8 or int4"));
     }
     m.precision = p->precision;
-    m.weight_bits = p->weight_bits;
+    m.serving.precision = precision;
     SUANLI_TRY(read_inference_fields(v, m));
   }
   return {};
@@ -440,37 +426,31 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
     row.error = std::move(why);
     return row;
   };
+  const InferRequest& r = m.serving;
   if (m.pp && *m.pp > 1) return failed("pipeline-parallel inference is not modelled");
-  if (m.spec_tokens > 0 && !(m.spec_accept_len >= 1.0)) {
+  if (r.spec_tokens && !(r.spec_accept_len.value_or(0) >= 1.0)) {
     return failed("speculative decoding without a published acceptance length");
   }
-  if (!m.batch && !m.tpot_slo_ms && !m.ttft_slo_ms && !m.request_rate) {
+  if (!r.batch && !r.tpot_slo_ms && !r.ttft_slo_ms && !r.request_rate) {
     return failed("neither a batch, an SLO nor a request rate");
   }
-  InferWorkload w;
-  w.model = m.model;
-  w.precision = m.precision;
-  w.weight_bits = m.weight_bits;
-  w.input_len = m.input_len;
-  w.output_len = m.output_len;
-  w.batch = m.batch;
-  w.kv_precision = m.kv_precision;
-  w.disaggregated = m.disaggregated;
-  w.spec_tokens = m.spec_tokens;
-  w.spec_accept_len = m.spec_accept_len;
+  // The run as estimate infer builds it, without the front ends' either/or
+  // rules: a row publishes the batch it ran beside the SLO it met.
+  auto run = make_infer_run(m.model, r);
+  if (!run) return failed(run.error().message);
+  InferWorkload& w = *run;
   w.published_run = true;
-  w.request_rate = m.request_rate;
   int devices = m.devices;
   // `devices` is what the published per-device figure divides by; a
   // disaggregated row that names its decode devices decodes on those, the
-  // rest (prefill) still in the denominator.
-  if (m.disaggregated && m.decode_devices && *m.decode_devices < m.devices) {
+  // rest (prefill) still in the denominator. A row's prefill_devices is
+  // recorded, not added: `devices` already counts them.
+  w.prefill_devices = 0;
+  if (r.disaggregated && m.decode_devices && *m.decode_devices < m.devices) {
     devices = *m.decode_devices;
     w.prefill_devices = m.devices - *m.decode_devices;
   }
-  if (m.tpot_slo_ms) w.tpot_slo_s = *m.tpot_slo_ms / 1e3;
-  if (m.ttft_slo_ms) w.ttft_slo_s = *m.ttft_slo_ms / 1e3;
-  auto found = search_infer(w, acc, profile, devices, m.tp, m.ep);
+  auto found = search_infer(w, acc, profile, devices, r.tp, r.ep);
   if (!found) return failed(found.error().message);
   const auto& e = found->best;
   const double out_dev = e.output_tokens_per_s_per_device;
@@ -480,10 +460,10 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
   } else if (m.metric == "input_tokens_per_s_per_device") {
     // A prefill-only (disaggregated) figure, else the prompt tokens the
     // decode throughput implies.
-    v = m.disaggregated && m.output_len <= 1 ? e.prefill_tokens_per_s_per_device
-                                             : out_dev * m.input_len / m.output_len;
+    v = r.disaggregated && r.output_len <= 1 ? e.prefill_tokens_per_s_per_device
+                                             : out_dev * r.input_len / r.output_len;
   } else if (m.metric == "total_tokens_per_s_per_device") {
-    v = out_dev * (1.0 + static_cast<double>(m.input_len) / m.output_len);
+    v = out_dev * (1.0 + static_cast<double>(r.input_len) / r.output_len);
   } else if (m.metric == "tpot_ms") {
     v = e.tpot_s * 1e3;
   } else if (m.metric == "itl_ms") {
@@ -498,7 +478,7 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
   row.ok = true;
   row.predicted = v;
   row.config = fmt::format("tp{} ep{} batch {}{}", e.layout.tp, e.layout.ep, e.batch,
-                           m.spec_tokens > 0 ? fmt::format(" spec{}", m.spec_tokens) : "");
+                           r.spec_tokens ? fmt::format(" spec{}", *r.spec_tokens) : "");
   row.rel_error = v / m.value - 1.0;
   return row;
 }

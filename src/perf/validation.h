@@ -13,12 +13,13 @@
 #include "catalog/catalog.h"
 #include "perf/infer.h"
 #include "perf/train.h"
+#include "perf/workload_request.h"
 
 namespace suanli {
 
 struct Measurement : TrainSwitches {  // training rows' per-run switches
   std::string id;
-  std::string kind;  // "train" | "infer"
+  std::string kind;        // "train" | "infer"
   std::string source;      // the citation
   std::string source_key;  // its key in the file's [sources] (the cross-validation fold)
   std::string locator;
@@ -42,26 +43,16 @@ struct Measurement : TrainSwitches {  // training rows' per-run switches
   bool uneven_pipeline = false;
   bool mfu_peak_fp8 = false;
   SoftwareStack stack;
-  // Inference
-  int input_len = 0;
-  int output_len = 0;
-  std::optional<int> batch;
-  std::optional<double> tpot_slo_ms;
-  std::optional<double> ttft_slo_ms;
-  std::optional<int> tp, ep;
-  Precision kv_precision = Precision::kBf16;
-  bool disaggregated = false;
-  int weight_bits = 0;        // 4 for w4a8 / int4 rows (InferWorkload::weight_bits)
-  std::string engine;         // serving engine and version as published (recorded, not modelled)
+  // Inference: the run as `estimate infer` reads it (the row's keys are its
+  // fields; precision is the row's, never "auto"), built into the workload
+  // by make_infer_run.
+  InferRequest serving;
+  std::string engine;  // serving engine and version as published (recorded, not modelled)
   std::string engine_version;
-  std::optional<int> pp;      // inference pipeline stages (> 1 is not modelled: the row fails)
-  int prefill_devices = 0;    // disaggregated: prefill devices in the per-device figure
+  std::optional<int> pp;  // inference pipeline stages (> 1 is not modelled: the row fails)
   std::optional<int> decode_devices;  // disaggregated: the devices decoding (else `devices`)
-  std::string spec_decode;    // none | mtp | eagle | eagle3 | ngram | draft-model
-  int spec_tokens = 0;
-  double spec_accept_len = 0;
+  std::string spec_decode;            // none | mtp | eagle | eagle3 | ngram | draft-model
   std::optional<int> chunked_prefill_tokens;  // recorded
-  std::optional<double> request_rate;         // requests/s, when the run drove a rate
 };
 
 // Loads every *.toml in `dir` (sorted), resolving models and accelerators

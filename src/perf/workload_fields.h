@@ -50,6 +50,13 @@ const FieldTable<InferRequest>& infer_workload_fields();
 // The per-instance layout `estimate infer` may fix.
 const FieldTable<InferRequest>& infer_layout_fields();
 
+// Whether a table defines a field of that name.
+template <class R>
+bool table_has(const FieldTable<R>& table, std::string_view name) {
+  return std::any_of(table.begin(), table.end(),
+                     [&](const RequestField<R>& f) { return f.spec.name == name; });
+}
+
 // The CLI flag of a field.
 template <class R>
 std::string cli_flag(const RequestField<R>& f) {
@@ -91,6 +98,35 @@ inline bool is_train_run_field(std::string_view name) {
 template <class Reader>
 Result<void> read_train_run_fields(Reader& reader, TrainRequest& out) {
   return read_request_fields(reader, train_workload_fields(), out, kTrainNonRunFields);
+}
+
+// The fields of infer_workload_fields() that are not the serving run: the
+// model, and the deployment a file states its own way (a plan sizes its
+// instances for a rate of output tokens, a simulated job's load is its
+// arrivals, and neither splits prefill from decode).
+inline constexpr std::array<std::string_view, 4> kInferNonRunFields = {
+    "model", "request_rate", "disaggregated", "prefill_devices"};
+
+inline bool is_infer_run_field(std::string_view name) {
+  return std::find(kInferNonRunFields.begin(), kInferNonRunFields.end(), name) ==
+         kInferNonRunFields.end();
+}
+
+// The serving run (precision, KV cache, lengths, batch or SLOs,
+// speculation) into `out`: estimate infer's fields but those above. With
+// `lengths_required` false, an absent input_len or output_len keeps `out`'s
+// value (a simulated job's defaults).
+template <class Reader>
+Result<void> read_infer_run_fields(Reader& reader, InferRequest& out,
+                                   bool lengths_required = true) {
+  for (const RequestField<InferRequest>& f : infer_workload_fields()) {
+    if (!is_infer_run_field(f.spec.name)) continue;
+    FieldSpec spec = f.spec;
+    spec.required = spec.required && lengths_required;
+    SUANLI_TRY(std::visit([&](auto member) { return read_spec_value(reader, spec, out.*member); },
+                          f.member));
+  }
+  return {};
 }
 
 // The specs of a table, for schemas.

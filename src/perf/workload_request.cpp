@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "perf/json.h"
+#include "util/field_spec.h"
 #include "util/strings.h"
 
 namespace suanli {
@@ -211,11 +212,28 @@ ParallelismRequest make_parallelism_request(const TrainRequest& f) {
   return r;
 }
 
-Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& f) {
+std::optional<RequestProblem> infer_choice_problem(const InferRequest& r,
+                                                   std::string (*spell)(std::string_view)) {
+  const bool slo = r.tpot_slo_ms || r.ttft_slo_ms;
+  if (r.batch && slo)
+    return RequestProblem{"batch",
+                          fmt::format("give either {} or an SLO, not both", spell("batch"))};
+  if (r.request_rate && slo) {
+    return RequestProblem{
+        "request_rate", fmt::format("give either {} (the load sets the batch) or an SLO, not both",
+                                    spell("request_rate"))};
+  }
+  if (r.spec_tokens.has_value() != r.spec_accept_len.has_value()) {
+    return RequestProblem{r.spec_tokens ? "spec_accept_len" : "spec_tokens",
+                          fmt::format("speculative decoding needs both {} and {}",
+                                      spell("spec_tokens"), spell("spec_accept_len"))};
+  }
+  return std::nullopt;
+}
+
+Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest& f) {
   InferWorkload w;
-  auto m = catalog.model(f.model);
-  if (!m) return std::unexpected(m.error());
-  w.model = **m;
+  w.model = model;
   // No precision given: the weights as released (FP8 for DeepSeek-V3/R1,
   // served in FP8 where the chip has it, else INT8), else BF16.
   if (f.precision.empty() && w.model.native_fp8) {
@@ -235,7 +253,9 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
     w.precision = p->precision;
     w.weight_bits = p->weight_bits;
   }
-  w.kv_precision = *parse_precision(f.kv_precision);
+  auto kv = parse_precision(f.kv_precision);
+  if (!kv) return fail(ErrorCode::kInvalidArgument, "--kv-precision must be bf16, fp8 or int8");
+  w.kv_precision = *kv;
   w.disaggregated = f.disaggregated;
   if (f.input_len <= 0 || f.output_len <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
@@ -252,34 +272,32 @@ Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferReq
     }
     return std::optional<double>(*v / 1000.0);
   };
-  auto tpot = ms(f.tpot_slo_ms, "--tpot-slo-ms");
-  if (!tpot) return std::unexpected(tpot.error());
-  auto ttft = ms(f.ttft_slo_ms, "--ttft-slo-ms");
-  if (!ttft) return std::unexpected(ttft.error());
-  w.tpot_slo_s = *tpot;
-  w.ttft_slo_s = *ttft;
-  if (w.batch && (w.tpot_slo_s || w.ttft_slo_s)) {
-    return fail(ErrorCode::kInvalidArgument, "give either --batch or an SLO, not both");
-  }
-  if (f.request_rate) {
-    if (!(*f.request_rate > 0) || !(*f.request_rate <= 1e6)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "--request-rate must be a positive number of requests per second, at most 1e6");
-    }
-    if (w.tpot_slo_s || w.ttft_slo_s) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "give either --request-rate (the load sets the batch) or an SLO, not both");
-    }
-    w.request_rate = f.request_rate;
-  }
-  if (f.spec_tokens.has_value() != f.spec_accept_len.has_value()) {
+  SUANLI_ASSIGN(w.tpot_slo_s, ms(f.tpot_slo_ms, "--tpot-slo-ms"));
+  SUANLI_ASSIGN(w.ttft_slo_s, ms(f.ttft_slo_ms, "--ttft-slo-ms"));
+  if (f.request_rate && !(*f.request_rate > 0 && *f.request_rate <= 1e6)) {
     return fail(ErrorCode::kInvalidArgument,
-                "speculative decoding needs both --spec-tokens and --spec-accept-len");
+                "--request-rate must be a positive number of requests per second, at most 1e6");
   }
+  w.request_rate = f.request_rate;
   w.spec_tokens = f.spec_tokens.value_or(0);
   w.spec_accept_len = f.spec_accept_len.value_or(0.0);
   w.prefill_devices = f.prefill_devices.value_or(0);
-  SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, f.cost));
+  return w;
+}
+
+Result<InferWorkload> make_infer_step_workload(const Catalog& catalog, const InferRequest& r) {
+  auto m = catalog.model(r.model);
+  if (!m) return std::unexpected(m.error());
+  SUANLI_ASSIGN(InferWorkload w, make_infer_run(**m, r));
+  if (auto problem =
+          infer_choice_problem(r, [](std::string_view name) { return kebab_flag(name); }))
+    return fail(ErrorCode::kInvalidArgument, std::move(problem->message));
+  return w;
+}
+
+Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r) {
+  SUANLI_ASSIGN(InferWorkload w, make_infer_step_workload(catalog, r));
+  SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, r.cost));
   return w;
 }
 

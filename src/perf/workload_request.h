@@ -86,7 +86,27 @@ Result<CostAssumptions> make_cost_assumptions(const Catalog& catalog, const Cost
 // validation rows (perf/validation.cpp), which read the same fields.
 Result<TrainSwitches> make_train_switches(const TrainRequest& r);
 ParallelismRequest make_parallelism_request(const TrainRequest& r);
+// A serving request's either/or rules: a batch or an SLO, a request rate
+// or an SLO, both speculative fields or neither. The front ends hold a
+// request to them (make_infer_workload, the API); published runs do not (a
+// row states the batch it ran beside the SLO it met). Returns the field at
+// fault and what to do, each field spelled by `spell` (the CLI's --flag or
+// the API's name); nothing when the request chooses.
+struct RequestProblem {
+  std::string_view field;
+  std::string message;
+};
+std::optional<RequestProblem> infer_choice_problem(const InferRequest& r,
+                                                   std::string (*spell)(std::string_view));
+// The serving run a request describes on `model` (precision, KV cache,
+// lengths, batch or SLOs, load, speculation), its values checked but not its
+// choices, and unpriced: what a validation row builds its workload with.
+Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest& r);
+// A front end's request: the catalog's model, make_infer_run, the choices
+// above (errors name the CLI's flags) and the cost assumptions.
 Result<InferWorkload> make_infer_workload(const Catalog& catalog, const InferRequest& r);
+// The same unpriced: what plan sizing and the simulator's work model time.
+Result<InferWorkload> make_infer_step_workload(const Catalog& catalog, const InferRequest& r);
 
 // Chips compared at unequal latency are not compared: without a batch or a
 // TPOT SLO, `compare infer` holds every chip to one TPOT target, 50 ms (the

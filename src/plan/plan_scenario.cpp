@@ -55,8 +55,6 @@ constexpr double kMaxSimulationDays = 3650;
 constexpr double kMaxTrainingTokens = 1e18;
 constexpr double kMaxDeadlineDays = 3650;
 constexpr double kMaxTokensPerS = 1e12;
-constexpr double kMaxLatencyMs = 1e7;
-constexpr long long kMaxSequenceTokens = 10'000'000;
 constexpr long long kMaxExistingNodes = 1'000'000;
 
 // "3.0e12"
@@ -790,33 +788,78 @@ class Loader {
       out_.training.push_back(std::move(t));
       demand_views_.push_back(v);
     }
-    for (const TomlView& v : infer_views) {
-      SUANLI_ASSIGN(DemandCommon c, read_common(v));
-      PlanInference in;
-      in.name = c.name;
-      SUANLI_ASSIGN(const ModelArch* m, model_of(v));
-      in.model = m->id;
-      SUANLI_ASSIGN(in.input_tokens, required_int_in(v, "input_tokens", 1, kMaxSequenceTokens));
-      SUANLI_ASSIGN(in.output_tokens, required_int_in(v, "output_tokens", 1, kMaxSequenceTokens));
-      SUANLI_ASSIGN(in.output_tokens_per_s,
-                    required_number_in(v, "output_tokens_per_s", 1e-3, kMaxTokensPerS));
-      SUANLI_ASSIGN(in.ttft_ms, positive_max(v, "ttft_ms", kMaxLatencyMs));
-      SUANLI_ASSIGN(in.tpot_ms, positive_max(v, "tpot_ms", kMaxLatencyMs));
-      SUANLI_TRY(v.finish());
-      in.defined_at = v.where();
-      std::string limits;  // units and acronyms only: the same in every language
-      if (in.ttft_ms) limits += fmt::format(", TTFT {} ms", num(*in.ttft_ms));
-      if (in.tpot_ms) limits += fmt::format(", TPOT {} ms", num(*in.tpot_ms));
-      p().demands.push_back(
-          make_demand(c, DemandKind::kInference,
-                      Text("{model}, {rate} output tokens/s, {input} in / {output} out{limits}",
-                           {{"model", in.model},
-                            {"rate", sci(in.output_tokens_per_s)},
-                            {"input", std::to_string(in.input_tokens)},
-                            {"output", std::to_string(in.output_tokens)},
-                            {"limits", limits}})));
-      out_.inference.push_back(std::move(in));
-      demand_views_.push_back(v);
+    for (const TomlView& v : infer_views) SUANLI_TRY(read_inference_item(v));
+    return {};
+  }
+
+  // An [[inference]] item: the rate to serve and estimate infer's run.
+  Result<void> read_inference_item(const TomlView& v) {
+    SUANLI_ASSIGN(DemandCommon c, read_common(v));
+    PlanInference in;
+    in.name = c.name;
+    SUANLI_ASSIGN(const ModelArch* m, model_of(v));
+    in.model = m->id;
+    SUANLI_ASSIGN(in.output_tokens_per_s,
+                  required_number_in(v, "output_tokens_per_s", 1e-3, kMaxTokensPerS));
+    // The run's keys are estimate infer's, read through its table; a plan
+    // sizes each chip at its best precision unless the item names one.
+    InferRequest& run = in.run;
+    SUANLI_TRY(read_renamed_infer_keys(v, run));
+    TomlFieldReader reader(v);
+    SUANLI_TRY(read_infer_run_fields(reader, run, /*lengths_required=*/false));
+    for (std::string_view key : {"input_len", "output_len"}) {
+      if ((key == "input_len" ? run.input_len : run.output_len) == 0)
+        return std::unexpected(v.missing(key, "an integer >= 1 (tokens per request)"));
+    }
+    auto same = [](std::string_view name) { return std::string(name); };
+    if (auto problem = infer_choice_problem(run, same))
+      return bad(v, problem->field, problem->message);
+    run.model = in.model;
+    if (auto w = make_infer_step_workload(catalog_, run); !w) return bad(v, "", w.error().message);
+    SUANLI_TRY(v.finish());
+    in.defined_at = v.where();
+    std::string limits;  // units and acronyms only: the same in every language
+    if (run.ttft_slo_ms) limits += fmt::format(", TTFT {} ms", num(*run.ttft_slo_ms));
+    if (run.tpot_slo_ms) limits += fmt::format(", TPOT {} ms", num(*run.tpot_slo_ms));
+    p().demands.push_back(
+        make_demand(c, DemandKind::kInference,
+                    Text("{model}, {rate} output tokens/s, {input} in / {output} out{limits}",
+                         {{"model", in.model},
+                          {"rate", sci(in.output_tokens_per_s)},
+                          {"input", std::to_string(run.input_len)},
+                          {"output", std::to_string(run.output_len)},
+                          {"limits", limits}})));
+    out_.inference.push_back(std::move(in));
+    demand_views_.push_back(v);
+    return {};
+  }
+
+  // The [[inference]] keys' names before they became estimate infer's: still
+  // read, under the new key's rules, with a warning to rename them.
+  Result<void> read_renamed_infer_keys(const TomlView& v, InferRequest& run) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kRenamed = {{
+        {"input_tokens", "input_len"},
+        {"output_tokens", "output_len"},
+        {"ttft_ms", "ttft_slo_ms"},
+        {"tpot_ms", "tpot_slo_ms"},
+    }};
+    TomlFieldReader reader(v);
+    for (const auto& [old_name, name] : kRenamed) {
+      if (!v.table().contains(old_name)) continue;
+      if (v.table().contains(name)) {
+        return bad(v, old_name, fmt::format("is the old name of {}; give {} only", name, name));
+      }
+      for (const RequestField<InferRequest>& f : infer_workload_fields()) {
+        if (f.spec.name != name) continue;
+        FieldSpec spec = f.spec;
+        spec.name = old_name;
+        spec.required = false;
+        SUANLI_TRY(std::visit(
+            [&](auto member) { return read_spec_value(reader, spec, run.*member); }, f.member));
+      }
+      out_.warnings.push_back(
+          fmt::format("{}: {} is now {} (estimate infer's name); the old name will be removed",
+                      v.where(old_name), old_name, name));
     }
     return {};
   }
@@ -1013,15 +1056,14 @@ class Loader {
   SizingDetail size_inference(const PlanInference& job, std::size_t t) {
     SizingDetail s;
     const Accelerator& a = *accels_[t];
-    auto m = catalog_.model(job.model);
-    InferWorkload w;
-    w.model = **m;
-    w.auto_precision = true;
-    w.precision = Precision::kFp8;
-    w.input_len = job.input_tokens;
-    w.output_len = job.output_tokens;
-    if (job.tpot_ms) w.tpot_slo_s = *job.tpot_ms / 1000;
-    if (job.ttft_ms) w.ttft_slo_s = *job.ttft_ms / 1000;
+    auto run = make_infer_step_workload(catalog_, job.run);  // checked when read
+    if (!run) {
+      s.why_not = run.error().message;
+      return s;
+    }
+    InferWorkload& w = *run;
+    const std::optional<double>& tpot_ms = job.run.tpot_slo_ms;
+    const std::optional<double>& ttft_ms = job.run.ttft_slo_ms;
 
     int domain = p().types[t].node_devices;
     if (a.scaleup_domain && a.scaleup_domain->value >= 1) {
@@ -1050,14 +1092,14 @@ class Loader {
         last_error = e.why_not.empty() ? "does not fit" : e.why_not;
         continue;
       }
-      if (job.tpot_ms && e.tpot_s * 1000 > *job.tpot_ms * (1 + 1e-9)) {
+      if (tpot_ms && e.tpot_s * 1000 > *tpot_ms * (1 + 1e-9)) {
         last_error = fmt::format("TPOT {:.1f} ms on {} devices exceeds the {} ms SLO",
-                                 e.tpot_s * 1000, d, num(*job.tpot_ms));
+                                 e.tpot_s * 1000, d, num(*tpot_ms));
         continue;
       }
-      if (job.ttft_ms && e.ttft_s * 1000 > *job.ttft_ms * (1 + 1e-9)) {
+      if (ttft_ms && e.ttft_s * 1000 > *ttft_ms * (1 + 1e-9)) {
         last_error = fmt::format("TTFT {:.0f} ms on {} devices exceeds the {} ms SLO",
-                                 e.ttft_s * 1000, d, num(*job.ttft_ms));
+                                 e.ttft_s * 1000, d, num(*ttft_ms));
         continue;
       }
       if (!have ||
@@ -1119,6 +1161,12 @@ Result<void> apply_plan_override(toml::table& doc, const PlanOverride& override)
   // [plan] and [policy] may be absent from a file and still be set.
   static const TomlOverrideOptions options{{"plan", "policy"}, {"name", "accelerator"}};
   return apply_toml_override(doc, override, options);
+}
+
+Result<PlanResult> solve_scenario_plan(const PlanScenario& scenario, const PlanOptions& options) {
+  SUANLI_ASSIGN(PlanResult r, solve_plan(scenario.problem, options));
+  r.warnings.insert(r.warnings.begin(), scenario.warnings.begin(), scenario.warnings.end());
+  return r;
 }
 
 Result<PlanScenario> load_plan_scenario(const std::filesystem::path& path, const Catalog& catalog,

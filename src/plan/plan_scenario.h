@@ -23,6 +23,7 @@
 #include "perf/goodput.h"
 #include "perf/workload_request.h"
 #include "plan/plan_problem.h"
+#include "plan/planner.h"
 #include "util/error.h"
 #include "util/toml_override.h"
 #include "vocab/sensitivity.h"
@@ -45,11 +46,13 @@ struct PlanTraining {
 struct PlanInference {
   std::string name;
   std::string model;
-  int input_tokens = 0;
-  int output_tokens = 0;
   double output_tokens_per_s = 0;  // aggregate demand
-  std::optional<double> ttft_ms;
-  std::optional<double> tpot_ms;
+  // The serving run as `estimate infer` reads it (perf/workload_fields.h,
+  // the same keys in the [[inference]] table): input_len, output_len, the
+  // SLOs or a batch, precision (here "auto" when absent: each chip at its
+  // best), KV precision and speculation. Sizing builds its workload from it
+  // with make_infer_step_workload.
+  InferRequest run{.precision = "auto"};
   std::string defined_at;
 };
 
@@ -112,7 +115,13 @@ struct PlanScenario {
   // default site's power and the catalog's life, capital and operations:
   // what the report's comparison prices device-hours with.
   CostAssumptions cost;
+  // What a reader should change in the file, e.g. a key under its old name.
+  std::vector<std::string> warnings;
 };
+
+// solve_plan on the scenario's problem, the scenario's own warnings (a key
+// under its old name) first among the result's.
+Result<PlanResult> solve_scenario_plan(const PlanScenario& scenario, const PlanOptions& options);
 
 // Sets `override.key` in a parsed document; errors name the key. [plan]
 // and [policy] are created when absent.

@@ -84,10 +84,10 @@ const std::string kInference = R"(
 [[inference]]
 name = "chat-8b"
 model = "llama3-8b"
-input_tokens = 1000
-output_tokens = 200
+input_len = 1000
+output_len = 200
 output_tokens_per_s = 50000
-tpot_ms = 50
+tpot_slo_ms = 50
 tenant = "gov"
 sensitivity = "confidential"
 years = [2, 2]
@@ -459,6 +459,75 @@ TEST_F(PlanScenarioTest, TrainingItemsTakeTheEstimatesRunKeys) {
   const std::string st =
       error_of(replace(kBase, "deadline_days = 10", "deadline_days = 10\nstack = \"nope\""));
   EXPECT_TRUE(contains(st, "nope")) << st;
+}
+
+TEST_F(PlanScenarioTest, InferenceItemsTakeTheEstimatesRunKeys) {
+  auto base = parse(kBase);
+  ASSERT_TRUE(base) << base.error().message;
+  const int h200 = type_of(*base, "h200-sxm");
+  ASSERT_GE(h200, 0);
+  const SizingDetail& best = base->sizing[1][static_cast<std::size_t>(h200)];
+  ASSERT_TRUE(best.ok) << best.why_not;
+  EXPECT_EQ(best.precision, "fp8");  // a plan's default: each chip at its best
+  // estimate infer's precision key: BF16 on the H200 serves fewer tokens
+  // per device than its FP8.
+  auto bf16 = parse(replace(kBase, "tpot_slo_ms = 50", "tpot_slo_ms = 50\nprecision = \"bf16\""));
+  ASSERT_TRUE(bf16) << bf16.error().message;
+  EXPECT_EQ(bf16->inference[0].run.precision, "bf16");
+  const SizingDetail& slow = bf16->sizing[1][static_cast<std::size_t>(h200)];
+  ASSERT_TRUE(slow.ok) << slow.why_not;
+  EXPECT_EQ(slow.precision, "bf16");
+  EXPECT_LT(slow.per_device_rate, best.per_device_rate);
+  // Speculative decoding with a published acceptance length serves more.
+  auto spec = parse(replace(kBase, "tpot_slo_ms = 50",
+                            "tpot_slo_ms = 50\nspec_tokens = 2\nspec_accept_len = 2.5"));
+  ASSERT_TRUE(spec) << spec.error().message;
+  const SizingDetail& fast = spec->sizing[1][static_cast<std::size_t>(h200)];
+  ASSERT_TRUE(fast.ok) << fast.why_not;
+  EXPECT_GT(fast.per_device_rate, best.per_device_rate);
+  // The flag's bounds and choices, named by the item's key.
+  const std::string len = error_of(replace(kBase, "input_len = 1000", "input_len = 0"));
+  EXPECT_TRUE(contains(len, "inference[0].input_len: expected an integer in [1, ")) << len;
+  const std::string missing = error_of(replace(kBase, "output_len = 200\n", ""));
+  EXPECT_TRUE(contains(missing, "output_len")) << missing;
+  const std::string both =
+      error_of(replace(kBase, "tpot_slo_ms = 50", "tpot_slo_ms = 50\nbatch = 8"));
+  EXPECT_TRUE(contains(both, "inference[0].batch: give either batch or an SLO")) << both;
+  const std::string half =
+      error_of(replace(kBase, "tpot_slo_ms = 50", "tpot_slo_ms = 50\nspec_tokens = 2"));
+  EXPECT_TRUE(contains(half, "inference[0].spec_accept_len: speculative decoding needs both"))
+      << half;
+  // The deployment is the plan's: a request rate is not an item's key.
+  const std::string rate =
+      error_of(replace(kBase, "tpot_slo_ms = 50", "tpot_slo_ms = 50\nrequest_rate = 3"));
+  EXPECT_TRUE(contains(rate, "request_rate: unknown key")) << rate;
+}
+
+TEST_F(PlanScenarioTest, InferenceKeysUnderTheirOldNamesAreReadWithAWarning) {
+  auto base = parse(kBase);
+  ASSERT_TRUE(base) << base.error().message;
+  EXPECT_TRUE(base->warnings.empty());
+  std::string old = replace(kBase, "input_len = 1000", "input_tokens = 1000");
+  old = replace(old, "output_len = 200", "output_tokens = 200");
+  old = replace(old, "tpot_slo_ms = 50", "tpot_ms = 50");
+  auto renamed = parse(old);
+  ASSERT_TRUE(renamed) << renamed.error().message;
+  ASSERT_EQ(renamed->warnings.size(), 3u);
+  EXPECT_TRUE(contains(renamed->warnings[0], "plan.toml:"));
+  EXPECT_TRUE(contains(renamed->warnings[0], "input_tokens is now input_len"))
+      << renamed->warnings[0];
+  EXPECT_TRUE(contains(renamed->warnings[2], "tpot_ms is now tpot_slo_ms"));
+  EXPECT_EQ(renamed->inference[0].run.input_len, 1000);
+  EXPECT_EQ(renamed->inference[0].run.output_len, 200);
+  EXPECT_EQ(renamed->inference[0].run.tpot_slo_ms, 50);
+  for (std::size_t t = 0; t < base->problem.types.size(); ++t)
+    EXPECT_EQ(renamed->sizing[1][t].devices, base->sizing[1][t].devices);
+  // Under the new key's rules, and never both names.
+  const std::string bound = error_of(replace(old, "tpot_ms = 50", "tpot_ms = -1"));
+  EXPECT_TRUE(contains(bound, "inference[0].tpot_ms: expected a number in (0, ")) << bound;
+  const std::string both =
+      error_of(replace(kBase, "input_len = 1000", "input_len = 1000\ninput_tokens = 9"));
+  EXPECT_TRUE(contains(both, "inference[0].input_tokens: is the old name of input_len")) << both;
 }
 
 TEST_F(PlanScenarioTest, DemandNoTypeCanServeIsAnError) {

@@ -32,10 +32,10 @@ accelerator = "ascend-910c"
 [[inference]]
 name = "chat-8b"
 model = "llama3-8b"
-input_tokens = 1000
-output_tokens = 200
+input_len = 1000
+output_len = 200
 output_tokens_per_s = 300000
-tpot_ms = 50
+tpot_slo_ms = 50
 )";
 
 class RobustnessTest : public testing::BundledCatalogTest {

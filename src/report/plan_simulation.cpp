@@ -231,15 +231,16 @@ Result<std::vector<Stream>> collect_streams(const PlanScenario& scenario, const 
   return out;
 }
 
-// The keys of a training item's run that differ from estimate train's
-// defaults, written into its simulated jobs as the same keys (the job table
-// reads them through the same field table), so the simulated run is the
-// sized one: an fp8 item runs at fp8, a 32k-sequence item at 32k.
-void write_run_fields(const TrainRequest& run, toml::table& out) {
-  static const TrainRequest defaults;
-  for (const RequestField<TrainRequest>& f : train_workload_fields()) {
+// The keys of an item's run that differ from `defaults`, written into its
+// simulated jobs as the same keys (the job table reads them through the
+// same field table), so the simulated run is the sized one: an fp8 item
+// runs at fp8, a 32k-sequence item at 32k, a speculative one speculates.
+template <class Request, class IsRunField>
+void write_run_fields(const FieldTable<Request>& table, IsRunField is_run_field, const Request& run,
+                      const Request& defaults, toml::table& out) {
+  for (const RequestField<Request>& f : table) {
     const std::string_view name = f.spec.name;
-    if (!is_train_run_field(name)) continue;
+    if (!is_run_field(name)) continue;
     std::visit(
         [&](auto member) {
           const auto& value = run.*member;
@@ -288,7 +289,7 @@ toml::table training_generator(const PlanScenario& scenario, const Stream& st, d
                   {"allowed", string_array({type.id})},
                   {"priority", kTrainingPriority},
                   {"sensitivity", std::string(sensitivity_name(st.sensitivity))}};
-  write_run_fields(tr.run, tpl);
+  write_run_fields(train_workload_fields(), is_train_run_field, tr.run, TrainRequest{}, tpl);
   notes.push_back(fmt::format(
       "{} on {}: training, {:.3g} tokens of {} in {:g} days on a {}-device gang ({:.1f} days): "
       "{} runs per deadline, {:.3g} arrivals/h x {:.0f}% of the item",
@@ -336,8 +337,9 @@ toml::table serving_generator(const PlanScenario& scenario, const Stream& st, do
                   {"allowed", string_array({type.id})},
                   {"priority", kServingPriority},
                   {"sensitivity", std::string(sensitivity_name(st.sensitivity))}};
-  if (inf.input_tokens > 0) tpl.insert("input_len", inf.input_tokens);
-  if (inf.output_tokens > 0) tpl.insert("output_len", inf.output_tokens);
+  tpl.insert("input_len", inf.run.input_len);
+  tpl.insert("output_len", inf.run.output_len);
+  write_run_fields(infer_workload_fields(), is_infer_run_field, inf.run, WorkSpec{}.serving, tpl);
   notes.push_back(fmt::format(
       "{} on {}: serving {:g} output tokens/s of {} x {:.0f}% of the item / {:g} peak-to-mean = "
       "{:.1f} instances of {} devices; jobs of {} instance(s) for {:g} h, {:.3g} arrivals/h",

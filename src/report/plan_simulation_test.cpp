@@ -59,8 +59,8 @@ PlanInference serving(const std::string& name, const std::string& model, int in,
   PlanInference i;
   i.name = name;
   i.model = model;
-  i.input_tokens = in;
-  i.output_tokens = out;
+  i.run.input_len = in;
+  i.run.output_len = out;
   i.output_tokens_per_s = tokens_per_s;
   return i;
 }
@@ -225,6 +225,31 @@ TEST_F(PlanSimulation, TrainingJobsCarryTheItemsRun) {
   EXPECT_EQ(run.stack, "nemo");
   EXPECT_EQ(run.precision, "bf16");  // the default, not written
   EXPECT_EQ(text_.find("precision"), std::string::npos) << text_;
+}
+
+// A serving item's run keys travel the same way, as estimate infer's.
+TEST_F(PlanSimulation, ServingJobsCarryTheItemsRun) {
+  Fixture f = make_fixture();
+  InferRequest& run = f.scenario.inference[0].run;
+  run.precision = "bf16";
+  run.kv_precision = "fp8";
+  run.tpot_slo_ms = 60;
+  run.spec_tokens = 1;
+  run.spec_accept_len = 1.7;
+  auto s = generated(f, {.year = 1, .days = 2});
+  ASSERT_TRUE(s.has_value()) << s.error().message << "\n" << text_;
+  const JobTemplate& job = s->generators[1].templates[0];
+  ASSERT_EQ(job.kind, JobKind::kInference);
+  const InferRequest& got = job.work.serving;
+  EXPECT_EQ(got.input_len, run.input_len) << text_;
+  EXPECT_EQ(got.output_len, run.output_len);
+  EXPECT_EQ(got.precision, "bf16");
+  EXPECT_EQ(got.kv_precision, "fp8");
+  EXPECT_EQ(got.tpot_slo_ms, 60);
+  EXPECT_EQ(got.spec_tokens, 1);
+  EXPECT_EQ(got.spec_accept_len, 1.7);
+  // The other item keeps the plan's default: each chip at its best.
+  EXPECT_EQ(s->generators[2].templates[0].work.serving.precision, "auto");
 }
 
 TEST_F(PlanSimulation, FleetIsExistingPlusPurchasesPlusRentalsOfTheYear) {

@@ -168,7 +168,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
   if (cancelled()) return stop();
   say(fmt::format("solving the plan ({} types, {} sites, {} demand items, {} supply scenarios)...",
                   p.types.size(), p.sites.size(), p.demands.size(), p.scenarios.size()));
-  auto plan = solve_plan(p, plan_options);
+  auto plan = solve_scenario_plan(*sc, plan_options);
   if (!plan) return std::unexpected(plan.error());
   if (cancelled()) return stop();
 

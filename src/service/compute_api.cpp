@@ -216,13 +216,9 @@ Result<void> read_train_parallelism(FieldReader& r, TrainRequest& t) {
 Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read_fields(r, infer_workload_fields(), q));
   SUANLI_TRY(read_fields(r, cost_fields(), q.cost));
-  if (q.batch && (q.tpot_slo_ms || q.ttft_slo_ms)) {
-    return std::unexpected(bad_field(r.field("batch"), "give either batch or an SLO, not both"));
-  }
-  if (q.request_rate && (q.tpot_slo_ms || q.ttft_slo_ms)) {
-    return std::unexpected(
-        bad_field(r.field("request_rate"), "give either request_rate or an SLO, not both"));
-  }
+  auto same = [](std::string_view name) { return std::string(name); };
+  if (auto problem = infer_choice_problem(q, same))
+    return std::unexpected(bad_field(r.field(problem->field), problem->message));
   return {};
 }
 

@@ -258,6 +258,18 @@ TEST_F(ComputeApiTest, RejectsBadRequestsNamingTheField) {
   EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(missing.body["error"]["field"], "body.input_len");
 
+  // The either/or rules name the API's field, not a CLI flag.
+  const auto half = post("/api/v1/estimate/infer", {{"accelerator", "h100-sxm"},
+                                                    {"devices", 8},
+                                                    {"model", "llama3-8b"},
+                                                    {"input_len", 10},
+                                                    {"output_len", 10},
+                                                    {"spec_tokens", 2}});
+  EXPECT_EQ(half.status, 400);
+  EXPECT_EQ(half.body["error"]["field"], "body.spec_accept_len");
+  EXPECT_EQ(half.body["error"]["message"].get<std::string>().find("--"), std::string::npos)
+      << half.body.dump();
+
   const auto malformed = call(Method::kPost, "/api/v1/estimate/train", "{\"devices\": 8,");
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(malformed.body["error"]["field"], "body");

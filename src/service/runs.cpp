@@ -725,7 +725,7 @@ Result<std::string> plan_run(const RunContext& ctx, const PlanOptions& plan_opti
                            sc.problem.types.size(), sc.problem.sites.size(),
                            sc.problem.demands.size(), sc.problem.scenarios.size()),
                true);
-  SUANLI_ASSIGN(PlanResult plan, solve_plan(sc.problem, plan_options));
+  SUANLI_ASSIGN(PlanResult plan, solve_scenario_plan(sc, plan_options));
   nlohmann::json out = nlohmann::json(plan_result_json(sc.problem, plan));
   out["scenario"] = ctx.name;
   out["sizing"] = nlohmann::json(plan_sizing_json(sc, ctx.catalog.economics()));

@@ -63,7 +63,6 @@ constexpr double kMinRatePerHour = 1e-6;
 constexpr double kMaxRatePerHour = 1e6;
 constexpr double kMaxTokens = 1e18;
 constexpr double kMaxReferenceHours = 1'000'000;
-constexpr long long kMaxSequenceTokens = 10'000'000;
 constexpr double kMaxCheckpointMinutes = 1e7;
 constexpr double kMinTimeScale = 1e-6;
 constexpr double kMaxTimeScale = 1e6;
@@ -814,21 +813,45 @@ class Resolver {
       } else {
         // Reference-hours work has no step to time: a run key would be ignored.
         for (const RequestField<TrainRequest>& f : train_workload_fields())
-          if (v.has(f.spec.name) && is_train_run_field(f.spec.name))
+          if (v.table().contains(f.spec.name) && is_train_run_field(f.spec.name))
             return bad(v, f.spec.name, "the run's keys need model = \"<catalog model ID>\"");
       }
     }
-    for (std::string_view key : {"input_len", "output_len"}) {
-      if (v.has(key) && t.kind != JobKind::kInference) {
-        return bad(v, key, "only inference jobs (kind = \"inference\") have input_len/output_len");
-      }
-    }
-    SUANLI_ASSIGN(auto input_len, int_in(v, "input_len", 1, kMaxSequenceTokens));
-    if (input_len) w.input_len = *input_len;
-    SUANLI_ASSIGN(auto output_len, int_in(v, "output_len", 1, kMaxSequenceTokens));
-    if (output_len) w.output_len = *output_len;
+    SUANLI_TRY(read_serving(v, t.kind, w));
     SUANLI_ASSIGN(auto checkpoint, number_in(v, "checkpoint_minutes", 0, kMaxCheckpointMinutes));
     if (checkpoint) t.checkpoint_interval_s = *checkpoint * 60;
+    return {};
+  }
+
+  // An inference job's serving run: estimate infer's keys (perf/
+  // workload_fields.h), which need a model; other kinds refuse the keys
+  // only serving has.
+  Result<void> read_serving(const TomlView& v, JobKind kind, WorkSpec& w) {
+    if (kind != JobKind::kInference) {
+      for (const RequestField<InferRequest>& f : infer_workload_fields()) {
+        const std::string_view key = f.spec.name;
+        if (v.table().contains(key) && is_infer_run_field(key) &&
+            !table_has(train_workload_fields(), key)) {
+          return bad(v, key,
+                     fmt::format("only inference jobs (kind = \"inference\") have {}", key));
+        }
+      }
+      return {};
+    }
+    TomlFieldReader reader(v);
+    SUANLI_TRY(read_infer_run_fields(reader, w.serving, /*lengths_required=*/false));
+    if (w.model.empty()) {
+      for (const RequestField<InferRequest>& f : infer_workload_fields())
+        if (v.table().contains(f.spec.name) && is_infer_run_field(f.spec.name))
+          return bad(v, f.spec.name, "the run's keys need model = \"<catalog model ID>\"");
+      return {};
+    }
+    InferRequest r = w.serving;
+    r.model = w.model;
+    auto same = [](std::string_view name) { return std::string(name); };
+    if (auto problem = infer_choice_problem(r, same))
+      return bad(v, problem->field, problem->message);
+    if (auto ok = make_infer_step_workload(catalog_, r); !ok) return bad(v, "", ok.error().message);
     return {};
   }
 

@@ -42,8 +42,11 @@ struct WorkSpec {
   std::optional<SampleRange> tokens;  // training/fine-tune tokens, or output tokens served
   std::optional<SampleRange> reference_hours;
   std::string reference;  // catalog accelerator ID of the reference device
-  int input_len = 2048;   // inference only
-  int output_len = 512;   // inference only
+  // Inference work: the serving run as `estimate infer` reads it (the same
+  // keys in the job table: input_len, output_len, precision, kv_precision,
+  // batch or SLOs, speculation), each chip at its best precision unless the
+  // job names one, 2,048 tokens in and 512 out unless it says.
+  InferRequest serving{.precision = "auto", .input_len = 2048, .output_len = 512};
   // Training, fine-tune and batch work with a model: the run as `estimate
   // train` reads it (perf/workload_fields.h, the same keys in the job
   // table: precision, seq, global_batch, stack and the run's switches), so

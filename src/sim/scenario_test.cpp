@@ -13,6 +13,8 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "sched/fleet.h"
+#include "sim/work_model.h"
 #include "temp_dir.h"
 
 namespace suanli {
@@ -327,6 +329,59 @@ devices = 8
   const std::string orphan = error_of(
       kBase + job + "reference = \"h100-sxm\"\nreference_hours = 1\nprecision = \"fp8\"\n");
   EXPECT_NE(orphan.find("precision: the run's keys need model"), std::string::npos) << orphan;
+}
+
+TEST_F(ScenarioTest, InferenceJobsTakeTheEstimatesServingKeys) {
+  const std::string job = R"(
+[[jobs]]
+tenant = "lab"
+name = "serve"
+kind = "inference"
+devices = 8
+model = "llama3-8b"
+tokens = 1e9
+)";
+  auto plain = parse(kBase + job);
+  ASSERT_TRUE(plain) << plain.error().message;
+  const WorkSpec& dflt = plain->jobs[0].job.work;
+  EXPECT_EQ(dflt.serving.precision, "auto");  // each chip at its best
+  EXPECT_EQ(dflt.serving.input_len, 2048);
+  EXPECT_EQ(dflt.serving.output_len, 512);
+  auto bf16 = parse(kBase + job + "precision = \"bf16\"\ninput_len = 1000\ntpot_slo_ms = 40\n");
+  ASSERT_TRUE(bf16) << bf16.error().message;
+  const WorkSpec& slow = bf16->jobs[0].job.work;
+  EXPECT_EQ(slow.serving.precision, "bf16");
+  EXPECT_EQ(slow.serving.input_len, 1000);
+  EXPECT_EQ(slow.serving.output_len, 512);
+  EXPECT_EQ(slow.serving.tpot_slo_ms, 40);
+  // The work model times the job's run: BF16 on an H200 serves fewer
+  // tokens per second than its FP8.
+  Fleet fleet;
+  fleet.add_type(accelerator_type(**catalog_->accelerator("h200-sxm")));
+  WorkModel model(*catalog_, fleet);
+  WorkSpec same_lengths = dflt;
+  same_lengths.serving.input_len = 1000;
+  same_lengths.serving.tpot_slo_ms = 40;
+  auto fast_rate = model.rates("fp8", JobKind::kInference, same_lengths, 8);
+  auto slow_rate = model.rates("bf16", JobKind::kInference, slow, 8);
+  ASSERT_TRUE(fast_rate && slow_rate);
+  ASSERT_GT((*slow_rate)->per_type[0], 0) << (*slow_rate)->reason[0];
+  EXPECT_LT((*slow_rate)->per_type[0], (*fast_rate)->per_type[0]);
+  // The flag's bounds and choices; the keys need a model and an inference job.
+  const std::string bounds = error_of(kBase + job + "output_len = 0\n");
+  EXPECT_NE(bounds.find("output_len: expected an integer in [1, "), std::string::npos) << bounds;
+  const std::string both = error_of(kBase + job + "batch = 4\ntpot_slo_ms = 40\n");
+  EXPECT_NE(both.find("batch: give either batch or an SLO"), std::string::npos) << both;
+  std::string training = job;
+  const std::string kind = "kind = \"inference\"";
+  training.replace(training.find(kind), kind.size(), "kind = \"training\"");
+  const std::string kv = error_of(kBase + training + "kv_precision = \"fp8\"\n");
+  EXPECT_NE(kv.find("kv_precision: only inference jobs"), std::string::npos) << kv;
+  const std::string orphan =
+      error_of(kBase +
+               "[[jobs]]\ntenant = \"lab\"\nname = \"x\"\nkind = \"inference\"\nreference = "
+               "\"h100-sxm\"\nreference_hours = 1\ninput_len = 100\n");
+  EXPECT_NE(orphan.find("input_len: the run's keys need model"), std::string::npos) << orphan;
 }
 
 // H2 of issue 13: a job cannot lower its tenant's declared sensitivity by

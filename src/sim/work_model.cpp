@@ -31,14 +31,11 @@ Result<const WorkModel::Rates*> WorkModel::rates(const std::string& key, JobKind
   if (!work.model.empty()) {
     ++searches_;
     if (kind == JobKind::kInference || kind == JobKind::kFractional) {
-      auto m = catalog_->model(work.model);
-      if (!m) return std::unexpected(m.error());
-      InferWorkload w;
-      w.model = **m;
-      w.auto_precision = true;
-      w.precision = Precision::kFp8;
-      w.input_len = work.input_len;
-      w.output_len = work.output_len;
+      // The job's serving run, as estimate infer builds it (the scenario
+      // checked it), unpriced.
+      InferRequest r = work.serving;
+      r.model = work.model;
+      SUANLI_ASSIGN(const InferWorkload w, make_infer_step_workload(*catalog_, r));
       auto rows = compare_infer(*catalog_, w, accels, CompareSizing{std::max(devices, 1), {}});
       if (!rows) return std::unexpected(rows.error());
       for (std::size_t i = 0; i < rows->size(); ++i) {
