@@ -340,7 +340,9 @@ void print_infer_layout(std::ostream& out, const Messages& m, const InferWorkloa
                fmt::arg("unit", dies > 1 ? m.trf("ranks ({dies} dies per device)", fmt::arg("dies", dies))
                                          : std::string(m.tr("device(s)"))),
                fmt::arg("tp", e.layout.tp),
-               fmt::arg("ep", w.model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string()),
+               fmt::arg("ep", (w.model.is_moe() ? fmt::format(", EP {}", e.layout.ep) : std::string()) +
+                                  (e.layout.pp > 1 ? fmt::format(", PP {}", e.layout.pp)
+                                                   : std::string())),
                fmt::arg("searched", search.found.searched.empty()
                                         ? std::string()
                                         : m.trf(" (searched {fields})",

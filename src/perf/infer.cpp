@@ -164,14 +164,22 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
     l.ep = 1;
     l.instance_devices = l.tp;
   }
-  if (ranks % l.instance_devices != 0) {
+  // Pipeline stages: the instance is pp stages of the ranks above.
+  if (w.pp < 1 || w.pp > m.layers) {
     return fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} is not a multiple of the {} ranks of one instance (TP {}{})",
-                            dies > 1 ? fmt::format("{} devices x {} dies = {} ranks", devices,
-                                                   dies, ranks)
-                                     : fmt::format("--devices {}", devices),
-                            l.instance_devices, l.tp,
-                            m.is_moe() ? fmt::format(", EP {}", l.ep) : std::string()));
+                fmt::format("--pp must be between 1 and the model's {} layers", m.layers));
+  }
+  l.pp = w.pp;
+  l.instance_devices *= l.pp;
+  if (ranks % l.instance_devices != 0) {
+    return fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{} is not a multiple of the {} ranks of one instance (TP {}{}{})",
+                    dies > 1 ? fmt::format("{} devices x {} dies = {} ranks", devices, dies, ranks)
+                             : fmt::format("--devices {}", devices),
+                    l.instance_devices, l.tp,
+                    m.is_moe() ? fmt::format(", EP {}", l.ep) : std::string(),
+                    l.pp > 1 ? fmt::format(", PP {}", l.pp) : std::string()));
   }
   l.instances = ranks / l.instance_devices;
 
@@ -185,11 +193,11 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
       w.weight_bits > 0 ? w.weight_bits / 8.0 : precision_bytes(w_resolved.precision);
   const InferModel::ParamSplit split = im.split_params();
   im.weights_per_device_ =
-      im.weight_bytes_ * (split.dense / l.tp + split.experts / l.instance_devices);
+      im.weight_bytes_ * (split.dense / (l.tp * l.pp) + split.experts / l.instance_devices);
   const double free_bytes = im.dev_.memory_bytes - im.weights_per_device_;
   const double ctx = static_cast<double>(w.input_len) + w.output_len;
   const double per_seq = ctx * im.kv_bytes_per_token_device();
-  const double dp_groups = static_cast<double>(l.instance_devices) / l.tp;
+  const double dp_groups = static_cast<double>(im.stage_ranks()) / l.tp;
   im.max_batch_ =
       free_bytes > 0 ? static_cast<int>(std::floor(free_bytes / per_seq) * dp_groups) : 0;
   return im;
@@ -218,10 +226,11 @@ double InferModel::kv_bytes_per_token_device() const {
   const double kvb = precision_bytes(w_.kv_precision);
   if (m.mla) {
     // Compressed latent + decoupled RoPE key, replicated across TP ranks.
-    return m.layers * static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) * kvb;
+    return m.layers * static_cast<double>(m.mla->kv_lora_rank + m.mla->qk_rope_head_dim) * kvb /
+           layout_.pp;
   }
   const double split = std::min(layout_.tp, m.kv_heads);
-  return 2.0 * m.layers * m.kv_heads * m.head_dim * kvb / split;
+  return 2.0 * m.layers * m.kv_heads * m.head_dim * kvb / split / layout_.pp;
 }
 
 // Kernel and fixed costs of one decode step: every operator of every layer
@@ -238,12 +247,27 @@ double InferModel::decode_floor(double draft_layers) const {
   return (layers + draft_layers) * per_layer * dev_.kernel_overhead + dev_.decode_overhead;
 }
 
+// The pp - 1 sends between pipeline stages of `tokens` hidden states (one
+// attention group's): each TP rank sends its 1/tp slice to its peer in the
+// next stage, over the link between stages (the NIC when the stages sit in
+// different scale-up domains). 0 without PP.
+double InferModel::stage_sends(double tokens) const {
+  if (layout_.pp <= 1) return 0.0;
+  const GroupLink link = group_link(dev_, layout_.pp, stage_ranks());
+  const double bytes = tokens * w_.model.hidden * 2.0 / layout_.tp;
+  return (layout_.pp - 1) * (bytes / link.bw + link.lat);
+}
+
 InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
   const double h = m.hidden;
-  const double b = batch;
-  const double ranks = layout_.instance_devices;
+  // With PP a token passes every stage in turn, each working on one of pp
+  // micro-batches: the step of one token is the whole model's at the
+  // micro-batch on one stage's ranks, plus the sends between stages.
+  const double pp = layout_.pp;
+  const double b = batch / pp;
+  const double ranks = stage_ranks();
   const double dp_groups = ranks / layout_.tp;
   const double b_dp = b / dp_groups;  // sequences per attention group
   // Tokens per sequence a step processes: the next one plus the drafts
@@ -263,12 +287,12 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const double local = static_cast<double>(e.experts) / ranks;
     const double selections = b * t * e.top_k;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b * t);
-    imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, layout_.instance_devices);
+    imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
     expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
     expert_flops = split.moe_layers * 2.0 * (selections / ranks) * imbalance * params_.per_expert;
   }
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
-  const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device();
+  const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device() * pp;  // every stage's
   DecodeStep s;
   s.memory = (weight_read + kv_read) / d.decode_mem_bw;
   // FLOPs: dense GEMMs on this group's tokens, routed experts (the busiest
@@ -286,18 +310,18 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
   // layer, sized by the busiest rank's tokens.
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
-  double comm = 2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw,
-                                                     tp_link.lat);
+  double comm =
+      2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
+    const GroupLink ep_link = alltoall_link(d, stage_ranks());
     const double tokens_rank = b * t / ranks * imbalance;
-    comm += (m.layers - e.first_dense_layers) *
-            (alltoall_time(tokens_rank * e.top_k * h * 1.0, layout_.instance_devices, ep_link.bw,
-                           ep_link.lat) +
-             alltoall_time(tokens_rank * e.top_k * h * 2.0, layout_.instance_devices, ep_link.bw,
-                           ep_link.lat));
+    comm +=
+        (m.layers - e.first_dense_layers) *
+        (alltoall_time(tokens_rank * e.top_k * h * 1.0, stage_ranks(), ep_link.bw, ep_link.lat) +
+         alltoall_time(tokens_rank * e.top_k * h * 2.0, stage_ranks(), ep_link.bw, ep_link.lat));
   }
+  comm += stage_sends(b_dp * t);
   s.comm = comm;
   // The drafter: one layer of the model's width plus the output layer, run
   // once per drafted token (an MTP module or an EAGLE head).
@@ -312,8 +336,10 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // The weight GEMMs and the attention over the KV cache are separate
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
-  const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_flops / (d.peak_flops * d.gemm_eff));
-  const double attention = std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.gemm_eff));
+  const double gemms =
+      std::max(weight_read / d.decode_mem_bw, gemm_flops / (d.peak_flops * d.gemm_eff));
+  const double attention =
+      std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
   return s;
 }
@@ -346,8 +372,7 @@ double InferModel::prefill_time() const {
   const double compute = (2.0 * n * dense_params + expert_flops) / (tp * gemm_rate) +
                          attn_flops / (tp * d.bf16_peak_flops * d.attn_eff);
   // Short prompts are bound by reading the weights once.
-  const double weights =
-      (dense_params * weight_bytes_ / tp) + expert_bytes / layout_.instance_devices;
+  const double weights = (dense_params * weight_bytes_ / tp) + expert_bytes / stage_ranks();
   double t = std::max(compute, weights / d.mem_bw);
   // The same operators as a decode step, one kernel each.
   t += decode_floor(0) - d.decode_overhead;
@@ -355,13 +380,12 @@ double InferModel::prefill_time() const {
   t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const GroupLink ep_link = alltoall_link(d, layout_.instance_devices);
+    const GroupLink ep_link = alltoall_link(d, stage_ranks());
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         alltoall_time(tokens_rank * e.top_k * h * 2.0, layout_.instance_devices, ep_link.bw,
-                       ep_link.lat);
+         alltoall_time(tokens_rank * e.top_k * h * 2.0, stage_ranks(), ep_link.bw, ep_link.lat);
   }
-  return t;
+  return t + stage_sends(n);
 }
 
 namespace {
@@ -401,7 +425,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.batch = batch;
   e.weights_gb = weights_per_device_ / 1e9;
   e.memory_usable_gb = dev_.memory_bytes / 1e9;
-  const double dp_groups = static_cast<double>(layout_.instance_devices) / layout_.tp;
+  const double dp_groups = static_cast<double>(stage_ranks()) / layout_.tp;
   const double ctx = static_cast<double>(w_.input_len) + w_.output_len;
   e.kv_cache_gb = std::ceil(batch / dp_groups) * ctx * kv_bytes_per_token_device() / 1e9;
   e.memory_per_device_gb = e.weights_gb + e.kv_cache_gb;
@@ -435,9 +459,11 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   // Each sequence needs one prefill per output_len tokens. Every prefill
   // stalls the whole instance: with DP attention one group's prefill holds
   // every rank at the next expert all-to-all, so the groups' prefills do not
-  // run side by side.
+  // run side by side. With PP a prompt holds each stage for its layers'
+  // share, and the stages work on different prompts at once.
+  const double stage_hold = e.prefill_s / layout_.pp;
   const double prefill_share =
-      w_.disaggregated ? 0.0 : static_cast<double>(batch) * e.prefill_s / w_.output_len;
+      w_.disaggregated ? 0.0 : static_cast<double>(batch) * stage_hold / w_.output_len;
   e.tpot_s = e.decode_step_s / e.tokens_per_step + prefill_share;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   // Little's law: each of the `batch` slots holds a request for its whole
@@ -453,9 +479,9 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   // waits it holds its slot (co-located), so the wait is part of its life.
   double wait = open_wait.value_or(0.0);
   if (!open_wait && !w_.disaggregated && batch > 1) {
-    const double rho = batch * e.prefill_s / life;
-    const double cap = (batch - 1) * e.prefill_s;
-    wait = rho < 1 ? std::min(queue_wait(rho, 1, e.prefill_s), cap) : cap;
+    const double rho = batch * stage_hold / life;
+    const double cap = (batch - 1) * stage_hold;
+    wait = rho < 1 ? std::min(queue_wait(rho, 1, stage_hold), cap) : cap;
   }
   e.prefill_wait_s = wait;
   e.ttft_s += wait;
@@ -483,11 +509,13 @@ InferEstimate InferModel::at_rate() const {
   // prompts (each stalls the whole instance); disaggregated, at the
   // prefill devices' attention groups, when the row names them.
   const double prefill = e.prefill_s;
+  double service = prefill / layout_.pp;  // co-located: a prompt's hold on each stage
   double rho = 0, servers = 1;
   if (!w_.disaggregated) {
-    rho = per_instance * prefill;
+    rho = per_instance * service;
   } else if (w_.prefill_devices > 0) {
     servers = static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+    service = prefill;
     rho = rate * prefill / servers;
   }
   if (rho >= 1.0) {  // prefill cannot keep up
@@ -499,7 +527,7 @@ InferEstimate InferModel::at_rate() const {
     }
     return e;
   }
-  const double wait = rho > 0 ? queue_wait(rho, servers, prefill) : 0.0;
+  const double wait = rho > 0 ? queue_wait(rho, servers, service) : 0.0;
   // Requests one instance completes per second at batch b.
   auto served = [&](const InferEstimate& x) {
     return x.output_tokens_per_s / layout_.instances / w_.output_len;
@@ -583,14 +611,20 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
     return fail(ErrorCode::kInvalidArgument, "--devices must be between 1 and 1000000");
   }
   const int ranks = devices * dies;
+  // With PP an instance is w.pp stages: a stage's layout divides ranks / pp.
+  if (w.pp < 1 || ranks % w.pp != 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} ranks do not split into --pp {} pipeline stages", ranks, w.pp));
+  }
+  const int stage = ranks / w.pp;
   const int domain =
       (accel.scaleup_domain ? static_cast<int>(accel.scaleup_domain->value) : 1) * dies;
   std::vector<int> tps;
   if (tp) {
     tps = {*tp};
   } else {
-    for (int t = 1; t <= std::min(ranks, std::max(1, std::min(domain, 64))); ++t) {
-      if (ranks % t == 0 && m.heads % t == 0) tps.push_back(t);
+    for (int t = 1; t <= std::min(stage, std::max(1, std::min(domain, 64))); ++t) {
+      if (stage % t == 0 && m.heads % t == 0) tps.push_back(t);
     }
   }
   bool have = false;
@@ -604,8 +638,8 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
         eps = {*ep};
       } else {
         eps.clear();
-        for (int e = t; e <= ranks; e += t) {
-          if (ranks % e == 0) eps.push_back(e);
+        for (int e = t; e <= stage; e += t) {
+          if (stage % e == 0) eps.push_back(e);
         }
       }
     } else if (ep) {

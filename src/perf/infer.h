@@ -50,6 +50,13 @@ struct InferWorkload {
   // the decode devices (published "per card" figures over both); 0 = the
   // decode devices only.
   int prefill_devices = 0;
+  // Pipeline-parallel stages per instance (vLLM's --pipeline-parallel-size,
+  // MindIE's pp): each stage holds layers / pp of the model on its own
+  // ranks and the batch runs as pp micro-batches, one per stage at a time,
+  // so a token passes every stage (TPOT is the whole model's step at the
+  // micro-batch, plus a send per stage boundary) while every stage stays
+  // busy. 1 = none. The search keeps it as given.
+  int pp = 1;
   // A published run (validation): a fixed batch beyond what the KV-cache
   // model allows is still estimated, since the run happened (paged engines
   // hold sequences at their current length, not the maximum); `why_not`
@@ -75,13 +82,14 @@ std::optional<InferPrecision> parse_infer_precision(std::string_view text);
 // The weight/GEMM precision used on `accel` for `w` (auto_precision resolved).
 Precision resolve_precision(const InferWorkload& w, const Accelerator& accel);
 
-// One serving instance spans `instance_devices` ranks: attention and dense
-// layers use TP = tp (replicated instance_devices/tp times, "DP attention"),
-// routed experts are spread over all instance ranks (EP). A rank is a
+// One serving instance spans `instance_devices` ranks in `pp` pipeline
+// stages of instance_devices / pp ranks each. In a stage, attention and
+// dense layers use TP = tp (replicated stage/tp times, "DP attention") and
+// routed experts are spread over the stage's ranks (EP). A rank is a
 // device, or one die of a multi-die package (Ascend 910C: 2 per package).
 struct InferLayout {
   int tp = 1;
-  int ep = 1;  // = instance_devices for MoE models, 1 for dense
+  int ep = 1;  // = ranks of a stage for MoE models, 1 for dense
   int instance_devices = 1;
   int instances = 1;
   // MoE with EP smaller than TP (set by create when asked for one): every
@@ -89,6 +97,8 @@ struct InferLayout {
   // all-to-all, no expert imbalance. Kept here so a model rebuilt from an
   // estimate's layout (intervals, compare) is the same model.
   bool expert_tp = false;
+  // Pipeline stages (InferWorkload::pp), each holding layers / pp.
+  int pp = 1;
 };
 
 struct InferEstimate {
@@ -96,11 +106,11 @@ struct InferEstimate {
   int batch = 0;      // concurrent sequences per instance
   int max_batch = 0;  // what KV-cache memory allows
   double ttft_s = 0;
-  double tpot_s = 0;               // per output token, incl. prefill interference
-  double decode_step_s = 0;        // one decode iteration alone
-  double decode_floor_s = 0;       // its per-kernel and fixed costs (part of decode_step_s)
-  double tokens_per_step = 1;      // output tokens per sequence and step (speculation)
-  double prefill_s = 0;            // one prompt's prefill on an idle instance
+  double tpot_s = 0;           // per output token, incl. prefill interference
+  double decode_step_s = 0;    // one decode iteration alone
+  double decode_floor_s = 0;   // its per-kernel and fixed costs (part of decode_step_s)
+  double tokens_per_step = 1;  // output tokens per sequence and step (speculation)
+  double prefill_s = 0;        // one prompt's prefill on an idle instance
   // A prefill-only instance (disaggregated) kept busy: prompt tokens per
   // second per device.
   double prefill_tokens_per_s_per_device = 0;
@@ -117,7 +127,7 @@ struct InferEstimate {
   double decode_memory_s = 0;
   double decode_compute_s = 0;
   double decode_comm_s = 0;
-  std::string bound;                              // "memory-bandwidth" or "compute"
+  std::string bound;  // "memory-bandwidth" or "compute"
   // The wait for prefill inside TTFT (the closed loop's at a fixed batch,
   // the arrivals' under a request rate), and, under a request rate, whether
   // the arrivals exceed what the deployment can serve (the queue then
@@ -163,7 +173,11 @@ class InferModel {
   DecodeStep decode_step(int batch) const;
   double decode_floor(double draft_layers) const;  // per-kernel costs + fixed step cost
   double prefill_time() const;
+  double stage_sends(double tokens) const;  // between pipeline stages, per token's pass
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
+  // Ranks of one pipeline stage (all of the instance without PP).
+  int stage_ranks() const { return layout_.instance_devices / layout_.pp; }
+  // KV-cache bytes per token held on one device (its stage's layers).
   double kv_bytes_per_token_device() const;
 
   InferWorkload w_;

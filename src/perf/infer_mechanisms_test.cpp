@@ -3,7 +3,8 @@
 // decode floor, the prefill stall under DP attention, speculative
 // decoding, disaggregated per-device accounting, expert-load imbalance and
 // expert TP, the 910C as two dies, W4A8 / INT4 weights, published runs
-// beyond the KV-cache model, open-loop load (a request rate).
+// beyond the KV-cache model, open-loop load (a request rate), pipeline
+// stages.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,7 +33,8 @@ class InferMechanismTest : public testing::BundledCatalogTest {
   static InferEstimate at(const InferWorkload& w, const std::string& accel_id, int devices, int tp,
                           int ep = 1) {
     const Accelerator& a = accel(accel_id);
-    auto im = InferModel::create(w, a, catalog_->profile_for(a), devices, InferLayout{tp, ep, 1, 1});
+    auto im =
+        InferModel::create(w, a, catalog_->profile_for(a), devices, InferLayout{tp, ep, 1, 1});
     EXPECT_TRUE(im.has_value()) << (im ? "" : im.error().message);
     if (!im) return {};
     return im->evaluate();
@@ -45,8 +47,10 @@ class InferMechanismTest : public testing::BundledCatalogTest {
 TEST_F(InferMechanismTest, DecodeFloorScalesWithDepth) {
   const Accelerator& h100 = accel("h100-sxm");
   const EfficiencyProfile& prof = catalog_->profile_for(h100);
-  const InferEstimate small = at(workload("llama3-8b", Precision::kBf16, 128, 128, 1), "h100-sxm", 1, 1);
-  const InferEstimate big = at(workload("llama3-70b", Precision::kBf16, 128, 128, 1), "h100-sxm", 8, 8);
+  const InferEstimate small =
+      at(workload("llama3-8b", Precision::kBf16, 128, 128, 1), "h100-sxm", 1, 1);
+  const InferEstimate big =
+      at(workload("llama3-70b", Precision::kBf16, 128, 128, 1), "h100-sxm", 8, 8);
   const double k = prof.kernel_overhead_us * 1e-6;
   EXPECT_NEAR(small.decode_floor_s, 32 * 10 * k + prof.decode_step_overhead_us * 1e-6, 1e-9);
   EXPECT_NEAR(big.decode_floor_s, 80 * 10 * k + prof.decode_step_overhead_us * 1e-6, 1e-9);
@@ -107,14 +111,16 @@ TEST_F(InferMechanismTest, DisaggregatedCountsPrefillDevices) {
   const InferEstimate decode_only = at(w, "h200-sxm", 16, 1, 16);
   w.prefill_devices = 8;
   const InferEstimate both = at(w, "h200-sxm", 16, 1, 16);
-  EXPECT_NEAR(both.output_tokens_per_s_per_device * 24, decode_only.output_tokens_per_s_per_device * 16,
+  EXPECT_NEAR(both.output_tokens_per_s_per_device * 24,
+              decode_only.output_tokens_per_s_per_device * 16,
               1e-6 * decode_only.output_tokens_per_s);
   // Prefill: input tokens of one prompt over its prefill time on tp ranks.
   EXPECT_NEAR(both.prefill_tokens_per_s_per_device, 2048 / (both.prefill_s * 1), 1e-6);
   // --prefill-devices without --disaggregated is a contradiction.
   w.disaggregated = false;
   const Accelerator& a = accel("h200-sxm");
-  EXPECT_FALSE(InferModel::create(w, a, catalog_->profile_for(a), 16, InferLayout{1, 16, 1, 1}).has_value());
+  EXPECT_FALSE(
+      InferModel::create(w, a, catalog_->profile_for(a), 16, InferLayout{1, 16, 1, 1}).has_value());
 }
 
 // Defect 7: the busiest EP rank's expert load exceeds the mean by the
@@ -156,7 +162,8 @@ TEST_F(InferMechanismTest, Ascend910cServesAsTwoDies) {
   EXPECT_NEAR(c.output_tokens_per_s_per_device * 4, c.output_tokens_per_s,
               1e-9 * c.output_tokens_per_s);
   // TP 2 on one package crosses only the die-to-die link: 1 package works.
-  const InferEstimate one = at(workload("llama3-8b", Precision::kInt8, 512, 128, 4), "ascend-910c", 1, 2);
+  const InferEstimate one =
+      at(workload("llama3-8b", Precision::kInt8, 512, 128, 4), "ascend-910c", 1, 2);
   EXPECT_TRUE(one.fits) << one.why_not;
   // A layout that needs more ranks than the packages' dies is refused.
   const Accelerator& a = accel("ascend-910c");
@@ -217,8 +224,8 @@ TEST_F(InferMechanismTest, CompareAtOneTpotAndNativeFp8Default) {
   EXPECT_FALSE(dense->auto_precision);
   EXPECT_EQ(dense->precision, Precision::kBf16);
 
-  auto j = compare_infer_request_json(*catalog_, r, {"h200-sxm", "a100-sxm-80g"},
-                                      CompareSizing{8, {}});
+  auto j =
+      compare_infer_request_json(*catalog_, r, {"h200-sxm", "a100-sxm-80g"}, CompareSizing{8, {}});
   ASSERT_TRUE(j.has_value()) << j.error().message;
   EXPECT_EQ((*j)["workload"]["tpot_target"], "default");
   EXPECT_DOUBLE_EQ((*j)["workload"]["tpot_target_s"].get<double>(), kCompareTpotTargetS);
@@ -250,12 +257,14 @@ TEST_F(InferMechanismTest, DecodeGemmsAndAttentionAreSeparateRooflines) {
   const InferEstimate big =
       at(workload("llama3-8b", Precision::kBf16, 512, 128, 512), "h100-sxm", 1, 1);
   ASSERT_TRUE(big.fits) << big.why_not;
-  const double old_step = std::max(big.decode_memory_s, big.decode_compute_s) +
-                          big.decode_comm_s + big.decode_floor_s;
-  EXPECT_GT(big.decode_step_s, old_step + 0.3 * std::min(big.decode_memory_s, big.decode_compute_s));
+  const double old_step =
+      std::max(big.decode_memory_s, big.decode_compute_s) + big.decode_comm_s + big.decode_floor_s;
+  EXPECT_GT(big.decode_step_s,
+            old_step + 0.3 * std::min(big.decode_memory_s, big.decode_compute_s));
   EXPECT_LE(big.decode_step_s, big.decode_memory_s + big.decode_compute_s + big.decode_comm_s +
                                    big.decode_floor_s + 1e-12);
-  const InferEstimate one = at(workload("llama3-8b", Precision::kBf16, 512, 128, 1), "h100-sxm", 1, 1);
+  const InferEstimate one =
+      at(workload("llama3-8b", Precision::kBf16, 512, 128, 1), "h100-sxm", 1, 1);
   EXPECT_NEAR(one.decode_step_s, one.decode_memory_s + one.decode_comm_s + one.decode_floor_s,
               1e-9);
 }
@@ -425,6 +434,72 @@ TEST_F(InferMechanismTest, RequestRateRejectsNonsenseAndSloTogether) {
   auto w = make_infer_workload(cat, r);
   ASSERT_FALSE(w.has_value());
   EXPECT_NE(w.error().message.find("--request-rate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Defect 9 (PP for inference): an instance of pp stages holds layers / pp
+// on each stage's ranks and runs the batch as pp micro-batches, so a token
+// takes the whole model's step at the micro-batch plus a send per stage
+// boundary, while every stage stays busy.
+TEST_F(InferMechanismTest, PipelineStagesSplitLayersAndMicroBatches) {
+  InferWorkload w = workload("llama3-70b", Precision::kBf16, 1024, 256, 32);
+  w.published_run = true;
+  const InferEstimate flat = at(w, "h100-sxm", 4, 4);  // one stage: 4 devices
+  InferWorkload half = w;
+  half.batch = 16;
+  const InferEstimate micro = at(half, "h100-sxm", 4, 4);  // the micro-batch on one stage
+  InferWorkload piped = w;
+  piped.pp = 2;
+  const InferEstimate pp = at(piped, "h100-sxm", 8, 4);
+  EXPECT_EQ(pp.layout.pp, 2);
+  EXPECT_EQ(pp.layout.instance_devices, 8);
+  EXPECT_EQ(pp.layout.instances, 1);
+  // Memory: each device holds half the layers' weights and KV cache.
+  EXPECT_NEAR(pp.weights_gb, flat.weights_gb / 2, 0.01 * flat.weights_gb);
+  EXPECT_NEAR(pp.kv_cache_gb, flat.kv_cache_gb / 2, 1e-9 * flat.kv_cache_gb);
+  // Time: the micro-batch's step over every layer, plus one send between
+  // the two stages (inside one 8-GPU node: microseconds).
+  EXPECT_GT(pp.decode_step_s, micro.decode_step_s);
+  EXPECT_LT(pp.decode_step_s, micro.decode_step_s * 1.01);
+  EXPECT_NEAR(pp.decode_floor_s, micro.decode_floor_s, 1e-12);
+  // Throughput: both stages busy, so twice one stage's at the micro-batch;
+  // per device the same as the flat layout at the micro-batch.
+  EXPECT_NEAR(pp.output_tokens_per_s_per_device, micro.output_tokens_per_s_per_device,
+              0.02 * micro.output_tokens_per_s_per_device);
+  // Stages in different nodes send over the NIC: slower than inside a node.
+  InferWorkload wide = piped;
+  const InferEstimate across = at(wide, "h100-sxm", 16, 8);
+  InferWorkload one = w;
+  one.batch = 16;
+  const InferEstimate one_stage = at(one, "h100-sxm", 8, 8);
+  EXPECT_GT(across.decode_step_s - one_stage.decode_step_s, pp.decode_step_s - micro.decode_step_s);
+}
+
+// A model too big for one device's memory fits in two stages; --pp must
+// divide the devices and stay within the layers.
+TEST_F(InferMechanismTest, PipelineStagesMakeRoomAndAreChecked) {
+  InferWorkload w = workload("llama3-70b", Precision::kBf16, 1024, 256, 1);
+  const Accelerator& a = accel("h100-sxm");
+  const EfficiencyProfile& prof = catalog_->profile_for(a);
+  auto alone = search_infer(w, a, prof, 1, 1, std::nullopt);
+  EXPECT_FALSE(alone.has_value());  // 141 GB of weights on one 80 GB device
+  w.pp = 2;
+  auto two = search_infer(w, a, prof, 2, 1, std::nullopt);
+  ASSERT_TRUE(two.has_value()) << two.error().message;
+  EXPECT_TRUE(two->best.fits);
+  EXPECT_EQ(two->best.layout.pp, 2);
+  auto odd = search_infer(w, a, prof, 3, std::nullopt, std::nullopt);
+  ASSERT_FALSE(odd.has_value());
+  EXPECT_NE(odd.error().message.find("--pp 2"), std::string::npos) << odd.error().message;
+  w.pp = 81;
+  auto deep = InferModel::create(w, a, prof, 81, InferLayout{1, 1, 1, 1});
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_NE(deep.error().message.find("80 layers"), std::string::npos) << deep.error().message;
 }
 
 }  // namespace

@@ -157,6 +157,7 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
       {"output_len", w.output_len},
       {"tp", e.layout.tp},
       {"ep", e.layout.ep},
+      {"pp", e.layout.pp},
       {"devices_per_instance", e.layout.instance_devices},
       {"instances", e.layout.instances},
       {"batch", e.batch},

@@ -5,6 +5,8 @@
 // cc15c46, evaluated on the same configuration).
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -794,6 +796,16 @@ value = 10
   EXPECT_EQ((*rows)[0].serving.batch, 8);
   EXPECT_EQ((*rows)[0].serving.spec_tokens, 2);
   EXPECT_DOUBLE_EQ(*(*rows)[0].serving.spec_accept_len, 2.5);
+  // A pipeline-parallel row is predicted in its stages (it was refused).
+  TempDir piped("pp");
+  piped.write("rows.toml", std::regex_replace(head, std::regex("devices = 1"), "devices = 2") +
+                               "batch = 8\ntp = 1\npp = 2\n");
+  auto pp_rows = load_measurements(piped.path(), *catalog_);
+  ASSERT_TRUE(pp_rows.has_value()) << pp_rows.error().message;
+  EXPECT_EQ((*pp_rows)[0].serving.pp, 2);
+  const ValidationRow row = predict_measurement(*catalog_, (*pp_rows)[0], FitOverrides{});
+  ASSERT_TRUE(row.ok) << row.error;
+  EXPECT_NE(row.config.find("pp2"), std::string::npos) << row.config;
   for (const auto& [line, words] :
        {std::pair{"spec_tokens = 0\n", "spec_tokens: expected an integer in [1, 16], got 0"},
         std::pair{"kv_precision = \"fp4\"\n", "kv_precision: expected one of bf16, fp8, int8"},

@@ -159,9 +159,6 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   if (!adp) return std::unexpected(adp.error());
   SUANLI_TRY(read_str(v, "engine", m.engine, false));
   SUANLI_TRY(read_str(v, "engine_version", m.engine_version, false));
-  auto pp = int_in(v, "pp", 1, kMaxDevices);
-  if (!pp) return std::unexpected(pp.error());
-  m.pp = *pp;
   auto dec = int_in(v, "decode_devices", 0, kMaxDevices);  // 0 = not given
   if (!dec) return std::unexpected(dec.error());
   if (dec->value_or(0) > 0) m.decode_devices = *dec;
@@ -427,7 +424,6 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
     return row;
   };
   const InferRequest& r = m.serving;
-  if (m.pp && *m.pp > 1) return failed("pipeline-parallel inference is not modelled");
   if (r.spec_tokens && !(r.spec_accept_len.value_or(0) >= 1.0)) {
     return failed("speculative decoding without a published acceptance length");
   }
@@ -477,7 +473,8 @@ ValidationRow predict_inference(const Measurement& m, const Accelerator& acc,
   }
   row.ok = true;
   row.predicted = v;
-  row.config = fmt::format("tp{} ep{} batch {}{}", e.layout.tp, e.layout.ep, e.batch,
+  row.config = fmt::format("tp{} ep{}{} batch {}{}", e.layout.tp, e.layout.ep,
+                           e.layout.pp > 1 ? fmt::format(" pp{}", e.layout.pp) : "", e.batch,
                            r.spec_tokens ? fmt::format(" spec{}", *r.spec_tokens) : "");
   row.rel_error = v / m.value - 1.0;
   return row;

@@ -49,7 +49,6 @@ struct Measurement : TrainSwitches {  // training rows' per-run switches
   InferRequest serving;
   std::string engine;  // serving engine and version as published (recorded, not modelled)
   std::string engine_version;
-  std::optional<int> pp;  // inference pipeline stages (> 1 is not modelled: the row fails)
   std::optional<int> decode_devices;  // disaggregated: the devices decoding (else `devices`)
   std::string spec_decode;            // none | mtp | eagle | eagle3 | ngram | draft-model
   std::optional<int> chunked_prefill_tokens;  // recorded

@@ -265,6 +265,12 @@ const FieldTable<InferRequest>& infer_layout_fields() {
         "Expert parallel size = devices per instance, MoE (searched when omitted)", 1,
         kMaxRequestDevices},
        &I::ep},
+      {{"pp", F::kInteger,
+        "Pipeline-parallel stages per instance (default 1): each stage holds layers / pp on its "
+        "own tp (MoE: ep) devices and the batch runs as pp micro-batches, so a token passes "
+        "every stage",
+        1, 1024},
+       &I::pp},
   };
   return fields;
 }

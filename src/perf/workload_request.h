@@ -67,7 +67,7 @@ struct InferRequest {
   std::optional<double> tpot_slo_ms;
   std::optional<double> ttft_slo_ms;
   std::optional<double> request_rate;  // requests/s arriving at the deployment (open loop)
-  std::optional<int> tp, ep;
+  std::optional<int> tp, ep, pp;
   bool disaggregated = false;
   std::optional<int> prefill_devices;     // disaggregated: prefill devices in per-device figures
   std::optional<int> spec_tokens;         // speculative decoding: drafts per step
