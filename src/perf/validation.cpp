@@ -155,8 +155,18 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
   static constexpr std::array<std::string_view, 2> kNotRowFields = {"model", "precision"};
   SUANLI_TRY(read_request_fields(reader, infer_workload_fields(), m.serving, kNotRowFields));
   SUANLI_TRY(read_request_fields(reader, infer_layout_fields(), m.serving));
-  auto adp = v.boolean("attention_dp");  // implied by ep > tp; recorded
+  // Attention data parallelism is ep > tp (tp is one attention group's TP:
+  // an engine's --tp-size over its --dp-size); the key records it and must
+  // agree, so an engine's own tp flag is not read as the attention's.
+  auto adp = v.boolean("attention_dp");
   if (!adp) return std::unexpected(adp.error());
+  if (*adp && m.serving.tp && m.serving.ep && (*m.serving.ep > *m.serving.tp) != **adp) {
+    return std::unexpected(v.error(
+        "attention_dp",
+        fmt::format("{} with tp = {} and ep = {}: tp is one attention group's TP (an engine's "
+                    "--tp-size / --dp-size), so attention data parallelism means ep > tp",
+                    **adp ? "true" : "false", *m.serving.tp, *m.serving.ep)));
+  }
   SUANLI_TRY(read_str(v, "engine", m.engine, false));
   SUANLI_TRY(read_str(v, "engine_version", m.engine_version, false));
   auto dec = int_in(v, "decode_devices", 0, kMaxDevices);  // 0 = not given
