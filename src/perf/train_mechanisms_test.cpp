@@ -810,7 +810,10 @@ value = 10
        {std::pair{"spec_tokens = 0\n", "spec_tokens: expected an integer in [1, 16], got 0"},
         std::pair{"kv_precision = \"fp4\"\n", "kv_precision: expected one of bf16, fp8, int8"},
         std::pair{"tpot_slo_ms = 0\n",
-                  "tpot_slo_ms: expected a number in (0, 1000000000], got 0"}}) {
+                  "tpot_slo_ms: expected a number in (0, 1000000000], got 0"},
+        // An engine's --tp-size is not the attention's TP under attention DP.
+        std::pair{"tp = 8\nep = 8\nattention_dp = true\n",
+                  "attention_dp: true with tp = 8 and ep = 8: tp is one attention group's TP"}}) {
     TempDir bad("bad");
     bad.write("rows.toml", head + line);
     auto r = load_measurements(bad.path(), *catalog_);
