@@ -486,35 +486,41 @@ Result<void> check_model(ModelArch& m) {
   return {};
 }
 
+}  // namespace
+
+std::span<const ProfileNumber> profile_numbers() {
+  using E = EfficiencyProfile;
+  static const ProfileNumber numbers[] = {
+      {"gemm_peak_fraction", &E::gemm_peak_fraction, 0.01, 1.0},
+      {"gemm_half_flops", &E::gemm_half_flops, 0.0, 1e15},
+      {"attention_peak_fraction", &E::attention_peak_fraction, 0.01, 1.0},
+      {"attention_portable_fraction", &E::attention_portable_fraction, 0.01, 1.0, true},
+      {"prefill_attention_peak_fraction", &E::prefill_attention_peak_fraction, 0.01, 1.0, true},
+      {"prefill_attention_half_seq", &E::prefill_attention_half_seq, 0.0, 1e7, true},
+      {"fp8_gemm_peak_fraction", &E::fp8_gemm_peak_fraction, 0.01, 1.0, true},
+      {"memory_bw_fraction", &E::memory_bw_fraction, 0.01, 1.0},
+      {"decode_memory_bw_fraction", &E::decode_memory_bw_fraction, 0.01, 1.0, true},
+      {"scaleup_bw_fraction", &E::scaleup_bw_fraction, 0.01, 1.0},
+      {"scaleout_bw_fraction", &E::scaleout_bw_fraction, 0.01, 1.0},
+      {"scaleup_latency_us", &E::scaleup_latency_us, 0.0, 1e6},
+      {"scaleout_latency_us", &E::scaleout_latency_us, 0.0, 1e6},
+      {"kernel_overhead_us", &E::kernel_overhead_us, 0.0, 1e6},
+      {"host_op_overhead_us", &E::host_op_overhead_us, 0.0, 1e5},
+      {"memory_reserved_gb", &E::memory_reserved_gb, 0.0, 1e4},
+      {"memory_usable_fraction", &E::memory_usable_fraction, 0.01, 1.0},
+      {"decode_step_overhead_us", &E::decode_step_overhead_us, 0.0, 1e7},
+  };
+  return numbers;
+}
+
+namespace {
+
 Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
   v.accept({"notes"});  // for the reader of the file
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
   SUANLI_TRY(read_string(v, "confidence", e.confidence));
-  struct Field {
-    std::string_view key;
-    double EfficiencyProfile::*member;
-    double lo, hi;
-  };
-  const Field fields[] = {
-      {"gemm_peak_fraction", &EfficiencyProfile::gemm_peak_fraction, 0.01, 1.0},
-      {"gemm_half_flops", &EfficiencyProfile::gemm_half_flops, 0.0, 1e15},
-      {"attention_peak_fraction", &EfficiencyProfile::attention_peak_fraction, 0.01, 1.0},
-      {"attention_portable_fraction", &EfficiencyProfile::attention_portable_fraction, 0.01, 1.0},
-      {"fp8_gemm_peak_fraction", &EfficiencyProfile::fp8_gemm_peak_fraction, 0.01, 1.0},
-      {"memory_bw_fraction", &EfficiencyProfile::memory_bw_fraction, 0.01, 1.0},
-      {"decode_memory_bw_fraction", &EfficiencyProfile::decode_memory_bw_fraction, 0.01, 1.0},
-      {"scaleup_bw_fraction", &EfficiencyProfile::scaleup_bw_fraction, 0.01, 1.0},
-      {"scaleout_bw_fraction", &EfficiencyProfile::scaleout_bw_fraction, 0.01, 1.0},
-      {"scaleup_latency_us", &EfficiencyProfile::scaleup_latency_us, 0.0, 1e6},
-      {"scaleout_latency_us", &EfficiencyProfile::scaleout_latency_us, 0.0, 1e6},
-      {"kernel_overhead_us", &EfficiencyProfile::kernel_overhead_us, 0.0, 1e6},
-      {"host_op_overhead_us", &EfficiencyProfile::host_op_overhead_us, 0.0, 1e5},
-      {"memory_reserved_gb", &EfficiencyProfile::memory_reserved_gb, 0.0, 1e4},
-      {"memory_usable_fraction", &EfficiencyProfile::memory_usable_fraction, 0.01, 1.0},
-      {"decode_step_overhead_us", &EfficiencyProfile::decode_step_overhead_us, 0.0, 1e7},
-  };
-  for (const auto& f : fields) {
+  for (const ProfileNumber& f : profile_numbers()) {
     auto x = v.number(f.key);
     if (!x) return std::unexpected(x.error());
     if (!*x) continue;

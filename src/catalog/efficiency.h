@@ -4,7 +4,9 @@
 // their own measured tables.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace suanli {
 
@@ -27,6 +29,12 @@ struct EfficiencyProfile {
   // architecture's newest tensor-core instructions (FlashAttention-2 on
   // Hopper); 0 = as attention_peak_fraction. Stacks say which they run.
   double attention_portable_fraction = 0.0;
+  // A serving prefill runs the forward attention kernel alone, whose
+  // efficiency rises with the prompt length and saturates:
+  // prefill_attention_peak_fraction x n / (n + prefill_attention_half_seq)
+  // for an n-token prompt. 0 = attention_peak_fraction at every length.
+  double prefill_attention_peak_fraction = 0.0;
+  double prefill_attention_half_seq = 0.0;
   // Achieved fraction of memory bandwidth in streaming kernels.
   double memory_bw_fraction = 0.80;
   // The serving stack's achieved fraction in a decode step's weight and
@@ -50,6 +58,17 @@ struct EfficiencyProfile {
   double decode_step_overhead_us = 200.0;
   std::string defined_at;
 };
+
+// Each number of a profile, defined once for the catalog's reader and for
+// `suanli calibrate`'s writer: its key, member and bounds, and whether 0
+// means "derived from another field" (written only when set).
+struct ProfileNumber {
+  std::string_view key;
+  double EfficiencyProfile::*member;
+  double lo, hi;
+  bool zero_derives = false;
+};
+std::span<const ProfileNumber> profile_numbers();
 
 // The spread of the model's out-of-sample errors (data/efficiency/
 // residuals.toml, written by `suanli validate --cross-validate

@@ -110,8 +110,7 @@ Result<std::string> choose_accelerator(const std::vector<Measurement>& runs,
                             join(std::vector<std::string>(seen.begin(), seen.end()), ", ")));
   }
   if (seen.empty()) {
-    return fail(ErrorCode::kInvalidArgument,
-                "the runs hold no counted row (counted not false)");
+    return fail(ErrorCode::kInvalidArgument, "the runs hold no counted row (counted not false)");
   }
   return *seen.begin();
 }
@@ -153,9 +152,9 @@ std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::strin
                           fit.high);
   }
   if (served) {
-    fitted += fmt::format("{}decode_memory_bw_fraction {:.4g} (range {:.4g}-{:.4g})",
-                          trained ? ", " : "", serving_fit.value, serving_fit.low,
-                          serving_fit.high);
+    fitted +=
+        fmt::format("{}decode_memory_bw_fraction {:.4g} (range {:.4g}-{:.4g})", trained ? ", " : "",
+                    serving_fit.value, serving_fit.low, serving_fit.high);
   }
   std::string out = fmt::format(
       "# Written by `suanli calibrate`: profile '{}' with its constants fitted to the\n"
@@ -180,28 +179,13 @@ std::string calibrated_profile_toml(const EfficiencyProfile& p, const std::strin
   } else if (p.decode_memory_bw_fraction > 0) {
     out += fmt::format("decode_memory_bw_fraction = {}\n", p.decode_memory_bw_fraction);
   }
-  out += fmt::format("gemm_half_flops = {}\n", p.gemm_half_flops);
-  // 0 means "derive from another field" for these: written only when set.
-  if (p.fp8_gemm_peak_fraction > 0) {
-    out += fmt::format("fp8_gemm_peak_fraction = {}\n", p.fp8_gemm_peak_fraction);
+  // The rest as the profile has them (catalog/efficiency.h's one list).
+  for (const ProfileNumber& f : profile_numbers()) {
+    if (f.key == "gemm_peak_fraction" || f.key == "decode_memory_bw_fraction") continue;
+    const double v = p.*(f.member);
+    if (f.zero_derives && !(v > 0)) continue;
+    out += fmt::format("{} = {}\n", f.key, v);
   }
-  if (p.attention_portable_fraction > 0) {
-    out += fmt::format("attention_portable_fraction = {}\n", p.attention_portable_fraction);
-  }
-  const std::pair<const char*, double> fields[] = {
-      {"attention_peak_fraction", p.attention_peak_fraction},
-      {"memory_bw_fraction", p.memory_bw_fraction},
-      {"scaleup_bw_fraction", p.scaleup_bw_fraction},
-      {"scaleout_bw_fraction", p.scaleout_bw_fraction},
-      {"scaleup_latency_us", p.scaleup_latency_us},
-      {"scaleout_latency_us", p.scaleout_latency_us},
-      {"kernel_overhead_us", p.kernel_overhead_us},
-      {"host_op_overhead_us", p.host_op_overhead_us},
-      {"memory_reserved_gb", p.memory_reserved_gb},
-      {"memory_usable_fraction", p.memory_usable_fraction},
-      {"decode_step_overhead_us", p.decode_step_overhead_us},
-  };
-  for (const auto& [k, v] : fields) out += fmt::format("{} = {}\n", k, v);
   return out;
 }
 
@@ -265,9 +249,8 @@ Result<CalibrationReport> calibrate(const Catalog& catalog, const std::vector<Me
 
   rep.profile_file = options.out_dir / "efficiency" / "calibrated.toml";
   rep.accelerator_file = options.out_dir / "accelerators" / "calibrated.toml";
-  SUANLI_TRY(
-      write_file(rep.profile_file,
-                 calibrated_profile_toml(original, rep.new_profile, rep.fit, rep.serving_fit)));
+  SUANLI_TRY(write_file(rep.profile_file, calibrated_profile_toml(original, rep.new_profile,
+                                                                  rep.fit, rep.serving_fit)));
   SUANLI_TRY(
       write_file(rep.accelerator_file, calibrated_accelerator_toml(accel_id, rep.new_profile)));
 
