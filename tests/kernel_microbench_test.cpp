@@ -64,6 +64,13 @@ class KernelMicrobench : public testing::BundledCatalogTest {
             a.memory_bw_gbps->value};
   }
   static const EfficiencyProfile& hopper() { return catalog_->profile("nvidia-hopper"); }
+  // How profiles.toml derates a kernel's rate to a sustained fraction: the
+  // fitted GEMM fraction over the same board's 8192^3 BF16 GEMM fraction.
+  static double attention_derate(const toml::table& root, const Peaks& p) {
+    double gemm = NAN;
+    for (const auto* r : rows(root, "gemm", "name", "square8192")) gemm = num(*r, "bf16_tflops");
+    return hopper().gemm_peak_fraction / (gemm / p.bf16);
+  }
 };
 
 TEST_F(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
@@ -136,10 +143,8 @@ TEST_F(KernelMicrobench, FittedGemmFractionIsBelowWhatOneBoardSustains) {
 TEST_F(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
   const auto root = bench();
   const Peaks p = h200_peaks();
-  double gemm = NAN;
-  for (const auto* r : rows(root, "gemm", "name", "square8192")) gemm = num(*r, "bf16_tflops");
-  ASSERT_TRUE(std::isfinite(gemm));
-  const double derate = hopper().gemm_peak_fraction / (gemm / p.bf16);
+  const double derate = attention_derate(root, p);
+  ASSERT_TRUE(std::isfinite(derate));
   auto derived = [&](std::string_view backend) {
     double rate = NAN;
     for (const auto* r : rows(root, "attention", "backend", backend)) {
@@ -164,10 +169,8 @@ TEST_F(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
 TEST_F(KernelMicrobench, PrefillAttentionCurveFollowsForwardKernelRates) {
   const auto root = bench();
   const Peaks p = h200_peaks();
-  double gemm = NAN;
-  for (const auto* r : rows(root, "gemm", "name", "square8192")) gemm = num(*r, "bf16_tflops");
-  ASSERT_TRUE(std::isfinite(gemm));
-  const double derate = hopper().gemm_peak_fraction / (gemm / p.bf16);
+  const double derate = attention_derate(root, p);
+  ASSERT_TRUE(std::isfinite(derate));
   const auto forward = rows(root, "attention", "backend", "cudnn_attention");
   ASSERT_GE(forward.size(), 5u);
   const double top = hopper().prefill_attention_peak_fraction / derate;
