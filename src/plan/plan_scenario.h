@@ -52,7 +52,11 @@ struct PlanInference {
   // SLOs or a batch, precision (here "auto" when absent: each chip at its
   // best), KV precision and speculation. Sizing builds its workload from it
   // with make_infer_step_workload.
-  InferRequest run{.precision = "auto"};
+  InferRequest run = [] {
+    InferRequest r;
+    r.precision = "auto";
+    return r;
+  }();
   std::string defined_at;
 };
 

@@ -46,7 +46,13 @@ struct WorkSpec {
   // keys in the job table: input_len, output_len, precision, kv_precision,
   // batch or SLOs, speculation), each chip at its best precision unless the
   // job names one, 2,048 tokens in and 512 out unless it says.
-  InferRequest serving{.precision = "auto", .input_len = 2048, .output_len = 512};
+  InferRequest serving = [] {
+    InferRequest r;
+    r.precision = "auto";
+    r.input_len = 2048;
+    r.output_len = 512;
+    return r;
+  }();
   // Training, fine-tune and batch work with a model: the run as `estimate
   // train` reads it (perf/workload_fields.h, the same keys in the job
   // table: precision, seq, global_batch, stack and the run's switches), so
