@@ -50,11 +50,16 @@ const FieldTable<InferRequest>& infer_workload_fields();
 // The per-instance layout `estimate infer` may fix.
 const FieldTable<InferRequest>& infer_layout_fields();
 
-// Whether a table defines a field of that name.
+// A table's field of that name (nullptr: none).
+template <class R>
+const RequestField<R>* find_field(const FieldTable<R>& table, std::string_view name) {
+  auto it = std::find_if(table.begin(), table.end(),
+                         [&](const RequestField<R>& f) { return f.spec.name == name; });
+  return it == table.end() ? nullptr : &*it;
+}
 template <class R>
 bool table_has(const FieldTable<R>& table, std::string_view name) {
-  return std::any_of(table.begin(), table.end(),
-                     [&](const RequestField<R>& f) { return f.spec.name == name; });
+  return find_field(table, name) != nullptr;
 }
 
 // The CLI flag of a field.
@@ -126,6 +131,18 @@ Result<void> read_infer_run_fields(Reader& reader, InferRequest& out,
     SUANLI_TRY(std::visit([&](auto member) { return read_spec_value(reader, spec, out.*member); },
                           f.member));
   }
+  return {};
+}
+
+// A file's serving run (plan item, simulated job) held to what a front end's
+// request is: the either/or rules, the error naming the file's key, then
+// the conversion on the catalog's model (the error at the table).
+template <class Reader>
+Result<void> check_infer_run(Reader& reader, const Catalog& catalog, const InferRequest& run) {
+  if (auto problem = infer_choice_problem(run, field_key))
+    return std::unexpected(reader.field_error(problem->field, problem->message));
+  if (auto w = make_infer_step_workload(catalog, run); !w)
+    return std::unexpected(reader.field_error("", w.error().message));
   return {};
 }
 

@@ -291,7 +291,7 @@ Result<InferWorkload> make_infer_step_workload(const Catalog& catalog, const Inf
   if (!m) return std::unexpected(m.error());
   SUANLI_ASSIGN(InferWorkload w, make_infer_run(**m, r));
   if (auto problem =
-          infer_choice_problem(r, [](std::string_view name) { return kebab_flag(name); }))
+          infer_choice_problem(r, kebab_flag))
     return fail(ErrorCode::kInvalidArgument, std::move(problem->message));
   return w;
 }

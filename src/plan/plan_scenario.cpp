@@ -807,15 +807,12 @@ class Loader {
     SUANLI_TRY(read_renamed_infer_keys(v, run));
     TomlFieldReader reader(v);
     SUANLI_TRY(read_infer_run_fields(reader, run, /*lengths_required=*/false));
-    for (std::string_view key : {"input_len", "output_len"}) {
-      if ((key == "input_len" ? run.input_len : run.output_len) == 0)
-        return std::unexpected(v.missing(key, "an integer >= 1 (tokens per request)"));
-    }
-    auto same = [](std::string_view name) { return std::string(name); };
-    if (auto problem = infer_choice_problem(run, same))
-      return bad(v, problem->field, problem->message);
+    // Required here, under either name (the reader above allowed them absent).
+    constexpr std::string_view kTokens = "an integer >= 1 (tokens per request)";
+    if (run.input_len == 0) return std::unexpected(v.missing("input_len", kTokens));
+    if (run.output_len == 0) return std::unexpected(v.missing("output_len", kTokens));
     run.model = in.model;
-    if (auto w = make_infer_step_workload(catalog_, run); !w) return bad(v, "", w.error().message);
+    SUANLI_TRY(check_infer_run(reader, catalog_, run));
     SUANLI_TRY(v.finish());
     in.defined_at = v.where();
     std::string limits;  // units and acronyms only: the same in every language
@@ -849,14 +846,12 @@ class Loader {
       if (v.table().contains(name)) {
         return bad(v, old_name, fmt::format("is the old name of {}; give {} only", name, name));
       }
-      for (const RequestField<InferRequest>& f : infer_workload_fields()) {
-        if (f.spec.name != name) continue;
-        FieldSpec spec = f.spec;
-        spec.name = old_name;
-        spec.required = false;
-        SUANLI_TRY(std::visit(
-            [&](auto member) { return read_spec_value(reader, spec, run.*member); }, f.member));
-      }
+      const RequestField<InferRequest>* f = find_field(infer_workload_fields(), name);
+      FieldSpec spec = f->spec;  // the table defines every new name
+      spec.name = old_name;
+      spec.required = false;
+      SUANLI_TRY(std::visit(
+          [&](auto member) { return read_spec_value(reader, spec, run.*member); }, f->member));
       out_.warnings.push_back(
           fmt::format("{}: {} is now {} (estimate infer's name); the old name will be removed",
                       v.where(old_name), old_name, name));

@@ -216,8 +216,7 @@ Result<void> read_train_parallelism(FieldReader& r, TrainRequest& t) {
 Result<void> read_infer_workload(FieldReader& r, InferRequest& q) {
   SUANLI_TRY(read_fields(r, infer_workload_fields(), q));
   SUANLI_TRY(read_fields(r, cost_fields(), q.cost));
-  auto same = [](std::string_view name) { return std::string(name); };
-  if (auto problem = infer_choice_problem(q, same))
+  if (auto problem = infer_choice_problem(q, field_key))
     return std::unexpected(bad_field(r.field(problem->field), problem->message));
   return {};
 }

@@ -848,11 +848,7 @@ class Resolver {
     }
     InferRequest r = w.serving;
     r.model = w.model;
-    auto same = [](std::string_view name) { return std::string(name); };
-    if (auto problem = infer_choice_problem(r, same))
-      return bad(v, problem->field, problem->message);
-    if (auto ok = make_infer_step_workload(catalog_, r); !ok) return bad(v, "", ok.error().message);
-    return {};
+    return check_infer_run(reader, catalog_, r);
   }
 
   Result<void> read_generators(const TomlView& root) {

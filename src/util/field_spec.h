@@ -28,6 +28,9 @@ struct FieldSpec {
 // The most devices a request may name (a device count or a parallel size).
 inline constexpr double kMaxRequestDevices = 1'000'000;
 
+// A field as the API and the files spell it: its name.
+inline std::string field_key(std::string_view name) { return std::string(name); }
+
 // "--global-batch" for "global_batch".
 inline std::string kebab_flag(std::string_view name) {
   std::string out = "--";
