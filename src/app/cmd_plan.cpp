@@ -36,7 +36,7 @@ struct PlanState {
   bool no_policy_costs = false;
   bool no_prices = false;
   bool no_robustness = false;
-  double robustness_time_limit_s = 30;
+  double robustness_time_limit_s = RobustnessOptions{}.time_limit_s;
   bool solver_log = false;
   bool json = false;
   bool quiet = false;
@@ -171,14 +171,21 @@ void register_plan(CLI::App& app, Context& ctx) {
                   "and site, rentals, cost breakdown, policy prices, binding constraints, domestic "
                   "share; units in the headers); not with --sweep")
       ->excludes(sweep);
+  const PlanOptions plan_defaults;
+  const PlanOptions sweep_defaults = default_sweep_options();
+  const RobustnessOptions robustness_defaults;
   cmd->add_option("--time-limit", state->time_limit_s,
-                  "Seconds per solve, a backstop (default 60; 10 per sweep point): a solve "
-                  "stops first after 500,000 branch-and-bound nodes (50,000 per sweep point), "
-                  "the same on every machine")
+                  fmt::format("Seconds per solve, a backstop (default {:g}; {:g} per sweep point): a "
+                              "solve stops first after {} branch-and-bound nodes ({} per sweep "
+                              "point), the same on every machine",
+                              plan_defaults.time_limit_s, sweep_defaults.time_limit_s,
+                              plan_defaults.max_nodes, sweep_defaults.max_nodes))
       ->check(CLI::PositiveNumber);
   cmd->add_option("--gap", state->gap,
-                  "Relative optimality gap proven before stopping (default 1e-3 = 0.1%, 5e-3 for "
-                  "sweep points; 0 = exact)")
+                  fmt::format("Relative optimality gap proven before stopping (default {:g} = "
+                              "{:g}%, {:g} for sweep points; 0 = exact)",
+                              plan_defaults.relative_gap, plan_defaults.relative_gap * 100,
+                              sweep_defaults.relative_gap))
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-policy-costs", state->no_policy_costs, "Skip re-solving without each policy");
   cmd->add_flag("--no-prices", state->no_prices,
@@ -187,8 +194,11 @@ void register_plan(CLI::App& app, Context& ctx) {
                 "Skip the robustness pass (each catalog price and throughput range's ends: the "
                 "plan re-solved, the chosen purchases re-costed, the decisions that flip)");
   cmd->add_option("--robustness-time-limit", state->robustness_time_limit_s,
-                  "Seconds per robustness re-solve, a backstop (default 30; a re-solve stops "
-                  "first after 50,000 branch-and-bound nodes, the same on every machine; gap 1%)")
+                  fmt::format("Seconds per robustness re-solve, a backstop (default {:g}; a "
+                              "re-solve stops first after {} branch-and-bound nodes, the same on "
+                              "every machine; gap {:g}%)",
+                              robustness_defaults.time_limit_s, robustness_defaults.max_nodes,
+                              robustness_defaults.relative_gap * 100))
       ->check(CLI::PositiveNumber);
   cmd->add_option(
       "--write-mps", state->mps,

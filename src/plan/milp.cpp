@@ -101,6 +101,53 @@ double clamp_infinity(double v, double inf) {
   return v;
 }
 
+// CbcMain1's command line for these options.
+std::vector<std::string> cbc_arguments(const MilpOptions& options) {
+  // "-node fewest": branch first on the node with the fewest fractional
+  // integers, which finds incumbents close to the LP bound early. The plans'
+  // LP bound is within ~0.1% of the optimum (one node's price), so closing
+  // the gap is a search for incumbents, not for bounds: on the bundled plan
+  // and five variants (docs/plan-model.md, "Solver settings") the default
+  // hybrid search took 265 s in all, this 128 s, and with each re-solve
+  // started from the main plan (MilpOptions::start) 29 s; every plan and
+  // policy price agreed within the gap.
+  //
+  // "-depthMiniBab -999": no mini branch-and-bound. CBC's default (-1)
+  // switches it on for models under 500 rows + columns (every plan here),
+  // and its nodes count neither towards "-maxNodes" nor in the node count,
+  // so the node limit bounded nothing: on the bundled plan with its serving
+  // rates moved 0.5% at random (12 draws) the solve took 0.1-20+ s and ran
+  // into the time limit 4 times, with up to 1M uncounted nodes. Without it
+  // every node counts, 20,000 nodes take ~6 s, and the same draws all stop
+  // by the gap or the node limit, within 0.12% (docs/plan-model.md).
+  std::vector<std::string> argv = {"suanli",
+                                   "-log",
+                                   options.log ? "1" : "0",
+                                   "-slog",
+                                   "0",
+                                   "-timeMode",
+                                   "elapsed",
+                                   "-sec",
+                                   fmt::format("{}", options.time_limit_s),
+                                   "-ratio",
+                                   fmt::format("{}", options.relative_gap),
+                                   "-node",
+                                   "fewest",
+                                   "-depthMiniBab",
+                                   "-999"};
+  if (options.first_solution) {
+    argv.push_back("-maxSol");
+    argv.push_back("1");
+  }
+  if (options.max_nodes > 0) {
+    argv.push_back("-maxNodes");
+    argv.push_back(fmt::format("{}", options.max_nodes));
+  }
+  argv.push_back("-solve");
+  argv.push_back("-quit");
+  return argv;
+}
+
 }  // namespace
 
 MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
@@ -170,34 +217,14 @@ MilpSolution solve_milp(const MilpModel& model, const MilpOptions& options) {
     for (int c = 0; c < n; ++c) start.emplace_back(solver.getColName(c), options.start[c]);
     cbc.setMIPStart(start);  // read by CbcMain1
   }
-  const std::string seconds = fmt::format("{}", options.time_limit_s);
-  const std::string gap = fmt::format("{}", options.relative_gap);
-  const char* log = options.log ? "1" : "0";
-  // "-node fewest": branch first on the node with the fewest fractional
-  // integers, which finds incumbents close to the LP bound early. The plans'
-  // LP bound is within ~0.1% of the optimum (one node's price), so closing
-  // the gap is a search for incumbents, not for bounds: on the bundled plan
-  // and five variants (docs/plan-model.md, "Solver settings") the default
-  // hybrid search took 265 s in all, this 128 s, and with each re-solve
-  // started from the main plan (MilpOptions::start) 29 s; every plan and
-  // policy price agreed within the gap.
-  std::vector<const char*> argv = {"suanli",    "-log",    log,     "-slog",         "0",
-                                   "-timeMode", "elapsed", "-sec",  seconds.c_str(), "-ratio",
-                                   gap.c_str(), "-node",   "fewest"};
-  if (options.first_solution) {
-    argv.push_back("-maxSol");
-    argv.push_back("1");
-  }
-  const std::string nodes = fmt::format("{}", options.max_nodes);
-  if (options.max_nodes > 0) {
-    argv.push_back("-maxNodes");
-    argv.push_back(nodes.c_str());
-  }
-  argv.push_back("-solve");
-  argv.push_back("-quit");
+  const std::vector<std::string> args = cbc_arguments(options);
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const std::string& a : args) argv.push_back(a.c_str());
   CbcMain1(static_cast<int>(argv.size()), argv.data(), cbc, no_callback, data);
 
   out.time_limited = cbc.isSecondsLimitReached();
+  out.nodes = cbc.getNodeCount();
   const double* best = cbc.bestSolution();
   if (best != nullptr) {
     out.values.assign(best, best + n);

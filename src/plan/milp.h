@@ -41,9 +41,8 @@ struct MilpOptions {
   // fixes its integers, completes it with an LP and, when that is feasible,
   // searches from it as its first incumbent; otherwise it is ignored. A
   // re-solve of a model that differs from a solved one by a bound, a row or
-  // the costs reaches the same gap in a fraction of the nodes (the bundled
-  // plan's policy re-solves: 380 k nodes to 30). Empty or of another
-  // length: no start.
+  // the costs usually reaches the same gap in far fewer nodes. Empty or of
+  // another length: no start.
   std::vector<double> start;
   // Asked at CBC's branch-and-bound events; true stops the search (the
   // solution is then whatever was found, the caller reports cancellation).
@@ -56,6 +55,9 @@ struct MilpSolution {
   double best_bound = 0;
   std::vector<double> values;
   double seconds = 0;
+  // Branch-and-bound nodes explored, every one of them (no search runs
+  // beside the counted tree), so max_nodes bounds the work.
+  long long nodes = 0;
   bool time_limited = false;  // stopped by the time limit (the result may vary with load)
   std::string error;          // set when check_milp_model refused the model (status kUnknown)
 };

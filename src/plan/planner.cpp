@@ -616,6 +616,24 @@ PlanStatus to_status(const MilpSolution& s) {
   return PlanStatus::kInfeasible;
 }
 
+// What stopped a search short of its gap, for the plan's note ("" when
+// the gap was reached).
+std::string search_note(const MilpSolution& sol, const PlanOptions& options, double gap) {
+  if (sol.time_limited)
+    return fmt::format(
+        "the {:.0f} s time limit stopped the search before its {} nodes: a faster or less "
+        "loaded machine may return another plan",
+        options.time_limit_s, options.max_nodes);
+  if (sol.status != MilpStatus::kFeasible) return "";
+  const std::string asked = options.relative_gap > 0
+                                ? fmt::format("the {:.2f}% asked", options.relative_gap * 100)
+                                : std::string("the exact optimum asked");
+  return fmt::format(
+      "the search stopped at its {} branch-and-bound nodes with the plan proven within {:.2f}% "
+      "of the optimum, short of {}: the same plan on every machine",
+      options.max_nodes, gap * 100, asked);
+}
+
 // Objective of a build with the policies/relaxations in `sw` (constant included).
 struct Resolve {
   MilpSolution solution;
@@ -960,6 +978,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   const MilpSolution sol = run(b, options, false, /*main_solve=*/true, options.start);
   if (plan_cancelled(options)) return cancelled();
   out.solve_time_s = sol.seconds;
+  out.solve_nodes = sol.nodes;
   out.status = to_status(sol);
   if (!has_solution(sol)) {
     out.status = PlanStatus::kInfeasible;
@@ -976,11 +995,7 @@ Result<PlanResult> solve_plan(const PlanProblem& problem, const PlanOptions& opt
   }
   fill_result(problem, b, sol, out);
   out.solution = sol.values;
-  if (sol.time_limited)
-    out.note = fmt::format(
-        "the {:.0f} s time limit stopped the search before its {} nodes: a faster or less "
-        "loaded machine may return another plan",
-        options.time_limit_s, options.max_nodes);
+  out.note = search_note(sol, options, out.gap);
 
   if (options.marginal_prices && !price_binding_limits(problem, sw, options, out))
     return cancelled();

@@ -27,7 +27,7 @@ struct PlanOptions {
   // same place on every machine and under any load (identical output for
   // identical input); the time limit is a backstop, and a plan it stops
   // says so in its note (docs/plan-model.md, "Solver settings").
-  long long max_nodes = 500'000;
+  long long max_nodes = 20'000;
   double time_limit_s = 60;  // per solve; a plan found by then is "feasible"
   // Proven optimal within this relative gap between the plan and CBC's
   // lower bound: 0.1%, i.e. 70 k USD on a 70 M USD plan, less than the
@@ -144,6 +144,7 @@ struct PlanResult {
   PlanStatus status = PlanStatus::kInfeasible;
   double objective_usd = 0;
   double solve_time_s = 0;  // the main solve
+  long long solve_nodes = 0;  // its branch-and-bound nodes (PlanOptions::max_nodes at most)
   double total_time_s = 0;  // with policy costs, prices and explanations
   double gap = 0;           // relative gap at the end of the main solve
   int variables = 0;

@@ -347,7 +347,11 @@ TEST(Planner, ANodeLimitStopsTheSearchAtTheSamePlace) {
   auto b = solve_plan(p, o);
   ASSERT_TRUE(a.has_value() && b.has_value());
   EXPECT_EQ(a->status, PlanStatus::kFeasible);
-  EXPECT_TRUE(a->note.empty()) << a->note;  // no time-limit warning
+  // No time-limit warning: the note says the node limit stopped it, and
+  // what it proved.
+  EXPECT_TRUE(a->note.contains("stopped at its 100 branch-and-bound nodes")) << a->note;
+  EXPECT_TRUE(a->note.contains("the exact optimum asked")) << a->note;
+  EXPECT_LE(a->solve_nodes, o.max_nodes);
   EXPECT_EQ(a->objective_usd, b->objective_usd);
   ASSERT_EQ(a->purchases.size(), b->purchases.size());
   for (std::size_t i = 0; i < a->purchases.size(); ++i) {

@@ -58,7 +58,7 @@ struct RobustnessResult {
 struct RobustnessOptions {
   // Per re-solve: the node limit stops the search at the same place on
   // every machine (the time limit is a backstop; see PlanOptions).
-  long long max_nodes = 50'000;
+  long long max_nodes = 10'000;
   double time_limit_s = 30;    // per re-solve
   double relative_gap = 0.01;  // re-solves stop within 1%
   int max_inputs = 10;         // kept after sorting

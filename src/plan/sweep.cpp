@@ -97,7 +97,7 @@ PlanOptions default_sweep_options() {
   PlanOptions o;
   o.relative_gap = 5e-3;
   o.time_limit_s = 10;
-  o.max_nodes = 50'000;  // as the robustness re-solves: the same answer on every machine
+  o.max_nodes = 10'000;  // as the robustness re-solves: the same answer on every machine
   return o;
 }
 
