@@ -87,9 +87,10 @@ TEST_F(KernelMicrobench, StreamingBandwidthMatchesMemoryFraction) {
   ASSERT_EQ(count, 2) << "expected the 4 GiB read and copy rows";
   const double measured = sum / count / p.bw;
   const double tol = 0.05;
-  std::printf("H200 streaming (4 GiB read, copy): %.3f of %.0f GB/s; profile memory_bw_fraction "
-              "%.3f; tolerance +-%.2f\n",
-              measured, p.bw, hopper().memory_bw_fraction, tol);
+  std::printf(
+      "H200 streaming (4 GiB read, copy): %.3f of %.0f GB/s; profile memory_bw_fraction "
+      "%.3f; tolerance +-%.2f\n",
+      measured, p.bw, hopper().memory_bw_fraction, tol);
   EXPECT_NEAR(hopper().memory_bw_fraction, measured, tol);
 }
 
@@ -100,7 +101,8 @@ TEST_F(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
   for (const auto* r : rows(root, "gemm")) {
     const std::string name = (*r)["name"].value_or(std::string{});
     if (name.rfind("llama8b_", 0) != 0) continue;  // training-shaped GEMMs
-    ratios.push_back((num(*r, "fp8_tensorwise_tflops") / p.fp8) / (num(*r, "bf16_tflops") / p.bf16));
+    ratios.push_back((num(*r, "fp8_tensorwise_tflops") / p.fp8) /
+                     (num(*r, "bf16_tflops") / p.bf16));
   }
   ASSERT_EQ(ratios.size(), 5u);
   std::sort(ratios.begin(), ratios.end());
@@ -109,9 +111,10 @@ TEST_F(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
                              ? hopper().fp8_gemm_peak_fraction / hopper().gemm_peak_fraction
                              : 0.87;  // efficiency.h's default ratio
   const double tol = 0.06;
-  std::printf("H200 FP8 / BF16 fraction of peak, Llama-8B GEMMs at 8192 tokens: median %.3f "
-              "(%.3f-%.3f); assumed %.3f; tolerance +-%.2f\n",
-              median, ratios.front(), ratios.back(), assumed, tol);
+  std::printf(
+      "H200 FP8 / BF16 fraction of peak, Llama-8B GEMMs at 8192 tokens: median %.3f "
+      "(%.3f-%.3f); assumed %.3f; tolerance +-%.2f\n",
+      median, ratios.front(), ratios.back(), assumed, tol);
   EXPECT_NEAR(assumed, median, tol);
 }
 
@@ -151,12 +154,36 @@ TEST_F(KernelMicrobench, AttentionFractionsFollowFromKernelRates) {
   };
   const double native = derived("cudnn_attention");
   const double portable = derived("flash_attention");
-  std::printf("H200 attention, seq 16k, head dim 128: derived native %.3f (profile %.3f), "
-              "portable %.3f (profile %.3f); tolerance 10%%\n",
-              native, hopper().attention_peak_fraction, portable,
-              hopper().attention_portable_fraction);
+  std::printf(
+      "H200 attention, seq 16k, head dim 128: derived native %.3f (profile %.3f), "
+      "portable %.3f (profile %.3f); tolerance 10%%\n",
+      native, hopper().attention_peak_fraction, portable, hopper().attention_portable_fraction);
   EXPECT_NEAR(native / hopper().attention_peak_fraction, 1.0, 0.10);
   EXPECT_NEAR(portable / hopper().attention_portable_fraction, 1.0, 0.10);
+}
+
+// A serving prefill's attention is the forward kernel alone, whose rate
+// rises with the prompt length: the profile's curve, undone of the same
+// derating, must follow every cuDNN causal forward rate measured (1k-16k
+// tokens) within 5%.
+TEST_F(KernelMicrobench, PrefillAttentionCurveFollowsForwardKernelRates) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  const double derate = attention_derate(root, p);
+  ASSERT_TRUE(std::isfinite(derate));
+  const auto forward = rows(root, "attention", "backend", "cudnn_attention");
+  ASSERT_GE(forward.size(), 5u);
+  const double top = hopper().prefill_attention_peak_fraction / derate;
+  const double half = hopper().prefill_attention_half_seq;
+  ASSERT_GT(half, 0);
+  for (const auto* r : forward) {
+    const double n = num(*r, "seq");
+    const double measured = num(*r, "fwd_tflops") / p.bf16;
+    const double curve = top * n / (n + half);
+    std::printf("H200 cuDNN causal forward, %5.0f tokens: measured %.3f of peak, curve %.3f\n", n,
+                measured, curve);
+    EXPECT_NEAR(curve / measured, 1.0, 0.05) << n;
+  }
 }
 
 // The pytorch-2.11 stacks say SDPA runs architecture-native (cuDNN) kernels:

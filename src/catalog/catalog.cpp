@@ -495,6 +495,8 @@ std::span<const ProfileNumber> profile_numbers() {
       {"gemm_half_flops", &E::gemm_half_flops, 0.0, 1e15},
       {"attention_peak_fraction", &E::attention_peak_fraction, 0.01, 1.0},
       {"attention_portable_fraction", &E::attention_portable_fraction, 0.01, 1.0, true},
+      {"prefill_attention_peak_fraction", &E::prefill_attention_peak_fraction, 0.01, 1.0, true},
+      {"prefill_attention_half_seq", &E::prefill_attention_half_seq, 0.0, 1e7, true},
       {"fp8_gemm_peak_fraction", &E::fp8_gemm_peak_fraction, 0.01, 1.0, true},
       {"memory_bw_fraction", &E::memory_bw_fraction, 0.01, 1.0},
       {"decode_memory_bw_fraction", &E::decode_memory_bw_fraction, 0.01, 1.0, true},

@@ -29,6 +29,12 @@ struct EfficiencyProfile {
   // architecture's newest tensor-core instructions (FlashAttention-2 on
   // Hopper); 0 = as attention_peak_fraction. Stacks say which they run.
   double attention_portable_fraction = 0.0;
+  // A serving prefill runs the forward attention kernel alone, whose
+  // efficiency rises with the prompt length and saturates:
+  // prefill_attention_peak_fraction x n / (n + prefill_attention_half_seq)
+  // for an n-token prompt. 0 = attention_peak_fraction at every length.
+  double prefill_attention_peak_fraction = 0.0;
+  double prefill_attention_half_seq = 0.0;
   // Achieved fraction of memory bandwidth in streaming kernels.
   double memory_bw_fraction = 0.80;
   // The serving stack's achieved fraction in a decode step's weight and

@@ -102,7 +102,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     // Without a figure the dies are assumed to talk at the package's
     // scale-up bandwidth (reported as an assumption).
     const double die_link = a.die_link_gbps ? a.die_link_gbps->value : up / 2.0;
-    if (!a.die_link_gbps) d.unverified.push_back("die_link_gbps (missing; the scale-up link assumed)");
+    if (!a.die_link_gbps)
+      d.unverified.push_back("die_link_gbps (missing; the scale-up link assumed)");
     note_if_unverified(a.die_link_gbps, "die_link_gbps", d.unverified);
     d.die_link_bw = die_link * 1e9 * e.scaleup_bw_fraction;
   }
@@ -115,6 +116,10 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.attn_eff = e.attention_peak_fraction;
   d.attn_portable_eff =
       e.attention_portable_fraction > 0 ? e.attention_portable_fraction : e.attention_peak_fraction;
+  d.prefill_attn_eff = e.prefill_attention_peak_fraction > 0 ? e.prefill_attention_peak_fraction
+                                                             : e.attention_peak_fraction;
+  d.prefill_attn_half_seq =
+      e.prefill_attention_peak_fraction > 0 ? e.prefill_attention_half_seq : 0;
   d.kernel_overhead = e.kernel_overhead_us * 1e-6;
   d.host_op_overhead = e.host_op_overhead_us * 1e-6;
   d.decode_overhead = e.decode_step_overhead_us * 1e-6;

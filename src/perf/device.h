@@ -20,9 +20,9 @@ struct DeviceModel {
   double bf16_peak_flops = 0;  // dense BF16 (or FP16) peak, the MFU reference
   double memory_bytes = 0;     // usable bytes for the model (after reserve)
   double memory_total_bytes = 0;
-  double mem_bw = 0;      // achieved bytes/s
+  double mem_bw = 0;         // achieved bytes/s
   double decode_mem_bw = 0;  // achieved in a serving decode step (decode_memory_bw_fraction)
-  double scaleup_bw = 0;  // achieved bus bytes/s per direction
+  double scaleup_bw = 0;     // achieved bus bytes/s per direction
   double scaleout_bw = 0;
   double scaleup_latency = 0;  // seconds
   double scaleout_latency = 0;
@@ -37,6 +37,14 @@ struct DeviceModel {
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
   double attn_portable_eff = 0.5;  // portable (FlashAttention-2-class) kernels
+  // Forward-only attention of an n-token prompt (a serving prefill):
+  // prefill_attn_eff x n / (n + prefill_attn_half_seq).
+  double prefill_attn_eff = 0.5;
+  double prefill_attn_half_seq = 0;
+  double prefill_attention_eff(double n) const {
+    return prefill_attn_half_seq > 0 ? prefill_attn_eff * n / (n + prefill_attn_half_seq)
+                                     : prefill_attn_eff;
+  }
   double kernel_overhead = 5e-6;
   double host_op_overhead = 10e-6;
   double decode_overhead = 2e-4;

@@ -370,7 +370,7 @@ double InferModel::prefill_time() const {
   const double tp = layout_.tp;
   const double gemm_rate = d.peak_flops * d.gemm_eff;
   const double compute = (2.0 * n * dense_params + expert_flops) / (tp * gemm_rate) +
-                         attn_flops / (tp * d.bf16_peak_flops * d.attn_eff);
+                         attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
   // Short prompts are bound by reading the weights once.
   const double weights = (dense_params * weight_bytes_ / tp) + expert_bytes / stage_ranks();
   double t = std::max(compute, weights / d.mem_bw);

@@ -504,3 +504,38 @@ TEST_F(InferMechanismTest, PipelineStagesMakeRoomAndAreChecked) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// A prefill's attention runs the forward kernel alone, whose efficiency
+// rises with the prompt length where a profile measures it (Hopper: the
+// curve of data/efficiency/profiles.toml, checked against the H200's
+// forward rates in tests/kernel_microbench_test.cpp); elsewhere it is the
+// attention fraction at every length.
+TEST_F(InferMechanismTest, PrefillAttentionEfficiencyRisesWithThePrompt) {
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kBf16);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_LT(d->prefill_attention_eff(1024), d->prefill_attention_eff(16384));
+  EXPECT_GT(d->prefill_attention_eff(16384), d->attn_eff);
+  EXPECT_NEAR(d->prefill_attention_eff(1e9),
+              catalog_->profile_for(h200).prefill_attention_peak_fraction, 1e-6);
+  // The TTFT of a long prompt follows: at 32k tokens attention dominates an
+  // 8B model's prefill, and 4x the prompt takes more than 4x but less than
+  // 16x as long.
+  const InferEstimate short_p =
+      at(workload("llama3-8b", Precision::kBf16, 8192, 16, 1), "h200-sxm", 1, 1);
+  const InferEstimate long_p =
+      at(workload("llama3-8b", Precision::kBf16, 32768, 16, 1), "h200-sxm", 1, 1);
+  EXPECT_GT(long_p.prefill_s, 4 * short_p.prefill_s);
+  EXPECT_LT(long_p.prefill_s, 16 * short_p.prefill_s);
+  const Accelerator& ascend = accel("ascend-910b");
+  auto a = make_device_model(ascend, catalog_->profile_for(ascend), Precision::kBf16);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_DOUBLE_EQ(a->prefill_attention_eff(1024), a->attn_eff);
+  EXPECT_DOUBLE_EQ(a->prefill_attention_eff(131072), a->attn_eff);
+}
+
+}  // namespace
+}  // namespace suanli
