@@ -140,11 +140,13 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // --dp-size, TensorRT-LLM's enable_attention_dp): TensorRT-LLM's went from
 // 24% to 10%, but SGLang on Ascend in attention DP decodes about twice as
 // slowly as the model says (no mechanism for it yet), so the bound follows
-// the corrected data; the target is unchanged.
+// the corrected data; the target is unchanged. Spreading a prompt's expert
+// GEMMs over the expert ranks (prefill under attention DP) brought the
+// domestic median from 39.7% to 37.0%, and the bound to 40%.
 constexpr double kServingTarget = 0.15;
 constexpr double kServingBound = 0.20;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.42;
+constexpr double kServingDomesticBound = 0.40;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",

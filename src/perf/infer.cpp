@@ -355,11 +355,19 @@ double InferModel::prefill_time() const {
   const ParamSplit split = split_params();
   const double dense_params =
       split.dense - (m.tied_embeddings ? 0.0 : static_cast<double>(m.vocab) * h);
-  double expert_flops = 0;
+  // The prompt's tokens are dispatched to the experts' ranks: its expert
+  // GEMMs run on every rank of the stage (the busiest rank's share), not on
+  // its attention group alone. Without attention data parallelism (tp =
+  // the stage's ranks) the two are the same.
+  double expert_time = 0;
   double expert_bytes = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    expert_flops = split.moe_layers * 2.0 * n * e.top_k * params_.per_expert;
+    const double selections = n * e.top_k;
+    const double imbalance =
+        layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
+    expert_time = split.moe_layers * 2.0 * selections / stage_ranks() * imbalance *
+                  params_.per_expert / (d.peak_flops * d.gemm_eff);
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, n);
     expert_bytes = split.experts * hit * weight_bytes_;
   }
@@ -369,7 +377,7 @@ double InferModel::prefill_time() const {
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
   const double tp = layout_.tp;
   const double gemm_rate = d.peak_flops * d.gemm_eff;
-  const double compute = (2.0 * n * dense_params + expert_flops) / (tp * gemm_rate) +
+  const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
                          attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
   // Short prompts are bound by reading the weights once.
   const double weights = (dense_params * weight_bytes_ / tp) + expert_bytes / stage_ranks();

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "bundled_catalog.h"
@@ -73,6 +74,25 @@ TEST_F(InferMechanismTest, DpAttentionPrefillStallsTheWholeInstance) {
   ASSERT_TRUE(e.fits) << e.why_not;
   ASSERT_EQ(e.layout.instance_devices / e.layout.tp, 8);  // 8 attention groups
   EXPECT_NEAR(e.tpot_s, e.decode_step_s + 64 * e.prefill_s / 512, 1e-12);
+}
+
+// With DP attention a prompt's attention and dense GEMMs run on its own
+// group, but its tokens are dispatched to the experts' ranks, so its expert
+// GEMMs are spread over all of them. DeepSeek-V3 at 8k tokens is compute
+// bound; per token ~16.6 G dense and ~20.4 G routed-expert parameters
+// (55%). One group of 8 (TP 8) runs everything 8-wide; eight groups of one
+// (TP 1, EP 8) run the dense part 1-wide and the experts 8-wide: the prompt
+// takes (0.45 + 0.55 / 8) / (1 / 8) = 4.1 times as long, where charging
+// every expert GEMM to the prompt's own group made it 8 times.
+TEST_F(InferMechanismTest, DpAttentionPrefillSpreadsItsExpertsOverTheRanks) {
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 8192, 256, 1);
+  const InferEstimate wide = at(w, "h200-sxm", 8, 8, 8);
+  const InferEstimate dp = at(w, "h200-sxm", 8, 1, 8);
+  ASSERT_TRUE(wide.fits && dp.fits) << wide.why_not << dp.why_not;
+  const double ratio = dp.prefill_s / wide.prefill_s;
+  std::printf("prefill with DP attention over one group of 8: %.2fx\n", ratio);
+  EXPECT_GT(ratio, 3.0) << ratio;
+  EXPECT_LT(ratio, 5.5) << ratio;
 }
 
 // Defect 4: speculative decoding verifies spec_tokens + 1 tokens per step
