@@ -71,11 +71,26 @@ constexpr double kDecodeKernelsDense = 10;
 constexpr double kDecodeKernelsMoeExtra = 7;
 constexpr double kDecodeKernelsMlaExtra = 5;
 
-// An all-to-all's link: each rank sends over its own port, so across
-// scale-up domains it gets its own NIC's bandwidth (not a ring's k NICs).
-GroupLink alltoall_link(const DeviceModel& d, int ranks) {
-  if (ranks <= d.scaleup_domain) return group_link(d, ranks, 1);
-  return {d.scaleout_bw, d.scaleout_latency, true};
+// An expert all-to-all over `ranks`, `bytes` sent by each rank spread
+// evenly over all of them. Within one scale-up domain, over its links.
+// Across domains each rank's NIC carries only the share bound for other
+// domains, (ranks - domain) / ranks, while the share for its own domain's
+// ranks goes over the scale-up links at the same time; the slower of the
+// two sets the time (a rank's own NIC, not a ring's k NICs).
+double ep_alltoall_time(const DeviceModel& d, double bytes, int ranks) {
+  if (ranks <= d.scaleup_domain) {
+    const GroupLink link = group_link(d, ranks, 1);
+    return alltoall_time(bytes, ranks, link.bw, link.lat);
+  }
+  const int local = std::max(1, d.scaleup_domain);
+  const double remote = bytes * (ranks - local) / ranks;
+  double inside = 0;
+  if (local > 1) {
+    const GroupLink link = group_link(d, local, 1);
+    inside = bytes * (local - 1) / ranks / link.bw;
+  }
+  return std::max(remote / d.scaleout_bw, inside) +
+         d.scaleout_latency * (1.0 + (ranks - 1) / 8.0);
 }
 
 // The busiest of `ranks` devices' share of `selections` expert selections
@@ -314,12 +329,10 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
       2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const GroupLink ep_link = alltoall_link(d, stage_ranks());
     const double tokens_rank = b * t / ranks * imbalance;
-    comm +=
-        (m.layers - e.first_dense_layers) *
-        (alltoall_time(tokens_rank * e.top_k * h * 1.0, stage_ranks(), ep_link.bw, ep_link.lat) +
-         alltoall_time(tokens_rank * e.top_k * h * 2.0, stage_ranks(), ep_link.bw, ep_link.lat));
+    comm += (m.layers - e.first_dense_layers) *
+            (ep_alltoall_time(d, tokens_rank * e.top_k * h * 1.0, stage_ranks()) +
+             ep_alltoall_time(d, tokens_rank * e.top_k * h * 2.0, stage_ranks()));
   }
   comm += stage_sends(b_dp * t);
   s.comm = comm;
@@ -388,10 +401,9 @@ double InferModel::prefill_time() const {
   t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const GroupLink ep_link = alltoall_link(d, stage_ranks());
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         alltoall_time(tokens_rank * e.top_k * h * 2.0, stage_ranks(), ep_link.bw, ep_link.lat);
+         ep_alltoall_time(d, tokens_rank * e.top_k * h * 2.0, stage_ranks());
   }
   return t + stage_sends(n);
 }

@@ -13,6 +13,7 @@
 
 #include "bundled_catalog.h"
 #include "perf/compare.h"
+#include "perf/device.h"
 #include "perf/infer.h"
 #include "perf/workload_request.h"
 
@@ -93,6 +94,34 @@ TEST_F(InferMechanismTest, DpAttentionPrefillSpreadsItsExpertsOverTheRanks) {
   std::printf("prefill with DP attention over one group of 8: %.2fx\n", ratio);
   EXPECT_GT(ratio, 3.0) << ratio;
   EXPECT_LT(ratio, 5.5) << ratio;
+}
+
+// An expert all-to-all across two 8-GPU H200 nodes: each rank's NIC
+// carries only the half of its tokens bound for the other node (8 of 16
+// ranks) while the other half crosses NVLink at the same time, where all
+// of it was sent over the NIC. DeepSeek-V3 decode, EP 16 with attention DP
+// (TP 1), batch 2048: per MoE layer a dispatch (1-byte FP8 tokens) and a
+// combine (2-byte), each rank's 128 tokens x 8 experts x 7168, times the
+// busiest rank's load (the mean plus sqrt(2 ln 16 var)).
+TEST_F(InferMechanismTest, ExpertAllToAllAcrossNodesSendsOnlyTheRemoteShareOverTheNic) {
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 1024, 1024, 2048);
+  w.disaggregated = true;
+  const InferEstimate e = at(w, "h200-sxm", 16, 1, 16);
+  ASSERT_TRUE(e.fits) << e.why_not;
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kFp8);
+  ASSERT_TRUE(d.has_value());
+  const double selections = 2048.0 * 8;
+  const double mean = selections / 16;
+  const double busiest = (mean + std::sqrt(2 * std::log(16.0) * mean * 15 / 16)) / mean;
+  const double bytes = 2048.0 / 16 * busiest * 8 * 7168 * (1 + 2);
+  const double latency = 2 * d->scaleout_latency * (1 + 15 / 8.0);
+  const double expected = 58 * (bytes * 8 / 16 / d->scaleout_bw + latency);
+  const double everything_over_nic = 58 * (bytes * 15 / 16 / d->scaleout_bw + latency);
+  std::printf("EP 16 over two H200 nodes: all-to-all %.2f ms per step (all over the NIC: %.2f)\n",
+              e.decode_comm_s * 1e3, everything_over_nic * 1e3);
+  EXPECT_NEAR(e.decode_comm_s, expected, 0.01 * expected);
+  EXPECT_LT(e.decode_comm_s, 0.6 * everything_over_nic);
 }
 
 // Defect 4: speculative decoding verifies spec_tokens + 1 tokens per step
