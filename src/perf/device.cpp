@@ -178,4 +178,37 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
   return (k - 1) / k * bytes_per_rank / bw + lat * (1.0 + (k - 1) / 8.0);
 }
 
+// An expert all-to-all over `ranks`: each rank sends `tokens` tokens of
+// `token_bytes` to the ranks of their top_k experts, spread evenly. Within
+// one scale-up domain, over its links. Across domains each rank's NIC
+// carries only what is bound for other domains while the copies for its own
+// domain cross the scale-up links at the same time; the slower of the two
+// sets the time (a rank's own NIC, not a ring's k NICs). Low-latency
+// dispatch (decode) sends every routed copy, (R - D)/R of them remote (R
+// ranks, D per domain); high-throughput dispatch (`per_domain`: DeepEP's
+// normal kernels, for prefill) sends a token once to each remote domain
+// holding one of its experts, (G - 1)(1 - (1 - 1/G)^k) for G domains, and
+// forwards it inside that domain.
+double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
+                        int ranks, bool per_domain) {
+  const double copies = tokens * top_k * token_bytes;
+  if (ranks <= d.scaleup_domain) {
+    const GroupLink link = group_link(d, ranks, 1);
+    return alltoall_time(copies, ranks, link.bw, link.lat);
+  }
+  const int local = std::max(1, d.scaleup_domain);
+  const double domains = std::ceil(static_cast<double>(ranks) / local);
+  const double remote =
+      per_domain ? tokens * token_bytes * (domains - 1) *
+                       (1.0 - std::pow(1.0 - 1.0 / domains, top_k))
+                 : copies * (ranks - local) / ranks;
+  double inside = 0;
+  if (local > 1) {
+    const GroupLink link = group_link(d, local, 1);
+    inside = copies * (local - 1) / ranks / link.bw;
+  }
+  return std::max(remote / d.scaleout_bw, inside) +
+         d.scaleout_latency * (1.0 + (ranks - 1) / 8.0);
+}
+
 }  // namespace suanli

@@ -112,4 +112,15 @@ double ring_allreduce_time(double bytes, int ranks, double bw, double lat);
 double ring_allgather_time(double bytes, int ranks, double bw, double lat);  // also reduce-scatter
 double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat);
 
+// An expert all-to-all over `ranks`: each rank sends `tokens` tokens of
+// `token_bytes` to the ranks of their top_k experts, spread evenly. Within
+// one scale-up domain over its links; across domains each rank's NIC
+// carries what is bound for other domains while the copies for its own
+// domain cross the scale-up links at the same time. `per_domain`: a token
+// goes once to each remote domain holding one of its experts (DeepEP's
+// normal kernels, for prefill), else every routed copy (low-latency
+// dispatch, for decode). device.cpp gives the formulas.
+double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
+                        int ranks, bool per_domain);
+
 }  // namespace suanli

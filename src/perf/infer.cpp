@@ -71,28 +71,6 @@ constexpr double kDecodeKernelsDense = 10;
 constexpr double kDecodeKernelsMoeExtra = 7;
 constexpr double kDecodeKernelsMlaExtra = 5;
 
-// An expert all-to-all over `ranks`, `bytes` sent by each rank spread
-// evenly over all of them. Within one scale-up domain, over its links.
-// Across domains each rank's NIC carries only the share bound for other
-// domains, (ranks - domain) / ranks, while the share for its own domain's
-// ranks goes over the scale-up links at the same time; the slower of the
-// two sets the time (a rank's own NIC, not a ring's k NICs).
-double ep_alltoall_time(const DeviceModel& d, double bytes, int ranks) {
-  if (ranks <= d.scaleup_domain) {
-    const GroupLink link = group_link(d, ranks, 1);
-    return alltoall_time(bytes, ranks, link.bw, link.lat);
-  }
-  const int local = std::max(1, d.scaleup_domain);
-  const double remote = bytes * (ranks - local) / ranks;
-  double inside = 0;
-  if (local > 1) {
-    const GroupLink link = group_link(d, local, 1);
-    inside = bytes * (local - 1) / ranks / link.bw;
-  }
-  return std::max(remote / d.scaleout_bw, inside) +
-         d.scaleout_latency * (1.0 + (ranks - 1) / 8.0);
-}
-
 // The busiest of `ranks` devices' share of `selections` expert selections
 // spread uniformly at random (top-k routing with balanced experts): the
 // mean plus the expected maximum excess of the per-rank binomial counts,
@@ -331,8 +309,8 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const auto& e = *m.moe;
     const double tokens_rank = b * t / ranks * imbalance;
     comm += (m.layers - e.first_dense_layers) *
-            (ep_alltoall_time(d, tokens_rank * e.top_k * h * 1.0, stage_ranks()) +
-             ep_alltoall_time(d, tokens_rank * e.top_k * h * 2.0, stage_ranks()));
+            (ep_alltoall_time(d, tokens_rank, e.top_k, h * 1.0, stage_ranks(), false) +
+             ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), false));
   }
   comm += stage_sends(b_dp * t);
   s.comm = comm;
@@ -403,7 +381,7 @@ double InferModel::prefill_time() const {
     const auto& e = *m.moe;
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         ep_alltoall_time(d, tokens_rank * e.top_k * h * 2.0, stage_ranks());
+         ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), true);
   }
   return t + stage_sends(n);
 }

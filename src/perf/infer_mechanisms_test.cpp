@@ -124,6 +124,28 @@ TEST_F(InferMechanismTest, ExpertAllToAllAcrossNodesSendsOnlyTheRemoteShareOverT
   EXPECT_LT(e.decode_comm_s, 0.6 * everything_over_nic);
 }
 
+// The two dispatches across two scale-up domains (16 ranks, 8 per
+// domain), by hand: 1,000 tokens of 1 kB with 8 experts each. Low-latency:
+// every copy, half of them remote: 8 MB x 8/16 = 4 MB over the NIC.
+// Per domain (DeepEP normal): a token once to the other domain when one of
+// its 8 experts is there, 1 - (1/2)^8 = 0.996 of them: 0.996 MB. Inside
+// the domain 8 MB x 7/16 = 3.5 MB over NVLink at the same time.
+TEST_F(InferMechanismTest, ExpertDispatchAcrossDomainsByHand) {
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kFp8);
+  ASSERT_TRUE(d.has_value());
+  ASSERT_EQ(d->scaleup_domain, 8);
+  const double lat = d->scaleout_latency * (1 + 15 / 8.0);
+  const double nvlink = 3.5e6 / group_link(*d, 8, 1).bw;
+  const double ll = ep_alltoall_time(*d, 1000, 8, 1000, 16, false);
+  const double normal = ep_alltoall_time(*d, 1000, 8, 1000, 16, true);
+  EXPECT_NEAR(ll, std::max(4e6 / d->scaleout_bw, nvlink) + lat, 1e-9);
+  EXPECT_NEAR(normal, std::max(0.99609375e6 / d->scaleout_bw, nvlink) + lat, 1e-9);
+  // Inside one domain the two are the same all-to-all.
+  EXPECT_DOUBLE_EQ(ep_alltoall_time(*d, 1000, 8, 1000, 8, false),
+                   ep_alltoall_time(*d, 1000, 8, 1000, 8, true));
+}
+
 // Defect 4: speculative decoding verifies spec_tokens + 1 tokens per step
 // and emits the acceptance length; at batch 1 (bandwidth-bound) that is
 // nearly the acceptance length's speed-up, at a large batch much less.
