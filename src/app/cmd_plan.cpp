@@ -19,6 +19,7 @@
 #include "plan/sweep.h"
 #include "report/xlsx_workbook.h"
 #include "util/sheet.h"
+#include "util/strings.h"
 
 namespace suanli::app {
 
@@ -179,7 +180,8 @@ void register_plan(CLI::App& app, Context& ctx) {
                               "solve stops first after {} branch-and-bound nodes ({} per sweep "
                               "point), the same on every machine",
                               plan_defaults.time_limit_s, sweep_defaults.time_limit_s,
-                              plan_defaults.max_nodes, sweep_defaults.max_nodes))
+                              thousands(plan_defaults.max_nodes),
+                              thousands(sweep_defaults.max_nodes)))
       ->check(CLI::PositiveNumber);
   cmd->add_option("--gap", state->gap,
                   fmt::format("Relative optimality gap proven before stopping (default {:g} = "
@@ -197,7 +199,8 @@ void register_plan(CLI::App& app, Context& ctx) {
                   fmt::format("Seconds per robustness re-solve, a backstop (default {:g}; a "
                               "re-solve stops first after {} branch-and-bound nodes, the same on "
                               "every machine; gap {:g}%)",
-                              robustness_defaults.time_limit_s, robustness_defaults.max_nodes,
+                              robustness_defaults.time_limit_s,
+                              thousands(robustness_defaults.max_nodes),
                               robustness_defaults.relative_gap * 100))
       ->check(CLI::PositiveNumber);
   cmd->add_option(

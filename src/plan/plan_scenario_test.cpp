@@ -674,7 +674,7 @@ TEST_F(PlanScenarioTest, BundledPlanSolveStaysWithinItsNodeLimitUnderSmallChange
     EXPECT_LE(r->solve_nodes, o.max_nodes) << "draw " << draw;
     EXPECT_FALSE(r->note.contains("time limit")) << "draw " << draw << ": " << r->note;
     if (r->status == PlanStatus::kFeasible) {
-      EXPECT_TRUE(r->note.contains("2000 branch-and-bound nodes")) << r->note;
+      EXPECT_TRUE(r->note.contains("2,000 branch-and-bound nodes")) << r->note;
       EXPECT_GT(r->gap, o.relative_gap) << "draw " << draw;
     } else {
       EXPECT_LE(r->gap, o.relative_gap) << "draw " << draw;

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "plan/milp.h"
+#include "util/strings.h"
 
 // The model (docs/plan-model.md has it in full):
 //   x[t][s][y]  integer nodes of type t delivered to site s at the start of year y
@@ -623,7 +624,7 @@ std::string search_note(const MilpSolution& sol, const PlanOptions& options, dou
     return fmt::format(
         "the {:.0f} s time limit stopped the search before its {} nodes: a faster or less "
         "loaded machine may return another plan",
-        options.time_limit_s, options.max_nodes);
+        options.time_limit_s, thousands(options.max_nodes));
   if (sol.status != MilpStatus::kFeasible) return "";
   const std::string asked = options.relative_gap > 0
                                 ? fmt::format("the {:.2f}% asked", options.relative_gap * 100)
@@ -631,7 +632,7 @@ std::string search_note(const MilpSolution& sol, const PlanOptions& options, dou
   return fmt::format(
       "the search stopped at its {} branch-and-bound nodes with the plan proven within {:.2f}% "
       "of the optimum, short of {}: the same plan on every machine",
-      options.max_nodes, gap * 100, asked);
+      thousands(options.max_nodes), gap * 100, asked);
 }
 
 // Objective of a build with the policies/relaxations in `sw` (constant included).
