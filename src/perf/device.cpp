@@ -178,17 +178,13 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
   return (k - 1) / k * bytes_per_rank / bw + lat * (1.0 + (k - 1) / 8.0);
 }
 
-// An expert all-to-all over `ranks`: each rank sends `tokens` tokens of
-// `token_bytes` to the ranks of their top_k experts, spread evenly. Within
-// one scale-up domain, over its links. Across domains each rank's NIC
-// carries only what is bound for other domains while the copies for its own
-// domain cross the scale-up links at the same time; the slower of the two
-// sets the time (a rank's own NIC, not a ring's k NICs). Low-latency
-// dispatch (decode) sends every routed copy, (R - D)/R of them remote (R
-// ranks, D per domain); high-throughput dispatch (`per_domain`: DeepEP's
-// normal kernels, for prefill) sends a token once to each remote domain
-// holding one of its experts, (G - 1)(1 - (1 - 1/G)^k) for G domains, and
-// forwards it inside that domain.
+// Across domains the slower of the NIC and the scale-up links sets the
+// time. Remote bytes per rank: low-latency dispatch sends every routed
+// copy, (R - D)/R of them to other domains (R ranks, D per domain); per
+// domain (DeepEP normal) a token goes once to each remote domain holding
+// one of its experts, (G - 1)(1 - (1 - 1/G)^k) times for G domains, and is
+// forwarded inside it. The copies for a rank's own domain, (D - 1)/R of
+// them, cross the scale-up links.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
                         int ranks, bool per_domain) {
   const double copies = tokens * top_k * token_bytes;

@@ -280,9 +280,10 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const double local = static_cast<double>(e.experts) / ranks;
     const double selections = b * t * e.top_k;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, b * t);
-    imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
+    const ExpertLoad load = expert_load(selections, split);
+    imbalance = load.imbalance;
     expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
-    expert_flops = split.moe_layers * 2.0 * (selections / ranks) * imbalance * params_.per_expert;
+    expert_flops = load.flops;
   }
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
   const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device() * pp;  // every stage's
@@ -335,9 +336,18 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   return s;
 }
 
-// One prompt's prefill on one attention group (tp ranks). With several
-// groups prefilling at once, the routed experts see proportionally more
-// tokens, so per group the expert work is that of tp ranks too.
+InferModel::ExpertLoad InferModel::expert_load(double selections,
+                                               const ParamSplit& split) const {
+  ExpertLoad out;
+  out.imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
+  out.flops = split.moe_layers * 2.0 * (selections / stage_ranks()) * out.imbalance *
+              params_.per_expert;
+  return out;
+}
+
+// One prompt's prefill on an idle instance: its attention and dense GEMMs
+// on its own attention group (tp ranks), its routed experts on every rank
+// of the stage.
 double InferModel::prefill_time() const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
@@ -350,15 +360,12 @@ double InferModel::prefill_time() const {
   // GEMMs run on every rank of the stage (the busiest rank's share), not on
   // its attention group alone. Without attention data parallelism (tp =
   // the stage's ranks) the two are the same.
+  const double gemm_rate = d.peak_flops * d.gemm_eff;
   double expert_time = 0;
   double expert_bytes = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    const double selections = n * e.top_k;
-    const double imbalance =
-        layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
-    expert_time = split.moe_layers * 2.0 * selections / stage_ranks() * imbalance *
-                  params_.per_expert / (d.peak_flops * d.gemm_eff);
+    expert_time = expert_load(n * e.top_k, split).flops / gemm_rate;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, n);
     expert_bytes = split.experts * hit * weight_bytes_;
   }
@@ -367,7 +374,6 @@ double InferModel::prefill_time() const {
     core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
   const double tp = layout_.tp;
-  const double gemm_rate = d.peak_flops * d.gemm_eff;
   const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
                          attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
   // Short prompts are bound by reading the weights once.

@@ -167,6 +167,13 @@ class InferModel {
     int moe_layers = 0;
   };
   ParamSplit split_params() const;
+  // `selections` (token, expert) pairs spread over the stage's ranks: the
+  // busiest rank's load over the mean (expert_imbalance; 1 with expert TP)
+  // and its routed-expert FLOPs.
+  struct ExpertLoad {
+    double imbalance = 1, flops = 0;
+  };
+  ExpertLoad expert_load(double selections, const ParamSplit& split) const;
   struct DecodeStep {
     double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
   };
