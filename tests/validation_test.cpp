@@ -145,11 +145,12 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // domestic median from 39.7% to 37.0%; the SGLang and vLLM Ascend rows on
 // the standalone A3 servers they ran on, with expert all-to-alls that send
 // only the remote share over the NIC (once per remote domain in prefill),
-// to 34.0%; the bound to 36%.
+// to 34.0%; expert GEMMs at the size-dependent GEMM efficiency the training
+// model uses, to 31.5%; the bound to 33%.
 constexpr double kServingTarget = 0.15;
 constexpr double kServingBound = 0.20;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.36;
+constexpr double kServingDomesticBound = 0.33;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",

@@ -273,7 +273,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const double head_params = static_cast<double>(m.vocab) * h;
   const double dense_params = split.dense - (m.tied_embeddings ? 0.0 : head_params);
   double expert_read = 0;
-  double expert_flops = 0;
+  double expert_time = 0;
   double imbalance = 1;
   if (m.is_moe()) {
     const auto& e = *m.moe;
@@ -283,14 +283,15 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const ExpertLoad load = expert_load(selections, split);
     imbalance = load.imbalance;
     expert_read = split.moe_layers * local * hit * params_.per_expert * weight_bytes_;
-    expert_flops = load.flops;
+    expert_time = load.time;
   }
   const double weight_read = dense_params * weight_bytes_ / layout_.tp + expert_read;
   const double kv_read = b_dp * ctx_avg * kv_bytes_per_token_device() * pp;  // every stage's
   DecodeStep s;
   s.memory = (weight_read + kv_read) / d.decode_mem_bw;
   // FLOPs: dense GEMMs on this group's tokens, routed experts (the busiest
-  // rank's), attention of every verified token over the context.
+  // rank's, timed by expert_load at their GEMMs' size), attention of every
+  // verified token over the context.
   double attn_flops_tok = 0;
   if (m.mla) {
     const auto& a = *m.mla;
@@ -298,9 +299,10 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   } else {
     attn_flops_tok = 4.0 * ctx_avg * m.heads * m.head_dim;
   }
-  const double gemm_flops = 2.0 * b_dp * t * dense_params / layout_.tp + expert_flops;
+  const double dense_flops = 2.0 * b_dp * t * dense_params / layout_.tp;
   const double attn_flops = b_dp * t * m.layers * attn_flops_tok / layout_.tp;
-  s.compute = (gemm_flops + attn_flops) / (d.peak_flops * d.gemm_eff);
+  const double gemm_time = dense_flops / (d.peak_flops * d.gemm_eff) + expert_time;
+  s.compute = gemm_time + attn_flops / (d.peak_flops * d.gemm_eff);
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
   // layer, sized by the busiest rank's tokens.
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
@@ -328,8 +330,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // The weight GEMMs and the attention over the KV cache are separate
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
-  const double gemms =
-      std::max(weight_read / d.decode_mem_bw, gemm_flops / (d.peak_flops * d.gemm_eff));
+  const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_time);
   const double attention =
       std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
@@ -339,9 +340,20 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
 InferModel::ExpertLoad InferModel::expert_load(double selections,
                                                const ParamSplit& split) const {
   ExpertLoad out;
-  out.imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, stage_ranks());
-  out.flops = split.moe_layers * 2.0 * (selections / stage_ranks()) * out.imbalance *
-              params_.per_expert;
+  const double ranks = stage_ranks();
+  out.imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, ranks);
+  out.flops = split.moe_layers * 2.0 * (selections / ranks) * out.imbalance * params_.per_expert;
+  // The busiest rank's expert GEMMs at the size-dependent GEMM efficiency,
+  // as the training model charges them: each of an expert's three GEMMs
+  // multiplies the tokens routed to it (spread over the experts that get
+  // any) by a third of its weights (a 1/ranks slice under expert TP).
+  const double experts = static_cast<double>(w_.model.moe->experts);
+  const double hit = experts * (1.0 - std::pow(1.0 - 1.0 / experts, selections));
+  const double tokens = selections * out.imbalance / std::max(1.0, hit);
+  const double width = layout_.expert_tp ? params_.per_expert / ranks : params_.per_expert;
+  const double gemm = 2.0 * tokens * width / 3.0;
+  const double eff = dev_.gemm_eff * gemm / (gemm + dev_.gemm_half_flops);
+  out.time = eff > 0 ? out.flops / (dev_.peak_flops * eff) : 0.0;
   return out;
 }
 
@@ -365,7 +377,7 @@ double InferModel::prefill_time() const {
   double expert_bytes = 0;
   if (m.is_moe()) {
     const auto& e = *m.moe;
-    expert_time = expert_load(n * e.top_k, split).flops / gemm_rate;
+    expert_time = expert_load(n * e.top_k, split).time;
     const double hit = 1.0 - std::pow(1.0 - static_cast<double>(e.top_k) / e.experts, n);
     expert_bytes = split.experts * hit * weight_bytes_;
   }

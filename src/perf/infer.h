@@ -168,10 +168,11 @@ class InferModel {
   };
   ParamSplit split_params() const;
   // `selections` (token, expert) pairs spread over the stage's ranks: the
-  // busiest rank's load over the mean (expert_imbalance; 1 with expert TP)
-  // and its routed-expert FLOPs.
+  // busiest rank's load over the mean (expert_imbalance; 1 with expert TP),
+  // its routed-expert FLOPs and their time at the GEMMs' size-dependent
+  // efficiency (DeviceModel::gemm_half_flops, as the training model).
   struct ExpertLoad {
-    double imbalance = 1, flops = 0;
+    double imbalance = 1, flops = 0, time = 0;
   };
   ExpertLoad expert_load(double selections, const ParamSplit& split) const;
   struct DecodeStep {

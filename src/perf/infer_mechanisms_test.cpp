@@ -96,6 +96,42 @@ TEST_F(InferMechanismTest, DpAttentionPrefillSpreadsItsExpertsOverTheRanks) {
   EXPECT_LT(ratio, 5.5) << ratio;
 }
 
+// A decode step's expert GEMMs run at the size-dependent efficiency the
+// training model charges them, eta(F) = gemm_eff x F / (F + gemm_half_flops)
+// for one GEMM of F FLOPs: each of an expert's three GEMMs multiplies the
+// tokens routed to it by a third of its weights. Qwen3-30B-A3B (48 MoE
+// layers of 128 experts of 3 x 2048 x 768, top 8) on one H200: at batch 1
+// the 8 routed tokens land on 128 (1 - (127/128)^8) = 7.8 experts, ~1 token
+// each, F = 3.2 MFLOP, about 0.16% of the large-GEMM rate: ~3.9 ms of expert
+// GEMMs where the flat rate gave 6 us. The rest of the step's compute (dense
+// GEMMs, attention) grows with the batch; subtracting the hand-worked expert
+// time at batches 1 and 2 leaves the same per-sequence remainder.
+TEST_F(InferMechanismTest, DecodeExpertGemmsOfFewTokensRunBelowTheLargeGemmRate) {
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kBf16);
+  ASSERT_TRUE(d.has_value());
+  const double per_expert = 3.0 * 2048 * 768;
+  auto expert_time = [&](double batch) {
+    const double selections = 8 * batch;
+    const double hit = 128 * (1 - std::pow(127.0 / 128, selections));
+    const double gemm = 2 * (selections / hit) * per_expert / 3;
+    const double eff = d->gemm_eff * gemm / (gemm + d->gemm_half_flops);
+    return 48 * 2 * selections * per_expert / (d->peak_flops * eff);
+  };
+  const InferEstimate one =
+      at(workload("qwen3-30b-a3b", Precision::kBf16, 1024, 128, 1), "h200-sxm", 1, 1);
+  const InferEstimate two =
+      at(workload("qwen3-30b-a3b", Precision::kBf16, 1024, 128, 2), "h200-sxm", 1, 1);
+  ASSERT_TRUE(one.fits && two.fits) << one.why_not << two.why_not;
+  std::printf("Qwen3-30B-A3B batch 1 on one H200: expert GEMMs %.2f ms of %.2f ms compute\n",
+              expert_time(1) * 1e3, one.decode_compute_s * 1e3);
+  EXPECT_GT(expert_time(1), 3e-3);
+  const double rest_one = one.decode_compute_s - expert_time(1);
+  const double rest_two = (two.decode_compute_s - expert_time(2)) / 2;
+  EXPECT_GT(rest_one, 0);
+  EXPECT_NEAR(rest_one, rest_two, 1e-9);
+}
+
 // An expert all-to-all across two 8-GPU H200 nodes: each rank's NIC
 // carries only the half of its tokens bound for the other node (8 of 16
 // ranks) while the other half crosses NVLink at the same time, where all
