@@ -179,32 +179,38 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
 }
 
 // Across domains the slower of the NIC and the scale-up links sets the
-// time. Remote bytes per rank: low-latency dispatch sends every routed
-// copy, (R - D)/R of them to other domains (R ranks, D per domain); per
-// domain (DeepEP normal) a token goes once to each remote domain holding
-// one of its experts, (G - 1)(1 - (1 - 1/G)^k) times for G domains, and is
-// forwarded inside it. The copies for a rank's own domain, (D - 1)/R of
-// them, cross the scale-up links.
+// time. Copies per token (R ranks, D per domain, G = R/D domains, top k):
+// low-latency k, (R - D)/R of them to other domains; normal R(1 - (1 -
+// 1/R)^k), one per rank holding one of its experts, and across domains
+// (G - 1)(1 - (1 - 1/G)^k) over the NIC, one per remote domain, forwarded
+// inside it; all-gather R, the (R - D) remote ones arriving over the D
+// NICs of each domain ((R - D)/D per NIC). The copies for a rank's own
+// domain, (D - 1)/R of them, cross the scale-up links.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
-                        int ranks, bool per_domain) {
-  const double copies = tokens * top_k * token_bytes;
+                        int ranks, ExpertExchange how) {
+  const double r = ranks;
+  double fanout = top_k;
+  if (how == ExpertExchange::kNormal) fanout = r * (1.0 - std::pow(1.0 - 1.0 / r, top_k));
+  if (how == ExpertExchange::kAllGather) fanout = r;
+  const double copies = tokens * fanout * token_bytes;
   if (ranks <= d.scaleup_domain) {
     const GroupLink link = group_link(d, ranks, 1);
     return alltoall_time(copies, ranks, link.bw, link.lat);
   }
   const int local = std::max(1, d.scaleup_domain);
-  const double domains = std::ceil(static_cast<double>(ranks) / local);
-  const double remote =
-      per_domain ? tokens * token_bytes * (domains - 1) *
-                       (1.0 - std::pow(1.0 - 1.0 / domains, top_k))
-                 : copies * (ranks - local) / ranks;
+  const double domains = std::ceil(r / local);
+  double remote = copies * (r - local) / r;
+  if (how == ExpertExchange::kNormal) {
+    remote = tokens * token_bytes * (domains - 1) * (1.0 - std::pow(1.0 - 1.0 / domains, top_k));
+  } else if (how == ExpertExchange::kAllGather) {
+    remote = tokens * token_bytes * (r - local) / local;
+  }
   double inside = 0;
   if (local > 1) {
     const GroupLink link = group_link(d, local, 1);
-    inside = copies * (local - 1) / ranks / link.bw;
+    inside = copies * (local - 1) / r / link.bw;
   }
-  return std::max(remote / d.scaleout_bw, inside) +
-         d.scaleout_latency * (1.0 + (ranks - 1) / 8.0);
+  return std::max(remote / d.scaleout_bw, inside) + d.scaleout_latency * (1.0 + (r - 1) / 8.0);
 }
 
 }  // namespace suanli

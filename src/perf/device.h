@@ -112,15 +112,20 @@ double ring_allreduce_time(double bytes, int ranks, double bw, double lat);
 double ring_allgather_time(double bytes, int ranks, double bw, double lat);  // also reduce-scatter
 double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat);
 
-// An expert all-to-all over `ranks`: each rank sends `tokens` tokens of
-// `token_bytes` to the ranks of their top_k experts, spread evenly. Within
-// one scale-up domain over its links; across domains each rank's NIC
-// carries what is bound for other domains while the copies for its own
-// domain cross the scale-up links at the same time. `per_domain`: a token
-// goes once to each remote domain holding one of its experts (DeepEP's
-// normal kernels, for prefill), else every routed copy (low-latency
-// dispatch, for decode). device.cpp gives the formulas.
+// How an expert exchange moves a token to the ranks of its top_k experts:
+// every routed copy (DeepEP's low-latency kernels, decode); once to each
+// rank, and across scale-up domains once to each remote domain, holding
+// one of its experts (DeepEP's normal kernels, prefill: get_dispatch_layout's
+// is_token_in_rank); or to every rank (TensorRT-LLM's attention-DP MoE:
+// all-gather the tokens, reduce-scatter the outputs).
+enum class ExpertExchange { kLowLatency, kNormal, kAllGather };
+
+// One expert exchange (a dispatch or a combine) over `ranks`: each rank
+// sends `tokens` tokens of `token_bytes`, experts spread evenly. Within one
+// scale-up domain over its links; across domains each rank's NIC carries
+// what is bound for other domains while the copies for its own domain
+// cross the scale-up links at the same time. device.cpp gives the formulas.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
-                        int ranks, bool per_domain);
+                        int ranks, ExpertExchange how);
 
 }  // namespace suanli

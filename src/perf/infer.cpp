@@ -310,10 +310,13 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
       2.0 * m.layers * ring_allreduce_time(b_dp * t * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const double tokens_rank = b * t / ranks * imbalance;
+    // All-gathered, every rank receives every token whatever the routing.
+    const double tokens_rank = b * t / ranks * (w_.expert_all_gather ? 1.0 : imbalance);
+    const ExpertExchange how =
+        w_.expert_all_gather ? ExpertExchange::kAllGather : ExpertExchange::kLowLatency;
     comm += (m.layers - e.first_dense_layers) *
-            (ep_alltoall_time(d, tokens_rank, e.top_k, h * 1.0, stage_ranks(), false) +
-             ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), false));
+            (ep_alltoall_time(d, tokens_rank, e.top_k, h * 1.0, stage_ranks(), how) +
+             ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), how));
   }
   comm += stage_sends(b_dp * t);
   s.comm = comm;
@@ -399,7 +402,9 @@ double InferModel::prefill_time() const {
     const auto& e = *m.moe;
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), true);
+         ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(),
+                          w_.expert_all_gather ? ExpertExchange::kAllGather
+                                               : ExpertExchange::kNormal);
   }
   return t + stage_sends(n);
 }

@@ -50,6 +50,11 @@ struct InferWorkload {
   // the decode devices (published "per card" figures over both); 0 = the
   // decode devices only.
   int prefill_devices = 0;
+  // How expert tokens move between ranks: DeepEP-style (SGLang, vLLM,
+  // vLLM-Ascend: normal kernels in prefill, low-latency in decode), or
+  // all-gathered to every rank and reduce-scattered back (TensorRT-LLM's
+  // attention-DP MoE).
+  bool expert_all_gather = false;
   // Pipeline-parallel stages per instance (vLLM's --pipeline-parallel-size,
   // MindIE's pp): each stage holds layers / pp of the model on its own
   // ranks and the batch runs as pp micro-batches, one per stage at a time,

@@ -160,26 +160,67 @@ TEST_F(InferMechanismTest, ExpertAllToAllAcrossNodesSendsOnlyTheRemoteShareOverT
   EXPECT_LT(e.decode_comm_s, 0.6 * everything_over_nic);
 }
 
-// The two dispatches across two scale-up domains (16 ranks, 8 per
-// domain), by hand: 1,000 tokens of 1 kB with 8 experts each. Low-latency:
-// every copy, half of them remote: 8 MB x 8/16 = 4 MB over the NIC.
-// Per domain (DeepEP normal): a token once to the other domain when one of
-// its 8 experts is there, 1 - (1/2)^8 = 0.996 of them: 0.996 MB. Inside
-// the domain 8 MB x 7/16 = 3.5 MB over NVLink at the same time.
-TEST_F(InferMechanismTest, ExpertDispatchAcrossDomainsByHand) {
+// The three expert exchanges across two scale-up domains (16 ranks, 8 per
+// domain), by hand: 1,000 tokens of 1 kB with 8 experts each.
+// Low-latency: every copy, half of them remote: 8 MB x 8/16 = 4 MB over
+// the NIC, 8 MB x 7/16 = 3.5 MB over NVLink at the same time. Normal
+// (DeepEP): a token once to each rank holding one of its experts, 16 (1 -
+// (15/16)^8) = 6.45 ranks (7/16 of them in the domain: 2.82 MB over
+// NVLink), and once to the other domain when one of its 8 experts is there,
+// 1 - (1/2)^8 = 0.996 of them: 0.996 MB over the NIC. All-gather
+// (TensorRT-LLM): every token to all 16 ranks, the 8 remote copies arriving
+// over the domain's 8 NICs (1 MB each), 16 MB x 7/16 = 7 MB over NVLink.
+// Inside one domain of 8 the normal kernels send 8 (1 - (7/8)^8) = 5.25
+// copies a token where the other two send 8.
+TEST_F(InferMechanismTest, ExpertDispatchesByHand) {
   const Accelerator& h200 = accel("h200-sxm");
   auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kFp8);
   ASSERT_TRUE(d.has_value());
   ASSERT_EQ(d->scaleup_domain, 8);
   const double lat = d->scaleout_latency * (1 + 15 / 8.0);
-  const double nvlink = 3.5e6 / group_link(*d, 8, 1).bw;
-  const double ll = ep_alltoall_time(*d, 1000, 8, 1000, 16, false);
-  const double normal = ep_alltoall_time(*d, 1000, 8, 1000, 16, true);
-  EXPECT_NEAR(ll, std::max(4e6 / d->scaleout_bw, nvlink) + lat, 1e-9);
-  EXPECT_NEAR(normal, std::max(0.99609375e6 / d->scaleout_bw, nvlink) + lat, 1e-9);
-  // Inside one domain the two are the same all-to-all.
-  EXPECT_DOUBLE_EQ(ep_alltoall_time(*d, 1000, 8, 1000, 8, false),
-                   ep_alltoall_time(*d, 1000, 8, 1000, 8, true));
+  const double bw = group_link(*d, 8, 1).bw;
+  const double ranks16 = 16 * (1 - std::pow(15.0 / 16, 8));
+  EXPECT_NEAR(ep_alltoall_time(*d, 1000, 8, 1000, 16, ExpertExchange::kLowLatency),
+              std::max(4e6 / d->scaleout_bw, 3.5e6 / bw) + lat, 1e-9);
+  EXPECT_NEAR(ep_alltoall_time(*d, 1000, 8, 1000, 16, ExpertExchange::kNormal),
+              std::max(0.99609375e6 / d->scaleout_bw, ranks16 * 1e6 * 7 / 16 / bw) + lat, 1e-9);
+  EXPECT_NEAR(ep_alltoall_time(*d, 1000, 8, 1000, 16, ExpertExchange::kAllGather),
+              std::max(1e6 / d->scaleout_bw, 7e6 / bw) + lat, 1e-9);
+  const double ranks8 = 8 * (1 - std::pow(7.0 / 8, 8));
+  EXPECT_NEAR(ep_alltoall_time(*d, 1000, 8, 1000, 8, ExpertExchange::kNormal),
+              alltoall_time(ranks8 * 1e6, 8, bw, group_link(*d, 8, 1).lat), 1e-12);
+  EXPECT_DOUBLE_EQ(ep_alltoall_time(*d, 1000, 8, 1000, 8, ExpertExchange::kLowLatency),
+                   ep_alltoall_time(*d, 1000, 8, 1000, 8, ExpertExchange::kAllGather));
+  EXPECT_NEAR(ranks8, 5.25, 0.01);
+}
+
+// TensorRT-LLM's attention-DP MoE all-gathers every token to every rank:
+// a DeepSeek-V3 4k prefill at TP 1 x EP 8 on one H200 node sends each
+// prompt token to all 8 ranks, where DeepEP's normal kernels send it to the
+// 8 (1 - (7/8)^8) = 5.25 ranks holding one of its experts. By hand, the
+// difference is 58 MoE layers x (dispatch + combine) x the all-to-all of
+// 4,096 tokens x 14,336 bytes x (8 - 5.25) copies; `expert_dispatch` in a
+// row, the request or the CLI picks the exchange.
+TEST_F(InferMechanismTest, AllGatherDispatchCostsMoreThanDeepEpInPrefill) {
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 4096, 256, 1);
+  const InferEstimate deepep = at(w, "h200-sxm", 8, 1, 8);
+  w.expert_all_gather = true;
+  const InferEstimate gathered = at(w, "h200-sxm", 8, 1, 8);
+  ASSERT_TRUE(deepep.fits && gathered.fits) << deepep.why_not << gathered.why_not;
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kFp8);
+  ASSERT_TRUE(d.has_value());
+  const GroupLink link = group_link(*d, 8, 1);
+  const double bytes = 4096.0 * 7168 * 2;
+  const double ranks8 = 8 * (1 - std::pow(7.0 / 8, 8));
+  const double hand = 58 * 2 *
+                      (alltoall_time(bytes * 8, 8, link.bw, link.lat) -
+                       alltoall_time(bytes * ranks8, 8, link.bw, link.lat));
+  std::printf("DeepSeek-V3 4k prefill, EP 8 on one H200 node: %.1f ms (DeepEP) vs %.1f ms "
+              "(all-gather; by hand +%.1f ms)\n",
+              deepep.prefill_s * 1e3, gathered.prefill_s * 1e3, hand * 1e3);
+  EXPECT_NEAR(gathered.prefill_s - deepep.prefill_s, hand, 1e-9);
+  EXPECT_GT(hand, 0.01);
 }
 
 // Defect 4: speculative decoding verifies spec_tokens + 1 tokens per step

@@ -153,6 +153,7 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
       {"compute_precision", std::string(precision_name(dev.compute_precision))},
       {"input_len", w.input_len},
       {"disaggregated", w.disaggregated},
+      {"expert_dispatch", w.expert_all_gather ? "all-gather" : "deepep"},
       {"kv_precision", std::string(precision_name(w.kv_precision))},
       {"output_len", w.output_len},
       {"tp", e.layout.tp},

@@ -241,6 +241,16 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         "Prefill on separate instances: TPOT is the bare decode step and throughput counts the "
         "decode devices (plus prefill_devices)"},
        &I::disaggregated},
+      {{"expert_dispatch",
+        F::kString,
+        "How MoE tokens reach the experts' ranks: deepep (default; SGLang, vLLM, vLLM-Ascend: "
+        "DeepEP normal kernels in prefill, a token once per rank holding one of its experts; "
+        "low-latency in decode, every routed copy) or all-gather (TensorRT-LLM with attention "
+        "DP: every token to every rank, outputs reduce-scattered back)",
+        0,
+        0,
+        {"deepep", "all-gather"}},
+       &I::expert_dispatch},
       {{"prefill_devices", F::kInteger,
         "With disaggregated: prefill devices counted in the per-device throughput (published "
         "per-card figures over prefill and decode cards)",

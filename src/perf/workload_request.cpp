@@ -257,6 +257,10 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
   if (!kv) return fail(ErrorCode::kInvalidArgument, "--kv-precision must be bf16, fp8 or int8");
   w.kv_precision = *kv;
   w.disaggregated = f.disaggregated;
+  if (f.expert_dispatch != "deepep" && f.expert_dispatch != "all-gather") {
+    return fail(ErrorCode::kInvalidArgument, "--expert-dispatch must be deepep or all-gather");
+  }
+  w.expert_all_gather = f.expert_dispatch == "all-gather";
   if (f.input_len <= 0 || f.output_len <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
   }

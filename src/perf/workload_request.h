@@ -69,6 +69,7 @@ struct InferRequest {
   std::optional<double> request_rate;  // requests/s arriving at the deployment (open loop)
   std::optional<int> tp, ep, pp;
   bool disaggregated = false;
+  std::string expert_dispatch = "deepep";  // deepep or all-gather
   std::optional<int> prefill_devices;     // disaggregated: prefill devices in per-device figures
   std::optional<int> spec_tokens;         // speculative decoding: drafts per step
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
