@@ -184,8 +184,9 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
 // 1/R)^k), one per rank holding one of its experts, and across domains
 // (G - 1)(1 - (1 - 1/G)^k) over the NIC, one per remote domain, forwarded
 // inside it; all-gather R, the (R - D) remote ones arriving over the D
-// NICs of each domain ((R - D)/D per NIC). The copies for a rank's own
-// domain, (D - 1)/R of them, cross the scale-up links.
+// NICs of each domain ((R - D)/D per NIC). Over the scale-up links a rank
+// sends its copies for its own domain, (D - 1)/R of them; all-gathered,
+// also what its NIC brought in, to its D - 1 peers: (D - 1)/D of them.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
                         int ranks, ExpertExchange how) {
   const double r = ranks;
@@ -208,7 +209,8 @@ double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double t
   double inside = 0;
   if (local > 1) {
     const GroupLink link = group_link(d, local, 1);
-    inside = copies * (local - 1) / r / link.bw;
+    const double share = how == ExpertExchange::kAllGather ? 1.0 / local : 1.0 / r;
+    inside = copies * (local - 1) * share / link.bw;
   }
   return std::max(remote / d.scaleout_bw, inside) + d.scaleout_latency * (1.0 + (r - 1) / 8.0);
 }

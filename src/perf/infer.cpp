@@ -402,9 +402,9 @@ double InferModel::prefill_time() const {
     const auto& e = *m.moe;
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(),
-                          w_.expert_all_gather ? ExpertExchange::kAllGather
-                                               : ExpertExchange::kNormal);
+         ep_alltoall_time(
+             d, tokens_rank, e.top_k, h * 2.0, stage_ranks(),
+             w_.expert_all_gather ? ExpertExchange::kAllGather : ExpertExchange::kNormal);
   }
   return t + stage_sends(n);
 }
