@@ -190,28 +190,29 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
                         int ranks, ExpertExchange how) {
   const double r = ranks;
+  const int local = std::max(1, d.scaleup_domain);
+  const double domains = std::ceil(r / local);
+  // Copies sent per token, and the share of the copies a rank passes over
+  // the scale-up links, times D - 1.
   double fanout = top_k;
+  double share = 1.0 / r;
   if (how == ExpertExchange::kNormal) fanout = r * (1.0 - std::pow(1.0 - 1.0 / r, top_k));
-  if (how == ExpertExchange::kAllGather) fanout = r;
+  if (how == ExpertExchange::kAllGather) {
+    fanout = r;
+    share = 1.0 / local;
+  }
   const double copies = tokens * fanout * token_bytes;
   if (ranks <= d.scaleup_domain) {
     const GroupLink link = group_link(d, ranks, 1);
     return alltoall_time(copies, ranks, link.bw, link.lat);
   }
-  const int local = std::max(1, d.scaleup_domain);
-  const double domains = std::ceil(r / local);
-  double remote = copies * (r - local) / r;
-  if (how == ExpertExchange::kNormal) {
-    remote = tokens * token_bytes * (domains - 1) * (1.0 - std::pow(1.0 - 1.0 / domains, top_k));
-  } else if (how == ExpertExchange::kAllGather) {
-    remote = tokens * token_bytes * (r - local) / local;
-  }
+  const double remote =
+      how == ExpertExchange::kNormal
+          ? tokens * token_bytes * (domains - 1) * (1.0 - std::pow(1.0 - 1.0 / domains, top_k))
+      : how == ExpertExchange::kAllGather ? tokens * token_bytes * (r - local) / local
+                                          : copies * (r - local) / r;
   double inside = 0;
-  if (local > 1) {
-    const GroupLink link = group_link(d, local, 1);
-    const double share = how == ExpertExchange::kAllGather ? 1.0 / local : 1.0 / r;
-    inside = copies * (local - 1) * share / link.bw;
-  }
+  if (local > 1) inside = copies * (local - 1) * share / group_link(d, local, 1).bw;
   return std::max(remote / d.scaleout_bw, inside) + d.scaleout_latency * (1.0 + (r - 1) / 8.0);
 }
 

@@ -312,8 +312,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
     const auto& e = *m.moe;
     // All-gathered, every rank receives every token whatever the routing.
     const double tokens_rank = b * t / ranks * (w_.expert_all_gather ? 1.0 : imbalance);
-    const ExpertExchange how =
-        w_.expert_all_gather ? ExpertExchange::kAllGather : ExpertExchange::kLowLatency;
+    const ExpertExchange how = expert_exchange(false);
     comm += (m.layers - e.first_dense_layers) *
             (ep_alltoall_time(d, tokens_rank, e.top_k, h * 1.0, stage_ranks(), how) +
              ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), how));
@@ -345,7 +344,8 @@ InferModel::ExpertLoad InferModel::expert_load(double selections,
   ExpertLoad out;
   const double ranks = stage_ranks();
   out.imbalance = layout_.expert_tp ? 1.0 : expert_imbalance(selections, ranks);
-  out.flops = split.moe_layers * 2.0 * (selections / ranks) * out.imbalance * params_.per_expert;
+  const double flops =
+      split.moe_layers * 2.0 * (selections / ranks) * out.imbalance * params_.per_expert;
   // The busiest rank's expert GEMMs at the size-dependent GEMM efficiency,
   // as the training model charges them: each of an expert's three GEMMs
   // multiplies the tokens routed to it (spread over the experts that get
@@ -356,8 +356,13 @@ InferModel::ExpertLoad InferModel::expert_load(double selections,
   const double width = layout_.expert_tp ? params_.per_expert / ranks : params_.per_expert;
   const double gemm = 2.0 * tokens * width / 3.0;
   const double eff = dev_.gemm_eff * gemm / (gemm + dev_.gemm_half_flops);
-  out.time = eff > 0 ? out.flops / (dev_.peak_flops * eff) : 0.0;
+  out.time = eff > 0 ? flops / (dev_.peak_flops * eff) : 0.0;
   return out;
+}
+
+ExpertExchange InferModel::expert_exchange(bool prefill) const {
+  if (w_.expert_all_gather) return ExpertExchange::kAllGather;
+  return prefill ? ExpertExchange::kNormal : ExpertExchange::kLowLatency;
 }
 
 // One prompt's prefill on an idle instance: its attention and dense GEMMs
@@ -375,7 +380,6 @@ double InferModel::prefill_time() const {
   // GEMMs run on every rank of the stage (the busiest rank's share), not on
   // its attention group alone. Without attention data parallelism (tp =
   // the stage's ranks) the two are the same.
-  const double gemm_rate = d.peak_flops * d.gemm_eff;
   double expert_time = 0;
   double expert_bytes = 0;
   if (m.is_moe()) {
@@ -389,6 +393,7 @@ double InferModel::prefill_time() const {
     core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
   const double tp = layout_.tp;
+  const double gemm_rate = d.peak_flops * d.gemm_eff;
   const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
                          attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
   // Short prompts are bound by reading the weights once.
@@ -402,9 +407,7 @@ double InferModel::prefill_time() const {
     const auto& e = *m.moe;
     const double tokens_rank = n / tp;
     t += (m.layers - e.first_dense_layers) * 2.0 *
-         ep_alltoall_time(
-             d, tokens_rank, e.top_k, h * 2.0, stage_ranks(),
-             w_.expert_all_gather ? ExpertExchange::kAllGather : ExpertExchange::kNormal);
+         ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), expert_exchange(true));
   }
   return t + stage_sends(n);
 }

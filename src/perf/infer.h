@@ -173,13 +173,15 @@ class InferModel {
   };
   ParamSplit split_params() const;
   // `selections` (token, expert) pairs spread over the stage's ranks: the
-  // busiest rank's load over the mean (expert_imbalance; 1 with expert TP),
-  // its routed-expert FLOPs and their time at the GEMMs' size-dependent
+  // busiest rank's load over the mean (expert_imbalance; 1 with expert TP)
+  // and the time of its routed-expert GEMMs at their size-dependent
   // efficiency (DeviceModel::gemm_half_flops, as the training model).
   struct ExpertLoad {
-    double imbalance = 1, flops = 0, time = 0;
+    double imbalance = 1, time = 0;
   };
   ExpertLoad expert_load(double selections, const ParamSplit& split) const;
+  // The workload's expert exchange in a prefill or a decode step.
+  ExpertExchange expert_exchange(bool prefill) const;
   struct DecodeStep {
     double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
   };
