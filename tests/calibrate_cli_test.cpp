@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
@@ -16,9 +17,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 struct Config {
   std::string id;

@@ -21,15 +21,14 @@
 #include <vector>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "perf/workload_fields.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 bool mentions_nan(const std::string& text) {
   return std::regex_search(text, std::regex("\\b(nan|inf)\\b", std::regex::icase));

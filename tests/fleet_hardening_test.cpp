@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "server_process.h"
 #include "service_fixture.h"
 #include "sim/audit.h"
@@ -31,9 +32,7 @@ namespace {
 
 using nlohmann::json;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 class FleetHardening : public ::testing::Test {
  protected:

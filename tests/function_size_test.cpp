@@ -19,11 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "read_file.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSource = SUANLI_SOURCE_DIR;
+const fs::path kSourceTree = SUANLI_SOURCE_DIR;
 constexpr int kLimit = 120;
 
 // Functions allowed over the limit, with their length: none is left (the
@@ -160,12 +162,7 @@ std::vector<Function> functions(const std::string& text) {
   return out;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 TEST(FunctionSize, ScannerFindsFunctionsNotScopes) {
   const std::string text =
@@ -184,12 +181,12 @@ TEST(FunctionSize, ScannerFindsFunctionsNotScopes) {
 TEST(FunctionSize, NoFunctionInSrcOverTheLimit) {
   int scanned = 0;
   std::map<std::string, int> seen;
-  for (const auto& e : fs::recursive_directory_iterator(kSource / "src")) {
+  for (const auto& e : fs::recursive_directory_iterator(kSourceTree / "src")) {
     const fs::path p = e.path();
     if (!e.is_regular_file() || p.extension() != ".cpp") continue;
     if (p.filename().string().ends_with("_test.cpp")) continue;
-    const std::string rel = fs::relative(p, kSource).generic_string();
-    for (const Function& f : functions(read(p))) {
+    const std::string rel = fs::relative(p, kSourceTree).generic_string();
+    for (const Function& f : functions(read_file(p))) {
       ++scanned;
       if (f.lines <= kLimit) continue;
       const std::string key = rel + ":" + f.name;
@@ -219,11 +216,11 @@ TEST(FunctionSize, NoFunctionInSrcOverTheLimit) {
 
 TEST(FunctionSize, FilesOver900LinesSayWhy) {
   int long_files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(kSource / "src")) {
+  for (const auto& e : fs::recursive_directory_iterator(kSourceTree / "src")) {
     const fs::path p = e.path();
     if (!e.is_regular_file() || (p.extension() != ".cpp" && p.extension() != ".h")) continue;
     if (p.filename().string().ends_with("_test.cpp")) continue;
-    const std::string text = read(p);
+    const std::string text = read_file(p);
     if (std::count(text.begin(), text.end(), '\n') <= 900) continue;
     ++long_files;
     // The opening comment: the lines before the first that is not one.
@@ -232,7 +229,7 @@ TEST(FunctionSize, FilesOver900LinesSayWhy) {
     for (std::string line; std::getline(lines, line) && line.rfind("//", 0) == 0;)
       opening += line + " ";
     EXPECT_NE(opening.find("over 900 lines"), std::string::npos)
-        << fs::relative(p, kSource).generic_string()
+        << fs::relative(p, kSourceTree).generic_string()
         << ": over 900 lines without an opening comment saying why it is one file";
   }
   std::printf("files over 900 lines: %d, each saying why\n", long_files);

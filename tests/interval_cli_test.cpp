@@ -8,14 +8,13 @@
 #include <string>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 TEST(IntervalCli, EstimateTrainPrintsRangesAndTheirBasis) {
   suanli::testing::TempDir dir;

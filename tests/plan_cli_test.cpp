@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
@@ -36,9 +37,7 @@ constexpr bool kSanitizeBuild = true;
 constexpr bool kSanitizeBuild = false;
 #endif
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 Json parse(const CliResult& r) {
   Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);

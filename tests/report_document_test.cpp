@@ -17,6 +17,7 @@
 #include <string>
 
 #include "golden_diff.h"
+#include "read_file.h"
 #include "report/html_report.h"
 #include "report/report_document.h"
 
@@ -26,12 +27,7 @@ namespace {
 const std::filesystem::path kGolden = std::filesystem::path(SUANLI_SOURCE_DIR) / "tests" /
                                       "golden" / "report-plan-2027-h200-return.json";
 
-std::string read(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 // What changes from run to run: the solve times (the timing keys dropped,
 // "(0.42 s, gap 0)" made "(gap 0)"). Nothing may change from machine to
@@ -81,7 +77,7 @@ void expect_every_section(const ReportDocument& d) {
 // every key of the real document is a field of report_document.h, with the
 // type its builder writes.
 TEST(ReportDocument, TheGoldenDecodesAndWritesBackByteForByte) {
-  const std::string text = read(kGolden);
+  const std::string text = read_file(kGolden);
   ASSERT_FALSE(text.empty()) << kGolden;
   const auto j = nlohmann::json::parse(text);
   auto d = decode_report_document(j);
@@ -93,7 +89,7 @@ TEST(ReportDocument, TheGoldenDecodesAndWritesBackByteForByte) {
 // A document stored by an earlier version, without the fields added since
 // (optional in the tables), still reads and renders.
 TEST(ReportDocument, ADocumentFromBeforeAnAddedFieldStillReads) {
-  auto j = nlohmann::json::parse(read(kGolden));
+  auto j = nlohmann::json::parse(read_file(kGolden));
   ASSERT_TRUE(j["plan"].contains("assumptions"));
   j["plan"].erase("assumptions");
   auto html = render_report_json(j);
@@ -102,13 +98,13 @@ TEST(ReportDocument, ADocumentFromBeforeAnAddedFieldStillReads) {
 }
 
 TEST(ReportDocument, AStoredDocumentThatDoesNotDecodeNamesItsField) {
-  auto j = nlohmann::json::parse(read(kGolden));
+  auto j = nlohmann::json::parse(read_file(kGolden));
   j["plan"]["purchases"][1]["devices"] = "many";
   auto d = decode_report_document(j);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().message,
             "report document: plan.purchases[1].devices: expected an integer, found \"many\"");
-  j = nlohmann::json::parse(read(kGolden));
+  j = nlohmann::json::parse(read_file(kGolden));
   j["simulation"].erase("reconciliation");
   auto html = render_report_json(j);
   ASSERT_FALSE(html);
@@ -122,7 +118,7 @@ TEST(ReportDocument, AStoredDocumentThatDoesNotDecodeNamesItsField) {
 TEST(ReportDocument, TheBundledReportIsTheGolden) {
   const char* path = std::getenv("SUANLI_REPORT_JSON");
   if (path == nullptr || *path == '\0') return;  // run by CTest's ReportBundledDocument
-  auto j = nlohmann::json::parse(read(path), nullptr, false);
+  auto j = nlohmann::json::parse(read_file(path), nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << path;
   auto d = decode_report_document(j);
   ASSERT_TRUE(d) << d.error().message;
@@ -134,7 +130,7 @@ TEST(ReportDocument, TheBundledReportIsTheGolden) {
     std::ofstream(kGolden, std::ios::binary) << got;
     return;
   }
-  const std::string want = read(kGolden);
+  const std::string want = read_file(kGolden);
   EXPECT_TRUE(got == want)
       << testing::first_line_difference(got, want)
       << "\n(regenerate with SUANLI_UPDATE_GOLDEN=1 after a deliberate change)";

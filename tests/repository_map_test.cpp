@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "read_file.h"
+
 namespace suanli {
 namespace {
 
@@ -51,12 +53,7 @@ const std::map<std::string, std::set<std::string>>& allowed_deps() {
   return kDeps;
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 // The includes of one file that break the table: "file:line: includes
 // <dep>/… (module <mod> may include …)". Unit tests beside the code may
@@ -106,7 +103,7 @@ TEST(RepositoryMap, EveryIncludeFollowsTheLayering) {
     const std::string module = fs::relative(p, kSource / "src").begin()->string();
     if (module == p.filename().string()) continue;  // a file directly in src/
     ++files;
-    for (auto& v : layering_violations(module, fs::relative(p, kSource).string(), read(p)))
+    for (auto& v : layering_violations(module, fs::relative(p, kSource).string(), read_file(p)))
       bad.push_back(std::move(v));
   }
   EXPECT_GT(files, 100);
@@ -140,7 +137,7 @@ TEST(RepositoryMap, NoFileCitesAPathOutsideTheRepository) {
                                                ".html",  ".css", ".yml", ".yaml", ""};
     if (!text.contains(ext)) continue;
     ++files;
-    const std::string body = read(p);
+    const std::string body = read_file(p);
     std::smatch m;
     if (std::regex_search(body, m, outside))
       bad.push_back(fs::relative(p, kSource).string() + ": cites " + m[1].str());

@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sched/cluster.h"
 #include "sched/openb_trace.h"
+#include "sched/policy.h"
 
 namespace suanli::testing {
 
@@ -22,6 +24,11 @@ inline PodRequest pod(std::int64_t cpu, int num_gpu, int gpu_milli) {
   p.num_gpu = num_gpu;
   p.gpu_milli = gpu_milli;
   return p;
+}
+
+// Half the pods want a whole GPU, half want 500 milli; both 1 core.
+inline std::vector<TypicalPod> half_whole_half_half() {
+  return {TypicalPod{pod(1000, 1, 1000), 0.5}, TypicalPod{pod(1000, 1, 500), 0.5}};
 }
 
 }  // namespace suanli::testing

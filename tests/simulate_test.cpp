@@ -28,7 +28,7 @@
 namespace suanli {
 namespace {
 
-const std::filesystem::path kSource(SUANLI_SOURCE_DIR);
+const std::filesystem::path kSimulateSourceDir(SUANLI_SOURCE_DIR);
 
 struct SimRun {
   SimulationResult result;
@@ -40,7 +40,8 @@ class SimulateTest : public testing::BundledCatalogTest {
  protected:
   static const Scenario& scenario() {
     static const Scenario s = [] {
-      auto loaded = load_scenario(kSource / "examples" / "hybrid-cloud-2026.toml", *catalog_);
+      auto loaded =
+          load_scenario(kSimulateSourceDir / "examples" / "hybrid-cloud-2026.toml", *catalog_);
       EXPECT_TRUE(loaded.has_value()) << (loaded ? "" : loaded.error().message);
       return loaded ? std::move(*loaded) : Scenario{};
     }();
@@ -298,7 +299,7 @@ TEST_F(SimulateTest, SameSeedGivesByteIdenticalOutputMatchingTheGolden) {
   };
   EXPECT_EQ(summary(a.result), summary(b.result));
 
-  const std::filesystem::path golden = kSource / "tests" / "golden";
+  const std::filesystem::path golden = kSimulateSourceDir / "tests" / "golden";
   const std::string summary_file = "simulate-hybrid-cloud-2026-seed42.json";
   const std::string log_file = "simulate-hybrid-cloud-2026-seed42.events.jsonl";
   if (const char* update = std::getenv("SUANLI_UPDATE_GOLDEN"); update && *update == '1') {
@@ -365,7 +366,7 @@ namespace {
 // Trace import: the first pods of Alibaba's openb default trace as jobs on a
 // small mixed fleet (skipped, with the reason, when the trace is absent).
 TEST_F(SimulateTest, OpenbTraceImportRunsAndPassesTheAudit) {
-  const std::filesystem::path dir = find_openb_trace_dir(kSource / "data" / "traces");
+  const std::filesystem::path dir = find_openb_trace_dir(kSimulateSourceDir / "data" / "traces");
   if (dir.empty()) GTEST_SKIP() << "Alibaba openb trace not found (set SUANLI_TRACES)";
   const std::string text = fmt::format(R"(
 name = "trace-import"
@@ -396,7 +397,7 @@ default_reference = "a100-sxm-80g"
 limit = 400
 )",
                                        (dir / "openb_pod_list_default.csv").string());
-  auto s = parse_scenario(text, kSource / "tests" / "trace-import.toml", *catalog_);
+  auto s = parse_scenario(text, kSimulateSourceDir / "tests" / "trace-import.toml", *catalog_);
   ASSERT_TRUE(s.has_value()) << s.error().message;
   std::stringstream log;
   auto sim = Simulation::create(*s, *catalog_, RunOptions{{}, {}, {}, &log, {}});

@@ -16,6 +16,8 @@
 
 #include "app/app.h"
 #include "cli_run.h"
+#include "contains.h"
+#include "read_file.h"
 #include "sweep/grid_sweep.h"
 #include "temp_dir.h"
 
@@ -27,16 +29,9 @@ namespace fs = std::filesystem;
 const fs::path kSource(SUANLI_SOURCE_DIR);
 const std::string kScenario = (kSource / "tests" / "sweep" / "small-hybrid.toml").string();
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 const std::vector<std::string> kGrid = {"sweep",   kScenario,
                                         "--sweep", "scheduler.placement=first-fit,best-fit,hetero",
@@ -77,10 +72,10 @@ TEST(SweepCli, WritesTableCsvAndReport) {
   ASSERT_EQ(r.code, kExitOk) << r.all();
   EXPECT_TRUE(contains(r.out, "scheduler.placement")) << r.out;
   EXPECT_TRUE(contains(r.out, "JCT p95 h")) << r.out;
-  const std::string c = read(csv);
+  const std::string c = read_file(csv);
   EXPECT_TRUE(contains(c, "scheduler.placement,rules.domestic-share.min_share,status,")) << c;
   EXPECT_EQ(std::count(c.begin(), c.end(), '\n'), 7) << c;
-  const std::string h = read(html);
+  const std::string h = read_file(html);
   EXPECT_TRUE(contains(h, "<!DOCTYPE html>"));
   EXPECT_TRUE(contains(h, "data-chart=\"sim-sweep-jct\""));
   EXPECT_FALSE(contains(h, "src=\"http"));
@@ -117,7 +112,7 @@ TEST(SweepCli, PointCommandWritesWhatTheLocalRunPrints) {
   for (std::size_t i = 0; i < grid_size(*sweep); ++i) {
     const CliResult r = run({"sweep", "point", dir.path().string(), "--index", std::to_string(i)});
     ASSERT_EQ(r.code, kExitOk) << r.all();
-    texts.push_back(read(grid_point_file(dir.path(), i)));
+    texts.push_back(read_file(grid_point_file(dir.path(), i)));
   }
   // No temporary file is left behind.
   for (const auto& e : fs::directory_iterator(dir.path()))

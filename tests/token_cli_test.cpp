@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli_run.h"
+#include "contains.h"
 #include "store/store.h"
 #include "temp_dir.h"
 
@@ -15,9 +16,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 TEST(TokenCli, CreateListRevoke) {
   suanli::testing::TempDir dir;

@@ -29,7 +29,7 @@ namespace suanli::app {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 
 struct SlurmState {
   std::string file;
@@ -103,7 +103,7 @@ slurm::AgentOptions agent_options(const SlurmState& s) {
 
 int print_actions(Context& ctx, const SlurmState& s, const std::vector<slurm::AgentAction>& a) {
   if (s.json)
-    ctx.out() << Json{{"actions", slurm::actions_json(a)}}.dump(2) << "\n";
+    ctx.out() << UnorderedJson{{"actions", slurm::actions_json(a)}}.dump(2) << "\n";
   else if (a.empty())
     ctx.out() << "in step with Slurm: nothing to do\n";
   else
@@ -142,12 +142,12 @@ int run_conf(Context& ctx, const SlurmState& s) {
           s.out_dir);
   }
   if (s.json) {
-    Json nodes = Json::array();
+    UnorderedJson nodes = UnorderedJson::array();
     for (const auto& n : conf->nodes)
       nodes.push_back({{"name", n.name}, {"gres", n.gres}, {"features", n.features}});
-    ctx.out() << Json{{"slurm_conf", conf->slurm_conf},
-                      {"gres_conf", conf->gres_conf},
-                      {"nodes", std::move(nodes)}}
+    ctx.out() << UnorderedJson{{"slurm_conf", conf->slurm_conf},
+                               {"gres_conf", conf->gres_conf},
+                               {"nodes", std::move(nodes)}}
                      .dump(2)
               << "\n";
   } else if (s.out_dir.empty()) {
@@ -192,7 +192,7 @@ int run_init(Context& ctx, const SlurmState& s) {
         Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", s.file, r.error().message)});
   auto view = h->fleet->summary();
   if (!view) return ctx.report(view.error());
-  const Json summary = service::summary_json(*view);
+  const UnorderedJson summary = service::summary_json(*view);
   if (s.json) {
     ctx.out() << summary.dump(2) << "\n";
   } else {
@@ -213,14 +213,16 @@ int run_submit(Context& ctx, const SlurmState& s) {
   auto out = agent.submit(*job);
   if (!out) return ctx.report(out.error());
   if (s.json) {
-    ctx.out() << Json{{"job", out->job},
-                      {"state", out->state},
-                      {"slurm_job", out->slurm_job > 0 ? Json(out->slurm_job) : Json(nullptr)},
-                      {"accelerator", out->accelerator},
-                      {"nodes", out->nodes},
-                      {"rules_checked", out->checked},
-                      {"refusals", out->refusals.is_null() ? Json::array() : out->refusals},
-                      {"actions", slurm::actions_json(out->actions)}}
+    ctx.out() << UnorderedJson{{"job", out->job},
+                               {"state", out->state},
+                               {"slurm_job", out->slurm_job > 0 ? UnorderedJson(out->slurm_job)
+                                                                : UnorderedJson(nullptr)},
+                               {"accelerator", out->accelerator},
+                               {"nodes", out->nodes},
+                               {"rules_checked", out->checked},
+                               {"refusals",
+                                out->refusals.is_null() ? UnorderedJson::array() : out->refusals},
+                               {"actions", slurm::actions_json(out->actions)}}
                      .dump(2)
               << "\n";
     return kExitOk;
@@ -267,7 +269,9 @@ int run_agent(Context& ctx, const SlurmState& s) {
       ctx.err() << "sync failed: " << actions.error().message << "\n";
     } else if (!actions->empty() || s.json) {
       if (s.json)
-        ctx.out() << Json{{"t", wall_seconds()}, {"actions", slurm::actions_json(*actions)}}.dump()
+        ctx.out() << UnorderedJson{{"t", wall_seconds()},
+                                   {"actions", slurm::actions_json(*actions)}}
+                         .dump()
                   << "\n";
       else
         ctx.out() << slurm::actions_text(*actions);
@@ -302,23 +306,23 @@ int run_status(Context& ctx, const SlurmState& s) {
   auto job_views = h->fleet->jobs();
   if (!view || !job_views)
     return ctx.report(Error{ErrorCode::kConflict, "the fleet has no config (suanli slurm init)"});
-  const Json summary = service::summary_json(*view);
-  Json jobs = Json::array();
+  const UnorderedJson summary = service::summary_json(*view);
+  UnorderedJson jobs = UnorderedJson::array();
   for (const service::JobView& v : *job_views) jobs.push_back(service::job_json(v));
   if (s.json) {
-    ctx.out() << Json{{"fleet", summary}, {"jobs", jobs}}.dump(2) << "\n";
+    ctx.out() << UnorderedJson{{"fleet", summary}, {"jobs", jobs}}.dump(2) << "\n";
     return kExitOk;
   }
   ctx.out() << fmt::format("fleet {:?}: {} nodes ({} up), {} jobs: {} running, {} queued\n",
                            summary.value("scenario", ""), summary.value("nodes", 0),
                            summary.value("nodes_up", 0), summary.value("jobs", 0),
                            summary.value("running", 0), summary.value("queued", 0));
-  for (const Json& j : jobs) {
+  for (const UnorderedJson& j : jobs) {
     std::string where;
     if (j["allocation"].is_object()) {
       std::vector<std::string> nodes;
-      for (const Json& g : j["allocation"]["groups"])
-        for (const Json& slot : g) {
+      for (const UnorderedJson& g : j["allocation"]["groups"])
+        for (const UnorderedJson& slot : g) {
           const std::string n = slot["node"];
           if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
         }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bundled_catalog.h"
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli {
@@ -22,9 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 fs::path bundled_data() { return fs::path(SUANLI_SOURCE_DIR) / "data"; }
 

@@ -2,6 +2,7 @@
 // data files): TPP, performance density, 3A090 class and paragraph, the
 // datacenter Note, the Oct-2022 rule and the Jan-2026 China overlay.
 #include "compliance/compliance.h"
+#include "contains.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@
 namespace suanli {
 namespace {
 
-Figure fig(double value, Confidence confidence = Confidence::kVerified) {
+Figure spec_figure(double value, Confidence confidence = Confidence::kVerified) {
   Figure f;
   f.value = value;
   f.confidence = confidence;
@@ -37,16 +38,15 @@ Accelerator make_chip(const ChipSpec& spec) {
   a.name = spec.id;
   a.origin = spec.origin;
   a.datacenter = spec.datacenter;
-  for (const auto& [p, v] : spec.rates) a.dense_tflops[static_cast<std::size_t>(p)] = fig(v);
-  if (spec.die_area) a.die_area_mm2 = fig(*spec.die_area);
-  if (spec.memory_bw) a.memory_bw_gbps = fig(*spec.memory_bw);
-  if (spec.scaleup_bidir) a.scaleup_bidir_gbps = fig(*spec.scaleup_bidir);
+  for (const auto& [p, v] : spec.rates)
+    a.dense_tflops[static_cast<std::size_t>(p)] = spec_figure(v);
+  if (spec.die_area) a.die_area_mm2 = spec_figure(*spec.die_area);
+  if (spec.memory_bw) a.memory_bw_gbps = spec_figure(*spec.memory_bw);
+  if (spec.scaleup_bidir) a.scaleup_bidir_gbps = spec_figure(*spec.scaleup_bidir);
   return a;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 Accelerator h200() {
   return make_chip({.id = "h200",
@@ -308,7 +308,7 @@ TEST(ComplianceTest, Ascend910CIsA1AndCaseByCaseByParameters) {
 
 TEST(ComplianceTest, H800EscapedThe2022Rule) {
   Accelerator a = h200();
-  a.scaleup_bidir_gbps = fig(400);
+  a.scaleup_bidir_gbps = spec_figure(400);
   const Classification c = classify(a);
   EXPECT_EQ(c.rule_2022.result, Rule2022Result::kNotControlled);
   EXPECT_TRUE(contains(c.rule_2022.reason, "I/O 400 < 600 GB/s")) << c.rule_2022.reason;

@@ -11,13 +11,12 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "contains.h"
 
 namespace suanli {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 class InferTest : public testing::BundledCatalogTest {
  protected:

@@ -18,6 +18,7 @@
 #include "bundled_catalog.h"
 #include "perf/train.h"
 #include "perf/validation.h"
+#include "temp_dir.h"
 
 namespace suanli {
 namespace {
@@ -678,26 +679,7 @@ TEST_F(TrainMechanismsTest, Zero3WithTensorAndPipelineParallelismEvaluates) {
 
 // ---- Validation rows can state the new switches ---------------------------
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag)
-      : path_(std::filesystem::temp_directory_path() /
-              ("suanli-mech-" + tag + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name) << text;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using ::suanli::testing::TempDir;
 
 const char* kRowHead = R"(
 [[measurement]]
@@ -721,7 +703,7 @@ value = 1000
 // Old loader: etp, recompute_layers, grad_accum, the overlap switches,
 // moe beside a shape and tf32 were unknown keys or values.
 TEST_F(TrainMechanismsTest, MeasurementRowsStateTheNewSwitches) {
-  TempDir dir("ok");
+  TempDir dir;
   dir.write("rows.toml", std::string(kRowHead) + R"(recompute = "full"
 recompute_layers = 2
 grad_accum = "bf16"
@@ -754,7 +736,7 @@ precision = "tf32"
 // same bounds and words as the flag and the API field, and a forced-off
 // sequence parallelism stays off rather than searched.
 TEST_F(TrainMechanismsTest, MeasurementRowsReadTheEstimateFieldsTable) {
-  TempDir dir("ok");
+  TempDir dir;
   dir.write("rows.toml", std::string(kRowHead) + "sequence_parallel = false\n");
   auto rows = load_measurements(dir.path(), *catalog_);
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
@@ -765,7 +747,7 @@ TEST_F(TrainMechanismsTest, MeasurementRowsReadTheEstimateFieldsTable) {
         std::pair{"grad_accum = \"fp16\"\n", "grad_accum: expected one of fp32, bf16"},
         std::pair{"precision = \"int8\"\n", "precision: expected one of bf16, fp8, tf32, fp32"},
         std::pair{"tokens = 1e12\n", "tokens: unknown key"}}) {
-    TempDir bad("bad");
+    TempDir bad;
     bad.write("rows.toml", std::string(kRowHead) + line);
     auto r = load_measurements(bad.path(), *catalog_);
     ASSERT_FALSE(r.has_value()) << line;
@@ -789,7 +771,7 @@ output_len = 100
 metric = "tpot_ms"
 value = 10
 )";
-  TempDir dir("ok");
+  TempDir dir;
   dir.write("rows.toml", head + "batch = 8\nspec_tokens = 2\nspec_accept_len = 2.5\n");
   auto rows = load_measurements(dir.path(), *catalog_);
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
@@ -797,7 +779,7 @@ value = 10
   EXPECT_EQ((*rows)[0].serving.spec_tokens, 2);
   EXPECT_DOUBLE_EQ(*(*rows)[0].serving.spec_accept_len, 2.5);
   // A pipeline-parallel row is predicted in its stages (it was refused).
-  TempDir piped("pp");
+  TempDir piped;
   piped.write("rows.toml", std::regex_replace(head, std::regex("devices = 1"), "devices = 2") +
                                "batch = 8\ntp = 1\npp = 2\n");
   auto pp_rows = load_measurements(piped.path(), *catalog_);
@@ -814,7 +796,7 @@ value = 10
         // An engine's --tp-size is not the attention's TP under attention DP.
         std::pair{"tp = 8\nep = 8\nattention_dp = true\n",
                   "attention_dp: true with tp = 8 and ep = 8: tp is one attention group's TP"}}) {
-    TempDir bad("bad");
+    TempDir bad;
     bad.write("rows.toml", head + line);
     auto r = load_measurements(bad.path(), *catalog_);
     ASSERT_FALSE(r.has_value()) << line;
@@ -825,7 +807,7 @@ value = 10
 // A row's devices and per-device metrics count packages: on a 910C the MFU
 // of a row is the estimate's (against the package's peak), not twice it.
 TEST_F(TrainMechanismsTest, MeasurementMetricsOnA910CArePerPackage) {
-  TempDir dir("ok");
+  TempDir dir;
   dir.write("rows.toml", R"(
 [[measurement]]
 id = "die-row"
@@ -911,7 +893,7 @@ TEST_F(TrainMechanismsTest, MaterialisedAttentionTrafficFollowsDropoutAndCausalB
 TEST_F(TrainMechanismsTest, MeasurementRowsRefuseRecomputeLayersWithoutFullRecompute) {
   for (const char* rc : {"recompute = \"selective\"\n", ""}) {
     SCOPED_TRACE(rc);
-    TempDir dir("bad");
+    TempDir dir;
     dir.write("rows.toml", std::string(kRowHead) + rc + "recompute_layers = 2\n");
     auto rows = load_measurements(dir.path(), *catalog_);
     ASSERT_FALSE(rows.has_value());

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "contains.h"
 #include "perf/compare.h"
 #include "plan/plan_json.h"
 #include "plan/planner.h"
@@ -97,9 +98,7 @@ years = [2, 2]
 
 const std::string kBase = kHead + kTraining + kInference;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 int line_of(const std::string& text, const std::string& needle) {
   const auto pos = text.find(needle);

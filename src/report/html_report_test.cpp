@@ -1,4 +1,5 @@
 #include "report/html_report.h"
+#include "contains.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -32,9 +33,7 @@ ReportDocument sample_doc() {
   return d ? *d : ReportDocument{};
 }
 
-bool contains(const std::string& text, std::string_view what) {
-  return text.find(what) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 // The page without the contents of its <script> elements: what the browser
 // parses as markup.

@@ -17,6 +17,7 @@
 namespace suanli {
 namespace {
 
+using testing::half_whole_half_half;
 using testing::node;
 using testing::pod;
 
@@ -31,10 +32,6 @@ Placement choose(PolicyKind kind, const ClusterState& c, const PodRequest& p,
     if (ClusterState::fits(c.node(n), p)) feasible.push_back(n);
   }
   return policy->choose(c, p, feasible, rng);
-}
-
-std::vector<TypicalPod> half_whole_half_half() {
-  return {TypicalPod{pod(1000, 1, 1000), 0.5}, TypicalPod{pod(1000, 1, 500), 0.5}};
 }
 
 TEST(FgdPlusTest, PacksAWholeGpuPodWhereFgdTies) {

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli {
@@ -27,9 +28,7 @@ std::string pod_error(const testing::TempDir& dir, const std::string& rows,
   return r ? std::string() : r.error().message;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 TEST(OpenbTraceTest, ReadsNodes) {
   testing::TempDir dir;

@@ -12,6 +12,7 @@
 namespace suanli {
 namespace {
 
+using testing::half_whole_half_half;
 using testing::node;
 using testing::pod;
 
@@ -143,11 +144,6 @@ TEST(PolicyTest, GpuClusteringPrefersNodesRunningTheSameKind) {
   EXPECT_EQ(choose(PolicyKind::kGpuClustering, c, p).node, 0);
   // A one-GPU pod goes to the node already running one-GPU pods (21 + 75 = 96).
   EXPECT_EQ(gpu_clustering_score(c.node(1), pod(1000, 1, 1000)), 96);
-}
-
-std::vector<TypicalPod> half_whole_half_half() {
-  // Half the pods want a whole GPU, half want 500 milli; both 1 core.
-  return {TypicalPod{pod(1000, 1, 1000), 0.5}, TypicalPod{pod(1000, 1, 500), 0.5}};
 }
 
 TEST(PolicyTest, FgdFragmentationByHand) {

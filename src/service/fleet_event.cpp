@@ -9,7 +9,7 @@ namespace suanli::service {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 
 constexpr std::string_view node_change_name(NodeChange c) {
   switch (c) {
@@ -33,8 +33,8 @@ constexpr std::string_view job_report_name(JobReport r) {
 // nlohmann::json (not ordered) dumps keys sorted: the stored text depends on
 // the keys and the value types only, which are those of every store so far.
 
-Json encode_json(const ConfigEvent& e) {
-  Json types = Json::array();
+UnorderedJson encode_json(const ConfigEvent& e) {
+  UnorderedJson types = UnorderedJson::array();
   for (const FleetType& t : e.types)
     types.push_back({{"id", t.id},
                      {"name", t.name},
@@ -49,7 +49,7 @@ Json encode_json(const ConfigEvent& e) {
           {"epoch", e.epoch},
           {"t", e.t}};
 }
-Json encode_json(const AddNodesEvent& e) {
+UnorderedJson encode_json(const AddNodesEvent& e) {
   return {{"type", "nodes"},
           {"site", e.site},
           {"accelerator", e.accelerator},
@@ -59,10 +59,10 @@ Json encode_json(const AddNodesEvent& e) {
           {"name_prefix", e.name_prefix},
           {"t", e.t}};
 }
-Json encode_json(const NodeStateEvent& e) {
+UnorderedJson encode_json(const NodeStateEvent& e) {
   return {{"type", node_change_name(e.change)}, {"node", e.node}, {"t", e.t}};
 }
-Json encode_json(const RuleEvent& e) {
+UnorderedJson encode_json(const RuleEvent& e) {
   return {{"type", "rule"},
           {"id", e.id},
           {"kind", rule_kind_name(e.kind)},
@@ -70,32 +70,32 @@ Json encode_json(const RuleEvent& e) {
           {"within_s", e.within_s},
           {"t", e.t}};
 }
-Json encode_json(const SubmitEvent& e) {
-  Json j{{"type", "submit"},
-         {"name", e.name},
-         {"tenant", e.tenant},
-         {"kind", job_kind_name(e.kind)},
-         {"priority", e.priority},
-         {"sensitivity", sensitivity_name(e.sensitivity)},
-         {"devices", e.devices},
-         {"tp", e.tp},
-         {"gpu_milli", e.gpu_milli},
-         {"checkpoint_interval_s", e.checkpoint_interval_s},
-         {"durations_s", e.durations_s},
-         {"cannot_run", e.cannot_run},
-         {"t", e.t}};
+UnorderedJson encode_json(const SubmitEvent& e) {
+  UnorderedJson j{{"type", "submit"},
+                  {"name", e.name},
+                  {"tenant", e.tenant},
+                  {"kind", job_kind_name(e.kind)},
+                  {"priority", e.priority},
+                  {"sensitivity", sensitivity_name(e.sensitivity)},
+                  {"devices", e.devices},
+                  {"tp", e.tp},
+                  {"gpu_milli", e.gpu_milli},
+                  {"checkpoint_interval_s", e.checkpoint_interval_s},
+                  {"durations_s", e.durations_s},
+                  {"cannot_run", e.cannot_run},
+                  {"t", e.t}};
   if (e.duration_hours) j["duration_hours"] = *e.duration_hours;
   if (e.reference) j["reference"] = *e.reference;
   if (e.script) j["script"] = *e.script;
   return j;
 }
-Json encode_json(const JobReportEvent& e) {
-  Json j{{"type", job_report_name(e.report)}, {"job", e.job}, {"t", e.t}};
+UnorderedJson encode_json(const JobReportEvent& e) {
+  UnorderedJson j{{"type", job_report_name(e.report)}, {"job", e.job}, {"t", e.t}};
   if (e.reason) j["reason"] = *e.reason;
   if (e.external_id) j["external_id"] = *e.external_id;
   return j;
 }
-Json encode_json(const TickEvent& e) { return {{"type", "tick"}, {"t", e.t}}; }
+UnorderedJson encode_json(const TickEvent& e) { return {{"type", "tick"}, {"t", e.t}}; }
 
 }  // namespace
 
@@ -115,7 +115,7 @@ std::string event_type_name(const FleetEvent& event) {
 namespace {
 
 template <class T>
-std::optional<T> opt(const Json& j, const char* key) {
+std::optional<T> opt(const UnorderedJson& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return std::nullopt;
   return it->get<T>();
@@ -128,12 +128,12 @@ T parsed(const std::string& text, Parse parse, const char* what) {
   return *v;
 }
 
-FleetEvent decode_json(const Json& j) {
+FleetEvent decode_json(const UnorderedJson& j) {
   const std::string type = j.at("type").get<std::string>();
   const SimTime t = j.at("t").get<double>();
   if (type == "config") {
     ConfigEvent e{j.at("scenario").get<std::string>(), {}, j.at("epoch").get<double>(), t};
-    for (const Json& x : j.at("types"))
+    for (const UnorderedJson& x : j.at("types"))
       e.types.push_back({x.at("id").get<std::string>(), x.at("name").get<std::string>(),
                          x.at("vendor").get<std::string>(), x.at("origin").get<std::string>(),
                          x.at("domestic").get<bool>(), x.at("compute_weight").get<double>(),
@@ -191,7 +191,7 @@ std::string encode_event(const FleetEvent& event) {
 
 Result<FleetEvent> decode_event(std::string_view text) {
   try {
-    const Json j = Json::parse(text);
+    const UnorderedJson j = UnorderedJson::parse(text);
     if (!j.is_object())
       return suanli::fail(ErrorCode::kParse, "malformed fleet event: not an object");
     return decode_json(j);

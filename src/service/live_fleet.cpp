@@ -8,21 +8,21 @@ namespace suanli::service {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 
-Json opt_json(const auto& v) { return v ? Json(*v) : Json(nullptr); }
+UnorderedJson opt_json(const auto& v) { return v ? UnorderedJson(*v) : UnorderedJson(nullptr); }
 
-Json refusals_json(const std::vector<RefusalView>& refusals) {
-  Json out = Json::array();
+UnorderedJson refusals_json(const std::vector<RefusalView>& refusals) {
+  UnorderedJson out = UnorderedJson::array();
   for (const RefusalView& r : refusals)
     out.push_back({{"accelerator", r.accelerator}, {"rule", r.rule}, {"detail", r.detail}});
   return out;
 }
 
-Json allocation_json(const AllocationView& a) {
-  Json groups = Json::array();
+UnorderedJson allocation_json(const AllocationView& a) {
+  UnorderedJson groups = UnorderedJson::array();
   for (const auto& g : a.groups) {
-    Json group = Json::array();
+    UnorderedJson group = UnorderedJson::array();
     for (const SlotView& s : g)
       group.push_back({{"node", s.node}, {"device", s.device}, {"milli", s.milli}});
     groups.push_back(std::move(group));
@@ -30,8 +30,8 @@ Json allocation_json(const AllocationView& a) {
   return {{"accelerator", a.accelerator}, {"devices", a.devices}, {"groups", groups}};
 }
 
-Json rule_json(const RuleView& r) {
-  Json j{{"id", r.id}, {"kind", r.kind}, {"state", r.state}};
+UnorderedJson rule_json(const RuleView& r) {
+  UnorderedJson j{{"id", r.id}, {"kind", r.kind}, {"state", r.state}};
   if (r.accelerator) j["accelerator"] = *r.accelerator;
   if (r.from_t) j["from_t"] = *r.from_t;
   if (r.deadline_t) j["deadline_t"] = *r.deadline_t;
@@ -46,7 +46,7 @@ Json rule_json(const RuleView& r) {
 // An optional empty body, or an empty JSON object.
 Result<void> check_empty_body(const ApiRequest& request) {
   if (request.body.empty()) return {};
-  SUANLI_ASSIGN(const Json body, parse_json_object(request.body));
+  SUANLI_ASSIGN(const UnorderedJson body, parse_json_object(request.body));
   SUANLI_ASSIGN(auto r, FieldReader::object(body, "body"));
   return r.finish();
 }
@@ -84,15 +84,15 @@ ApiResponse fleet_error_response(const FleetError& e) {
   return error_response(e, e.field);
 }
 
-Json applied_json(const Applied& a) {
-  Json ds = Json::array();
-  for (const std::string& d : a.decisions) ds.push_back(Json::parse(d));
+UnorderedJson applied_json(const Applied& a) {
+  UnorderedJson ds = UnorderedJson::array();
+  for (const std::string& d : a.decisions) ds.push_back(UnorderedJson::parse(d));
   return {{"seq", a.seq}, {"t", a.t}, {"decisions", std::move(ds)}};
 }
 
-Json summary_json(const SummaryView& v) {
-  if (!v.configured) return Json{{"configured", false}, {"events", v.events}};
-  Json types = Json::array();
+UnorderedJson summary_json(const SummaryView& v) {
+  if (!v.configured) return UnorderedJson{{"configured", false}, {"events", v.events}};
+  UnorderedJson types = UnorderedJson::array();
   for (const TypeView& t : v.types)
     types.push_back({{"accelerator", t.accelerator},
                      {"origin", t.origin},
@@ -100,56 +100,57 @@ Json summary_json(const SummaryView& v) {
                      {"devices_total", t.devices_total},
                      {"devices_up", t.devices_up},
                      {"devices_allocated", t.devices_allocated}});
-  Json rules = Json::array();
+  UnorderedJson rules = UnorderedJson::array();
   for (const RuleView& r : v.rules) rules.push_back(rule_json(r));
-  return Json{{"configured", true},
-              {"scenario", v.scenario},
-              {"epoch", v.epoch},
-              {"now_t", v.now_t},
-              {"last_event_t", v.last_event_t},
-              {"events", v.events},
-              {"last_seq", v.last_seq},
-              {"types", std::move(types)},
-              {"nodes", v.nodes},
-              {"nodes_up", v.nodes_up},
-              {"jobs", v.jobs},
-              {"running", v.running},
-              {"queued", v.queued},
-              {"domestic_share", opt_json(v.domestic_share)},
-              {"rules", std::move(rules)},
-              {"scheduler",
-               {{"queue", v.queue_policy},
-                {"placement", v.placement_policy},
-                {"preemption", v.preemption}}},
-              {"deliveries_pending", v.deliveries_pending}};
+  return UnorderedJson{{"configured", true},
+                       {"scenario", v.scenario},
+                       {"epoch", v.epoch},
+                       {"now_t", v.now_t},
+                       {"last_event_t", v.last_event_t},
+                       {"events", v.events},
+                       {"last_seq", v.last_seq},
+                       {"types", std::move(types)},
+                       {"nodes", v.nodes},
+                       {"nodes_up", v.nodes_up},
+                       {"jobs", v.jobs},
+                       {"running", v.running},
+                       {"queued", v.queued},
+                       {"domestic_share", opt_json(v.domestic_share)},
+                       {"rules", std::move(rules)},
+                       {"scheduler",
+                        {{"queue", v.queue_policy},
+                         {"placement", v.placement_policy},
+                         {"preemption", v.preemption}}},
+                       {"deliveries_pending", v.deliveries_pending}};
 }
 
-Json job_json(const JobView& v) {
-  Json durations = Json::object();
+UnorderedJson job_json(const JobView& v) {
+  UnorderedJson durations = UnorderedJson::object();
   for (const auto& [id, d] : v.durations_s) durations[id] = opt_json(d);
-  Json out{{"id", v.id},
-           {"name", v.name},
-           {"tenant", v.tenant},
-           {"kind", v.kind},
-           {"priority", v.priority},
-           {"sensitivity", v.sensitivity},
-           {"devices", v.devices},
-           {"tp", v.tp},
-           {"gpu_milli", v.gpu_milli},
-           {"state", job_state_name(v.state)},
-           {"submitted_t", v.submitted_t},
-           {"first_start_t", opt_json(v.first_start_t)},
-           {"reported_start_t", opt_json(v.reported_start_t)},
-           {"placements", v.placements},
-           {"external_id", opt_json(v.external_id)},
-           {"external_placement", opt_json(v.external_placement)},
-           {"restarts", v.restarts},
-           {"preemptions", v.preemptions},
-           {"reason", v.reason},
-           {"rule", v.rule},
-           {"durations_s", std::move(durations)},
-           {"allocation", v.allocation ? allocation_json(*v.allocation) : Json(nullptr)},
-           {"progress", v.progress}};
+  UnorderedJson out{
+      {"id", v.id},
+      {"name", v.name},
+      {"tenant", v.tenant},
+      {"kind", v.kind},
+      {"priority", v.priority},
+      {"sensitivity", v.sensitivity},
+      {"devices", v.devices},
+      {"tp", v.tp},
+      {"gpu_milli", v.gpu_milli},
+      {"state", job_state_name(v.state)},
+      {"submitted_t", v.submitted_t},
+      {"first_start_t", opt_json(v.first_start_t)},
+      {"reported_start_t", opt_json(v.reported_start_t)},
+      {"placements", v.placements},
+      {"external_id", opt_json(v.external_id)},
+      {"external_placement", opt_json(v.external_placement)},
+      {"restarts", v.restarts},
+      {"preemptions", v.preemptions},
+      {"reason", v.reason},
+      {"rule", v.rule},
+      {"durations_s", std::move(durations)},
+      {"allocation", v.allocation ? allocation_json(*v.allocation) : UnorderedJson(nullptr)},
+      {"progress", v.progress}};
   if (v.script) out["script"] = *v.script;
   if (v.run_start_t) out["run_start_t"] = *v.run_start_t;
   if (v.expected_end_t) out["expected_end_t"] = *v.expected_end_t;
@@ -160,7 +161,7 @@ Json job_json(const JobView& v) {
 
 // ---- request decoders -------------------------------------------------------
 
-Result<NodesRequest> decode_nodes_request(const Json& body) {
+Result<NodesRequest> decode_nodes_request(const UnorderedJson& body) {
   SUANLI_ASSIGN(auto r, FieldReader::object(body, "body"));
   NodesRequest q;
   SUANLI_ASSIGN(q.site, r.req_identifier("site"));
@@ -173,7 +174,7 @@ Result<NodesRequest> decode_nodes_request(const Json& body) {
   return q;
 }
 
-Result<RuleRequest> decode_rule_request(const Json& body) {
+Result<RuleRequest> decode_rule_request(const UnorderedJson& body) {
   SUANLI_ASSIGN(auto r, FieldReader::object(body, "body"));
   RuleRequest q;
   SUANLI_ASSIGN(q.id, r.req_identifier("id"));
@@ -184,7 +185,7 @@ Result<RuleRequest> decode_rule_request(const Json& body) {
   return q;
 }
 
-Result<JobRequest> decode_job_request(const Json& body) {
+Result<JobRequest> decode_job_request(const UnorderedJson& body) {
   SUANLI_ASSIGN(auto r, FieldReader::object(body, "body"));
   JobRequest q;
   SUANLI_ASSIGN(q.name, r.req_identifier("name"));
@@ -238,7 +239,7 @@ ApiResponse LiveFleet::add_nodes(const ApiRequest& request) {
   auto q = decode_nodes_request(*body);
   if (!q) return error_response(q.error());
   return answer(core_->add_nodes(*q), [](const NodesAdded& a) {
-    Json out = applied_json(a.applied);
+    UnorderedJson out = applied_json(a.applied);
     out["nodes"] = a.names;
     return json_response(std::move(out), 201);
   });
@@ -283,7 +284,7 @@ ApiResponse LiveFleet::add_rule(const ApiRequest& request) {
 namespace {
 
 ApiResponse placement_response(const Placement& p, int status) {
-  Json out = applied_json(p.applied);
+  UnorderedJson out = applied_json(p.applied);
   out["job"] = p.job;
   out["state"] = job_state_name(p.state);
   return json_response(std::move(out), status);
@@ -358,7 +359,7 @@ ApiResponse LiveFleet::summary(const ApiRequest&) const {
 
 ApiResponse LiveFleet::nodes(const ApiRequest&) const {
   return answer(core_->nodes(), [](const std::vector<NodeView>& nodes) {
-    Json out = Json::array();
+    UnorderedJson out = UnorderedJson::array();
     for (const NodeView& n : nodes)
       out.push_back({{"name", n.name},
                      {"site", n.site},
@@ -370,13 +371,13 @@ ApiResponse LiveFleet::nodes(const ApiRequest&) const {
                      {"devices_free", n.devices_free},
                      {"devices_allocated", n.devices_allocated},
                      {"jobs", n.jobs}});
-    return json_response(Json{{"nodes", std::move(out)}});
+    return json_response(UnorderedJson{{"nodes", std::move(out)}});
   });
 }
 
 ApiResponse LiveFleet::queue(const ApiRequest&) const {
   return answer(core_->queue(), [](const std::vector<QueueView>& queued) {
-    Json out = Json::array();
+    UnorderedJson out = UnorderedJson::array();
     for (const QueueView& q : queued)
       out.push_back({{"id", q.id},
                      {"name", q.name},
@@ -388,7 +389,7 @@ ApiResponse LiveFleet::queue(const ApiRequest&) const {
                      {"reason", q.reason},
                      {"rule", q.rule},
                      {"refusals", refusals_json(q.refusals)}});
-    return json_response(Json{{"queued", std::move(out)}});
+    return json_response(UnorderedJson{{"queued", std::move(out)}});
   });
 }
 
@@ -413,9 +414,9 @@ ApiResponse LiveFleet::jobs(const ApiRequest& request) const {
           "query.state");
   }
   return answer(core_->jobs(want), [](const std::vector<JobView>& jobs) {
-    Json out = Json::array();
+    UnorderedJson out = UnorderedJson::array();
     for (const JobView& v : jobs) out.push_back(job_json(v));
-    return json_response(Json{{"jobs", std::move(out)}});
+    return json_response(UnorderedJson{{"jobs", std::move(out)}});
   });
 }
 
@@ -426,17 +427,18 @@ ApiResponse LiveFleet::audit(const ApiRequest& request) const {
   if (!limit) return error_response(limit.error());
   auto page = core_->audit(*after, static_cast<int>(*limit));
   if (!page) return fleet_error_response(page.error());
-  Json out = Json::array();
+  UnorderedJson out = UnorderedJson::array();
   for (const AuditEntry& r : page->decisions) {
-    Json d;
+    UnorderedJson d;
     try {
-      d = Json::parse(r.decision);
+      d = UnorderedJson::parse(r.decision);
     } catch (const std::exception&) {
       return error_response(500, "io", fmt::format("audit row {} is not JSON", r.seq));
     }
     out.push_back({{"seq", r.seq}, {"event_seq", r.event_seq}, {"decision", std::move(d)}});
   }
-  return json_response(Json{{"decisions", std::move(out)}, {"next_after", page->next_after}});
+  return json_response(
+      UnorderedJson{{"decisions", std::move(out)}, {"next_after", page->next_after}});
 }
 
 void LiveFleet::add_routes(Router& router) {

@@ -19,7 +19,7 @@ namespace {
 using Json = nlohmann::json;
 
 // The fleet half of a Store, in memory; everything else is unsupported.
-class FakeStore : public store::Store {
+class FleetFakeStore : public store::Store {
  public:
   bool fail_append = false;
   std::vector<store::FleetEventRecord> events;
@@ -93,7 +93,7 @@ class FakeStore : public store::Store {
 // Two sites: one H200 node (US) and one Ascend 910C node (CN); H200 only
 // for the lab tenant, confidential work only on CN devices, and no new
 // H200 placements from hour 10 of the fleet epoch.
-constexpr std::string_view kConfig = R"(
+constexpr std::string_view kFleetConfig = R"(
 name = "live-test"
 
 [scheduler]
@@ -171,8 +171,8 @@ class LiveFleetTest : public suanli::testing::BundledCatalogTest {
   }
 
   ApiResponse configure() {
-    return fleet_->put_config(
-        request(Method::kPut, "/api/v1/fleet/config", Json{{"scenario", std::string(kConfig)}}));
+    return fleet_->put_config(request(Method::kPut, "/api/v1/fleet/config",
+                                      Json{{"scenario", std::string(kFleetConfig)}}));
   }
 
   ApiResponse submit(Json body) {
@@ -201,7 +201,7 @@ class LiveFleetTest : public suanli::testing::BundledCatalogTest {
   }
 
   double now_ = 1.8e9;
-  FakeStore store_;
+  FleetFakeStore store_;
   std::unique_ptr<CatalogHolder> holder_;
   std::unique_ptr<LiveFleet> fleet_;
 };
@@ -428,7 +428,7 @@ TEST_F(LiveFleetTest, BadInputIsRefusedAndNothingStored) {
             400);
   EXPECT_EQ(fleet_->finish_job(request(Method::kPost, "", nullptr, {{"id", "99"}})).status, 404);
   // A config with a workload is refused, and the fleet is not reset.
-  std::string with_jobs(kConfig);
+  std::string with_jobs(kFleetConfig);
   with_jobs += "\n[[jobs]]\ntenant = \"lab\"\nreference = \"h200-sxm\"\nreference_hours = 1\n";
   auto cfg = fleet_->put_config(request(Method::kPut, "", Json{{"scenario", with_jobs}}));
   EXPECT_EQ(cfg.status, 400);
@@ -616,7 +616,8 @@ TEST_F(LiveFleetTest, SqliteStoreReplaysAfterRestart) {
     ASSERT_TRUE(opened.has_value()) << opened.error().message;
     LiveFleet& live = **opened;
     ASSERT_EQ(
-        live.put_config(request(Method::kPut, "", Json{{"scenario", std::string(kConfig)}})).status,
+        live.put_config(request(Method::kPut, "", Json{{"scenario", std::string(kFleetConfig)}}))
+            .status,
         200);
     for (int i = 0; i < 4; ++i) {
       now_ += 900;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "contains.h"
 #include "sched/fleet.h"
 #include "sim/work_model.h"
 #include "temp_dir.h"
@@ -56,9 +57,7 @@ int line_of(const std::string& text, const std::string& needle) {
   return line;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 class ScenarioTest : public testing::BundledCatalogTest {
  protected:

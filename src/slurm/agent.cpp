@@ -16,7 +16,7 @@ namespace suanli::slurm {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 using service::FleetCore;
 using service::JobView;
 
@@ -106,7 +106,7 @@ bool current_placement_started(const JobView& job) {
 Result<JobFile> parse_job_file(std::string_view text, const std::filesystem::path& file) {
   SUANLI_ASSIGN(const toml::table doc, parse_toml_text(text, file));
   const TomlView v(doc, file.string(), "");
-  Json req = Json::object();
+  UnorderedJson req = UnorderedJson::object();
   SUANLI_ASSIGN(req["name"], required_name(v, "name"));
   SUANLI_ASSIGN(req["tenant"], required_name(v, "tenant"));
   for (const char* key : {"kind", "sensitivity", "reference"}) {
@@ -123,7 +123,7 @@ Result<JobFile> parse_job_file(std::string_view text, const std::filesystem::pat
   }
   SUANLI_ASSIGN(auto per_type, v.subtable("durations_hours"));
   if (per_type) {
-    Json d = Json::object();
+    UnorderedJson d = UnorderedJson::object();
     for (const auto& [k, node] : per_type->table()) {
       auto h = node.value<double>();
       if (!h || !(node.is_number()))
@@ -389,7 +389,7 @@ Result<std::vector<AgentAction>> SlurmAgent::sync() {
 // it (an error kInfeasible), otherwise left queued.
 Result<SubmitOutcome> SlurmAgent::hold(SubmitOutcome out, const std::string& label) {
   SUANLI_ASSIGN(const JobView job, fleet_->job(out.job));
-  out.refusals = Json::array();
+  out.refusals = UnorderedJson::array();
   for (const service::RefusalView& r : job.refusals.value_or(std::vector<service::RefusalView>{}))
     out.refusals.push_back(
         {{"accelerator", r.accelerator}, {"rule", r.rule}, {"detail", r.detail}});
@@ -427,7 +427,7 @@ Result<SubmitOutcome> SlurmAgent::submit(const JobFile& file) {
   out.job = placed.job;
   out.state = job_state_name(placed.state);
   for (const std::string& text : placed.applied.decisions) {
-    const Json d = Json::parse(text);
+    const UnorderedJson d = UnorderedJson::parse(text);
     if (d.value("job", -1) != out.job || d.value("event", "") != "place") continue;
     out.accelerator = d.value("accelerator", "");
     out.nodes = d.value("nodes", std::vector<std::string>{});
@@ -453,7 +453,7 @@ Result<std::vector<AgentAction>> SlurmAgent::shock(const service::RuleRequest& r
   SUANLI_ASSIGN(const service::Applied applied, fleet_->add_rule(rule));
   std::vector<AgentAction> actions;
   for (const std::string& text : applied.decisions) {
-    const Json d = Json::parse(text);
+    const UnorderedJson d = UnorderedJson::parse(text);
     if (d.value("event", "") == "rule")
       actions.push_back(
           {"rule", "", "", 0, fmt::format("{}: {}", d.value("rule", ""), d.value("detail", ""))});
@@ -463,15 +463,15 @@ Result<std::vector<AgentAction>> SlurmAgent::shock(const service::RuleRequest& r
   return actions;
 }
 
-Result<std::vector<AgentAction>> SlurmAgent::shock(const Json& rule) {
+Result<std::vector<AgentAction>> SlurmAgent::shock(const UnorderedJson& rule) {
   SUANLI_ASSIGN(const service::RuleRequest request, service::decode_rule_request(rule));
   return shock(request);
 }
 
-Json actions_json(const std::vector<AgentAction>& actions) {
-  Json out = Json::array();
+UnorderedJson actions_json(const std::vector<AgentAction>& actions) {
+  UnorderedJson out = UnorderedJson::array();
   for (const AgentAction& a : actions) {
-    Json j{{"action", a.what}};
+    UnorderedJson j{{"action", a.what}};
     if (!a.job.empty()) j["job"] = a.job;
     if (!a.node.empty()) j["nodes"] = a.node;
     if (a.slurm_job > 0) j["slurm_job"] = a.slurm_job;

@@ -14,7 +14,7 @@ namespace suanli::slurm {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -46,7 +46,7 @@ std::string slurm_message(const CommandResult& r) {
 
 // A string, or the first element of an array of strings (Slurm 22.05
 // prints some states as strings, later versions as arrays of flags).
-std::vector<std::string> strings_of(const Json& j) {
+std::vector<std::string> strings_of(const UnorderedJson& j) {
   std::vector<std::string> out;
   if (j.is_string()) {
     std::string s = j.get<std::string>();
@@ -60,13 +60,13 @@ std::vector<std::string> strings_of(const Json& j) {
       start = comma + 1;
     }
   } else if (j.is_array()) {
-    for (const Json& e : j)
+    for (const UnorderedJson& e : j)
       if (e.is_string()) out.push_back(e.get<std::string>());
   }
   return out;
 }
 
-std::optional<std::int64_t> int_of(const Json& j) {
+std::optional<std::int64_t> int_of(const UnorderedJson& j) {
   if (j.is_number_integer()) return j.get<std::int64_t>();
   if (j.is_number_unsigned()) return static_cast<std::int64_t>(j.get<std::uint64_t>());
   // Later Slurm versions: {"set": true, "infinite": false, "number": N}.
@@ -77,9 +77,9 @@ std::optional<std::int64_t> int_of(const Json& j) {
   return std::nullopt;
 }
 
-std::string string_of(const Json& j, const char* key) {
+std::string string_of(const UnorderedJson& j, const char* key) {
   if (!j.contains(key)) return {};
-  const Json& v = j[key];
+  const UnorderedJson& v = j[key];
   if (v.is_string()) return v.get<std::string>();
   auto parts = strings_of(v);
   std::string out;
@@ -87,14 +87,14 @@ std::string string_of(const Json& j, const char* key) {
   return out;
 }
 
-Result<Json> parse_json(const CommandResult& r, std::string_view what) {
-  Json j = Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+Result<UnorderedJson> parse_json(const CommandResult& r, std::string_view what) {
+  UnorderedJson j = UnorderedJson::parse(r.out, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return fail(ErrorCode::kParse,
                 fmt::format("{}: Slurm printed no JSON (does this Slurm support --json?): {}", what,
                             trim(r.out.substr(0, 200))));
   if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
-    const Json& e = j["errors"].front();
+    const UnorderedJson& e = j["errors"].front();
     std::string msg = e.is_object() ? string_of(e, "error") : e.dump();
     if (msg.empty() && e.is_object()) msg = string_of(e, "description");
     return fail(ErrorCode::kIo, fmt::format("{}: Slurm reported: {}", what, msg));
@@ -102,27 +102,28 @@ Result<Json> parse_json(const CommandResult& r, std::string_view what) {
   return j;
 }
 
-std::vector<SlurmJob> parse_jobs(const Json& j, const std::vector<std::int64_t>& ids) {
+std::vector<SlurmJob> parse_jobs(const UnorderedJson& j, const std::vector<std::int64_t>& ids) {
   std::vector<SlurmJob> out;
   if (!j.contains("jobs") || !j["jobs"].is_array()) return out;
-  for (const Json& e : j["jobs"]) {
+  for (const UnorderedJson& e : j["jobs"]) {
     if (!e.is_object()) continue;
     SlurmJob job;
-    job.job_id = int_of(e.value("job_id", Json())).value_or(0);
-    if (auto a = int_of(e.value("array_job_id", Json())); a && *a > 0) job.array_job_id = a;
-    if (job.array_job_id) job.array_task_id = int_of(e.value("array_task_id", Json()));
+    job.job_id = int_of(e.value("job_id", UnorderedJson())).value_or(0);
+    if (auto a = int_of(e.value("array_job_id", UnorderedJson())); a && *a > 0)
+      job.array_job_id = a;
+    if (job.array_job_id) job.array_task_id = int_of(e.value("array_task_id", UnorderedJson()));
     if (job.array_job_id && !job.array_task_id) job.array_job_id.reset();
     job.name = string_of(e, "name");
-    Json state = e.value("job_state", Json());
+    UnorderedJson state = e.value("job_state", UnorderedJson());
     if (state.is_null() && e.contains("state") && e["state"].is_object())
-      state = e["state"].value("current", Json());  // sacct's shape
+      state = e["state"].value("current", UnorderedJson());  // sacct's shape
     auto states = strings_of(state);
     job.state = states.empty() ? "" : upper(states.front());
     job.reason = string_of(e, "state_reason");
     job.nodes = string_of(e, "nodes");
     job.comment = string_of(e, "comment");
     if (e.contains("exit_code")) {
-      const Json& x = e["exit_code"];
+      const UnorderedJson& x = e["exit_code"];
       // 22.05 prints the raw wait status (exit 3 is 768, SIGTERM is 15);
       // later versions an object with return_code.
       if (auto v = int_of(x); v && x.is_number())
@@ -271,7 +272,7 @@ Result<std::vector<SlurmJob>> SlurmClient::jobs(const std::vector<std::int64_t>&
   auto r = run({"squeue", "--json"});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0) return fail(ErrorCode::kIo, fmt::format("squeue: {}", slurm_message(*r)));
-  SUANLI_ASSIGN(Json j, parse_json(*r, "squeue --json"));
+  SUANLI_ASSIGN(UnorderedJson j, parse_json(*r, "squeue --json"));
   return parse_jobs(j, ids);
 }
 
@@ -279,14 +280,14 @@ Result<std::vector<SlurmNode>> SlurmClient::nodes() const {
   auto r = run({"sinfo", "--json"});
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0) return fail(ErrorCode::kIo, fmt::format("sinfo: {}", slurm_message(*r)));
-  SUANLI_ASSIGN(Json j, parse_json(*r, "sinfo --json"));
+  SUANLI_ASSIGN(UnorderedJson j, parse_json(*r, "sinfo --json"));
   std::vector<SlurmNode> out;
   if (!j.contains("nodes") || !j["nodes"].is_array()) return out;
-  for (const Json& e : j["nodes"]) {
+  for (const UnorderedJson& e : j["nodes"]) {
     if (!e.is_object()) continue;
     SlurmNode n;
     n.name = string_of(e, "name");
-    auto states = strings_of(e.value("state", Json()));
+    auto states = strings_of(e.value("state", UnorderedJson()));
     // 22.05: "state": "idle", "state_flags": ["DRAIN"]; later: "state": ["IDLE", "DRAIN"].
     for (std::size_t i = 0; i < states.size(); ++i) {
       if (i == 0)
@@ -294,10 +295,10 @@ Result<std::vector<SlurmNode>> SlurmClient::nodes() const {
       else
         n.flags.push_back(upper(states[i]));
     }
-    for (const std::string& f : strings_of(e.value("state_flags", Json())))
+    for (const std::string& f : strings_of(e.value("state_flags", UnorderedJson())))
       n.flags.push_back(upper(f));
     n.gres = string_of(e, "gres");
-    n.features = strings_of(e.value("features", Json()));
+    n.features = strings_of(e.value("features", UnorderedJson()));
     n.reason = string_of(e, "reason");
     out.push_back(std::move(n));
   }

@@ -15,6 +15,7 @@
 #include "plan/plan_scenario.h"
 #include "plan/sweep.h"
 #include "sim/scenario.h"
+#include "sweep/json_field.h"
 #include "sweep/sim_sweep.h"
 #include "util/files.h"
 #include "util/strings.h"
@@ -103,45 +104,39 @@ Json simulation_point(const GridSweep& sweep, std::size_t index, const Catalog& 
   return point;
 }
 
-const Json& field(const Json& j, const char* key) {
-  static const Json null;
-  if (!j.is_object()) return null;
-  auto it = j.find(key);
-  return it == j.end() ? null : *it;
-}
-
 // A plan point's JSON back as the SweepPoint of plan/sweep.h (for its table
 // and CSV).
 SweepPoint plan_sweep_point(const std::vector<std::string>& keys, const Json& p) {
   SweepPoint out;
   for (const std::string& k : keys) {
-    const Json& v = field(field(p, "values"), k.c_str());
+    const Json& v = json_field(json_field(p, "values"), k.c_str());
     out.values.push_back(v.is_string() ? v.get<std::string>() : v.dump());
   }
-  const std::string status =
-      field(p, "status").is_string() ? field(p, "status").get<std::string>() : std::string("error");
+  const std::string status = json_field(p, "status").is_string()
+                                 ? json_field(p, "status").get<std::string>()
+                                 : std::string("error");
   if (status == "error") {
-    const Json& e = field(p, "error");
+    const Json& e = json_field(p, "error");
     out.error = e.is_string() ? e.get<std::string>() : "error";
     return out;
   }
   for (PlanStatus s : {PlanStatus::kOptimal, PlanStatus::kFeasible, PlanStatus::kInfeasible})
     if (plan_status_name(s) == status) out.status = s;
   auto number = [](const Json& j) { return j.is_number() ? j.get<double>() : 0.0; };
-  out.objective_usd = number(field(p, "objective_usd"));
-  out.domestic_share = number(field(p, "domestic_share"));
-  const Json& cost = field(p, "cost");
-  out.cost.capex_usd = number(field(cost, "capex_usd"));
-  out.cost.levies_usd = number(field(cost, "levies_usd"));
-  out.cost.power_usd = number(field(cost, "power_usd"));
-  out.cost.operations_usd = number(field(cost, "operations_usd"));
-  out.cost.rental_usd = number(field(cost, "rental_usd"));
-  out.cost.expected_shortfall_usd = number(field(cost, "expected_shortfall_usd"));
-  const Json& devices = field(p, "devices_by_accelerator");
+  out.objective_usd = number(json_field(p, "objective_usd"));
+  out.domestic_share = number(json_field(p, "domestic_share"));
+  const Json& cost = json_field(p, "cost");
+  out.cost.capex_usd = number(json_field(cost, "capex_usd"));
+  out.cost.levies_usd = number(json_field(cost, "levies_usd"));
+  out.cost.power_usd = number(json_field(cost, "power_usd"));
+  out.cost.operations_usd = number(json_field(cost, "operations_usd"));
+  out.cost.rental_usd = number(json_field(cost, "rental_usd"));
+  out.cost.expected_shortfall_usd = number(json_field(cost, "expected_shortfall_usd"));
+  const Json& devices = json_field(p, "devices_by_accelerator");
   if (devices.is_object())
     for (auto it = devices.begin(); it != devices.end(); ++it)
       out.devices_by_accelerator[it.key()] = it->is_number() ? it->get<int>() : 0;
-  out.gap = number(field(p, "gap"));
+  out.gap = number(json_field(p, "gap"));
   return out;
 }
 
@@ -293,12 +288,12 @@ Result<Json> parse_grid_point(std::string_view text, std::size_t index, const st
   Json p = Json::parse(text, nullptr, false);
   if (p.is_discarded() || !p.is_object())
     return fail(ErrorCode::kParse, fmt::format("{}: not a sweep point (JSON object)", where));
-  const Json& i = field(p, "index");
+  const Json& i = json_field(p, "index");
   if (!i.is_number_unsigned() || i.get<std::size_t>() != index)
     return fail(ErrorCode::kParse,
                 fmt::format("{}: expected the result of point {}, found {}", where, index,
                             i.is_null() ? std::string("no index") : "index " + i.dump()));
-  if (!field(p, "status").is_string() || !field(p, "values").is_object())
+  if (!json_field(p, "status").is_string() || !json_field(p, "values").is_object())
     return fail(ErrorCode::kParse, fmt::format("{}: a sweep point needs status and values", where));
   return p;
 }
@@ -338,7 +333,7 @@ Result<GridSweep> grid_sweep_from_manifest(const Json& m, const std::string& whe
   auto bad = [&](std::string_view what) {
     return fail(ErrorCode::kParse, fmt::format("{}: {}", where, what));
   };
-  if (!m.is_object() || field(m, "format") != kManifestFormat)
+  if (!m.is_object() || json_field(m, "format") != kManifestFormat)
     return bad(fmt::format("not a sweep manifest (format {})", kManifestFormat));
   GridSweep s;
   try {

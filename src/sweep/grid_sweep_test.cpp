@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bundled_catalog.h"
+#include "contains.h"
 #include "report/html_report.h"
 #include "temp_dir.h"
 
@@ -25,9 +26,7 @@ const fs::path kSource(SUANLI_SOURCE_DIR);
 const fs::path kSmallSim = kSource / "tests" / "sweep" / "small-hybrid.toml";
 const fs::path kSmallPlan = kSource / "tests" / "sweep" / "small-plan.toml";
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 class GridSweepTest : public testing::BundledCatalogTest {
  protected:

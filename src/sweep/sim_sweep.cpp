@@ -7,6 +7,7 @@
 
 #include "sim/result_json.h"
 #include "sim/scenario.h"
+#include "sweep/json_field.h"
 #include "util/table.h"
 
 namespace suanli {
@@ -14,13 +15,6 @@ namespace suanli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-const Json& field(const Json& j, const char* key) {
-  static const Json null;
-  if (!j.is_object()) return null;
-  auto it = j.find(key);
-  return it == j.end() ? null : *it;
-}
 
 double number(const Json& j) { return j.is_number() ? j.get<double>() : 0.0; }
 
@@ -38,7 +32,7 @@ std::string csv_number(const Json& j) { return j.is_number() ? j.dump() : std::s
 std::vector<std::string> accelerators_of(const std::vector<Json>& points) {
   std::set<std::string> ids;
   for (const Json& p : points) {
-    const Json& u = field(p, "utilization");
+    const Json& u = json_field(p, "utilization");
     if (u.is_object())
       for (auto it = u.begin(); it != u.end(); ++it) ids.insert(it.key());
   }
@@ -46,11 +40,11 @@ std::vector<std::string> accelerators_of(const std::vector<Json>& points) {
 }
 
 std::string value_of(const Json& point, const std::string& key) {
-  const Json& v = field(field(point, "values"), key.c_str());
+  const Json& v = json_field(json_field(point, "values"), key.c_str());
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-bool ok(const Json& p) { return field(p, "status") == "ok"; }
+bool ok(const Json& p) { return json_field(p, "status") == "ok"; }
 
 }  // namespace
 
@@ -104,22 +98,25 @@ std::string simulation_sweep_text(const std::vector<std::string>& keys,
     for (const std::string& k : keys) row.push_back(value_of(p, k));
     if (!ok(p)) {
       row.push_back("error");
-      const Json& e = field(p, "error");
+      const Json& e = json_field(p, "error");
       row.push_back(e.is_string() ? e.get<std::string>() : "");
     } else {
       row.push_back("ok");
-      row.push_back(fmt::format("{}/{}/{}", number(field(p, "jobs_completed")),
-                                number(field(p, "jobs_failed")),
-                                number(field(p, "jobs_unfinished"))));
-      row.push_back(fmt::format("{:.2f}", number(field(field(p, "jct_s"), "mean")) / 3600));
-      row.push_back(fmt::format("{:.2f}", number(field(field(p, "jct_s"), "p95")) / 3600));
-      row.push_back(fmt::format("{:.2f}", number(field(field(p, "queue_s"), "p95")) / 3600));
-      row.push_back(fmt::format("{:.1f}%", 100 * number(field(p, "utilization_overall"))));
-      const Json& share = field(p, "domestic_share");
-      row.push_back(fmt::format("{:.1f}% / {:.1f}%", 100 * number(field(share, "min")),
-                                100 * number(field(share, "mean"))));
-      row.push_back(fmt::format("{:.0f}", number(field(p, "cost_usd"))));
-      row.push_back(fmt::format("{}", number(field(p, "policy_violations"))));
+      row.push_back(fmt::format("{}/{}/{}", number(json_field(p, "jobs_completed")),
+                                number(json_field(p, "jobs_failed")),
+                                number(json_field(p, "jobs_unfinished"))));
+      row.push_back(
+          fmt::format("{:.2f}", number(json_field(json_field(p, "jct_s"), "mean")) / 3600));
+      row.push_back(
+          fmt::format("{:.2f}", number(json_field(json_field(p, "jct_s"), "p95")) / 3600));
+      row.push_back(
+          fmt::format("{:.2f}", number(json_field(json_field(p, "queue_s"), "p95")) / 3600));
+      row.push_back(fmt::format("{:.1f}%", 100 * number(json_field(p, "utilization_overall"))));
+      const Json& share = json_field(p, "domestic_share");
+      row.push_back(fmt::format("{:.1f}% / {:.1f}%", 100 * number(json_field(share, "min")),
+                                100 * number(json_field(share, "mean"))));
+      row.push_back(fmt::format("{:.0f}", number(json_field(p, "cost_usd"))));
+      row.push_back(fmt::format("{}", number(json_field(p, "policy_violations"))));
     }
     row.resize(header.size());
     t.add_row(std::move(row));
@@ -143,36 +140,37 @@ std::string simulation_sweep_csv(const std::vector<std::string>& keys,
     for (const std::string& k : keys) out += csv_quote(value_of(p, k)) + ",";
     const bool good = ok(p);
     out += good ? "ok" : "error";
-    const Json& jct = field(p, "jct_s");
-    const Json& queue = field(p, "queue_s");
-    const Json& share = field(p, "domestic_share");
-    for (const Json* v : {&field(p, "jobs_submitted"),
-                          &field(p, "jobs_completed"),
-                          &field(p, "jobs_failed"),
-                          &field(p, "jobs_unfinished"),
-                          &field(jct, "mean"),
-                          &field(jct, "p50"),
-                          &field(jct, "p95"),
-                          &field(jct, "p99"),
-                          &field(queue, "mean"),
-                          &field(queue, "p50"),
-                          &field(queue, "p95"),
-                          &field(queue, "p99"),
-                          &field(p, "utilization_overall"),
-                          &field(share, "min"),
-                          &field(share, "mean"),
-                          &field(p, "policy_violations"),
-                          &field(p, "lost_device_hours"),
-                          &field(p, "node_failures"),
-                          &field(p, "restarts"),
-                          &field(p, "preemptions"),
-                          &field(p, "evictions"),
-                          &field(p, "makespan_s"),
-                          &field(p, "cost_usd")})
+    const Json& jct = json_field(p, "jct_s");
+    const Json& queue = json_field(p, "queue_s");
+    const Json& share = json_field(p, "domestic_share");
+    for (const Json* v : {&json_field(p, "jobs_submitted"),
+                          &json_field(p, "jobs_completed"),
+                          &json_field(p, "jobs_failed"),
+                          &json_field(p, "jobs_unfinished"),
+                          &json_field(jct, "mean"),
+                          &json_field(jct, "p50"),
+                          &json_field(jct, "p95"),
+                          &json_field(jct, "p99"),
+                          &json_field(queue, "mean"),
+                          &json_field(queue, "p50"),
+                          &json_field(queue, "p95"),
+                          &json_field(queue, "p99"),
+                          &json_field(p, "utilization_overall"),
+                          &json_field(share, "min"),
+                          &json_field(share, "mean"),
+                          &json_field(p, "policy_violations"),
+                          &json_field(p, "lost_device_hours"),
+                          &json_field(p, "node_failures"),
+                          &json_field(p, "restarts"),
+                          &json_field(p, "preemptions"),
+                          &json_field(p, "evictions"),
+                          &json_field(p, "makespan_s"),
+                          &json_field(p, "cost_usd")})
       out += "," + (good ? csv_number(*v) : std::string());
     for (const std::string& id : ids)
-      out += "," + (good ? csv_number(field(field(p, "utilization"), id.c_str())) : std::string());
-    const Json& e = field(p, "error");
+      out += "," + (good ? csv_number(json_field(json_field(p, "utilization"), id.c_str()))
+                         : std::string());
+    const Json& e = json_field(p, "error");
     out += "," + csv_quote(e.is_string() ? e.get<std::string>() : std::string()) + "\n";
   }
   return out;

@@ -13,7 +13,7 @@ namespace suanli {
 
 namespace {
 
-using Json = nlohmann::json;
+using UnorderedJson = nlohmann::json;
 
 // nlohmann's SAX interface, building the DOM like json_sax_dom_parser does,
 // with the limits checked at every event. The open containers are held on
@@ -21,24 +21,24 @@ using Json = nlohmann::json;
 // open child closed; object members are map nodes).
 class BoundedBuilder {
  public:
-  BoundedBuilder(Json& root, const JsonLimits& limits) : root_(root), limits_(limits) {}
+  BoundedBuilder(UnorderedJson& root, const JsonLimits& limits) : root_(root), limits_(limits) {}
 
   bool null() { return value(nullptr); }
   bool boolean(bool v) { return value(v); }
-  bool number_integer(Json::number_integer_t v) { return value(v); }
-  bool number_unsigned(Json::number_unsigned_t v) { return value(v); }
-  bool number_float(Json::number_float_t v, const Json::string_t&) {
+  bool number_integer(UnorderedJson::number_integer_t v) { return value(v); }
+  bool number_unsigned(UnorderedJson::number_unsigned_t v) { return value(v); }
+  bool number_float(UnorderedJson::number_float_t v, const UnorderedJson::string_t&) {
     if (!std::isfinite(v)) return refuse("a number too large for a double");
     return value(v);
   }
-  bool string(Json::string_t& v) { return value(std::move(v)); }
-  bool binary(Json::binary_t&) { return refuse("binary data"); }
-  bool start_object(std::size_t) { return open(Json::object()); }
-  bool start_array(std::size_t) { return open(Json::array()); }
+  bool string(UnorderedJson::string_t& v) { return value(std::move(v)); }
+  bool binary(UnorderedJson::binary_t&) { return refuse("binary data"); }
+  bool start_object(std::size_t) { return open(UnorderedJson::object()); }
+  bool start_array(std::size_t) { return open(UnorderedJson::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
-  bool key(Json::string_t& k) {
-    Json* object = stack_.back();
+  bool key(UnorderedJson::string_t& k) {
+    UnorderedJson* object = stack_.back();
     if (object->contains(k)) {
       return refuse(fmt::format("key {} repeated in one object", quoted_excerpt(k, 40)));
     }
@@ -66,12 +66,12 @@ class BoundedBuilder {
     }
     return true;
   }
-  Json* place(Json v) {
+  UnorderedJson* place(UnorderedJson v) {
     if (stack_.empty()) {
       root_ = std::move(v);
       return &root_;
     }
-    Json* top = stack_.back();
+    UnorderedJson* top = stack_.back();
     if (top->is_array()) {
       top->push_back(std::move(v));
       return &top->back();
@@ -79,12 +79,12 @@ class BoundedBuilder {
     *member_ = std::move(v);
     return member_;
   }
-  bool value(Json v) {
+  bool value(UnorderedJson v) {
     if (!counted()) return false;
     place(std::move(v));
     return true;
   }
-  bool open(Json container) {
+  bool open(UnorderedJson container) {
     if (!counted()) return false;
     if (static_cast<int>(stack_.size()) >= limits_.max_depth)
       return refuse(fmt::format("nested deeper than {} levels", limits_.max_depth));
@@ -100,10 +100,10 @@ class BoundedBuilder {
     return false;
   }
 
-  Json& root_;
+  UnorderedJson& root_;
   const JsonLimits& limits_;
-  std::vector<Json*> stack_;
-  Json* member_ = nullptr;
+  std::vector<UnorderedJson*> stack_;
+  UnorderedJson* member_ = nullptr;
   std::size_t values_ = 0;
   std::optional<Error> error_;
 };
@@ -117,11 +117,12 @@ Result<nlohmann::json> parse_bounded_json(std::string_view text, std::string_vie
                 fmt::format("{}: {} bytes of JSON, more than the limit of {}", where, text.size(),
                             limits.max_bytes));
   }
-  Json root;
+  UnorderedJson root;
   BoundedBuilder builder(root, limits);
   bool ok = false;
   try {
-    ok = Json::sax_parse(text, &builder, Json::input_format_t::json, /*strict=*/true);
+    ok = UnorderedJson::sax_parse(text, &builder, UnorderedJson::input_format_t::json,
+                                  /*strict=*/true);
   } catch (const std::exception& e) {  // the SAX parser reports through parse_error; defensive
     return fail(ErrorCode::kParse,
                 fmt::format("{}: malformed JSON: {}", where, escaped_excerpt(e.what(), 160)));

@@ -8,14 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "contains.h"
 #include "util/table.h"
 
 namespace suanli {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 bool has(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();

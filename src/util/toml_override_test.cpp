@@ -2,6 +2,7 @@
 // selection by name / id / index (and "a[1].b"), creatable root tables,
 // ambiguous names, and messages that name the key.
 #include "util/toml_override.h"
+#include "contains.h"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +11,9 @@
 namespace suanli {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
-const char* kDoc = R"(
+const char* kOverrideDoc = R"(
 seed = 1
 [scheduler]
 placement = "hetero"
@@ -37,7 +36,7 @@ nodes = 4
 const TomlOverrideOptions kOptions{{"simulation"}, {"name", "id", "accelerator"}};
 
 TEST(TomlOverride, SelectsElementsByIdIndexAndBrackets) {
-  toml::table doc = toml::parse(kDoc);
+  toml::table doc = toml::parse(kOverrideDoc);
   ASSERT_TRUE(apply_toml_override(doc, {"rules.domestic.min_share", "0.7"}, kOptions));
   EXPECT_EQ(doc["rules"][0]["min_share"].value<double>(), 0.7);
   ASSERT_TRUE(apply_toml_override(doc, {"rules[1].min_share", "0.2"}, kOptions));
@@ -57,7 +56,7 @@ TEST(TomlOverride, SelectsElementsByIdIndexAndBrackets) {
 }
 
 TEST(TomlOverride, ErrorsNameTheKey) {
-  toml::table doc = toml::parse(kDoc);
+  toml::table doc = toml::parse(kOverrideDoc);
   auto missing = apply_toml_override(doc, {"rules.nope.min_share", "0.5"}, kOptions);
   ASSERT_FALSE(missing);
   EXPECT_TRUE(contains(missing.error().message,

@@ -10,6 +10,7 @@
 #include <regex>
 #include <string>
 
+#include "contains.h"
 #include "temp_dir.h"
 
 namespace suanli {
@@ -17,9 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ::suanli::testing::contains;
 
 // A fresh temporary directory removed when the test ends.
 using testing::TempDir;
