@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "bundled_catalog.h"
 #include "catalog/catalog.h"
 #include "plan/plan_scenario.h"
 #include "plan/planner.h"
@@ -22,13 +23,7 @@
 namespace suanli {
 namespace {
 
-const Catalog* bundled_catalog() {
-  static const std::unique_ptr<Catalog> c = [] {
-    auto loaded = Catalog::load({{std::filesystem::path(SUANLI_SOURCE_DIR) / "data"}});
-    return loaded ? std::make_unique<Catalog>(std::move(*loaded)) : nullptr;
-  }();
-  return c.get();
-}
+using bench::bundled_catalog;
 
 void report(benchmark::State& state, const PlanResult& r) {
   state.counters["proven_optimal"] = r.status == PlanStatus::kOptimal ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "bundled_catalog.h"
 #include "catalog/catalog.h"
 #include "sim/simulation.h"
 #include "sim/synthetic.h"
@@ -14,13 +15,7 @@
 namespace suanli {
 namespace {
 
-const Catalog* bundled_catalog() {
-  static const std::unique_ptr<Catalog> c = [] {
-    auto loaded = Catalog::load({{std::filesystem::path(SUANLI_SOURCE_DIR) / "data"}});
-    return loaded ? std::make_unique<Catalog>(std::move(*loaded)) : nullptr;
-  }();
-  return c.get();
-}
+using bench::bundled_catalog;
 
 void simulate(benchmark::State& state, int devices, int jobs, PlacementKind placement) {
   const Catalog* catalog = bundled_catalog();
