@@ -21,6 +21,7 @@
 
 #include "cli_run.h"
 #include "contains.h"
+#include "read_file.h"
 #include "temp_dir.h"
 
 namespace suanli::app {
@@ -45,12 +46,7 @@ Json parse(const CliResult& r) {
   return j;
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 // Two sites, a foreign type with a levy (H200) and two domestic types, a
 // core 8B chat load and a confidential 70B load (domestic only), a 30%
@@ -472,7 +468,7 @@ TEST(PlanCli, SweepDomesticShareFrontier) {
       << "the unconstrained optimum buys H200s, so forbidding them must cost something";
 
   // The CSV: a header and one row per point.
-  const std::string text = slurp(csv);
+  const std::string text = read_file(csv);
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);)
@@ -510,7 +506,7 @@ TEST(PlanCli, ReportWritesSelfContainedHtml) {
   ASSERT_EQ(r.code, kExitOk) << r.err;
   ASSERT_TRUE(std::filesystem::exists(out));
   EXPECT_FALSE(std::filesystem::exists(out + ".tmp"));
-  const std::string text = slurp(out);
+  const std::string text = read_file(out);
   EXPECT_TRUE(contains(text, "data-chart=\"plan-mix\"")) << text.substr(0, 500);
   EXPECT_FALSE(contains(text, "src=\"http"));
   EXPECT_TRUE(contains(text, "h200-sxm"));
@@ -594,12 +590,7 @@ TEST(PlanCli, SpreadsheetsCarryTheJsonFigures) {
   EXPECT_EQ(book.substr(0, 2), "PK");
   EXPECT_TRUE(contains(book, "xl/worksheets/sheet6.xml"));
   EXPECT_FALSE(contains(book, "xl/worksheets/sheet7.xml"));
-  auto read = [&](const char* name) {
-    std::ifstream f(dir.path() / "csv" / name);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
+  auto read = [&](const char* name) { return read_file(dir.path() / "csv" / name); };
   // cost.csv: the total is the JSON's objective, at full precision.
   const std::string cost = read("cost.csv");
   EXPECT_TRUE(contains(cost, "component,value,unit\n")) << cost;

@@ -18,6 +18,7 @@
 
 #include "bundled_catalog.h"
 #include "golden_diff.h"
+#include "read_file.h"
 #include "sched/openb_trace.h"
 #include "sched/scheduler.h"
 #include "sim/audit.h"
@@ -306,14 +307,8 @@ TEST_F(SimulateTest, SameSeedGivesByteIdenticalOutputMatchingTheGolden) {
     std::ofstream(golden / summary_file, std::ios::binary) << summary(a.result);
     std::ofstream(golden / log_file, std::ios::binary) << a.log;
   }
-  auto read = [](const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  EXPECT_EQ(summary(a.result), read(golden / summary_file));
-  const std::string golden_log = read(golden / log_file);
+  EXPECT_EQ(summary(a.result), testing::read_file(golden / summary_file));
+  const std::string golden_log = testing::read_file(golden / log_file);
   EXPECT_EQ(a.log.size(), golden_log.size());
   EXPECT_TRUE(a.log == golden_log) << "event log differs from " << log_file << ": "
                                     << testing::first_line_difference(a.log, golden_log);

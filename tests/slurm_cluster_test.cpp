@@ -6,14 +6,13 @@
 
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "read_file.h"
 #include "slurm_cluster.h"
 
 namespace {
@@ -114,10 +113,7 @@ class SlurmCluster : public ::testing::Test {
   }
 
   std::string read(const std::string& rel) const {
-    std::ifstream f(cluster_->dir() / rel);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
+    return ::suanli::testing::read_file(cluster_->dir() / rel);
   }
 
   std::unique_ptr<Cluster> cluster_;

@@ -9,13 +9,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "catalog/catalog.h"
 #include "cli_run.h"
+#include "read_file.h"
 #include "service/catalog_holder.h"
 #include "service/live_fleet.h"
 #include "sim/scenario.h"
@@ -35,12 +35,7 @@ using testing::TempDir;
 const std::filesystem::path kFleet =
     std::filesystem::path(SUANLI_SOURCE_DIR) / "examples" / "slurm" / "fleet.toml";
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ::suanli::testing::read_file;
 
 bool domestic_node(const std::string& name) {
   return name.find("ascend") != std::string::npos || name.find("mlu") != std::string::npos;
@@ -121,7 +116,7 @@ class SlurmIntegration : public ::testing::Test {
     live_ = std::move(*live);
     service::ApiRequest put;
     put.method = service::Method::kPut;
-    put.body = Json{{"scenario", slurp(kFleet)}}.dump();
+    put.body = Json{{"scenario", read_file(kFleet)}}.dump();
     const auto r = live_->put_config(put);
     ASSERT_EQ(r.status, 200) << r.body.dump();
   }
@@ -417,7 +412,7 @@ TEST_F(SlurmIntegration, BadInputGivesClearErrorsAndRecordsNothingHalfway) {
   }
   // Slurm not reachable: a slurm.conf naming a port where nothing listens.
   {
-    std::string conf = slurp(cluster_->conf_path());
+    std::string conf = read_file(cluster_->conf_path());
     const std::string key = fmt::format("SlurmctldPort={}", cluster_->slurmctld_port());
     const auto at = conf.find(key);
     ASSERT_NE(at, std::string::npos);
@@ -514,7 +509,7 @@ TEST_F(SlurmIntegration, CommandLineConfInitSubmitStatus) {
     return sj && sj->state == "COMPLETED";
   })) << (sj ? sj->state : "gone");
   // The job's own output, written on the node Slurm ran it on.
-  const std::string log = slurp(dir_.path() / fmt::format("suanli-0-{}.out", id));
+  const std::string log = read_file(dir_.path() / fmt::format("suanli-0-{}.out", id));
   EXPECT_NE(log.find("suanli job on"), std::string::npos) << log;
 
   auto sync = app::run({"slurm", "sync", "--db", db, "--slurm-conf", conf, "--json"});

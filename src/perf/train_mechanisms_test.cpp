@@ -5,14 +5,10 @@
 // cc15c46, evaluated on the same configuration).
 #include <gtest/gtest.h>
 
-#include <regex>
-
-#include <unistd.h>
-
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <regex>
 #include <string>
 
 #include "bundled_catalog.h"
