@@ -3,7 +3,8 @@
 // (data/validation/kernels/h200.toml, taken with bench/device/*.py): memory
 // bandwidth, the FP8/BF16 GEMM ratio, the attention fractions derived from
 // kernel rates, the fitted GEMM fraction against one board's sustained
-// rate, and the SDPA backend the pytorch-2.11 stacks say PyTorch picks.
+// rate, the forward pass's GEMM fraction, and the SDPA backend the
+// pytorch-2.11 stacks say PyTorch picks.
 // Each check prints the measured figure, the catalog's and the tolerance.
 #include <gtest/gtest.h>
 
@@ -134,6 +135,38 @@ TEST_F(KernelMicrobench, FittedGemmFractionIsBelowWhatOneBoardSustains) {
               sustained, hopper().gemm_peak_fraction);
   EXPECT_LT(hopper().gemm_peak_fraction, sustained);
   EXPECT_GT(sustained, 0.5);
+}
+
+// A serving forward pass runs its GEMMs at the kernel rate of the model's
+// forward shapes (forward_gemm_peak_fraction), not at the fraction fitted
+// to training: the four weight GEMMs of a Llama-3 8B layer over 8,192
+// tokens (QKV, O, gate/up, down), their time-weighted rate over the BF16
+// peak, must match the Hopper profile's within 0.02, and sit above the
+// training fit.
+TEST_F(KernelMicrobench, ForwardGemmFractionIsTheForwardShapesKernelRate) {
+  const auto root = bench();
+  const Peaks p = h200_peaks();
+  double flops = 0, seconds = 0;
+  int count = 0;
+  for (const auto* r : rows(root, "gemm")) {
+    const std::string name = (*r)["name"].value_or(std::string{});
+    if (name != "llama8b_qkv" && name != "llama8b_o" && name != "llama8b_gate_up" &&
+        name != "llama8b_down")
+      continue;
+    const double f = 2.0 * num(*r, "m") * num(*r, "n") * num(*r, "k");
+    flops += f;
+    seconds += f / (num(*r, "bf16_tflops") * 1e12);
+    ++count;
+  }
+  ASSERT_EQ(count, 4);
+  const double measured = flops / seconds / 1e12 / p.bf16;
+  const double tol = 0.02;
+  std::printf(
+      "H200 BF16 forward GEMMs of a Llama-3 8B layer at 8192 tokens: %.3f of peak; profile "
+      "forward_gemm_peak_fraction %.3f (training fit %.3f); tolerance +-%.2f\n",
+      measured, hopper().forward_gemm_peak_fraction, hopper().gemm_peak_fraction, tol);
+  EXPECT_NEAR(hopper().forward_gemm_peak_fraction, measured, tol);
+  EXPECT_GT(hopper().forward_gemm_peak_fraction, hopper().gemm_peak_fraction);
 }
 
 // profiles.toml derives attention fractions as: kernel forward+backward rate

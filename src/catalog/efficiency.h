@@ -23,6 +23,13 @@ struct EfficiencyProfile {
   // default 0.87 x gemm_peak_fraction (H100 cuBLAS: ~1,300 of 1,979 FP8 vs
   // ~750 of 989 BF16 TFLOPS). 0 means "use the default ratio".
   double fp8_gemm_peak_fraction = 0.0;
+  // The same GEMMs in a serving forward pass (prefill, decode at large
+  // batch), at the rate a kernel benchmark of the model's forward shapes
+  // measures: gemm_peak_fraction is fitted to training, whose GEMMs run
+  // beside communication kernels that take SMs and memory bandwidth, under
+  // a sustained power cap, with the backward's transposed shapes. FP8 keeps
+  // its ratio to BF16. 0 = gemm_peak_fraction (no kernel benchmark).
+  double forward_gemm_peak_fraction = 0.0;
   // Achieved fraction of the dense peak in fused (flash) attention kernels.
   double attention_peak_fraction = 0.50;
   // The same for portable flash-attention kernels that do not use the

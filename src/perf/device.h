@@ -34,6 +34,7 @@ struct DeviceModel {
   int dies = 1;
   double die_link_bw = 0;
   double gemm_eff = 0.7;
+  double forward_gemm_eff = 0.7;  // in a serving forward pass (inference)
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
   double attn_portable_eff = 0.5;  // portable (FlashAttention-2-class) kernels

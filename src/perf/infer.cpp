@@ -301,8 +301,8 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   }
   const double dense_flops = 2.0 * b_dp * t * dense_params / layout_.tp;
   const double attn_flops = b_dp * t * m.layers * attn_flops_tok / layout_.tp;
-  const double gemm_time = dense_flops / (d.peak_flops * d.gemm_eff) + expert_time;
-  s.compute = gemm_time + attn_flops / (d.peak_flops * d.gemm_eff);
+  const double gemm_time = dense_flops / (d.peak_flops * d.forward_gemm_eff) + expert_time;
+  s.compute = gemm_time + attn_flops / (d.peak_flops * d.forward_gemm_eff);
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
   // layer, sized by the busiest rank's tokens.
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
@@ -334,7 +334,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // and one's compute does not hide the other's reads.
   const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_time);
   const double attention =
-      std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.gemm_eff));
+      std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
   return s;
 }
@@ -355,7 +355,7 @@ InferModel::ExpertLoad InferModel::expert_load(double selections,
   const double tokens = selections * out.imbalance / std::max(1.0, hit);
   const double width = layout_.expert_tp ? params_.per_expert / ranks : params_.per_expert;
   const double gemm = 2.0 * tokens * width / 3.0;
-  const double eff = dev_.gemm_eff * gemm / (gemm + dev_.gemm_half_flops);
+  const double eff = dev_.forward_gemm_eff * gemm / (gemm + dev_.gemm_half_flops);
   out.time = eff > 0 ? flops / (dev_.peak_flops * eff) : 0.0;
   return out;
 }
@@ -393,7 +393,7 @@ double InferModel::prefill_time() const {
     core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
   const double tp = layout_.tp;
-  const double gemm_rate = d.peak_flops * d.gemm_eff;
+  const double gemm_rate = d.peak_flops * d.forward_gemm_eff;
   const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
                          attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
   // Short prompts are bound by reading the weights once.
@@ -480,36 +480,46 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.tokens_per_step = w_.spec_tokens > 0 ? w_.spec_accept_len : 1.0;
   e.prefill_s = prefill_time();
   e.ttft_s = e.prefill_s + e.decode_step_s;
-  // Each sequence needs one prefill per output_len tokens. Every prefill
-  // stalls the whole instance: with DP attention one group's prefill holds
-  // every rank at the next expert all-to-all, so the groups' prefills do not
-  // run side by side. With PP a prompt holds each stage for its layers'
-  // share, and the stages work on different prompts at once.
-  const double stage_hold = e.prefill_s / layout_.pp;
-  const double prefill_share =
-      w_.disaggregated ? 0.0 : static_cast<double>(batch) * stage_hold / w_.output_len;
-  e.tpot_s = e.decode_step_s / e.tokens_per_step + prefill_share;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
-  // Little's law: each of the `batch` slots holds a request for its whole
-  // life, TTFT + output_len · TPOT, so an instance completes batch /
-  // that many requests per second. (Disaggregated: a decode slot is taken
-  // when the KV cache arrives, so only the decoding counts.)
-  double life = (w_.disaggregated ? 0.0 : e.ttft_s) + w_.output_len * e.tpot_s;
-  // The wait for prefill. Open loop: given by the arrival rate. Closed
-  // loop (a client holding `batch` requests in the system, as benchmarks
-  // with a maximum concurrency do): a new request finds the instance
-  // prefilling another prompt with probability rho = batch x prefill /
-  // life; M/D/1 wait, at most the other prompts of the batch. While it
-  // waits it holds its slot (co-located), so the wait is part of its life.
-  double wait = open_wait.value_or(0.0);
-  if (!open_wait && !w_.disaggregated && batch > 1) {
-    const double rho = batch * stage_hold / life;
-    const double cap = (batch - 1) * stage_hold;
-    wait = rho < 1 ? std::min(queue_wait(rho, 1, stage_hold), cap) : cap;
+  const double out = w_.output_len;
+  const double decode_token = e.decode_step_s / e.tokens_per_step;
+  double life = 0;  // a request's time in the system, arrival to last token
+  if (w_.disaggregated) {
+    // The decode devices never prefill. Open loop (a request rate): a
+    // decode slot is taken when the KV cache arrives, so only the decoding
+    // counts. Closed loop (a client holding `batch` requests, as benchmarks
+    // with a maximum concurrency do): the client's slot is held from the
+    // request's arrival, through the prefill devices' queue, to its last
+    // token.
+    e.tpot_s = decode_token;
+    e.prefill_wait_s = open_wait.value_or(0.0);
+    if (!open_wait) e.prefill_wait_s = closed_loop_prefill_wait(batch, e.ttft_s + out * e.tpot_s);
+    e.ttft_s += e.prefill_wait_s;
+    life = open_wait ? out * e.tpot_s : e.ttft_s + out * e.tpot_s;
+  } else {
+    // Co-located, each prefill stalls the whole instance: with DP
+    // attention one group's prefill holds every rank at the next expert
+    // all-to-all, so the groups' prefills do not run side by side; with PP
+    // a prompt holds each stage for its layers' share. In one request's
+    // life every other slot turns over once, so the instance prefills the
+    // batch's other prompts once each: those that run before this prompt's
+    // are its wait for the first token, the rest stall its decoding (its
+    // TPOT). Counting them in both would charge them twice.
+    const double stage_hold = e.prefill_s / layout_.pp;
+    const double others = (batch - 1) * stage_hold;
+    double wait = open_wait.value_or(0.0);
+    if (!open_wait && batch > 1) {
+      // Closed loop: a new request finds the instance prefilling another
+      // prompt with probability rho = batch x prefill / life; M/D/1 wait,
+      // at most the other prompts of the batch.
+      const double rho = batch * stage_hold / (e.ttft_s + others + out * decode_token);
+      wait = rho < 1 ? std::min(queue_wait(rho, 1, stage_hold), others) : others;
+    }
+    e.prefill_wait_s = wait;
+    e.ttft_s += wait;
+    e.tpot_s = decode_token + std::max(0.0, others - wait) / out;
+    life = e.ttft_s + out * e.tpot_s;
   }
-  e.prefill_wait_s = wait;
-  e.ttft_s += wait;
-  if (!w_.disaggregated) life += wait;
   const double per_instance = batch * static_cast<double>(w_.output_len) / life;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
   set_output_rate(e, per_instance * layout_.instances, devices_ + w_.prefill_devices, w_,
@@ -517,6 +527,22 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.prefill_tokens_per_s_per_device =
       w_.input_len / (e.prefill_s * layout_.tp) * ranks_per_device();
   return e;
+}
+
+// A closed loop's wait for the disaggregated prefill devices: `batch`
+// requests per decode instance cycle through lives of `life` seconds, so prompts arrive at
+// batch / life per second at the prefill devices' attention groups; M/D/c
+// wait, at most the prompts queued ahead when the whole batch arrives at
+// once. 0 when the row does not say how many devices prefill.
+double InferModel::closed_loop_prefill_wait(int batch, double life) const {
+  if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0)) return 0.0;
+  const double prefill = prefill_time();
+  const double servers =
+      std::max(1.0, static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp);
+  const double in_flight = static_cast<double>(batch) * layout_.instances;
+  const double cap = std::max(0.0, std::ceil(in_flight / servers) - 1.0) * prefill;
+  const double rho = in_flight * prefill / (life * servers);
+  return rho < 1 ? std::min(queue_wait(rho, servers, prefill), cap) : cap;
 }
 
 InferEstimate InferModel::at_rate() const {
@@ -622,6 +648,11 @@ Result<InferSearchResult> search_infer(const InferWorkload& w, const Accelerator
     if (w.request_rate && a.saturated != b.saturated) return !a.saturated;
     if (w.request_rate && !a.saturated) {
       return a.ttft_s + w.output_len * a.tpot_s < (b.ttft_s + w.output_len * b.tpot_s) * (1 - 1e-9);
+    }
+    // A disaggregated prefill deployment (one output token): its prompt
+    // throughput, which its decode-shaped figures do not rank.
+    if (w.disaggregated && w.output_len <= 1) {
+      return a.prefill_tokens_per_s_per_device > b.prefill_tokens_per_s_per_device * (1 + 1e-9);
     }
     return a.output_tokens_per_s > b.output_tokens_per_s * (1 + 1e-9);
   };

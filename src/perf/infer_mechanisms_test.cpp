@@ -67,14 +67,18 @@ TEST_F(InferMechanismTest, DecodeFloorScalesWithDepth) {
 }
 
 // Defect 3: with DP attention one group's prefill stalls every rank at the
-// next all-to-all, so a batch's prefills add up: TPOT = step + batch ·
-// prefill / output_len, not divided by the number of attention groups.
+// next all-to-all, so a batch's prefills add up: the other 63 prompts'
+// prefills, less those a request waits for before its own, stall its
+// decoding, TPOT = step + (63 · prefill - wait) / output_len, not divided
+// by the number of attention groups.
 TEST_F(InferMechanismTest, DpAttentionPrefillStallsTheWholeInstance) {
   const InferEstimate e =
       at(workload("deepseek-v3", Precision::kFp8, 2048, 512, 64), "h200-sxm", 16, 2, 16);
   ASSERT_TRUE(e.fits) << e.why_not;
   ASSERT_EQ(e.layout.instance_devices / e.layout.tp, 8);  // 8 attention groups
-  EXPECT_NEAR(e.tpot_s, e.decode_step_s + 64 * e.prefill_s / 512, 1e-12);
+  ASSERT_LT(e.prefill_wait_s, 63 * e.prefill_s);
+  EXPECT_NEAR(e.tpot_s, e.decode_step_s + (63 * e.prefill_s - e.prefill_wait_s) / 512, 1e-12);
+  EXPECT_GT(e.tpot_s, e.decode_step_s + 8 * e.prefill_s / 512);
 }
 
 // With DP attention a prompt's attention and dense GEMMs run on its own
@@ -97,7 +101,8 @@ TEST_F(InferMechanismTest, DpAttentionPrefillSpreadsItsExpertsOverTheRanks) {
 }
 
 // A decode step's expert GEMMs run at the size-dependent efficiency the
-// training model charges them, eta(F) = gemm_eff x F / (F + gemm_half_flops)
+// training model charges them, at the forward pass's GEMM rate:
+// eta(F) = forward_gemm_eff x F / (F + gemm_half_flops)
 // for one GEMM of F FLOPs: each of an expert's three GEMMs multiplies the
 // tokens routed to it by a third of its weights. Qwen3-30B-A3B (48 MoE
 // layers of 128 experts of 3 x 2048 x 768, top 8) on one H200: at batch 1
@@ -115,7 +120,7 @@ TEST_F(InferMechanismTest, DecodeExpertGemmsOfFewTokensRunBelowTheLargeGemmRate)
     const double selections = 8 * batch;
     const double hit = 128 * (1 - std::pow(127.0 / 128, selections));
     const double gemm = 2 * (selections / hit) * per_expert / 3;
-    const double eff = d->gemm_eff * gemm / (gemm + d->gemm_half_flops);
+    const double eff = d->forward_gemm_eff * gemm / (gemm + d->gemm_half_flops);
     return 48 * 2 * selections * per_expert / (d->peak_flops * eff);
   };
   const InferEstimate one =
@@ -130,6 +135,27 @@ TEST_F(InferMechanismTest, DecodeExpertGemmsOfFewTokensRunBelowTheLargeGemmRate)
   const double rest_two = (two.decode_compute_s - expert_time(2)) / 2;
   EXPECT_GT(rest_one, 0);
   EXPECT_NEAR(rest_one, rest_two, 1e-9);
+}
+
+// A serving forward pass runs its GEMMs at the profile's forward (kernel)
+// fraction, not the training fit; FP8 keeps its ratio to BF16, and a
+// profile without a kernel benchmark falls back to the training fit.
+TEST_F(InferMechanismTest, ForwardPassGemmsRunAtTheKernelRate) {
+  const Accelerator& h200 = accel("h200-sxm");
+  const EfficiencyProfile& hopper = catalog_->profile_for(h200);
+  ASSERT_GT(hopper.forward_gemm_peak_fraction, hopper.gemm_peak_fraction);
+  auto bf16 = make_device_model(h200, hopper, Precision::kBf16);
+  auto fp8 = make_device_model(h200, hopper, Precision::kFp8);
+  ASSERT_TRUE(bf16.has_value() && fp8.has_value());
+  EXPECT_DOUBLE_EQ(bf16->forward_gemm_eff, hopper.forward_gemm_peak_fraction);
+  EXPECT_NEAR(fp8->forward_gemm_eff / fp8->gemm_eff, bf16->forward_gemm_eff / bf16->gemm_eff,
+              1e-12);
+  const Accelerator& ascend = accel("ascend-910b");
+  const EfficiencyProfile& none = catalog_->profile_for(ascend);
+  ASSERT_EQ(none.forward_gemm_peak_fraction, 0.0);
+  auto a = make_device_model(ascend, none, Precision::kBf16);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_DOUBLE_EQ(a->forward_gemm_eff, a->gemm_eff);
 }
 
 // An expert all-to-all across two 8-GPU H200 nodes: each rank's NIC
@@ -254,16 +280,26 @@ TEST_F(InferMechanismTest, SpeculationGainShrinksWithBatch) {
 }
 
 // Defect 6: a disaggregated deployment's per-card figure counts prefill
-// cards too; prefill throughput per device is a metric of its own.
+// cards too; prefill throughput per device is a metric of its own. In a
+// closed loop the client holds each of its `batch` requests from arrival
+// to last token, so the time to the first token is part of a request's
+// life there too.
 TEST_F(InferMechanismTest, DisaggregatedCountsPrefillDevices) {
   InferWorkload w = workload("deepseek-v3", Precision::kFp8, 2048, 1024, 256);
   w.disaggregated = true;
   const InferEstimate decode_only = at(w, "h200-sxm", 16, 1, 16);
   w.prefill_devices = 8;
   const InferEstimate both = at(w, "h200-sxm", 16, 1, 16);
-  EXPECT_NEAR(both.output_tokens_per_s_per_device * 24,
-              decode_only.output_tokens_per_s_per_device * 16,
-              1e-6 * decode_only.output_tokens_per_s);
+  EXPECT_NEAR(both.output_tokens_per_s_per_device * 24, both.output_tokens_per_s,
+              1e-9 * both.output_tokens_per_s);
+  EXPECT_NEAR(decode_only.output_tokens_per_s_per_device * 16, decode_only.output_tokens_per_s,
+              1e-9 * decode_only.output_tokens_per_s);
+  for (const InferEstimate* e : {&decode_only, &both}) {
+    const double life = e->ttft_s + 1024 * e->tpot_s;
+    EXPECT_NEAR(e->output_tokens_per_s, e->layout.instances * 256 * 1024 / life,
+                1e-9 * e->output_tokens_per_s);
+    EXPECT_GT(e->ttft_s, e->prefill_s);
+  }
   // Prefill: input tokens of one prompt over its prefill time on tp ranks.
   EXPECT_NEAR(both.prefill_tokens_per_s_per_device, 2048 / (both.prefill_s * 1), 1e-6);
   // --prefill-devices without --disaggregated is a contradiction.
@@ -445,18 +481,18 @@ TEST_F(InferMechanismTest, EstimateAndCompareSizeTheBatchAlike) {
   EXPECT_LE((*est)["tpot_s"].get<double>(), kCompareTpotTargetS * (1 + 1e-9));
   EXPECT_LT((*est)["batch"].get<int>(), (*est)["max_batch"].get<int>());
 
-  // An 8,000-token prompt per output token: the prefill alone passes 50 ms
-  // per token, so no batch meets the target.
-  r.input_len = 8000;
-  r.output_len = 1;
-  auto unmet = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
+  // Qwen3-32B in INT8 on one MLU370-X8 (614 GB/s): reading the weights
+  // alone takes more than 50 ms a step, so no batch meets the target.
+  r.model = "qwen3-32b";
+  r.precision = "int8";
+  auto unmet = estimate_infer_json(*catalog_, "mlu370-x8", 1, r);
   ASSERT_TRUE(unmet.has_value()) << unmet.error().message;
   EXPECT_EQ((*unmet)["tpot_target"], "default unmet");
   EXPECT_EQ((*unmet)["batch"], (*unmet)["max_batch"]);
   EXPECT_GT((*unmet)["tpot_s"].get<double>(), kCompareTpotTargetS);
 
-  r.input_len = 100;
-  r.output_len = 100;
+  r.model = "llama3-8b";
+  r.precision.clear();
   r.batch = 8;
   auto fixed = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
   ASSERT_TRUE(fixed.has_value()) << fixed.error().message;
@@ -543,26 +579,34 @@ TEST_F(InferMechanismTest, RequestRateQueuesAtPrefillDevices) {
   EXPECT_NEAR(heavy.output_tokens_per_s, capacity * 256, capacity * 256 * 1e-9);
 }
 
-// A closed loop (a benchmark holding `batch` requests in the system): a new
-// request waits for the prompts being prefilled, M/D/1 with rho = batch x
-// prefill / life, at most the batch's other prompts, and holds its slot
-// while it waits. Batch 1 never waits.
+// A closed loop (a benchmark holding `batch` requests in the system): in
+// one request's life the instance prefills its prompt and each of the
+// batch's other prompts once. A new request waits for those being
+// prefilled, M/D/1 with rho = batch x prefill / life, at most the batch's
+// other prompts; the rest stall its decoding. Each prefill is charged once:
+// the life, and so the throughput, does not depend on how the other
+// prompts split between the wait and the TPOT. Batch 1 never waits, and
+// its TPOT is the decode step alone (its own prompt is in its TTFT).
 TEST_F(InferMechanismTest, ClosedLoopTtftWaitsForOtherPrompts) {
   auto at_b = [&](int b) {
     return at(workload("llama3-8b", Precision::kBf16, 5000, 500, b), "h100-sxm", 1, 1);
   };
-  EXPECT_EQ(at_b(1).prefill_wait_s, 0.0);
+  const InferEstimate one = at_b(1);
+  EXPECT_EQ(one.prefill_wait_s, 0.0);
+  EXPECT_DOUBLE_EQ(one.tpot_s, one.decode_step_s);
+  EXPECT_NEAR(one.output_tokens_per_s, 500.0 / (one.ttft_s + 500 * one.decode_step_s),
+              one.output_tokens_per_s * 1e-12);
   double last = 0;
   for (int b : {5, 25, 50}) {
     const InferEstimate e = at_b(b);
     const double p = e.prefill_s;
-    const double life0 = p + e.decode_step_s + 500 * e.tpot_s;
-    const double rho = b * p / life0;
+    const double life = p + e.decode_step_s + (b - 1) * p + 500 * e.decode_step_s;
+    const double rho = b * p / life;
     const double md1 = rho * p / (2 * (1 - rho));
     EXPECT_NEAR(e.prefill_wait_s, std::min(md1, (b - 1) * p), 1e-9) << b;
     EXPECT_NEAR(e.ttft_s, p + e.decode_step_s + e.prefill_wait_s, 1e-12);
-    EXPECT_NEAR(e.output_tokens_per_s, b * 500.0 / (life0 + e.prefill_wait_s),
-                e.output_tokens_per_s * 1e-12);
+    EXPECT_NEAR(e.tpot_s, e.decode_step_s + ((b - 1) * p - e.prefill_wait_s) / 500, 1e-12);
+    EXPECT_NEAR(e.output_tokens_per_s, b * 500.0 / life, e.output_tokens_per_s * 1e-12);
     EXPECT_GT(e.prefill_wait_s, last);
     last = e.prefill_wait_s;
   }
