@@ -493,7 +493,9 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     // token.
     e.tpot_s = decode_token;
     e.prefill_wait_s = open_wait.value_or(0.0);
-    if (!open_wait) e.prefill_wait_s = closed_loop_prefill_wait(batch, e.ttft_s + out * e.tpot_s);
+    if (!open_wait) {
+      e.prefill_wait_s = closed_loop_prefill_wait(batch, e.prefill_s, e.ttft_s + out * e.tpot_s);
+    }
     e.ttft_s += e.prefill_wait_s;
     life = open_wait ? out * e.tpot_s : e.ttft_s + out * e.tpot_s;
   } else {
@@ -530,13 +532,13 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
 }
 
 // A closed loop's wait for the disaggregated prefill devices: `batch`
-// requests per decode instance cycle through lives of `life` seconds, so prompts arrive at
-// batch / life per second at the prefill devices' attention groups; M/D/c
-// wait, at most the prompts queued ahead when the whole batch arrives at
-// once. 0 when the row does not say how many devices prefill.
-double InferModel::closed_loop_prefill_wait(int batch, double life) const {
+// requests per decode instance cycle through lives of `life` seconds, so
+// prompts of `prefill` seconds arrive at the prefill devices' attention
+// groups at instances x batch / life per second; M/D/c wait, at most the
+// prompts queued ahead when every batch arrives at once. 0 when the
+// deployment does not say how many devices prefill.
+double InferModel::closed_loop_prefill_wait(int batch, double prefill, double life) const {
   if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0)) return 0.0;
-  const double prefill = prefill_time();
   const double servers =
       std::max(1.0, static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp);
   const double in_flight = static_cast<double>(batch) * layout_.instances;

@@ -188,7 +188,7 @@ class InferModel {
   DecodeStep decode_step(int batch) const;
   double decode_floor(double draft_layers) const;  // per-kernel costs + fixed step cost
   double prefill_time() const;
-  double closed_loop_prefill_wait(int batch, double life) const;
+  double closed_loop_prefill_wait(int batch, double prefill, double life) const;
   double stage_sends(double tokens) const;  // between pipeline stages, per token's pass
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
   // Ranks of one pipeline stage (all of the instance without PP).

@@ -302,6 +302,20 @@ TEST_F(InferMechanismTest, DisaggregatedCountsPrefillDevices) {
   }
   // Prefill: input tokens of one prompt over its prefill time on tp ranks.
   EXPECT_NEAR(both.prefill_tokens_per_s_per_device, 2048 / (both.prefill_s * 1), 1e-6);
+  // A prefill-only deployment (one output token) is searched for its prompt
+  // throughput: no TP the search could pick prefills more per device.
+  InferWorkload p = workload("deepseek-v3", Precision::kFp8, 4096, 1, 64);
+  p.disaggregated = true;
+  const Accelerator& h200 = accel("h200-sxm");
+  auto found = search_infer(p, h200, catalog_->profile_for(h200), 16, std::nullopt, 16);
+  ASSERT_TRUE(found.has_value()) << found.error().message;
+  for (int tp : {1, 2, 4, 8, 16}) {
+    const InferEstimate e = at(p, "h200-sxm", 16, tp, 16);
+    if (!e.fits) continue;
+    EXPECT_LE(e.prefill_tokens_per_s_per_device,
+              found->best.prefill_tokens_per_s_per_device * (1 + 1e-9))
+        << tp;
+  }
   // --prefill-devices without --disaggregated is a contradiction.
   w.disaggregated = false;
   const Accelerator& a = accel("h200-sxm");
