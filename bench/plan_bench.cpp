@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <memory>
 #include <string>
 
 #include "bundled_catalog.h"

@@ -4,8 +4,7 @@
 // ratio shows how the cost grows with size.
 #include <benchmark/benchmark.h>
 
-#include <filesystem>
-#include <memory>
+#include <utility>
 
 #include "bundled_catalog.h"
 #include "catalog/catalog.h"

@@ -492,10 +492,9 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     // request's arrival, through the prefill devices' queue, to its last
     // token.
     e.tpot_s = decode_token;
-    e.prefill_wait_s = open_wait.value_or(0.0);
-    if (!open_wait) {
-      e.prefill_wait_s = closed_loop_prefill_wait(batch, e.prefill_s, e.ttft_s + out * e.tpot_s);
-    }
+    e.prefill_wait_s =
+        open_wait ? *open_wait
+                  : closed_loop_prefill_wait(batch, e.prefill_s, e.ttft_s + out * e.tpot_s);
     e.ttft_s += e.prefill_wait_s;
     life = open_wait ? out * e.tpot_s : e.ttft_s + out * e.tpot_s;
   } else {
@@ -539,8 +538,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
 // deployment does not say how many devices prefill.
 double InferModel::closed_loop_prefill_wait(int batch, double prefill, double life) const {
   if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0)) return 0.0;
-  const double servers =
-      std::max(1.0, static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp);
+  const double servers = std::max(1.0, prefill_servers());
   const double in_flight = static_cast<double>(batch) * layout_.instances;
   const double cap = std::max(0.0, std::ceil(in_flight / servers) - 1.0) * prefill;
   const double rho = in_flight * prefill / (life * servers);
@@ -566,7 +564,7 @@ InferEstimate InferModel::at_rate() const {
   if (!w_.disaggregated) {
     rho = per_instance * service;
   } else if (w_.prefill_devices > 0) {
-    servers = static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+    servers = prefill_servers();
     service = prefill;
     rho = rate * prefill / servers;
   }

@@ -189,6 +189,11 @@ class InferModel {
   double decode_floor(double draft_layers) const;  // per-kernel costs + fixed step cost
   double prefill_time() const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;
+  // A disaggregated deployment's prefill devices as attention groups, the
+  // servers of the prompts' queue.
+  double prefill_servers() const {
+    return static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+  }
   double stage_sends(double tokens) const;  // between pipeline stages, per token's pass
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
   // Ranks of one pipeline stage (all of the instance without PP).

@@ -16,14 +16,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "read_file.h"
 #include "store/sql_store.h"
 #include "store/sqlite_store.h"
 #include "temp_dir.h"
@@ -836,12 +835,8 @@ TEST_F(StoreSqlite, TheFilesNeverHoldTheSecret) {
   auto tok = (*s)->create_token("t", true);
   ASSERT_TRUE(tok);
   std::string bytes;
-  for (const auto& suffix : {"", "-wal"}) {
-    std::ifstream f(path().string() + suffix, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    bytes += ss.str();
-  }
+  for (const auto& suffix : {"", "-wal"})
+    bytes += suanli::testing::read_file(path().string() + suffix);
   EXPECT_NE(bytes.find(token_hash(tok->secret)), std::string::npos);
   EXPECT_EQ(bytes.find(tok->secret), std::string::npos);
 }

@@ -8,11 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "bundled_catalog.h"
 #include "contains.h"
+#include "read_file.h"
 #include "report/html_report.h"
 #include "temp_dir.h"
 
@@ -27,6 +27,7 @@ const fs::path kSmallSim = kSource / "tests" / "sweep" / "small-hybrid.toml";
 const fs::path kSmallPlan = kSource / "tests" / "sweep" / "small-plan.toml";
 
 using ::suanli::testing::contains;
+using ::suanli::testing::read_file;
 
 class GridSweepTest : public testing::BundledCatalogTest {
  protected:
@@ -155,10 +156,8 @@ TEST_F(GridSweepTest, PointFilesGiveTheSameResultAsTheLocalRun) {
   testing::TempDir dir;
   { std::ofstream(dir.path() / kGridManifestFile) << grid_manifest_json(s).dump(2); }
   // The manifest reads back as the same sweep.
-  std::ifstream in(dir.path() / kGridManifestFile);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto back = grid_sweep_from_manifest(Json::parse(text.str()), "manifest.json");
+  auto back = grid_sweep_from_manifest(Json::parse(read_file(dir.path() / kGridManifestFile)),
+                                       "manifest.json");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->scenario_text, s.scenario_text);
   EXPECT_EQ(back->scenario_path, s.scenario_path);
@@ -170,10 +169,7 @@ TEST_F(GridSweepTest, PointFilesGiveTheSameResultAsTheLocalRun) {
   for (std::size_t i = 0; i < 2; ++i) {
     auto r = run_grid_point_in_dir(dir.path(), i);
     ASSERT_TRUE(r) << r.error().message;
-    std::ifstream f(grid_point_file(dir.path(), i));
-    std::stringstream t;
-    t << f.rdbuf();
-    texts.push_back(t.str());
+    texts.push_back(read_file(grid_point_file(dir.path(), i)));
   }
   auto out_of_range = run_grid_point_in_dir(dir.path(), 2);
   ASSERT_FALSE(out_of_range);
