@@ -333,6 +333,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
   const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_time);
+  s.gemm_slack = gemms - gemm_time;
   const double attention =
       std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
@@ -368,11 +369,17 @@ ExpertExchange InferModel::expert_exchange(bool prefill) const {
 // One prompt's prefill on an idle instance: its attention and dense GEMMs
 // on its own attention group (tp ranks), its routed experts on every rank
 // of the stage.
-double InferModel::prefill_time() const {
+// One forward pass over `tokens` of the prompt. A chunk's attention is its
+// share of the whole prompt's (causal attention over every chunk adds up to
+// the unchunked prompt's pairs; a later chunk attends to more, spread here
+// evenly), its GEMMs its tokens'; each pass reads the weights, launches
+// every kernel and exchanges its tokens once.
+double InferModel::prefill_pass(double tokens) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
   const double h = m.hidden;
-  const double n = w_.input_len;
+  const double prompt = w_.input_len;
+  const double n = tokens;
   const ParamSplit split = split_params();
   const double dense_params =
       split.dense - (m.tied_embeddings ? 0.0 : static_cast<double>(m.vocab) * h);
@@ -391,11 +398,12 @@ double InferModel::prefill_time() const {
   double core_dim = 2.0 * m.heads * m.head_dim;
   if (m.mla)
     core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
-  const double attn_flops = m.layers * n * n * core_dim;  // causal: n^2/2 pairs, 2 FLOP/MAC
+  // causal: prompt^2/2 pairs, 2 FLOP/MAC, this pass's share
+  const double attn_flops = m.layers * prompt * n * core_dim;
   const double tp = layout_.tp;
   const double gemm_rate = d.peak_flops * d.forward_gemm_eff;
   const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
-                         attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(n));
+                         attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(prompt));
   // Short prompts are bound by reading the weights once.
   const double weights = (dense_params * weight_bytes_ / tp) + expert_bytes / stage_ranks();
   double t = std::max(compute, weights / d.mem_bw);
@@ -410,6 +418,42 @@ double InferModel::prefill_time() const {
          ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), expert_exchange(true));
   }
   return t + stage_sends(n);
+}
+
+double InferModel::prefill_time(double chunk) const {
+  const double prompt = w_.input_len;
+  const double c = std::clamp(chunk, 1.0, prompt);
+  const double full = std::floor(prompt / c);
+  const double rest = prompt - full * c;
+  return full * prefill_pass(c) + (rest > 0 ? prefill_pass(rest) : 0.0);
+}
+
+// The iteration's budget less the decode tokens of the attention group's
+// other running sequences (the one whose prompt is prefilling holds a slot
+// but no decode token); a prefill instance decodes nothing.
+double InferModel::prefill_chunk(int batch) const {
+  const double prompt = w_.input_len;
+  if (!w_.chunked_prefill_tokens) return prompt;
+  const double budget = *w_.chunked_prefill_tokens;
+  if (w_.disaggregated) return std::min(budget, prompt);
+  const double groups = static_cast<double>(stage_ranks()) / layout_.tp;
+  const double running = std::max(0.0, std::ceil(batch / (layout_.pp * groups)) - 1.0);
+  return std::min(budget - running * (1.0 + w_.spec_tokens), prompt);
+}
+
+InferModel::PromptPrefill InferModel::prompt_prefill(int batch, const DecodeStep& step) const {
+  PromptPrefill p;
+  const double chunk = prefill_chunk(batch);
+  p.room = chunk >= 1;
+  const double c = std::max(1.0, chunk);
+  p.time = prefill_time(c);
+  p.passes = static_cast<int>(std::ceil(w_.input_len / c));
+  p.hold = p.time;
+  if (w_.chunked_prefill_tokens && !w_.disaggregated) {
+    const double hidden = std::min(step.gemm_slack, p.time / p.passes);
+    p.hold = p.time - p.passes * hidden;
+  }
+  return p;
 }
 
 namespace {
@@ -478,8 +522,20 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.decode_comm_s = step.comm;
   e.decode_floor_s = step.floor;
   e.tokens_per_step = w_.spec_tokens > 0 ? w_.spec_accept_len : 1.0;
-  e.prefill_s = prefill_time();
-  e.ttft_s = e.prefill_s + e.decode_step_s;
+  const PromptPrefill pf = prompt_prefill(batch, step);
+  if (!pf.room) {
+    e.fits = false;
+    e.why_not = fmt::format(
+        "a chunked-prefill budget of {} tokens leaves no room for a prompt beside the decode "
+        "tokens of {} running sequences",
+        *w_.chunked_prefill_tokens, batch);
+    if (!w_.published_run) return e;
+  }
+  e.prefill_s = pf.time;
+  e.prefill_chunks = pf.passes;
+  // Co-located, each pass rides an iteration with a decode step of the
+  // batch; the first token comes with the last pass.
+  e.ttft_s = pf.hold + (w_.disaggregated ? 1 : pf.passes) * e.decode_step_s;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   const double out = w_.output_len;
   const double decode_token = e.decode_step_s / e.tokens_per_step;
@@ -506,7 +562,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     // batch's other prompts once each: those that run before this prompt's
     // are its wait for the first token, the rest stall its decoding (its
     // TPOT). Counting them in both would charge them twice.
-    const double stage_hold = e.prefill_s / layout_.pp;
+    const double stage_hold = pf.hold / layout_.pp;
     const double others = (batch - 1) * stage_hold;
     double wait = open_wait.value_or(0.0);
     if (!open_wait && batch > 1) {

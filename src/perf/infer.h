@@ -73,6 +73,12 @@ struct InferWorkload {
   // system), capped by `batch` (the client's maximum concurrency, per
   // instance) and by memory; TTFT adds the wait for prefill.
   std::optional<double> request_rate;
+  // Chunked prefill (vLLM V1, TensorRT-LLM, SGLang): an iteration of an
+  // attention group processes at most this many tokens, its running
+  // sequences' decode tokens first, so a prompt longer than what is left
+  // prefills over several iterations, each also a decode step of the
+  // batch. Unset: a prompt prefills in one forward pass.
+  std::optional<int> chunked_prefill_tokens;
   CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };
 
@@ -116,6 +122,7 @@ struct InferEstimate {
   double decode_floor_s = 0;   // its per-kernel and fixed costs (part of decode_step_s)
   double tokens_per_step = 1;  // output tokens per sequence and step (speculation)
   double prefill_s = 0;        // one prompt's prefill on an idle instance
+  int prefill_chunks = 1;      // forward passes it takes (chunked prefill)
   // A prefill-only instance (disaggregated) kept busy: prompt tokens per
   // second per device.
   double prefill_tokens_per_s_per_device = 0;
@@ -184,10 +191,34 @@ class InferModel {
   ExpertExchange expert_exchange(bool prefill) const;
   struct DecodeStep {
     double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
+    // The GEMMs' weight reads beyond their compute: time a prefill chunk
+    // sharing the iteration computes in for free.
+    double gemm_slack = 0;
   };
   DecodeStep decode_step(int batch) const;
   double decode_floor(double draft_layers) const;  // per-kernel costs + fixed step cost
-  double prefill_time() const;
+  // A prompt prefilled `chunk` tokens per forward pass (all at once when
+  // chunk >= input_len), and one such pass.
+  double prefill_time(double chunk) const;
+  double prefill_pass(double tokens) const;
+  // Prompt tokens an iteration holds beside `batch` running sequences
+  // (input_len without chunked prefill; may be < 1: no room).
+  double prefill_chunk(int batch) const;
+  // A prompt's prefill at `batch`: its forward passes' time (one pass
+  // unless chunked; `room` false when the budget leaves no prompt tokens)
+  // and the instance time it holds. Co-located and chunked, each pass
+  // shares an iteration with a decode step whose GEMMs are the chunk's
+  // (Sarathi-Serve's piggybacking): their weights are read once, so an
+  // iteration costs the two less the shorter of the pass and the step's
+  // GEMM slack (its KV reads are attention kernels of their own), and the
+  // prompt holds the instance for its passes less that, beside the decode
+  // steps they ride with.
+  struct PromptPrefill {
+    double time = 0, hold = 0;
+    int passes = 1;
+    bool room = true;
+  };
+  PromptPrefill prompt_prefill(int batch, const DecodeStep& step) const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;
   // A disaggregated deployment's prefill devices as attention groups, the
   // servers of the prompts' queue.

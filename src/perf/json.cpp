@@ -207,6 +207,10 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
     j["speculative"] = {{"tokens", w.spec_tokens}, {"accept_len", w.spec_accept_len}};
   }
   if (w.prefill_devices > 0) j["prefill_devices"] = w.prefill_devices;
+  if (w.chunked_prefill_tokens) {
+    j["chunked_prefill"] = {{"tokens", *w.chunked_prefill_tokens},
+                            {"prefill_chunks", e.prefill_chunks}};
+  }
   if (!e.fits) j["why_not"] = e.why_not;
   return j;
 }

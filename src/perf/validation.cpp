@@ -178,9 +178,6 @@ Result<void> read_inference_fields(const TomlView& v, Measurement& m) {
                                       "the per-device figure divides by",
                                       *m.decode_devices, m.devices)));
   }
-  auto chunk = int_in(v, "chunked_prefill_tokens", 1, 100'000'000);
-  if (!chunk) return std::unexpected(chunk.error());
-  m.chunked_prefill_tokens = *chunk;
   SUANLI_TRY(read_str(v, "spec_decode", m.spec_decode, false));
   return {};
 }

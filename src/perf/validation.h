@@ -51,7 +51,6 @@ struct Measurement : TrainSwitches {  // training rows' per-run switches
   std::string engine_version;
   std::optional<int> decode_devices;  // disaggregated: the devices decoding (else `devices`)
   std::string spec_decode;            // none | mtp | eagle | eagle3 | ngram | draft-model
-  std::optional<int> chunked_prefill_tokens;  // recorded
 };
 
 // Loads every *.toml in `dir` (sorted), resolving models and accelerators
