@@ -3,7 +3,8 @@
 // (data/validation/kernels/h200.toml, taken with bench/device/*.py): memory
 // bandwidth, the FP8/BF16 GEMM ratio, the attention fractions derived from
 // kernel rates, the fitted GEMM fraction against one board's sustained
-// rate, the forward pass's GEMM fraction, and the SDPA backend the
+// rate, the forward pass's GEMM fraction, the decode GEMMs' roofline
+// corner, and the SDPA backend the
 // pytorch-2.11 stacks say PyTorch picks.
 // Each check prints the measured figure, the catalog's and the tolerance.
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 
 #include "bundled_catalog.h"
 #include "catalog/catalog.h"
+#include "perf/device.h"
 #include "util/toml_reader.h"
 
 namespace suanli {
@@ -167,6 +169,42 @@ TEST_F(KernelMicrobench, ForwardGemmFractionIsTheForwardShapesKernelRate) {
       measured, hopper().forward_gemm_peak_fraction, hopper().gemm_peak_fraction, tol);
   EXPECT_NEAR(hopper().forward_gemm_peak_fraction, measured, tol);
   EXPECT_GT(hopper().forward_gemm_peak_fraction, hopper().gemm_peak_fraction);
+}
+
+// A decode step's weight GEMMs near the ridge point (M = 128-256 rows)
+// take longer than the larger of their weight reads and their math: the
+// Hopper profile's rounded corner (gemm_roofline_exponent), with its reads
+// at the profile's bandwidth and its math at the forward GEMM rate, fits
+// the measured decode GEMMs better than the bare roofline, within 12%.
+TEST_F(KernelMicrobench, RooflineCornerFitsTheDecodeGemmsNearTheRidge) {
+  const auto root = bench();
+  const Accelerator& h200 = accel("h200-sxm");
+  auto d = make_device_model(h200, hopper(), Precision::kBf16);
+  ASSERT_TRUE(d.has_value()) << d.error().message;
+  DeviceModel bare = *d;
+  bare.gemm_roofline_p = 0;
+  std::vector<double> rounded, plain;
+  for (const auto* r : rows(root, "decode_gemm")) {
+    const double m = num(*r, "m"), k = num(*r, "k"), n = num(*r, "n");
+    if (m < 128) continue;
+    const double reads = 2.0 * k * n / d->decode_mem_bw;
+    const double math = 2.0 * m * k * n / (d->peak_flops * d->forward_gemm_eff);
+    const double measured = num(*r, "graph_us") * 1e-6;
+    rounded.push_back(std::abs(d->serving_gemm(reads, math) / measured - 1.0));
+    plain.push_back(std::abs(bare.serving_gemm(reads, math) / measured - 1.0));
+  }
+  ASSERT_GE(rounded.size(), 8u);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double tol = 0.12;
+  std::printf(
+      "H200 decode GEMMs at M >= 128 (%zu rows): median |error| %.3f with "
+      "gemm_roofline_exponent %.1f, %.3f with max(reads, math); tolerance %.2f\n",
+      rounded.size(), median(rounded), hopper().gemm_roofline_exponent, median(plain), tol);
+  EXPECT_LT(median(rounded), tol);
+  EXPECT_LT(median(rounded), median(plain));
 }
 
 // profiles.toml derives attention fractions as: kernel forward+backward rate

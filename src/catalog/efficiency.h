@@ -30,6 +30,12 @@ struct EfficiencyProfile {
   // a sustained power cap, with the backward's transposed shapes. FP8 keeps
   // its ratio to BF16. 0 = gemm_peak_fraction (no kernel benchmark).
   double forward_gemm_peak_fraction = 0.0;
+  // A serving GEMM's time from its weight reads t_m and its math t_c:
+  // (t_m^p + t_c^p)^(1/p). Near the ridge point (decode at batch 64-256)
+  // a kernel overlaps its loads and its math imperfectly, so the two add
+  // partly; far from it the larger wins. 0 = max(t_m, t_c) (p infinite:
+  // the bare roofline, where no kernel benchmark measures the corner).
+  double gemm_roofline_exponent = 0.0;
   // Achieved fraction of the dense peak in fused (flash) attention kernels.
   double attention_peak_fraction = 0.50;
   // The same for portable flash-attention kernels that do not use the

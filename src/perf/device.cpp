@@ -115,6 +115,7 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   d.forward_gemm_eff = e.forward_gemm_peak_fraction > 0
                            ? d.gemm_eff * e.forward_gemm_peak_fraction / e.gemm_peak_fraction
                            : d.gemm_eff;
+  d.gemm_roofline_p = e.gemm_roofline_exponent;
   d.gemm_half_flops = e.gemm_half_flops;
   d.attn_eff = e.attention_peak_fraction;
   d.attn_portable_eff =

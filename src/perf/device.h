@@ -3,6 +3,7 @@
 // search so the inner loops do arithmetic only.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct DeviceModel {
   double die_link_bw = 0;
   double gemm_eff = 0.7;
   double forward_gemm_eff = 0.7;  // in a serving forward pass (inference)
+  double gemm_roofline_p = 0;     // EfficiencyProfile::gemm_roofline_exponent
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;
   double attn_portable_eff = 0.5;  // portable (FlashAttention-2-class) kernels
@@ -65,6 +67,16 @@ struct DeviceModel {
     if (!scaleup_full_mesh || scaleup_domain <= 2 || members >= scaleup_domain) return scaleup_bw;
     const double k = members < 2 ? 2.0 : static_cast<double>(members);
     return scaleup_bw * (k - 1.0) / (scaleup_domain - 1.0);
+  }
+
+  // A serving GEMM's time from its reads' and its math's (the profile's
+  // rounded roofline corner; the larger of the two without one).
+  double serving_gemm(double read_s, double math_s) const {
+    if (!(gemm_roofline_p > 0)) return read_s > math_s ? read_s : math_s;
+    const double hi = read_s > math_s ? read_s : math_s;
+    if (!(hi > 0)) return 0.0;
+    const double lo = (read_s > math_s ? math_s : read_s) / hi;
+    return hi * std::pow(1.0 + std::pow(lo, gemm_roofline_p), 1.0 / gemm_roofline_p);
   }
 
   // Time of a GEMM of `flops` touching `bytes`: roofline with a

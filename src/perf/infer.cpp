@@ -332,7 +332,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // The weight GEMMs and the attention over the KV cache are separate
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
-  const double gemms = std::max(weight_read / d.decode_mem_bw, gemm_time);
+  const double gemms = d.serving_gemm(weight_read / d.decode_mem_bw, gemm_time);
   s.gemm_slack = gemms - gemm_time;
   const double attention =
       std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));

@@ -465,8 +465,10 @@ TEST_F(InferMechanismTest, DecodeGemmsAndAttentionAreSeparateRooflines) {
                                    big.decode_floor_s + 1e-12);
   const InferEstimate one =
       at(workload("llama3-8b", Precision::kBf16, 512, 128, 1), "h100-sxm", 1, 1);
+  // (The profile's rounded roofline corner adds ~(math / reads)^2.5 / 2.5
+  // of the reads: well under 1e-5 of the step at batch 1.)
   EXPECT_NEAR(one.decode_step_s, one.decode_memory_s + one.decode_comm_s + one.decode_floor_s,
-              1e-9);
+              one.decode_step_s * 1e-5);
 }
 
 // `estimate infer` and `compare infer` size the batch the same way, so the
