@@ -382,15 +382,25 @@ void print_infer_rates(std::ostream& out, const Messages& m, const InferWorkload
                        const InferEstimate& e, const InferInterval& iv, int dies) {
   auto secs = [](double v) { return human_seconds(v); };
   out << label(m, "Latency")
-      << m.trf("TTFT {ttft}{ttft_range} · TPOT {tpot}{tpot_range} (decode step {step}{accepted} + "
-               "prefill interference)",
-               fmt::arg("ttft", human_seconds(e.ttft_s)), fmt::arg("ttft_range", span(iv.ttft_s, secs)),
-               fmt::arg("tpot", human_seconds(e.tpot_s)), fmt::arg("tpot_range", span(iv.tpot_s, secs)),
-               fmt::arg("step", human_seconds(e.decode_step_s)),
-               fmt::arg("accepted", e.tokens_per_step > 1
-                                        ? m.trf(" for {n} accepted tokens",
-                                                fmt::arg("n", fmt::format("{:.2f}", e.tokens_per_step)))
-                                        : std::string()))
+      << m.trf(
+             "TTFT {ttft}{ttft_range} · TPOT {tpot}{tpot_range} (decode step {step}{accepted} + "
+             "prefill interference)",
+             fmt::arg("ttft", human_seconds(e.ttft_s)),
+             fmt::arg("ttft_range", span(iv.ttft_s, secs)),
+             fmt::arg("tpot", human_seconds(e.tpot_s)),
+             fmt::arg("tpot_range", span(iv.tpot_s, secs)),
+             fmt::arg("step", human_seconds(e.decode_step_s)),
+             fmt::arg("accepted",
+                      e.tokens_per_step > 1
+                          ? m.trf(" for {n} accepted tokens",
+                                  fmt::arg("n", fmt::format("{:.2f}", e.tokens_per_step)))
+                          : std::string()))
+      << (w.chunked_prefill_tokens && e.prefill_chunks > 1
+              ? m.trf("; the prompt prefills in {n} passes under the {budget}-token iteration "
+                      "budget",
+                      fmt::arg("n", e.prefill_chunks),
+                      fmt::arg("budget", *w.chunked_prefill_tokens))
+              : std::string())
       << "\n";
   out << label(m, "Throughput")
       << m.trf("{rate} output tokens/s{range} ({per_device} per device), {input} input tokens/s",
