@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace suanli {
 
@@ -97,6 +98,8 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   }
   if (w.batch && *w.batch <= 0)
     return fail(ErrorCode::kInvalidArgument, "--batch must be positive");
+  if (w.chunked_prefill_tokens && *w.chunked_prefill_tokens < 1)
+    return fail(ErrorCode::kInvalidArgument, "--chunked-prefill-tokens must be positive");
   if (w.tpot_slo_s && *w.tpot_slo_s <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--tpot-slo-ms must be positive");
   }
@@ -333,7 +336,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
   const double gemms = d.serving_gemm(weight_read / d.decode_mem_bw, gemm_time);
-  s.gemm_slack = gemms - gemm_time;
+  s.gemm_slack = std::max(0.0, weight_read / d.decode_mem_bw - gemm_time);
   const double attention =
       std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
@@ -366,10 +369,9 @@ ExpertExchange InferModel::expert_exchange(bool prefill) const {
   return prefill ? ExpertExchange::kNormal : ExpertExchange::kLowLatency;
 }
 
-// One prompt's prefill on an idle instance: its attention and dense GEMMs
-// on its own attention group (tp ranks), its routed experts on every rank
-// of the stage.
-// One forward pass over `tokens` of the prompt. A chunk's attention is its
+// One forward pass over `tokens` of a prompt on an idle instance: its
+// attention and dense GEMMs on its own attention group (tp ranks), its
+// routed experts on every rank of the stage. A chunk's attention is its
 // share of the whole prompt's (causal attention over every chunk adds up to
 // the unchunked prompt's pairs; a later chunk attends to more, spread here
 // evenly), its GEMMs its tokens'; each pass reads the weights, launches
@@ -428,28 +430,49 @@ double InferModel::prefill_time(double chunk) const {
   return full * prefill_pass(c) + (rest > 0 ? prefill_pass(rest) : 0.0);
 }
 
-// The iteration's budget less the decode tokens of the attention group's
-// other running sequences (the one whose prompt is prefilling holds a slot
-// but no decode token); a prefill instance decodes nothing.
+// Sequences running beside a prompt in its attention group: the batch
+// over the pipeline's micro-batches and the attention groups, less the slot
+// whose prompt is prefilling.
+double InferModel::running_beside(int batch) const {
+  const double groups = static_cast<double>(stage_ranks()) / layout_.tp;
+  return std::max(0.0, std::ceil(batch / (layout_.pp * groups)) - 1.0);
+}
+
+// The iteration's budget less the running sequences' decode tokens (each
+// the next token plus its drafts); a prefill instance decodes nothing.
 double InferModel::prefill_chunk(int batch) const {
   const double prompt = w_.input_len;
   if (!w_.chunked_prefill_tokens) return prompt;
   const double budget = *w_.chunked_prefill_tokens;
   if (w_.disaggregated) return std::min(budget, prompt);
+  return std::min(budget - running_beside(batch) * (1.0 + w_.spec_tokens), prompt);
+}
+
+int InferModel::budget_batch_cap() const {
+  if (!w_.chunked_prefill_tokens || w_.disaggregated) return std::numeric_limits<int>::max();
   const double groups = static_cast<double>(stage_ranks()) / layout_.tp;
-  const double running = std::max(0.0, std::ceil(batch / (layout_.pp * groups)) - 1.0);
-  return std::min(budget - running * (1.0 + w_.spec_tokens), prompt);
+  const double per_group = std::floor((*w_.chunked_prefill_tokens - 1.0) / (1.0 + w_.spec_tokens));
+  return static_cast<int>(std::min(1e9, layout_.pp * groups * (per_group + 1.0)));
 }
 
 InferModel::PromptPrefill InferModel::prompt_prefill(int batch, const DecodeStep& step) const {
   PromptPrefill p;
   const double chunk = prefill_chunk(batch);
-  p.room = chunk >= 1;
+  if (!(chunk >= 1)) {
+    const double running = running_beside(batch);
+    p.why_not = fmt::format(
+        "a chunked-prefill budget of {} tokens leaves no room for a prompt beside the {:.0f} "
+        "decode tokens of the {:.0f} other sequences running in its attention group (batch {})",
+        *w_.chunked_prefill_tokens, running * (1.0 + w_.spec_tokens), running, batch);
+  }
   const double c = std::max(1.0, chunk);
   p.time = prefill_time(c);
   p.passes = static_cast<int>(std::ceil(w_.input_len / c));
   p.hold = p.time;
-  if (w_.chunked_prefill_tokens && !w_.disaggregated) {
+  // Co-located, a pass rides an iteration with the running sequences'
+  // decode step, when there are any.
+  p.rides = w_.chunked_prefill_tokens && !w_.disaggregated && running_beside(batch) > 0;
+  if (p.rides) {
     const double hidden = std::min(step.gemm_slack, p.time / p.passes);
     p.hold = p.time - p.passes * hidden;
   }
@@ -523,19 +546,17 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.decode_floor_s = step.floor;
   e.tokens_per_step = w_.spec_tokens > 0 ? w_.spec_accept_len : 1.0;
   const PromptPrefill pf = prompt_prefill(batch, step);
-  if (!pf.room) {
+  if (!pf.why_not.empty()) {
     e.fits = false;
-    e.why_not = fmt::format(
-        "a chunked-prefill budget of {} tokens leaves no room for a prompt beside the decode "
-        "tokens of {} running sequences",
-        *w_.chunked_prefill_tokens, batch);
+    e.why_not = pf.why_not;
     if (!w_.published_run) return e;
   }
   e.prefill_s = pf.time;
+  e.prefill_hold_s = pf.hold;
   e.prefill_chunks = pf.passes;
-  // Co-located, each pass rides an iteration with a decode step of the
-  // batch; the first token comes with the last pass.
-  e.ttft_s = pf.hold + (w_.disaggregated ? 1 : pf.passes) * e.decode_step_s;
+  // The first token comes with the last pass, after the decode steps the
+  // passes rode with (one step when they rode with none).
+  e.ttft_s = pf.hold + (pf.rides ? pf.passes : 1) * e.decode_step_s;
   e.bound = e.decode_memory_s >= e.decode_compute_s ? "memory-bandwidth" : "compute";
   const double out = w_.output_len;
   const double decode_token = e.decode_step_s / e.tokens_per_step;
@@ -607,7 +628,10 @@ InferEstimate InferModel::at_rate() const {
   // The concurrency cap: the client's (per instance), else memory's.
   int cap = max_batch_;
   if (w_.batch) cap = w_.published_run ? *w_.batch : std::min(*w_.batch, max_batch_);
-  cap = std::max(1, cap);
+  // A chunked-prefill budget holds the running sequences' decode tokens
+  // (an engine's max_num_seqs stays under its max_num_batched_tokens).
+  cap = std::max(1, std::min(cap, budget_batch_cap()));
+  if (w_.chunked_prefill_tokens && !w_.disaggregated) return at_rate_chunked(cap);
   InferEstimate e = at_load(cap, 0.0);
   if (!(e.output_tokens_per_s > 0)) return e;
   e.request_rate = rate;
@@ -615,7 +639,7 @@ InferEstimate InferModel::at_rate() const {
   // prompts (each stalls the whole instance); disaggregated, at the
   // prefill devices' attention groups, when the row names them.
   const double prefill = e.prefill_s;
-  double service = prefill / layout_.pp;  // co-located: a prompt's hold on each stage
+  double service = e.prefill_hold_s / layout_.pp;  // co-located: a prompt's hold on each stage
   double rho = 0, servers = 1;
   if (!w_.disaggregated) {
     rho = per_instance * service;
@@ -657,6 +681,48 @@ InferEstimate InferModel::at_rate() const {
   }
   e = at_load(lo, wait);
   e.request_rate = rate;
+  set_output_rate(e, rate * w_.output_len, devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
+  return e;
+}
+
+// at_rate when prompts prefill in chunks beside the batch's decode steps:
+// a prompt's hold on the instance then grows with the batch (smaller
+// passes), so each candidate batch has its own utilisation and wait. The
+// smallest batch that keeps up, found by doubling and then bisecting;
+// none up to `cap`: saturated at the cap.
+InferEstimate InferModel::at_rate_chunked(int cap) const {
+  const double rate = *w_.request_rate;
+  const double per_instance = rate / layout_.instances;
+  auto keeps_up = [&](int b, InferEstimate& out) {
+    const InferEstimate idle = at_load(b, 0.0);
+    const double service = idle.prefill_hold_s / layout_.pp;
+    const double rho = per_instance * service;
+    if (!idle.fits && !w_.published_run) return false;
+    out = at_load(b, rho < 1 ? (rho > 0 ? queue_wait(rho, 1, service) : 0.0) : 0.0);
+    out.request_rate = rate;
+    return rho < 1 && out.output_tokens_per_s / layout_.instances / w_.output_len > per_instance;
+  };
+  InferEstimate e;
+  int lo = 1, hi = 1;
+  while (!keeps_up(hi, e)) {
+    if (hi >= cap) {
+      e = at_load(cap, 0.0);
+      e.request_rate = rate;
+      e.saturated = true;
+      return e;
+    }
+    lo = hi + 1;
+    hi = std::min(cap, 2 * hi);
+  }
+  while (lo < hi) {  // keeps_up(hi); the smallest such batch in [lo, hi]
+    const int mid = lo + (hi - lo) / 2;
+    InferEstimate x;
+    if (keeps_up(mid, x))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  keeps_up(hi, e);
   set_output_rate(e, rate * w_.output_len, devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
   return e;
 }

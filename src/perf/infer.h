@@ -7,7 +7,8 @@
 // verifies several tokens per step; MoE expert load is the busiest device's;
 // a multi-die package (Ascend 910C) serves as one rank per die. Under a
 // request rate the batch is the requests in flight (Little's law) and TTFT
-// queues for prefill (M/D/c).
+// queues for prefill (M/D/c). With a chunked-prefill token budget a long
+// prompt prefills in passes that ride the batch's decode steps.
 #pragma once
 
 #include <optional>
@@ -121,8 +122,11 @@ struct InferEstimate {
   double decode_step_s = 0;    // one decode iteration alone
   double decode_floor_s = 0;   // its per-kernel and fixed costs (part of decode_step_s)
   double tokens_per_step = 1;  // output tokens per sequence and step (speculation)
-  double prefill_s = 0;        // one prompt's prefill on an idle instance
-  int prefill_chunks = 1;      // forward passes it takes (chunked prefill)
+  double prefill_s = 0;        // one prompt's prefill passes on an idle instance
+  int prefill_chunks = 1;      // how many passes (chunked prefill)
+  // The instance time a prompt holds: prefill_s less what its passes hide
+  // in the decode steps they ride with (chunked, co-located).
+  double prefill_hold_s = 0;
   // A prefill-only instance (disaggregated) kept busy: prompt tokens per
   // second per device.
   double prefill_tokens_per_s_per_device = 0;
@@ -168,6 +172,9 @@ class InferModel {
   // Under w.request_rate: the smallest batch that holds every arriving
   // request (Little's law), its throughput the arrival rate.
   InferEstimate at_rate() const;
+  // The same with chunked prefill, whose hold grows with the batch; `cap`
+  // is the largest batch allowed.
+  InferEstimate at_rate_chunked(int cap) const;
   // At `batch`, with the wait for prefill given (open loop) or, without
   // one, that of a closed loop holding `batch` requests.
   InferEstimate at_load(int batch, std::optional<double> open_wait) const;
@@ -191,8 +198,8 @@ class InferModel {
   ExpertExchange expert_exchange(bool prefill) const;
   struct DecodeStep {
     double total = 0, memory = 0, compute = 0, comm = 0, floor = 0;
-    // The GEMMs' weight reads beyond their compute: time a prefill chunk
-    // sharing the iteration computes in for free.
+    // The GEMMs' weight reads beyond their math (max(0, reads - math)):
+    // time a prefill chunk sharing the iteration computes in for free.
     double gemm_slack = 0;
   };
   DecodeStep decode_step(int batch) const;
@@ -201,12 +208,16 @@ class InferModel {
   // chunk >= input_len), and one such pass.
   double prefill_time(double chunk) const;
   double prefill_pass(double tokens) const;
+  // Sequences decoding beside a prompt in its attention group at `batch`.
+  double running_beside(int batch) const;
   // Prompt tokens an iteration holds beside `batch` running sequences
   // (input_len without chunked prefill; may be < 1: no room).
   double prefill_chunk(int batch) const;
+  // The largest batch whose decode tokens leave a chunked-prefill budget
+  // room for a prompt token (INT_MAX without a budget).
+  int budget_batch_cap() const;
   // A prompt's prefill at `batch`: its forward passes' time (one pass
-  // unless chunked; `room` false when the budget leaves no prompt tokens)
-  // and the instance time it holds. Co-located and chunked, each pass
+  // unless chunked) and the instance time it holds. Co-located and chunked, each pass
   // shares an iteration with a decode step whose GEMMs are the chunk's
   // (Sarathi-Serve's piggybacking): their weights are read once, so an
   // iteration costs the two less the shorter of the pass and the step's
@@ -216,7 +227,8 @@ class InferModel {
   struct PromptPrefill {
     double time = 0, hold = 0;
     int passes = 1;
-    bool room = true;
+    bool rides = false;   // its passes ride decode steps (co-located, chunked, a batch)
+    std::string why_not;  // the budget leaves no room for a prompt token
   };
   PromptPrefill prompt_prefill(int batch, const DecodeStep& step) const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;

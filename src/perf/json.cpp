@@ -209,7 +209,8 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   if (w.prefill_devices > 0) j["prefill_devices"] = w.prefill_devices;
   if (w.chunked_prefill_tokens) {
     j["chunked_prefill"] = {{"tokens", *w.chunked_prefill_tokens},
-                            {"prefill_chunks", e.prefill_chunks}};
+                            {"prefill_chunks", e.prefill_chunks},
+                            {"prefill_hold_s", e.prefill_hold_s}};
   }
   if (!e.fits) j["why_not"] = e.why_not;
   return j;

@@ -263,10 +263,10 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         "Speculative decoding: mean output tokens per step (1 to spec_tokens + 1)", 1, 17},
        &I::spec_accept_len},
       {{"chunked_prefill_tokens", F::kInteger,
-        "Chunked prefill: tokens one iteration of an instance's attention group processes, the "
-        "running sequences' decode tokens included (vLLM --max-num-batched-tokens, TensorRT-LLM "
-        "--max_num_tokens; for SGLang --chunked-prefill-size add the batch): a longer prompt "
-        "prefills in chunks, each beside a decode step",
+        "Chunked prefill: tokens one iteration of an attention group processes, the running "
+        "sequences' decode tokens included (vLLM --max-num-batched-tokens, TensorRT-LLM "
+        "--max_num_tokens; SGLang --chunked-prefill-size plus the group's running batch, with "
+        "--enable-mixed-chunk): a longer prompt prefills in passes, each beside a decode step",
         1, kMaxShape},
        &I::chunked_prefill_tokens},
   };
