@@ -3,6 +3,7 @@
 // search so the inner loops do arithmetic only.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -72,10 +73,9 @@ struct DeviceModel {
   // A serving GEMM's time from its reads' and its math's (the profile's
   // rounded roofline corner; the larger of the two without one).
   double serving_gemm(double read_s, double math_s) const {
-    if (!(gemm_roofline_p > 0)) return read_s > math_s ? read_s : math_s;
-    const double hi = read_s > math_s ? read_s : math_s;
-    if (!(hi > 0)) return 0.0;
-    const double lo = (read_s > math_s ? math_s : read_s) / hi;
+    const double hi = std::max(read_s, math_s);
+    if (!(gemm_roofline_p > 0) || !(hi > 0)) return hi;
+    const double lo = std::min(read_s, math_s) / hi;
     return hi * std::pow(1.0 + std::pow(lo, gemm_roofline_p), 1.0 / gemm_roofline_p);
   }
 

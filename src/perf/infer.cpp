@@ -264,7 +264,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const double pp = layout_.pp;
   const double b = batch / pp;
   const double ranks = stage_ranks();
-  const double dp_groups = ranks / layout_.tp;
+  const double dp_groups = attention_groups();
   const double b_dp = b / dp_groups;  // sequences per attention group
   // Tokens per sequence a step processes: the next one plus the drafts
   // verified beside it.
@@ -335,8 +335,9 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   // The weight GEMMs and the attention over the KV cache are separate
   // kernels, one after the other: each is bound by its own bytes or FLOPs,
   // and one's compute does not hide the other's reads.
-  const double gemms = d.serving_gemm(weight_read / d.decode_mem_bw, gemm_time);
-  s.gemm_slack = std::max(0.0, weight_read / d.decode_mem_bw - gemm_time);
+  const double reads = weight_read / d.decode_mem_bw;
+  const double gemms = d.serving_gemm(reads, gemm_time);
+  s.gemm_slack = std::max(0.0, reads - gemm_time);
   const double attention =
       std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));
   s.total = gemms + attention + s.comm + draft + s.floor;
@@ -434,8 +435,7 @@ double InferModel::prefill_time(double chunk) const {
 // over the pipeline's micro-batches and the attention groups, less the slot
 // whose prompt is prefilling.
 double InferModel::running_beside(int batch) const {
-  const double groups = static_cast<double>(stage_ranks()) / layout_.tp;
-  return std::max(0.0, std::ceil(batch / (layout_.pp * groups)) - 1.0);
+  return std::max(0.0, std::ceil(batch / (layout_.pp * attention_groups())) - 1.0);
 }
 
 // The iteration's budget less the running sequences' decode tokens (each
@@ -450,16 +450,15 @@ double InferModel::prefill_chunk(int batch) const {
 
 int InferModel::budget_batch_cap() const {
   if (!w_.chunked_prefill_tokens || w_.disaggregated) return std::numeric_limits<int>::max();
-  const double groups = static_cast<double>(stage_ranks()) / layout_.tp;
   const double per_group = std::floor((*w_.chunked_prefill_tokens - 1.0) / (1.0 + w_.spec_tokens));
-  return static_cast<int>(std::min(1e9, layout_.pp * groups * (per_group + 1.0)));
+  return static_cast<int>(std::min(1e9, layout_.pp * attention_groups() * (per_group + 1.0)));
 }
 
 InferModel::PromptPrefill InferModel::prompt_prefill(int batch, const DecodeStep& step) const {
   PromptPrefill p;
   const double chunk = prefill_chunk(batch);
+  const double running = running_beside(batch);
   if (!(chunk >= 1)) {
-    const double running = running_beside(batch);
     p.why_not = fmt::format(
         "a chunked-prefill budget of {} tokens leaves no room for a prompt beside the {:.0f} "
         "decode tokens of the {:.0f} other sequences running in its attention group (batch {})",
@@ -471,7 +470,7 @@ InferModel::PromptPrefill InferModel::prompt_prefill(int batch, const DecodeStep
   p.hold = p.time;
   // Co-located, a pass rides an iteration with the running sequences'
   // decode step, when there are any.
-  p.rides = w_.chunked_prefill_tokens && !w_.disaggregated && running_beside(batch) > 0;
+  p.rides = w_.chunked_prefill_tokens && !w_.disaggregated && running > 0;
   if (p.rides) {
     const double hidden = std::min(step.gemm_slack, p.time / p.passes);
     p.hold = p.time - p.passes * hidden;
@@ -516,7 +515,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   e.batch = batch;
   e.weights_gb = weights_per_device_ / 1e9;
   e.memory_usable_gb = dev_.memory_bytes / 1e9;
-  const double dp_groups = static_cast<double>(stage_ranks()) / layout_.tp;
+  const double dp_groups = attention_groups();
   const double ctx = static_cast<double>(w_.input_len) + w_.output_len;
   e.kv_cache_gb = std::ceil(batch / dp_groups) * ctx * kv_bytes_per_token_device() / 1e9;
   e.memory_per_device_gb = e.weights_gb + e.kv_cache_gb;
@@ -694,12 +693,11 @@ InferEstimate InferModel::at_rate_chunked(int cap) const {
   const double rate = *w_.request_rate;
   const double per_instance = rate / layout_.instances;
   auto keeps_up = [&](int b, InferEstimate& out) {
-    const InferEstimate idle = at_load(b, 0.0);
-    const double service = idle.prefill_hold_s / layout_.pp;
+    const double service = prompt_prefill(b, decode_step(b)).hold / layout_.pp;
     const double rho = per_instance * service;
-    if (!idle.fits && !w_.published_run) return false;
     out = at_load(b, rho < 1 ? (rho > 0 ? queue_wait(rho, 1, service) : 0.0) : 0.0);
     out.request_rate = rate;
+    if (!out.fits && !w_.published_run) return false;
     return rho < 1 && out.output_tokens_per_s / layout_.instances / w_.output_len > per_instance;
   };
   InferEstimate e;
@@ -714,15 +712,16 @@ InferEstimate InferModel::at_rate_chunked(int cap) const {
     lo = hi + 1;
     hi = std::min(cap, 2 * hi);
   }
-  while (lo < hi) {  // keeps_up(hi); the smallest such batch in [lo, hi]
+  while (lo < hi) {  // e is keeps_up(hi)'s; the smallest such batch in [lo, hi]
     const int mid = lo + (hi - lo) / 2;
     InferEstimate x;
-    if (keeps_up(mid, x))
+    if (keeps_up(mid, x)) {
       hi = mid;
-    else
+      e = x;
+    } else {
       lo = mid + 1;
+    }
   }
-  keeps_up(hi, e);
   set_output_rate(e, rate * w_.output_len, devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
   return e;
 }

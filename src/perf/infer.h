@@ -241,6 +241,8 @@ class InferModel {
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
   // Ranks of one pipeline stage (all of the instance without PP).
   int stage_ranks() const { return layout_.instance_devices / layout_.pp; }
+  // Attention data-parallel groups of a stage (tp ranks each).
+  double attention_groups() const { return static_cast<double>(stage_ranks()) / layout_.tp; }
   // KV-cache bytes per token held on one device (its stage's layers).
   double kv_bytes_per_token_device() const;
 
