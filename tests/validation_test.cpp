@@ -146,11 +146,15 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // the standalone A3 servers they ran on, with expert all-to-alls that send
 // only the remote share over the NIC (once per remote domain in prefill),
 // to 34.0%; expert GEMMs at the size-dependent GEMM efficiency the training
-// model uses, to 31.5%; the bound to 33%.
+// model uses, to 31.5%; the bound to 33%. Ascend's decode kernels at half
+// the nominal HBM bandwidth (data/efficiency/profiles.toml, from a
+// vllm-ascend report outside these rows) took serving from 15.3% to 14.2%
+// and domestic serving to 27.4%: the serving bound is now the target, the
+// domestic bound 29%.
 constexpr double kServingTarget = 0.15;
-constexpr double kServingBound = 0.20;
+constexpr double kServingBound = kServingTarget;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.33;
+constexpr double kServingDomesticBound = 0.29;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",
