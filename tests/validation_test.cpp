@@ -149,12 +149,13 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // model uses, to 31.5%; the bound to 33%. Ascend's decode kernels at half
 // the nominal HBM bandwidth (data/efficiency/profiles.toml, from a
 // vllm-ascend report outside these rows) took serving from 15.3% to 14.2%
-// and domestic serving to 27.4%: the serving bound is now the target, the
-// domestic bound 29%.
+// and domestic serving to 27.4%: the serving bound is now the target; the
+// other Chinese stacks at the same fraction (profile "domestic") took them
+// to 13.3% and 23.2%, the domestic bound to 25%.
 constexpr double kServingTarget = 0.15;
 constexpr double kServingBound = kServingTarget;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.29;
+constexpr double kServingDomesticBound = 0.25;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",

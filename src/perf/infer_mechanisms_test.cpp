@@ -373,18 +373,26 @@ TEST_F(InferMechanismTest, Ascend910cServesAsTwoDies) {
 
 // Defect 8: Ascend's decode kernels stream the weights and the KV cache at
 // the profile's decode_memory_bw_fraction of nominal (0.50), not at the
-// 0.75 its other kernels and the uncalibrated default assume; H20-class
-// Hopper keeps its own. Checked against the published slope between two
+// 0.75 its other kernels assume, and so do the other Chinese stacks (the
+// "domestic" profile: Hygon DCU, Kunlunxin, MetaX, ...); chips on the
+// uncalibrated default (TPU, Gaudi, Trainium) keep 0.75 and H20-class
+// Hopper its own. Checked against the published slope between two
 // models in one vllm-ascend deployment (TP4, one request, 15K-token
 // prompts, issue #4656): Qwen3-32B 38 ms per token, Qwen3-30B-A3B "20+
 // ms", a difference of at most 18 ms, which the per-byte cost carries
 // because the fixed per-step costs of the two cancel.
-TEST_F(InferMechanismTest, AscendDecodeStreamsAtHalfItsNominalBandwidth) {
+TEST_F(InferMechanismTest, DomesticDecodeStreamsAtHalfItsNominalBandwidth) {
   const Accelerator& b = accel("ascend-910b");
   const EfficiencyProfile& prof = catalog_->profile_for(b);
   ASSERT_EQ(prof.id, "ascend");
   EXPECT_NEAR(decode_bw_fraction(prof), 0.50, 1e-12);
-  const EfficiencyProfile& fallback = catalog_->profile_for(accel("mtt-s4000"));
+  for (const char* id : {"hygon-k100", "kunlun-p800", "metax-c500", "mtt-s4000"}) {
+    const EfficiencyProfile& dom = catalog_->profile_for(accel(id));
+    EXPECT_EQ(dom.id, "domestic") << id;
+    EXPECT_NEAR(decode_bw_fraction(dom), 0.50, 1e-12) << id;
+  }
+  const EfficiencyProfile& fallback = catalog_->profile_for(accel("gaudi3"));
+  EXPECT_EQ(fallback.id, "default");
   EXPECT_NEAR(decode_bw_fraction(fallback), 0.75, 1e-12);
   const InferEstimate dense =
       at(workload("qwen3-32b", Precision::kBf16, 15000, 1000, 1), "ascend-910b", 4, 4);
