@@ -2,9 +2,9 @@
 // figure worked out by hand from the shape and the catalog: the per-layer
 // decode floor, the prefill stall under DP attention, speculative
 // decoding, disaggregated per-device accounting, expert-load imbalance and
-// expert TP, the 910C as two dies, Ascend decode at half its nominal
-// bandwidth, W4A8 / INT4 weights, published runs beyond the KV-cache
-// model, open-loop load (a request rate), pipeline stages.
+// expert TP, the 910C as two dies, Chinese stacks' decode at half the
+// nominal bandwidth, W4A8 / INT4 weights, published runs beyond the
+// KV-cache model, open-loop load (a request rate), pipeline stages.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -375,12 +375,13 @@ TEST_F(InferMechanismTest, Ascend910cServesAsTwoDies) {
 // the profile's decode_memory_bw_fraction of nominal (0.50), not at the
 // 0.75 its other kernels assume, and so do the other Chinese stacks (the
 // "domestic" profile: Hygon DCU, Kunlunxin, MetaX, ...); chips on the
-// uncalibrated default (TPU, Gaudi, Trainium) keep 0.75 and H20-class
-// Hopper its own. Checked against the published slope between two
-// models in one vllm-ascend deployment (TP4, one request, 15K-token
-// prompts, issue #4656): Qwen3-32B 38 ms per token, Qwen3-30B-A3B "20+
-// ms", a difference of at most 18 ms, which the per-byte cost carries
-// because the fixed per-step costs of the two cancel.
+// uncalibrated default (TPU, Gaudi, Trainium) keep 0.75. Checked against
+// the published slope between two models in one vllm-ascend deployment
+// (TP4, one request, 15K-token prompts, issue #4656): Qwen3-32B 38 ms per
+// token, Qwen3-30B-A3B "20+ ms", a difference of at most 18 ms (and, for a
+// figure written "20+", of at least ~15), which the per-byte cost carries
+// because the fixed per-step costs of the two cancel. At 0.75 the model's
+// difference is 9.5 ms.
 TEST_F(InferMechanismTest, DomesticDecodeStreamsAtHalfItsNominalBandwidth) {
   const Accelerator& b = accel("ascend-910b");
   const EfficiencyProfile& prof = catalog_->profile_for(b);
@@ -394,6 +395,16 @@ TEST_F(InferMechanismTest, DomesticDecodeStreamsAtHalfItsNominalBandwidth) {
   const EfficiencyProfile& fallback = catalog_->profile_for(accel("gaudi3"));
   EXPECT_EQ(fallback.id, "default");
   EXPECT_NEAR(decode_bw_fraction(fallback), 0.75, 1e-12);
+  // On one chip, the domestic profile's decode reads take 0.75 / 0.50 the
+  // default's time: the fraction is what the step reads at.
+  const Accelerator& k100 = accel("hygon-k100");
+  const InferWorkload w32 = workload("qwen3-32b", Precision::kBf16, 1024, 256, 8);
+  auto on = [&](const EfficiencyProfile& p) {
+    auto im = InferModel::create(w32, k100, p, 4, InferLayout{4, 1, 1, 1});
+    EXPECT_TRUE(im.has_value()) << (im ? "" : im.error().message);
+    return im ? im->evaluate().decode_memory_s : 0.0;
+  };
+  EXPECT_NEAR(on(catalog_->profile_for(k100)) / on(catalog_->profile("default")), 1.5, 1e-9);
   const InferEstimate dense =
       at(workload("qwen3-32b", Precision::kBf16, 15000, 1000, 1), "ascend-910b", 4, 4);
   const InferEstimate moe =
@@ -401,10 +412,11 @@ TEST_F(InferMechanismTest, DomesticDecodeStreamsAtHalfItsNominalBandwidth) {
   ASSERT_TRUE(dense.fits && moe.fits);
   const double slope_ms = (dense.tpot_s - moe.tpot_s) * 1e3;
   std::printf(
-      "vllm-ascend issue 4656: Qwen3-32B - Qwen3-30B-A3B TPOT, model %.1f ms, published "
-      "<= 18 ms (38 - \"20+\"), tolerance 15%%\n",
+      "vllm-ascend issue 4656: Qwen3-32B - Qwen3-30B-A3B TPOT, model %.1f ms, published 15-18 ms "
+      "(38 - \"20+\")\n",
       slope_ms);
-  EXPECT_NEAR(slope_ms, 18.0, 0.15 * 18.0);
+  EXPECT_GE(slope_ms, 15.0);
+  EXPECT_LE(slope_ms, 18.0);
 }
 
 // Defect 9: W4A8 and INT4 weight-only store half a byte per weight.
