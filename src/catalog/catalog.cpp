@@ -183,18 +183,20 @@ Result<void> apply_check_notes(const TomlView& v, Accelerator& a) {
   return {};
 }
 
-Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
+// An entry's `base` key: the seed has set `seeded` for a new variant;
+// anything else is an override trying to re-parent a loaded entry.
+Result<void> check_base(const TomlView& v, const std::string& id, const std::string& seeded) {
   std::string base;
   SUANLI_TRY(read_string(v, "base", base));
-  if (!base.empty() && base != a.base) {
-    // seed_variant has set a.base for a new variant; anything else is an
-    // override trying to re-parent a loaded chip.
-    return std::unexpected(v.error(
-        "base",
-        fmt::format("'{}' is already defined{}; `base` applies only where a variant is "
-                    "first defined",
-                    a.id, a.base.empty() ? "" : fmt::format(" as a variant of '{}'", a.base))));
-  }
+  if (base.empty() || base == seeded) return {};
+  return std::unexpected(v.error(
+      "base", fmt::format("'{}' is already defined{}; `base` applies only where a variant is "
+                          "first defined",
+                          id, seeded.empty() ? "" : fmt::format(" as a variant of '{}'", seeded))));
+}
+
+Result<void> apply_accelerator(const TomlView& v, const FileContext& file, Accelerator& a) {
+  SUANLI_TRY(check_base(v, a.id, a.base));
   if (a.defined_at.empty()) {
     a.defined_at = v.where();
   } else {
@@ -519,6 +521,7 @@ namespace {
 
 Result<void> apply_profile(const TomlView& v, EfficiencyProfile& e) {
   v.accept({"notes"});  // for the reader of the file
+  SUANLI_TRY(check_base(v, e.id, e.base));
   if (e.defined_at.empty()) e.defined_at = v.where();
   SUANLI_TRY(read_string(v, "source", e.source));
   SUANLI_TRY(read_string(v, "confidence", e.confidence));
@@ -695,27 +698,50 @@ struct NoSeed {
   }
 };
 
+// The loaded entry a new one names as its `base` (nullptr without one):
+// a variant must come after its base, later in the same file or in a file
+// read earlier.
+template <class T>
+Result<const T*> find_base(const TomlView& v, const std::vector<T>& loaded, std::string_view what) {
+  std::string base;
+  SUANLI_TRY(read_string(v, "base", base));
+  if (base.empty()) return static_cast<const T*>(nullptr);
+  auto it = std::find_if(loaded.begin(), loaded.end(), [&](const T& x) { return x.id == base; });
+  if (it == loaded.end()) {
+    return std::unexpected(
+        v.error("base", fmt::format("unknown base {} '{}' (a variant must come after its base: "
+                                    "later in the same file, or in a file read earlier)",
+                                    what, escaped_excerpt(base, 40))));
+  }
+  return &*it;
+}
+
 // A new [[accelerator]] with `base = "id"` starts as a copy of that loaded
 // entry (its figures keep their file:line), with its own provenance.
 Result<std::optional<Accelerator>> seed_variant(const TomlView& v,
                                                 const std::vector<Accelerator>& loaded) {
-  std::string base;
-  SUANLI_TRY(read_string(v, "base", base));
-  if (base.empty()) return std::optional<Accelerator>();
-  auto it = std::find_if(loaded.begin(), loaded.end(),
-                         [&](const Accelerator& a) { return a.id == base; });
-  if (it == loaded.end()) {
-    return std::unexpected(v.error(
-        "base", fmt::format("unknown base accelerator '{}' (a variant must come after its base: "
-                            "later in the same file, or in a file read earlier)",
-                            escaped_excerpt(base, 40))));
-  }
-  Accelerator a = *it;
-  a.base = base;
+  auto found = find_base(v, loaded, "accelerator");
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<Accelerator>();
+  Accelerator a = **found;
+  a.base = a.id;
   a.defined_at.clear();
   a.overridden_at.clear();
   a.check_notes.clear();
   return std::optional<Accelerator>(std::move(a));
+}
+
+// A new [[profile]] with `base = "id"` starts as a copy of that loaded
+// profile and lists only what it changes.
+Result<std::optional<EfficiencyProfile>> seed_profile(
+    const TomlView& v, const std::vector<EfficiencyProfile>& loaded) {
+  auto found = find_base(v, loaded, "profile");
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<EfficiencyProfile>();
+  EfficiencyProfile e = **found;
+  e.base = e.id;
+  e.defined_at.clear();
+  return std::optional<EfficiencyProfile>(std::move(e));
 }
 
 // Applies every [[array_key]] entry of a file to `items` (merging by id); a
@@ -843,9 +869,10 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
         seed_variant));
     SUANLI_TRY(load_entries(rv, "model", cat.models_,
                             [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
-    SUANLI_TRY(
-        load_entries(rv, "profile", cat.profiles_,
-                     [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); }));
+    SUANLI_TRY(load_entries(
+        rv, "profile", cat.profiles_,
+        [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); },
+        seed_profile));
     SUANLI_TRY(load_entries(rv, "stack", cat.stacks_, [&](const TomlView& v, SoftwareStack& st) {
       return apply_stack(v, st);
     }));

@@ -240,6 +240,43 @@ TEST(CatalogVariants, UnknownOrLateBaseIsALocatedError) {
   EXPECT_NE(cat.error().message.find("nowhere"), std::string::npos);
 }
 
+// A profile with `base` starts as a copy of that profile and lists only
+// what it changes; an unknown base, or a base given to a profile already
+// loaded, is a located error.
+TEST(CatalogVariants, ProfilesInheritFromTheirBase) {
+  testing::TempDir dir;
+  dir.write("efficiency/p.toml",
+            "[[profile]]\nid = \"stack-a\"\nsource = \"a\"\ngemm_peak_fraction = 0.4\n"
+            "memory_bw_fraction = 0.6\n"
+            "[[profile]]\nid = \"stack-b\"\nbase = \"stack-a\"\nsource = \"b\"\n"
+            "decode_memory_bw_fraction = 0.3\n");
+  auto cat = Catalog::load({{dir.path()}});
+  ASSERT_TRUE(cat.has_value()) << cat.error().message;
+  const EfficiencyProfile& b = cat->profile("stack-b");
+  EXPECT_EQ(b.base, "stack-a");
+  EXPECT_EQ(b.source, "b");
+  EXPECT_DOUBLE_EQ(b.gemm_peak_fraction, 0.4);
+  EXPECT_DOUBLE_EQ(b.memory_bw_fraction, 0.6);
+  EXPECT_DOUBLE_EQ(b.decode_memory_bw_fraction, 0.3);
+  EXPECT_DOUBLE_EQ(cat->profile("stack-a").decode_memory_bw_fraction, 0.0);
+
+  testing::TempDir bad;
+  bad.write("efficiency/p.toml", "[[profile]]\nid = \"x\"\nbase = \"nowhere\"\n");
+  auto unknown = Catalog::load({{bad.path()}});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message.find("p.toml:3: profile.base: "), std::string::npos)
+      << unknown.error().message;
+
+  testing::TempDir reparent;
+  reparent.write("efficiency/p.toml",
+                 "[[profile]]\nid = \"a\"\n[[profile]]\nid = \"b\"\n"
+                 "[[profile]]\nid = \"a\"\nbase = \"b\"\n");
+  auto again = Catalog::load({{reparent.path()}});
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().message.find("already defined"), std::string::npos)
+      << again.error().message;
+}
+
 TEST(CatalogVariants, ConfirmedDateIsValidated) {
   testing::TempDir dir;
   dir.write("accelerators/chip.toml",

@@ -12,6 +12,7 @@ namespace suanli {
 
 struct EfficiencyProfile {
   std::string id;
+  std::string base;  // the profile this one started as a copy of (`base = "id"`), or empty
   std::string source;
   std::string confidence = "estimate";
   // Achieved fraction of the dense peak for a large, well-shaped GEMM.

@@ -657,29 +657,28 @@ InferEstimate InferModel::at_rate() const {
     return e;
   }
   const double wait = rho > 0 ? queue_wait(rho, servers, service) : 0.0;
-  // Requests one instance completes per second at batch b.
-  auto served = [&](const InferEstimate& x) {
-    return x.output_tokens_per_s / layout_.instances / w_.output_len;
-  };
   e = at_load(cap, wait);
   e.request_rate = rate;
-  if (per_instance >= served(e)) {
+  if (per_instance >= served_per_instance(e)) {
     e.saturated = true;
     return e;
   }
   // Little's law: the batch holds every request in flight, b = rate x its
-  // time in the system, which grows with b; the smallest b that keeps up.
+  // time in the system, which grows with b; the smallest b that keeps up
+  // (e stays the estimate at the upper end, which keeps up).
   int lo = 1;
   int hi = cap;
   while (lo < hi) {
     const int mid = lo + (hi - lo) / 2;
-    if (served(at_load(mid, wait)) > per_instance)
+    InferEstimate x = at_load(mid, wait);
+    if (served_per_instance(x) > per_instance) {
       hi = mid;
-    else
+      e = std::move(x);
+      e.request_rate = rate;
+    } else {
       lo = mid + 1;
+    }
   }
-  e = at_load(lo, wait);
-  e.request_rate = rate;
   set_output_rate(e, rate * w_.output_len, devices_ + w_.prefill_devices, w_, dev_.hourly_usd);
   return e;
 }
@@ -698,7 +697,7 @@ InferEstimate InferModel::at_rate_chunked(int cap) const {
     out = at_load(b, rho < 1 ? (rho > 0 ? queue_wait(rho, 1, service) : 0.0) : 0.0);
     out.request_rate = rate;
     if (!out.fits && !w_.published_run) return false;
-    return rho < 1 && out.output_tokens_per_s / layout_.instances / w_.output_len > per_instance;
+    return rho < 1 && served_per_instance(out) > per_instance;
   };
   InferEstimate e;
   int lo = 1, hi = 1;

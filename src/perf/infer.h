@@ -175,6 +175,10 @@ class InferModel {
   // The same with chunked prefill, whose hold grows with the batch; `cap`
   // is the largest batch allowed.
   InferEstimate at_rate_chunked(int cap) const;
+  // Requests one instance completes per second at an estimate's batch.
+  double served_per_instance(const InferEstimate& e) const {
+    return e.output_tokens_per_s / layout_.instances / w_.output_len;
+  }
   // At `batch`, with the wait for prefill given (open loop) or, without
   // one, that of a closed loop holding `batch` requests.
   InferEstimate at_load(int batch, std::optional<double> open_wait) const;
