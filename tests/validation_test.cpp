@@ -83,13 +83,14 @@ TEST(Validation, PublishedMeasurementsWithinTolerance) {
 }
 
 // Issue 14's acceptance: out-of-sample median <= 8% over >= 300 rows,
-// domestic <= 12%, no source above 20%, p10-p90 coverage 70-90%. Where the
-// model does not meet a target yet the test holds the line at today's
-// level (a stated, printed bound) and prints the target beside it.
+// domestic <= 12%, no source above 20%, p10-p90 coverage 70-90%. The
+// median and domestic targets are met (7.2% and 10.9% since each TP
+// collective hides behind its own GEMM) and are the bounds; the per-source
+// target is not yet, and is printed beside each source.
 constexpr double kOosMedianTarget = 0.08;
-constexpr double kOosMedianBound = 0.085;
+constexpr double kOosMedianBound = kOosMedianTarget;
 constexpr double kDomesticTarget = 0.12;
-constexpr double kDomesticBound = 0.15;
+constexpr double kDomesticBound = kDomesticTarget;
 constexpr double kSourceTarget = 0.20;
 
 TEST(Validation, CrossValidatedOutOfSample) {

@@ -357,6 +357,38 @@ void record_collective(TrainEstimate& e, const char* name, bool scaleout, double
 
 }  // namespace
 
+// The TP time a layer's GEMMs hide over its passes where TP collectives are
+// pipelined with GEMMs (TE userbuffers, Ascend MC2): each all-gather before
+// a block and reduce-scatter after it hides behind that block's first or
+// last GEMM only (twice it in the backward), at most the overlap fraction
+// of its time; MoE layers pair the MLP's with half the expert GEMMs each.
+// `moe_gemm` is the expert GEMM time weighted by the share of MoE layers.
+double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
+                                  double moe_gemm, bool full_recompute) const {
+  const double ov = switched(w_.tp_comm_overlap, w_.stack.tp_overlap_fraction);
+  if (par.tp <= 1 || !(ov > 0)) return 0.0;
+  const double t = par.tp;
+  auto one = [&](const Gemm& g) {
+    const double nout = g.split ? g.n / t : g.n;
+    return dev_.gemm_time(2.0 * n * g.k * nout, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
+  };
+  auto edges = [&](const std::vector<Gemm>& gs) {
+    return gs.empty() ? std::array<double, 2>{} : std::array{one(gs.front()), one(gs.back())};
+  };
+  const std::array<double, 2> attn = edges(attn_gemms_);
+  std::array<double, 2> mlp = edges(mlp_gemms_);
+  const double moe_frac =
+      w_.model.layers > 0 ? static_cast<double>(moe_layers_) / w_.model.layers : 0.0;
+  for (double& g : mlp) g = (1 - moe_frac) * g + 0.5 * moe_gemm;
+  const double half = 0.5 * tp_one;
+  double fwd = 0, bwd = 0;
+  for (const double g : {attn[0], attn[1], mlp[0], mlp[1]}) {
+    fwd += std::min(half, ov * g);
+    bwd += std::min(half, ov * 2.0 * g);
+  }
+  return fwd * (full_recompute ? 2.0 : 1.0) + bwd;
+}
+
 TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomputed) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
@@ -436,18 +468,18 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   LayerCost c;
   c.fwd = fwd;
   c.bwd = bwd;
-  c.recompute = rc == Recompute::kFull        ? fwd
+  c.recompute = rc == Recompute::kFull ? fwd
                 : rc == Recompute::kSelective
                     ? 0.5 * elementwise + attn_recompute +
                           w_.stack.selective_recompute_gemm_fraction * gemm_fwd
-                                              : 0.0;
-  const double passes = rc == Recompute::kFull ? 4.0 : 3.0;  // fwd, 2x bwd, re-forward
-  c.gemm = gemm_fwd * passes;
+                    : 0.0;
   // TP collectives: 2 per layer and pass (all-reduce, or RS + AG with SP),
   // in the forward, the backward and the re-forward.
   const GroupLink tp_link = group_link(d, par.tp, 1);
-  c.tp_scaleout = tp_link.scaleout;
   c.tp_one = ring_allreduce_time(n * h * 2.0, par.tp, tp_link.bw, tp_link.lat);
+  c.tp_hidden =
+      tp_hidden_time(par, n, in_bytes, c.tp_one, moe_frac * moe.gemm, rc == Recompute::kFull);
+  c.tp_scaleout = tp_link.scaleout;
   c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 : 0.0;
   c.tp_bw = tp_link.bw;
   c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
@@ -699,13 +731,12 @@ struct TrainModel::LayerMix {
   // Both kinds of layer on `par`'s stages and their averages.
   static LayerMix build(const TrainModel& model, const Parallelism& par) {
     const TrainWorkload& w = model.w_;
-    const double ov_tp = switched(w.tp_comm_overlap, w.stack.tp_overlap_fraction);
     const int stage_layers_even = ceil_div(w.model.layers, par.pp);
     const int recomputed = model.recomputed_layers(par, stage_layers_even);
     auto layer = [&](bool re) {
       Layer l{model.layer_cost(par, re)};
       const double tp_time = l.c.tp_one * l.c.tp_count;
-      l.tp_hidden = std::min(tp_time, ov_tp * l.c.gemm);  // TP's own budget: its GEMMs
+      l.tp_hidden = std::min(tp_time, l.c.tp_hidden);  // TP's own budget: its GEMMs
       const double device =
           l.c.fwd + l.c.bwd + l.c.recompute + tp_time - l.tp_hidden + l.c.ep + l.c.cp;
       l.launch = std::max(0.0, l.c.host - device);

@@ -185,7 +185,7 @@ class TrainModel {
   // One layer, one micro-batch, seconds (dense and MoE layers averaged).
   struct LayerCost {
     double fwd = 0, bwd = 0, recompute = 0;  // compute
-    double gemm = 0;        // GEMM time over all passes: TP overlap's window
+    double tp_hidden = 0;   // TP time its GEMMs hide, all passes (each half with its GEMM)
     double tp_one = 0;      // one TP collective
     double tp_bytes_one = 0;
     double tp_bw = 0;
@@ -196,6 +196,8 @@ class TrainModel {
     double host = 0;              // host dispatch time of the layer
   };
   LayerCost layer_cost(const Parallelism& par, bool recomputed) const;
+  double tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
+                        double moe_gemm, bool full_recompute) const;
   struct MoeCost {
     double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;
   };
