@@ -357,34 +357,37 @@ void record_collective(TrainEstimate& e, const char* name, bool scaleout, double
 
 }  // namespace
 
-// The TP time a layer's GEMMs hide over its passes where TP collectives are
-// pipelined with GEMMs (TE userbuffers, Ascend MC2): each all-gather before
-// a block and reduce-scatter after it hides behind that block's first or
-// last GEMM only (twice it in the backward), at most the overlap fraction
-// of its time; MoE layers pair the MLP's with half the expert GEMMs each.
-// `moe_gemm` is the expert GEMM time weighted by the share of MoE layers.
+// TP time a layer's GEMMs hide over its passes where TP collectives are
+// pipelined with GEMMs (TE userbuffers, Ascend MC2), each behind its own
+// GEMM only, at most the overlap fraction of its time: with SP the
+// all-gather before a block and the reduce-scatter after it behind the
+// block's first and last GEMM; without, the all-reduce behind the last
+// (forward) or the first's gradients (backward, twice the GEMM). MoE layers
+// pair the MLP's with half the expert GEMMs (`moe_gemm`, already weighted).
 double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
                                   double moe_gemm, bool full_recompute) const {
   const double ov = switched(w_.tp_comm_overlap, w_.stack.tp_overlap_fraction);
   if (par.tp <= 1 || !(ov > 0)) return 0.0;
-  const double t = par.tp;
-  auto one = [&](const Gemm& g) {
-    const double nout = g.split ? g.n / t : g.n;
-    return dev_.gemm_time(2.0 * n * g.k * nout, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
-  };
   auto edges = [&](const std::vector<Gemm>& gs) {
-    return gs.empty() ? std::array<double, 2>{} : std::array{one(gs.front()), one(gs.back())};
+    if (gs.empty()) return std::array<double, 2>{};
+    return std::array{gs.front().time(dev_, n, par.tp, in_bytes),
+                      gs.back().time(dev_, n, par.tp, in_bytes)};
   };
   const std::array<double, 2> attn = edges(attn_gemms_);
   std::array<double, 2> mlp = edges(mlp_gemms_);
-  const double moe_frac =
-      w_.model.layers > 0 ? static_cast<double>(moe_layers_) / w_.model.layers : 0.0;
-  for (double& g : mlp) g = (1 - moe_frac) * g + 0.5 * moe_gemm;
-  const double half = 0.5 * tp_one;
+  const double dense_frac = 1.0 - static_cast<double>(moe_layers_) / std::max(1, w_.model.layers);
+  for (double& g : mlp) g = dense_frac * g + 0.5 * moe_gemm;
   double fwd = 0, bwd = 0;
-  for (const double g : {attn[0], attn[1], mlp[0], mlp[1]}) {
-    fwd += std::min(half, ov * g);
-    bwd += std::min(half, ov * 2.0 * g);
+  for (const auto& b : {attn, mlp}) {
+    if (par.sequence_parallel) {
+      for (const double g : b) {
+        fwd += std::min(0.5 * tp_one, ov * g);
+        bwd += std::min(0.5 * tp_one, ov * 2.0 * g);
+      }
+    } else {
+      fwd += std::min(tp_one, ov * b[1]);
+      bwd += std::min(tp_one, ov * 2.0 * b[0]);
+    }
   }
   return fwd * (full_recompute ? 2.0 : 1.0) + bwd;
 }
@@ -405,17 +408,12 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
                                                            : par.recompute;
   // FP8 GEMMs need their activation operand quantised with a transposed
   // copy for the backward pass; the stack says how many bytes that moves.
-  double gemm_total = 0;
   auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens) {
     double total = 0;
     for (const auto& g : gemms) {
-      const double nout = g.split ? g.n / t : g.n;
-      const double flops = 2.0 * tokens * g.k * nout;
-      const double bytes = in_bytes * (tokens * g.k + g.k * nout) + 2.0 * tokens * nout;
-      total += d.gemm_time(flops, bytes);
+      total += g.time(d, tokens, t, in_bytes);
       if (fp8) total += w_.stack.fp8_cast_bytes * tokens * g.k / d.mem_bw + d.kernel_overhead;
     }
-    gemm_total += total;
     return total;
   };
   const double attn_gemm = gemm_set_time(attn_gemms_, n);
@@ -449,7 +447,6 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
   const double mlp_dense = gemm_set_time(mlp_gemms_, n);
   const MoeCost moe = m.is_moe() ? moe_cost(par, n, in_bytes) : MoeCost{};
-  gemm_total += moe.gemm;
   // Context parallelism: ring exchange of K/V, overlapped with attention.
   double cp_fwd = 0;
   if (par.cp > 1) {
@@ -488,8 +485,8 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.
-  c.host = w_.stack.host_ops_per_layer * d.host_op_overhead * (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
-  (void)gemm_total;
+  c.host =
+      w_.stack.host_ops_per_layer * d.host_op_overhead * (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
   return c;
 }
 

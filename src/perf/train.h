@@ -169,6 +169,13 @@ class TrainModel {
     double k = 0;       // input features
     double n = 0;       // output features
     bool split = true;  // sharded over tensor parallelism
+    // Its time on `tokens` rows at TP `tp`, operands of `in_bytes`, output
+    // in 16 bits (DeviceModel::gemm_time).
+    double time(const DeviceModel& d, double tokens, double tp, double in_bytes) const {
+      const double nout = split ? n / tp : n;
+      return d.gemm_time(2.0 * tokens * k * nout,
+                         in_bytes * (tokens * k + k * nout) + 2.0 * tokens * nout);
+    }
   };
   int stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
                        double* bottleneck) const;

@@ -484,11 +484,12 @@ TEST_F(TrainMechanismsTest, TpCommOverlapHidesTensorParallelTrafficOnAscend) {
 // that GEMM cannot cover. Where 90% of every GEMM outlasts its collective
 // (TP2 on H100s) nothing changes: all the traffic is hidden.
 TEST_F(TrainMechanismsTest, TpCollectivesHideOnlyBehindTheirOwnGemms) {
-  auto run = [&](const std::string& accel, const std::string& stack, int tp, int mb) {
+  auto run = [&](const std::string& accel, const std::string& stack, int tp, int mb,
+                 bool sp = true) {
     TrainWorkload w = workload(model("llama3-8b"), 8192, 64, stack);
     w.tp_comm_overlap = true;
     const TrainModel t = make(w, accel, 8);
-    const Parallelism p = layout(tp, 1, 8 / tp, 1, Recompute::kNone, true, mb);
+    const Parallelism p = layout(tp, 1, 8 / tp, 1, Recompute::kNone, sp, mb);
     EXPECT_TRUE(t.valid(p)) << accel << " tp" << tp;
     return t.evaluate(p);
   };
@@ -502,6 +503,12 @@ TEST_F(TrainMechanismsTest, TpCollectivesHideOnlyBehindTheirOwnGemms) {
   EXPECT_GT(mc2.breakdown.tp_comm, 0.05 * tp8->time);  // old: 0
   EXPECT_GT(tp8->hidden, 0.5 * tp8->time);             // the MLP's transfers still hide
   EXPECT_LT(mc2.tokens_per_s / 8.0, 3000.0);           // old: 3,088
+  // Without SP the forward's all-reduce follows the output projection alone.
+  const TrainEstimate no_sp = run("ascend-910b", "mindspeed", 8, 1, false);
+  const CollectiveCost* ar = collective(no_sp, "tp");
+  ASSERT_NE(ar, nullptr);
+  EXPECT_GT(no_sp.breakdown.tp_comm, 0.05 * ar->time);
+  EXPECT_GT(ar->hidden, 0.5 * ar->time);
 
   const TrainEstimate h100 = run("h100-sxm", "nemo", 2, 1);
   const CollectiveCost* tp2 = collective(h100, "tp");
