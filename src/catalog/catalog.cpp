@@ -698,14 +698,17 @@ struct NoSeed {
   }
 };
 
-// The loaded entry a new one names as its `base` (nullptr without one):
-// a variant must come after its base, later in the same file or in a file
-// read earlier.
-template <class T>
-Result<const T*> find_base(const TomlView& v, const std::vector<T>& loaded, std::string_view what) {
+// A new entry with `base = "id"` starts as a copy of that loaded entry (an
+// accelerator's figures keep their file:line) under its own provenance:
+// `fresh` clears what the copy must not inherit beyond its id's base and
+// definition site. A variant must come after its base, later in the same
+// file or in a file read earlier.
+template <class T, class Fresh>
+Result<std::optional<T>> seed_from_base(const TomlView& v, const std::vector<T>& loaded,
+                                        std::string_view what, Fresh fresh) {
   std::string base;
   SUANLI_TRY(read_string(v, "base", base));
-  if (base.empty()) return static_cast<const T*>(nullptr);
+  if (base.empty()) return std::optional<T>();
   auto it = std::find_if(loaded.begin(), loaded.end(), [&](const T& x) { return x.id == base; });
   if (it == loaded.end()) {
     return std::unexpected(
@@ -713,35 +716,11 @@ Result<const T*> find_base(const TomlView& v, const std::vector<T>& loaded, std:
                                     "later in the same file, or in a file read earlier)",
                                     what, escaped_excerpt(base, 40))));
   }
-  return &*it;
-}
-
-// A new [[accelerator]] with `base = "id"` starts as a copy of that loaded
-// entry (its figures keep their file:line), with its own provenance.
-Result<std::optional<Accelerator>> seed_variant(const TomlView& v,
-                                                const std::vector<Accelerator>& loaded) {
-  auto found = find_base(v, loaded, "accelerator");
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return std::optional<Accelerator>();
-  Accelerator a = **found;
-  a.base = a.id;
-  a.defined_at.clear();
-  a.overridden_at.clear();
-  a.check_notes.clear();
-  return std::optional<Accelerator>(std::move(a));
-}
-
-// A new [[profile]] with `base = "id"` starts as a copy of that loaded
-// profile and lists only what it changes.
-Result<std::optional<EfficiencyProfile>> seed_profile(
-    const TomlView& v, const std::vector<EfficiencyProfile>& loaded) {
-  auto found = find_base(v, loaded, "profile");
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return std::optional<EfficiencyProfile>();
-  EfficiencyProfile e = **found;
-  e.base = e.id;
-  e.defined_at.clear();
-  return std::optional<EfficiencyProfile>(std::move(e));
+  T x = *it;
+  x.base = x.id;
+  x.defined_at.clear();
+  fresh(x);
+  return std::optional<T>(std::move(x));
 }
 
 // Applies every [[array_key]] entry of a file to `items` (merging by id); a
@@ -866,13 +845,20 @@ Result<Catalog> Catalog::load(const CatalogOptions& options) {
     SUANLI_TRY(load_entries(
         rv, "accelerator", cat.accelerators_,
         [&](const TomlView& v, Accelerator& a) { return apply_accelerator(v, *fctx, a); },
-        seed_variant));
+        [](const TomlView& v, const std::vector<Accelerator>& loaded) {
+          return seed_from_base(v, loaded, "accelerator", [](Accelerator& a) {
+            a.overridden_at.clear();
+            a.check_notes.clear();
+          });
+        }));
     SUANLI_TRY(load_entries(rv, "model", cat.models_,
                             [&](const TomlView& v, ModelArch& m) { return apply_model(v, m); }));
     SUANLI_TRY(load_entries(
         rv, "profile", cat.profiles_,
         [&](const TomlView& v, EfficiencyProfile& e) { return apply_profile(v, e); },
-        seed_profile));
+        [](const TomlView& v, const std::vector<EfficiencyProfile>& loaded) {
+          return seed_from_base(v, loaded, "profile", [](EfficiencyProfile&) {});
+        }));
     SUANLI_TRY(load_entries(rv, "stack", cat.stacks_, [&](const TomlView& v, SoftwareStack& st) {
       return apply_stack(v, st);
     }));

@@ -363,9 +363,10 @@ void record_collective(TrainEstimate& e, const char* name, bool scaleout, double
 // all-gather before a block and the reduce-scatter after it behind the
 // block's first and last GEMM; without, the all-reduce behind the last
 // (forward) or the first's gradients (backward, twice the GEMM). MoE layers
-// pair the MLP's with half the expert GEMMs (`moe_gemm`, already weighted).
+// (their share `moe_frac` of the layers) pair the MLP's with half the
+// expert GEMMs each.
 double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
-                                  double moe_gemm, bool full_recompute) const {
+                                  double moe_frac, double moe_gemm, bool full_recompute) const {
   const double ov = switched(w_.tp_comm_overlap, w_.stack.tp_overlap_fraction);
   if (par.tp <= 1 || !(ov > 0)) return 0.0;
   auto edges = [&](const std::vector<Gemm>& gs) {
@@ -375,8 +376,7 @@ double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_by
   };
   const std::array<double, 2> attn = edges(attn_gemms_);
   std::array<double, 2> mlp = edges(mlp_gemms_);
-  const double dense_frac = 1.0 - static_cast<double>(moe_layers_) / std::max(1, w_.model.layers);
-  for (double& g : mlp) g = dense_frac * g + 0.5 * moe_gemm;
+  for (double& g : mlp) g = (1 - moe_frac) * g + moe_frac * 0.5 * moe_gemm;
   double fwd = 0, bwd = 0;
   for (const auto& b : {attn, mlp}) {
     if (par.sequence_parallel) {
@@ -475,7 +475,7 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   const GroupLink tp_link = group_link(d, par.tp, 1);
   c.tp_one = ring_allreduce_time(n * h * 2.0, par.tp, tp_link.bw, tp_link.lat);
   c.tp_hidden =
-      tp_hidden_time(par, n, in_bytes, c.tp_one, moe_frac * moe.gemm, rc == Recompute::kFull);
+      tp_hidden_time(par, n, in_bytes, c.tp_one, moe_frac, moe.gemm, rc == Recompute::kFull);
   c.tp_scaleout = tp_link.scaleout;
   c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 : 0.0;
   c.tp_bw = tp_link.bw;

@@ -204,7 +204,7 @@ class TrainModel {
   };
   LayerCost layer_cost(const Parallelism& par, bool recomputed) const;
   double tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
-                        double moe_gemm, bool full_recompute) const;
+                        double moe_frac, double moe_gemm, bool full_recompute) const;
   struct MoeCost {
     double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;
   };
