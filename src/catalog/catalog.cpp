@@ -563,6 +563,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
       {"dp_overlap_fraction", &SoftwareStack::dp_overlap_fraction},
       {"pp_overlap_fraction", &SoftwareStack::pp_overlap_fraction},
       {"ep_overlap_fraction", &SoftwareStack::ep_overlap_fraction},
+      {"ep_overlap_when_on", &SoftwareStack::ep_overlap_when_on},
   };
   for (const auto& [k, member] : fracs) {
     auto x = v.number(k);

@@ -29,6 +29,10 @@ struct SoftwareStack {
   double dp_overlap_fraction = 1.0;  // of the last micro-batch's backward/forward
   double pp_overlap_fraction = 0.0;
   double ep_overlap_fraction = 0.0;
+  // The share of the MoE all-to-all hidden when a run turns EP overlap on
+  // (ep_comm_overlap) and the stack hides none by default: the shared
+  // assumption for a switch, or the stack's measured figure (data/stacks).
+  double ep_overlap_when_on = 0.9;
   // ZeRO-3 / FSDP: separate parameter all-gathers per layer and pass (1 for
   // one flat buffer per layer; DeepSpeed 2021 gathered each tensor).
   int zero3_gathers_per_layer = 1;

@@ -339,15 +339,6 @@ double hide(double time, double& budget) {
   return h;
 }
 
-// The overlap fraction of a per-run switch: unset, the stack's; off, none;
-// on, the stack's fraction or, where the stack states none, the shared
-// assumption for a switch turned on (data/stacks: 90%).
-constexpr double kSwitchOverlap = 0.9;
-double switched(const std::optional<bool>& on, double stack_fraction) {
-  if (!on) return stack_fraction;
-  return *on ? (stack_fraction > 0 ? stack_fraction : kSwitchOverlap) : 0.0;
-}
-
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
                        double time, double hidden) {
   if (time <= 0 || e.collective_count >= kMaxCollectives) return;
@@ -482,6 +473,7 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
   c.ep = moe_frac * moe.alltoall * (rc == Recompute::kFull ? 4.0 : 3.0);
   c.ep_bytes = moe_frac * moe.alltoall_bytes * (rc == Recompute::kFull ? 4.0 : 3.0);
+  c.ep_link = moe_frac * moe.alltoall_link * (rc == Recompute::kFull ? 4.0 : 3.0);
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.
@@ -562,7 +554,9 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
                             d.scaleup_latency);
     c.alltoall_bytes = inter * (dispatch_bytes + combine_bytes) + 4.0 * intra;
   }
-  c.alltoall *= 1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction);
+  c.alltoall_link = c.alltoall;
+  c.alltoall *=
+      1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction, w_.stack.ep_overlap_when_on);
   return c;
 }
 
@@ -758,6 +752,7 @@ struct TrainModel::LayerMix {
                           TrainEstimate& e) const {
     const double tp_time = avg([](const Layer& l) { return l.c.tp_one * l.c.tp_count; });
     const double tp_bytes = avg([](const Layer& l) { return l.c.tp_bytes_one * l.c.tp_count; });
+    const double ep_link = avg([](const Layer& l) { return l.c.ep_link; });
     record_collective(e, "tp", plain.c.tp_scaleout, tp_bytes * layer_count, plain.c.tp_bw,
                       tp_time * layer_count, (tp_time - tp) * layer_count);
     record_collective(e, "ep", par.ep * par.etp * par.cp > d.scaleup_domain,
@@ -765,7 +760,7 @@ struct TrainModel::LayerMix {
                       par.ep * par.etp * par.cp > d.scaleup_domain
                           ? d.scaleout_bw
                           : group_link(d, par.ep, std::max(1, par.etp)).bw,
-                      ep * layer_count, 0.0);
+                      ep_link * layer_count, (ep_link - ep) * layer_count);
     record_collective(e, "cp", par.tp * par.cp > d.scaleup_domain, 0.0,
                       group_link(d, par.cp, par.tp).bw, cp * layer_count, 0.0);
   }
@@ -793,7 +788,11 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   e.micro_batches = static_cast<int>(mbs);
   e.stage_layers = stage_layers;
   const double layer_count = mb * stage_layers;
-  mix.record_collectives(par, dev_, layer_count, e);
+  // The collectives over the layers of the slowest stage's busy time, as
+  // the breakdown below splits it, so both report one exposed figure.
+  const double busy_layers =
+      mix.total > 0 ? mb * std::max(0.0, stage_time - logits) / mix.total : layer_count;
+  mix.record_collectives(par, dev_, busy_layers, e);
   // Pipeline point-to-point between the stages.
   const double pp_comm = pipeline_comm(w_, dev_, par, mb, e);
 

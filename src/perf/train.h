@@ -199,6 +199,7 @@ class TrainModel {
     double tp_count = 0;    // collectives per layer and micro-batch
     bool tp_scaleout = false;
     double ep = 0, ep_bytes = 0;  // exposed all-to-all, all passes
+    double ep_link = 0;           // the same all-to-alls before any overlap
     double cp = 0;                // exposed K/V exchange, all passes
     double host = 0;              // host dispatch time of the layer
   };
@@ -207,6 +208,7 @@ class TrainModel {
                         double moe_frac, double moe_gemm, bool full_recompute) const;
   struct MoeCost {
     double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;
+    double alltoall_link = 0;  // alltoall before the EP overlap hides part of it
   };
   MoeCost moe_cost(const Parallelism& par, double tokens, double in_bytes) const;
   void finish_estimate(TrainEstimate& e, const TrainMemory& mem) const;

@@ -3,6 +3,8 @@
 // of the public interface.
 #pragma once
 
+#include <optional>
+
 #include "catalog/accelerator.h"
 
 namespace suanli::train_detail {
@@ -28,6 +30,16 @@ inline constexpr double kAttnBackwardFactor = 2.5;
 
 inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// The overlap fraction of a per-run switch: unset, the stack's; off, none;
+// on, the stack's fraction or, where the stack states none, `when_on`: the
+// shared assumption for a switch turned on (data/stacks: 90%) unless the
+// stack measured its own (SoftwareStack::ep_overlap_when_on).
+inline constexpr double kSwitchOverlap = 0.9;
+inline double switched(const std::optional<bool>& on, double stack_fraction,
+                       double when_on = kSwitchOverlap) {
+  if (!on) return stack_fraction;
+  return *on ? (stack_fraction > 0 ? stack_fraction : when_on) : 0.0;
+}
 
 // FP32 and TF32 training keep 4-byte weights and no separate master copy.
 inline bool full_precision(Precision p) { return p == Precision::kFp32 || p == Precision::kTf32; }

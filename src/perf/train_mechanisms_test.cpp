@@ -522,21 +522,40 @@ TEST_F(TrainMechanismsTest, TpCollectivesHideOnlyBehindTheirOwnGemms) {
 // Old model: the stack's ep_overlap_fraction alone decided, and the
 // Megatron-Bridge stack hid 90% of every all-to-all although Megatron's
 // --overlap-moe-expert-parallel-comm is off unless a recipe turns it on.
+// Turned on, Megatron hides the share its model zoo measured (data/stacks:
+// ep_overlap_when_on 0.3), not the 90% a switch assumes elsewhere; the
+// collective line shows the same all-to-all on the link either way, the
+// hidden part, and the exposed part the step breakdown shows.
 TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
   const Parallelism p = layout(1, 2, 8, 2, Recompute::kNone, false, 1, 8);
-  auto run = [&](std::optional<bool> overlap) {
-    TrainWorkload w =
-        workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-bridge", Precision::kFp8);
+  auto run = [&](std::optional<bool> overlap, const char* stack_id) {
+    TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 512, stack_id, Precision::kFp8);
     w.ep_comm_overlap = overlap;
     const TrainModel t = make(w, "h100-sxm", 16);
     EXPECT_TRUE(t.valid(p));
     return t.evaluate(p);
   };
-  const TrainEstimate dflt = run(std::nullopt), on = run(true), off = run(false);
+  const char* bridge = "megatron-bridge";
+  const TrainEstimate dflt = run(std::nullopt, bridge), on = run(true, bridge),
+                      off = run(false, bridge);
   EXPECT_GT(off.breakdown.ep_comm, 0.0);
   EXPECT_DOUBLE_EQ(dflt.breakdown.ep_comm, off.breakdown.ep_comm);  // off unless the run says so
-  EXPECT_NEAR(on.breakdown.ep_comm, 0.1 * off.breakdown.ep_comm, 1e-9 * off.breakdown.ep_comm);
+  const double when_on = stack(bridge).ep_overlap_when_on;
+  EXPECT_DOUBLE_EQ(when_on, 0.3);
+  EXPECT_NEAR(on.breakdown.ep_comm, (1.0 - when_on) * off.breakdown.ep_comm,
+              1e-9 * off.breakdown.ep_comm);
   EXPECT_LT(on.step_time_s, off.step_time_s);
+  const CollectiveCost* a2a_on = collective(on, "ep");
+  const CollectiveCost* a2a_off = collective(off, "ep");
+  ASSERT_NE(a2a_on, nullptr);
+  ASSERT_NE(a2a_off, nullptr);
+  EXPECT_NEAR(a2a_on->time, a2a_off->time, 1e-9 * a2a_off->time);  // old: the exposed part
+  EXPECT_NEAR(a2a_on->hidden, when_on * a2a_on->time, 1e-9 * a2a_on->time);  // old: 0
+  EXPECT_NEAR(a2a_on->time - a2a_on->hidden, on.breakdown.ep_comm, 1e-9 * a2a_on->time);
+  // A stack without a measured figure keeps the switch's shared assumption.
+  const TrainEstimate titan_on = run(true, "torchtitan"), titan_off = run(false, "torchtitan");
+  EXPECT_NEAR(titan_on.breakdown.ep_comm, 0.1 * titan_off.breakdown.ep_comm,
+              1e-9 * titan_off.breakdown.ep_comm);
 }
 
 // ---- 8a. Domain structure comes from the catalog ---------------------------
