@@ -86,6 +86,29 @@ double expert_imbalance(double selections, int ranks) {
   return std::min(r, (mean + excess) / mean);
 }
 
+// The FLOP/s one rank's decode attention kernels achieve. Their math runs
+// at the weights' GEMM rate only where that precision is one attention
+// kernels use: FP4 (and FP8 over a BF16 KV cache) does not (TensorRT-LLM's
+// and FlashMLA's decode kernels are BF16, or FP8 over an FP8 cache), so
+// those run at the KV cache's rate and that precision's forward efficiency
+// (FP8 where the chip has it, else BF16). INT8 (W8A8, W4A8) keeps the
+// GEMMs' INT8 rate: Ascend's fused decode attention takes the INT8-quantized
+// path there (an assumption; CloudMatrix-Infer's INT8 DeepSeek decode rows
+// fit it).
+double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) {
+  const Precision c = d.compute_precision;
+  if (c != Precision::kFp4 && (c != Precision::kFp8 || kv == Precision::kFp8))
+    return d.peak_flops * d.forward_gemm_eff;
+  const auto& fp8 = a.rate(Precision::kFp8);
+  // d's efficiency is the low-precision one (FP8 and FP4 share it).
+  if (kv == Precision::kFp8 && fp8)
+    return fp8->value * 1e12 / std::max(1, d.dies) * d.forward_gemm_eff;
+  const EfficiencyProfile& e = *d.profile;
+  const double forward =
+      e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
+  return d.bf16_peak_flops * forward;
+}
+
 }  // namespace
 
 Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator& accel,
@@ -187,6 +210,7 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
   im.params_ = count_params(m);
   im.weight_bytes_ =
       w.weight_bits > 0 ? w.weight_bits / 8.0 : precision_bytes(w_resolved.precision);
+  im.attn_rate_ = attention_rate(accel, im.dev_, w.kv_precision);
   const InferModel::ParamSplit split = im.split_params();
   im.weights_per_device_ =
       im.weight_bytes_ * (split.dense / (l.tp * l.pp) + split.experts / l.instance_devices);
@@ -305,7 +329,8 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const double dense_flops = 2.0 * b_dp * t * dense_params / layout_.tp;
   const double attn_flops = b_dp * t * m.layers * attn_flops_tok / layout_.tp;
   const double gemm_time = dense_flops / (d.peak_flops * d.forward_gemm_eff) + expert_time;
-  s.compute = gemm_time + attn_flops / (d.peak_flops * d.forward_gemm_eff);
+  const double attn_math = attn_flops / attn_rate_;
+  s.compute = gemm_time + attn_math;
   // Communication: 2 TP all-reduces per layer; 2 all-to-alls per MoE
   // layer, sized by the busiest rank's tokens.
   const GroupLink tp_link = group_link(d, layout_.tp, 1);
@@ -338,8 +363,7 @@ InferModel::DecodeStep InferModel::decode_step(int batch) const {
   const double reads = weight_read / d.decode_mem_bw;
   const double gemms = d.serving_gemm(reads, gemm_time);
   s.gemm_slack = std::max(0.0, reads - gemm_time);
-  const double attention =
-      std::max(kv_read / d.decode_mem_bw, attn_flops / (d.peak_flops * d.forward_gemm_eff));
+  const double attention = std::max(kv_read / d.decode_mem_bw, attn_math);
   s.total = gemms + attention + s.comm + draft + s.floor;
   return s;
 }

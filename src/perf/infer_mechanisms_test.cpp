@@ -519,6 +519,39 @@ TEST_F(InferMechanismTest, DecodeGemmsAndAttentionAreSeparateRooflines) {
               one.decode_step_s * 1e-5);
 }
 
+// Decode attention runs at its kernels' precision, not the weights': an
+// FP4 DeepSeek-V3 on B200 keeps BF16 (or, over an FP8 cache, FP8) MLA
+// decode kernels. Old model: attention math at the FP4 rate, so the two
+// caches differed only in the bytes read. The math by hand at batch 256 on
+// 8 ranks (attention DP): 32 sequences x 61 layers x 2 x 2,560 context x
+// 128 heads x (2 x 512 + 64) FLOPs, over the BF16 or FP8 dense peak x that
+// precision's forward GEMM fraction.
+TEST_F(InferMechanismTest, DecodeAttentionRunsAtItsKernelsPrecision) {
+  auto run = [&](Precision kv) {
+    InferWorkload w = workload("deepseek-v3", Precision::kFp4, 2048, 1024, 256);
+    w.kv_precision = kv;
+    return at(w, "b200", 8, 1, 8);
+  };
+  const InferEstimate bf16 = run(Precision::kBf16), fp8 = run(Precision::kFp8);
+  ASSERT_TRUE(bf16.fits) << bf16.why_not;
+  const Accelerator& b200 = accel("b200");
+  const EfficiencyProfile& prof = catalog_->profile_for(b200);
+  const double flops = 32.0 * 61 * 2.0 * 2560 * 128 * (2.0 * 512 + 64);
+  // BF16 at the profile's forward fraction; FP8 at the low-precision one the
+  // FP8 GEMMs get.
+  const auto fp8_device = make_device_model(b200, prof, Precision::kFp8);
+  ASSERT_TRUE(fp8_device.has_value());
+  const double bf16_math =
+      flops / (b200.rate(Precision::kBf16)->value * 1e12 * prof.forward_gemm_peak_fraction);
+  const double fp8_math =
+      flops / (b200.rate(Precision::kFp8)->value * 1e12 * fp8_device->forward_gemm_eff);
+  // The GEMMs are the same in both: the compute figures differ by the
+  // attention math alone.
+  EXPECT_NEAR(bf16.decode_compute_s - fp8.decode_compute_s, bf16_math - fp8_math,
+              1e-6 * bf16.decode_compute_s);  // old: 0
+  EXPECT_GT(bf16.decode_step_s, fp8.decode_step_s);
+}
+
 // `estimate infer` and `compare infer` size the batch the same way, so the
 // same chip and workload print the same figures in both: without a batch
 // or an SLO, the largest batch at TPOT <= 50 ms. The old estimate took the
