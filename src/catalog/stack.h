@@ -9,6 +9,10 @@
 
 namespace suanli {
 
+// The share of a communication hidden when a run turns a stack's overlap
+// switch on and nothing measured says otherwise (data/stacks).
+inline constexpr double kSwitchOverlap = 0.9;
+
 struct SoftwareStack {
   std::string id = "megatron-core";
   std::string source = "built-in default";
@@ -32,7 +36,7 @@ struct SoftwareStack {
   // The share of the MoE all-to-all hidden when a run turns EP overlap on
   // (ep_comm_overlap) and the stack hides none by default: the shared
   // assumption for a switch, or the stack's measured figure (data/stacks).
-  double ep_overlap_when_on = 0.9;
+  double ep_overlap_when_on = kSwitchOverlap;
   // ZeRO-3 / FSDP: separate parameter all-gathers per layer and pass (1 for
   // one flat buffer per layer; DeepSpeed 2021 gathered each tensor).
   int zero3_gathers_per_layer = 1;

@@ -112,6 +112,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     d.gemm_eff =
         e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction : 0.87 * e.gemm_peak_fraction;
   }
+  d.bf16_forward_gemm_eff =
+      e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
   d.forward_gemm_eff = e.forward_gemm_peak_fraction > 0
                            ? d.gemm_eff * e.forward_gemm_peak_fraction / e.gemm_peak_fraction
                            : d.gemm_eff;

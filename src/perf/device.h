@@ -37,6 +37,7 @@ struct DeviceModel {
   double die_link_bw = 0;
   double gemm_eff = 0.7;
   double forward_gemm_eff = 0.7;  // in a serving forward pass (inference)
+  double bf16_forward_gemm_eff = 0.7;  // the same at BF16 (no low-precision derate)
   double gemm_roofline_p = 0;     // EfficiencyProfile::gemm_roofline_exponent
   double gemm_half_flops = 2e9;
   double attn_eff = 0.5;

@@ -103,11 +103,7 @@ double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) 
   // d's efficiency is the low-precision one (FP8 and FP4 share it).
   if (kv == Precision::kFp8 && fp8)
     return fp8->value * 1e12 / std::max(1, d.dies) * d.forward_gemm_eff;
-  if (!d.profile) return d.bf16_peak_flops * d.forward_gemm_eff;  // a device built by hand
-  const EfficiencyProfile& e = *d.profile;
-  const double forward =
-      e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
-  return d.bf16_peak_flops * forward;
+  return d.bf16_peak_flops * d.bf16_forward_gemm_eff;
 }
 
 }  // namespace

@@ -471,9 +471,13 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 : 0.0;
   c.tp_bw = tp_link.bw;
   c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
-  c.ep = moe_frac * moe.alltoall * (rc == Recompute::kFull ? 4.0 : 3.0);
-  c.ep_bytes = moe_frac * moe.alltoall_bytes * (rc == Recompute::kFull ? 4.0 : 3.0);
-  c.ep_link = moe_frac * moe.alltoall_link * (rc == Recompute::kFull ? 4.0 : 3.0);
+  // The all-to-alls on the link, and what the run's EP overlap leaves exposed.
+  const double ep_passes = rc == Recompute::kFull ? 4.0 : 3.0;
+  const double ep_exposed =
+      1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction, w_.stack.ep_overlap_when_on);
+  c.ep = moe_frac * (moe.alltoall * ep_exposed) * ep_passes;
+  c.ep_link = moe_frac * moe.alltoall * ep_passes;
+  c.ep_bytes = moe_frac * moe.alltoall_bytes * ep_passes;
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.
@@ -554,9 +558,6 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
                             d.scaleup_latency);
     c.alltoall_bytes = inter * (dispatch_bytes + combine_bytes) + 4.0 * intra;
   }
-  c.alltoall_link = c.alltoall;
-  c.alltoall *=
-      1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction, w_.stack.ep_overlap_when_on);
   return c;
 }
 

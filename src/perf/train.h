@@ -207,8 +207,7 @@ class TrainModel {
   double tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
                         double moe_frac, double moe_gemm, bool full_recompute) const;
   struct MoeCost {
-    double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;
-    double alltoall_link = 0;  // alltoall before the EP overlap hides part of it
+    double gemm = 0, compute = 0, alltoall = 0, alltoall_bytes = 0;  // alltoall: on the link
   };
   MoeCost moe_cost(const Parallelism& par, double tokens, double in_bytes) const;
   void finish_estimate(TrainEstimate& e, const TrainMemory& mem) const;

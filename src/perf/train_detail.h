@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "catalog/accelerator.h"
+#include "catalog/stack.h"
 
 namespace suanli::train_detail {
 
@@ -32,9 +33,8 @@ inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 // The overlap fraction of a per-run switch: unset, the stack's; off, none;
 // on, the stack's fraction or, where the stack states none, `when_on`: the
-// shared assumption for a switch turned on (data/stacks: 90%) unless the
+// shared assumption for a switch turned on (kSwitchOverlap) unless the
 // stack measured its own (SoftwareStack::ep_overlap_when_on).
-inline constexpr double kSwitchOverlap = 0.9;
 inline double switched(const std::optional<bool>& on, double stack_fraction,
                        double when_on = kSwitchOverlap) {
   if (!on) return stack_fraction;
