@@ -188,6 +188,7 @@ Result<Report> build(const ReportSource& source, const Catalog& catalog,
     say("robustness: re-solving at each end of the price and throughput ranges...");
     RobustnessOptions ro;
     ro.cancelled = options.cancelled;
+    ro.progress = [&](int done, int total) { say(fmt::format("  robustness {}/{}", done, total)); };
     auto robust = plan_robustness(*sc, *plan, catalog, ro);
     if (!robust) return std::unexpected(robust.error());
     SUANLI_ASSIGN(doc.robustness, decode_section<RobustnessSection>(
