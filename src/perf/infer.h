@@ -80,6 +80,17 @@ struct InferWorkload {
   // prefills over several iterations, each also a decode step of the
   // batch. Unset: a prompt prefills in one forward pass.
   std::optional<int> chunked_prefill_tokens;
+  // A closed-loop benchmark's prompts in all (`bench_serving --num-prompts`
+  // with --max-concurrency = batch and no request rate): its first `batch`
+  // requests per instance leave together, so their prompts queue for
+  // prefill at once. Disaggregated, that first wave's wait adds to TTFT and
+  // to the run's duration (later requests leave as earlier ones end,
+  // staggered by the prefill); co-located without chunked prefill, the
+  // fixed-length requests of every round end together, so every round
+  // starts that way: each prompt waits for the ones prefilled before it
+  // and stalls the decoding of those after it, half the round each on
+  // average. Unset: the steady state (requests staggered from the start).
+  std::optional<long long> num_prompts;
   CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };
 
@@ -236,6 +247,7 @@ class InferModel {
   };
   PromptPrefill prompt_prefill(int batch, const DecodeStep& step) const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;
+  double benchmark_start(InferEstimate& e, const PromptPrefill& pf, int batch, double life) const;
   // A disaggregated deployment's prefill devices as attention groups, the
   // servers of the prompts' queue.
   double prefill_servers() const {

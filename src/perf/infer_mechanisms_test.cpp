@@ -323,6 +323,63 @@ TEST_F(InferMechanismTest, DisaggregatedCountsPrefillDevices) {
       InferModel::create(w, a, catalog_->profile_for(a), 16, InferLayout{1, 16, 1, 1}).has_value());
 }
 
+// A closed-loop benchmark (bench_serving --num-prompts N --max-concurrency
+// batch, no request rate) sends its first `batch` requests together.
+// Disaggregated, their prompts queue at the prefill groups, P at a time:
+// prompt k waits floor(k / P) prefills, and the slot served last ends the
+// first wave; later requests leave staggered, as in the steady state the
+// run tends to with many rounds. Co-located without chunked prefill, every
+// round of fixed-length requests starts together: a prompt waits for half
+// the round's other prefills on average and stalls the decoding for the
+// other half, the round's length (the throughput) unchanged.
+TEST_F(InferMechanismTest, ABenchmarksRequestsLeaveTogether) {
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 2048, 1024, 256);
+  w.disaggregated = true;
+  w.prefill_devices = 8;  // 8 attention groups at TP 1
+  const InferEstimate steady = at(w, "h200-sxm", 16, 1, 16);
+  w.num_prompts = 256;
+  const InferEstimate one = at(w, "h200-sxm", 16, 1, 16);
+  const double own = steady.ttft_s - steady.prefill_wait_s;
+  const double s = steady.prefill_s;
+  // 256 prompts on 8 groups: 32 rounds, a wait of 15.5 prefills on average, 31 for the last.
+  EXPECT_NEAR(one.ttft_s, own + 15.5 * s, 1e-9 * one.ttft_s);
+  EXPECT_NEAR(one.output_tokens_per_s, 256 * 1024 / (own + 31 * s + 1024 * steady.tpot_s),
+              1e-9 * one.output_tokens_per_s);
+  EXPECT_LT(one.output_tokens_per_s, 0.97 * steady.output_tokens_per_s);
+  EXPECT_DOUBLE_EQ(one.tpot_s, steady.tpot_s);
+  w.num_prompts = 256'000;
+  const InferEstimate many = at(w, "h200-sxm", 16, 1, 16);
+  EXPECT_NEAR(many.output_tokens_per_s, steady.output_tokens_per_s,
+              1e-3 * steady.output_tokens_per_s);
+  EXPECT_LT(many.ttft_s, steady.ttft_s + 0.02 * (one.ttft_s - steady.ttft_s));
+
+  InferWorkload c = workload("llama3-8b", Precision::kBf16, 2048, 512, 32);
+  const InferEstimate c_steady = at(c, "h100-sxm", 1, 1);
+  c.num_prompts = 64;
+  const InferEstimate c_rounds = at(c, "h100-sxm", 1, 1);
+  const double half = 31 * c_steady.prefill_hold_s / 2;
+  EXPECT_NEAR(c_rounds.ttft_s, c_steady.ttft_s - c_steady.prefill_wait_s + half, 1e-9);
+  EXPECT_NEAR(c_rounds.tpot_s, c_steady.decode_step_s + half / 512, 1e-9);
+  EXPECT_NEAR(c_rounds.output_tokens_per_s, c_steady.output_tokens_per_s,
+              1e-9 * c_steady.output_tokens_per_s);
+  EXPECT_GT(c_rounds.ttft_s, 2 * c_steady.ttft_s);
+  // Chunked prefill: the passes ride decode steps, no round starts at once.
+  c.chunked_prefill_tokens = 1024;
+  const InferEstimate chunked = at(c, "h100-sxm", 1, 1);
+  c.num_prompts.reset();
+  EXPECT_DOUBLE_EQ(chunked.ttft_s, at(c, "h100-sxm", 1, 1).ttft_s);
+  // Paced arrivals are not a benchmark's burst: the request says one or the other.
+  InferRequest r;
+  r.model = "llama3-8b";
+  r.input_len = 128;
+  r.output_len = 128;
+  r.request_rate = 2;
+  r.num_prompts = 100;
+  auto run = make_infer_run(model("llama3-8b"), r);
+  ASSERT_FALSE(run.has_value());
+  EXPECT_NE(run.error().message.find("--num-prompts"), std::string::npos) << run.error().message;
+}
+
 // Defect 7: the busiest EP rank's expert load exceeds the mean by the
 // binomial maximum (imbalance), which vanishes as tokens per rank grow;
 // EP smaller than TP splits every expert over the TP ranks instead.

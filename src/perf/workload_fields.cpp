@@ -269,6 +269,14 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         "--enable-mixed-chunk): a longer prompt prefills in passes, each beside a decode step",
         1, kMaxShape},
        &I::chunked_prefill_tokens},
+      {{"num_prompts", F::kInteger,
+        "Closed-loop benchmark: the prompts the client sends in all (bench_serving "
+        "--num-prompts, with --max-concurrency as the batch and no request rate). Its first "
+        "batch leaves together and queues for prefill at once: TTFT and throughput include "
+        "that start (co-located without chunked prefill, every round of these fixed-length "
+        "requests starts so). Unset: the steady state",
+        1, 1e12},
+       &I::num_prompts},
   };
   return fields;
 }

@@ -287,6 +287,11 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
   w.spec_accept_len = f.spec_accept_len.value_or(0.0);
   w.prefill_devices = f.prefill_devices.value_or(0);
   w.chunked_prefill_tokens = f.chunked_prefill_tokens;
+  if (f.num_prompts && f.request_rate)
+    return fail(ErrorCode::kInvalidArgument,
+                "--num-prompts describes a closed-loop benchmark (its first batch sent together); "
+                "with --request-rate the arrivals are paced: give one or the other");
+  w.num_prompts = f.num_prompts;
   w.pp = f.pp.value_or(1);
   return w;
 }

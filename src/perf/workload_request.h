@@ -74,6 +74,7 @@ struct InferRequest {
   std::optional<int> spec_tokens;         // speculative decoding: drafts per step
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
   std::optional<int> chunked_prefill_tokens;  // per-iteration token budget (chunked prefill)
+  std::optional<long long> num_prompts;       // a closed-loop benchmark's prompts in all
   CostRequest cost;
 };
 
