@@ -143,6 +143,11 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
                 "--prefill-devices counts a disaggregated deployment's prefill devices: give "
                 "--disaggregated with it");
   }
+  if (w.prefill_tp < 0 || (w.prefill_tp > 0 && !w.disaggregated)) {
+    return fail(ErrorCode::kInvalidArgument,
+                "--prefill-tp is the attention TP of a disaggregated deployment's prefill "
+                "instances: give --disaggregated with it");
+  }
   InferWorkload w_resolved = w;
   w_resolved.precision = resolve_precision(w, accel);
   w_resolved.auto_precision = false;
@@ -424,7 +429,7 @@ double InferModel::prefill_pass(double tokens) const {
     core_dim = m.heads * (m.mla->qk_nope_head_dim + m.mla->qk_rope_head_dim + m.mla->v_head_dim);
   // causal: prompt^2/2 pairs, 2 FLOP/MAC, this pass's share
   const double attn_flops = m.layers * prompt * n * core_dim;
-  const double tp = layout_.tp;
+  const int tp = prefill_tp();  // the decode layout's, unless prefill instances state theirs
   const double gemm_rate = d.peak_flops * d.forward_gemm_eff;
   const double compute = 2.0 * n * dense_params / (tp * gemm_rate) + expert_time +
                          attn_flops / (tp * d.bf16_peak_flops * d.prefill_attention_eff(prompt));
@@ -433,11 +438,11 @@ double InferModel::prefill_pass(double tokens) const {
   double t = std::max(compute, weights / d.mem_bw);
   // The same operators as a decode step, one kernel each.
   t += decode_floor(0) - d.decode_overhead;
-  const GroupLink tp_link = group_link(d, layout_.tp, 1);
-  t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, layout_.tp, tp_link.bw, tp_link.lat);
+  const GroupLink tp_link = group_link(d, tp, 1);
+  t += 2.0 * m.layers * ring_allreduce_time(n * h * 2.0, tp, tp_link.bw, tp_link.lat);
   if (m.is_moe() && !layout_.expert_tp) {
     const auto& e = *m.moe;
-    const double tokens_rank = n / tp;
+    const double tokens_rank = n / static_cast<double>(tp);
     t += (m.layers - e.first_dense_layers) * 2.0 *
          ep_alltoall_time(d, tokens_rank, e.top_k, h * 2.0, stage_ranks(), expert_exchange(true));
   }

@@ -51,6 +51,12 @@ struct InferWorkload {
   // the decode devices (published "per card" figures over both); 0 = the
   // decode devices only.
   int prefill_devices = 0;
+  // Disaggregated: the attention TP of the prefill instances, which often
+  // differ from the decode instances (SGLang's prefill at --tp 16 --dp 2,
+  // attention TP 8, beside decode at DP attention): a prompt prefills on
+  // that many ranks, and the prefill devices hold that many fewer groups.
+  // 0 = the decode layout's TP.
+  int prefill_tp = 0;
   // How expert tokens move between ranks: DeepEP-style (SGLang, vLLM,
   // vLLM-Ascend: normal kernels in prefill, low-latency in decode), or
   // all-gathered to every rank and reduce-scattered back (TensorRT-LLM's
@@ -251,10 +257,12 @@ class InferModel {
   // A disaggregated deployment's prefill devices as attention groups, the
   // servers of the prompts' queue.
   double prefill_servers() const {
-    return static_cast<double>(w_.prefill_devices) * ranks_per_device() / layout_.tp;
+    return static_cast<double>(w_.prefill_devices) * ranks_per_device() / prefill_tp();
   }
   double stage_sends(double tokens) const;  // between pipeline stages, per token's pass
   int ranks_per_device() const { return dev_.dies > 1 ? dev_.dies : 1; }
+  // The attention TP a prompt prefills at (InferWorkload::prefill_tp).
+  int prefill_tp() const { return w_.prefill_tp > 0 ? w_.prefill_tp : layout_.tp; }
   // Ranks of one pipeline stage (all of the instance without PP).
   int stage_ranks() const { return layout_.instance_devices / layout_.pp; }
   // Attention data-parallel groups of a stage (tp ranks each).

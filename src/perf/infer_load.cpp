@@ -138,7 +138,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   set_output_rate(e, per_instance * layout_.instances, devices_ + w_.prefill_devices, w_,
                   dev_.hourly_usd);
   e.prefill_tokens_per_s_per_device =
-      w_.input_len / (e.prefill_s * layout_.tp) * ranks_per_device();
+      w_.input_len / (e.prefill_s * prefill_tp()) * ranks_per_device();
   return e;
 }
 

@@ -380,6 +380,39 @@ TEST_F(InferMechanismTest, ABenchmarksRequestsLeaveTogether) {
   EXPECT_NE(run.error().message.find("--num-prompts"), std::string::npos) << run.error().message;
 }
 
+// Disaggregated prefill instances may run another attention TP than the
+// decode layout (SGLang's prefill at --tp 16 --dp 2 beside DP-attention
+// decode): a prompt prefills on prefill_tp ranks, and the prefill devices
+// hold that many fewer groups for the prompts' queue.
+TEST_F(InferMechanismTest, PrefillInstancesHaveTheirOwnTp) {
+  InferWorkload w = workload("llama3-70b", Precision::kBf16, 8192, 256, 16);
+  w.disaggregated = true;
+  w.prefill_devices = 8;
+  const InferEstimate at_decode_tp = at(w, "h100-sxm", 8, 4);  // 2 instances of TP 4
+  w.prefill_tp = 8;
+  const InferEstimate own = at(w, "h100-sxm", 8, 4);
+  // Compute-bound 8K prompts: about 2x faster on 8 ranks than on 4, less the
+  // 8-way all-reduces; per prefill device about the same.
+  EXPECT_LT(own.prefill_s, 0.7 * at_decode_tp.prefill_s);
+  EXPECT_GT(own.prefill_s, 0.5 * at_decode_tp.prefill_s);
+  EXPECT_NEAR(own.prefill_tokens_per_s_per_device, 8192 / (own.prefill_s * 8), 1e-6);
+  // The decode step does not change.
+  EXPECT_DOUBLE_EQ(own.decode_step_s, at_decode_tp.decode_step_s);
+  // One group of 8 now serves the prompts a benchmark sends together: 2
+  // instances x 16 = 32 prompts, one after another.
+  w.num_prompts = 32;
+  const InferEstimate burst = at(w, "h100-sxm", 8, 4);
+  EXPECT_NEAR(burst.ttft_s - (own.ttft_s - own.prefill_wait_s), 15.5 * own.prefill_s,
+              1e-9 * burst.ttft_s);
+  // Only a disaggregated deployment has prefill instances.
+  w.disaggregated = false;
+  w.prefill_devices = 0;
+  w.num_prompts.reset();
+  const Accelerator& a = accel("h100-sxm");
+  EXPECT_FALSE(
+      InferModel::create(w, a, catalog_->profile_for(a), 8, InferLayout{4, 1, 1, 1}).has_value());
+}
+
 // Defect 7: the busiest EP rank's expert load exceeds the mean by the
 // binomial maximum (imbalance), which vanishes as tokens per rank grow;
 // EP smaller than TP splits every expert over the TP ranks instead.

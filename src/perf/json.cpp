@@ -207,6 +207,7 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
     j["speculative"] = {{"tokens", w.spec_tokens}, {"accept_len", w.spec_accept_len}};
   }
   if (w.prefill_devices > 0) j["prefill_devices"] = w.prefill_devices;
+  if (w.prefill_tp > 0) j["prefill_tp"] = w.prefill_tp;
   if (w.num_prompts && !w.request_rate) {
     j["benchmark"] = {{"num_prompts", *w.num_prompts}, {"prefill_wait_s", e.prefill_wait_s}};
   }

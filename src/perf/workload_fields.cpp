@@ -256,6 +256,12 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         "per-card figures over prefill and decode cards)",
         0, kMaxRequestDevices},
        &I::prefill_devices},
+      {{"prefill_tp", F::kInteger,
+        "With disaggregated: the prefill instances' attention TP when it differs from the "
+        "decode layout's (e.g. SGLang prefill at --tp 16 --dp 2: 8); a prompt prefills on that "
+        "many ranks",
+        1, kMaxRequestDevices},
+       &I::prefill_tp},
       {{"spec_tokens", F::kInteger,
         "Speculative decoding (MTP, EAGLE): tokens drafted per step, verified together", 1, 16},
        &I::spec_tokens},

@@ -286,6 +286,7 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
   w.spec_tokens = f.spec_tokens.value_or(0);
   w.spec_accept_len = f.spec_accept_len.value_or(0.0);
   w.prefill_devices = f.prefill_devices.value_or(0);
+  w.prefill_tp = f.prefill_tp.value_or(0);
   w.chunked_prefill_tokens = f.chunked_prefill_tokens;
   if (f.num_prompts && f.request_rate)
     return fail(ErrorCode::kInvalidArgument,

@@ -71,6 +71,7 @@ struct InferRequest {
   bool disaggregated = false;
   std::string expert_dispatch = "deepep";  // deepep or all-gather
   std::optional<int> prefill_devices;     // disaggregated: prefill devices in per-device figures
+  std::optional<int> prefill_tp;          // disaggregated: the prefill instances' attention TP
   std::optional<int> spec_tokens;         // speculative decoding: drafts per step
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
   std::optional<int> chunked_prefill_tokens;  // per-iteration token budget (chunked prefill)
