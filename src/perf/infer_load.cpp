@@ -171,7 +171,9 @@ double InferModel::benchmark_start(InferEstimate& e, const PromptPrefill& pf, in
   // queue to model.
   if (w_.prefill_devices <= 0) return life;
   const double servers = std::max(1.0, std::floor(prefill_servers()));
-  const double wave = static_cast<double>(batch) * layout_.instances;
+  // (A batch the SLO search chose may exceed the prompts sent: only those leave.)
+  const double wave = std::min(static_cast<double>(*w_.num_prompts),
+                               static_cast<double>(batch) * layout_.instances);
   const double full = std::floor(wave / servers);  // rounds of the prefill queue all servers fill
   const double rest = wave - full * servers;
   const double mean_wait = (servers * full * (full - 1) / 2 + rest * full) / wave * e.prefill_s;

@@ -378,6 +378,14 @@ TEST_F(InferMechanismTest, ABenchmarksRequestsLeaveTogether) {
   auto run = make_infer_run(model("llama3-8b"), r);
   ASSERT_FALSE(run.has_value());
   EXPECT_NE(run.error().message.find("--num-prompts"), std::string::npos) << run.error().message;
+  // Fewer prompts than the client's concurrency never fill it.
+  r.request_rate.reset();
+  r.batch = 32;
+  r.num_prompts = 16;
+  run = make_infer_run(model("llama3-8b"), r);
+  ASSERT_FALSE(run.has_value());
+  EXPECT_NE(run.error().message.find("fewer than the batch 32"), std::string::npos)
+      << run.error().message;
 }
 
 // Disaggregated prefill instances may run another attention TP than the

@@ -292,6 +292,11 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
     return fail(ErrorCode::kInvalidArgument,
                 "--num-prompts describes a closed-loop benchmark (its first batch sent together); "
                 "with --request-rate the arrivals are paced: give one or the other");
+  if (f.num_prompts && f.batch && *f.num_prompts < *f.batch)
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--num-prompts {} is fewer than the batch {}: the client's {} "
+                            "concurrent requests would never all run",
+                            *f.num_prompts, *f.batch, *f.batch));
   w.num_prompts = f.num_prompts;
   w.pp = f.pp.value_or(1);
   return w;
