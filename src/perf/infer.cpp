@@ -148,6 +148,13 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
                 "--prefill-tp is the attention TP of a disaggregated deployment's prefill "
                 "instances: give --disaggregated with it");
   }
+  if (const long long prefill_ranks =
+          static_cast<long long>(w.prefill_devices) * std::max(1, accel.dies);
+      w.prefill_tp > 0 && w.prefill_devices > 0 && w.prefill_tp > prefill_ranks) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("--prefill-tp {} exceeds the {} ranks of the {} prefill devices",
+                            w.prefill_tp, prefill_ranks, w.prefill_devices));
+  }
   InferWorkload w_resolved = w;
   w_resolved.precision = resolve_precision(w, accel);
   w_resolved.auto_precision = false;

@@ -412,6 +412,12 @@ TEST_F(InferMechanismTest, PrefillInstancesHaveTheirOwnTp) {
   const InferEstimate burst = at(w, "h100-sxm", 8, 4);
   EXPECT_NEAR(burst.ttft_s - (own.ttft_s - own.prefill_wait_s), 15.5 * own.prefill_s,
               1e-9 * burst.ttft_s);
+  // A prefill group larger than the prefill devices cannot be.
+  w.prefill_tp = 16;
+  EXPECT_FALSE(InferModel::create(w, accel("h100-sxm"), catalog_->profile_for(accel("h100-sxm")), 8,
+                                  InferLayout{4, 1, 1, 1})
+                   .has_value());
+  w.prefill_tp = 8;
   // Only a disaggregated deployment has prefill instances.
   w.disaggregated = false;
   w.prefill_devices = 0;
