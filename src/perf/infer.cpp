@@ -106,13 +106,10 @@ double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) 
   return d.bf16_peak_flops * d.bf16_forward_gemm_eff;
 }
 
-}  // namespace
-
-Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator& accel,
-                                      const EfficiencyProfile& profile, int devices,
-                                      const InferLayout& layout_in) {
-  const ModelArch& m = w.model;
-  if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
+// The workload's own rules, before any layout: bounds a front end already
+// enforced (a caller may build an InferWorkload by hand) and the
+// combinations that contradict each other.
+Result<void> check_workload(const InferWorkload& w, const Accelerator& accel) {
   if (w.input_len <= 0 || w.output_len <= 0) {
     return fail(ErrorCode::kInvalidArgument, "--input-len and --output-len must be positive");
   }
@@ -155,6 +152,17 @@ Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator&
                 fmt::format("--prefill-tp {} exceeds the {} ranks of the {} prefill devices",
                             w.prefill_tp, prefill_ranks, w.prefill_devices));
   }
+  return {};
+}
+
+}  // namespace
+
+Result<InferModel> InferModel::create(const InferWorkload& w, const Accelerator& accel,
+                                      const EfficiencyProfile& profile, int devices,
+                                      const InferLayout& layout_in) {
+  const ModelArch& m = w.model;
+  if (devices <= 0) return fail(ErrorCode::kInvalidArgument, "--devices must be positive");
+  SUANLI_TRY(check_workload(w, accel));
   InferWorkload w_resolved = w;
   w_resolved.precision = resolve_precision(w, accel);
   w_resolved.auto_precision = false;
