@@ -253,7 +253,7 @@ class InferModel {
   };
   PromptPrefill prompt_prefill(int batch, const DecodeStep& step) const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;
-  double benchmark_start(InferEstimate& e, const PromptPrefill& pf, int batch, double life) const;
+  double benchmark_start(InferEstimate& e, int batch, double life) const;
   // A disaggregated deployment's prefill devices as attention groups, the
   // servers of the prompts' queue.
   double prefill_servers() const {

@@ -120,7 +120,11 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     const double stage_hold = pf.hold / layout_.pp;
     const double others = (batch - 1) * stage_hold;
     double wait = open_wait.value_or(0.0);
-    if (!open_wait && batch > 1) {
+    if (!open_wait && w_.num_prompts && !w_.chunked_prefill_tokens) {
+      // A benchmark's fixed-length rounds start together
+      // (InferWorkload::num_prompts): a prompt waits for half the others.
+      wait = others / 2.0;
+    } else if (!open_wait && batch > 1) {
       // Closed loop: a new request finds the instance prefilling another
       // prompt with probability rho = batch x prefill / life; M/D/1 wait,
       // at most the other prompts of the batch.
@@ -132,7 +136,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     e.tpot_s = decode_token + std::max(0.0, others - wait) / out;
     life = e.ttft_s + out * e.tpot_s;
   }
-  if (w_.num_prompts && !open_wait) life = benchmark_start(e, pf, batch, life);
+  if (w_.num_prompts && !open_wait && w_.disaggregated) life = benchmark_start(e, batch, life);
   const double per_instance = batch * static_cast<double>(w_.output_len) / life;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
   set_output_rate(e, per_instance * layout_.instances, devices_ + w_.prefill_devices, w_,
@@ -142,33 +146,22 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
   return e;
 }
 
-// A closed-loop benchmark of num_prompts requests whose first `batch` per
-// instance leave together (InferWorkload::num_prompts): TTFT, TPOT and
-// prefill_wait_s of `e` become the run's means, and the result is the mean
-// life that gives the run's throughput (batch x output_len / life = prompts
-// x output_len / duration per instance). `life` is the steady state's.
-double InferModel::benchmark_start(InferEstimate& e, const PromptPrefill& pf, int batch,
-                                   double life) const {
+// A disaggregated closed-loop benchmark of num_prompts requests whose first
+// `batch` per instance leave together (InferWorkload::num_prompts; the
+// co-located rounds are at_load's wait): TTFT and prefill_wait_s of `e`
+// become the run's means, and the result is the mean life that gives the
+// run's throughput (batch x output_len / life = prompts x output_len /
+// duration per instance). `life` is the steady state's.
+double InferModel::benchmark_start(InferEstimate& e, int batch, double life) const {
   const double out = w_.output_len;
   const double rounds =
       std::max(1.0, static_cast<double>(*w_.num_prompts) / layout_.instances / batch);
   const double own = e.ttft_s - e.prefill_wait_s;  // own prefill and first step, no queue
-  if (!w_.disaggregated) {
-    if (w_.chunked_prefill_tokens) return life;  // passes ride decode steps: no round start
-    // Every round: the batch's prompts one after another, then its decoding;
-    // prompt k waits for the k before it and stalls the decoding of the
-    // batch - 1 - k after it. The round's length is the steady state's life.
-    const double half = (batch - 1) * (pf.hold / layout_.pp) / 2.0;
-    e.prefill_wait_s = half;
-    e.ttft_s = own + half;
-    e.tpot_s = e.decode_step_s / e.tokens_per_step + half / out;
-    return life;
-  }
-  // Disaggregated: the first wave's prompts, batch x instances of them,
-  // queue at the prefill devices' attention groups, P at a time; prompt k
-  // waits floor(k / P) prefills. The slot served last ends the first wave,
-  // then runs rounds - 1 steady-state lives. Unnamed prefill devices: no
-  // queue to model.
+  // The first wave's prompts, batch x instances of them, queue at the
+  // prefill devices' attention groups, P at a time; prompt k waits
+  // floor(k / P) prefills. The slot served last ends the first wave, then
+  // runs rounds - 1 steady-state lives. Unnamed prefill devices: no queue
+  // to model.
   if (w_.prefill_devices <= 0) return life;
   const double servers = std::max(1.0, std::floor(prefill_servers()));
   // (A batch the SLO search chose may exceed the prompts sent: only those leave.)
