@@ -472,92 +472,20 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   c.tp_bw = tp_link.bw;
   c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
   // The all-to-alls on the link, and what the run's EP overlap leaves exposed.
-  const double ep_passes = rc == Recompute::kFull ? 4.0 : 3.0;
+  // One exchange in the forward (two with the re-forward of a full
+  // recompute) and one of the gradients in the backward: the backward moves
+  // the forward's volume once, not twice as its GEMMs compute.
+  const double ep_forwards = rc == Recompute::kFull ? 2.0 : 1.0;
   const double ep_exposed =
       1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction, w_.stack.ep_overlap_when_on);
-  c.ep = moe_frac * (moe.alltoall * ep_exposed) * ep_passes;
-  c.ep_link = moe_frac * moe.alltoall * ep_passes;
-  c.ep_bytes = moe_frac * moe.alltoall_bytes * ep_passes;
+  c.ep_link = moe_frac * (moe.alltoall * ep_forwards + moe.alltoall_bwd);
+  c.ep = c.ep_link * ep_exposed;
+  c.ep_bytes = moe_frac * (moe.alltoall_bytes * ep_forwards + moe.alltoall_bwd_bytes);
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.
   c.host =
       w_.stack.host_ops_per_layer * d.host_op_overhead * (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
-  return c;
-}
-
-TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, double in_bytes) const {
-  const ModelArch& m = w_.model;
-  const DeviceModel& d = dev_;
-  const auto& e = *m.moe;
-  const double h = m.hidden;
-  const double t = par.tp;
-  const double sp = par.sequence_parallel ? t : 1.0;
-  const double etp = std::max(1, par.etp);
-  MoeCost c;
-  const double tok_dev = n / sp;  // tokens owned by this rank after SP
-  const double routed = tok_dev * e.top_k;
-  // With expert TP the etp ranks of an expert share its tokens' GEMMs.
-  const double local_experts = static_cast<double>(e.experts) / par.ep;
-  const double per_expert_tokens = routed * etp / local_experts;
-  for (const auto& g : expert_gemms_) {
-    const double nout = g.n / etp;
-    const double flops_each = 2.0 * per_expert_tokens * g.k * nout;
-    const double total_flops = flops_each * local_experts;
-    const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
-    const double bytes = in_bytes * local_experts * g.k * nout +
-                         (in_bytes + 2.0) * routed * etp * (g.k + nout) / 2.0;
-    const double time = std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) +
-                        d.kernel_overhead;
-    c.gemm += time;
-  }
-  if (e.shared_experts > 0) {
-    for (const auto& g : expert_gemms_) {
-      const double nout = g.n * e.shared_experts / t;
-      const double flops = 2.0 * n * g.k * nout;
-      c.gemm += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
-    }
-  }
-  c.compute = c.gemm;
-  // Token permutation to expert order and back: the stack's bytes per
-  // routed element (8 when each copy is written and read once each way).
-  c.compute += w_.stack.moe_permute_bytes * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
-  // Router: a small GEMM plus top-k.
-  c.compute += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
-               d.kernel_overhead * 4;
-  // Dispatch and combine all-to-alls. Within a scale-up domain tokens go
-  // straight to their experts; across domains a token is sent once per
-  // remote domain that hosts one of its experts and forwarded inside it
-  // (DeepEP / node-limited routing), so the scale-out volume per token is
-  // the expected number of distinct remote domains, not top-k.
-  const double span = static_cast<double>(par.ep) * etp * par.cp;
-  const double dispatch_bytes = in_bytes > 2.0 ? 2.0 : in_bytes;  // FP8 dispatch in FP8 runs
-  const double combine_bytes = 2.0;
-  // EP partners sit etp ranks apart (expert TP groups are contiguous).
-  const double ep_bw = group_link(d, par.ep, static_cast<long long>(etp)).bw;
-  if (span <= d.scaleup_domain) {
-    c.alltoall =
-        alltoall_time(routed * h * dispatch_bytes, par.ep, ep_bw, d.scaleup_latency) +
-        alltoall_time(routed * h * combine_bytes, par.ep, ep_bw, d.scaleup_latency);
-    c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
-  } else {
-    const double domains = std::ceil(span / d.scaleup_domain);
-    const double remote =
-        (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
-    // Inside the destination domain each received token fans out to the
-    // experts there; on average top_k copies land across the group.
-    const double intra = routed * h / domains;
-    // Without deduplication every routed copy bound for another domain
-    // crosses the scale-out network.
-    const double inter = w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
-    const int ranks_out = static_cast<int>(domains);
-    c.alltoall =
-        alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-        alltoall_time(inter * combine_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-        2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
-                            d.scaleup_latency);
-    c.alltoall_bytes = inter * (dispatch_bytes + combine_bytes) + 4.0 * intra;
-  }
   return c;
 }
 

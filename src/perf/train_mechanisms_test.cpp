@@ -517,13 +517,45 @@ TEST_F(TrainMechanismsTest, TpCollectivesHideOnlyBehindTheirOwnGemms) {
   EXPECT_NEAR(tp2->hidden, tp2->time, 1e-9 * tp2->time);
 }
 
+// ---- 4a. The backward exchanges the forward's all-to-all volume once ------
+//
+// Old model: the all-to-alls took the GEMMs' pass count, 3 (4 with full
+// recompute): the backward sent twice what the forward sent. Autograd's
+// backward of a dispatch is one combine of its gradients and the reverse,
+// so a layer exchanges one forward's volume in the backward, in BF16
+// even when the forward dispatch is FP8: BF16 moves 2 + 2 bytes per routed
+// element forward and 2 + 2 backward (full recompute: one forward more),
+// FP8 1 + 2 forward and 2 + 2 backward.
+TEST_F(TrainMechanismsTest, MoeBackwardExchangesTheForwardVolumeOnce) {
+  auto ep_bytes = [&](Precision prec, Recompute rc) {
+    const TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 64, "megatron-core", prec);
+    const TrainModel t = make(w, "h100-sxm", 8);
+    const Parallelism p = layout(1, 1, 8, 1, rc, false, 1, 8);
+    EXPECT_TRUE(t.valid(p));
+    const TrainEstimate e = t.evaluate(p);
+    const CollectiveCost* a2a = collective(e, "ep");
+    EXPECT_NE(a2a, nullptr);
+    return a2a ? a2a->bytes : 0.0;
+  };
+  const double bf16 = ep_bytes(Precision::kBf16, Recompute::kNone);
+  const double bf16_full = ep_bytes(Precision::kBf16, Recompute::kFull);
+  const double fp8 = ep_bytes(Precision::kFp8, Recompute::kNone);
+  ASSERT_GT(bf16, 0.0);
+  EXPECT_NEAR(bf16_full / bf16, 12.0 / 8.0, 1e-9);  // old: 4/3
+  EXPECT_NEAR(fp8 / bf16, 7.0 / 8.0, 1e-9);         // old: 9/12
+  // The volume itself: every routed copy of the micro-batch's tokens, less
+  // the share that stays on the rank, 8 micro-batches per step and 48 layers.
+  const double routed = 4096.0 * 8;  // tokens x top-k
+  EXPECT_NEAR(bf16, 8.0 * 48 * routed * 2048 * (2 + 2 + 2 + 2) * 7.0 / 8.0, 1e-6 * bf16);
+}
+
 // ---- 4b. MoE all-to-all overlap is a per-run switch -----------------------
 //
 // Old model: the stack's ep_overlap_fraction alone decided, and the
 // Megatron-Bridge stack hid 90% of every all-to-all although Megatron's
 // --overlap-moe-expert-parallel-comm is off unless a recipe turns it on.
 // Turned on, Megatron hides the share its model zoo measured (data/stacks:
-// ep_overlap_when_on 0.3), not the 90% a switch assumes elsewhere; the
+// ep_overlap_when_on 0.4), not the 90% a switch assumes elsewhere; the
 // collective line shows the same all-to-all on the link either way, the
 // hidden part, and the exposed part the step breakdown shows.
 TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
@@ -541,7 +573,7 @@ TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
   EXPECT_GT(off.breakdown.ep_comm, 0.0);
   EXPECT_DOUBLE_EQ(dflt.breakdown.ep_comm, off.breakdown.ep_comm);  // off unless the run says so
   const double when_on = stack(bridge).ep_overlap_when_on;
-  EXPECT_DOUBLE_EQ(when_on, 0.3);
+  EXPECT_DOUBLE_EQ(when_on, 0.4);
   EXPECT_NEAR(on.breakdown.ep_comm, (1.0 - when_on) * off.breakdown.ep_comm,
               1e-9 * off.breakdown.ep_comm);
   EXPECT_LT(on.step_time_s, off.step_time_s);

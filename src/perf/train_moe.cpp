@@ -1,0 +1,97 @@
+// One MoE layer's expert work for one micro-batch on one rank: the grouped
+// expert GEMMs, shared experts, token permutation and router, and the
+// dispatch / combine all-to-alls of the forward and of the backward's
+// gradients (train.h: TrainModel::moe_cost).
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+#include <utility>
+
+#include "perf/train.h"
+#include "perf/train_detail.h"
+
+namespace suanli {
+
+using namespace train_detail;  // NOLINT: the training model's own constants
+
+TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, double in_bytes) const {
+  const ModelArch& m = w_.model;
+  const DeviceModel& d = dev_;
+  const auto& e = *m.moe;
+  const double h = m.hidden;
+  const double t = par.tp;
+  const double sp = par.sequence_parallel ? t : 1.0;
+  const double etp = std::max(1, par.etp);
+  MoeCost c;
+  const double tok_dev = n / sp;  // tokens owned by this rank after SP
+  const double routed = tok_dev * e.top_k;
+  // With expert TP the etp ranks of an expert share its tokens' GEMMs.
+  const double local_experts = static_cast<double>(e.experts) / par.ep;
+  const double per_expert_tokens = routed * etp / local_experts;
+  for (const auto& g : expert_gemms_) {
+    const double nout = g.n / etp;
+    const double flops_each = 2.0 * per_expert_tokens * g.k * nout;
+    const double total_flops = flops_each * local_experts;
+    const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
+    const double bytes = in_bytes * local_experts * g.k * nout +
+                         (in_bytes + 2.0) * routed * etp * (g.k + nout) / 2.0;
+    const double time =
+        std::max(total_flops / (d.peak_flops * eff), bytes / d.mem_bw) + d.kernel_overhead;
+    c.gemm += time;
+  }
+  if (e.shared_experts > 0) {
+    for (const auto& g : expert_gemms_) {
+      const double nout = g.n * e.shared_experts / t;
+      const double flops = 2.0 * n * g.k * nout;
+      c.gemm += d.gemm_time(flops, in_bytes * (n * g.k + g.k * nout) + 2.0 * n * nout);
+    }
+  }
+  c.compute = c.gemm;
+  // Token permutation to expert order and back: the stack's bytes per
+  // routed element (8 when each copy is written and read once each way).
+  c.compute += w_.stack.moe_permute_bytes * routed * h / d.mem_bw + 4.0 * d.kernel_overhead;
+  // Router: a small GEMM plus top-k.
+  c.compute += d.gemm_time(2.0 * tok_dev * h * e.experts, 2.0 * tok_dev * (h + e.experts)) +
+               d.kernel_overhead * 4;
+  // Dispatch and combine all-to-alls. Within a scale-up domain tokens go
+  // straight to their experts; across domains a token is sent once per
+  // remote domain that hosts one of its experts and forwarded inside it
+  // (DeepEP / node-limited routing), so the scale-out volume per token is
+  // the expected number of distinct remote domains, not top-k.
+  const double span = static_cast<double>(par.ep) * etp * par.cp;
+  const double dispatch_bytes = in_bytes > 2.0 ? 2.0 : in_bytes;  // FP8 dispatch in FP8 runs
+  const double combine_bytes = 2.0;
+  // EP partners sit etp ranks apart (expert TP groups are contiguous).
+  const double ep_bw = group_link(d, par.ep, static_cast<long long>(etp)).bw;
+  // One dispatch and one combine at the given element widths: link time
+  // and bytes sent.
+  auto exchange = [&](double dispatch_b, double combine_b) -> std::pair<double, double> {
+    if (span <= d.scaleup_domain) {
+      return {alltoall_time(routed * h * dispatch_b, par.ep, ep_bw, d.scaleup_latency) +
+                  alltoall_time(routed * h * combine_b, par.ep, ep_bw, d.scaleup_latency),
+              routed * h * (dispatch_b + combine_b) * (par.ep - 1.0) / par.ep};
+    }
+    const double domains = std::ceil(span / d.scaleup_domain);
+    const double remote =
+        (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
+    // Inside the destination domain each received token fans out to the
+    // experts there; on average top_k copies land across the group.
+    const double intra = routed * h / domains;
+    // Without deduplication every routed copy bound for another domain
+    // crosses the scale-out network.
+    const double inter =
+        w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
+    const int ranks_out = static_cast<int>(domains);
+    return {alltoall_time(inter * dispatch_b, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+                alltoall_time(inter * combine_b, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+                2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
+                                    d.scaleup_latency),
+            inter * (dispatch_b + combine_b) + 4.0 * intra};
+  };
+  std::tie(c.alltoall, c.alltoall_bytes) = exchange(dispatch_bytes, combine_bytes);
+  // The backward pass sends the gradients of both the same way back, in BF16.
+  std::tie(c.alltoall_bwd, c.alltoall_bwd_bytes) = exchange(2.0, 2.0);
+  return c;
+}
+
+}  // namespace suanli
