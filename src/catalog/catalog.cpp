@@ -551,6 +551,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
       {"interleaved_pipeline", &SoftwareStack::interleaved_pipeline},
       {"distributed_optimizer", &SoftwareStack::distributed_optimizer},
       {"ep_dedup", &SoftwareStack::ep_dedup},
+      {"fp8_dispatch", &SoftwareStack::fp8_dispatch},
       {"native_attention", &SoftwareStack::native_attention},
   };
   for (const auto& [k, member] : flags) {

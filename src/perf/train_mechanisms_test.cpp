@@ -522,13 +522,14 @@ TEST_F(TrainMechanismsTest, TpCollectivesHideOnlyBehindTheirOwnGemms) {
 // Old model: the all-to-alls took the GEMMs' pass count, 3 (4 with full
 // recompute): the backward sent twice what the forward sent. Autograd's
 // backward of a dispatch is one combine of its gradients and the reverse,
-// so a layer exchanges one forward's volume in the backward, in BF16
-// even when the forward dispatch is FP8: BF16 moves 2 + 2 bytes per routed
-// element forward and 2 + 2 backward (full recompute: one forward more),
-// FP8 1 + 2 forward and 2 + 2 backward.
+// so a layer exchanges one forward's volume in the backward, in BF16: BF16
+// moves 2 + 2 bytes per routed element forward and 2 + 2 backward (full
+// recompute: one forward more). An FP8 run dispatches FP8 only where its
+// stack quantises before the dispatch (DeepSeek-V3's: 1 + 2 forward);
+// Megatron-Core sends BF16 (old model: FP8 dispatch in every FP8 run).
 TEST_F(TrainMechanismsTest, MoeBackwardExchangesTheForwardVolumeOnce) {
-  auto ep_bytes = [&](Precision prec, Recompute rc) {
-    const TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 64, "megatron-core", prec);
+  auto ep_bytes = [&](Precision prec, Recompute rc, const char* stack_id) {
+    const TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 64, stack_id, prec);
     const TrainModel t = make(w, "h100-sxm", 8);
     const Parallelism p = layout(1, 1, 8, 1, rc, false, 1, 8);
     EXPECT_TRUE(t.valid(p));
@@ -537,12 +538,18 @@ TEST_F(TrainMechanismsTest, MoeBackwardExchangesTheForwardVolumeOnce) {
     EXPECT_NE(a2a, nullptr);
     return a2a ? a2a->bytes : 0.0;
   };
-  const double bf16 = ep_bytes(Precision::kBf16, Recompute::kNone);
-  const double bf16_full = ep_bytes(Precision::kBf16, Recompute::kFull);
-  const double fp8 = ep_bytes(Precision::kFp8, Recompute::kNone);
+  const char* mcore = "megatron-core";
+  const char* deepseek = "deepseek-dualpipe";
+  ASSERT_FALSE(stack(mcore).fp8_dispatch);
+  ASSERT_TRUE(stack(deepseek).fp8_dispatch);
+  const double bf16 = ep_bytes(Precision::kBf16, Recompute::kNone, mcore);
   ASSERT_GT(bf16, 0.0);
-  EXPECT_NEAR(bf16_full / bf16, 12.0 / 8.0, 1e-9);  // old: 4/3
-  EXPECT_NEAR(fp8 / bf16, 7.0 / 8.0, 1e-9);         // old: 9/12
+  EXPECT_NEAR(ep_bytes(Precision::kBf16, Recompute::kFull, mcore) / bf16, 12.0 / 8.0,
+              1e-9);                                                                  // old: 4/3
+  EXPECT_NEAR(ep_bytes(Precision::kFp8, Recompute::kNone, mcore) / bf16, 1.0, 1e-9);  // old: 9/12
+  EXPECT_NEAR(ep_bytes(Precision::kFp8, Recompute::kNone, deepseek) /
+                  ep_bytes(Precision::kBf16, Recompute::kNone, deepseek),
+              7.0 / 8.0, 1e-9);  // old: 9/12
   // The volume itself: every routed copy of the micro-batch's tokens, less
   // the share that stays on the rank, 8 micro-batches per step and 48 layers.
   const double routed = 4096.0 * 8;  // tokens x top-k

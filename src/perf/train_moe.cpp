@@ -59,7 +59,9 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   // (DeepEP / node-limited routing), so the scale-out volume per token is
   // the expected number of distinct remote domains, not top-k.
   const double span = static_cast<double>(par.ep) * etp * par.cp;
-  const double dispatch_bytes = in_bytes > 2.0 ? 2.0 : in_bytes;  // FP8 dispatch in FP8 runs
+  // FP8 runs dispatch FP8 only where the stack quantises before the
+  // all-to-all; otherwise the experts quantise what arrives in BF16.
+  const double dispatch_bytes = in_bytes < 2.0 && w_.stack.fp8_dispatch ? in_bytes : 2.0;
   const double combine_bytes = 2.0;
   // EP partners sit etp ranks apart (expert TP groups are contiguous).
   const double ep_bw = group_link(d, par.ep, static_cast<long long>(etp)).bw;
