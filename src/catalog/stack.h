@@ -71,11 +71,11 @@ struct SoftwareStack {
   // domain and fans it out inside (DeepEP / node-limited routing); false
   // sends every routed copy (a plain all-to-all dispatcher).
   bool ep_dedup = true;
-  // FP8 training: the MoE dispatch all-to-all carries FP8 activations
-  // (quantised before the dispatch, as DeepSeek-V3's framework does); false
-  // dispatches BF16 and quantises inside the expert GEMMs (Megatron-Core,
-  // which does not support FP8 EP dispatch). Combine and gradients are BF16
-  // either way.
+  // FP8 training: the MoE dispatch all-to-alls carry FP8 (the activations
+  // forward, their gradients before the down-projection backward, quantised
+  // before the exchange as DeepSeek-V3's framework does); false dispatches
+  // BF16 and quantises inside the expert GEMMs (Megatron-Core, which does
+  // not support FP8 EP dispatch). Combines are BF16 either way.
   bool fp8_dispatch = false;
   // Bytes per gradient element in the data-parallel reduction.
   double grad_reduce_bytes = 4.0;

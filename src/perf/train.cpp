@@ -474,13 +474,16 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   // The all-to-alls on the link, and what the run's EP overlap leaves exposed.
   // One exchange in the forward (two with the re-forward of a full
   // recompute) and one of the gradients in the backward: the backward moves
-  // the forward's volume once, not twice as its GEMMs compute.
-  const double ep_forwards = rc == Recompute::kFull ? 2.0 : 1.0;
+  // the forward's volume once, not twice as its GEMMs compute. Its dispatch
+  // (the gradient before the down-projection) and combine keep the
+  // forward's widths (DeepSeek-V3 §3.3.2: FP8 dispatch both ways, both
+  // combines BF16).
+  const double ep_exchanges = rc == Recompute::kFull ? 3.0 : 2.0;
   const double ep_exposed =
       1.0 - switched(w_.ep_comm_overlap, w_.stack.ep_overlap_fraction, w_.stack.ep_overlap_when_on);
-  c.ep_link = moe_frac * (moe.alltoall * ep_forwards + moe.alltoall_bwd);
+  c.ep_link = moe_frac * moe.alltoall * ep_exchanges;
   c.ep = c.ep_link * ep_exposed;
-  c.ep_bytes = moe_frac * (moe.alltoall_bytes * ep_forwards + moe.alltoall_bwd_bytes);
+  c.ep_bytes = moe_frac * moe.alltoall_bytes * ep_exchanges;
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.

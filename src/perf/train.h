@@ -208,9 +208,8 @@ class TrainModel {
                         double moe_frac, double moe_gemm, bool full_recompute) const;
   struct MoeCost {
     double gemm = 0, compute = 0;
-    // One forward dispatch + combine, and the backward's exchange of their
-    // gradients: time on the link and bytes sent.
-    double alltoall = 0, alltoall_bytes = 0, alltoall_bwd = 0, alltoall_bwd_bytes = 0;
+    // One forward dispatch + combine: time on the link and bytes sent.
+    double alltoall = 0, alltoall_bytes = 0;
   };
   MoeCost moe_cost(const Parallelism& par, double tokens, double in_bytes) const;
   void finish_estimate(TrainEstimate& e, const TrainMemory& mem) const;

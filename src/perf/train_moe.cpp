@@ -1,11 +1,9 @@
 // One MoE layer's expert work for one micro-batch on one rank: the grouped
 // expert GEMMs, shared experts, token permutation and router, and the
-// dispatch / combine all-to-alls of the forward and of the backward's
-// gradients (train.h: TrainModel::moe_cost).
+// dispatch / combine all-to-alls of the forward (train.h:
+// TrainModel::moe_cost).
 #include <algorithm>
 #include <cmath>
-#include <tuple>
-#include <utility>
 
 #include "perf/train.h"
 #include "perf/train_detail.h"
@@ -61,38 +59,34 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   const double span = static_cast<double>(par.ep) * etp * par.cp;
   // FP8 runs dispatch FP8 only where the stack quantises before the
   // all-to-all; otherwise the experts quantise what arrives in BF16.
-  const double dispatch_bytes = in_bytes < 2.0 && w_.stack.fp8_dispatch ? in_bytes : 2.0;
+  const double dispatch_bytes = (in_bytes < 2.0 && w_.stack.fp8_dispatch) ? in_bytes : 2.0;
   const double combine_bytes = 2.0;
   // EP partners sit etp ranks apart (expert TP groups are contiguous).
   const double ep_bw = group_link(d, par.ep, static_cast<long long>(etp)).bw;
-  // One dispatch and one combine at the given element widths: link time
-  // and bytes sent.
-  auto exchange = [&](double dispatch_b, double combine_b) -> std::pair<double, double> {
-    if (span <= d.scaleup_domain) {
-      return {alltoall_time(routed * h * dispatch_b, par.ep, ep_bw, d.scaleup_latency) +
-                  alltoall_time(routed * h * combine_b, par.ep, ep_bw, d.scaleup_latency),
-              routed * h * (dispatch_b + combine_b) * (par.ep - 1.0) / par.ep};
-    }
-    const double domains = std::ceil(span / d.scaleup_domain);
-    const double remote =
-        (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
-    // Inside the destination domain each received token fans out to the
-    // experts there; on average top_k copies land across the group.
-    const double intra = routed * h / domains;
-    // Without deduplication every routed copy bound for another domain
-    // crosses the scale-out network.
-    const double inter =
-        w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
-    const int ranks_out = static_cast<int>(domains);
-    return {alltoall_time(inter * dispatch_b, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-                alltoall_time(inter * combine_b, ranks_out, d.scaleout_bw, d.scaleout_latency) +
-                2.0 * alltoall_time(intra * 2.0, std::max(2, d.scaleup_domain), d.scaleup_bw,
-                                    d.scaleup_latency),
-            inter * (dispatch_b + combine_b) + 4.0 * intra};
-  };
-  std::tie(c.alltoall, c.alltoall_bytes) = exchange(dispatch_bytes, combine_bytes);
-  // The backward pass sends the gradients of both the same way back, in BF16.
-  std::tie(c.alltoall_bwd, c.alltoall_bwd_bytes) = exchange(2.0, 2.0);
+  if (span <= d.scaleup_domain) {
+    c.alltoall = alltoall_time(routed * h * dispatch_bytes, par.ep, ep_bw, d.scaleup_latency) +
+                 alltoall_time(routed * h * combine_bytes, par.ep, ep_bw, d.scaleup_latency);
+    c.alltoall_bytes = routed * h * (dispatch_bytes + combine_bytes) * (par.ep - 1.0) / par.ep;
+    return c;
+  }
+  const double domains = std::ceil(span / d.scaleup_domain);
+  const double remote =
+      (domains - 1.0) * (1.0 - std::pow(1.0 - 1.0 / domains, static_cast<double>(e.top_k)));
+  // Inside the destination domain each received token fans out to the
+  // experts there, at the width it crossed the network; on average top_k
+  // copies land across the group.
+  const double intra = routed * h / domains;
+  // Without deduplication every routed copy bound for another domain
+  // crosses the scale-out network.
+  const double inter =
+      w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
+  const int ranks_out = static_cast<int>(domains);
+  const int ranks_in = std::max(2, d.scaleup_domain);
+  c.alltoall = alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+               alltoall_time(inter * combine_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +
+               alltoall_time(intra * dispatch_bytes, ranks_in, d.scaleup_bw, d.scaleup_latency) +
+               alltoall_time(intra * combine_bytes, ranks_in, d.scaleup_bw, d.scaleup_latency);
+  c.alltoall_bytes = (inter + intra) * (dispatch_bytes + combine_bytes);
   return c;
 }
 
