@@ -108,6 +108,7 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
                   : closed_loop_prefill_wait(batch, e.prefill_s, e.ttft_s + out * e.tpot_s);
     e.ttft_s += e.prefill_wait_s;
     life = open_wait ? out * e.tpot_s : e.ttft_s + out * e.tpot_s;
+    if (w_.num_prompts && !open_wait) life = benchmark_start(e, batch, life);
   } else {
     // Co-located, each prefill stalls the whole instance: with DP
     // attention one group's prefill holds every rank at the next expert
@@ -136,7 +137,6 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     e.tpot_s = decode_token + std::max(0.0, others - wait) / out;
     life = e.ttft_s + out * e.tpot_s;
   }
-  if (w_.num_prompts && !open_wait && w_.disaggregated) life = benchmark_start(e, batch, life);
   const double per_instance = batch * static_cast<double>(w_.output_len) / life;
   // Per device: packages, plus a disaggregated deployment's prefill devices.
   set_output_rate(e, per_instance * layout_.instances, devices_ + w_.prefill_devices, w_,
@@ -153,6 +153,8 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
 // run's throughput (batch x output_len / life = prompts x output_len /
 // duration per instance). `life` is the steady state's.
 double InferModel::benchmark_start(InferEstimate& e, int batch, double life) const {
+  // Unnamed prefill devices: no queue to model.
+  if (w_.prefill_devices <= 0) return life;
   const double out = w_.output_len;
   const double rounds =
       std::max(1.0, static_cast<double>(*w_.num_prompts) / layout_.instances / batch);
@@ -160,9 +162,7 @@ double InferModel::benchmark_start(InferEstimate& e, int batch, double life) con
   // The first wave's prompts, batch x instances of them, queue at the
   // prefill devices' attention groups, P at a time; prompt k waits
   // floor(k / P) prefills. The slot served last ends the first wave, then
-  // runs rounds - 1 steady-state lives. Unnamed prefill devices: no queue
-  // to model.
-  if (w_.prefill_devices <= 0) return life;
+  // runs rounds - 1 steady-state lives.
   const double servers = std::max(1.0, std::floor(prefill_servers()));
   // (A batch the SLO search chose may exceed the prompts sent: only those leave.)
   const double wave = std::min(static_cast<double>(*w_.num_prompts),
