@@ -69,13 +69,18 @@ void print_collectives(std::ostream& out, const TrainEstimate& e, const Messages
     const CollectiveCost& c = e.collectives[static_cast<std::size_t>(i)];
     out << (i == 0 ? label(m, "Collectives") : std::string(kIndent))
         << fmt::format("{:<13} ", c.name)
-        << m.trf("{bytes} over {link} at {bandwidth}B/s: {time} on the link, {hidden} hidden, "
-                 "{exposed} exposed",
-                 fmt::arg("bytes", human_count(c.bytes) + "B"), fmt::arg("link", m.tr(c.link)),
-                 fmt::arg("bandwidth", human_count(c.bandwidth)),
-                 fmt::arg("time", human_seconds(c.time)), fmt::arg("hidden", human_seconds(c.hidden)),
-                 fmt::arg("exposed", human_seconds(c.exposed())))
-        << "\n";
+        << m.trf(
+               "{bytes} over {link} at {bandwidth}B/s: {time} on the link, {hidden} hidden, "
+               "{exposed} exposed",
+               fmt::arg("bytes", human_count(c.bytes) + "B"), fmt::arg("link", m.tr(c.link)),
+               fmt::arg("bandwidth", human_count(c.bandwidth)),
+               fmt::arg("time", human_seconds(c.time)), fmt::arg("hidden", human_seconds(c.hidden)),
+               fmt::arg("exposed", human_seconds(c.exposed())));
+    if (c.slowdown > 0) {
+      out << m.trf(", slowing the compute beside it by {slowdown}",
+                   fmt::arg("slowdown", human_seconds(c.slowdown)));
+    }
+    out << "\n";
   }
 }
 

@@ -506,6 +506,7 @@ std::span<const ProfileNumber> profile_numbers() {
       {"decode_memory_bw_fraction", &E::decode_memory_bw_fraction, 0.01, 1.0, true},
       {"scaleup_bw_fraction", &E::scaleup_bw_fraction, 0.01, 1.0},
       {"scaleout_bw_fraction", &E::scaleout_bw_fraction, 0.01, 1.0},
+      {"overlap_compute_slowdown", &E::overlap_compute_slowdown, 0.0, 1.0},
       {"scaleup_latency_us", &E::scaleup_latency_us, 0.0, 1e6},
       {"scaleout_latency_us", &E::scaleout_latency_us, 0.0, 1e6},
       {"kernel_overhead_us", &E::kernel_overhead_us, 0.0, 1e6},

@@ -59,6 +59,10 @@ struct EfficiencyProfile {
   // Achieved bus bandwidth / nominal per-direction link bandwidth.
   double scaleup_bw_fraction = 0.75;
   double scaleout_bw_fraction = 0.80;
+  // Compute runs slower beside a communication kernel it hides (SMs and
+  // memory bandwidth taken by the collective): the fractional slowdown of
+  // the compute a data-parallel collective overlaps. 0 = no slowdown.
+  double overlap_compute_slowdown = 0.0;
   double scaleup_latency_us = 10.0;  // per collective step
   double scaleout_latency_us = 20.0;
   double kernel_overhead_us = 5.0;  // launch + tail per kernel

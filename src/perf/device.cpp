@@ -128,6 +128,7 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
       e.prefill_attention_peak_fraction > 0 ? e.prefill_attention_half_seq : 0;
   d.kernel_overhead = e.kernel_overhead_us * 1e-6;
   d.host_op_overhead = e.host_op_overhead_us * 1e-6;
+  d.overlap_slowdown = e.overlap_compute_slowdown;
   d.decode_overhead = e.decode_step_overhead_us * 1e-6;
   d.tdp_w = a.tdp_w ? a.tdp_w->value : 0;
   note_if_unverified(rate, "dense rate", d.unverified);

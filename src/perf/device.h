@@ -52,6 +52,9 @@ struct DeviceModel {
   }
   double kernel_overhead = 5e-6;
   double host_op_overhead = 10e-6;
+  // Fractional slowdown of compute beside a collective it hides
+  // (EfficiencyProfile::overlap_compute_slowdown).
+  double overlap_slowdown = 0;
   double decode_overhead = 2e-4;
   double tdp_w = 0;
   // Cost per device-hour on cost_basis (perf/cost.h price_device; 0: unknown

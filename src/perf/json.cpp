@@ -98,6 +98,7 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
                     {"bandwidth_bytes_per_s", c.bandwidth},
                     {"time_s", c.time},
                     {"hidden_s", c.hidden},
+                    {"compute_slowdown_s", c.slowdown},
                     {"exposed_s", c.exposed()}});
   }
   j["collectives"] = coll;

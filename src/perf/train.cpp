@@ -340,10 +340,10 @@ double hide(double time, double& budget) {
 }
 
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
-                       double time, double hidden) {
+                       double time, double hidden, double slowdown = 0) {
   if (time <= 0 || e.collective_count >= kMaxCollectives) return;
   e.collectives[static_cast<std::size_t>(e.collective_count++)] =
-      CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden};
+      CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden, slowdown};
 }
 
 }  // namespace
@@ -494,10 +494,13 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
 
 // Data-parallel traffic of the step (ZeRO-3 gathers, gradient reduction,
 // parameter all-gather), each hidden only in what is left of the overlap
-// budget of its compute window on its link; records each collective on `e`
-// and returns the exposed time (the optimizer step's time in *optimizer).
-double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e,
-                                 double* optimizer) const {
+// budget of its compute window on its link. A hidden collective slows the
+// compute beside it by the profile's overlap_compute_slowdown s: in its
+// time T the compute advances T/(1+s), so the step is T·s/(1+s) longer.
+// Records each collective on `e`; returns the exposed time, the slowdown
+// and the optimizer step's time.
+TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWindows& win,
+                                             TrainEstimate& e) const {
   const DeviceModel& d = dev_;
   const SoftwareStack& st = w_.stack;
   const double ov_dp = st.dp_overlap_fraction;
@@ -511,8 +514,13 @@ double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, T
   Budget budget;
   budget.up = budget.out = ov_dp * compute_all;
   budget.on(win.tp_scaleout) -= win.tp_hidden;
+  DpCost cost;
+  const double lost = d.overlap_slowdown / (1.0 + d.overlap_slowdown);
   auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
-                    double hidden) { record_collective(e, name, scaleout, bytes, bw, time, hidden); };
+                    double hidden) {
+    cost.slowdown += lost * hidden;
+    record_collective(e, name, scaleout, bytes, bw, time, hidden, lost * hidden);
+  };
   const int dpc = par.dp * par.cp;
   const GroupLink dense_link = group_link(d, dpc, par.tp);
   const long long edp = static_cast<long long>(sp.expert_dp);
@@ -578,8 +586,9 @@ double TrainModel::data_parallel(const Parallelism& par, const DpWindows& win, T
   }
   const double opt_params = par.zero >= 1 ? sp.dense / dpc + sp.expert / sp.expert_dp
                                           : sp.dense + sp.expert;
-  *optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
-  return dp_comm;
+  cost.optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
+  cost.exposed = dp_comm;
+  return cost;
 }
 
 namespace {
@@ -738,25 +747,25 @@ TrainEstimate TrainModel::evaluate(const Parallelism& par) const {
   win.recomputed_share = mix.rec_frac;
   win.tp_hidden = mix.avg([](const Layer& l) { return l.tp_hidden; }) * layer_count;
   win.tp_scaleout = mix.plain.c.tp_scaleout;
-  double optimizer = 0;
-  const double dp_comm = data_parallel(par, win, e, &optimizer);
+  const DpCost dp = data_parallel(par, win, e);
 
   // Split the pipeline's busy time (m x stage time) into its causes in the
   // proportions of one layer; logits count as compute. A launch-bound
-  // layer's idle time counts as compute.
+  // layer's idle time counts as compute, and so does the compute slowed
+  // beside hidden data-parallel collectives.
   const double busy = mb * stage_time;
   const double logits_busy = mb * logits;
   const double layer_busy = std::max(0.0, busy - logits_busy);
   auto share = [&](double part) { return mix.total > 0 ? layer_busy * part / mix.total : 0.0; };
-  e.breakdown.compute = share(mix.compute) + logits_busy;
+  e.breakdown.compute = share(mix.compute) + logits_busy + dp.slowdown;
   e.breakdown.tp_comm = share(mix.tp);
   e.breakdown.ep_comm = share(mix.ep);
   e.breakdown.cp_comm = share(mix.cp);
   e.breakdown.pp_comm = pp_comm;
   e.breakdown.bubble = bubble;
-  e.breakdown.dp_comm = dp_comm;
-  e.breakdown.optimizer = optimizer;
-  e.step_time_s = busy + bubble + pp_comm + dp_comm + optimizer;
+  e.breakdown.dp_comm = dp.exposed;
+  e.breakdown.optimizer = dp.optimizer;
+  e.step_time_s = busy + bubble + pp_comm + dp.exposed + dp.slowdown + dp.optimizer;
   finish_estimate(e, mem);
   return e;
 }

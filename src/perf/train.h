@@ -101,6 +101,7 @@ struct CollectiveCost {
   double bandwidth = 0;    // bytes/s achieved per direction
   double time = 0;         // seconds on the link per step
   double hidden = 0;       // of which behind compute
+  double slowdown = 0;     // compute time lost to running beside it
   double exposed() const { return time - hidden; }
 };
 inline constexpr int kMaxCollectives = 7;
@@ -222,8 +223,13 @@ class TrainModel {
     double tp_hidden = 0;         // compute already used to hide TP, per step
     bool tp_scaleout = false;     // TP's link
   };
-  double data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e,
-                       double* optimizer) const;
+  // Data parallelism's cost per step, seconds.
+  struct DpCost {
+    double exposed = 0;    // collectives' time not hidden
+    double slowdown = 0;   // compute slowed by the hidden ones
+    double optimizer = 0;  // the optimizer step
+  };
+  DpCost data_parallel(const Parallelism& par, const DpWindows& win, TrainEstimate& e) const;
   // One layer, one micro-batch, plain and recomputed, and their averages
   // over the stage (defined in train.cpp, evaluate()'s helper).
   struct LayerMix;
