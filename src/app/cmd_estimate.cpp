@@ -190,14 +190,19 @@ void print_train_layout(std::ostream& out, const Messages& m, const TrainWorkloa
                fmt::arg("tokens", human_count(static_cast<double>(w.global_batch) * w.seq)))
       << "\n";
   out << label(m, "Parallelism")
-      << m.trf("tp {tp} · pp {pp} · dp {dp} · cp {cp} · ep {ep} · vpp {vpp} · micro-batch {mb} "
-               "({steps} per step) · recompute {recompute} · SP {sp} · ZeRO-{zero}",
-               fmt::arg("tp", p.tp), fmt::arg("pp", p.pp), fmt::arg("dp", p.dp),
-               fmt::arg("cp", p.cp), fmt::arg("ep", p.ep), fmt::arg("vpp", p.vpp),
-               fmt::arg("mb", p.micro_batch), fmt::arg("steps", e.micro_batches),
-               fmt::arg("recompute", m.tr(recompute_name(p.recompute))),
-               fmt::arg("sp", m.tr(p.sequence_parallel ? "on" : "off")), fmt::arg("zero", p.zero))
-      << "\n";
+      << m.trf(
+             "tp {tp} · pp {pp} · dp {dp} · cp {cp} · ep {ep} · vpp {vpp} · micro-batch {mb} "
+             "({steps} per step) · recompute {recompute} · SP {sp} · ZeRO-{zero}",
+             fmt::arg("tp", p.tp), fmt::arg("pp", p.pp), fmt::arg("dp", p.dp), fmt::arg("cp", p.cp),
+             fmt::arg("ep", p.ep), fmt::arg("vpp", p.vpp), fmt::arg("mb", p.micro_batch),
+             fmt::arg("steps", e.micro_batches),
+             fmt::arg("recompute", m.tr(recompute_name(p.recompute))),
+             fmt::arg("sp", m.tr(p.sequence_parallel ? "on" : "off")), fmt::arg("zero", p.zero));
+  if (p.zero_shard > 0) {
+    out << m.trf(" over groups of {shard} ranks, {replicas} replicas (HSDP)",
+                 fmt::arg("shard", p.zero_shard), fmt::arg("replicas", p.zero_replicas()));
+  }
+  out << "\n";
   if (!found.searched.empty())
     out << kIndent
         << m.trf("searched {fields} over {candidates} configurations ({feasible} fit)",

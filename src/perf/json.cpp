@@ -16,7 +16,8 @@ nlohmann::json parallelism_json(const Parallelism& p) {
           {"sequence_parallel", p.sequence_parallel},
           {"zero", p.zero},
           {"etp", p.etp},
-          {"recompute_layers", p.recompute_layers}};
+          {"recompute_layers", p.recompute_layers},
+          {"zero_shard", p.zero_shard}};
 }
 
 namespace {

@@ -157,6 +157,8 @@ enum class TrainModel::Rule {
   kStackVpp,
   kStackZero,
   kMoeNeedsSp,
+  kZeroShardNeedsZero,
+  kZeroShardDivides,
 };
 
 TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
@@ -186,7 +188,7 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
     if (m.moe->experts % p.ep != 0) return Rule::kEpDividesExperts;
     if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) return Rule::kEpDividesRanks;
   }
-  if (p.etp < 1 || p.recompute_layers < 0) return Rule::kNonPositive;
+  if (p.etp < 1 || p.recompute_layers < 0 || p.zero_shard < 0) return Rule::kNonPositive;
   if (p.etp > 1) {
     if (!m.is_moe()) return Rule::kEpNeedsMoe;
     if ((1LL * p.dp * p.cp * p.tp) % (1LL * p.ep * p.etp) != 0) return Rule::kEpDividesRanks;
@@ -197,6 +199,13 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
   if (p.vpp > 1 && !st.interleaved_pipeline) return Rule::kStackVpp;
   if (p.zero >= 1 && !st.distributed_optimizer) return Rule::kStackZero;
   if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) return Rule::kMoeNeedsSp;
+  if (p.zero_shard > 0) {
+    if (p.zero < 1) return Rule::kZeroShardNeedsZero;
+    if (p.dp % p.zero_shard != 0) return Rule::kZeroShardDivides;
+    // The expert replicas (tp·dp·cp / (ep·etp)) split into the same groups.
+    const long long edp = 1LL * p.dp * p.cp * p.tp / (1LL * p.ep * p.etp);
+    if (m.is_moe() && edp % p.zero_replicas() != 0) return Rule::kZeroShardDivides;
+  }
   return Rule::kNone;
 }
 
@@ -289,6 +298,15 @@ Result<void> TrainModel::check(const Parallelism& p) const {
       break;
     case Rule::kMoeNeedsSp:
       msg = "MoE layers with TP > 1 need --sequence-parallel";
+      break;
+    case Rule::kZeroShardNeedsZero:
+      msg = "--zero-shard shards the ZeRO/FSDP state: it needs --zero 1..3";
+      break;
+    case Rule::kZeroShardDivides:
+      msg = fmt::format(
+          "--zero-shard {} must divide DP {} into replica groups{}", p.zero_shard, p.dp,
+          m.is_moe() ? " that also divide the expert data-parallel group (tp·dp·cp / (ep·etp))"
+                     : "");
       break;
   }
   return fail(ErrorCode::kInvalidArgument, std::move(msg));
@@ -521,9 +539,12 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
     cost.slowdown += lost * hidden;
     record_collective(e, name, scaleout, bytes, bw, time, hidden, lost * hidden);
   };
-  const int dpc = par.dp * par.cp;
+  // ZeRO's collectives run inside the sharding group (all of DP x CP, or
+  // one hybrid-sharding group of it); the replicas all-reduce below.
+  const int replicas = par.zero_replicas();
+  const int dpc = par.dp * par.cp / replicas;
   const GroupLink dense_link = group_link(d, dpc, par.tp);
-  const long long edp = static_cast<long long>(sp.expert_dp);
+  const long long edp = static_cast<long long>(sp.expert_shard);
   const GroupLink expert_link = group_link(d, edp, 1LL * par.ep * std::max(1, par.etp));
   const double weight_b = weight_bytes(w_.precision);
   // The reduction moves the stack's gradient width, or the accumulator's
@@ -565,17 +586,39 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
     record("zero3-gather", dense_link.scaleout, mb * traffic(weight_b, passes), dense_link.bw,
            total, hidden);
   }
-  // What is left of the budget on this link, as a share of the whole step,
-  // bounds what the last backward / first forward can still hide.
+  // What is left of the budget on a link, as a share of the whole step,
+  // bounds what the last backward / first forward can still hide there.
   const double whole = ov_dp * compute_all;
-  const double left = whole > 0 ? std::max(0.0, budget.on(dense_link.scaleout)) / whole : 0.0;
+  auto left_on = [&](bool scaleout) {
+    return whole > 0 ? std::max(0.0, budget.on(scaleout)) / whole : 0.0;
+  };
+  const double left = left_on(dense_link.scaleout);
+  const bool ov_reduce = w_.overlap_grad_reduce.value_or(ov_dp > 0);
+  double rs_hidden = 0;
   {
     const double rs = par.zero == 0 ? pass(grad_b, true) : pass(grad_b, false);
-    const bool ov = w_.overlap_grad_reduce.value_or(ov_dp > 0);
-    const double hidden = ov ? std::min(rs, ov_dp * stage_bwd * left) : 0.0;
-    dp_comm += rs - hidden;
+    rs_hidden = ov_reduce ? std::min(rs, ov_dp * stage_bwd * left) : 0.0;
+    dp_comm += rs - rs_hidden;
     record("dp-reduce", dense_link.scaleout, traffic(grad_b, par.zero == 0 ? 2.0 : 1.0),
-           dense_link.bw, rs, hidden);
+           dense_link.bw, rs, rs_hidden);
+  }
+  if (replicas > 1) {
+    // Hybrid sharding: each rank's reduced gradient shard is all-reduced
+    // across the replica groups (ranks `replicas`, one per group), in the
+    // same last backward, sharing it with the reduce-scatter on one link.
+    const GroupLink rep = group_link(d, replicas, 1LL * par.tp * dpc);
+    const GroupLink erep = group_link(d, replicas, 1LL * par.ep * std::max(1, par.etp) * edp);
+    const double dense_b = sp.dense / dpc * grad_b;
+    const double expert_b = sp.expert / static_cast<double>(edp) * grad_b;
+    const double ar =
+        ring_allreduce_time(dense_b, replicas, rep.bw, rep.lat) +
+        (expert_b > 0 ? ring_allreduce_time(expert_b, replicas, erep.bw, erep.lat) : 0.0);
+    const double room = ov_dp * stage_bwd * left_on(rep.scaleout) -
+                        (rep.scaleout == dense_link.scaleout ? rs_hidden : 0.0);
+    const double hidden = ov_reduce ? std::clamp(room, 0.0, ar) : 0.0;
+    dp_comm += ar - hidden;
+    record("dp-replicate", rep.scaleout, 2.0 * (dense_b + expert_b) * (replicas - 1.0) / replicas,
+           rep.bw, ar, hidden);
   }
   if (par.zero == 1 || par.zero == 2) {
     const double ag = pass(weight_b, false);
@@ -584,7 +627,7 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
     dp_comm += ag - hidden;
     record("dp-gather", dense_link.scaleout, traffic(weight_b, 1.0), dense_link.bw, ag, hidden);
   }
-  const double opt_params = par.zero >= 1 ? sp.dense / dpc + sp.expert / sp.expert_dp
+  const double opt_params = par.zero >= 1 ? sp.dense / sp.dense_shard + sp.expert / sp.expert_shard
                                           : sp.dense + sp.expert;
   cost.optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
   cost.exposed = dp_comm;

@@ -34,6 +34,11 @@ struct Parallelism {
   int etp = 1;   // expert tensor parallelism: each expert split over etp ranks (MoE)
   // With full recompute: layers per pipeline stage that are recomputed (0 = all).
   int recompute_layers = 0;
+  // ZeRO / FSDP state sharded over this many DP ranks and replicated across
+  // the dp / zero_shard groups (hybrid sharding, HSDP); 0 = over all of DP.
+  int zero_shard = 0;
+  // The replicas of the sharded state (1 without hybrid sharding).
+  int zero_replicas() const { return zero_shard > 0 ? dp / zero_shard : 1; }
   bool operator==(const Parallelism&) const = default;  // field by field (not its padding)
 };
 
@@ -95,7 +100,8 @@ struct TrainBreakdown {
 // and how much of its time compute hid (one overlap budget per compute
 // window and link, shared by every collective that runs beside it).
 struct CollectiveCost {
-  const char* name = "";   // "tp", "cp", "ep", "pp", "dp-reduce", "dp-gather", "zero3-gather"
+  // "tp", "cp", "ep", "pp", "dp-reduce", "dp-replicate", "dp-gather", "zero3-gather"
+  const char* name = "";
   const char* link = "";   // "scale-up" | "scale-out"
   double bytes = 0;        // per device per step
   double bandwidth = 0;    // bytes/s achieved per direction
@@ -104,7 +110,7 @@ struct CollectiveCost {
   double slowdown = 0;     // compute time lost to running beside it
   double exposed() const { return time - hidden; }
 };
-inline constexpr int kMaxCollectives = 7;
+inline constexpr int kMaxCollectives = 8;
 
 // Bytes per device on the most loaded pipeline stage.
 struct TrainMemory {
@@ -187,6 +193,9 @@ class TrainModel {
     double expert = 0;     // routed experts held by this rank
     double dense_dp = 1;   // dp x cp
     double expert_dp = 1;  // (tp x dp x cp) / (ep x etp)
+    // The groups ZeRO shards them over: the above divided by the hybrid
+    // sharding's replicas (the above without hybrid sharding).
+    double dense_shard = 1, expert_shard = 1;
   };
   StageParams stage_params(const Parallelism& par) const;
   int recomputed_layers(const Parallelism& par, int stage_layers) const;
@@ -254,7 +263,7 @@ class TrainModel {
 
 // Parallelism given on the command line; nullopt fields are searched.
 struct ParallelismRequest {
-  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, etp, recompute_layers;
+  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, etp, recompute_layers, zero_shard;
   std::optional<Recompute> recompute;
   std::optional<bool> sequence_parallel;
 };

@@ -821,6 +821,78 @@ TEST_F(TrainMechanismsTest, Zero3WithTensorAndPipelineParallelismEvaluates) {
   EXPECT_NEAR(e.memory.weights, 2.0 * stage / 2, 1e-9 * e.memory.weights);
 }
 
+// ---- 9. Hybrid sharding (HSDP) ---------------------------------------------
+//
+// Old model: ZeRO-3 sharded over all of DP, so MaxText's ici_fsdp 8 x
+// dcn_dp 16 and PyTorch's HYBRID_SHARD were priced as a 128-way shard,
+// every gather crossing the network and the state at 1/128. Now zero_shard
+// keeps the state, gathers and reduce-scatters inside each 8-GPU group and
+// adds the replicas' all-reduce of each rank's reduced shard.
+TEST_F(TrainMechanismsTest, HybridShardingGathersInsideTheGroupAndAllReducesAcrossReplicas) {
+  const ModelArch& m = model("llama2-7b");
+  const TrainModel t = make(workload(m, 4096, 512, "fsdp"), "h100-sxm", 128);
+  Parallelism full = layout(1, 1, 128, 4, Recompute::kSelective, false, 3);
+  Parallelism hybrid = full;
+  hybrid.zero_shard = 8;
+  ASSERT_VALID(t, full);
+  ASSERT_VALID(t, hybrid);
+  EXPECT_EQ(hybrid.zero_replicas(), 16);
+  const TrainEstimate f = t.evaluate(full);
+  const TrainEstimate h = t.evaluate(hybrid);
+  // The state is sharded 8 ways, not 128.
+  EXPECT_NEAR(h.memory.optimizer, 16.0 * f.memory.optimizer, 1e-9 * h.memory.optimizer);
+  EXPECT_NEAR(h.memory.weights, 16.0 * f.memory.weights, 1e-9 * h.memory.weights);
+  // Gathers stay on the node's links; the replicas all-reduce over the NICs.
+  const CollectiveCost* zg = collective(h, "zero3-gather");
+  const CollectiveCost* rep = collective(h, "dp-replicate");
+  ASSERT_NE(zg, nullptr);
+  ASSERT_NE(rep, nullptr);
+  EXPECT_STREQ(zg->link, "scale-up");
+  EXPECT_STREQ(collective(f, "zero3-gather")->link, "scale-out");
+  EXPECT_STREQ(rep->link, "scale-out");
+  EXPECT_EQ(collective(f, "dp-replicate"), nullptr);
+  // Each rank all-reduces its 1/8 of the stage's gradients (BF16 on this
+  // stack) across 16 replicas: 2 x (16 - 1) / 16 of it.
+  const ParamCount pc = count_params(m);
+  const double stage = 32 * (pc.per_layer_attn + pc.per_dense_mlp) + 2.0 * m.vocab * m.hidden;
+  EXPECT_NEAR(rep->bytes, 2.0 * 2.0 * stage / 8 * 15.0 / 16, 1e-9 * rep->bytes);
+  // Rules: the shard divides DP and needs a sharded state.
+  Parallelism bad = hybrid;
+  bad.zero_shard = 7;
+  ASSERT_FALSE(t.check(bad).has_value());
+  EXPECT_NE(t.check(bad).error().message.find("--zero-shard 7 must divide DP 128"),
+            std::string::npos);
+  bad = hybrid;
+  bad.zero = 0;
+  ASSERT_FALSE(t.check(bad).has_value());
+  EXPECT_NE(t.check(bad).error().message.find("needs --zero 1..3"), std::string::npos);
+  // A measurement row states it.
+  ::suanli::testing::TempDir dir;
+  dir.write("rows.toml", R"([[measurement]]
+id = "hsdp-row"
+kind = "train"
+source = "test"
+confidence = "estimate"
+model = "llama2-7b"
+seq = 4096
+accelerator = "h100-sxm"
+devices = 128
+tp = 1
+pp = 1
+dp = 128
+micro_batch = 4
+global_batch = 512
+zero = 3
+zero_shard = 8
+stack = "fsdp"
+metric = "tokens_per_s_per_device"
+value = 8000
+)");
+  auto rows = load_measurements(dir.path(), *catalog_);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message;
+  EXPECT_EQ((*rows)[0].parallelism.zero_shard, 8);
+}
+
 // ---- Validation rows can state the new switches ---------------------------
 
 using ::suanli::testing::TempDir;

@@ -33,6 +33,10 @@ TrainModel::StageParams TrainModel::stage_params(const Parallelism& par) const {
   // Expert weights are replicated over the ranks of the TP x DP x CP grid
   // that hold the same experts: (tp * dp * cp) / (ep * etp).
   sp.expert_dp = std::max(1.0, sp.dense_dp * t / (static_cast<double>(par.ep) * par.etp));
+  // Hybrid sharding keeps one copy of the state per replica group.
+  const double replicas = par.zero_replicas();
+  sp.dense_shard = sp.dense_dp / replicas;
+  sp.expert_shard = std::max(1.0, sp.expert_dp / replicas);
   return sp;
 }
 
@@ -48,7 +52,7 @@ TrainMemory TrainModel::memory(const Parallelism& par) const {
   const double grad_b = grad_bytes(w_.precision, w_.bf16_grad_accum);
   const double opt_b = optimizer_bytes(w_.precision);
   auto sharded = [&](bool shard) {
-    return shard ? p.dense / p.dense_dp + p.expert / p.expert_dp : p.dense + p.expert;
+    return shard ? p.dense / p.dense_shard + p.expert / p.expert_shard : p.dense + p.expert;
   };
   TrainMemory mem;
   mem.weights = weight_b * sharded(par.zero >= 3);

@@ -144,6 +144,12 @@ const FieldTable<TrainRequest>& train_parallelism_fields() {
       {{"recompute_layers", F::kInteger,
         "With full recompute: layers per pipeline stage recomputed (default all)", 1, kMaxCount},
        &T::recompute_layers},
+      {{"zero_shard", F::kInteger,
+        "Hybrid sharding (HSDP): shard the ZeRO/FSDP state over this many DP ranks and "
+        "replicate it across the dp / zero_shard groups, which all-reduce their gradients "
+        "(default: shard over all of DP)",
+        1, kMaxRequestDevices},
+       &T::zero_shard},
   };
   return fields;
 }

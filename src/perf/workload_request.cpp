@@ -207,6 +207,7 @@ ParallelismRequest make_parallelism_request(const TrainRequest& f) {
   r.zero = f.zero;
   r.etp = f.etp;
   r.recompute_layers = f.recompute_layers;
+  r.zero_shard = f.zero_shard;
   if (!f.recompute.empty()) r.recompute = parse_recompute(f.recompute);
   r.sequence_parallel = f.sequence_parallel;
   return r;

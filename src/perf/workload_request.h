@@ -48,7 +48,7 @@ struct TrainRequest {
   std::string grad_accum;    // "", "fp32" or "bf16"
   double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).
-  std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers;
+  std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers, zero_shard;
   std::string recompute;                  // "", "full", "selective", "none"
   std::optional<bool> sequence_parallel;  // unset: searched; false: forced off
   CostRequest cost;
