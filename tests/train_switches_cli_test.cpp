@@ -119,5 +119,44 @@ TEST(TrainSwitchesCli, PrecisionGradAccumAndPartialRecompute) {
   EXPECT_NE(bad.code, kExitOk);
 }
 
+// Hybrid sharding through the CLI: the flag reaches the layout, the JSON
+// lists the replicas' all-reduce and each hidden collective's slowdown, and
+// a layout that does not fit is reported with its hybrid sharding.
+TEST(TrainSwitchesCli, HybridShardingAndTheOverlapSlowdownReachTheJson) {
+  const std::vector<std::string> base = {
+      "--model",        "llama2-7b", "--devices",   "32",   "--tp",    "1",   "--pp",          "1",
+      "--cp",           "1",         "--dp",        "32",   "--zero",  "3",   "--micro-batch", "2",
+      "--global-batch", "64",        "--recompute", "none", "--stack", "fsdp"};
+  auto hsdp = base;
+  hsdp.insert(hsdp.end(), {"--zero-shard", "8"});
+  const auto h = estimate(hsdp);
+  const auto f = estimate(base);
+  ASSERT_FALSE(h.is_null() || f.is_null());
+  EXPECT_EQ(h.at("parallelism").at("zero_shard"), 8);
+  EXPECT_EQ(f.at("parallelism").at("zero_shard"), 0);
+  double slowed = 0;
+  bool replicate = false;
+  for (const auto& c : h.at("collectives")) {
+    replicate = replicate || c.at("name") == "dp-replicate";
+    EXPECT_GE(c.at("compute_slowdown_s").get<double>(), 0.0);
+    slowed += c.at("compute_slowdown_s").get<double>();
+  }
+  EXPECT_TRUE(replicate) << h.at("collectives").dump();
+  EXPECT_GT(slowed, 0.0);
+  // The state is sharded over 8 ranks, not 32: four times the optimizer.
+  EXPECT_NEAR(h.at("memory").at("optimizer_gb").get<double>(),
+              4 * f.at("memory").at("optimizer_gb").get<double>(), 1e-6);
+
+  auto text = run({"estimate", "train", "--accel", "h100-sxm", "--model", "llama2-7b", "--devices",
+                   "32", "--dp", "32", "--global-batch", "64", "--zero", "3", "--zero-shard", "8"});
+  ASSERT_EQ(text.code, kExitOk) << text.all();
+  EXPECT_NE(text.out.find("ZeRO-3 over groups of 8 ranks, 4 replicas (HSDP)"), std::string::npos)
+      << text.out;
+  auto bad = run({"estimate", "train", "--accel", "h100-sxm", "--model", "llama2-7b", "--devices",
+                  "32", "--dp", "32", "--global-batch", "64", "--zero", "3", "--zero-shard", "6"});
+  EXPECT_NE(bad.code, kExitOk);
+  EXPECT_NE(bad.all().find("--zero-shard 6 must divide DP 32"), std::string::npos) << bad.all();
+}
+
 }  // namespace
 }  // namespace suanli::app

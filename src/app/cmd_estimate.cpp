@@ -198,7 +198,7 @@ void print_train_layout(std::ostream& out, const Messages& m, const TrainWorkloa
              fmt::arg("steps", e.micro_batches),
              fmt::arg("recompute", m.tr(recompute_name(p.recompute))),
              fmt::arg("sp", m.tr(p.sequence_parallel ? "on" : "off")), fmt::arg("zero", p.zero));
-  if (p.zero_shard > 0) {
+  if (p.zero_replicas() > 1) {
     out << m.trf(" over groups of {shard} ranks, {replicas} replicas (HSDP)",
                  fmt::arg("shard", p.zero_shard), fmt::arg("replicas", p.zero_replicas()));
   }

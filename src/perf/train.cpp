@@ -130,188 +130,6 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   return t;
 }
 
-// The rules a configuration must satisfy, in the order they are checked.
-// violated_rule() is allocation-free (the search calls it for every
-// candidate); check() turns the first violation into a message.
-enum class TrainModel::Rule {
-  kNone,
-  kNonPositive,
-  kZeroStage,
-  kProduct,
-  kTpHeads,
-  kTpKvHeads,
-  kPpExceedsLayers,
-  kPpDividesLayers,
-  kVppNeedsPp,
-  kVppExceedsStage,
-  kVppDividesStage,
-  kBatchDivides,
-  kInterleaveMicroBatches,
-  kCpSeq,
-  kEpNeedsMoe,
-  kEpDividesExperts,
-  kEpDividesRanks,
-  kStackSp,
-  kStackSelective,
-  kStackCp,
-  kStackVpp,
-  kStackZero,
-  kMoeNeedsSp,
-  kZeroShardNeedsZero,
-  kZeroShardDivides,
-};
-
-TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
-  const ModelArch& m = w_.model;
-  const SoftwareStack& st = w_.stack;
-  if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.vpp < 1 || p.micro_batch < 1) {
-    return Rule::kNonPositive;
-  }
-  if (p.zero < 0 || p.zero > 3) return Rule::kZeroStage;
-  if (1LL * p.tp * p.pp * p.dp * p.cp != ranks_) return Rule::kProduct;
-  if (m.heads % p.tp != 0) return Rule::kTpHeads;
-  if (!m.mla && m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0) return Rule::kTpKvHeads;
-  if (p.pp > m.layers) return Rule::kPpExceedsLayers;
-  if (m.layers % p.pp != 0 && !w_.uneven_pipeline) return Rule::kPpDividesLayers;
-  if (p.vpp > 1) {
-    if (p.pp == 1) return Rule::kVppNeedsPp;
-    if (p.vpp > m.layers / p.pp) return Rule::kVppExceedsStage;
-    if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) return Rule::kVppDividesStage;
-  }
-  if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) return Rule::kBatchDivides;
-  if (p.vpp > 1 && (w_.global_batch / (1LL * p.dp * p.micro_batch)) % p.pp != 0) {
-    return Rule::kInterleaveMicroBatches;
-  }
-  if (p.cp > 1 && w_.seq % (2 * p.cp) != 0) return Rule::kCpSeq;
-  if (p.ep > 1) {
-    if (!m.is_moe()) return Rule::kEpNeedsMoe;
-    if (m.moe->experts % p.ep != 0) return Rule::kEpDividesExperts;
-    if ((1LL * p.dp * p.cp * p.tp) % p.ep != 0) return Rule::kEpDividesRanks;
-  }
-  if (p.etp < 1 || p.recompute_layers < 0 || p.zero_shard < 0) return Rule::kNonPositive;
-  if (p.etp > 1) {
-    if (!m.is_moe()) return Rule::kEpNeedsMoe;
-    if ((1LL * p.dp * p.cp * p.tp) % (1LL * p.ep * p.etp) != 0) return Rule::kEpDividesRanks;
-  }
-  if (p.sequence_parallel && p.tp > 1 && !st.sequence_parallel) return Rule::kStackSp;
-  if (p.recompute == Recompute::kSelective && !st.selective_recompute) return Rule::kStackSelective;
-  if (p.cp > 1 && !st.context_parallel) return Rule::kStackCp;
-  if (p.vpp > 1 && !st.interleaved_pipeline) return Rule::kStackVpp;
-  if (p.zero >= 1 && !st.distributed_optimizer) return Rule::kStackZero;
-  if (m.is_moe() && p.tp > 1 && !p.sequence_parallel) return Rule::kMoeNeedsSp;
-  if (p.zero_shard > 0) {
-    if (p.zero < 1) return Rule::kZeroShardNeedsZero;
-    if (p.dp % p.zero_shard != 0) return Rule::kZeroShardDivides;
-    // The expert replicas (tp·dp·cp / (ep·etp)) split into the same groups.
-    const long long edp = 1LL * p.dp * p.cp * p.tp / (1LL * p.ep * p.etp);
-    if (m.is_moe() && edp % p.zero_replicas() != 0) return Rule::kZeroShardDivides;
-  }
-  return Rule::kNone;
-}
-
-bool TrainModel::valid(const Parallelism& p) const { return violated_rule(p) == Rule::kNone; }
-
-Result<void> TrainModel::check(const Parallelism& p) const {
-  const ModelArch& m = w_.model;
-  const SoftwareStack& st = w_.stack;
-  std::string msg;
-  switch (violated_rule(p)) {
-    case Rule::kNone:
-      return {};
-    case Rule::kNonPositive:
-      msg = "parallel sizes and --micro-batch must be positive";
-      break;
-    case Rule::kZeroStage:
-      msg = fmt::format("--zero must be 0..3, got {}", p.zero);
-      break;
-    case Rule::kProduct:
-      msg = dev_.dies > 1
-                ? fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices {} x {} dies per package "
-                              "= {} ranks (each die runs as its own rank)",
-                              p.tp, p.pp, p.dp, p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_,
-                              dev_.dies, ranks_)
-                : fmt::format("tp·pp·dp·cp = {}·{}·{}·{} = {} but --devices is {}", p.tp, p.pp,
-                              p.dp, p.cp, 1LL * p.tp * p.pp * p.dp * p.cp, devices_);
-      break;
-    case Rule::kTpHeads:
-      msg = fmt::format("TP {} does not divide the {} attention heads", p.tp, m.heads);
-      break;
-    case Rule::kTpKvHeads:
-      msg = fmt::format("TP {} and the {} KV heads do not divide each other", p.tp, m.kv_heads);
-      break;
-    case Rule::kPpExceedsLayers:
-      msg = fmt::format("PP {} exceeds the {} layers", p.pp, m.layers);
-      break;
-    case Rule::kPpDividesLayers:
-      msg = fmt::format(
-          "PP {} does not divide the {} layers (allow stages of {} and {} layers "
-          "with --uneven-pipeline)",
-          p.pp, m.layers, m.layers / p.pp + 1, m.layers / p.pp);
-      break;
-    case Rule::kVppNeedsPp:
-      msg = "--vpp > 1 needs --pp > 1";
-      break;
-    case Rule::kVppExceedsStage:
-      msg = fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp);
-      break;
-    case Rule::kVppDividesStage:
-      msg = fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp);
-      break;
-    case Rule::kBatchDivides:
-      msg = fmt::format("global batch {} is not a multiple of dp·micro-batch = {}·{}",
-                        w_.global_batch, p.dp, p.micro_batch);
-      break;
-    case Rule::kInterleaveMicroBatches:
-      msg = fmt::format(
-          "the interleaved schedule needs the {} micro-batches to be a multiple of "
-          "PP {}",
-          w_.global_batch / (1LL * p.dp * p.micro_batch), p.pp);
-      break;
-    case Rule::kCpSeq:
-      msg =
-          fmt::format("CP {} needs the sequence length {} to be a multiple of 2·CP", p.cp, w_.seq);
-      break;
-    case Rule::kEpNeedsMoe:
-      msg = "--ep > 1 and --etp > 1 need an MoE model";
-      break;
-    case Rule::kEpDividesExperts:
-      msg = fmt::format("EP {} does not divide the {} experts", p.ep, m.moe->experts);
-      break;
-    case Rule::kEpDividesRanks:
-      msg = fmt::format("EP {} x ETP {} must divide dp·cp·tp = {}", p.ep, p.etp,
-                        p.dp * p.cp * p.tp);
-      break;
-    case Rule::kStackSp:
-      msg = fmt::format("stack '{}' has no sequence parallelism", st.id);
-      break;
-    case Rule::kStackSelective:
-      msg = fmt::format("stack '{}' has no selective recomputation (use full or none)", st.id);
-      break;
-    case Rule::kStackCp:
-      msg = fmt::format("stack '{}' has no context parallelism", st.id);
-      break;
-    case Rule::kStackVpp:
-      msg = fmt::format("stack '{}' has no interleaved pipeline schedule", st.id);
-      break;
-    case Rule::kStackZero:
-      msg = fmt::format("stack '{}' has no sharded optimizer (use --zero 0)", st.id);
-      break;
-    case Rule::kMoeNeedsSp:
-      msg = "MoE layers with TP > 1 need --sequence-parallel";
-      break;
-    case Rule::kZeroShardNeedsZero:
-      msg = "--zero-shard shards the ZeRO/FSDP state: it needs --zero 1..3";
-      break;
-    case Rule::kZeroShardDivides:
-      msg = fmt::format(
-          "--zero-shard {} must divide DP {} into replica groups{}", p.zero_shard, p.dp,
-          m.is_moe() ? " that also divide the expert data-parallel group (tp·dp·cp / (ep·etp))"
-                     : "");
-      break;
-  }
-  return fail(ErrorCode::kInvalidArgument, std::move(msg));
-}
-
 int TrainModel::stage_layers_max(const Parallelism& par, double layer_time, double logits_time,
                                  double* bottleneck) const {
   const int l = w_.model.layers;
@@ -357,11 +175,33 @@ double hide(double time, double& budget) {
   return h;
 }
 
+// Hybrid sharding: each rank's reduced gradient shard (the stage's `dense`
+// parameters over the `dpc`-rank sharding group, its `expert` ones over
+// `edp`) all-reduced across the
+// replica groups, one rank per group: time, bytes per device and link.
+struct ReplicaAllReduce {
+  double time = 0, bytes = 0;
+  GroupLink link;
+};
+ReplicaAllReduce replica_allreduce(const DeviceModel& d, const Parallelism& par, double dense,
+                                   double expert, int dpc, long long edp, double grad_b) {
+  const int replicas = par.zero_replicas();
+  ReplicaAllReduce r;
+  r.link = group_link(d, replicas, 1LL * par.tp * dpc);
+  const GroupLink erep = group_link(d, replicas, 1LL * par.ep * std::max(1, par.etp) * edp);
+  const double dense_b = dense / dpc * grad_b;
+  const double expert_b = expert / static_cast<double>(edp) * grad_b;
+  r.time = ring_allreduce_time(dense_b, replicas, r.link.bw, r.link.lat) +
+           (expert_b > 0 ? ring_allreduce_time(expert_b, replicas, erep.bw, erep.lat) : 0.0);
+  r.bytes = 2.0 * (dense_b + expert_b) * (replicas - 1.0) / replicas;
+  return r;
+}
+
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
-                       double time, double hidden, double slowdown = 0) {
+                       double time, double hidden) {
   if (time <= 0 || e.collective_count >= kMaxCollectives) return;
   e.collectives[static_cast<std::size_t>(e.collective_count++)] =
-      CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden, slowdown};
+      CollectiveCost{name, scaleout ? "scale-out" : "scale-up", bytes, bw, time, hidden};
 }
 
 }  // namespace
@@ -511,10 +351,12 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
 }
 
 // Data-parallel traffic of the step (ZeRO-3 gathers, gradient reduction,
-// parameter all-gather), each hidden only in what is left of the overlap
-// budget of its compute window on its link. A hidden collective slows the
-// compute beside it by the profile's overlap_compute_slowdown s: in its
-// time T the compute advances T/(1+s), so the step is T·s/(1+s) longer.
+// hybrid sharding's replica all-reduce, parameter all-gather), each hidden
+// only in what is left of the overlap budget of its compute window on its
+// link. A hidden collective slows the compute beside it by the profile's
+// overlap_compute_slowdown s: in its time T the compute advances T/(1+s),
+// so the step is T·s/(1+s) longer (T summed over the links, at most the
+// compute itself).
 // Records each collective on `e`; returns the exposed time, the slowdown
 // and the optimizer step's time.
 TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWindows& win,
@@ -533,11 +375,12 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
   budget.up = budget.out = ov_dp * compute_all;
   budget.on(win.tp_scaleout) -= win.tp_hidden;
   DpCost cost;
-  const double lost = d.overlap_slowdown / (1.0 + d.overlap_slowdown);
+  const int first = e.collective_count;
+  double hidden_all = 0;
   auto record = [&](const char* name, bool scaleout, double bytes, double bw, double time,
                     double hidden) {
-    cost.slowdown += lost * hidden;
-    record_collective(e, name, scaleout, bytes, bw, time, hidden, lost * hidden);
+    hidden_all += hidden;
+    record_collective(e, name, scaleout, bytes, bw, time, hidden);
   };
   // ZeRO's collectives run inside the sharding group (all of DP x CP, or
   // one hybrid-sharding group of it); the replicas all-reduce below.
@@ -603,22 +446,13 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
            dense_link.bw, rs, rs_hidden);
   }
   if (replicas > 1) {
-    // Hybrid sharding: each rank's reduced gradient shard is all-reduced
-    // across the replica groups (ranks `replicas`, one per group), in the
-    // same last backward, sharing it with the reduce-scatter on one link.
-    const GroupLink rep = group_link(d, replicas, 1LL * par.tp * dpc);
-    const GroupLink erep = group_link(d, replicas, 1LL * par.ep * std::max(1, par.etp) * edp);
-    const double dense_b = sp.dense / dpc * grad_b;
-    const double expert_b = sp.expert / static_cast<double>(edp) * grad_b;
-    const double ar =
-        ring_allreduce_time(dense_b, replicas, rep.bw, rep.lat) +
-        (expert_b > 0 ? ring_allreduce_time(expert_b, replicas, erep.bw, erep.lat) : 0.0);
-    const double room = ov_dp * stage_bwd * left_on(rep.scaleout) -
-                        (rep.scaleout == dense_link.scaleout ? rs_hidden : 0.0);
-    const double hidden = ov_reduce ? std::clamp(room, 0.0, ar) : 0.0;
-    dp_comm += ar - hidden;
-    record("dp-replicate", rep.scaleout, 2.0 * (dense_b + expert_b) * (replicas - 1.0) / replicas,
-           rep.bw, ar, hidden);
+    // In the same last backward, sharing it with the reduce-scatter on one link.
+    const ReplicaAllReduce ar = replica_allreduce(d, par, sp.dense, sp.expert, dpc, edp, grad_b);
+    const double room = ov_dp * stage_bwd * left_on(ar.link.scaleout) -
+                        (ar.link.scaleout == dense_link.scaleout ? rs_hidden : 0.0);
+    const double hidden = ov_reduce ? std::clamp(room, 0.0, ar.time) : 0.0;
+    dp_comm += ar.time - hidden;
+    record("dp-replicate", ar.link.scaleout, ar.bytes, ar.link.bw, ar.time, hidden);
   }
   if (par.zero == 1 || par.zero == 2) {
     const double ag = pass(weight_b, false);
@@ -631,6 +465,16 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
                                           : sp.dense + sp.expert;
   cost.optimizer = opt_params * kOptimizerTraffic / d.mem_bw + 20.0 * d.kernel_overhead;
   cost.exposed = dp_comm;
+  // The slowdown falls on the compute that runs beside communication:
+  // collectives hidden on both links at once slow it once, so at most the
+  // whole compute is slowed. Each record carries its share.
+  const double beside = std::min(hidden_all, compute_all);
+  const double lost = d.overlap_slowdown / (1.0 + d.overlap_slowdown);
+  cost.slowdown = lost * beside;
+  for (int i = first; i < e.collective_count && hidden_all > 0; ++i) {
+    CollectiveCost& c = e.collectives[static_cast<std::size_t>(i)];
+    c.slowdown = cost.slowdown * c.hidden / hidden_all;
+  }
   return cost;
 }
 

@@ -119,7 +119,8 @@ TEST_F(TrainMechanismsTest, OverlapBudgetIsSharedByEveryDataParallelCollective) 
     EXPECT_GE(c.exposed(), -1e-12 * c.time);
     EXPECT_LE(c.hidden, c.time * (1 + 1e-12));
     const std::string name = c.name;
-    if (name == "zero3-gather" || name == "dp-reduce" || name == "dp-gather") {
+    if (name == "zero3-gather" || name == "dp-reduce" || name == "dp-gather" ||
+        name == "dp-replicate") {
       hidden_dp += c.hidden;
       exposed_dp += c.exposed();
     }
@@ -173,6 +174,8 @@ TEST_F(TrainMechanismsTest, HiddenDataParallelCollectivesSlowTheComputeBesideThe
   EXPECT_NEAR(f.breakdown.dp_comm, e.breakdown.dp_comm, 1e-12) << "what is exposed is unchanged";
   EXPECT_NEAR(e.step_time_s - f.step_time_s, slowed, 1e-9 * e.step_time_s);
   EXPECT_NEAR(e.breakdown.compute - f.breakdown.compute, slowed, 1e-9 * e.step_time_s);
+  // At most the whole compute runs beside communication.
+  EXPECT_LE(slowed, s / (1 + s) * f.breakdown.compute);
   EXPECT_GT(e.step_time_s, 1.03 * f.step_time_s);
   std::printf("llama2-7b ZeRO-3 on 96 H100: %.3f s hidden, step %.3f s -> %.3f s\n", hidden,
               f.step_time_s, e.step_time_s);
@@ -866,6 +869,39 @@ TEST_F(TrainMechanismsTest, HybridShardingGathersInsideTheGroupAndAllReducesAcro
   bad.zero = 0;
   ASSERT_FALSE(t.check(bad).has_value());
   EXPECT_NE(t.check(bad).error().message.find("needs --zero 1..3"), std::string::npos);
+  // ZeRO-1 with hybrid sharding: the parameter all-gather stays in the group.
+  Parallelism z1 = hybrid;
+  z1.zero = 1;
+  ASSERT_VALID(t, z1);
+  const TrainEstimate e1 = t.evaluate(z1);
+  ASSERT_NE(collective(e1, "dp-gather"), nullptr);
+  EXPECT_STREQ(collective(e1, "dp-gather")->link, "scale-up");
+  ASSERT_NE(collective(e1, "dp-replicate"), nullptr);
+  // Replicas inside one node (8 GPUs as 4 groups of 2) all-reduce over
+  // NVLink, beside the reduce-scatter on the same link: half the stage's
+  // gradients per rank, 2 x 3/4 of it across the 4 replicas.
+  const TrainModel node = make(workload(m, 4096, 64, "fsdp"), "h100-sxm", 8);
+  Parallelism small = layout(1, 1, 8, 1, Recompute::kSelective, false, 3);
+  small.zero_shard = 2;
+  ASSERT_VALID(node, small);
+  const TrainEstimate es = node.evaluate(small);
+  const CollectiveCost* srep = collective(es, "dp-replicate");
+  ASSERT_NE(srep, nullptr);
+  EXPECT_STREQ(srep->link, "scale-up");
+  EXPECT_NEAR(srep->bytes, 2.0 * 2.0 * stage / 2 * 3.0 / 4, 1e-9 * srep->bytes);
+  // MoE: the replicas must also divide the expert data-parallel group.
+  const TrainModel moe =
+      make(workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-core"), "h100-sxm", 64);
+  Parallelism mp = layout(1, 1, 64, 1, Recompute::kSelective, false, 3, 64, 1);
+  mp.zero_shard = 8;  // 8 replicas, expert-DP 64·1·1 / 64 = 1
+  ASSERT_FALSE(moe.check(mp).has_value());
+  EXPECT_NE(moe.check(mp).error().message.find("expert data-parallel group of 1"),
+            std::string::npos)
+      << moe.check(mp).error().message;
+  mp.ep = 8;  // expert-DP 8: 8 replicas of one expert shard
+  ASSERT_VALID(moe, mp);
+  const TrainEstimate em = moe.evaluate(mp);
+  ASSERT_NE(collective(em, "dp-replicate"), nullptr);
   // A measurement row states it.
   ::suanli::testing::TempDir dir;
   dir.write("rows.toml", R"([[measurement]]

@@ -284,12 +284,13 @@ std::unexpected<Error> no_fit_error(const TrainModel& model, SearchState& s) {
   return fail(
       ErrorCode::kInfeasible,
       fmt::format("nothing fits in memory: {} candidates tried; the closest (tp={} pp={} "
-                  "dp={} cp={} ep={} micro-batch={} recompute={} zero={}) needs {:.1f} GB "
+                  "dp={} cp={} ep={} micro-batch={} recompute={} zero={}{}) needs {:.1f} GB "
                   "per {} (weights {:.1f}, grads {:.1f}, optimizer {:.1f}, "
                   "activations {:.1f}, logits {:.1f}) but {} offers {:.1f} GB usable",
                   s.result.candidates, p.tp, p.pp, p.dp, p.cp, p.ep, p.micro_batch,
-                  recompute_name(p.recompute), p.zero, closest.memory.total / 1e9,
-                  dev.dies > 1 ? "die" : "device",
+                  recompute_name(p.recompute), p.zero,
+                  p.zero_shard > 0 ? fmt::format(" zero-shard={}", p.zero_shard) : "",
+                  closest.memory.total / 1e9, dev.dies > 1 ? "die" : "device",
                   closest.memory.weights / 1e9, closest.memory.grads / 1e9,
                   closest.memory.optimizer / 1e9, closest.memory.activations / 1e9,
                   closest.memory.logits / 1e9, dev.accel ? dev.accel->id : "the device",

@@ -333,11 +333,12 @@ Result<Measurement> read_measurement(const TomlView& v, const Catalog& catalog,
 
 std::string describe(const Parallelism& p, const ParallelismRequest& r) {
   auto mark = [](bool searched) { return searched ? "*" : ""; };
-  return fmt::format("tp{}{} pp{}{} dp{}{} cp{}{} ep{}{} vpp{}{} mb{}{} {}{} sp{}{} z{}{}", p.tp,
+  return fmt::format("tp{}{} pp{}{} dp{}{} cp{}{} ep{}{} vpp{}{} mb{}{} {}{} sp{}{} z{}{}{}", p.tp,
                      mark(!r.tp), p.pp, mark(!r.pp), p.dp, mark(!r.dp), p.cp, mark(!r.cp), p.ep,
                      mark(!r.ep), p.vpp, mark(!r.vpp), p.micro_batch, mark(!r.micro_batch),
                      recompute_name(p.recompute), mark(!r.recompute), p.sequence_parallel ? 1 : 0,
-                     mark(!r.sequence_parallel), p.zero, mark(!r.zero));
+                     mark(!r.sequence_parallel), p.zero, mark(!r.zero),
+                     p.zero_shard > 0 ? fmt::format("/shard{}", p.zero_shard) : "");
 }
 
 }  // namespace

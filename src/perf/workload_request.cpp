@@ -345,6 +345,9 @@ Result<nlohmann::json> estimate_train_json(const Catalog& catalog, std::string_v
       p.recompute = *req.recompute;
       p.sequence_parallel = req.sequence_parallel.value_or(false);
       p.zero = *req.zero;
+      p.etp = req.etp.value_or(1);
+      p.recompute_layers = req.recompute_layers.value_or(0);
+      p.zero_shard = req.zero_shard.value_or(0);
       if (model.check(p)) {
         *unfit = train_json(model.evaluate(p), model, {}, 1);
         (*unfit)["why_not"] = found.error().message;

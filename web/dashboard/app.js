@@ -738,7 +738,7 @@
       card(t('time to train'), fmtDays(pick(r, 'time_to_train_days')),
            tf('{tokens} tokens · {energy} MWh', { tokens: fmtNum(pick(r, 'tokens')), energy: fmtNum(pick(r, 'energy_mwh')) })),
       card(t('parallelism'), `TP${text(p.tp)} PP${text(p.pp)} DP${text(p.dp)}`,
-           `EP${text(p.ep)} CP${text(p.cp)} · ${tf('micro-batch {n}', { n: text(p.micro_batch) })} · ZeRO ${text(p.zero)} · ${tf('recompute: {mode}', { mode: tEnum(p.recompute) })}`),
+           `EP${text(p.ep)} CP${text(p.cp)} · ${tf('micro-batch {n}', { n: text(p.micro_batch) })} · ZeRO ${text(p.zero)}${p.zero_shard > 0 ? ` (HSDP ${text(p.zero_shard)})` : ''} · ${tf('recompute: {mode}', { mode: tEnum(p.recompute) })}`),
     ];
   }
   function inferCards(r, fits) {
