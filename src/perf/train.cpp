@@ -177,8 +177,8 @@ double hide(double time, double& budget) {
 
 // Hybrid sharding: each rank's reduced gradient shard (the stage's `dense`
 // parameters over the `dpc`-rank sharding group, its `expert` ones over
-// `edp`) all-reduced across the
-// replica groups, one rank per group: time, bytes per device and link.
+// `edp`) all-reduced across the replica groups, one rank per group: time,
+// bytes per device and link.
 struct ReplicaAllReduce {
   double time = 0, bytes = 0;
   GroupLink link;
@@ -385,7 +385,7 @@ TrainModel::DpCost TrainModel::data_parallel(const Parallelism& par, const DpWin
   // ZeRO's collectives run inside the sharding group (all of DP x CP, or
   // one hybrid-sharding group of it); the replicas all-reduce below.
   const int replicas = par.zero_replicas();
-  const int dpc = par.dp * par.cp / replicas;
+  const int dpc = static_cast<int>(sp.dense_shard);
   const GroupLink dense_link = group_link(d, dpc, par.tp);
   const long long edp = static_cast<long long>(sp.expert_shard);
   const GroupLink expert_link = group_link(d, edp, 1LL * par.ep * std::max(1, par.etp));

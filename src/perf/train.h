@@ -3,6 +3,7 @@
 // parallelism search. Pure functions: same input, same output.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct Parallelism {
   int zero_shard = 0;
   // The replicas of the sharded state (1 without hybrid sharding).
   int zero_replicas() const { return zero_shard > 0 ? dp / zero_shard : 1; }
+  // Ranks holding the same experts: (tp · dp · cp) / (ep · etp).
+  long long expert_dp() const { return 1LL * dp * cp * tp / (1LL * ep * std::max(1, etp)); }
   bool operator==(const Parallelism&) const = default;  // field by field (not its padding)
 };
 

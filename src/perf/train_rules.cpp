@@ -82,8 +82,7 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
     if (p.zero < 1) return Rule::kZeroShardNeedsZero;
     if (p.dp % p.zero_shard != 0) return Rule::kZeroShardDivides;
     // The expert replicas (tp·dp·cp / (ep·etp)) split into the same groups.
-    const long long edp = 1LL * p.dp * p.cp * p.tp / (1LL * p.ep * p.etp);
-    if (m.is_moe() && edp % p.zero_replicas() != 0) return Rule::kZeroShardDivides;
+    if (m.is_moe() && p.expert_dp() % p.zero_replicas() != 0) return Rule::kZeroShardDivides;
   }
   return Rule::kNone;
 }
@@ -189,8 +188,7 @@ Result<void> TrainModel::check(const Parallelism& p) const {
                 : fmt::format(
                       "--zero-shard {}'s {} replicas must divide the expert data-parallel group "
                       "of {} (tp·dp·cp / (ep·etp))",
-                      p.zero_shard, p.zero_replicas(),
-                      1LL * p.dp * p.cp * p.tp / (1LL * p.ep * std::max(1, p.etp)));
+                      p.zero_shard, p.zero_replicas(), p.expert_dp());
       break;
   }
   return fail(ErrorCode::kInvalidArgument, std::move(msg));

@@ -241,19 +241,19 @@ void search_layout(const TrainModel& model, const ParallelismRequest& req, const
           for (bool sp : ax.sps) {
             for (Recompute rc : outer.recs) {
               for (int zero : outer.zeros) {
-                Parallelism par{tp,
-                                pp,
-                                dp,
-                                cp,
-                                ep,
-                                vpp,
-                                mb,
-                                rc,
-                                sp,
-                                zero,
-                                etp,
-                                req.recompute_layers.value_or(0),
-                                req.zero_shard.value_or(0)};
+                const Parallelism par{.tp = tp,
+                                      .pp = pp,
+                                      .dp = dp,
+                                      .cp = cp,
+                                      .ep = ep,
+                                      .vpp = vpp,
+                                      .micro_batch = mb,
+                                      .recompute = rc,
+                                      .sequence_parallel = sp,
+                                      .zero = zero,
+                                      .etp = etp,
+                                      .recompute_layers = req.recompute_layers.value_or(0),
+                                      .zero_shard = req.zero_shard.value_or(0)};
                 try_candidate(model, par, s);
               }
             }
