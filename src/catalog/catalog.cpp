@@ -507,6 +507,7 @@ std::span<const ProfileNumber> profile_numbers() {
       {"scaleup_bw_fraction", &E::scaleup_bw_fraction, 0.01, 1.0},
       {"scaleout_bw_fraction", &E::scaleout_bw_fraction, 0.01, 1.0},
       {"overlap_compute_slowdown", &E::overlap_compute_slowdown, 0.0, 1.0},
+      {"expert_gemm_half_us", &E::expert_gemm_half_us, 0.0, 1e4},
       {"scaleup_latency_us", &E::scaleup_latency_us, 0.0, 1e6},
       {"scaleout_latency_us", &E::scaleout_latency_us, 0.0, 1e6},
       {"kernel_overhead_us", &E::kernel_overhead_us, 0.0, 1e6},

@@ -20,6 +20,14 @@ struct EfficiencyProfile {
   // GEMMs below this many FLOPs run at reduced efficiency (wave quantization
   // and tail effects): eff = peak_frac * F / (F + gemm_half_flops).
   double gemm_half_flops = 2.0e9;
+  // MoE expert GEMMs: half of the large-GEMM efficiency at this many
+  // microseconds of work at the dense peak (half-FLOPs = peak x this), the
+  // size curve of a GEMM dispatched to a device that waits for it. Routing
+  // fixes the experts' shapes on the device; dropless dispatchers copy them
+  // to the host and synchronise once per layer, and the expert GEMMs are
+  // issued behind that sync, so the device cannot run ahead of their
+  // dispatch. 0 = gemm_half_flops (queued like any other GEMM).
+  double expert_gemm_half_us = 0.0;
   // FP8 GEMMs reach a lower fraction of their (doubled) peak than BF16:
   // default 0.87 x gemm_peak_fraction (H100 cuBLAS: ~1,300 of 1,979 FP8 vs
   // ~750 of 989 BF16 TFLOPS). 0 means "use the default ratio".

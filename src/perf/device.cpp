@@ -119,6 +119,7 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
                            : d.gemm_eff;
   d.gemm_roofline_p = e.gemm_roofline_exponent;
   d.gemm_half_flops = e.gemm_half_flops;
+  d.expert_gemm_half_s = e.expert_gemm_half_us * 1e-6;
   d.attn_eff = e.attention_peak_fraction;
   d.attn_portable_eff =
       e.attention_portable_fraction > 0 ? e.attention_portable_fraction : e.attention_peak_fraction;

@@ -40,6 +40,8 @@ struct DeviceModel {
   double bf16_forward_gemm_eff = 0.7;  // the same at BF16 (no low-precision derate)
   double gemm_roofline_p = 0;     // EfficiencyProfile::gemm_roofline_exponent
   double gemm_half_flops = 2e9;
+  // EfficiencyProfile::expert_gemm_half_us, in seconds (0: gemm_half_flops).
+  double expert_gemm_half_s = 0;
   double attn_eff = 0.5;
   double attn_portable_eff = 0.5;  // portable (FlashAttention-2-class) kernels
   // Forward-only attention of an n-token prompt (a serving prefill):

@@ -345,8 +345,9 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   c.cp = cp_fwd * (rc == Recompute::kFull ? 4.0 : 3.0);
   // The host dispatches every operator of the layer; when the device
   // finishes first the layer is launch-bound.
-  c.host =
-      w_.stack.host_ops_per_layer * d.host_op_overhead * (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
+  c.host = w_.cuda_graph ? 0.0
+                         : w_.stack.host_ops_per_layer * d.host_op_overhead *
+                               (rc == Recompute::kFull ? 4.0 / 3.0 : 1.0);
   return c;
 }
 

@@ -57,7 +57,16 @@ struct TrainSwitches {
   // (Megatron --overlap-moe-expert-parallel-comm, DeepSeek DualPipe).
   std::optional<bool> ep_comm_overlap;
   std::optional<bool> reshard_after_forward;  // ZeRO-3/FSDP: gather again for the backward pass
+  // MoE dispatch across scale-up domains: true = once per remote domain and
+  // forwarded inside it (DeepEP, HybridEP), false = every routed copy (a
+  // plain all-to-all dispatcher). Unset: the stack's ep_dedup.
+  std::optional<bool> ep_dedup;
   bool bf16_grad_accum = false;               // gradients accumulated in 16 bits (not FP32)
+  // The whole iteration replayed from a CUDA graph (Megatron
+  // --cuda-graph-scope full_iteration; static shapes: dense or
+  // token-dropping MoE): the host dispatches no kernel, so neither the
+  // launch-bound floor nor the expert GEMMs' dispatch applies.
+  bool cuda_graph = false;
   // Board power limit the run used (W); 0 = the part's TDP. Below the TDP
   // the clock, and with it every compute rate, scales as (limit / TDP)^(1/3)
   // (dynamic power ~ f·V², V ~ f in the DVFS range).

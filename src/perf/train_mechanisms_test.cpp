@@ -644,6 +644,78 @@ TEST_F(TrainMechanismsTest, MoeAllToAllOverlapIsAPerRunSwitch) {
               1e-9 * titan_off.breakdown.ep_comm);
 }
 
+// ---- 4c. MoE dispatch across nodes is a per-run switch --------------------
+//
+// Old model: the stack decided, and megatron-core sent each token once per
+// remote node (DeepEP-style) although Megatron's alltoall dispatcher, the
+// recipes' choice, sends every routed copy; DeepEP is the flex dispatcher a
+// run turns on. Now megatron-core sends every copy unless the run says
+// deepep, and the scale-out volume follows the formula of each.
+TEST_F(TrainMechanismsTest, MoeDispatcherIsAPerRunSwitch) {
+  const Parallelism p = layout(2, 2, 64, 1, Recompute::kNone, true, 1, 32);  // 47 layers a stage
+  auto run = [&](std::optional<bool> dedup, const char* stack_id) {
+    TrainWorkload w = workload(model("qwen3-235b-a22b"), 4096, 2048, stack_id);
+    w.ep_dedup = dedup;
+    const TrainModel t = make(w, "h100-sxm", 256);
+    EXPECT_TRUE(t.valid(p));
+    return t.evaluate(p);
+  };
+  const TrainEstimate dflt = run(std::nullopt, "megatron-core"), a2a = run(false, "megatron-core"),
+                      deepep = run(true, "megatron-core");
+  const CollectiveCost* d = collective(dflt, "ep");
+  const CollectiveCost* a = collective(a2a, "ep");
+  const CollectiveCost* x = collective(deepep, "ep");
+  ASSERT_TRUE(d && a && x);
+  EXPECT_FALSE(stack("megatron-core").ep_dedup);  // old: true
+  EXPECT_TRUE(stack("deepseek-dualpipe").ep_dedup);
+  EXPECT_DOUBLE_EQ(d->bytes, a->bytes);  // old: the deepep volume
+  // EP 32 x ETP 1 spans 4 nodes of 8: without deduplication 3/4 of the 8
+  // routed copies leave the node; with it, one copy per remote node holding
+  // any of the token's experts, 3 (1 - (3/4)^8) = 2.70 of them. Inside the
+  // node both spread the routed copies' quarter that stays.
+  const double remote = 3.0 * (1.0 - std::pow(0.75, 8));
+  const double inter_a2a = 8.0 * 3.0 / 4.0, inter_deepep = remote, intra = 8.0 / 4.0;
+  EXPECT_NEAR(a->bytes / x->bytes, (inter_a2a + intra) / (inter_deepep + intra), 1e-9);
+  EXPECT_GT(a2a.step_time_s, deepep.step_time_s);
+}
+
+// ---- 4d. Expert GEMMs run behind the layer's host sync ---------------------
+//
+// Old model: an expert GEMM ran on the same size curve as any queued GEMM
+// (half efficiency at gemm_half_flops = 2 GFLOP), so 16 local experts of
+// Qwen3-30B-A3B cost what one GEMM of their summed size did, and Megatron's
+// MoE runs came out 25-200% too fast. Dropless dispatchers copy the routing
+// counts to the host and wait once per layer, and the expert GEMMs are
+// issued behind that wait: each runs as a GEMM the device waits for, half
+// efficiency at expert_gemm_half_us of work at the peak (20 us, fitted to
+// this project's H200 microbenchmark). A whole-iteration CUDA graph
+// dispatches nothing from the host and restores the queued curve. Old:
+// cuda_graph did not exist and both runs were the graph's figure.
+TEST_F(TrainMechanismsTest, ExpertGemmsRunBehindTheLayersHostSync) {
+  const Parallelism p = layout(1, 1, 8, 1, Recompute::kNone, false, 1, 8);
+  auto run = [&](bool graph) {
+    TrainWorkload w = workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-core");
+    w.cuda_graph = graph;
+    const TrainModel t = make(w, "h100-sxm", 8);
+    EXPECT_TRUE(t.valid(p));
+    return t.evaluate(p);
+  };
+  const TrainEstimate synced = run(false), graphed = run(true);
+  const DeviceModel d = device("h100-sxm", Precision::kBf16);
+  EXPECT_DOUBLE_EQ(d.expert_gemm_half_s, 20e-6);
+  // Per expert GEMM of F FLOPs, the time F/(R e) x (F + half)/F grows by
+  // (R t - h)/(R e) at peak R, efficiency e, half-time t and queued half h:
+  // 16 local experts x 2 GEMMs (gate-up, down) x 3 passes (forward, the
+  // backward's two) x 48 layers x 64 micro-batches.
+  const double per_gemm =
+      (d.peak_flops * d.expert_gemm_half_s - d.gemm_half_flops) / (d.peak_flops * d.gemm_eff);
+  const double expected = per_gemm * 16 * 2 * 3 * 48 * 64;
+  std::printf("expert GEMM dispatch: %.2f s of a %.2f s step (%.1f us per GEMM)\n", expected,
+              synced.step_time_s, per_gemm * 1e6);
+  EXPECT_NEAR(synced.breakdown.compute - graphed.breakdown.compute, expected, 0.01 * expected);
+  EXPECT_GT(expected, 0.2 * graphed.step_time_s);
+}
+
 // ---- 8a. Domain structure comes from the catalog ---------------------------
 //
 // The scale-up domain and the server are catalog facts, and a domain may be
@@ -962,6 +1034,8 @@ grad_accum = "bf16"
 overlap_grad_reduce = false
 tp_comm_overlap = true
 precision = "tf32"
+moe_dispatcher = "deepep"
+cuda_graph = true
 )");
   auto rows = load_measurements(dir.path(), *catalog_);
   ASSERT_TRUE(rows.has_value()) << rows.error().message;
@@ -982,6 +1056,9 @@ precision = "tf32"
   EXPECT_TRUE(*r.tp_comm_overlap);
   EXPECT_FALSE(r.overlap_param_gather.has_value());
   EXPECT_EQ(r.precision, Precision::kTf32);
+  ASSERT_TRUE(r.ep_dedup.has_value());  // old: unknown keys
+  EXPECT_TRUE(*r.ep_dedup);
+  EXPECT_TRUE(r.cuda_graph);
 }
 
 // A row's run fields are `estimate train`'s (perf/workload_fields.h): the

@@ -26,11 +26,18 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   // With expert TP the etp ranks of an expert share its tokens' GEMMs.
   const double local_experts = static_cast<double>(e.experts) / par.ep;
   const double per_expert_tokens = routed * etp / local_experts;
+  // Each expert GEMM issued behind the layer's host sync runs on the size
+  // curve of a GEMM the device waits for (EfficiencyProfile::
+  // expert_gemm_half_us); under a whole-iteration CUDA graph it is queued
+  // like any other.
+  const double expert_half = d.expert_gemm_half_s > 0 && !w_.cuda_graph
+                                 ? d.expert_gemm_half_s * d.peak_flops
+                                 : d.gemm_half_flops;
   for (const auto& g : expert_gemms_) {
     const double nout = g.n / etp;
     const double flops_each = 2.0 * per_expert_tokens * g.k * nout;
     const double total_flops = flops_each * local_experts;
-    const double eff = d.gemm_eff * flops_each / (flops_each + d.gemm_half_flops);
+    const double eff = d.gemm_eff * flops_each / (flops_each + expert_half);
     const double bytes = in_bytes * local_experts * g.k * nout +
                          (in_bytes + 2.0) * routed * etp * (g.k + nout) / 2.0;
     const double time =
@@ -78,8 +85,9 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   const double intra = routed * h / domains;
   // Without deduplication every routed copy bound for another domain
   // crosses the scale-out network.
-  const double inter =
-      w_.stack.ep_dedup ? tok_dev * remote * h : routed * h * (domains - 1.0) / domains;
+  const double inter = w_.ep_dedup.value_or(w_.stack.ep_dedup)
+                           ? tok_dev * remote * h
+                           : routed * h * (domains - 1.0) / domains;
   const int ranks_out = static_cast<int>(domains);
   const int ranks_in = std::max(2, d.scaleup_domain);
   c.alltoall = alltoall_time(inter * dispatch_bytes, ranks_out, d.scaleout_bw, d.scaleout_latency) +

@@ -93,6 +93,19 @@ const FieldTable<TrainRequest>& train_workload_fields() {
         0,
         {"fp32", "bf16"}},
        &T::grad_accum},
+      {{"moe_dispatcher",
+        F::kString,
+        "MoE token dispatch across nodes: alltoall (every routed copy crosses the network; "
+        "Megatron's alltoall dispatcher) or deepep (once per remote node, forwarded inside it; "
+        "DeepEP, HybridEP). Default: the stack's",
+        0,
+        0,
+        {"alltoall", "deepep"}},
+       &T::moe_dispatcher},
+      {{"cuda_graph", F::kBoolean,
+        "The whole iteration replayed from a CUDA graph (Megatron --cuda-graph-scope "
+        "full_iteration; dense or token-dropping MoE): no host dispatch cost"},
+       &T::cuda_graph},
       {{"power_limit_w", F::kNumber,
         "Board power limit in W below the TDP (0: the TDP; compute scales as (limit/TDP)^(1/3))", 0,
         5000},

@@ -164,6 +164,16 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
     if (!st) return std::unexpected(st.error());
     w.stack = **st;
   }
+  if (w.model.is_moe() && !w.ep_dedup) {
+    w.assumptions.push_back(
+        w.stack.ep_dedup
+            ? fmt::format("MoE dispatch across nodes once per remote node ({}'s default; "
+                          "--moe-dispatcher alltoall sends every routed copy)",
+                          w.stack.id)
+            : fmt::format("MoE dispatch across nodes sends every routed copy ({}'s default; "
+                          "--moe-dispatcher deepep for DeepEP/HybridEP)",
+                          w.stack.id));
+  }
   SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, f.cost));
   if (!f.steady_state) w.goodput = GoodputInputs::from(catalog.economics());
   return w;
@@ -188,6 +198,13 @@ Result<TrainSwitches> make_train_switches(const TrainRequest& f) {
     return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");
   }
   w.bf16_grad_accum = f.grad_accum == "bf16";
+  w.cuda_graph = f.cuda_graph;
+  if (!f.moe_dispatcher.empty()) {
+    if (f.moe_dispatcher != "alltoall" && f.moe_dispatcher != "deepep") {
+      return fail(ErrorCode::kInvalidArgument, "--moe-dispatcher must be alltoall or deepep");
+    }
+    w.ep_dedup = f.moe_dispatcher == "deepep";
+  }
   if (!(f.power_limit_w >= 0 && f.power_limit_w <= 5000)) {
     return fail(ErrorCode::kInvalidArgument, "--power-limit must be 0..5,000 W");
   }

@@ -45,7 +45,9 @@ struct TrainRequest {
   // Per-run switches (unset: the stack's behaviour).
   std::optional<bool> overlap_grad_reduce, overlap_param_gather, tp_comm_overlap, ep_comm_overlap,
       reshard_after_forward;
-  std::string grad_accum;    // "", "fp32" or "bf16"
+  std::string grad_accum;      // "", "fp32" or "bf16"
+  std::string moe_dispatcher;  // "", "alltoall" or "deepep"
+  bool cuda_graph = false;     // whole-iteration CUDA graph
   double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).
   std::optional<int> tp, pp, dp, ep, cp, vpp, micro_batch, zero, etp, recompute_layers, zero_shard;
