@@ -69,8 +69,9 @@ struct SoftwareStack {
   bool native_attention = true;
   // MoE dispatch across scale-up domains: true sends a token once per remote
   // domain and fans it out inside (DeepEP / node-limited routing); false
-  // sends every routed copy (a plain all-to-all dispatcher).
-  bool ep_dedup = true;
+  // sends every routed copy (a plain all-to-all dispatcher, the default).
+  // A run's moe_dispatcher overrides it.
+  bool ep_dedup = false;
   // FP8 training: the MoE dispatch all-to-alls carry FP8 (the activations
   // forward, their gradients before the down-projection backward, quantised
   // before the exchange as DeepSeek-V3's framework does); false dispatches

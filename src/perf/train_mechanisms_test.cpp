@@ -666,7 +666,8 @@ TEST_F(TrainMechanismsTest, MoeDispatcherIsAPerRunSwitch) {
   const CollectiveCost* a = collective(a2a, "ep");
   const CollectiveCost* x = collective(deepep, "ep");
   ASSERT_TRUE(d && a && x);
-  EXPECT_FALSE(stack("megatron-core").ep_dedup);  // old: true
+  EXPECT_FALSE(SoftwareStack{}.ep_dedup);  // old: true, for every stack that left it out
+  EXPECT_FALSE(stack("megatron-core").ep_dedup);
   EXPECT_TRUE(stack("deepseek-dualpipe").ep_dedup);
   EXPECT_DOUBLE_EQ(d->bytes, a->bytes);  // old: the deepep volume
   // EP 32 x ETP 1 spans 4 nodes of 8: without deduplication 3/4 of the 8
@@ -714,6 +715,37 @@ TEST_F(TrainMechanismsTest, ExpertGemmsRunBehindTheLayersHostSync) {
               synced.step_time_s, per_gemm * 1e6);
   EXPECT_NEAR(synced.breakdown.compute - graphed.breakdown.compute, expected, 0.01 * expected);
   EXPECT_GT(expected, 0.2 * graphed.step_time_s);
+  // At a slow peak (A100 FP32: 20 us of work is 0.4 GFLOP, below the queued
+  // 2 GFLOP) the curve stays the queued one: never cheaper behind a sync.
+  auto fp32 = [&](bool graph) {
+    TrainWorkload w =
+        workload(model("qwen3-30b-a3b"), 4096, 512, "megatron-core", Precision::kFp32);
+    w.cuda_graph = graph;
+    const TrainModel t = make(w, "a100-sxm-80g", 8);
+    return t.evaluate(p).breakdown.compute;
+  };
+  EXPECT_DOUBLE_EQ(fp32(false), fp32(true));
+}
+
+// A whole-iteration CUDA graph also lifts the launch floor: a dense layer
+// whose kernels finish before the host has dispatched its operators
+// (Llama-3 8B at TP 8 on 512-token micro-batches) runs at its device time,
+// as if the stack dispatched nothing. Old: no cuda_graph switch.
+TEST_F(TrainMechanismsTest, CudaGraphLiftsTheLaunchFloor) {
+  const Parallelism p = layout(8, 1, 1, 1, Recompute::kNone, true, 1);
+  auto run = [&](bool graph, double host_ops) {
+    TrainWorkload w = workload(model("llama3-8b"), 512, 8, "megatron-core");
+    w.cuda_graph = graph;
+    w.stack.host_ops_per_layer = host_ops;
+    const TrainModel t = make(w, "h100-sxm", 8);
+    EXPECT_TRUE(t.valid(p));
+    return t.evaluate(p);
+  };
+  const double ops = stack("megatron-core").host_ops_per_layer;
+  const TrainEstimate launched = run(false, ops), graphed = run(true, ops),
+                      no_host = run(false, 0.0);
+  EXPECT_GT(launched.step_time_s, 1.1 * graphed.step_time_s);  // launch-bound without it
+  EXPECT_DOUBLE_EQ(graphed.step_time_s, no_host.step_time_s);
 }
 
 // ---- 8a. Domain structure comes from the catalog ---------------------------

@@ -26,13 +26,15 @@ TrainModel::MoeCost TrainModel::moe_cost(const Parallelism& par, double n, doubl
   // With expert TP the etp ranks of an expert share its tokens' GEMMs.
   const double local_experts = static_cast<double>(e.experts) / par.ep;
   const double per_expert_tokens = routed * etp / local_experts;
-  // Each expert GEMM issued behind the layer's host sync runs on the size
-  // curve of a GEMM the device waits for (EfficiencyProfile::
-  // expert_gemm_half_us); under a whole-iteration CUDA graph it is queued
-  // like any other.
-  const double expert_half = d.expert_gemm_half_s > 0 && !w_.cuda_graph
-                                 ? d.expert_gemm_half_s * d.peak_flops
-                                 : d.gemm_half_flops;
+  // Each expert GEMM, issued from the host expert by expert behind the
+  // layer's sync, runs on the size curve of a GEMM the device waits for:
+  // half efficiency at expert_gemm_half_us of work at the run precision's
+  // peak (EfficiencyProfile::expert_gemm_half_us), never above the queued
+  // curve (a slow FP32 peak would put it below); under a whole-iteration
+  // CUDA graph it is queued like any other.
+  const double expert_half = w_.cuda_graph
+                                 ? d.gemm_half_flops
+                                 : std::max(d.gemm_half_flops, d.expert_gemm_half_s * d.peak_flops);
   for (const auto& g : expert_gemms_) {
     const double nout = g.n / etp;
     const double flops_each = 2.0 * per_expert_tokens * g.k * nout;

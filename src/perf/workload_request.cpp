@@ -167,12 +167,17 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
   if (w.model.is_moe() && !w.ep_dedup) {
     w.assumptions.push_back(
         w.stack.ep_dedup
-            ? fmt::format("MoE dispatch across nodes once per remote node ({}'s default; "
-                          "--moe-dispatcher alltoall sends every routed copy)",
+            ? fmt::format("where EP crosses nodes, MoE dispatch sends a token once per remote "
+                          "node ({}'s default; --moe-dispatcher alltoall sends every routed copy)",
                           w.stack.id)
-            : fmt::format("MoE dispatch across nodes sends every routed copy ({}'s default; "
-                          "--moe-dispatcher deepep for DeepEP/HybridEP)",
+            : fmt::format("where EP crosses nodes, MoE dispatch sends every routed copy ({}'s "
+                          "default; --moe-dispatcher deepep for DeepEP/HybridEP)",
                           w.stack.id));
+  }
+  if (w.cuda_graph) {
+    w.assumptions.push_back(
+        "whole iteration in a CUDA graph: no host launch floor, expert GEMMs queued "
+        "(static shapes: dense or token-dropping MoE)");
   }
   SUANLI_ASSIGN(w.cost, make_cost_assumptions(catalog, f.cost));
   if (!f.steady_state) w.goodput = GoodputInputs::from(catalog.economics());
