@@ -180,6 +180,9 @@ class TrainModel {
   int devices() const { return devices_; }  // packages
   int ranks() const { return ranks_; }      // devices x dies
   double model_flops_per_token() const { return model_flops_per_token_; }
+  // Layers of the largest pipeline stage: layers / pp, rounded up when
+  // stages may differ by a layer; the most interleaved chunks it can hold.
+  int largest_stage_layers(const Parallelism& par) const;
 
  private:
   enum class Rule;

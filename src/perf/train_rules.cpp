@@ -40,6 +40,11 @@ enum class TrainModel::Rule {
   kZeroShardDivides,
 };
 
+int TrainModel::largest_stage_layers(const Parallelism& par) const {
+  const int l = w_.model.layers;
+  return w_.uneven_pipeline ? (l + par.pp - 1) / par.pp : l / par.pp;
+}
+
 TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
   const ModelArch& m = w_.model;
   const SoftwareStack& st = w_.stack;
@@ -54,7 +59,7 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
   if (m.layers % p.pp != 0 && !w_.uneven_pipeline) return Rule::kPpDividesLayers;
   if (p.vpp > 1) {
     if (p.pp == 1) return Rule::kVppNeedsPp;
-    if (p.vpp > m.layers / p.pp) return Rule::kVppExceedsStage;
+    if (p.vpp > largest_stage_layers(p)) return Rule::kVppExceedsStage;
     if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) return Rule::kVppDividesStage;
   }
   if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) return Rule::kBatchDivides;
@@ -131,7 +136,8 @@ Result<void> TrainModel::check(const Parallelism& p) const {
       msg = "--vpp > 1 needs --pp > 1";
       break;
     case Rule::kVppExceedsStage:
-      msg = fmt::format("VPP {} exceeds the {} layers per stage", p.vpp, m.layers / p.pp);
+      msg = fmt::format("VPP {} exceeds the {} layers of the largest stage", p.vpp,
+                        largest_stage_layers(p));
       break;
     case Rule::kVppDividesStage:
       msg = fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp);

@@ -174,7 +174,9 @@ InnerAxes inner_axes(const TrainModel& model, const ParallelismRequest& req, int
   if (req.vpp) {
     ax.vpps = {*req.vpp};
   } else if (pp > 1 && st.interleaved_pipeline) {
-    ax.vpps = divisors(std::max(1, m.layers / pp), 16);
+    Parallelism stage;
+    stage.pp = pp;
+    ax.vpps = divisors(std::max(1, model.largest_stage_layers(stage)), 16);
   }
   if (req.sequence_parallel)
     ax.sps = {*req.sequence_parallel};

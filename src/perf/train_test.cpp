@@ -515,6 +515,41 @@ TEST_F(TrainTest, UnevenPipelineAllowsLlama405bOnSixteenStages) {
   EXPECT_TRUE(r->best.fits);
 }
 
+// Interleaving over uneven stages: Megatron places 94 layers plus the
+// embedding and the loss on PP 32 x VPP 3 = 96 virtual stages (XTuner's and
+// the Megatron-MoE model zoo's Qwen3-235B runs). The largest stage holds 3
+// layers, so VPP 3 is allowed with --uneven-pipeline (it was refused as
+// exceeding the 2 layers of 94 / 32), and the search offers it; VPP 4 is not.
+TEST_F(TrainTest, UnevenPipelineInterleavesUpToTheLargestStage) {
+  TrainWorkload w = workload(model("qwen3-235b-a22b"), 4096, 2048);
+  w.uneven_pipeline = true;
+  const TrainModel t = make(w, "h100-sxm", 256);
+  Parallelism p{.tp = 1,
+                .pp = 32,
+                .dp = 8,
+                .ep = 8,
+                .vpp = 3,
+                .micro_batch = 1,
+                .recompute = Recompute::kFull,
+                .zero = 1};
+  EXPECT_EQ(t.largest_stage_layers(p), 3);
+  ASSERT_TRUE(t.check(p).has_value()) << t.check(p).error().message;
+  p.vpp = 4;
+  auto r = t.check(p);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(contains(r.error().message, "exceeds the 3 layers of the largest stage"))
+      << r.error().message;
+  ParallelismRequest req;
+  req.tp = 1;
+  req.pp = 32;
+  req.ep = 8;
+  req.micro_batch = 1;
+  req.recompute = Recompute::kFull;
+  auto s = search_train(t, req);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->best.par.vpp, 3);
+}
+
 TEST_F(TrainTest, TrainTotalsFollowFromThroughput) {
   TrainWorkload w = workload(model("llama3-8b"), 8192, 512);
   w.tokens = 1e12;
