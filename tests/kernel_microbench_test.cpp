@@ -113,7 +113,7 @@ TEST_F(KernelMicrobench, Fp8OverBf16GemmRatioMatchesDefault) {
   const double median = ratios[ratios.size() / 2];
   const double assumed = hopper().fp8_gemm_peak_fraction > 0
                              ? hopper().fp8_gemm_peak_fraction / hopper().gemm_peak_fraction
-                             : 0.87;  // efficiency.h's default ratio
+                             : hopper().fp8_gemm_ratio;
   const double tol = 0.06;
   std::printf(
       "H200 FP8 / BF16 fraction of peak, Llama-8B GEMMs at 8192 tokens: median %.3f "

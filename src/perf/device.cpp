@@ -109,8 +109,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   }
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
-    d.gemm_eff =
-        e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction : 0.87 * e.gemm_peak_fraction;
+    d.gemm_eff = e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
+                                              : e.fp8_gemm_ratio * e.gemm_peak_fraction;
   }
   d.bf16_forward_gemm_eff =
       e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
