@@ -458,6 +458,27 @@ TEST_F(TrainMechanismsTest, Fp8SpeedupShrinksWithUnfusedCasts) {
   EXPECT_LT(unfused, fused * (1 - 1e-3));
 }
 
+// The FP8 GEMM fraction is a per-profile ratio of the BF16 one, so it
+// follows a fitted BF16 fraction and a chip whose FP8 kernels lag can say
+// so: AMD CDNA3 at 0.80 (SemiAnalysis: ~990 of 2,615 FP8 TFLOP/s on the
+// MI300X against ~620 of 1,307 BF16), NVIDIA at the 0.87 that was a code
+// constant; a fixed fp8_gemm_peak_fraction still overrides the ratio. Old:
+// 0.87 for every chip.
+TEST_F(TrainMechanismsTest, Fp8GemmFractionIsAProfileRatio) {
+  for (const auto& [id, ratio] : {std::pair{"mi300x", 0.80}, std::pair{"h100-sxm", 0.87}}) {
+    const Accelerator& a = accel(id);
+    const EfficiencyProfile& e = catalog_->profile_for(a);
+    EXPECT_DOUBLE_EQ(e.fp8_gemm_ratio, ratio) << id;
+    EXPECT_DOUBLE_EQ(device(id, Precision::kFp8).gemm_eff, ratio * e.gemm_peak_fraction) << id;
+    EXPECT_DOUBLE_EQ(device(id, Precision::kBf16).gemm_eff, e.gemm_peak_fraction) << id;
+    EfficiencyProfile fixed = e;
+    fixed.fp8_gemm_peak_fraction = 0.5;
+    auto d = make_device_model(a, fixed, Precision::kFp8);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_DOUBLE_EQ(d->gemm_eff, 0.5) << id;
+  }
+}
+
 // MoE token permutation: the stack's bytes per routed element.
 // Old model: 8 bytes per routed element in the forward, hard-coded for
 // every framework, while an H200 measures 79-103 bytes forward + backward

@@ -176,7 +176,13 @@ InnerAxes inner_axes(const TrainModel& model, const ParallelismRequest& req, int
   } else if (pp > 1 && st.interleaved_pipeline) {
     Parallelism stage;
     stage.pp = pp;
-    ax.vpps = divisors(std::max(1, model.largest_stage_layers(stage)), 16);
+    const int most = std::max(1, model.max_vpp(stage));
+    if (model.workload().uneven_pipeline) {  // uneven stages: any count up to the cap
+      ax.vpps.clear();
+      for (int v = 1; v <= std::min(most, 16); ++v) ax.vpps.push_back(v);
+    } else {
+      ax.vpps = divisors(most, 16);
+    }
   }
   if (req.sequence_parallel)
     ax.sps = {*req.sequence_parallel};

@@ -517,13 +517,14 @@ TEST_F(TrainTest, UnevenPipelineAllowsLlama405bOnSixteenStages) {
 
 // Interleaving over uneven stages: Megatron places 94 layers plus the
 // embedding and the loss on PP 32 x VPP 3 = 96 virtual stages (XTuner's and
-// the Megatron-MoE model zoo's Qwen3-235B runs). The largest stage holds 3
-// layers, so VPP 3 is allowed with --uneven-pipeline (it was refused as
-// exceeding the 2 layers of 94 / 32), and the search offers it; VPP 4 is not.
+// the Megatron-MoE model zoo's Qwen3-235B runs). With --uneven-pipeline VPP
+// 3 is allowed (it was refused as exceeding the 2 layers of 94 / 32) and
+// VPP 2 still is, but not a split that leaves chunks without a layer beyond
+// those two slots: 94 layers on PP 30 x VPP 4 = 120 chunks.
 TEST_F(TrainTest, UnevenPipelineInterleavesUpToTheLargestStage) {
-  TrainWorkload w = workload(model("qwen3-235b-a22b"), 4096, 2048);
+  TrainWorkload w = workload(model("qwen3-235b-a22b"), 4096, 1920);
   w.uneven_pipeline = true;
-  const TrainModel t = make(w, "h100-sxm", 256);
+  const TrainModel t = make(w, "h100-sxm", 240);
   Parallelism p{.tp = 1,
                 .pp = 32,
                 .dp = 8,
@@ -532,22 +533,40 @@ TEST_F(TrainTest, UnevenPipelineInterleavesUpToTheLargestStage) {
                 .micro_batch = 1,
                 .recompute = Recompute::kFull,
                 .zero = 1};
-  EXPECT_EQ(t.largest_stage_layers(p), 3);
-  ASSERT_TRUE(t.check(p).has_value()) << t.check(p).error().message;
+  const TrainModel t256 = make(workload(model("qwen3-235b-a22b"), 4096, 2048), "h100-sxm", 256);
+  TrainWorkload w256 = workload(model("qwen3-235b-a22b"), 4096, 2048);
+  w256.uneven_pipeline = true;
+  const TrainModel u256 = make(w256, "h100-sxm", 256);
+  EXPECT_EQ(u256.max_vpp(p), 3);
+  ASSERT_TRUE(u256.check(p).has_value()) << u256.check(p).error().message;
+  p.vpp = 2;
+  EXPECT_TRUE(u256.check(p).has_value());
   p.vpp = 4;
-  auto r = t.check(p);
+  EXPECT_FALSE(u256.check(p).has_value());
+  EXPECT_FALSE(t256.check(p).has_value());  // 94 layers do not split evenly over 32
+  Parallelism q = p;
+  q.pp = 30;
+  q.vpp = 4;  // ceil(94 / 30) = 4 layers on the largest stage, but 120 chunks for 96 slots
+  q.ep = 8;
+  EXPECT_EQ(t.max_vpp(q), 3);
+  auto r = t.check(q);
   ASSERT_FALSE(r.has_value());
-  EXPECT_TRUE(contains(r.error().message, "exceeds the 3 layers of the largest stage"))
-      << r.error().message;
+  EXPECT_TRUE(contains(r.error().message, "VPP 4 exceeds the 3 chunks")) << r.error().message;
   ParallelismRequest req;
   req.tp = 1;
   req.pp = 32;
   req.ep = 8;
   req.micro_batch = 1;
   req.recompute = Recompute::kFull;
-  auto s = search_train(t, req);
+  auto s = search_train(u256, req);
   ASSERT_TRUE(s.has_value()) << s.error().message;
-  EXPECT_EQ(s->best.par.vpp, 3);
+  // The search weighed VPP 3: the best layout is no slower than itself
+  // interleaved three ways (old: VPP 3 never a candidate).
+  Parallelism three = s->best.par;
+  three.vpp = 3;
+  ASSERT_TRUE(u256.check(three).has_value());
+  EXPECT_LE(s->best.step_time_s, u256.evaluate(three).step_time_s);
+  EXPECT_LE(s->best.par.vpp, 3);
 }
 
 TEST_F(TrainTest, TrainTotalsFollowFromThroughput) {
