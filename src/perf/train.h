@@ -180,12 +180,12 @@ class TrainModel {
   int devices() const { return devices_; }  // packages
   int ranks() const { return ranks_; }      // devices x dies
   double model_flops_per_token() const { return model_flops_per_token_; }
-  // The most interleaved chunks (vpp) a stage can hold: its layers / pp.
+  // The most interleaved chunks (vpp) a stage of `pp` can hold: layers / pp.
   // With stages that differ by a layer, up to the largest stage's
   // ceil(layers / pp), as long as no chunk but the embedding's and the
   // loss's two slots is left without a layer (pp x vpp <= layers + 2, as
   // Megatron's --account-for-embedding/loss-in-pipeline-split places them).
-  int max_vpp(const Parallelism& par) const;
+  int max_vpp(int pp) const;
 
  private:
   enum class Rule;

@@ -40,10 +40,10 @@ enum class TrainModel::Rule {
   kZeroShardDivides,
 };
 
-int TrainModel::max_vpp(const Parallelism& par) const {
+int TrainModel::max_vpp(int pp) const {
   const int l = w_.model.layers;
-  if (!w_.uneven_pipeline) return l / par.pp;
-  return std::min((l + par.pp - 1) / par.pp, (l + 2) / par.pp);
+  if (!w_.uneven_pipeline) return l / pp;
+  return std::min((l + pp - 1) / pp, (l + 2) / pp);
 }
 
 TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
@@ -60,7 +60,7 @@ TrainModel::Rule TrainModel::violated_rule(const Parallelism& p) const {
   if (m.layers % p.pp != 0 && !w_.uneven_pipeline) return Rule::kPpDividesLayers;
   if (p.vpp > 1) {
     if (p.pp == 1) return Rule::kVppNeedsPp;
-    if (p.vpp > max_vpp(p)) return Rule::kVppExceedsStage;
+    if (p.vpp > max_vpp(p.pp)) return Rule::kVppExceedsStage;
     if ((m.layers / p.pp) % p.vpp != 0 && !w_.uneven_pipeline) return Rule::kVppDividesStage;
   }
   if (w_.global_batch % (1LL * p.dp * p.micro_batch) != 0) return Rule::kBatchDivides;
@@ -138,7 +138,7 @@ Result<void> TrainModel::check(const Parallelism& p) const {
       break;
     case Rule::kVppExceedsStage:
       msg = fmt::format("VPP {} exceeds the {} chunks a stage of {} layers over {} stages can hold",
-                        p.vpp, max_vpp(p), m.layers, p.pp);
+                        p.vpp, max_vpp(p.pp), m.layers, p.pp);
       break;
     case Rule::kVppDividesStage:
       msg = fmt::format("VPP {} does not divide the {} layers per stage", p.vpp, m.layers / p.pp);

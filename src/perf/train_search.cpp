@@ -174,9 +174,7 @@ InnerAxes inner_axes(const TrainModel& model, const ParallelismRequest& req, int
   if (req.vpp) {
     ax.vpps = {*req.vpp};
   } else if (pp > 1 && st.interleaved_pipeline) {
-    Parallelism stage;
-    stage.pp = pp;
-    const int most = std::max(1, model.max_vpp(stage));
+    const int most = std::max(1, model.max_vpp(pp));
     if (model.workload().uneven_pipeline) {  // uneven stages: any count up to the cap
       ax.vpps.clear();
       for (int v = 1; v <= std::min(most, 16); ++v) ax.vpps.push_back(v);

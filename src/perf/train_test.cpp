@@ -537,7 +537,7 @@ TEST_F(TrainTest, UnevenPipelineInterleavesUpToTheLargestStage) {
   TrainWorkload w256 = workload(model("qwen3-235b-a22b"), 4096, 2048);
   w256.uneven_pipeline = true;
   const TrainModel u256 = make(w256, "h100-sxm", 256);
-  EXPECT_EQ(u256.max_vpp(p), 3);
+  EXPECT_EQ(u256.max_vpp(p.pp), 3);
   ASSERT_TRUE(u256.check(p).has_value()) << u256.check(p).error().message;
   p.vpp = 2;
   EXPECT_TRUE(u256.check(p).has_value());
@@ -548,7 +548,7 @@ TEST_F(TrainTest, UnevenPipelineInterleavesUpToTheLargestStage) {
   q.pp = 30;
   q.vpp = 4;  // ceil(94 / 30) = 4 layers on the largest stage, but 120 chunks for 96 slots
   q.ep = 8;
-  EXPECT_EQ(t.max_vpp(q), 3);
+  EXPECT_EQ(t.max_vpp(q.pp), 3);
   auto r = t.check(q);
   ASSERT_FALSE(r.has_value());
   EXPECT_TRUE(contains(r.error().message, "VPP 4 exceeds the 3 chunks")) << r.error().message;

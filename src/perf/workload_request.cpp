@@ -165,14 +165,11 @@ Result<TrainWorkload> make_train_workload(const Catalog& catalog, const TrainReq
     w.stack = **st;
   }
   if (w.model.is_moe() && !w.ep_dedup) {
-    w.assumptions.push_back(
-        w.stack.ep_dedup
-            ? fmt::format("where EP crosses nodes, MoE dispatch sends a token once per remote "
-                          "node ({}'s default; --moe-dispatcher alltoall sends every routed copy)",
-                          w.stack.id)
-            : fmt::format("where EP crosses nodes, MoE dispatch sends every routed copy ({}'s "
-                          "default; --moe-dispatcher deepep for DeepEP/HybridEP)",
-                          w.stack.id));
+    const bool dedup = w.stack.ep_dedup;
+    w.assumptions.push_back(fmt::format(
+        "where EP crosses nodes, MoE dispatch sends {} ({}'s default; --moe-dispatcher {})",
+        dedup ? "a token once per remote node" : "every routed copy", w.stack.id,
+        dedup ? "alltoall sends every routed copy" : "deepep for DeepEP/HybridEP"));
   }
   if (w.cuda_graph) {
     w.assumptions.push_back(
