@@ -97,6 +97,14 @@ struct InferWorkload {
   // and stalls the decoding of those after it, half the round each on
   // average. Unset: the steady state (requests staggered from the start).
   std::optional<long long> num_prompts;
+  // With num_prompts: the most prompt tokens one prefill forward pass takes
+  // (SGLang --max-prefill-tokens, vLLM --max-num-batched-tokens, TensorRT-LLM
+  // --max_num_tokens). Prompts that wait together are prefilled together,
+  // floor(budget / input_len) per pass (at least one), and every prompt of a
+  // pass gets its first token when the pass ends: a wave's mean TTFT is the
+  // mean end of its prompt's pass, and what the first passes wait for no
+  // longer stalls the decoding after it. Unset: one prompt per pass.
+  std::optional<int> prefill_batch_tokens;
   CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };
 
@@ -253,6 +261,7 @@ class InferModel {
   };
   PromptPrefill prompt_prefill(int batch, const DecodeStep& step) const;
   double closed_loop_prefill_wait(int batch, double prefill, double life) const;
+  double prompts_per_pass() const;
   double benchmark_start(InferEstimate& e, int batch, double life) const;
   // A disaggregated deployment's prefill devices as attention groups, the
   // servers of the prompts' queue.

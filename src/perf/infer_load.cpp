@@ -25,6 +25,24 @@ double queue_wait(double rho, double servers, double service) {
   return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
 }
 
+// A closed-loop wave of n prompts that wait together at `servers` servers,
+// each prefilling up to k of them in one pass whose prompts all get their
+// first token at its end (a pass of m prompts takes m prefills): rounds of
+// servers x k, round r ending after (r + 1) k prefills, the last round's
+// prompts spread over the servers. The mean and the last end of a prompt's
+// pass, in prefills (k = 1, one server: (n + 1) / 2 and n).
+struct WaveEnds {
+  double mean = 0, last = 0;
+};
+WaveEnds wave_ends(double n, double servers, double k) {
+  const double per_round = std::max(1.0, servers) * k;
+  const double full = std::floor(n / per_round);
+  const double rest = n - full * per_round;
+  const double tail = rest > 0 ? std::ceil(rest / std::max(1.0, servers)) : 0.0;
+  const double sum = per_round * k * full * (full + 1.0) / 2.0 + rest * (full * k + tail);
+  return {sum / n, rest > 0 ? full * k + tail : full * k};
+}
+
 // The figures that follow from the deployment's output rate: per device
 // (`devices` counts a disaggregated deployment's prefill devices too), the
 // prompt tokens it implies, and the cost per million output tokens.
@@ -123,8 +141,9 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     double wait = open_wait.value_or(0.0);
     if (!open_wait && w_.num_prompts && !w_.chunked_prefill_tokens) {
       // A benchmark's fixed-length rounds start together
-      // (InferWorkload::num_prompts): a prompt waits for half the others.
-      wait = others / 2.0;
+      // (InferWorkload::num_prompts): a prompt waits for the end of its
+      // prefill pass, half the others when a pass holds one prompt.
+      wait = (wave_ends(batch, 1, prompts_per_pass()).mean - 1.0) * stage_hold;
     } else if (!open_wait && batch > 1) {
       // Closed loop: a new request finds the instance prefilling another
       // prompt with probability rho = batch x prefill / life; M/D/1 wait,
@@ -167,15 +186,22 @@ double InferModel::benchmark_start(InferEstimate& e, int batch, double life) con
   // (A batch the SLO search chose may exceed the prompts sent: only those leave.)
   const double wave = std::min(static_cast<double>(*w_.num_prompts),
                                static_cast<double>(batch) * layout_.instances);
-  const double full = std::floor(wave / servers);  // rounds of the prefill queue all servers fill
-  const double rest = wave - full * servers;
-  const double mean_wait = (servers * full * (full - 1) / 2 + rest * full) / wave * e.prefill_s;
-  const double last_wait = (std::ceil(wave / servers) - 1) * e.prefill_s;
+  const WaveEnds ends = wave_ends(wave, servers, prompts_per_pass());
+  const double mean_wait = (ends.mean - 1.0) * e.prefill_s;
+  const double last_wait = (ends.last - 1.0) * e.prefill_s;
   const double first = own + last_wait + out * e.tpot_s;
   const double mean_ttft = ((own + mean_wait) + (rounds - 1) * e.ttft_s) / rounds;
   e.prefill_wait_s = mean_ttft - own;
   e.ttft_s = mean_ttft;
   return (first + (rounds - 1) * life) / rounds;
+}
+
+// Prompts one prefill pass takes from a closed-loop wave
+// (InferWorkload::prefill_batch_tokens): one without a budget or when a
+// prompt fills it.
+double InferModel::prompts_per_pass() const {
+  if (!w_.prefill_batch_tokens) return 1.0;
+  return std::max(1.0, std::floor(static_cast<double>(*w_.prefill_batch_tokens) / w_.input_len));
 }
 
 // A closed loop's wait for the disaggregated prefill devices: `batch`

@@ -388,6 +388,62 @@ TEST_F(InferMechanismTest, ABenchmarksRequestsLeaveTogether) {
       << run.error().message;
 }
 
+// Engines prefill the prompts that wait together in one pass, up to a token
+// budget (SGLang --max-prefill-tokens, vLLM --max-num-batched-tokens), and
+// every prompt of a pass gets its first token when the pass ends. A
+// benchmark's wave of 32 prompts of 2,048 tokens under a 16,384-token
+// budget runs 4 passes of 8: the mean prompt waits for 8 x (1 + 2 + 3 + 4)
+// / 32 - 1 = 19 other prefills (15.5 one at a time), and as much less of
+// the round stalls its decoding; the round, and so the throughput, is the
+// same. Disaggregated, 64 prompts at 8 groups taking 2 each: 4 rounds of 16
+// ending after 2, 4, 6, 8 prefills, a mean wait of 4 (3.5 one at a time),
+// the last 7 either way. Old: one prompt per pass whatever the budget.
+TEST_F(InferMechanismTest, APrefillPassTakesTheWaitingPromptsItsBudgetHolds) {
+  InferWorkload c = workload("llama3-8b", Precision::kBf16, 2048, 512, 32);
+  c.num_prompts = 64;
+  const InferEstimate one = at(c, "h100-sxm", 1, 1);
+  c.prefill_batch_tokens = 16384;
+  const InferEstimate eight = at(c, "h100-sxm", 1, 1);
+  const double h = one.prefill_hold_s;
+  EXPECT_NEAR(one.prefill_wait_s, 15.5 * h, 1e-9);
+  EXPECT_NEAR(eight.prefill_wait_s, 19.0 * h, 1e-9);
+  EXPECT_NEAR(eight.tpot_s, one.decode_step_s + (31.0 - 19.0) * h / 512, 1e-9);
+  EXPECT_NEAR(eight.output_tokens_per_s, one.output_tokens_per_s, 1e-9 * one.output_tokens_per_s);
+  // A budget below one prompt: one per pass, as without a budget.
+  c.prefill_batch_tokens = 1024;
+  EXPECT_DOUBLE_EQ(at(c, "h100-sxm", 1, 1).ttft_s, one.ttft_s);
+  // Every prompt in one pass: all wait for the whole wave, none stalls.
+  c.prefill_batch_tokens = 32 * 2048;
+  const InferEstimate all = at(c, "h100-sxm", 1, 1);
+  EXPECT_NEAR(all.prefill_wait_s, 31.0 * h, 1e-9);
+  EXPECT_NEAR(all.tpot_s, one.decode_step_s, 1e-12);
+
+  InferWorkload w = workload("deepseek-v3", Precision::kFp8, 2048, 1024, 64);
+  w.disaggregated = true;
+  w.prefill_devices = 8;
+  w.num_prompts = 64;
+  const InferEstimate d1 = at(w, "h200-sxm", 16, 1, 16);
+  w.prefill_batch_tokens = 4096;
+  const InferEstimate d2 = at(w, "h200-sxm", 16, 1, 16);
+  const double s = d1.prefill_s;
+  EXPECT_NEAR(d1.prefill_wait_s, 3.5 * s, 1e-9 * d1.ttft_s);
+  EXPECT_NEAR(d2.prefill_wait_s, 4.0 * s, 1e-9 * d2.ttft_s);
+  // The last prompt still waits 7: the wave, and the throughput, end as before.
+  EXPECT_NEAR(d2.output_tokens_per_s, d1.output_tokens_per_s, 1e-9 * d1.output_tokens_per_s);
+
+  // The budget says how a benchmark's waiting prompts are prefilled: it
+  // needs the benchmark.
+  InferRequest r;
+  r.model = "llama3-8b";
+  r.input_len = 128;
+  r.output_len = 128;
+  r.batch = 8;
+  r.prefill_batch_tokens = 8192;
+  auto run = make_infer_run(model("llama3-8b"), r);
+  ASSERT_FALSE(run.has_value());
+  EXPECT_NE(run.error().message.find("--num-prompts"), std::string::npos) << run.error().message;
+}
+
 // Disaggregated prefill instances may run another attention TP than the
 // decode layout (SGLang's prefill at --tp 16 --dp 2 beside DP-attention
 // decode): a prompt prefills on prefill_tp ranks, and the prefill devices

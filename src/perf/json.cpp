@@ -212,6 +212,7 @@ nlohmann::json infer_json(const InferEstimate& e, const InferWorkload& w, const 
   if (w.prefill_tp > 0) j["prefill_tp"] = w.prefill_tp;
   if (w.num_prompts && !w.request_rate) {
     j["benchmark"] = {{"num_prompts", *w.num_prompts}, {"prefill_wait_s", e.prefill_wait_s}};
+    if (w.prefill_batch_tokens) j["benchmark"]["prefill_batch_tokens"] = *w.prefill_batch_tokens;
   }
   if (w.chunked_prefill_tokens) {
     j["chunked_prefill"] = {{"tokens", *w.chunked_prefill_tokens},

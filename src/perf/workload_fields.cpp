@@ -302,6 +302,13 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         "requests starts so). Unset: the steady state",
         1, 1e12},
        &I::num_prompts},
+      {{"prefill_batch_tokens", F::kInteger,
+        "With num_prompts: the most prompt tokens one prefill pass takes (SGLang "
+        "--max-prefill-tokens, vLLM --max-num-batched-tokens, TensorRT-LLM --max_num_tokens). "
+        "Waiting prompts prefill together, budget / input_len per pass, and all of a pass get "
+        "their first token at its end. Unset: one prompt per pass",
+        1, kMaxShape},
+       &I::prefill_batch_tokens},
   };
   return fields;
 }

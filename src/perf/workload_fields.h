@@ -109,8 +109,9 @@ Result<void> read_train_run_fields(Reader& reader, TrainRequest& out) {
 // model, and the deployment a file states its own way (a plan sizes its
 // instances for a rate of output tokens, a simulated job's load is its
 // arrivals, and neither splits prefill from decode).
-inline constexpr std::array<std::string_view, 6> kInferNonRunFields = {
-    "model", "request_rate", "disaggregated", "prefill_devices", "prefill_tp", "num_prompts"};
+inline constexpr std::array<std::string_view, 7> kInferNonRunFields = {
+    "model",      "request_rate", "disaggregated",       "prefill_devices",
+    "prefill_tp", "num_prompts",  "prefill_batch_tokens"};
 
 inline bool is_infer_run_field(std::string_view name) {
   return std::find(kInferNonRunFields.begin(), kInferNonRunFields.end(), name) ==

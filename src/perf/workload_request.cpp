@@ -318,6 +318,11 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
                             "concurrent requests would never all run",
                             *f.num_prompts, *f.batch, *f.batch));
   w.num_prompts = f.num_prompts;
+  if (f.prefill_batch_tokens && !f.num_prompts)
+    return fail(ErrorCode::kInvalidArgument,
+                "--prefill-batch-tokens says how a closed-loop benchmark's waiting prompts are "
+                "prefilled together: give --num-prompts with it");
+  w.prefill_batch_tokens = f.prefill_batch_tokens;
   w.pp = f.pp.value_or(1);
   return w;
 }

@@ -78,6 +78,7 @@ struct InferRequest {
   std::optional<double> spec_accept_len;  // output tokens per step (1..spec_tokens+1)
   std::optional<int> chunked_prefill_tokens;  // per-iteration token budget (chunked prefill)
   std::optional<long long> num_prompts;       // a closed-loop benchmark's prompts in all
+  std::optional<int> prefill_batch_tokens;    // with num_prompts: prompt tokens per prefill pass
   CostRequest cost;
 };
 
