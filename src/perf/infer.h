@@ -94,16 +94,20 @@ struct InferWorkload {
   // staggered by the prefill); co-located without chunked prefill, the
   // fixed-length requests of every round end together, so every round
   // starts that way: each prompt waits for the ones prefilled before it
-  // and stalls the decoding of those after it, half the round each on
-  // average. Unset: the steady state (requests staggered from the start).
+  // and stalls the decoding of those after it (half the round each on
+  // average with one prompt per pass: prefill_batch_tokens). Unset: the
+  // steady state (requests staggered from the start).
   std::optional<long long> num_prompts;
-  // With num_prompts: the most prompt tokens one prefill forward pass takes
-  // (SGLang --max-prefill-tokens, vLLM --max-num-batched-tokens, TensorRT-LLM
-  // --max_num_tokens). Prompts that wait together are prefilled together,
-  // floor(budget / input_len) per pass (at least one), and every prompt of a
-  // pass gets its first token when the pass ends: a wave's mean TTFT is the
-  // mean end of its prompt's pass, and what the first passes wait for no
-  // longer stalls the decoding after it. Unset: one prompt per pass.
+  // With num_prompts: the most prompt tokens one attention group's prefill
+  // pass takes (a DP rank's: SGLang --max-prefill-tokens, or
+  // --chunked-prefill-size / dp-size when that is smaller; vLLM
+  // --max-num-batched-tokens; TensorRT-LLM --max_num_tokens). Prompts that
+  // wait together are prefilled together, floor(budget / input_len) per
+  // group and pass (at least one), and every prompt of a pass gets its
+  // first token when the pass ends: a wave's mean TTFT is the mean end of
+  // its prompt's pass, and what the first passes wait for no longer stalls
+  // the decoding after it. Unset: one prompt per pass. Not with chunked
+  // prefill co-located (its passes ride decode steps) nor with pp > 1.
   std::optional<int> prefill_batch_tokens;
   CostAssumptions cost;  // prices device-hours (cost per million output tokens)
 };

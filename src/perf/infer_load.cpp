@@ -25,22 +25,26 @@ double queue_wait(double rho, double servers, double service) {
   return std::pow(rho, std::sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) * service * 0.5;
 }
 
-// A closed-loop wave of n prompts that wait together at `servers` servers,
-// each prefilling up to k of them in one pass whose prompts all get their
-// first token at its end (a pass of m prompts takes m prefills): rounds of
-// servers x k, round r ending after (r + 1) k prefills, the last round's
-// prompts spread over the servers. The mean and the last end of a prompt's
+// A closed-loop wave of n prompts (a whole number) that wait together at
+// `servers` servers, each prefilling up to k of them in one pass whose
+// prompts all get their first token at its end (a pass of m prompts takes
+// m prefills): rounds of servers x k, round r ending after (r + 1) k
+// prefills; the last round's prompts go round-robin, so m servers take
+// q + 1 of them and the rest q. The mean and the last end of a prompt's
 // pass, in prefills (k = 1, one server: (n + 1) / 2 and n).
 struct WaveEnds {
   double mean = 0, last = 0;
 };
 WaveEnds wave_ends(double n, double servers, double k) {
-  const double per_round = std::max(1.0, servers) * k;
-  const double full = std::floor(n / per_round);
-  const double rest = n - full * per_round;
-  const double tail = rest > 0 ? std::ceil(rest / std::max(1.0, servers)) : 0.0;
-  const double sum = per_round * k * full * (full + 1.0) / 2.0 + rest * (full * k + tail);
-  return {sum / n, rest > 0 ? full * k + tail : full * k};
+  const double s = std::max(1.0, servers);
+  const double full = std::floor(n / (s * k));
+  const double rest = n - full * s * k;
+  const double q = std::floor(rest / s);
+  const double m = rest - q * s;
+  const double start = full * k;  // prefills before the last round's passes
+  const double sum = s * k * k * full * (full + 1.0) / 2.0 + m * (q + 1.0) * (start + q + 1.0) +
+                     (s - m) * q * (start + q);
+  return {sum / n, start + (m > 0 ? q + 1.0 : q)};
 }
 
 // The figures that follow from the deployment's output rate: per device
@@ -142,8 +146,11 @@ InferEstimate InferModel::at_load(int batch, std::optional<double> open_wait) co
     if (!open_wait && w_.num_prompts && !w_.chunked_prefill_tokens) {
       // A benchmark's fixed-length rounds start together
       // (InferWorkload::num_prompts): a prompt waits for the end of its
-      // prefill pass, half the others when a pass holds one prompt.
-      wait = (wave_ends(batch, 1, prompts_per_pass()).mean - 1.0) * stage_hold;
+      // prefill pass, half the others when a pass holds one prompt. The
+      // attention groups fill their passes in the same steps, and the
+      // prompts of a step hold the instance one after the other.
+      const double k = w_.prefill_batch_tokens ? attention_groups() * prompts_per_pass() : 1.0;
+      wait = (wave_ends(batch, 1, k).mean - 1.0) * stage_hold;
     } else if (!open_wait && batch > 1) {
       // Closed loop: a new request finds the instance prefilling another
       // prompt with probability rho = batch x prefill / life; M/D/1 wait,
@@ -179,8 +186,9 @@ double InferModel::benchmark_start(InferEstimate& e, int batch, double life) con
       std::max(1.0, static_cast<double>(*w_.num_prompts) / layout_.instances / batch);
   const double own = e.ttft_s - e.prefill_wait_s;  // own prefill and first step, no queue
   // The first wave's prompts, batch x instances of them, queue at the
-  // prefill devices' attention groups, P at a time; prompt k waits
-  // floor(k / P) prefills. The slot served last ends the first wave, then
+  // prefill devices' attention groups, P groups each prefilling
+  // prompts_per_pass() at a time (wave_ends; one: the i-th prompt waits
+  // floor(i / P) prefills). The slot served last ends the first wave, then
   // runs rounds - 1 steady-state lives.
   const double servers = std::max(1.0, std::floor(prefill_servers()));
   // (A batch the SLO search chose may exceed the prompts sent: only those leave.)
@@ -196,7 +204,7 @@ double InferModel::benchmark_start(InferEstimate& e, int batch, double life) con
   return (first + (rounds - 1) * life) / rounds;
 }
 
-// Prompts one prefill pass takes from a closed-loop wave
+// Prompts one attention group's prefill pass takes from a closed-loop wave
 // (InferWorkload::prefill_batch_tokens): one without a budget or when a
 // prompt fills it.
 double InferModel::prompts_per_pass() const {

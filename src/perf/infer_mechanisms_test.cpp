@@ -430,6 +430,29 @@ TEST_F(InferMechanismTest, APrefillPassTakesTheWaitingPromptsItsBudgetHolds) {
   EXPECT_NEAR(d2.prefill_wait_s, 4.0 * s, 1e-9 * d2.ttft_s);
   // The last prompt still waits 7: the wave, and the throughput, end as before.
   EXPECT_NEAR(d2.output_tokens_per_s, d1.output_tokens_per_s, 1e-9 * d1.output_tokens_per_s);
+  // A last round that does not fill every group: of 28 prompts, a full
+  // round of 16 ends after 2 prefills, and the 12 left go round-robin, 4
+  // groups taking 2 (ending after 4) and 4 taking 1 (after 3): a mean end
+  // of (16 x 2 + 8 x 4 + 4 x 3) / 28 = 76 / 28 prefills.
+  w.batch = 28;
+  w.num_prompts = 28;
+  const InferEstimate d3 = at(w, "h200-sxm", 16, 1, 16);
+  EXPECT_NEAR(d3.prefill_wait_s, (76.0 / 28.0 - 1.0) * d3.prefill_s, 1e-9 * d3.ttft_s);
+
+  // With DP attention every group fills its own pass in the same step: 8
+  // groups at one prompt each take 8 of the wave's 32 per step, and the
+  // step's prompts hold the instance one after another (defect 3 of issue
+  // 15), so step r ends after 8 (r + 1) prefills: a mean end of 20, a wait
+  // of 19 where one prompt per step waits 15.5. Old: the budget, read per
+  // instance, held one 2,048-token prompt per pass.
+  InferWorkload g = workload("deepseek-v3", Precision::kFp8, 2048, 1024, 32);
+  g.num_prompts = 32;
+  const InferEstimate g1 = at(g, "h200-sxm", 8, 1, 8);
+  g.prefill_batch_tokens = 2048;
+  const InferEstimate g8 = at(g, "h200-sxm", 8, 1, 8);
+  const double gh = g1.prefill_hold_s;
+  EXPECT_NEAR(g1.prefill_wait_s, 15.5 * gh, 1e-9 * g1.ttft_s);
+  EXPECT_NEAR(g8.prefill_wait_s, 19.0 * gh, 1e-9 * g8.ttft_s);
 
   // The budget says how a benchmark's waiting prompts are prefilled: it
   // needs the benchmark.
@@ -442,6 +465,21 @@ TEST_F(InferMechanismTest, APrefillPassTakesTheWaitingPromptsItsBudgetHolds) {
   auto run = make_infer_run(model("llama3-8b"), r);
   ASSERT_FALSE(run.has_value());
   EXPECT_NE(run.error().message.find("--num-prompts"), std::string::npos) << run.error().message;
+  // Nor is it modelled where it would be silently ignored: chunked passes
+  // that ride decode steps, pipeline stages, unnamed prefill devices.
+  r.num_prompts = 8;
+  EXPECT_TRUE(make_infer_run(model("llama3-8b"), r).has_value());
+  for (const auto& [field, needle] :
+       {std::pair{"chunked", "--chunked-prefill-tokens"}, std::pair{"pp", "--pp"},
+        std::pair{"disaggregated", "--prefill-devices"}}) {
+    InferRequest bad = r;
+    if (std::string_view(field) == "chunked") bad.chunked_prefill_tokens = 4096;
+    if (std::string_view(field) == "pp") bad.pp = 2;
+    if (std::string_view(field) == "disaggregated") bad.disaggregated = true;
+    run = make_infer_run(model("llama3-8b"), bad);
+    ASSERT_FALSE(run.has_value()) << field;
+    EXPECT_NE(run.error().message.find(needle), std::string::npos) << run.error().message;
+  }
 }
 
 // Disaggregated prefill instances may run another attention TP than the

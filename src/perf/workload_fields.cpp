@@ -303,10 +303,11 @@ const FieldTable<InferRequest>& infer_workload_fields() {
         1, 1e12},
        &I::num_prompts},
       {{"prefill_batch_tokens", F::kInteger,
-        "With num_prompts: the most prompt tokens one prefill pass takes (SGLang "
-        "--max-prefill-tokens, vLLM --max-num-batched-tokens, TensorRT-LLM --max_num_tokens). "
-        "Waiting prompts prefill together, budget / input_len per pass, and all of a pass get "
-        "their first token at its end. Unset: one prompt per pass",
+        "With num_prompts: the most prompt tokens one attention group's prefill pass takes "
+        "(SGLang --max-prefill-tokens, or --chunked-prefill-size / dp-size when smaller; vLLM "
+        "--max-num-batched-tokens; TensorRT-LLM --max_num_tokens). Waiting prompts prefill "
+        "together, floor(budget / input_len) per group and pass (at least one), and all of a "
+        "pass get their first token at its end. Unset: one prompt per pass",
         1, kMaxShape},
        &I::prefill_batch_tokens},
   };

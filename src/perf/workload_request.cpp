@@ -318,10 +318,20 @@ Result<InferWorkload> make_infer_run(const ModelArch& model, const InferRequest&
                             "concurrent requests would never all run",
                             *f.num_prompts, *f.batch, *f.batch));
   w.num_prompts = f.num_prompts;
-  if (f.prefill_batch_tokens && !f.num_prompts)
-    return fail(ErrorCode::kInvalidArgument,
-                "--prefill-batch-tokens says how a closed-loop benchmark's waiting prompts are "
-                "prefilled together: give --num-prompts with it");
+  if (f.prefill_batch_tokens) {
+    const char* why =
+        !f.num_prompts ? "says how a closed-loop benchmark's waiting prompts are prefilled "
+                         "together: give --num-prompts with it"
+        : f.chunked_prefill_tokens && !f.disaggregated
+            ? "is an unchunked prefill's budget; with --chunked-prefill-tokens the passes ride "
+              "decode steps and that budget is the iteration's"
+        : f.disaggregated && !f.prefill_devices
+            ? "batches the prefill devices' queue: give --prefill-devices with it"
+        : f.pp.value_or(1) > 1 ? "is not modelled with pipeline parallelism (--pp)"
+                               : nullptr;
+    if (why)
+      return fail(ErrorCode::kInvalidArgument, fmt::format("--prefill-batch-tokens {}", why));
+  }
   w.prefill_batch_tokens = f.prefill_batch_tokens;
   w.pp = f.pp.value_or(1);
   return w;
