@@ -197,6 +197,19 @@ ReplicaAllReduce replica_allreduce(const DeviceModel& d, const Parallelism& par,
   return r;
 }
 
+// A layer's TP bytes over those of 2-byte collectives. With FP8 and SP a
+// forward pass all-gathers the FP8-cast input of its column-parallel GEMMs
+// (TE's LayerNormLinear quantizes ln_out before gather_along_first_dim;
+// torchao's Float8ColwiseParallel casts before its redistribute): 1 byte per
+// element where the reduce-scatters and the backward's collectives carry 2,
+// 3/4 of a forward pass's bytes, averaged over the forward (and re-forward)
+// and the backward.
+double tp_bytes_scale(bool fp8, bool sequence_parallel, Recompute rc) {
+  if (!fp8 || !sequence_parallel) return 1.0;
+  const double fwd_passes = rc == Recompute::kFull ? 2.0 : 1.0;
+  return (0.75 * fwd_passes + 1.0) / (fwd_passes + 1.0);
+}
+
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
                        double time, double hidden) {
   if (time <= 0 || e.collective_count >= kMaxCollectives) return;
@@ -320,13 +333,14 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
                           w_.stack.selective_recompute_gemm_fraction * gemm_fwd
                     : 0.0;
   // TP collectives: 2 per layer and pass (all-reduce, or RS + AG with SP),
-  // in the forward, the backward and the re-forward.
+  // in the forward, the backward and the re-forward; tp_one is their mean.
   const GroupLink tp_link = group_link(d, par.tp, 1);
-  c.tp_one = ring_allreduce_time(n * h * 2.0, par.tp, tp_link.bw, tp_link.lat);
+  const double tp_scale = tp_bytes_scale(fp8, par.sequence_parallel, rc);
+  c.tp_one = ring_allreduce_time(n * h * 2.0 * tp_scale, par.tp, tp_link.bw, tp_link.lat);
   c.tp_hidden =
       tp_hidden_time(par, n, in_bytes, c.tp_one, moe_frac, moe.gemm, rc == Recompute::kFull);
   c.tp_scaleout = tp_link.scaleout;
-  c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 : 0.0;
+  c.tp_bytes_one = par.tp > 1 ? 2.0 * (par.tp - 1.0) / par.tp * n * h * 2.0 * tp_scale : 0.0;
   c.tp_bw = tp_link.bw;
   c.tp_count = par.tp > 1 ? (rc == Recompute::kFull ? 6.0 : 4.0) : 0.0;
   // The all-to-alls on the link, and what the run's EP overlap leaves exposed.

@@ -479,6 +479,34 @@ TEST_F(TrainMechanismsTest, Fp8GemmFractionIsAProfileRatio) {
   }
 }
 
+// With FP8 and sequence parallelism the forward all-gathers carry the
+// FP8-cast input of the column-parallel GEMMs (TE's LayerNormLinear
+// quantizes before gather_along_first_dim; torchao's Float8ColwiseParallel
+// before its redistribute), 1 byte where the reduce-scatters and the
+// backward's collectives carry 2: a layer's TP bytes are (0.75 + 1) / 2 of
+// BF16's, (2 x 0.75 + 1) / 3 with the re-forward of full recompute, and
+// all of them without SP (all-reduces of the GEMM outputs). Old: 2 bytes
+// per element in every TP collective whatever the precision.
+TEST_F(TrainMechanismsTest, Fp8SequenceParallelAllGathersFp8) {
+  auto tp_bytes = [&](Precision prec, Recompute rc, bool sp) {
+    const TrainWorkload w = workload(model("llama3-70b"), 4096, 64, "megatron-core", prec);
+    const TrainModel t = make(w, "h100-sxm", 64);
+    const Parallelism p = layout(8, 1, 8, 1, rc, sp, 1);
+    auto ok = t.check(p);
+    EXPECT_TRUE(ok.has_value()) << (ok ? "" : ok.error().message);
+    const TrainEstimate e = t.evaluate(p);
+    const CollectiveCost* c = collective(e, "tp");
+    EXPECT_NE(c, nullptr);
+    return c ? c->bytes : 0.0;
+  };
+  for (const auto& [rc, scale] :
+       {std::pair{Recompute::kNone, 0.875}, std::pair{Recompute::kFull, 2.5 / 3.0}}) {
+    EXPECT_NEAR(tp_bytes(Precision::kFp8, rc, true), scale * tp_bytes(Precision::kBf16, rc, true),
+                1e-9 * tp_bytes(Precision::kBf16, rc, true));
+    EXPECT_DOUBLE_EQ(tp_bytes(Precision::kFp8, rc, false), tp_bytes(Precision::kBf16, rc, false));
+  }
+}
+
 // MoE token permutation: the stack's bytes per routed element.
 // Old model: 8 bytes per routed element in the forward, hard-coded for
 // every framework, while an H200 measures 79-103 bytes forward + backward
