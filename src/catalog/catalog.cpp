@@ -555,6 +555,7 @@ Result<void> apply_stack(const TomlView& v, SoftwareStack& st) {
       {"distributed_optimizer", &SoftwareStack::distributed_optimizer},
       {"ep_dedup", &SoftwareStack::ep_dedup},
       {"fp8_dispatch", &SoftwareStack::fp8_dispatch},
+      {"fp8_tp_allgather", &SoftwareStack::fp8_tp_allgather},
       {"native_attention", &SoftwareStack::native_attention},
   };
   for (const auto& [k, member] : flags) {

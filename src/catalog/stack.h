@@ -78,6 +78,14 @@ struct SoftwareStack {
   // BF16 and quantises inside the expert GEMMs (Megatron-Core, which does
   // not support FP8 EP dispatch). Combines are BF16 either way.
   bool fp8_dispatch = false;
+  // FP8 training with sequence parallelism: the TP all-gathers carry the
+  // FP8-cast GEMM inputs (forward) and gradients (backward), 1 byte per
+  // element; the reduce-scatters stay BF16. TE quantizes before
+  // gather_along_first_dim in LayerNormLinear and in the row-parallel
+  // backward; torchao's tensorwise Float8ColwiseParallel/RowwiseParallel
+  // cast before redistribute (torchtitan gathers rowwise recipes in high
+  // precision). false: every TP collective BF16.
+  bool fp8_tp_allgather = false;
   // Bytes per gradient element in the data-parallel reduction.
   double grad_reduce_bytes = 4.0;
   std::string defined_at;

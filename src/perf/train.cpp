@@ -197,17 +197,14 @@ ReplicaAllReduce replica_allreduce(const DeviceModel& d, const Parallelism& par,
   return r;
 }
 
-// A layer's TP bytes over those of 2-byte collectives. With FP8 and SP a
-// forward pass all-gathers the FP8-cast input of its column-parallel GEMMs
-// (TE's LayerNormLinear quantizes ln_out before gather_along_first_dim;
-// torchao's Float8ColwiseParallel casts before its redistribute): 1 byte per
-// element where the reduce-scatters and the backward's collectives carry 2,
-// 3/4 of a forward pass's bytes, averaged over the forward (and re-forward)
-// and the backward.
-double tp_bytes_scale(bool fp8, bool sequence_parallel, Recompute rc) {
-  if (!fp8 || !sequence_parallel) return 1.0;
-  const double fwd_passes = rc == Recompute::kFull ? 2.0 : 1.0;
-  return (0.75 * fwd_passes + 1.0) / (fwd_passes + 1.0);
+// A layer's TP bytes over those of 2-byte collectives. Where the stack
+// all-gathers in FP8 under SP (SoftwareStack::fp8_tp_allgather), each RS +
+// AG pair moves 2 + 1 bytes per element instead of 2 + 2, in every pass:
+// 3/4. An MoE layer's MLP half keeps BF16 (Megatron gathers its tokens
+// before the dispatch unquantized; at ETP 1 the experts gather nothing).
+double tp_bytes_scale(bool fp8_allgather, bool sequence_parallel, double moe_frac) {
+  if (!fp8_allgather || !sequence_parallel) return 1.0;
+  return 0.5 * 0.75 + 0.5 * (0.75 * (1.0 - moe_frac) + moe_frac);
 }
 
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
@@ -335,7 +332,8 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   // TP collectives: 2 per layer and pass (all-reduce, or RS + AG with SP),
   // in the forward, the backward and the re-forward; tp_one is their mean.
   const GroupLink tp_link = group_link(d, par.tp, 1);
-  const double tp_scale = tp_bytes_scale(fp8, par.sequence_parallel, rc);
+  const double tp_scale =
+      tp_bytes_scale(fp8 && w_.stack.fp8_tp_allgather, par.sequence_parallel, moe_frac);
   c.tp_one = ring_allreduce_time(n * h * 2.0 * tp_scale, par.tp, tp_link.bw, tp_link.lat);
   c.tp_hidden =
       tp_hidden_time(par, n, in_bytes, c.tp_one, moe_frac, moe.gemm, rc == Recompute::kFull);
@@ -719,8 +717,11 @@ TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {
   t.steady_days = steady / 86400.0;
   t.time_to_train_days = seconds / 86400.0;
   t.device_hours = seconds / 3600.0 * model.devices();
-  t.energy_mwh = t.device_hours * model.device().tdp_w * w.cost.node_power_overhead *
-                 w.cost.power_load_factor * w.cost.pue / 1e6;
+  // A power-limited board draws at most its limit.
+  const double tdp = model.device().tdp_w;
+  const double watts = w.power_limit_w > 0 && tdp > 0 ? std::min(w.power_limit_w, tdp) : tdp;
+  t.energy_mwh = t.device_hours * watts * w.cost.node_power_overhead * w.cost.power_load_factor *
+                 w.cost.pue / 1e6;
   t.cost_usd = t.device_hours * model.device().hourly_usd;
   return t;
 }

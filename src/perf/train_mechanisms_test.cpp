@@ -479,17 +479,18 @@ TEST_F(TrainMechanismsTest, Fp8GemmFractionIsAProfileRatio) {
   }
 }
 
-// With FP8 and sequence parallelism the forward all-gathers carry the
-// FP8-cast input of the column-parallel GEMMs (TE's LayerNormLinear
-// quantizes before gather_along_first_dim; torchao's Float8ColwiseParallel
-// before its redistribute), 1 byte where the reduce-scatters and the
-// backward's collectives carry 2: a layer's TP bytes are (0.75 + 1) / 2 of
-// BF16's, (2 x 0.75 + 1) / 3 with the re-forward of full recompute, and
-// all of them without SP (all-reduces of the GEMM outputs). Old: 2 bytes
-// per element in every TP collective whatever the precision.
+// With FP8 and sequence parallelism the TP all-gathers carry the FP8-cast
+// GEMM inputs (forward) and gradients (backward) where the stack quantizes
+// before the gather (TE's LayerNormLinear and row-parallel backward,
+// torchao's tensorwise TP plan), 1 byte per element where the
+// reduce-scatters carry 2: a dense layer's TP bytes and time are 3/4 of
+// BF16's in every pass; without SP (all-reduces of GEMM outputs), or on a
+// stack that gathers BF16, all of them. Old: 2 bytes per element in every
+// TP collective whatever the precision and the stack.
 TEST_F(TrainMechanismsTest, Fp8SequenceParallelAllGathersFp8) {
-  auto tp_bytes = [&](Precision prec, Recompute rc, bool sp) {
-    const TrainWorkload w = workload(model("llama3-70b"), 4096, 64, "megatron-core", prec);
+  auto tp = [&](Precision prec, Recompute rc, bool sp, bool fp8_ag) {
+    TrainWorkload w = workload(model("llama3-70b"), 4096, 64, "megatron-core", prec);
+    w.stack.fp8_tp_allgather = fp8_ag;
     const TrainModel t = make(w, "h100-sxm", 64);
     const Parallelism p = layout(8, 1, 8, 1, rc, sp, 1);
     auto ok = t.check(p);
@@ -497,14 +498,51 @@ TEST_F(TrainMechanismsTest, Fp8SequenceParallelAllGathersFp8) {
     const TrainEstimate e = t.evaluate(p);
     const CollectiveCost* c = collective(e, "tp");
     EXPECT_NE(c, nullptr);
-    return c ? c->bytes : 0.0;
+    return c ? std::pair{c->bytes, c->time} : std::pair{0.0, 0.0};
   };
-  for (const auto& [rc, scale] :
-       {std::pair{Recompute::kNone, 0.875}, std::pair{Recompute::kFull, 2.5 / 3.0}}) {
-    EXPECT_NEAR(tp_bytes(Precision::kFp8, rc, true), scale * tp_bytes(Precision::kBf16, rc, true),
-                1e-9 * tp_bytes(Precision::kBf16, rc, true));
-    EXPECT_DOUBLE_EQ(tp_bytes(Precision::kFp8, rc, false), tp_bytes(Precision::kBf16, rc, false));
+  EXPECT_TRUE(stack("megatron-core").fp8_tp_allgather);
+  EXPECT_TRUE(stack("torchtitan").fp8_tp_allgather);
+  EXPECT_FALSE(stack("megatron-2022").fp8_tp_allgather);
+  for (const Recompute rc : {Recompute::kNone, Recompute::kFull}) {
+    const auto bf16 = tp(Precision::kBf16, rc, true, true);
+    const auto fp8 = tp(Precision::kFp8, rc, true, true);
+    EXPECT_NEAR(fp8.first, 0.75 * bf16.first, 1e-9 * bf16.first);
+    EXPECT_LT(fp8.second, 0.8 * bf16.second);  // the latency terms do not shrink
+    EXPECT_GT(fp8.second, 0.7 * bf16.second);
+    const double plain = tp(Precision::kFp8, rc, true, false).first;
+    EXPECT_NEAR(plain, bf16.first, 1e-12 * bf16.first);
+    EXPECT_NEAR(tp(Precision::kFp8, rc, false, true).first,
+                tp(Precision::kBf16, rc, false, true).first, 1e-12 * bf16.first);
   }
+}
+
+// A board power limit below the TDP slows the clock by the cube root of
+// the ratio (dynamic power ~ f V^2, V ~ f): GEMM and attention rates at
+// (500 / 700)^(1/3) = 0.894 of the part's, and the energy counts the 500 W
+// the board draws. A limit at or above the TDP changes nothing (the
+// catalog had given the Grand Teton H100 a 500 W TDP, which silently
+// cancelled its rows' 500 W limit). Old: untested.
+TEST_F(TrainMechanismsTest, APowerLimitSlowsTheClockByTheCubeRoot) {
+  auto run = [&](double limit) {
+    TrainWorkload w = workload(model("llama3-8b"), 4096, 64, "megatron-core");
+    w.power_limit_w = limit;
+    w.tokens = 1e9;
+    const TrainModel t = make(w, "h100-sxm", 8);
+    const Parallelism p = layout(1, 1, 8, 1, Recompute::kNone, false, 1);
+    const TrainEstimate e = t.evaluate(p);
+    return std::tuple{t, e, train_totals(e, t)};
+  };
+  const auto [t0, e0, s0] = run(0);
+  const auto [t5, e5, s5] = run(500);
+  const auto [t9, e9, s9] = run(900);
+  EXPECT_EQ(t0.device().tdp_w, 700);
+  EXPECT_DOUBLE_EQ(e9.step_time_s, e0.step_time_s);
+  EXPECT_DOUBLE_EQ(s9.energy_mwh, s0.energy_mwh);
+  EXPECT_GT(e5.step_time_s, e0.step_time_s * 1.05);
+  EXPECT_LT(e5.step_time_s, e0.step_time_s / std::cbrt(500.0 / 700.0) * 1.0001);
+  // Energy per device-hour: 500 W against 700 W.
+  EXPECT_NEAR(s5.energy_mwh / s5.device_hours, s0.energy_mwh / s0.device_hours * 500.0 / 700.0,
+              1e-9 * s0.energy_mwh / s0.device_hours);
 }
 
 // MoE token permutation: the stack's bytes per routed element.
