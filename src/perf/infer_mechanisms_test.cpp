@@ -22,6 +22,14 @@ namespace {
 
 class InferMechanismTest : public testing::BundledCatalogTest {
  protected:
+  // A serving request as the CLI and the API build it.
+  static InferRequest request(const std::string& model_id, int in, int out) {
+    InferRequest r;
+    r.model = model_id;
+    r.input_len = in;
+    r.output_len = out;
+    return r;
+  }
   static InferWorkload workload(const std::string& model_id, Precision p, int in, int out,
                                 int batch) {
     InferWorkload w;
@@ -369,10 +377,7 @@ TEST_F(InferMechanismTest, ABenchmarksRequestsLeaveTogether) {
   c.num_prompts.reset();
   EXPECT_DOUBLE_EQ(chunked.ttft_s, at(c, "h100-sxm", 1, 1).ttft_s);
   // Paced arrivals are not a benchmark's burst: the request says one or the other.
-  InferRequest r;
-  r.model = "llama3-8b";
-  r.input_len = 128;
-  r.output_len = 128;
+  InferRequest r = request("llama3-8b", 128, 128);
   r.request_rate = 2;
   r.num_prompts = 100;
   auto run = make_infer_run(model("llama3-8b"), r);
@@ -456,10 +461,7 @@ TEST_F(InferMechanismTest, APrefillPassTakesTheWaitingPromptsItsBudgetHolds) {
 
   // The budget says how a benchmark's waiting prompts are prefilled: it
   // needs the benchmark.
-  InferRequest r;
-  r.model = "llama3-8b";
-  r.input_len = 128;
-  r.output_len = 128;
+  InferRequest r = request("llama3-8b", 128, 128);
   r.batch = 8;
   r.prefill_batch_tokens = 8192;
   auto run = make_infer_run(model("llama3-8b"), r);
@@ -758,10 +760,7 @@ TEST_F(InferMechanismTest, DecodeAttentionRunsAtItsKernelsPrecision) {
 // compare's batch 606 at 50 ms). When no batch reaches the target, the
 // estimate falls back to the largest that fits and says so.
 TEST_F(InferMechanismTest, EstimateAndCompareSizeTheBatchAlike) {
-  InferRequest r;
-  r.model = "llama3-8b";
-  r.input_len = 100;
-  r.output_len = 100;
+  InferRequest r = request("llama3-8b", 100, 100);
   auto est = estimate_infer_json(*catalog_, "h200-sxm", 1, r);
   ASSERT_TRUE(est.has_value()) << est.error().message;
   auto cmp = compare_infer_request_json(*catalog_, r, {"h200-sxm"}, CompareSizing{1, {}});
@@ -909,10 +908,7 @@ TEST_F(InferMechanismTest, ClosedLoopTtftWaitsForOtherPrompts) {
 
 TEST_F(InferMechanismTest, RequestRateRejectsNonsenseAndSloTogether) {
   const Catalog& cat = *catalog_;
-  InferRequest r;
-  r.model = "llama3-8b";
-  r.input_len = 128;
-  r.output_len = 128;
+  InferRequest r = request("llama3-8b", 128, 128);
   for (double bad : {0.0, -1.0, 2e6, std::nan("")}) {
     r.request_rate = bad;
     EXPECT_FALSE(make_infer_workload(cat, r).has_value()) << bad;
@@ -1121,10 +1117,7 @@ TEST_F(InferMechanismTest, ChunkedPrefillSplitsALongPromptOverDecodeIterations) 
               prefill_only.prefill_s + prefill_only.decode_step_s, 1e-12);
   // The field reaches the workload from a request (the CLI flag, the API
   // field and a validation row's key are this one field).
-  InferRequest r;
-  r.model = "llama3-8b";
-  r.input_len = in;
-  r.output_len = out;
+  InferRequest r = request("llama3-8b", in, out);
   r.batch = b;
   r.chunked_prefill_tokens = 2048;
   auto w = make_infer_workload(*catalog_, r);

@@ -30,6 +30,13 @@ std::optional<Recompute> parse_recompute(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+// What a board draws: its power limit below the TDP, else the TDP. The
+// clock (TrainModel::create) and the energy (train_totals) both follow it.
+double board_watts(double power_limit_w, double tdp_w) {
+  return power_limit_w > 0 && tdp_w > 0 ? std::min(power_limit_w, tdp_w) : tdp_w;
+}
+}  // namespace
 
 Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel& dev, int devices) {
   const ModelArch& m = w.model;
@@ -63,8 +70,8 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
                             dev.accel ? dev.accel->id : std::string("device")));
   }
   if (!w.stack.native_attention) t.dev_.attn_eff = dev.attn_portable_eff;
-  if (w.power_limit_w > 0 && dev.tdp_w > 0 && w.power_limit_w < dev.tdp_w) {
-    const double clock = std::cbrt(w.power_limit_w / dev.tdp_w);
+  if (const double watts = board_watts(w.power_limit_w, dev.tdp_w); watts < dev.tdp_w) {
+    const double clock = std::cbrt(watts / dev.tdp_w);
     t.dev_.gemm_eff *= clock;
     t.dev_.attn_eff *= clock;
     t.dev_.attn_portable_eff *= clock;
@@ -204,7 +211,7 @@ ReplicaAllReduce replica_allreduce(const DeviceModel& d, const Parallelism& par,
 // before the dispatch unquantized; at ETP 1 the experts gather nothing).
 double tp_bytes_scale(bool fp8_allgather, bool sequence_parallel, double moe_frac) {
   if (!fp8_allgather || !sequence_parallel) return 1.0;
-  return 0.5 * 0.75 + 0.5 * (0.75 * (1.0 - moe_frac) + moe_frac);
+  return 0.75 + 0.25 * 0.5 * moe_frac;  // attention block 3/4; MLP block 3/4 dense, 1 MoE
 }
 
 void record_collective(TrainEstimate& e, const char* name, bool scaleout, double bytes, double bw,
@@ -717,11 +724,8 @@ TrainTotals train_totals(const TrainEstimate& e, const TrainModel& model) {
   t.steady_days = steady / 86400.0;
   t.time_to_train_days = seconds / 86400.0;
   t.device_hours = seconds / 3600.0 * model.devices();
-  // A power-limited board draws at most its limit.
-  const double tdp = model.device().tdp_w;
-  const double watts = w.power_limit_w > 0 && tdp > 0 ? std::min(w.power_limit_w, tdp) : tdp;
-  t.energy_mwh = t.device_hours * watts * w.cost.node_power_overhead * w.cost.power_load_factor *
-                 w.cost.pue / 1e6;
+  t.energy_mwh = t.device_hours * board_watts(w.power_limit_w, model.device().tdp_w) *
+                 w.cost.node_power_overhead * w.cost.power_load_factor * w.cost.pue / 1e6;
   t.cost_usd = t.device_hours * model.device().hourly_usd;
   return t;
 }
