@@ -35,6 +35,12 @@ struct EfficiencyProfile {
   // fp8_gemm_peak_fraction > 0 overrides the ratio.
   double fp8_gemm_ratio = 0.87;
   double fp8_gemm_peak_fraction = 0.0;
+  // INT8 GEMMs (W8A8, W4A8) at int8_gemm_ratio x gemm_peak_fraction of the
+  // INT8 peak: dynamic per-token W8A8 quantizes the activations and
+  // dequantizes the output around every GEMM, so where those kernels are
+  // not fused the gain over BF16 is far below the doubled peak. 0 = the
+  // FP8 rule above.
+  double int8_gemm_ratio = 0.0;
   // The same GEMMs in a serving forward pass (prefill, decode at large
   // batch), at the rate a kernel benchmark of the model's forward shapes
   // measures: gemm_peak_fraction is fitted to training, whose GEMMs run

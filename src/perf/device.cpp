@@ -111,6 +111,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff = e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
                                               : e.fp8_gemm_ratio * e.gemm_peak_fraction;
+    if (compute == Precision::kInt8 && e.int8_gemm_ratio > 0)
+      d.gemm_eff = e.int8_gemm_ratio * e.gemm_peak_fraction;
   }
   d.bf16_forward_gemm_eff =
       e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
@@ -164,6 +166,17 @@ namespace {
 // Latency steps: NCCL switches to tree / low-latency protocols for small
 // messages, so the latency term grows with log2(ranks), not with ranks.
 double log2_steps(int ranks) { return std::ceil(std::log2(static_cast<double>(ranks))); }
+
+// An all-to-all posts its sends to every peer at once (NCCL's grouped
+// send/recv, DeepEP's one put per peer and expert, Ascend's MC2/HCCL
+// all-to-all-v), so the peers' latencies overlap: one send and one
+// completion signal, 2 x lat at any rank count. DeepEP's low-latency table
+// (H800, CX7 400 Gb/s, 128 tokens, 7168 hidden, top-8: dispatch 118-194 us
+// and combine 195-369 us at EP 16-256) is the bandwidth term plus 16 us
+// within 7-9% at every EP; a latency growing with the ranks would add
+// 130-260 us at EP 128-256 that the table does not show
+// (ExpertExchangeLatencyDoesNotGrowWithTheRanks).
+double alltoall_latency(double lat) { return 2.0 * lat; }
 }  // namespace
 
 double ring_allreduce_time(double bytes, int ranks, double bw, double lat) {
@@ -183,7 +196,7 @@ double ring_allgather_time(double bytes, int ranks, double bw, double lat) {
 double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
   if (ranks <= 1) return 0.0;
   const double k = ranks;
-  return (k - 1) / k * bytes_per_rank / bw + lat * (1.0 + (k - 1) / 8.0);
+  return (k - 1) / k * bytes_per_rank / bw + alltoall_latency(lat);
 }
 
 // Across domains the slower of the NIC and the scale-up links sets the
@@ -197,6 +210,7 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
 // also what its NIC brought in, to its D - 1 peers: (D - 1)/D of them.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
                         int ranks, ExpertExchange how) {
+  if (ranks <= 1) return 0.0;
   const double r = ranks;
   const int local = std::max(1, d.scaleup_domain);
   const double domains = std::ceil(r / local);
@@ -221,7 +235,7 @@ double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double t
                                           : copies * (r - local) / r;
   double inside = 0;
   if (local > 1) inside = copies * (local - 1) * share / group_link(d, local, 1).bw;
-  return std::max(remote / d.scaleout_bw, inside) + d.scaleout_latency * (1.0 + (r - 1) / 8.0);
+  return std::max(remote / d.scaleout_bw, inside) + alltoall_latency(d.scaleout_latency);
 }
 
 }  // namespace suanli

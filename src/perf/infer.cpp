@@ -91,14 +91,15 @@ double expert_imbalance(double selections, int ranks) {
 // kernels use: FP4 (and FP8 over a BF16 KV cache) does not (TensorRT-LLM's
 // and FlashMLA's decode kernels are BF16, or FP8 over an FP8 cache), so
 // those run at the KV cache's rate and that precision's forward efficiency
-// (FP8 where the chip has it, else BF16). INT8 (W8A8, W4A8) keeps the
-// GEMMs' INT8 rate: Ascend's fused decode attention takes the INT8-quantized
-// path there (an assumption; CloudMatrix-Infer's INT8 DeepSeek decode rows
-// fit it).
+// (FP8 where the chip has it, else BF16). INT8 (W8A8, W4A8) quantizes the
+// GEMMs alone, as FP8 does: over a BF16 cache the attention math is BF16,
+// as DeepSeek's own serving keeps its MLA core in BF16 beside FP8 GEMMs.
+// (An INT8 rate whatever the cache had fitted CloudMatrix-Infer's decode
+// rows only while the expert all-to-all's latency was overcharged.)
 double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) {
   const Precision c = d.compute_precision;
-  if (c != Precision::kFp4 && (c != Precision::kFp8 || kv == Precision::kFp8))
-    return d.peak_flops * d.forward_gemm_eff;
+  const bool quantized = c == Precision::kFp4 || c == Precision::kFp8 || c == Precision::kInt8;
+  if (!quantized || kv == c) return d.peak_flops * d.forward_gemm_eff;
   const auto& fp8 = a.rate(Precision::kFp8);
   // d's efficiency is the low-precision one (FP8 and FP4 share it).
   if (kv == Precision::kFp8 && fp8)

@@ -212,19 +212,31 @@ double InferModel::prompts_per_pass() const {
   return std::max(1.0, std::floor(static_cast<double>(*w_.prefill_batch_tokens) / w_.input_len));
 }
 
-// A closed loop's wait for the disaggregated prefill devices: `batch`
-// requests per decode instance cycle through lives of `life` seconds, so
-// prompts of `prefill` seconds arrive at the prefill devices' attention
-// groups at instances x batch / life per second; M/D/c wait, at most the
-// prompts queued ahead when every batch arrives at once. 0 when the
-// deployment does not say how many devices prefill.
+// A closed loop's wait W for the disaggregated prefill devices: `batch`
+// requests per decode instance cycle through lives of `life` + W seconds,
+// so prompts of `prefill` seconds arrive at the prefill devices' attention
+// groups at instances x batch / (life + W) per second; M/D/c wait, at most
+// the prompts queued ahead when every batch arrives at once. The client
+// only sends when a request ends, so its pace falls as the queue grows: W
+// is the fixed point of W = wait(rho(W)) (the left side grows with W, the
+// right falls), which tends to the prefill devices' own pace, not to the
+// whole batch queued, when the prompts come faster than they prefill. 0
+// when the deployment does not say how many devices prefill.
 double InferModel::closed_loop_prefill_wait(int batch, double prefill, double life) const {
   if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0)) return 0.0;
   const double servers = std::max(1.0, prefill_servers());
   const double in_flight = static_cast<double>(batch) * layout_.instances;
   const double cap = std::max(0.0, std::ceil(in_flight / servers) - 1.0) * prefill;
-  const double rho = in_flight * prefill / (life * servers);
-  return rho < 1 ? std::min(queue_wait(rho, servers, prefill), cap) : cap;
+  auto wait_at = [&](double w) {
+    const double rho = in_flight * prefill / ((life + w) * servers);
+    return rho < 1 ? std::min(queue_wait(rho, servers, prefill), cap) : cap;
+  };
+  double lo = 0, hi = cap;  // wait_at(lo) >= lo, wait_at(hi) <= hi
+  for (int i = 0; i < 60 && hi - lo > 1e-9 * (1.0 + cap); ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (wait_at(mid) > mid ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
 }
 
 InferEstimate InferModel::at_rate() const {

@@ -185,7 +185,7 @@ TEST_F(InferMechanismTest, ExpertAllToAllAcrossNodesSendsOnlyTheRemoteShareOverT
   const double mean = selections / 16;
   const double busiest = (mean + std::sqrt(2 * std::log(16.0) * mean * 15 / 16)) / mean;
   const double bytes = 2048.0 / 16 * busiest * 8 * 7168 * (1 + 2);
-  const double latency = 2 * d->scaleout_latency * (1 + 15 / 8.0);
+  const double latency = 2 * (2 * d->scaleout_latency);  // dispatch + combine
   const double expected = 58 * (bytes * 8 / 16 / d->scaleout_bw + latency);
   const double everything_over_nic = 58 * (bytes * 15 / 16 / d->scaleout_bw + latency);
   std::printf("EP 16 over two H200 nodes: all-to-all %.2f ms per step (all over the NIC: %.2f)\n",
@@ -212,7 +212,7 @@ TEST_F(InferMechanismTest, ExpertDispatchesByHand) {
   auto d = make_device_model(h200, catalog_->profile_for(h200), Precision::kFp8);
   ASSERT_TRUE(d.has_value());
   ASSERT_EQ(d->scaleup_domain, 8);
-  const double lat = d->scaleout_latency * (1 + 15 / 8.0);
+  const double lat = 2 * d->scaleout_latency;
   const double bw = group_link(*d, 8, 1).bw;
   const double ranks16 = 16 * (1 - std::pow(15.0 / 16, 8));
   EXPECT_NEAR(ep_alltoall_time(*d, 1000, 8, 1000, 16, ExpertExchange::kLowLatency),
@@ -752,6 +752,64 @@ TEST_F(InferMechanismTest, DecodeAttentionRunsAtItsKernelsPrecision) {
   EXPECT_GT(bf16.decode_step_s, fp8.decode_step_s);
 }
 
+// W8A8 on Ascend: the GEMMs run at int8_gemm_ratio (0.55) x the BF16
+// fraction of the INT8 peak, 1.1x the BF16 rate (vLLM-Ascend issue 2514's
+// TTFTs, SGLang PR 22352), where the FP8 rule gave 0.87 x 2 = 1.74x; and a
+// decode step's attention over a BF16 KV cache runs at BF16 (old: the INT8
+// rate whatever the cache). DeepSeek-V3 W8A8 at batch 64 on 16 910B ranks
+// (attention DP), by hand: 4 sequences x 61 layers x 2 x 2,560 context x
+// 128 heads x (2 x 512 + 64) FLOPs of attention a rank.
+TEST_F(InferMechanismTest, AscendW8A8GemmsGainATenthAndAttentionKeepsTheCachesPrecision) {
+  const Accelerator& a = accel("ascend-910b");
+  const EfficiencyProfile& prof = catalog_->profile_for(a);
+  auto bf16 = make_device_model(a, prof, Precision::kBf16);
+  auto int8 = make_device_model(a, prof, Precision::kInt8);
+  ASSERT_TRUE(bf16.has_value() && int8.has_value());
+  const double gain = int8->peak_flops * int8->gemm_eff / (bf16->peak_flops * bf16->gemm_eff);
+  std::printf("910B W8A8 GEMM rate over BF16: %.2fx (the FP8 rule: %.2fx)\n", gain,
+              2 * prof.fp8_gemm_ratio);
+  EXPECT_NEAR(gain, 1.10, 1e-9);  // old: 1.74
+  auto run = [&](Precision kv) {
+    InferWorkload w = workload("deepseek-v3", Precision::kInt8, 2048, 1024, 64);
+    w.kv_precision = kv;
+    return at(w, "ascend-910b", 16, 1, 16);
+  };
+  const InferEstimate over_bf16 = run(Precision::kBf16), over_int8 = run(Precision::kInt8);
+  ASSERT_TRUE(over_bf16.fits && over_int8.fits) << over_bf16.why_not << over_int8.why_not;
+  const double flops = 4.0 * 61 * 2.0 * 2560 * 128 * (2.0 * 512 + 64);
+  const double bf16_math = flops / (bf16->peak_flops * bf16->forward_gemm_eff);
+  const double int8_math = flops / (int8->peak_flops * int8->forward_gemm_eff);
+  EXPECT_NEAR(over_bf16.decode_compute_s - over_int8.decode_compute_s, bf16_math - int8_math,
+              1e-6 * over_bf16.decode_compute_s);  // old: 0
+}
+
+// A closed-loop client (max concurrency, disaggregated prefill devices)
+// sends a request only when one ends, so when its prompts come faster than
+// the prefill devices take them it slows to their pace: Llama-3 70B FP8,
+// 8k prompts, 128 in flight on 8 H100s, prefilled at TP 8 by 8 more (one
+// group): the output rate is the group's prompts per second x 256 tokens.
+// The old wait, every other prompt of the batch queued once utilisation
+// reached 1, gave 815 of its 999 tokens/s (two groups: 1,376 of 1,998);
+// with more prefill groups the rate grows until the decode devices set it.
+TEST_F(InferMechanismTest, AClosedLoopSlowsToThePrefillDevicesPace) {
+  auto run = [&](int prefill_devices) {
+    InferWorkload w = workload("llama3-70b", Precision::kFp8, 8192, 256, 128);
+    w.disaggregated = true;
+    w.prefill_devices = prefill_devices;
+    w.prefill_tp = 8;
+    w.published_run = true;
+    return at(w, "h100-sxm", 8, 8);
+  };
+  const InferEstimate one = run(8), two = run(16), many = run(256);
+  ASSERT_TRUE(one.fits && two.fits && many.fits) << one.why_not;
+  const double pace = 256.0 / one.prefill_s;  // output tokens/s one group's prompts allow
+  std::printf("one prefill group: %.0f output tok/s (its pace %.0f); two %.0f; 32 %.0f\n",
+              one.output_tokens_per_s, pace, two.output_tokens_per_s, many.output_tokens_per_s);
+  EXPECT_NEAR(one.output_tokens_per_s / pace, 1.0, 0.01);
+  EXPECT_NEAR(two.output_tokens_per_s / (2 * pace), 1.0, 0.01);
+  EXPECT_LT(many.output_tokens_per_s, 32 * pace);  // the decode devices' rate
+}
+
 // `estimate infer` and `compare infer` size the batch the same way, so the
 // same chip and workload print the same figures in both: without a batch
 // or an SLO, the largest batch at TPOT <= 50 ms. The old estimate took the
@@ -1123,6 +1181,41 @@ TEST_F(InferMechanismTest, ChunkedPrefillSplitsALongPromptOverDecodeIterations) 
   auto w = make_infer_workload(*catalog_, r);
   ASSERT_TRUE(w.has_value()) << w.error().message;
   EXPECT_EQ(w->chunked_prefill_tokens, 2048);
+}
+
+// DeepEP's low-latency table (docs/legacy.md: H800, one CX7 400 Gb/s NIC
+// a GPU, 128 tokens a rank, 7168 hidden, top-8, FP8 dispatch and BF16
+// combine): EP 16-256 dispatch 118-194 us, combine 195-369 us. An
+// exchange's peers are sent to at once, so its latency does not grow with
+// the ranks: the old per-peer term (lat x (1 + (r - 1)/8)) added 130-260 us
+// at EP 128-256 that the table does not show, and the whole exchange comes
+// within 15% of the table at every EP.
+TEST_F(InferMechanismTest, ExpertExchangeLatencyDoesNotGrowWithTheRanks) {
+  const Accelerator& h800 = accel("h800-sxm");
+  auto d = make_device_model(h800, catalog_->profile_for(h800), Precision::kBf16);
+  ASSERT_TRUE(d.has_value());
+  struct Row {
+    int ep;
+    double dispatch_us, combine_us;
+  };
+  const Row rows[] = {
+      {16, 118, 195}, {32, 155, 273}, {64, 173, 314}, {128, 192, 369}, {256, 194, 360}};
+  for (const Row& r : rows) {
+    const double disp = ep_alltoall_time(*d, 128, 8, 7168.0, r.ep, ExpertExchange::kLowLatency);
+    const double comb = ep_alltoall_time(*d, 128, 8, 14336.0, r.ep, ExpertExchange::kLowLatency);
+    std::printf(
+        "H800 EP %3d  dispatch %6.1f us (DeepEP %3.0f, %+5.1f%%)  combine %6.1f us "
+        "(DeepEP %3.0f, %+5.1f%%)\n",
+        r.ep, disp * 1e6, r.dispatch_us, 100 * (disp * 1e6 / r.dispatch_us - 1), comb * 1e6,
+        r.combine_us, 100 * (comb * 1e6 / r.combine_us - 1));
+    EXPECT_NEAR(disp * 1e6 / r.dispatch_us, 1.0, 0.15) << "EP " << r.ep;
+    EXPECT_NEAR(comb * 1e6 / r.combine_us, 1.0, 0.15) << "EP " << r.ep;
+  }
+  // The latency part is 2 x the NIC's, at EP 16 as at EP 256.
+  const double tiny16 = ep_alltoall_time(*d, 1e-9, 8, 1.0, 16, ExpertExchange::kLowLatency);
+  const double tiny256 = ep_alltoall_time(*d, 1e-9, 8, 1.0, 256, ExpertExchange::kLowLatency);
+  EXPECT_NEAR(tiny16, 2 * d->scaleout_latency, 1e-12);
+  EXPECT_NEAR(tiny256, 2 * d->scaleout_latency, 1e-12);
 }
 
 }  // namespace
