@@ -277,6 +277,25 @@ TEST(CatalogVariants, ProfilesInheritFromTheirBase) {
       << again.error().message;
 }
 
+// Every number a profile takes (profile_numbers(), which `suanli
+// calibrate` also writes) is refused above its bound with the file, line
+// and key: a catalog overlay cannot set a GEMM fraction of 2 or a latency
+// of a year.
+TEST(CatalogVariants, EveryProfileNumberIsBoundsChecked) {
+  for (const ProfileNumber& n : profile_numbers()) {
+    testing::TempDir dir;
+    char value[64];
+    std::snprintf(value, sizeof value, "%.17g", n.hi * 2 + 1);
+    dir.write("efficiency/p.toml", std::string("[[profile]]\nid = \"x\"\nsource = \"s\"\n") +
+                                       std::string(n.key) + " = " + value + "\n");
+    auto cat = Catalog::load({{dir.path()}});
+    ASSERT_FALSE(cat.has_value()) << n.key;
+    EXPECT_NE(cat.error().message.find("p.toml:4: profile." + std::string(n.key) + ": "),
+              std::string::npos)
+        << cat.error().message;
+  }
+}
+
 TEST(CatalogVariants, ConfirmedDateIsValidated) {
   testing::TempDir dir;
   dir.write("accelerators/chip.toml",

@@ -36,10 +36,10 @@ struct EfficiencyProfile {
   double fp8_gemm_ratio = 0.87;
   double fp8_gemm_peak_fraction = 0.0;
   // INT8 GEMMs (W8A8, W4A8) at int8_gemm_ratio x gemm_peak_fraction of the
-  // INT8 peak: dynamic per-token W8A8 quantizes the activations and
-  // dequantizes the output around every GEMM, so where those kernels are
-  // not fused the gain over BF16 is far below the doubled peak. 0 = the
-  // FP8 rule above.
+  // INT8 peak, where a stack's W8A8 gains far less over BF16 than the
+  // doubled peak (measured end to end, see data/efficiency/profiles.toml).
+  // Set, it overrides fp8_gemm_peak_fraction and fp8_gemm_ratio for INT8;
+  // 0 = the FP8 rule above.
   double int8_gemm_ratio = 0.0;
   // The same GEMMs in a serving forward pass (prefill, decode at large
   // batch), at the rate a kernel benchmark of the model's forward shapes

@@ -167,15 +167,16 @@ namespace {
 // messages, so the latency term grows with log2(ranks), not with ranks.
 double log2_steps(int ranks) { return std::ceil(std::log2(static_cast<double>(ranks))); }
 
-// An all-to-all posts its sends to every peer at once (NCCL's grouped
-// send/recv, DeepEP's one put per peer and expert, Ascend's MC2/HCCL
-// all-to-all-v), so the peers' latencies overlap: one send and one
-// completion signal, 2 x lat at any rank count. DeepEP's low-latency table
-// (H800, CX7 400 Gb/s, 128 tokens, 7168 hidden, top-8: dispatch 118-194 us
-// and combine 195-369 us at EP 16-256) is the bandwidth term plus 16 us
-// within 7-9% at every EP; a latency growing with the ranks would add
-// 130-260 us at EP 128-256 that the table does not show
-// (ExpertExchangeLatencyDoesNotGrowWithTheRanks).
+// An all-to-all posts its sends to every peer at once, so the peers'
+// latencies overlap: one send and one completion signal, 2 x lat at any
+// rank count. Measured for DeepEP's low-latency kernels over RDMA (its
+// table: H800, CX7 400 Gb/s, 128 tokens, 7168 hidden, top-8, dispatch
+// 118-194 us and combine 195-369 us at EP 16-256, which the bandwidth term
+// plus 16 us meets within -13%..+1%; the old lat x (1 + (ranks - 1)/8)
+// added 119-247 us more at EP 128-256; ExpertExchangeLatencyDoesNotGrow-
+// WithTheRanks). Assumed for the other all-to-alls, NCCL's grouped
+// send/recv (training's MoE exchanges) and HCCL/UB's, as no table there
+// shows a per-peer cost either.
 double alltoall_latency(double lat) { return 2.0 * lat; }
 }  // namespace
 

@@ -101,8 +101,9 @@ double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) 
   const bool quantized = c == Precision::kFp4 || c == Precision::kFp8 || c == Precision::kInt8;
   if (!quantized || kv == c) return d.peak_flops * d.forward_gemm_eff;
   const auto& fp8 = a.rate(Precision::kFp8);
-  // d's efficiency is the low-precision one (FP8 and FP4 share it).
-  if (kv == Precision::kFp8 && fp8)
+  // d's efficiency is the low-precision one (FP8 and FP4 share it; INT8
+  // has its own, so INT8 GEMMs over an FP8 cache are priced at BF16).
+  if (kv == Precision::kFp8 && fp8 && c != Precision::kInt8)
     return fp8->value * 1e12 / std::max(1, d.dies) * d.forward_gemm_eff;
   return d.bf16_peak_flops * d.bf16_forward_gemm_eff;
 }

@@ -290,7 +290,8 @@ class InferModel {
   ParamCount params_;
   double weight_bytes_ = 1;
   // FLOP/s one rank's decode attention kernels achieve (attention_rate in
-  // infer.cpp: the KV cache's precision where the weights' is FP4 or FP8).
+  // infer.cpp: the KV cache's precision where the GEMMs' is FP4, FP8 or
+  // INT8 and the cache's is not the same).
   double attn_rate_ = 1;
   double weights_per_device_ = 0;
   int max_batch_ = 0;

@@ -223,7 +223,7 @@ double InferModel::prompts_per_pass() const {
 // whole batch queued, when the prompts come faster than they prefill. 0
 // when the deployment does not say how many devices prefill.
 double InferModel::closed_loop_prefill_wait(int batch, double prefill, double life) const {
-  if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0)) return 0.0;
+  if (w_.prefill_devices <= 0 || batch <= 1 || !(life > 0) || !(prefill > 0)) return 0.0;
   const double servers = std::max(1.0, prefill_servers());
   const double in_flight = static_cast<double>(batch) * layout_.instances;
   const double cap = std::max(0.0, std::ceil(in_flight / servers) - 1.0) * prefill;
@@ -231,7 +231,9 @@ double InferModel::closed_loop_prefill_wait(int batch, double prefill, double li
     const double rho = in_flight * prefill / ((life + w) * servers);
     return rho < 1 ? std::min(queue_wait(rho, servers, prefill), cap) : cap;
   };
-  double lo = 0, hi = cap;  // wait_at(lo) >= lo, wait_at(hi) <= hi
+  // Bisection keeps wait_at(lo) >= lo and wait_at(hi) <= hi (wait_at falls
+  // as w grows); 60 halvings reach any cap's 1e-9 long before they run out.
+  double lo = 0, hi = cap;
   for (int i = 0; i < 60 && hi - lo > 1e-9 * (1.0 + cap); ++i) {
     const double mid = 0.5 * (lo + hi);
     (wait_at(mid) > mid ? lo : hi) = mid;

@@ -753,22 +753,27 @@ TEST_F(InferMechanismTest, DecodeAttentionRunsAtItsKernelsPrecision) {
 }
 
 // W8A8 on Ascend: the GEMMs run at int8_gemm_ratio (0.55) x the BF16
-// fraction of the INT8 peak, 1.1x the BF16 rate (vLLM-Ascend issue 2514's
-// TTFTs, SGLang PR 22352), where the FP8 rule gave 0.87 x 2 = 1.74x; and a
-// decode step's attention over a BF16 KV cache runs at BF16 (old: the INT8
-// rate whatever the cache). DeepSeek-V3 W8A8 at batch 64 on 16 910B ranks
-// (attention DP), by hand: 4 sequences x 61 layers x 2 x 2,560 context x
-// 128 heads x (2 x 512 + 64) FLOPs of attention a rank.
+// fraction of the INT8 peak, where the FP8 rule gave 0.87 x 2 = 1.74x the
+// BF16 rate; Qwen3-32B's TTFT on 910B then gains between the 0.95x and
+// 1.10x vLLM-Ascend issue 2514 measured end to end (eight requests, one;
+// a 2,048-token prompt at TP 4 here; the FP8 rule gave 1.41x), within 5%.
+// And a decode step's attention over a BF16 KV cache runs at BF16 (old:
+// the INT8 rate whatever the cache). DeepSeek-V3 W8A8 at batch 64 on 16
+// 910B ranks (attention DP), by hand: 4 sequences x 61 layers x 2 x 2,560
+// context x 128 heads x (2 x 512 + 64) FLOPs of attention a rank.
 TEST_F(InferMechanismTest, AscendW8A8GemmsGainATenthAndAttentionKeepsTheCachesPrecision) {
   const Accelerator& a = accel("ascend-910b");
   const EfficiencyProfile& prof = catalog_->profile_for(a);
   auto bf16 = make_device_model(a, prof, Precision::kBf16);
   auto int8 = make_device_model(a, prof, Precision::kInt8);
   ASSERT_TRUE(bf16.has_value() && int8.has_value());
-  const double gain = int8->peak_flops * int8->gemm_eff / (bf16->peak_flops * bf16->gemm_eff);
-  std::printf("910B W8A8 GEMM rate over BF16: %.2fx (the FP8 rule: %.2fx)\n", gain,
-              2 * prof.fp8_gemm_ratio);
-  EXPECT_NEAR(gain, 1.10, 1e-9);  // old: 1.74
+  auto ttft = [&](Precision p) {
+    return at(workload("qwen3-32b", p, 2048, 128, 1), "ascend-910b", 4, 4).ttft_s;
+  };
+  const double gain = ttft(Precision::kBf16) / ttft(Precision::kInt8);
+  std::printf("910B Qwen3-32B W8A8 TTFT gain over BF16: %.3fx (issue 2514: 0.95x-1.10x)\n", gain);
+  EXPECT_GT(gain, 0.95 * 0.95);
+  EXPECT_LT(gain, 1.10 * 1.05);  // old: 1.41
   auto run = [&](Precision kv) {
     InferWorkload w = workload("deepseek-v3", Precision::kInt8, 2048, 1024, 64);
     w.kv_precision = kv;
@@ -807,7 +812,9 @@ TEST_F(InferMechanismTest, AClosedLoopSlowsToThePrefillDevicesPace) {
               one.output_tokens_per_s, pace, two.output_tokens_per_s, many.output_tokens_per_s);
   EXPECT_NEAR(one.output_tokens_per_s / pace, 1.0, 0.01);
   EXPECT_NEAR(two.output_tokens_per_s / (2 * pace), 1.0, 0.01);
-  EXPECT_LT(many.output_tokens_per_s, 32 * pace);  // the decode devices' rate
+  // 32 groups: the decode devices set the rate, the prompts barely wait.
+  EXPECT_LT(many.output_tokens_per_s, 0.5 * 32 * pace);
+  EXPECT_LT(many.prefill_wait_s, 0.05 * many.ttft_s);
 }
 
 // `estimate infer` and `compare infer` size the batch the same way, so the
@@ -1187,9 +1194,9 @@ TEST_F(InferMechanismTest, ChunkedPrefillSplitsALongPromptOverDecodeIterations) 
 // a GPU, 128 tokens a rank, 7168 hidden, top-8, FP8 dispatch and BF16
 // combine): EP 16-256 dispatch 118-194 us, combine 195-369 us. An
 // exchange's peers are sent to at once, so its latency does not grow with
-// the ranks: the old per-peer term (lat x (1 + (r - 1)/8)) added 130-260 us
-// at EP 128-256 that the table does not show, and the whole exchange comes
-// within 15% of the table at every EP.
+// the ranks: the old per-peer term (lat x (1 + (r - 1)/8)) added 119-247
+// us more at EP 128-256 than the table shows (EP 64 and up fail at 15%),
+// and the whole exchange comes within 15% of the table at every EP.
 TEST_F(InferMechanismTest, ExpertExchangeLatencyDoesNotGrowWithTheRanks) {
   const Accelerator& h800 = accel("h800-sxm");
   auto d = make_device_model(h800, catalog_->profile_for(h800), Precision::kBf16);
@@ -1211,11 +1218,13 @@ TEST_F(InferMechanismTest, ExpertExchangeLatencyDoesNotGrowWithTheRanks) {
     EXPECT_NEAR(disp * 1e6 / r.dispatch_us, 1.0, 0.15) << "EP " << r.ep;
     EXPECT_NEAR(comb * 1e6 / r.combine_us, 1.0, 0.15) << "EP " << r.ep;
   }
-  // The latency part is 2 x the NIC's, at EP 16 as at EP 256.
+  // A bytes-free exchange costs the same at EP 16 as at EP 256 (old: 2.9
+  // against 32.9 link latencies). DeepEP's EP 8 row (77 / 114 us) is left
+  // out: its kernels then sent over the NIC what the model sends over
+  // NVLink.
   const double tiny16 = ep_alltoall_time(*d, 1e-9, 8, 1.0, 16, ExpertExchange::kLowLatency);
   const double tiny256 = ep_alltoall_time(*d, 1e-9, 8, 1.0, 256, ExpertExchange::kLowLatency);
-  EXPECT_NEAR(tiny16, 2 * d->scaleout_latency, 1e-12);
-  EXPECT_NEAR(tiny256, 2 * d->scaleout_latency, 1e-12);
+  EXPECT_NEAR(tiny256, tiny16, 1e-12);
 }
 
 }  // namespace
