@@ -109,10 +109,10 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
   }
   d.gemm_eff = e.gemm_peak_fraction;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
-    d.gemm_eff = e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
-                                              : e.fp8_gemm_ratio * e.gemm_peak_fraction;
-    if (compute == Precision::kInt8 && e.int8_gemm_ratio > 0)
-      d.gemm_eff = e.int8_gemm_ratio * e.gemm_peak_fraction;
+    d.gemm_eff = compute == Precision::kInt8 && e.int8_gemm_ratio > 0
+                     ? e.int8_gemm_ratio * e.gemm_peak_fraction
+                 : e.fp8_gemm_peak_fraction > 0 ? e.fp8_gemm_peak_fraction
+                                                : e.fp8_gemm_ratio * e.gemm_peak_fraction;
   }
   d.bf16_forward_gemm_eff =
       e.forward_gemm_peak_fraction > 0 ? e.forward_gemm_peak_fraction : e.gemm_peak_fraction;
@@ -211,7 +211,6 @@ double alltoall_time(double bytes_per_rank, int ranks, double bw, double lat) {
 // also what its NIC brought in, to its D - 1 peers: (D - 1)/D of them.
 double ep_alltoall_time(const DeviceModel& d, double tokens, int top_k, double token_bytes,
                         int ranks, ExpertExchange how) {
-  if (ranks <= 1) return 0.0;
   const double r = ranks;
   const int local = std::max(1, d.scaleup_domain);
   const double domains = std::ceil(r / local);

@@ -98,12 +98,12 @@ double expert_imbalance(double selections, int ranks) {
 // rows only while the expert all-to-all's latency was overcharged.)
 double attention_rate(const Accelerator& a, const DeviceModel& d, Precision kv) {
   const Precision c = d.compute_precision;
-  const bool quantized = c == Precision::kFp4 || c == Precision::kFp8 || c == Precision::kInt8;
-  if (!quantized || kv == c) return d.peak_flops * d.forward_gemm_eff;
+  const bool fp8_family = c == Precision::kFp4 || c == Precision::kFp8;
+  if ((!fp8_family && c != Precision::kInt8) || kv == c) return d.peak_flops * d.forward_gemm_eff;
   const auto& fp8 = a.rate(Precision::kFp8);
-  // d's efficiency is the low-precision one (FP8 and FP4 share it; INT8
+  // d's efficiency is the low-precision one, which FP8 and FP4 share (INT8
   // has its own, so INT8 GEMMs over an FP8 cache are priced at BF16).
-  if (kv == Precision::kFp8 && fp8 && c != Precision::kInt8)
+  if (kv == Precision::kFp8 && fp8 && fp8_family)
     return fp8->value * 1e12 / std::max(1, d.dies) * d.forward_gemm_eff;
   return d.bf16_peak_flops * d.bf16_forward_gemm_eff;
 }
