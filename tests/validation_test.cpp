@@ -83,10 +83,10 @@ TEST(Validation, PublishedMeasurementsWithinTolerance) {
 }
 
 // Issue 14's acceptance: out-of-sample median <= 8% over >= 300 rows,
-// domestic <= 12%, no source above 20%, p10-p90 coverage 70-90%. The
-// median and domestic targets are met (7.2% and 10.9% since each TP
-// collective hides behind its own GEMM) and are the bounds; the per-source
-// target is not yet, and is printed beside each source.
+// domestic <= 12%, no source above 20%, p10-p90 coverage 70-90%. All four
+// are the bounds. The per-source one held last, from when CDNA3's attention
+// was priced at CK FlashAttention-2's measured backward rate (torchao's
+// MI300X rows, 23.6% to 13.5%).
 constexpr double kOosMedianTarget = 0.08;
 constexpr double kOosMedianBound = kOosMedianTarget;
 constexpr double kDomesticTarget = 0.12;
@@ -126,6 +126,9 @@ TEST(Validation, CrossValidatedOutOfSample) {
   EXPECT_GE(cv.domestic_rows, 40);
   EXPECT_LE(cv.median_abs, kOosMedianBound);
   EXPECT_LE(cv.domestic_median_abs, kDomesticBound);
+  EXPECT_TRUE(over_target.empty())
+      << fmt::format("{} source(s) above {:.0f}%, first {}", over_target.size(),
+                     kSourceTarget * 100, over_target.empty() ? "" : *over_target.begin());
   EXPECT_GE(cv.coverage, 0.70);
   EXPECT_LE(cv.coverage, 0.90);
   // Out of sample can only be worse than in sample.
