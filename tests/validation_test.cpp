@@ -156,11 +156,13 @@ TEST(Validation, CrossValidatedOutOfSample) {
 // and domestic serving to 27.4%: the serving bound is now the target; the
 // other Chinese stacks at the same fraction (profile "domestic") took them
 // to 13.3% and 23.2%, the domestic bound to 25%; NVIDIA decode reads at the
-// 0.75 an H200's decode GEMMs reach, serving to 12.2%.
+// 0.75 an H200's decode GEMMs reach, serving to 12.2%. Later mechanisms
+// (expert-exchange latency, W8A8 on CANN, a closed loop's prefill wait) took
+// domestic serving to 19.9%, inside its target, which is now the bound.
 constexpr double kServingTarget = 0.15;
 constexpr double kServingBound = kServingTarget;
 constexpr double kServingDomesticTarget = 0.20;
-constexpr double kServingDomesticBound = 0.25;
+constexpr double kServingDomesticBound = kServingDomesticTarget;
 
 TEST(Validation, ServingOutOfSample) {
   auto rows = load_measurements(std::filesystem::path(SUANLI_SOURCE_DIR) / "data" / "validation",
