@@ -163,10 +163,11 @@ int run_train(Context& ctx, const CompareState& s) {
   if (!msgs) return ctx.report(msgs.error());
   const Messages& m = **msgs;
   auto& out = ctx.out();
-  out << m.trf(w->tokens > 0 ? "Training {model} (seq {seq}, global batch {batch}, {precision}), {tokens} tokens"
+  out << m.trf(w->tokens > 0 ? "Training {model} (seq {seq}, global batch {batch}, {precision}), "
+                               "{tokens} tokens"
                              : "Training {model} (seq {seq}, global batch {batch}, {precision})",
                fmt::arg("model", w->model.id), fmt::arg("seq", w->seq),
-               fmt::arg("batch", w->global_batch), fmt::arg("precision", precision_name(w->precision)),
+               fmt::arg("batch", w->global_batch), fmt::arg("precision", train_precision_label(*w)),
                fmt::arg("tokens", human_count(w->tokens)))
       << "\n";
   const bool totals = w->tokens > 0;

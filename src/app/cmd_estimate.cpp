@@ -178,16 +178,17 @@ void print_train_layout(std::ostream& out, const Messages& m, const TrainWorkloa
                         const TrainSearchResult& found, int devices) {
   const TrainEstimate& e = found.best;
   const auto& p = e.par;
-  out << m.trf("Training {model} on {devices} × {accelerator}{ranks} ({precision}), seq {seq}, "
-               "global batch {batch} ({tokens} tokens)",
-               fmt::arg("model", w.model.id), fmt::arg("devices", devices),
-               fmt::arg("accelerator", accel.id),
-               fmt::arg("ranks", e.dies > 1 ? m.trf(" = {ranks} ranks, one per die",
-                                                    fmt::arg("ranks", model.ranks()))
-                                            : std::string()),
-               fmt::arg("precision", precision_name(w.precision)), fmt::arg("seq", w.seq),
-               fmt::arg("batch", w.global_batch),
-               fmt::arg("tokens", human_count(static_cast<double>(w.global_batch) * w.seq)))
+  out << m.trf(
+             "Training {model} on {devices} × {accelerator}{ranks} ({precision}), seq {seq}, "
+             "global batch {batch} ({tokens} tokens)",
+             fmt::arg("model", w.model.id), fmt::arg("devices", devices),
+             fmt::arg("accelerator", accel.id),
+             fmt::arg("ranks", e.dies > 1 ? m.trf(" = {ranks} ranks, one per die",
+                                                  fmt::arg("ranks", model.ranks()))
+                                          : std::string()),
+             fmt::arg("precision", train_precision_label(w)), fmt::arg("seq", w.seq),
+             fmt::arg("batch", w.global_batch),
+             fmt::arg("tokens", human_count(static_cast<double>(w.global_batch) * w.seq)))
       << "\n";
   out << label(m, "Parallelism")
       << m.trf(

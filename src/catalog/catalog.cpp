@@ -501,6 +501,7 @@ std::span<const ProfileNumber> profile_numbers() {
       {"prefill_attention_half_seq", &E::prefill_attention_half_seq, 0.0, 1e7, true},
       {"fp8_gemm_peak_fraction", &E::fp8_gemm_peak_fraction, 0.01, 1.0, true},
       {"fp8_gemm_ratio", &E::fp8_gemm_ratio, 0.1, 1.0},
+      {"fp8_rowwise_gemm_ratio", &E::fp8_rowwise_gemm_ratio, 0.1, 1.0},
       {"int8_gemm_ratio", &E::int8_gemm_ratio, 0.1, 1.0, true},
       {"forward_gemm_peak_fraction", &E::forward_gemm_peak_fraction, 0.01, 1.0, true},
       {"gemm_roofline_exponent", &E::gemm_roofline_exponent, 1.0, 100.0, true},

@@ -35,6 +35,14 @@ struct EfficiencyProfile {
   // fp8_gemm_peak_fraction > 0 overrides the ratio.
   double fp8_gemm_ratio = 0.87;
   double fp8_gemm_peak_fraction = 0.0;
+  // FP8 GEMMs with per-row scales (torchao's rowwise recipes) at this share
+  // of the per-tensor rate the two fields above give. Default 0.9: PyTorch's
+  // rowwise _scaled_mm (a CUTLASS kernel) against tensorwise (cuBLAS) on an
+  // H100, "most shapes within 90-100% of tensor-wise efficiency, but a long
+  // tail going down to 50%" (pytorch/pytorch issue 147971, fast accumulation;
+  // torchao's backward avoids the slow-accumulation kernel with cuBLAS and a
+  // rescale, pytorch/ao PR 1325).
+  double fp8_rowwise_gemm_ratio = 0.9;
   // INT8 GEMMs (W8A8, W4A8) at int8_gemm_ratio x gemm_peak_fraction of the
   // INT8 peak, where a stack's W8A8 gains far less over BF16 than the
   // doubled peak (measured end to end, see data/efficiency/profiles.toml).

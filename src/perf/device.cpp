@@ -108,6 +108,8 @@ Result<DeviceModel> make_device_model(const Accelerator& a, const EfficiencyProf
     d.die_link_bw = die_link * 1e9 * e.scaleup_bw_fraction;
   }
   d.gemm_eff = e.gemm_peak_fraction;
+  d.bf16_gemm_eff = e.gemm_peak_fraction;
+  d.fp8_rowwise_ratio = e.fp8_rowwise_gemm_ratio;
   if (compute == Precision::kFp8 || compute == Precision::kFp4 || compute == Precision::kInt8) {
     d.gemm_eff = compute == Precision::kInt8 && e.int8_gemm_ratio > 0
                      ? e.int8_gemm_ratio * e.gemm_peak_fraction

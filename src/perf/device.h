@@ -36,6 +36,8 @@ struct DeviceModel {
   int dies = 1;
   double die_link_bw = 0;
   double gemm_eff = 0.7;
+  double bf16_gemm_eff = 0.7;      // gemm_eff at BF16 (a BF16 GEMM in an FP8 run)
+  double fp8_rowwise_ratio = 1.0;  // EfficiencyProfile::fp8_rowwise_gemm_ratio
   double forward_gemm_eff = 0.7;  // in a serving forward pass (inference)
   double bf16_forward_gemm_eff = 0.7;  // the same at BF16 (no low-precision derate)
   double gemm_roofline_p = 0;     // EfficiencyProfile::gemm_roofline_exponent

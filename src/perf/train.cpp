@@ -30,6 +30,34 @@ std::optional<Recompute> parse_recompute(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view fp8_recipe_name(Fp8Recipe r) {
+  switch (r) {
+    case Fp8Recipe::kTensorwise:
+      return "tensorwise";
+    case Fp8Recipe::kRowwise:
+      return "rowwise";
+    case Fp8Recipe::kRowwiseGwHp:
+      return "rowwise-gw-hp";
+  }
+  return "tensorwise";
+}
+
+std::optional<Fp8Recipe> parse_fp8_recipe(std::string_view text) {
+  for (Fp8Recipe r : {Fp8Recipe::kTensorwise, Fp8Recipe::kRowwise, Fp8Recipe::kRowwiseGwHp}) {
+    if (text == fp8_recipe_name(r)) return r;
+  }
+  return std::nullopt;
+}
+
+std::string train_precision_label(const TrainWorkload& w) {
+  std::string label(precision_name(w.precision));
+  if (w.precision == Precision::kFp8 && w.fp8_recipe != Fp8Recipe::kTensorwise) {
+    label += " ";
+    label += fp8_recipe_name(w.fp8_recipe);
+  }
+  return label;
+}
+
 namespace {
 // What a board draws: its power limit below the TDP, else the TDP. The
 // clock (TrainModel::create) and the energy (train_totals) both follow it.
@@ -73,6 +101,7 @@ Result<TrainModel> TrainModel::create(const TrainWorkload& w, const DeviceModel&
   if (const double watts = board_watts(w.power_limit_w, dev.tdp_w); watts < dev.tdp_w) {
     const double clock = std::cbrt(watts / dev.tdp_w);
     t.dev_.gemm_eff *= clock;
+    t.dev_.bf16_gemm_eff *= clock;
     t.dev_.attn_eff *= clock;
     t.dev_.attn_portable_eff *= clock;
   }
@@ -258,6 +287,26 @@ double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_by
   return fwd * (full_recompute ? 2.0 : 1.0) + bwd;
 }
 
+// The FP8 recipe's time over per-tensor scaling, for GEMMs that take `gemm`
+// seconds in the forward pass at the per-tensor rate: per-row scales run
+// every GEMM at fp8_rowwise_ratio of that rate; keeping the weight gradient
+// in BF16 runs that one (a forward's FLOPs) at the BF16 rate instead.
+TrainModel::Fp8RecipeCost TrainModel::fp8_recipe_cost(double gemm) const {
+  const DeviceModel& d = dev_;
+  if (w_.fp8_recipe == Fp8Recipe::kTensorwise || !(gemm > 0) || !(d.fp8_rowwise_ratio > 0)) {
+    return {};
+  }
+  const double rowwise = gemm * (1.0 / d.fp8_rowwise_ratio - 1.0);
+  Fp8RecipeCost c;
+  c.fwd = rowwise;
+  c.bwd = 2.0 * rowwise;
+  const double bf16_rate = d.bf16_peak_flops * d.bf16_gemm_eff;
+  if (w_.fp8_recipe == Fp8Recipe::kRowwiseGwHp && bf16_rate > 0) {
+    c.bwd = rowwise + gemm * (d.peak_flops * d.gemm_eff / bf16_rate - 1.0);
+  }
+  return c;
+}
+
 TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomputed) const {
   const ModelArch& m = w_.model;
   const DeviceModel& d = dev_;
@@ -274,15 +323,18 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
                                                            : par.recompute;
   // FP8 GEMMs need their activation operand quantised with a transposed
   // copy for the backward pass; the stack says how many bytes that moves.
-  auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens) {
+  auto gemm_set_time = [&](const std::vector<Gemm>& gemms, double tokens, double& gemm_only) {
     double total = 0;
     for (const auto& g : gemms) {
-      total += g.time(d, tokens, t, in_bytes);
+      const double gemm = g.time(d, tokens, t, in_bytes);
+      gemm_only += gemm;  // the GEMMs alone, without the casts
+      total += gemm;
       if (fp8) total += w_.stack.fp8_cast_bytes * tokens * g.k / d.mem_bw + d.kernel_overhead;
     }
     return total;
   };
-  const double attn_gemm = gemm_set_time(attn_gemms_, n);
+  double attn_only = 0;  // the attention GEMMs without FP8 casts (mlp_only: the MLP's)
+  const double attn_gemm = gemm_set_time(attn_gemms_, n, attn_only);
   const double heads_local = static_cast<double>(m.heads) / t;
   double attn_core = 0;
   double attn_recompute = 0;  // extra forward of the attention core (selective)
@@ -311,7 +363,8 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   const double elem_bytes = w_.stack.elementwise_traffic_factor * 2.0 *
                             (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
   const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
-  const double mlp_dense = gemm_set_time(mlp_gemms_, n);
+  double mlp_only = 0;
+  const double mlp_dense = gemm_set_time(mlp_gemms_, n, mlp_only);
   const MoeCost moe = m.is_moe() ? moe_cost(par, n, in_bytes) : MoeCost{};
   // Context parallelism: ring exchange of K/V, overlapped with attention.
   double cp_fwd = 0;
@@ -323,11 +376,15 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
     cp_fwd = std::max(0.0, comm - attn_core);
   }
   const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
+  const Fp8RecipeCost recipe =
+      fp8 ? fp8_recipe_cost(attn_only + (1 - moe_frac) * mlp_only + moe_frac * moe.gemm)
+          : Fp8RecipeCost{};
   const double fwd = attn_gemm + attn_core + elementwise + (1 - moe_frac) * mlp_dense +
-                     moe_frac * moe.compute;
-  const double gemm_fwd = attn_gemm + (1 - moe_frac) * mlp_dense + moe_frac * moe.gemm;
+                     moe_frac * moe.compute + recipe.fwd;
+  const double gemm_fwd = attn_gemm + (1 - moe_frac) * mlp_dense + moe_frac * moe.gemm + recipe.fwd;
   // Backward: 2x GEMMs and element-wise, 2.5x the attention core.
-  const double bwd = 2.0 * (fwd - attn_core) + kAttnBackwardFactor * attn_core;
+  const double bwd =
+      2.0 * (fwd - recipe.fwd - attn_core) + kAttnBackwardFactor * attn_core + recipe.bwd;
   LayerCost c;
   c.fwd = fwd;
   c.bwd = bwd;

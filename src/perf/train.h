@@ -21,6 +21,18 @@ enum class Recompute { kNone, kSelective, kFull };
 std::string_view recompute_name(Recompute r);
 std::optional<Recompute> parse_recompute(std::string_view text);
 
+// How an FP8 run scales its GEMM operands: one scale per tensor
+// (Transformer Engine's delayed and current scaling, torchao tensorwise),
+// one per row (torchao rowwise), or per row with the weight-gradient GEMM
+// kept in BF16 (torchao rowwise_with_gw_hp).
+enum class Fp8Recipe { kTensorwise, kRowwise, kRowwiseGwHp };
+std::string_view fp8_recipe_name(Fp8Recipe r);
+std::optional<Fp8Recipe> parse_fp8_recipe(std::string_view text);
+struct TrainWorkload;
+// The run's precision as printed: "bf16", or "fp8" with a recipe other than
+// the default tensorwise ("fp8 rowwise").
+std::string train_precision_label(const TrainWorkload& w);
+
 struct Parallelism {
   int tp = 1;
   int pp = 1;
@@ -62,6 +74,7 @@ struct TrainSwitches {
   // plain all-to-all dispatcher). Unset: the stack's ep_dedup.
   std::optional<bool> ep_dedup;
   bool bf16_grad_accum = false;               // gradients accumulated in 16 bits (not FP32)
+  Fp8Recipe fp8_recipe = Fp8Recipe::kTensorwise;  // with precision fp8
   // The whole iteration replayed from a CUDA graph (Megatron
   // --cuda-graph-scope full_iteration; static shapes: dense or
   // token-dropping MoE): the host dispatches no kernel, so neither the
@@ -232,6 +245,12 @@ class TrainModel {
     double host = 0;              // host dispatch time of the layer
   };
   LayerCost layer_cost(const Parallelism& par, bool recomputed) const;
+  // The FP8 recipe's extra forward and backward GEMM time over per-tensor
+  // scaling (TrainSwitches::fp8_recipe).
+  struct Fp8RecipeCost {
+    double fwd = 0, bwd = 0;
+  };
+  Fp8RecipeCost fp8_recipe_cost(double gemm) const;
   double tp_hidden_time(const Parallelism& par, double n, double in_bytes, double tp_one,
                         double moe_frac, double moe_gemm, bool full_recompute) const;
   struct MoeCost {

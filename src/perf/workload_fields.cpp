@@ -93,6 +93,15 @@ const FieldTable<TrainRequest>& train_workload_fields() {
         0,
         {"fp32", "bf16"}},
        &T::grad_accum},
+      {{"fp8_recipe",
+        F::kString,
+        "FP8 scaling (with --precision fp8): tensorwise (default; Transformer Engine, torchao "
+        "tensorwise), rowwise (torchao: per-row scales, GEMMs at the profile's "
+        "fp8_rowwise_gemm_ratio) or rowwise-gw-hp (the weight-gradient GEMM in BF16)",
+        0,
+        0,
+        {"tensorwise", "rowwise", "rowwise-gw-hp"}},
+       &T::fp8_recipe},
       {{"moe_dispatcher",
         F::kString,
         "MoE token dispatch across nodes: alltoall (every routed copy crosses the network; "

@@ -200,6 +200,19 @@ Result<TrainSwitches> make_train_switches(const TrainRequest& f) {
     return fail(ErrorCode::kInvalidArgument, "--grad-accum must be fp32 or bf16");
   }
   w.bf16_grad_accum = f.grad_accum == "bf16";
+  if (!f.fp8_recipe.empty()) {
+    const auto recipe = parse_fp8_recipe(f.fp8_recipe);
+    if (!recipe) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "--fp8-recipe must be tensorwise, rowwise or rowwise-gw-hp");
+    }
+    if (*recipe != Fp8Recipe::kTensorwise && f.precision != "fp8") {
+      return fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("--fp8-recipe {} needs --precision fp8, got {}", f.fp8_recipe, f.precision));
+    }
+    w.fp8_recipe = *recipe;
+  }
   w.cuda_graph = f.cuda_graph;
   if (!f.moe_dispatcher.empty()) {
     if (f.moe_dispatcher != "alltoall" && f.moe_dispatcher != "deepep") {

@@ -47,6 +47,7 @@ struct TrainRequest {
       reshard_after_forward;
   std::string grad_accum;      // "", "fp32" or "bf16"
   std::string moe_dispatcher;  // "", "alltoall" or "deepep"
+  std::string fp8_recipe;      // "", "tensorwise", "rowwise" or "rowwise-gw-hp"
   bool cuda_graph = false;     // whole-iteration CUDA graph
   double power_limit_w = 0;  // 0: the part's TDP
   // Parallelism (unset: searched).
