@@ -51,8 +51,9 @@ nlohmann::json train_json(const TrainEstimate& e, const TrainModel& model,
       {"ranks", model.ranks()},
       {"seq", w.seq},
       {"precision", std::string(precision_name(w.precision))},
-      {"fp8_recipe",
-       w.precision == Precision::kFp8 ? std::string(fp8_recipe_name(w.fp8_recipe)) : std::string()},
+      {"fp8_recipe", w.precision == Precision::kFp8
+                         ? nlohmann::json(std::string(fp8_recipe_name(w.fp8_recipe)))
+                         : nlohmann::json()},
       {"step_time_s", e.step_time_s},
       {"tokens_per_s", e.tokens_per_s},
       {"tokens_per_s_per_device", e.tokens_per_s / model.devices()},
