@@ -287,13 +287,15 @@ double TrainModel::tp_hidden_time(const Parallelism& par, double n, double in_by
   return fwd * (full_recompute ? 2.0 : 1.0) + bwd;
 }
 
-// The FP8 recipe's time over per-tensor scaling, for GEMMs that take `gemm`
-// seconds in the forward pass at the per-tensor rate: per-row scales run
-// every GEMM at fp8_rowwise_ratio of that rate; keeping the weight gradient
-// in BF16 runs that one (a forward's FLOPs) at the BF16 rate instead.
+// The FP8 recipe's time over per-tensor scaling (none outside FP8 runs),
+// for GEMMs that take `gemm` seconds in the forward pass at the per-tensor
+// rate: per-row scales run every GEMM at fp8_rowwise_ratio of that rate;
+// keeping the weight gradient in BF16 runs that one (a forward's FLOPs) at
+// the BF16 rate instead.
 TrainModel::Fp8RecipeCost TrainModel::fp8_recipe_cost(double gemm) const {
   const DeviceModel& d = dev_;
-  if (w_.fp8_recipe == Fp8Recipe::kTensorwise || !(gemm > 0) || !(d.fp8_rowwise_ratio > 0)) {
+  if (w_.precision != Precision::kFp8 || w_.fp8_recipe == Fp8Recipe::kTensorwise || !(gemm > 0) ||
+      !(d.fp8_rowwise_ratio > 0)) {
     return {};
   }
   const double rowwise = gemm * (1.0 / d.fp8_rowwise_ratio - 1.0);
@@ -333,7 +335,7 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
     }
     return total;
   };
-  double attn_only = 0;  // the attention GEMMs without FP8 casts (mlp_only: the MLP's)
+  double attn_only = 0, mlp_only = 0;  // the attention's and the MLP's GEMMs, no FP8 casts
   const double attn_gemm = gemm_set_time(attn_gemms_, n, attn_only);
   const double heads_local = static_cast<double>(m.heads) / t;
   double attn_core = 0;
@@ -363,7 +365,6 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   const double elem_bytes = w_.stack.elementwise_traffic_factor * 2.0 *
                             (kHiddenElementwise * h * n / sp + ffn_act_elems_ * n / (m.is_moe() ? sp : t));
   const double elementwise = elem_bytes / d.mem_bw + kElementwiseKernelsFwd * d.kernel_overhead;
-  double mlp_only = 0;
   const double mlp_dense = gemm_set_time(mlp_gemms_, n, mlp_only);
   const MoeCost moe = m.is_moe() ? moe_cost(par, n, in_bytes) : MoeCost{};
   // Context parallelism: ring exchange of K/V, overlapped with attention.
@@ -377,14 +378,16 @@ TrainModel::LayerCost TrainModel::layer_cost(const Parallelism& par, bool recomp
   }
   const double moe_frac = m.layers > 0 ? static_cast<double>(moe_layers_) / m.layers : 0.0;
   const Fp8RecipeCost recipe =
-      fp8 ? fp8_recipe_cost(attn_only + (1 - moe_frac) * mlp_only + moe_frac * moe.gemm)
-          : Fp8RecipeCost{};
-  const double fwd = attn_gemm + attn_core + elementwise + (1 - moe_frac) * mlp_dense +
-                     moe_frac * moe.compute + recipe.fwd;
-  const double gemm_fwd = attn_gemm + (1 - moe_frac) * mlp_dense + moe_frac * moe.gemm + recipe.fwd;
+      fp8_recipe_cost(attn_only + (1 - moe_frac) * mlp_only + moe_frac * moe.gemm);
+  // At per-tensor scaling; the recipe adds its own forward and backward time.
+  const double gemm_tensorwise = attn_gemm + (1 - moe_frac) * mlp_dense + moe_frac * moe.gemm;
+  const double fwd_tensorwise =
+      attn_gemm + attn_core + elementwise + (1 - moe_frac) * mlp_dense + moe_frac * moe.compute;
+  const double fwd = fwd_tensorwise + recipe.fwd;
+  const double gemm_fwd = gemm_tensorwise + recipe.fwd;
   // Backward: 2x GEMMs and element-wise, 2.5x the attention core.
   const double bwd =
-      2.0 * (fwd - recipe.fwd - attn_core) + kAttnBackwardFactor * attn_core + recipe.bwd;
+      2.0 * (fwd_tensorwise - attn_core) + kAttnBackwardFactor * attn_core + recipe.bwd;
   LayerCost c;
   c.fwd = fwd;
   c.bwd = bwd;

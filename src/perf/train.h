@@ -28,10 +28,6 @@ std::optional<Recompute> parse_recompute(std::string_view text);
 enum class Fp8Recipe { kTensorwise, kRowwise, kRowwiseGwHp };
 std::string_view fp8_recipe_name(Fp8Recipe r);
 std::optional<Fp8Recipe> parse_fp8_recipe(std::string_view text);
-struct TrainWorkload;
-// The run's precision as printed: "bf16", or "fp8" with a recipe other than
-// the default tensorwise ("fp8 rowwise").
-std::string train_precision_label(const TrainWorkload& w);
 
 struct Parallelism {
   int tp = 1;
@@ -102,6 +98,10 @@ struct TrainWorkload : TrainSwitches {
   // swiglu (default)"), for the output to print.
   std::vector<std::string> assumptions;
 };
+
+// The run's precision as printed: "bf16", or "fp8" with a recipe other than
+// the default tensorwise ("fp8 rowwise").
+std::string train_precision_label(const TrainWorkload& w);
 
 // Defaults when a workload gives no sequence length or batch: the model's
 // published values, else 2,048 tokens and a ~4M-token batch (a multiple of
